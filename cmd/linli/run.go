@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"linli/internal/app"
+	"linli/internal/config"
+)
+
+const usage = `用法 / usage: linli <command> [flags]
+
+commands:
+  serve     start the server (console, API) — see "linli serve -h"
+  version   print the version
+  openapi   print the OpenAPI 3.1 document of the console API
+`
+
+// run is the whole program; main only calls it, and tests call it too.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "linli", app.Version)
+		return nil
+	case "openapi":
+		doc, err := app.OpenAPI()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", doc)
+		return err
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	level, _ := cfg.Level()
+	opts := &slog.HandlerOptions{Level: level}
+	var logger *slog.Logger
+	if cfg.LogFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(stdout, opts))
+	} else {
+		logger = slog.New(slog.NewTextHandler(stdout, opts))
+	}
+	a, err := app.New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if _, err := a.Listen(); err != nil {
+		return err
+	}
+	return a.Serve(ctx)
+}

@@ -1,0 +1,114 @@
+package account
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/auth"
+	"linli/internal/ent"
+	"linli/internal/httpapi"
+)
+
+// Account is a console account as the API shows it.
+type Account struct {
+	ID                 int       `json:"id"`
+	Account            string    `json:"account" doc:"登录账号"`
+	Name               string    `json:"name" doc:"称呼"`
+	Phone              string    `json:"phone" doc:"电话"`
+	Email              string    `json:"email" doc:"邮箱"`
+	Role               string    `json:"role" enum:"operator,property_admin"`
+	CommunityIDs       []int     `json:"community_ids" doc:"所属小区"`
+	MustChangePassword bool      `json:"must_change_password" doc:"是否还需修改初始密码"`
+	CreatedAt          time.Time `json:"created_at"`
+}
+
+func view(a *ent.Account) Account {
+	ids := make([]int, 0, len(a.Edges.Communities))
+	for _, c := range a.Edges.Communities {
+		ids = append(ids, c.ID)
+	}
+	return Account{ID: a.ID, Account: a.Account, Name: a.Name, Phone: a.Phone, Email: a.Email,
+		Role: string(a.Role), CommunityIDs: ids, MustChangePassword: a.MustChangePassword, CreatedAt: a.CreatedAt}
+}
+
+type createAccountInput struct {
+	Body struct {
+		Account      string `json:"account" minLength:"3" maxLength:"32" doc:"登录账号"`
+		Name         string `json:"name" minLength:"1" maxLength:"32" doc:"称呼"`
+		Phone        string `json:"phone" minLength:"5" maxLength:"20" doc:"电话"`
+		Email        string `json:"email,omitempty" maxLength:"254" doc:"邮箱（可选）"`
+		CommunityIDs []int  `json:"community_ids,omitempty" maxItems:"100" doc:"所属小区（物业管理员必填）"`
+		Role         string `json:"role,omitempty" enum:"property_admin,operator" default:"property_admin" doc:"角色"`
+		Password     string `json:"password,omitempty" maxLength:"128" doc:"初始密码，不填为 123456；首次登录必须修改"`
+	}
+}
+
+type listInput struct {
+	httpapi.PageParams
+	CommunityID int `query:"community_id" minimum:"0" doc:"只看该小区的账号"`
+}
+
+type idInput struct {
+	ID int `path:"id" minimum:"1"`
+}
+
+type resetInput struct {
+	idInput
+	Body struct {
+		Password string `json:"password,omitempty" maxLength:"128" doc:"新的初始密码，不填为 123456"`
+	} `required:"false"`
+}
+
+type accountOutput struct{ Body Account }
+
+type listOutput struct{ Body httpapi.Page[Account] }
+
+// Register adds the account operations (operators only) to api.
+func (s *Service) Register(api huma.API) {
+	tags := []string{"账号管理"}
+	huma.Register(api, huma.Operation{
+		OperationID: "list-accounts", Method: http.MethodGet, Path: "/api/v1/accounts",
+		Summary: "账号列表", Tags: tags, Metadata: auth.OperatorOnly(),
+	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
+		items, total, err := s.List(ctx, in.CommunityID, in.Offset(), in.Size)
+		if err != nil {
+			return nil, err
+		}
+		out := &listOutput{Body: httpapi.Page[Account]{Items: make([]Account, len(items)), Total: total}}
+		for i, a := range items {
+			out.Body.Items[i] = view(a)
+		}
+		return out, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "create-account", Method: http.MethodPost, Path: "/api/v1/accounts",
+		Summary: "创建物业管理账号", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusCreated,
+	}, func(ctx context.Context, in *createAccountInput) (*accountOutput, error) {
+		b := in.Body
+		a, err := s.Create(ctx, Input{Account: b.Account, Name: b.Name, Phone: b.Phone, Email: b.Email,
+			Role: b.Role, CommunityIDs: b.CommunityIDs, Password: b.Password})
+		if err != nil {
+			return nil, err
+		}
+		return &accountOutput{Body: view(a)}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "reset-account-password", Method: http.MethodPost, Path: "/api/v1/accounts/{id}/password-reset",
+		Summary: "重置密码", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent,
+		Description: "把密码重置为 123456（或指定的密码），该账号下次登录必须修改密码，现有会话全部失效。",
+	}, func(ctx context.Context, in *resetInput) (*struct{}, error) {
+		return nil, s.ResetPassword(ctx, in.ID, in.Body.Password)
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "delete-account", Method: http.MethodDelete, Path: "/api/v1/accounts/{id}",
+		Summary: "删除账号", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent,
+	}, func(ctx context.Context, in *idInput) (*struct{}, error) {
+		return nil, s.Delete(ctx, in.ID)
+	})
+}

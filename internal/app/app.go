@@ -1,0 +1,168 @@
+// Package app is the one place that wires configuration, store, services and
+// servers together. Tests start the whole system through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/account"
+	"linli/internal/auth"
+	"linli/internal/community"
+	"linli/internal/config"
+	"linli/internal/housing"
+	"linli/internal/httpapi"
+	"linli/internal/store"
+	"linli/web"
+)
+
+// Version is the build version, set with -ldflags "-X linli/internal/app.Version=…".
+var Version = "dev"
+
+// App is a running Linli.
+type App struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	db       *store.Store
+	auth     *auth.Service
+	handler  http.Handler
+	api      huma.API
+	listener net.Listener
+}
+
+// New opens the store, applies migrations, creates the first operator when
+// needed and builds the HTTP handler. Close releases what it opened.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	db, err := store.Open(ctx, cfg.DBURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, logger: logger, db: db}
+	accounts := account.NewService(db, logger)
+	if err := accounts.EnsureOperator(ctx, cfg.AdminAccount, cfg.AdminPassword); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.auth = auth.NewService(db, logger)
+	a.handler, a.api = Handler(db, logger, a.auth, accounts)
+	return a, nil
+}
+
+// Handler builds the HTTP handler: API, OpenAPI document and console.
+func Handler(db *store.Store, logger *slog.Logger, authSvc *auth.Service, accounts *account.Service) (http.Handler, huma.API) {
+	httpapi.InstallErrors(logger)
+	mux := http.NewServeMux()
+	api := httpapi.NewAPI(mux, Version)
+	api.UseMiddleware(auth.Gate(api, logger))
+	authSvc.Register(api)
+	accounts.Register(api)
+	community.NewService(db).Register(api)
+	housing.NewService(db).Register(api)
+	mux.Handle("/api/", apiNotFound())
+	mux.Handle("/", httpapi.SPA(web.Dist()))
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteProblem(w, http.StatusForbidden, "跨站请求被拒绝：请从管理后台页面操作")
+	}))
+	return csrf.Handler(authSvc.Middleware(mux)), api
+}
+
+// OpenAPI returns the API document without opening a database, for
+// generating the console's types.
+func OpenAPI() ([]byte, error) {
+	_, api := Handler(nil, slog.New(slog.DiscardHandler), auth.NewService(nil, nil), account.NewService(nil, nil))
+	return api.OpenAPI().MarshalJSON()
+}
+
+func apiNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteProblem(w, http.StatusNotFound, "接口不存在："+r.Method+" "+r.URL.Path)
+	})
+}
+
+// Listen binds the HTTP address; with a port of 0 the log says which port.
+func (a *App) Listen() (net.Addr, error) {
+	l, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", a.cfg.HTTPAddr, err)
+	}
+	a.listener = l
+	return l.Addr(), nil
+}
+
+// Serve serves HTTP until ctx is cancelled, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context) error {
+	if a.listener == nil {
+		if _, err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	a.logger.Info("linli listening", "http", "http://"+a.listener.Addr().String(), "version", Version, "db", a.db.Dialect)
+
+	janitorDone := make(chan struct{})
+	jctx, stopJanitor := context.WithCancel(ctx)
+	go func() {
+		defer close(janitorDone)
+		a.janitor(jctx)
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(a.listener) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = srv.Shutdown(shutCtx)
+		a.logger.Info("linli stopped")
+	}
+	stopJanitor()
+	<-janitorDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// janitor purges expired sessions and old login failures every hour.
+func (a *App) janitor(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := a.auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("purge sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Handler returns the HTTP handler of a.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Store returns the database of a.
+func (a *App) Store() *store.Store { return a.db }
+
+// Close closes the database.
+func (a *App) Close() error { return a.db.Close() }

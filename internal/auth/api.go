@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// Me is the signed-in account as the console sees it.
+type Me struct {
+	ID                 int    `json:"id"`
+	Account            string `json:"account" doc:"登录账号"`
+	Name               string `json:"name" doc:"称呼"`
+	Phone              string `json:"phone" doc:"电话"`
+	Email              string `json:"email" doc:"邮箱"`
+	Role               string `json:"role" enum:"operator,property_admin" doc:"operator 平台管理员；property_admin 物业管理员"`
+	CommunityIDs       []int  `json:"community_ids" doc:"所属小区（平台管理员为空，表示全部）"`
+	MustChangePassword bool   `json:"must_change_password" doc:"为 true 时必须先修改密码"`
+}
+
+func meOf(p *Principal) *Me {
+	ids := p.Communities
+	if ids == nil {
+		ids = []int{}
+	}
+	a := p.Account
+	return &Me{ID: a.ID, Account: a.Account, Name: a.Name, Phone: a.Phone, Email: a.Email,
+		Role: string(a.Role), CommunityIDs: ids, MustChangePassword: a.MustChangePassword}
+}
+
+type loginInput struct {
+	Body struct {
+		Account  string `json:"account" minLength:"1" maxLength:"64" doc:"账号"`
+		Password string `json:"password" minLength:"1" maxLength:"128" doc:"密码"`
+		Remember bool   `json:"remember,omitempty" doc:"自动登录：保持登录 30 天"`
+	}
+}
+
+type meOutput struct {
+	SetCookie http.Cookie `header:"Set-Cookie"`
+	Body      *Me
+}
+
+type logoutOutput struct {
+	SetCookie http.Cookie `header:"Set-Cookie"`
+}
+
+type changePasswordInput struct {
+	Body struct {
+		OldPassword string `json:"old_password" minLength:"1" maxLength:"128" doc:"原密码"`
+		NewPassword string `json:"new_password" minLength:"1" maxLength:"128" doc:"新密码：至少 8 位，不能是 123456、常见密码或账号名"`
+	}
+}
+
+type profileInput struct {
+	Body struct {
+		Name  *string `json:"name,omitempty" maxLength:"32" doc:"称呼"`
+		Phone *string `json:"phone,omitempty" maxLength:"20" doc:"安全手机"`
+		Email *string `json:"email,omitempty" maxLength:"254" doc:"安全邮箱（用于找回密码）"`
+	}
+}
+
+type meBody struct{ Body *Me }
+
+// Register adds the session and "me" operations to api.
+func (s *Service) Register(api huma.API) {
+	huma.Register(api, huma.Operation{
+		OperationID: "login", Method: http.MethodPost, Path: "/api/v1/session",
+		Summary: "登录", Tags: []string{"账号"}, Metadata: Public(),
+		Description: "账号密码登录。同一账号 10 分钟内失败 10 次将被锁定 10 分钟。成功时设置会话 Cookie。",
+	}, func(ctx context.Context, in *loginInput) (*meOutput, error) {
+		req := requestOf(ctx)
+		res, err := s.Login(ctx, in.Body.Account, in.Body.Password, in.Body.Remember, req.client, req.token)
+		if err != nil {
+			return nil, err
+		}
+		return &meOutput{SetCookie: sessionCookie(ctx, res.Token, res.Remember, res.ExpiresAt), Body: meOf(res.Principal)}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "logout", Method: http.MethodDelete, Path: "/api/v1/session",
+		Summary: "退出登录", Tags: []string{"账号"}, Metadata: Public(), DefaultStatus: http.StatusNoContent,
+	}, func(ctx context.Context, _ *struct{}) (*logoutOutput, error) {
+		if t := requestOf(ctx).token; t != "" {
+			if err := s.Logout(ctx, t); err != nil {
+				return nil, err
+			}
+		}
+		return &logoutOutput{SetCookie: clearCookie(ctx)}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-me", Method: http.MethodGet, Path: "/api/v1/me",
+		Summary: "当前账号", Tags: []string{"账号"}, Metadata: AnySession(),
+	}, func(ctx context.Context, _ *struct{}) (*meBody, error) {
+		return &meBody{Body: meOf(Current(ctx))}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "change-my-password", Method: http.MethodPut, Path: "/api/v1/me/password",
+		Summary: "修改密码", Tags: []string{"账号"}, Metadata: AnySession(),
+		Description: "校验原密码后修改密码。该账号的所有会话都会失效，本浏览器获得新的会话 Cookie。",
+	}, func(ctx context.Context, in *changePasswordInput) (*meOutput, error) {
+		res, err := s.ChangePassword(ctx, Current(ctx), in.Body.OldPassword, in.Body.NewPassword, requestOf(ctx).client)
+		if err != nil {
+			return nil, err
+		}
+		return &meOutput{SetCookie: sessionCookie(ctx, res.Token, res.Remember, res.ExpiresAt), Body: meOf(res.Principal)}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "update-me", Method: http.MethodPatch, Path: "/api/v1/me",
+		Summary: "修改个人信息（称呼、安全手机、安全邮箱）", Tags: []string{"账号"},
+	}, func(ctx context.Context, in *profileInput) (*meBody, error) {
+		p := Current(ctx)
+		acc, err := s.UpdateProfile(ctx, p, ProfileInput{Name: in.Body.Name, Phone: in.Body.Phone, Email: in.Body.Email})
+		if err != nil {
+			return nil, err
+		}
+		updated := *p
+		updated.Account = acc
+		return &meBody{Body: meOf(&updated)}, nil
+	})
+}

@@ -1,0 +1,129 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/errs"
+)
+
+// Access levels of an operation, set with Public, AnySession or OperatorOnly
+// in its Metadata. An operation without one needs a signed-in account that
+// has changed its initial password.
+const (
+	accessKey        = "access"
+	accessPublic     = "public"
+	accessAnySession = "any-session"
+	roleKey          = "role"
+)
+
+// Public marks an operation that needs no session (login, health).
+func Public() map[string]any { return map[string]any{accessKey: accessPublic} }
+
+// AnySession marks an operation that a signed-in account may call even before
+// it has changed its initial password (who am I, change password, logout).
+func AnySession() map[string]any { return map[string]any{accessKey: accessAnySession} }
+
+// OperatorOnly marks an operation only platform operators may call.
+func OperatorOnly() map[string]any { return map[string]any{roleKey: "operator"} }
+
+// request is what Middleware learns about a request.
+type request struct {
+	token  string
+	client ClientInfo
+	https  bool
+}
+
+type requestKey struct{}
+
+// Middleware resolves the session cookie of every request into a Principal
+// in the request context.
+func (s *Service) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := request{client: ClientInfo{IP: clientIP(r), UserAgent: r.UserAgent()}, https: isHTTPS(r)}
+		ctx := r.Context()
+		if c, err := r.Cookie(CookieName); err == nil {
+			req.token = c.Value
+			p, err := s.Authenticate(ctx, c.Value)
+			if err != nil {
+				s.logger.ErrorContext(ctx, "authenticate", "err", err)
+				http.Error(w, "服务器内部错误", http.StatusInternalServerError)
+				return
+			}
+			if p != nil {
+				ctx = WithPrincipal(ctx, p)
+			}
+		}
+		ctx = context.WithValue(ctx, requestKey{}, req)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func requestOf(ctx context.Context) request {
+	r, _ := ctx.Value(requestKey{}).(request)
+	return r
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func isHTTPS(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+// Gate returns huma middleware that enforces each operation's access level.
+func Gate(api huma.API, logger *slog.Logger) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		meta := ctx.Operation().Metadata
+		if meta[accessKey] == accessPublic {
+			next(ctx)
+			return
+		}
+		p := Current(ctx.Context())
+		var err error
+		switch {
+		case p == nil:
+			err = errs.New(errs.Unauthorized, "请先登录")
+		case p.Account.MustChangePassword && meta[accessKey] != accessAnySession:
+			err = errs.New(errs.MustChange, "首次登录或密码被重置后，请先修改密码再进行其他操作")
+		case meta[roleKey] == "operator" && !p.IsOperator():
+			err = errs.New(errs.Forbidden, "只有平台管理员可以进行此操作")
+		}
+		if err != nil {
+			_ = huma.WriteErr(api, ctx, 0, "", err)
+			return
+		}
+		next(ctx)
+	}
+}
+
+// sessionCookie returns the cookie that carries a new session.
+func sessionCookie(ctx context.Context, token string, remember bool, expires time.Time) http.Cookie {
+	c := http.Cookie{
+		Name: CookieName, Value: token, Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: requestOf(ctx).https,
+	}
+	if remember {
+		c.Expires = expires
+		c.MaxAge = int(time.Until(expires).Seconds())
+	}
+	return c
+}
+
+// clearCookie returns a cookie that removes the session cookie.
+func clearCookie(ctx context.Context) http.Cookie {
+	return http.Cookie{
+		Name: CookieName, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: requestOf(ctx).https,
+	}
+}

@@ -1,0 +1,159 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"linli/internal/actor"
+	"linli/internal/ent"
+	"linli/internal/ent/account"
+	"linli/internal/ent/loginfailure"
+	"linli/internal/errs"
+	"linli/internal/password"
+)
+
+// Messages shown at login. The same message answers an unknown account and a
+// wrong password, and a locked account whether it exists or not.
+const (
+	msgBadCredentials = "账号或密码错误"
+	msgLocked         = "登录失败次数过多，该账号已被锁定 10 分钟，请稍后再试"
+	msgIPLimited      = "登录尝试过于频繁，请稍后再试"
+	msgDisabled       = "账号已停用，请联系平台管理员"
+)
+
+// dummyHash is verified against when the account does not exist, so that the
+// answer takes as long as for a real account.
+var dummyHash, _ = password.Hash("linli-timing-equaliser")
+
+// LoginResult is a successful login.
+type LoginResult struct {
+	Token     string
+	ExpiresAt time.Time
+	Remember  bool
+	Principal *Principal
+}
+
+// Login checks account and pw and opens a new session. previousToken, if any,
+// is the session cookie the browser already had; it is removed so that a
+// login always rotates the session.
+//
+// Errors: errs.Unauthorized for wrong credentials or a disabled account,
+// errs.TooMany when the account is locked or the IP is throttled.
+func (s *Service) Login(ctx context.Context, name, pw string, remember bool, ci ClientInfo, previousToken string) (*LoginResult, error) {
+	sys := actor.AsSystem(ctx)
+	name = NormalizeAccount(name)
+	now := s.now()
+
+	if n, err := s.db.LoginFailure.Query().
+		Where(loginfailure.IP(ci.IP), loginfailure.CreatedAtGT(now.Add(-LockWindow))).
+		Count(sys); err != nil {
+		return nil, fmt.Errorf("auth: count ip failures: %w", err)
+	} else if n >= IPThreshold {
+		return nil, errs.New(errs.TooMany, msgIPLimited)
+	}
+	locked, err := s.locked(sys, name, now)
+	if err != nil {
+		return nil, err
+	}
+	if locked {
+		return nil, errs.New(errs.TooMany, msgLocked)
+	}
+
+	acc, err := s.db.Account.Query().Where(account.Account(name)).Only(sys)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, fmt.Errorf("auth: find account: %w", err)
+	}
+	hash := dummyHash
+	if acc != nil {
+		hash = acc.PasswordHash
+	}
+	ok, verr := password.Verify(pw, hash)
+	if verr != nil {
+		return nil, fmt.Errorf("auth: verify: %w", verr)
+	}
+	if acc == nil || !ok {
+		return nil, s.recordFailure(sys, name, ci.IP, now)
+	}
+	if acc.Disabled {
+		return nil, errs.New(errs.Unauthorized, msgDisabled)
+	}
+
+	var res LoginResult
+	err = s.db.InTx(sys, func(tx *ent.Tx) error {
+		c := tx.Client()
+		if previousToken != "" {
+			if err := deleteToken(sys, c, previousToken); err != nil {
+				return err
+			}
+		}
+		if _, err := c.LoginFailure.Delete().Where(loginfailure.Account(name)).Exec(sys); err != nil {
+			return err
+		}
+		token, expires, err := s.createSession(sys, c, acc.ID, remember, ci)
+		if err != nil {
+			return err
+		}
+		res = LoginResult{Token: token, ExpiresAt: expires, Remember: remember}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Principal, err = s.Authenticate(ctx, res.Token)
+	if err != nil || res.Principal == nil {
+		return nil, fmt.Errorf("auth: new session not found: %w", err)
+	}
+	s.logger.InfoContext(ctx, "login", "account", name, "ip", ci.IP, "remember", remember)
+	return &res, nil
+}
+
+// NormalizeAccount returns the canonical form of an account name.
+func NormalizeAccount(name string) string {
+	return strings.ToLower(strings.TrimSpace(name))
+}
+
+// locked reports whether name is locked: some run of LockThreshold failures
+// within LockWindow ended less than LockFor ago.
+func (s *Service) locked(ctx context.Context, name string, now time.Time) (bool, error) {
+	fs, err := s.db.LoginFailure.Query().
+		Where(loginfailure.Account(name), loginfailure.CreatedAtGT(now.Add(-LockWindow-LockFor))).
+		All(ctx)
+	if err != nil {
+		return false, fmt.Errorf("auth: failures: %w", err)
+	}
+	sort.Slice(fs, func(i, j int) bool { return fs[i].CreatedAt.Before(fs[j].CreatedAt) })
+	for i := LockThreshold - 1; i < len(fs); i++ {
+		first, last := fs[i-LockThreshold+1].CreatedAt, fs[i].CreatedAt
+		if last.Sub(first) <= LockWindow && now.Before(last.Add(LockFor)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// recordFailure stores a failed attempt and returns the error to answer with.
+func (s *Service) recordFailure(ctx context.Context, name, ip string, now time.Time) error {
+	if err := s.db.LoginFailure.Create().SetAccount(truncate(name, 64)).SetIP(truncate(ip, 64)).SetCreatedAt(now).Exec(ctx); err != nil {
+		return fmt.Errorf("auth: record failure: %w", err)
+	}
+	s.logger.WarnContext(ctx, "login failed", "account", name, "ip", ip)
+	locked, err := s.locked(ctx, name, now)
+	if err != nil {
+		return err
+	}
+	if locked {
+		return errs.New(errs.TooMany, msgLocked)
+	}
+	return errs.New(errs.Unauthorized, msgBadCredentials)
+}
+
+func (s *Service) purgeFailures(ctx context.Context, now time.Time) error {
+	_, err := s.db.LoginFailure.Delete().Where(loginfailure.CreatedAtLT(now.Add(-24 * time.Hour))).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: purge failures: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"linli/internal/actor"
+	"linli/internal/ent"
+	"linli/internal/errs"
+	"linli/internal/password"
+	"linli/internal/validate"
+)
+
+// ChangePassword changes p's password after checking the old one and the
+// password policy. Every session of the account is ended and this browser
+// gets a fresh one, whose token is returned.
+//
+// Errors: errs.Invalid (wrong old password, weak new password).
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPW, newPW string, ci ClientInfo) (*LoginResult, error) {
+	sys := actor.AsSystem(ctx)
+	acc, err := s.db.Account.Get(sys, p.Account.ID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: load account: %w", err)
+	}
+	ok, err := password.Verify(oldPW, acc.PasswordHash)
+	if err != nil {
+		return nil, fmt.Errorf("auth: verify: %w", err)
+	}
+	if !ok {
+		return nil, errs.Field("old_password", "原密码不正确")
+	}
+	if reason := password.Check(newPW, acc.Account); reason != "" {
+		return nil, errs.Field("new_password", reason)
+	}
+	if newPW == oldPW {
+		return nil, errs.Field("new_password", "新密码不能与原密码相同")
+	}
+	hash, err := password.Hash(newPW)
+	if err != nil {
+		return nil, err
+	}
+	var res LoginResult
+	err = s.db.InTx(sys, func(tx *ent.Tx) error {
+		c := tx.Client()
+		now := s.now()
+		if err := c.Account.UpdateOneID(acc.ID).SetPasswordHash(hash).SetMustChangePassword(false).
+			SetPasswordChangedAt(now).Exec(sys); err != nil {
+			return err
+		}
+		if err := killSessions(sys, c, acc.ID); err != nil {
+			return err
+		}
+		sess, err := c.Session.Get(sys, p.SessionID)
+		remember := err == nil && sess.Remember
+		token, expires, err := s.createSession(sys, c, acc.ID, remember, ci)
+		if err != nil {
+			return err
+		}
+		res = LoginResult{Token: token, ExpiresAt: expires, Remember: remember}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: change password: %w", err)
+	}
+	s.logger.InfoContext(ctx, "password changed", "account", acc.Account)
+	res.Principal, err = s.Authenticate(ctx, res.Token)
+	if err != nil || res.Principal == nil {
+		return nil, fmt.Errorf("auth: session after password change: %w", err)
+	}
+	return &res, nil
+}
+
+// ProfileInput is what an account may change about itself (个人信息中心).
+type ProfileInput struct {
+	Name  *string
+	Phone *string
+	Email *string
+}
+
+// UpdateProfile changes p's own name, phone or e-mail (替换手机, 替换邮箱).
+func (s *Service) UpdateProfile(ctx context.Context, p *Principal, in ProfileInput) (*ent.Account, error) {
+	u := s.db.Account.UpdateOneID(p.Account.ID)
+	if in.Name != nil {
+		v, err := validate.Text("name", "称呼", *in.Name, 1, 32)
+		if err != nil {
+			return nil, err
+		}
+		u.SetName(v)
+	}
+	if in.Phone != nil {
+		v, err := validate.Phone("phone", "电话", *in.Phone)
+		if err != nil {
+			return nil, err
+		}
+		u.SetPhone(v)
+	}
+	if in.Email != nil {
+		v, err := validate.Email("email", "邮箱", *in.Email)
+		if err != nil {
+			return nil, err
+		}
+		u.SetEmail(v)
+	}
+	acc, err := u.SetUpdatedAt(time.Now()).Save(actor.AsSystem(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("auth: update profile: %w", err)
+	}
+	return acc, nil
+}

@@ -1,0 +1,173 @@
+package community
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/auth"
+	"linli/internal/ent"
+	"linli/internal/httpapi"
+	"linli/internal/region"
+)
+
+// Community is a community as the API shows it.
+type Community struct {
+	ID                     int       `json:"id" doc:"小区编号"`
+	Name                   string    `json:"name" doc:"小区名称"`
+	RegionCode             string    `json:"region_code" doc:"所在城市（区县代码，GB/T 2260）"`
+	RegionName             string    `json:"region_name" doc:"所在城市，如 广东省/深圳市/宝安区"`
+	Address                string    `json:"address" doc:"详细地址"`
+	ManagementStationCount int       `json:"management_station_count" doc:"管理机数量"`
+	WallStationCount       int       `json:"wall_station_count" doc:"围墙机数量"`
+	CardType               string    `json:"card_type" enum:"ic,id_card,both" doc:"门禁卡类型"`
+	CommunityPassword      string    `json:"community_password" doc:"小区密码（安装设备时使用）"`
+	ResidentRoles          []string  `json:"resident_roles" doc:"业主角色组"`
+	CreatedAt              time.Time `json:"created_at" doc:"创建时间"`
+	UpdatedAt              time.Time `json:"updated_at"`
+}
+
+// View returns the API form of c.
+func View(c *ent.Community) Community {
+	p, _ := region.Lookup(c.RegionCode)
+	return Community{
+		ID: c.ID, Name: c.Name, RegionCode: c.RegionCode, RegionName: p.Label(), Address: c.Address,
+		ManagementStationCount: c.ManagementStationCount, WallStationCount: c.WallStationCount,
+		CardType: string(c.CardType), CommunityPassword: c.CommunityPassword,
+		ResidentRoles: c.ResidentRoles, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+// communityBody is the body of create and update; every field is optional
+// in the schema so that PATCH can send only what changes.
+type communityBody struct {
+	Name                   *string  `json:"name,omitempty" minLength:"1" maxLength:"50" doc:"小区名称"`
+	RegionCode             *string  `json:"region_code,omitempty" pattern:"^[0-9]{6}$" patternDescription:"6 位区县代码" doc:"所在城市（区县代码）"`
+	Address                *string  `json:"address,omitempty" minLength:"1" maxLength:"200" doc:"详细地址"`
+	ManagementStationCount *int     `json:"management_station_count,omitempty" minimum:"0" maximum:"99" doc:"管理机数量"`
+	WallStationCount       *int     `json:"wall_station_count,omitempty" minimum:"0" maximum:"99" doc:"围墙机数量"`
+	CardType               *string  `json:"card_type,omitempty" enum:"ic,id_card,both" doc:"门禁卡类型：ic IC卡；id_card 身份证；both 两者"`
+	CommunityPassword      *string  `json:"community_password,omitempty" minLength:"4" maxLength:"16" doc:"小区密码：4 到 16 位数字或字母"`
+	ResidentRoles          []string `json:"resident_roles,omitempty" minItems:"1" maxItems:"10" doc:"业主角色组，如 业主、家属、租户"`
+}
+
+func (b communityBody) input() Input {
+	return Input{
+		Name: b.Name, RegionCode: b.RegionCode, Address: b.Address,
+		ManagementStationCount: b.ManagementStationCount, WallStationCount: b.WallStationCount,
+		CardType: b.CardType, CommunityPassword: b.CommunityPassword, ResidentRoles: b.ResidentRoles,
+	}
+}
+
+type createBody struct {
+	Name                   string   `json:"name" minLength:"1" maxLength:"50" doc:"小区名称"`
+	RegionCode             string   `json:"region_code" pattern:"^[0-9]{6}$" patternDescription:"6 位区县代码" doc:"所在城市（区县代码）"`
+	Address                string   `json:"address" minLength:"1" maxLength:"200" doc:"详细地址"`
+	ManagementStationCount *int     `json:"management_station_count,omitempty" minimum:"0" maximum:"99" doc:"管理机数量，默认 1"`
+	WallStationCount       *int     `json:"wall_station_count,omitempty" minimum:"0" maximum:"99" doc:"围墙机数量，默认 1"`
+	CardType               *string  `json:"card_type,omitempty" enum:"ic,id_card,both" doc:"门禁卡类型，默认 ic"`
+	CommunityPassword      *string  `json:"community_password,omitempty" minLength:"4" maxLength:"16" doc:"小区密码，默认随机 6 位数字"`
+	ResidentRoles          []string `json:"resident_roles,omitempty" minItems:"1" maxItems:"10" doc:"业主角色组，默认 业主、家属、租户"`
+}
+
+type createInput struct {
+	Body createBody
+}
+
+type idInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+}
+
+type updateInput struct {
+	idInput
+	Body communityBody
+}
+
+type listInput struct {
+	httpapi.PageParams
+}
+
+type communityOutput struct{ Body Community }
+
+type listOutput struct {
+	Body httpapi.Page[Community]
+}
+
+// Register adds the community operations to api.
+func (s *Service) Register(api huma.API) {
+	tags := []string{"小区"}
+	huma.Register(api, huma.Operation{
+		OperationID: "list-communities", Method: http.MethodGet, Path: "/api/v1/communities",
+		Summary: "小区信息列表", Tags: tags,
+	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
+		items, total, err := s.List(ctx, in.Offset(), in.Size)
+		if err != nil {
+			return nil, err
+		}
+		out := &listOutput{Body: httpapi.Page[Community]{Items: make([]Community, len(items)), Total: total}}
+		for i, c := range items {
+			out.Body.Items[i] = View(c)
+		}
+		return out, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "create-community", Method: http.MethodPost, Path: "/api/v1/communities",
+		Summary: "添加小区", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusCreated,
+	}, func(ctx context.Context, in *createInput) (*communityOutput, error) {
+		b := in.Body
+		c, err := s.Create(ctx, Input{
+			Name: &b.Name, RegionCode: &b.RegionCode, Address: &b.Address,
+			ManagementStationCount: b.ManagementStationCount, WallStationCount: b.WallStationCount,
+			CardType: b.CardType, CommunityPassword: b.CommunityPassword, ResidentRoles: b.ResidentRoles,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &communityOutput{Body: View(c)}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-community", Method: http.MethodGet, Path: "/api/v1/communities/{cid}",
+		Summary: "小区详情", Tags: tags,
+	}, func(ctx context.Context, in *idInput) (*communityOutput, error) {
+		c, err := s.Get(ctx, in.CID)
+		if err != nil {
+			return nil, err
+		}
+		return &communityOutput{Body: View(c)}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "update-community", Method: http.MethodPatch, Path: "/api/v1/communities/{cid}",
+		Summary: "编辑或配置小区", Tags: tags,
+		Description: "只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组）。",
+	}, func(ctx context.Context, in *updateInput) (*communityOutput, error) {
+		c, err := s.Update(ctx, in.CID, in.Body.input(), auth.Current(ctx).IsOperator())
+		if err != nil {
+			return nil, err
+		}
+		return &communityOutput{Body: View(c)}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "delete-community", Method: http.MethodDelete, Path: "/api/v1/communities/{cid}",
+		Summary: "删除小区", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent,
+	}, func(ctx context.Context, in *idInput) (*struct{}, error) {
+		return nil, s.Delete(ctx, in.CID)
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "list-regions", Method: http.MethodGet, Path: "/api/v1/regions",
+		Summary: "省/市/区列表（GB/T 2260）", Tags: tags,
+	}, func(ctx context.Context, _ *struct{}) (*regionsOutput, error) {
+		return &regionsOutput{CacheControl: "private, max-age=86400", Body: region.Tree()}, nil
+	})
+}
+
+type regionsOutput struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         []region.Node
+}

@@ -1,0 +1,68 @@
+// Package config holds Linli's configuration: a plain struct filled from
+// command-line flags with LINLI_* environment variables as fallbacks. It is
+// passed down explicitly, never kept in a global.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// Config is the configuration of `linli serve`.
+type Config struct {
+	HTTPAddr      string // LINLI_HTTP_ADDR, default ":8080"
+	DataDir       string // LINLI_DATA_DIR, default "./data"
+	DBURL         string // LINLI_DB_URL: empty = SQLite in DataDir; postgres://… = PostgreSQL
+	AdminAccount  string // LINLI_ADMIN_ACCOUNT, default "admin"
+	AdminPassword string // LINLI_ADMIN_PASSWORD: initial password of the first operator; random when empty
+	LogLevel      string // LINLI_LOG_LEVEL: debug, info, warn, error
+	LogFormat     string // LINLI_LOG_FORMAT: text or json
+}
+
+// Load parses args (without the program and command names) with getenv
+// supplying defaults. Errors in args are reported on stderr by the flag set.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.HTTPAddr, "http-addr", env("LINLI_HTTP_ADDR", ":8080"), "HTTP listen address (LINLI_HTTP_ADDR); a port of 0 picks a free one")
+	fs.StringVar(&c.DataDir, "data-dir", env("LINLI_DATA_DIR", "./data"), "directory for the SQLite database and files (LINLI_DATA_DIR)")
+	fs.StringVar(&c.DBURL, "db-url", env("LINLI_DB_URL", ""), "database URL (LINLI_DB_URL): empty for SQLite in the data dir, postgres://… for PostgreSQL")
+	fs.StringVar(&c.AdminAccount, "admin-account", env("LINLI_ADMIN_ACCOUNT", "admin"), "login of the first platform operator (LINLI_ADMIN_ACCOUNT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
+	// The admin password is read from the environment only, so that it never
+	// shows in a process list.
+	c.AdminPassword = getenv("LINLI_ADMIN_PASSWORD")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if _, err := c.Level(); err != nil {
+		return c, err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	return c, nil
+}
+
+// Level returns the slog level of c.LogLevel.
+func (c Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return l, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}

@@ -1,0 +1,45 @@
+// Package schema defines Linli's entities. The code generated from it lives in
+// the parent package and is never edited by hand (go generate ./internal/ent).
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Community is a 小区, the tenant: every other record belongs to one.
+type Community struct{ ent.Schema }
+
+// Mixin of Community.
+func (Community) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Column: "id"}}
+}
+
+// Fields of Community.
+func (Community) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").MaxLen(100),
+		field.String("region_code").MaxLen(6),
+		field.String("address").Default("").MaxLen(400),
+		field.Int("management_station_count").Default(1),
+		field.Int("wall_station_count").Default(1),
+		field.Enum("card_type").Values("ic", "id_card", "both").Default("ic"),
+		field.String("community_password").MaxLen(64),
+		field.Strings("resident_roles"),
+	}
+}
+
+// Edges of Community.
+func (Community) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("areas", Area.Type),
+		edge.From("staff", Account.Type).Ref("communities"),
+	}
+}
+
+// Indexes of Community.
+func (Community) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("name").Unique()}
+}

@@ -1,0 +1,408 @@
+package housing
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/ent"
+	"linli/internal/ent/area"
+	"linli/internal/ent/building"
+	"linli/internal/ent/unit"
+	"linli/internal/httpapi"
+)
+
+// Area is an area as the API shows it.
+type Area struct {
+	ID            int    `json:"id"`
+	Number        int    `json:"number" doc:"区域编号"`
+	Name          string `json:"name" doc:"区域名称"`
+	ParkingLotNo  string `json:"parking_lot_no" doc:"车场编号"`
+	ParkingLotKey string `json:"parking_lot_key" doc:"车场密钥"`
+}
+
+// Building is a building as the API shows it.
+type Building struct {
+	ID     int    `json:"id"`
+	AreaID int    `json:"area_id"`
+	Number int    `json:"number" doc:"楼栋编号"`
+	Name   string `json:"name" doc:"楼栋名称"`
+}
+
+// Unit is a unit as the API shows it.
+type Unit struct {
+	ID          int    `json:"id"`
+	BuildingID  int    `json:"building_id"`
+	Number      int    `json:"number" doc:"单元编号"`
+	Name        string `json:"name" doc:"单元名称"`
+	Type        string `json:"type" enum:"normal,villa" doc:"单元类型"`
+	DeviceCount int    `json:"device_count" doc:"设备数量"`
+}
+
+// Room is a room as the API shows it.
+type Room struct {
+	ID     int    `json:"id"`
+	UnitID int    `json:"unit_id"`
+	Floor  int    `json:"floor" doc:"楼层编号"`
+	Number int    `json:"number" doc:"房间编号"`
+	RoomNo string `json:"room_no" doc:"房号，如 0502"`
+	Label  string `json:"label" doc:"房间信息，如 【测试小区1】-1区-1栋-1单元-0502"`
+}
+
+func areaView(a *ent.Area) Area {
+	return Area{ID: a.ID, Number: a.Number, Name: a.Name, ParkingLotNo: a.ParkingLotNo, ParkingLotKey: a.ParkingLotKey}
+}
+
+func buildingView(b *ent.Building) Building {
+	return Building{ID: b.ID, AreaID: b.AreaID, Number: b.Number, Name: b.Name}
+}
+
+func unitView(u *ent.Unit) Unit {
+	return Unit{ID: u.ID, BuildingID: u.BuildingID, Number: u.Number, Name: u.Name, Type: string(u.Type), DeviceCount: u.DeviceCount}
+}
+
+func roomView(communityName string, r *ent.Room) Room {
+	return Room{ID: r.ID, UnitID: r.UnitID, Floor: r.Floor, Number: r.Number,
+		RoomNo: RoomNo(r.Floor, r.Number), Label: RoomLabel(communityName, r)}
+}
+
+type cidInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+}
+
+type nodeInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	ID  int `path:"id" minimum:"1"`
+}
+
+type areaFields struct {
+	Number        *int    `json:"number,omitempty" minimum:"1" maximum:"999" doc:"区域编号（1区填 1）"`
+	Name          *string `json:"name,omitempty" maxLength:"20" doc:"区域名称，不填自动生成“N区”"`
+	ParkingLotNo  *string `json:"parking_lot_no,omitempty" maxLength:"64" doc:"车场编号"`
+	ParkingLotKey *string `json:"parking_lot_key,omitempty" maxLength:"128" doc:"车场密钥"`
+}
+
+func (f areaFields) input() AreaInput {
+	return AreaInput{Number: f.Number, Name: f.Name, ParkingLotNo: f.ParkingLotNo, ParkingLotKey: f.ParkingLotKey}
+}
+
+type createAreaInput struct {
+	cidInput
+	Body struct {
+		Number        int     `json:"number" minimum:"1" maximum:"999" doc:"区域编号（1区填 1）"`
+		Name          string  `json:"name,omitempty" maxLength:"20" doc:"区域名称，不填自动生成“N区”"`
+		ParkingLotNo  *string `json:"parking_lot_no,omitempty" maxLength:"64" doc:"车场编号"`
+		ParkingLotKey *string `json:"parking_lot_key,omitempty" maxLength:"128" doc:"车场密钥"`
+	}
+}
+
+type updateAreaInput struct {
+	nodeInput
+	Body areaFields
+}
+
+type createBuildingInput struct {
+	cidInput
+	Body struct {
+		AreaID int    `json:"area_id" minimum:"1" doc:"所属区域"`
+		Number int    `json:"number" minimum:"1" maximum:"999" doc:"楼栋编号（1栋填 1）"`
+		Name   string `json:"name,omitempty" maxLength:"20" doc:"楼栋名称，不填自动生成“N栋”"`
+	}
+}
+
+type updateBuildingInput struct {
+	nodeInput
+	Body struct {
+		Number *int    `json:"number,omitempty" minimum:"1" maximum:"999" doc:"楼栋编号"`
+		Name   *string `json:"name,omitempty" maxLength:"20" doc:"楼栋名称"`
+	}
+}
+
+type createUnitInput struct {
+	cidInput
+	Body struct {
+		BuildingID  int    `json:"building_id" minimum:"1" doc:"所属楼栋"`
+		Number      int    `json:"number" minimum:"1" maximum:"99" doc:"单元编号（1单元填 1）"`
+		Type        string `json:"type,omitempty" enum:"normal,villa" default:"normal" doc:"单元类型：normal 普通单元；villa 别墅单元"`
+		DeviceCount int    `json:"device_count" minimum:"1" maximum:"20" doc:"设备数量：本单元门口机台数（一主一副填 2）"`
+		Name        string `json:"name,omitempty" maxLength:"20" doc:"单元名称，不填自动生成“N单元”"`
+	}
+}
+
+type updateUnitInput struct {
+	nodeInput
+	Body struct {
+		Number      *int    `json:"number,omitempty" minimum:"1" maximum:"99" doc:"单元编号"`
+		Type        *string `json:"type,omitempty" enum:"normal,villa" doc:"单元类型"`
+		DeviceCount *int    `json:"device_count,omitempty" minimum:"1" maximum:"20" doc:"设备数量"`
+		Name        *string `json:"name,omitempty" maxLength:"20" doc:"单元名称"`
+	}
+}
+
+type createRoomInput struct {
+	cidInput
+	Body struct {
+		UnitID int `json:"unit_id" minimum:"1" doc:"所属单元"`
+		Floor  int `json:"floor" minimum:"1" maximum:"99" doc:"楼层编号（几楼）"`
+		Number int `json:"number" minimum:"1" maximum:"99" doc:"房间编号（房号）"`
+	}
+}
+
+type updateRoomInput struct {
+	nodeInput
+	Body struct {
+		Floor  *int `json:"floor,omitempty" minimum:"1" maximum:"99" doc:"楼层编号"`
+		Number *int `json:"number,omitempty" minimum:"1" maximum:"99" doc:"房间编号"`
+	}
+}
+
+type listRoomsInput struct {
+	cidInput
+	httpapi.PageParams
+	UnitID int `query:"unit_id" minimum:"0" doc:"只看该单元"`
+	Floor  int `query:"floor" minimum:"0" maximum:"99" doc:"只看该楼层"`
+}
+
+type listBuildingsInput struct {
+	cidInput
+	AreaID int `query:"area_id" minimum:"0" doc:"只看该区域"`
+}
+
+type listUnitsInput struct {
+	cidInput
+	BuildingID int `query:"building_id" minimum:"0" doc:"只看该楼栋"`
+}
+
+type batchInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	UID int `path:"uid" minimum:"1" doc:"单元"`
+	Body struct {
+		Floors        int `json:"floors" minimum:"1" maximum:"99" doc:"楼层数（单元一共多少层）"`
+		RoomsPerFloor int `json:"rooms_per_floor" minimum:"1" maximum:"30" doc:"房间数（每层多少个房间）"`
+	}
+}
+
+type batchOutput struct {
+	Body struct {
+		Created int `json:"created" doc:"添加的房间数"`
+	}
+}
+
+type body[T any] struct{ Body T }
+
+func ok[T any](v T) *body[T] { return &body[T]{Body: v} }
+
+func page[T any](items []T, total int) *body[httpapi.Page[T]] {
+	return ok(httpapi.Page[T]{Items: items, Total: total})
+}
+
+// Register adds the housing operations to api.
+func (s *Service) Register(api huma.API) {
+	tags := []string{"房屋信息"}
+	const base = "/api/v1/communities/{cid}"
+	op := func(id, method, path, summary string) huma.Operation {
+		o := huma.Operation{OperationID: id, Method: method, Path: base + path, Summary: summary, Tags: tags}
+		switch method {
+		case http.MethodPost:
+			o.DefaultStatus = http.StatusCreated
+		case http.MethodDelete:
+			o.DefaultStatus = http.StatusNoContent
+		}
+		return o
+	}
+
+	huma.Register(api, op("get-housing-tree", http.MethodGet, "/tree", "房屋信息树（区域/楼栋/单元）"),
+		func(ctx context.Context, in *cidInput) (*body[[]TreeArea], error) {
+			t, err := s.Tree(ctx, in.CID)
+			if err != nil {
+				return nil, err
+			}
+			return ok(t), nil
+		})
+
+	// Areas.
+	huma.Register(api, op("list-areas", http.MethodGet, "/areas", "区域列表"),
+		func(ctx context.Context, in *cidInput) (*body[httpapi.Page[Area]], error) {
+			if _, err := s.community(ctx, in.CID); err != nil {
+				return nil, err
+			}
+			as, err := s.db.Area.Query().Where(area.CommunityID(in.CID)).Order(ent.Asc(area.FieldNumber)).All(ctx)
+			if err != nil {
+				return nil, err
+			}
+			items := make([]Area, len(as))
+			for i, a := range as {
+				items[i] = areaView(a)
+			}
+			return page(items, len(items)), nil
+		})
+	huma.Register(api, op("create-area", http.MethodPost, "/areas", "添加区域"),
+		func(ctx context.Context, in *createAreaInput) (*body[Area], error) {
+			b := in.Body
+			a, err := s.CreateArea(ctx, in.CID, AreaInput{Number: &b.Number, Name: &b.Name, ParkingLotNo: b.ParkingLotNo, ParkingLotKey: b.ParkingLotKey})
+			if err != nil {
+				return nil, err
+			}
+			return ok(areaView(a)), nil
+		})
+	huma.Register(api, op("update-area", http.MethodPatch, "/areas/{id}", "编辑区域"),
+		func(ctx context.Context, in *updateAreaInput) (*body[Area], error) {
+			a, err := s.UpdateArea(ctx, in.CID, in.ID, in.Body.input())
+			if err != nil {
+				return nil, err
+			}
+			return ok(areaView(a)), nil
+		})
+	huma.Register(api, op("delete-area", http.MethodDelete, "/areas/{id}", "删除区域"),
+		func(ctx context.Context, in *nodeInput) (*struct{}, error) {
+			return nil, s.DeleteArea(ctx, in.CID, in.ID)
+		})
+
+	// Buildings.
+	huma.Register(api, op("list-buildings", http.MethodGet, "/buildings", "楼栋列表"),
+		func(ctx context.Context, in *listBuildingsInput) (*body[httpapi.Page[Building]], error) {
+			q := s.db.Building.Query().Where(building.CommunityID(in.CID))
+			if in.AreaID > 0 {
+				q.Where(building.AreaID(in.AreaID))
+			}
+			bs, err := q.Order(ent.Asc(building.FieldAreaID), ent.Asc(building.FieldNumber)).All(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := s.community(ctx, in.CID); err != nil {
+				return nil, err
+			}
+			items := make([]Building, len(bs))
+			for i, b := range bs {
+				items[i] = buildingView(b)
+			}
+			return page(items, len(items)), nil
+		})
+	huma.Register(api, op("create-building", http.MethodPost, "/buildings", "添加楼栋"),
+		func(ctx context.Context, in *createBuildingInput) (*body[Building], error) {
+			b, err := s.CreateBuilding(ctx, in.CID, BuildingInput{AreaID: in.Body.AreaID, Number: &in.Body.Number, Name: &in.Body.Name})
+			if err != nil {
+				return nil, err
+			}
+			return ok(buildingView(b)), nil
+		})
+	huma.Register(api, op("update-building", http.MethodPatch, "/buildings/{id}", "编辑楼栋"),
+		func(ctx context.Context, in *updateBuildingInput) (*body[Building], error) {
+			b, err := s.UpdateBuilding(ctx, in.CID, in.ID, BuildingInput{Number: in.Body.Number, Name: in.Body.Name})
+			if err != nil {
+				return nil, err
+			}
+			return ok(buildingView(b)), nil
+		})
+	huma.Register(api, op("delete-building", http.MethodDelete, "/buildings/{id}", "删除楼栋"),
+		func(ctx context.Context, in *nodeInput) (*struct{}, error) {
+			return nil, s.DeleteBuilding(ctx, in.CID, in.ID)
+		})
+
+	// Units.
+	huma.Register(api, op("list-units", http.MethodGet, "/units", "单元列表"),
+		func(ctx context.Context, in *listUnitsInput) (*body[httpapi.Page[Unit]], error) {
+			if _, err := s.community(ctx, in.CID); err != nil {
+				return nil, err
+			}
+			q := s.db.Unit.Query().Where(unit.CommunityID(in.CID))
+			if in.BuildingID > 0 {
+				q.Where(unit.BuildingID(in.BuildingID))
+			}
+			us, err := q.Order(ent.Asc(unit.FieldBuildingID), ent.Asc(unit.FieldNumber)).All(ctx)
+			if err != nil {
+				return nil, err
+			}
+			items := make([]Unit, len(us))
+			for i, u := range us {
+				items[i] = unitView(u)
+			}
+			return page(items, len(items)), nil
+		})
+	huma.Register(api, op("create-unit", http.MethodPost, "/units", "添加单元"),
+		func(ctx context.Context, in *createUnitInput) (*body[Unit], error) {
+			b := in.Body
+			u, err := s.CreateUnit(ctx, in.CID, UnitInput{BuildingID: b.BuildingID, Number: &b.Number, Name: &b.Name, Type: &b.Type, DeviceCount: &b.DeviceCount})
+			if err != nil {
+				return nil, err
+			}
+			return ok(unitView(u)), nil
+		})
+	huma.Register(api, op("update-unit", http.MethodPatch, "/units/{id}", "编辑单元"),
+		func(ctx context.Context, in *updateUnitInput) (*body[Unit], error) {
+			b := in.Body
+			u, err := s.UpdateUnit(ctx, in.CID, in.ID, UnitInput{Number: b.Number, Name: b.Name, Type: b.Type, DeviceCount: b.DeviceCount})
+			if err != nil {
+				return nil, err
+			}
+			return ok(unitView(u)), nil
+		})
+	huma.Register(api, op("delete-unit", http.MethodDelete, "/units/{id}", "删除单元"),
+		func(ctx context.Context, in *nodeInput) (*struct{}, error) {
+			return nil, s.DeleteUnit(ctx, in.CID, in.ID)
+		})
+
+	// Rooms.
+	huma.Register(api, op("list-rooms", http.MethodGet, "/rooms", "房间列表"),
+		func(ctx context.Context, in *listRoomsInput) (*body[httpapi.Page[Room]], error) {
+			c, err := s.community(ctx, in.CID)
+			if err != nil {
+				return nil, err
+			}
+			rs, total, err := s.ListRooms(ctx, in.CID, RoomFilter{UnitID: in.UnitID, Floor: in.Floor}, in.Offset(), in.Size)
+			if err != nil {
+				return nil, err
+			}
+			items := make([]Room, len(rs))
+			for i, r := range rs {
+				items[i] = roomView(c.Name, r)
+			}
+			return page(items, total), nil
+		})
+	huma.Register(api, op("create-room", http.MethodPost, "/rooms", "添加房间"),
+		func(ctx context.Context, in *createRoomInput) (*body[Room], error) {
+			b := in.Body
+			r, err := s.CreateRoom(ctx, in.CID, RoomInput{UnitID: b.UnitID, Floor: &b.Floor, Number: &b.Number})
+			if err != nil {
+				return nil, err
+			}
+			return s.roomOutput(ctx, in.CID, r)
+		})
+	huma.Register(api, op("update-room", http.MethodPatch, "/rooms/{id}", "编辑房间"),
+		func(ctx context.Context, in *updateRoomInput) (*body[Room], error) {
+			r, err := s.UpdateRoom(ctx, in.CID, in.ID, RoomInput{Floor: in.Body.Floor, Number: in.Body.Number})
+			if err != nil {
+				return nil, err
+			}
+			return s.roomOutput(ctx, in.CID, r)
+		})
+	huma.Register(api, op("delete-room", http.MethodDelete, "/rooms/{id}", "删除房间"),
+		func(ctx context.Context, in *nodeInput) (*struct{}, error) {
+			return nil, s.DeleteRoom(ctx, in.CID, in.ID)
+		})
+	huma.Register(api, op("batch-create-rooms", http.MethodPost, "/units/{uid}/rooms/batch", "批量添加房间"),
+		func(ctx context.Context, in *batchInput) (*batchOutput, error) {
+			n, err := s.BatchRooms(ctx, in.CID, in.UID, in.Body.Floors, in.Body.RoomsPerFloor)
+			if err != nil {
+				return nil, err
+			}
+			out := &batchOutput{}
+			out.Body.Created = n
+			return out, nil
+		})
+}
+
+// roomOutput returns r with its label.
+func (s *Service) roomOutput(ctx context.Context, cid int, r *ent.Room) (*body[Room], error) {
+	c, err := s.community(ctx, cid)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.unitWithPath(ctx, cid, r.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	r.Edges.Unit = u
+	return ok(roomView(c.Name, r)), nil
+}

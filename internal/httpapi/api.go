@@ -1,0 +1,34 @@
+// Package httpapi builds the HTTP surface shared by every domain: the huma API
+// under /api/v1 with its OpenAPI document, the one table that maps the error
+// vocabulary to HTTP statuses with Chinese problem details, and the embedded
+// console SPA.
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+)
+
+// Title and paths of the API document.
+const (
+	Title       = "Linli 邻里 API"
+	OpenAPIPath = "/api/openapi" // serves /api/openapi.json and .yaml
+	DocsPath    = "/api/docs"
+)
+
+// NewAPI returns a huma API mounted on mux. Domain packages register their
+// operations on it with paths that start with /api/v1.
+func NewAPI(mux *http.ServeMux, version string) huma.API {
+	cfg := huma.DefaultConfig(Title, version)
+	cfg.OpenAPIPath = OpenAPIPath
+	cfg.DocsPath = DocsPath
+	cfg.SchemasPath = "/api/schemas"
+	cfg.CreateHooks = nil // no $schema links in bodies
+	cfg.Info.Description = "邻里智慧社区平台的管理后台接口。错误以 RFC 9457 问题文档返回，detail 为可直接展示的中文说明。"
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"session": {Type: "apiKey", In: "cookie", Name: "linli_session"},
+	}
+	return humago.New(mux, cfg)
+}

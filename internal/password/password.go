@@ -1,0 +1,133 @@
+// Package password hashes passwords with argon2id and decides whether a new
+// password is acceptable (length, not the vendor default, not common, not the
+// account name).
+package password
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// DefaultInitial is the vendor's customary initial password for new staff
+// accounts. It is accepted only as an initial password that must be changed.
+const DefaultInitial = "123456"
+
+// MinLength is the shortest acceptable new password.
+const MinLength = 8
+
+// MaxLength bounds the work hashing does on attacker input.
+const MaxLength = 128
+
+// Parameters of argon2id (RFC 9106 second recommended option, lower memory).
+const (
+	argonTime    = 3
+	argonMemory  = 64 * 1024 // KiB
+	argonThreads = 2
+	argonKeyLen  = 32
+	saltLen      = 16
+)
+
+// Hash returns an encoded argon2id hash of pw ("$argon2id$v=19$m=…,t=…,p=…$salt$key").
+func Hash(pw string) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("password: salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// ErrMalformedHash is returned by Verify for a stored hash it cannot read.
+var ErrMalformedHash = errors.New("password: malformed hash")
+
+// Verify reports whether pw matches the encoded hash.
+func Verify(pw, encoded string) (bool, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, ErrMalformedHash
+	}
+	var version int
+	var mem uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, ErrMalformedHash
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &p); err != nil {
+		return false, ErrMalformedHash
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return false, ErrMalformedHash
+	}
+	want, err := b64.DecodeString(parts[5])
+	if err != nil || len(want) == 0 {
+		return false, ErrMalformedHash
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, mem, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+//go:embed common.txt
+var commonText string
+
+var (
+	commonOnce sync.Once
+	commonSet  map[string]struct{}
+)
+
+// IsCommon reports whether pw (case-insensitively) is on the list of the most
+// common passwords.
+func IsCommon(pw string) bool {
+	commonOnce.Do(func() {
+		commonSet = make(map[string]struct{}, 32000)
+		sc := bufio.NewScanner(strings.NewReader(commonText))
+		for sc.Scan() {
+			if w := strings.TrimSpace(sc.Text()); w != "" {
+				commonSet[w] = struct{}{}
+			}
+		}
+	})
+	_, ok := commonSet[strings.ToLower(pw)]
+	return ok
+}
+
+// CommonCount returns how many passwords the common list holds.
+func CommonCount() int {
+	IsCommon("")
+	return len(commonSet)
+}
+
+// Check returns a Chinese reason why pw is not acceptable as a new password
+// for account, or "" when it is.
+func Check(pw, account string) string {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < MinLength:
+		return fmt.Sprintf("新密码至少需要 %d 个字符", MinLength)
+	case n > MaxLength:
+		return fmt.Sprintf("新密码不能超过 %d 个字符", MaxLength)
+	case pw == DefaultInitial:
+		return "新密码不能是初始密码 123456"
+	case strings.TrimSpace(pw) == "":
+		return "新密码不能全是空格"
+	case account != "" && strings.EqualFold(pw, account):
+		return "新密码不能与账号相同"
+	case IsCommon(pw):
+		return "新密码太常见，容易被猜到，请换一个"
+	}
+	return ""
+}

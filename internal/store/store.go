@@ -1,0 +1,132 @@
+// Package store opens Linli's database — SQLite (pure Go) by default or
+// PostgreSQL when the URL says so — applies the schema, and maps driver
+// errors to the shared error vocabulary.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+
+	"linli/internal/ent"
+	"linli/internal/ent/migrate"
+	_ "linli/internal/ent/runtime" // registers schema hooks and interceptors
+)
+
+// Store is an open database.
+type Store struct {
+	*ent.Client
+	DB      *sql.DB
+	Dialect string // dialect.SQLite or dialect.Postgres
+}
+
+// Open connects to url (empty: SQLite file linli.db in dataDir; postgres://…
+// or postgresql://…: PostgreSQL) and migrates the schema.
+func Open(ctx context.Context, url, dataDir string) (*Store, error) {
+	var (
+		db      *sql.DB
+		dialect string
+		err     error
+	)
+	switch {
+	case url == "" || strings.HasPrefix(url, "sqlite:") || strings.HasPrefix(url, "file:"):
+		db, err = openSQLite(url, dataDir)
+		dialect = dialectSQLite
+	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
+		db, err = openPostgres(url)
+		dialect = dialectPostgres
+	default:
+		return nil, fmt.Errorf("store: unsupported database URL %q (want empty for SQLite, or postgres://…)", redact(url))
+	}
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialect, db)))
+	if err := client.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	return &Store{Client: client, DB: db, Dialect: dialect}, nil
+}
+
+const (
+	dialectSQLite   = dialect.SQLite
+	dialectPostgres = dialect.Postgres
+)
+
+func openSQLite(url, dataDir string) (*sql.DB, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+	if path == "" {
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: create data dir: %w", err)
+		}
+		path = filepath.Join(dataDir, "linli.db")
+	}
+	// WAL lets readers run beside the writer; busy_timeout makes writers wait
+	// instead of failing; _txlock=immediate takes the write lock at BEGIN so
+	// two transactions never deadlock upgrading a read lock.
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
+}
+
+func openPostgres(url string) (*sql.DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	return db, nil
+}
+
+// redact hides a password in a database URL for messages.
+func redact(url string) string {
+	if at := strings.Index(url, "@"); at > 0 {
+		if scheme := strings.Index(url, "://"); scheme > 0 && scheme < at {
+			return url[:scheme+3] + "…" + url[at:]
+		}
+	}
+	return url
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.Client.Close() }
+
+// InTx runs fn in a transaction, committing when fn returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	tx, err := s.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return Map(fmt.Errorf("store: commit: %w", err), "")
+	}
+	return nil
+}
