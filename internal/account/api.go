@@ -51,15 +51,15 @@ type listInput struct {
 	CommunityID int `query:"community_id" minimum:"0" doc:"只看该小区的账号"`
 }
 
-type idInput struct {
+type AccountPath struct {
 	ID int `path:"id" minimum:"1"`
 }
 
 type resetInput struct {
-	idInput
-	Body struct {
+	AccountPath
+	Body *struct {
 		Password string `json:"password,omitempty" maxLength:"128" doc:"新的初始密码，不填为 123456"`
-	} `required:"false"`
+	}
 }
 
 type accountOutput struct{ Body Account }
@@ -102,13 +102,17 @@ func (s *Service) Register(api huma.API) {
 		Summary: "重置密码", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent,
 		Description: "把密码重置为 123456（或指定的密码），该账号下次登录必须修改密码，现有会话全部失效。",
 	}, func(ctx context.Context, in *resetInput) (*struct{}, error) {
-		return nil, s.ResetPassword(ctx, in.ID, in.Body.Password)
+		pw := ""
+		if in.Body != nil {
+			pw = in.Body.Password
+		}
+		return nil, s.ResetPassword(ctx, in.ID, pw)
 	})
 
 	huma.Register(api, huma.Operation{
 		OperationID: "delete-account", Method: http.MethodDelete, Path: "/api/v1/accounts/{id}",
 		Summary: "删除账号", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent,
-	}, func(ctx context.Context, in *idInput) (*struct{}, error) {
+	}, func(ctx context.Context, in *AccountPath) (*struct{}, error) {
 		return nil, s.Delete(ctx, in.ID)
 	})
 }

@@ -76,12 +76,12 @@ type createInput struct {
 	Body createBody
 }
 
-type idInput struct {
+type CommunityPath struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 }
 
 type updateInput struct {
-	idInput
+	CommunityPath
 	Body communityBody
 }
 
@@ -132,7 +132,7 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "get-community", Method: http.MethodGet, Path: "/api/v1/communities/{cid}",
 		Summary: "小区详情", Tags: tags,
-	}, func(ctx context.Context, in *idInput) (*communityOutput, error) {
+	}, func(ctx context.Context, in *CommunityPath) (*communityOutput, error) {
 		c, err := s.Get(ctx, in.CID)
 		if err != nil {
 			return nil, err
@@ -155,7 +155,7 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "delete-community", Method: http.MethodDelete, Path: "/api/v1/communities/{cid}",
 		Summary: "删除小区", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent,
-	}, func(ctx context.Context, in *idInput) (*struct{}, error) {
+	}, func(ctx context.Context, in *CommunityPath) (*struct{}, error) {
 		return nil, s.Delete(ctx, in.CID)
 	})
 

@@ -67,11 +67,11 @@ func roomView(communityName string, r *ent.Room) Room {
 		RoomNo: RoomNo(r.Floor, r.Number), Label: RoomLabel(communityName, r)}
 }
 
-type cidInput struct {
+type CommunityPath struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 }
 
-type nodeInput struct {
+type NodePath struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 	ID  int `path:"id" minimum:"1"`
 }
@@ -88,7 +88,7 @@ func (f areaFields) input() AreaInput {
 }
 
 type createAreaInput struct {
-	cidInput
+	CommunityPath
 	Body struct {
 		Number        int     `json:"number" minimum:"1" maximum:"999" doc:"区域编号（1区填 1）"`
 		Name          string  `json:"name,omitempty" maxLength:"20" doc:"区域名称，不填自动生成“N区”"`
@@ -98,12 +98,12 @@ type createAreaInput struct {
 }
 
 type updateAreaInput struct {
-	nodeInput
+	NodePath
 	Body areaFields
 }
 
 type createBuildingInput struct {
-	cidInput
+	CommunityPath
 	Body struct {
 		AreaID int    `json:"area_id" minimum:"1" doc:"所属区域"`
 		Number int    `json:"number" minimum:"1" maximum:"999" doc:"楼栋编号（1栋填 1）"`
@@ -112,7 +112,7 @@ type createBuildingInput struct {
 }
 
 type updateBuildingInput struct {
-	nodeInput
+	NodePath
 	Body struct {
 		Number *int    `json:"number,omitempty" minimum:"1" maximum:"999" doc:"楼栋编号"`
 		Name   *string `json:"name,omitempty" maxLength:"20" doc:"楼栋名称"`
@@ -120,7 +120,7 @@ type updateBuildingInput struct {
 }
 
 type createUnitInput struct {
-	cidInput
+	CommunityPath
 	Body struct {
 		BuildingID  int    `json:"building_id" minimum:"1" doc:"所属楼栋"`
 		Number      int    `json:"number" minimum:"1" maximum:"99" doc:"单元编号（1单元填 1）"`
@@ -131,7 +131,7 @@ type createUnitInput struct {
 }
 
 type updateUnitInput struct {
-	nodeInput
+	NodePath
 	Body struct {
 		Number      *int    `json:"number,omitempty" minimum:"1" maximum:"99" doc:"单元编号"`
 		Type        *string `json:"type,omitempty" enum:"normal,villa" doc:"单元类型"`
@@ -141,7 +141,7 @@ type updateUnitInput struct {
 }
 
 type createRoomInput struct {
-	cidInput
+	CommunityPath
 	Body struct {
 		UnitID int `json:"unit_id" minimum:"1" doc:"所属单元"`
 		Floor  int `json:"floor" minimum:"1" maximum:"99" doc:"楼层编号（几楼）"`
@@ -150,7 +150,7 @@ type createRoomInput struct {
 }
 
 type updateRoomInput struct {
-	nodeInput
+	NodePath
 	Body struct {
 		Floor  *int `json:"floor,omitempty" minimum:"1" maximum:"99" doc:"楼层编号"`
 		Number *int `json:"number,omitempty" minimum:"1" maximum:"99" doc:"房间编号"`
@@ -158,19 +158,19 @@ type updateRoomInput struct {
 }
 
 type listRoomsInput struct {
-	cidInput
+	CommunityPath
 	httpapi.PageParams
 	UnitID int `query:"unit_id" minimum:"0" doc:"只看该单元"`
 	Floor  int `query:"floor" minimum:"0" maximum:"99" doc:"只看该楼层"`
 }
 
 type listBuildingsInput struct {
-	cidInput
+	CommunityPath
 	AreaID int `query:"area_id" minimum:"0" doc:"只看该区域"`
 }
 
 type listUnitsInput struct {
-	cidInput
+	CommunityPath
 	BuildingID int `query:"building_id" minimum:"0" doc:"只看该楼栋"`
 }
 
@@ -213,7 +213,7 @@ func (s *Service) Register(api huma.API) {
 	}
 
 	huma.Register(api, op("get-housing-tree", http.MethodGet, "/tree", "房屋信息树（区域/楼栋/单元）"),
-		func(ctx context.Context, in *cidInput) (*body[[]TreeArea], error) {
+		func(ctx context.Context, in *CommunityPath) (*body[[]TreeArea], error) {
 			t, err := s.Tree(ctx, in.CID)
 			if err != nil {
 				return nil, err
@@ -223,7 +223,7 @@ func (s *Service) Register(api huma.API) {
 
 	// Areas.
 	huma.Register(api, op("list-areas", http.MethodGet, "/areas", "区域列表"),
-		func(ctx context.Context, in *cidInput) (*body[httpapi.Page[Area]], error) {
+		func(ctx context.Context, in *CommunityPath) (*body[httpapi.Page[Area]], error) {
 			if _, err := s.community(ctx, in.CID); err != nil {
 				return nil, err
 			}
@@ -255,7 +255,7 @@ func (s *Service) Register(api huma.API) {
 			return ok(areaView(a)), nil
 		})
 	huma.Register(api, op("delete-area", http.MethodDelete, "/areas/{id}", "删除区域"),
-		func(ctx context.Context, in *nodeInput) (*struct{}, error) {
+		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteArea(ctx, in.CID, in.ID)
 		})
 
@@ -296,7 +296,7 @@ func (s *Service) Register(api huma.API) {
 			return ok(buildingView(b)), nil
 		})
 	huma.Register(api, op("delete-building", http.MethodDelete, "/buildings/{id}", "删除楼栋"),
-		func(ctx context.Context, in *nodeInput) (*struct{}, error) {
+		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteBuilding(ctx, in.CID, in.ID)
 		})
 
@@ -339,7 +339,7 @@ func (s *Service) Register(api huma.API) {
 			return ok(unitView(u)), nil
 		})
 	huma.Register(api, op("delete-unit", http.MethodDelete, "/units/{id}", "删除单元"),
-		func(ctx context.Context, in *nodeInput) (*struct{}, error) {
+		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteUnit(ctx, in.CID, in.ID)
 		})
 
@@ -378,7 +378,7 @@ func (s *Service) Register(api huma.API) {
 			return s.roomOutput(ctx, in.CID, r)
 		})
 	huma.Register(api, op("delete-room", http.MethodDelete, "/rooms/{id}", "删除房间"),
-		func(ctx context.Context, in *nodeInput) (*struct{}, error) {
+		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteRoom(ctx, in.CID, in.ID)
 		})
 	huma.Register(api, op("batch-create-rooms", http.MethodPost, "/units/{uid}/rooms/batch", "批量添加房间"),

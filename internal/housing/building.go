@@ -51,6 +51,9 @@ func (s *Service) CreateBuilding(ctx context.Context, cid int, in BuildingInput)
 	if err := in.check(); err != nil {
 		return nil, err
 	}
+	if _, err := s.community(ctx, cid); err != nil {
+		return nil, err
+	}
 	if _, err := s.area(ctx, cid, in.AreaID); err != nil {
 		return nil, errs.Field("area_id", "所选区域不存在")
 	}

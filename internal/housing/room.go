@@ -47,6 +47,9 @@ func (s *Service) CreateRoom(ctx context.Context, cid int, in RoomInput) (*ent.R
 	if err := in.check(); err != nil {
 		return nil, err
 	}
+	if _, err := s.community(ctx, cid); err != nil {
+		return nil, err
+	}
 	if _, err := s.unit(ctx, cid, in.UnitID); err != nil {
 		return nil, errs.Field("unit_id", "所选单元不存在")
 	}

@@ -67,6 +67,9 @@ func (s *Service) CreateUnit(ctx context.Context, cid int, in UnitInput) (*ent.U
 	if err := in.check(); err != nil {
 		return nil, err
 	}
+	if _, err := s.community(ctx, cid); err != nil {
+		return nil, err
+	}
 	if _, err := s.building(ctx, cid, in.BuildingID); err != nil {
 		return nil, errs.Field("building_id", "所选楼栋不存在")
 	}

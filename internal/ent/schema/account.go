@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"linli/internal/ent/intercept"
 	"linli/internal/errs"
 )
 
@@ -54,7 +55,11 @@ func (Account) Interceptors() []ent.Interceptor {
 				return err
 			}
 			if !a.Unrestricted() {
-				q.(wherer).WhereP(sql.FieldEQ("id", a.AccountID))
+				w, err := intercept.NewQuery(q)
+				if err != nil {
+					return err
+				}
+				w.WhereP(sql.FieldEQ("id", a.AccountID))
 			}
 			return nil
 		}),

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/mixin"
 
 	"linli/internal/actor"
+	"linli/internal/ent/intercept"
 	"linli/internal/errs"
 )
 
@@ -39,9 +40,9 @@ func (m TenantMixin) Interceptors() []ent.Interceptor {
 			if a.Unrestricted() {
 				return nil
 			}
-			w, ok := q.(wherer)
-			if !ok {
-				return fmt.Errorf("tenant: query %T cannot be filtered", q)
+			w, err := intercept.NewQuery(q)
+			if err != nil {
+				return fmt.Errorf("tenant: %w", err)
 			}
 			w.WhereP(sql.FieldIn(m.Column, ids(a.Communities)...))
 			return nil

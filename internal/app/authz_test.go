@@ -1,0 +1,298 @@
+package app_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"linli/internal/apptest"
+	"linli/internal/storetest"
+)
+
+// access is who may call an operation.
+type access int
+
+const (
+	public     access = iota // anyone
+	anySession               // any signed-in account, even before changing the initial password
+	signedIn                 // any account that has changed its initial password
+	communityA               // staff of community A and operators; staff of B get 404
+	operator                 // operators only
+)
+
+// world is the state the matrix runs in: two communities and every actor.
+type world struct {
+	s      *apptest.Server
+	op     *apptest.Client
+	a, b   *apptest.Community
+	serial int
+}
+
+func (w *world) next() int { w.serial++; return w.serial }
+
+// freshArea makes an empty area in A for a destructive call.
+func (w *world) freshArea(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", w.a.Path("/areas"), map[string]any{"number": 100 + w.next()}).JSON(tb, &v)
+	return v.ID
+}
+
+func (w *world) freshBuilding(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", w.a.Path("/buildings"), map[string]any{"area_id": w.a.AreaID, "number": 100 + w.next()}).JSON(tb, &v)
+	return v.ID
+}
+
+func (w *world) freshUnit(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", w.a.Path("/units"), map[string]any{"building_id": w.a.BuildingID, "number": 10 + w.next()%80, "device_count": 1}).JSON(tb, &v)
+	return v.ID
+}
+
+func (w *world) freshRoom(tb testing.TB) int {
+	var v struct{ ID int }
+	n := w.next()
+	w.op.Must(201, "POST", w.a.Path("/rooms"), map[string]any{"unit_id": w.a.UnitID, "floor": 50 + n/90, "number": 1 + n%90}).JSON(tb, &v)
+	return v.ID
+}
+
+func (w *world) freshAccount(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", "/api/v1/accounts", map[string]any{
+		"account": fmt.Sprintf("tmp%d", w.next()), "name": "临时", "phone": "13700000000", "community_ids": []int{w.a.ID},
+	}).JSON(tb, &v)
+	return v.ID
+}
+
+func (w *world) freshCommunity(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", "/api/v1/communities", map[string]any{
+		"name": fmt.Sprintf("临时小区%d", w.next()), "region_code": "110101", "address": "东城区1号",
+	}).JSON(tb, &v)
+	return v.ID
+}
+
+// operation is one row of the authorization matrix.
+type operation struct {
+	id     string // OpenAPI operationId
+	method string
+	path   func(tb testing.TB, w *world) string
+	body   func(w *world) any
+	who    access
+	ok     int // status for an actor that may call it
+}
+
+func fixed(p string) func(testing.TB, *world) string { return func(testing.TB, *world) string { return p } }
+
+func inA(rest string) func(testing.TB, *world) string {
+	return func(_ testing.TB, w *world) string { return w.a.Path(rest) }
+}
+
+func operations() []operation {
+	return []operation{
+		{id: "login", method: "POST", path: fixed("/api/v1/session"), who: public, ok: 401,
+			body: func(*world) any { return map[string]any{"account": "admin", "password": "wrong-password"} }},
+		{id: "get-me", method: "GET", path: fixed("/api/v1/me"), who: anySession, ok: 200},
+		{id: "change-my-password", method: "PUT", path: fixed("/api/v1/me/password"), who: anySession, ok: 422,
+			body: func(*world) any { return map[string]any{"old_password": "not-the-password", "new_password": "Another-Pass-9"} }},
+		{id: "update-me", method: "PATCH", path: fixed("/api/v1/me"), who: signedIn, ok: 200,
+			body: func(*world) any { return map[string]any{"email": "me@example.com"} }},
+		{id: "list-regions", method: "GET", path: fixed("/api/v1/regions"), who: signedIn, ok: 200},
+		{id: "list-communities", method: "GET", path: fixed("/api/v1/communities"), who: signedIn, ok: 200},
+		{id: "create-community", method: "POST", path: fixed("/api/v1/communities"), who: operator, ok: 201,
+			body: func(w *world) any {
+				return map[string]any{"name": fmt.Sprintf("新小区%d", w.next()), "region_code": "440306", "address": "x路1号"}
+			}},
+		{id: "get-community", method: "GET", path: inA(""), who: communityA, ok: 200},
+		{id: "update-community", method: "PATCH", path: inA(""), who: communityA, ok: 200,
+			body: func(w *world) any { return map[string]any{"wall_station_count": 2 + w.next()%5} }},
+		{id: "delete-community", method: "DELETE", who: operator, ok: 204,
+			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/api/v1/communities/%d", w.freshCommunity(tb)) }},
+		{id: "list-accounts", method: "GET", path: fixed("/api/v1/accounts"), who: operator, ok: 200},
+		{id: "create-account", method: "POST", path: fixed("/api/v1/accounts"), who: operator, ok: 201,
+			body: func(w *world) any {
+				return map[string]any{"account": fmt.Sprintf("acc%d", w.next()), "name": "某人", "phone": "13600000000", "community_ids": []int{w.a.ID}}
+			}},
+		{id: "reset-account-password", method: "POST", who: operator, ok: 204,
+			path: func(tb testing.TB, w *world) string {
+				return fmt.Sprintf("/api/v1/accounts/%d/password-reset", w.freshAccount(tb))
+			}},
+		{id: "delete-account", method: "DELETE", who: operator, ok: 204,
+			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/api/v1/accounts/%d", w.freshAccount(tb)) }},
+		{id: "get-housing-tree", method: "GET", path: inA("/tree"), who: communityA, ok: 200},
+		{id: "list-areas", method: "GET", path: inA("/areas"), who: communityA, ok: 200},
+		{id: "create-area", method: "POST", path: inA("/areas"), who: communityA, ok: 201,
+			body: func(w *world) any { return map[string]any{"number": 500 + w.next()} }},
+		{id: "update-area", method: "PATCH", who: communityA, ok: 200, body: func(*world) any { return map[string]any{"name": "改名区"} },
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/areas/%d", w.freshArea(tb))) }},
+		{id: "delete-area", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/areas/%d", w.freshArea(tb))) }},
+		{id: "list-buildings", method: "GET", path: inA("/buildings"), who: communityA, ok: 200},
+		{id: "create-building", method: "POST", path: inA("/buildings"), who: communityA, ok: 201,
+			body: func(w *world) any { return map[string]any{"area_id": w.a.AreaID, "number": 500 + w.next()} }},
+		{id: "update-building", method: "PATCH", who: communityA, ok: 200, body: func(*world) any { return map[string]any{"name": "改名栋"} },
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/buildings/%d", w.freshBuilding(tb))) }},
+		{id: "delete-building", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/buildings/%d", w.freshBuilding(tb))) }},
+		{id: "list-units", method: "GET", path: inA("/units"), who: communityA, ok: 200},
+		{id: "create-unit", method: "POST", path: inA("/units"), who: communityA, ok: 201,
+			body: func(w *world) any {
+				return map[string]any{"building_id": w.a.BuildingID, "number": 10 + w.next()%80, "device_count": 1}
+			}},
+		{id: "update-unit", method: "PATCH", who: communityA, ok: 200, body: func(*world) any { return map[string]any{"device_count": 3} },
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/units/%d", w.freshUnit(tb))) }},
+		{id: "delete-unit", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/units/%d", w.freshUnit(tb))) }},
+		{id: "list-rooms", method: "GET", path: inA("/rooms"), who: communityA, ok: 200},
+		{id: "create-room", method: "POST", path: inA("/rooms"), who: communityA, ok: 201,
+			body: func(w *world) any {
+				n := w.next()
+				return map[string]any{"unit_id": w.a.UnitID, "floor": 30 + n/90, "number": 1 + n%90}
+			}},
+		{id: "update-room", method: "PATCH", who: communityA, ok: 200,
+			body: func(w *world) any { n := w.next(); return map[string]any{"floor": 70 + n/90, "number": 1 + n%90} },
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/rooms/%d", w.freshRoom(tb))) }},
+		{id: "delete-room", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/rooms/%d", w.freshRoom(tb))) }},
+		{id: "batch-create-rooms", method: "POST", who: communityA, ok: 201,
+			body: func(*world) any { return map[string]any{"floors": 2, "rooms_per_floor": 2} },
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/units/%d/rooms/batch", w.freshUnit(tb))) }},
+		// Logout is last: it ends each actor's session.
+		{id: "logout", method: "DELETE", path: fixed("/api/v1/session"), who: public, ok: 204},
+	}
+}
+
+// expected returns the status actor should get for an operation.
+func expected(o operation, actor string) int {
+	switch o.who {
+	case public:
+		return o.ok
+	case anySession:
+		if actor == "anonymous" {
+			return 401
+		}
+		return o.ok
+	}
+	switch actor {
+	case "anonymous":
+		return 401
+	case "new manager A":
+		return 403
+	case "operator":
+		return o.ok
+	case "manager A":
+		if o.who == operator {
+			return 403
+		}
+		return o.ok
+	case "manager B":
+		switch o.who {
+		case operator:
+			return 403
+		case communityA:
+			return 404
+		}
+		return o.ok
+	}
+	panic("unknown actor " + actor)
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			s := apptest.Start(t, b)
+			op := s.Operator()
+			w := &world{s: s, op: op}
+			w.a = s.NewCommunity(t, op, "阳光花园", "A")
+			w.b = s.NewCommunity(t, op, "翠湖山庄", "B")
+			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, w.a.Manager, op}
+			w.a.NewManager.Name, w.b.Manager.Name, w.a.Manager.Name = "new manager A", "manager B", "manager A"
+
+			ops := operations()
+			checkCoverage(t, s, ops)
+			for _, o := range ops {
+				for _, c := range actors {
+					path := o.path(t, w)
+					var body any
+					if o.body != nil {
+						body = o.body(w)
+					}
+					want := expected(o, c.Name)
+					before := snapshot(t, w)
+					r := c.Do(o.method, path, body)
+					if r.Status != want {
+						t.Errorf("%s as %s: %s %s = %d %s, want %d", o.id, c.Name, o.method, path, r.Status, r.Body, want)
+					}
+					if r.Status >= 400 && r.Status != 401 || r.Status == 401 && o.id != "login" {
+						if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+							t.Errorf("%s as %s: error content type %q", o.id, c.Name, ct)
+						}
+						if r.Detail() == "" || !hasHan(r.Detail()) {
+							t.Errorf("%s as %s: error without a Chinese detail: %s", o.id, c.Name, r.Body)
+						}
+					}
+					if c.Name == "manager B" {
+						for _, leak := range []string{w.a.Name, w.a.Secret, "pwAx9", w.a.ManagerAccount} {
+							if strings.Contains(string(r.Body), leak) {
+								t.Errorf("%s as manager B: body leaks %q of community A: %s", o.id, leak, r.Body)
+							}
+						}
+					}
+					if want >= 400 && o.method != "GET" && o.id != "login" && o.id != "change-my-password" {
+						if after := snapshot(t, w); after != before {
+							t.Errorf("%s as %s was refused but changed data:\nbefore %s\nafter  %s", o.id, c.Name, before, after)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// snapshot is what a refused request must leave unchanged.
+func snapshot(t *testing.T, w *world) string {
+	t.Helper()
+	var sb strings.Builder
+	for _, p := range []string{w.a.Path(""), w.a.Path("/tree"), w.a.Path("/rooms?size=100"), "/api/v1/accounts?size=100", "/api/v1/communities?size=100"} {
+		r := w.op.Must(200, "GET", p, nil)
+		sb.Write(r.Body)
+	}
+	return sb.String()
+}
+
+func checkCoverage(t *testing.T, s *apptest.Server, ops []operation) {
+	t.Helper()
+	r := s.Client("docs").Must(200, "GET", "/api/openapi.json", nil)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(r.Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]bool{}
+	for _, o := range ops {
+		covered[o.id] = true
+	}
+	for path, methods := range doc.Paths {
+		for method, op := range methods {
+			if !covered[op.OperationID] {
+				t.Errorf("%s %s (%s) is not in the authorization matrix", strings.ToUpper(method), path, op.OperationID)
+			}
+		}
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if r >= 0x4e00 && r <= 0x9fff {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = http.StatusOK
