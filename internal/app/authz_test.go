@@ -84,7 +84,9 @@ type operation struct {
 	ok     int // status for an actor that may call it
 }
 
-func fixed(p string) func(testing.TB, *world) string { return func(testing.TB, *world) string { return p } }
+func fixed(p string) func(testing.TB, *world) string {
+	return func(testing.TB, *world) string { return p }
+}
 
 func inA(rest string) func(testing.TB, *world) string {
 	return func(_ testing.TB, w *world) string { return w.a.Path(rest) }
@@ -96,7 +98,9 @@ func operations() []operation {
 			body: func(*world) any { return map[string]any{"account": "admin", "password": "wrong-password"} }},
 		{id: "get-me", method: "GET", path: fixed("/api/v1/me"), who: anySession, ok: 200},
 		{id: "change-my-password", method: "PUT", path: fixed("/api/v1/me/password"), who: anySession, ok: 422,
-			body: func(*world) any { return map[string]any{"old_password": "not-the-password", "new_password": "Another-Pass-9"} }},
+			body: func(*world) any {
+				return map[string]any{"old_password": "not-the-password", "new_password": "Another-Pass-9"}
+			}},
 		{id: "update-me", method: "PATCH", path: fixed("/api/v1/me"), who: signedIn, ok: 200,
 			body: func(*world) any { return map[string]any{"email": "me@example.com"} }},
 		{id: "list-regions", method: "GET", path: fixed("/api/v1/regions"), who: signedIn, ok: 200},
@@ -109,7 +113,9 @@ func operations() []operation {
 		{id: "update-community", method: "PATCH", path: inA(""), who: communityA, ok: 200,
 			body: func(w *world) any { return map[string]any{"wall_station_count": 2 + w.next()%5} }},
 		{id: "delete-community", method: "DELETE", who: operator, ok: 204,
-			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/api/v1/communities/%d", w.freshCommunity(tb)) }},
+			path: func(tb testing.TB, w *world) string {
+				return fmt.Sprintf("/api/v1/communities/%d", w.freshCommunity(tb))
+			}},
 		{id: "list-accounts", method: "GET", path: fixed("/api/v1/accounts"), who: operator, ok: 200},
 		{id: "create-account", method: "POST", path: fixed("/api/v1/accounts"), who: operator, ok: 201,
 			body: func(w *world) any {
@@ -133,9 +139,13 @@ func operations() []operation {
 		{id: "create-building", method: "POST", path: inA("/buildings"), who: communityA, ok: 201,
 			body: func(w *world) any { return map[string]any{"area_id": w.a.AreaID, "number": 500 + w.next()} }},
 		{id: "update-building", method: "PATCH", who: communityA, ok: 200, body: func(*world) any { return map[string]any{"name": "改名栋"} },
-			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/buildings/%d", w.freshBuilding(tb))) }},
+			path: func(tb testing.TB, w *world) string {
+				return w.a.Path(fmt.Sprintf("/buildings/%d", w.freshBuilding(tb)))
+			}},
 		{id: "delete-building", method: "DELETE", who: communityA, ok: 204,
-			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/buildings/%d", w.freshBuilding(tb))) }},
+			path: func(tb testing.TB, w *world) string {
+				return w.a.Path(fmt.Sprintf("/buildings/%d", w.freshBuilding(tb)))
+			}},
 		{id: "list-units", method: "GET", path: inA("/units"), who: communityA, ok: 200},
 		{id: "create-unit", method: "POST", path: inA("/units"), who: communityA, ok: 201,
 			body: func(w *world) any {
@@ -158,7 +168,9 @@ func operations() []operation {
 			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/rooms/%d", w.freshRoom(tb))) }},
 		{id: "batch-create-rooms", method: "POST", who: communityA, ok: 201,
 			body: func(*world) any { return map[string]any{"floors": 2, "rooms_per_floor": 2} },
-			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/units/%d/rooms/batch", w.freshUnit(tb))) }},
+			path: func(tb testing.TB, w *world) string {
+				return w.a.Path(fmt.Sprintf("/units/%d/rooms/batch", w.freshUnit(tb)))
+			}},
 		// Logout is last: it ends each actor's session.
 		{id: "logout", method: "DELETE", path: fixed("/api/v1/session"), who: public, ok: 204},
 	}

@@ -28,15 +28,21 @@ const (
 
 // Server is a running Linli for one test.
 type Server struct {
-	URL string
-	App *app.App
-	tb  testing.TB
+	URL  string
+	App  *app.App
+	tb   testing.TB
+	stop func()
 }
 
 // Start starts Linli on backend b with a fresh database.
 func Start(tb testing.TB, b storetest.Backend) *Server {
 	tb.Helper()
-	cfg := config.Config{DataDir: tb.TempDir(), DBURL: b.URL(tb), AdminAccount: "admin", AdminPassword: AdminInitial}
+	return StartWith(tb, config.Config{DataDir: tb.TempDir(), DBURL: b.URL(tb), AdminAccount: "admin", AdminPassword: AdminInitial})
+}
+
+// StartWith starts Linli with cfg; Stop (or the end of the test) stops it.
+func StartWith(tb testing.TB, cfg config.Config) *Server {
+	tb.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(&tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -46,11 +52,21 @@ func Start(tb testing.TB, b storetest.Backend) *Server {
 		tb.Fatalf("start app: %v", err)
 	}
 	ts := httptest.NewServer(a.Handler())
-	tb.Cleanup(func() {
+	s := &Server{URL: ts.URL, App: a, tb: tb}
+	s.stop = func() {
 		ts.Close()
 		a.Close()
-	})
-	return &Server{URL: ts.URL, App: a, tb: tb}
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Stop stops the server; calling it again does nothing.
+func (s *Server) Stop() {
+	if s.stop != nil {
+		s.stop()
+		s.stop = nil
+	}
 }
 
 type tbWriter struct{ tb testing.TB }

@@ -3,6 +3,7 @@ package apptest
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ import (
 type Community struct {
 	ID, AreaID, BuildingID, UnitID, RoomID int
 	Name                                   string
-	Secret                                 string // a marker stored in the community, to detect leaks
+	Secret                                 string  // a marker stored in the community, to detect leaks
 	Manager                                *Client // property admin, password changed
 	NewManager                             *Client // property admin still on the initial password 123456
 	ManagerAccount                         string
@@ -39,7 +40,7 @@ func (s *Server) NewCommunity(tb testing.TB, op *Client, name, tag string) *Comm
 	op.Must(http.StatusCreated, "POST", base+"/rooms", map[string]any{"unit_id": c.UnitID, "floor": 5, "number": 2}).JSON(tb, &created)
 	c.RoomID = created.ID
 
-	c.ManagerAccount = "mgr" + tag
+	c.ManagerAccount = "mgr" + strings.ToLower(tag)
 	op.Must(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{
 		"account": c.ManagerAccount, "name": "经理" + tag, "phone": "13800000000", "community_ids": []int{c.ID},
 	})
@@ -48,10 +49,10 @@ func (s *Server) NewCommunity(tb testing.TB, op *Client, name, tag string) *Comm
 	c.Manager.Must(http.StatusOK, "PUT", "/api/v1/me/password", map[string]any{"old_password": "123456", "new_password": StaffPassword})
 
 	op.Must(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{
-		"account": "new" + tag, "name": "新人" + tag, "phone": "13900000000", "community_ids": []int{c.ID},
+		"account": "new" + strings.ToLower(tag), "name": "新人" + tag, "phone": "13900000000", "community_ids": []int{c.ID},
 	})
 	c.NewManager = s.Client("new manager " + tag)
-	c.NewManager.Must(http.StatusOK, "POST", "/api/v1/session", map[string]any{"account": "new" + tag, "password": "123456"})
+	c.NewManager.Must(http.StatusOK, "POST", "/api/v1/session", map[string]any{"account": "new" + strings.ToLower(tag), "password": "123456"})
 	return c
 }
 

@@ -175,8 +175,8 @@ type listUnitsInput struct {
 }
 
 type batchInput struct {
-	CID int `path:"cid" minimum:"1" doc:"小区编号"`
-	UID int `path:"uid" minimum:"1" doc:"单元"`
+	CID  int `path:"cid" minimum:"1" doc:"小区编号"`
+	UID  int `path:"uid" minimum:"1" doc:"单元"`
 	Body struct {
 		Floors        int `json:"floors" minimum:"1" maximum:"99" doc:"楼层数（单元一共多少层）"`
 		RoomsPerFloor int `json:"rooms_per_floor" minimum:"1" maximum:"30" doc:"房间数（每层多少个房间）"`

@@ -144,4 +144,3 @@ func (s *Service) DeleteUnit(ctx context.Context, cid, id int) error {
 	}
 	return store.Map(s.db.Unit.DeleteOneID(id).Exec(ctx), "单元")
 }
-
