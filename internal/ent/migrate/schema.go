@@ -179,9 +179,9 @@ var (
 				Columns: []*schema.Column{RoomsColumns[6], RoomsColumns[4], RoomsColumns[5]},
 			},
 			{
-				Name:    "room_community_id",
+				Name:    "room_community_id_unit_id_floor_number",
 				Unique:  false,
-				Columns: []*schema.Column{RoomsColumns[3]},
+				Columns: []*schema.Column{RoomsColumns[3], RoomsColumns[6], RoomsColumns[4], RoomsColumns[5]},
 			},
 		},
 	}

@@ -130,5 +130,9 @@ func (Room) Edges() []ent.Edge {
 
 // Indexes of Room.
 func (Room) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("unit_id", "floor", "number").Unique(), index.Fields("community_id")}
+	return []ent.Index{
+		index.Fields("unit_id", "floor", "number").Unique(),
+		// Lists of a community's rooms are ordered by unit, floor and number.
+		index.Fields("community_id", "unit_id", "floor", "number"),
+	}
 }

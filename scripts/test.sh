@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The test command of Linli (see README): formatting and vet, every Go test
+# with the race detector on SQLite and on PostgreSQL, and the end-to-end test
+# of the real binary in Chromium. It installs what the tests need when it is
+# missing (Debian's chromium, the e2e npm packages) and starts the machine's
+# PostgreSQL if it is down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+
+need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v chromium >/dev/null 2>&1; then
+	echo "== installing Debian chromium"
+	need_root apt-get update -qq
+	need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+	echo "== starting PostgreSQL"
+	need_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+	for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
+echo "== gofmt"
+unformatted="$(gofmt -l cmd internal web/embed.go)"
+if [ -n "$unformatted" ]; then
+	echo "these files need gofmt:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race (SQLite and PostgreSQL at $TEST_POSTGRES_URL)"
+go test -race -count=1 -timeout 20m ./...
+
+echo "== end-to-end in Chromium"
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error && node run.mjs)
