@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -50,6 +51,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		db.Close()
 		return nil, err
 	}
+	// Hashing the first operator's password takes 64 MiB for a moment; give
+	// it back to the system instead of keeping it until the scavenger runs.
+	debug.FreeOSMemory()
 	a.auth = auth.NewService(db, logger)
 	a.handler, a.api = Handler(db, logger, a.auth, accounts)
 	return a, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"linli/internal/actor"
@@ -25,8 +26,14 @@ const (
 )
 
 // dummyHash is verified against when the account does not exist, so that the
-// answer takes as long as for a real account.
-var dummyHash, _ = password.Hash("linli-timing-equaliser")
+// answer takes as long as for a real account. It is made on first use.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := password.Hash("linli-timing-equaliser")
+	if err != nil {
+		panic(err) // only crypto/rand can fail here
+	}
+	return h
+})
 
 // LoginResult is a successful login.
 type LoginResult struct {
@@ -66,9 +73,11 @@ func (s *Service) Login(ctx context.Context, name, pw string, remember bool, ci 
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, fmt.Errorf("auth: find account: %w", err)
 	}
-	hash := dummyHash
+	hash := ""
 	if acc != nil {
 		hash = acc.PasswordHash
+	} else {
+		hash = dummyHash()
 	}
 	ok, verr := password.Verify(pw, hash)
 	if verr != nil {
