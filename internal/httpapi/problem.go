@@ -54,6 +54,8 @@ var (
 )
 
 func install() {
+	// Lists are always sent as arrays, never null.
+	huma.DefaultArrayNullable = false
 	translateValidation()
 	huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, es ...error) huma.StatusError {
 		var ctx context.Context = context.Background()

@@ -1,0 +1,124 @@
+// The one API module of the console. Every call goes through `client`, typed by
+// the generated `paths` (src/api/schema.d.ts, produced by `npm run gen:api`
+// from the server's openapi.json — never edit it by hand).
+import createClient, { type Middleware, type MethodResponse } from 'openapi-fetch'
+import type { paths } from './schema'
+
+export const client = createClient<paths>({ credentials: 'same-origin' })
+
+export type Client = typeof client
+
+// ---- Types derived from the generated schema (by path, not by schema name) ----
+export type Me = MethodResponse<Client, 'get', '/api/v1/me'>
+export type Role = Me['role']
+export type Community = MethodResponse<Client, 'get', '/api/v1/communities/{cid}'>
+export type Account = NonNullable<MethodResponse<Client, 'get', '/api/v1/accounts'>['items']>[number]
+export type Region = NonNullable<MethodResponse<Client, 'get', '/api/v1/regions'>>[number]
+export type Area = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/tree'>>[number]
+export type Building = NonNullable<Area['buildings']>[number]
+export type Unit = NonNullable<Building['units']>[number]
+export type Room = NonNullable<
+  MethodResponse<Client, 'get', '/api/v1/communities/{cid}/rooms'>['items']
+>[number]
+export type CardType = NonNullable<Community['card_type']>
+export type UnitType = NonNullable<Unit['type']>
+
+// ---- RFC 9457 problem details ----
+export interface ProblemFieldError {
+  message?: string
+  location?: string
+  value?: unknown
+}
+export interface Problem {
+  title?: string
+  status?: number
+  detail?: string
+  errors?: ProblemFieldError[] | null
+}
+
+/** Normalises whatever an openapi-fetch call put into `error` into a Problem. */
+export function toProblem(error: unknown, response?: Response): Problem {
+  if (error && typeof error === 'object') {
+    return error as Problem
+  }
+  if (typeof error === 'string' && error !== '') {
+    return { detail: error, status: response?.status }
+  }
+  return { status: response?.status }
+}
+
+/** The Chinese sentence to show to the user for a failed call. */
+export function problemMessage(problem: Problem): string {
+  if (problem.detail) return problem.detail
+  if (problem.errors && problem.errors.length > 0 && problem.errors[0]?.message) {
+    return problem.errors[0].message
+  }
+  if (problem.status === 0 || problem.status === undefined) return '网络异常，请稍后重试'
+  if (problem.status >= 500) return '服务器开小差了，请稍后重试'
+  return problem.title || `请求失败（${problem.status}）`
+}
+
+/** Per-field messages keyed by body field name ("body.name" → "name"). */
+export function fieldErrors(problem: Problem): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const e of problem.errors ?? []) {
+    const loc = e.location ?? ''
+    if (!loc.startsWith('body.')) continue
+    const field = loc.slice('body.'.length).split(/[.[]/)[0]
+    if (field && !out[field]) out[field] = e.message ?? '格式不正确'
+  }
+  return out
+}
+
+// ---- Global reactions to 401 / 403 (wired up in main.ts) ----
+export interface AuthHandlers {
+  /** Any 401 outside of login / session bootstrap. */
+  unauthorized: () => void
+  /** A 403 that says the initial password must be changed first. */
+  passwordChangeRequired: () => void
+  /** Whether the signed-in user is known to have to change the password. */
+  mustChangePassword: () => boolean
+}
+
+let handlers: AuthHandlers | null = null
+
+export function setAuthHandlers(h: AuthHandlers): void {
+  handlers = h
+}
+
+// Calls whose 401 is handled by the caller itself.
+const selfHandled401 = new Set(['/api/v1/session', '/api/v1/me'])
+
+const passwordChangePattern = /修改.*密码|密码.*修改|更改.*密码|初始密码|must.?change.?password/i
+
+const authMiddleware: Middleware = {
+  async onResponse({ response, schemaPath, request }) {
+    if (!handlers) return undefined
+    if (response.status === 401) {
+      const isSelf = selfHandled401.has(schemaPath) && (request.method === 'POST' || request.method === 'GET')
+      if (!isSelf) handlers.unauthorized()
+    } else if (response.status === 403) {
+      let detail = ''
+      try {
+        const body = (await response.clone().json()) as Problem
+        detail = body.detail ?? ''
+      } catch {
+        // not JSON — ignore
+      }
+      if (passwordChangePattern.test(detail) || handlers.mustChangePassword()) {
+        handlers.passwordChangeRequired()
+      }
+    }
+    return undefined
+  },
+  onError() {
+    // fetch itself failed (server down, network gone): answer like the server would.
+    const body: Problem = { title: 'Service Unavailable', status: 503, detail: '网络异常，请检查网络连接后重试' }
+    return new Response(JSON.stringify(body), {
+      status: 503,
+      headers: { 'Content-Type': 'application/problem+json' },
+    })
+  },
+}
+
+client.use(authMiddleware)

@@ -1,0 +1,60 @@
+// The left menu. THE single place where menu entries are added: when a new
+// page exists, add (or uncomment) its entry here and its route in router.ts.
+import type { Component } from 'vue'
+import { OfficeBuilding, User, UserFilled } from '@element-plus/icons-vue'
+import type { Role } from '@/api/client'
+
+export interface MenuItem {
+  title: string
+  icon?: Component
+  /** Leaf entries navigate to `path`; groups have `children` instead. */
+  path?: string
+  children?: MenuItem[]
+  /** Only these roles see the entry (all roles when omitted). */
+  roles?: Role[]
+}
+
+export const menus: MenuItem[] = [
+  {
+    title: '小区信息管理',
+    icon: OfficeBuilding,
+    children: [
+      { title: '小区信息列表', path: '/communities' },
+      { title: '房屋信息列表', path: '/housing' },
+    ],
+  },
+  // Later menus of the product manual, not shown until their pages exist:
+  // { title: '业主管理', icon: Avatar, children: [...] },
+  // { title: '门禁信息管理', icon: Key, children: [...] },
+  // { title: '公告信息管理', icon: Bell, children: [...] },
+  // { title: '内容信息管理', icon: Document, children: [...] },
+  // { title: '记录信息管理', icon: Tickets, children: [...] },
+  { title: '账号管理', icon: UserFilled, path: '/accounts', roles: ['operator'] },
+  { title: '个人信息中心', icon: User, path: '/profile' },
+]
+
+export function visibleMenus(role: Role | undefined, items: MenuItem[] = menus): MenuItem[] {
+  const out: MenuItem[] = []
+  for (const m of items) {
+    if (m.roles && (!role || !m.roles.includes(role))) continue
+    if (m.children) {
+      const children = visibleMenus(role, m.children)
+      if (children.length > 0) out.push({ ...m, children })
+    } else {
+      out.push(m)
+    }
+  }
+  return out
+}
+
+/** Title of the menu entry for a path, e.g. for the top bar breadcrumb. */
+export function menuTrail(path: string, items: MenuItem[] = menus): string[] {
+  for (const m of items) {
+    if (m.path && (path === m.path || path.startsWith(`${m.path}/`))) return [m.title]
+    if (m.children) {
+      const sub = menuTrail(path, m.children)
+      if (sub.length > 0) return [m.title, ...sub]
+    }
+  }
+  return []
+}

@@ -1,0 +1,86 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { ensureMe } from '@/session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without being signed in. */
+    public?: boolean
+    /** Only for operators. */
+    operatorOnly?: boolean
+    title?: string
+  }
+}
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes: [
+    {
+      path: '/login',
+      name: 'login',
+      component: () => import('@/views/LoginView.vue'),
+      meta: { public: true, title: '登录' },
+    },
+    {
+      path: '/change-password',
+      name: 'change-password',
+      component: () => import('@/views/ChangePasswordView.vue'),
+      meta: { title: '修改初始密码' },
+    },
+    {
+      path: '/',
+      component: () => import('@/components/AppLayout.vue'),
+      children: [
+        { path: '', redirect: '/communities' },
+        {
+          path: 'communities',
+          name: 'communities',
+          component: () => import('@/views/CommunitiesView.vue'),
+          meta: { title: '小区信息列表' },
+        },
+        {
+          path: 'housing',
+          name: 'housing',
+          component: () => import('@/views/HousingView.vue'),
+          meta: { title: '房屋信息列表' },
+        },
+        {
+          path: 'accounts',
+          name: 'accounts',
+          component: () => import('@/views/AccountsView.vue'),
+          meta: { title: '账号管理', operatorOnly: true },
+        },
+        {
+          path: 'profile',
+          name: 'profile',
+          component: () => import('@/views/ProfileView.vue'),
+          meta: { title: '个人信息中心' },
+        },
+        {
+          path: ':pathMatch(.*)*',
+          name: 'not-found',
+          component: () => import('@/views/NotFoundView.vue'),
+          meta: { title: '页面不存在' },
+        },
+      ],
+    },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  const me = await ensureMe()
+  if (!me) {
+    return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  if (me.must_change_password && to.name !== 'change-password') {
+    return { name: 'change-password' }
+  }
+  if (to.meta.operatorOnly && me.role !== 'operator') {
+    return { name: 'not-found', params: { pathMatch: to.path.slice(1).split('/') } }
+  }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${to.meta.title} · 智慧社区管理平台` : '智慧社区管理平台'
+})

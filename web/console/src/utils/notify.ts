@@ -1,0 +1,17 @@
+import { ElMessage } from 'element-plus'
+import 'element-plus/es/components/message/style/css'
+import { problemMessage, toProblem, type Problem } from '@/api/client'
+
+/** Shows the server's Chinese `detail` for a failed call and returns the problem. */
+export function notifyError(error: unknown, response?: Response): Problem {
+  const problem = toProblem(error, response)
+  // 401s are turned into a redirect to /login by the client middleware.
+  if (problem.status !== 401 || response?.url.endsWith('/api/v1/session')) {
+    ElMessage.error(problemMessage(problem))
+  }
+  return problem
+}
+
+export function notifySuccess(message: string): void {
+  ElMessage.success(message)
+}

@@ -1,0 +1,1 @@
+const o="/favicon.svg";export{o as _};
