@@ -14,7 +14,7 @@ need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if ! command -v chromium >/dev/null 2>&1; then
 	echo "== installing Debian chromium"
 	need_root apt-get update -qq
-	need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then

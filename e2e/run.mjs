@@ -1,0 +1,251 @@
+// End-to-end test of the real linli binary in Debian's Chromium.
+//
+// It builds ./cmd/linli, starts it on a free port with a fresh SQLite data
+// directory, and clicks through the console as people would: the operator
+// signs in with the initial password, is made to change it, adds a community
+// and its property manager; the manager signs in with 123456, is made to change
+// it, builds area 1 / building 1 / unit 1, batch-adds 6 floors × 4 rooms and
+// sees the 24 rooms with their labels. Every page is saved as a screenshot in
+// e2e/artifacts/.
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+const artifacts = join(here, 'artifacts')
+const work = mkdtempSync(join(tmpdir(), 'linli-e2e-'))
+const ADMIN_INITIAL = 'Admin-Initial-1'
+const ADMIN_PW = 'Operator-Pass-2026'
+const MANAGER_PW = 'Manager-Pass-2026'
+const COMMUNITY = '测试小区1'
+
+rmSync(artifacts, { recursive: true, force: true })
+mkdirSync(artifacts, { recursive: true })
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`)
+  console.log(`ok - ${what}`)
+}
+
+// ---- the real binary ----
+const bin = join(work, 'linli')
+execFileSync('go', ['build', '-o', bin, './cmd/linli'], { cwd: root, stdio: 'inherit' })
+const server = spawn(bin, ['serve'], {
+  env: { ...process.env, LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL },
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
+let serverLog = ''
+const base = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`server did not start:\n${serverLog}`)), 30000)
+  server.stdout.on('data', (chunk) => {
+    serverLog += chunk
+    const m = serverLog.match(/msg="linli listening" http=(http:\/\/[0-9.:]+)/)
+    if (m) { clearTimeout(timer); resolve(m[1]) }
+  })
+  server.on('exit', (code) => reject(new Error(`server exited ${code}:\n${serverLog}`)))
+})
+console.log(`linli at ${base}`)
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--no-first-run'],
+})
+const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+const page = await context.newPage()
+page.setDefaultTimeout(15000)
+const pageErrors = []
+page.on('pageerror', (e) => pageErrors.push(e.message))
+
+const tid = (id) => page.getByTestId(id)
+let shotNo = 0
+async function shot(name) {
+  await page.waitForTimeout(300) // let transitions settle
+  shotNo++
+  const file = join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`)
+  await page.screenshot({ path: file })
+  console.log(`   screenshot ${file}`)
+}
+// message waits for the next toast and returns its text; it is removed
+// afterwards unless keep is set (to take a screenshot of it).
+async function message({ keep = false } = {}) {
+  const el = page.locator('.el-message').last()
+  await el.waitFor({ state: 'visible' })
+  const text = (await el.innerText()).trim()
+  if (!keep) await clearMessages()
+  return text
+}
+async function clearMessages() {
+  await page.evaluate(() => document.querySelectorAll('.el-message').forEach((e) => e.remove()))
+}
+async function fillNumber(id, v) {
+  const input = tid(id).locator('input')
+  await input.fill(String(v))
+  await input.blur()
+}
+async function login(account, password) {
+  await page.goto(`${base}/login`)
+  await tid('login-account').fill(account)
+  await tid('login-password').fill(password)
+  await tid('login-submit').click()
+}
+async function changeInitialPassword(oldPw, newPw) {
+  await page.waitForURL(/\/change-password/)
+  await tid('change-password-notice').waitFor()
+  await shot('first-login-change-password')
+  // Nothing else works before the change: the API says so.
+  const status = await page.evaluate(async () => (await fetch('/api/v1/communities')).status)
+  check(status === 403, 'before changing the initial password the API answers 403')
+  await tid('change-password-old').fill(oldPw)
+  await tid('change-password-new').fill(newPw)
+  await tid('change-password-confirm').fill(newPw)
+  await tid('change-password-submit').click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/change-password'))
+}
+async function logout() {
+  await tid('logout').click()
+  await page.waitForURL(/\/login/)
+}
+
+let failed = false
+try {
+  // ---- operator ----
+  await page.goto(`${base}/`)
+  await page.waitForURL(/\/login/)
+  await tid('login-title').waitFor()
+  await shot('login')
+  await login('admin', 'not-the-password')
+  check((await message()).includes('账号或密码错误'), 'a wrong password is refused with 账号或密码错误')
+  await login('admin', ADMIN_INITIAL)
+  await changeInitialPassword(ADMIN_INITIAL, ADMIN_PW)
+  await page.goto(`${base}/communities`)
+  await tid('community-add').waitFor()
+  await shot('operator-communities-empty')
+
+  await tid('community-add').click()
+  await tid('community-form-name').fill(COMMUNITY)
+  await tid('community-form-region').locator('input').first().fill('宝安')
+  await page.locator('.el-cascader__suggestion-item', { hasText: '深圳市' }).first().click()
+  await tid('community-form-address').fill('宝安大道 1 号')
+  await shot('operator-add-community')
+  await tid('community-form-submit').click()
+  await message()
+  const row = page.locator('.el-table__row', { hasText: COMMUNITY }).first()
+  await row.waitFor()
+  check((await row.innerText()).includes('广东省/深圳市/宝安区'), 'the community list shows 小区所在城市 广东省/深圳市/宝安区')
+  await shot('operator-community-list')
+
+  await tid('community-accounts').first().click()
+  await tid('community-accounts-dialog').waitFor()
+  await tid('accounts-add').click()
+  await tid('account-form-account').fill('wuye01')
+  await tid('account-form-name').fill('张经理')
+  await tid('account-form-phone').fill('13800138000')
+  await shot('operator-add-manager')
+  await tid('account-form-submit').click()
+  await message()
+  await tid('community-accounts-dialog').locator('.el-table__row', { hasText: 'wuye01' }).first().waitFor()
+  await shot('operator-manager-created')
+  await page.keyboard.press('Escape')
+  await logout()
+
+  // ---- property manager ----
+  await login('wuye01', '123456')
+  await changeInitialPassword('123456', MANAGER_PW)
+  await page.goto(`${base}/housing`)
+  await tid('tree-add-area').waitFor()
+  await shot('manager-housing-empty')
+
+  await tid('tree-add-area').click()
+  await fillNumber('area-form-number', 1)
+  check((await tid('area-form-name').inputValue()) === '1区', '区域名称 is filled in as 1区')
+  await tid('area-form-submit').click()
+  await message()
+  await tid('tree-area-1').waitFor()
+
+  await tid('tree-area-1').hover()
+  await tid('tree-area-1').getByTestId('node-add-building').click()
+  await fillNumber('building-form-number', 1)
+  check((await tid('building-form-name').inputValue()) === '1栋', '楼栋名称 is filled in as 1栋')
+  await tid('building-form-submit').click()
+  await message()
+  await tid('tree-building-1-1').waitFor()
+
+  await tid('tree-building-1-1').hover()
+  await tid('tree-building-1-1').getByTestId('node-add-unit').click()
+  await fillNumber('unit-form-number', 1)
+  await fillNumber('unit-form-device-count', 2)
+  check((await tid('unit-form-name').inputValue()) === '1单元', '单元名称 is filled in as 1单元')
+  await shot('manager-add-unit')
+  await tid('unit-form-submit').click()
+  await message()
+  await tid('tree-unit-1-1-1').waitFor()
+
+  await tid('tree-unit-1-1-1').click()
+  await tid('rooms-batch').click()
+  await tid('batch-dialog').waitFor()
+  await fillNumber('batch-form-floors', 6)
+  await fillNumber('batch-form-rooms', 4)
+  await shot('manager-batch-rooms')
+  await tid('batch-form-submit').click()
+  await message()
+  const pagerTotal = page.getByTestId('pager-total').last()
+  await pagerTotal.filter({ hasText: '24' }).waitFor()
+  const total = await pagerTotal.innerText()
+  check(total.includes('共 24 条数据'), `the unit shows 24 rooms (${total.trim()})`)
+  const label = await tid('rooms-unit-label').innerText()
+  check(label.includes(`【${COMMUNITY}】-1区-1栋-1单元`), `the page shows the label ${label.trim()}`)
+  const firstRoom = await tid('room-0101').innerText()
+  check(firstRoom.includes(`【${COMMUNITY}】-1区-1栋-1单元-0101`), `room 0101 is labelled ${firstRoom.trim()}`)
+  await shot('manager-24-rooms')
+
+  // The same batch again collides and adds nothing.
+  await tid('rooms-batch').click()
+  await fillNumber('batch-form-floors', 6)
+  await fillNumber('batch-form-rooms', 4)
+  await tid('batch-form-submit').click()
+  check((await message({ keep: true })).includes('已存在'), 'a colliding batch is refused and names the rooms')
+  await shot('manager-batch-collision')
+  await clearMessages()
+  await tid('batch-form-cancel').click()
+
+  // The manager sees only their own community.
+  await page.goto(`${base}/communities`)
+  await page.locator('.el-table__row', { hasText: COMMUNITY }).first().waitFor()
+  check((await page.locator('.el-table__body-wrapper .el-table__row').count()) === 1, 'the manager sees exactly one community')
+  await shot('manager-communities')
+
+  // 个人信息中心: change the password again, then sign in with it.
+  await page.goto(`${base}/profile`)
+  await tid('profile-info').waitFor()
+  await shot('manager-profile')
+  await tid('profile-change-password').click()
+  await tid('profile-password-old').fill(MANAGER_PW)
+  await tid('profile-password-new').fill(MANAGER_PW + '-2')
+  await tid('profile-password-confirm').fill(MANAGER_PW + '-2')
+  await shot('manager-profile-change-password')
+  await tid('profile-password-submit').click()
+  await message()
+  await logout()
+  await login('wuye01', MANAGER_PW)
+  check((await message()).includes('账号或密码错误'), 'the old password no longer works')
+  await login('wuye01', MANAGER_PW + '-2')
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+  check(true, 'the manager signs in with the new password')
+  check(pageErrors.length === 0, `no script errors in the pages (${pageErrors.join('; ')})`)
+} catch (err) {
+  failed = true
+  console.error(err)
+  await shot('failure').catch(() => {})
+  console.error(`server log:\n${serverLog}`)
+} finally {
+  await browser.close()
+  server.kill('SIGTERM')
+  rmSync(work, { recursive: true, force: true })
+}
+if (failed) process.exit(1)
+console.log(`end-to-end passed; screenshots in ${artifacts}`)
