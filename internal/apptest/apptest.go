@@ -123,6 +123,21 @@ func (c *Client) Do(method, path string, body any) Response {
 // DoType is Do with an explicit content type.
 func (c *Client) DoType(method, path, contentType string, body any) Response {
 	c.s.tb.Helper()
+	return c.do(method, path, map[string]string{"Content-Type": contentType}, body)
+}
+
+// DoHeaders is Do with extra request headers.
+func (c *Client) DoHeaders(method, path string, headers map[string]string, body any) Response {
+	c.s.tb.Helper()
+	h := map[string]string{"Content-Type": "application/json"}
+	for k, v := range headers {
+		h[k] = v
+	}
+	return c.do(method, path, h, body)
+}
+
+func (c *Client) do(method, path string, headers map[string]string, body any) Response {
+	c.s.tb.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -141,8 +156,10 @@ func (c *Client) DoType(method, path, contentType string, body any) Response {
 	if err != nil {
 		c.s.tb.Fatalf("request: %v", err)
 	}
-	if rd != nil {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range headers {
+		if k != "Content-Type" || rd != nil {
+			req.Header.Set(k, v)
+		}
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
