@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -16,10 +17,13 @@ import (
 
 	"linli/internal/account"
 	"linli/internal/auth"
+	"linli/internal/blob"
 	"linli/internal/community"
 	"linli/internal/config"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
+	"linli/internal/resident"
+	"linli/internal/secret"
 	"linli/internal/store"
 	"linli/web"
 )
@@ -55,20 +59,43 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	// it back to the system instead of keeping it until the scavenger runs.
 	debug.FreeOSMemory()
 	a.auth = auth.NewService(db, logger)
-	a.handler, a.api = Handler(db, logger, a.auth, accounts)
+	box, err := secret.Load(cfg.DataKey, cfg.DataDir)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	files, err := blob.NewDir(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.handler, a.api = Handler(Services{
+		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts,
+		Residents: resident.NewService(db, box, files, logger),
+	})
 	return a, nil
 }
 
+// Services are what Handler serves.
+type Services struct {
+	DB        *store.Store
+	Logger    *slog.Logger
+	Auth      *auth.Service
+	Accounts  *account.Service
+	Residents *resident.Service
+}
+
 // Handler builds the HTTP handler: API, OpenAPI document and console.
-func Handler(db *store.Store, logger *slog.Logger, authSvc *auth.Service, accounts *account.Service) (http.Handler, huma.API) {
-	httpapi.InstallErrors(logger)
+func Handler(s Services) (http.Handler, huma.API) {
+	httpapi.InstallErrors(s.Logger)
 	mux := http.NewServeMux()
 	api := httpapi.NewAPI(mux, Version)
-	api.UseMiddleware(auth.Gate(api, logger))
-	authSvc.Register(api)
-	accounts.Register(api)
-	community.NewService(db).Register(api)
-	housing.NewService(db).Register(api)
+	api.UseMiddleware(auth.Gate(api, s.Logger))
+	s.Auth.Register(api)
+	s.Accounts.Register(api)
+	community.NewService(s.DB).Register(api)
+	housing.NewService(s.DB).Register(api)
+	s.Residents.Register(api)
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
 
@@ -76,13 +103,15 @@ func Handler(db *store.Store, logger *slog.Logger, authSvc *auth.Service, accoun
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, http.StatusForbidden, "跨站请求被拒绝：请从管理后台页面操作")
 	}))
-	return csrf.Handler(authSvc.Middleware(mux)), api
+	return csrf.Handler(s.Auth.Middleware(mux)), api
 }
 
 // OpenAPI returns the API document without opening a database, for
 // generating the console's types.
 func OpenAPI() ([]byte, error) {
-	_, api := Handler(nil, slog.New(slog.DiscardHandler), auth.NewService(nil, nil), account.NewService(nil, nil))
+	logger := slog.New(slog.DiscardHandler)
+	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
+		Residents: resident.NewService(nil, nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 

@@ -24,10 +24,30 @@ const (
 
 // world is the state the matrix runs in: two communities and every actor.
 type world struct {
-	s      *apptest.Server
-	op     *apptest.Client
-	a, b   *apptest.Community
-	serial int
+	s        *apptest.Server
+	op       *apptest.Client
+	a, b     *apptest.Community
+	resident int // a resident of A with an ID number and a face photo
+	serial   int
+}
+
+// freshResident makes a resident in A for a destructive call.
+func (w *world) freshResident(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", w.a.Path("/residents"), map[string]any{
+		"room_id": w.a.RoomID, "name": fmt.Sprintf("临时业主%d", w.next()), "role": "业主",
+	}).JSON(tb, &v)
+	return v.ID
+}
+
+func residentPath(rest string) func(testing.TB, *world) string {
+	return func(_ testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/residents/%d%s", w.resident, rest)) }
+}
+
+func freshResidentPath(rest string) func(testing.TB, *world) string {
+	return func(tb testing.TB, w *world) string {
+		return w.a.Path(fmt.Sprintf("/residents/%d%s", w.freshResident(tb), rest))
+	}
 }
 
 func (w *world) next() int { w.serial++; return w.serial }
@@ -82,6 +102,8 @@ type operation struct {
 	body   func(w *world) any
 	who    access
 	ok     int // status for an actor that may call it
+	// upload, if set, sends a multipart body instead of JSON.
+	upload func(w *world) (contentType string, body []byte)
 }
 
 func fixed(p string) func(testing.TB, *world) string {
@@ -171,6 +193,24 @@ func operations() []operation {
 			path: func(tb testing.TB, w *world) string {
 				return w.a.Path(fmt.Sprintf("/units/%d/rooms/batch", w.freshUnit(tb)))
 			}},
+		{id: "list-residents", method: "GET", path: inA("/residents"), who: communityA, ok: 200},
+		{id: "create-resident", method: "POST", path: inA("/residents"), who: communityA, ok: 201,
+			body: func(w *world) any {
+				return map[string]any{"room_id": w.a.RoomID, "name": fmt.Sprintf("新业主%d", w.next()), "role": "家属"}
+			}},
+		{id: "get-resident", method: "GET", path: residentPath(""), who: communityA, ok: 200},
+		{id: "update-resident", method: "PATCH", path: freshResidentPath(""), who: communityA, ok: 200,
+			body: func(*world) any { return map[string]any{"address": "新地址"} }},
+		{id: "delete-resident", method: "DELETE", path: freshResidentPath(""), who: communityA, ok: 204},
+		{id: "reveal-resident-id-number", method: "POST", path: residentPath("/id-number/reveal"), who: communityA, ok: 200},
+		{id: "set-resident-permissions", method: "PATCH", path: freshResidentPath("/permissions"), who: communityA, ok: 200,
+			body: func(*world) any { return map[string]any{"app_call": false} }},
+		{id: "upload-resident-face", method: "PUT", path: freshResidentPath("/face"), who: communityA, ok: 200,
+			upload: func(*world) (string, []byte) { return faceForm(true) }},
+		{id: "set-resident-face", method: "PATCH", path: residentPath("/face"), who: communityA, ok: 200,
+			body: func(*world) any { return map[string]any{"permanent": true} }},
+		{id: "get-resident-face-photo", method: "GET", path: residentPath("/face.jpg"), who: communityA, ok: 200},
+		{id: "delete-resident-face", method: "DELETE", path: freshResidentPath("/face"), who: communityA, ok: 204},
 		// Logout is last: it ends each actor's session.
 		{id: "logout", method: "DELETE", path: fixed("/api/v1/session"), who: public, ok: 204},
 	}
@@ -219,6 +259,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			w := &world{s: s, op: op}
 			w.a = s.NewCommunity(t, op, "阳光花园", "A")
 			w.b = s.NewCommunity(t, op, "翠湖山庄", "B")
+			var res struct{ ID int }
+			op.Must(201, "POST", w.a.Path("/residents"), map[string]any{
+				"room_id": w.a.RoomID, "name": "甲业主", "role": "业主", "phone": "13912340001", "id_number": testIDNumber,
+			}).JSON(t, &res)
+			w.resident = res.ID
+			ct, data := faceForm(true)
+			if r := op.DoType("PUT", w.a.Path(fmt.Sprintf("/residents/%d/face", w.resident)), ct, data); r.Status != 200 {
+				t.Fatalf("upload face: %d %s", r.Status, r.Body)
+			}
 			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, w.a.Manager, op}
 			w.a.NewManager.Name, w.b.Manager.Name, w.a.Manager.Name = "new manager A", "manager B", "manager A"
 
@@ -233,7 +282,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 					want := expected(o, c.Name)
 					before := snapshot(t, w)
-					r := c.Do(o.method, path, body)
+					var r apptest.Response
+					if o.upload != nil {
+						ct, data := o.upload(w)
+						r = c.DoType(o.method, path, ct, data)
+					} else {
+						r = c.Do(o.method, path, body)
+					}
 					if r.Status != want {
 						t.Errorf("%s as %s: %s %s = %d %s, want %d", o.id, c.Name, o.method, path, r.Status, r.Body, want)
 					}
@@ -246,7 +301,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 						}
 					}
 					if c.Name == "manager B" {
-						for _, leak := range []string{w.a.Name, w.a.Secret, "pwAx9", w.a.ManagerAccount} {
+						for _, leak := range []string{w.a.Name, w.a.Secret, "pwAx9", w.a.ManagerAccount, "甲业主", "13912340001", testIDNumber[:10]} {
 							if strings.Contains(string(r.Body), leak) {
 								t.Errorf("%s as manager B: body leaks %q of community A: %s", o.id, leak, r.Body)
 							}
@@ -267,7 +322,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 func snapshot(t *testing.T, w *world) string {
 	t.Helper()
 	var sb strings.Builder
-	for _, p := range []string{w.a.Path(""), w.a.Path("/tree"), w.a.Path("/rooms?size=100"), "/api/v1/accounts?size=100", "/api/v1/communities?size=100"} {
+	for _, p := range []string{w.a.Path(""), w.a.Path("/tree"), w.a.Path("/rooms?size=100"), w.a.Path("/residents?size=100"),
+		"/api/v1/accounts?size=100", "/api/v1/communities?size=100"} {
 		r := w.op.Must(200, "GET", p, nil)
 		sb.Write(r.Body)
 	}

@@ -32,7 +32,11 @@ type Server struct {
 	App  *app.App
 	tb   testing.TB
 	stop func()
+	cfg  config.Config
 }
+
+// DataDir returns the server's data directory.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
 
 // Start starts Linli on backend b with a fresh database.
 func Start(tb testing.TB, b storetest.Backend) *Server {
@@ -52,7 +56,7 @@ func StartWith(tb testing.TB, cfg config.Config) *Server {
 		tb.Fatalf("start app: %v", err)
 	}
 	ts := httptest.NewServer(a.Handler())
-	s := &Server{URL: ts.URL, App: a, tb: tb}
+	s := &Server{URL: ts.URL, App: a, tb: tb, cfg: cfg}
 	s.stop = func() {
 		ts.Close()
 		a.Close()

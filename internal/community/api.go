@@ -25,6 +25,7 @@ type Community struct {
 	CardType               string    `json:"card_type" enum:"ic,id_card,both" doc:"门禁卡类型"`
 	CommunityPassword      string    `json:"community_password" doc:"小区密码（安装设备时使用）"`
 	ResidentRoles          []string  `json:"resident_roles" doc:"业主角色组"`
+	PhoneGateway           string    `json:"phone_gateway" doc:"电话网关（SIP 地址）；为空表示未配置，不能开启电话转移"`
 	CreatedAt              time.Time `json:"created_at" doc:"创建时间"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -36,7 +37,7 @@ func View(c *ent.Community) Community {
 		ID: c.ID, Name: c.Name, RegionCode: c.RegionCode, RegionName: p.Label(), Address: c.Address,
 		ManagementStationCount: c.ManagementStationCount, WallStationCount: c.WallStationCount,
 		CardType: string(c.CardType), CommunityPassword: c.CommunityPassword,
-		ResidentRoles: c.ResidentRoles, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		ResidentRoles: c.ResidentRoles, PhoneGateway: c.PhoneGateway, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -51,6 +52,7 @@ type communityBody struct {
 	CardType               *string  `json:"card_type,omitempty" enum:"ic,id_card,both" doc:"门禁卡类型：ic IC卡；id_card 身份证；both 两者"`
 	CommunityPassword      *string  `json:"community_password,omitempty" minLength:"4" maxLength:"16" doc:"小区密码：4 到 16 位数字或字母"`
 	ResidentRoles          []string `json:"resident_roles,omitempty" minItems:"1" maxItems:"10" doc:"业主角色组，如 业主、家属、租户"`
+	PhoneGateway           *string  `json:"phone_gateway,omitempty" maxLength:"200" doc:"电话网关（SIP 地址，如 sip:gw.example.com:5060）；空字符串表示不配置"`
 }
 
 func (b communityBody) input() Input {
@@ -58,6 +60,7 @@ func (b communityBody) input() Input {
 		Name: b.Name, RegionCode: b.RegionCode, Address: b.Address,
 		ManagementStationCount: b.ManagementStationCount, WallStationCount: b.WallStationCount,
 		CardType: b.CardType, CommunityPassword: b.CommunityPassword, ResidentRoles: b.ResidentRoles,
+		PhoneGateway: b.PhoneGateway,
 	}
 }
 

@@ -51,6 +51,7 @@ type Input struct {
 	CardType               *string
 	CommunityPassword      *string
 	ResidentRoles          []string
+	PhoneGateway           *string
 }
 
 // touchesIdentity reports whether in changes the name, region or address,
@@ -97,6 +98,13 @@ func (in *Input) check() error {
 	}
 	if in.CommunityPassword != nil && !passwordRE.MatchString(*in.CommunityPassword) {
 		return errs.Field("community_password", "小区密码须为 4 到 16 位数字或字母（安装设备时在设备上输入）")
+	}
+	if in.PhoneGateway != nil {
+		v, err := validate.Text("phone_gateway", "电话网关", *in.PhoneGateway, 0, 200)
+		if err != nil {
+			return err
+		}
+		in.PhoneGateway = &v
 	}
 	if in.ResidentRoles != nil {
 		roles, err := checkRoles(in.ResidentRoles)
@@ -173,7 +181,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Community, error) 
 	if in.ResidentRoles != nil {
 		roles = in.ResidentRoles
 	}
-	created, err := c.SetCommunityPassword(pw).SetResidentRoles(roles).Save(ctx)
+	created, err := c.SetCommunityPassword(pw).SetResidentRoles(roles).SetNillablePhoneGateway(in.PhoneGateway).Save(ctx)
 	return created, store.Map(err, "小区")
 }
 
@@ -232,7 +240,7 @@ func (s *Service) Update(ctx context.Context, id int, in Input, operator bool) (
 	u := s.db.Community.UpdateOneID(id).
 		SetNillableName(in.Name).SetNillableRegionCode(in.RegionCode).SetNillableAddress(in.Address).
 		SetNillableManagementStationCount(in.ManagementStationCount).SetNillableWallStationCount(in.WallStationCount).
-		SetNillableCommunityPassword(in.CommunityPassword).SetUpdatedAt(time.Now())
+		SetNillableCommunityPassword(in.CommunityPassword).SetNillablePhoneGateway(in.PhoneGateway).SetUpdatedAt(time.Now())
 	if in.CardType != nil {
 		u.SetCardType(community.CardType(*in.CardType))
 	}

@@ -20,6 +20,7 @@ type Config struct {
 	AdminPassword string // LINLI_ADMIN_PASSWORD: initial password of the first operator; random when empty
 	LogLevel      string // LINLI_LOG_LEVEL: debug, info, warn, error
 	LogFormat     string // LINLI_LOG_FORMAT: text or json
+	DataKey       string // LINLI_DATA_KEY: base64 AES-256 key sealing ID numbers; empty: DataDir/secret.key, generated once
 }
 
 // Load parses args (without the program and command names) with getenv
@@ -43,6 +44,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	// The admin password is read from the environment only, so that it never
 	// shows in a process list.
 	c.AdminPassword = getenv("LINLI_ADMIN_PASSWORD")
+	c.DataKey = getenv("LINLI_DATA_KEY")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -13,9 +13,11 @@ import (
 
 	"linli/internal/ent/account"
 	"linli/internal/ent/area"
+	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
 	"linli/internal/ent/unit"
@@ -37,12 +39,16 @@ type Client struct {
 	Account *AccountClient
 	// Area is the client for interacting with the Area builders.
 	Area *AreaClient
+	// AuditLog is the client for interacting with the AuditLog builders.
+	AuditLog *AuditLogClient
 	// Building is the client for interacting with the Building builders.
 	Building *BuildingClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
+	// Resident is the client for interacting with the Resident builders.
+	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
 	Room *RoomClient
 	// Session is the client for interacting with the Session builders.
@@ -62,9 +68,11 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Account = NewAccountClient(c.config)
 	c.Area = NewAreaClient(c.config)
+	c.AuditLog = NewAuditLogClient(c.config)
 	c.Building = NewBuildingClient(c.config)
 	c.Community = NewCommunityClient(c.config)
 	c.LoginFailure = NewLoginFailureClient(c.config)
+	c.Resident = NewResidentClient(c.config)
 	c.Room = NewRoomClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Unit = NewUnitClient(c.config)
@@ -162,9 +170,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:       cfg,
 		Account:      NewAccountClient(cfg),
 		Area:         NewAreaClient(cfg),
+		AuditLog:     NewAuditLogClient(cfg),
 		Building:     NewBuildingClient(cfg),
 		Community:    NewCommunityClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
+		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
 		Session:      NewSessionClient(cfg),
 		Unit:         NewUnitClient(cfg),
@@ -189,9 +199,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:       cfg,
 		Account:      NewAccountClient(cfg),
 		Area:         NewAreaClient(cfg),
+		AuditLog:     NewAuditLogClient(cfg),
 		Building:     NewBuildingClient(cfg),
 		Community:    NewCommunityClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
+		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
 		Session:      NewSessionClient(cfg),
 		Unit:         NewUnitClient(cfg),
@@ -224,8 +236,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Account, c.Area, c.Building, c.Community, c.LoginFailure, c.Room, c.Session,
-		c.Unit,
+		c.Account, c.Area, c.AuditLog, c.Building, c.Community, c.LoginFailure,
+		c.Resident, c.Room, c.Session, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -235,8 +247,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Account, c.Area, c.Building, c.Community, c.LoginFailure, c.Room, c.Session,
-		c.Unit,
+		c.Account, c.Area, c.AuditLog, c.Building, c.Community, c.LoginFailure,
+		c.Resident, c.Room, c.Session, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -249,12 +261,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Account.mutate(ctx, m)
 	case *AreaMutation:
 		return c.Area.mutate(ctx, m)
+	case *AuditLogMutation:
+		return c.AuditLog.mutate(ctx, m)
 	case *BuildingMutation:
 		return c.Building.mutate(ctx, m)
 	case *CommunityMutation:
 		return c.Community.mutate(ctx, m)
 	case *LoginFailureMutation:
 		return c.LoginFailure.mutate(ctx, m)
+	case *ResidentMutation:
+		return c.Resident.mutate(ctx, m)
 	case *RoomMutation:
 		return c.Room.mutate(ctx, m)
 	case *SessionMutation:
@@ -597,6 +613,141 @@ func (c *AreaClient) mutate(ctx context.Context, m *AreaMutation) (Value, error)
 		return (&AreaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Area mutation op: %q", m.Op())
+	}
+}
+
+// AuditLogClient is a client for the AuditLog schema.
+type AuditLogClient struct {
+	config
+}
+
+// NewAuditLogClient returns a client for the AuditLog from the given config.
+func NewAuditLogClient(c config) *AuditLogClient {
+	return &AuditLogClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditlog.Hooks(f(g(h())))`.
+func (c *AuditLogClient) Use(hooks ...Hook) {
+	c.hooks.AuditLog = append(c.hooks.AuditLog, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditlog.Intercept(f(g(h())))`.
+func (c *AuditLogClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditLog = append(c.inters.AuditLog, interceptors...)
+}
+
+// Create returns a builder for creating a AuditLog entity.
+func (c *AuditLogClient) Create() *AuditLogCreate {
+	mutation := newAuditLogMutation(c.config, OpCreate)
+	return &AuditLogCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditLog entities.
+func (c *AuditLogClient) CreateBulk(builders ...*AuditLogCreate) *AuditLogCreateBulk {
+	return &AuditLogCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditLogClient) MapCreateBulk(slice any, setFunc func(*AuditLogCreate, int)) *AuditLogCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditLogCreateBulk{err: fmt.Errorf("calling to AuditLogClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditLogCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditLogCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditLog.
+func (c *AuditLogClient) Update() *AuditLogUpdate {
+	mutation := newAuditLogMutation(c.config, OpUpdate)
+	return &AuditLogUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditLogClient) UpdateOne(_m *AuditLog) *AuditLogUpdateOne {
+	mutation := newAuditLogMutation(c.config, OpUpdateOne, withAuditLog(_m))
+	return &AuditLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditLogClient) UpdateOneID(id int) *AuditLogUpdateOne {
+	mutation := newAuditLogMutation(c.config, OpUpdateOne, withAuditLogID(id))
+	return &AuditLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditLog.
+func (c *AuditLogClient) Delete() *AuditLogDelete {
+	mutation := newAuditLogMutation(c.config, OpDelete)
+	return &AuditLogDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditLogClient) DeleteOne(_m *AuditLog) *AuditLogDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditLogClient) DeleteOneID(id int) *AuditLogDeleteOne {
+	builder := c.Delete().Where(auditlog.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditLogDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditLog.
+func (c *AuditLogClient) Query() *AuditLogQuery {
+	return &AuditLogQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditLog},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditLog entity by its id.
+func (c *AuditLogClient) Get(ctx context.Context, id int) (*AuditLog, error) {
+	return c.Query().Where(auditlog.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditLogClient) GetX(ctx context.Context, id int) *AuditLog {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditLogClient) Hooks() []Hook {
+	hooks := c.hooks.AuditLog
+	return append(hooks[:len(hooks):len(hooks)], auditlog.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditLogClient) Interceptors() []Interceptor {
+	inters := c.inters.AuditLog
+	return append(inters[:len(inters):len(inters)], auditlog.Interceptors[:]...)
+}
+
+func (c *AuditLogClient) mutate(ctx context.Context, m *AuditLogMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditLogCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditLogUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditLogDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditLog mutation op: %q", m.Op())
 	}
 }
 
@@ -1067,6 +1218,157 @@ func (c *LoginFailureClient) mutate(ctx context.Context, m *LoginFailureMutation
 	}
 }
 
+// ResidentClient is a client for the Resident schema.
+type ResidentClient struct {
+	config
+}
+
+// NewResidentClient returns a client for the Resident from the given config.
+func NewResidentClient(c config) *ResidentClient {
+	return &ResidentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `resident.Hooks(f(g(h())))`.
+func (c *ResidentClient) Use(hooks ...Hook) {
+	c.hooks.Resident = append(c.hooks.Resident, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `resident.Intercept(f(g(h())))`.
+func (c *ResidentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Resident = append(c.inters.Resident, interceptors...)
+}
+
+// Create returns a builder for creating a Resident entity.
+func (c *ResidentClient) Create() *ResidentCreate {
+	mutation := newResidentMutation(c.config, OpCreate)
+	return &ResidentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Resident entities.
+func (c *ResidentClient) CreateBulk(builders ...*ResidentCreate) *ResidentCreateBulk {
+	return &ResidentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ResidentClient) MapCreateBulk(slice any, setFunc func(*ResidentCreate, int)) *ResidentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ResidentCreateBulk{err: fmt.Errorf("calling to ResidentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ResidentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ResidentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Resident.
+func (c *ResidentClient) Update() *ResidentUpdate {
+	mutation := newResidentMutation(c.config, OpUpdate)
+	return &ResidentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ResidentClient) UpdateOne(_m *Resident) *ResidentUpdateOne {
+	mutation := newResidentMutation(c.config, OpUpdateOne, withResident(_m))
+	return &ResidentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ResidentClient) UpdateOneID(id int) *ResidentUpdateOne {
+	mutation := newResidentMutation(c.config, OpUpdateOne, withResidentID(id))
+	return &ResidentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Resident.
+func (c *ResidentClient) Delete() *ResidentDelete {
+	mutation := newResidentMutation(c.config, OpDelete)
+	return &ResidentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ResidentClient) DeleteOne(_m *Resident) *ResidentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ResidentClient) DeleteOneID(id int) *ResidentDeleteOne {
+	builder := c.Delete().Where(resident.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ResidentDeleteOne{builder}
+}
+
+// Query returns a query builder for Resident.
+func (c *ResidentClient) Query() *ResidentQuery {
+	return &ResidentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeResident},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Resident entity by its id.
+func (c *ResidentClient) Get(ctx context.Context, id int) (*Resident, error) {
+	return c.Query().Where(resident.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ResidentClient) GetX(ctx context.Context, id int) *Resident {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRoom queries the room edge of a Resident.
+func (c *ResidentClient) QueryRoom(_m *Resident) *RoomQuery {
+	query := (&RoomClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resident.Table, resident.FieldID, id),
+			sqlgraph.To(room.Table, room.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, resident.RoomTable, resident.RoomColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ResidentClient) Hooks() []Hook {
+	hooks := c.hooks.Resident
+	return append(hooks[:len(hooks):len(hooks)], resident.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ResidentClient) Interceptors() []Interceptor {
+	inters := c.inters.Resident
+	return append(inters[:len(inters):len(inters)], resident.Interceptors[:]...)
+}
+
+func (c *ResidentClient) mutate(ctx context.Context, m *ResidentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ResidentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ResidentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ResidentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ResidentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Resident mutation op: %q", m.Op())
+	}
+}
+
 // RoomClient is a client for the Room schema.
 type RoomClient struct {
 	config
@@ -1184,6 +1486,22 @@ func (c *RoomClient) QueryUnit(_m *Room) *UnitQuery {
 			sqlgraph.From(room.Table, room.FieldID, id),
 			sqlgraph.To(unit.Table, unit.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, room.UnitTable, room.UnitColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryResidents queries the residents edge of a Room.
+func (c *RoomClient) QueryResidents(_m *Room) *ResidentQuery {
+	query := (&ResidentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(room.Table, room.FieldID, id),
+			sqlgraph.To(resident.Table, resident.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, room.ResidentsTable, room.ResidentsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1537,11 +1855,12 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, Area, Building, Community, LoginFailure, Room, Session, Unit []ent.Hook
+		Account, Area, AuditLog, Building, Community, LoginFailure, Resident, Room,
+		Session, Unit []ent.Hook
 	}
 	inters struct {
-		Account, Area, Building, Community, LoginFailure, Room, Session,
-		Unit []ent.Interceptor
+		Account, Area, AuditLog, Building, Community, LoginFailure, Resident, Room,
+		Session, Unit []ent.Interceptor
 	}
 )
 

@@ -38,6 +38,8 @@ type Community struct {
 	CommunityPassword string `json:"community_password,omitempty"`
 	// ResidentRoles holds the value of the "resident_roles" field.
 	ResidentRoles []string `json:"resident_roles,omitempty"`
+	// SIP address of the community's phone gateway; empty: none, so 电话转移 is off
+	PhoneGateway string `json:"phone_gateway,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CommunityQuery when eager-loading is set.
 	Edges        CommunityEdges `json:"edges"`
@@ -82,7 +84,7 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case community.FieldID, community.FieldManagementStationCount, community.FieldWallStationCount:
 			values[i] = new(sql.NullInt64)
-		case community.FieldName, community.FieldRegionCode, community.FieldAddress, community.FieldCardType, community.FieldCommunityPassword:
+		case community.FieldName, community.FieldRegionCode, community.FieldAddress, community.FieldCardType, community.FieldCommunityPassword, community.FieldPhoneGateway:
 			values[i] = new(sql.NullString)
 		case community.FieldCreatedAt, community.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -169,6 +171,12 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field resident_roles: %w", err)
 				}
 			}
+		case community.FieldPhoneGateway:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field phone_gateway", values[i])
+			} else if value.Valid {
+				_m.PhoneGateway = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -244,6 +252,9 @@ func (_m *Community) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("resident_roles=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ResidentRoles))
+	builder.WriteString(", ")
+	builder.WriteString("phone_gateway=")
+	builder.WriteString(_m.PhoneGateway)
 	builder.WriteByte(')')
 	return builder.String()
 }

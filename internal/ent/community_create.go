@@ -130,6 +130,20 @@ func (_c *CommunityCreate) SetResidentRoles(v []string) *CommunityCreate {
 	return _c
 }
 
+// SetPhoneGateway sets the "phone_gateway" field.
+func (_c *CommunityCreate) SetPhoneGateway(v string) *CommunityCreate {
+	_c.mutation.SetPhoneGateway(v)
+	return _c
+}
+
+// SetNillablePhoneGateway sets the "phone_gateway" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillablePhoneGateway(v *string) *CommunityCreate {
+	if v != nil {
+		_c.SetPhoneGateway(*v)
+	}
+	return _c
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by IDs.
 func (_c *CommunityCreate) AddAreaIDs(ids ...int) *CommunityCreate {
 	_c.mutation.AddAreaIDs(ids...)
@@ -227,6 +241,10 @@ func (_c *CommunityCreate) defaults() error {
 		v := community.DefaultCardType
 		_c.mutation.SetCardType(v)
 	}
+	if _, ok := _c.mutation.PhoneGateway(); !ok {
+		v := community.DefaultPhoneGateway
+		_c.mutation.SetPhoneGateway(v)
+	}
 	return nil
 }
 
@@ -286,6 +304,14 @@ func (_c *CommunityCreate) check() error {
 	}
 	if _, ok := _c.mutation.ResidentRoles(); !ok {
 		return &ValidationError{Name: "resident_roles", err: errors.New(`ent: missing required field "Community.resident_roles"`)}
+	}
+	if _, ok := _c.mutation.PhoneGateway(); !ok {
+		return &ValidationError{Name: "phone_gateway", err: errors.New(`ent: missing required field "Community.phone_gateway"`)}
+	}
+	if v, ok := _c.mutation.PhoneGateway(); ok {
+		if err := community.PhoneGatewayValidator(v); err != nil {
+			return &ValidationError{Name: "phone_gateway", err: fmt.Errorf(`ent: validator failed for field "Community.phone_gateway": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -352,6 +378,10 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ResidentRoles(); ok {
 		_spec.SetField(community.FieldResidentRoles, field.TypeJSON, value)
 		_node.ResidentRoles = value
+	}
+	if value, ok := _c.mutation.PhoneGateway(); ok {
+		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)
+		_node.PhoneGateway = value
 	}
 	if nodes := _c.mutation.AreasIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

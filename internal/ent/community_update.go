@@ -161,6 +161,20 @@ func (_u *CommunityUpdate) AppendResidentRoles(v []string) *CommunityUpdate {
 	return _u
 }
 
+// SetPhoneGateway sets the "phone_gateway" field.
+func (_u *CommunityUpdate) SetPhoneGateway(v string) *CommunityUpdate {
+	_u.mutation.SetPhoneGateway(v)
+	return _u
+}
+
+// SetNillablePhoneGateway sets the "phone_gateway" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillablePhoneGateway(v *string) *CommunityUpdate {
+	if v != nil {
+		_u.SetPhoneGateway(*v)
+	}
+	return _u
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by IDs.
 func (_u *CommunityUpdate) AddAreaIDs(ids ...int) *CommunityUpdate {
 	_u.mutation.AddAreaIDs(ids...)
@@ -307,6 +321,11 @@ func (_u *CommunityUpdate) check() error {
 			return &ValidationError{Name: "community_password", err: fmt.Errorf(`ent: validator failed for field "Community.community_password": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PhoneGateway(); ok {
+		if err := community.PhoneGatewayValidator(v); err != nil {
+			return &ValidationError{Name: "phone_gateway", err: fmt.Errorf(`ent: validator failed for field "Community.phone_gateway": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -359,6 +378,9 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, community.FieldResidentRoles, value)
 		})
+	}
+	if value, ok := _u.mutation.PhoneGateway(); ok {
+		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)
 	}
 	if _u.mutation.AreasCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -600,6 +622,20 @@ func (_u *CommunityUpdateOne) AppendResidentRoles(v []string) *CommunityUpdateOn
 	return _u
 }
 
+// SetPhoneGateway sets the "phone_gateway" field.
+func (_u *CommunityUpdateOne) SetPhoneGateway(v string) *CommunityUpdateOne {
+	_u.mutation.SetPhoneGateway(v)
+	return _u
+}
+
+// SetNillablePhoneGateway sets the "phone_gateway" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillablePhoneGateway(v *string) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetPhoneGateway(*v)
+	}
+	return _u
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by IDs.
 func (_u *CommunityUpdateOne) AddAreaIDs(ids ...int) *CommunityUpdateOne {
 	_u.mutation.AddAreaIDs(ids...)
@@ -759,6 +795,11 @@ func (_u *CommunityUpdateOne) check() error {
 			return &ValidationError{Name: "community_password", err: fmt.Errorf(`ent: validator failed for field "Community.community_password": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PhoneGateway(); ok {
+		if err := community.PhoneGatewayValidator(v); err != nil {
+			return &ValidationError{Name: "phone_gateway", err: fmt.Errorf(`ent: validator failed for field "Community.phone_gateway": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -828,6 +869,9 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, community.FieldResidentRoles, value)
 		})
+	}
+	if value, ok := _u.mutation.PhoneGateway(); ok {
+		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)
 	}
 	if _u.mutation.AreasCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"linli/internal/ent/account"
 	"linli/internal/ent/area"
+	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
 	"linli/internal/ent/unit"
@@ -82,9 +84,11 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			account.Table:      account.ValidColumn,
 			area.Table:         area.ValidColumn,
+			auditlog.Table:     auditlog.ValidColumn,
 			building.Table:     building.ValidColumn,
 			community.Table:    community.ValidColumn,
 			loginfailure.Table: loginfailure.ValidColumn,
+			resident.Table:     resident.ValidColumn,
 			room.Table:         room.ValidColumn,
 			session.Table:      session.ValidColumn,
 			unit.Table:         unit.ValidColumn,

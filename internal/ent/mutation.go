@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"linli/internal/ent/account"
 	"linli/internal/ent/area"
+	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/predicate"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
 	"linli/internal/ent/unit"
@@ -33,9 +35,11 @@ const (
 	// Node types.
 	TypeAccount      = "Account"
 	TypeArea         = "Area"
+	TypeAuditLog     = "AuditLog"
 	TypeBuilding     = "Building"
 	TypeCommunity    = "Community"
 	TypeLoginFailure = "LoginFailure"
+	TypeResident     = "Resident"
 	TypeRoom         = "Room"
 	TypeSession      = "Session"
 	TypeUnit         = "Unit"
@@ -1930,6 +1934,812 @@ func (m *AreaMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Area edge %s", name)
 }
 
+// AuditLogMutation represents an operation that mutates the AuditLog nodes in the graph.
+type AuditLogMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	community_id    *int
+	addcommunity_id *int
+	account_id      *int
+	addaccount_id   *int
+	account         *string
+	action          *string
+	target          *string
+	target_id       *int
+	addtarget_id    *int
+	detail          *string
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*AuditLog, error)
+	predicates      []predicate.AuditLog
+}
+
+var _ ent.Mutation = (*AuditLogMutation)(nil)
+
+// auditlogOption allows management of the mutation configuration using functional options.
+type auditlogOption func(*AuditLogMutation)
+
+// newAuditLogMutation creates new mutation for the AuditLog entity.
+func newAuditLogMutation(c config, op Op, opts ...auditlogOption) *AuditLogMutation {
+	m := &AuditLogMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAuditLog,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAuditLogID sets the ID field of the mutation.
+func withAuditLogID(id int) auditlogOption {
+	return func(m *AuditLogMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AuditLog
+		)
+		m.oldValue = func(ctx context.Context) (*AuditLog, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AuditLog.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAuditLog sets the old AuditLog of the mutation.
+func withAuditLog(node *AuditLog) auditlogOption {
+	return func(m *AuditLogMutation) {
+		m.oldValue = func(context.Context) (*AuditLog, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AuditLogMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AuditLogMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AuditLogMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AuditLogMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AuditLog.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *AuditLogMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *AuditLogMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the AuditLog entity.
+// If the AuditLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditLogMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *AuditLogMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *AuditLogMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *AuditLogMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *AuditLogMutation) SetAccountID(i int) {
+	m.account_id = &i
+	m.addaccount_id = nil
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *AuditLogMutation) AccountID() (r int, exists bool) {
+	v := m.account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the AuditLog entity.
+// If the AuditLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditLogMutation) OldAccountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// AddAccountID adds i to the "account_id" field.
+func (m *AuditLogMutation) AddAccountID(i int) {
+	if m.addaccount_id != nil {
+		*m.addaccount_id += i
+	} else {
+		m.addaccount_id = &i
+	}
+}
+
+// AddedAccountID returns the value that was added to the "account_id" field in this mutation.
+func (m *AuditLogMutation) AddedAccountID() (r int, exists bool) {
+	v := m.addaccount_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *AuditLogMutation) ResetAccountID() {
+	m.account_id = nil
+	m.addaccount_id = nil
+}
+
+// SetAccount sets the "account" field.
+func (m *AuditLogMutation) SetAccount(s string) {
+	m.account = &s
+}
+
+// Account returns the value of the "account" field in the mutation.
+func (m *AuditLogMutation) Account() (r string, exists bool) {
+	v := m.account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccount returns the old "account" field's value of the AuditLog entity.
+// If the AuditLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditLogMutation) OldAccount(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccount: %w", err)
+	}
+	return oldValue.Account, nil
+}
+
+// ResetAccount resets all changes to the "account" field.
+func (m *AuditLogMutation) ResetAccount() {
+	m.account = nil
+}
+
+// SetAction sets the "action" field.
+func (m *AuditLogMutation) SetAction(s string) {
+	m.action = &s
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *AuditLogMutation) Action() (r string, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the AuditLog entity.
+// If the AuditLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditLogMutation) OldAction(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *AuditLogMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetTarget sets the "target" field.
+func (m *AuditLogMutation) SetTarget(s string) {
+	m.target = &s
+}
+
+// Target returns the value of the "target" field in the mutation.
+func (m *AuditLogMutation) Target() (r string, exists bool) {
+	v := m.target
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTarget returns the old "target" field's value of the AuditLog entity.
+// If the AuditLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditLogMutation) OldTarget(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTarget is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTarget requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTarget: %w", err)
+	}
+	return oldValue.Target, nil
+}
+
+// ResetTarget resets all changes to the "target" field.
+func (m *AuditLogMutation) ResetTarget() {
+	m.target = nil
+}
+
+// SetTargetID sets the "target_id" field.
+func (m *AuditLogMutation) SetTargetID(i int) {
+	m.target_id = &i
+	m.addtarget_id = nil
+}
+
+// TargetID returns the value of the "target_id" field in the mutation.
+func (m *AuditLogMutation) TargetID() (r int, exists bool) {
+	v := m.target_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTargetID returns the old "target_id" field's value of the AuditLog entity.
+// If the AuditLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditLogMutation) OldTargetID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTargetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTargetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTargetID: %w", err)
+	}
+	return oldValue.TargetID, nil
+}
+
+// AddTargetID adds i to the "target_id" field.
+func (m *AuditLogMutation) AddTargetID(i int) {
+	if m.addtarget_id != nil {
+		*m.addtarget_id += i
+	} else {
+		m.addtarget_id = &i
+	}
+}
+
+// AddedTargetID returns the value that was added to the "target_id" field in this mutation.
+func (m *AuditLogMutation) AddedTargetID() (r int, exists bool) {
+	v := m.addtarget_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTargetID resets all changes to the "target_id" field.
+func (m *AuditLogMutation) ResetTargetID() {
+	m.target_id = nil
+	m.addtarget_id = nil
+}
+
+// SetDetail sets the "detail" field.
+func (m *AuditLogMutation) SetDetail(s string) {
+	m.detail = &s
+}
+
+// Detail returns the value of the "detail" field in the mutation.
+func (m *AuditLogMutation) Detail() (r string, exists bool) {
+	v := m.detail
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetail returns the old "detail" field's value of the AuditLog entity.
+// If the AuditLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditLogMutation) OldDetail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetail: %w", err)
+	}
+	return oldValue.Detail, nil
+}
+
+// ResetDetail resets all changes to the "detail" field.
+func (m *AuditLogMutation) ResetDetail() {
+	m.detail = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AuditLogMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AuditLogMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AuditLog entity.
+// If the AuditLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditLogMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AuditLogMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the AuditLogMutation builder.
+func (m *AuditLogMutation) Where(ps ...predicate.AuditLog) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AuditLogMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AuditLogMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AuditLog, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AuditLogMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AuditLogMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AuditLog).
+func (m *AuditLogMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AuditLogMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.community_id != nil {
+		fields = append(fields, auditlog.FieldCommunityID)
+	}
+	if m.account_id != nil {
+		fields = append(fields, auditlog.FieldAccountID)
+	}
+	if m.account != nil {
+		fields = append(fields, auditlog.FieldAccount)
+	}
+	if m.action != nil {
+		fields = append(fields, auditlog.FieldAction)
+	}
+	if m.target != nil {
+		fields = append(fields, auditlog.FieldTarget)
+	}
+	if m.target_id != nil {
+		fields = append(fields, auditlog.FieldTargetID)
+	}
+	if m.detail != nil {
+		fields = append(fields, auditlog.FieldDetail)
+	}
+	if m.created_at != nil {
+		fields = append(fields, auditlog.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AuditLogMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case auditlog.FieldCommunityID:
+		return m.CommunityID()
+	case auditlog.FieldAccountID:
+		return m.AccountID()
+	case auditlog.FieldAccount:
+		return m.Account()
+	case auditlog.FieldAction:
+		return m.Action()
+	case auditlog.FieldTarget:
+		return m.Target()
+	case auditlog.FieldTargetID:
+		return m.TargetID()
+	case auditlog.FieldDetail:
+		return m.Detail()
+	case auditlog.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AuditLogMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case auditlog.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case auditlog.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case auditlog.FieldAccount:
+		return m.OldAccount(ctx)
+	case auditlog.FieldAction:
+		return m.OldAction(ctx)
+	case auditlog.FieldTarget:
+		return m.OldTarget(ctx)
+	case auditlog.FieldTargetID:
+		return m.OldTargetID(ctx)
+	case auditlog.FieldDetail:
+		return m.OldDetail(ctx)
+	case auditlog.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AuditLog field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditLogMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case auditlog.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case auditlog.FieldAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case auditlog.FieldAccount:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccount(v)
+		return nil
+	case auditlog.FieldAction:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case auditlog.FieldTarget:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTarget(v)
+		return nil
+	case auditlog.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTargetID(v)
+		return nil
+	case auditlog.FieldDetail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetail(v)
+		return nil
+	case auditlog.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditLog field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AuditLogMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, auditlog.FieldCommunityID)
+	}
+	if m.addaccount_id != nil {
+		fields = append(fields, auditlog.FieldAccountID)
+	}
+	if m.addtarget_id != nil {
+		fields = append(fields, auditlog.FieldTargetID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AuditLogMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case auditlog.FieldCommunityID:
+		return m.AddedCommunityID()
+	case auditlog.FieldAccountID:
+		return m.AddedAccountID()
+	case auditlog.FieldTargetID:
+		return m.AddedTargetID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditLogMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case auditlog.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case auditlog.FieldAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAccountID(v)
+		return nil
+	case auditlog.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTargetID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditLog numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AuditLogMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AuditLogMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AuditLogMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AuditLog nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AuditLogMutation) ResetField(name string) error {
+	switch name {
+	case auditlog.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case auditlog.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case auditlog.FieldAccount:
+		m.ResetAccount()
+		return nil
+	case auditlog.FieldAction:
+		m.ResetAction()
+		return nil
+	case auditlog.FieldTarget:
+		m.ResetTarget()
+		return nil
+	case auditlog.FieldTargetID:
+		m.ResetTargetID()
+		return nil
+	case auditlog.FieldDetail:
+		m.ResetDetail()
+		return nil
+	case auditlog.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditLog field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AuditLogMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AuditLogMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AuditLogMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AuditLogMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AuditLogMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AuditLogMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AuditLogMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AuditLog unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AuditLogMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AuditLog edge %s", name)
+}
+
 // BuildingMutation represents an operation that mutates the Building nodes in the graph.
 type BuildingMutation struct {
 	config
@@ -2753,6 +3563,7 @@ type CommunityMutation struct {
 	community_password          *string
 	resident_roles              *[]string
 	appendresident_roles        []string
+	phone_gateway               *string
 	clearedFields               map[string]struct{}
 	areas                       map[int]struct{}
 	removedareas                map[int]struct{}
@@ -3278,6 +4089,42 @@ func (m *CommunityMutation) ResetResidentRoles() {
 	m.appendresident_roles = nil
 }
 
+// SetPhoneGateway sets the "phone_gateway" field.
+func (m *CommunityMutation) SetPhoneGateway(s string) {
+	m.phone_gateway = &s
+}
+
+// PhoneGateway returns the value of the "phone_gateway" field in the mutation.
+func (m *CommunityMutation) PhoneGateway() (r string, exists bool) {
+	v := m.phone_gateway
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhoneGateway returns the old "phone_gateway" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldPhoneGateway(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhoneGateway is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhoneGateway requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhoneGateway: %w", err)
+	}
+	return oldValue.PhoneGateway, nil
+}
+
+// ResetPhoneGateway resets all changes to the "phone_gateway" field.
+func (m *CommunityMutation) ResetPhoneGateway() {
+	m.phone_gateway = nil
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by ids.
 func (m *CommunityMutation) AddAreaIDs(ids ...int) {
 	if m.areas == nil {
@@ -3420,7 +4267,7 @@ func (m *CommunityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CommunityMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, community.FieldCreatedAt)
 	}
@@ -3451,6 +4298,9 @@ func (m *CommunityMutation) Fields() []string {
 	if m.resident_roles != nil {
 		fields = append(fields, community.FieldResidentRoles)
 	}
+	if m.phone_gateway != nil {
+		fields = append(fields, community.FieldPhoneGateway)
+	}
 	return fields
 }
 
@@ -3479,6 +4329,8 @@ func (m *CommunityMutation) Field(name string) (ent.Value, bool) {
 		return m.CommunityPassword()
 	case community.FieldResidentRoles:
 		return m.ResidentRoles()
+	case community.FieldPhoneGateway:
+		return m.PhoneGateway()
 	}
 	return nil, false
 }
@@ -3508,6 +4360,8 @@ func (m *CommunityMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldCommunityPassword(ctx)
 	case community.FieldResidentRoles:
 		return m.OldResidentRoles(ctx)
+	case community.FieldPhoneGateway:
+		return m.OldPhoneGateway(ctx)
 	}
 	return nil, fmt.Errorf("unknown Community field %s", name)
 }
@@ -3586,6 +4440,13 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetResidentRoles(v)
+		return nil
+	case community.FieldPhoneGateway:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhoneGateway(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Community field %s", name)
@@ -3692,6 +4553,9 @@ func (m *CommunityMutation) ResetField(name string) error {
 		return nil
 	case community.FieldResidentRoles:
 		m.ResetResidentRoles()
+		return nil
+	case community.FieldPhoneGateway:
+		m.ResetPhoneGateway()
 		return nil
 	}
 	return fmt.Errorf("unknown Community field %s", name)
@@ -4241,26 +5105,1918 @@ func (m *LoginFailureMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LoginFailure edge %s", name)
 }
 
+// ResidentMutation represents an operation that mutates the Resident nodes in the graph.
+type ResidentMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	community_id       *int
+	addcommunity_id    *int
+	area_id            *int
+	addarea_id         *int
+	building_id        *int
+	addbuilding_id     *int
+	unit_id            *int
+	addunit_id         *int
+	name               *string
+	phone              *string
+	gender             *resident.Gender
+	role               *string
+	id_number_sealed   *[]byte
+	id_number_masked   *string
+	email              *string
+	hometown_code      *string
+	address            *string
+	app_call           *bool
+	call_forward       *bool
+	face_photo         *string
+	face_enabled       *bool
+	face_valid_from    *time.Time
+	face_valid_to      *time.Time
+	face_consent_by    *int
+	addface_consent_by *int
+	face_consent_at    *time.Time
+	clearedFields      map[string]struct{}
+	room               *int
+	clearedroom        bool
+	done               bool
+	oldValue           func(context.Context) (*Resident, error)
+	predicates         []predicate.Resident
+}
+
+var _ ent.Mutation = (*ResidentMutation)(nil)
+
+// residentOption allows management of the mutation configuration using functional options.
+type residentOption func(*ResidentMutation)
+
+// newResidentMutation creates new mutation for the Resident entity.
+func newResidentMutation(c config, op Op, opts ...residentOption) *ResidentMutation {
+	m := &ResidentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeResident,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withResidentID sets the ID field of the mutation.
+func withResidentID(id int) residentOption {
+	return func(m *ResidentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Resident
+		)
+		m.oldValue = func(ctx context.Context) (*Resident, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Resident.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withResident sets the old Resident of the mutation.
+func withResident(node *Resident) residentOption {
+	return func(m *ResidentMutation) {
+		m.oldValue = func(context.Context) (*Resident, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ResidentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ResidentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ResidentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ResidentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Resident.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ResidentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ResidentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ResidentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ResidentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ResidentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ResidentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *ResidentMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *ResidentMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *ResidentMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *ResidentMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *ResidentMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetRoomID sets the "room_id" field.
+func (m *ResidentMutation) SetRoomID(i int) {
+	m.room = &i
+}
+
+// RoomID returns the value of the "room_id" field in the mutation.
+func (m *ResidentMutation) RoomID() (r int, exists bool) {
+	v := m.room
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoomID returns the old "room_id" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldRoomID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoomID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoomID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoomID: %w", err)
+	}
+	return oldValue.RoomID, nil
+}
+
+// ResetRoomID resets all changes to the "room_id" field.
+func (m *ResidentMutation) ResetRoomID() {
+	m.room = nil
+}
+
+// SetAreaID sets the "area_id" field.
+func (m *ResidentMutation) SetAreaID(i int) {
+	m.area_id = &i
+	m.addarea_id = nil
+}
+
+// AreaID returns the value of the "area_id" field in the mutation.
+func (m *ResidentMutation) AreaID() (r int, exists bool) {
+	v := m.area_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAreaID returns the old "area_id" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldAreaID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAreaID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAreaID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAreaID: %w", err)
+	}
+	return oldValue.AreaID, nil
+}
+
+// AddAreaID adds i to the "area_id" field.
+func (m *ResidentMutation) AddAreaID(i int) {
+	if m.addarea_id != nil {
+		*m.addarea_id += i
+	} else {
+		m.addarea_id = &i
+	}
+}
+
+// AddedAreaID returns the value that was added to the "area_id" field in this mutation.
+func (m *ResidentMutation) AddedAreaID() (r int, exists bool) {
+	v := m.addarea_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAreaID resets all changes to the "area_id" field.
+func (m *ResidentMutation) ResetAreaID() {
+	m.area_id = nil
+	m.addarea_id = nil
+}
+
+// SetBuildingID sets the "building_id" field.
+func (m *ResidentMutation) SetBuildingID(i int) {
+	m.building_id = &i
+	m.addbuilding_id = nil
+}
+
+// BuildingID returns the value of the "building_id" field in the mutation.
+func (m *ResidentMutation) BuildingID() (r int, exists bool) {
+	v := m.building_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBuildingID returns the old "building_id" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldBuildingID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBuildingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBuildingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBuildingID: %w", err)
+	}
+	return oldValue.BuildingID, nil
+}
+
+// AddBuildingID adds i to the "building_id" field.
+func (m *ResidentMutation) AddBuildingID(i int) {
+	if m.addbuilding_id != nil {
+		*m.addbuilding_id += i
+	} else {
+		m.addbuilding_id = &i
+	}
+}
+
+// AddedBuildingID returns the value that was added to the "building_id" field in this mutation.
+func (m *ResidentMutation) AddedBuildingID() (r int, exists bool) {
+	v := m.addbuilding_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBuildingID resets all changes to the "building_id" field.
+func (m *ResidentMutation) ResetBuildingID() {
+	m.building_id = nil
+	m.addbuilding_id = nil
+}
+
+// SetUnitID sets the "unit_id" field.
+func (m *ResidentMutation) SetUnitID(i int) {
+	m.unit_id = &i
+	m.addunit_id = nil
+}
+
+// UnitID returns the value of the "unit_id" field in the mutation.
+func (m *ResidentMutation) UnitID() (r int, exists bool) {
+	v := m.unit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnitID returns the old "unit_id" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldUnitID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnitID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnitID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnitID: %w", err)
+	}
+	return oldValue.UnitID, nil
+}
+
+// AddUnitID adds i to the "unit_id" field.
+func (m *ResidentMutation) AddUnitID(i int) {
+	if m.addunit_id != nil {
+		*m.addunit_id += i
+	} else {
+		m.addunit_id = &i
+	}
+}
+
+// AddedUnitID returns the value that was added to the "unit_id" field in this mutation.
+func (m *ResidentMutation) AddedUnitID() (r int, exists bool) {
+	v := m.addunit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUnitID resets all changes to the "unit_id" field.
+func (m *ResidentMutation) ResetUnitID() {
+	m.unit_id = nil
+	m.addunit_id = nil
+}
+
+// SetName sets the "name" field.
+func (m *ResidentMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ResidentMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ResidentMutation) ResetName() {
+	m.name = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *ResidentMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *ResidentMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *ResidentMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetGender sets the "gender" field.
+func (m *ResidentMutation) SetGender(r resident.Gender) {
+	m.gender = &r
+}
+
+// Gender returns the value of the "gender" field in the mutation.
+func (m *ResidentMutation) Gender() (r resident.Gender, exists bool) {
+	v := m.gender
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGender returns the old "gender" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldGender(ctx context.Context) (v resident.Gender, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGender is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGender requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGender: %w", err)
+	}
+	return oldValue.Gender, nil
+}
+
+// ResetGender resets all changes to the "gender" field.
+func (m *ResidentMutation) ResetGender() {
+	m.gender = nil
+}
+
+// SetRole sets the "role" field.
+func (m *ResidentMutation) SetRole(s string) {
+	m.role = &s
+}
+
+// Role returns the value of the "role" field in the mutation.
+func (m *ResidentMutation) Role() (r string, exists bool) {
+	v := m.role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRole returns the old "role" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldRole(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRole: %w", err)
+	}
+	return oldValue.Role, nil
+}
+
+// ResetRole resets all changes to the "role" field.
+func (m *ResidentMutation) ResetRole() {
+	m.role = nil
+}
+
+// SetIDNumberSealed sets the "id_number_sealed" field.
+func (m *ResidentMutation) SetIDNumberSealed(b []byte) {
+	m.id_number_sealed = &b
+}
+
+// IDNumberSealed returns the value of the "id_number_sealed" field in the mutation.
+func (m *ResidentMutation) IDNumberSealed() (r []byte, exists bool) {
+	v := m.id_number_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIDNumberSealed returns the old "id_number_sealed" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldIDNumberSealed(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIDNumberSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIDNumberSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIDNumberSealed: %w", err)
+	}
+	return oldValue.IDNumberSealed, nil
+}
+
+// ClearIDNumberSealed clears the value of the "id_number_sealed" field.
+func (m *ResidentMutation) ClearIDNumberSealed() {
+	m.id_number_sealed = nil
+	m.clearedFields[resident.FieldIDNumberSealed] = struct{}{}
+}
+
+// IDNumberSealedCleared returns if the "id_number_sealed" field was cleared in this mutation.
+func (m *ResidentMutation) IDNumberSealedCleared() bool {
+	_, ok := m.clearedFields[resident.FieldIDNumberSealed]
+	return ok
+}
+
+// ResetIDNumberSealed resets all changes to the "id_number_sealed" field.
+func (m *ResidentMutation) ResetIDNumberSealed() {
+	m.id_number_sealed = nil
+	delete(m.clearedFields, resident.FieldIDNumberSealed)
+}
+
+// SetIDNumberMasked sets the "id_number_masked" field.
+func (m *ResidentMutation) SetIDNumberMasked(s string) {
+	m.id_number_masked = &s
+}
+
+// IDNumberMasked returns the value of the "id_number_masked" field in the mutation.
+func (m *ResidentMutation) IDNumberMasked() (r string, exists bool) {
+	v := m.id_number_masked
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIDNumberMasked returns the old "id_number_masked" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldIDNumberMasked(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIDNumberMasked is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIDNumberMasked requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIDNumberMasked: %w", err)
+	}
+	return oldValue.IDNumberMasked, nil
+}
+
+// ResetIDNumberMasked resets all changes to the "id_number_masked" field.
+func (m *ResidentMutation) ResetIDNumberMasked() {
+	m.id_number_masked = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *ResidentMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *ResidentMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *ResidentMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetHometownCode sets the "hometown_code" field.
+func (m *ResidentMutation) SetHometownCode(s string) {
+	m.hometown_code = &s
+}
+
+// HometownCode returns the value of the "hometown_code" field in the mutation.
+func (m *ResidentMutation) HometownCode() (r string, exists bool) {
+	v := m.hometown_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHometownCode returns the old "hometown_code" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldHometownCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHometownCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHometownCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHometownCode: %w", err)
+	}
+	return oldValue.HometownCode, nil
+}
+
+// ResetHometownCode resets all changes to the "hometown_code" field.
+func (m *ResidentMutation) ResetHometownCode() {
+	m.hometown_code = nil
+}
+
+// SetAddress sets the "address" field.
+func (m *ResidentMutation) SetAddress(s string) {
+	m.address = &s
+}
+
+// Address returns the value of the "address" field in the mutation.
+func (m *ResidentMutation) Address() (r string, exists bool) {
+	v := m.address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress returns the old "address" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress: %w", err)
+	}
+	return oldValue.Address, nil
+}
+
+// ResetAddress resets all changes to the "address" field.
+func (m *ResidentMutation) ResetAddress() {
+	m.address = nil
+}
+
+// SetAppCall sets the "app_call" field.
+func (m *ResidentMutation) SetAppCall(b bool) {
+	m.app_call = &b
+}
+
+// AppCall returns the value of the "app_call" field in the mutation.
+func (m *ResidentMutation) AppCall() (r bool, exists bool) {
+	v := m.app_call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAppCall returns the old "app_call" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldAppCall(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAppCall is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAppCall requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAppCall: %w", err)
+	}
+	return oldValue.AppCall, nil
+}
+
+// ResetAppCall resets all changes to the "app_call" field.
+func (m *ResidentMutation) ResetAppCall() {
+	m.app_call = nil
+}
+
+// SetCallForward sets the "call_forward" field.
+func (m *ResidentMutation) SetCallForward(b bool) {
+	m.call_forward = &b
+}
+
+// CallForward returns the value of the "call_forward" field in the mutation.
+func (m *ResidentMutation) CallForward() (r bool, exists bool) {
+	v := m.call_forward
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallForward returns the old "call_forward" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldCallForward(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallForward is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallForward requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallForward: %w", err)
+	}
+	return oldValue.CallForward, nil
+}
+
+// ResetCallForward resets all changes to the "call_forward" field.
+func (m *ResidentMutation) ResetCallForward() {
+	m.call_forward = nil
+}
+
+// SetFacePhoto sets the "face_photo" field.
+func (m *ResidentMutation) SetFacePhoto(s string) {
+	m.face_photo = &s
+}
+
+// FacePhoto returns the value of the "face_photo" field in the mutation.
+func (m *ResidentMutation) FacePhoto() (r string, exists bool) {
+	v := m.face_photo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFacePhoto returns the old "face_photo" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldFacePhoto(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFacePhoto is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFacePhoto requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFacePhoto: %w", err)
+	}
+	return oldValue.FacePhoto, nil
+}
+
+// ResetFacePhoto resets all changes to the "face_photo" field.
+func (m *ResidentMutation) ResetFacePhoto() {
+	m.face_photo = nil
+}
+
+// SetFaceEnabled sets the "face_enabled" field.
+func (m *ResidentMutation) SetFaceEnabled(b bool) {
+	m.face_enabled = &b
+}
+
+// FaceEnabled returns the value of the "face_enabled" field in the mutation.
+func (m *ResidentMutation) FaceEnabled() (r bool, exists bool) {
+	v := m.face_enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceEnabled returns the old "face_enabled" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldFaceEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceEnabled: %w", err)
+	}
+	return oldValue.FaceEnabled, nil
+}
+
+// ResetFaceEnabled resets all changes to the "face_enabled" field.
+func (m *ResidentMutation) ResetFaceEnabled() {
+	m.face_enabled = nil
+}
+
+// SetFaceValidFrom sets the "face_valid_from" field.
+func (m *ResidentMutation) SetFaceValidFrom(t time.Time) {
+	m.face_valid_from = &t
+}
+
+// FaceValidFrom returns the value of the "face_valid_from" field in the mutation.
+func (m *ResidentMutation) FaceValidFrom() (r time.Time, exists bool) {
+	v := m.face_valid_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceValidFrom returns the old "face_valid_from" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldFaceValidFrom(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceValidFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceValidFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceValidFrom: %w", err)
+	}
+	return oldValue.FaceValidFrom, nil
+}
+
+// ClearFaceValidFrom clears the value of the "face_valid_from" field.
+func (m *ResidentMutation) ClearFaceValidFrom() {
+	m.face_valid_from = nil
+	m.clearedFields[resident.FieldFaceValidFrom] = struct{}{}
+}
+
+// FaceValidFromCleared returns if the "face_valid_from" field was cleared in this mutation.
+func (m *ResidentMutation) FaceValidFromCleared() bool {
+	_, ok := m.clearedFields[resident.FieldFaceValidFrom]
+	return ok
+}
+
+// ResetFaceValidFrom resets all changes to the "face_valid_from" field.
+func (m *ResidentMutation) ResetFaceValidFrom() {
+	m.face_valid_from = nil
+	delete(m.clearedFields, resident.FieldFaceValidFrom)
+}
+
+// SetFaceValidTo sets the "face_valid_to" field.
+func (m *ResidentMutation) SetFaceValidTo(t time.Time) {
+	m.face_valid_to = &t
+}
+
+// FaceValidTo returns the value of the "face_valid_to" field in the mutation.
+func (m *ResidentMutation) FaceValidTo() (r time.Time, exists bool) {
+	v := m.face_valid_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceValidTo returns the old "face_valid_to" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldFaceValidTo(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceValidTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceValidTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceValidTo: %w", err)
+	}
+	return oldValue.FaceValidTo, nil
+}
+
+// ClearFaceValidTo clears the value of the "face_valid_to" field.
+func (m *ResidentMutation) ClearFaceValidTo() {
+	m.face_valid_to = nil
+	m.clearedFields[resident.FieldFaceValidTo] = struct{}{}
+}
+
+// FaceValidToCleared returns if the "face_valid_to" field was cleared in this mutation.
+func (m *ResidentMutation) FaceValidToCleared() bool {
+	_, ok := m.clearedFields[resident.FieldFaceValidTo]
+	return ok
+}
+
+// ResetFaceValidTo resets all changes to the "face_valid_to" field.
+func (m *ResidentMutation) ResetFaceValidTo() {
+	m.face_valid_to = nil
+	delete(m.clearedFields, resident.FieldFaceValidTo)
+}
+
+// SetFaceConsentBy sets the "face_consent_by" field.
+func (m *ResidentMutation) SetFaceConsentBy(i int) {
+	m.face_consent_by = &i
+	m.addface_consent_by = nil
+}
+
+// FaceConsentBy returns the value of the "face_consent_by" field in the mutation.
+func (m *ResidentMutation) FaceConsentBy() (r int, exists bool) {
+	v := m.face_consent_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceConsentBy returns the old "face_consent_by" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldFaceConsentBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceConsentBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceConsentBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceConsentBy: %w", err)
+	}
+	return oldValue.FaceConsentBy, nil
+}
+
+// AddFaceConsentBy adds i to the "face_consent_by" field.
+func (m *ResidentMutation) AddFaceConsentBy(i int) {
+	if m.addface_consent_by != nil {
+		*m.addface_consent_by += i
+	} else {
+		m.addface_consent_by = &i
+	}
+}
+
+// AddedFaceConsentBy returns the value that was added to the "face_consent_by" field in this mutation.
+func (m *ResidentMutation) AddedFaceConsentBy() (r int, exists bool) {
+	v := m.addface_consent_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearFaceConsentBy clears the value of the "face_consent_by" field.
+func (m *ResidentMutation) ClearFaceConsentBy() {
+	m.face_consent_by = nil
+	m.addface_consent_by = nil
+	m.clearedFields[resident.FieldFaceConsentBy] = struct{}{}
+}
+
+// FaceConsentByCleared returns if the "face_consent_by" field was cleared in this mutation.
+func (m *ResidentMutation) FaceConsentByCleared() bool {
+	_, ok := m.clearedFields[resident.FieldFaceConsentBy]
+	return ok
+}
+
+// ResetFaceConsentBy resets all changes to the "face_consent_by" field.
+func (m *ResidentMutation) ResetFaceConsentBy() {
+	m.face_consent_by = nil
+	m.addface_consent_by = nil
+	delete(m.clearedFields, resident.FieldFaceConsentBy)
+}
+
+// SetFaceConsentAt sets the "face_consent_at" field.
+func (m *ResidentMutation) SetFaceConsentAt(t time.Time) {
+	m.face_consent_at = &t
+}
+
+// FaceConsentAt returns the value of the "face_consent_at" field in the mutation.
+func (m *ResidentMutation) FaceConsentAt() (r time.Time, exists bool) {
+	v := m.face_consent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceConsentAt returns the old "face_consent_at" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldFaceConsentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceConsentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceConsentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceConsentAt: %w", err)
+	}
+	return oldValue.FaceConsentAt, nil
+}
+
+// ClearFaceConsentAt clears the value of the "face_consent_at" field.
+func (m *ResidentMutation) ClearFaceConsentAt() {
+	m.face_consent_at = nil
+	m.clearedFields[resident.FieldFaceConsentAt] = struct{}{}
+}
+
+// FaceConsentAtCleared returns if the "face_consent_at" field was cleared in this mutation.
+func (m *ResidentMutation) FaceConsentAtCleared() bool {
+	_, ok := m.clearedFields[resident.FieldFaceConsentAt]
+	return ok
+}
+
+// ResetFaceConsentAt resets all changes to the "face_consent_at" field.
+func (m *ResidentMutation) ResetFaceConsentAt() {
+	m.face_consent_at = nil
+	delete(m.clearedFields, resident.FieldFaceConsentAt)
+}
+
+// ClearRoom clears the "room" edge to the Room entity.
+func (m *ResidentMutation) ClearRoom() {
+	m.clearedroom = true
+	m.clearedFields[resident.FieldRoomID] = struct{}{}
+}
+
+// RoomCleared reports if the "room" edge to the Room entity was cleared.
+func (m *ResidentMutation) RoomCleared() bool {
+	return m.clearedroom
+}
+
+// RoomIDs returns the "room" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RoomID instead. It exists only for internal usage by the builders.
+func (m *ResidentMutation) RoomIDs() (ids []int) {
+	if id := m.room; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRoom resets all changes to the "room" edge.
+func (m *ResidentMutation) ResetRoom() {
+	m.room = nil
+	m.clearedroom = false
+}
+
+// Where appends a list predicates to the ResidentMutation builder.
+func (m *ResidentMutation) Where(ps ...predicate.Resident) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ResidentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ResidentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Resident, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ResidentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ResidentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Resident).
+func (m *ResidentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ResidentMutation) Fields() []string {
+	fields := make([]string, 0, 24)
+	if m.created_at != nil {
+		fields = append(fields, resident.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, resident.FieldUpdatedAt)
+	}
+	if m.community_id != nil {
+		fields = append(fields, resident.FieldCommunityID)
+	}
+	if m.room != nil {
+		fields = append(fields, resident.FieldRoomID)
+	}
+	if m.area_id != nil {
+		fields = append(fields, resident.FieldAreaID)
+	}
+	if m.building_id != nil {
+		fields = append(fields, resident.FieldBuildingID)
+	}
+	if m.unit_id != nil {
+		fields = append(fields, resident.FieldUnitID)
+	}
+	if m.name != nil {
+		fields = append(fields, resident.FieldName)
+	}
+	if m.phone != nil {
+		fields = append(fields, resident.FieldPhone)
+	}
+	if m.gender != nil {
+		fields = append(fields, resident.FieldGender)
+	}
+	if m.role != nil {
+		fields = append(fields, resident.FieldRole)
+	}
+	if m.id_number_sealed != nil {
+		fields = append(fields, resident.FieldIDNumberSealed)
+	}
+	if m.id_number_masked != nil {
+		fields = append(fields, resident.FieldIDNumberMasked)
+	}
+	if m.email != nil {
+		fields = append(fields, resident.FieldEmail)
+	}
+	if m.hometown_code != nil {
+		fields = append(fields, resident.FieldHometownCode)
+	}
+	if m.address != nil {
+		fields = append(fields, resident.FieldAddress)
+	}
+	if m.app_call != nil {
+		fields = append(fields, resident.FieldAppCall)
+	}
+	if m.call_forward != nil {
+		fields = append(fields, resident.FieldCallForward)
+	}
+	if m.face_photo != nil {
+		fields = append(fields, resident.FieldFacePhoto)
+	}
+	if m.face_enabled != nil {
+		fields = append(fields, resident.FieldFaceEnabled)
+	}
+	if m.face_valid_from != nil {
+		fields = append(fields, resident.FieldFaceValidFrom)
+	}
+	if m.face_valid_to != nil {
+		fields = append(fields, resident.FieldFaceValidTo)
+	}
+	if m.face_consent_by != nil {
+		fields = append(fields, resident.FieldFaceConsentBy)
+	}
+	if m.face_consent_at != nil {
+		fields = append(fields, resident.FieldFaceConsentAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ResidentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case resident.FieldCreatedAt:
+		return m.CreatedAt()
+	case resident.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case resident.FieldCommunityID:
+		return m.CommunityID()
+	case resident.FieldRoomID:
+		return m.RoomID()
+	case resident.FieldAreaID:
+		return m.AreaID()
+	case resident.FieldBuildingID:
+		return m.BuildingID()
+	case resident.FieldUnitID:
+		return m.UnitID()
+	case resident.FieldName:
+		return m.Name()
+	case resident.FieldPhone:
+		return m.Phone()
+	case resident.FieldGender:
+		return m.Gender()
+	case resident.FieldRole:
+		return m.Role()
+	case resident.FieldIDNumberSealed:
+		return m.IDNumberSealed()
+	case resident.FieldIDNumberMasked:
+		return m.IDNumberMasked()
+	case resident.FieldEmail:
+		return m.Email()
+	case resident.FieldHometownCode:
+		return m.HometownCode()
+	case resident.FieldAddress:
+		return m.Address()
+	case resident.FieldAppCall:
+		return m.AppCall()
+	case resident.FieldCallForward:
+		return m.CallForward()
+	case resident.FieldFacePhoto:
+		return m.FacePhoto()
+	case resident.FieldFaceEnabled:
+		return m.FaceEnabled()
+	case resident.FieldFaceValidFrom:
+		return m.FaceValidFrom()
+	case resident.FieldFaceValidTo:
+		return m.FaceValidTo()
+	case resident.FieldFaceConsentBy:
+		return m.FaceConsentBy()
+	case resident.FieldFaceConsentAt:
+		return m.FaceConsentAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ResidentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case resident.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case resident.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case resident.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case resident.FieldRoomID:
+		return m.OldRoomID(ctx)
+	case resident.FieldAreaID:
+		return m.OldAreaID(ctx)
+	case resident.FieldBuildingID:
+		return m.OldBuildingID(ctx)
+	case resident.FieldUnitID:
+		return m.OldUnitID(ctx)
+	case resident.FieldName:
+		return m.OldName(ctx)
+	case resident.FieldPhone:
+		return m.OldPhone(ctx)
+	case resident.FieldGender:
+		return m.OldGender(ctx)
+	case resident.FieldRole:
+		return m.OldRole(ctx)
+	case resident.FieldIDNumberSealed:
+		return m.OldIDNumberSealed(ctx)
+	case resident.FieldIDNumberMasked:
+		return m.OldIDNumberMasked(ctx)
+	case resident.FieldEmail:
+		return m.OldEmail(ctx)
+	case resident.FieldHometownCode:
+		return m.OldHometownCode(ctx)
+	case resident.FieldAddress:
+		return m.OldAddress(ctx)
+	case resident.FieldAppCall:
+		return m.OldAppCall(ctx)
+	case resident.FieldCallForward:
+		return m.OldCallForward(ctx)
+	case resident.FieldFacePhoto:
+		return m.OldFacePhoto(ctx)
+	case resident.FieldFaceEnabled:
+		return m.OldFaceEnabled(ctx)
+	case resident.FieldFaceValidFrom:
+		return m.OldFaceValidFrom(ctx)
+	case resident.FieldFaceValidTo:
+		return m.OldFaceValidTo(ctx)
+	case resident.FieldFaceConsentBy:
+		return m.OldFaceConsentBy(ctx)
+	case resident.FieldFaceConsentAt:
+		return m.OldFaceConsentAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Resident field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ResidentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case resident.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case resident.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case resident.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case resident.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoomID(v)
+		return nil
+	case resident.FieldAreaID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAreaID(v)
+		return nil
+	case resident.FieldBuildingID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBuildingID(v)
+		return nil
+	case resident.FieldUnitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnitID(v)
+		return nil
+	case resident.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case resident.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case resident.FieldGender:
+		v, ok := value.(resident.Gender)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGender(v)
+		return nil
+	case resident.FieldRole:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRole(v)
+		return nil
+	case resident.FieldIDNumberSealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIDNumberSealed(v)
+		return nil
+	case resident.FieldIDNumberMasked:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIDNumberMasked(v)
+		return nil
+	case resident.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case resident.FieldHometownCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHometownCode(v)
+		return nil
+	case resident.FieldAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress(v)
+		return nil
+	case resident.FieldAppCall:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAppCall(v)
+		return nil
+	case resident.FieldCallForward:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallForward(v)
+		return nil
+	case resident.FieldFacePhoto:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFacePhoto(v)
+		return nil
+	case resident.FieldFaceEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceEnabled(v)
+		return nil
+	case resident.FieldFaceValidFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceValidFrom(v)
+		return nil
+	case resident.FieldFaceValidTo:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceValidTo(v)
+		return nil
+	case resident.FieldFaceConsentBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceConsentBy(v)
+		return nil
+	case resident.FieldFaceConsentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceConsentAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Resident field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ResidentMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, resident.FieldCommunityID)
+	}
+	if m.addarea_id != nil {
+		fields = append(fields, resident.FieldAreaID)
+	}
+	if m.addbuilding_id != nil {
+		fields = append(fields, resident.FieldBuildingID)
+	}
+	if m.addunit_id != nil {
+		fields = append(fields, resident.FieldUnitID)
+	}
+	if m.addface_consent_by != nil {
+		fields = append(fields, resident.FieldFaceConsentBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ResidentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case resident.FieldCommunityID:
+		return m.AddedCommunityID()
+	case resident.FieldAreaID:
+		return m.AddedAreaID()
+	case resident.FieldBuildingID:
+		return m.AddedBuildingID()
+	case resident.FieldUnitID:
+		return m.AddedUnitID()
+	case resident.FieldFaceConsentBy:
+		return m.AddedFaceConsentBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ResidentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case resident.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case resident.FieldAreaID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAreaID(v)
+		return nil
+	case resident.FieldBuildingID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBuildingID(v)
+		return nil
+	case resident.FieldUnitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUnitID(v)
+		return nil
+	case resident.FieldFaceConsentBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFaceConsentBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Resident numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ResidentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(resident.FieldIDNumberSealed) {
+		fields = append(fields, resident.FieldIDNumberSealed)
+	}
+	if m.FieldCleared(resident.FieldFaceValidFrom) {
+		fields = append(fields, resident.FieldFaceValidFrom)
+	}
+	if m.FieldCleared(resident.FieldFaceValidTo) {
+		fields = append(fields, resident.FieldFaceValidTo)
+	}
+	if m.FieldCleared(resident.FieldFaceConsentBy) {
+		fields = append(fields, resident.FieldFaceConsentBy)
+	}
+	if m.FieldCleared(resident.FieldFaceConsentAt) {
+		fields = append(fields, resident.FieldFaceConsentAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ResidentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ResidentMutation) ClearField(name string) error {
+	switch name {
+	case resident.FieldIDNumberSealed:
+		m.ClearIDNumberSealed()
+		return nil
+	case resident.FieldFaceValidFrom:
+		m.ClearFaceValidFrom()
+		return nil
+	case resident.FieldFaceValidTo:
+		m.ClearFaceValidTo()
+		return nil
+	case resident.FieldFaceConsentBy:
+		m.ClearFaceConsentBy()
+		return nil
+	case resident.FieldFaceConsentAt:
+		m.ClearFaceConsentAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Resident nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ResidentMutation) ResetField(name string) error {
+	switch name {
+	case resident.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case resident.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case resident.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case resident.FieldRoomID:
+		m.ResetRoomID()
+		return nil
+	case resident.FieldAreaID:
+		m.ResetAreaID()
+		return nil
+	case resident.FieldBuildingID:
+		m.ResetBuildingID()
+		return nil
+	case resident.FieldUnitID:
+		m.ResetUnitID()
+		return nil
+	case resident.FieldName:
+		m.ResetName()
+		return nil
+	case resident.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case resident.FieldGender:
+		m.ResetGender()
+		return nil
+	case resident.FieldRole:
+		m.ResetRole()
+		return nil
+	case resident.FieldIDNumberSealed:
+		m.ResetIDNumberSealed()
+		return nil
+	case resident.FieldIDNumberMasked:
+		m.ResetIDNumberMasked()
+		return nil
+	case resident.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case resident.FieldHometownCode:
+		m.ResetHometownCode()
+		return nil
+	case resident.FieldAddress:
+		m.ResetAddress()
+		return nil
+	case resident.FieldAppCall:
+		m.ResetAppCall()
+		return nil
+	case resident.FieldCallForward:
+		m.ResetCallForward()
+		return nil
+	case resident.FieldFacePhoto:
+		m.ResetFacePhoto()
+		return nil
+	case resident.FieldFaceEnabled:
+		m.ResetFaceEnabled()
+		return nil
+	case resident.FieldFaceValidFrom:
+		m.ResetFaceValidFrom()
+		return nil
+	case resident.FieldFaceValidTo:
+		m.ResetFaceValidTo()
+		return nil
+	case resident.FieldFaceConsentBy:
+		m.ResetFaceConsentBy()
+		return nil
+	case resident.FieldFaceConsentAt:
+		m.ResetFaceConsentAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Resident field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ResidentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.room != nil {
+		edges = append(edges, resident.EdgeRoom)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ResidentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case resident.EdgeRoom:
+		if id := m.room; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ResidentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ResidentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ResidentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedroom {
+		edges = append(edges, resident.EdgeRoom)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ResidentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case resident.EdgeRoom:
+		return m.clearedroom
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ResidentMutation) ClearEdge(name string) error {
+	switch name {
+	case resident.EdgeRoom:
+		m.ClearRoom()
+		return nil
+	}
+	return fmt.Errorf("unknown Resident unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ResidentMutation) ResetEdge(name string) error {
+	switch name {
+	case resident.EdgeRoom:
+		m.ResetRoom()
+		return nil
+	}
+	return fmt.Errorf("unknown Resident edge %s", name)
+}
+
 // RoomMutation represents an operation that mutates the Room nodes in the graph.
 type RoomMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	created_at      *time.Time
-	updated_at      *time.Time
-	community_id    *int
-	addcommunity_id *int
-	floor           *int
-	addfloor        *int
-	number          *int
-	addnumber       *int
-	clearedFields   map[string]struct{}
-	unit            *int
-	clearedunit     bool
-	done            bool
-	oldValue        func(context.Context) (*Room, error)
-	predicates      []predicate.Room
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	community_id     *int
+	addcommunity_id  *int
+	floor            *int
+	addfloor         *int
+	number           *int
+	addnumber        *int
+	clearedFields    map[string]struct{}
+	unit             *int
+	clearedunit      bool
+	residents        map[int]struct{}
+	removedresidents map[int]struct{}
+	clearedresidents bool
+	done             bool
+	oldValue         func(context.Context) (*Room, error)
+	predicates       []predicate.Room
 }
 
 var _ ent.Mutation = (*RoomMutation)(nil)
@@ -4664,6 +7420,60 @@ func (m *RoomMutation) ResetUnit() {
 	m.clearedunit = false
 }
 
+// AddResidentIDs adds the "residents" edge to the Resident entity by ids.
+func (m *RoomMutation) AddResidentIDs(ids ...int) {
+	if m.residents == nil {
+		m.residents = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.residents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearResidents clears the "residents" edge to the Resident entity.
+func (m *RoomMutation) ClearResidents() {
+	m.clearedresidents = true
+}
+
+// ResidentsCleared reports if the "residents" edge to the Resident entity was cleared.
+func (m *RoomMutation) ResidentsCleared() bool {
+	return m.clearedresidents
+}
+
+// RemoveResidentIDs removes the "residents" edge to the Resident entity by IDs.
+func (m *RoomMutation) RemoveResidentIDs(ids ...int) {
+	if m.removedresidents == nil {
+		m.removedresidents = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.residents, ids[i])
+		m.removedresidents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedResidents returns the removed IDs of the "residents" edge to the Resident entity.
+func (m *RoomMutation) RemovedResidentsIDs() (ids []int) {
+	for id := range m.removedresidents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResidentsIDs returns the "residents" edge IDs in the mutation.
+func (m *RoomMutation) ResidentsIDs() (ids []int) {
+	for id := range m.residents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetResidents resets all changes to the "residents" edge.
+func (m *RoomMutation) ResetResidents() {
+	m.residents = nil
+	m.clearedresidents = false
+	m.removedresidents = nil
+}
+
 // Where appends a list predicates to the RoomMutation builder.
 func (m *RoomMutation) Where(ps ...predicate.Room) {
 	m.predicates = append(m.predicates, ps...)
@@ -4921,9 +7731,12 @@ func (m *RoomMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *RoomMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.unit != nil {
 		edges = append(edges, room.EdgeUnit)
+	}
+	if m.residents != nil {
+		edges = append(edges, room.EdgeResidents)
 	}
 	return edges
 }
@@ -4936,27 +7749,47 @@ func (m *RoomMutation) AddedIDs(name string) []ent.Value {
 		if id := m.unit; id != nil {
 			return []ent.Value{*id}
 		}
+	case room.EdgeResidents:
+		ids := make([]ent.Value, 0, len(m.residents))
+		for id := range m.residents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *RoomMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.removedresidents != nil {
+		edges = append(edges, room.EdgeResidents)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *RoomMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case room.EdgeResidents:
+		ids := make([]ent.Value, 0, len(m.removedresidents))
+		for id := range m.removedresidents {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *RoomMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedunit {
 		edges = append(edges, room.EdgeUnit)
+	}
+	if m.clearedresidents {
+		edges = append(edges, room.EdgeResidents)
 	}
 	return edges
 }
@@ -4967,6 +7800,8 @@ func (m *RoomMutation) EdgeCleared(name string) bool {
 	switch name {
 	case room.EdgeUnit:
 		return m.clearedunit
+	case room.EdgeResidents:
+		return m.clearedresidents
 	}
 	return false
 }
@@ -4988,6 +7823,9 @@ func (m *RoomMutation) ResetEdge(name string) error {
 	switch name {
 	case room.EdgeUnit:
 		m.ResetUnit()
+		return nil
+	case room.EdgeResidents:
+		m.ResetResidents()
 		return nil
 	}
 	return fmt.Errorf("unknown Room edge %s", name)

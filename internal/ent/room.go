@@ -40,9 +40,11 @@ type Room struct {
 type RoomEdges struct {
 	// Unit holds the value of the unit edge.
 	Unit *Unit `json:"unit,omitempty"`
+	// Residents holds the value of the residents edge.
+	Residents []*Resident `json:"residents,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 }
 
 // UnitOrErr returns the Unit value or an error if the edge
@@ -54,6 +56,15 @@ func (e RoomEdges) UnitOrErr() (*Unit, error) {
 		return nil, &NotFoundError{label: unit.Label}
 	}
 	return nil, &NotLoadedError{edge: "unit"}
+}
+
+// ResidentsOrErr returns the Residents value or an error if the edge
+// was not loaded in eager-loading.
+func (e RoomEdges) ResidentsOrErr() ([]*Resident, error) {
+	if e.loadedTypes[1] {
+		return e.Residents, nil
+	}
+	return nil, &NotLoadedError{edge: "residents"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -138,6 +149,11 @@ func (_m *Room) Value(name string) (ent.Value, error) {
 // QueryUnit queries the "unit" edge of the Room entity.
 func (_m *Room) QueryUnit() *UnitQuery {
 	return NewRoomClient(_m.config).QueryUnit(_m)
+}
+
+// QueryResidents queries the "residents" edge of the Room entity.
+func (_m *Room) QueryResidents() *ResidentQuery {
+	return NewRoomClient(_m.config).QueryResidents(_m)
 }
 
 // Update returns a builder for updating this Room.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
 	"time"
@@ -76,6 +77,21 @@ func (_c *RoomCreate) SetNumber(v int) *RoomCreate {
 // SetUnit sets the "unit" edge to the Unit entity.
 func (_c *RoomCreate) SetUnit(v *Unit) *RoomCreate {
 	return _c.SetUnitID(v.ID)
+}
+
+// AddResidentIDs adds the "residents" edge to the Resident entity by IDs.
+func (_c *RoomCreate) AddResidentIDs(ids ...int) *RoomCreate {
+	_c.mutation.AddResidentIDs(ids...)
+	return _c
+}
+
+// AddResidents adds the "residents" edges to the Resident entity.
+func (_c *RoomCreate) AddResidents(v ...*Resident) *RoomCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddResidentIDs(ids...)
 }
 
 // Mutation returns the RoomMutation object of the builder.
@@ -216,6 +232,22 @@ func (_c *RoomCreate) createSpec() (*Room, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.UnitID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ResidentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   room.ResidentsTable,
+			Columns: []string{room.ResidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

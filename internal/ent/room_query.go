@@ -4,8 +4,10 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"linli/internal/ent/predicate"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
 	"math"
@@ -19,11 +21,12 @@ import (
 // RoomQuery is the builder for querying Room entities.
 type RoomQuery struct {
 	config
-	ctx        *QueryContext
-	order      []room.OrderOption
-	inters     []Interceptor
-	predicates []predicate.Room
-	withUnit   *UnitQuery
+	ctx           *QueryContext
+	order         []room.OrderOption
+	inters        []Interceptor
+	predicates    []predicate.Room
+	withUnit      *UnitQuery
+	withResidents *ResidentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -75,6 +78,28 @@ func (_q *RoomQuery) QueryUnit() *UnitQuery {
 			sqlgraph.From(room.Table, room.FieldID, selector),
 			sqlgraph.To(unit.Table, unit.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, room.UnitTable, room.UnitColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryResidents chains the current query on the "residents" edge.
+func (_q *RoomQuery) QueryResidents() *ResidentQuery {
+	query := (&ResidentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(room.Table, room.FieldID, selector),
+			sqlgraph.To(resident.Table, resident.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, room.ResidentsTable, room.ResidentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -269,12 +294,13 @@ func (_q *RoomQuery) Clone() *RoomQuery {
 		return nil
 	}
 	return &RoomQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]room.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Room{}, _q.predicates...),
-		withUnit:   _q.withUnit.Clone(),
+		config:        _q.config,
+		ctx:           _q.ctx.Clone(),
+		order:         append([]room.OrderOption{}, _q.order...),
+		inters:        append([]Interceptor{}, _q.inters...),
+		predicates:    append([]predicate.Room{}, _q.predicates...),
+		withUnit:      _q.withUnit.Clone(),
+		withResidents: _q.withResidents.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -289,6 +315,17 @@ func (_q *RoomQuery) WithUnit(opts ...func(*UnitQuery)) *RoomQuery {
 		opt(query)
 	}
 	_q.withUnit = query
+	return _q
+}
+
+// WithResidents tells the query-builder to eager-load the nodes that are connected to
+// the "residents" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *RoomQuery) WithResidents(opts ...func(*ResidentQuery)) *RoomQuery {
+	query := (&ResidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withResidents = query
 	return _q
 }
 
@@ -370,8 +407,9 @@ func (_q *RoomQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Room, e
 	var (
 		nodes       = []*Room{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withUnit != nil,
+			_q.withResidents != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -395,6 +433,13 @@ func (_q *RoomQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Room, e
 	if query := _q.withUnit; query != nil {
 		if err := _q.loadUnit(ctx, query, nodes, nil,
 			func(n *Room, e *Unit) { n.Edges.Unit = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withResidents; query != nil {
+		if err := _q.loadResidents(ctx, query, nodes,
+			func(n *Room) { n.Edges.Residents = []*Resident{} },
+			func(n *Room, e *Resident) { n.Edges.Residents = append(n.Edges.Residents, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -427,6 +472,36 @@ func (_q *RoomQuery) loadUnit(ctx context.Context, query *UnitQuery, nodes []*Ro
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *RoomQuery) loadResidents(ctx context.Context, query *ResidentQuery, nodes []*Room, init func(*Room), assign func(*Room, *Resident)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Room)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(resident.FieldRoomID)
+	}
+	query.Where(predicate.Resident(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(room.ResidentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.RoomID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "room_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"linli/internal/ent/predicate"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"time"
 
@@ -76,9 +77,45 @@ func (_u *RoomUpdate) AddNumber(v int) *RoomUpdate {
 	return _u
 }
 
+// AddResidentIDs adds the "residents" edge to the Resident entity by IDs.
+func (_u *RoomUpdate) AddResidentIDs(ids ...int) *RoomUpdate {
+	_u.mutation.AddResidentIDs(ids...)
+	return _u
+}
+
+// AddResidents adds the "residents" edges to the Resident entity.
+func (_u *RoomUpdate) AddResidents(v ...*Resident) *RoomUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddResidentIDs(ids...)
+}
+
 // Mutation returns the RoomMutation object of the builder.
 func (_u *RoomUpdate) Mutation() *RoomMutation {
 	return _u.mutation
+}
+
+// ClearResidents clears all "residents" edges to the Resident entity.
+func (_u *RoomUpdate) ClearResidents() *RoomUpdate {
+	_u.mutation.ClearResidents()
+	return _u
+}
+
+// RemoveResidentIDs removes the "residents" edge to Resident entities by IDs.
+func (_u *RoomUpdate) RemoveResidentIDs(ids ...int) *RoomUpdate {
+	_u.mutation.RemoveResidentIDs(ids...)
+	return _u
+}
+
+// RemoveResidents removes "residents" edges to Resident entities.
+func (_u *RoomUpdate) RemoveResidents(v ...*Resident) *RoomUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveResidentIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -158,6 +195,51 @@ func (_u *RoomUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedNumber(); ok {
 		_spec.AddField(room.FieldNumber, field.TypeInt, value)
 	}
+	if _u.mutation.ResidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   room.ResidentsTable,
+			Columns: []string{room.ResidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedResidentsIDs(); len(nodes) > 0 && !_u.mutation.ResidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   room.ResidentsTable,
+			Columns: []string{room.ResidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ResidentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   room.ResidentsTable,
+			Columns: []string{room.ResidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{room.Label}
@@ -226,9 +308,45 @@ func (_u *RoomUpdateOne) AddNumber(v int) *RoomUpdateOne {
 	return _u
 }
 
+// AddResidentIDs adds the "residents" edge to the Resident entity by IDs.
+func (_u *RoomUpdateOne) AddResidentIDs(ids ...int) *RoomUpdateOne {
+	_u.mutation.AddResidentIDs(ids...)
+	return _u
+}
+
+// AddResidents adds the "residents" edges to the Resident entity.
+func (_u *RoomUpdateOne) AddResidents(v ...*Resident) *RoomUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddResidentIDs(ids...)
+}
+
 // Mutation returns the RoomMutation object of the builder.
 func (_u *RoomUpdateOne) Mutation() *RoomMutation {
 	return _u.mutation
+}
+
+// ClearResidents clears all "residents" edges to the Resident entity.
+func (_u *RoomUpdateOne) ClearResidents() *RoomUpdateOne {
+	_u.mutation.ClearResidents()
+	return _u
+}
+
+// RemoveResidentIDs removes the "residents" edge to Resident entities by IDs.
+func (_u *RoomUpdateOne) RemoveResidentIDs(ids ...int) *RoomUpdateOne {
+	_u.mutation.RemoveResidentIDs(ids...)
+	return _u
+}
+
+// RemoveResidents removes "residents" edges to Resident entities.
+func (_u *RoomUpdateOne) RemoveResidents(v ...*Resident) *RoomUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveResidentIDs(ids...)
 }
 
 // Where appends a list predicates to the RoomUpdate builder.
@@ -337,6 +455,51 @@ func (_u *RoomUpdateOne) sqlSave(ctx context.Context) (_node *Room, err error) {
 	}
 	if value, ok := _u.mutation.AddedNumber(); ok {
 		_spec.AddField(room.FieldNumber, field.TypeInt, value)
+	}
+	if _u.mutation.ResidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   room.ResidentsTable,
+			Columns: []string{room.ResidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedResidentsIDs(); len(nodes) > 0 && !_u.mutation.ResidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   room.ResidentsTable,
+			Columns: []string{room.ResidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ResidentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   room.ResidentsTable,
+			Columns: []string{room.ResidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &Room{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -18,12 +18,16 @@ type Tx struct {
 	Account *AccountClient
 	// Area is the client for interacting with the Area builders.
 	Area *AreaClient
+	// AuditLog is the client for interacting with the AuditLog builders.
+	AuditLog *AuditLogClient
 	// Building is the client for interacting with the Building builders.
 	Building *BuildingClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
+	// Resident is the client for interacting with the Resident builders.
+	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
 	Room *RoomClient
 	// Session is the client for interacting with the Session builders.
@@ -163,9 +167,11 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.Account = NewAccountClient(tx.config)
 	tx.Area = NewAreaClient(tx.config)
+	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.Building = NewBuildingClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
 	tx.LoginFailure = NewLoginFailureClient(tx.config)
+	tx.Resident = NewResidentClient(tx.config)
 	tx.Room = NewRoomClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Unit = NewUnitClient(tx.config)

@@ -7,6 +7,7 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/area"
 	"linli/internal/ent/building"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
 	"linli/internal/errs"
@@ -126,6 +127,10 @@ func (s *Service) DeleteArea(ctx context.Context, cid, id int) error {
 	if err != nil {
 		return err
 	}
+	residents, err := s.db.Resident.Query().Where(resident.AreaID(id)).Count(ctx)
+	if err != nil {
+		return err
+	}
 	if rooms > 0 {
 		buildings, err := s.db.Building.Query().Where(building.AreaID(id)).Count(ctx)
 		if err != nil {
@@ -135,7 +140,7 @@ func (s *Service) DeleteArea(ctx context.Context, cid, id int) error {
 		if err != nil {
 			return err
 		}
-		return notEmpty(a.Name, describe(count{buildings, "楼栋"}, count{units, "单元"}, count{rooms, "房间"}))
+		return notEmpty(a.Name, describe(count{buildings, "楼栋"}, count{units, "单元"}, count{rooms, "房间"}, count{residents, "业主"}))
 	}
 	return s.db.InTx(ctx, func(tx *ent.Tx) error {
 		if _, err := tx.Unit.Delete().Where(unit.HasBuildingWith(building.AreaID(id))).Exec(ctx); err != nil {

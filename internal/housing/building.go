@@ -6,6 +6,7 @@ import (
 
 	"linli/internal/ent"
 	"linli/internal/ent/building"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
 	"linli/internal/errs"
@@ -112,12 +113,16 @@ func (s *Service) DeleteBuilding(ctx context.Context, cid, id int) error {
 	if err != nil {
 		return err
 	}
+	residents, err := s.db.Resident.Query().Where(resident.BuildingID(id)).Count(ctx)
+	if err != nil {
+		return err
+	}
 	if rooms > 0 {
 		units, err := s.db.Unit.Query().Where(unit.BuildingID(id)).Count(ctx)
 		if err != nil {
 			return err
 		}
-		return notEmpty(b.Name, describe(count{units, "单元"}, count{rooms, "房间"}))
+		return notEmpty(b.Name, describe(count{units, "单元"}, count{rooms, "房间"}, count{residents, "业主"}))
 	}
 	return s.db.InTx(ctx, func(tx *ent.Tx) error {
 		if _, err := tx.Unit.Delete().Where(unit.BuildingID(id)).Exec(ctx); err != nil {

@@ -87,7 +87,7 @@ type count = struct {
 	what string
 }
 
-// notEmpty is the error for deleting a node that still holds rooms.
+// notEmpty is the error for deleting a node that still holds rooms or residents.
 func notEmpty(label, inside string) error {
-	return errs.Newf(errs.Conflict, "%s下还有 %s，请先删除房间后再删除", label, inside)
+	return errs.Newf(errs.Conflict, "%s下还有 %s，请先删除业主和房间后再删除", label, inside)
 }

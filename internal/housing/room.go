@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"linli/internal/ent"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/errs"
 	"linli/internal/store"
@@ -101,9 +102,19 @@ func (s *Service) UpdateRoom(ctx context.Context, cid, id int, in RoomInput) (*e
 }
 
 // DeleteRoom removes room id.
+//
+// Errors: errs.NotFound, errs.Conflict when residents live there.
 func (s *Service) DeleteRoom(ctx context.Context, cid, id int) error {
-	if _, err := s.room(ctx, cid, id); err != nil {
+	r, err := s.room(ctx, cid, id)
+	if err != nil {
 		return err
+	}
+	residents, err := s.db.Resident.Query().Where(resident.RoomID(id)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if residents > 0 {
+		return errs.Newf(errs.Conflict, "房间 %s 还有 %d 个业主，请先删除业主后再删除房间", RoomNo(r.Floor, r.Number), residents)
 	}
 	return store.Map(s.db.Room.DeleteOneID(id).Exec(ctx), "房间")
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"linli/internal/ent"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
 	"linli/internal/errs"
@@ -139,8 +140,12 @@ func (s *Service) DeleteUnit(ctx context.Context, cid, id int) error {
 	if err != nil {
 		return err
 	}
+	residents, err := s.db.Resident.Query().Where(resident.UnitID(id)).Count(ctx)
+	if err != nil {
+		return err
+	}
 	if rooms > 0 {
-		return notEmpty(u.Name, describe(count{rooms, "房间"}))
+		return notEmpty(u.Name, describe(count{rooms, "房间"}, count{residents, "业主"}))
 	}
 	return store.Map(s.db.Unit.DeleteOneID(id).Exec(ctx), "单元")
 }

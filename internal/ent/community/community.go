@@ -36,6 +36,8 @@ const (
 	FieldCommunityPassword = "community_password"
 	// FieldResidentRoles holds the string denoting the resident_roles field in the database.
 	FieldResidentRoles = "resident_roles"
+	// FieldPhoneGateway holds the string denoting the phone_gateway field in the database.
+	FieldPhoneGateway = "phone_gateway"
 	// EdgeAreas holds the string denoting the areas edge name in mutations.
 	EdgeAreas = "areas"
 	// EdgeStaff holds the string denoting the staff edge name in mutations.
@@ -69,6 +71,7 @@ var Columns = []string{
 	FieldCardType,
 	FieldCommunityPassword,
 	FieldResidentRoles,
+	FieldPhoneGateway,
 }
 
 var (
@@ -115,6 +118,10 @@ var (
 	DefaultWallStationCount int
 	// CommunityPasswordValidator is a validator for the "community_password" field. It is called by the builders before save.
 	CommunityPasswordValidator func(string) error
+	// DefaultPhoneGateway holds the default value on creation for the "phone_gateway" field.
+	DefaultPhoneGateway string
+	// PhoneGatewayValidator is a validator for the "phone_gateway" field. It is called by the builders before save.
+	PhoneGatewayValidator func(string) error
 )
 
 // CardType defines the type for the "card_type" enum field.
@@ -195,6 +202,11 @@ func ByCardType(opts ...sql.OrderTermOption) OrderOption {
 // ByCommunityPassword orders the results by the community_password field.
 func ByCommunityPassword(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCommunityPassword, opts...).ToFunc()
+}
+
+// ByPhoneGateway orders the results by the phone_gateway field.
+func ByPhoneGateway(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPhoneGateway, opts...).ToFunc()
 }
 
 // ByAreasCount orders the results by areas count.

@@ -95,6 +95,11 @@ func CommunityPassword(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldCommunityPassword, v))
 }
 
+// PhoneGateway applies equality check predicate on the "phone_gateway" field. It's identical to PhoneGatewayEQ.
+func PhoneGateway(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldPhoneGateway, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldCreatedAt, v))
@@ -533,6 +538,71 @@ func CommunityPasswordEqualFold(v string) predicate.Community {
 // CommunityPasswordContainsFold applies the ContainsFold predicate on the "community_password" field.
 func CommunityPasswordContainsFold(v string) predicate.Community {
 	return predicate.Community(sql.FieldContainsFold(FieldCommunityPassword, v))
+}
+
+// PhoneGatewayEQ applies the EQ predicate on the "phone_gateway" field.
+func PhoneGatewayEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayNEQ applies the NEQ predicate on the "phone_gateway" field.
+func PhoneGatewayNEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayIn applies the In predicate on the "phone_gateway" field.
+func PhoneGatewayIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldPhoneGateway, vs...))
+}
+
+// PhoneGatewayNotIn applies the NotIn predicate on the "phone_gateway" field.
+func PhoneGatewayNotIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldPhoneGateway, vs...))
+}
+
+// PhoneGatewayGT applies the GT predicate on the "phone_gateway" field.
+func PhoneGatewayGT(v string) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayGTE applies the GTE predicate on the "phone_gateway" field.
+func PhoneGatewayGTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayLT applies the LT predicate on the "phone_gateway" field.
+func PhoneGatewayLT(v string) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayLTE applies the LTE predicate on the "phone_gateway" field.
+func PhoneGatewayLTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayContains applies the Contains predicate on the "phone_gateway" field.
+func PhoneGatewayContains(v string) predicate.Community {
+	return predicate.Community(sql.FieldContains(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayHasPrefix applies the HasPrefix predicate on the "phone_gateway" field.
+func PhoneGatewayHasPrefix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasPrefix(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayHasSuffix applies the HasSuffix predicate on the "phone_gateway" field.
+func PhoneGatewayHasSuffix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasSuffix(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayEqualFold applies the EqualFold predicate on the "phone_gateway" field.
+func PhoneGatewayEqualFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldEqualFold(FieldPhoneGateway, v))
+}
+
+// PhoneGatewayContainsFold applies the ContainsFold predicate on the "phone_gateway" field.
+func PhoneGatewayContainsFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldContainsFold(FieldPhoneGateway, v))
 }
 
 // HasAreas applies the HasEdge predicate on the "areas" edge.

@@ -9,10 +9,12 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/account"
 	"linli/internal/ent/area"
+	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/predicate"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
 	"linli/internal/ent/unit"
@@ -130,6 +132,33 @@ func (f TraverseArea) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AreaQuery", q)
 }
 
+// The AuditLogFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AuditLogFunc func(context.Context, *ent.AuditLogQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AuditLogFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AuditLogQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AuditLogQuery", q)
+}
+
+// The TraverseAuditLog type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAuditLog func(context.Context, *ent.AuditLogQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAuditLog) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAuditLog) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditLogQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AuditLogQuery", q)
+}
+
 // The BuildingFunc type is an adapter to allow the use of ordinary function as a Querier.
 type BuildingFunc func(context.Context, *ent.BuildingQuery) (ent.Value, error)
 
@@ -209,6 +238,33 @@ func (f TraverseLoginFailure) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.LoginFailureQuery", q)
+}
+
+// The ResidentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ResidentFunc func(context.Context, *ent.ResidentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ResidentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ResidentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ResidentQuery", q)
+}
+
+// The TraverseResident type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseResident func(context.Context, *ent.ResidentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseResident) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseResident) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ResidentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ResidentQuery", q)
 }
 
 // The RoomFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -299,12 +355,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AccountQuery, predicate.Account, account.OrderOption]{typ: ent.TypeAccount, tq: q}, nil
 	case *ent.AreaQuery:
 		return &query[*ent.AreaQuery, predicate.Area, area.OrderOption]{typ: ent.TypeArea, tq: q}, nil
+	case *ent.AuditLogQuery:
+		return &query[*ent.AuditLogQuery, predicate.AuditLog, auditlog.OrderOption]{typ: ent.TypeAuditLog, tq: q}, nil
 	case *ent.BuildingQuery:
 		return &query[*ent.BuildingQuery, predicate.Building, building.OrderOption]{typ: ent.TypeBuilding, tq: q}, nil
 	case *ent.CommunityQuery:
 		return &query[*ent.CommunityQuery, predicate.Community, community.OrderOption]{typ: ent.TypeCommunity, tq: q}, nil
 	case *ent.LoginFailureQuery:
 		return &query[*ent.LoginFailureQuery, predicate.LoginFailure, loginfailure.OrderOption]{typ: ent.TypeLoginFailure, tq: q}, nil
+	case *ent.ResidentQuery:
+		return &query[*ent.ResidentQuery, predicate.Resident, resident.OrderOption]{typ: ent.TypeResident, tq: q}, nil
 	case *ent.RoomQuery:
 		return &query[*ent.RoomQuery, predicate.Room, room.OrderOption]{typ: ent.TypeRoom, tq: q}, nil
 	case *ent.SessionQuery:

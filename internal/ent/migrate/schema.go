@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -61,6 +62,31 @@ var (
 			},
 		},
 	}
+	// AuditLogsColumns holds the columns for the "audit_logs" table.
+	AuditLogsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeInt},
+		{Name: "account", Type: field.TypeString, Size: 64},
+		{Name: "action", Type: field.TypeString, Size: 64},
+		{Name: "target", Type: field.TypeString, Size: 32},
+		{Name: "target_id", Type: field.TypeInt},
+		{Name: "detail", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// AuditLogsTable holds the schema information for the "audit_logs" table.
+	AuditLogsTable = &schema.Table{
+		Name:       "audit_logs",
+		Columns:    AuditLogsColumns,
+		PrimaryKey: []*schema.Column{AuditLogsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditlog_community_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditLogsColumns[1], AuditLogsColumns[8]},
+			},
+		},
+	}
 	// BuildingsColumns holds the columns for the "buildings" table.
 	BuildingsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -110,6 +136,7 @@ var (
 		{Name: "card_type", Type: field.TypeEnum, Enums: []string{"ic", "id_card", "both"}, Default: "ic"},
 		{Name: "community_password", Type: field.TypeString, Size: 64},
 		{Name: "resident_roles", Type: field.TypeJSON},
+		{Name: "phone_gateway", Type: field.TypeString, Size: 200, Default: ""},
 	}
 	// CommunitiesTable holds the schema information for the "communities" table.
 	CommunitiesTable = &schema.Table{
@@ -146,6 +173,73 @@ var (
 				Name:    "loginfailure_ip_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{LoginFailuresColumns[2], LoginFailuresColumns[3]},
+			},
+		},
+	}
+	// ResidentsColumns holds the columns for the "residents" table.
+	ResidentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "area_id", Type: field.TypeInt},
+		{Name: "building_id", Type: field.TypeInt},
+		{Name: "unit_id", Type: field.TypeInt},
+		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "phone", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "gender", Type: field.TypeEnum, Enums: []string{"male", "female", "unknown"}, Default: "unknown"},
+		{Name: "role", Type: field.TypeString, Size: 32},
+		{Name: "id_number_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "id_number_masked", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "email", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "hometown_code", Type: field.TypeString, Size: 6, Default: ""},
+		{Name: "address", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "app_call", Type: field.TypeBool, Default: true},
+		{Name: "call_forward", Type: field.TypeBool, Default: false},
+		{Name: "face_photo", Type: field.TypeString, Default: ""},
+		{Name: "face_enabled", Type: field.TypeBool, Default: false},
+		{Name: "face_valid_from", Type: field.TypeTime, Nullable: true},
+		{Name: "face_valid_to", Type: field.TypeTime, Nullable: true},
+		{Name: "face_consent_by", Type: field.TypeInt, Nullable: true},
+		{Name: "face_consent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "room_id", Type: field.TypeInt},
+	}
+	// ResidentsTable holds the schema information for the "residents" table.
+	ResidentsTable = &schema.Table{
+		Name:       "residents",
+		Columns:    ResidentsColumns,
+		PrimaryKey: []*schema.Column{ResidentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "residents_rooms_residents",
+				Columns:    []*schema.Column{ResidentsColumns[24]},
+				RefColumns: []*schema.Column{RoomsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "resident_room_id_phone",
+				Unique:  true,
+				Columns: []*schema.Column{ResidentsColumns[24], ResidentsColumns[8]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "phone <> ''",
+				},
+			},
+			{
+				Name:    "resident_community_id_unit_id",
+				Unique:  false,
+				Columns: []*schema.Column{ResidentsColumns[3], ResidentsColumns[6]},
+			},
+			{
+				Name:    "resident_community_id_phone",
+				Unique:  false,
+				Columns: []*schema.Column{ResidentsColumns[3], ResidentsColumns[8]},
+			},
+			{
+				Name:    "resident_community_id_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{ResidentsColumns[3], ResidentsColumns[2]},
 			},
 		},
 	}
@@ -290,9 +384,11 @@ var (
 	Tables = []*schema.Table{
 		AccountsTable,
 		AreasTable,
+		AuditLogsTable,
 		BuildingsTable,
 		CommunitiesTable,
 		LoginFailuresTable,
+		ResidentsTable,
 		RoomsTable,
 		SessionsTable,
 		UnitsTable,
@@ -303,6 +399,7 @@ var (
 func init() {
 	AreasTable.ForeignKeys[0].RefTable = CommunitiesTable
 	BuildingsTable.ForeignKeys[0].RefTable = AreasTable
+	ResidentsTable.ForeignKeys[0].RefTable = RoomsTable
 	RoomsTable.ForeignKeys[0].RefTable = UnitsTable
 	SessionsTable.ForeignKeys[0].RefTable = AccountsTable
 	UnitsTable.ForeignKeys[0].RefTable = BuildingsTable

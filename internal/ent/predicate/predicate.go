@@ -12,6 +12,9 @@ type Account func(*sql.Selector)
 // Area is the predicate function for area builders.
 type Area func(*sql.Selector)
 
+// AuditLog is the predicate function for auditlog builders.
+type AuditLog func(*sql.Selector)
+
 // Building is the predicate function for building builders.
 type Building func(*sql.Selector)
 
@@ -20,6 +23,9 @@ type Community func(*sql.Selector)
 
 // LoginFailure is the predicate function for loginfailure builders.
 type LoginFailure func(*sql.Selector)
+
+// Resident is the predicate function for resident builders.
+type Resident func(*sql.Selector)
 
 // Room is the predicate function for room builders.
 type Room func(*sql.Selector)

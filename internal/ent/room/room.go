@@ -29,6 +29,8 @@ const (
 	FieldNumber = "number"
 	// EdgeUnit holds the string denoting the unit edge name in mutations.
 	EdgeUnit = "unit"
+	// EdgeResidents holds the string denoting the residents edge name in mutations.
+	EdgeResidents = "residents"
 	// Table holds the table name of the room in the database.
 	Table = "rooms"
 	// UnitTable is the table that holds the unit relation/edge.
@@ -38,6 +40,13 @@ const (
 	UnitInverseTable = "units"
 	// UnitColumn is the table column denoting the unit relation/edge.
 	UnitColumn = "unit_id"
+	// ResidentsTable is the table that holds the residents relation/edge.
+	ResidentsTable = "residents"
+	// ResidentsInverseTable is the table name for the Resident entity.
+	// It exists in this package in order to avoid circular dependency with the "resident" package.
+	ResidentsInverseTable = "residents"
+	// ResidentsColumn is the table column denoting the residents relation/edge.
+	ResidentsColumn = "room_id"
 )
 
 // Columns holds all SQL columns for room fields.
@@ -121,10 +130,31 @@ func ByUnitField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newUnitStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByResidentsCount orders the results by residents count.
+func ByResidentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newResidentsStep(), opts...)
+	}
+}
+
+// ByResidents orders the results by residents terms.
+func ByResidents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newResidentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newUnitStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(UnitInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, UnitTable, UnitColumn),
+	)
+}
+func newResidentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ResidentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ResidentsTable, ResidentsColumn),
 	)
 }

@@ -328,6 +328,29 @@ func HasUnitWith(preds ...predicate.Unit) predicate.Room {
 	})
 }
 
+// HasResidents applies the HasEdge predicate on the "residents" edge.
+func HasResidents() predicate.Room {
+	return predicate.Room(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ResidentsTable, ResidentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasResidentsWith applies the HasEdge predicate on the "residents" edge with a given conditions (other predicates).
+func HasResidentsWith(preds ...predicate.Resident) predicate.Room {
+	return predicate.Room(func(s *sql.Selector) {
+		step := newResidentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Room) predicate.Room {
 	return predicate.Room(sql.AndPredicates(predicates...))

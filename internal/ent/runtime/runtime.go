@@ -5,9 +5,11 @@ package runtime
 import (
 	"linli/internal/ent/account"
 	"linli/internal/ent/area"
+	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
+	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/schema"
 	"linli/internal/ent/session"
@@ -103,6 +105,35 @@ func init() {
 	area.DefaultParkingLotKey = areaDescParkingLotKey.Default.(string)
 	// area.ParkingLotKeyValidator is a validator for the "parking_lot_key" field. It is called by the builders before save.
 	area.ParkingLotKeyValidator = areaDescParkingLotKey.Validators[0].(func(string) error)
+	auditlogMixin := schema.AuditLog{}.Mixin()
+	auditlogMixinHooks0 := auditlogMixin[0].Hooks()
+	auditlog.Hooks[0] = auditlogMixinHooks0[0]
+	auditlogMixinInters0 := auditlogMixin[0].Interceptors()
+	auditlog.Interceptors[0] = auditlogMixinInters0[0]
+	auditlogFields := schema.AuditLog{}.Fields()
+	_ = auditlogFields
+	// auditlogDescAccount is the schema descriptor for account field.
+	auditlogDescAccount := auditlogFields[2].Descriptor()
+	// auditlog.AccountValidator is a validator for the "account" field. It is called by the builders before save.
+	auditlog.AccountValidator = auditlogDescAccount.Validators[0].(func(string) error)
+	// auditlogDescAction is the schema descriptor for action field.
+	auditlogDescAction := auditlogFields[3].Descriptor()
+	// auditlog.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	auditlog.ActionValidator = auditlogDescAction.Validators[0].(func(string) error)
+	// auditlogDescTarget is the schema descriptor for target field.
+	auditlogDescTarget := auditlogFields[4].Descriptor()
+	// auditlog.TargetValidator is a validator for the "target" field. It is called by the builders before save.
+	auditlog.TargetValidator = auditlogDescTarget.Validators[0].(func(string) error)
+	// auditlogDescDetail is the schema descriptor for detail field.
+	auditlogDescDetail := auditlogFields[6].Descriptor()
+	// auditlog.DefaultDetail holds the default value on creation for the detail field.
+	auditlog.DefaultDetail = auditlogDescDetail.Default.(string)
+	// auditlog.DetailValidator is a validator for the "detail" field. It is called by the builders before save.
+	auditlog.DetailValidator = auditlogDescDetail.Validators[0].(func(string) error)
+	// auditlogDescCreatedAt is the schema descriptor for created_at field.
+	auditlogDescCreatedAt := auditlogFields[7].Descriptor()
+	// auditlog.DefaultCreatedAt holds the default value on creation for the created_at field.
+	auditlog.DefaultCreatedAt = auditlogDescCreatedAt.Default.(func() time.Time)
 	buildingMixin := schema.Building{}.Mixin()
 	buildingMixinHooks1 := buildingMixin[1].Hooks()
 	building.Hooks[0] = buildingMixinHooks1[0]
@@ -171,6 +202,12 @@ func init() {
 	communityDescCommunityPassword := communityFields[6].Descriptor()
 	// community.CommunityPasswordValidator is a validator for the "community_password" field. It is called by the builders before save.
 	community.CommunityPasswordValidator = communityDescCommunityPassword.Validators[0].(func(string) error)
+	// communityDescPhoneGateway is the schema descriptor for phone_gateway field.
+	communityDescPhoneGateway := communityFields[8].Descriptor()
+	// community.DefaultPhoneGateway holds the default value on creation for the phone_gateway field.
+	community.DefaultPhoneGateway = communityDescPhoneGateway.Default.(string)
+	// community.PhoneGatewayValidator is a validator for the "phone_gateway" field. It is called by the builders before save.
+	community.PhoneGatewayValidator = communityDescPhoneGateway.Validators[0].(func(string) error)
 	loginfailureFields := schema.LoginFailure{}.Fields()
 	_ = loginfailureFields
 	// loginfailureDescAccount is the schema descriptor for account field.
@@ -185,6 +222,79 @@ func init() {
 	loginfailureDescCreatedAt := loginfailureFields[2].Descriptor()
 	// loginfailure.DefaultCreatedAt holds the default value on creation for the created_at field.
 	loginfailure.DefaultCreatedAt = loginfailureDescCreatedAt.Default.(func() time.Time)
+	residentMixin := schema.Resident{}.Mixin()
+	residentMixinHooks1 := residentMixin[1].Hooks()
+	resident.Hooks[0] = residentMixinHooks1[0]
+	residentMixinInters1 := residentMixin[1].Interceptors()
+	resident.Interceptors[0] = residentMixinInters1[0]
+	residentMixinFields0 := residentMixin[0].Fields()
+	_ = residentMixinFields0
+	residentFields := schema.Resident{}.Fields()
+	_ = residentFields
+	// residentDescCreatedAt is the schema descriptor for created_at field.
+	residentDescCreatedAt := residentMixinFields0[0].Descriptor()
+	// resident.DefaultCreatedAt holds the default value on creation for the created_at field.
+	resident.DefaultCreatedAt = residentDescCreatedAt.Default.(func() time.Time)
+	// residentDescUpdatedAt is the schema descriptor for updated_at field.
+	residentDescUpdatedAt := residentMixinFields0[1].Descriptor()
+	// resident.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	resident.DefaultUpdatedAt = residentDescUpdatedAt.Default.(func() time.Time)
+	// resident.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	resident.UpdateDefaultUpdatedAt = residentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// residentDescName is the schema descriptor for name field.
+	residentDescName := residentFields[5].Descriptor()
+	// resident.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	resident.NameValidator = residentDescName.Validators[0].(func(string) error)
+	// residentDescPhone is the schema descriptor for phone field.
+	residentDescPhone := residentFields[6].Descriptor()
+	// resident.DefaultPhone holds the default value on creation for the phone field.
+	resident.DefaultPhone = residentDescPhone.Default.(string)
+	// resident.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	resident.PhoneValidator = residentDescPhone.Validators[0].(func(string) error)
+	// residentDescRole is the schema descriptor for role field.
+	residentDescRole := residentFields[8].Descriptor()
+	// resident.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	resident.RoleValidator = residentDescRole.Validators[0].(func(string) error)
+	// residentDescIDNumberMasked is the schema descriptor for id_number_masked field.
+	residentDescIDNumberMasked := residentFields[10].Descriptor()
+	// resident.DefaultIDNumberMasked holds the default value on creation for the id_number_masked field.
+	resident.DefaultIDNumberMasked = residentDescIDNumberMasked.Default.(string)
+	// resident.IDNumberMaskedValidator is a validator for the "id_number_masked" field. It is called by the builders before save.
+	resident.IDNumberMaskedValidator = residentDescIDNumberMasked.Validators[0].(func(string) error)
+	// residentDescEmail is the schema descriptor for email field.
+	residentDescEmail := residentFields[11].Descriptor()
+	// resident.DefaultEmail holds the default value on creation for the email field.
+	resident.DefaultEmail = residentDescEmail.Default.(string)
+	// resident.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	resident.EmailValidator = residentDescEmail.Validators[0].(func(string) error)
+	// residentDescHometownCode is the schema descriptor for hometown_code field.
+	residentDescHometownCode := residentFields[12].Descriptor()
+	// resident.DefaultHometownCode holds the default value on creation for the hometown_code field.
+	resident.DefaultHometownCode = residentDescHometownCode.Default.(string)
+	// resident.HometownCodeValidator is a validator for the "hometown_code" field. It is called by the builders before save.
+	resident.HometownCodeValidator = residentDescHometownCode.Validators[0].(func(string) error)
+	// residentDescAddress is the schema descriptor for address field.
+	residentDescAddress := residentFields[13].Descriptor()
+	// resident.DefaultAddress holds the default value on creation for the address field.
+	resident.DefaultAddress = residentDescAddress.Default.(string)
+	// resident.AddressValidator is a validator for the "address" field. It is called by the builders before save.
+	resident.AddressValidator = residentDescAddress.Validators[0].(func(string) error)
+	// residentDescAppCall is the schema descriptor for app_call field.
+	residentDescAppCall := residentFields[14].Descriptor()
+	// resident.DefaultAppCall holds the default value on creation for the app_call field.
+	resident.DefaultAppCall = residentDescAppCall.Default.(bool)
+	// residentDescCallForward is the schema descriptor for call_forward field.
+	residentDescCallForward := residentFields[15].Descriptor()
+	// resident.DefaultCallForward holds the default value on creation for the call_forward field.
+	resident.DefaultCallForward = residentDescCallForward.Default.(bool)
+	// residentDescFacePhoto is the schema descriptor for face_photo field.
+	residentDescFacePhoto := residentFields[16].Descriptor()
+	// resident.DefaultFacePhoto holds the default value on creation for the face_photo field.
+	resident.DefaultFacePhoto = residentDescFacePhoto.Default.(string)
+	// residentDescFaceEnabled is the schema descriptor for face_enabled field.
+	residentDescFaceEnabled := residentFields[17].Descriptor()
+	// resident.DefaultFaceEnabled holds the default value on creation for the face_enabled field.
+	resident.DefaultFaceEnabled = residentDescFaceEnabled.Default.(bool)
 	roomMixin := schema.Room{}.Mixin()
 	roomMixinHooks1 := roomMixin[1].Hooks()
 	room.Hooks[0] = roomMixinHooks1[0]

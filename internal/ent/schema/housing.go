@@ -125,6 +125,7 @@ func (Room) Fields() []ent.Field {
 func (Room) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("unit", Unit.Type).Ref("rooms").Field("unit_id").Unique().Required().Immutable(),
+		edge.To("residents", Resident.Type),
 	}
 }
 

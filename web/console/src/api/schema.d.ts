@@ -171,6 +171,113 @@ export interface paths {
         patch: operations["update-building"];
         trace?: never;
     };
+    "/api/v1/communities/{cid}/residents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 业主列表 */
+        get: operations["list-residents"];
+        put?: never;
+        /** 添加业主 */
+        post: operations["create-resident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/residents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 业主详情 */
+        get: operations["get-resident"];
+        put?: never;
+        post?: never;
+        /** 删除业主 */
+        delete: operations["delete-resident"];
+        options?: never;
+        head?: never;
+        /** 编辑业主 */
+        patch: operations["update-resident"];
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/residents/{id}/face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 上传人脸照片（需业主同意） */
+        put: operations["upload-resident-face"];
+        post?: never;
+        /** 删除人脸照片 */
+        delete: operations["delete-resident-face"];
+        options?: never;
+        head?: never;
+        /** 人脸权限：启用/停用、有效时间 */
+        patch: operations["set-resident-face"];
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/residents/{id}/face.jpg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 人脸照片 */
+        get: operations["get-resident-face-photo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/residents/{id}/id-number/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 显示完整身份证号（记录审计） */
+        post: operations["reveal-resident-id-number"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/residents/{id}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 业主权限：APP呼叫、电话转移 */
+        patch: operations["set-resident-permissions"];
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/rooms": {
         parameters: {
             query?: never;
@@ -470,6 +577,8 @@ export interface components {
             management_station_count: number;
             /** @description 小区名称 */
             name: string;
+            /** @description 电话网关（SIP 地址）；为空表示未配置，不能开启电话转移 */
+            phone_gateway: string;
             /** @description 所在城市（区县代码，GB/T 2260） */
             region_code: string;
             /** @description 所在城市，如 广东省/深圳市/宝安区 */
@@ -501,6 +610,8 @@ export interface components {
             management_station_count?: number;
             /** @description 小区名称 */
             name?: string;
+            /** @description 电话网关（SIP 地址，如 sip:gw.example.com:5060）；空字符串表示不配置 */
+            phone_gateway?: string;
             /** @description 所在城市（区县代码） */
             region_code?: string;
             /** @description 业主角色组，如 业主、家属、租户 */
@@ -585,6 +696,32 @@ export interface components {
              */
             number: number;
         };
+        CreateResidentInputBody: {
+            /** @description 详细地址 */
+            address?: string;
+            /** @description 邮箱 */
+            email?: string;
+            /**
+             * @description 性别
+             * @enum {string}
+             */
+            gender?: "male" | "female" | "unknown";
+            /** @description 户籍城市（区县代码） */
+            hometown_code?: string;
+            /** @description 身份证号 */
+            id_number?: string;
+            /** @description 姓名 */
+            name: string;
+            /** @description 手机号码，11 位；可不填 */
+            phone?: string;
+            /** @description 角色，取自小区的业主角色组 */
+            role: string;
+            /**
+             * Format: int64
+             * @description 房间
+             */
+            room_id: number;
+        };
         CreateRoomInputBody: {
             /**
              * Format: int64
@@ -668,6 +805,50 @@ export interface components {
              */
             type: string;
         };
+        Face: {
+            /**
+             * Format: date-time
+             * @description 记录业主同意的时间
+             */
+            consent_at?: string;
+            /** @description 是否启用 */
+            enabled: boolean;
+            /** @description 是否已上传人脸照片 */
+            has_photo: boolean;
+            /**
+             * Format: date-time
+             * @description 生效时间
+             */
+            valid_from?: string;
+            /**
+             * Format: date-time
+             * @description 失效时间；为空表示永久有效
+             */
+            valid_to?: string;
+        };
+        FaceSettingsBody: {
+            /** @description 启用或停用人脸权限 */
+            enabled?: boolean;
+            /** @description 永久有效（忽略失效时间） */
+            permanent?: boolean;
+            /**
+             * Format: date-time
+             * @description 生效时间
+             */
+            valid_from?: string;
+            /**
+             * Format: date-time
+             * @description 失效时间
+             */
+            valid_to?: string;
+        };
+        FormFile: {
+            ContentType: string;
+            Filename: string;
+            IsSet: boolean;
+            /** Format: int64 */
+            Size: number;
+        };
         LoginInputBody: {
             /** @description 账号 */
             account: string;
@@ -734,6 +915,14 @@ export interface components {
              */
             total: number;
         };
+        PageResident: {
+            items: components["schemas"]["Resident"][];
+            /**
+             * Format: int64
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
         PageRoom: {
             items: components["schemas"]["Room"][];
             /**
@@ -750,6 +939,12 @@ export interface components {
              */
             total: number;
         };
+        PermissionsInputBody: {
+            /** @description APP呼叫 */
+            app_call?: boolean;
+            /** @description 电话转移（需小区配置电话网关） */
+            call_forward?: boolean;
+        };
         ProfileInputBody: {
             /** @description 安全邮箱（用于找回密码） */
             email?: string;
@@ -761,6 +956,84 @@ export interface components {
         ResetInputBody: {
             /** @description 新的初始密码，不填为 123456 */
             password?: string;
+        };
+        Resident: {
+            /** @description 详细地址 */
+            address: string;
+            /** @description APP呼叫权限 */
+            app_call: boolean;
+            /** Format: int64 */
+            area_id: number;
+            /** Format: int64 */
+            building_id: number;
+            /** @description 电话转移权限 */
+            call_forward: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** @description 邮箱 */
+            email: string;
+            /** @description 人脸权限 */
+            face: components["schemas"]["Face"];
+            /**
+             * @description 性别
+             * @enum {string}
+             */
+            gender: "male" | "female" | "unknown";
+            /** @description 户籍城市（区县代码） */
+            hometown_code: string;
+            /** @description 籍贯，如 广东省/深圳市/宝安区 */
+            hometown_name: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 身份证号（打码），如 110101********1234 */
+            id_number_masked: string;
+            /** @description 姓名 */
+            name: string;
+            /** @description 手机号码（业主 APP 账号） */
+            phone: string;
+            /** @description 业主类型（角色） */
+            role: string;
+            /** Format: int64 */
+            room_id: number;
+            /** @description 房间信息，如 【测试小区1】-1区-1栋-1单元-0502 */
+            room_label: string;
+            /** Format: int64 */
+            unit_id: number;
+            /**
+             * Format: date-time
+             * @description 更新时间
+             */
+            updated_at: string;
+        };
+        ResidentFields: {
+            /** @description 详细地址 */
+            address?: string;
+            /** @description 邮箱 */
+            email?: string;
+            /**
+             * @description 性别
+             * @enum {string}
+             */
+            gender?: "male" | "female" | "unknown";
+            /** @description 户籍城市（区县代码） */
+            hometown_code?: string;
+            /** @description 身份证号（18 位，校验位按 GB 11643）；传空字符串清除 */
+            id_number?: string;
+            /** @description 姓名 */
+            name?: string;
+            /** @description 手机号码，11 位；可不填 */
+            phone?: string;
+            /** @description 角色，取自小区的业主角色组 */
+            role?: string;
+            /**
+             * Format: int64
+             * @description 房间
+             */
+            room_id?: number;
+        };
+        RevealOutputBody: {
+            /** @description 完整身份证号（本次查看已记录审计日志） */
+            id_number: string;
         };
         Room: {
             /**
@@ -1476,6 +1749,426 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Building"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-residents": {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+                /** @description 区域 */
+                area_id?: number;
+                /** @description 楼栋 */
+                building_id?: number;
+                /** @description 单元 */
+                unit_id?: number;
+                /** @description 楼层 */
+                floor?: number;
+                /** @description 房号 */
+                room_id?: number;
+                /** @description 姓名或手机号 */
+                q?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageResident"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "create-resident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateResidentInputBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Resident"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-resident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 业主编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Resident"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-resident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 业主编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "update-resident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 业主编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResidentFields"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Resident"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "upload-resident-face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 业主编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /** @description 已取得业主本人同意（必须为 true） */
+                    consent?: boolean;
+                    /**
+                     * Format: binary
+                     * @description 人脸照片：JPEG 或 PNG，最大 5 MB
+                     */
+                    file: string;
+                    /** @description 永久有效 */
+                    permanent?: boolean;
+                    /** @description 生效时间 RFC 3339 */
+                    valid_from?: string;
+                    /** @description 失效时间 RFC 3339 */
+                    valid_to?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Resident"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-resident-face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 业主编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "set-resident-face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 业主编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FaceSettingsBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Resident"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-resident-face-photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 业主编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "reveal-resident-id-number": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 业主编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevealOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "set-resident-permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 业主编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PermissionsInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Resident"];
                 };
             };
             /** @description Error */

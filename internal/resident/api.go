@@ -1,0 +1,300 @@
+package resident
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/ent"
+	"linli/internal/errs"
+	"linli/internal/httpapi"
+	"linli/internal/region"
+)
+
+// Resident is a resident as the console shows it. The ID number is masked;
+// the face photo itself is never part of a list.
+type Resident struct {
+	ID             int       `json:"id"`
+	RoomID         int       `json:"room_id"`
+	AreaID         int       `json:"area_id"`
+	BuildingID     int       `json:"building_id"`
+	UnitID         int       `json:"unit_id"`
+	RoomLabel      string    `json:"room_label" doc:"房间信息，如 【测试小区1】-1区-1栋-1单元-0502"`
+	Name           string    `json:"name" doc:"姓名"`
+	Gender         string    `json:"gender" enum:"male,female,unknown" doc:"性别"`
+	Phone          string    `json:"phone" doc:"手机号码（业主 APP 账号）"`
+	Role           string    `json:"role" doc:"业主类型（角色）"`
+	IDNumberMasked string    `json:"id_number_masked" doc:"身份证号（打码），如 110101********1234"`
+	Email          string    `json:"email" doc:"邮箱"`
+	HometownCode   string    `json:"hometown_code" doc:"户籍城市（区县代码）"`
+	HometownName   string    `json:"hometown_name" doc:"籍贯，如 广东省/深圳市/宝安区"`
+	Address        string    `json:"address" doc:"详细地址"`
+	AppCall        bool      `json:"app_call" doc:"APP呼叫权限"`
+	CallForward    bool      `json:"call_forward" doc:"电话转移权限"`
+	Face           Face      `json:"face" doc:"人脸权限"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at" doc:"更新时间"`
+}
+
+// Face is the face permission of a resident.
+type Face struct {
+	HasPhoto  bool       `json:"has_photo" doc:"是否已上传人脸照片"`
+	Enabled   bool       `json:"enabled" doc:"是否启用"`
+	ValidFrom *time.Time `json:"valid_from,omitempty" doc:"生效时间"`
+	ValidTo   *time.Time `json:"valid_to,omitempty" doc:"失效时间；为空表示永久有效"`
+	ConsentAt *time.Time `json:"consent_at,omitempty" doc:"记录业主同意的时间"`
+}
+
+// View returns the API form of r (loaded with its room path).
+func View(communityName string, r *ent.Resident) Resident {
+	home := ""
+	if p, ok := region.Lookup(r.HometownCode); ok {
+		home = p.Label()
+	}
+	return Resident{
+		ID: r.ID, RoomID: r.RoomID, AreaID: r.AreaID, BuildingID: r.BuildingID, UnitID: r.UnitID,
+		RoomLabel: Label(communityName, r), Name: r.Name, Gender: string(r.Gender), Phone: r.Phone, Role: r.Role,
+		IDNumberMasked: r.IDNumberMasked, Email: r.Email, HometownCode: r.HometownCode, HometownName: home,
+		Address: r.Address, AppCall: r.AppCall, CallForward: r.CallForward,
+		Face: Face{HasPhoto: r.FacePhoto != "", Enabled: r.FaceEnabled, ValidFrom: r.FaceValidFrom,
+			ValidTo: r.FaceValidTo, ConsentAt: r.FaceConsentAt},
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+// ResidentPath is the path of one resident.
+type ResidentPath struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	ID  int `path:"id" minimum:"1" doc:"业主编号"`
+}
+
+type listResidentsInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	httpapi.PageParams
+	AreaID     int    `query:"area_id" minimum:"0" doc:"区域"`
+	BuildingID int    `query:"building_id" minimum:"0" doc:"楼栋"`
+	UnitID     int    `query:"unit_id" minimum:"0" doc:"单元"`
+	Floor      int    `query:"floor" minimum:"0" maximum:"99" doc:"楼层"`
+	RoomID     int    `query:"room_id" minimum:"0" doc:"房号"`
+	Q          string `query:"q" maxLength:"32" doc:"姓名或手机号"`
+}
+
+type residentFields struct {
+	RoomID       *int    `json:"room_id,omitempty" minimum:"1" doc:"房间"`
+	Name         *string `json:"name,omitempty" maxLength:"32" doc:"姓名"`
+	Phone        *string `json:"phone,omitempty" maxLength:"20" doc:"手机号码，11 位；可不填"`
+	Gender       *string `json:"gender,omitempty" enum:"male,female,unknown" doc:"性别"`
+	Role         *string `json:"role,omitempty" maxLength:"32" doc:"角色，取自小区的业主角色组"`
+	IDNumber     *string `json:"id_number,omitempty" maxLength:"20" doc:"身份证号（18 位，校验位按 GB 11643）；传空字符串清除"`
+	Email        *string `json:"email,omitempty" maxLength:"254" doc:"邮箱"`
+	HometownCode *string `json:"hometown_code,omitempty" maxLength:"6" doc:"户籍城市（区县代码）"`
+	Address      *string `json:"address,omitempty" maxLength:"200" doc:"详细地址"`
+}
+
+func (f residentFields) input() Input {
+	return Input{RoomID: f.RoomID, Name: f.Name, Phone: f.Phone, Gender: f.Gender, Role: f.Role,
+		IDNumber: f.IDNumber, Email: f.Email, HometownCode: f.HometownCode, Address: f.Address}
+}
+
+type createResidentInput struct {
+	CID  int `path:"cid" minimum:"1" doc:"小区编号"`
+	Body struct {
+		RoomID       int     `json:"room_id" minimum:"1" doc:"房间"`
+		Name         string  `json:"name" minLength:"1" maxLength:"32" doc:"姓名"`
+		Role         string  `json:"role" minLength:"1" maxLength:"32" doc:"角色，取自小区的业主角色组"`
+		Phone        *string `json:"phone,omitempty" maxLength:"20" doc:"手机号码，11 位；可不填"`
+		Gender       *string `json:"gender,omitempty" enum:"male,female,unknown" doc:"性别"`
+		IDNumber     *string `json:"id_number,omitempty" maxLength:"20" doc:"身份证号"`
+		Email        *string `json:"email,omitempty" maxLength:"254" doc:"邮箱"`
+		HometownCode *string `json:"hometown_code,omitempty" maxLength:"6" doc:"户籍城市（区县代码）"`
+		Address      *string `json:"address,omitempty" maxLength:"200" doc:"详细地址"`
+	}
+}
+
+type updateResidentInput struct {
+	ResidentPath
+	Body residentFields
+}
+
+type permissionsInput struct {
+	ResidentPath
+	Body struct {
+		AppCall     *bool `json:"app_call,omitempty" doc:"APP呼叫"`
+		CallForward *bool `json:"call_forward,omitempty" doc:"电话转移（需小区配置电话网关）"`
+	}
+}
+
+type faceSettingsBody struct {
+	Enabled   *bool      `json:"enabled,omitempty" doc:"启用或停用人脸权限"`
+	ValidFrom *time.Time `json:"valid_from,omitempty" doc:"生效时间"`
+	ValidTo   *time.Time `json:"valid_to,omitempty" doc:"失效时间"`
+	Permanent bool       `json:"permanent,omitempty" doc:"永久有效（忽略失效时间）"`
+}
+
+type setFaceInput struct {
+	ResidentPath
+	Body faceSettingsBody
+}
+
+type faceForm struct {
+	File      huma.FormFile `form:"file" required:"true" doc:"人脸照片：JPEG 或 PNG，最大 5 MB"`
+	Consent   bool          `form:"consent" required:"false" doc:"已取得业主本人同意（必须为 true）"`
+	Permanent bool          `form:"permanent" required:"false" doc:"永久有效"`
+	ValidFrom string        `form:"valid_from" required:"false" doc:"生效时间 RFC 3339"`
+	ValidTo   string        `form:"valid_to" required:"false" doc:"失效时间 RFC 3339"`
+}
+
+type uploadFaceInput struct {
+	ResidentPath
+	RawBody huma.MultipartFormFiles[faceForm]
+}
+
+type photoOutput struct {
+	ContentType  string `header:"Content-Type"`
+	CacheControl string `header:"Cache-Control"`
+	NoSniff      string `header:"X-Content-Type-Options"`
+	Body         []byte
+}
+
+type revealOutput struct {
+	Body struct {
+		IDNumber string `json:"id_number" doc:"完整身份证号（本次查看已记录审计日志）"`
+	}
+}
+
+type residentOutput struct{ Body Resident }
+
+type residentPage struct{ Body httpapi.Page[Resident] }
+
+// Register adds the resident operations to api.
+func (s *Service) Register(api huma.API) {
+	tags := []string{"业主管理"}
+	const base = "/api/v1/communities/{cid}/residents"
+	op := func(id, method, path, summary string) huma.Operation {
+		o := huma.Operation{OperationID: id, Method: method, Path: base + path, Summary: summary, Tags: tags}
+		switch method {
+		case http.MethodPost:
+			o.DefaultStatus = http.StatusCreated
+		case http.MethodDelete:
+			o.DefaultStatus = http.StatusNoContent
+		}
+		return o
+	}
+	one := func(ctx context.Context, cid int, r *ent.Resident, err error) (*residentOutput, error) {
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.community(ctx, cid)
+		if err != nil {
+			return nil, err
+		}
+		return &residentOutput{Body: View(c.Name, r)}, nil
+	}
+
+	huma.Register(api, op("list-residents", http.MethodGet, "", "业主列表"),
+		func(ctx context.Context, in *listResidentsInput) (*residentPage, error) {
+			c, err := s.community(ctx, in.CID)
+			if err != nil {
+				return nil, err
+			}
+			f := Filter{AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Floor: in.Floor, RoomID: in.RoomID, Query: in.Q}
+			rs, total, err := s.List(ctx, in.CID, f, in.Offset(), in.Size)
+			if err != nil {
+				return nil, err
+			}
+			out := &residentPage{Body: httpapi.Page[Resident]{Items: make([]Resident, len(rs)), Total: total}}
+			for i, r := range rs {
+				out.Body.Items[i] = View(c.Name, r)
+			}
+			return out, nil
+		})
+	huma.Register(api, op("create-resident", http.MethodPost, "", "添加业主"),
+		func(ctx context.Context, in *createResidentInput) (*residentOutput, error) {
+			b := in.Body
+			r, err := s.Create(ctx, in.CID, Input{RoomID: &b.RoomID, Name: &b.Name, Role: &b.Role, Phone: b.Phone,
+				Gender: b.Gender, IDNumber: b.IDNumber, Email: b.Email, HometownCode: b.HometownCode, Address: b.Address})
+			return one(ctx, in.CID, r, err)
+		})
+	huma.Register(api, op("get-resident", http.MethodGet, "/{id}", "业主详情"),
+		func(ctx context.Context, in *ResidentPath) (*residentOutput, error) {
+			r, err := s.Get(ctx, in.CID, in.ID)
+			return one(ctx, in.CID, r, err)
+		})
+	huma.Register(api, op("update-resident", http.MethodPatch, "/{id}", "编辑业主"),
+		func(ctx context.Context, in *updateResidentInput) (*residentOutput, error) {
+			r, err := s.Update(ctx, in.CID, in.ID, in.Body.input())
+			return one(ctx, in.CID, r, err)
+		})
+	huma.Register(api, op("delete-resident", http.MethodDelete, "/{id}", "删除业主"),
+		func(ctx context.Context, in *ResidentPath) (*struct{}, error) {
+			return nil, s.Delete(ctx, in.CID, in.ID)
+		})
+	reveal := op("reveal-resident-id-number", http.MethodPost, "/{id}/id-number/reveal", "显示完整身份证号（记录审计）")
+	reveal.DefaultStatus = http.StatusOK
+	huma.Register(api, reveal,
+		func(ctx context.Context, in *ResidentPath) (*revealOutput, error) {
+			v, err := s.RevealIDNumber(ctx, in.CID, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			out := &revealOutput{}
+			out.Body.IDNumber = v
+			return out, nil
+		})
+	huma.Register(api, op("set-resident-permissions", http.MethodPatch, "/{id}/permissions", "业主权限：APP呼叫、电话转移"),
+		func(ctx context.Context, in *permissionsInput) (*residentOutput, error) {
+			r, err := s.SetPermissions(ctx, in.CID, in.ID, Permissions{AppCall: in.Body.AppCall, CallForward: in.Body.CallForward})
+			return one(ctx, in.CID, r, err)
+		})
+	upload := op("upload-resident-face", http.MethodPut, "/{id}/face", "上传人脸照片（需业主同意）")
+	upload.MaxBodyBytes = int64(FaceLimits.MaxBytes) + 64<<10
+	huma.Register(api, upload, func(ctx context.Context, in *uploadFaceInput) (*residentOutput, error) {
+		form := in.RawBody.Data()
+		data, err := io.ReadAll(io.LimitReader(form.File, int64(FaceLimits.MaxBytes)+1))
+		if err != nil {
+			return nil, err
+		}
+		f := FaceSettings{Permanent: form.Permanent}
+		if f.ValidFrom, err = parseTime("valid_from", form.ValidFrom); err != nil {
+			return nil, err
+		}
+		if f.ValidTo, err = parseTime("valid_to", form.ValidTo); err != nil {
+			return nil, err
+		}
+		r, err := s.UploadFace(ctx, in.CID, in.ID, data, form.Consent, f)
+		return one(ctx, in.CID, r, err)
+	})
+	huma.Register(api, op("set-resident-face", http.MethodPatch, "/{id}/face", "人脸权限：启用/停用、有效时间"),
+		func(ctx context.Context, in *setFaceInput) (*residentOutput, error) {
+			b := in.Body
+			r, err := s.SetFace(ctx, in.CID, in.ID, FaceSettings{Enabled: b.Enabled, ValidFrom: b.ValidFrom, ValidTo: b.ValidTo, Permanent: b.Permanent})
+			return one(ctx, in.CID, r, err)
+		})
+	huma.Register(api, op("delete-resident-face", http.MethodDelete, "/{id}/face", "删除人脸照片"),
+		func(ctx context.Context, in *ResidentPath) (*struct{}, error) {
+			_, err := s.DeleteFace(ctx, in.CID, in.ID)
+			return nil, err
+		})
+	huma.Register(api, op("get-resident-face-photo", http.MethodGet, "/{id}/face.jpg", "人脸照片"),
+		func(ctx context.Context, in *ResidentPath) (*photoOutput, error) {
+			data, err := s.FacePhoto(ctx, in.CID, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &photoOutput{ContentType: "image/jpeg", CacheControl: "private, no-store", NoSniff: "nosniff", Body: data}, nil
+		})
+}
+
+func parseTime(field, v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, errs.Fieldf(field, "时间格式不正确：%q（应为 RFC 3339，如 2026-12-31T23:59:59+08:00）", v)
+	}
+	return &t, nil
+}
