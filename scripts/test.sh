@@ -11,11 +11,16 @@ export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:543
 
 need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v chromium >/dev/null 2>&1; then
-	echo "== installing Debian chromium"
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-noto-cjk)
+command -v libreoffice >/dev/null 2>&1 || missing+=(libreoffice-calc)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "== installing ${missing[*]}"
 	need_root apt-get update -qq
-	need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+	need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The spreadsheet tests must not silently skip the LibreOffice case here.
+export CI_REQUIRE_LIBREOFFICE=1
 
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
 	echo "== starting PostgreSQL"

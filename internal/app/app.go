@@ -23,6 +23,7 @@ import (
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/resident"
+	"linli/internal/roster"
 	"linli/internal/secret"
 	"linli/internal/store"
 	"linli/web"
@@ -96,6 +97,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	community.NewService(s.DB).Register(api)
 	housing.NewService(s.DB).Register(api)
 	s.Residents.Register(api)
+	roster.NewService(s.DB, s.Logger).Register(api, s.Residents)
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
 

@@ -27,7 +27,8 @@ type world struct {
 	s        *apptest.Server
 	op       *apptest.Client
 	a, b     *apptest.Community
-	resident int // a resident of A with an ID number and a face photo
+	resident int    // a resident of A with an ID number and a face photo
+	workbook []byte // A's template filled with one row
 	serial   int
 }
 
@@ -211,6 +212,11 @@ func operations() []operation {
 			body: func(*world) any { return map[string]any{"permanent": true} }},
 		{id: "get-resident-face-photo", method: "GET", path: residentPath("/face.jpg"), who: communityA, ok: 200},
 		{id: "delete-resident-face", method: "DELETE", path: freshResidentPath("/face"), who: communityA, ok: 204},
+		{id: "export-resident-template", method: "GET", path: inA("/residents/template.xlsx"), who: communityA, ok: 200},
+		{id: "export-residents", method: "GET", path: inA("/residents/export.xlsx"), who: communityA, ok: 200},
+		{id: "export-residents-full", method: "GET", path: inA("/residents/export-full.xlsx"), who: communityA, ok: 200},
+		{id: "import-residents", method: "POST", path: inA("/residents/import"), who: communityA, ok: 200,
+			upload: func(w *world) (string, []byte) { return multipartBody("residents.xlsx", w.workbook, nil) }},
 		// Logout is last: it ends each actor's session.
 		{id: "logout", method: "DELETE", path: fixed("/api/v1/session"), who: public, ok: 204},
 	}
@@ -264,6 +270,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				"room_id": w.a.RoomID, "name": "甲业主", "role": "业主", "phone": "13912340001", "id_number": testIDNumber,
 			}).JSON(t, &res)
 			w.resident = res.ID
+			w.workbook = fillTemplate(t, op, w.a, [][]string{{"0502", "表格业主", "13912349999"}})
 			ct, data := faceForm(true)
 			if r := op.DoType("PUT", w.a.Path(fmt.Sprintf("/residents/%d/face", w.resident)), ct, data); r.Status != 200 {
 				t.Fatalf("upload face: %d %s", r.Status, r.Body)

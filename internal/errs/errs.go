@@ -34,8 +34,9 @@ type Error struct {
 
 // FieldError names one wrong input field.
 type FieldError struct {
-	Field   string // JSON name, e.g. "name"
-	Message string // Chinese, names the field, e.g. "区域编号必须在 1 到 999 之间"
+	Field    string // JSON name, e.g. "name"
+	Message  string // Chinese, names the field, e.g. "区域编号必须在 1 到 999 之间"
+	Location string // where, when not a body field: e.g. "file:1区-1栋-1单元!C537"
 }
 
 func (e *Error) Error() string {

@@ -89,7 +89,11 @@ func fromAppError(ctx context.Context, logger *slog.Logger, path string, e *errs
 	}
 	p := &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: e.Message}
 	for _, f := range e.Fields {
-		p.Errors = append(p.Errors, &huma.ErrorDetail{Location: "body." + f.Field, Message: f.Message})
+		loc := f.Location
+		if loc == "" {
+			loc = "body." + f.Field
+		}
+		p.Errors = append(p.Errors, &huma.ErrorDetail{Location: loc, Message: f.Message})
 	}
 	return p
 }

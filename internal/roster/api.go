@@ -1,0 +1,115 @@
+package roster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	residentpkg "linli/internal/resident"
+)
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+type fileOutput struct {
+	ContentType        string `header:"Content-Type"`
+	ContentDisposition string `header:"Content-Disposition"`
+	CacheControl       string `header:"Cache-Control"`
+	NoSniff            string `header:"X-Content-Type-Options"`
+	Body               []byte
+}
+
+func xlsxFile(name string, data []byte) *fileOutput {
+	return &fileOutput{
+		ContentType:        xlsxType,
+		ContentDisposition: "attachment; filename=\"residents.xlsx\"; filename*=UTF-8''" + url.PathEscape(name),
+		CacheControl:       "private, no-store",
+		NoSniff:            "nosniff",
+		Body:               data,
+	}
+}
+
+type communityPath struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+}
+
+type exportFullInput struct {
+	CID        int    `path:"cid" minimum:"1" doc:"小区编号"`
+	AreaID     int    `query:"area_id" minimum:"0"`
+	BuildingID int    `query:"building_id" minimum:"0"`
+	UnitID     int    `query:"unit_id" minimum:"0"`
+	Floor      int    `query:"floor" minimum:"0" maximum:"99"`
+	RoomID     int    `query:"room_id" minimum:"0"`
+	Q          string `query:"q" maxLength:"32"`
+}
+
+type importForm struct {
+	File huma.FormFile `form:"file" required:"true" doc:"填好的业主表格（.xlsx，最大 10 MB）"`
+}
+
+type importInput struct {
+	CID     int `path:"cid" minimum:"1" doc:"小区编号"`
+	RawBody huma.MultipartFormFiles[importForm]
+}
+
+type importOutput struct{ Body Result }
+
+// Register adds the workbook operations to api.
+func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
+	tags := []string{"业主管理"}
+	const base = "/api/v1/communities/{cid}/residents"
+	stamp := func() string { return time.Now().Format("20060102-1504") }
+
+	huma.Register(api, huma.Operation{
+		OperationID: "export-resident-template", Method: http.MethodGet, Path: base + "/template.xlsx", Tags: tags,
+		Summary: "导出模板（每个单元一个工作表）",
+	}, func(ctx context.Context, in *communityPath) (*fileOutput, error) {
+		var b bytes.Buffer
+		if err := s.WriteTemplate(ctx, in.CID, false, &b); err != nil {
+			return nil, err
+		}
+		return xlsxFile(fmt.Sprintf("业主模板-%s.xlsx", stamp()), b.Bytes()), nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "export-residents", Method: http.MethodGet, Path: base + "/export.xlsx", Tags: tags,
+		Summary: "导出业主（模板格式，可修改后再导入）",
+	}, func(ctx context.Context, in *communityPath) (*fileOutput, error) {
+		var b bytes.Buffer
+		if err := s.WriteTemplate(ctx, in.CID, true, &b); err != nil {
+			return nil, err
+		}
+		return xlsxFile(fmt.Sprintf("业主-%s.xlsx", stamp()), b.Bytes()), nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "export-residents-full", Method: http.MethodGet, Path: base + "/export-full.xlsx", Tags: tags,
+		Summary: "导出业主列表（全部字段，按当前筛选条件）",
+	}, func(ctx context.Context, in *exportFullInput) (*fileOutput, error) {
+		var b bytes.Buffer
+		f := residentpkg.Filter{AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Floor: in.Floor, RoomID: in.RoomID, Query: in.Q}
+		if err := s.WriteFull(ctx, in.CID, residents, f, &b); err != nil {
+			return nil, err
+		}
+		return xlsxFile(fmt.Sprintf("业主列表-%s.xlsx", stamp()), b.Bytes()), nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "import-residents", Method: http.MethodPost, Path: base + "/import", Tags: tags,
+		Summary:      "导入业主（全部正确才写入）",
+		Description:  "上传填好的业主表格。任何一行有误时不写入任何数据，并在 errors 中列出每一处错误（工作表、行、列、原因）。",
+		MaxBodyBytes: MaxFileBytes + 64<<10,
+	}, func(ctx context.Context, in *importInput) (*importOutput, error) {
+		data, err := io.ReadAll(io.LimitReader(in.RawBody.Data().File, MaxFileBytes+1))
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.Import(ctx, in.CID, data)
+		if err != nil {
+			return nil, err
+		}
+		return &importOutput{Body: res}, nil
+	})
+}

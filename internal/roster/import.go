@@ -1,0 +1,320 @@
+package roster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+
+	"linli/internal/ent"
+	"linli/internal/ent/resident"
+	"linli/internal/ent/room"
+	"linli/internal/ent/unit"
+	"linli/internal/errs"
+	"linli/internal/housing"
+	"linli/internal/phone"
+	"linli/internal/store"
+)
+
+// Limits of an import. The upload itself is bounded by the HTTP layer.
+const (
+	MaxFileBytes      = 10 << 20  // the .xlsx file
+	MaxUnzippedBytes  = 200 << 20 // everything inside it, uncompressed
+	MaxSheetXMLBytes  = 100 << 20 // one worksheet's XML held in memory
+	MaxRows           = 200_000   // data rows in all sheets
+	MaxListedProblems = 1000      // bad rows listed in one answer
+)
+
+// Result counts what an import did.
+type Result struct {
+	Created   int `json:"created" doc:"新增的业主"`
+	Updated   int `json:"updated" doc:"更新的业主（同一房间同一手机号，姓名有变）"`
+	Unchanged int `json:"unchanged" doc:"已存在且未变的业主"`
+}
+
+// problem is one bad cell or row.
+type problem struct {
+	sheet string
+	row   int
+	col   string // A, B, C or "" for the whole row/sheet
+	msg   string
+}
+
+func (p problem) field() errs.FieldError {
+	where := fmt.Sprintf("工作表“%s”第 %d 行", p.sheet, p.row)
+	loc := fmt.Sprintf("file:%s!%s%d", p.sheet, p.col, p.row)
+	if p.col != "" {
+		where += "（" + map[string]string{"A": "房号", "B": "姓名", "C": "手机号码"}[p.col] + "）"
+	}
+	return errs.FieldError{Field: "file", Location: loc, Message: where + "：" + p.msg}
+}
+
+// row is one good data row.
+type row struct {
+	sheet  string
+	line   int
+	roomID int
+	name   string
+	phone  string
+}
+
+// Import reads a filled workbook and adds or updates the residents in it,
+// all or nothing. Rows are matched to existing residents by room and phone
+// (or room and name when there is no phone), so importing a file twice
+// creates nothing the second time. New residents get the community's first
+// role (业主).
+//
+// Errors: errs.Invalid listing every bad row (sheet, row, column, reason), or
+// the reason the file as a whole is refused.
+func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, error) {
+	var res Result
+	c, err := s.db.Community.Get(ctx, cid)
+	if err != nil {
+		return res, store.Map(err, "小区")
+	}
+	if len(data) > MaxFileBytes {
+		return res, errs.Fieldf("file", "文件太大：%.1f MB，最大 %d MB", float64(len(data))/1e6, MaxFileBytes>>20)
+	}
+	if !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		return res, errs.Field("file", "文件不是 Excel 工作簿（.xlsx）：请用“导出模板”或“导出业主”得到的文件填写后导入")
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+		UnzipSizeLimit: MaxUnzippedBytes, UnzipXMLSizeLimit: MaxSheetXMLBytes,
+	})
+	if err != nil {
+		if errors.Is(err, excelize.ErrOptionsUnzipSizeLimit) || strings.Contains(err.Error(), "unzip size") {
+			return res, errs.Fieldf("file", "文件解压后超过 %d MB，已拒绝（可能是损坏或恶意构造的文件）", MaxUnzippedBytes>>20)
+		}
+		return res, errs.Field("file", "无法读取该 Excel 文件，请确认是 .xlsx 格式且没有损坏")
+	}
+	defer f.Close()
+
+	rooms, units, err := s.roomIndex(ctx, cid)
+	if err != nil {
+		return res, err
+	}
+	var (
+		problems []problem
+		rows     []row
+		total    int
+	)
+	add := func(p problem) {
+		if len(problems) < MaxListedProblems {
+			problems = append(problems, p)
+		}
+	}
+	for _, sheet := range f.GetSheetList() {
+		it, err := f.Rows(sheet)
+		if err != nil {
+			if strings.Contains(err.Error(), "unzip size") || strings.Contains(err.Error(), "size limit") {
+				return res, errs.Fieldf("file", "工作表“%s”解压后过大，已拒绝", sheet)
+			}
+			add(problem{sheet: sheet, row: 1, msg: "无法读取该工作表"})
+			continue
+		}
+		unitID, line := 0, 0
+		for it.Next() {
+			line++
+			cells, err := it.Columns(excelize.Options{RawCellValue: false})
+			if err != nil {
+				add(problem{sheet: sheet, row: line, msg: "无法读取该行"})
+				continue
+			}
+			get := func(i int) string {
+				if i < len(cells) {
+					return strings.TrimSpace(Unescape(strings.TrimSpace(cells[i])))
+				}
+				return ""
+			}
+			switch {
+			case line < rowUnitID:
+				continue
+			case line == rowUnitID:
+				unitID, err = strconv.Atoi(get(0))
+				if err != nil || !units[unitID] {
+					add(problem{sheet: sheet, row: line, col: "A", msg: fmt.Sprintf("单元编号“%s”不属于本小区：请使用本小区导出的模板，不要修改第 1、2 行", get(0))})
+					unitID = -1
+				}
+				continue
+			case line == rowHeader || unitID <= 0:
+				continue
+			}
+			roomNo, name, ph := get(0), get(1), get(2)
+			if roomNo == "" && name == "" && ph == "" {
+				continue
+			}
+			total++
+			if total > MaxRows {
+				return res, errs.Fieldf("file", "一次最多导入 %d 行，请分批导入", MaxRows)
+			}
+			r := row{sheet: sheet, line: line, name: name}
+			bad := false
+			floor, number, perr := housing.ParseRoomNo(roomNo)
+			if perr != nil {
+				add(problem{sheet, line, "A", perr.Error()})
+				bad = true
+			} else if r.roomID = rooms[roomKey{unitID, floor, number}]; r.roomID == 0 {
+				add(problem{sheet, line, "A", fmt.Sprintf("房号 %s 在该单元不存在，请先在房屋信息列表中添加", housing.RoomNo(floor, number))})
+				bad = true
+			}
+			switch n := utf8.RuneCountInString(name); {
+			case n == 0:
+				add(problem{sheet, line, "B", "姓名不能为空"})
+				bad = true
+			case n > 32:
+				add(problem{sheet, line, "B", "姓名不能超过 32 个字符"})
+				bad = true
+			}
+			if ph != "" && !strings.EqualFold(ph, NoPhone) {
+				if r.phone, perr = phone.Parse(ph); perr != nil {
+					add(problem{sheet, line, "C", perr.Error() + "；没有手机号请填 NULL"})
+					bad = true
+				}
+			}
+			if !bad {
+				rows = append(rows, r)
+			}
+		}
+		_ = it.Close()
+	}
+	seen := map[string]row{}
+	for _, r := range rows {
+		k := keyOf(r.roomID, r.name, r.phone)
+		if first, dup := seen[k]; dup {
+			add(problem{r.sheet, r.line, "", fmt.Sprintf("与工作表“%s”第 %d 行重复（同一房间、同一业主）", first.sheet, first.line)})
+			continue
+		}
+		seen[k] = r
+	}
+	if len(problems) > 0 {
+		e := &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("导入失败：%d 处错误，没有写入任何数据。请改正后重新导入。", len(problems))}
+		for _, p := range problems {
+			e.Fields = append(e.Fields, p.field())
+		}
+		return res, e
+	}
+	return s.apply(ctx, c, rows)
+}
+
+// keyOf identifies a resident within a room: by phone when there is one,
+// otherwise by name.
+func keyOf(roomID int, name, ph string) string {
+	if ph != "" {
+		return fmt.Sprintf("%d|p|%s", roomID, ph)
+	}
+	return fmt.Sprintf("%d|n|%s", roomID, name)
+}
+
+type roomKey struct{ unit, floor, number int }
+
+// roomIndex maps (unit, floor, number) to room ids, and lists the units of
+// community cid.
+func (s *Service) roomIndex(ctx context.Context, cid int) (map[roomKey]int, map[int]bool, error) {
+	us, err := s.db.Unit.Query().Where(unit.CommunityID(cid)).IDs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	units := make(map[int]bool, len(us))
+	for _, id := range us {
+		units[id] = true
+	}
+	rs, err := s.db.Room.Query().Where(room.CommunityID(cid)).
+		Select(room.FieldID, room.FieldUnitID, room.FieldFloor, room.FieldNumber).All(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rooms := make(map[roomKey]int, len(rs))
+	for _, r := range rs {
+		rooms[roomKey{r.UnitID, r.Floor, r.Number}] = r.ID
+	}
+	return rooms, units, nil
+}
+
+// apply writes the rows in one transaction.
+func (s *Service) apply(ctx context.Context, c *ent.Community, rows []row) (Result, error) {
+	var res Result
+	existing, err := s.db.Resident.Query().Where(resident.CommunityID(c.ID)).
+		Select(resident.FieldID, resident.FieldRoomID, resident.FieldName, resident.FieldPhone).All(ctx)
+	if err != nil {
+		return res, err
+	}
+	byKey := make(map[string]*ent.Resident, len(existing))
+	for _, r := range existing {
+		byKey[keyOf(r.RoomID, r.Name, r.Phone)] = r
+	}
+	path, err := s.roomPaths(ctx, c.ID)
+	if err != nil {
+		return res, err
+	}
+	role := "业主"
+	if len(c.ResidentRoles) > 0 {
+		role = c.ResidentRoles[0]
+	}
+	err = s.db.InTx(ctx, func(tx *ent.Tx) error {
+		var creates []*ent.ResidentCreate
+		flush := func() error {
+			if len(creates) == 0 {
+				return nil
+			}
+			err := tx.Resident.CreateBulk(creates...).Exec(ctx)
+			creates = creates[:0]
+			return err
+		}
+		for _, r := range rows {
+			if old, ok := byKey[keyOf(r.roomID, r.name, r.phone)]; ok {
+				if old.Name == r.name {
+					res.Unchanged++
+					continue
+				}
+				if err := tx.Resident.UpdateOneID(old.ID).SetName(r.name).Exec(ctx); err != nil {
+					return err
+				}
+				res.Updated++
+				continue
+			}
+			p := path[r.roomID]
+			creates = append(creates, tx.Resident.Create().SetCommunityID(c.ID).SetRoomID(r.roomID).
+				SetAreaID(p.area).SetBuildingID(p.building).SetUnitID(p.unit).
+				SetName(r.name).SetPhone(r.phone).SetRole(role))
+			res.Created++
+			if len(creates) == 500 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return flush()
+	})
+	if err != nil {
+		return Result{}, store.Map(err, "业主")
+	}
+	s.logger.InfoContext(ctx, "residents imported", "community", c.ID, "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged)
+	return res, nil
+}
+
+type roomPath struct{ area, building, unit int }
+
+func (s *Service) roomPaths(ctx context.Context, cid int) (map[int]roomPath, error) {
+	us, err := s.db.Unit.Query().Where(unit.CommunityID(cid)).WithBuilding().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byUnit := make(map[int]roomPath, len(us))
+	for _, u := range us {
+		byUnit[u.ID] = roomPath{area: u.Edges.Building.AreaID, building: u.BuildingID, unit: u.ID}
+	}
+	rs, err := s.db.Room.Query().Where(room.CommunityID(cid)).Select(room.FieldID, room.FieldUnitID).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]roomPath, len(rs))
+	for _, r := range rs {
+		out[r.ID] = byUnit[r.UnitID]
+	}
+	return out, nil
+}
