@@ -16,10 +16,12 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"linli/internal/account"
+	"linli/internal/application"
 	"linli/internal/auth"
 	"linli/internal/blob"
 	"linli/internal/community"
 	"linli/internal/config"
+	"linli/internal/h5"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/resident"
@@ -70,9 +72,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		db.Close()
 		return nil, err
 	}
+	residents := resident.NewService(db, box, files, logger)
 	a.handler, a.api = Handler(Services{
-		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts,
-		Residents: resident.NewService(db, box, files, logger),
+		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
+		Applications: application.NewService(db, box, files, residents, logger), PublicURL: cfg.PublicURL,
 	})
 	return a, nil
 }
@@ -84,6 +87,9 @@ type Services struct {
 	Auth      *auth.Service
 	Accounts  *account.Service
 	Residents *resident.Service
+	// Applications handles 业主申请; PublicURL is the base of its QR links.
+	Applications *application.Service
+	PublicURL    string
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -98,6 +104,8 @@ func Handler(s Services) (http.Handler, huma.API) {
 	housing.NewService(s.DB).Register(api)
 	s.Residents.Register(api)
 	roster.NewService(s.DB, s.Logger).Register(api, s.Residents)
+	s.Applications.Register(api, s.PublicURL)
+	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
 
@@ -113,7 +121,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 func OpenAPI() ([]byte, error) {
 	logger := slog.New(slog.DiscardHandler)
 	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
-		Residents: resident.NewService(nil, nil, nil, logger)})
+		Residents: resident.NewService(nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -39,6 +40,21 @@ func multipartBody(filename string, data []byte, fields map[string]string) (stri
 	}
 	fw, _ := mw.CreateFormFile("file", filename)
 	_, _ = fw.Write(data)
+	_ = mw.Close()
+	return mw.FormDataContentType(), b.Bytes()
+}
+
+// multipartFields builds a form with fields and files named "photos".
+func multipartFields(fields map[string]string, photos [][]byte) (string, []byte) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
+	for i, p := range photos {
+		fw, _ := mw.CreateFormFile("photos", fmt.Sprintf("photo%d.jpg", i+1))
+		_, _ = fw.Write(p)
+	}
 	_ = mw.Close()
 	return mw.FormDataContentType(), b.Bytes()
 }

@@ -37,6 +37,7 @@ type request struct {
 	token  string
 	client ClientInfo
 	https  bool
+	host   string
 }
 
 type requestKey struct{}
@@ -45,7 +46,7 @@ type requestKey struct{}
 // in the request context.
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := request{client: ClientInfo{IP: clientIP(r), UserAgent: r.UserAgent()}, https: isHTTPS(r)}
+		req := request{client: ClientInfo{IP: clientIP(r), UserAgent: r.UserAgent()}, https: isHTTPS(r), host: r.Host}
 		ctx := r.Context()
 		if c, err := r.Cookie(CookieName); err == nil {
 			req.token = c.Value
@@ -67,6 +68,20 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 func requestOf(ctx context.Context) request {
 	r, _ := ctx.Value(requestKey{}).(request)
 	return r
+}
+
+// ClientIP returns the address the request of ctx came from.
+func ClientIP(ctx context.Context) string { return requestOf(ctx).client.IP }
+
+// RequestBaseURL returns scheme and host of the request of ctx, e.g.
+// https://wuye.example.com, for links that leave the server (QR codes).
+func RequestBaseURL(ctx context.Context) string {
+	r := requestOf(ctx)
+	scheme := "http"
+	if r.https {
+		scheme = "https"
+	}
+	return scheme + "://" + r.host
 }
 
 func clientIP(r *http.Request) string {

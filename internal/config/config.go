@@ -21,6 +21,7 @@ type Config struct {
 	LogLevel      string // LINLI_LOG_LEVEL: debug, info, warn, error
 	LogFormat     string // LINLI_LOG_FORMAT: text or json
 	DataKey       string // LINLI_DATA_KEY: base64 AES-256 key sealing ID numbers; empty: DataDir/secret.key, generated once
+	PublicURL     string // LINLI_PUBLIC_URL: how phones reach this server (QR codes); empty: taken from each request
 }
 
 // Load parses args (without the program and command names) with getenv
@@ -39,6 +40,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.DataDir, "data-dir", env("LINLI_DATA_DIR", "./data"), "directory for the SQLite database and files (LINLI_DATA_DIR)")
 	fs.StringVar(&c.DBURL, "db-url", env("LINLI_DB_URL", ""), "database URL (LINLI_DB_URL): empty for SQLite in the data dir, postgres://… for PostgreSQL")
 	fs.StringVar(&c.AdminAccount, "admin-account", env("LINLI_ADMIN_ACCOUNT", "admin"), "login of the first platform operator (LINLI_ADMIN_ACCOUNT)")
+	fs.StringVar(&c.PublicURL, "public-url", env("LINLI_PUBLIC_URL", ""), "external address for links in QR codes, e.g. https://wuye.example.com (LINLI_PUBLIC_URL); empty: from the request")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
 	// The admin password is read from the environment only, so that it never

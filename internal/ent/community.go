@@ -38,6 +38,8 @@ type Community struct {
 	CommunityPassword string `json:"community_password,omitempty"`
 	// ResidentRoles holds the value of the "resident_roles" field.
 	ResidentRoles []string `json:"resident_roles,omitempty"`
+	// secret part of the QR-code application link; empty until first used
+	ApplyToken string `json:"-"`
 	// SIP address of the community's phone gateway; empty: none, so 电话转移 is off
 	PhoneGateway string `json:"phone_gateway,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -84,7 +86,7 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case community.FieldID, community.FieldManagementStationCount, community.FieldWallStationCount:
 			values[i] = new(sql.NullInt64)
-		case community.FieldName, community.FieldRegionCode, community.FieldAddress, community.FieldCardType, community.FieldCommunityPassword, community.FieldPhoneGateway:
+		case community.FieldName, community.FieldRegionCode, community.FieldAddress, community.FieldCardType, community.FieldCommunityPassword, community.FieldApplyToken, community.FieldPhoneGateway:
 			values[i] = new(sql.NullString)
 		case community.FieldCreatedAt, community.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -171,6 +173,12 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field resident_roles: %w", err)
 				}
 			}
+		case community.FieldApplyToken:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field apply_token", values[i])
+			} else if value.Valid {
+				_m.ApplyToken = value.String
+			}
 		case community.FieldPhoneGateway:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field phone_gateway", values[i])
@@ -252,6 +260,8 @@ func (_m *Community) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("resident_roles=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ResidentRoles))
+	builder.WriteString(", ")
+	builder.WriteString("apply_token=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("phone_gateway=")
 	builder.WriteString(_m.PhoneGateway)

@@ -130,6 +130,20 @@ func (_c *CommunityCreate) SetResidentRoles(v []string) *CommunityCreate {
 	return _c
 }
 
+// SetApplyToken sets the "apply_token" field.
+func (_c *CommunityCreate) SetApplyToken(v string) *CommunityCreate {
+	_c.mutation.SetApplyToken(v)
+	return _c
+}
+
+// SetNillableApplyToken sets the "apply_token" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableApplyToken(v *string) *CommunityCreate {
+	if v != nil {
+		_c.SetApplyToken(*v)
+	}
+	return _c
+}
+
 // SetPhoneGateway sets the "phone_gateway" field.
 func (_c *CommunityCreate) SetPhoneGateway(v string) *CommunityCreate {
 	_c.mutation.SetPhoneGateway(v)
@@ -241,6 +255,10 @@ func (_c *CommunityCreate) defaults() error {
 		v := community.DefaultCardType
 		_c.mutation.SetCardType(v)
 	}
+	if _, ok := _c.mutation.ApplyToken(); !ok {
+		v := community.DefaultApplyToken
+		_c.mutation.SetApplyToken(v)
+	}
 	if _, ok := _c.mutation.PhoneGateway(); !ok {
 		v := community.DefaultPhoneGateway
 		_c.mutation.SetPhoneGateway(v)
@@ -304,6 +322,14 @@ func (_c *CommunityCreate) check() error {
 	}
 	if _, ok := _c.mutation.ResidentRoles(); !ok {
 		return &ValidationError{Name: "resident_roles", err: errors.New(`ent: missing required field "Community.resident_roles"`)}
+	}
+	if _, ok := _c.mutation.ApplyToken(); !ok {
+		return &ValidationError{Name: "apply_token", err: errors.New(`ent: missing required field "Community.apply_token"`)}
+	}
+	if v, ok := _c.mutation.ApplyToken(); ok {
+		if err := community.ApplyTokenValidator(v); err != nil {
+			return &ValidationError{Name: "apply_token", err: fmt.Errorf(`ent: validator failed for field "Community.apply_token": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.PhoneGateway(); !ok {
 		return &ValidationError{Name: "phone_gateway", err: errors.New(`ent: missing required field "Community.phone_gateway"`)}
@@ -378,6 +404,10 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ResidentRoles(); ok {
 		_spec.SetField(community.FieldResidentRoles, field.TypeJSON, value)
 		_node.ResidentRoles = value
+	}
+	if value, ok := _c.mutation.ApplyToken(); ok {
+		_spec.SetField(community.FieldApplyToken, field.TypeString, value)
+		_node.ApplyToken = value
 	}
 	if value, ok := _c.mutation.PhoneGateway(); ok {
 		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)

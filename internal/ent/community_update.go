@@ -161,6 +161,20 @@ func (_u *CommunityUpdate) AppendResidentRoles(v []string) *CommunityUpdate {
 	return _u
 }
 
+// SetApplyToken sets the "apply_token" field.
+func (_u *CommunityUpdate) SetApplyToken(v string) *CommunityUpdate {
+	_u.mutation.SetApplyToken(v)
+	return _u
+}
+
+// SetNillableApplyToken sets the "apply_token" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableApplyToken(v *string) *CommunityUpdate {
+	if v != nil {
+		_u.SetApplyToken(*v)
+	}
+	return _u
+}
+
 // SetPhoneGateway sets the "phone_gateway" field.
 func (_u *CommunityUpdate) SetPhoneGateway(v string) *CommunityUpdate {
 	_u.mutation.SetPhoneGateway(v)
@@ -321,6 +335,11 @@ func (_u *CommunityUpdate) check() error {
 			return &ValidationError{Name: "community_password", err: fmt.Errorf(`ent: validator failed for field "Community.community_password": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ApplyToken(); ok {
+		if err := community.ApplyTokenValidator(v); err != nil {
+			return &ValidationError{Name: "apply_token", err: fmt.Errorf(`ent: validator failed for field "Community.apply_token": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.PhoneGateway(); ok {
 		if err := community.PhoneGatewayValidator(v); err != nil {
 			return &ValidationError{Name: "phone_gateway", err: fmt.Errorf(`ent: validator failed for field "Community.phone_gateway": %w`, err)}
@@ -378,6 +397,9 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, community.FieldResidentRoles, value)
 		})
+	}
+	if value, ok := _u.mutation.ApplyToken(); ok {
+		_spec.SetField(community.FieldApplyToken, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.PhoneGateway(); ok {
 		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)
@@ -622,6 +644,20 @@ func (_u *CommunityUpdateOne) AppendResidentRoles(v []string) *CommunityUpdateOn
 	return _u
 }
 
+// SetApplyToken sets the "apply_token" field.
+func (_u *CommunityUpdateOne) SetApplyToken(v string) *CommunityUpdateOne {
+	_u.mutation.SetApplyToken(v)
+	return _u
+}
+
+// SetNillableApplyToken sets the "apply_token" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableApplyToken(v *string) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetApplyToken(*v)
+	}
+	return _u
+}
+
 // SetPhoneGateway sets the "phone_gateway" field.
 func (_u *CommunityUpdateOne) SetPhoneGateway(v string) *CommunityUpdateOne {
 	_u.mutation.SetPhoneGateway(v)
@@ -795,6 +831,11 @@ func (_u *CommunityUpdateOne) check() error {
 			return &ValidationError{Name: "community_password", err: fmt.Errorf(`ent: validator failed for field "Community.community_password": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ApplyToken(); ok {
+		if err := community.ApplyTokenValidator(v); err != nil {
+			return &ValidationError{Name: "apply_token", err: fmt.Errorf(`ent: validator failed for field "Community.apply_token": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.PhoneGateway(); ok {
 		if err := community.PhoneGatewayValidator(v); err != nil {
 			return &ValidationError{Name: "phone_gateway", err: fmt.Errorf(`ent: validator failed for field "Community.phone_gateway": %w`, err)}
@@ -869,6 +910,9 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, community.FieldResidentRoles, value)
 		})
+	}
+	if value, ok := _u.mutation.ApplyToken(); ok {
+		_spec.SetField(community.FieldApplyToken, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.PhoneGateway(); ok {
 		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"linli/internal/ent/account"
+	"linli/internal/ent/application"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
@@ -83,6 +84,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			account.Table:      account.ValidColumn,
+			application.Table:  application.ValidColumn,
 			area.Table:         area.ValidColumn,
 			auditlog.Table:     auditlog.ValidColumn,
 			building.Table:     building.ValidColumn,

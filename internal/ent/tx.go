@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
+	// Application is the client for interacting with the Application builders.
+	Application *ApplicationClient
 	// Area is the client for interacting with the Area builders.
 	Area *AreaClient
 	// AuditLog is the client for interacting with the AuditLog builders.
@@ -166,6 +168,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Account = NewAccountClient(tx.config)
+	tx.Application = NewApplicationClient(tx.config)
 	tx.Area = NewAreaClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.Building = NewBuildingClient(tx.config)

@@ -149,6 +149,9 @@ func detailMessage(status int, d *huma.ErrorDetail) string {
 	if field, ok := strings.CutPrefix(d.Message, requiredPrefix); ok {
 		return FieldLabel(field) + "：必填"
 	}
+	if d.Message == "required form parameter is missing" || d.Message == "File required" {
+		return FieldLabel(loc) + "：必填"
+	}
 	if loc == "" || (loc == "body" && status == http.StatusBadRequest) {
 		if status == http.StatusBadRequest && loc == "body" {
 			return "格式错误（" + d.Message + "）"

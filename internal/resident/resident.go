@@ -309,7 +309,7 @@ func (s *Service) RevealIDNumber(ctx context.Context, cid, id int) (string, erro
 	if err != nil {
 		return "", err
 	}
-	if r.IDNumberSealed == nil {
+	if r.IDNumberSealed == nil || len(*r.IDNumberSealed) == 0 {
 		return "", errs.New(errs.NotFound, "该业主没有登记身份证号")
 	}
 	v, err := s.box.Open(*r.IDNumberSealed)

@@ -36,6 +36,8 @@ const (
 	FieldCommunityPassword = "community_password"
 	// FieldResidentRoles holds the string denoting the resident_roles field in the database.
 	FieldResidentRoles = "resident_roles"
+	// FieldApplyToken holds the string denoting the apply_token field in the database.
+	FieldApplyToken = "apply_token"
 	// FieldPhoneGateway holds the string denoting the phone_gateway field in the database.
 	FieldPhoneGateway = "phone_gateway"
 	// EdgeAreas holds the string denoting the areas edge name in mutations.
@@ -71,6 +73,7 @@ var Columns = []string{
 	FieldCardType,
 	FieldCommunityPassword,
 	FieldResidentRoles,
+	FieldApplyToken,
 	FieldPhoneGateway,
 }
 
@@ -118,6 +121,10 @@ var (
 	DefaultWallStationCount int
 	// CommunityPasswordValidator is a validator for the "community_password" field. It is called by the builders before save.
 	CommunityPasswordValidator func(string) error
+	// DefaultApplyToken holds the default value on creation for the "apply_token" field.
+	DefaultApplyToken string
+	// ApplyTokenValidator is a validator for the "apply_token" field. It is called by the builders before save.
+	ApplyTokenValidator func(string) error
 	// DefaultPhoneGateway holds the default value on creation for the "phone_gateway" field.
 	DefaultPhoneGateway string
 	// PhoneGatewayValidator is a validator for the "phone_gateway" field. It is called by the builders before save.
@@ -202,6 +209,11 @@ func ByCardType(opts ...sql.OrderTermOption) OrderOption {
 // ByCommunityPassword orders the results by the community_password field.
 func ByCommunityPassword(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCommunityPassword, opts...).ToFunc()
+}
+
+// ByApplyToken orders the results by the apply_token field.
+func ByApplyToken(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldApplyToken, opts...).ToFunc()
 }
 
 // ByPhoneGateway orders the results by the phone_gateway field.

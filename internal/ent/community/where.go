@@ -95,6 +95,11 @@ func CommunityPassword(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldCommunityPassword, v))
 }
 
+// ApplyToken applies equality check predicate on the "apply_token" field. It's identical to ApplyTokenEQ.
+func ApplyToken(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldApplyToken, v))
+}
+
 // PhoneGateway applies equality check predicate on the "phone_gateway" field. It's identical to PhoneGatewayEQ.
 func PhoneGateway(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldPhoneGateway, v))
@@ -538,6 +543,71 @@ func CommunityPasswordEqualFold(v string) predicate.Community {
 // CommunityPasswordContainsFold applies the ContainsFold predicate on the "community_password" field.
 func CommunityPasswordContainsFold(v string) predicate.Community {
 	return predicate.Community(sql.FieldContainsFold(FieldCommunityPassword, v))
+}
+
+// ApplyTokenEQ applies the EQ predicate on the "apply_token" field.
+func ApplyTokenEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldApplyToken, v))
+}
+
+// ApplyTokenNEQ applies the NEQ predicate on the "apply_token" field.
+func ApplyTokenNEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldApplyToken, v))
+}
+
+// ApplyTokenIn applies the In predicate on the "apply_token" field.
+func ApplyTokenIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldApplyToken, vs...))
+}
+
+// ApplyTokenNotIn applies the NotIn predicate on the "apply_token" field.
+func ApplyTokenNotIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldApplyToken, vs...))
+}
+
+// ApplyTokenGT applies the GT predicate on the "apply_token" field.
+func ApplyTokenGT(v string) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldApplyToken, v))
+}
+
+// ApplyTokenGTE applies the GTE predicate on the "apply_token" field.
+func ApplyTokenGTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldApplyToken, v))
+}
+
+// ApplyTokenLT applies the LT predicate on the "apply_token" field.
+func ApplyTokenLT(v string) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldApplyToken, v))
+}
+
+// ApplyTokenLTE applies the LTE predicate on the "apply_token" field.
+func ApplyTokenLTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldApplyToken, v))
+}
+
+// ApplyTokenContains applies the Contains predicate on the "apply_token" field.
+func ApplyTokenContains(v string) predicate.Community {
+	return predicate.Community(sql.FieldContains(FieldApplyToken, v))
+}
+
+// ApplyTokenHasPrefix applies the HasPrefix predicate on the "apply_token" field.
+func ApplyTokenHasPrefix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasPrefix(FieldApplyToken, v))
+}
+
+// ApplyTokenHasSuffix applies the HasSuffix predicate on the "apply_token" field.
+func ApplyTokenHasSuffix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasSuffix(FieldApplyToken, v))
+}
+
+// ApplyTokenEqualFold applies the EqualFold predicate on the "apply_token" field.
+func ApplyTokenEqualFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldEqualFold(FieldApplyToken, v))
+}
+
+// ApplyTokenContainsFold applies the ContainsFold predicate on the "apply_token" field.
+func ApplyTokenContainsFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldContainsFold(FieldApplyToken, v))
 }
 
 // PhoneGatewayEQ applies the EQ predicate on the "phone_gateway" field.

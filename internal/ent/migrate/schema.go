@@ -30,6 +30,54 @@ var (
 		Columns:    AccountsColumns,
 		PrimaryKey: []*schema.Column{AccountsColumns[0]},
 	}
+	// ApplicationsColumns holds the columns for the "applications" table.
+	ApplicationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "room_id", Type: field.TypeInt},
+		{Name: "area_id", Type: field.TypeInt},
+		{Name: "building_id", Type: field.TypeInt},
+		{Name: "unit_id", Type: field.TypeInt},
+		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "gender", Type: field.TypeEnum, Enums: []string{"male", "female", "unknown"}, Default: "unknown"},
+		{Name: "phone", Type: field.TypeString, Size: 16},
+		{Name: "contact_phone", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "id_number_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "id_number_masked", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "role", Type: field.TypeString, Size: 32},
+		{Name: "photos", Type: field.TypeJSON},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "approved", "rejected"}, Default: "pending"},
+		{Name: "reason", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "resident_id", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_by", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+	}
+	// ApplicationsTable holds the schema information for the "applications" table.
+	ApplicationsTable = &schema.Table{
+		Name:       "applications",
+		Columns:    ApplicationsColumns,
+		PrimaryKey: []*schema.Column{ApplicationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "application_community_id_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ApplicationsColumns[3], ApplicationsColumns[16], ApplicationsColumns[1]},
+			},
+			{
+				Name:    "application_phone_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ApplicationsColumns[10], ApplicationsColumns[1]},
+			},
+			{
+				Name:    "application_ip_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ApplicationsColumns[21], ApplicationsColumns[1]},
+			},
+		},
+	}
 	// AreasColumns holds the columns for the "areas" table.
 	AreasColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -136,6 +184,7 @@ var (
 		{Name: "card_type", Type: field.TypeEnum, Enums: []string{"ic", "id_card", "both"}, Default: "ic"},
 		{Name: "community_password", Type: field.TypeString, Size: 64},
 		{Name: "resident_roles", Type: field.TypeJSON},
+		{Name: "apply_token", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "phone_gateway", Type: field.TypeString, Size: 200, Default: ""},
 	}
 	// CommunitiesTable holds the schema information for the "communities" table.
@@ -383,6 +432,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AccountsTable,
+		ApplicationsTable,
 		AreasTable,
 		AuditLogsTable,
 		BuildingsTable,

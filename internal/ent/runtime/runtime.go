@@ -4,6 +4,7 @@ package runtime
 
 import (
 	"linli/internal/ent/account"
+	"linli/internal/ent/application"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
@@ -70,6 +71,61 @@ func init() {
 	accountDescDisabled := accountFields[7].Descriptor()
 	// account.DefaultDisabled holds the default value on creation for the disabled field.
 	account.DefaultDisabled = accountDescDisabled.Default.(bool)
+	applicationMixin := schema.Application{}.Mixin()
+	applicationMixinHooks1 := applicationMixin[1].Hooks()
+	application.Hooks[0] = applicationMixinHooks1[0]
+	applicationMixinInters1 := applicationMixin[1].Interceptors()
+	application.Interceptors[0] = applicationMixinInters1[0]
+	applicationMixinFields0 := applicationMixin[0].Fields()
+	_ = applicationMixinFields0
+	applicationFields := schema.Application{}.Fields()
+	_ = applicationFields
+	// applicationDescCreatedAt is the schema descriptor for created_at field.
+	applicationDescCreatedAt := applicationMixinFields0[0].Descriptor()
+	// application.DefaultCreatedAt holds the default value on creation for the created_at field.
+	application.DefaultCreatedAt = applicationDescCreatedAt.Default.(func() time.Time)
+	// applicationDescUpdatedAt is the schema descriptor for updated_at field.
+	applicationDescUpdatedAt := applicationMixinFields0[1].Descriptor()
+	// application.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	application.DefaultUpdatedAt = applicationDescUpdatedAt.Default.(func() time.Time)
+	// application.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	application.UpdateDefaultUpdatedAt = applicationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// applicationDescName is the schema descriptor for name field.
+	applicationDescName := applicationFields[5].Descriptor()
+	// application.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	application.NameValidator = applicationDescName.Validators[0].(func(string) error)
+	// applicationDescPhone is the schema descriptor for phone field.
+	applicationDescPhone := applicationFields[7].Descriptor()
+	// application.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	application.PhoneValidator = applicationDescPhone.Validators[0].(func(string) error)
+	// applicationDescContactPhone is the schema descriptor for contact_phone field.
+	applicationDescContactPhone := applicationFields[8].Descriptor()
+	// application.DefaultContactPhone holds the default value on creation for the contact_phone field.
+	application.DefaultContactPhone = applicationDescContactPhone.Default.(string)
+	// application.ContactPhoneValidator is a validator for the "contact_phone" field. It is called by the builders before save.
+	application.ContactPhoneValidator = applicationDescContactPhone.Validators[0].(func(string) error)
+	// applicationDescIDNumberMasked is the schema descriptor for id_number_masked field.
+	applicationDescIDNumberMasked := applicationFields[10].Descriptor()
+	// application.DefaultIDNumberMasked holds the default value on creation for the id_number_masked field.
+	application.DefaultIDNumberMasked = applicationDescIDNumberMasked.Default.(string)
+	// application.IDNumberMaskedValidator is a validator for the "id_number_masked" field. It is called by the builders before save.
+	application.IDNumberMaskedValidator = applicationDescIDNumberMasked.Validators[0].(func(string) error)
+	// applicationDescRole is the schema descriptor for role field.
+	applicationDescRole := applicationFields[11].Descriptor()
+	// application.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	application.RoleValidator = applicationDescRole.Validators[0].(func(string) error)
+	// applicationDescReason is the schema descriptor for reason field.
+	applicationDescReason := applicationFields[14].Descriptor()
+	// application.DefaultReason holds the default value on creation for the reason field.
+	application.DefaultReason = applicationDescReason.Default.(string)
+	// application.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	application.ReasonValidator = applicationDescReason.Validators[0].(func(string) error)
+	// applicationDescIP is the schema descriptor for ip field.
+	applicationDescIP := applicationFields[18].Descriptor()
+	// application.DefaultIP holds the default value on creation for the ip field.
+	application.DefaultIP = applicationDescIP.Default.(string)
+	// application.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	application.IPValidator = applicationDescIP.Validators[0].(func(string) error)
 	areaMixin := schema.Area{}.Mixin()
 	areaMixinHooks1 := areaMixin[1].Hooks()
 	area.Hooks[0] = areaMixinHooks1[0]
@@ -202,8 +258,14 @@ func init() {
 	communityDescCommunityPassword := communityFields[6].Descriptor()
 	// community.CommunityPasswordValidator is a validator for the "community_password" field. It is called by the builders before save.
 	community.CommunityPasswordValidator = communityDescCommunityPassword.Validators[0].(func(string) error)
+	// communityDescApplyToken is the schema descriptor for apply_token field.
+	communityDescApplyToken := communityFields[8].Descriptor()
+	// community.DefaultApplyToken holds the default value on creation for the apply_token field.
+	community.DefaultApplyToken = communityDescApplyToken.Default.(string)
+	// community.ApplyTokenValidator is a validator for the "apply_token" field. It is called by the builders before save.
+	community.ApplyTokenValidator = communityDescApplyToken.Validators[0].(func(string) error)
 	// communityDescPhoneGateway is the schema descriptor for phone_gateway field.
-	communityDescPhoneGateway := communityFields[8].Descriptor()
+	communityDescPhoneGateway := communityFields[9].Descriptor()
 	// community.DefaultPhoneGateway holds the default value on creation for the phone_gateway field.
 	community.DefaultPhoneGateway = communityDescPhoneGateway.Default.(string)
 	// community.PhoneGatewayValidator is a validator for the "phone_gateway" field. It is called by the builders before save.

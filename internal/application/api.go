@@ -1,0 +1,293 @@
+package application
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/auth"
+	"linli/internal/ent"
+	"linli/internal/httpapi"
+	"linli/internal/phone"
+	"linli/internal/resident"
+)
+
+// Application is an application as the staff list shows it. The phone is
+// masked in lists; the detail shows it in full.
+type Application struct {
+	ID             int        `json:"id"`
+	RoomID         int        `json:"room_id"`
+	RoomLabel      string     `json:"room_label" doc:"申请房间"`
+	Name           string     `json:"name" doc:"姓名"`
+	Gender         string     `json:"gender" enum:"male,female,unknown"`
+	Phone          string     `json:"phone" doc:"手机（列表中打码）"`
+	ContactPhone   string     `json:"contact_phone" doc:"联系人手机（列表中打码）"`
+	IDNumberMasked string     `json:"id_number_masked" doc:"身份证（打码）"`
+	Role           string     `json:"role" doc:"业主类型"`
+	Status         string     `json:"status" enum:"pending,approved,rejected" doc:"申请中、通过、打回"`
+	Reason         string     `json:"reason" doc:"打回原因"`
+	PhotoCount     int        `json:"photo_count" doc:"信息照片张数"`
+	ResidentID     *int       `json:"resident_id,omitempty" doc:"通过后创建的业主"`
+	DecidedAt      *time.Time `json:"decided_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at" doc:"申请时间"`
+}
+
+func view(a *ent.Application, label string, full bool) Application {
+	ph, contact := a.Phone, a.ContactPhone
+	if !full {
+		ph, contact = phone.Mask(ph), phone.Mask(contact)
+	}
+	return Application{ID: a.ID, RoomID: a.RoomID, RoomLabel: label, Name: a.Name, Gender: string(a.Gender),
+		Phone: ph, ContactPhone: contact, IDNumberMasked: a.IDNumberMasked, Role: a.Role, Status: string(a.Status),
+		Reason: a.Reason, PhotoCount: len(a.Photos), ResidentID: a.ResidentID, DecidedAt: a.DecidedAt, CreatedAt: a.CreatedAt}
+}
+
+// AppPath is the path of one application.
+type AppPath struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	ID  int `path:"id" minimum:"1" doc:"申请编号"`
+}
+
+type listInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	httpapi.PageParams
+	AreaID     int    `query:"area_id" minimum:"0"`
+	BuildingID int    `query:"building_id" minimum:"0"`
+	UnitID     int    `query:"unit_id" minimum:"0"`
+	Floor      int    `query:"floor" minimum:"0" maximum:"99"`
+	RoomID     int    `query:"room_id" minimum:"0"`
+	Q          string `query:"q" maxLength:"32" doc:"姓名或手机号"`
+	Status     string `query:"status" enum:"pending,approved,rejected," doc:"状态"`
+}
+
+type rejectInput struct {
+	AppPath
+	Body struct {
+		Reason string `json:"reason" minLength:"1" maxLength:"200" doc:"打回原因（申请人可在申请页面按手机号查看）"`
+	}
+}
+
+type photoInput struct {
+	AppPath
+	N int `path:"n" minimum:"1" maximum:"3" doc:"第几张"`
+}
+
+type communityPath struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+}
+
+type pngOutput struct {
+	ContentType        string `header:"Content-Type"`
+	ContentDisposition string `header:"Content-Disposition"`
+	CacheControl       string `header:"Cache-Control"`
+	NoSniff            string `header:"X-Content-Type-Options"`
+	Body               []byte
+}
+
+type linkOutput struct {
+	Body struct {
+		URL string `json:"url" doc:"业主申请页面地址（二维码内容）"`
+	}
+}
+
+type appOutput struct{ Body Application }
+
+type appPage struct{ Body httpapi.Page[Application] }
+
+// Register adds the staff operations on applications and the public H5
+// operations to api. publicURL, when set, is the base of QR-code links.
+func (s *Service) Register(api huma.API, publicURL string) {
+	tags := []string{"业主申请"}
+	const base = "/api/v1/communities/{cid}/applications"
+	baseURL := func(ctx context.Context) string {
+		if publicURL != "" {
+			return strings.TrimRight(publicURL, "/")
+		}
+		return auth.RequestBaseURL(ctx)
+	}
+	one := func(ctx context.Context, cid int, a *ent.Application, err error) (*appOutput, error) {
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.db.Community.Get(ctx, cid)
+		if err != nil {
+			return nil, err
+		}
+		labels, err := s.roomLabels(ctx, c.Name, []*ent.Application{a})
+		if err != nil {
+			return nil, err
+		}
+		return &appOutput{Body: view(a, labels[a.RoomID], true)}, nil
+	}
+
+	huma.Register(api, huma.Operation{OperationID: "list-applications", Method: http.MethodGet, Path: base, Summary: "业主申请列表", Tags: tags},
+		func(ctx context.Context, in *listInput) (*appPage, error) {
+			f := Filter{Filter: resident.Filter{AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Floor: in.Floor, RoomID: in.RoomID, Query: in.Q}, Status: in.Status}
+			as, total, err := s.List(ctx, in.CID, f, in.Offset(), in.Size)
+			if err != nil {
+				return nil, err
+			}
+			c, err := s.db.Community.Get(ctx, in.CID)
+			if err != nil {
+				return nil, err
+			}
+			labels, err := s.roomLabels(ctx, c.Name, as)
+			if err != nil {
+				return nil, err
+			}
+			out := &appPage{Body: httpapi.Page[Application]{Items: make([]Application, len(as)), Total: total}}
+			for i, a := range as {
+				out.Body.Items[i] = view(a, labels[a.RoomID], false)
+			}
+			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-application", Method: http.MethodGet, Path: base + "/{id}", Summary: "业主申请详情", Tags: tags},
+		func(ctx context.Context, in *AppPath) (*appOutput, error) {
+			a, err := s.Get(ctx, in.CID, in.ID)
+			return one(ctx, in.CID, a, err)
+		})
+	huma.Register(api, huma.Operation{OperationID: "approve-application", Method: http.MethodPost, Path: base + "/{id}/approve", Summary: "通过（创建业主）", Tags: tags},
+		func(ctx context.Context, in *AppPath) (*appOutput, error) {
+			a, err := s.Approve(ctx, in.CID, in.ID)
+			return one(ctx, in.CID, a, err)
+		})
+	huma.Register(api, huma.Operation{OperationID: "reject-application", Method: http.MethodPost, Path: base + "/{id}/reject", Summary: "打回", Tags: tags},
+		func(ctx context.Context, in *rejectInput) (*appOutput, error) {
+			a, err := s.Reject(ctx, in.CID, in.ID, in.Body.Reason)
+			return one(ctx, in.CID, a, err)
+		})
+	huma.Register(api, huma.Operation{OperationID: "delete-application", Method: http.MethodDelete, Path: base + "/{id}", Summary: "删除申请", Tags: tags, DefaultStatus: http.StatusNoContent},
+		func(ctx context.Context, in *AppPath) (*struct{}, error) {
+			return nil, s.Delete(ctx, in.CID, in.ID)
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-application-photo", Method: http.MethodGet, Path: base + "/{id}/photos/{n}", Summary: "信息照片", Tags: tags},
+		func(ctx context.Context, in *photoInput) (*pngOutput, error) {
+			data, err := s.Photo(ctx, in.CID, in.ID, in.N)
+			if err != nil {
+				return nil, err
+			}
+			return &pngOutput{ContentType: "image/jpeg", CacheControl: "private, no-store", NoSniff: "nosniff", Body: data}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-application-qr", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-qr.png", Summary: "下载业主申请二维码", Tags: tags},
+		func(ctx context.Context, in *communityPath) (*pngOutput, error) {
+			data, err := s.QRCode(ctx, in.CID, baseURL(ctx))
+			if err != nil {
+				return nil, err
+			}
+			return &pngOutput{ContentType: "image/png", ContentDisposition: `attachment; filename="apply-qr.png"; filename*=UTF-8''%E4%B8%9A%E4%B8%BB%E7%94%B3%E8%AF%B7%E4%BA%8C%E7%BB%B4%E7%A0%81.png`,
+				CacheControl: "private, no-store", NoSniff: "nosniff", Body: data}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-application-link", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-link", Summary: "业主申请页面地址", Tags: tags},
+		func(ctx context.Context, in *communityPath) (*linkOutput, error) {
+			link, err := s.Link(ctx, in.CID, baseURL(ctx))
+			if err != nil {
+				return nil, err
+			}
+			out := &linkOutput{}
+			out.Body.URL = link
+			return out, nil
+		})
+	s.registerPublic(api)
+}
+
+// TokenPath is the path of the public application link.
+type TokenPath struct {
+	Token string `path:"token" minLength:"16" maxLength:"64" doc:"二维码中的申请链接令牌"`
+}
+
+type roomsInput struct {
+	TokenPath
+	UnitID int `query:"unit_id" minimum:"1" doc:"单元"`
+}
+
+type statusInput struct {
+	TokenPath
+	Phone string `query:"phone" minLength:"1" maxLength:"20" doc:"申请时填写的手机号"`
+}
+
+type submitForm struct {
+	RoomID       int             `form:"room_id" required:"false" doc:"房间"`
+	Name         string          `form:"name" required:"false" doc:"姓名"`
+	Gender       string          `form:"gender" required:"false" doc:"male 或 female"`
+	Phone        string          `form:"phone" required:"false" doc:"手机号（业主 APP 账号）"`
+	ContactPhone string          `form:"contact_phone" required:"false" doc:"联系人手机"`
+	IDNumber     string          `form:"id_number" required:"false" doc:"身份证号"`
+	Role         string          `form:"role" required:"false" doc:"角色"`
+	Photos       []huma.FormFile `form:"photos" required:"false" doc:"信息照片，最多 3 张，JPEG 或 PNG"`
+}
+
+type submitInput struct {
+	TokenPath
+	RawBody huma.MultipartFormFiles[submitForm]
+}
+
+type submitOutput struct {
+	Body struct {
+		ID     int    `json:"id"`
+		Status string `json:"status"`
+	}
+}
+
+type formOutput struct{ Body *Form }
+
+type roomsOutput struct{ Body []FormRoom }
+
+type statusOutput struct{ Body []StatusItem }
+
+func (s *Service) registerPublic(api huma.API) {
+	tags := []string{"业主申请（H5 公开接口）"}
+	const base = "/app/v1/apply/{token}"
+	huma.Register(api, huma.Operation{OperationID: "public-application-form", Method: http.MethodGet, Path: base,
+		Summary: "申请页面所需的小区、角色和楼栋单元", Tags: tags, Metadata: auth.Public()},
+		func(ctx context.Context, in *TokenPath) (*formOutput, error) {
+			f, err := s.PublicForm(ctx, in.Token)
+			if err != nil {
+				return nil, err
+			}
+			return &formOutput{Body: f}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "public-application-rooms", Method: http.MethodGet, Path: base + "/rooms",
+		Summary: "单元的房间", Tags: tags, Metadata: auth.Public()},
+		func(ctx context.Context, in *roomsInput) (*roomsOutput, error) {
+			rs, err := s.PublicRooms(ctx, in.Token, in.UnitID)
+			if err != nil {
+				return nil, err
+			}
+			return &roomsOutput{Body: rs}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "public-submit-application", Method: http.MethodPost, Path: base,
+		Summary: "提交业主申请", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusCreated,
+		MaxBodyBytes: MaxPhotos*MaxPhotoBytes + 256<<10},
+		func(ctx context.Context, in *submitInput) (*submitOutput, error) {
+			form := in.RawBody.Data()
+			sub := Submission{RoomID: form.RoomID, Name: form.Name, Gender: form.Gender, Phone: form.Phone,
+				ContactPhone: form.ContactPhone, IDNumber: form.IDNumber, Role: form.Role, IP: auth.ClientIP(ctx)}
+			for _, f := range form.Photos {
+				data, err := io.ReadAll(io.LimitReader(f, MaxPhotoBytes+1))
+				if err != nil {
+					return nil, err
+				}
+				sub.Photos = append(sub.Photos, data)
+			}
+			a, err := s.Submit(ctx, in.Token, sub)
+			if err != nil {
+				return nil, err
+			}
+			out := &submitOutput{}
+			out.Body.ID, out.Body.Status = a.ID, string(a.Status)
+			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "public-application-status", Method: http.MethodGet, Path: base + "/status",
+		Summary: "按手机号查询申请结果", Tags: tags, Metadata: auth.Public()},
+		func(ctx context.Context, in *statusInput) (*statusOutput, error) {
+			items, err := s.PublicStatus(ctx, in.Token, in.Phone, auth.ClientIP(ctx))
+			if err != nil {
+				return nil, err
+			}
+			return &statusOutput{Body: items}, nil
+		})
+}
