@@ -164,7 +164,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		func(ctx context.Context, in *AppPath) (*struct{}, error) {
 			return nil, s.Delete(ctx, in.CID, in.ID)
 		})
-	huma.Register(api, huma.Operation{OperationID: "get-application-photo", Method: http.MethodGet, Path: base + "/{id}/photos/{n}", Summary: "信息照片", Tags: tags},
+	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-photo", Method: http.MethodGet, Path: base + "/{id}/photos/{n}", Summary: "信息照片", Tags: tags}, "image/jpeg", "JPEG 照片"),
 		func(ctx context.Context, in *photoInput) (*pngOutput, error) {
 			data, err := s.Photo(ctx, in.CID, in.ID, in.N)
 			if err != nil {
@@ -172,7 +172,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 			}
 			return &pngOutput{ContentType: "image/jpeg", CacheControl: "private, no-store", NoSniff: "nosniff", Body: data}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "get-application-qr", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-qr.png", Summary: "下载业主申请二维码", Tags: tags},
+	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-qr", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-qr.png", Summary: "下载业主申请二维码", Tags: tags}, "image/png", "二维码 PNG"),
 		func(ctx context.Context, in *communityPath) (*pngOutput, error) {
 			data, err := s.QRCode(ctx, in.CID, baseURL(ctx))
 			if err != nil {

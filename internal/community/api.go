@@ -146,7 +146,7 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "update-community", Method: http.MethodPatch, Path: "/api/v1/communities/{cid}",
 		Summary: "编辑或配置小区", Tags: tags,
-		Description: "只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组）。",
+		Description: "只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关）。",
 	}, func(ctx context.Context, in *updateInput) (*communityOutput, error) {
 		c, err := s.Update(ctx, in.CID, in.Body.input(), auth.Current(ctx).IsOperator())
 		if err != nil {

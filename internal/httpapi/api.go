@@ -32,3 +32,16 @@ func NewAPI(mux *http.ServeMux, version string) huma.API {
 	}
 	return humago.New(mux, cfg)
 }
+
+// Binary documents that op answers with a file of contentType rather than
+// JSON, so that the API document and generated clients treat it as bytes.
+func Binary(op huma.Operation, contentType, description string) huma.Operation {
+	if op.Responses == nil {
+		op.Responses = map[string]*huma.Response{}
+	}
+	op.Responses["200"] = &huma.Response{
+		Description: description,
+		Content:     map[string]*huma.MediaType{contentType: {Schema: &huma.Schema{Type: "string", Format: "binary"}}},
+	}
+	return op
+}

@@ -278,7 +278,7 @@ func (s *Service) Register(api huma.API) {
 			_, err := s.DeleteFace(ctx, in.CID, in.ID)
 			return nil, err
 		})
-	huma.Register(api, op("get-resident-face-photo", http.MethodGet, "/{id}/face.jpg", "人脸照片"),
+	huma.Register(api, httpapi.Binary(op("get-resident-face-photo", http.MethodGet, "/{id}/face.jpg", "人脸照片"), "image/jpeg", "JPEG 照片"),
 		func(ctx context.Context, in *ResidentPath) (*photoOutput, error) {
 			data, err := s.FacePhoto(ctx, in.CID, in.ID)
 			if err != nil {

@@ -126,7 +126,8 @@ func (s *Service) DeleteFace(ctx context.Context, cid, id int) (*ent.Resident, e
 		return nil, err
 	}
 	err = s.db.Resident.UpdateOneID(id).SetFacePhoto("").SetFaceEnabled(false).
-		ClearFaceConsentAt().ClearFaceConsentBy().SetUpdatedAt(time.Now()).Exec(ctx)
+		ClearFaceConsentAt().ClearFaceConsentBy().ClearFaceValidFrom().ClearFaceValidTo().
+		SetUpdatedAt(time.Now()).Exec(ctx)
 	if err != nil {
 		return nil, store.Map(err, "业主")
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"linli/internal/httpapi"
 	residentpkg "linli/internal/resident"
 )
 
@@ -65,30 +66,30 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 	const base = "/api/v1/communities/{cid}/residents"
 	stamp := func() string { return time.Now().Format("20060102-1504") }
 
-	huma.Register(api, huma.Operation{
+	huma.Register(api, httpapi.Binary(huma.Operation{
 		OperationID: "export-resident-template", Method: http.MethodGet, Path: base + "/template.xlsx", Tags: tags,
 		Summary: "导出模板（每个单元一个工作表）",
-	}, func(ctx context.Context, in *communityPath) (*fileOutput, error) {
+	}, xlsxType, "业主模板"), func(ctx context.Context, in *communityPath) (*fileOutput, error) {
 		var b bytes.Buffer
 		if err := s.WriteTemplate(ctx, in.CID, false, &b); err != nil {
 			return nil, err
 		}
 		return xlsxFile(fmt.Sprintf("业主模板-%s.xlsx", stamp()), b.Bytes()), nil
 	})
-	huma.Register(api, huma.Operation{
+	huma.Register(api, httpapi.Binary(huma.Operation{
 		OperationID: "export-residents", Method: http.MethodGet, Path: base + "/export.xlsx", Tags: tags,
 		Summary: "导出业主（模板格式，可修改后再导入）",
-	}, func(ctx context.Context, in *communityPath) (*fileOutput, error) {
+	}, xlsxType, "业主表格"), func(ctx context.Context, in *communityPath) (*fileOutput, error) {
 		var b bytes.Buffer
 		if err := s.WriteTemplate(ctx, in.CID, true, &b); err != nil {
 			return nil, err
 		}
 		return xlsxFile(fmt.Sprintf("业主-%s.xlsx", stamp()), b.Bytes()), nil
 	})
-	huma.Register(api, huma.Operation{
+	huma.Register(api, httpapi.Binary(huma.Operation{
 		OperationID: "export-residents-full", Method: http.MethodGet, Path: base + "/export-full.xlsx", Tags: tags,
 		Summary: "导出业主列表（全部字段，按当前筛选条件）",
-	}, func(ctx context.Context, in *exportFullInput) (*fileOutput, error) {
+	}, xlsxType, "业主列表"), func(ctx context.Context, in *exportFullInput) (*fileOutput, error) {
 		var b bytes.Buffer
 		f := residentpkg.Filter{AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Floor: in.Floor, RoomID: in.RoomID, Query: in.Q}
 		if err := s.WriteFull(ctx, in.CID, residents, f, &b); err != nil {

@@ -98,12 +98,39 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 	if err != nil {
 		return res, err
 	}
+	// Rows are written while the file is still being read, in a transaction
+	// that is rolled back if any row turns out to be wrong: reading and
+	// writing overlap, and nothing is stored unless every row is good.
+	w, err := s.startWriter(ctx, c)
+	if err != nil {
+		return res, err
+	}
 	var (
-		problems []problem
-		rows     []row
-		total    int
+		problems     []problem
+		problemCount int
+		batch        []row
+		total        int
+		seen         = map[string]row{}
 	)
-	add := func(p problem) {
+	var add func(problem)
+	send := func(r row) {
+		k := keyOf(r.roomID, r.name, r.phone)
+		if first, dup := seen[k]; dup {
+			add(problem{r.sheet, r.line, "", fmt.Sprintf("与工作表“%s”第 %d 行重复（同一房间、同一业主）", first.sheet, first.line)})
+			return
+		}
+		seen[k] = r
+		if len(problems) > 0 {
+			return // the import fails anyway; keep reading only to list every problem
+		}
+		batch = append(batch, r)
+		if len(batch) == insertBatch {
+			w.rows <- batch
+			batch = nil
+		}
+	}
+	add = func(p problem) {
+		problemCount++
 		if len(problems) < MaxListedProblems {
 			problems = append(problems, p)
 		}
@@ -112,6 +139,7 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 		it, err := f.Rows(sheet)
 		if err != nil {
 			if strings.Contains(err.Error(), "unzip size") || strings.Contains(err.Error(), "size limit") {
+				w.abort()
 				return res, errs.Fieldf("file", "工作表“%s”解压后过大，已拒绝", sheet)
 			}
 			add(problem{sheet: sheet, row: 1, msg: "无法读取该工作表"})
@@ -150,6 +178,7 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 			}
 			total++
 			if total > MaxRows {
+				w.abort()
 				return res, errs.Fieldf("file", "一次最多导入 %d 行，请分批导入", MaxRows)
 			}
 			r := row{sheet: sheet, line: line, name: name}
@@ -177,28 +206,27 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 				}
 			}
 			if !bad {
-				rows = append(rows, r)
+				send(r)
 			}
 		}
 		_ = it.Close()
 	}
-	seen := map[string]row{}
-	for _, r := range rows {
-		k := keyOf(r.roomID, r.name, r.phone)
-		if first, dup := seen[k]; dup {
-			add(problem{r.sheet, r.line, "", fmt.Sprintf("与工作表“%s”第 %d 行重复（同一房间、同一业主）", first.sheet, first.line)})
-			continue
-		}
-		seen[k] = r
-	}
 	if len(problems) > 0 {
-		e := &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("导入失败：%d 处错误，没有写入任何数据。请改正后重新导入。", len(problems))}
+		w.abort()
+		e := &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("导入失败：%d 处错误，没有写入任何数据。请改正后重新导入。", problemCount)}
 		for _, p := range problems {
 			e.Fields = append(e.Fields, p.field())
 		}
 		return res, e
 	}
-	return s.apply(ctx, c, rows)
+	if len(batch) > 0 {
+		w.rows <- batch
+	}
+	res, err = w.finish()
+	if err == nil {
+		s.logger.InfoContext(ctx, "residents imported", "community", c.ID, "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged)
+	}
+	return res, err
 }
 
 // keyOf identifies a resident within a room: by phone when there is one,
@@ -235,13 +263,21 @@ func (s *Service) roomIndex(ctx context.Context, cid int) (map[roomKey]int, map[
 	return rooms, units, nil
 }
 
-// apply writes the rows in one transaction.
-func (s *Service) apply(ctx context.Context, c *ent.Community, rows []row) (Result, error) {
-	var res Result
+// writer applies rows in one transaction on its own goroutine.
+type writer struct {
+	rows chan []row
+	done chan error
+	tx   *ent.Tx
+	res  Result
+	stop bool
+}
+
+// startWriter loads what matching needs and starts the writing goroutine.
+func (s *Service) startWriter(ctx context.Context, c *ent.Community) (*writer, error) {
 	existing, err := s.db.Resident.Query().Where(resident.CommunityID(c.ID)).
 		Select(resident.FieldID, resident.FieldRoomID, resident.FieldName, resident.FieldPhone).All(ctx)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	byKey := make(map[string]*ent.Resident, len(existing))
 	for _, r := range existing {
@@ -249,52 +285,73 @@ func (s *Service) apply(ctx context.Context, c *ent.Community, rows []row) (Resu
 	}
 	path, err := s.roomPaths(ctx, c.ID)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	role := "业主"
 	if len(c.ResidentRoles) > 0 {
 		role = c.ResidentRoles[0]
 	}
-	err = s.db.InTx(ctx, func(tx *ent.Tx) error {
-		var creates []*ent.ResidentCreate
-		flush := func() error {
-			if len(creates) == 0 {
-				return nil
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{rows: make(chan []row, 4), done: make(chan error, 1), tx: tx}
+	go func() {
+		var werr error
+		for rows := range w.rows {
+			if werr == nil {
+				werr = w.write(ctx, c.ID, role, rows, byKey, path)
 			}
-			err := tx.Resident.CreateBulk(creates...).Exec(ctx)
-			creates = creates[:0]
-			return err
 		}
-		for _, r := range rows {
-			if old, ok := byKey[keyOf(r.roomID, r.name, r.phone)]; ok {
-				if old.Name == r.name {
-					res.Unchanged++
-					continue
-				}
-				if err := tx.Resident.UpdateOneID(old.ID).SetName(r.name).Exec(ctx); err != nil {
-					return err
-				}
-				res.Updated++
+		w.done <- werr
+	}()
+	return w, nil
+}
+
+func (w *writer) write(ctx context.Context, cid int, role string, rows []row, byKey map[string]*ent.Resident, path map[int]roomPath) error {
+	creates := make([]*ent.ResidentCreate, 0, len(rows))
+	for _, r := range rows {
+		if old, ok := byKey[keyOf(r.roomID, r.name, r.phone)]; ok {
+			if old.Name == r.name {
+				w.res.Unchanged++
 				continue
 			}
-			p := path[r.roomID]
-			creates = append(creates, tx.Resident.Create().SetCommunityID(c.ID).SetRoomID(r.roomID).
-				SetAreaID(p.area).SetBuildingID(p.building).SetUnitID(p.unit).
-				SetName(r.name).SetPhone(r.phone).SetRole(role))
-			res.Created++
-			if len(creates) == 500 {
-				if err := flush(); err != nil {
-					return err
-				}
+			if err := w.tx.Resident.UpdateOneID(old.ID).SetName(r.name).Exec(ctx); err != nil {
+				return err
 			}
+			w.res.Updated++
+			continue
 		}
-		return flush()
-	})
-	if err != nil {
+		p := path[r.roomID]
+		creates = append(creates, w.tx.Resident.Create().SetCommunityID(cid).SetRoomID(r.roomID).
+			SetAreaID(p.area).SetBuildingID(p.building).SetUnitID(p.unit).
+			SetName(r.name).SetPhone(r.phone).SetRole(role))
+	}
+	if len(creates) == 0 {
+		return nil
+	}
+	w.res.Created += len(creates)
+	return w.tx.Resident.CreateBulk(creates...).Exec(ctx)
+}
+
+// abort stops the writer and rolls everything back.
+func (w *writer) abort() {
+	close(w.rows)
+	<-w.done
+	_ = w.tx.Rollback()
+}
+
+// finish waits for the writer and commits.
+func (w *writer) finish() (Result, error) {
+	close(w.rows)
+	if err := <-w.done; err != nil {
+		_ = w.tx.Rollback()
 		return Result{}, store.Map(err, "业主")
 	}
-	s.logger.InfoContext(ctx, "residents imported", "community", c.ID, "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged)
-	return res, nil
+	if err := w.tx.Commit(); err != nil {
+		return Result{}, store.Map(err, "业主")
+	}
+	return w.res, nil
 }
 
 type roomPath struct{ area, building, unit int }
@@ -318,3 +375,7 @@ func (s *Service) roomPaths(ctx context.Context, cid int) (map[int]roomPath, err
 	}
 	return out, nil
 }
+
+// insertBatch rows go into one INSERT (about 22 columns each: below SQLite's and
+// PostgreSQL's limits on statement parameters).
+const insertBatch = 1000

@@ -81,7 +81,7 @@ func openSQLite(url, dataDir string) (*sql.DB, error) {
 	// instead of failing; _txlock=immediate takes the write lock at BEGIN so
 	// two transactions never deadlock upgrading a read lock.
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_txlock=immediate&_time_format=sqlite"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)

@@ -276,9 +276,9 @@ var (
 				},
 			},
 			{
-				Name:    "resident_community_id_unit_id",
+				Name:    "resident_community_id_unit_id_updated_at",
 				Unique:  false,
-				Columns: []*schema.Column{ResidentsColumns[3], ResidentsColumns[6]},
+				Columns: []*schema.Column{ResidentsColumns[3], ResidentsColumns[6], ResidentsColumns[2]},
 			},
 			{
 				Name:    "resident_community_id_phone",

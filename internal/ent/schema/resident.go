@@ -59,7 +59,7 @@ func (Resident) Indexes() []ent.Index {
 	return []ent.Index{
 		// One phone once per room; several rooms may share a phone (one app account).
 		index.Fields("room_id", "phone").Unique().Annotations(entsql.IndexWhere("phone <> ''")),
-		index.Fields("community_id", "unit_id"),
+		index.Fields("community_id", "unit_id", "updated_at"),
 		index.Fields("community_id", "phone"),
 		index.Fields("community_id", "updated_at"),
 	}

@@ -1,7 +1,7 @@
 // The left menu. THE single place where menu entries are added: when a new
 // page exists, add (or uncomment) its entry here and its route in router.ts.
 import type { Component } from 'vue'
-import { OfficeBuilding, User, UserFilled } from '@element-plus/icons-vue'
+import { Avatar, OfficeBuilding, User, UserFilled } from '@element-plus/icons-vue'
 import type { Role } from '@/api/client'
 
 export interface MenuItem {
@@ -23,8 +23,15 @@ export const menus: MenuItem[] = [
       { title: '房屋信息列表', path: '/housing' },
     ],
   },
+  {
+    title: '业主管理',
+    icon: Avatar,
+    children: [
+      { title: '业主列表', path: '/residents' },
+      { title: '业主申请列表', path: '/applications' },
+    ],
+  },
   // Later menus of the product manual, not shown until their pages exist:
-  // { title: '业主管理', icon: Avatar, children: [...] },
   // { title: '门禁信息管理', icon: Key, children: [...] },
   // { title: '公告信息管理', icon: Bell, children: [...] },
   // { title: '内容信息管理', icon: Document, children: [...] },

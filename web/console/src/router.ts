@@ -44,6 +44,18 @@ export const router = createRouter({
           meta: { title: '房屋信息列表' },
         },
         {
+          path: 'residents',
+          name: 'residents',
+          component: () => import('@/views/ResidentsView.vue'),
+          meta: { title: '业主列表' },
+        },
+        {
+          path: 'applications',
+          name: 'applications',
+          component: () => import('@/views/ApplicationsView.vue'),
+          meta: { title: '业主申请列表' },
+        },
+        {
           path: 'accounts',
           name: 'accounts',
           component: () => import('@/views/AccountsView.vue'),

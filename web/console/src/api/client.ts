@@ -22,6 +22,32 @@ export type Room = NonNullable<
 >[number]
 export type CardType = NonNullable<Community['card_type']>
 export type UnitType = NonNullable<Unit['type']>
+export type Resident = MethodResponse<Client, 'get', '/api/v1/communities/{cid}/residents/{id}'>
+export type Gender = Resident['gender']
+/** Query of the resident list: the room cascade, 姓名或手机号, paging. */
+export type ResidentQuery = NonNullable<paths['/api/v1/communities/{cid}/residents']['get']['parameters']['query']>
+type JsonBody<P extends keyof paths, M extends 'post' | 'patch' | 'put'> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer B } }
+}
+  ? B
+  : never
+export type Application = MethodResponse<Client, 'get', '/api/v1/communities/{cid}/applications/{id}'>
+export type ApplicationStatus = Application['status']
+/** Query of the application list: the room cascade, 姓名或手机号, 状态, paging. */
+export type ApplicationQuery = NonNullable<
+  paths['/api/v1/communities/{cid}/applications']['get']['parameters']['query']
+>
+type MultipartBody<P extends keyof paths, M extends 'post' | 'patch' | 'put'> = paths[P][M] extends {
+  requestBody?: { content: { 'multipart/form-data': infer B } }
+}
+  ? B
+  : never
+export type FaceUploadForm = MultipartBody<'/api/v1/communities/{cid}/residents/{id}/face', 'put'>
+export type ResidentImportForm = MultipartBody<'/api/v1/communities/{cid}/residents/import', 'post'>
+export type ResidentPermissionsBody = JsonBody<'/api/v1/communities/{cid}/residents/{id}/permissions', 'patch'>
+export type FaceSettingsBody = JsonBody<'/api/v1/communities/{cid}/residents/{id}/face', 'patch'>
+/** The room cascade 区域 ▾ 楼栋 ▾ 单元 ▾ 楼层 ▾ 房号 ▾ as list filters. */
+export type RoomPick = Pick<ResidentQuery, 'area_id' | 'building_id' | 'unit_id' | 'floor' | 'room_id'>
 
 // ---- RFC 9457 problem details ----
 export interface ProblemFieldError {
@@ -68,6 +94,40 @@ export function fieldErrors(problem: Problem): Record<string, string> {
     if (field && !out[field]) out[field] = e.message ?? '格式不正确'
   }
   return out
+}
+
+// ---- multipart/form-data and file downloads ----
+
+/**
+ * A FormData body for an openapi-fetch call whose request is multipart/form-data:
+ * the keys are checked against the schema's form fields; send it with
+ * `bodySerializer: (b) => b` so the browser sets the boundary.
+ */
+export function formData<T extends object>(fields: { [K in keyof T]?: string | Blob }): T {
+  const fd = new FormData()
+  for (const [k, v] of Object.entries(fields) as [string, string | Blob | undefined][]) {
+    if (v !== undefined) fd.append(k, v)
+  }
+  return fd as unknown as T
+}
+
+/** The file name a Content-Disposition header carries (RFC 6266: filename* wins). */
+export function dispositionFilename(header: string | null): string | null {
+  if (!header) return null
+  const star = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header)
+  if (star?.[2]) {
+    try {
+      return decodeURIComponent(star[2].trim().replace(/^"|"$/g, ''))
+    } catch {
+      // fall through to filename=
+    }
+  }
+  const plain = /filename\s*=\s*("((?:\\.|[^"\\])*)"|[^;]+)/i.exec(header)
+  if (plain) {
+    const v = plain[2] !== undefined ? plain[2].replace(/\\(.)/g, '$1') : (plain[1] ?? '').trim()
+    return v || null
+  }
+  return null
 }
 
 // ---- Global reactions to 401 / 403 (wired up in main.ts) ----

@@ -94,9 +94,129 @@ export interface paths {
         head?: never;
         /**
          * 编辑或配置小区
-         * @description 只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组）。
+         * @description 只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关）。
          */
         patch: operations["update-community"];
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/application-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 业主申请页面地址 */
+        get: operations["get-application-link"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/application-qr.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载业主申请二维码 */
+        get: operations["get-application-qr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 业主申请列表 */
+        get: operations["list-applications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/applications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 业主申请详情 */
+        get: operations["get-application"];
+        put?: never;
+        post?: never;
+        /** 删除申请 */
+        delete: operations["delete-application"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/applications/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 通过（创建业主） */
+        post: operations["approve-application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/applications/{id}/photos/{n}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 信息照片 */
+        get: operations["get-application-photo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/applications/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 打回 */
+        post: operations["reject-application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/communities/{cid}/areas": {
@@ -183,6 +303,77 @@ export interface paths {
         put?: never;
         /** 添加业主 */
         post: operations["create-resident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/residents/export-full.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出业主列表（全部字段，按当前筛选条件） */
+        get: operations["export-residents-full"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/residents/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出业主（模板格式，可修改后再导入） */
+        get: operations["export-residents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/residents/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 导入业主（全部正确才写入）
+         * @description 上传填好的业主表格。任何一行有误时不写入任何数据，并在 errors 中列出每一处错误（工作表、行、列、原因）。
+         */
+        post: operations["import-residents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/residents/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出模板（每个单元一个工作表） */
+        get: operations["export-resident-template"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -460,6 +651,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/v1/apply/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 申请页面所需的小区、角色和楼栋单元 */
+        get: operations["public-application-form"];
+        put?: never;
+        /** 提交业主申请 */
+        post: operations["public-submit-application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/apply/{token}/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 单元的房间 */
+        get: operations["public-application-rooms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/apply/{token}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 按手机号查询申请结果 */
+        get: operations["public-application-status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -483,6 +726,50 @@ export interface components {
             phone: string;
             /** @enum {string} */
             role: "operator" | "property_admin";
+        };
+        Application: {
+            /** @description 联系人手机（列表中打码） */
+            contact_phone: string;
+            /**
+             * Format: date-time
+             * @description 申请时间
+             */
+            created_at: string;
+            /** Format: date-time */
+            decided_at?: string;
+            /** @enum {string} */
+            gender: "male" | "female" | "unknown";
+            /** Format: int64 */
+            id: number;
+            /** @description 身份证（打码） */
+            id_number_masked: string;
+            /** @description 姓名 */
+            name: string;
+            /** @description 手机（列表中打码） */
+            phone: string;
+            /**
+             * Format: int64
+             * @description 信息照片张数
+             */
+            photo_count: number;
+            /** @description 打回原因 */
+            reason: string;
+            /**
+             * Format: int64
+             * @description 通过后创建的业主
+             */
+            resident_id?: number;
+            /** @description 业主类型 */
+            role: string;
+            /** Format: int64 */
+            room_id: number;
+            /** @description 申请房间 */
+            room_label: string;
+            /**
+             * @description 申请中、通过、打回
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected";
         };
         Area: {
             /** Format: int64 */
@@ -842,12 +1129,47 @@ export interface components {
              */
             valid_to?: string;
         };
+        Form: {
+            areas: components["schemas"]["FormArea"][];
+            /** @description 小区名称 */
+            community: string;
+            /** @description 可选角色 */
+            roles: string[];
+        };
+        FormArea: {
+            buildings: components["schemas"]["FormBuilding"][];
+            /** Format: int64 */
+            id: number;
+            name: string;
+        };
+        FormBuilding: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+            units: components["schemas"]["FormUnit"][];
+        };
         FormFile: {
             ContentType: string;
             Filename: string;
             IsSet: boolean;
             /** Format: int64 */
             Size: number;
+        };
+        FormRoom: {
+            /** Format: int64 */
+            floor: number;
+            /** Format: int64 */
+            id: number;
+            room_no: string;
+        };
+        FormUnit: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+        };
+        LinkOutputBody: {
+            /** @description 业主申请页面地址（二维码内容） */
+            url: string;
         };
         LoginInputBody: {
             /** @description 账号 */
@@ -885,6 +1207,14 @@ export interface components {
         };
         PageAccount: {
             items: components["schemas"]["Account"][];
+            /**
+             * Format: int64
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
+        PageApplication: {
+            items: components["schemas"]["Application"][];
             /**
              * Format: int64
              * @description 符合条件的总条数
@@ -952,6 +1282,10 @@ export interface components {
             name?: string;
             /** @description 安全手机 */
             phone?: string;
+        };
+        RejectInputBody: {
+            /** @description 打回原因（申请人可在申请页面按手机号查看） */
+            reason: string;
         };
         ResetInputBody: {
             /** @description 新的初始密码，不填为 123456 */
@@ -1031,6 +1365,23 @@ export interface components {
              */
             room_id?: number;
         };
+        Result: {
+            /**
+             * Format: int64
+             * @description 新增的业主
+             */
+            created: number;
+            /**
+             * Format: int64
+             * @description 已存在且未变的业主
+             */
+            unchanged: number;
+            /**
+             * Format: int64
+             * @description 更新的业主（同一房间同一手机号，姓名有变）
+             */
+            updated: number;
+        };
         RevealOutputBody: {
             /** @description 完整身份证号（本次查看已记录审计日志） */
             id_number: string;
@@ -1054,6 +1405,29 @@ export interface components {
             room_no: string;
             /** Format: int64 */
             unit_id: number;
+        };
+        StatusItem: {
+            /**
+             * Format: date-time
+             * @description 申请时间
+             */
+            created_at: string;
+            /** @description 姓名 */
+            name: string;
+            /** @description 打回原因 */
+            reason: string;
+            /** @description 申请房间 */
+            room: string;
+            /**
+             * @description 申请中、通过、打回
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected";
+        };
+        SubmitOutputBody: {
+            /** Format: int64 */
+            id: number;
+            status: string;
         };
         TreeArea: {
             buildings: components["schemas"]["TreeBuilding"][];
@@ -1487,6 +1861,298 @@ export interface operations {
             };
         };
     };
+    "get-application-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-application-qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 二维码 PNG */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-applications": {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+                area_id?: number;
+                building_id?: number;
+                unit_id?: number;
+                floor?: number;
+                room_id?: number;
+                /** @description 姓名或手机号 */
+                q?: string;
+                /** @description 状态 */
+                status?: "pending" | "approved" | "rejected" | "";
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageApplication"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 申请编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 申请编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "approve-application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 申请编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-application-photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 申请编号 */
+                id: number;
+                /** @description 第几张 */
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JPEG 照片 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "reject-application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 申请编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-areas": {
         parameters: {
             query?: never;
@@ -1847,6 +2513,163 @@ export interface operations {
             };
         };
     };
+    "export-residents-full": {
+        parameters: {
+            query?: {
+                area_id?: number;
+                building_id?: number;
+                unit_id?: number;
+                floor?: number;
+                room_id?: number;
+                q?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 业主列表 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-residents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 业主表格 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "import-residents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description 填好的业主表格（.xlsx，最大 10 MB）
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-resident-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 业主模板 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "get-resident": {
         parameters: {
             query?: never;
@@ -2087,7 +2910,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description JPEG 照片 */
             200: {
                 headers: {
                     "Cache-Control"?: string;
@@ -2096,7 +2919,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "image/jpeg": string;
                 };
             };
             /** @description Error */
@@ -2712,6 +3535,163 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "public-application-form": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 二维码中的申请链接令牌 */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Form"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "public-submit-application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 二维码中的申请链接令牌 */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /** @description 联系人手机 */
+                    contact_phone?: string;
+                    /** @description male 或 female */
+                    gender?: string;
+                    /** @description 身份证号 */
+                    id_number?: string;
+                    /** @description 姓名 */
+                    name?: string;
+                    /** @description 手机号（业主 APP 账号） */
+                    phone?: string;
+                    photos?: string[];
+                    /** @description 角色 */
+                    role?: string;
+                    /**
+                     * Format: int64
+                     * @description 房间
+                     */
+                    room_id?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmitOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "public-application-rooms": {
+        parameters: {
+            query?: {
+                /** @description 单元 */
+                unit_id?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 二维码中的申请链接令牌 */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormRoom"][];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "public-application-status": {
+        parameters: {
+            query?: {
+                /** @description 申请时填写的手机号 */
+                phone?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 二维码中的申请链接令牌 */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusItem"][];
+                };
             };
             /** @description Error */
             default: {

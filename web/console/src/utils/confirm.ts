@@ -28,3 +28,28 @@ export async function alertInfo(message: string, title = '提示'): Promise<void
     // closed
   }
 }
+
+/**
+ * Asks for a line of text (e.g. 打回原因). Resolves the trimmed text, or null
+ * when cancelled. `validate` returns an error message, or true when fine.
+ */
+export async function promptText(
+  message: string,
+  title: string,
+  options: { placeholder?: string; validate?: (v: string) => true | string } = {},
+): Promise<string | null> {
+  try {
+    const { value } = await ElMessageBox.prompt(message, title, {
+      confirmButtonText: '确定',
+      cancelButtonText: '取消',
+      inputPlaceholder: options.placeholder,
+      inputValidator: (v: string) => (options.validate ? options.validate((v ?? '').trim()) : true),
+      confirmButtonClass: 'e2e-confirm-ok',
+      cancelButtonClass: 'e2e-confirm-cancel',
+      inputType: 'textarea',
+    })
+    return (value ?? '').trim()
+  } catch {
+    return null
+  }
+}

@@ -24,3 +24,22 @@ export function maskEmail(email: string | null | undefined): string {
   if (at <= 1) return email
   return `${email.slice(0, 1)}***${email.slice(at)}`
 }
+
+/** A Date as RFC 3339 in the browser's time zone: "2026-12-31T23:59:59+08:00". */
+export function toRFC3339(d: Date): string {
+  const off = -d.getTimezoneOffset()
+  const sign = off >= 0 ? '+' : '-'
+  const abs = Math.abs(off)
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}` +
+    `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
+  )
+}
+
+/** male → 男, female → 女, anything else → — */
+export function genderLabel(g: string | null | undefined): string {
+  if (g === 'male') return '男'
+  if (g === 'female') return '女'
+  return '—'
+}

@@ -1,0 +1,254 @@
+package roster_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"linli/internal/actor"
+	"linli/internal/community"
+	"linli/internal/housing"
+	"linli/internal/resident"
+	"linli/internal/roster"
+	"linli/internal/store"
+	"linli/internal/storetest"
+)
+
+// The size the issue names: one community, 2,000 units, 100,000 residents.
+const (
+	benchUnits        = 2000
+	benchPerUnit      = 50 // rooms, one resident each
+	benchResidents    = benchUnits * benchPerUnit
+	benchFloors       = 10
+	benchRoomsPerFlor = 5
+)
+
+// peak samples the heap while fn runs and returns the largest size of live
+// and not yet collected objects.
+func peak(fn func()) uint64 {
+	var (
+		mu   sync.Mutex
+		top  uint64
+		done = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	// runtime/metrics reads without stopping the world, so sampling does
+	// not slow down what is measured.
+	sampleBuf := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	sample := func() {
+		mu.Lock()
+		metrics.Read(sampleBuf)
+		top = max(top, sampleBuf[0].Value.Uint64())
+		mu.Unlock()
+	}
+	runtime.GC()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	}()
+	fn()
+	sample()
+	close(done)
+	wg.Wait()
+	return top
+}
+
+// setup makes the community with 2,000 units of 50 rooms and returns its id.
+func setup(b *testing.B, db *store.Store) int {
+	ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
+	name, code, addr := "基准小区", "440306", "x"
+	c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := housing.NewService(db)
+	one := 1
+	area, err := hs.CreateArea(ctx, c.ID, housing.AreaInput{Number: &one})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for bn := 1; bn <= benchUnits/20; bn++ {
+		bld, err := hs.CreateBuilding(ctx, c.ID, housing.BuildingInput{AreaID: area.ID, Number: &bn})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for un := 1; un <= 20; un++ {
+			dc := 2
+			u, err := hs.CreateUnit(ctx, c.ID, housing.UnitInput{BuildingID: bld.ID, Number: &un, DeviceCount: &dc})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := hs.BatchRooms(ctx, c.ID, u.ID, benchFloors, benchRoomsPerFlor); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return c.ID
+}
+
+// filledWorkbook fills the community's template with one resident per room.
+func filledWorkbook(b *testing.B, svc *roster.Service, ctx context.Context, cid int) []byte {
+	var tpl bytes.Buffer
+	if err := svc.WriteTemplate(ctx, cid, false, &tpl); err != nil {
+		b.Fatal(err)
+	}
+	src, err := excelize.OpenReader(&tpl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for _, sheet := range src.GetSheetList() {
+		a2, _ := src.GetCellValue(sheet, "A2")
+		a1, _ := src.GetCellValue(sheet, "A1")
+		sw, err := src.NewStreamWriter(sheet)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = sw.SetRow("A1", []any{a1})
+		_ = sw.SetRow("A2", []any{a2})
+		_ = sw.SetRow("A3", []any{"房号", "姓名", "手机号码"})
+		row := 4
+		for f := 1; f <= benchFloors; f++ {
+			for r := 1; r <= benchRoomsPerFlor; r++ {
+				n++
+				_ = sw.SetRow(fmt.Sprintf("A%d", row), []any{housing.RoomNo(f, r), fmt.Sprintf("业主%06d", n), fmt.Sprintf("13%09d", n)})
+				row++
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := src.Write(&out); err != nil {
+		b.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// BenchmarkImport100k imports 100,000 residents in 2,000 unit sheets and
+// compares with excelize alone reading every row of the same file.
+//
+//	go test -run '^$' -bench Import100k -benchtime 1x -timeout 30m ./internal/roster/
+func BenchmarkImport100k(b *testing.B) {
+	for _, backend := range storetest.Backends() {
+		b.Run(backend.Name, func(b *testing.B) {
+			db := storetest.Open(b, backend)
+			cid := setup(b, db)
+			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
+			svc := roster.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			data := filledWorkbook(b, svc, ctx, cid)
+			b.Logf("workbook: %.1f MB, %d sheets", float64(len(data))/1e6, benchUnits)
+
+			var readTime time.Duration
+			readPeak := peak(func() {
+				start := time.Now()
+				f, err := excelize.OpenReader(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows := 0
+				for _, s := range f.GetSheetList() {
+					it, _ := f.Rows(s)
+					for it.Next() {
+						_, _ = it.Columns()
+						rows++
+					}
+					_ = it.Close()
+				}
+				f.Close()
+				readTime = time.Since(start)
+			})
+
+			b.ResetTimer()
+			var res roster.Result
+			var importTime time.Duration
+			importPeak := peak(func() {
+				start := time.Now()
+				var err error
+				res, err = svc.Import(ctx, cid, data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				importTime = time.Since(start)
+			})
+			b.StopTimer()
+			if res.Created != benchResidents {
+				b.Fatalf("imported %+v", res)
+			}
+			b.ReportMetric(importTime.Seconds(), "import-s")
+			b.ReportMetric(float64(importPeak)/(1<<20), "import-peak-MiB")
+			b.ReportMetric(readTime.Seconds(), "excelize-read-s")
+			b.ReportMetric(float64(readPeak)/(1<<20), "excelize-peak-MiB")
+			b.ReportMetric(importTime.Seconds()/readTime.Seconds(), "overhead-x")
+
+			// Export of the same 100,000 residents.
+			var exportTime time.Duration
+			var size int
+			exportPeak := peak(func() {
+				start := time.Now()
+				var out bytes.Buffer
+				if err := svc.WriteTemplate(ctx, cid, true, &out); err != nil {
+					b.Fatal(err)
+				}
+				size = out.Len()
+				exportTime = time.Since(start)
+			})
+			b.ReportMetric(exportTime.Seconds(), "export-s")
+			b.ReportMetric(float64(exportPeak)/(1<<20), "export-peak-MiB")
+			b.Logf("export: %.1f MB", float64(size)/1e6)
+
+			// Resident list over 100,000: a unit filter and a name/phone search.
+			rs := resident.NewService(db, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			units, _ := db.Unit.Query().IDs(ctx)
+			for _, tc := range []struct {
+				name string
+				f    func(i int) resident.Filter
+			}{
+				{"unit", func(i int) resident.Filter { return resident.Filter{UnitID: units[i%len(units)]} }},
+				{"search", func(i int) resident.Filter {
+					return resident.Filter{Query: fmt.Sprintf("%06d", (i*7919)%benchResidents)}
+				}},
+			} {
+				lat := make([]time.Duration, 0, 300)
+				for i := range 300 {
+					start := time.Now()
+					if _, _, err := rs.List(ctx, cid, tc.f(i), 0, 10); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(start))
+				}
+				sortDurations(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "list-"+tc.name+"-p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "list-"+tc.name+"-p99-ms")
+			}
+		})
+	}
+}
+
+func sortDurations(d []time.Duration) {
+	for i := 1; i < len(d); i++ {
+		for j := i; j > 0 && d[j] < d[j-1]; j-- {
+			d[j], d[j-1] = d[j-1], d[j]
+		}
+	}
+}
