@@ -8,7 +8,7 @@
 // sees the 24 rooms with their labels. Every page is saved as a screenshot in
 // e2e/artifacts/.
 import { spawn, execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -109,6 +109,136 @@ async function changeInitialPassword(oldPw, newPw) {
 async function logout() {
   await tid('logout').click()
   await page.waitForURL(/\/login/)
+}
+
+// choose picks an option of an Element Plus select.
+async function choose(id, text) {
+  await tid(id).click()
+  await page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: text }).first().click()
+}
+async function api(path) {
+  return page.evaluate(async (p) => (await fetch(p)).json(), path)
+}
+// A JPEG made by the browser itself, for face and application photos.
+async function photo() {
+  return page.screenshot({ type: 'jpeg', quality: 80, clip: { x: 0, y: 0, width: 300, height: 400 } })
+}
+
+async function residentsFlow() {
+  const me = await api('/api/v1/me')
+  const cid = me.community_ids[0]
+  await page.goto(`${base}/residents`)
+  await tid('residents-add').click()
+  await tid('resident-form-dialog').waitFor()
+  await choose('resident-form-area', '1区')
+  await choose('resident-form-building', '1栋')
+  await choose('resident-form-unit', '1单元')
+  await choose('resident-form-room', '0101')
+  await tid('resident-form-name').fill('张三')
+  await tid('resident-form-phone').fill('13800138000')
+  await tid('resident-form-role').click()
+  await page.getByTestId('resident-form-role-业主').click()
+  await tid('resident-form-id-number').fill('11010519491231002X')
+  await shot('manager-add-resident')
+  await tid('resident-form-submit').click()
+  await message()
+
+  await tid('residents-q').fill('张三')
+  await tid('residents-search').click()
+  const row = page.locator('.el-table__row', { hasText: '张三' }).first()
+  await row.waitFor()
+  const rowText = await row.innerText()
+  check(rowText.includes(`【${COMMUNITY}】-1区-1栋-1单元-0101`) && rowText.includes('110105********002X'),
+    'the filtered list shows the resident with the room label and a masked ID number')
+  await shot('manager-residents-filtered')
+
+  // Face permission with an expiry, after recording consent.
+  await row.getByTestId('resident-face').click()
+  await tid('resident-face-dialog').waitFor()
+  await tid('resident-face-consent').click()
+  await tid('resident-face-file').setInputFiles({ name: 'face.jpg', mimeType: 'image/jpeg', buffer: await photo() })
+  await tid('resident-face-validity-range').click()
+  const range = tid('resident-face-range').locator('input')
+  await range.nth(0).fill('2026-01-01 00:00:00')
+  await range.nth(0).press('Enter')
+  await range.nth(1).fill('2027-12-31 23:59:59')
+  await range.nth(1).press('Enter')
+  await shot('manager-face-permission')
+  await tid('resident-face-submit').click()
+  await message()
+  const list = await api(`/api/v1/communities/${cid}/residents?q=${encodeURIComponent('张三')}`)
+  const face = list.items[0].face
+  check(face.has_photo && face.enabled && String(face.valid_to).startsWith('2027-12-31'), `the face permission is stored with its expiry (${face.valid_to})`)
+
+  // 导出模板, filled by the test through LibreOffice, then 导入业主.
+  const [download] = await Promise.all([page.waitForEvent('download'), tid('residents-export-template').click()])
+  const template = join(work, 'template.xlsx')
+  await download.saveAs(template)
+  check(readFileSync(template).subarray(0, 2).toString() === 'PK', `导出模板 downloads a workbook (${download.suggestedFilename()})`)
+  const tree = await api(`/api/v1/communities/${cid}/tree`)
+  const unitId = tree[0].buildings[0].units[0].id
+  const csv = `1区-1栋-1单元,,\n${unitId},,\n房号,姓名,手机号码\n101,张三,13800138000\n0102,李四,13900000002\n201,王五,NULL\n0304,赵六,13900000004\n`
+  writeFileSync(join(work, 'filled.csv'), csv)
+  execFileSync('libreoffice', ['--headless', '--norestore', `-env:UserInstallation=file://${join(work, 'lo')}`,
+    '--infilter=CSV:44,34,76,1', '--convert-to', 'xlsx', '--outdir', work, join(work, 'filled.csv')], { stdio: 'ignore' })
+  await tid('residents-import-file').setInputFiles(join(work, 'filled.xlsx'))
+  const imported = await message({ keep: true })
+  check(imported.includes('新增 3') && imported.includes('未变 1'), `the filled template imports (${imported})`)
+  await tid('residents-q').fill('')
+  await tid('residents-search').click()
+  await page.getByTestId('pager-total').last().filter({ hasText: '4' }).waitFor()
+  await shot('manager-residents-imported')
+  await clearMessages()
+}
+
+async function applicationFlow() {
+  const me = await api('/api/v1/me')
+  const cid = me.community_ids[0]
+  const { url } = await api(`/api/v1/communities/${cid}/application-link`)
+  const jpeg = await photo()
+  // The applicant's phone.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' })
+  const h5 = await phone.newPage()
+  h5.on('pageerror', (e) => pageErrors.push('h5: ' + e.message))
+  await h5.goto(url)
+  await h5.getByTestId('h5-community').filter({ hasText: COMMUNITY }).waitFor()
+  await h5.getByTestId('h5-area').selectOption({ label: '1区' })
+  await h5.getByTestId('h5-building').selectOption({ label: '1栋' })
+  await h5.getByTestId('h5-unit').selectOption({ label: '1单元' })
+  await h5.getByTestId('h5-room').locator('option', { hasText: '0103' }).waitFor({ state: 'attached' })
+  await h5.getByTestId('h5-room').selectOption({ label: '0103' })
+  await h5.getByTestId('h5-name').fill('测试家属')
+  await h5.getByTestId('h5-phone').fill('13168035102')
+  await h5.getByTestId('h5-contact-phone').fill('13168035105')
+  await h5.getByTestId('h5-role').selectOption({ label: '家属' })
+  await h5.getByTestId('h5-photos').setInputFiles({ name: 'id.jpg', mimeType: 'image/jpeg', buffer: jpeg })
+  await h5.getByTestId('h5-consent').check()
+  shotNo++
+  await h5.screenshot({ path: join(artifacts, `${String(shotNo).padStart(2, '0')}-h5-application-form.png`), fullPage: true })
+  await h5.getByTestId('h5-submit').click()
+  await h5.getByTestId('h5-done').waitFor()
+  shotNo++
+  await h5.screenshot({ path: join(artifacts, `${String(shotNo).padStart(2, '0')}-h5-application-sent.png`) })
+  check(true, 'the application is submitted on the phone-sized H5 page')
+  await phone.close()
+
+  await page.goto(`${base}/applications`)
+  const row = page.locator('.el-table__row', { hasText: '测试家属' }).first()
+  await row.waitFor()
+  await shot('manager-applications')
+  await row.getByTestId('application-detail').click()
+  await tid('application-detail-dialog').waitFor()
+  await tid('application-detail-photo-1').waitFor()
+  await shot('manager-application-detail')
+  await tid('application-detail-approve').click()
+  await message()
+  await page.goto(`${base}/residents`)
+  await tid('residents-q').fill('测试家属')
+  await tid('residents-search').click()
+  const resident = page.locator('.el-table__row', { hasText: '测试家属' }).first()
+  await resident.waitFor()
+  check((await resident.innerText()).includes(`【${COMMUNITY}】-1区-1栋-1单元-0103`), 'the approved applicant is a resident of 0103')
+  await shot('manager-resident-from-application')
 }
 
 let failed = false
@@ -236,6 +366,9 @@ try {
   await login('wuye01', MANAGER_PW + '-2')
   await page.waitForURL((u) => !u.pathname.startsWith('/login'))
   check(true, 'the manager signs in with the new password')
+
+  await residentsFlow()
+  await applicationFlow()
   check(pageErrors.length === 0, `no script errors in the pages (${pageErrors.join('; ')})`)
 } catch (err) {
   failed = true
