@@ -1,0 +1,69 @@
+package resident_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"linli/internal/actor"
+	"linli/internal/blob"
+	"linli/internal/community"
+	"linli/internal/ent"
+	"linli/internal/housing"
+	"linli/internal/resident"
+	"linli/internal/secret"
+	"linli/internal/store"
+	"linli/internal/storetest"
+)
+
+// TestDeleteRunsHooks checks the rule the access and app layers rely on:
+// deleting a resident runs every registered hook with the deleted resident,
+// after the row is gone.
+func TestDeleteRunsHooks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
+		name, code, addr := "钩子小区", "440306", "x"
+		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := housing.NewService(db)
+		one, two := 1, 2
+		a, _ := hs.CreateArea(ctx, c.ID, housing.AreaInput{Number: &one})
+		b, _ := hs.CreateBuilding(ctx, c.ID, housing.BuildingInput{AreaID: a.ID, Number: &one})
+		u, _ := hs.CreateUnit(ctx, c.ID, housing.UnitInput{BuildingID: b.ID, Number: &one, DeviceCount: &two})
+		room, err := hs.CreateRoom(ctx, c.ID, housing.RoomInput{UnitID: u.ID, Floor: &one, Number: &two})
+		if err != nil {
+			t.Fatal(err)
+		}
+		box, _ := secret.Load("", t.TempDir())
+		files, _ := blob.NewDir(t.TempDir())
+		svc := resident.NewService(db, box, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		var seen []string
+		svc.OnDelete(func(ctx context.Context, r *ent.Resident) {
+			gone, err := db.Resident.Query().Where().Count(ctx)
+			if err != nil || gone != 0 {
+				t.Errorf("hook ran before the resident was deleted (%d left, %v)", gone, err)
+			}
+			seen = append(seen, "sessions:"+r.Phone)
+		})
+		svc.OnDelete(func(_ context.Context, r *ent.Resident) { seen = append(seen, "whitelists:"+r.Name) })
+
+		n, ph, role := "张三", "13800138000", "业主"
+		r, err := svc.Create(ctx, c.ID, resident.Input{RoomID: &room.ID, Name: &n, Phone: &ph, Role: &role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Delete(ctx, c.ID, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != 2 || seen[0] != "sessions:13800138000" || seen[1] != "whitelists:张三" {
+			t.Fatalf("hooks saw %v", seen)
+		}
+		audits := db.AuditLog.Query().AllX(ctx)
+		if len(audits) != 1 || audits[0].Action != "delete_resident" {
+			t.Fatalf("audit rows %+v", audits)
+		}
+	})
+}
