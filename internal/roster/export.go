@@ -2,11 +2,8 @@ package roster
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strconv"
-
-	"github.com/xuri/excelize/v2"
 
 	"linli/internal/ent"
 	"linli/internal/ent/resident"
@@ -43,69 +40,45 @@ func (s *Service) WriteTemplate(ctx context.Context, cid int, filled bool, w io.
 		return err
 	}
 
-	f := excelize.NewFile()
-	defer f.Close()
+	sw := newSheetWriter(w)
 	if len(units) == 0 {
-		_ = f.SetCellStr("Sheet1", "A1", "本小区还没有单元：请先在“房屋信息列表”中添加区域、楼栋和单元，再导出模板。")
-		return f.Write(w)
+		if err := sw.sheet("说明", 80); err != nil {
+			return err
+		}
+		sw.add(cell{v: "本小区还没有单元：请先在“房屋信息列表”中添加区域、楼栋和单元，再导出模板。"})
+		return sw.close()
 	}
-	names := sheetNames(units)
-	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	hint, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "888888"}})
-	text, _ := f.NewStyle(&excelize.Style{NumFmt: 49}) // "@": keep 0101 and phone numbers as text
-	for i, u := range units {
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", names[0]); err != nil {
-				return err
-			}
-		} else if _, err := f.NewSheet(names[i]); err != nil {
+	for i, u := range sheetNames(units) {
+		unit := units[i]
+		if err := sw.sheet(u, 10, 16, 16, 0, 60); err != nil {
 			return err
 		}
-		sw, err := f.NewStreamWriter(names[i])
-		if err != nil {
-			return err
+		rows := [][]cell{
+			{{v: unit.Title, style: styleBold}},
+			{{v: strconv.Itoa(unit.ID), style: styleText}},
+			{{v: headers[0], style: styleBold}, {v: headers[1], style: styleBold}, {v: headers[2], style: styleBold}},
 		}
-		_ = sw.SetColWidth(1, 1, 10)
-		_ = sw.SetColWidth(2, 2, 16)
-		_ = sw.SetColWidth(3, 3, 16)
-		_ = sw.SetColWidth(5, 5, 60)
-		rowsOut := [][]any{
-			{excelize.Cell{StyleID: bold, Value: u.Title}, nil, nil},
-			{excelize.Cell{StyleID: text, Value: strconv.Itoa(u.ID)}, nil, nil},
-			{excelize.Cell{StyleID: bold, Value: headers[0]}, excelize.Cell{StyleID: bold, Value: headers[1]}, excelize.Cell{StyleID: bold, Value: headers[2]}},
-		}
-		rs := byUnit[u.ID]
+		rs := byUnit[unit.ID]
 		sortBy(rs, func(a, b *ent.Resident) bool { return rooms[a.RoomID] < rooms[b.RoomID] })
 		for _, r := range rs {
 			ph := r.Phone
 			if ph == "" {
 				ph = NoPhone
 			}
-			rowsOut = append(rowsOut, []any{
-				excelize.Cell{StyleID: text, Value: rooms[r.RoomID]},
-				excelize.Cell{StyleID: text, Value: Escape(r.Name)},
-				excelize.Cell{StyleID: text, Value: Escape(ph)},
-			})
+			rows = append(rows, []cell{{v: rooms[r.RoomID], style: styleText}, {v: Escape(r.Name), style: styleText}, {v: Escape(ph), style: styleText}})
 		}
-		for j := 0; j < max(len(rowsOut), len(instructions)); j++ {
-			row := []any{nil, nil, nil}
-			if j < len(rowsOut) {
-				row = rowsOut[j]
+		for j := 0; j < max(len(rows), len(instructions)); j++ {
+			row := make([]cell, 5)
+			if j < len(rows) {
+				copy(row, rows[j])
 			}
-			if j < len(instructions) { // column E, beside the data
-				row = append(row, nil, excelize.Cell{StyleID: hint, Value: instructions[j]})
+			if j < len(instructions) { // column E, beside the data, never in it
+				row[4] = cell{v: instructions[j], style: styleHint}
 			}
-			cell, _ := excelize.CoordinatesToCellName(1, j+1)
-			if err := sw.SetRow(cell, row); err != nil {
-				return err
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return err
+			sw.add(row...)
 		}
 	}
-	f.SetActiveSheet(0)
-	return f.Write(w)
+	return sw.close()
 }
 
 // roomNumbers maps the room ids of community cid to their room numbers (0502).
@@ -132,28 +105,17 @@ func (s *Service) WriteFull(ctx context.Context, cid int, rsvc *residentpkg.Serv
 	if err != nil {
 		return store.Map(err, "小区")
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	const sheet = "业主列表"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+	sw := newSheetWriter(w)
+	if err := sw.sheet("业主列表", 36, 12, 6, 22, 14, 22, 10, 22, 30, 9, 9, 9, 20); err != nil {
 		return err
 	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return err
-	}
-	_ = sw.SetColWidth(1, 1, 36)
-	_ = sw.SetColWidth(4, 6, 22)
-	head := make([]any, len(fullHeaders))
+	head := make([]cell, len(fullHeaders))
 	for i, h := range fullHeaders {
-		head[i] = h
+		head[i] = cell{v: h, style: styleBold}
 	}
-	if err := sw.SetRow("A1", head); err != nil {
-		return err
-	}
+	sw.add(head...)
 	gender := map[string]string{"male": "男", "female": "女", "unknown": ""}
-	yes := map[bool]string{true: "开", false: "关"}
-	row := 2
+	onOff := map[bool]string{true: "开", false: "关"}
 	const batch = 1000
 	for offset := 0; ; offset += batch {
 		rs, _, err := rsvc.List(ctx, cid, filter, offset, batch)
@@ -166,20 +128,18 @@ func (s *Service) WriteFull(ctx context.Context, cid int, rsvc *residentpkg.Serv
 			if v.Face.HasPhoto {
 				face = map[bool]string{true: "启用", false: "停用"}[v.Face.Enabled]
 			}
-			cells := []any{Escape(v.RoomLabel), Escape(v.Name), gender[v.Gender], v.IDNumberMasked, Escape(v.Phone),
-				v.HometownName, Escape(v.Role), Escape(v.Email), Escape(v.Address), yes[v.AppCall], yes[v.CallForward], face,
+			values := []string{Escape(v.RoomLabel), Escape(v.Name), gender[v.Gender], v.IDNumberMasked, Escape(v.Phone),
+				v.HometownName, Escape(v.Role), Escape(v.Email), Escape(v.Address), onOff[v.AppCall], onOff[v.CallForward], face,
 				v.UpdatedAt.Local().Format("2006-01-02 15:04:05")}
-			if err := sw.SetRow(fmt.Sprintf("A%d", row), cells); err != nil {
-				return err
+			cells := make([]cell, len(values))
+			for i, x := range values {
+				cells[i] = cell{v: x, style: styleText}
 			}
-			row++
+			sw.add(cells...)
 		}
 		if len(rs) < batch {
 			break
 		}
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return f.Write(w)
+	return sw.close()
 }
