@@ -265,12 +265,14 @@ func (s *Service) roomIndex(ctx context.Context, cid int) (map[roomKey]int, map[
 
 // writer applies rows in one transaction on its own goroutine.
 type writer struct {
-	rows chan []row
-	done chan error
-	tx   *ent.Tx
-	res  Result
-	stop bool
+	rows   chan []row
+	commit chan bool
+	done   chan error
+	res    Result
 }
+
+// errAborted rolls the transaction back when the file turned out to be wrong.
+var errAborted = errors.New("roster: import aborted")
 
 // startWriter loads what matching needs and starts the writing goroutine.
 func (s *Service) startWriter(ctx context.Context, c *ent.Community) (*writer, error) {
@@ -291,64 +293,64 @@ func (s *Service) startWriter(ctx context.Context, c *ent.Community) (*writer, e
 	if len(c.ResidentRoles) > 0 {
 		role = c.ResidentRoles[0]
 	}
-	tx, err := s.db.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	w := &writer{rows: make(chan []row, 4), done: make(chan error, 1), tx: tx}
+	w := &writer{rows: make(chan []row, 4), commit: make(chan bool, 1), done: make(chan error, 1)}
 	go func() {
-		var werr error
-		for rows := range w.rows {
-			if werr == nil {
-				werr = w.write(ctx, c.ID, role, rows, byKey, path)
+		w.done <- s.db.WriteResidents(ctx, func(rw store.ResidentWriter) error {
+			var werr error
+			for rows := range w.rows {
+				if werr == nil {
+					werr = w.write(ctx, rw, c.ID, role, rows, byKey, path)
+				}
 			}
-		}
-		w.done <- werr
+			if werr != nil {
+				return werr
+			}
+			if !<-w.commit {
+				return errAborted
+			}
+			return nil
+		})
 	}()
 	return w, nil
 }
 
-func (w *writer) write(ctx context.Context, cid int, role string, rows []row, byKey map[string]*ent.Resident, path map[int]roomPath) error {
-	creates := make([]*ent.ResidentCreate, 0, len(rows))
+func (w *writer) write(ctx context.Context, rw store.ResidentWriter, cid int, role string, rows []row, byKey map[string]*ent.Resident, path map[int]roomPath) error {
+	creates := make([]store.NewResident, 0, len(rows))
 	for _, r := range rows {
 		if old, ok := byKey[keyOf(r.roomID, r.name, r.phone)]; ok {
 			if old.Name == r.name {
 				w.res.Unchanged++
 				continue
 			}
-			if err := w.tx.Resident.UpdateOneID(old.ID).SetName(r.name).Exec(ctx); err != nil {
+			if err := rw.Rename(ctx, old.ID, r.name); err != nil {
 				return err
 			}
 			w.res.Updated++
 			continue
 		}
 		p := path[r.roomID]
-		creates = append(creates, w.tx.Resident.Create().SetCommunityID(cid).SetRoomID(r.roomID).
-			SetAreaID(p.area).SetBuildingID(p.building).SetUnitID(p.unit).
-			SetName(r.name).SetPhone(r.phone).SetRole(role))
+		creates = append(creates, store.NewResident{CommunityID: cid, RoomID: r.roomID, AreaID: p.area,
+			BuildingID: p.building, UnitID: p.unit, Name: r.name, Phone: r.phone, Role: role})
 	}
 	if len(creates) == 0 {
 		return nil
 	}
 	w.res.Created += len(creates)
-	return w.tx.Resident.CreateBulk(creates...).Exec(ctx)
+	return rw.Insert(ctx, creates)
 }
 
 // abort stops the writer and rolls everything back.
 func (w *writer) abort() {
 	close(w.rows)
+	w.commit <- false
 	<-w.done
-	_ = w.tx.Rollback()
 }
 
 // finish waits for the writer and commits.
 func (w *writer) finish() (Result, error) {
 	close(w.rows)
+	w.commit <- true
 	if err := <-w.done; err != nil {
-		_ = w.tx.Rollback()
-		return Result{}, store.Map(err, "业主")
-	}
-	if err := w.tx.Commit(); err != nil {
 		return Result{}, store.Map(err, "业主")
 	}
 	return w.res, nil
