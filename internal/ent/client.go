@@ -16,11 +16,13 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
+	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 
 	"entgo.io/ent"
@@ -46,6 +48,8 @@ type Client struct {
 	AuditLog *AuditLogClient
 	// Building is the client for interacting with the Building builders.
 	Building *BuildingClient
+	// Card is the client for interacting with the Card builders.
+	Card *CardClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
@@ -56,6 +60,8 @@ type Client struct {
 	Room *RoomClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SyncChange is the client for interacting with the SyncChange builders.
+	SyncChange *SyncChangeClient
 	// Unit is the client for interacting with the Unit builders.
 	Unit *UnitClient
 }
@@ -74,11 +80,13 @@ func (c *Client) init() {
 	c.Area = NewAreaClient(c.config)
 	c.AuditLog = NewAuditLogClient(c.config)
 	c.Building = NewBuildingClient(c.config)
+	c.Card = NewCardClient(c.config)
 	c.Community = NewCommunityClient(c.config)
 	c.LoginFailure = NewLoginFailureClient(c.config)
 	c.Resident = NewResidentClient(c.config)
 	c.Room = NewRoomClient(c.config)
 	c.Session = NewSessionClient(c.config)
+	c.SyncChange = NewSyncChangeClient(c.config)
 	c.Unit = NewUnitClient(c.config)
 }
 
@@ -177,11 +185,13 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Area:         NewAreaClient(cfg),
 		AuditLog:     NewAuditLogClient(cfg),
 		Building:     NewBuildingClient(cfg),
+		Card:         NewCardClient(cfg),
 		Community:    NewCommunityClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
 		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
 		Session:      NewSessionClient(cfg),
+		SyncChange:   NewSyncChangeClient(cfg),
 		Unit:         NewUnitClient(cfg),
 	}, nil
 }
@@ -207,11 +217,13 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Area:         NewAreaClient(cfg),
 		AuditLog:     NewAuditLogClient(cfg),
 		Building:     NewBuildingClient(cfg),
+		Card:         NewCardClient(cfg),
 		Community:    NewCommunityClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
 		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
 		Session:      NewSessionClient(cfg),
+		SyncChange:   NewSyncChangeClient(cfg),
 		Unit:         NewUnitClient(cfg),
 	}, nil
 }
@@ -242,8 +254,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Community,
-		c.LoginFailure, c.Resident, c.Room, c.Session, c.Unit,
+		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
+		c.LoginFailure, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -253,8 +265,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Community,
-		c.LoginFailure, c.Resident, c.Room, c.Session, c.Unit,
+		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
+		c.LoginFailure, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -273,6 +285,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditLog.mutate(ctx, m)
 	case *BuildingMutation:
 		return c.Building.mutate(ctx, m)
+	case *CardMutation:
+		return c.Card.mutate(ctx, m)
 	case *CommunityMutation:
 		return c.Community.mutate(ctx, m)
 	case *LoginFailureMutation:
@@ -283,6 +297,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Room.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
+	case *SyncChangeMutation:
+		return c.SyncChange.mutate(ctx, m)
 	case *UnitMutation:
 		return c.Unit.mutate(ctx, m)
 	default:
@@ -1061,6 +1077,141 @@ func (c *BuildingClient) mutate(ctx context.Context, m *BuildingMutation) (Value
 	}
 }
 
+// CardClient is a client for the Card schema.
+type CardClient struct {
+	config
+}
+
+// NewCardClient returns a client for the Card from the given config.
+func NewCardClient(c config) *CardClient {
+	return &CardClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `card.Hooks(f(g(h())))`.
+func (c *CardClient) Use(hooks ...Hook) {
+	c.hooks.Card = append(c.hooks.Card, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `card.Intercept(f(g(h())))`.
+func (c *CardClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Card = append(c.inters.Card, interceptors...)
+}
+
+// Create returns a builder for creating a Card entity.
+func (c *CardClient) Create() *CardCreate {
+	mutation := newCardMutation(c.config, OpCreate)
+	return &CardCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Card entities.
+func (c *CardClient) CreateBulk(builders ...*CardCreate) *CardCreateBulk {
+	return &CardCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CardClient) MapCreateBulk(slice any, setFunc func(*CardCreate, int)) *CardCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CardCreateBulk{err: fmt.Errorf("calling to CardClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CardCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CardCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Card.
+func (c *CardClient) Update() *CardUpdate {
+	mutation := newCardMutation(c.config, OpUpdate)
+	return &CardUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CardClient) UpdateOne(_m *Card) *CardUpdateOne {
+	mutation := newCardMutation(c.config, OpUpdateOne, withCard(_m))
+	return &CardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CardClient) UpdateOneID(id int) *CardUpdateOne {
+	mutation := newCardMutation(c.config, OpUpdateOne, withCardID(id))
+	return &CardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Card.
+func (c *CardClient) Delete() *CardDelete {
+	mutation := newCardMutation(c.config, OpDelete)
+	return &CardDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CardClient) DeleteOne(_m *Card) *CardDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CardClient) DeleteOneID(id int) *CardDeleteOne {
+	builder := c.Delete().Where(card.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CardDeleteOne{builder}
+}
+
+// Query returns a query builder for Card.
+func (c *CardClient) Query() *CardQuery {
+	return &CardQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCard},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Card entity by its id.
+func (c *CardClient) Get(ctx context.Context, id int) (*Card, error) {
+	return c.Query().Where(card.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CardClient) GetX(ctx context.Context, id int) *Card {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CardClient) Hooks() []Hook {
+	hooks := c.hooks.Card
+	return append(hooks[:len(hooks):len(hooks)], card.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CardClient) Interceptors() []Interceptor {
+	inters := c.inters.Card
+	return append(inters[:len(inters):len(inters)], card.Interceptors[:]...)
+}
+
+func (c *CardClient) mutate(ctx context.Context, m *CardMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CardCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CardUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CardDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Card mutation op: %q", m.Op())
+	}
+}
+
 // CommunityClient is a client for the Community schema.
 type CommunityClient struct {
 	config
@@ -1828,6 +1979,141 @@ func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, 
 	}
 }
 
+// SyncChangeClient is a client for the SyncChange schema.
+type SyncChangeClient struct {
+	config
+}
+
+// NewSyncChangeClient returns a client for the SyncChange from the given config.
+func NewSyncChangeClient(c config) *SyncChangeClient {
+	return &SyncChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `syncchange.Hooks(f(g(h())))`.
+func (c *SyncChangeClient) Use(hooks ...Hook) {
+	c.hooks.SyncChange = append(c.hooks.SyncChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `syncchange.Intercept(f(g(h())))`.
+func (c *SyncChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SyncChange = append(c.inters.SyncChange, interceptors...)
+}
+
+// Create returns a builder for creating a SyncChange entity.
+func (c *SyncChangeClient) Create() *SyncChangeCreate {
+	mutation := newSyncChangeMutation(c.config, OpCreate)
+	return &SyncChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SyncChange entities.
+func (c *SyncChangeClient) CreateBulk(builders ...*SyncChangeCreate) *SyncChangeCreateBulk {
+	return &SyncChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SyncChangeClient) MapCreateBulk(slice any, setFunc func(*SyncChangeCreate, int)) *SyncChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SyncChangeCreateBulk{err: fmt.Errorf("calling to SyncChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SyncChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SyncChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SyncChange.
+func (c *SyncChangeClient) Update() *SyncChangeUpdate {
+	mutation := newSyncChangeMutation(c.config, OpUpdate)
+	return &SyncChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SyncChangeClient) UpdateOne(_m *SyncChange) *SyncChangeUpdateOne {
+	mutation := newSyncChangeMutation(c.config, OpUpdateOne, withSyncChange(_m))
+	return &SyncChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SyncChangeClient) UpdateOneID(id int) *SyncChangeUpdateOne {
+	mutation := newSyncChangeMutation(c.config, OpUpdateOne, withSyncChangeID(id))
+	return &SyncChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SyncChange.
+func (c *SyncChangeClient) Delete() *SyncChangeDelete {
+	mutation := newSyncChangeMutation(c.config, OpDelete)
+	return &SyncChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SyncChangeClient) DeleteOne(_m *SyncChange) *SyncChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SyncChangeClient) DeleteOneID(id int) *SyncChangeDeleteOne {
+	builder := c.Delete().Where(syncchange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SyncChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for SyncChange.
+func (c *SyncChangeClient) Query() *SyncChangeQuery {
+	return &SyncChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSyncChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SyncChange entity by its id.
+func (c *SyncChangeClient) Get(ctx context.Context, id int) (*SyncChange, error) {
+	return c.Query().Where(syncchange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SyncChangeClient) GetX(ctx context.Context, id int) *SyncChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SyncChangeClient) Hooks() []Hook {
+	hooks := c.hooks.SyncChange
+	return append(hooks[:len(hooks):len(hooks)], syncchange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SyncChangeClient) Interceptors() []Interceptor {
+	inters := c.inters.SyncChange
+	return append(inters[:len(inters):len(inters)], syncchange.Interceptors[:]...)
+}
+
+func (c *SyncChangeClient) mutate(ctx context.Context, m *SyncChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SyncChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SyncChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SyncChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SyncChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SyncChange mutation op: %q", m.Op())
+	}
+}
+
 // UnitClient is a client for the Unit schema.
 type UnitClient struct {
 	config
@@ -1998,12 +2284,12 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, Application, Area, AuditLog, Building, Community, LoginFailure,
-		Resident, Room, Session, Unit []ent.Hook
+		Account, Application, Area, AuditLog, Building, Card, Community, LoginFailure,
+		Resident, Room, Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
-		Account, Application, Area, AuditLog, Building, Community, LoginFailure,
-		Resident, Room, Session, Unit []ent.Interceptor
+		Account, Application, Area, AuditLog, Building, Card, Community, LoginFailure,
+		Resident, Room, Session, SyncChange, Unit []ent.Interceptor
 	}
 )
 

@@ -40,6 +40,8 @@ type Community struct {
 	ResidentRoles []string `json:"resident_roles,omitempty"`
 	// secret part of the QR-code application link; empty until first used
 	ApplyToken string `json:"-"`
+	// last whitelist version; bumped under a row lock so versions commit in order
+	SyncVersion int64 `json:"sync_version,omitempty"`
 	// SIP address of the community's phone gateway; empty: none, so 电话转移 is off
 	PhoneGateway string `json:"phone_gateway,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -84,7 +86,7 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case community.FieldResidentRoles:
 			values[i] = new([]byte)
-		case community.FieldID, community.FieldManagementStationCount, community.FieldWallStationCount:
+		case community.FieldID, community.FieldManagementStationCount, community.FieldWallStationCount, community.FieldSyncVersion:
 			values[i] = new(sql.NullInt64)
 		case community.FieldName, community.FieldRegionCode, community.FieldAddress, community.FieldCardType, community.FieldCommunityPassword, community.FieldApplyToken, community.FieldPhoneGateway:
 			values[i] = new(sql.NullString)
@@ -179,6 +181,12 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ApplyToken = value.String
 			}
+		case community.FieldSyncVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field sync_version", values[i])
+			} else if value.Valid {
+				_m.SyncVersion = value.Int64
+			}
 		case community.FieldPhoneGateway:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field phone_gateway", values[i])
@@ -262,6 +270,9 @@ func (_m *Community) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.ResidentRoles))
 	builder.WriteString(", ")
 	builder.WriteString("apply_token=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("sync_version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SyncVersion))
 	builder.WriteString(", ")
 	builder.WriteString("phone_gateway=")
 	builder.WriteString(_m.PhoneGateway)

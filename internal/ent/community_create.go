@@ -144,6 +144,20 @@ func (_c *CommunityCreate) SetNillableApplyToken(v *string) *CommunityCreate {
 	return _c
 }
 
+// SetSyncVersion sets the "sync_version" field.
+func (_c *CommunityCreate) SetSyncVersion(v int64) *CommunityCreate {
+	_c.mutation.SetSyncVersion(v)
+	return _c
+}
+
+// SetNillableSyncVersion sets the "sync_version" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableSyncVersion(v *int64) *CommunityCreate {
+	if v != nil {
+		_c.SetSyncVersion(*v)
+	}
+	return _c
+}
+
 // SetPhoneGateway sets the "phone_gateway" field.
 func (_c *CommunityCreate) SetPhoneGateway(v string) *CommunityCreate {
 	_c.mutation.SetPhoneGateway(v)
@@ -259,6 +273,10 @@ func (_c *CommunityCreate) defaults() error {
 		v := community.DefaultApplyToken
 		_c.mutation.SetApplyToken(v)
 	}
+	if _, ok := _c.mutation.SyncVersion(); !ok {
+		v := community.DefaultSyncVersion
+		_c.mutation.SetSyncVersion(v)
+	}
 	if _, ok := _c.mutation.PhoneGateway(); !ok {
 		v := community.DefaultPhoneGateway
 		_c.mutation.SetPhoneGateway(v)
@@ -330,6 +348,9 @@ func (_c *CommunityCreate) check() error {
 		if err := community.ApplyTokenValidator(v); err != nil {
 			return &ValidationError{Name: "apply_token", err: fmt.Errorf(`ent: validator failed for field "Community.apply_token": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.SyncVersion(); !ok {
+		return &ValidationError{Name: "sync_version", err: errors.New(`ent: missing required field "Community.sync_version"`)}
 	}
 	if _, ok := _c.mutation.PhoneGateway(); !ok {
 		return &ValidationError{Name: "phone_gateway", err: errors.New(`ent: missing required field "Community.phone_gateway"`)}
@@ -408,6 +429,10 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ApplyToken(); ok {
 		_spec.SetField(community.FieldApplyToken, field.TypeString, value)
 		_node.ApplyToken = value
+	}
+	if value, ok := _c.mutation.SyncVersion(); ok {
+		_spec.SetField(community.FieldSyncVersion, field.TypeInt64, value)
+		_node.SyncVersion = value
 	}
 	if value, ok := _c.mutation.PhoneGateway(); ok {
 		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)

@@ -175,6 +175,27 @@ func (_u *CommunityUpdate) SetNillableApplyToken(v *string) *CommunityUpdate {
 	return _u
 }
 
+// SetSyncVersion sets the "sync_version" field.
+func (_u *CommunityUpdate) SetSyncVersion(v int64) *CommunityUpdate {
+	_u.mutation.ResetSyncVersion()
+	_u.mutation.SetSyncVersion(v)
+	return _u
+}
+
+// SetNillableSyncVersion sets the "sync_version" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableSyncVersion(v *int64) *CommunityUpdate {
+	if v != nil {
+		_u.SetSyncVersion(*v)
+	}
+	return _u
+}
+
+// AddSyncVersion adds value to the "sync_version" field.
+func (_u *CommunityUpdate) AddSyncVersion(v int64) *CommunityUpdate {
+	_u.mutation.AddSyncVersion(v)
+	return _u
+}
+
 // SetPhoneGateway sets the "phone_gateway" field.
 func (_u *CommunityUpdate) SetPhoneGateway(v string) *CommunityUpdate {
 	_u.mutation.SetPhoneGateway(v)
@@ -400,6 +421,12 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.ApplyToken(); ok {
 		_spec.SetField(community.FieldApplyToken, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SyncVersion(); ok {
+		_spec.SetField(community.FieldSyncVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedSyncVersion(); ok {
+		_spec.AddField(community.FieldSyncVersion, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.PhoneGateway(); ok {
 		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)
@@ -658,6 +685,27 @@ func (_u *CommunityUpdateOne) SetNillableApplyToken(v *string) *CommunityUpdateO
 	return _u
 }
 
+// SetSyncVersion sets the "sync_version" field.
+func (_u *CommunityUpdateOne) SetSyncVersion(v int64) *CommunityUpdateOne {
+	_u.mutation.ResetSyncVersion()
+	_u.mutation.SetSyncVersion(v)
+	return _u
+}
+
+// SetNillableSyncVersion sets the "sync_version" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableSyncVersion(v *int64) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetSyncVersion(*v)
+	}
+	return _u
+}
+
+// AddSyncVersion adds value to the "sync_version" field.
+func (_u *CommunityUpdateOne) AddSyncVersion(v int64) *CommunityUpdateOne {
+	_u.mutation.AddSyncVersion(v)
+	return _u
+}
+
 // SetPhoneGateway sets the "phone_gateway" field.
 func (_u *CommunityUpdateOne) SetPhoneGateway(v string) *CommunityUpdateOne {
 	_u.mutation.SetPhoneGateway(v)
@@ -913,6 +961,12 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 	}
 	if value, ok := _u.mutation.ApplyToken(); ok {
 		_spec.SetField(community.FieldApplyToken, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SyncVersion(); ok {
+		_spec.SetField(community.FieldSyncVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedSyncVersion(); ok {
+		_spec.AddField(community.FieldSyncVersion, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.PhoneGateway(); ok {
 		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)

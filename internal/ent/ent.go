@@ -11,11 +11,13 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
+	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"reflect"
 	"sync"
@@ -88,11 +90,13 @@ func checkColumn(t, c string) error {
 			area.Table:         area.ValidColumn,
 			auditlog.Table:     auditlog.ValidColumn,
 			building.Table:     building.ValidColumn,
+			card.Table:         card.ValidColumn,
 			community.Table:    community.ValidColumn,
 			loginfailure.Table: loginfailure.ValidColumn,
 			resident.Table:     resident.ValidColumn,
 			room.Table:         room.ValidColumn,
 			session.Table:      session.ValidColumn,
+			syncchange.Table:   syncchange.ValidColumn,
 			unit.Table:         unit.ValidColumn,
 		})
 	})

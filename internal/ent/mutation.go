@@ -11,12 +11,14 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
+	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"sync"
 	"time"
@@ -39,11 +41,13 @@ const (
 	TypeArea         = "Area"
 	TypeAuditLog     = "AuditLog"
 	TypeBuilding     = "Building"
+	TypeCard         = "Card"
 	TypeCommunity    = "Community"
 	TypeLoginFailure = "LoginFailure"
 	TypeResident     = "Resident"
 	TypeRoom         = "Room"
 	TypeSession      = "Session"
+	TypeSyncChange   = "SyncChange"
 	TypeUnit         = "Unit"
 )
 
@@ -5283,6 +5287,1126 @@ func (m *BuildingMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Building edge %s", name)
 }
 
+// CardMutation represents an operation that mutates the Card nodes in the graph.
+type CardMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	community_id    *int
+	addcommunity_id *int
+	number          *string
+	mode            *card.Mode
+	_type           *card.Type
+	status          *card.Status
+	resident_id     *int
+	addresident_id  *int
+	room_id         *int
+	addroom_id      *int
+	unit_ids        *[]int
+	appendunit_ids  []int
+	valid_until     *time.Time
+	expiry_synced   *bool
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*Card, error)
+	predicates      []predicate.Card
+}
+
+var _ ent.Mutation = (*CardMutation)(nil)
+
+// cardOption allows management of the mutation configuration using functional options.
+type cardOption func(*CardMutation)
+
+// newCardMutation creates new mutation for the Card entity.
+func newCardMutation(c config, op Op, opts ...cardOption) *CardMutation {
+	m := &CardMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCard,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCardID sets the ID field of the mutation.
+func withCardID(id int) cardOption {
+	return func(m *CardMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Card
+		)
+		m.oldValue = func(ctx context.Context) (*Card, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Card.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCard sets the old Card of the mutation.
+func withCard(node *Card) cardOption {
+	return func(m *CardMutation) {
+		m.oldValue = func(context.Context) (*Card, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CardMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CardMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CardMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CardMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Card.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CardMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CardMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CardMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CardMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CardMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CardMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *CardMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *CardMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *CardMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *CardMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *CardMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetNumber sets the "number" field.
+func (m *CardMutation) SetNumber(s string) {
+	m.number = &s
+}
+
+// Number returns the value of the "number" field in the mutation.
+func (m *CardMutation) Number() (r string, exists bool) {
+	v := m.number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNumber returns the old "number" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNumber: %w", err)
+	}
+	return oldValue.Number, nil
+}
+
+// ResetNumber resets all changes to the "number" field.
+func (m *CardMutation) ResetNumber() {
+	m.number = nil
+}
+
+// SetMode sets the "mode" field.
+func (m *CardMutation) SetMode(c card.Mode) {
+	m.mode = &c
+}
+
+// Mode returns the value of the "mode" field in the mutation.
+func (m *CardMutation) Mode() (r card.Mode, exists bool) {
+	v := m.mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMode returns the old "mode" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldMode(ctx context.Context) (v card.Mode, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMode: %w", err)
+	}
+	return oldValue.Mode, nil
+}
+
+// ResetMode resets all changes to the "mode" field.
+func (m *CardMutation) ResetMode() {
+	m.mode = nil
+}
+
+// SetType sets the "type" field.
+func (m *CardMutation) SetType(c card.Type) {
+	m._type = &c
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *CardMutation) GetType() (r card.Type, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldType(ctx context.Context) (v card.Type, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *CardMutation) ResetType() {
+	m._type = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CardMutation) SetStatus(c card.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CardMutation) Status() (r card.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldStatus(ctx context.Context) (v card.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CardMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetResidentID sets the "resident_id" field.
+func (m *CardMutation) SetResidentID(i int) {
+	m.resident_id = &i
+	m.addresident_id = nil
+}
+
+// ResidentID returns the value of the "resident_id" field in the mutation.
+func (m *CardMutation) ResidentID() (r int, exists bool) {
+	v := m.resident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResidentID returns the old "resident_id" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldResidentID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResidentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResidentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResidentID: %w", err)
+	}
+	return oldValue.ResidentID, nil
+}
+
+// AddResidentID adds i to the "resident_id" field.
+func (m *CardMutation) AddResidentID(i int) {
+	if m.addresident_id != nil {
+		*m.addresident_id += i
+	} else {
+		m.addresident_id = &i
+	}
+}
+
+// AddedResidentID returns the value that was added to the "resident_id" field in this mutation.
+func (m *CardMutation) AddedResidentID() (r int, exists bool) {
+	v := m.addresident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearResidentID clears the value of the "resident_id" field.
+func (m *CardMutation) ClearResidentID() {
+	m.resident_id = nil
+	m.addresident_id = nil
+	m.clearedFields[card.FieldResidentID] = struct{}{}
+}
+
+// ResidentIDCleared returns if the "resident_id" field was cleared in this mutation.
+func (m *CardMutation) ResidentIDCleared() bool {
+	_, ok := m.clearedFields[card.FieldResidentID]
+	return ok
+}
+
+// ResetResidentID resets all changes to the "resident_id" field.
+func (m *CardMutation) ResetResidentID() {
+	m.resident_id = nil
+	m.addresident_id = nil
+	delete(m.clearedFields, card.FieldResidentID)
+}
+
+// SetRoomID sets the "room_id" field.
+func (m *CardMutation) SetRoomID(i int) {
+	m.room_id = &i
+	m.addroom_id = nil
+}
+
+// RoomID returns the value of the "room_id" field in the mutation.
+func (m *CardMutation) RoomID() (r int, exists bool) {
+	v := m.room_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoomID returns the old "room_id" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldRoomID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoomID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoomID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoomID: %w", err)
+	}
+	return oldValue.RoomID, nil
+}
+
+// AddRoomID adds i to the "room_id" field.
+func (m *CardMutation) AddRoomID(i int) {
+	if m.addroom_id != nil {
+		*m.addroom_id += i
+	} else {
+		m.addroom_id = &i
+	}
+}
+
+// AddedRoomID returns the value that was added to the "room_id" field in this mutation.
+func (m *CardMutation) AddedRoomID() (r int, exists bool) {
+	v := m.addroom_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRoomID clears the value of the "room_id" field.
+func (m *CardMutation) ClearRoomID() {
+	m.room_id = nil
+	m.addroom_id = nil
+	m.clearedFields[card.FieldRoomID] = struct{}{}
+}
+
+// RoomIDCleared returns if the "room_id" field was cleared in this mutation.
+func (m *CardMutation) RoomIDCleared() bool {
+	_, ok := m.clearedFields[card.FieldRoomID]
+	return ok
+}
+
+// ResetRoomID resets all changes to the "room_id" field.
+func (m *CardMutation) ResetRoomID() {
+	m.room_id = nil
+	m.addroom_id = nil
+	delete(m.clearedFields, card.FieldRoomID)
+}
+
+// SetUnitIds sets the "unit_ids" field.
+func (m *CardMutation) SetUnitIds(i []int) {
+	m.unit_ids = &i
+	m.appendunit_ids = nil
+}
+
+// UnitIds returns the value of the "unit_ids" field in the mutation.
+func (m *CardMutation) UnitIds() (r []int, exists bool) {
+	v := m.unit_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnitIds returns the old "unit_ids" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldUnitIds(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnitIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnitIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnitIds: %w", err)
+	}
+	return oldValue.UnitIds, nil
+}
+
+// AppendUnitIds adds i to the "unit_ids" field.
+func (m *CardMutation) AppendUnitIds(i []int) {
+	m.appendunit_ids = append(m.appendunit_ids, i...)
+}
+
+// AppendedUnitIds returns the list of values that were appended to the "unit_ids" field in this mutation.
+func (m *CardMutation) AppendedUnitIds() ([]int, bool) {
+	if len(m.appendunit_ids) == 0 {
+		return nil, false
+	}
+	return m.appendunit_ids, true
+}
+
+// ClearUnitIds clears the value of the "unit_ids" field.
+func (m *CardMutation) ClearUnitIds() {
+	m.unit_ids = nil
+	m.appendunit_ids = nil
+	m.clearedFields[card.FieldUnitIds] = struct{}{}
+}
+
+// UnitIdsCleared returns if the "unit_ids" field was cleared in this mutation.
+func (m *CardMutation) UnitIdsCleared() bool {
+	_, ok := m.clearedFields[card.FieldUnitIds]
+	return ok
+}
+
+// ResetUnitIds resets all changes to the "unit_ids" field.
+func (m *CardMutation) ResetUnitIds() {
+	m.unit_ids = nil
+	m.appendunit_ids = nil
+	delete(m.clearedFields, card.FieldUnitIds)
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (m *CardMutation) SetValidUntil(t time.Time) {
+	m.valid_until = &t
+}
+
+// ValidUntil returns the value of the "valid_until" field in the mutation.
+func (m *CardMutation) ValidUntil() (r time.Time, exists bool) {
+	v := m.valid_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValidUntil returns the old "valid_until" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldValidUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValidUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValidUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValidUntil: %w", err)
+	}
+	return oldValue.ValidUntil, nil
+}
+
+// ClearValidUntil clears the value of the "valid_until" field.
+func (m *CardMutation) ClearValidUntil() {
+	m.valid_until = nil
+	m.clearedFields[card.FieldValidUntil] = struct{}{}
+}
+
+// ValidUntilCleared returns if the "valid_until" field was cleared in this mutation.
+func (m *CardMutation) ValidUntilCleared() bool {
+	_, ok := m.clearedFields[card.FieldValidUntil]
+	return ok
+}
+
+// ResetValidUntil resets all changes to the "valid_until" field.
+func (m *CardMutation) ResetValidUntil() {
+	m.valid_until = nil
+	delete(m.clearedFields, card.FieldValidUntil)
+}
+
+// SetExpirySynced sets the "expiry_synced" field.
+func (m *CardMutation) SetExpirySynced(b bool) {
+	m.expiry_synced = &b
+}
+
+// ExpirySynced returns the value of the "expiry_synced" field in the mutation.
+func (m *CardMutation) ExpirySynced() (r bool, exists bool) {
+	v := m.expiry_synced
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpirySynced returns the old "expiry_synced" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldExpirySynced(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpirySynced is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpirySynced requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpirySynced: %w", err)
+	}
+	return oldValue.ExpirySynced, nil
+}
+
+// ResetExpirySynced resets all changes to the "expiry_synced" field.
+func (m *CardMutation) ResetExpirySynced() {
+	m.expiry_synced = nil
+}
+
+// Where appends a list predicates to the CardMutation builder.
+func (m *CardMutation) Where(ps ...predicate.Card) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CardMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CardMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Card, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CardMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CardMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Card).
+func (m *CardMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CardMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, card.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, card.FieldUpdatedAt)
+	}
+	if m.community_id != nil {
+		fields = append(fields, card.FieldCommunityID)
+	}
+	if m.number != nil {
+		fields = append(fields, card.FieldNumber)
+	}
+	if m.mode != nil {
+		fields = append(fields, card.FieldMode)
+	}
+	if m._type != nil {
+		fields = append(fields, card.FieldType)
+	}
+	if m.status != nil {
+		fields = append(fields, card.FieldStatus)
+	}
+	if m.resident_id != nil {
+		fields = append(fields, card.FieldResidentID)
+	}
+	if m.room_id != nil {
+		fields = append(fields, card.FieldRoomID)
+	}
+	if m.unit_ids != nil {
+		fields = append(fields, card.FieldUnitIds)
+	}
+	if m.valid_until != nil {
+		fields = append(fields, card.FieldValidUntil)
+	}
+	if m.expiry_synced != nil {
+		fields = append(fields, card.FieldExpirySynced)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CardMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case card.FieldCreatedAt:
+		return m.CreatedAt()
+	case card.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case card.FieldCommunityID:
+		return m.CommunityID()
+	case card.FieldNumber:
+		return m.Number()
+	case card.FieldMode:
+		return m.Mode()
+	case card.FieldType:
+		return m.GetType()
+	case card.FieldStatus:
+		return m.Status()
+	case card.FieldResidentID:
+		return m.ResidentID()
+	case card.FieldRoomID:
+		return m.RoomID()
+	case card.FieldUnitIds:
+		return m.UnitIds()
+	case card.FieldValidUntil:
+		return m.ValidUntil()
+	case card.FieldExpirySynced:
+		return m.ExpirySynced()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CardMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case card.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case card.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case card.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case card.FieldNumber:
+		return m.OldNumber(ctx)
+	case card.FieldMode:
+		return m.OldMode(ctx)
+	case card.FieldType:
+		return m.OldType(ctx)
+	case card.FieldStatus:
+		return m.OldStatus(ctx)
+	case card.FieldResidentID:
+		return m.OldResidentID(ctx)
+	case card.FieldRoomID:
+		return m.OldRoomID(ctx)
+	case card.FieldUnitIds:
+		return m.OldUnitIds(ctx)
+	case card.FieldValidUntil:
+		return m.OldValidUntil(ctx)
+	case card.FieldExpirySynced:
+		return m.OldExpirySynced(ctx)
+	}
+	return nil, fmt.Errorf("unknown Card field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CardMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case card.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case card.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case card.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case card.FieldNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNumber(v)
+		return nil
+	case card.FieldMode:
+		v, ok := value.(card.Mode)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMode(v)
+		return nil
+	case card.FieldType:
+		v, ok := value.(card.Type)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case card.FieldStatus:
+		v, ok := value.(card.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case card.FieldResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResidentID(v)
+		return nil
+	case card.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoomID(v)
+		return nil
+	case card.FieldUnitIds:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnitIds(v)
+		return nil
+	case card.FieldValidUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValidUntil(v)
+		return nil
+	case card.FieldExpirySynced:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpirySynced(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Card field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CardMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, card.FieldCommunityID)
+	}
+	if m.addresident_id != nil {
+		fields = append(fields, card.FieldResidentID)
+	}
+	if m.addroom_id != nil {
+		fields = append(fields, card.FieldRoomID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CardMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case card.FieldCommunityID:
+		return m.AddedCommunityID()
+	case card.FieldResidentID:
+		return m.AddedResidentID()
+	case card.FieldRoomID:
+		return m.AddedRoomID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CardMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case card.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case card.FieldResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResidentID(v)
+		return nil
+	case card.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRoomID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Card numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CardMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(card.FieldResidentID) {
+		fields = append(fields, card.FieldResidentID)
+	}
+	if m.FieldCleared(card.FieldRoomID) {
+		fields = append(fields, card.FieldRoomID)
+	}
+	if m.FieldCleared(card.FieldUnitIds) {
+		fields = append(fields, card.FieldUnitIds)
+	}
+	if m.FieldCleared(card.FieldValidUntil) {
+		fields = append(fields, card.FieldValidUntil)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CardMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CardMutation) ClearField(name string) error {
+	switch name {
+	case card.FieldResidentID:
+		m.ClearResidentID()
+		return nil
+	case card.FieldRoomID:
+		m.ClearRoomID()
+		return nil
+	case card.FieldUnitIds:
+		m.ClearUnitIds()
+		return nil
+	case card.FieldValidUntil:
+		m.ClearValidUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown Card nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CardMutation) ResetField(name string) error {
+	switch name {
+	case card.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case card.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case card.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case card.FieldNumber:
+		m.ResetNumber()
+		return nil
+	case card.FieldMode:
+		m.ResetMode()
+		return nil
+	case card.FieldType:
+		m.ResetType()
+		return nil
+	case card.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case card.FieldResidentID:
+		m.ResetResidentID()
+		return nil
+	case card.FieldRoomID:
+		m.ResetRoomID()
+		return nil
+	case card.FieldUnitIds:
+		m.ResetUnitIds()
+		return nil
+	case card.FieldValidUntil:
+		m.ResetValidUntil()
+		return nil
+	case card.FieldExpirySynced:
+		m.ResetExpirySynced()
+		return nil
+	}
+	return fmt.Errorf("unknown Card field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CardMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CardMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CardMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CardMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CardMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CardMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CardMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Card unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CardMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Card edge %s", name)
+}
+
 // CommunityMutation represents an operation that mutates the Community nodes in the graph.
 type CommunityMutation struct {
 	config
@@ -5303,6 +6427,8 @@ type CommunityMutation struct {
 	resident_roles              *[]string
 	appendresident_roles        []string
 	apply_token                 *string
+	sync_version                *int64
+	addsync_version             *int64
 	phone_gateway               *string
 	clearedFields               map[string]struct{}
 	areas                       map[int]struct{}
@@ -5865,6 +6991,62 @@ func (m *CommunityMutation) ResetApplyToken() {
 	m.apply_token = nil
 }
 
+// SetSyncVersion sets the "sync_version" field.
+func (m *CommunityMutation) SetSyncVersion(i int64) {
+	m.sync_version = &i
+	m.addsync_version = nil
+}
+
+// SyncVersion returns the value of the "sync_version" field in the mutation.
+func (m *CommunityMutation) SyncVersion() (r int64, exists bool) {
+	v := m.sync_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSyncVersion returns the old "sync_version" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldSyncVersion(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSyncVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSyncVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSyncVersion: %w", err)
+	}
+	return oldValue.SyncVersion, nil
+}
+
+// AddSyncVersion adds i to the "sync_version" field.
+func (m *CommunityMutation) AddSyncVersion(i int64) {
+	if m.addsync_version != nil {
+		*m.addsync_version += i
+	} else {
+		m.addsync_version = &i
+	}
+}
+
+// AddedSyncVersion returns the value that was added to the "sync_version" field in this mutation.
+func (m *CommunityMutation) AddedSyncVersion() (r int64, exists bool) {
+	v := m.addsync_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSyncVersion resets all changes to the "sync_version" field.
+func (m *CommunityMutation) ResetSyncVersion() {
+	m.sync_version = nil
+	m.addsync_version = nil
+}
+
 // SetPhoneGateway sets the "phone_gateway" field.
 func (m *CommunityMutation) SetPhoneGateway(s string) {
 	m.phone_gateway = &s
@@ -6043,7 +7225,7 @@ func (m *CommunityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CommunityMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, community.FieldCreatedAt)
 	}
@@ -6076,6 +7258,9 @@ func (m *CommunityMutation) Fields() []string {
 	}
 	if m.apply_token != nil {
 		fields = append(fields, community.FieldApplyToken)
+	}
+	if m.sync_version != nil {
+		fields = append(fields, community.FieldSyncVersion)
 	}
 	if m.phone_gateway != nil {
 		fields = append(fields, community.FieldPhoneGateway)
@@ -6110,6 +7295,8 @@ func (m *CommunityMutation) Field(name string) (ent.Value, bool) {
 		return m.ResidentRoles()
 	case community.FieldApplyToken:
 		return m.ApplyToken()
+	case community.FieldSyncVersion:
+		return m.SyncVersion()
 	case community.FieldPhoneGateway:
 		return m.PhoneGateway()
 	}
@@ -6143,6 +7330,8 @@ func (m *CommunityMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldResidentRoles(ctx)
 	case community.FieldApplyToken:
 		return m.OldApplyToken(ctx)
+	case community.FieldSyncVersion:
+		return m.OldSyncVersion(ctx)
 	case community.FieldPhoneGateway:
 		return m.OldPhoneGateway(ctx)
 	}
@@ -6231,6 +7420,13 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetApplyToken(v)
 		return nil
+	case community.FieldSyncVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSyncVersion(v)
+		return nil
 	case community.FieldPhoneGateway:
 		v, ok := value.(string)
 		if !ok {
@@ -6252,6 +7448,9 @@ func (m *CommunityMutation) AddedFields() []string {
 	if m.addwall_station_count != nil {
 		fields = append(fields, community.FieldWallStationCount)
 	}
+	if m.addsync_version != nil {
+		fields = append(fields, community.FieldSyncVersion)
+	}
 	return fields
 }
 
@@ -6264,6 +7463,8 @@ func (m *CommunityMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedManagementStationCount()
 	case community.FieldWallStationCount:
 		return m.AddedWallStationCount()
+	case community.FieldSyncVersion:
+		return m.AddedSyncVersion()
 	}
 	return nil, false
 }
@@ -6286,6 +7487,13 @@ func (m *CommunityMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddWallStationCount(v)
+		return nil
+	case community.FieldSyncVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSyncVersion(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Community numeric field %s", name)
@@ -6346,6 +7554,9 @@ func (m *CommunityMutation) ResetField(name string) error {
 		return nil
 	case community.FieldApplyToken:
 		m.ResetApplyToken()
+		return nil
+	case community.FieldSyncVersion:
+		m.ResetSyncVersion()
 		return nil
 	case community.FieldPhoneGateway:
 		m.ResetPhoneGateway()
@@ -6932,6 +8143,7 @@ type ResidentMutation struct {
 	face_consent_by    *int
 	addface_consent_by *int
 	face_consent_at    *time.Time
+	face_expiry_synced *bool
 	clearedFields      map[string]struct{}
 	room               *int
 	clearedroom        bool
@@ -8068,6 +9280,42 @@ func (m *ResidentMutation) ResetFaceConsentAt() {
 	delete(m.clearedFields, resident.FieldFaceConsentAt)
 }
 
+// SetFaceExpirySynced sets the "face_expiry_synced" field.
+func (m *ResidentMutation) SetFaceExpirySynced(b bool) {
+	m.face_expiry_synced = &b
+}
+
+// FaceExpirySynced returns the value of the "face_expiry_synced" field in the mutation.
+func (m *ResidentMutation) FaceExpirySynced() (r bool, exists bool) {
+	v := m.face_expiry_synced
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceExpirySynced returns the old "face_expiry_synced" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldFaceExpirySynced(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceExpirySynced is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceExpirySynced requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceExpirySynced: %w", err)
+	}
+	return oldValue.FaceExpirySynced, nil
+}
+
+// ResetFaceExpirySynced resets all changes to the "face_expiry_synced" field.
+func (m *ResidentMutation) ResetFaceExpirySynced() {
+	m.face_expiry_synced = nil
+}
+
 // ClearRoom clears the "room" edge to the Room entity.
 func (m *ResidentMutation) ClearRoom() {
 	m.clearedroom = true
@@ -8129,7 +9377,7 @@ func (m *ResidentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ResidentMutation) Fields() []string {
-	fields := make([]string, 0, 24)
+	fields := make([]string, 0, 25)
 	if m.created_at != nil {
 		fields = append(fields, resident.FieldCreatedAt)
 	}
@@ -8202,6 +9450,9 @@ func (m *ResidentMutation) Fields() []string {
 	if m.face_consent_at != nil {
 		fields = append(fields, resident.FieldFaceConsentAt)
 	}
+	if m.face_expiry_synced != nil {
+		fields = append(fields, resident.FieldFaceExpirySynced)
+	}
 	return fields
 }
 
@@ -8258,6 +9509,8 @@ func (m *ResidentMutation) Field(name string) (ent.Value, bool) {
 		return m.FaceConsentBy()
 	case resident.FieldFaceConsentAt:
 		return m.FaceConsentAt()
+	case resident.FieldFaceExpirySynced:
+		return m.FaceExpirySynced()
 	}
 	return nil, false
 }
@@ -8315,6 +9568,8 @@ func (m *ResidentMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldFaceConsentBy(ctx)
 	case resident.FieldFaceConsentAt:
 		return m.OldFaceConsentAt(ctx)
+	case resident.FieldFaceExpirySynced:
+		return m.OldFaceExpirySynced(ctx)
 	}
 	return nil, fmt.Errorf("unknown Resident field %s", name)
 }
@@ -8491,6 +9746,13 @@ func (m *ResidentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetFaceConsentAt(v)
+		return nil
+	case resident.FieldFaceExpirySynced:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceExpirySynced(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Resident field %s", name)
@@ -8708,6 +9970,9 @@ func (m *ResidentMutation) ResetField(name string) error {
 		return nil
 	case resident.FieldFaceConsentAt:
 		m.ResetFaceConsentAt()
+		return nil
+	case resident.FieldFaceExpirySynced:
+		m.ResetFaceExpirySynced()
 		return nil
 	}
 	return fmt.Errorf("unknown Resident field %s", name)
@@ -10383,6 +11648,563 @@ func (m *SessionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Session edge %s", name)
+}
+
+// SyncChangeMutation represents an operation that mutates the SyncChange nodes in the graph.
+type SyncChangeMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	community_id    *int
+	addcommunity_id *int
+	version         *int64
+	addversion      *int64
+	key             *string
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*SyncChange, error)
+	predicates      []predicate.SyncChange
+}
+
+var _ ent.Mutation = (*SyncChangeMutation)(nil)
+
+// syncchangeOption allows management of the mutation configuration using functional options.
+type syncchangeOption func(*SyncChangeMutation)
+
+// newSyncChangeMutation creates new mutation for the SyncChange entity.
+func newSyncChangeMutation(c config, op Op, opts ...syncchangeOption) *SyncChangeMutation {
+	m := &SyncChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSyncChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSyncChangeID sets the ID field of the mutation.
+func withSyncChangeID(id int) syncchangeOption {
+	return func(m *SyncChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SyncChange
+		)
+		m.oldValue = func(ctx context.Context) (*SyncChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SyncChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSyncChange sets the old SyncChange of the mutation.
+func withSyncChange(node *SyncChange) syncchangeOption {
+	return func(m *SyncChangeMutation) {
+		m.oldValue = func(context.Context) (*SyncChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SyncChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SyncChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SyncChangeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SyncChangeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SyncChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *SyncChangeMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *SyncChangeMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the SyncChange entity.
+// If the SyncChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncChangeMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *SyncChangeMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *SyncChangeMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *SyncChangeMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *SyncChangeMutation) SetVersion(i int64) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *SyncChangeMutation) Version() (r int64, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the SyncChange entity.
+// If the SyncChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncChangeMutation) OldVersion(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *SyncChangeMutation) AddVersion(i int64) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *SyncChangeMutation) AddedVersion() (r int64, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *SyncChangeMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetKey sets the "key" field.
+func (m *SyncChangeMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *SyncChangeMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the SyncChange entity.
+// If the SyncChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncChangeMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *SyncChangeMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SyncChangeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SyncChangeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SyncChange entity.
+// If the SyncChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncChangeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SyncChangeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the SyncChangeMutation builder.
+func (m *SyncChangeMutation) Where(ps ...predicate.SyncChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SyncChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SyncChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SyncChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SyncChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SyncChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SyncChange).
+func (m *SyncChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SyncChangeMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.community_id != nil {
+		fields = append(fields, syncchange.FieldCommunityID)
+	}
+	if m.version != nil {
+		fields = append(fields, syncchange.FieldVersion)
+	}
+	if m.key != nil {
+		fields = append(fields, syncchange.FieldKey)
+	}
+	if m.created_at != nil {
+		fields = append(fields, syncchange.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SyncChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case syncchange.FieldCommunityID:
+		return m.CommunityID()
+	case syncchange.FieldVersion:
+		return m.Version()
+	case syncchange.FieldKey:
+		return m.Key()
+	case syncchange.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SyncChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case syncchange.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case syncchange.FieldVersion:
+		return m.OldVersion(ctx)
+	case syncchange.FieldKey:
+		return m.OldKey(ctx)
+	case syncchange.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SyncChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SyncChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case syncchange.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case syncchange.FieldVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case syncchange.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case syncchange.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SyncChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SyncChangeMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, syncchange.FieldCommunityID)
+	}
+	if m.addversion != nil {
+		fields = append(fields, syncchange.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SyncChangeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case syncchange.FieldCommunityID:
+		return m.AddedCommunityID()
+	case syncchange.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SyncChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case syncchange.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case syncchange.FieldVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SyncChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SyncChangeMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SyncChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SyncChangeMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SyncChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SyncChangeMutation) ResetField(name string) error {
+	switch name {
+	case syncchange.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case syncchange.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case syncchange.FieldKey:
+		m.ResetKey()
+		return nil
+	case syncchange.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SyncChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SyncChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SyncChangeMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SyncChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SyncChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SyncChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SyncChangeMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SyncChangeMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SyncChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SyncChangeMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SyncChange edge %s", name)
 }
 
 // UnitMutation represents an operation that mutates the Unit nodes in the graph.

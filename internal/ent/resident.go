@@ -66,6 +66,8 @@ type Resident struct {
 	FaceConsentBy *int `json:"face_consent_by,omitempty"`
 	// FaceConsentAt holds the value of the "face_consent_at" field.
 	FaceConsentAt *time.Time `json:"face_consent_at,omitempty"`
+	// the expiry job has told devices
+	FaceExpirySynced bool `json:"face_expiry_synced,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ResidentQuery when eager-loading is set.
 	Edges        ResidentEdges `json:"edges"`
@@ -99,7 +101,7 @@ func (*Resident) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case resident.FieldIDNumberSealed:
 			values[i] = new([]byte)
-		case resident.FieldAppCall, resident.FieldCallForward, resident.FieldFaceEnabled:
+		case resident.FieldAppCall, resident.FieldCallForward, resident.FieldFaceEnabled, resident.FieldFaceExpirySynced:
 			values[i] = new(sql.NullBool)
 		case resident.FieldID, resident.FieldCommunityID, resident.FieldRoomID, resident.FieldAreaID, resident.FieldBuildingID, resident.FieldUnitID, resident.FieldFaceConsentBy:
 			values[i] = new(sql.NullInt64)
@@ -276,6 +278,12 @@ func (_m *Resident) assignValues(columns []string, values []any) error {
 				_m.FaceConsentAt = new(time.Time)
 				*_m.FaceConsentAt = value.Time
 			}
+		case resident.FieldFaceExpirySynced:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field face_expiry_synced", values[i])
+			} else if value.Valid {
+				_m.FaceExpirySynced = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -394,6 +402,9 @@ func (_m *Resident) String() string {
 		builder.WriteString("face_consent_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("face_expiry_synced=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FaceExpirySynced))
 	builder.WriteByte(')')
 	return builder.String()
 }

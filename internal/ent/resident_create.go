@@ -293,6 +293,20 @@ func (_c *ResidentCreate) SetNillableFaceConsentAt(v *time.Time) *ResidentCreate
 	return _c
 }
 
+// SetFaceExpirySynced sets the "face_expiry_synced" field.
+func (_c *ResidentCreate) SetFaceExpirySynced(v bool) *ResidentCreate {
+	_c.mutation.SetFaceExpirySynced(v)
+	return _c
+}
+
+// SetNillableFaceExpirySynced sets the "face_expiry_synced" field if the given value is not nil.
+func (_c *ResidentCreate) SetNillableFaceExpirySynced(v *bool) *ResidentCreate {
+	if v != nil {
+		_c.SetFaceExpirySynced(*v)
+	}
+	return _c
+}
+
 // SetRoom sets the "room" edge to the Room entity.
 func (_c *ResidentCreate) SetRoom(v *Room) *ResidentCreate {
 	return _c.SetRoomID(v.ID)
@@ -388,6 +402,10 @@ func (_c *ResidentCreate) defaults() error {
 	if _, ok := _c.mutation.FaceEnabled(); !ok {
 		v := resident.DefaultFaceEnabled
 		_c.mutation.SetFaceEnabled(v)
+	}
+	if _, ok := _c.mutation.FaceExpirySynced(); !ok {
+		v := resident.DefaultFaceExpirySynced
+		_c.mutation.SetFaceExpirySynced(v)
 	}
 	return nil
 }
@@ -490,6 +508,9 @@ func (_c *ResidentCreate) check() error {
 	}
 	if _, ok := _c.mutation.FaceEnabled(); !ok {
 		return &ValidationError{Name: "face_enabled", err: errors.New(`ent: missing required field "Resident.face_enabled"`)}
+	}
+	if _, ok := _c.mutation.FaceExpirySynced(); !ok {
+		return &ValidationError{Name: "face_expiry_synced", err: errors.New(`ent: missing required field "Resident.face_expiry_synced"`)}
 	}
 	if len(_c.mutation.RoomIDs()) == 0 {
 		return &ValidationError{Name: "room", err: errors.New(`ent: missing required edge "Resident.room"`)}
@@ -611,6 +632,10 @@ func (_c *ResidentCreate) createSpec() (*Resident, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.FaceConsentAt(); ok {
 		_spec.SetField(resident.FieldFaceConsentAt, field.TypeTime, value)
 		_node.FaceConsentAt = &value
+	}
+	if value, ok := _c.mutation.FaceExpirySynced(); ok {
+		_spec.SetField(resident.FieldFaceExpirySynced, field.TypeBool, value)
+		_node.FaceExpirySynced = value
 	}
 	if nodes := _c.mutation.RoomIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

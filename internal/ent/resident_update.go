@@ -379,6 +379,20 @@ func (_u *ResidentUpdate) ClearFaceConsentAt() *ResidentUpdate {
 	return _u
 }
 
+// SetFaceExpirySynced sets the "face_expiry_synced" field.
+func (_u *ResidentUpdate) SetFaceExpirySynced(v bool) *ResidentUpdate {
+	_u.mutation.SetFaceExpirySynced(v)
+	return _u
+}
+
+// SetNillableFaceExpirySynced sets the "face_expiry_synced" field if the given value is not nil.
+func (_u *ResidentUpdate) SetNillableFaceExpirySynced(v *bool) *ResidentUpdate {
+	if v != nil {
+		_u.SetFaceExpirySynced(*v)
+	}
+	return _u
+}
+
 // SetRoom sets the "room" edge to the Room entity.
 func (_u *ResidentUpdate) SetRoom(v *Room) *ResidentUpdate {
 	return _u.SetRoomID(v.ID)
@@ -586,6 +600,9 @@ func (_u *ResidentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.FaceConsentAtCleared() {
 		_spec.ClearField(resident.FieldFaceConsentAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FaceExpirySynced(); ok {
+		_spec.SetField(resident.FieldFaceExpirySynced, field.TypeBool, value)
 	}
 	if _u.mutation.RoomCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -986,6 +1003,20 @@ func (_u *ResidentUpdateOne) ClearFaceConsentAt() *ResidentUpdateOne {
 	return _u
 }
 
+// SetFaceExpirySynced sets the "face_expiry_synced" field.
+func (_u *ResidentUpdateOne) SetFaceExpirySynced(v bool) *ResidentUpdateOne {
+	_u.mutation.SetFaceExpirySynced(v)
+	return _u
+}
+
+// SetNillableFaceExpirySynced sets the "face_expiry_synced" field if the given value is not nil.
+func (_u *ResidentUpdateOne) SetNillableFaceExpirySynced(v *bool) *ResidentUpdateOne {
+	if v != nil {
+		_u.SetFaceExpirySynced(*v)
+	}
+	return _u
+}
+
 // SetRoom sets the "room" edge to the Room entity.
 func (_u *ResidentUpdateOne) SetRoom(v *Room) *ResidentUpdateOne {
 	return _u.SetRoomID(v.ID)
@@ -1223,6 +1254,9 @@ func (_u *ResidentUpdateOne) sqlSave(ctx context.Context) (_node *Resident, err 
 	}
 	if _u.mutation.FaceConsentAtCleared() {
 		_spec.ClearField(resident.FieldFaceConsentAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FaceExpirySynced(); ok {
+		_spec.SetField(resident.FieldFaceExpirySynced, field.TypeBool, value)
 	}
 	if _u.mutation.RoomCleared() {
 		edge := &sqlgraph.EdgeSpec{

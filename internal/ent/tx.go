@@ -24,6 +24,8 @@ type Tx struct {
 	AuditLog *AuditLogClient
 	// Building is the client for interacting with the Building builders.
 	Building *BuildingClient
+	// Card is the client for interacting with the Card builders.
+	Card *CardClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
@@ -34,6 +36,8 @@ type Tx struct {
 	Room *RoomClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SyncChange is the client for interacting with the SyncChange builders.
+	SyncChange *SyncChangeClient
 	// Unit is the client for interacting with the Unit builders.
 	Unit *UnitClient
 
@@ -172,11 +176,13 @@ func (tx *Tx) init() {
 	tx.Area = NewAreaClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.Building = NewBuildingClient(tx.config)
+	tx.Card = NewCardClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
 	tx.LoginFailure = NewLoginFailureClient(tx.config)
 	tx.Resident = NewResidentClient(tx.config)
 	tx.Room = NewRoomClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.SyncChange = NewSyncChangeClient(tx.config)
 	tx.Unit = NewUnitClient(tx.config)
 }
 

@@ -78,7 +78,7 @@ func (s *Service) UploadFace(ctx context.Context, cid, id int, data []byte, cons
 	if r.FacePhoto != "" {
 		_ = s.files.Delete(ctx, r.FacePhoto)
 	}
-	return s.Get(ctx, cid, id)
+	return s.reloadChanged(ctx, cid, id)
 }
 
 func applyFace(u *ent.ResidentUpdateOne, f FaceSettings, defaultEnable bool) {
@@ -88,6 +88,7 @@ func applyFace(u *ent.ResidentUpdateOne, f FaceSettings, defaultEnable bool) {
 	case defaultEnable:
 		u.SetFaceEnabled(true)
 	}
+	u.SetFaceExpirySynced(false)
 	if f.ValidFrom != nil {
 		u.SetFaceValidFrom(*f.ValidFrom)
 	}
@@ -116,7 +117,7 @@ func (s *Service) SetFace(ctx context.Context, cid, id int, f FaceSettings) (*en
 	if err := u.Exec(ctx); err != nil {
 		return nil, store.Map(err, "业主")
 	}
-	return s.Get(ctx, cid, id)
+	return s.reloadChanged(ctx, cid, id)
 }
 
 // DeleteFace removes the face photo of resident id and stops face access.
@@ -134,7 +135,13 @@ func (s *Service) DeleteFace(ctx context.Context, cid, id int) (*ent.Resident, e
 	if r.FacePhoto != "" {
 		_ = s.files.Delete(ctx, r.FacePhoto)
 	}
-	return s.Get(ctx, cid, id)
+	return s.reloadChanged(ctx, cid, id)
+}
+
+// reloadChanged loads resident id and runs the change hooks.
+func (s *Service) reloadChanged(ctx context.Context, cid, id int) (*ent.Resident, error) {
+	r, err := s.Get(ctx, cid, id)
+	return s.changed(ctx, r, err)
 }
 
 // FacePhoto returns the stored JPEG of resident id.

@@ -34,6 +34,23 @@ type Service struct {
 	files    Files
 	logger   *slog.Logger
 	onDelete []DeleteHook
+	onChange []ChangeHook
+}
+
+// ChangeHook runs after a resident's room or face permission changed; the
+// access layer uses it to resend the resident's face entry to devices.
+type ChangeHook func(ctx context.Context, r *ent.Resident)
+
+// OnChange registers a hook that runs after such changes.
+func (s *Service) OnChange(h ChangeHook) { s.onChange = append(s.onChange, h) }
+
+func (s *Service) changed(ctx context.Context, r *ent.Resident, err error) (*ent.Resident, error) {
+	if err == nil {
+		for _, h := range s.onChange {
+			h(ctx, r)
+		}
+	}
+	return r, err
 }
 
 // Files stores face photos; the blob store implements it.
@@ -272,7 +289,11 @@ func (s *Service) Update(ctx context.Context, cid, id int, in Input) (*ent.Resid
 	if err := u.Exec(ctx); err != nil {
 		return nil, store.Map(err, "业主")
 	}
-	return s.Get(ctx, cid, id)
+	r, err := s.Get(ctx, cid, id)
+	if r != nil && r.RoomID != cur.RoomID {
+		return s.changed(ctx, r, err)
+	}
+	return r, err
 }
 
 // Delete removes resident id with its face photo, records who did it, and

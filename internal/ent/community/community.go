@@ -38,6 +38,8 @@ const (
 	FieldResidentRoles = "resident_roles"
 	// FieldApplyToken holds the string denoting the apply_token field in the database.
 	FieldApplyToken = "apply_token"
+	// FieldSyncVersion holds the string denoting the sync_version field in the database.
+	FieldSyncVersion = "sync_version"
 	// FieldPhoneGateway holds the string denoting the phone_gateway field in the database.
 	FieldPhoneGateway = "phone_gateway"
 	// EdgeAreas holds the string denoting the areas edge name in mutations.
@@ -74,6 +76,7 @@ var Columns = []string{
 	FieldCommunityPassword,
 	FieldResidentRoles,
 	FieldApplyToken,
+	FieldSyncVersion,
 	FieldPhoneGateway,
 }
 
@@ -125,6 +128,8 @@ var (
 	DefaultApplyToken string
 	// ApplyTokenValidator is a validator for the "apply_token" field. It is called by the builders before save.
 	ApplyTokenValidator func(string) error
+	// DefaultSyncVersion holds the default value on creation for the "sync_version" field.
+	DefaultSyncVersion int64
 	// DefaultPhoneGateway holds the default value on creation for the "phone_gateway" field.
 	DefaultPhoneGateway string
 	// PhoneGatewayValidator is a validator for the "phone_gateway" field. It is called by the builders before save.
@@ -214,6 +219,11 @@ func ByCommunityPassword(opts ...sql.OrderTermOption) OrderOption {
 // ByApplyToken orders the results by the apply_token field.
 func ByApplyToken(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldApplyToken, opts...).ToFunc()
+}
+
+// BySyncVersion orders the results by the sync_version field.
+func BySyncVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSyncVersion, opts...).ToFunc()
 }
 
 // ByPhoneGateway orders the results by the phone_gateway field.

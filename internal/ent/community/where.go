@@ -100,6 +100,11 @@ func ApplyToken(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldApplyToken, v))
 }
 
+// SyncVersion applies equality check predicate on the "sync_version" field. It's identical to SyncVersionEQ.
+func SyncVersion(v int64) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldSyncVersion, v))
+}
+
 // PhoneGateway applies equality check predicate on the "phone_gateway" field. It's identical to PhoneGatewayEQ.
 func PhoneGateway(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldPhoneGateway, v))
@@ -608,6 +613,46 @@ func ApplyTokenEqualFold(v string) predicate.Community {
 // ApplyTokenContainsFold applies the ContainsFold predicate on the "apply_token" field.
 func ApplyTokenContainsFold(v string) predicate.Community {
 	return predicate.Community(sql.FieldContainsFold(FieldApplyToken, v))
+}
+
+// SyncVersionEQ applies the EQ predicate on the "sync_version" field.
+func SyncVersionEQ(v int64) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldSyncVersion, v))
+}
+
+// SyncVersionNEQ applies the NEQ predicate on the "sync_version" field.
+func SyncVersionNEQ(v int64) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldSyncVersion, v))
+}
+
+// SyncVersionIn applies the In predicate on the "sync_version" field.
+func SyncVersionIn(vs ...int64) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldSyncVersion, vs...))
+}
+
+// SyncVersionNotIn applies the NotIn predicate on the "sync_version" field.
+func SyncVersionNotIn(vs ...int64) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldSyncVersion, vs...))
+}
+
+// SyncVersionGT applies the GT predicate on the "sync_version" field.
+func SyncVersionGT(v int64) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldSyncVersion, v))
+}
+
+// SyncVersionGTE applies the GTE predicate on the "sync_version" field.
+func SyncVersionGTE(v int64) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldSyncVersion, v))
+}
+
+// SyncVersionLT applies the LT predicate on the "sync_version" field.
+func SyncVersionLT(v int64) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldSyncVersion, v))
+}
+
+// SyncVersionLTE applies the LTE predicate on the "sync_version" field.
+func SyncVersionLTE(v int64) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldSyncVersion, v))
 }
 
 // PhoneGatewayEQ applies the EQ predicate on the "phone_gateway" field.

@@ -12,12 +12,14 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
+	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 
 	"entgo.io/ent/dialect/sql"
@@ -214,6 +216,33 @@ func (f TraverseBuilding) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.BuildingQuery", q)
 }
 
+// The CardFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CardFunc func(context.Context, *ent.CardQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CardFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CardQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CardQuery", q)
+}
+
+// The TraverseCard type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCard func(context.Context, *ent.CardQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCard) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCard) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CardQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CardQuery", q)
+}
+
 // The CommunityFunc type is an adapter to allow the use of ordinary function as a Querier.
 type CommunityFunc func(context.Context, *ent.CommunityQuery) (ent.Value, error)
 
@@ -349,6 +378,33 @@ func (f TraverseSession) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.SessionQuery", q)
 }
 
+// The SyncChangeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SyncChangeFunc func(context.Context, *ent.SyncChangeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SyncChangeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SyncChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SyncChangeQuery", q)
+}
+
+// The TraverseSyncChange type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSyncChange func(context.Context, *ent.SyncChangeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSyncChange) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSyncChange) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SyncChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SyncChangeQuery", q)
+}
+
 // The UnitFunc type is an adapter to allow the use of ordinary function as a Querier.
 type UnitFunc func(context.Context, *ent.UnitQuery) (ent.Value, error)
 
@@ -389,6 +445,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuditLogQuery, predicate.AuditLog, auditlog.OrderOption]{typ: ent.TypeAuditLog, tq: q}, nil
 	case *ent.BuildingQuery:
 		return &query[*ent.BuildingQuery, predicate.Building, building.OrderOption]{typ: ent.TypeBuilding, tq: q}, nil
+	case *ent.CardQuery:
+		return &query[*ent.CardQuery, predicate.Card, card.OrderOption]{typ: ent.TypeCard, tq: q}, nil
 	case *ent.CommunityQuery:
 		return &query[*ent.CommunityQuery, predicate.Community, community.OrderOption]{typ: ent.TypeCommunity, tq: q}, nil
 	case *ent.LoginFailureQuery:
@@ -399,6 +457,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.RoomQuery, predicate.Room, room.OrderOption]{typ: ent.TypeRoom, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
+	case *ent.SyncChangeQuery:
+		return &query[*ent.SyncChangeQuery, predicate.SyncChange, syncchange.OrderOption]{typ: ent.TypeSyncChange, tq: q}, nil
 	case *ent.UnitQuery:
 		return &query[*ent.UnitQuery, predicate.Unit, unit.OrderOption]{typ: ent.TypeUnit, tq: q}, nil
 	default:

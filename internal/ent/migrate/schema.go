@@ -171,6 +171,53 @@ var (
 			},
 		},
 	}
+	// CardsColumns holds the columns for the "cards" table.
+	CardsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "number", Type: field.TypeString, Size: 20},
+		{Name: "mode", Type: field.TypeEnum, Enums: []string{"ic", "id_card"}, Default: "ic"},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"normal", "super"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "disabled", "blank"}, Default: "active"},
+		{Name: "resident_id", Type: field.TypeInt, Nullable: true},
+		{Name: "room_id", Type: field.TypeInt, Nullable: true},
+		{Name: "unit_ids", Type: field.TypeJSON, Nullable: true},
+		{Name: "valid_until", Type: field.TypeTime, Nullable: true},
+		{Name: "expiry_synced", Type: field.TypeBool, Default: false},
+	}
+	// CardsTable holds the schema information for the "cards" table.
+	CardsTable = &schema.Table{
+		Name:       "cards",
+		Columns:    CardsColumns,
+		PrimaryKey: []*schema.Column{CardsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "card_community_id_number",
+				Unique:  true,
+				Columns: []*schema.Column{CardsColumns[3], CardsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status <> 'blank'",
+				},
+			},
+			{
+				Name:    "card_community_id_room_id",
+				Unique:  false,
+				Columns: []*schema.Column{CardsColumns[3], CardsColumns[9]},
+			},
+			{
+				Name:    "card_resident_id",
+				Unique:  false,
+				Columns: []*schema.Column{CardsColumns[8]},
+			},
+			{
+				Name:    "card_valid_until_expiry_synced",
+				Unique:  false,
+				Columns: []*schema.Column{CardsColumns[11], CardsColumns[12]},
+			},
+		},
+	}
 	// CommunitiesColumns holds the columns for the "communities" table.
 	CommunitiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -185,6 +232,7 @@ var (
 		{Name: "community_password", Type: field.TypeString, Size: 64},
 		{Name: "resident_roles", Type: field.TypeJSON},
 		{Name: "apply_token", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "sync_version", Type: field.TypeInt64, Default: 0},
 		{Name: "phone_gateway", Type: field.TypeString, Size: 200, Default: ""},
 	}
 	// CommunitiesTable holds the schema information for the "communities" table.
@@ -251,6 +299,7 @@ var (
 		{Name: "face_valid_to", Type: field.TypeTime, Nullable: true},
 		{Name: "face_consent_by", Type: field.TypeInt, Nullable: true},
 		{Name: "face_consent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "face_expiry_synced", Type: field.TypeBool, Default: false},
 		{Name: "room_id", Type: field.TypeInt},
 	}
 	// ResidentsTable holds the schema information for the "residents" table.
@@ -261,7 +310,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "residents_rooms_residents",
-				Columns:    []*schema.Column{ResidentsColumns[24]},
+				Columns:    []*schema.Column{ResidentsColumns[25]},
 				RefColumns: []*schema.Column{RoomsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -270,7 +319,7 @@ var (
 			{
 				Name:    "resident_room_id_phone",
 				Unique:  true,
-				Columns: []*schema.Column{ResidentsColumns[24], ResidentsColumns[8]},
+				Columns: []*schema.Column{ResidentsColumns[25], ResidentsColumns[8]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "phone <> ''",
 				},
@@ -366,6 +415,27 @@ var (
 			},
 		},
 	}
+	// SyncChangesColumns holds the columns for the "sync_changes" table.
+	SyncChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "version", Type: field.TypeInt64},
+		{Name: "key", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// SyncChangesTable holds the schema information for the "sync_changes" table.
+	SyncChangesTable = &schema.Table{
+		Name:       "sync_changes",
+		Columns:    SyncChangesColumns,
+		PrimaryKey: []*schema.Column{SyncChangesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "syncchange_community_id_version",
+				Unique:  false,
+				Columns: []*schema.Column{SyncChangesColumns[1], SyncChangesColumns[2]},
+			},
+		},
+	}
 	// UnitsColumns holds the columns for the "units" table.
 	UnitsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -436,11 +506,13 @@ var (
 		AreasTable,
 		AuditLogsTable,
 		BuildingsTable,
+		CardsTable,
 		CommunitiesTable,
 		LoginFailuresTable,
 		ResidentsTable,
 		RoomsTable,
 		SessionsTable,
+		SyncChangesTable,
 		UnitsTable,
 		AccountCommunitiesTable,
 	}

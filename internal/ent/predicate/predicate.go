@@ -21,6 +21,9 @@ type AuditLog func(*sql.Selector)
 // Building is the predicate function for building builders.
 type Building func(*sql.Selector)
 
+// Card is the predicate function for card builders.
+type Card func(*sql.Selector)
+
 // Community is the predicate function for community builders.
 type Community func(*sql.Selector)
 
@@ -35,6 +38,9 @@ type Room func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
+
+// SyncChange is the predicate function for syncchange builders.
+type SyncChange func(*sql.Selector)
 
 // Unit is the predicate function for unit builders.
 type Unit func(*sql.Selector)

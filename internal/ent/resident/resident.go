@@ -64,6 +64,8 @@ const (
 	FieldFaceConsentBy = "face_consent_by"
 	// FieldFaceConsentAt holds the string denoting the face_consent_at field in the database.
 	FieldFaceConsentAt = "face_consent_at"
+	// FieldFaceExpirySynced holds the string denoting the face_expiry_synced field in the database.
+	FieldFaceExpirySynced = "face_expiry_synced"
 	// EdgeRoom holds the string denoting the room edge name in mutations.
 	EdgeRoom = "room"
 	// Table holds the table name of the resident in the database.
@@ -104,6 +106,7 @@ var Columns = []string{
 	FieldFaceValidTo,
 	FieldFaceConsentBy,
 	FieldFaceConsentAt,
+	FieldFaceExpirySynced,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -162,6 +165,8 @@ var (
 	DefaultFacePhoto string
 	// DefaultFaceEnabled holds the default value on creation for the "face_enabled" field.
 	DefaultFaceEnabled bool
+	// DefaultFaceExpirySynced holds the default value on creation for the "face_expiry_synced" field.
+	DefaultFaceExpirySynced bool
 )
 
 // Gender defines the type for the "gender" enum field.
@@ -312,6 +317,11 @@ func ByFaceConsentBy(opts ...sql.OrderTermOption) OrderOption {
 // ByFaceConsentAt orders the results by the face_consent_at field.
 func ByFaceConsentAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFaceConsentAt, opts...).ToFunc()
+}
+
+// ByFaceExpirySynced orders the results by the face_expiry_synced field.
+func ByFaceExpirySynced(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFaceExpirySynced, opts...).ToFunc()
 }
 
 // ByRoomField orders the results by room field.

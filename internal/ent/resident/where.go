@@ -170,6 +170,11 @@ func FaceConsentAt(v time.Time) predicate.Resident {
 	return predicate.Resident(sql.FieldEQ(FieldFaceConsentAt, v))
 }
 
+// FaceExpirySynced applies equality check predicate on the "face_expiry_synced" field. It's identical to FaceExpirySyncedEQ.
+func FaceExpirySynced(v bool) predicate.Resident {
+	return predicate.Resident(sql.FieldEQ(FieldFaceExpirySynced, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Resident {
 	return predicate.Resident(sql.FieldEQ(FieldCreatedAt, v))
@@ -1248,6 +1253,16 @@ func FaceConsentAtIsNil() predicate.Resident {
 // FaceConsentAtNotNil applies the NotNil predicate on the "face_consent_at" field.
 func FaceConsentAtNotNil() predicate.Resident {
 	return predicate.Resident(sql.FieldNotNull(FieldFaceConsentAt))
+}
+
+// FaceExpirySyncedEQ applies the EQ predicate on the "face_expiry_synced" field.
+func FaceExpirySyncedEQ(v bool) predicate.Resident {
+	return predicate.Resident(sql.FieldEQ(FieldFaceExpirySynced, v))
+}
+
+// FaceExpirySyncedNEQ applies the NEQ predicate on the "face_expiry_synced" field.
+func FaceExpirySyncedNEQ(v bool) predicate.Resident {
+	return predicate.Resident(sql.FieldNEQ(FieldFaceExpirySynced, v))
 }
 
 // HasRoom applies the HasEdge predicate on the "room" edge.

@@ -8,12 +8,14 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/schema"
 	"linli/internal/ent/session"
+	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"time"
 )
@@ -213,6 +215,33 @@ func init() {
 	buildingDescName := buildingFields[3].Descriptor()
 	// building.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	building.NameValidator = buildingDescName.Validators[0].(func(string) error)
+	cardMixin := schema.Card{}.Mixin()
+	cardMixinHooks1 := cardMixin[1].Hooks()
+	card.Hooks[0] = cardMixinHooks1[0]
+	cardMixinInters1 := cardMixin[1].Interceptors()
+	card.Interceptors[0] = cardMixinInters1[0]
+	cardMixinFields0 := cardMixin[0].Fields()
+	_ = cardMixinFields0
+	cardFields := schema.Card{}.Fields()
+	_ = cardFields
+	// cardDescCreatedAt is the schema descriptor for created_at field.
+	cardDescCreatedAt := cardMixinFields0[0].Descriptor()
+	// card.DefaultCreatedAt holds the default value on creation for the created_at field.
+	card.DefaultCreatedAt = cardDescCreatedAt.Default.(func() time.Time)
+	// cardDescUpdatedAt is the schema descriptor for updated_at field.
+	cardDescUpdatedAt := cardMixinFields0[1].Descriptor()
+	// card.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	card.DefaultUpdatedAt = cardDescUpdatedAt.Default.(func() time.Time)
+	// card.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	card.UpdateDefaultUpdatedAt = cardDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// cardDescNumber is the schema descriptor for number field.
+	cardDescNumber := cardFields[1].Descriptor()
+	// card.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	card.NumberValidator = cardDescNumber.Validators[0].(func(string) error)
+	// cardDescExpirySynced is the schema descriptor for expiry_synced field.
+	cardDescExpirySynced := cardFields[9].Descriptor()
+	// card.DefaultExpirySynced holds the default value on creation for the expiry_synced field.
+	card.DefaultExpirySynced = cardDescExpirySynced.Default.(bool)
 	communityMixin := schema.Community{}.Mixin()
 	communityMixinHooks1 := communityMixin[1].Hooks()
 	community.Hooks[0] = communityMixinHooks1[0]
@@ -264,8 +293,12 @@ func init() {
 	community.DefaultApplyToken = communityDescApplyToken.Default.(string)
 	// community.ApplyTokenValidator is a validator for the "apply_token" field. It is called by the builders before save.
 	community.ApplyTokenValidator = communityDescApplyToken.Validators[0].(func(string) error)
+	// communityDescSyncVersion is the schema descriptor for sync_version field.
+	communityDescSyncVersion := communityFields[9].Descriptor()
+	// community.DefaultSyncVersion holds the default value on creation for the sync_version field.
+	community.DefaultSyncVersion = communityDescSyncVersion.Default.(int64)
 	// communityDescPhoneGateway is the schema descriptor for phone_gateway field.
-	communityDescPhoneGateway := communityFields[9].Descriptor()
+	communityDescPhoneGateway := communityFields[10].Descriptor()
 	// community.DefaultPhoneGateway holds the default value on creation for the phone_gateway field.
 	community.DefaultPhoneGateway = communityDescPhoneGateway.Default.(string)
 	// community.PhoneGatewayValidator is a validator for the "phone_gateway" field. It is called by the builders before save.
@@ -357,6 +390,10 @@ func init() {
 	residentDescFaceEnabled := residentFields[17].Descriptor()
 	// resident.DefaultFaceEnabled holds the default value on creation for the face_enabled field.
 	resident.DefaultFaceEnabled = residentDescFaceEnabled.Default.(bool)
+	// residentDescFaceExpirySynced is the schema descriptor for face_expiry_synced field.
+	residentDescFaceExpirySynced := residentFields[22].Descriptor()
+	// resident.DefaultFaceExpirySynced holds the default value on creation for the face_expiry_synced field.
+	resident.DefaultFaceExpirySynced = residentDescFaceExpirySynced.Default.(bool)
 	roomMixin := schema.Room{}.Mixin()
 	roomMixinHooks1 := roomMixin[1].Hooks()
 	room.Hooks[0] = roomMixinHooks1[0]
@@ -402,6 +439,21 @@ func init() {
 	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
 	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
+	syncchangeMixin := schema.SyncChange{}.Mixin()
+	syncchangeMixinHooks0 := syncchangeMixin[0].Hooks()
+	syncchange.Hooks[0] = syncchangeMixinHooks0[0]
+	syncchangeMixinInters0 := syncchangeMixin[0].Interceptors()
+	syncchange.Interceptors[0] = syncchangeMixinInters0[0]
+	syncchangeFields := schema.SyncChange{}.Fields()
+	_ = syncchangeFields
+	// syncchangeDescKey is the schema descriptor for key field.
+	syncchangeDescKey := syncchangeFields[2].Descriptor()
+	// syncchange.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	syncchange.KeyValidator = syncchangeDescKey.Validators[0].(func(string) error)
+	// syncchangeDescCreatedAt is the schema descriptor for created_at field.
+	syncchangeDescCreatedAt := syncchangeFields[3].Descriptor()
+	// syncchange.DefaultCreatedAt holds the default value on creation for the created_at field.
+	syncchange.DefaultCreatedAt = syncchangeDescCreatedAt.Default.(func() time.Time)
 	unitMixin := schema.Unit{}.Mixin()
 	unitMixinHooks1 := unitMixin[1].Hooks()
 	unit.Hooks[0] = unitMixinHooks1[0]

@@ -29,6 +29,7 @@ func (Community) Fields() []ent.Field {
 		field.String("community_password").MaxLen(64),
 		field.Strings("resident_roles"),
 		field.String("apply_token").Default("").MaxLen(64).Sensitive().Comment("secret part of the QR-code application link; empty until first used"),
+		field.Int64("sync_version").Default(0).Comment("last whitelist version; bumped under a row lock so versions commit in order"),
 		field.String("phone_gateway").Default("").MaxLen(200).Comment("SIP address of the community's phone gateway; empty: none, so 电话转移 is off"),
 	}
 }

@@ -44,6 +44,7 @@ func (Resident) Fields() []ent.Field {
 		field.Time("face_valid_to").Optional().Nillable().Comment("nil: permanent"),
 		field.Int("face_consent_by").Optional().Nillable().Comment("account that recorded the consent"),
 		field.Time("face_consent_at").Optional().Nillable(),
+		field.Bool("face_expiry_synced").Default(false).Comment("the expiry job has told devices"),
 	}
 }
 

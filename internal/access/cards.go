@@ -1,0 +1,333 @@
+package access
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"linli/internal/cardno"
+	"linli/internal/ent"
+	"linli/internal/ent/building"
+	"linli/internal/ent/card"
+	"linli/internal/ent/predicate"
+	"linli/internal/ent/resident"
+	"linli/internal/ent/room"
+	"linli/internal/ent/unit"
+	"linli/internal/errs"
+	"linli/internal/store"
+)
+
+// CardInput issues a card.
+type CardInput struct {
+	Number     string
+	Format     cardno.Format // how Number is written: hex (default) or decimal
+	Mode       string        // ic (default) or id_card
+	ResidentID int           // normal cards only
+	ValidUntil *time.Time    // nil: 永久有效
+	UnitIDs    []int         // normal cards; empty: the resident's unit
+}
+
+func (s *Service) parseNumber(in CardInput) (string, error) {
+	n, err := cardno.Parse(in.Number, in.Format)
+	if err != nil {
+		return "", errs.Field("number", err.Error())
+	}
+	return n, nil
+}
+
+func checkMode(mode string) (card.Mode, error) {
+	if mode == "" {
+		return card.ModeIc, nil
+	}
+	if card.ModeValidator(card.Mode(mode)) != nil {
+		return "", errs.Field("mode", "卡模式只能是 ic（IC 卡）或 id_card（身份证）")
+	}
+	return card.Mode(mode), nil
+}
+
+func (s *Service) checkExpiry(v *time.Time) error {
+	if v != nil && !v.After(s.now()) {
+		return errs.Field("valid_until", "有效时间必须晚于现在；永久有效请不填")
+	}
+	return nil
+}
+
+// numberFree checks that number is not issued in the community.
+func numberFree(ctx context.Context, tx *ent.Tx, cid int, number string) error {
+	taken, err := tx.Card.Query().Where(card.CommunityID(cid), card.Number(number), card.StatusNEQ(card.StatusBlank)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return errs.Fieldf("number", "卡号 %s 已在本小区发过卡，请先恢复白卡或删除原卡", number)
+	}
+	return nil
+}
+
+// checkUnits checks that every unit belongs to community cid.
+func checkUnits(ctx context.Context, tx *ent.Tx, cid int, ids []int) ([]int, error) {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return nil, errs.Field("unit_ids", "请至少选择一个可开的单元")
+	}
+	n, err := tx.Unit.Query().Where(unit.CommunityID(cid), unit.IDIn(ids...)).Count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(ids) {
+		return nil, errs.Field("unit_ids", "所选单元不存在")
+	}
+	return ids, nil
+}
+
+// IssueNormal issues a 普通卡 to a resident (发普通卡). It opens the
+// resident's unit unless other units are given.
+//
+// Errors: errs.Invalid (number, resident, units, expiry), errs.NotFound.
+func (s *Service) IssueNormal(ctx context.Context, cid int, in CardInput) (*ent.Card, error) {
+	number, err := s.parseNumber(in)
+	if err != nil {
+		return nil, err
+	}
+	mode, err := checkMode(in.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkExpiry(in.ValidUntil); err != nil {
+		return nil, err
+	}
+	var created *ent.Card
+	err = s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+		if _, err := tx.Community.Get(ctx, cid); err != nil {
+			return nil, store.Map(err, "小区")
+		}
+		r, err := tx.Resident.Query().Where(resident.ID(in.ResidentID), resident.CommunityID(cid)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, errs.Field("resident_id", "普通卡要发给本小区的业主：请先选择房间和业主")
+		}
+		if err != nil {
+			return nil, err
+		}
+		units := in.UnitIDs
+		if len(units) == 0 {
+			units = []int{r.UnitID}
+		}
+		if units, err = checkUnits(ctx, tx, cid, units); err != nil {
+			return nil, err
+		}
+		if err := numberFree(ctx, tx, cid, number); err != nil {
+			return nil, err
+		}
+		created, err = tx.Card.Create().SetCommunityID(cid).SetNumber(number).SetMode(mode).SetType(card.TypeNormal).
+			SetResidentID(r.ID).SetRoomID(r.RoomID).SetUnitIds(units).SetNillableValidUntil(in.ValidUntil).Save(ctx)
+		if err != nil {
+			return nil, store.Map(err, "门禁卡")
+		}
+		return []string{cardKey(number)}, nil
+	})
+	return created, err
+}
+
+// IssueSuper issues a 超级卡 that opens every door of the community.
+func (s *Service) IssueSuper(ctx context.Context, cid int, in CardInput) (*ent.Card, error) {
+	number, err := s.parseNumber(in)
+	if err != nil {
+		return nil, err
+	}
+	mode, err := checkMode(in.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkExpiry(in.ValidUntil); err != nil {
+		return nil, err
+	}
+	var created *ent.Card
+	err = s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+		if _, err := tx.Community.Get(ctx, cid); err != nil {
+			return nil, store.Map(err, "小区")
+		}
+		if err := numberFree(ctx, tx, cid, number); err != nil {
+			return nil, err
+		}
+		created, err = tx.Card.Create().SetCommunityID(cid).SetNumber(number).SetMode(mode).SetType(card.TypeSuper).
+			SetNillableValidUntil(in.ValidUntil).Save(ctx)
+		if err != nil {
+			return nil, store.Map(err, "门禁卡")
+		}
+		return []string{cardKey(number)}, nil
+	})
+	return created, err
+}
+
+// updateCard loads card id of community cid (not blank), applies fn and
+// records the change.
+func (s *Service) updateCard(ctx context.Context, cid, id int, fn func(tx *ent.Tx, c *ent.Card) error) (*ent.Card, error) {
+	var out *ent.Card
+	err := s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+		c, err := tx.Card.Query().Where(card.ID(id), card.CommunityID(cid)).Only(ctx)
+		if err != nil {
+			return nil, store.Map(err, "门禁卡")
+		}
+		if c.Status == card.StatusBlank {
+			return nil, errs.New(errs.Conflict, "该卡已恢复为白卡，请重新发卡")
+		}
+		if err := fn(tx, c); err != nil {
+			return nil, err
+		}
+		out, err = tx.Card.Get(ctx, id)
+		return []string{cardKey(c.Number)}, err
+	})
+	return out, err
+}
+
+// SetUnits changes which units a normal card opens (权限).
+func (s *Service) SetUnits(ctx context.Context, cid, id int, unitIDs []int) (*ent.Card, error) {
+	return s.updateCard(ctx, cid, id, func(tx *ent.Tx, c *ent.Card) error {
+		if c.Type == card.TypeSuper {
+			return errs.New(errs.Invalid, "超级卡可开本小区所有门，不需要设置权限")
+		}
+		units, err := checkUnits(ctx, tx, cid, unitIDs)
+		if err != nil {
+			return err
+		}
+		return tx.Card.UpdateOneID(id).SetUnitIds(units).SetUpdatedAt(s.now()).Exec(ctx)
+	})
+}
+
+// SetExpiry changes the validity of a card (时效); nil is 永久有效.
+func (s *Service) SetExpiry(ctx context.Context, cid, id int, until *time.Time) (*ent.Card, error) {
+	if err := s.checkExpiry(until); err != nil {
+		return nil, err
+	}
+	return s.updateCard(ctx, cid, id, func(tx *ent.Tx, c *ent.Card) error {
+		u := tx.Card.UpdateOneID(id).SetExpirySynced(false).SetUpdatedAt(s.now())
+		if until == nil {
+			u.ClearValidUntil()
+		} else {
+			u.SetValidUntil(*until)
+		}
+		return u.Exec(ctx)
+	})
+}
+
+// SetEnabled stops (停用) or re-enables a card.
+func (s *Service) SetEnabled(ctx context.Context, cid, id int, enabled bool) (*ent.Card, error) {
+	return s.updateCard(ctx, cid, id, func(tx *ent.Tx, c *ent.Card) error {
+		status := card.StatusDisabled
+		if enabled {
+			status = card.StatusActive
+		}
+		return tx.Card.UpdateOneID(id).SetStatus(status).SetUpdatedAt(s.now()).Exec(ctx)
+	})
+}
+
+// Blank returns an issued card to blank (恢复白卡): it leaves every whitelist,
+// its record stays, and its number can be issued again.
+func (s *Service) Blank(ctx context.Context, cid, id int) (*ent.Card, error) {
+	return s.updateCard(ctx, cid, id, func(tx *ent.Tx, c *ent.Card) error {
+		return tx.Card.UpdateOneID(id).SetStatus(card.StatusBlank).SetUpdatedAt(s.now()).Exec(ctx)
+	})
+}
+
+// Delete removes a card (删除) and takes it off every whitelist.
+func (s *Service) Delete(ctx context.Context, cid, id int) error {
+	return s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+		c, err := tx.Card.Query().Where(card.ID(id), card.CommunityID(cid)).Only(ctx)
+		if err != nil {
+			return nil, store.Map(err, "门禁卡")
+		}
+		if err := tx.Card.DeleteOneID(id).Exec(ctx); err != nil {
+			return nil, err
+		}
+		if c.Status == card.StatusBlank {
+			return nil, nil
+		}
+		return []string{cardKey(c.Number)}, nil
+	})
+}
+
+// ResidentDeleted takes a deleted resident's cards and face off every
+// whitelist: the cards become blank (their history stays).
+func (s *Service) ResidentDeleted(ctx context.Context, r *ent.Resident) {
+	err := s.change(ctx, r.CommunityID, func(tx *ent.Tx) ([]string, error) {
+		cards, err := tx.Card.Query().Where(card.ResidentID(r.ID), card.StatusNEQ(card.StatusBlank)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		keys := []string{faceKey(r.ID)}
+		for _, c := range cards {
+			if err := tx.Card.UpdateOneID(c.ID).SetStatus(card.StatusBlank).ClearResidentID().Exec(ctx); err != nil {
+				return nil, err
+			}
+			keys = append(keys, cardKey(c.Number))
+		}
+		return keys, nil
+	})
+	if err != nil {
+		s.logger.ErrorContext(ctx, "withdraw deleted resident from whitelists", "resident", r.ID, "err", err)
+	}
+}
+
+// ResidentChanged records that a resident's face entry may have changed
+// (photo, validity, enabled, or the room and so the unit).
+func (s *Service) ResidentChanged(ctx context.Context, r *ent.Resident) {
+	if err := s.change(ctx, r.CommunityID, func(*ent.Tx) ([]string, error) { return []string{faceKey(r.ID)}, nil }); err != nil {
+		s.logger.ErrorContext(ctx, "record face change", "resident", r.ID, "err", err)
+	}
+}
+
+// CardFilter selects cards in 门禁卡列表.
+type CardFilter struct {
+	AreaID, BuildingID, UnitID, Floor, RoomID int
+	Status                                    string
+	Number                                    string
+}
+
+// ListCards returns a page of cards of community cid (blank ones only when
+// asked for by status), newest first.
+func (s *Service) ListCards(ctx context.Context, cid int, f CardFilter, offset, limit int) ([]*ent.Card, int, error) {
+	if _, err := s.db.Community.Get(ctx, cid); err != nil {
+		return nil, 0, store.Map(err, "小区")
+	}
+	ps := []predicate.Card{card.CommunityID(cid)}
+	roomPs := []predicate.Room{room.CommunityID(cid)}
+	if f.RoomID > 0 {
+		roomPs = append(roomPs, room.ID(f.RoomID))
+	}
+	if f.UnitID > 0 {
+		roomPs = append(roomPs, room.UnitID(f.UnitID))
+	}
+	if f.BuildingID > 0 {
+		roomPs = append(roomPs, room.HasUnitWith(unit.BuildingID(f.BuildingID)))
+	}
+	if f.AreaID > 0 {
+		roomPs = append(roomPs, room.HasUnitWith(unit.HasBuildingWith(building.AreaID(f.AreaID))))
+	}
+	if f.Floor > 0 {
+		roomPs = append(roomPs, room.Floor(f.Floor))
+	}
+	if len(roomPs) > 1 {
+		ids, err := s.db.Room.Query().Where(roomPs...).IDs(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		// Super cards belong to no room; they show when no room is chosen.
+		ps = append(ps, card.RoomIDIn(ids...))
+	}
+	if f.Status != "" {
+		ps = append(ps, card.StatusEQ(card.Status(f.Status)))
+	} else {
+		ps = append(ps, card.StatusNEQ(card.StatusBlank))
+	}
+	if f.Number != "" {
+		ps = append(ps, card.NumberContains(f.Number))
+	}
+	q := s.db.Card.Query().Where(ps...)
+	total, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	items, err := q.Order(ent.Desc(card.FieldCreatedAt), ent.Desc(card.FieldID)).Offset(offset).Limit(limit).All(ctx)
+	return items, total, err
+}

@@ -1,0 +1,250 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"linli/internal/actor"
+	"linli/internal/community"
+	"linli/internal/ent"
+	"linli/internal/ent/card"
+	"linli/internal/housing"
+	"linli/internal/store"
+	"linli/internal/storetest"
+)
+
+// device is a simulated device: it applies every sync answer to its own set.
+type device struct {
+	loc     Location
+	version int64
+	set     map[string]Entry
+}
+
+func (d *device) apply(delta *Delta) {
+	if delta.Full {
+		d.set = map[string]Entry{}
+	}
+	for _, e := range delta.Upserts {
+		d.set[e.Key] = e
+	}
+	for _, k := range delta.Deletes {
+		delete(d.set, k)
+	}
+	d.version = delta.Version
+}
+
+// TestWhitelistConvergence performs random card and resident operations with
+// devices syncing at random moments, and checks that every device that
+// applies its answers holds exactly the whitelist the server computes.
+func TestWhitelistConvergence(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		for seed := uint64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) { converge(t, db, seed) })
+		}
+	})
+}
+
+func converge(t *testing.T, db *store.Store, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 42))
+	ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
+	clock := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc.now = func() time.Time { return clock }
+
+	name, code, addr := fmt.Sprintf("收敛小区%d", seed), "440306", "x"
+	c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := housing.NewService(db)
+	one := 1
+	area, _ := hs.CreateArea(ctx, c.ID, housing.AreaInput{Number: &one})
+	var units []int
+	var rooms []*ent.Room
+	for b := 1; b <= 2; b++ {
+		bld, _ := hs.CreateBuilding(ctx, c.ID, housing.BuildingInput{AreaID: area.ID, Number: &b})
+		for u := 1; u <= 2; u++ {
+			dc := 1
+			un, err := hs.CreateUnit(ctx, c.ID, housing.UnitInput{BuildingID: bld.ID, Number: &u, DeviceCount: &dc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			units = append(units, un.ID)
+			for f := 1; f <= 2; f++ {
+				r, err := hs.CreateRoom(ctx, c.ID, housing.RoomInput{UnitID: un.ID, Floor: &f, Number: &one})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rooms = append(rooms, r)
+			}
+		}
+	}
+	newResident := func() *ent.Resident {
+		rm := rooms[rng.IntN(len(rooms))]
+		b, _ := db.Unit.Query().Where().All(ctx)
+		_ = b
+		u := db.Unit.GetX(ctx, rm.UnitID)
+		bl := db.Building.GetX(ctx, u.BuildingID)
+		r := db.Resident.Create().SetCommunityID(c.ID).SetRoomID(rm.ID).SetAreaID(bl.AreaID).SetBuildingID(bl.ID).
+			SetUnitID(u.ID).SetName("业主").SetRole("业主").SaveX(ctx)
+		return r
+	}
+	residents := []*ent.Resident{newResident(), newResident(), newResident()}
+
+	devices := []*device{}
+	for _, u := range units {
+		devices = append(devices, &device{loc: Location{CommunityID: c.ID, UnitID: u}, set: map[string]Entry{}})
+	}
+	devices = append(devices, &device{loc: Location{CommunityID: c.ID}, set: map[string]Entry{}})
+	sync := func(d *device) {
+		delta, err := svc.Sync(ctx, d.loc, d.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.apply(delta)
+	}
+
+	numbers := []string{}
+	randomCard := func() *ent.Card {
+		cs := db.Card.Query().Where(card.CommunityID(c.ID), card.StatusNEQ(card.StatusBlank)).AllX(ctx)
+		if len(cs) == 0 {
+			return nil
+		}
+		return cs[rng.IntN(len(cs))]
+	}
+	randomUnits := func() []int {
+		var us []int
+		for _, u := range units {
+			if rng.IntN(2) == 0 {
+				us = append(us, u)
+			}
+		}
+		return us
+	}
+	expiry := func() *time.Time {
+		if rng.IntN(3) > 0 {
+			return nil
+		}
+		t := clock.Add(time.Duration(1+rng.IntN(72)) * time.Hour)
+		return &t
+	}
+
+	for step := range 250 {
+		switch op := rng.IntN(12); op {
+		case 0, 1:
+			n := fmt.Sprintf("%08X", rng.Uint32())
+			if len(numbers) > 0 && rng.IntN(4) == 0 {
+				n = numbers[rng.IntN(len(numbers))] // reuse a number: refused while issued, fine when blank
+			}
+			numbers = append(numbers, n)
+			_, _ = svc.IssueNormal(ctx, c.ID, CardInput{Number: n, ResidentID: residents[rng.IntN(len(residents))].ID, UnitIDs: randomUnits(), ValidUntil: expiry()})
+		case 2:
+			n := fmt.Sprintf("%08X", rng.Uint32())
+			numbers = append(numbers, n)
+			_, _ = svc.IssueSuper(ctx, c.ID, CardInput{Number: n, ValidUntil: expiry()})
+		case 3:
+			if cd := randomCard(); cd != nil {
+				_, _ = svc.SetUnits(ctx, c.ID, cd.ID, randomUnits())
+			}
+		case 4:
+			if cd := randomCard(); cd != nil {
+				_, _ = svc.SetExpiry(ctx, c.ID, cd.ID, expiry())
+			}
+		case 5:
+			if cd := randomCard(); cd != nil {
+				_, _ = svc.SetEnabled(ctx, c.ID, cd.ID, rng.IntN(2) == 0)
+			}
+		case 6:
+			if cd := randomCard(); cd != nil {
+				_, _ = svc.Blank(ctx, c.ID, cd.ID)
+			}
+		case 7:
+			if cd := randomCard(); cd != nil {
+				_ = svc.Delete(ctx, c.ID, cd.ID)
+			}
+		case 8:
+			// A resident leaves: their cards and face go; someone else moves in.
+			i := rng.IntN(len(residents))
+			r := residents[i]
+			db.Resident.DeleteOneID(r.ID).ExecX(ctx)
+			svc.ResidentDeleted(ctx, r)
+			residents[i] = newResident()
+		case 9:
+			// Face permission changes (photo, validity, stop).
+			r := residents[rng.IntN(len(residents))]
+			u := db.Resident.UpdateOneID(r.ID).SetFacePhoto("faces/x.jpg").SetFaceEnabled(rng.IntN(3) > 0).SetFaceExpirySynced(false)
+			if e := expiry(); e != nil {
+				u.SetFaceValidTo(*e)
+			} else {
+				u.ClearFaceValidTo()
+			}
+			r = u.SaveX(ctx)
+			svc.ResidentChanged(ctx, r)
+		case 10:
+			// Time passes; the janitor expires what ran out.
+			clock = clock.Add(time.Duration(rng.IntN(20)) * time.Hour)
+			if _, err := svc.ExpireDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+		case 11:
+			if rng.IntN(10) == 0 {
+				d := devices[rng.IntN(len(devices))]
+				d.version, d.set = 0, map[string]Entry{} // a replaced device starts from nothing
+			}
+		}
+		if rng.IntN(3) == 0 {
+			sync(devices[rng.IntN(len(devices))])
+		}
+		_ = step
+	}
+	if _, err := svc.ExpireDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range devices {
+		sync(d)
+		want, err := svc.Whitelist(ctx, d.loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]Entry, 0, len(d.set))
+		for _, e := range want {
+			if g, ok := d.set[e.Key]; ok {
+				got = append(got, g)
+			}
+		}
+		if len(d.set) != len(want) || !reflect.DeepEqual(normalize(got), normalize(want)) {
+			t.Fatalf("device %d (unit %d) holds %d entries, server computes %d:\ndevice %v\nserver %v",
+				i, d.loc.UnitID, len(d.set), len(want), keys(d.set), want)
+		}
+	}
+}
+
+func normalize(es []Entry) []Entry {
+	out := make([]Entry, len(es))
+	for i, e := range es {
+		if e.ValidUntil != nil {
+			v := e.ValidUntil.UTC().Truncate(time.Second)
+			e.ValidUntil = &v
+		}
+		if e.ValidFrom != nil {
+			v := e.ValidFrom.UTC().Truncate(time.Second)
+			e.ValidFrom = &v
+		}
+		out[i] = e
+	}
+	return out
+}
+
+func keys(m map[string]Entry) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}

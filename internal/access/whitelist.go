@@ -1,0 +1,238 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"linli/internal/ent"
+	"linli/internal/ent/card"
+	"linli/internal/ent/community"
+	"linli/internal/ent/resident"
+	"linli/internal/ent/syncchange"
+	"linli/internal/store"
+)
+
+// Location is where a device stands: a unit door station has UnitID; wall
+// and management stations (and anything community-wide) have 0.
+type Location struct {
+	CommunityID int
+	UnitID      int
+}
+
+// Entry is one whitelist entry as a device stores it.
+type Entry struct {
+	Key        string     `json:"key" doc:"条目标识：card:<卡号> 或 face:<业主编号>"`
+	Kind       string     `json:"kind" enum:"card,face"`
+	Card       string     `json:"card,omitempty" doc:"卡号（十六进制大写）"`
+	Mode       string     `json:"mode,omitempty" enum:"ic,id_card," doc:"ic 模式或身份证"`
+	ResidentID int        `json:"resident_id,omitempty"`
+	ValidFrom  *time.Time `json:"valid_from,omitempty"`
+	ValidUntil *time.Time `json:"valid_until,omitempty" doc:"为空表示永久有效；设备到期后自行失效"`
+}
+
+// opens reports whether card c belongs on the whitelist of loc at now.
+func opens(c *ent.Card, loc Location, now time.Time) bool {
+	if c.Status != card.StatusActive || c.ValidUntil != nil && !now.Before(*c.ValidUntil) {
+		return false
+	}
+	return c.Type == card.TypeSuper || loc.UnitID == 0 || slices.Contains(c.UnitIds, loc.UnitID)
+}
+
+// faceOpens reports whether resident r's face belongs on the whitelist of loc.
+func faceOpens(r *ent.Resident, loc Location, now time.Time) bool {
+	if !r.FaceEnabled || r.FacePhoto == "" || r.FaceValidTo != nil && !now.Before(*r.FaceValidTo) {
+		return false
+	}
+	return loc.UnitID == 0 || r.UnitID == loc.UnitID
+}
+
+func cardEntry(c *ent.Card) Entry {
+	return Entry{Key: cardKey(c.Number), Kind: "card", Card: c.Number, Mode: string(c.Mode), ValidUntil: c.ValidUntil}
+}
+
+func faceEntry(r *ent.Resident) Entry {
+	return Entry{Key: faceKey(r.ID), Kind: "face", ResidentID: r.ID, ValidFrom: r.FaceValidFrom, ValidUntil: r.FaceValidTo}
+}
+
+// Whitelist computes the whole whitelist of loc now, ordered by key.
+func (s *Service) Whitelist(ctx context.Context, loc Location) ([]Entry, error) {
+	now := s.now()
+	cards, err := s.db.Card.Query().Where(card.CommunityID(loc.CommunityID), card.StatusEQ(card.StatusActive)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, c := range cards {
+		if opens(c, loc, now) {
+			out = append(out, cardEntry(c))
+		}
+	}
+	q := s.db.Resident.Query().Where(resident.CommunityID(loc.CommunityID), resident.FaceEnabled(true), resident.FacePhotoNEQ(""))
+	if loc.UnitID != 0 {
+		q.Where(resident.UnitID(loc.UnitID))
+	}
+	faces, err := q.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range faces {
+		if faceOpens(r, loc, now) {
+			out = append(out, faceEntry(r))
+		}
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+// Delta is an answer to a sync: the entries to store and the keys to drop
+// since the device's version, or, when Full, the whole whitelist.
+type Delta struct {
+	Version int64    `json:"version" doc:"设备应保存的新版本号，下次同步时作为 since"`
+	Full    bool     `json:"full" doc:"为 true 时 upserts 是完整白名单，设备应先清空再写入"`
+	Upserts []Entry  `json:"upserts"`
+	Deletes []string `json:"deletes" doc:"要删除的条目标识"`
+}
+
+// MaxDeltaKeys is how many changed entries a delta carries before a full
+// snapshot is cheaper.
+const MaxDeltaKeys = 2000
+
+// Sync returns what a device at loc that has version since must change.
+// since 0 (a new device), a version the server does not know, or a device
+// too far behind gets a full snapshot.
+func (s *Service) Sync(ctx context.Context, loc Location, since int64) (*Delta, error) {
+	c, err := s.db.Community.Query().Where(community.ID(loc.CommunityID)).Only(ctx)
+	if err != nil {
+		return nil, store.Map(err, "小区")
+	}
+	cur := c.SyncVersion
+	full := since <= 0 || since > cur
+	var keys []string
+	if !full && since < cur {
+		// The oldest change must still be on record, or some were purged.
+		oldest, err := s.db.SyncChange.Query().Where(syncchange.CommunityID(loc.CommunityID)).
+			Aggregate(ent.Min(syncchange.FieldVersion)).Int(ctx)
+		if err != nil || int64(oldest) > since+1 {
+			full = true
+		} else {
+			keys, err = s.db.SyncChange.Query().
+				Where(syncchange.CommunityID(loc.CommunityID), syncchange.VersionGT(since), syncchange.VersionLTE(cur)).
+				Unique(true).Select(syncchange.FieldKey).Strings(ctx)
+			if err != nil {
+				return nil, err
+			}
+			full = len(keys) > MaxDeltaKeys
+		}
+	}
+	d := &Delta{Version: cur, Upserts: []Entry{}, Deletes: []string{}}
+	if full {
+		d.Full = true
+		d.Upserts, err = s.Whitelist(ctx, loc)
+		if d.Upserts == nil {
+			d.Upserts = []Entry{}
+		}
+		return d, err
+	}
+	if err := s.resolve(ctx, loc, keys, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// resolve puts the current state of keys for loc into d.
+func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *Delta) error {
+	now := s.now()
+	var numbers []string
+	var residentIDs []int
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(k, "card:"):
+			numbers = append(numbers, strings.TrimPrefix(k, "card:"))
+		case strings.HasPrefix(k, "face:"):
+			id, _ := strconv.Atoi(strings.TrimPrefix(k, "face:"))
+			residentIDs = append(residentIDs, id)
+		}
+	}
+	cards, err := s.db.Card.Query().Where(card.CommunityID(loc.CommunityID), card.NumberIn(numbers...), card.StatusNEQ(card.StatusBlank)).All(ctx)
+	if err != nil {
+		return err
+	}
+	byNumber := make(map[string]*ent.Card, len(cards))
+	for _, c := range cards {
+		byNumber[c.Number] = c
+	}
+	for _, n := range numbers {
+		if c, ok := byNumber[n]; ok && opens(c, loc, now) {
+			d.Upserts = append(d.Upserts, cardEntry(c))
+		} else {
+			d.Deletes = append(d.Deletes, cardKey(n))
+		}
+	}
+	residents, err := s.db.Resident.Query().Where(resident.CommunityID(loc.CommunityID), resident.IDIn(residentIDs...)).All(ctx)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int]*ent.Resident, len(residents))
+	for _, r := range residents {
+		byID[r.ID] = r
+	}
+	for _, id := range residentIDs {
+		if r, ok := byID[id]; ok && faceOpens(r, loc, now) {
+			d.Upserts = append(d.Upserts, faceEntry(r))
+		} else {
+			d.Deletes = append(d.Deletes, faceKey(id))
+		}
+	}
+	return nil
+}
+
+// ExpireDue records, for every card and face whose validity ended, a change
+// so that devices drop it at their next sync ("expired cards leave
+// whitelists on their own"). The background janitor calls it every minute.
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	now := s.now()
+	cards, err := s.db.Card.Query().Where(card.StatusEQ(card.StatusActive), card.ValidUntilLTE(now), card.ExpirySynced(false)).Limit(5000).All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	faces, err := s.db.Resident.Query().Where(resident.FaceEnabled(true), resident.FaceValidToLTE(now), resident.FaceExpirySynced(false)).Limit(5000).All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	keysBy := map[int][]string{}
+	for _, c := range cards {
+		keysBy[c.CommunityID] = append(keysBy[c.CommunityID], cardKey(c.Number))
+	}
+	for _, r := range faces {
+		keysBy[r.CommunityID] = append(keysBy[r.CommunityID], faceKey(r.ID))
+	}
+	n := 0
+	for cid, keys := range keysBy {
+		err := s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+			for _, c := range cards {
+				if c.CommunityID == cid {
+					if err := tx.Card.UpdateOneID(c.ID).SetExpirySynced(true).Exec(ctx); err != nil {
+						return nil, err
+					}
+				}
+			}
+			for _, r := range faces {
+				if r.CommunityID == cid {
+					if err := tx.Resident.UpdateOneID(r.ID).SetFaceExpirySynced(true).Exec(ctx); err != nil {
+						return nil, err
+					}
+				}
+			}
+			return keys, nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("access: expire in community %d: %w", cid, err)
+		}
+		n += len(keys)
+	}
+	return n, nil
+}
