@@ -39,7 +39,7 @@ func (s *Service) OnChange(nudge func(ctx context.Context, communityID int, vers
 }
 
 // Keys of whitelist entries.
-func cardKey(number string) string { return "card:" + number }
+func cardKey(number string) string  { return "card:" + number }
 func faceKey(residentID int) string { return fmt.Sprintf("face:%d", residentID) }
 
 // bump records that keys changed in community cid, inside tx, and returns
