@@ -18,13 +18,16 @@ const (
 	Operator
 	// Staff is property staff (物业管理员…): sees only its own communities.
 	Staff
+	// Device is a bound device: sees only its own community.
+	Device
 )
 
 // Actor is the principal behind a request.
 type Actor struct {
 	Kind        Kind
 	AccountID   int
-	Communities []int // the communities a Staff actor belongs to
+	DeviceID    int   // for Device actors
+	Communities []int // the communities a Staff or Device actor belongs to
 }
 
 type ctxKey struct{}

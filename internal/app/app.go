@@ -15,12 +15,15 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"linli/internal/access"
 	"linli/internal/account"
+	"linli/internal/actor"
 	"linli/internal/application"
 	"linli/internal/auth"
 	"linli/internal/blob"
 	"linli/internal/community"
 	"linli/internal/config"
+	"linli/internal/device"
 	"linli/internal/h5"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
@@ -40,6 +43,7 @@ type App struct {
 	logger   *slog.Logger
 	db       *store.Store
 	auth     *auth.Service
+	access   *access.Service
 	handler  http.Handler
 	api      huma.API
 	listener net.Listener
@@ -73,9 +77,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		return nil, err
 	}
 	residents := resident.NewService(db, box, files, logger)
+	a.access = access.NewService(db, logger)
+	residents.OnDelete(a.access.ResidentDeleted)
+	residents.OnChange(a.access.ResidentChanged)
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: application.NewService(db, box, files, residents, logger), PublicURL: cfg.PublicURL,
+		Access: a.access, Devices: device.NewService(db, box, logger),
 	})
 	return a, nil
 }
@@ -90,6 +98,9 @@ type Services struct {
 	// Applications handles 业主申请; PublicURL is the base of its QR links.
 	Applications *application.Service
 	PublicURL    string
+	// Access manages cards and whitelists; Devices binds and serves devices.
+	Access  *access.Service
+	Devices *device.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -105,6 +116,8 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Residents.Register(api)
 	roster.NewService(s.DB, s.Logger).Register(api, s.Residents)
 	s.Applications.Register(api, s.PublicURL)
+	s.Access.Register(api)
+	s.Devices.Register(api, s.Access)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -121,7 +134,8 @@ func Handler(s Services) (http.Handler, huma.API) {
 func OpenAPI() ([]byte, error) {
 	logger := slog.New(slog.DiscardHandler)
 	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
-		Residents: resident.NewService(nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, logger)})
+		Residents: resident.NewService(nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, logger),
+		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
@@ -185,13 +199,24 @@ func (a *App) Serve(ctx context.Context) error {
 	return err
 }
 
-// janitor purges expired sessions and old login failures every hour.
+// janitor runs the periodic jobs: every minute it takes expired cards and
+// faces off whitelists; every hour it purges expired sessions, old login
+// failures and whitelist changes older than 30 days.
 func (a *App) janitor(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
-	for {
-		if err := a.auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
-			a.logger.Error("purge sessions", "err", err)
+	sys := actor.AsSystem(ctx)
+	for n := 0; ; n++ {
+		if _, err := a.access.ExpireDue(sys); err != nil && ctx.Err() == nil {
+			a.logger.Error("expire cards", "err", err)
+		}
+		if n%60 == 0 {
+			if err := a.auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge sessions", "err", err)
+			}
+			if err := a.access.PurgeChanges(sys, 30*24*time.Hour); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge whitelist changes", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

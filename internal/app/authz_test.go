@@ -49,6 +49,32 @@ func (w *world) freshApplication(tb testing.TB) int {
 	return a.ID
 }
 
+// freshCard issues a super card in A.
+func (w *world) freshCard(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", w.a.Path("/cards/super"), map[string]any{"number": fmt.Sprintf("AB%06X", w.next())}).JSON(tb, &v)
+	return v.ID
+}
+
+func freshCardPath(rest string) func(testing.TB, *world) string {
+	return func(tb testing.TB, w *world) string {
+		return w.a.Path(fmt.Sprintf("/cards/%d%s", w.freshCard(tb), rest))
+	}
+}
+
+// freshDevice binds an indoor monitor to a new room of A.
+func (w *world) freshDevice(tb testing.TB) int {
+	room := w.freshRoom(tb)
+	var v struct {
+		DeviceID int `json:"device_id"`
+	}
+	w.s.Client("installer").Must(200, "POST", "/device/v1/bind", map[string]any{
+		"community_id": w.a.ID, "community_password": "pwAx9", "serial": fmt.Sprintf("SN-%d", w.next()),
+		"slot": map[string]any{"kind": "indoor", "room_id": room},
+	}).JSON(tb, &v)
+	return v.DeviceID
+}
+
 func freshApplicationPath(rest string) func(testing.TB, *world) string {
 	return func(tb testing.TB, w *world) string {
 		return w.a.Path(fmt.Sprintf("/applications/%d%s", w.freshApplication(tb), rest))
@@ -267,6 +293,31 @@ func operations() []operation {
 			upload: func(w *world) (string, []byte) {
 				return applicationForm(w.a.RoomID, "公开申请", fmt.Sprintf("134%08d", w.next()), 0)
 			}},
+		{id: "list-cards", method: "GET", path: inA("/cards"), who: communityA, ok: 200},
+		{id: "issue-card", method: "POST", path: inA("/cards"), who: communityA, ok: 201,
+			body: func(w *world) any {
+				return map[string]any{"number": fmt.Sprintf("CD%06X", w.next()), "resident_id": w.resident}
+			}},
+		{id: "issue-super-card", method: "POST", path: inA("/cards/super"), who: communityA, ok: 201,
+			body: func(w *world) any { return map[string]any{"number": fmt.Sprintf("EF%06X", w.next())} }},
+		{id: "set-card-units", method: "PUT", path: freshCardPath("/units"), who: communityA, ok: 422,
+			body: func(w *world) any { return map[string]any{"unit_ids": []int{w.a.UnitID}} }}, // super cards have no units: refused after the access check
+		{id: "set-card-expiry", method: "PUT", path: freshCardPath("/expiry"), who: communityA, ok: 200,
+			body: func(*world) any { return map[string]any{"valid_until": "2099-01-01T00:00:00Z"} }},
+		{id: "disable-card", method: "POST", path: freshCardPath("/disable"), who: communityA, ok: 200},
+		{id: "enable-card", method: "POST", path: freshCardPath("/enable"), who: communityA, ok: 200},
+		{id: "blank-card", method: "POST", path: freshCardPath("/blank"), who: communityA, ok: 200},
+		{id: "delete-card", method: "DELETE", path: freshCardPath(""), who: communityA, ok: 204},
+		{id: "list-devices", method: "GET", path: inA("/devices"), who: communityA, ok: 200},
+		{id: "unbind-device", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/devices/%d", w.freshDevice(tb))) }},
+		{id: "device-bind", method: "POST", path: fixed("/device/v1/bind"), who: public, ok: 200,
+			body: func(w *world) any {
+				return map[string]any{"community_id": w.a.ID, "community_password": "pwAx9", "serial": "SN-WALL-1",
+					"slot": map[string]any{"kind": "wall", "index": 1}}
+			}},
+		// A console session is no device credential.
+		{id: "device-sync", method: "GET", path: fixed("/device/v1/sync?since=0"), who: public, ok: 401},
 		// Logout is last: it ends each actor's session.
 		{id: "logout", method: "DELETE", path: fixed("/api/v1/session"), who: public, ok: 204},
 	}

@@ -18,6 +18,7 @@ import (
 	"linli/internal/ent/building"
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
+	"linli/internal/ent/device"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -52,6 +53,8 @@ type Client struct {
 	Card *CardClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
+	// Device is the client for interacting with the Device builders.
+	Device *DeviceClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
 	// Resident is the client for interacting with the Resident builders.
@@ -82,6 +85,7 @@ func (c *Client) init() {
 	c.Building = NewBuildingClient(c.config)
 	c.Card = NewCardClient(c.config)
 	c.Community = NewCommunityClient(c.config)
+	c.Device = NewDeviceClient(c.config)
 	c.LoginFailure = NewLoginFailureClient(c.config)
 	c.Resident = NewResidentClient(c.config)
 	c.Room = NewRoomClient(c.config)
@@ -187,6 +191,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Building:     NewBuildingClient(cfg),
 		Card:         NewCardClient(cfg),
 		Community:    NewCommunityClient(cfg),
+		Device:       NewDeviceClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
 		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
@@ -219,6 +224,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Building:     NewBuildingClient(cfg),
 		Card:         NewCardClient(cfg),
 		Community:    NewCommunityClient(cfg),
+		Device:       NewDeviceClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
 		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
@@ -255,7 +261,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.LoginFailure, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
+		c.Device, c.LoginFailure, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -266,7 +272,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.LoginFailure, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
+		c.Device, c.LoginFailure, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -289,6 +295,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Card.mutate(ctx, m)
 	case *CommunityMutation:
 		return c.Community.mutate(ctx, m)
+	case *DeviceMutation:
+		return c.Device.mutate(ctx, m)
 	case *LoginFailureMutation:
 		return c.LoginFailure.mutate(ctx, m)
 	case *ResidentMutation:
@@ -1379,6 +1387,141 @@ func (c *CommunityClient) mutate(ctx context.Context, m *CommunityMutation) (Val
 	}
 }
 
+// DeviceClient is a client for the Device schema.
+type DeviceClient struct {
+	config
+}
+
+// NewDeviceClient returns a client for the Device from the given config.
+func NewDeviceClient(c config) *DeviceClient {
+	return &DeviceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `device.Hooks(f(g(h())))`.
+func (c *DeviceClient) Use(hooks ...Hook) {
+	c.hooks.Device = append(c.hooks.Device, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `device.Intercept(f(g(h())))`.
+func (c *DeviceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Device = append(c.inters.Device, interceptors...)
+}
+
+// Create returns a builder for creating a Device entity.
+func (c *DeviceClient) Create() *DeviceCreate {
+	mutation := newDeviceMutation(c.config, OpCreate)
+	return &DeviceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Device entities.
+func (c *DeviceClient) CreateBulk(builders ...*DeviceCreate) *DeviceCreateBulk {
+	return &DeviceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeviceClient) MapCreateBulk(slice any, setFunc func(*DeviceCreate, int)) *DeviceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeviceCreateBulk{err: fmt.Errorf("calling to DeviceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeviceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeviceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Device.
+func (c *DeviceClient) Update() *DeviceUpdate {
+	mutation := newDeviceMutation(c.config, OpUpdate)
+	return &DeviceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeviceClient) UpdateOne(_m *Device) *DeviceUpdateOne {
+	mutation := newDeviceMutation(c.config, OpUpdateOne, withDevice(_m))
+	return &DeviceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeviceClient) UpdateOneID(id int) *DeviceUpdateOne {
+	mutation := newDeviceMutation(c.config, OpUpdateOne, withDeviceID(id))
+	return &DeviceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Device.
+func (c *DeviceClient) Delete() *DeviceDelete {
+	mutation := newDeviceMutation(c.config, OpDelete)
+	return &DeviceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeviceClient) DeleteOne(_m *Device) *DeviceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeviceClient) DeleteOneID(id int) *DeviceDeleteOne {
+	builder := c.Delete().Where(device.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeviceDeleteOne{builder}
+}
+
+// Query returns a query builder for Device.
+func (c *DeviceClient) Query() *DeviceQuery {
+	return &DeviceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDevice},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Device entity by its id.
+func (c *DeviceClient) Get(ctx context.Context, id int) (*Device, error) {
+	return c.Query().Where(device.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeviceClient) GetX(ctx context.Context, id int) *Device {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DeviceClient) Hooks() []Hook {
+	hooks := c.hooks.Device
+	return append(hooks[:len(hooks):len(hooks)], device.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeviceClient) Interceptors() []Interceptor {
+	inters := c.inters.Device
+	return append(inters[:len(inters):len(inters)], device.Interceptors[:]...)
+}
+
+func (c *DeviceClient) mutate(ctx context.Context, m *DeviceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeviceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeviceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeviceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeviceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Device mutation op: %q", m.Op())
+	}
+}
+
 // LoginFailureClient is a client for the LoginFailure schema.
 type LoginFailureClient struct {
 	config
@@ -2284,12 +2427,12 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, Application, Area, AuditLog, Building, Card, Community, LoginFailure,
-		Resident, Room, Session, SyncChange, Unit []ent.Hook
+		Account, Application, Area, AuditLog, Building, Card, Community, Device,
+		LoginFailure, Resident, Room, Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
-		Account, Application, Area, AuditLog, Building, Card, Community, LoginFailure,
-		Resident, Room, Session, SyncChange, Unit []ent.Interceptor
+		Account, Application, Area, AuditLog, Building, Card, Community, Device,
+		LoginFailure, Resident, Room, Session, SyncChange, Unit []ent.Interceptor
 	}
 )
 

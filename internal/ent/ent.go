@@ -13,6 +13,7 @@ import (
 	"linli/internal/ent/building"
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
+	"linli/internal/ent/device"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -92,6 +93,7 @@ func checkColumn(t, c string) error {
 			building.Table:     building.ValidColumn,
 			card.Table:         card.ValidColumn,
 			community.Table:    community.ValidColumn,
+			device.Table:       device.ValidColumn,
 			loginfailure.Table: loginfailure.ValidColumn,
 			resident.Table:     resident.ValidColumn,
 			room.Table:         room.ValidColumn,

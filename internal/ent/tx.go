@@ -28,6 +28,8 @@ type Tx struct {
 	Card *CardClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
+	// Device is the client for interacting with the Device builders.
+	Device *DeviceClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
 	// Resident is the client for interacting with the Resident builders.
@@ -178,6 +180,7 @@ func (tx *Tx) init() {
 	tx.Building = NewBuildingClient(tx.config)
 	tx.Card = NewCardClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
+	tx.Device = NewDeviceClient(tx.config)
 	tx.LoginFailure = NewLoginFailureClient(tx.config)
 	tx.Resident = NewResidentClient(tx.config)
 	tx.Room = NewRoomClient(tx.config)

@@ -248,6 +248,47 @@ var (
 			},
 		},
 	}
+	// DevicesColumns holds the columns for the "devices" table.
+	DevicesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"door", "wall", "management", "indoor"}},
+		{Name: "unit_id", Type: field.TypeInt, Nullable: true},
+		{Name: "room_id", Type: field.TypeInt, Nullable: true},
+		{Name: "index", Type: field.TypeInt},
+		{Name: "slot", Type: field.TypeString, Size: 40},
+		{Name: "serial", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "model", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "firmware", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "orientation", Type: field.TypeEnum, Enums: []string{"landscape", "portrait"}, Default: "landscape"},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "online", Type: field.TypeBool, Default: false},
+		{Name: "last_seen", Type: field.TypeTime, Nullable: true},
+		{Name: "bound_at", Type: field.TypeTime},
+		{Name: "token_hash", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "mqtt_password_hash", Type: field.TypeString, Size: 64},
+		{Name: "sip_password_sealed", Type: field.TypeBytes},
+	}
+	// DevicesTable holds the schema information for the "devices" table.
+	DevicesTable = &schema.Table{
+		Name:       "devices",
+		Columns:    DevicesColumns,
+		PrimaryKey: []*schema.Column{DevicesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "device_community_id_slot",
+				Unique:  true,
+				Columns: []*schema.Column{DevicesColumns[3], DevicesColumns[8]},
+			},
+			{
+				Name:    "device_community_id_unit_id",
+				Unique:  false,
+				Columns: []*schema.Column{DevicesColumns[3], DevicesColumns[5]},
+			},
+		},
+	}
 	// LoginFailuresColumns holds the columns for the "login_failures" table.
 	LoginFailuresColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -508,6 +549,7 @@ var (
 		BuildingsTable,
 		CardsTable,
 		CommunitiesTable,
+		DevicesTable,
 		LoginFailuresTable,
 		ResidentsTable,
 		RoomsTable,

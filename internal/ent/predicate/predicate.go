@@ -27,6 +27,9 @@ type Card func(*sql.Selector)
 // Community is the predicate function for community builders.
 type Community func(*sql.Selector)
 
+// Device is the predicate function for device builders.
+type Device func(*sql.Selector)
+
 // LoginFailure is the predicate function for loginfailure builders.
 type LoginFailure func(*sql.Selector)
 

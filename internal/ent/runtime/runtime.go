@@ -10,6 +10,7 @@ import (
 	"linli/internal/ent/building"
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
+	"linli/internal/ent/device"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -303,6 +304,63 @@ func init() {
 	community.DefaultPhoneGateway = communityDescPhoneGateway.Default.(string)
 	// community.PhoneGatewayValidator is a validator for the "phone_gateway" field. It is called by the builders before save.
 	community.PhoneGatewayValidator = communityDescPhoneGateway.Validators[0].(func(string) error)
+	deviceMixin := schema.Device{}.Mixin()
+	deviceMixinHooks1 := deviceMixin[1].Hooks()
+	device.Hooks[0] = deviceMixinHooks1[0]
+	deviceMixinInters1 := deviceMixin[1].Interceptors()
+	device.Interceptors[0] = deviceMixinInters1[0]
+	deviceMixinFields0 := deviceMixin[0].Fields()
+	_ = deviceMixinFields0
+	deviceFields := schema.Device{}.Fields()
+	_ = deviceFields
+	// deviceDescCreatedAt is the schema descriptor for created_at field.
+	deviceDescCreatedAt := deviceMixinFields0[0].Descriptor()
+	// device.DefaultCreatedAt holds the default value on creation for the created_at field.
+	device.DefaultCreatedAt = deviceDescCreatedAt.Default.(func() time.Time)
+	// deviceDescUpdatedAt is the schema descriptor for updated_at field.
+	deviceDescUpdatedAt := deviceMixinFields0[1].Descriptor()
+	// device.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	device.DefaultUpdatedAt = deviceDescUpdatedAt.Default.(func() time.Time)
+	// device.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	device.UpdateDefaultUpdatedAt = deviceDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// deviceDescSlot is the schema descriptor for slot field.
+	deviceDescSlot := deviceFields[5].Descriptor()
+	// device.SlotValidator is a validator for the "slot" field. It is called by the builders before save.
+	device.SlotValidator = deviceDescSlot.Validators[0].(func(string) error)
+	// deviceDescSerial is the schema descriptor for serial field.
+	deviceDescSerial := deviceFields[6].Descriptor()
+	// device.SerialValidator is a validator for the "serial" field. It is called by the builders before save.
+	device.SerialValidator = deviceDescSerial.Validators[0].(func(string) error)
+	// deviceDescModel is the schema descriptor for model field.
+	deviceDescModel := deviceFields[7].Descriptor()
+	// device.DefaultModel holds the default value on creation for the model field.
+	device.DefaultModel = deviceDescModel.Default.(string)
+	// device.ModelValidator is a validator for the "model" field. It is called by the builders before save.
+	device.ModelValidator = deviceDescModel.Validators[0].(func(string) error)
+	// deviceDescFirmware is the schema descriptor for firmware field.
+	deviceDescFirmware := deviceFields[8].Descriptor()
+	// device.DefaultFirmware holds the default value on creation for the firmware field.
+	device.DefaultFirmware = deviceDescFirmware.Default.(string)
+	// device.FirmwareValidator is a validator for the "firmware" field. It is called by the builders before save.
+	device.FirmwareValidator = deviceDescFirmware.Validators[0].(func(string) error)
+	// deviceDescIP is the schema descriptor for ip field.
+	deviceDescIP := deviceFields[10].Descriptor()
+	// device.DefaultIP holds the default value on creation for the ip field.
+	device.DefaultIP = deviceDescIP.Default.(string)
+	// device.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	device.IPValidator = deviceDescIP.Validators[0].(func(string) error)
+	// deviceDescOnline is the schema descriptor for online field.
+	deviceDescOnline := deviceFields[11].Descriptor()
+	// device.DefaultOnline holds the default value on creation for the online field.
+	device.DefaultOnline = deviceDescOnline.Default.(bool)
+	// deviceDescTokenHash is the schema descriptor for token_hash field.
+	deviceDescTokenHash := deviceFields[14].Descriptor()
+	// device.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	device.TokenHashValidator = deviceDescTokenHash.Validators[0].(func(string) error)
+	// deviceDescMqttPasswordHash is the schema descriptor for mqtt_password_hash field.
+	deviceDescMqttPasswordHash := deviceFields[15].Descriptor()
+	// device.MqttPasswordHashValidator is a validator for the "mqtt_password_hash" field. It is called by the builders before save.
+	device.MqttPasswordHashValidator = deviceDescMqttPasswordHash.Validators[0].(func(string) error)
 	loginfailureFields := schema.LoginFailure{}.Fields()
 	_ = loginfailureFields
 	// loginfailureDescAccount is the schema descriptor for account field.

@@ -291,6 +291,177 @@ export interface paths {
         patch: operations["update-building"];
         trace?: never;
     };
+    "/api/v1/communities/{cid}/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 门禁卡列表 */
+        get: operations["list-cards"];
+        put?: never;
+        /** 发普通卡 */
+        post: operations["issue-card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cards/super": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发超级卡 */
+        post: operations["issue-super-card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除 */
+        delete: operations["delete-card"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cards/{id}/blank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 恢复白卡 */
+        post: operations["blank-card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cards/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用（停用该卡后，该卡将不能使用） */
+        post: operations["disable-card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cards/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 启用 */
+        post: operations["enable-card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cards/{id}/expiry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 时效：设置到期时间 */
+        put: operations["set-card-expiry"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cards/{id}/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 权限：设置可开的单元 */
+        put: operations["set-card-units"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 设备列表（按安装位置） */
+        get: operations["list-devices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/devices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 解绑设备 */
+        delete: operations["unbind-device"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/residents": {
         parameters: {
             query?: never;
@@ -703,6 +874,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/device/v1/bind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 绑定设备
+         * @description 安装人员在设备上输入小区编号、小区密码和安装位置。小区密码连续错误 5 次将锁定 10 分钟。同一序列号重新绑定到同一位置会得到新的凭据，旧凭据作废。
+         */
+        post: operations["device-bind"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/device/v1/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 同步白名单
+         * @description 返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。
+         */
+        get: operations["device-sync"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -818,6 +1029,28 @@ export interface components {
              */
             created: number;
         };
+        BindInputBody: {
+            /**
+             * Format: int64
+             * @description 小区编号
+             */
+            community_id: number;
+            /** @description 小区密码 */
+            community_password: string;
+            /** @description 固件版本 */
+            firmware?: string;
+            /** @description 型号 */
+            model?: string;
+            /**
+             * @description 屏幕方向：landscape 横屏；portrait 竖屏
+             * @enum {string}
+             */
+            orientation?: "landscape" | "portrait";
+            /** @description 设备序列号 */
+            serial: string;
+            /** @description 安装位置 */
+            slot: components["schemas"]["Slot"];
+        };
         Building: {
             /** Format: int64 */
             area_id: number;
@@ -830,6 +1063,42 @@ export interface components {
              * @description 楼栋编号
              */
             number: number;
+        };
+        Card: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            /**
+             * @description ic模式、身份证
+             * @enum {string}
+             */
+            mode: "ic" | "id_card";
+            /** @description 卡号 */
+            number: string;
+            /** Format: int64 */
+            resident_id?: number;
+            /** @description 业主 */
+            resident_name: string;
+            /** @description 房间信息；超级卡为【小区名】 */
+            room_label: string;
+            /**
+             * @description 正常、停用、白卡
+             * @enum {string}
+             */
+            status: "active" | "disabled" | "blank";
+            /**
+             * @description 普通卡、超级卡
+             * @enum {string}
+             */
+            type: "normal" | "super";
+            /** @description 可开的单元（普通卡） */
+            unit_ids: number[];
+            /**
+             * Format: date-time
+             * @description 有效日期；为空表示永久有效
+             */
+            valid_until?: string;
         };
         ChangePasswordInputBody: {
             /** @description 新密码：至少 8 位，不能是 123456、常见密码或账号名 */
@@ -1051,6 +1320,63 @@ export interface components {
              */
             type: "normal" | "villa";
         };
+        Credentials: {
+            /** Format: int64 */
+            device_id: number;
+            /** @description 设备位置，如 【测试小区1】-1区-2栋-1单元-门口机6 */
+            label: string;
+            mqtt: components["schemas"]["CredentialsMQTTStruct"];
+            sip: components["schemas"]["CredentialsSIPStruct"];
+            /** @description HTTP 接口令牌：Authorization: Bearer <token> */
+            token: string;
+        };
+        CredentialsMQTTStruct: {
+            client_id: string;
+            /** @description 订阅：服务器下发的指令 */
+            cmd_topic: string;
+            password: string;
+            /** @description 发布：设备状态（遗嘱消息也发到这里） */
+            status_topic: string;
+            username: string;
+        };
+        CredentialsSIPStruct: {
+            password: string;
+            username: string;
+        };
+        Delta: {
+            /** @description 要删除的条目标识 */
+            deletes: string[];
+            /** @description 为 true 时 upserts 是完整白名单，设备应先清空再写入 */
+            full: boolean;
+            upserts: components["schemas"]["Entry"][];
+            /**
+             * Format: int64
+             * @description 设备应保存的新版本号，下次同步时作为 since
+             */
+            version: number;
+        };
+        Entry: {
+            /** @description 卡号（十六进制大写） */
+            card?: string;
+            /** @description 条目标识：card:<卡号> 或 face:<业主编号> */
+            key: string;
+            /** @enum {string} */
+            kind: "card" | "face";
+            /**
+             * @description ic 模式或身份证
+             * @enum {string}
+             */
+            mode?: "ic" | "id_card" | "";
+            /** Format: int64 */
+            resident_id?: number;
+            /** Format: date-time */
+            valid_from?: string;
+            /**
+             * Format: date-time
+             * @description 为空表示永久有效；设备到期后自行失效
+             */
+            valid_until?: string;
+        };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
             location?: string;
@@ -1091,6 +1417,13 @@ export interface components {
              * @example https://example.com/errors/example
              */
             type: string;
+        };
+        ExpiryInputBody: {
+            /**
+             * Format: date-time
+             * @description 到期时间；不填为永久有效
+             */
+            valid_until?: string;
         };
         Face: {
             /**
@@ -1167,6 +1500,55 @@ export interface components {
             id: number;
             name: string;
         };
+        IssueBody: {
+            /**
+             * @description 卡号写法：hex 十六进制（默认）；decimal 十进制（会换算成十六进制）
+             * @default hex
+             * @enum {string}
+             */
+            format: "hex" | "decimal";
+            /**
+             * @description ic模式或身份证
+             * @default ic
+             * @enum {string}
+             */
+            mode: "ic" | "id_card";
+            /** @description 卡号 */
+            number: string;
+            /**
+             * Format: date-time
+             * @description 有效时间；不填为永久有效
+             */
+            valid_until?: string;
+        };
+        IssueNormalInputBody: {
+            /**
+             * @description 卡号写法：hex 十六进制（默认）；decimal 十进制（会换算成十六进制）
+             * @default hex
+             * @enum {string}
+             */
+            format: "hex" | "decimal";
+            /**
+             * @description ic模式或身份证
+             * @default ic
+             * @enum {string}
+             */
+            mode: "ic" | "id_card";
+            /** @description 卡号 */
+            number: string;
+            /**
+             * Format: int64
+             * @description 业主
+             */
+            resident_id: number;
+            /** @description 可开的单元；不填为业主所在单元 */
+            unit_ids?: number[];
+            /**
+             * Format: date-time
+             * @description 有效时间；不填为永久有效
+             */
+            valid_until?: string;
+        };
         LinkOutputBody: {
             /** @description 业主申请页面地址（二维码内容） */
             url: string;
@@ -1231,6 +1613,14 @@ export interface components {
         };
         PageBuilding: {
             items: components["schemas"]["Building"][];
+            /**
+             * Format: int64
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
+        PageCard: {
+            items: components["schemas"]["Card"][];
             /**
              * Format: int64
              * @description 符合条件的总条数
@@ -1406,6 +1796,86 @@ export interface components {
             /** Format: int64 */
             unit_id: number;
         };
+        Slot: {
+            /**
+             * Format: int64
+             * @description 第几台：门口机N、围墙机N、管理机N；室内分机为 1
+             */
+            index?: number;
+            /**
+             * @description door 门口机；wall 围墙机；management 管理机；indoor 室内分机
+             * @enum {string}
+             */
+            kind: "door" | "wall" | "management" | "indoor";
+            /**
+             * Format: int64
+             * @description 室内分机所在房间
+             */
+            room_id?: number;
+            /**
+             * Format: int64
+             * @description 门口机所在单元
+             */
+            unit_id?: number;
+        };
+        SlotView: {
+            /**
+             * Format: date-time
+             * @description 绑定时间
+             */
+            bound_at?: string;
+            /** Format: int64 */
+            device_id?: number;
+            /** @description 固件版本 */
+            firmware?: string;
+            /**
+             * Format: int64
+             * @description 第几台：门口机N、围墙机N、管理机N；室内分机为 1
+             */
+            index?: number;
+            ip?: string;
+            /**
+             * @description door 门口机；wall 围墙机；management 管理机；indoor 室内分机
+             * @enum {string}
+             */
+            kind: "door" | "wall" | "management" | "indoor";
+            /** @description 如 【测试小区1】-1区-2栋-1单元-门口机6 */
+            label: string;
+            /**
+             * Format: date-time
+             * @description 最后在线
+             */
+            last_seen?: string;
+            /** @description 型号 */
+            model?: string;
+            /**
+             * @description 屏幕方向
+             * @enum {string}
+             */
+            orientation?: "landscape" | "portrait" | "";
+            /**
+             * Format: int64
+             * @description 室内分机所在房间
+             */
+            room_id?: number;
+            /** @description 序列号 */
+            serial?: string;
+            /**
+             * @description 在线、离线、未绑定
+             * @enum {string}
+             */
+            status: "online" | "offline" | "unbound";
+            /**
+             * Format: int64
+             * @description 门口机所在单元
+             */
+            unit_id?: number;
+        };
+        SlotsOutputBody: {
+            items: components["schemas"]["SlotView"][];
+            /** Format: int64 */
+            total: number;
+        };
         StatusItem: {
             /**
              * Format: date-time
@@ -1515,6 +1985,10 @@ export interface components {
              * @enum {string}
              */
             type: "normal" | "villa";
+        };
+        UnitsInputBody: {
+            /** @description 可开的单元 */
+            unit_ids: number[];
         };
         UpdateBuildingInputBody: {
             /** @description 楼栋名称 */
@@ -2416,6 +2890,406 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Building"];
                 };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-cards": {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+                area_id?: number;
+                building_id?: number;
+                unit_id?: number;
+                floor?: number;
+                room_id?: number;
+                /** @description 状态；不填为正常和停用 */
+                status?: "active" | "disabled" | "blank" | "";
+                /** @description 卡号（部分） */
+                number?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageCard"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "issue-card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueNormalInputBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "issue-super-card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 卡编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "blank-card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 卡编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "disable-card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 卡编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "enable-card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 卡编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "set-card-expiry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 卡编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExpiryInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "set-card-units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 卡编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitsInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-devices": {
+        parameters: {
+            query?: {
+                /** @description 设备类型；不填为门口机、围墙机、管理机 */
+                kind?: "door" | "wall" | "management" | "indoor" | "";
+                area_id?: number;
+                building_id?: number;
+                unit_id?: number;
+                /** @description 在线、离线、未绑定 */
+                status?: "online" | "offline" | "unbound" | "";
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "unbind-device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 设备编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error */
             default: {
@@ -3691,6 +4565,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatusItem"][];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "device-bind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BindInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Credentials"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "device-sync": {
+        parameters: {
+            query?: {
+                /** @description 设备已有的白名单版本；新设备为 0 */
+                since?: number;
+            };
+            header?: {
+                /** @description Bearer <绑定时得到的 token> */
+                Authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delta"];
                 };
             };
             /** @description Error */

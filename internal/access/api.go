@@ -1,0 +1,221 @@
+package access
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/cardno"
+	"linli/internal/ent"
+	"linli/internal/ent/resident"
+	"linli/internal/ent/room"
+	"linli/internal/housing"
+	"linli/internal/httpapi"
+	"linli/internal/store"
+)
+
+// Card is a card as 门禁卡列表 shows it.
+type Card struct {
+	ID           int        `json:"id"`
+	Number       string     `json:"number" doc:"卡号"`
+	ResidentID   *int       `json:"resident_id,omitempty"`
+	ResidentName string     `json:"resident_name" doc:"业主"`
+	RoomLabel    string     `json:"room_label" doc:"房间信息；超级卡为【小区名】"`
+	Type         string     `json:"type" enum:"normal,super" doc:"普通卡、超级卡"`
+	Mode         string     `json:"mode" enum:"ic,id_card" doc:"ic模式、身份证"`
+	Status       string     `json:"status" enum:"active,disabled,blank" doc:"正常、停用、白卡"`
+	UnitIDs      []int      `json:"unit_ids" doc:"可开的单元（普通卡）"`
+	ValidUntil   *time.Time `json:"valid_until,omitempty" doc:"有效日期；为空表示永久有效"`
+	CreatedAt    time.Time  `json:"created_at"`
+}
+
+// views returns the API form of cards with their residents and rooms.
+func (s *Service) views(ctx context.Context, cid int, cards []*ent.Card) ([]Card, error) {
+	c, err := s.db.Community.Get(ctx, cid)
+	if err != nil {
+		return nil, store.Map(err, "小区")
+	}
+	var residentIDs, roomIDs []int
+	for _, cd := range cards {
+		if cd.ResidentID != nil {
+			residentIDs = append(residentIDs, *cd.ResidentID)
+		}
+		if cd.RoomID != nil {
+			roomIDs = append(roomIDs, *cd.RoomID)
+		}
+	}
+	rs, err := s.db.Resident.Query().Where(resident.IDIn(residentIDs...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int]string{}
+	for _, r := range rs {
+		names[r.ID] = r.Name
+	}
+	rooms, err := s.db.Room.Query().Where(room.IDIn(roomIDs...)).
+		WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	labels := map[int]string{}
+	for _, r := range rooms {
+		labels[r.ID] = housing.RoomLabel(c.Name, r)
+	}
+	out := make([]Card, len(cards))
+	for i, cd := range cards {
+		v := Card{ID: cd.ID, Number: cd.Number, ResidentID: cd.ResidentID, Type: string(cd.Type), Mode: string(cd.Mode),
+			Status: string(cd.Status), UnitIDs: cd.UnitIds, ValidUntil: cd.ValidUntil, CreatedAt: cd.CreatedAt,
+			RoomLabel: housing.Label(c.Name)}
+		if v.UnitIDs == nil {
+			v.UnitIDs = []int{}
+		}
+		if cd.ResidentID != nil {
+			v.ResidentName = names[*cd.ResidentID]
+		}
+		if cd.RoomID != nil {
+			v.RoomLabel = labels[*cd.RoomID]
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// CardPath is the path of one card.
+type CardPath struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	ID  int `path:"id" minimum:"1" doc:"卡编号"`
+}
+
+type listCardsInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	httpapi.PageParams
+	AreaID     int    `query:"area_id" minimum:"0"`
+	BuildingID int    `query:"building_id" minimum:"0"`
+	UnitID     int    `query:"unit_id" minimum:"0"`
+	Floor      int    `query:"floor" minimum:"0" maximum:"99"`
+	RoomID     int    `query:"room_id" minimum:"0"`
+	Status     string `query:"status" enum:"active,disabled,blank," doc:"状态；不填为正常和停用"`
+	Number     string `query:"number" maxLength:"20" doc:"卡号（部分）"`
+}
+
+// IssueBody is what issuing any card takes.
+type IssueBody struct {
+	Number     string     `json:"number" minLength:"1" maxLength:"32" doc:"卡号"`
+	Format     string     `json:"format,omitempty" enum:"hex,decimal" default:"hex" doc:"卡号写法：hex 十六进制（默认）；decimal 十进制（会换算成十六进制）"`
+	Mode       string     `json:"mode,omitempty" enum:"ic,id_card" default:"ic" doc:"ic模式或身份证"`
+	ValidUntil *time.Time `json:"valid_until,omitempty" doc:"有效时间；不填为永久有效"`
+}
+
+type issueNormalInput struct {
+	CID  int `path:"cid" minimum:"1" doc:"小区编号"`
+	Body struct {
+		IssueBody
+		ResidentID int   `json:"resident_id" minimum:"1" doc:"业主"`
+		UnitIDs    []int `json:"unit_ids,omitempty" maxItems:"500" doc:"可开的单元；不填为业主所在单元"`
+	}
+}
+
+type issueSuperInput struct {
+	CID  int `path:"cid" minimum:"1" doc:"小区编号"`
+	Body IssueBody
+}
+
+type unitsInput struct {
+	CardPath
+	Body struct {
+		UnitIDs []int `json:"unit_ids" minItems:"1" maxItems:"500" doc:"可开的单元"`
+	}
+}
+
+type expiryInput struct {
+	CardPath
+	Body struct {
+		ValidUntil *time.Time `json:"valid_until,omitempty" doc:"到期时间；不填为永久有效"`
+	}
+}
+
+type cardOutput struct{ Body Card }
+
+type cardPage struct{ Body httpapi.Page[Card] }
+
+// Register adds 门禁卡列表 operations to api.
+func (s *Service) Register(api huma.API) {
+	tags := []string{"门禁信息管理"}
+	const base = "/api/v1/communities/{cid}/cards"
+	op := func(id, method, path, summary string) huma.Operation {
+		o := huma.Operation{OperationID: id, Method: method, Path: base + path, Summary: summary, Tags: tags}
+		if method == http.MethodDelete {
+			o.DefaultStatus = http.StatusNoContent
+		}
+		return o
+	}
+	one := func(ctx context.Context, cid int, c *ent.Card, err error) (*cardOutput, error) {
+		if err != nil {
+			return nil, err
+		}
+		vs, err := s.views(ctx, cid, []*ent.Card{c})
+		if err != nil {
+			return nil, err
+		}
+		return &cardOutput{Body: vs[0]}, nil
+	}
+	huma.Register(api, op("list-cards", http.MethodGet, "", "门禁卡列表"),
+		func(ctx context.Context, in *listCardsInput) (*cardPage, error) {
+			cs, total, err := s.ListCards(ctx, in.CID, CardFilter{AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID,
+				Floor: in.Floor, RoomID: in.RoomID, Status: in.Status, Number: in.Number}, in.Offset(), in.Size)
+			if err != nil {
+				return nil, err
+			}
+			vs, err := s.views(ctx, in.CID, cs)
+			if err != nil {
+				return nil, err
+			}
+			return &cardPage{Body: httpapi.Page[Card]{Items: vs, Total: total}}, nil
+		})
+	issue := op("issue-card", http.MethodPost, "", "发普通卡")
+	issue.DefaultStatus = http.StatusCreated
+	huma.Register(api, issue, func(ctx context.Context, in *issueNormalInput) (*cardOutput, error) {
+		b := in.Body
+		c, err := s.IssueNormal(ctx, in.CID, CardInput{Number: b.Number, Format: cardno.Format(b.Format), Mode: b.Mode,
+			ResidentID: b.ResidentID, ValidUntil: b.ValidUntil, UnitIDs: b.UnitIDs})
+		return one(ctx, in.CID, c, err)
+	})
+	super := op("issue-super-card", http.MethodPost, "/super", "发超级卡")
+	super.DefaultStatus = http.StatusCreated
+	huma.Register(api, super, func(ctx context.Context, in *issueSuperInput) (*cardOutput, error) {
+		b := in.Body
+		c, err := s.IssueSuper(ctx, in.CID, CardInput{Number: b.Number, Format: cardno.Format(b.Format), Mode: b.Mode, ValidUntil: b.ValidUntil})
+		return one(ctx, in.CID, c, err)
+	})
+	huma.Register(api, op("set-card-units", http.MethodPut, "/{id}/units", "权限：设置可开的单元"),
+		func(ctx context.Context, in *unitsInput) (*cardOutput, error) {
+			c, err := s.SetUnits(ctx, in.CID, in.ID, in.Body.UnitIDs)
+			return one(ctx, in.CID, c, err)
+		})
+	huma.Register(api, op("set-card-expiry", http.MethodPut, "/{id}/expiry", "时效：设置到期时间"),
+		func(ctx context.Context, in *expiryInput) (*cardOutput, error) {
+			c, err := s.SetExpiry(ctx, in.CID, in.ID, in.Body.ValidUntil)
+			return one(ctx, in.CID, c, err)
+		})
+	huma.Register(api, op("disable-card", http.MethodPost, "/{id}/disable", "停用（停用该卡后，该卡将不能使用）"),
+		func(ctx context.Context, in *CardPath) (*cardOutput, error) {
+			c, err := s.SetEnabled(ctx, in.CID, in.ID, false)
+			return one(ctx, in.CID, c, err)
+		})
+	huma.Register(api, op("enable-card", http.MethodPost, "/{id}/enable", "启用"),
+		func(ctx context.Context, in *CardPath) (*cardOutput, error) {
+			c, err := s.SetEnabled(ctx, in.CID, in.ID, true)
+			return one(ctx, in.CID, c, err)
+		})
+	huma.Register(api, op("blank-card", http.MethodPost, "/{id}/blank", "恢复白卡"),
+		func(ctx context.Context, in *CardPath) (*cardOutput, error) {
+			c, err := s.Blank(ctx, in.CID, in.ID)
+			return one(ctx, in.CID, c, err)
+		})
+	huma.Register(api, op("delete-card", http.MethodDelete, "/{id}", "删除"),
+		func(ctx context.Context, in *CardPath) (*struct{}, error) {
+			return nil, s.Delete(ctx, in.CID, in.ID)
+		})
+}

@@ -1,0 +1,188 @@
+package app_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"linli/internal/apptest"
+)
+
+type credentials struct {
+	DeviceID int    `json:"device_id"`
+	Label    string `json:"label"`
+	Token    string `json:"token"`
+	MQTT     struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		CmdTopic string `json:"cmd_topic"`
+	} `json:"mqtt"`
+}
+
+type delta struct {
+	Version int64 `json:"version"`
+	Full    bool  `json:"full"`
+	Upserts []struct {
+		Key, Kind, Card string
+	} `json:"upserts"`
+	Deletes []string `json:"deletes"`
+}
+
+func syncAs(t *testing.T, c *apptest.Client, token string, since int64) (int, delta) {
+	t.Helper()
+	r := c.DoHeaders("GET", fmt.Sprintf("/device/v1/sync?since=%d", since), map[string]string{"Authorization": "Bearer " + token}, nil)
+	var d delta
+	if r.Status == 200 {
+		r.JSON(t, &d)
+	}
+	return r.Status, d
+}
+
+func cardsOf(d delta) []string {
+	var out []string
+	for _, u := range d.Upserts {
+		if u.Kind == "card" {
+			out = append(out, u.Card)
+		}
+	}
+	return out
+}
+
+func TestDeviceBindingAndSync(t *testing.T) {
+	storetestEach(t, func(t *testing.T, s *apptest.Server) {
+		op := s.Operator()
+		a := s.NewCommunity(t, op, "门禁小区", "DV")
+		b := s.NewCommunity(t, op, "隔壁小区", "DV2")
+		m := a.Manager
+		inst := s.Client("installer")
+		bind := func(cid int, pw, serial string, slot map[string]any) apptest.Response {
+			return inst.Do("POST", "/device/v1/bind", map[string]any{"community_id": cid, "community_password": pw,
+				"serial": serial, "model": "DS-K1T", "firmware": "1.0.0", "slot": slot})
+		}
+		door1 := map[string]any{"kind": "door", "unit_id": a.UnitID, "index": 1}
+
+		var cr credentials
+		r := bind(a.ID, "pwDVx9", "SN-0001", door1)
+		if r.Status != 200 {
+			t.Fatalf("bind: %d %s", r.Status, r.Body)
+		}
+		r.JSON(t, &cr)
+		if cr.Label != "【门禁小区】-1区-1栋-1单元-门口机1" || cr.Token == "" || cr.MQTT.CmdTopic != fmt.Sprintf("linli/%d/device/%d/cmd", a.ID, cr.DeviceID) {
+			t.Fatalf("credentials: %+v", cr)
+		}
+		for _, tt := range []struct {
+			serial string
+			slot   map[string]any
+			status int
+			want   string
+		}{
+			{"SN-0002", map[string]any{"kind": "door", "unit_id": a.UnitID, "index": 3}, 422, "门口机编号应为 1 到 2"},
+			{"SN-0002", map[string]any{"kind": "door", "unit_id": b.UnitID, "index": 1}, 422, "单元不存在"},
+			{"SN-0001", map[string]any{"kind": "door", "unit_id": a.UnitID, "index": 2}, 409, "已绑定在其他位置"},
+			{"SN-0002", door1, 409, "已绑定设备 SN-0001"},
+			{"SN-0002", map[string]any{"kind": "lift", "index": 1}, 422, "设备类型"},
+		} {
+			if r := bind(a.ID, "pwDVx9", tt.serial, tt.slot); r.Status != tt.status || !strings.Contains(r.Detail(), tt.want) {
+				t.Errorf("bind %s %v: %d %s, want %d %q", tt.serial, tt.slot, r.Status, r.Body, tt.status, tt.want)
+			}
+		}
+
+		// Re-binding the same serial to the same slot revokes the old token.
+		var again credentials
+		bind(a.ID, "pwDVx9", "SN-0001", door1).JSON(t, &again)
+		if again.DeviceID != cr.DeviceID || again.Token == cr.Token {
+			t.Fatalf("re-bind: %+v", again)
+		}
+		if st, _ := syncAs(t, inst, cr.Token, 0); st != 401 {
+			t.Fatalf("old token after re-bind: %d", st)
+		}
+		token := again.Token
+
+		// A wall station sees the whole community; the door only its unit.
+		var wall credentials
+		bind(a.ID, "pwDVx9", "SN-WALL", map[string]any{"kind": "wall", "index": 1}).JSON(t, &wall)
+		var other struct{ ID int }
+		m.Must(201, "POST", a.Path("/units"), map[string]any{"building_id": a.BuildingID, "number": 2, "device_count": 1}).JSON(t, &other)
+		var otherRoom struct{ ID int }
+		m.Must(201, "POST", a.Path("/rooms"), map[string]any{"unit_id": other.ID, "floor": 1, "number": 1}).JSON(t, &otherRoom)
+		var here, there struct{ ID int }
+		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "本单元", "role": "业主"}).JSON(t, &here)
+		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": otherRoom.ID, "name": "别单元", "role": "业主"}).JSON(t, &there)
+
+		st, full := syncAs(t, inst, token, 0)
+		if st != 200 || !full.Full || len(full.Upserts) != 0 {
+			t.Fatalf("first sync: %d %+v", st, full)
+		}
+		var card struct{ ID int }
+		m.Must(201, "POST", a.Path("/cards"), map[string]any{"number": "09e98cf6", "resident_id": here.ID}).JSON(t, &card)
+		m.Must(201, "POST", a.Path("/cards"), map[string]any{"number": "166300919", "format": "decimal", "resident_id": there.ID})
+		m.Must(201, "POST", a.Path("/cards/super"), map[string]any{"number": "00FFEE01"})
+		if r := m.Do("POST", a.Path("/cards/super"), map[string]any{"number": "09E98CF6"}); r.Status != 422 || !strings.Contains(r.Detail(), "已在本小区发过卡") {
+			t.Errorf("duplicate number: %d %s", r.Status, r.Body)
+		}
+		_, d := syncAs(t, inst, token, full.Version)
+		if strings.Join(cardsOf(d), ",") != "00FFEE01,09E98CF6" {
+			t.Fatalf("door delta: %+v", d)
+		}
+		_, w := syncAs(t, inst, wall.Token, 0)
+		if len(cardsOf(w)) != 3 {
+			t.Fatalf("wall station whitelist: %+v", w)
+		}
+
+		// 停用 removes the card; deleting the resident removes theirs.
+		m.Must(200, "POST", a.Path(fmt.Sprintf("/cards/%d/disable", card.ID)), nil)
+		_, d2 := syncAs(t, inst, token, d.Version)
+		if len(d2.Deletes) != 1 || d2.Deletes[0] != "card:09E98CF6" {
+			t.Fatalf("after 停用: %+v", d2)
+		}
+		m.Must(200, "POST", a.Path(fmt.Sprintf("/cards/%d/enable", card.ID)), nil)
+		m.Must(204, "DELETE", a.Path(fmt.Sprintf("/residents/%d", here.ID)), nil)
+		_, d3 := syncAs(t, inst, token, d2.Version)
+		if len(cardsOf(d3)) != 0 || !contains(d3.Deletes, "card:09E98CF6") {
+			t.Fatalf("after deleting the resident: %+v", d3)
+		}
+
+		// Another community's device never sees A's cards.
+		var bdev credentials
+		bind(b.ID, "pwDV2x9", "SN-B-1", map[string]any{"kind": "management", "index": 1}).JSON(t, &bdev)
+		if _, bd := syncAs(t, inst, bdev.Token, 0); len(bd.Upserts) != 0 {
+			t.Fatalf("B's device sees %+v", bd)
+		}
+		// A device token is no console session.
+		if r := inst.DoHeaders("GET", a.Path("/cards"), map[string]string{"Authorization": "Bearer " + token}, nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("device token on the console API: %d", r.Status)
+		}
+
+		// 设备列表 shows the bound slots.
+		var slots struct {
+			Items []struct {
+				Label, Serial, Status string
+			}
+		}
+		m.Must(200, "GET", a.Path("/devices"), nil).JSON(t, &slots)
+		if len(slots.Items) != 5 || slots.Items[0].Serial != "SN-0001" || slots.Items[0].Status != "offline" || slots.Items[2].Status != "unbound" {
+			t.Fatalf("device list: %+v", slots.Items)
+		}
+
+		// Wrong community passwords are throttled per address.
+		for i := range 6 {
+			r := bind(a.ID, "wrong", "SN-X", door1)
+			if i < 5 && r.Status != 401 || i == 5 && r.Status != 429 {
+				t.Fatalf("wrong password %d: %d %s", i+1, r.Status, r.Body)
+			}
+		}
+		if r := bind(a.ID, "pwDVx9", "SN-0001", door1); r.Status != 429 {
+			t.Fatalf("right password while throttled: %d", r.Status)
+		}
+	})
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

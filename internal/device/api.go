@@ -1,0 +1,149 @@
+package device
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/access"
+	"linli/internal/actor"
+	"linli/internal/auth"
+	"linli/internal/ent"
+	"linli/internal/errs"
+	"linli/internal/store"
+)
+
+type bindInput struct {
+	Body struct {
+		CommunityID       int    `json:"community_id" minimum:"1" doc:"小区编号"`
+		CommunityPassword string `json:"community_password" minLength:"1" maxLength:"64" doc:"小区密码"`
+		Slot              Slot   `json:"slot" doc:"安装位置"`
+		Serial            string `json:"serial" minLength:"1" maxLength:"64" doc:"设备序列号"`
+		Model             string `json:"model,omitempty" maxLength:"64" doc:"型号"`
+		Firmware          string `json:"firmware,omitempty" maxLength:"64" doc:"固件版本"`
+		Orientation       string `json:"orientation,omitempty" enum:"landscape,portrait" doc:"屏幕方向：landscape 横屏；portrait 竖屏"`
+	}
+}
+
+type bindOutput struct{ Body *Credentials }
+
+type syncInput struct {
+	Authorization string `header:"Authorization" doc:"Bearer <绑定时得到的 token>"`
+	Since         int64  `query:"since" minimum:"0" doc:"设备已有的白名单版本；新设备为 0"`
+}
+
+type syncOutput struct{ Body *access.Delta }
+
+type slotsInput struct {
+	CID        int    `path:"cid" minimum:"1" doc:"小区编号"`
+	Kind       string `query:"kind" enum:"door,wall,management,indoor," doc:"设备类型；不填为门口机、围墙机、管理机"`
+	AreaID     int    `query:"area_id" minimum:"0"`
+	BuildingID int    `query:"building_id" minimum:"0"`
+	UnitID     int    `query:"unit_id" minimum:"0"`
+	Status     string `query:"status" enum:"online,offline,unbound," doc:"在线、离线、未绑定"`
+}
+
+type slotsOutput struct {
+	Body struct {
+		Items []SlotView `json:"items"`
+		Total int        `json:"total"`
+	}
+}
+
+// DevicePath is the path of one bound device.
+type DevicePath struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	ID  int `path:"id" minimum:"1" doc:"设备编号"`
+}
+
+// device resolves the bearer token of a device request into the device
+// and a context acting as it.
+func (s *Service) device(ctx context.Context, authorization string) (context.Context, *ent.Device, error) {
+	token, ok := strings.CutPrefix(authorization, "Bearer ")
+	if !ok {
+		return ctx, nil, errs.New(errs.Unauthorized, "缺少设备令牌：请求头应为 Authorization: Bearer <token>")
+	}
+	d, err := s.Authenticate(ctx, strings.TrimSpace(token))
+	if err != nil {
+		return ctx, nil, err
+	}
+	if d == nil {
+		return ctx, nil, errs.New(errs.Unauthorized, "设备令牌无效或已被重新绑定替换，请重新绑定")
+	}
+	return actor.With(ctx, actor.Actor{Kind: actor.Device, DeviceID: d.ID, Communities: []int{d.CommunityID}}), d, nil
+}
+
+// Location returns where device d stands for its whitelist.
+func (s *Service) Location(ctx context.Context, d *ent.Device) (access.Location, error) {
+	loc := access.Location{CommunityID: d.CommunityID}
+	switch {
+	case d.UnitID != nil:
+		loc.UnitID = *d.UnitID
+	case d.RoomID != nil:
+		r, err := s.db.Room.Get(ctx, *d.RoomID)
+		if err != nil {
+			return loc, store.Map(err, "房间")
+		}
+		loc.UnitID = r.UnitID
+	}
+	return loc, nil
+}
+
+// Register adds the device operations (/device/v1) and the console's device
+// list (/api/v1) to api.
+func (s *Service) Register(api huma.API, acc *access.Service) {
+	tags := []string{"设备接口"}
+	huma.Register(api, huma.Operation{OperationID: "device-bind", Method: http.MethodPost, Path: "/device/v1/bind",
+		Summary: "绑定设备", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusOK,
+		Description: "安装人员在设备上输入小区编号、小区密码和安装位置。小区密码连续错误 5 次将锁定 10 分钟。同一序列号重新绑定到同一位置会得到新的凭据，旧凭据作废。"},
+		func(ctx context.Context, in *bindInput) (*bindOutput, error) {
+			b := in.Body
+			cr, err := s.Bind(ctx, BindInput{CommunityID: b.CommunityID, CommunityPassword: b.CommunityPassword, Slot: b.Slot,
+				Serial: strings.TrimSpace(b.Serial), Model: b.Model, Firmware: b.Firmware, Orientation: b.Orientation, IP: auth.ClientIP(ctx)})
+			if err != nil {
+				return nil, err
+			}
+			return &bindOutput{Body: cr}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "device-sync", Method: http.MethodGet, Path: "/device/v1/sync",
+		Summary: "同步白名单", Tags: tags, Metadata: auth.Public(),
+		Description: "返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。"},
+		func(ctx context.Context, in *syncInput) (*syncOutput, error) {
+			ctx, d, err := s.device(ctx, in.Authorization)
+			if err != nil {
+				return nil, err
+			}
+			loc, err := s.Location(ctx, d)
+			if err != nil {
+				return nil, err
+			}
+			delta, err := acc.Sync(ctx, loc, in.Since)
+			if err != nil {
+				return nil, err
+			}
+			if err := s.Seen(ctx, d, auth.ClientIP(ctx)); err != nil {
+				return nil, err
+			}
+			return &syncOutput{Body: delta}, nil
+		})
+
+	ctags := []string{"门禁信息管理"}
+	huma.Register(api, huma.Operation{OperationID: "list-devices", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/devices",
+		Summary: "设备列表（按安装位置）", Tags: ctags},
+		func(ctx context.Context, in *slotsInput) (*slotsOutput, error) {
+			items, err := s.Slots(ctx, in.CID, SlotFilter{Kind: in.Kind, AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Status: in.Status})
+			if err != nil {
+				return nil, err
+			}
+			out := &slotsOutput{}
+			out.Body.Items, out.Body.Total = items, len(items)
+			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "unbind-device", Method: http.MethodDelete, Path: "/api/v1/communities/{cid}/devices/{id}",
+		Summary: "解绑设备", Tags: ctags, DefaultStatus: http.StatusNoContent},
+		func(ctx context.Context, in *DevicePath) (*struct{}, error) {
+			return nil, s.Unbind(ctx, in.CID, in.ID)
+		})
+}

@@ -1,0 +1,211 @@
+package device
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"linli/internal/actor"
+	"linli/internal/ent"
+	entdevice "linli/internal/ent/device"
+	"linli/internal/ent/loginfailure"
+	"linli/internal/errs"
+	"linli/internal/secret"
+	"linli/internal/store"
+)
+
+// Throttling of wrong community passwords at binding.
+const (
+	BindFailures = 5
+	BindWindow   = 10 * time.Minute
+)
+
+// Service binds and authenticates devices.
+type Service struct {
+	db     *store.Store
+	box    *secret.Box
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(db *store.Store, box *secret.Box, logger *slog.Logger) *Service {
+	return &Service{db: db, box: box, logger: logger, now: time.Now}
+}
+
+// BindInput is what an installer's device sends to bind itself.
+type BindInput struct {
+	CommunityID       int
+	CommunityPassword string
+	Slot              Slot
+	Serial            string
+	Model             string
+	Firmware          string
+	Orientation       string // landscape 横屏 or portrait 竖屏
+	IP                string
+}
+
+// Credentials are what a device receives once, at binding.
+type Credentials struct {
+	DeviceID int    `json:"device_id"`
+	Label    string `json:"label" doc:"设备位置，如 【测试小区1】-1区-2栋-1单元-门口机6"`
+	Token    string `json:"token" doc:"HTTP 接口令牌：Authorization: Bearer <token>"`
+	MQTT     struct {
+		Username    string `json:"username"`
+		Password    string `json:"password"`
+		ClientID    string `json:"client_id"`
+		CmdTopic    string `json:"cmd_topic" doc:"订阅：服务器下发的指令"`
+		StatusTopic string `json:"status_topic" doc:"发布：设备状态（遗嘱消息也发到这里）"`
+	} `json:"mqtt"`
+	SIP struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	} `json:"sip"`
+}
+
+var serialRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{2,63}$`)
+
+func secretString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashSecret returns the stored form of a device secret. Device secrets are
+// 32 random bytes, so a plain SHA-256 is enough (no password stretching).
+func HashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// Bind binds a device to a slot and returns fresh credentials. Binding the
+// same serial to the same slot again replaces the credentials (the old ones
+// stop working).
+//
+// Errors: errs.TooMany (too many wrong passwords), errs.Unauthorized (wrong
+// community or password), errs.Invalid (slot, serial), errs.Conflict (the
+// serial is bound elsewhere, or the slot holds another device).
+func (s *Service) Bind(ctx context.Context, in BindInput) (*Credentials, error) {
+	sys := actor.AsSystem(ctx)
+	now := s.now()
+	failKey := fmt.Sprintf("bind:%d", in.CommunityID)
+	n, err := s.db.LoginFailure.Query().Where(loginfailure.Account(failKey), loginfailure.IP(in.IP),
+		loginfailure.CreatedAtGT(now.Add(-BindWindow))).Count(sys)
+	if err != nil {
+		return nil, err
+	}
+	if n >= BindFailures {
+		return nil, errs.New(errs.TooMany, "小区密码错误次数过多，请 10 分钟后再试")
+	}
+	c, err := s.db.Community.Get(sys, in.CommunityID)
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.CommunityPassword), []byte(in.CommunityPassword)) != 1 {
+		if err := s.db.LoginFailure.Create().SetAccount(failKey).SetIP(in.IP).SetCreatedAt(now).Exec(sys); err != nil {
+			return nil, err
+		}
+		s.logger.WarnContext(ctx, "device bind refused", "community", in.CommunityID, "ip", in.IP, "serial", in.Serial)
+		return nil, errs.New(errs.Unauthorized, "小区编号或小区密码错误")
+	}
+	if !serialRE.MatchString(in.Serial) {
+		return nil, errs.Field("serial", "设备序列号应为 3 到 64 位字母、数字或 _ . : -")
+	}
+	if in.Orientation == "" {
+		in.Orientation = "landscape"
+	}
+	if entdevice.OrientationValidator(entdevice.Orientation(in.Orientation)) != nil {
+		return nil, errs.Field("orientation", "屏幕方向只能是 landscape（横屏）或 portrait（竖屏）")
+	}
+	if in.Slot.Kind == KindIndoor {
+		in.Slot.Index = 1
+	}
+	label, err := check(sys, s.db.Client, c, in.Slot)
+	if err != nil {
+		return nil, err
+	}
+	token, mqttPW, sipPW := secretString(32), secretString(24), secretString(16)
+	var dev *ent.Device
+	err = s.db.InTx(sys, func(tx *ent.Tx) error {
+		bySerial, err := tx.Device.Query().Where(entdevice.Serial(in.Serial)).Only(sys)
+		if err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		if bySerial != nil && (bySerial.CommunityID != c.ID || bySerial.Slot != in.Slot.Key()) {
+			return errs.Newf(errs.Conflict, "序列号 %s 的设备已绑定在其他位置，请先在管理后台解绑", in.Serial)
+		}
+		bySlot, err := tx.Device.Query().Where(entdevice.CommunityID(c.ID), entdevice.Slot(in.Slot.Key())).Only(sys)
+		if err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		if bySlot != nil && bySlot.Serial != in.Serial {
+			return errs.Newf(errs.Conflict, "%s 已绑定设备 %s，请先在管理后台解绑", label, bySlot.Serial)
+		}
+		if bySlot != nil {
+			dev, err = tx.Device.UpdateOneID(bySlot.ID).SetModel(in.Model).SetFirmware(in.Firmware).
+				SetOrientation(entdevice.Orientation(in.Orientation)).SetIP(in.IP).SetBoundAt(now).
+				SetTokenHash(HashSecret(token)).SetMqttPasswordHash(HashSecret(mqttPW)).
+				SetSipPasswordSealed(s.box.Seal(sipPW)).SetUpdatedAt(now).Save(sys)
+			return err
+		}
+		create := tx.Device.Create().SetCommunityID(c.ID).SetKind(entdevice.Kind(in.Slot.Kind)).
+			SetIndex(in.Slot.Index).SetSlot(in.Slot.Key()).SetSerial(in.Serial).SetModel(in.Model).
+			SetFirmware(in.Firmware).SetOrientation(entdevice.Orientation(in.Orientation)).SetIP(in.IP).
+			SetBoundAt(now).SetTokenHash(HashSecret(token)).SetMqttPasswordHash(HashSecret(mqttPW)).
+			SetSipPasswordSealed(s.box.Seal(sipPW))
+		if in.Slot.Kind == KindDoor {
+			create.SetUnitID(in.Slot.UnitID)
+		}
+		if in.Slot.Kind == KindIndoor {
+			create.SetRoomID(in.Slot.RoomID)
+		}
+		dev, err = create.Save(sys)
+		return err
+	})
+	if err != nil {
+		return nil, store.Map(err, "设备")
+	}
+	s.logger.InfoContext(ctx, "device bound", "community", c.ID, "device", dev.ID, "serial", dev.Serial, "slot", dev.Slot)
+	cr := &Credentials{DeviceID: dev.ID, Label: label, Token: token}
+	cr.MQTT.Username = fmt.Sprintf("dev-%d", dev.ID)
+	cr.MQTT.Password = mqttPW
+	cr.MQTT.ClientID = cr.MQTT.Username
+	cr.MQTT.CmdTopic = CmdTopic(c.ID, dev.ID)
+	cr.MQTT.StatusTopic = StatusTopic(c.ID, dev.ID)
+	cr.SIP.Username = fmt.Sprintf("d%d", dev.ID)
+	cr.SIP.Password = sipPW
+	return cr, nil
+}
+
+// CmdTopic is where the server sends a device commands.
+func CmdTopic(communityID, deviceID int) string {
+	return fmt.Sprintf("linli/%d/device/%d/cmd", communityID, deviceID)
+}
+
+// StatusTopic is where a device publishes its status and last will.
+func StatusTopic(communityID, deviceID int) string {
+	return fmt.Sprintf("linli/%d/device/%d/status", communityID, deviceID)
+}
+
+// Authenticate returns the device of an HTTP token, or nil.
+func (s *Service) Authenticate(ctx context.Context, token string) (*ent.Device, error) {
+	if token == "" || len(token) > 100 {
+		return nil, nil
+	}
+	d, err := s.db.Device.Query().Where(entdevice.TokenHash(HashSecret(token))).Only(actor.AsSystem(ctx))
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return d, err
+}
+
+// Seen records that device d was heard from at ip.
+func (s *Service) Seen(ctx context.Context, d *ent.Device, ip string) error {
+	return s.db.Device.UpdateOneID(d.ID).SetLastSeen(s.now()).SetIP(ip).Exec(actor.AsSystem(ctx))
+}

@@ -1,0 +1,152 @@
+package device
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"linli/internal/ent"
+	entdevice "linli/internal/ent/device"
+	"linli/internal/ent/room"
+	"linli/internal/ent/unit"
+	"linli/internal/housing"
+	"linli/internal/store"
+)
+
+// SlotView is one row of 设备列表: a slot and the device bound to it, if any.
+type SlotView struct {
+	Slot
+	Label       string     `json:"label" doc:"如 【测试小区1】-1区-2栋-1单元-门口机6"`
+	DeviceID    int        `json:"device_id,omitempty"`
+	Serial      string     `json:"serial,omitempty" doc:"序列号"`
+	Model       string     `json:"model,omitempty" doc:"型号"`
+	Firmware    string     `json:"firmware,omitempty" doc:"固件版本"`
+	Orientation string     `json:"orientation,omitempty" enum:"landscape,portrait," doc:"屏幕方向"`
+	IP          string     `json:"ip,omitempty"`
+	Status      string     `json:"status" enum:"online,offline,unbound" doc:"在线、离线、未绑定"`
+	LastSeen    *time.Time `json:"last_seen,omitempty" doc:"最后在线"`
+	BoundAt     *time.Time `json:"bound_at,omitempty" doc:"绑定时间"`
+}
+
+// SlotFilter selects rows of 设备列表.
+type SlotFilter struct {
+	Kind                       string // "" = door, wall and management stations
+	AreaID, BuildingID, UnitID int
+	Status                     string // online, offline, unbound, or ""
+}
+
+// Slots lists the slots of community cid with their devices.
+func (s *Service) Slots(ctx context.Context, cid int, f SlotFilter) ([]SlotView, error) {
+	c, err := s.db.Community.Get(ctx, cid)
+	if err != nil {
+		return nil, store.Map(err, "小区")
+	}
+	devs, err := s.db.Device.Query().Where(entdevice.CommunityID(cid)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bySlot := make(map[string]*ent.Device, len(devs))
+	for _, d := range devs {
+		bySlot[d.Slot] = d
+	}
+	var out []SlotView
+	add := func(sl Slot, label string) {
+		v := SlotView{Slot: sl, Label: label, Status: "unbound"}
+		if d, ok := bySlot[sl.Key()]; ok {
+			v.DeviceID, v.Serial, v.Model, v.Firmware, v.IP = d.ID, d.Serial, d.Model, d.Firmware, d.IP
+			v.Orientation, v.LastSeen = string(d.Orientation), d.LastSeen
+			bound := d.BoundAt
+			v.BoundAt = &bound
+			v.Status = "offline"
+			if d.Online {
+				v.Status = "online"
+			}
+		}
+		if f.Status == "" || f.Status == v.Status {
+			out = append(out, v)
+		}
+	}
+	inPlace := f.AreaID > 0 || f.BuildingID > 0 || f.UnitID > 0
+	if f.Kind == "" || f.Kind == KindDoor {
+		q := s.db.Unit.Query().Where(unit.CommunityID(cid)).WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() })
+		if f.UnitID > 0 {
+			q.Where(unit.ID(f.UnitID))
+		}
+		us, err := q.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sortUnits(us)
+		for _, u := range us {
+			b := u.Edges.Building
+			if f.BuildingID > 0 && b.ID != f.BuildingID || f.AreaID > 0 && b.AreaID != f.AreaID {
+				continue
+			}
+			for i := 1; i <= u.DeviceCount; i++ {
+				add(Slot{Kind: KindDoor, UnitID: u.ID, Index: i}, housing.Label(c.Name, b.Edges.Area.Name, b.Name, u.Name, fmt.Sprintf("门口机%d", i)))
+			}
+		}
+	}
+	if !inPlace && (f.Kind == "" || f.Kind == KindWall) {
+		for i := 1; i <= c.WallStationCount; i++ {
+			add(Slot{Kind: KindWall, Index: i}, housing.Label(c.Name, fmt.Sprintf("围墙机%d", i)))
+		}
+	}
+	if !inPlace && (f.Kind == "" || f.Kind == KindManagement) {
+		for i := 1; i <= c.ManagementStationCount; i++ {
+			add(Slot{Kind: KindManagement, Index: i}, housing.Label(c.Name, fmt.Sprintf("管理机%d", i)))
+		}
+	}
+	if f.Kind == KindIndoor {
+		q := s.db.Room.Query().Where(room.CommunityID(cid)).
+			WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }).
+			Order(ent.Asc(room.FieldUnitID), ent.Asc(room.FieldFloor), ent.Asc(room.FieldNumber))
+		if f.UnitID > 0 {
+			q.Where(room.UnitID(f.UnitID))
+		}
+		rs, err := q.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			b := r.Edges.Unit.Edges.Building
+			if f.BuildingID > 0 && b.ID != f.BuildingID || f.AreaID > 0 && b.AreaID != f.AreaID {
+				continue
+			}
+			add(Slot{Kind: KindIndoor, RoomID: r.ID, Index: 1}, housing.RoomLabel(c.Name, r)+"-室内分机")
+		}
+	}
+	if out == nil {
+		out = []SlotView{}
+	}
+	return out, nil
+}
+
+func sortUnits(us []*ent.Unit) {
+	key := func(u *ent.Unit) [3]int {
+		b := u.Edges.Building
+		return [3]int{b.Edges.Area.Number, b.Number, u.Number}
+	}
+	for i := 1; i < len(us); i++ {
+		for j := i; j > 0; j-- {
+			a, b := key(us[j-1]), key(us[j])
+			if a[0] < b[0] || a[0] == b[0] && (a[1] < b[1] || a[1] == b[1] && a[2] <= b[2]) {
+				break
+			}
+			us[j-1], us[j] = us[j], us[j-1]
+		}
+	}
+}
+
+// Unbind removes device id from its slot; its credentials stop working.
+func (s *Service) Unbind(ctx context.Context, cid, id int) error {
+	d, err := s.db.Device.Query().Where(entdevice.ID(id), entdevice.CommunityID(cid)).Only(ctx)
+	if err != nil {
+		return store.Map(err, "设备")
+	}
+	if err := s.db.Device.DeleteOneID(d.ID).Exec(ctx); err != nil {
+		return store.Map(err, "设备")
+	}
+	s.logger.InfoContext(ctx, "device unbound", "community", cid, "device", id, "serial", d.Serial)
+	return nil
+}

@@ -1,0 +1,81 @@
+// Package device binds physical devices to the slots of a community and
+// authenticates them. Slots follow the housing and the counts: each unit has
+// 门口机1..N (its 设备数量), the community has 围墙机 and 管理机 by its counts,
+// and each room has one indoor monitor (室内分机).
+package device
+
+import (
+	"context"
+	"fmt"
+
+	"linli/internal/ent"
+	"linli/internal/ent/room"
+	"linli/internal/ent/unit"
+	"linli/internal/errs"
+	"linli/internal/housing"
+)
+
+// Kinds of device.
+const (
+	KindDoor       = "door"
+	KindWall       = "wall"
+	KindManagement = "management"
+	KindIndoor     = "indoor"
+)
+
+// Slot names a place a device can be bound to.
+type Slot struct {
+	Kind   string `json:"kind" enum:"door,wall,management,indoor" doc:"door 门口机；wall 围墙机；management 管理机；indoor 室内分机"`
+	UnitID int    `json:"unit_id,omitempty" doc:"门口机所在单元"`
+	RoomID int    `json:"room_id,omitempty" doc:"室内分机所在房间"`
+	Index  int    `json:"index,omitempty" doc:"第几台：门口机N、围墙机N、管理机N；室内分机为 1"`
+}
+
+// Key is the slot's identity within its community.
+func (s Slot) Key() string {
+	switch s.Kind {
+	case KindDoor:
+		return fmt.Sprintf("door:%d:%d", s.UnitID, s.Index)
+	case KindIndoor:
+		return fmt.Sprintf("indoor:%d:1", s.RoomID)
+	}
+	return fmt.Sprintf("%s:0:%d", s.Kind, s.Index)
+}
+
+// names of the kinds as labels show them.
+var kindNames = map[string]string{KindDoor: "门口机", KindWall: "围墙机", KindManagement: "管理机", KindIndoor: "室内分机"}
+
+// check validates slot s in community c and returns its label, e.g.
+// 【测试小区1】-1区-2栋-1单元-门口机6.
+func check(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (string, error) {
+	switch s.Kind {
+	case KindDoor:
+		u, err := db.Unit.Query().Where(unit.ID(s.UnitID), unit.CommunityID(c.ID)).
+			WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }).Only(ctx)
+		if err != nil {
+			return "", errs.Field("slot.unit_id", "门口机所在的单元不存在")
+		}
+		if s.Index < 1 || s.Index > u.DeviceCount {
+			return "", errs.Fieldf("slot.index", "该单元的设备数量为 %d，门口机编号应为 1 到 %d", u.DeviceCount, u.DeviceCount)
+		}
+		b := u.Edges.Building
+		return housing.Label(c.Name, b.Edges.Area.Name, b.Name, u.Name, fmt.Sprintf("门口机%d", s.Index)), nil
+	case KindWall, KindManagement:
+		n := c.WallStationCount
+		if s.Kind == KindManagement {
+			n = c.ManagementStationCount
+		}
+		if s.Index < 1 || s.Index > n {
+			return "", errs.Fieldf("slot.index", "本小区%s数量为 %d，编号应为 1 到 %d", kindNames[s.Kind], n, n)
+		}
+		return housing.Label(c.Name, fmt.Sprintf("%s%d", kindNames[s.Kind], s.Index)), nil
+	case KindIndoor:
+		r, err := db.Room.Query().Where(room.ID(s.RoomID), room.CommunityID(c.ID)).
+			WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }).Only(ctx)
+		if err != nil {
+			return "", errs.Field("slot.room_id", "室内分机所在的房间不存在")
+		}
+		return housing.RoomLabel(c.Name, r) + "-室内分机", nil
+	}
+	return "", errs.Field("slot.kind", "设备类型只能是 door（门口机）、wall（围墙机）、management（管理机）或 indoor（室内分机）")
+}
