@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -26,6 +27,7 @@ import (
 	"linli/internal/device"
 	"linli/internal/h5"
 	"linli/internal/housing"
+	"linli/internal/mqtt"
 	"linli/internal/httpapi"
 	"linli/internal/resident"
 	"linli/internal/roster"
@@ -44,6 +46,7 @@ type App struct {
 	db       *store.Store
 	auth     *auth.Service
 	access   *access.Service
+	broker   *mqtt.Broker
 	handler  http.Handler
 	api      huma.API
 	listener net.Listener
@@ -80,12 +83,53 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	a.access = access.NewService(db, logger)
 	residents.OnDelete(a.access.ResidentDeleted)
 	residents.OnChange(a.access.ResidentChanged)
+	devices := device.NewService(db, box, logger)
+	if err := a.startBroker(ctx, devices); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: application.NewService(db, box, files, residents, logger), PublicURL: cfg.PublicURL,
-		Access: a.access, Devices: device.NewService(db, box, logger),
+		Access: a.access, Devices: devices,
 	})
 	return a, nil
+}
+
+// startBroker starts the embedded MQTT broker and connects it to the device
+// service: logins, presence, and the nudges sent after whitelist changes.
+func (a *App) startBroker(ctx context.Context, devices *device.Service) error {
+	addr := a.cfg.MQTTAddr
+	if addr == "" || addr == "off" {
+		a.logger.Info("embedded MQTT broker disabled")
+		return nil
+	}
+	if err := devices.ResetPresence(ctx); err != nil {
+		return err
+	}
+	b, err := mqtt.Start(addr, devices, a.logger)
+	if err != nil {
+		if addr == ":1883" && errors.Is(err, syscall.EADDRINUSE) {
+			// Another broker (often a system Mosquitto) holds the standard
+			// port; keep the console running and say how to fix it.
+			a.logger.Warn("MQTT port 1883 is in use: devices cannot connect until LINLI_MQTT_ADDR names a free address (for example :1884)", "err", err)
+			return nil
+		}
+		return err
+	}
+	a.broker = b
+	devices.SetPublisher(b.Publish)
+	a.access.OnChange(devices.Nudge)
+	a.logger.Info("MQTT broker listening", "mqtt", b.Addr().String())
+	return nil
+}
+
+// MQTTAddr returns the embedded broker's address, or nil when it is off.
+func (a *App) MQTTAddr() net.Addr {
+	if a.broker == nil {
+		return nil
+	}
+	return a.broker.Addr()
 }
 
 // Services are what Handler serves.
@@ -232,5 +276,10 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Store returns the database of a.
 func (a *App) Store() *store.Store { return a.db }
 
-// Close closes the database.
-func (a *App) Close() error { return a.db.Close() }
+// Close stops the broker and closes the database.
+func (a *App) Close() error {
+	if a.broker != nil {
+		_ = a.broker.Close()
+	}
+	return a.db.Close()
+}

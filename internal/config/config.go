@@ -22,6 +22,7 @@ type Config struct {
 	LogFormat     string // LINLI_LOG_FORMAT: text or json
 	DataKey       string // LINLI_DATA_KEY: base64 AES-256 key sealing ID numbers; empty: DataDir/secret.key, generated once
 	PublicURL     string // LINLI_PUBLIC_URL: how phones reach this server (QR codes); empty: taken from each request
+	MQTTAddr      string // LINLI_MQTT_ADDR: the embedded broker's address, default ":1883"; "off" disables it
 }
 
 // Load parses args (without the program and command names) with getenv
@@ -41,6 +42,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.DBURL, "db-url", env("LINLI_DB_URL", ""), "database URL (LINLI_DB_URL): empty for SQLite in the data dir, postgres://… for PostgreSQL")
 	fs.StringVar(&c.AdminAccount, "admin-account", env("LINLI_ADMIN_ACCOUNT", "admin"), "login of the first platform operator (LINLI_ADMIN_ACCOUNT)")
 	fs.StringVar(&c.PublicURL, "public-url", env("LINLI_PUBLIC_URL", ""), "external address for links in QR codes, e.g. https://wuye.example.com (LINLI_PUBLIC_URL); empty: from the request")
+	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("LINLI_MQTT_ADDR", ":1883"), "embedded MQTT broker address for devices (LINLI_MQTT_ADDR); port 0 picks one; off disables it")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
 	// The admin password is read from the environment only, so that it never

@@ -29,10 +29,11 @@ const (
 
 // Service binds and authenticates devices.
 type Service struct {
-	db     *store.Store
-	box    *secret.Box
-	logger *slog.Logger
-	now    func() time.Time
+	db      *store.Store
+	box     *secret.Box
+	logger  *slog.Logger
+	now     func() time.Time
+	publish Publisher
 }
 
 // NewService returns a Service.

@@ -1,0 +1,154 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/eclipse/paho.golang/paho"
+
+	"linli/internal/apptest"
+)
+
+// mqttDevice is a device's MQTT session in a test.
+type mqttDevice struct {
+	c        *paho.Client
+	messages chan *paho.Publish
+}
+
+// connectDevice logs into the embedded broker; it returns an error when the
+// broker refuses.
+func connectDevice(t *testing.T, s *apptest.Server, user, password, clientID string) (*mqttDevice, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", s.App.MQTTAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &mqttDevice{messages: make(chan *paho.Publish, 16)}
+	d.c = paho.NewClient(paho.ClientConfig{ClientID: clientID, Conn: conn,
+		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
+			d.messages <- pr.Packet
+			return true, nil
+		}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ca, err := d.c.Connect(ctx, &paho.Connect{ClientID: clientID, Username: user, UsernameFlag: true,
+		Password: []byte(password), PasswordFlag: true, KeepAlive: 30, CleanStart: true})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if ca.ReasonCode != 0 {
+		conn.Close()
+		return nil, fmt.Errorf("connack reason %d", ca.ReasonCode)
+	}
+	t.Cleanup(func() { _ = d.c.Disconnect(&paho.Disconnect{}) })
+	return d, nil
+}
+
+func (d *mqttDevice) subscribe(t *testing.T, topic string) byte {
+	t.Helper()
+	sa, err := d.c.Subscribe(context.Background(), &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 1}}})
+	if err != nil && sa == nil {
+		t.Fatalf("subscribe %s: %v", topic, err)
+	}
+	return sa.Reasons[0]
+}
+
+func deviceStatus(t *testing.T, c *apptest.Client, a *apptest.Community, serial string) string {
+	t.Helper()
+	var slots struct {
+		Items []struct{ Serial, Status string }
+	}
+	c.Must(200, "GET", a.Path("/devices?kind=door"), nil).JSON(t, &slots)
+	for _, it := range slots.Items {
+		if it.Serial == serial {
+			return it.Status
+		}
+	}
+	return "missing"
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMQTTDeviceChannel(t *testing.T) {
+	storetestEach(t, func(t *testing.T, s *apptest.Server) {
+		op := s.Operator()
+		a := s.NewCommunity(t, op, "消息小区", "MQ")
+		b := s.NewCommunity(t, op, "别家小区", "MQ2")
+		inst := s.Client("installer")
+		var da, db credentials
+		inst.Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": a.ID, "community_password": "pwMQx9", "serial": "SN-A",
+			"slot": map[string]any{"kind": "door", "unit_id": a.UnitID, "index": 1}}).JSON(t, &da)
+		inst.Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": b.ID, "community_password": "pwMQ2x9", "serial": "SN-B",
+			"slot": map[string]any{"kind": "door", "unit_id": b.UnitID, "index": 1}}).JSON(t, &db)
+
+		// Logins: wrong password, borrowed client id.
+		if _, err := connectDevice(t, s, da.MQTT.Username, "wrong", da.MQTT.Username); err == nil {
+			t.Fatal("a wrong MQTT password was accepted")
+		}
+		if _, err := connectDevice(t, s, da.MQTT.Username, da.MQTT.Password, "someone-else"); err == nil {
+			t.Fatal("a client id other than the username was accepted")
+		}
+		devA, err := connectDevice(t, s, da.MQTT.Username, da.MQTT.Password, da.MQTT.Username)
+		if err != nil {
+			t.Fatalf("device A login: %v", err)
+		}
+		devB, err := connectDevice(t, s, db.MQTT.Username, db.MQTT.Password, db.MQTT.Username)
+		if err != nil {
+			t.Fatalf("device B login: %v", err)
+		}
+		waitFor(t, "device A shown 在线", func() bool { return deviceStatus(t, a.Manager, a, "SN-A") == "online" })
+
+		// ACL: own cmd topic only.
+		if rc := devA.subscribe(t, da.MQTT.CmdTopic); rc >= 0x80 {
+			t.Fatalf("own cmd topic refused: %#x", rc)
+		}
+		for _, topic := range []string{db.MQTT.CmdTopic, fmt.Sprintf("linli/%d/device/%d/cmd", a.ID, da.DeviceID+1000), "linli/#", "#"} {
+			if rc := devA.subscribe(t, topic); rc < 0x80 {
+				t.Errorf("device A may subscribe to %s (reason %#x)", topic, rc)
+			}
+		}
+		if rc := devB.subscribe(t, db.MQTT.CmdTopic); rc >= 0x80 {
+			t.Fatalf("B's own cmd topic refused: %#x", rc)
+		}
+		// A publishing on B's cmd topic reaches nobody.
+		_, _ = devA.c.Publish(context.Background(), &paho.Publish{Topic: db.MQTT.CmdTopic, QoS: 1, Payload: []byte(`{"type":"open"}`)})
+
+		// A new super card nudges A's door station, not B's.
+		a.Manager.Must(201, "POST", a.Path("/cards/super"), map[string]any{"number": "0A0B0C0D"})
+		select {
+		case m := <-devA.messages:
+			var cmd struct {
+				Type    string
+				Version int64
+			}
+			if err := json.Unmarshal(m.Payload, &cmd); err != nil || cmd.Type != "sync" || cmd.Version < 1 {
+				t.Fatalf("nudge %s: %s", m.Topic, m.Payload)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("device A got no sync nudge within 2 seconds")
+		}
+		select {
+		case m := <-devB.messages:
+			t.Fatalf("device B received %s on %s", m.Payload, m.Topic)
+		case <-time.After(300 * time.Millisecond):
+		}
+
+		// Going away shows 离线.
+		_ = devA.c.Disconnect(&paho.Disconnect{})
+		waitFor(t, "device A shown 离线", func() bool { return deviceStatus(t, a.Manager, a, "SN-A") == "offline" })
+	})
+}

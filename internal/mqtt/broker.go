@@ -1,0 +1,156 @@
+// Package mqtt runs the MQTT broker that devices keep a session with (the
+// embedded default, on mochi-mqtt). Every client is a device that logs in
+// with the credentials it got at binding; it may only subscribe to its own
+// cmd topic and publish on its own status topic. The server itself publishes
+// through an in-process client.
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Device is a device that logged in.
+type Device struct {
+	CommunityID, DeviceID int
+}
+
+// Devices is what the broker needs from the device domain.
+type Devices interface {
+	// AuthenticateMQTT checks a device's MQTT login.
+	AuthenticateMQTT(ctx context.Context, username, password string) (Device, bool)
+	// SetOnline records that a device connected or went away.
+	SetOnline(ctx context.Context, deviceID int, online bool, ip string)
+}
+
+// Broker is the embedded MQTT broker.
+type Broker struct {
+	srv    *mqtt.Server
+	addr   net.Addr
+	logger *slog.Logger
+}
+
+// Start listens on addr (":1883"; port 0 picks one) and serves devices.
+func Start(addr string, devices Devices, logger *slog.Logger) (*Broker, error) {
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: logger.With("part", "mqtt")})
+	h := &hook{devices: devices, logger: logger, clients: map[string]Device{}}
+	if err := srv.AddHook(h, nil); err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt: listen %s: %w", addr, err)
+	}
+	tcp := listeners.NewNet("devices", l)
+	if err := srv.AddListener(tcp); err != nil {
+		l.Close()
+		return nil, err
+	}
+	if err := srv.Serve(); err != nil {
+		return nil, err
+	}
+	return &Broker{srv: srv, addr: l.Addr(), logger: logger}, nil
+}
+
+// Addr is the address the broker listens on.
+func (b *Broker) Addr() net.Addr { return b.addr }
+
+// Publish sends payload to topic (QoS 1, not retained).
+func (b *Broker) Publish(topic string, payload []byte) error {
+	return b.srv.Publish(topic, payload, false, 1)
+}
+
+// Close disconnects every device and stops the broker.
+func (b *Broker) Close() error { return b.srv.Close() }
+
+// hook authenticates devices, enforces their topics and tracks presence.
+type hook struct {
+	mqtt.HookBase
+	devices Devices
+	logger  *slog.Logger
+	mu      sync.Mutex
+	clients map[string]Device // by client id
+}
+
+func (h *hook) ID() string { return "linli-devices" }
+
+func (h *hook) Provides(b byte) bool {
+	switch b {
+	case mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnSessionEstablished, mqtt.OnDisconnect:
+		return true
+	}
+	return false
+}
+
+// OnConnectAuthenticate accepts a device whose client id is its username.
+func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	user, pw := string(pk.Connect.Username), string(pk.Connect.Password)
+	if cl.ID != user {
+		h.logger.Warn("mqtt login refused: client id must equal the username", "client", cl.ID, "username", user)
+		return false
+	}
+	d, ok := h.devices.AuthenticateMQTT(context.Background(), user, pw)
+	if !ok {
+		h.logger.Warn("mqtt login refused", "username", user, "remote", cl.Net.Remote)
+		return false
+	}
+	h.mu.Lock()
+	h.clients[cl.ID] = d
+	h.mu.Unlock()
+	return true
+}
+
+// OnACLCheck lets a device read its cmd topic and write its status topic.
+func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	h.mu.Lock()
+	d, ok := h.clients[cl.ID]
+	h.mu.Unlock()
+	if !ok {
+		return false
+	}
+	base := fmt.Sprintf("linli/%d/device/%d/", d.CommunityID, d.DeviceID)
+	if write {
+		return topic == base+"status" || topic == base+"events"
+	}
+	return topic == base+"cmd"
+}
+
+func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+	h.mu.Lock()
+	d, ok := h.clients[cl.ID]
+	h.mu.Unlock()
+	if ok {
+		h.devices.SetOnline(context.Background(), d.DeviceID, true, host(cl.Net.Remote))
+	}
+}
+
+func (h *hook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
+	h.mu.Lock()
+	d, ok := h.clients[cl.ID]
+	// A newer connection of the same device may already have replaced this one.
+	if ok && cl.StopCause() != nil && errors.Is(cl.StopCause(), packets.ErrSessionTakenOver) {
+		h.mu.Unlock()
+		return
+	}
+	delete(h.clients, cl.ID)
+	h.mu.Unlock()
+	if ok {
+		h.devices.SetOnline(context.Background(), d.DeviceID, false, host(cl.Net.Remote))
+	}
+}
+
+func host(remote string) string {
+	if i := strings.LastIndexByte(remote, ':'); i > 0 {
+		return strings.Trim(remote[:i], "[]")
+	}
+	return remote
+}
