@@ -10,6 +10,7 @@ import (
 
 	"linli/internal/app"
 	"linli/internal/config"
+	"linli/internal/sim"
 )
 
 const usage = `用法 / usage: linli <command> [flags]
@@ -18,6 +19,7 @@ commands:
   serve     start the server (console, API) — see "linli serve -h"
   version   print the version
   openapi   print the OpenAPI 3.1 document of the console API
+  sim       run simulated door stations against a server — see "linli sim -h"
 `
 
 // run is the whole program; main only calls it, and tests call it too.
@@ -39,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		_, err = fmt.Fprintf(stdout, "%s\n", doc)
 		return err
+	case "sim":
+		return sim.Main(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,62 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"linli/internal/apptest"
+	"linli/internal/sim"
+)
+
+// TestSimulatedDoorStation runs the door-station simulator against the real
+// server: a card issued in the console opens the door within 2 seconds, a
+// stopped card no longer does, and the device list follows its presence.
+func TestSimulatedDoorStation(t *testing.T) {
+	storetestEach(t, func(t *testing.T, s *apptest.Server) {
+		op := s.Operator()
+		a := s.NewCommunity(t, op, "模拟小区", "SM")
+		m := a.Manager
+		d := sim.New(sim.Config{Server: s.URL, MQTTAddr: s.App.MQTTAddr().String(), CommunityID: a.ID, Password: "pwSMx9",
+			Slot: sim.Slot{Kind: "door", UnitID: a.UnitID, Index: 1}, Serial: "SIM-0001"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if err := d.Bind(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = d.Run(ctx, time.Hour) // only nudges make it sync again
+		}()
+		waitFor(t, "the simulator shown 在线", func() bool { return deviceStatus(t, m, a, "SIM-0001") == "online" })
+
+		var res struct{ ID int }
+		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "刷卡人", "role": "业主"}).JSON(t, &res)
+		var card struct{ ID int }
+		issued := time.Now()
+		m.Must(201, "POST", a.Path("/cards"), map[string]any{"number": "1A2B3C4D", "resident_id": res.ID}).JSON(t, &card)
+		waitFor(t, "the card reaches the door station", func() bool { return d.Swipe("1a2b3c4d") })
+		if took := time.Since(issued); took > 2*time.Second {
+			t.Errorf("the card took %s to reach the door station", took)
+		}
+		if d.Swipe("FFFFFFFF") {
+			t.Fatal("an unknown card opened the door")
+		}
+		m.Must(200, "POST", a.Path(fmt.Sprintf("/cards/%d/disable", card.ID)), nil)
+		waitFor(t, "the stopped card no longer opens", func() bool { return !d.Swipe("1A2B3C4D") })
+		if st := d.Status(); len(st.Unlocks) < 1 || st.Unlocks[0].Card != "1A2B3C4D" {
+			t.Fatalf("unlocks recorded: %+v", st.Unlocks)
+		}
+
+		cancel()
+		<-done
+		waitFor(t, "the simulator shown 离线 after it stops", func() bool { return deviceStatus(t, m, a, "SIM-0001") == "offline" })
+	})
+}

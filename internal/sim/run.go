@@ -1,0 +1,136 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Main runs `linli sim`: it binds the devices the flags describe, keeps them
+// connected and syncing, and serves a small control API for tests and
+// people: GET /status, POST /swipe?card=09E98CF6[&device=N].
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg     Config
+		slot    string
+		n       int
+		control string
+		every   time.Duration
+	)
+	fs.StringVar(&cfg.Server, "server", "http://127.0.0.1:8080", "Linli's HTTP address")
+	fs.StringVar(&cfg.MQTTAddr, "mqtt", "127.0.0.1:1883", "the MQTT broker's address")
+	fs.IntVar(&cfg.CommunityID, "community", 0, "小区编号")
+	fs.StringVar(&cfg.Password, "password", "", "小区密码")
+	fs.StringVar(&slot, "slot", "", "door:UNIT:INDEX, wall:INDEX, management:INDEX or indoor:ROOM")
+	fs.StringVar(&cfg.Serial, "serial", "", "serial number (with -n, a suffix -1, -2… is added)")
+	fs.StringVar(&cfg.Orientation, "orientation", "landscape", "landscape or portrait")
+	fs.IntVar(&n, "n", 1, "number of devices; with indoor:ROOM they take rooms ROOM, ROOM+1, …")
+	fs.StringVar(&control, "control", "127.0.0.1:0", "address of the control API")
+	fs.DurationVar(&every, "sync-every", 10*time.Minute, "sync at least this often without nudges")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := parseSlot(slot)
+	if err != nil {
+		return err
+	}
+	if cfg.CommunityID == 0 || cfg.Password == "" || cfg.Serial == "" {
+		return errors.New("sim: -community, -password and -serial are required")
+	}
+	if n > 1 && s.Kind != "indoor" {
+		return errors.New("sim: -n above 1 needs an indoor:ROOM slot (rooms are taken one after another)")
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	devices := make([]*Device, n)
+	for i := range devices {
+		c := cfg
+		c.Slot = s
+		if n > 1 {
+			c.Serial = fmt.Sprintf("%s-%d", cfg.Serial, i+1)
+			c.Slot.RoomID = s.RoomID + i
+		}
+		d := New(c, logger)
+		if err := d.Bind(ctx); err != nil {
+			return err
+		}
+		if err := d.Connect(ctx); err != nil {
+			return err
+		}
+		devices[i] = d
+	}
+	l, err := net.Listen("tcp", control)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: controlAPI(devices), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	fmt.Fprintf(stdout, "sim control at http://%s (%d devices)\n", l.Addr(), n)
+
+	var wg sync.WaitGroup
+	for _, d := range devices {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = d.Run(ctx, every)
+		}()
+	}
+	wg.Wait()
+	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}
+
+func parseSlot(s string) (Slot, error) {
+	parts := strings.Split(s, ":")
+	num := func(i int) int {
+		if i >= len(parts) {
+			return 0
+		}
+		v, _ := strconv.Atoi(parts[i])
+		return v
+	}
+	switch parts[0] {
+	case "door":
+		return Slot{Kind: "door", UnitID: num(1), Index: num(2)}, nil
+	case "wall", "management":
+		return Slot{Kind: parts[0], Index: num(1)}, nil
+	case "indoor":
+		return Slot{Kind: "indoor", RoomID: num(1), Index: 1}, nil
+	}
+	return Slot{}, fmt.Errorf("sim: -slot %q: want door:UNIT:INDEX, wall:INDEX, management:INDEX or indoor:ROOM", s)
+}
+
+func controlAPI(devices []*Device) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		out := make([]Status, len(devices))
+		for i, d := range devices {
+			out[i] = d.Status()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	})
+	mux.HandleFunc("POST /swipe", func(w http.ResponseWriter, r *http.Request) {
+		i, _ := strconv.Atoi(r.URL.Query().Get("device"))
+		if i < 0 || i >= len(devices) {
+			http.Error(w, "no such device", http.StatusNotFound)
+			return
+		}
+		opened := devices[i].Swipe(r.URL.Query().Get("card"))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]bool{"opened": opened})
+	})
+	return mux
+}

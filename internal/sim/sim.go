@@ -1,0 +1,285 @@
+// Package sim is a door-station simulator: it binds to a slot like a real
+// device, keeps an MQTT session, applies whitelist syncs into a local
+// whitelist and opens the door for cards on it. It speaks only the public
+// device protocol (docs/device-protocol.md), so it also checks that document.
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eclipse/paho.golang/paho"
+)
+
+// Config says where a simulated device is installed.
+type Config struct {
+	Server      string // http://host:port of Linli
+	MQTTAddr    string // host:port of the broker
+	CommunityID int
+	Password    string // 小区密码
+	Slot        Slot
+	Serial      string
+	Model       string
+	Firmware    string
+	Orientation string
+}
+
+// Slot is the install position (see docs/device-protocol.md §2).
+type Slot struct {
+	Kind   string `json:"kind"`
+	UnitID int    `json:"unit_id,omitempty"`
+	RoomID int    `json:"room_id,omitempty"`
+	Index  int    `json:"index,omitempty"`
+}
+
+// Entry is a whitelist entry.
+type Entry struct {
+	Key        string     `json:"key"`
+	Kind       string     `json:"kind"`
+	Card       string     `json:"card,omitempty"`
+	ResidentID int        `json:"resident_id,omitempty"`
+	ValidFrom  *time.Time `json:"valid_from,omitempty"`
+	ValidUntil *time.Time `json:"valid_until,omitempty"`
+}
+
+type credentials struct {
+	DeviceID int    `json:"device_id"`
+	Label    string `json:"label"`
+	Token    string `json:"token"`
+	MQTT     struct {
+		Username    string `json:"username"`
+		Password    string `json:"password"`
+		ClientID    string `json:"client_id"`
+		CmdTopic    string `json:"cmd_topic"`
+		StatusTopic string `json:"status_topic"`
+	} `json:"mqtt"`
+}
+
+// Device is one simulated device.
+type Device struct {
+	cfg    Config
+	http   *http.Client
+	logger *slog.Logger
+	cred   credentials
+
+	mu        sync.Mutex
+	version   int64
+	whitelist map[string]Entry
+	online    bool
+	syncs     int
+	unlocks   []Unlock
+
+	nudges chan struct{}
+	client *paho.Client
+}
+
+// Unlock is a door opening the device recorded (for the records feature).
+type Unlock struct {
+	Card string    `json:"card"`
+	At   time.Time `json:"at"`
+}
+
+// New returns a device that is not yet bound.
+func New(cfg Config, logger *slog.Logger) *Device {
+	if cfg.Model == "" {
+		cfg.Model = "LINLI-SIM"
+	}
+	if cfg.Firmware == "" {
+		cfg.Firmware = "1.0.0"
+	}
+	if cfg.Orientation == "" {
+		cfg.Orientation = "landscape"
+	}
+	return &Device{cfg: cfg, http: &http.Client{Timeout: 15 * time.Second}, logger: logger,
+		whitelist: map[string]Entry{}, nudges: make(chan struct{}, 1)}
+}
+
+// Bind binds the device and keeps its credentials.
+func (d *Device) Bind(ctx context.Context) error {
+	body, _ := json.Marshal(map[string]any{
+		"community_id": d.cfg.CommunityID, "community_password": d.cfg.Password, "slot": d.cfg.Slot,
+		"serial": d.cfg.Serial, "model": d.cfg.Model, "firmware": d.cfg.Firmware, "orientation": d.cfg.Orientation,
+	})
+	var cr credentials
+	if err := d.call(ctx, http.MethodPost, "/device/v1/bind", bytes.NewReader(body), &cr); err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	d.cred = cr
+	d.logger.Info("bound", "device", cr.DeviceID, "label", cr.Label)
+	return nil
+}
+
+// Label is where the device is installed.
+func (d *Device) Label() string { return d.cred.Label }
+
+func (d *Device) call(ctx context.Context, method, path string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(d.cfg.Server, "/")+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if d.cred.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+d.cred.Token)
+	}
+	res, err := d.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if res.StatusCode >= 300 {
+		var p struct{ Detail string }
+		_ = json.Unmarshal(data, &p)
+		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, p.Detail)
+	}
+	return json.Unmarshal(data, out)
+}
+
+// Sync asks for the changes since the stored version and applies them.
+func (d *Device) Sync(ctx context.Context) error {
+	d.mu.Lock()
+	since := d.version
+	d.mu.Unlock()
+	var delta struct {
+		Version int64    `json:"version"`
+		Full    bool     `json:"full"`
+		Upserts []Entry  `json:"upserts"`
+		Deletes []string `json:"deletes"`
+	}
+	if err := d.call(ctx, http.MethodGet, fmt.Sprintf("/device/v1/sync?since=%d", since), nil, &delta); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if delta.Full {
+		d.whitelist = map[string]Entry{}
+	}
+	for _, e := range delta.Upserts {
+		d.whitelist[e.Key] = e
+	}
+	for _, k := range delta.Deletes {
+		delete(d.whitelist, k)
+	}
+	d.version = delta.Version
+	d.syncs++
+	return nil
+}
+
+// Connect opens the MQTT session with a last will and subscribes to the
+// device's cmd topic. Nudges trigger syncs in Run.
+func (d *Device) Connect(ctx context.Context) error {
+	conn, err := net.DialTimeout("tcp", d.cfg.MQTTAddr, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("mqtt: %w", err)
+	}
+	c := paho.NewClient(paho.ClientConfig{ClientID: d.cred.MQTT.ClientID, Conn: conn,
+		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
+			var cmd struct{ Type string }
+			if json.Unmarshal(pr.Packet.Payload, &cmd) == nil && cmd.Type == "sync" {
+				select {
+				case d.nudges <- struct{}{}:
+				default:
+				}
+			}
+			return true, nil
+		}},
+		OnServerDisconnect: func(*paho.Disconnect) { d.setOnline(false) },
+		OnClientError:      func(error) { d.setOnline(false) },
+	})
+	ca, err := c.Connect(ctx, &paho.Connect{ClientID: d.cred.MQTT.ClientID, Username: d.cred.MQTT.Username, UsernameFlag: true,
+		Password: []byte(d.cred.MQTT.Password), PasswordFlag: true, KeepAlive: 30, CleanStart: true,
+		WillMessage: &paho.WillMessage{Topic: d.cred.MQTT.StatusTopic, Payload: []byte(`{"online":false}`), QoS: 1}})
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("mqtt connect: %w", err)
+	}
+	if ca.ReasonCode != 0 {
+		conn.Close()
+		return fmt.Errorf("mqtt connect refused: reason %d", ca.ReasonCode)
+	}
+	if _, err := c.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: d.cred.MQTT.CmdTopic, QoS: 1}}}); err != nil {
+		return fmt.Errorf("mqtt subscribe: %w", err)
+	}
+	_, _ = c.Publish(ctx, &paho.Publish{Topic: d.cred.MQTT.StatusTopic, QoS: 1, Payload: []byte(`{"online":true}`)})
+	d.client = c
+	d.setOnline(true)
+	return nil
+}
+
+func (d *Device) setOnline(v bool) {
+	d.mu.Lock()
+	d.online = v
+	d.mu.Unlock()
+}
+
+// Run syncs at once, then on every nudge and every period, until ctx ends;
+// then it disconnects.
+func (d *Device) Run(ctx context.Context, period time.Duration) error {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	defer func() {
+		if d.client != nil {
+			_ = d.client.Disconnect(&paho.Disconnect{})
+		}
+		d.setOnline(false)
+	}()
+	for {
+		if err := d.Sync(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			d.logger.Warn("sync failed", "device", d.cred.DeviceID, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.nudges:
+		case <-t.C:
+		}
+	}
+}
+
+// Swipe presents a card to the reader: the door opens when the card is on
+// the whitelist and valid now, and the opening is recorded.
+func (d *Device) Swipe(card string) bool {
+	card = strings.ToUpper(strings.TrimSpace(card))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.whitelist["card:"+card]
+	now := time.Now()
+	if !ok || e.ValidUntil != nil && !now.Before(*e.ValidUntil) {
+		return false
+	}
+	d.unlocks = append(d.unlocks, Unlock{Card: card, At: now})
+	return true
+}
+
+// Status is a dump of the device's state.
+type Status struct {
+	DeviceID  int      `json:"device_id"`
+	Label     string   `json:"label"`
+	Online    bool     `json:"online"`
+	Version   int64    `json:"version"`
+	Syncs     int      `json:"syncs"`
+	Whitelist []string `json:"whitelist"`
+	Unlocks   []Unlock `json:"unlocks"`
+}
+
+// Status returns the device's state.
+func (d *Device) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := Status{DeviceID: d.cred.DeviceID, Label: d.cred.Label, Online: d.online, Version: d.version, Syncs: d.syncs,
+		Whitelist: []string{}, Unlocks: append([]Unlock{}, d.unlocks...)}
+	for k := range d.whitelist {
+		st.Whitelist = append(st.Whitelist, k)
+	}
+	return st
+}
