@@ -54,21 +54,41 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	devices := make([]*Device, n)
+	errs := make(chan error, n)
+	work := make(chan int)
+	var started sync.WaitGroup
+	for range min(n, 32) {
+		started.Add(1)
+		go func() {
+			defer started.Done()
+			for i := range work {
+				c := cfg
+				c.Slot = s
+				if n > 1 {
+					c.Serial = fmt.Sprintf("%s-%d", cfg.Serial, i+1)
+					c.Slot.RoomID = s.RoomID + i
+				}
+				d := New(c, logger)
+				if err := d.Bind(ctx); err != nil {
+					errs <- err
+					continue
+				}
+				if err := d.Connect(ctx); err != nil {
+					errs <- err
+					continue
+				}
+				devices[i] = d
+			}
+		}()
+	}
 	for i := range devices {
-		c := cfg
-		c.Slot = s
-		if n > 1 {
-			c.Serial = fmt.Sprintf("%s-%d", cfg.Serial, i+1)
-			c.Slot.RoomID = s.RoomID + i
-		}
-		d := New(c, logger)
-		if err := d.Bind(ctx); err != nil {
-			return err
-		}
-		if err := d.Connect(ctx); err != nil {
-			return err
-		}
-		devices[i] = d
+		work <- i
+	}
+	close(work)
+	started.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
 	}
 	l, err := net.Listen("tcp", control)
 	if err != nil {

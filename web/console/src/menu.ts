@@ -1,7 +1,7 @@
 // The left menu. THE single place where menu entries are added: when a new
 // page exists, add (or uncomment) its entry here and its route in router.ts.
 import type { Component } from 'vue'
-import { Avatar, OfficeBuilding, User, UserFilled } from '@element-plus/icons-vue'
+import { Avatar, Key, OfficeBuilding, User, UserFilled } from '@element-plus/icons-vue'
 import type { Role } from '@/api/client'
 
 export interface MenuItem {
@@ -31,8 +31,15 @@ export const menus: MenuItem[] = [
       { title: '业主申请列表', path: '/applications' },
     ],
   },
+  {
+    title: '门禁信息管理',
+    icon: Key,
+    children: [
+      { title: '门禁卡列表', path: '/cards' },
+      { title: '设备列表', path: '/devices' },
+    ],
+  },
   // Later menus of the product manual, not shown until their pages exist:
-  // { title: '门禁信息管理', icon: Key, children: [...] },
   // { title: '公告信息管理', icon: Bell, children: [...] },
   // { title: '内容信息管理', icon: Document, children: [...] },
   // { title: '记录信息管理', icon: Tickets, children: [...] },

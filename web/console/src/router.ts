@@ -56,6 +56,18 @@ export const router = createRouter({
           meta: { title: '业主申请列表' },
         },
         {
+          path: 'cards',
+          name: 'cards',
+          component: () => import('@/views/CardsView.vue'),
+          meta: { title: '门禁卡列表' },
+        },
+        {
+          path: 'devices',
+          name: 'devices',
+          component: () => import('@/views/DevicesView.vue'),
+          meta: { title: '设备列表' },
+        },
+        {
           path: 'accounts',
           name: 'accounts',
           component: () => import('@/views/AccountsView.vue'),

@@ -46,6 +46,25 @@ export type FaceUploadForm = MultipartBody<'/api/v1/communities/{cid}/residents/
 export type ResidentImportForm = MultipartBody<'/api/v1/communities/{cid}/residents/import', 'post'>
 export type ResidentPermissionsBody = JsonBody<'/api/v1/communities/{cid}/residents/{id}/permissions', 'patch'>
 export type FaceSettingsBody = JsonBody<'/api/v1/communities/{cid}/residents/{id}/face', 'patch'>
+export type Card = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/cards'>['items']>[number]
+export type CardStatus = Card['status']
+export type CardMode = Card['mode']
+/** 普通卡 normal or 超级卡 super. */
+export type CardKind = Card['type']
+/** Query of the card list: the room cascade, 状态, 卡号, paging. */
+export type CardQuery = NonNullable<paths['/api/v1/communities/{cid}/cards']['get']['parameters']['query']>
+export type IssueCardBody = JsonBody<'/api/v1/communities/{cid}/cards', 'post'>
+export type IssueSuperCardBody = JsonBody<'/api/v1/communities/{cid}/cards/super', 'post'>
+/** How a card number is written: hex 十六进制 or decimal 十进制. */
+export type CardNumberFormat = NonNullable<IssueCardBody['format']>
+export type CardUnitsBody = JsonBody<'/api/v1/communities/{cid}/cards/{id}/units', 'put'>
+export type CardExpiryBody = JsonBody<'/api/v1/communities/{cid}/cards/{id}/expiry', 'put'>
+/** One row of 设备列表: a slot (安装位置) and the device bound to it, if any. */
+export type DeviceSlot = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/devices'>['items']>[number]
+export type DeviceKind = DeviceSlot['kind']
+export type DeviceStatus = DeviceSlot['status']
+/** Query of the device list: 设备类型, the 区域/楼栋/单元 cascade, 状态 (not paged). */
+export type DeviceQuery = NonNullable<paths['/api/v1/communities/{cid}/devices']['get']['parameters']['query']>
 /** The room cascade 区域 ▾ 楼栋 ▾ 单元 ▾ 楼层 ▾ 房号 ▾ as list filters. */
 export type RoomPick = Pick<ResidentQuery, 'area_id' | 'building_id' | 'unit_id' | 'floor' | 'room_id'>
 

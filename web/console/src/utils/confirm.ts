@@ -1,12 +1,19 @@
 import { ElMessageBox } from 'element-plus'
 import 'element-plus/es/components/message-box/style/css'
 
-/** Asks before something destructive. Resolves true when the user clicks 确定. */
-export async function confirmDanger(message: string, title = '提示'): Promise<boolean> {
+/**
+ * Asks before something destructive. Resolves true when the user clicks the
+ * confirm button (确定, or `confirmText`, e.g. 停用).
+ */
+export async function confirmDanger(
+  message: string,
+  title = '提示',
+  options: { confirmText?: string } = {},
+): Promise<boolean> {
   try {
     await ElMessageBox.confirm(message, title, {
       type: 'warning',
-      confirmButtonText: '确定',
+      confirmButtonText: options.confirmText ?? '确定',
       cancelButtonText: '取消',
       // Stable hooks for end-to-end tests (see TESTIDS.md).
       confirmButtonClass: 'e2e-confirm-ok',

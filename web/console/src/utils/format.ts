@@ -11,6 +11,11 @@ export function formatDateTime(value: string | null | undefined): string {
   )
 }
 
+/** RFC 3339 → "2020-05-06 10:39" (to the minute) in the browser's time zone. */
+export function formatMinute(value: string | null | undefined): string {
+  return formatDateTime(value).slice(0, 16)
+}
+
 /** 13800138000 → 138****8000 */
 export function maskPhone(phone: string | null | undefined): string {
   if (!phone) return ''
