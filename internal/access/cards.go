@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"linli/internal/cardno"
@@ -270,10 +271,36 @@ func (s *Service) ResidentDeleted(ctx context.Context, r *ent.Resident) {
 }
 
 // ResidentChanged records that a resident's face entry may have changed
-// (photo, validity, enabled, or the room and so the unit).
+// (photo, validity, enabled, or the room and so the unit). When the resident
+// moved, their normal cards move with them: the card's room becomes the new
+// room and the old room's unit is replaced by the new one among the units
+// the card opens.
 func (s *Service) ResidentChanged(ctx context.Context, r *ent.Resident) {
-	if err := s.change(ctx, r.CommunityID, func(*ent.Tx) ([]string, error) { return []string{faceKey(r.ID)}, nil }); err != nil {
-		s.logger.ErrorContext(ctx, "record face change", "resident", r.ID, "err", err)
+	err := s.change(ctx, r.CommunityID, func(tx *ent.Tx) ([]string, error) {
+		keys := []string{faceKey(r.ID)}
+		cards, err := tx.Card.Query().Where(card.ResidentID(r.ID), card.StatusNEQ(card.StatusBlank), card.RoomIDNEQ(r.RoomID)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cards {
+			units := slices.Clone(c.UnitIds)
+			if c.RoomID != nil {
+				if old, err := tx.Room.Get(ctx, *c.RoomID); err == nil {
+					units = slices.DeleteFunc(units, func(u int) bool { return u == old.UnitID })
+				}
+			}
+			units = append(units, r.UnitID)
+			slices.Sort(units)
+			units = slices.Compact(units)
+			if err := tx.Card.UpdateOneID(c.ID).SetRoomID(r.RoomID).SetUnitIds(units).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
+				return nil, err
+			}
+			keys = append(keys, cardKey(c.Number))
+		}
+		return keys, nil
+	})
+	if err != nil {
+		s.logger.ErrorContext(ctx, "record resident change", "resident", r.ID, "err", err)
 	}
 }
 
@@ -321,7 +348,7 @@ func (s *Service) ListCards(ctx context.Context, cid int, f CardFilter, offset, 
 		ps = append(ps, card.StatusNEQ(card.StatusBlank))
 	}
 	if f.Number != "" {
-		ps = append(ps, card.NumberContains(f.Number))
+		ps = append(ps, card.NumberContains(strings.ToUpper(strings.TrimSpace(f.Number))))
 	}
 	q := s.db.Card.Query().Where(ps...)
 	total, err := q.Clone().Count(ctx)

@@ -186,3 +186,51 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestBoundDevicesKeepTheirSlots checks that housing and counts cannot be cut
+// from under a bound device, and that cards follow a resident who moves.
+func TestBoundDevicesKeepTheirSlots(t *testing.T) {
+	storetestEach(t, func(t *testing.T, s *apptest.Server) {
+		op := s.Operator()
+		a := s.NewCommunity(t, op, "槽位小区", "SL")
+		m := a.Manager
+		inst := s.Client("installer")
+		var u2 struct{ ID int }
+		m.Must(201, "POST", a.Path("/units"), map[string]any{"building_id": a.BuildingID, "number": 2, "device_count": 2}).JSON(t, &u2)
+		inst.Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": a.ID, "community_password": "pwSLx9", "serial": "SN-U2",
+			"slot": map[string]any{"kind": "door", "unit_id": u2.ID, "index": 2}})
+		inst.Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": a.ID, "community_password": "pwSLx9", "serial": "SN-WALL",
+			"slot": map[string]any{"kind": "wall", "index": 1}})
+		for _, tt := range []struct {
+			method, path string
+			body         any
+			status       int
+			want         string
+		}{
+			{"PATCH", fmt.Sprintf("/units/%d", u2.ID), map[string]any{"device_count": 1}, 422, "门口机2 已绑定设备 SN-U2"},
+			{"DELETE", fmt.Sprintf("/units/%d", u2.ID), nil, 409, "1 个已绑定的门口机"},
+			{"DELETE", fmt.Sprintf("/buildings/%d", a.BuildingID), nil, 409, "已绑定的门口机"},
+			{"PATCH", "", map[string]any{"wall_station_count": 0}, 422, "围墙机1 已绑定设备 SN-WALL"},
+		} {
+			if r := m.Do(tt.method, a.Path(tt.path), tt.body); r.Status != tt.status || !strings.Contains(r.Detail(), tt.want) {
+				t.Errorf("%s %s: %d %s, want %d %q", tt.method, tt.path, r.Status, r.Body, tt.status, tt.want)
+			}
+		}
+
+		// A resident who moves takes the cards along.
+		var room2 struct{ ID int }
+		m.Must(201, "POST", a.Path("/rooms"), map[string]any{"unit_id": u2.ID, "floor": 3, "number": 1}).JSON(t, &room2)
+		var res struct{ ID int }
+		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "搬家", "role": "业主"}).JSON(t, &res)
+		m.Must(201, "POST", a.Path("/cards"), map[string]any{"number": "5E5E5E5E", "resident_id": res.ID})
+		m.Must(200, "PATCH", a.Path(fmt.Sprintf("/residents/%d", res.ID)), map[string]any{"room_id": room2.ID})
+		var cards struct {
+			Items []cardView
+		}
+		m.Must(200, "GET", a.Path(fmt.Sprintf("/cards?room_id=%d&number=5e5e", room2.ID)), nil).JSON(t, &cards)
+		if len(cards.Items) != 1 || len(cards.Items[0].UnitIDs) != 1 || cards.Items[0].UnitIDs[0] != u2.ID ||
+			cards.Items[0].RoomLabel != "【槽位小区】-1区-1栋-2单元-0301" {
+			t.Fatalf("card after the move: %+v", cards.Items)
+		}
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"linli/internal/actor"
 	"linli/internal/ent"
 	"linli/internal/ent/community"
+	"linli/internal/ent/device"
 	"linli/internal/ent/room"
 	"linli/internal/errs"
 	"linli/internal/region"
@@ -235,6 +236,26 @@ func (s *Service) Update(ctx context.Context, id int, in Input, operator bool) (
 	if in.Name != nil {
 		if err := s.nameFree(ctx, *in.Name, id); err != nil {
 			return nil, err
+		}
+	}
+	for _, c := range []struct {
+		n           *int
+		kind, field string
+		label       string
+	}{
+		{in.WallStationCount, "wall", "wall_station_count", "围墙机"},
+		{in.ManagementStationCount, "management", "management_station_count", "管理机"},
+	} {
+		if c.n == nil {
+			continue
+		}
+		bound, err := s.db.Device.Query().Where(device.CommunityID(id), device.KindEQ(device.Kind(c.kind)), device.IndexGT(*c.n)).
+			Order(ent.Desc(device.FieldIndex)).First(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		if bound != nil {
+			return nil, errs.Fieldf(c.field, "%s%d 已绑定设备 %s，数量不能少于 %d；请先在设备列表中解绑", c.label, bound.Index, bound.Serial, bound.Index)
 		}
 	}
 	u := s.db.Community.UpdateOneID(id).

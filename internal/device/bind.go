@@ -150,7 +150,7 @@ func (s *Service) Bind(ctx context.Context, in BindInput) (*Credentials, error) 
 		}
 		if bySlot != nil {
 			dev, err = tx.Device.UpdateOneID(bySlot.ID).SetModel(in.Model).SetFirmware(in.Firmware).
-				SetOrientation(entdevice.Orientation(in.Orientation)).SetIP(in.IP).SetBoundAt(now).
+				SetOrientation(entdevice.Orientation(in.Orientation)).SetIP(in.IP).SetBoundAt(now).SetLastSeen(now).
 				SetTokenHash(HashSecret(token)).SetMqttPasswordHash(HashSecret(mqttPW)).
 				SetSipPasswordSealed(s.box.Seal(sipPW)).SetUpdatedAt(now).Save(sys)
 			return err
@@ -158,7 +158,7 @@ func (s *Service) Bind(ctx context.Context, in BindInput) (*Credentials, error) 
 		create := tx.Device.Create().SetCommunityID(c.ID).SetKind(entdevice.Kind(in.Slot.Kind)).
 			SetIndex(in.Slot.Index).SetSlot(in.Slot.Key()).SetSerial(in.Serial).SetModel(in.Model).
 			SetFirmware(in.Firmware).SetOrientation(entdevice.Orientation(in.Orientation)).SetIP(in.IP).
-			SetBoundAt(now).SetTokenHash(HashSecret(token)).SetMqttPasswordHash(HashSecret(mqttPW)).
+			SetBoundAt(now).SetLastSeen(now).SetTokenHash(HashSecret(token)).SetMqttPasswordHash(HashSecret(mqttPW)).
 			SetSipPasswordSealed(s.box.Seal(sipPW))
 		if in.Slot.Kind == KindDoor {
 			create.SetUnitID(in.Slot.UnitID)
@@ -206,7 +206,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*ent.Device, 
 	return d, err
 }
 
-// Seen records that device d was heard from at ip.
+// Seen records that device d was heard from at ip. It writes at most once a
+// minute per device, so that thousands of devices syncing at once do not
+// queue behind each other's writes.
 func (s *Service) Seen(ctx context.Context, d *ent.Device, ip string) error {
-	return s.db.Device.UpdateOneID(d.ID).SetLastSeen(s.now()).SetIP(ip).Exec(actor.AsSystem(ctx))
+	now := s.now()
+	if d.LastSeen != nil && now.Sub(*d.LastSeen) < time.Minute && d.IP == ip {
+		return nil
+	}
+	return s.db.Device.UpdateOneID(d.ID).SetLastSeen(now).SetIP(ip).Exec(actor.AsSystem(ctx))
 }

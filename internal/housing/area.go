@@ -7,6 +7,7 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/area"
 	"linli/internal/ent/building"
+	"linli/internal/ent/device"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
@@ -131,7 +132,15 @@ func (s *Service) DeleteArea(ctx context.Context, cid, id int) error {
 	if err != nil {
 		return err
 	}
-	if rooms > 0 {
+	unitIDs, err := s.db.Unit.Query().Where(unit.HasBuildingWith(building.AreaID(id))).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	devices, err := s.db.Device.Query().Where(device.UnitIDIn(unitIDs...)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if rooms > 0 || devices > 0 {
 		buildings, err := s.db.Building.Query().Where(building.AreaID(id)).Count(ctx)
 		if err != nil {
 			return err
@@ -140,7 +149,7 @@ func (s *Service) DeleteArea(ctx context.Context, cid, id int) error {
 		if err != nil {
 			return err
 		}
-		return notEmpty(a.Name, describe(count{buildings, "楼栋"}, count{units, "单元"}, count{rooms, "房间"}, count{residents, "业主"}))
+		return notEmpty(a.Name, describe(count{buildings, "楼栋"}, count{units, "单元"}, count{rooms, "房间"}, count{residents, "业主"}, count{devices, "已绑定的门口机"}))
 	}
 	return s.db.InTx(ctx, func(tx *ent.Tx) error {
 		if _, err := tx.Unit.Delete().Where(unit.HasBuildingWith(building.AreaID(id))).Exec(ctx); err != nil {

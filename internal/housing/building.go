@@ -6,6 +6,7 @@ import (
 
 	"linli/internal/ent"
 	"linli/internal/ent/building"
+	"linli/internal/ent/device"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
@@ -117,12 +118,20 @@ func (s *Service) DeleteBuilding(ctx context.Context, cid, id int) error {
 	if err != nil {
 		return err
 	}
-	if rooms > 0 {
+	unitIDs, err := s.db.Unit.Query().Where(unit.BuildingID(id)).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	devices, err := s.db.Device.Query().Where(device.UnitIDIn(unitIDs...)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if rooms > 0 || devices > 0 {
 		units, err := s.db.Unit.Query().Where(unit.BuildingID(id)).Count(ctx)
 		if err != nil {
 			return err
 		}
-		return notEmpty(b.Name, describe(count{units, "单元"}, count{rooms, "房间"}, count{residents, "业主"}))
+		return notEmpty(b.Name, describe(count{units, "单元"}, count{rooms, "房间"}, count{residents, "业主"}, count{devices, "已绑定的门口机"}))
 	}
 	return s.db.InTx(ctx, func(tx *ent.Tx) error {
 		if _, err := tx.Unit.Delete().Where(unit.BuildingID(id)).Exec(ctx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"linli/internal/ent"
+	"linli/internal/ent/device"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
@@ -119,6 +120,15 @@ func (s *Service) UpdateUnit(ctx context.Context, cid, id int, in UnitInput) (*e
 			return nil, err
 		}
 	}
+	if in.DeviceCount != nil && *in.DeviceCount < u.DeviceCount {
+		bound, err := s.db.Device.Query().Where(device.UnitID(id), device.IndexGT(*in.DeviceCount)).Order(ent.Asc(device.FieldIndex)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(bound) > 0 {
+			return nil, errs.Fieldf("device_count", "门口机%d 已绑定设备 %s，设备数量不能少于 %d；请先在设备列表中解绑", bound[len(bound)-1].Index, bound[len(bound)-1].Serial, bound[len(bound)-1].Index)
+		}
+	}
 	upd := s.db.Unit.UpdateOneID(id).SetNillableNumber(in.Number).SetNillableName(in.Name).
 		SetNillableDeviceCount(in.DeviceCount).SetUpdatedAt(time.Now())
 	if in.Type != nil {
@@ -144,8 +154,12 @@ func (s *Service) DeleteUnit(ctx context.Context, cid, id int) error {
 	if err != nil {
 		return err
 	}
-	if rooms > 0 {
-		return notEmpty(u.Name, describe(count{rooms, "房间"}, count{residents, "业主"}))
+	devices, err := s.db.Device.Query().Where(device.UnitID(id)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if rooms > 0 || devices > 0 {
+		return notEmpty(u.Name, describe(count{rooms, "房间"}, count{residents, "业主"}, count{devices, "已绑定的门口机"}))
 	}
 	return store.Map(s.db.Unit.DeleteOneID(id).Exec(ctx), "单元")
 }
