@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -235,7 +236,15 @@ func (d *Device) Run(ctx context.Context, period time.Duration) error {
 	}()
 	for {
 		if err := d.Sync(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			// Retry soon, at a random moment, as the protocol asks, so that a
+			// fleet that failed together does not retry together.
 			d.logger.Warn("sync failed", "device", d.cred.DeviceID, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second + time.Duration(rand.Int64N(int64(4*time.Second)))):
+				continue
+			}
 		}
 		select {
 		case <-ctx.Done():
