@@ -35,7 +35,7 @@ function check(cond, what) {
 const bin = join(work, 'linli')
 execFileSync('go', ['build', '-o', bin, './cmd/linli'], { cwd: root, stdio: 'inherit' })
 const server = spawn(bin, ['serve'], {
-  env: { ...process.env, LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL },
+  env: { ...process.env, LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: '127.0.0.1:0', LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 let serverLog = ''
@@ -48,7 +48,8 @@ const base = await new Promise((resolve, reject) => {
   })
   server.on('exit', (code) => reject(new Error(`server exited ${code}:\n${serverLog}`)))
 })
-console.log(`linli at ${base}`)
+const mqttAddr = serverLog.match(/msg="MQTT broker listening" mqtt=([0-9.:]+)/)[1]
+console.log(`linli at ${base}, MQTT at ${mqttAddr}`)
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -241,6 +242,83 @@ async function applicationFlow() {
   await shot('manager-resident-from-application')
 }
 
+// accessFlow binds a simulated door station, issues a card in the console and
+// checks that the door opens for it within 2 seconds and not after 停用.
+async function accessFlow() {
+  const me = await api('/api/v1/me')
+  const cid = me.community_ids[0]
+  const community = await api(`/api/v1/communities/${cid}`)
+  const tree = await api(`/api/v1/communities/${cid}/tree`)
+  const unitId = tree[0].buildings[0].units[0].id
+  const sim = spawn(bin, ['sim', '-server', base, '-mqtt', mqttAddr, '-community', String(cid), '-password', community.community_password,
+    '-slot', `door:${unitId}:1`, '-serial', 'SIM-E2E', '-control', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let simOut = ''
+  sim.stderr.on('data', (c) => { simOut += c })
+  const control = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`simulator did not start:\n${simOut}`)), 20000)
+    sim.stdout.on('data', (c) => {
+      const m = String(c).match(/sim control at (http:\/\/[0-9.:]+)/)
+      if (m) { clearTimeout(timer); resolve(m[1]) }
+    })
+  })
+  const swipe = async (card) => (await (await fetch(`${control}/swipe?card=${card}`, { method: 'POST' })).json()).opened
+  const deviceRowSays = async (text) => {
+    for (let i = 0; i < 50; i++) {
+      await page.goto(`${base}/devices`)
+      const row = page.locator('.el-table__row', { hasText: 'SIM-E2E' }).first()
+      await row.waitFor()
+      if ((await row.getByTestId('device-status').innerText()).includes(text)) return true
+      await page.waitForTimeout(300)
+    }
+    return false
+  }
+  try {
+    check(await deviceRowSays('在线'), '设备列表 shows the simulated door station 在线')
+    await shot('manager-devices-online')
+
+    await page.goto(`${base}/cards`)
+    await tid('cards-issue').click()
+    await tid('card-form-dialog').waitFor()
+    await choose('card-form-area', '1区')
+    await choose('card-form-building', '1栋')
+    await choose('card-form-unit', '1单元')
+    await choose('card-form-room', '0101')
+    await tid('card-form-number').fill('1a2b3c4d')
+    await tid('card-form-units-table').locator('.el-table__row').first().waitFor()
+    await shot('manager-issue-card')
+    check(!(await swipe('1A2B3C4D')), 'before issuing, the door does not open for the card')
+    await tid('card-form-submit').click()
+    const issued = Date.now()
+    await message()
+    let opened = false
+    while (!opened && Date.now() - issued < 5000) {
+      opened = await swipe('1A2B3C4D')
+      if (!opened) await page.waitForTimeout(100)
+    }
+    const took = Date.now() - issued
+    check(opened && took <= 2000, `the door station opens for the new card ${took} ms after 发卡`)
+    await page.locator('.el-table__row', { hasText: '1A2B3C4D' }).first().waitFor()
+    await shot('manager-cards')
+
+    await page.locator('.el-table__row', { hasText: '1A2B3C4D' }).first().getByTestId('card-disable').click()
+    await page.locator('.el-message-box', { hasText: '停用该卡后, 该卡将不能使用!' }).waitFor()
+    await shot('manager-disable-card-confirm')
+    await page.locator('.e2e-confirm-ok').click()
+    await message()
+    const stopped = Date.now()
+    let closed = false
+    while (!closed && Date.now() - stopped < 5000) {
+      closed = !(await swipe('1A2B3C4D'))
+      if (!closed) await page.waitForTimeout(100)
+    }
+    check(closed, `after 停用 the card no longer opens (${Date.now() - stopped} ms)`)
+  } finally {
+    sim.kill('SIGTERM')
+  }
+  check(await deviceRowSays('离线'), '设备列表 shows the door station 离线 after the simulator stops')
+  await shot('manager-devices-offline')
+}
+
 let failed = false
 try {
   // ---- operator ----
@@ -369,6 +447,7 @@ try {
 
   await residentsFlow()
   await applicationFlow()
+  await accessFlow()
   check(pageErrors.length === 0, `no script errors in the pages (${pageErrors.join('; ')})`)
 } catch (err) {
   failed = true
