@@ -10,7 +10,6 @@ import (
 	"linli/internal/cardno"
 	"linli/internal/ent"
 	"linli/internal/ent/resident"
-	"linli/internal/ent/room"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/store"
@@ -33,9 +32,9 @@ type Card struct {
 
 // views returns the API form of cards with their residents and rooms.
 func (s *Service) views(ctx context.Context, cid int, cards []*ent.Card) ([]Card, error) {
-	c, err := s.db.Community.Get(ctx, cid)
+	c, err := store.Community(ctx, s.db.Client, cid)
 	if err != nil {
-		return nil, store.Map(err, "小区")
+		return nil, err
 	}
 	var residentIDs, roomIDs []int
 	for _, cd := range cards {
@@ -54,14 +53,9 @@ func (s *Service) views(ctx context.Context, cid int, cards []*ent.Card) ([]Card
 	for _, r := range rs {
 		names[r.ID] = r.Name
 	}
-	rooms, err := s.db.Room.Query().Where(room.IDIn(roomIDs...)).
-		WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }).All(ctx)
+	labels, err := housing.RoomLabels(ctx, s.db.Client, c.Name, roomIDs)
 	if err != nil {
 		return nil, err
-	}
-	labels := map[int]string{}
-	for _, r := range rooms {
-		labels[r.ID] = housing.RoomLabel(c.Name, r)
 	}
 	out := make([]Card, len(cards))
 	for i, cd := range cards {

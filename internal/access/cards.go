@@ -100,8 +100,8 @@ func (s *Service) IssueNormal(ctx context.Context, cid int, in CardInput) (*ent.
 	}
 	var created *ent.Card
 	err = s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
-		if _, err := tx.Community.Get(ctx, cid); err != nil {
-			return nil, store.Map(err, "小区")
+		if _, err := store.Community(ctx, tx.Client(), cid); err != nil {
+			return nil, err
 		}
 		r, err := tx.Resident.Query().Where(resident.ID(in.ResidentID), resident.CommunityID(cid)).Only(ctx)
 		if ent.IsNotFound(err) {
@@ -145,8 +145,8 @@ func (s *Service) IssueSuper(ctx context.Context, cid int, in CardInput) (*ent.C
 	}
 	var created *ent.Card
 	err = s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
-		if _, err := tx.Community.Get(ctx, cid); err != nil {
-			return nil, store.Map(err, "小区")
+		if _, err := store.Community(ctx, tx.Client(), cid); err != nil {
+			return nil, err
 		}
 		if err := numberFree(ctx, tx, cid, number); err != nil {
 			return nil, err
@@ -314,8 +314,8 @@ type CardFilter struct {
 // ListCards returns a page of cards of community cid (blank ones only when
 // asked for by status), newest first.
 func (s *Service) ListCards(ctx context.Context, cid int, f CardFilter, offset, limit int) ([]*ent.Card, int, error) {
-	if _, err := s.db.Community.Get(ctx, cid); err != nil {
-		return nil, 0, store.Map(err, "小区")
+	if _, err := store.Community(ctx, s.db.Client, cid); err != nil {
+		return nil, 0, err
 	}
 	ps := []predicate.Card{card.CommunityID(cid)}
 	roomPs := []predicate.Room{room.CommunityID(cid)}

@@ -14,6 +14,7 @@ import (
 	"linli/internal/httpapi"
 	"linli/internal/phone"
 	"linli/internal/resident"
+	"linli/internal/store"
 )
 
 // Application is an application as the staff list shows it. The phone is
@@ -113,7 +114,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.db.Community.Get(ctx, cid)
+		c, err := store.Community(ctx, s.db.Client, cid)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +132,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 			if err != nil {
 				return nil, err
 			}
-			c, err := s.db.Community.Get(ctx, in.CID)
+			c, err := store.Community(ctx, s.db.Client, in.CID)
 			if err != nil {
 				return nil, err
 			}

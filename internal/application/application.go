@@ -65,9 +65,9 @@ func NewService(db *store.Store, box *secret.Box, files resident.Files, resident
 // Token returns the secret link token of community cid, creating it on
 // first use. Errors: errs.NotFound.
 func (s *Service) Token(ctx context.Context, cid int) (string, error) {
-	c, err := s.db.Community.Get(ctx, cid)
+	c, err := store.Community(ctx, s.db.Client, cid)
 	if err != nil {
-		return "", store.Map(err, "小区")
+		return "", err
 	}
 	if c.ApplyToken != "" {
 		return c.ApplyToken, nil
@@ -252,8 +252,8 @@ type Filter struct {
 
 // List returns a page of applications of community cid, newest first.
 func (s *Service) List(ctx context.Context, cid int, f Filter, offset, limit int) ([]*ent.Application, int, error) {
-	if _, err := s.db.Community.Get(ctx, cid); err != nil {
-		return nil, 0, store.Map(err, "小区")
+	if _, err := store.Community(ctx, s.db.Client, cid); err != nil {
+		return nil, 0, err
 	}
 	ps := []predicate.Application{entapp.CommunityID(cid)}
 	if f.AreaID > 0 {

@@ -137,18 +137,9 @@ func (s *Service) PublicStatus(ctx context.Context, token, ph, ip string) ([]Sta
 
 // roomLabels returns the location labels of the rooms of as.
 func (s *Service) roomLabels(ctx context.Context, communityName string, as []*ent.Application) (map[int]string, error) {
-	ids := make([]int, 0, len(as))
-	for _, a := range as {
-		ids = append(ids, a.RoomID)
+	ids := make([]int, len(as))
+	for i, a := range as {
+		ids[i] = a.RoomID
 	}
-	rs, err := s.db.Room.Query().Where(room.IDIn(ids...)).
-		WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int]string, len(rs))
-	for _, r := range rs {
-		out[r.ID] = housing.RoomLabel(communityName, r)
-	}
-	return out, nil
+	return housing.RoomLabels(ctx, s.db.Client, communityName, ids)
 }

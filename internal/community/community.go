@@ -203,8 +203,7 @@ func (s *Service) nameFree(ctx context.Context, name string, except int) error {
 // Get returns community id. Errors: errs.NotFound (also for a community the
 // actor may not see).
 func (s *Service) Get(ctx context.Context, id int) (*ent.Community, error) {
-	c, err := s.db.Community.Get(ctx, id)
-	return c, store.Map(err, "小区")
+	return store.Community(ctx, s.db.Client, id)
 }
 
 // List returns a page of the communities the actor may see, by number.

@@ -37,9 +37,9 @@ type SlotFilter struct {
 
 // Slots lists the slots of community cid with their devices.
 func (s *Service) Slots(ctx context.Context, cid int, f SlotFilter) ([]SlotView, error) {
-	c, err := s.db.Community.Get(ctx, cid)
+	c, err := store.Community(ctx, s.db.Client, cid)
 	if err != nil {
-		return nil, store.Map(err, "小区")
+		return nil, err
 	}
 	devs, err := s.db.Device.Query().Where(entdevice.CommunityID(cid)).All(ctx)
 	if err != nil {
@@ -68,7 +68,8 @@ func (s *Service) Slots(ctx context.Context, cid int, f SlotFilter) ([]SlotView,
 	}
 	inPlace := f.AreaID > 0 || f.BuildingID > 0 || f.UnitID > 0
 	if f.Kind == "" || f.Kind == KindDoor {
-		q := s.db.Unit.Query().Where(unit.CommunityID(cid)).WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() })
+		q := s.db.Unit.Query().Where(unit.CommunityID(cid))
+		housing.WithUnitPath(q)
 		if f.UnitID > 0 {
 			q.Where(unit.ID(f.UnitID))
 		}
@@ -99,7 +100,7 @@ func (s *Service) Slots(ctx context.Context, cid int, f SlotFilter) ([]SlotView,
 	}
 	if f.Kind == KindIndoor {
 		q := s.db.Room.Query().Where(room.CommunityID(cid)).
-			WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }).
+			WithUnit(housing.WithUnitPath).
 			Order(ent.Asc(room.FieldUnitID), ent.Asc(room.FieldFloor), ent.Asc(room.FieldNumber))
 		if f.UnitID > 0 {
 			q.Where(room.UnitID(f.UnitID))

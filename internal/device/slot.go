@@ -50,8 +50,9 @@ var kindNames = map[string]string{KindDoor: "门口机", KindWall: "围墙机", 
 func check(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (string, error) {
 	switch s.Kind {
 	case KindDoor:
-		u, err := db.Unit.Query().Where(unit.ID(s.UnitID), unit.CommunityID(c.ID)).
-			WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }).Only(ctx)
+		q := db.Unit.Query().Where(unit.ID(s.UnitID), unit.CommunityID(c.ID))
+		housing.WithUnitPath(q)
+		u, err := q.Only(ctx)
 		if err != nil {
 			return "", errs.Field("slot.unit_id", "门口机所在的单元不存在")
 		}
@@ -71,7 +72,7 @@ func check(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (strin
 		return housing.Label(c.Name, fmt.Sprintf("%s%d", kindNames[s.Kind], s.Index)), nil
 	case KindIndoor:
 		r, err := db.Room.Query().Where(room.ID(s.RoomID), room.CommunityID(c.ID)).
-			WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }).Only(ctx)
+			WithUnit(housing.WithUnitPath).Only(ctx)
 		if err != nil {
 			return "", errs.Field("slot.room_id", "室内分机所在的房间不存在")
 		}

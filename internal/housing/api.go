@@ -399,10 +399,10 @@ func (s *Service) roomOutput(ctx context.Context, cid int, r *ent.Room) (*body[R
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.unitWithPath(ctx, cid, r.UnitID)
+	labels, err := RoomLabels(ctx, s.db.Client, c.Name, []int{r.ID})
 	if err != nil {
 		return nil, err
 	}
-	r.Edges.Unit = u
-	return ok(roomView(c.Name, r)), nil
+	return ok(Room{ID: r.ID, UnitID: r.UnitID, Floor: r.Floor, Number: r.Number,
+		RoomNo: RoomNo(r.Floor, r.Number), Label: labels[r.ID]}), nil
 }

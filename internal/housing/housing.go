@@ -56,8 +56,7 @@ func RoomNo(floor, number int) string {
 
 // community loads community cid as the actor sees it.
 func (s *Service) community(ctx context.Context, cid int) (*ent.Community, error) {
-	c, err := s.db.Community.Get(ctx, cid)
-	return c, store.Map(err, "小区")
+	return store.Community(ctx, s.db.Client, cid)
 }
 
 // defaultName returns name, or number followed by suffix ("1区") when name is empty.

@@ -147,8 +147,7 @@ func (s *Service) ListRooms(ctx context.Context, cid int, f RoomFilter, offset, 
 	}
 	rooms, err := q.Order(ent.Asc(room.FieldUnitID), ent.Asc(room.FieldFloor), ent.Asc(room.FieldNumber)).
 		Offset(offset).Limit(limit).
-		WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }).
-		All(ctx)
+		WithUnit(WithUnitPath).All(ctx)
 	return rooms, total, err
 }
 

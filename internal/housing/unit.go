@@ -99,13 +99,6 @@ func (s *Service) unit(ctx context.Context, cid, id int) (*ent.Unit, error) {
 	return u, store.Map(err, "单元")
 }
 
-// unitWithPath loads unit id with its building and area, for labels.
-func (s *Service) unitWithPath(ctx context.Context, cid, id int) (*ent.Unit, error) {
-	u, err := s.db.Unit.Query().Where(unit.ID(id), unit.CommunityID(cid)).
-		WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }).Only(ctx)
-	return u, store.Map(err, "单元")
-}
-
 // UpdateUnit changes unit id of community cid.
 func (s *Service) UpdateUnit(ctx context.Context, cid, id int, in UnitInput) (*ent.Unit, error) {
 	if err := in.check(); err != nil {

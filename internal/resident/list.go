@@ -53,7 +53,7 @@ func (s *Service) List(ctx context.Context, cid int, f Filter, offset, limit int
 		return nil, 0, err
 	}
 	items, err := q.Order(ent.Desc(resident.FieldUpdatedAt), ent.Desc(resident.FieldID)).
-		Offset(offset).Limit(limit).WithRoom(withRoomPath).All(ctx)
+		Offset(offset).Limit(limit).WithRoom(housing.WithRoomPath).All(ctx)
 	return items, total, err
 }
 

@@ -14,6 +14,7 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/errs"
+	"linli/internal/housing"
 	"linli/internal/idnumber"
 	"linli/internal/phone"
 	"linli/internal/region"
@@ -152,14 +153,12 @@ func (s *Service) check(ctx context.Context, c *ent.Community, in Input) (checke
 
 // community loads community cid as the actor sees it.
 func (s *Service) community(ctx context.Context, cid int) (*ent.Community, error) {
-	c, err := s.db.Community.Get(ctx, cid)
-	return c, store.Map(err, "小区")
+	return store.Community(ctx, s.db.Client, cid)
 }
 
 // roomOf loads room id of community cid with its unit and building.
 func (s *Service) roomOf(ctx context.Context, cid, id int) (*ent.Room, error) {
-	r, err := s.db.Room.Query().Where(room.ID(id), room.CommunityID(cid)).
-		WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }).Only(ctx)
+	r, err := s.db.Room.Query().Where(room.ID(id), room.CommunityID(cid)).WithUnit(housing.WithUnitPath).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, errs.Field("room_id", "所选房间不存在，请重新选择区域/楼栋/单元/楼层/房号")
 	}
@@ -234,12 +233,8 @@ func (s *Service) Create(ctx context.Context, cid int, in Input) (*ent.Resident,
 // Get returns resident id of community cid with its room path loaded.
 func (s *Service) Get(ctx context.Context, cid, id int) (*ent.Resident, error) {
 	r, err := s.db.Resident.Query().Where(resident.ID(id), resident.CommunityID(cid)).
-		WithRoom(withRoomPath).Only(ctx)
+		WithRoom(housing.WithRoomPath).Only(ctx)
 	return r, store.Map(err, "业主")
-}
-
-func withRoomPath(q *ent.RoomQuery) {
-	q.WithUnit(func(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) })
 }
 
 // Update changes resident id. Moving to another room re-checks the phone.

@@ -17,8 +17,8 @@ import (
 // the manual's layout, empty (导出模板) or filled with the current residents
 // (导出业主, filled true) so that it can be edited and imported again.
 func (s *Service) WriteTemplate(ctx context.Context, cid int, filled bool, w io.Writer) error {
-	if _, err := s.db.Community.Get(ctx, cid); err != nil {
-		return store.Map(err, "小区")
+	if _, err := store.Community(ctx, s.db.Client, cid); err != nil {
+		return err
 	}
 	units, err := s.units(ctx, cid)
 	if err != nil {
@@ -101,9 +101,9 @@ var fullHeaders = []string{"房间信息", "姓名", "性别", "身份证号", "
 // WriteFull writes every resident that matches f with all list columns, for
 // reading (ID numbers stay masked). Text is escaped against formulas.
 func (s *Service) WriteFull(ctx context.Context, cid int, rsvc *residentpkg.Service, filter residentpkg.Filter, w io.Writer) error {
-	c, err := s.db.Community.Get(ctx, cid)
+	c, err := store.Community(ctx, s.db.Client, cid)
 	if err != nil {
-		return store.Map(err, "小区")
+		return err
 	}
 	sw := newSheetWriter(w)
 	if err := sw.sheet("业主列表", 36, 12, 6, 22, 14, 22, 10, 22, 30, 9, 9, 9, 20); err != nil {

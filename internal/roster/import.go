@@ -73,9 +73,9 @@ type row struct {
 // the reason the file as a whole is refused.
 func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, error) {
 	var res Result
-	c, err := s.db.Community.Get(ctx, cid)
+	c, err := store.Community(ctx, s.db.Client, cid)
 	if err != nil {
-		return res, store.Map(err, "小区")
+		return res, err
 	}
 	if len(data) > MaxFileBytes {
 		return res, errs.Fieldf("file", "文件太大：%.1f MB，最大 %d MB", float64(len(data))/1e6, MaxFileBytes>>20)

@@ -11,8 +11,8 @@ import (
 	"log/slog"
 	"strings"
 
-	"linli/internal/ent"
 	"linli/internal/ent/unit"
+	"linli/internal/housing"
 	"linli/internal/store"
 )
 
@@ -60,8 +60,9 @@ type unitInfo struct {
 
 // units returns the units of community cid in tree order.
 func (s *Service) units(ctx context.Context, cid int) ([]unitInfo, error) {
-	us, err := s.db.Unit.Query().Where(unit.CommunityID(cid)).
-		WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }).All(ctx)
+	q := s.db.Unit.Query().Where(unit.CommunityID(cid))
+	housing.WithUnitPath(q)
+	us, err := q.All(ctx)
 	if err != nil {
 		return nil, err
 	}

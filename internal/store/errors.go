@@ -1,12 +1,21 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"linli/internal/ent"
 	"linli/internal/errs"
 )
+
+// Community returns community id as the actor in ctx sees it, through db
+// (a client or a transaction's client). Errors: errs.NotFound ("小区不存在"),
+// also for a community the actor may not see.
+func Community(ctx context.Context, db *ent.Client, id int) (*ent.Community, error) {
+	c, err := db.Community.Get(ctx, id)
+	return c, Map(err, "小区")
+}
 
 // Map turns driver and ent errors into the shared vocabulary: not found →
 // errs.NotFound ("<subject>不存在"), constraint violation → errs.Conflict,
