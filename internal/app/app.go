@@ -152,7 +152,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	httpapi.InstallErrors(s.Logger)
 	mux := http.NewServeMux()
 	api := httpapi.NewAPI(mux, Version)
-	api.UseMiddleware(auth.Gate(api, s.Logger))
+	api.UseMiddleware(auth.Gate(api, s.Devices.Resolve))
 	s.Auth.Register(api)
 	s.Accounts.Register(api)
 	community.NewService(s.DB).Register(api)

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -12,13 +11,14 @@ import (
 	"linli/internal/errs"
 )
 
-// Access levels of an operation, set with Public, AnySession or OperatorOnly
-// in its Metadata. An operation without one needs a signed-in account that
-// has changed its initial password.
+// Access levels of an operation, set with Public, AnySession, OperatorOnly
+// or DeviceOnly in its Metadata. An operation without one needs a signed-in
+// account that has changed its initial password.
 const (
 	accessKey        = "access"
 	accessPublic     = "public"
 	accessAnySession = "any-session"
+	accessDevice     = "device"
 	roleKey          = "role"
 )
 
@@ -31,6 +31,14 @@ func AnySession() map[string]any { return map[string]any{accessKey: accessAnySes
 
 // OperatorOnly marks an operation only platform operators may call.
 func OperatorOnly() map[string]any { return map[string]any{roleKey: "operator"} }
+
+// DeviceOnly marks an operation that bound devices call with their bearer
+// token; the gate resolves the token before the handler runs.
+func DeviceOnly() map[string]any { return map[string]any{accessKey: accessDevice} }
+
+// DeviceResolver authenticates the Authorization header of a device request
+// and returns a context acting as that device. Errors: errs.Unauthorized.
+type DeviceResolver func(ctx context.Context, authorization string) (context.Context, error)
 
 // request is what Middleware learns about a request.
 type request struct {
@@ -96,12 +104,23 @@ func isHTTPS(r *http.Request) bool {
 	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
 }
 
-// Gate returns huma middleware that enforces each operation's access level.
-func Gate(api huma.API, logger *slog.Logger) func(huma.Context, func(huma.Context)) {
+// Gate returns huma middleware that enforces each operation's access level:
+// console sessions for most operations, devices' bearer tokens (resolved by
+// devices) for DeviceOnly ones.
+func Gate(api huma.API, devices DeviceResolver) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		meta := ctx.Operation().Metadata
-		if meta[accessKey] == accessPublic {
+		switch meta[accessKey] {
+		case accessPublic:
 			next(ctx)
+			return
+		case accessDevice:
+			dctx, err := devices(ctx.Context(), ctx.Header("Authorization"))
+			if err != nil {
+				_ = huma.WriteErr(api, ctx, 0, "", err)
+				return
+			}
+			next(huma.WithContext(ctx, dctx))
 			return
 		}
 		p := Current(ctx.Context())

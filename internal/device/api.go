@@ -30,8 +30,7 @@ type bindInput struct {
 type bindOutput struct{ Body *Credentials }
 
 type syncInput struct {
-	Authorization string `header:"Authorization" doc:"Bearer <绑定时得到的 token>"`
-	Since         int64  `query:"since" minimum:"0" doc:"设备已有的白名单版本；新设备为 0"`
+	Since int64 `query:"since" minimum:"0" doc:"设备已有的白名单版本；新设备为 0"`
 }
 
 type syncOutput struct{ Body *access.Delta }
@@ -58,22 +57,37 @@ type DevicePath struct {
 	ID  int `path:"id" minimum:"1" doc:"设备编号"`
 }
 
-// device resolves the bearer token of a device request into the device
-// and a context acting as it.
-func (s *Service) device(ctx context.Context, authorization string) (context.Context, *ent.Device, error) {
+type deviceKey struct{}
+
+// Resolve authenticates the bearer token of a device request and returns a
+// context acting as the device (see Current). The gate calls it for every
+// DeviceOnly operation.
+//
+// Errors: errs.Unauthorized (no token, or a token replaced by a new binding).
+func (s *Service) Resolve(ctx context.Context, authorization string) (context.Context, error) {
 	token, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok {
-		return ctx, nil, errs.New(errs.Unauthorized, "缺少设备令牌：请求头应为 Authorization: Bearer <token>")
+		return ctx, errs.New(errs.Unauthorized, "缺少设备令牌：请求头应为 Authorization: Bearer <token>")
 	}
 	d, err := s.Authenticate(ctx, strings.TrimSpace(token))
 	if err != nil {
-		return ctx, nil, err
+		return ctx, err
 	}
 	if d == nil {
-		return ctx, nil, errs.New(errs.Unauthorized, "设备令牌无效或已被重新绑定替换，请重新绑定")
+		return ctx, errs.New(errs.Unauthorized, "设备令牌无效或已被重新绑定替换，请重新绑定")
 	}
-	return actor.With(ctx, actor.Actor{Kind: actor.Device, DeviceID: d.ID, Communities: []int{d.CommunityID}}), d, nil
+	ctx = context.WithValue(ctx, deviceKey{}, d)
+	return actor.With(ctx, actor.Actor{Kind: actor.Device, DeviceID: d.ID, Communities: []int{d.CommunityID}}), nil
 }
+
+// Current returns the device of a DeviceOnly request.
+func Current(ctx context.Context) *ent.Device {
+	d, _ := ctx.Value(deviceKey{}).(*ent.Device)
+	return d
+}
+
+// deviceSecurity documents that an operation takes the device's bearer token.
+var deviceSecurity = []map[string][]string{{"device": {}}}
 
 // Location returns where device d stands for its whitelist.
 func (s *Service) Location(ctx context.Context, d *ent.Device) (access.Location, error) {
@@ -108,13 +122,10 @@ func (s *Service) Register(api huma.API, acc *access.Service) {
 			return &bindOutput{Body: cr}, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "device-sync", Method: http.MethodGet, Path: "/device/v1/sync",
-		Summary: "同步白名单", Tags: tags, Metadata: auth.Public(),
+		Summary: "同步白名单", Tags: tags, Metadata: auth.DeviceOnly(), Security: deviceSecurity,
 		Description: "返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。"},
 		func(ctx context.Context, in *syncInput) (*syncOutput, error) {
-			ctx, d, err := s.device(ctx, in.Authorization)
-			if err != nil {
-				return nil, err
-			}
+			d := Current(ctx)
 			loc, err := s.Location(ctx, d)
 			if err != nil {
 				return nil, err

@@ -29,6 +29,7 @@ func NewAPI(mux *http.ServeMux, version string) huma.API {
 	cfg.Info.Description = "邻里智慧社区平台的管理后台接口。错误以 RFC 9457 问题文档返回，detail 为可直接展示的中文说明。"
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"session": {Type: "apiKey", In: "cookie", Name: "linli_session"},
+		"device":  {Type: "http", Scheme: "bearer", Description: "设备绑定时得到的 token"},
 	}
 	return humago.New(mux, cfg)
 }

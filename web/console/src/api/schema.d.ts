@@ -4617,10 +4617,7 @@ export interface operations {
                 /** @description 设备已有的白名单版本；新设备为 0 */
                 since?: number;
             };
-            header?: {
-                /** @description Bearer <绑定时得到的 token> */
-                Authorization?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
