@@ -85,13 +85,7 @@ type CardPath struct {
 type listCardsInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 	httpapi.PageParams
-	AreaID     int    `query:"area_id" minimum:"0"`
-	BuildingID int    `query:"building_id" minimum:"0"`
-	UnitID     int    `query:"unit_id" minimum:"0"`
-	Floor      int    `query:"floor" minimum:"0" maximum:"99"`
-	RoomID     int    `query:"room_id" minimum:"0"`
-	Status     string `query:"status" enum:"active,disabled,blank," doc:"状态；不填为正常和停用"`
-	Number     string `query:"number" maxLength:"20" doc:"卡号（部分）"`
+	CardFilter
 }
 
 // IssueBody is what issuing any card takes.
@@ -157,8 +151,7 @@ func (s *Service) Register(api huma.API) {
 	}
 	huma.Register(api, op("list-cards", http.MethodGet, "", "门禁卡列表"),
 		func(ctx context.Context, in *listCardsInput) (*cardPage, error) {
-			cs, total, err := s.ListCards(ctx, in.CID, CardFilter{AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID,
-				Floor: in.Floor, RoomID: in.RoomID, Status: in.Status, Number: in.Number}, in.Offset(), in.Size)
+			cs, total, err := s.ListCards(ctx, in.CID, in.CardFilter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
 			}

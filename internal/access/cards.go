@@ -15,6 +15,7 @@ import (
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
 	"linli/internal/errs"
+	"linli/internal/housing"
 	"linli/internal/store"
 )
 
@@ -306,9 +307,9 @@ func (s *Service) ResidentChanged(ctx context.Context, r *ent.Resident) {
 
 // CardFilter selects cards in 门禁卡列表.
 type CardFilter struct {
-	AreaID, BuildingID, UnitID, Floor, RoomID int
-	Status                                    string
-	Number                                    string
+	housing.Cascade
+	Status string `query:"status" enum:"active,disabled,blank," doc:"状态；不填为正常和停用"`
+	Number string `query:"number" maxLength:"20" doc:"卡号（部分）"`
 }
 
 // ListCards returns a page of cards of community cid (blank ones only when

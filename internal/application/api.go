@@ -13,7 +13,6 @@ import (
 	"linli/internal/ent"
 	"linli/internal/httpapi"
 	"linli/internal/phone"
-	"linli/internal/resident"
 	"linli/internal/store"
 )
 
@@ -56,13 +55,7 @@ type AppPath struct {
 type listInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 	httpapi.PageParams
-	AreaID     int    `query:"area_id" minimum:"0"`
-	BuildingID int    `query:"building_id" minimum:"0"`
-	UnitID     int    `query:"unit_id" minimum:"0"`
-	Floor      int    `query:"floor" minimum:"0" maximum:"99"`
-	RoomID     int    `query:"room_id" minimum:"0"`
-	Q          string `query:"q" maxLength:"32" doc:"姓名或手机号"`
-	Status     string `query:"status" enum:"pending,approved,rejected," doc:"状态"`
+	Filter
 }
 
 type rejectInput struct {
@@ -127,8 +120,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 
 	huma.Register(api, huma.Operation{OperationID: "list-applications", Method: http.MethodGet, Path: base, Summary: "业主申请列表", Tags: tags},
 		func(ctx context.Context, in *listInput) (*appPage, error) {
-			f := Filter{Filter: resident.Filter{AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Floor: in.Floor, RoomID: in.RoomID, Query: in.Q}, Status: in.Status}
-			as, total, err := s.List(ctx, in.CID, f, in.Offset(), in.Size)
+			as, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
 			}

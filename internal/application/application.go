@@ -244,10 +244,10 @@ func (s *Service) deleteFiles(ctx context.Context, keys []string) {
 	}
 }
 
-// Filter selects applications in the staff list.
+// Filter selects applications in the staff list; it is also the list's query.
 type Filter struct {
 	resident.Filter
-	Status string // "", pending, approved, rejected
+	Status string `query:"status" enum:"pending,approved,rejected," doc:"状态"`
 }
 
 // List returns a page of applications of community cid, newest first.

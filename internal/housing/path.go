@@ -7,6 +7,16 @@ import (
 	"linli/internal/ent/room"
 )
 
+// Cascade is the room cascade of list pages (区域 ▾ 楼栋 ▾ 单元 ▾ 楼层 ▾ 房号 ▾),
+// also as the query parameters of those lists. Zero values select everything.
+type Cascade struct {
+	AreaID     int `query:"area_id" minimum:"0" doc:"区域"`
+	BuildingID int `query:"building_id" minimum:"0" doc:"楼栋"`
+	UnitID     int `query:"unit_id" minimum:"0" doc:"单元"`
+	Floor      int `query:"floor" minimum:"0" maximum:"99" doc:"楼层"`
+	RoomID     int `query:"room_id" minimum:"0" doc:"房号"`
+}
+
 // WithUnitPath loads a unit's building and area, which its labels need.
 func WithUnitPath(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) { q.WithArea() }) }
 

@@ -74,12 +74,7 @@ type ResidentPath struct {
 type listResidentsInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 	httpapi.PageParams
-	AreaID     int    `query:"area_id" minimum:"0" doc:"区域"`
-	BuildingID int    `query:"building_id" minimum:"0" doc:"楼栋"`
-	UnitID     int    `query:"unit_id" minimum:"0" doc:"单元"`
-	Floor      int    `query:"floor" minimum:"0" maximum:"99" doc:"楼层"`
-	RoomID     int    `query:"room_id" minimum:"0" doc:"房号"`
-	Q          string `query:"q" maxLength:"32" doc:"姓名或手机号"`
+	Filter
 }
 
 type residentFields struct {
@@ -200,8 +195,7 @@ func (s *Service) Register(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			f := Filter{AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Floor: in.Floor, RoomID: in.RoomID, Query: in.Q}
-			rs, total, err := s.List(ctx, in.CID, f, in.Offset(), in.Size)
+			rs, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
 			}

@@ -11,11 +11,11 @@ import (
 	"linli/internal/housing"
 )
 
-// Filter selects residents: the room cascade (区域 ▾ 楼栋 ▾ 单元 ▾ 楼层 ▾ 房号 ▾)
-// and 姓名或手机号. Zero values select everything.
+// Filter selects residents: the room cascade and 姓名或手机号. Zero values
+// select everything. It is also the query of the resident list.
 type Filter struct {
-	AreaID, BuildingID, UnitID, Floor, RoomID int
-	Query                                     string // part of a name or phone number
+	housing.Cascade
+	Query string `query:"q" maxLength:"32" doc:"姓名或手机号（部分）"`
 }
 
 func (f Filter) predicates(cid int) []predicate.Resident {

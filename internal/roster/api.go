@@ -40,13 +40,8 @@ type communityPath struct {
 }
 
 type exportFullInput struct {
-	CID        int    `path:"cid" minimum:"1" doc:"小区编号"`
-	AreaID     int    `query:"area_id" minimum:"0"`
-	BuildingID int    `query:"building_id" minimum:"0"`
-	UnitID     int    `query:"unit_id" minimum:"0"`
-	Floor      int    `query:"floor" minimum:"0" maximum:"99"`
-	RoomID     int    `query:"room_id" minimum:"0"`
-	Q          string `query:"q" maxLength:"32"`
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	residentpkg.Filter
 }
 
 type importForm struct {
@@ -91,8 +86,7 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 		Summary: "导出业主列表（全部字段，按当前筛选条件）",
 	}, xlsxType, "业主列表"), func(ctx context.Context, in *exportFullInput) (*fileOutput, error) {
 		var b bytes.Buffer
-		f := residentpkg.Filter{AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Floor: in.Floor, RoomID: in.RoomID, Query: in.Q}
-		if err := s.WriteFull(ctx, in.CID, residents, f, &b); err != nil {
+		if err := s.WriteFull(ctx, in.CID, residents, in.Filter, &b); err != nil {
 			return nil, err
 		}
 		return xlsxFile(fmt.Sprintf("业主列表-%s.xlsx", stamp()), b.Bytes()), nil

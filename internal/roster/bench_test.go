@@ -224,7 +224,9 @@ func BenchmarkImport100k(b *testing.B) {
 				name string
 				f    func(i int) resident.Filter
 			}{
-				{"unit", func(i int) resident.Filter { return resident.Filter{UnitID: units[i%len(units)]} }},
+				{"unit", func(i int) resident.Filter {
+					return resident.Filter{Cascade: housing.Cascade{UnitID: units[i%len(units)]}}
+				}},
 				{"search", func(i int) resident.Filter {
 					return resident.Filter{Query: fmt.Sprintf("%06d", (i*7919)%benchResidents)}
 				}},

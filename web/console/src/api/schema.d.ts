@@ -2410,12 +2410,17 @@ export interface operations {
                 page?: number;
                 /** @description 每页条数 */
                 size?: number;
+                /** @description 区域 */
                 area_id?: number;
+                /** @description 楼栋 */
                 building_id?: number;
+                /** @description 单元 */
                 unit_id?: number;
+                /** @description 楼层 */
                 floor?: number;
+                /** @description 房号 */
                 room_id?: number;
-                /** @description 姓名或手机号 */
+                /** @description 姓名或手机号（部分） */
                 q?: string;
                 /** @description 状态 */
                 status?: "pending" | "approved" | "rejected" | "";
@@ -2909,10 +2914,15 @@ export interface operations {
                 page?: number;
                 /** @description 每页条数 */
                 size?: number;
+                /** @description 区域 */
                 area_id?: number;
+                /** @description 楼栋 */
                 building_id?: number;
+                /** @description 单元 */
                 unit_id?: number;
+                /** @description 楼层 */
                 floor?: number;
+                /** @description 房号 */
                 room_id?: number;
                 /** @description 状态；不填为正常和停用 */
                 status?: "active" | "disabled" | "blank" | "";
@@ -3319,7 +3329,7 @@ export interface operations {
                 floor?: number;
                 /** @description 房号 */
                 room_id?: number;
-                /** @description 姓名或手机号 */
+                /** @description 姓名或手机号（部分） */
                 q?: string;
             };
             header?: never;
@@ -3390,11 +3400,17 @@ export interface operations {
     "export-residents-full": {
         parameters: {
             query?: {
+                /** @description 区域 */
                 area_id?: number;
+                /** @description 楼栋 */
                 building_id?: number;
+                /** @description 单元 */
                 unit_id?: number;
+                /** @description 楼层 */
                 floor?: number;
+                /** @description 房号 */
                 room_id?: number;
+                /** @description 姓名或手机号（部分） */
                 q?: string;
             };
             header?: never;
