@@ -87,8 +87,6 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	}
 	newResident := func() *ent.Resident {
 		rm := rooms[rng.IntN(len(rooms))]
-		b, _ := db.Unit.Query().Where().All(ctx)
-		_ = b
 		u := db.Unit.GetX(ctx, rm.UnitID)
 		bl := db.Building.GetX(ctx, u.BuildingID)
 		r := db.Resident.Create().SetCommunityID(c.ID).SetRoomID(rm.ID).SetAreaID(bl.AreaID).SetBuildingID(bl.ID).
@@ -135,7 +133,7 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 		return &t
 	}
 
-	for step := range 250 {
+	for range 250 {
 		switch op := rng.IntN(12); op {
 		case 0, 1:
 			n := fmt.Sprintf("%08X", rng.Uint32())
@@ -201,7 +199,6 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 		if rng.IntN(3) == 0 {
 			sync(devices[rng.IntN(len(devices))])
 		}
-		_ = step
 	}
 	if _, err := svc.ExpireDue(ctx); err != nil {
 		t.Fatal(err)

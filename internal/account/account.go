@@ -184,14 +184,14 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 	})
 }
 
-// EnsureOperator creates the first platform operator when no operator exists.
-// Its initial password is pw, or a random one that is logged once; either
-// must be changed at first login.
-func (s *Service) EnsureOperator(ctx context.Context, name, pw string) error {
+// EnsureOperator creates the first platform operator when no operator exists
+// and reports whether it did. Its initial password is pw, or a random one
+// that is logged once; either must be changed at first login.
+func (s *Service) EnsureOperator(ctx context.Context, name, pw string) (bool, error) {
 	sys := actor.AsSystem(ctx)
 	exists, err := s.db.Account.Query().Where(entaccount.RoleEQ(entaccount.RoleOperator)).Exist(sys)
 	if err != nil || exists {
-		return err
+		return false, err
 	}
 	generated := pw == ""
 	if generated {
@@ -199,12 +199,12 @@ func (s *Service) EnsureOperator(ctx context.Context, name, pw string) error {
 	}
 	hash, err := password.Hash(pw)
 	if err != nil {
-		return err
+		return false, err
 	}
 	name = auth.NormalizeAccount(name)
 	if err := s.db.Account.Create().SetAccount(name).SetName("平台管理员").SetRole(entaccount.RoleOperator).
 		SetPasswordHash(hash).SetMustChangePassword(true).Exec(sys); err != nil {
-		return fmt.Errorf("account: create first operator: %w", err)
+		return false, fmt.Errorf("account: create first operator: %w", err)
 	}
 	if generated {
 		s.logger.Warn("created the platform operator account; this one-time password is shown only now and must be changed at first login",
@@ -213,7 +213,7 @@ func (s *Service) EnsureOperator(ctx context.Context, name, pw string) error {
 		s.logger.Warn("created the platform operator account with the password from LINLI_ADMIN_PASSWORD; it must be changed at first login",
 			"account", name)
 	}
-	return nil
+	return true, nil
 }
 
 // randomPassword returns 16 characters from an alphabet without look-alikes.

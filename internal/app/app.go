@@ -61,13 +61,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	a := &App{cfg: cfg, logger: logger, db: db}
 	accounts := account.NewService(db, logger)
-	if err := accounts.EnsureOperator(ctx, cfg.AdminAccount, cfg.AdminPassword); err != nil {
+	created, err := accounts.EnsureOperator(ctx, cfg.AdminAccount, cfg.AdminPassword)
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	// Hashing the first operator's password takes 64 MiB for a moment; give
-	// it back to the system instead of keeping it until the scavenger runs.
-	debug.FreeOSMemory()
+	if created {
+		// Hashing the first operator's password took 64 MiB for a moment; give
+		// it back to the system instead of keeping it until the scavenger runs.
+		debug.FreeOSMemory()
+	}
 	a.auth = auth.NewService(db, logger)
 	box, err := secret.Load(cfg.DataKey, cfg.DataDir)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -475,5 +474,3 @@ func hasHan(s string) bool {
 	}
 	return false
 }
-
-var _ = http.StatusOK

@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,7 +140,7 @@ func TestDeviceBindingAndSync(t *testing.T) {
 		m.Must(200, "POST", a.Path(fmt.Sprintf("/cards/%d/enable", card.ID)), nil)
 		m.Must(204, "DELETE", a.Path(fmt.Sprintf("/residents/%d", here.ID)), nil)
 		_, d3 := syncAs(t, inst, token, d2.Version)
-		if len(cardsOf(d3)) != 0 || !contains(d3.Deletes, "card:09E98CF6") {
+		if len(cardsOf(d3)) != 0 || !slices.Contains(d3.Deletes, "card:09E98CF6") {
 			t.Fatalf("after deleting the resident: %+v", d3)
 		}
 
@@ -176,15 +177,6 @@ func TestDeviceBindingAndSync(t *testing.T) {
 			t.Fatalf("right password while throttled: %d", r.Status)
 		}
 	})
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // TestBoundDevicesKeepTheirSlots checks that housing and counts cannot be cut

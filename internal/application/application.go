@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,7 +144,7 @@ func (s *Service) Submit(ctx context.Context, token string, in Submission) (*ent
 	if role == "" && len(c.ResidentRoles) > 0 {
 		role = c.ResidentRoles[0]
 	}
-	if !contains(c.ResidentRoles, role) {
+	if !slices.Contains(c.ResidentRoles, role) {
 		return nil, errs.Fieldf("role", "角色“%s”不在本小区的业主角色组中", role)
 	}
 	idn := ""
@@ -381,15 +382,6 @@ func (s *Service) Photo(ctx context.Context, cid, id, n int) ([]byte, error) {
 		return nil, errs.New(errs.NotFound, "照片不存在")
 	}
 	return s.files.Get(ctx, a.Photos[n-1])
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func randomName() string {

@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"linli/internal/ent"
@@ -77,7 +78,7 @@ func (s *Service) Slots(ctx context.Context, cid int, f SlotFilter) ([]SlotView,
 		if err != nil {
 			return nil, err
 		}
-		sortUnits(us)
+		slices.SortFunc(us, housing.CompareUnits)
 		for _, u := range us {
 			b := u.Edges.Building
 			if f.BuildingID > 0 && b.ID != f.BuildingID || f.AreaID > 0 && b.AreaID != f.AreaID {
@@ -121,22 +122,6 @@ func (s *Service) Slots(ctx context.Context, cid int, f SlotFilter) ([]SlotView,
 		out = []SlotView{}
 	}
 	return out, nil
-}
-
-func sortUnits(us []*ent.Unit) {
-	key := func(u *ent.Unit) [3]int {
-		b := u.Edges.Building
-		return [3]int{b.Edges.Area.Number, b.Number, u.Number}
-	}
-	for i := 1; i < len(us); i++ {
-		for j := i; j > 0; j-- {
-			a, b := key(us[j-1]), key(us[j])
-			if a[0] < b[0] || a[0] == b[0] && (a[1] < b[1] || a[1] == b[1] && a[2] <= b[2]) {
-				break
-			}
-			us[j-1], us[j] = us[j], us[j-1]
-		}
-	}
 }
 
 // Unbind removes device id from its slot; its credentials stop working.

@@ -1,6 +1,7 @@
 package housing
 
 import (
+	"cmp"
 	"context"
 
 	"linli/internal/ent"
@@ -22,6 +23,17 @@ func WithUnitPath(q *ent.UnitQuery) { q.WithBuilding(func(q *ent.BuildingQuery) 
 
 // WithRoomPath loads a room's unit, building and area, which RoomLabel needs.
 func WithRoomPath(q *ent.RoomQuery) { q.WithUnit(WithUnitPath) }
+
+// CompareUnits orders units loaded with WithUnitPath as the housing tree
+// shows them: by area, building and unit number.
+func CompareUnits(a, b *ent.Unit) int {
+	ab, bb := a.Edges.Building, b.Edges.Building
+	return cmp.Or(
+		cmp.Compare(ab.Edges.Area.Number, bb.Edges.Area.Number),
+		cmp.Compare(ab.Number, bb.Number),
+		cmp.Compare(a.Number, b.Number),
+	)
+}
 
 // RoomLabels returns the location labels of the rooms ids of a community
 // called communityName, keyed by room id. Unknown ids are left out.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -239,18 +240,10 @@ func BenchmarkImport100k(b *testing.B) {
 					}
 					lat = append(lat, time.Since(start))
 				}
-				sortDurations(lat)
+				slices.Sort(lat)
 				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "list-"+tc.name+"-p50-ms")
 				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "list-"+tc.name+"-p99-ms")
 			}
 		})
-	}
-}
-
-func sortDurations(d []time.Duration) {
-	for i := 1; i < len(d); i++ {
-		for j := i; j > 0 && d[j] < d[j-1]; j-- {
-			d[j], d[j-1] = d[j-1], d[j]
-		}
 	}
 }

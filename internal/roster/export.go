@@ -3,7 +3,9 @@ package roster
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 
 	"linli/internal/ent"
 	"linli/internal/ent/resident"
@@ -59,7 +61,7 @@ func (s *Service) WriteTemplate(ctx context.Context, cid int, filled bool, w io.
 			{{v: headers[0], style: styleBold}, {v: headers[1], style: styleBold}, {v: headers[2], style: styleBold}},
 		}
 		rs := byUnit[unit.ID]
-		sortBy(rs, func(a, b *ent.Resident) bool { return rooms[a.RoomID] < rooms[b.RoomID] })
+		slices.SortStableFunc(rs, func(a, b *ent.Resident) int { return strings.Compare(rooms[a.RoomID], rooms[b.RoomID]) })
 		for _, r := range rs {
 			ph := r.Phone
 			if ph == "" {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"linli/internal/ent/unit"
@@ -66,25 +67,12 @@ func (s *Service) units(ctx context.Context, cid int) ([]unitInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	type key struct{ a, b, u int }
-	keys := make(map[int]key, len(us))
-	out := make([]unitInfo, 0, len(us))
-	for _, u := range us {
+	slices.SortFunc(us, housing.CompareUnits)
+	out := make([]unitInfo, len(us))
+	for i, u := range us {
 		b := u.Edges.Building
-		a := b.Edges.Area
-		keys[u.ID] = key{a.Number, b.Number, u.Number}
-		out = append(out, unitInfo{ID: u.ID, Title: a.Name + "-" + b.Name + "-" + u.Name})
+		out[i] = unitInfo{ID: u.ID, Title: b.Edges.Area.Name + "-" + b.Name + "-" + u.Name}
 	}
-	sortBy(out, func(x, y unitInfo) bool {
-		kx, ky := keys[x.ID], keys[y.ID]
-		if kx.a != ky.a {
-			return kx.a < ky.a
-		}
-		if kx.b != ky.b {
-			return kx.b < ky.b
-		}
-		return kx.u < ky.u
-	})
 	return out, nil
 }
 
