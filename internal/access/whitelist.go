@@ -203,36 +203,41 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	keysBy := map[int][]string{}
+	// Per community: the cards and faces that ran out, and their keys.
+	type due struct {
+		cards, faces []int
+		keys         []string
+	}
+	byCommunity := map[int]*due{}
+	get := func(cid int) *due {
+		if byCommunity[cid] == nil {
+			byCommunity[cid] = &due{}
+		}
+		return byCommunity[cid]
+	}
 	for _, c := range cards {
-		keysBy[c.CommunityID] = append(keysBy[c.CommunityID], cardKey(c.Number))
+		d := get(c.CommunityID)
+		d.cards, d.keys = append(d.cards, c.ID), append(d.keys, cardKey(c.Number))
 	}
 	for _, r := range faces {
-		keysBy[r.CommunityID] = append(keysBy[r.CommunityID], faceKey(r.ID))
+		d := get(r.CommunityID)
+		d.faces, d.keys = append(d.faces, r.ID), append(d.keys, faceKey(r.ID))
 	}
 	n := 0
-	for cid, keys := range keysBy {
+	for cid, d := range byCommunity {
 		err := s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
-			for _, c := range cards {
-				if c.CommunityID == cid {
-					if err := tx.Card.UpdateOneID(c.ID).SetExpirySynced(true).Exec(ctx); err != nil {
-						return nil, err
-					}
-				}
+			if err := tx.Card.Update().Where(card.IDIn(d.cards...)).SetExpirySynced(true).Exec(ctx); err != nil {
+				return nil, err
 			}
-			for _, r := range faces {
-				if r.CommunityID == cid {
-					if err := tx.Resident.UpdateOneID(r.ID).SetFaceExpirySynced(true).Exec(ctx); err != nil {
-						return nil, err
-					}
-				}
+			if err := tx.Resident.Update().Where(resident.IDIn(d.faces...)).SetFaceExpirySynced(true).Exec(ctx); err != nil {
+				return nil, err
 			}
-			return keys, nil
+			return d.keys, nil
 		})
 		if err != nil {
 			return n, fmt.Errorf("access: expire in community %d: %w", cid, err)
 		}
-		n += len(keys)
+		n += len(d.keys)
 	}
 	return n, nil
 }

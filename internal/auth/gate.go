@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -50,13 +51,15 @@ type request struct {
 
 type requestKey struct{}
 
-// Middleware resolves the session cookie of every request into a Principal
-// in the request context.
+// Middleware records where every request comes from and, for the console
+// API (/api/), resolves the session cookie into a Principal in the request
+// context. Console pages, their assets, H5 pages and device calls need no
+// session, so they cost no database lookup.
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := request{client: ClientInfo{IP: clientIP(r), UserAgent: r.UserAgent()}, https: isHTTPS(r), host: r.Host}
 		ctx := r.Context()
-		if c, err := r.Cookie(CookieName); err == nil {
+		if c, err := r.Cookie(CookieName); err == nil && strings.HasPrefix(r.URL.Path, "/api/") {
 			req.token = c.Value
 			p, err := s.Authenticate(ctx, c.Value)
 			if err != nil {

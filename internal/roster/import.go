@@ -58,6 +58,7 @@ func (p problem) field() errs.FieldError {
 type row struct {
 	sheet  string
 	line   int
+	unit   int
 	roomID int
 	name   string
 	phone  string
@@ -94,14 +95,14 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 	}
 	defer f.Close()
 
-	rooms, units, err := s.roomIndex(ctx, cid)
+	idx, err := s.housingIndex(ctx, cid)
 	if err != nil {
 		return res, err
 	}
 	// Rows are written while the file is still being read, in a transaction
 	// that is rolled back if any row turns out to be wrong: reading and
 	// writing overlap, and nothing is stored unless every row is good.
-	w, err := s.startWriter(ctx, c)
+	w, err := s.startWriter(ctx, c, idx)
 	if err != nil {
 		return res, err
 	}
@@ -164,7 +165,7 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 				continue
 			case line == rowUnitID:
 				unitID, err = strconv.Atoi(get(0))
-				if err != nil || !units[unitID] {
+				if _, ok := idx.units[unitID]; err != nil || !ok {
 					add(problem{sheet: sheet, row: line, col: "A", msg: fmt.Sprintf("单元编号“%s”不属于本小区：请使用本小区导出的模板，不要修改第 1、2 行", get(0))})
 					unitID = -1
 				}
@@ -181,13 +182,13 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 				w.abort()
 				return res, errs.Fieldf("file", "一次最多导入 %d 行，请分批导入", MaxRows)
 			}
-			r := row{sheet: sheet, line: line, name: name}
+			r := row{sheet: sheet, line: line, unit: unitID, name: name}
 			bad := false
 			floor, number, perr := housing.ParseRoomNo(roomNo)
 			if perr != nil {
 				add(problem{sheet, line, "A", perr.Error()})
 				bad = true
-			} else if r.roomID = rooms[roomKey{unitID, floor, number}]; r.roomID == 0 {
+			} else if r.roomID = idx.rooms[roomKey{unitID, floor, number}]; r.roomID == 0 {
 				add(problem{sheet, line, "A", fmt.Sprintf("房号 %s 在该单元不存在，请先在房屋信息列表中添加", housing.RoomNo(floor, number))})
 				bad = true
 			}
@@ -240,27 +241,34 @@ func keyOf(roomID int, name, ph string) string {
 
 type roomKey struct{ unit, floor, number int }
 
-// roomIndex maps (unit, floor, number) to room ids, and lists the units of
-// community cid.
-func (s *Service) roomIndex(ctx context.Context, cid int) (map[roomKey]int, map[int]bool, error) {
-	us, err := s.db.Unit.Query().Where(unit.CommunityID(cid)).IDs(ctx)
+// index is what an import needs to know of a community's housing.
+type index struct {
+	rooms map[roomKey]int  // (unit, floor, number) → room id
+	units map[int]roomPath // unit id → the unit with its building and area
+}
+
+type roomPath struct{ area, building, unit int }
+
+// housingIndex reads the units and rooms of community cid once.
+func (s *Service) housingIndex(ctx context.Context, cid int) (*index, error) {
+	us, err := s.db.Unit.Query().Where(unit.CommunityID(cid)).WithBuilding().All(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	units := make(map[int]bool, len(us))
-	for _, id := range us {
-		units[id] = true
+	idx := &index{units: make(map[int]roomPath, len(us))}
+	for _, u := range us {
+		idx.units[u.ID] = roomPath{area: u.Edges.Building.AreaID, building: u.BuildingID, unit: u.ID}
 	}
 	rs, err := s.db.Room.Query().Where(room.CommunityID(cid)).
 		Select(room.FieldID, room.FieldUnitID, room.FieldFloor, room.FieldNumber).All(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	rooms := make(map[roomKey]int, len(rs))
+	idx.rooms = make(map[roomKey]int, len(rs))
 	for _, r := range rs {
-		rooms[roomKey{r.UnitID, r.Floor, r.Number}] = r.ID
+		idx.rooms[roomKey{r.UnitID, r.Floor, r.Number}] = r.ID
 	}
-	return rooms, units, nil
+	return idx, nil
 }
 
 // writer applies rows in one transaction on its own goroutine.
@@ -275,7 +283,7 @@ type writer struct {
 var errAborted = errors.New("roster: import aborted")
 
 // startWriter loads what matching needs and starts the writing goroutine.
-func (s *Service) startWriter(ctx context.Context, c *ent.Community) (*writer, error) {
+func (s *Service) startWriter(ctx context.Context, c *ent.Community, idx *index) (*writer, error) {
 	existing, err := s.db.Resident.Query().Where(resident.CommunityID(c.ID)).
 		Select(resident.FieldID, resident.FieldRoomID, resident.FieldName, resident.FieldPhone).All(ctx)
 	if err != nil {
@@ -284,10 +292,6 @@ func (s *Service) startWriter(ctx context.Context, c *ent.Community) (*writer, e
 	byKey := make(map[string]*ent.Resident, len(existing))
 	for _, r := range existing {
 		byKey[keyOf(r.RoomID, r.Name, r.Phone)] = r
-	}
-	path, err := s.roomPaths(ctx, c.ID)
-	if err != nil {
-		return nil, err
 	}
 	role := "业主"
 	if len(c.ResidentRoles) > 0 {
@@ -299,7 +303,7 @@ func (s *Service) startWriter(ctx context.Context, c *ent.Community) (*writer, e
 			var werr error
 			for rows := range w.rows {
 				if werr == nil {
-					werr = w.write(ctx, rw, c.ID, role, rows, byKey, path)
+					werr = w.write(ctx, rw, c.ID, role, rows, byKey, idx.units)
 				}
 			}
 			if werr != nil {
@@ -314,7 +318,7 @@ func (s *Service) startWriter(ctx context.Context, c *ent.Community) (*writer, e
 	return w, nil
 }
 
-func (w *writer) write(ctx context.Context, rw store.ResidentWriter, cid int, role string, rows []row, byKey map[string]*ent.Resident, path map[int]roomPath) error {
+func (w *writer) write(ctx context.Context, rw store.ResidentWriter, cid int, role string, rows []row, byKey map[string]*ent.Resident, units map[int]roomPath) error {
 	creates := make([]store.NewResident, 0, len(rows))
 	for _, r := range rows {
 		if old, ok := byKey[keyOf(r.roomID, r.name, r.phone)]; ok {
@@ -328,7 +332,7 @@ func (w *writer) write(ctx context.Context, rw store.ResidentWriter, cid int, ro
 			w.res.Updated++
 			continue
 		}
-		p := path[r.roomID]
+		p := units[r.unit]
 		creates = append(creates, store.NewResident{CommunityID: cid, RoomID: r.roomID, AreaID: p.area,
 			BuildingID: p.building, UnitID: p.unit, Name: r.name, Phone: r.phone, Role: role})
 	}
@@ -354,28 +358,6 @@ func (w *writer) finish() (Result, error) {
 		return Result{}, store.Map(err, "业主")
 	}
 	return w.res, nil
-}
-
-type roomPath struct{ area, building, unit int }
-
-func (s *Service) roomPaths(ctx context.Context, cid int) (map[int]roomPath, error) {
-	us, err := s.db.Unit.Query().Where(unit.CommunityID(cid)).WithBuilding().All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	byUnit := make(map[int]roomPath, len(us))
-	for _, u := range us {
-		byUnit[u.ID] = roomPath{area: u.Edges.Building.AreaID, building: u.BuildingID, unit: u.ID}
-	}
-	rs, err := s.db.Room.Query().Where(room.CommunityID(cid)).Select(room.FieldID, room.FieldUnitID).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int]roomPath, len(rs))
-	for _, r := range rs {
-		out[r.ID] = byUnit[r.UnitID]
-	}
-	return out, nil
 }
 
 // insertBatch rows go into one INSERT (about 22 columns each: below SQLite's and
