@@ -46,7 +46,7 @@ func faceKey(residentID int) string { return fmt.Sprintf("face:%d", residentID) 
 // the new version. The UPDATE takes the community row's lock until commit,
 // so versions of one community commit in order and a device that has seen
 // version V has seen every change up to V.
-func bump(ctx context.Context, tx *ent.Tx, cid int, keys ...string) (int64, error) {
+func (s *Service) bump(ctx context.Context, tx *ent.Tx, cid int, keys ...string) (int64, error) {
 	c, err := tx.Community.UpdateOneID(cid).AddSyncVersion(1).Save(ctx)
 	if err != nil {
 		return 0, store.Map(err, "小区")
@@ -55,7 +55,7 @@ func bump(ctx context.Context, tx *ent.Tx, cid int, keys ...string) (int64, erro
 	keys = slices.Compact(keys)
 	creates := make([]*ent.SyncChangeCreate, len(keys))
 	for i, k := range keys {
-		creates[i] = tx.SyncChange.Create().SetCommunityID(cid).SetVersion(c.SyncVersion).SetKey(k)
+		creates[i] = tx.SyncChange.Create().SetCommunityID(cid).SetVersion(c.SyncVersion).SetKey(k).SetCreatedAt(s.now())
 	}
 	if err := tx.SyncChange.CreateBulk(creates...).Exec(ctx); err != nil {
 		return 0, err
@@ -72,7 +72,7 @@ func (s *Service) change(ctx context.Context, cid int, fn func(tx *ent.Tx) ([]st
 		if err != nil || len(keys) == 0 {
 			return err
 		}
-		version, err = bump(ctx, tx, cid, keys...)
+		version, err = s.bump(ctx, tx, cid, keys...)
 		return err
 	})
 	if err == nil && version > 0 && s.nudge != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"linli/internal/apptest"
+	"linli/internal/storetest"
 )
 
 type credentials struct {
@@ -225,4 +226,36 @@ func TestBoundDevicesKeepTheirSlots(t *testing.T) {
 			t.Fatalf("card after the move: %+v", cards.Items)
 		}
 	})
+}
+
+// TestFacesReachDoorStations checks the wiring from the resident pages to
+// the whitelist: an uploaded face reaches the door station of the
+// resident's unit, and stopping it takes it away.
+func TestFacesReachDoorStations(t *testing.T) {
+	s := apptest.Start(t, storetest.Backends()[0])
+	op := s.Operator()
+	a := s.NewCommunity(t, op, "人脸小区", "FC")
+	m := a.Manager
+	var cr credentials
+	s.Client("installer").Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": a.ID, "community_password": "pwFCx9",
+		"serial": "SN-FACE", "slot": map[string]any{"kind": "door", "unit_id": a.UnitID, "index": 1}}).JSON(t, &cr)
+	dev := s.Client("door station")
+	_, first := syncAs(t, dev, cr.Token, 0)
+
+	var res struct{ ID int }
+	m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "刷脸", "role": "业主"}).JSON(t, &res)
+	ct, body := faceForm(true)
+	if r := m.DoType("PUT", a.Path(fmt.Sprintf("/residents/%d/face", res.ID)), ct, body); r.Status != 200 {
+		t.Fatalf("face upload: %d %s", r.Status, r.Body)
+	}
+	key := fmt.Sprintf("face:%d", res.ID)
+	_, d := syncAs(t, dev, cr.Token, first.Version)
+	if len(d.Upserts) != 1 || d.Upserts[0].Key != key {
+		t.Fatalf("after the upload the door station got %+v", d)
+	}
+	m.Must(200, "PATCH", a.Path(fmt.Sprintf("/residents/%d/face", res.ID)), map[string]any{"enabled": false})
+	_, d2 := syncAs(t, dev, cr.Token, d.Version)
+	if !slices.Contains(d2.Deletes, key) {
+		t.Fatalf("after 停用 the door station got %+v", d2)
+	}
 }
