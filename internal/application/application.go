@@ -270,7 +270,11 @@ func (s *Service) List(ctx context.Context, cid int, f Filter, offset, limit int
 		ps = append(ps, entapp.RoomID(f.RoomID))
 	}
 	if f.Floor > 0 {
-		ps = append(ps, entapp.RoomIDIn(s.roomsOnFloor(ctx, cid, f.Floor)...))
+		ids, err := s.db.Room.Query().Where(room.CommunityID(cid), room.Floor(f.Floor)).IDs(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		ps = append(ps, entapp.RoomIDIn(ids...))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		ps = append(ps, entapp.Or(entapp.NameContains(q), entapp.PhoneContains(q)))
@@ -285,11 +289,6 @@ func (s *Service) List(ctx context.Context, cid int, f Filter, offset, limit int
 	}
 	items, err := q.Order(ent.Desc(entapp.FieldCreatedAt), ent.Desc(entapp.FieldID)).Offset(offset).Limit(limit).All(ctx)
 	return items, total, err
-}
-
-func (s *Service) roomsOnFloor(ctx context.Context, cid, floor int) []int {
-	ids, _ := s.db.Room.Query().Where(room.CommunityID(cid), room.Floor(floor)).IDs(ctx)
-	return ids
 }
 
 // Get returns application id of community cid.

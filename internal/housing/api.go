@@ -262,15 +262,15 @@ func (s *Service) Register(api huma.API) {
 	// Buildings.
 	huma.Register(api, op("list-buildings", http.MethodGet, "/buildings", "楼栋列表"),
 		func(ctx context.Context, in *listBuildingsInput) (*body[httpapi.Page[Building]], error) {
+			if _, err := s.community(ctx, in.CID); err != nil {
+				return nil, err
+			}
 			q := s.db.Building.Query().Where(building.CommunityID(in.CID))
 			if in.AreaID > 0 {
 				q.Where(building.AreaID(in.AreaID))
 			}
 			bs, err := q.Order(ent.Asc(building.FieldAreaID), ent.Asc(building.FieldNumber)).All(ctx)
 			if err != nil {
-				return nil, err
-			}
-			if _, err := s.community(ctx, in.CID); err != nil {
 				return nil, err
 			}
 			items := make([]Building, len(bs))
