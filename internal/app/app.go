@@ -25,6 +25,7 @@ import (
 	"linli/internal/community"
 	"linli/internal/config"
 	"linli/internal/device"
+	"linli/internal/firmware"
 	"linli/internal/h5"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
@@ -94,7 +95,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: application.NewService(db, box, files, residents, logger), PublicURL: cfg.PublicURL,
-		Access: a.access, Devices: devices,
+		Access: a.access, Devices: devices, Firmware: firmware.NewService(db, files, logger),
 	})
 	return a, nil
 }
@@ -148,6 +149,8 @@ type Services struct {
 	// Access manages cards and whitelists; Devices binds and serves devices.
 	Access  *access.Service
 	Devices *device.Service
+	// Firmware keeps the operator's firmware images.
+	Firmware *firmware.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -164,7 +167,8 @@ func Handler(s Services) (http.Handler, huma.API) {
 	roster.NewService(s.DB, s.Logger).Register(api, s.Residents)
 	s.Applications.Register(api, s.PublicURL)
 	s.Access.Register(api)
-	s.Devices.Register(api, s.Access)
+	s.Firmware.Register(api)
+	s.Devices.Register(api, s.Access, s.Firmware)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -182,7 +186,8 @@ func OpenAPI() ([]byte, error) {
 	logger := slog.New(slog.DiscardHandler)
 	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
 		Residents: resident.NewService(nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, logger),
-		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger)})
+		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
+		Firmware: firmware.NewService(nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 

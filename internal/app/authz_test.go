@@ -33,6 +33,20 @@ type world struct {
 	token    string // A's public application link token
 	appID    int    // a pending application of A with a photo
 	serial   int
+	device   int // a bound (offline) indoor monitor of A
+	firmware int // firmware of model MATRIX-0
+}
+
+// freshFirmware uploads firmware of a model of its own.
+func (w *world) freshFirmware(tb testing.TB) int {
+	var v struct{ ID int }
+	ct, body := multipartBody("fw.bin", []byte("image"), map[string]string{"model": fmt.Sprintf("TMP-%d", w.next()), "version": "1.0"})
+	r := w.op.DoType("POST", "/api/v1/firmware", ct, body)
+	if r.Status != 201 {
+		tb.Fatalf("upload firmware: %d %s", r.Status, r.Body)
+	}
+	r.JSON(tb, &v)
+	return v.ID
 }
 
 // freshApplication files an application to A. It is written straight into
@@ -315,8 +329,23 @@ func operations() []operation {
 				return map[string]any{"community_id": w.a.ID, "community_password": "pwAx9", "serial": "SN-WALL-1",
 					"slot": map[string]any{"kind": "wall", "index": 1}}
 			}},
+		{id: "upgrade-devices", method: "POST", path: inA("/devices/upgrade"), who: communityA, ok: 409, // the device is offline: refused after the access check
+			body: func(w *world) any {
+				return map[string]any{"device_ids": []int{w.device}, "firmware_id": w.firmware}
+			}},
+		{id: "list-firmware", method: "GET", path: fixed("/api/v1/firmware"), who: signedIn, ok: 200},
+		{id: "upload-firmware", method: "POST", path: fixed("/api/v1/firmware"), who: operator, ok: 201,
+			upload: func(w *world) (string, []byte) {
+				return multipartBody("fw.bin", []byte("firmware image"), map[string]string{"model": "MATRIX-1", "version": fmt.Sprintf("1.%d", w.next())})
+			}},
+		{id: "delete-firmware", method: "DELETE", who: operator, ok: 204,
+			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/api/v1/firmware/%d", w.freshFirmware(tb)) }},
 		// A console session is no device credential.
 		{id: "device-sync", method: "GET", path: fixed("/device/v1/sync?since=0"), who: public, ok: 401},
+		{id: "device-download-firmware", method: "GET", who: public, ok: 401,
+			path: func(_ testing.TB, w *world) string { return fmt.Sprintf("/device/v1/firmware/%d", w.firmware) }},
+		{id: "device-report-upgrade", method: "POST", path: fixed("/device/v1/upgrade"), who: public, ok: 401,
+			body: func(w *world) any { return map[string]any{"firmware_id": w.firmware, "state": "failed"} }},
 		// Logout is last: it ends each actor's session.
 		{id: "logout", method: "DELETE", path: fixed("/api/v1/session"), who: public, ok: 204},
 	}
@@ -380,6 +409,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if r := op.DoType("PUT", w.a.Path(fmt.Sprintf("/residents/%d/face", w.resident)), ct, data); r.Status != 200 {
 				t.Fatalf("upload face: %d %s", r.Status, r.Body)
 			}
+			w.device = w.freshDevice(t)
+			w.firmware = w.freshFirmware(t)
 			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, w.a.Manager, op}
 			w.a.NewManager.Name, w.b.Manager.Name, w.a.Manager.Name = "new manager A", "manager B", "manager A"
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -66,6 +67,53 @@ func (d *Dir) Put(_ context.Context, key string, data []byte) error {
 		return fmt.Errorf("blob: rename: %w", err)
 	}
 	return nil
+}
+
+// PutReader stores what r yields under key, replacing what was there, and
+// returns how many bytes it stored. A failed read leaves nothing behind.
+func (d *Dir) PutReader(_ context.Context, key string, r io.Reader) (int64, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return 0, fmt.Errorf("blob: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return 0, fmt.Errorf("blob: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, r)
+	if err != nil {
+		tmp.Close()
+		return n, fmt.Errorf("blob: write: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return n, fmt.Errorf("blob: sync: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return n, fmt.Errorf("blob: close: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return n, fmt.Errorf("blob: rename: %w", err)
+	}
+	return n, nil
+}
+
+// Open opens the file under key for reading (and seeking, for HTTP range
+// requests), or returns ErrNotFound.
+func (d *Dir) Open(_ context.Context, key string) (*os.File, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return f, err
 }
 
 // Get returns the data under key, or ErrNotFound.

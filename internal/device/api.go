@@ -6,12 +6,15 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"linli/internal/access"
 	"linli/internal/actor"
 	"linli/internal/auth"
 	"linli/internal/ent"
 	"linli/internal/errs"
+	"linli/internal/firmware"
+	"linli/internal/httpapi"
 	"linli/internal/store"
 )
 
@@ -56,6 +59,20 @@ type DevicePath struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 	ID  int `path:"id" minimum:"1" doc:"设备编号"`
 }
+
+type upgradeInput struct {
+	CID  int `path:"cid" minimum:"1" doc:"小区编号"`
+	Body struct {
+		DeviceIDs  []int `json:"device_ids" minItems:"1" maxItems:"1000" doc:"要升级的设备"`
+		FirmwareID int   `json:"firmware_id" minimum:"1" doc:"固件"`
+	}
+}
+
+type firmwareInput struct {
+	ID int `path:"id" minimum:"1" doc:"固件编号"`
+}
+
+type progressInput struct{ Body Progress }
 
 type deviceKey struct{}
 
@@ -107,7 +124,7 @@ func (s *Service) Location(ctx context.Context, d *ent.Device) (access.Location,
 
 // Register adds the device operations (/device/v1) and the console's device
 // list (/api/v1) to api.
-func (s *Service) Register(api huma.API, acc *access.Service) {
+func (s *Service) Register(api huma.API, acc *access.Service, fws *firmware.Service) {
 	tags := []string{"设备接口"}
 	huma.Register(api, huma.Operation{OperationID: "device-bind", Method: http.MethodPost, Path: "/device/v1/bind",
 		Summary: "绑定设备", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusOK,
@@ -139,8 +156,40 @@ func (s *Service) Register(api huma.API, acc *access.Service) {
 			}
 			return &syncOutput{Body: delta}, nil
 		})
+	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "device-download-firmware", Method: http.MethodGet,
+		Path: "/device/v1/firmware/{id}", Summary: "下载固件", Tags: tags, Metadata: auth.DeviceOnly(), Security: deviceSecurity,
+		Description: "支持 Range 请求，可断点续传。只能下载本设备型号的固件。"}, "application/octet-stream", "固件文件"),
+		func(ctx context.Context, in *firmwareInput) (*huma.StreamResponse, error) {
+			fw, err := s.Firmware(ctx, fws, Current(ctx), in.ID)
+			if err != nil {
+				return nil, err
+			}
+			f, err := fws.Open(ctx, fw)
+			if err != nil {
+				return nil, err
+			}
+			return &huma.StreamResponse{Body: func(hctx huma.Context) {
+				defer f.Close()
+				r, w := humago.Unwrap(hctx)
+				w.Header().Set("Content-Type", "application/octet-stream")
+				w.Header().Set("X-Content-SHA256", fw.Sha256)
+				http.ServeContent(w, r, fw.FileName, fw.CreatedAt, f)
+			}}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "device-report-upgrade", Method: http.MethodPost, Path: "/device/v1/upgrade",
+		Summary: "回报升级进度", Tags: tags, Metadata: auth.DeviceOnly(), Security: deviceSecurity, DefaultStatus: http.StatusNoContent,
+		Description: "设备在下载、安装过程中回报进度，结束时回报 succeeded 或 failed（附原因）。"},
+		func(ctx context.Context, in *progressInput) (*struct{}, error) {
+			return nil, s.ReportUpgrade(ctx, Current(ctx), in.Body)
+		})
 
 	ctags := []string{"门禁信息管理"}
+	huma.Register(api, huma.Operation{OperationID: "upgrade-devices", Method: http.MethodPost, Path: "/api/v1/communities/{cid}/devices/upgrade",
+		Summary: "固件升级", Tags: ctags, DefaultStatus: http.StatusAccepted,
+		Description: "向所选的在线设备下发升级指令。设备必须是固件的型号、版本低于固件版本；任何一台不符合时都不下发。"},
+		func(ctx context.Context, in *upgradeInput) (*struct{}, error) {
+			return nil, s.StartUpgrade(ctx, fws, in.CID, in.Body.DeviceIDs, in.Body.FirmwareID)
+		})
 	huma.Register(api, huma.Operation{OperationID: "list-devices", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/devices",
 		Summary: "设备列表（按安装位置）", Tags: ctags},
 		func(ctx context.Context, in *slotsInput) (*slotsOutput, error) {

@@ -27,6 +27,7 @@ type SlotView struct {
 	Status      string     `json:"status" enum:"online,offline,unbound" doc:"在线、离线、未绑定"`
 	LastSeen    *time.Time `json:"last_seen,omitempty" doc:"最后在线"`
 	BoundAt     *time.Time `json:"bound_at,omitempty" doc:"绑定时间"`
+	Upgrade     *Upgrade   `json:"upgrade,omitempty" doc:"最近一次固件升级"`
 }
 
 // SlotFilter selects rows of 设备列表.
@@ -58,6 +59,7 @@ func (s *Service) Slots(ctx context.Context, cid int, f SlotFilter) ([]SlotView,
 			v.Orientation, v.LastSeen = string(d.Orientation), d.LastSeen
 			bound := d.BoundAt
 			v.BoundAt = &bound
+			v.Upgrade = s.upgradeOf(d)
 			v.Status = "offline"
 			if d.Online {
 				v.Status = "online"

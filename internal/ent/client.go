@@ -19,6 +19,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -55,6 +56,8 @@ type Client struct {
 	Community *CommunityClient
 	// Device is the client for interacting with the Device builders.
 	Device *DeviceClient
+	// Firmware is the client for interacting with the Firmware builders.
+	Firmware *FirmwareClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
 	// Resident is the client for interacting with the Resident builders.
@@ -86,6 +89,7 @@ func (c *Client) init() {
 	c.Card = NewCardClient(c.config)
 	c.Community = NewCommunityClient(c.config)
 	c.Device = NewDeviceClient(c.config)
+	c.Firmware = NewFirmwareClient(c.config)
 	c.LoginFailure = NewLoginFailureClient(c.config)
 	c.Resident = NewResidentClient(c.config)
 	c.Room = NewRoomClient(c.config)
@@ -192,6 +196,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Card:         NewCardClient(cfg),
 		Community:    NewCommunityClient(cfg),
 		Device:       NewDeviceClient(cfg),
+		Firmware:     NewFirmwareClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
 		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
@@ -225,6 +230,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Card:         NewCardClient(cfg),
 		Community:    NewCommunityClient(cfg),
 		Device:       NewDeviceClient(cfg),
+		Firmware:     NewFirmwareClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
 		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
@@ -261,7 +267,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.LoginFailure, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
+		c.Device, c.Firmware, c.LoginFailure, c.Resident, c.Room, c.Session,
+		c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -272,7 +279,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.LoginFailure, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
+		c.Device, c.Firmware, c.LoginFailure, c.Resident, c.Room, c.Session,
+		c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -297,6 +305,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Community.mutate(ctx, m)
 	case *DeviceMutation:
 		return c.Device.mutate(ctx, m)
+	case *FirmwareMutation:
+		return c.Firmware.mutate(ctx, m)
 	case *LoginFailureMutation:
 		return c.LoginFailure.mutate(ctx, m)
 	case *ResidentMutation:
@@ -1522,6 +1532,139 @@ func (c *DeviceClient) mutate(ctx context.Context, m *DeviceMutation) (Value, er
 	}
 }
 
+// FirmwareClient is a client for the Firmware schema.
+type FirmwareClient struct {
+	config
+}
+
+// NewFirmwareClient returns a client for the Firmware from the given config.
+func NewFirmwareClient(c config) *FirmwareClient {
+	return &FirmwareClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `firmware.Hooks(f(g(h())))`.
+func (c *FirmwareClient) Use(hooks ...Hook) {
+	c.hooks.Firmware = append(c.hooks.Firmware, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `firmware.Intercept(f(g(h())))`.
+func (c *FirmwareClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Firmware = append(c.inters.Firmware, interceptors...)
+}
+
+// Create returns a builder for creating a Firmware entity.
+func (c *FirmwareClient) Create() *FirmwareCreate {
+	mutation := newFirmwareMutation(c.config, OpCreate)
+	return &FirmwareCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Firmware entities.
+func (c *FirmwareClient) CreateBulk(builders ...*FirmwareCreate) *FirmwareCreateBulk {
+	return &FirmwareCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FirmwareClient) MapCreateBulk(slice any, setFunc func(*FirmwareCreate, int)) *FirmwareCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FirmwareCreateBulk{err: fmt.Errorf("calling to FirmwareClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FirmwareCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FirmwareCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Firmware.
+func (c *FirmwareClient) Update() *FirmwareUpdate {
+	mutation := newFirmwareMutation(c.config, OpUpdate)
+	return &FirmwareUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FirmwareClient) UpdateOne(_m *Firmware) *FirmwareUpdateOne {
+	mutation := newFirmwareMutation(c.config, OpUpdateOne, withFirmware(_m))
+	return &FirmwareUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FirmwareClient) UpdateOneID(id int) *FirmwareUpdateOne {
+	mutation := newFirmwareMutation(c.config, OpUpdateOne, withFirmwareID(id))
+	return &FirmwareUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Firmware.
+func (c *FirmwareClient) Delete() *FirmwareDelete {
+	mutation := newFirmwareMutation(c.config, OpDelete)
+	return &FirmwareDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FirmwareClient) DeleteOne(_m *Firmware) *FirmwareDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FirmwareClient) DeleteOneID(id int) *FirmwareDeleteOne {
+	builder := c.Delete().Where(firmware.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FirmwareDeleteOne{builder}
+}
+
+// Query returns a query builder for Firmware.
+func (c *FirmwareClient) Query() *FirmwareQuery {
+	return &FirmwareQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFirmware},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Firmware entity by its id.
+func (c *FirmwareClient) Get(ctx context.Context, id int) (*Firmware, error) {
+	return c.Query().Where(firmware.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FirmwareClient) GetX(ctx context.Context, id int) *Firmware {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FirmwareClient) Hooks() []Hook {
+	return c.hooks.Firmware
+}
+
+// Interceptors returns the client interceptors.
+func (c *FirmwareClient) Interceptors() []Interceptor {
+	return c.inters.Firmware
+}
+
+func (c *FirmwareClient) mutate(ctx context.Context, m *FirmwareMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FirmwareCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FirmwareUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FirmwareUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FirmwareDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Firmware mutation op: %q", m.Op())
+	}
+}
+
 // LoginFailureClient is a client for the LoginFailure schema.
 type LoginFailureClient struct {
 	config
@@ -2428,11 +2571,12 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 type (
 	hooks struct {
 		Account, Application, Area, AuditLog, Building, Card, Community, Device,
-		LoginFailure, Resident, Room, Session, SyncChange, Unit []ent.Hook
+		Firmware, LoginFailure, Resident, Room, Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
 		Account, Application, Area, AuditLog, Building, Card, Community, Device,
-		LoginFailure, Resident, Room, Session, SyncChange, Unit []ent.Interceptor
+		Firmware, LoginFailure, Resident, Room, Session, SyncChange,
+		Unit []ent.Interceptor
 	}
 )
 

@@ -55,7 +55,19 @@ type Device struct {
 	MqttPasswordHash string `json:"-"`
 	// SipPasswordSealed holds the value of the "sip_password_sealed" field.
 	SipPasswordSealed []byte `json:"-"`
-	selectValues      sql.SelectValues
+	// UpgradeFirmwareID holds the value of the "upgrade_firmware_id" field.
+	UpgradeFirmwareID *int `json:"upgrade_firmware_id,omitempty"`
+	// UpgradeVersion holds the value of the "upgrade_version" field.
+	UpgradeVersion string `json:"upgrade_version,omitempty"`
+	// UpgradeState holds the value of the "upgrade_state" field.
+	UpgradeState *device.UpgradeState `json:"upgrade_state,omitempty"`
+	// 0–100, while downloading
+	UpgradeProgress int `json:"upgrade_progress,omitempty"`
+	// UpgradeMessage holds the value of the "upgrade_message" field.
+	UpgradeMessage string `json:"upgrade_message,omitempty"`
+	// UpgradeUpdatedAt holds the value of the "upgrade_updated_at" field.
+	UpgradeUpdatedAt *time.Time `json:"upgrade_updated_at,omitempty"`
+	selectValues     sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -67,11 +79,11 @@ func (*Device) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case device.FieldOnline:
 			values[i] = new(sql.NullBool)
-		case device.FieldID, device.FieldCommunityID, device.FieldUnitID, device.FieldRoomID, device.FieldIndex:
+		case device.FieldID, device.FieldCommunityID, device.FieldUnitID, device.FieldRoomID, device.FieldIndex, device.FieldUpgradeFirmwareID, device.FieldUpgradeProgress:
 			values[i] = new(sql.NullInt64)
-		case device.FieldKind, device.FieldSlot, device.FieldSerial, device.FieldModel, device.FieldFirmware, device.FieldOrientation, device.FieldIP, device.FieldTokenHash, device.FieldMqttPasswordHash:
+		case device.FieldKind, device.FieldSlot, device.FieldSerial, device.FieldModel, device.FieldFirmware, device.FieldOrientation, device.FieldIP, device.FieldTokenHash, device.FieldMqttPasswordHash, device.FieldUpgradeVersion, device.FieldUpgradeState, device.FieldUpgradeMessage:
 			values[i] = new(sql.NullString)
-		case device.FieldCreatedAt, device.FieldUpdatedAt, device.FieldLastSeen, device.FieldBoundAt:
+		case device.FieldCreatedAt, device.FieldUpdatedAt, device.FieldLastSeen, device.FieldBoundAt, device.FieldUpgradeUpdatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -211,6 +223,45 @@ func (_m *Device) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.SipPasswordSealed = *value
 			}
+		case device.FieldUpgradeFirmwareID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field upgrade_firmware_id", values[i])
+			} else if value.Valid {
+				_m.UpgradeFirmwareID = new(int)
+				*_m.UpgradeFirmwareID = int(value.Int64)
+			}
+		case device.FieldUpgradeVersion:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field upgrade_version", values[i])
+			} else if value.Valid {
+				_m.UpgradeVersion = value.String
+			}
+		case device.FieldUpgradeState:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field upgrade_state", values[i])
+			} else if value.Valid {
+				_m.UpgradeState = new(device.UpgradeState)
+				*_m.UpgradeState = device.UpgradeState(value.String)
+			}
+		case device.FieldUpgradeProgress:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field upgrade_progress", values[i])
+			} else if value.Valid {
+				_m.UpgradeProgress = int(value.Int64)
+			}
+		case device.FieldUpgradeMessage:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field upgrade_message", values[i])
+			} else if value.Valid {
+				_m.UpgradeMessage = value.String
+			}
+		case device.FieldUpgradeUpdatedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field upgrade_updated_at", values[i])
+			} else if value.Valid {
+				_m.UpgradeUpdatedAt = new(time.Time)
+				*_m.UpgradeUpdatedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -306,6 +357,30 @@ func (_m *Device) String() string {
 	builder.WriteString("mqtt_password_hash=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("sip_password_sealed=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.UpgradeFirmwareID; v != nil {
+		builder.WriteString("upgrade_firmware_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("upgrade_version=")
+	builder.WriteString(_m.UpgradeVersion)
+	builder.WriteString(", ")
+	if v := _m.UpgradeState; v != nil {
+		builder.WriteString("upgrade_state=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("upgrade_progress=")
+	builder.WriteString(fmt.Sprintf("%v", _m.UpgradeProgress))
+	builder.WriteString(", ")
+	builder.WriteString("upgrade_message=")
+	builder.WriteString(_m.UpgradeMessage)
+	builder.WriteString(", ")
+	if v := _m.UpgradeUpdatedAt; v != nil {
+		builder.WriteString("upgrade_updated_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

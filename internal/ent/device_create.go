@@ -214,6 +214,90 @@ func (_c *DeviceCreate) SetSipPasswordSealed(v []byte) *DeviceCreate {
 	return _c
 }
 
+// SetUpgradeFirmwareID sets the "upgrade_firmware_id" field.
+func (_c *DeviceCreate) SetUpgradeFirmwareID(v int) *DeviceCreate {
+	_c.mutation.SetUpgradeFirmwareID(v)
+	return _c
+}
+
+// SetNillableUpgradeFirmwareID sets the "upgrade_firmware_id" field if the given value is not nil.
+func (_c *DeviceCreate) SetNillableUpgradeFirmwareID(v *int) *DeviceCreate {
+	if v != nil {
+		_c.SetUpgradeFirmwareID(*v)
+	}
+	return _c
+}
+
+// SetUpgradeVersion sets the "upgrade_version" field.
+func (_c *DeviceCreate) SetUpgradeVersion(v string) *DeviceCreate {
+	_c.mutation.SetUpgradeVersion(v)
+	return _c
+}
+
+// SetNillableUpgradeVersion sets the "upgrade_version" field if the given value is not nil.
+func (_c *DeviceCreate) SetNillableUpgradeVersion(v *string) *DeviceCreate {
+	if v != nil {
+		_c.SetUpgradeVersion(*v)
+	}
+	return _c
+}
+
+// SetUpgradeState sets the "upgrade_state" field.
+func (_c *DeviceCreate) SetUpgradeState(v device.UpgradeState) *DeviceCreate {
+	_c.mutation.SetUpgradeState(v)
+	return _c
+}
+
+// SetNillableUpgradeState sets the "upgrade_state" field if the given value is not nil.
+func (_c *DeviceCreate) SetNillableUpgradeState(v *device.UpgradeState) *DeviceCreate {
+	if v != nil {
+		_c.SetUpgradeState(*v)
+	}
+	return _c
+}
+
+// SetUpgradeProgress sets the "upgrade_progress" field.
+func (_c *DeviceCreate) SetUpgradeProgress(v int) *DeviceCreate {
+	_c.mutation.SetUpgradeProgress(v)
+	return _c
+}
+
+// SetNillableUpgradeProgress sets the "upgrade_progress" field if the given value is not nil.
+func (_c *DeviceCreate) SetNillableUpgradeProgress(v *int) *DeviceCreate {
+	if v != nil {
+		_c.SetUpgradeProgress(*v)
+	}
+	return _c
+}
+
+// SetUpgradeMessage sets the "upgrade_message" field.
+func (_c *DeviceCreate) SetUpgradeMessage(v string) *DeviceCreate {
+	_c.mutation.SetUpgradeMessage(v)
+	return _c
+}
+
+// SetNillableUpgradeMessage sets the "upgrade_message" field if the given value is not nil.
+func (_c *DeviceCreate) SetNillableUpgradeMessage(v *string) *DeviceCreate {
+	if v != nil {
+		_c.SetUpgradeMessage(*v)
+	}
+	return _c
+}
+
+// SetUpgradeUpdatedAt sets the "upgrade_updated_at" field.
+func (_c *DeviceCreate) SetUpgradeUpdatedAt(v time.Time) *DeviceCreate {
+	_c.mutation.SetUpgradeUpdatedAt(v)
+	return _c
+}
+
+// SetNillableUpgradeUpdatedAt sets the "upgrade_updated_at" field if the given value is not nil.
+func (_c *DeviceCreate) SetNillableUpgradeUpdatedAt(v *time.Time) *DeviceCreate {
+	if v != nil {
+		_c.SetUpgradeUpdatedAt(*v)
+	}
+	return _c
+}
+
 // Mutation returns the DeviceMutation object of the builder.
 func (_c *DeviceCreate) Mutation() *DeviceMutation {
 	return _c.mutation
@@ -284,6 +368,18 @@ func (_c *DeviceCreate) defaults() error {
 	if _, ok := _c.mutation.Online(); !ok {
 		v := device.DefaultOnline
 		_c.mutation.SetOnline(v)
+	}
+	if _, ok := _c.mutation.UpgradeVersion(); !ok {
+		v := device.DefaultUpgradeVersion
+		_c.mutation.SetUpgradeVersion(v)
+	}
+	if _, ok := _c.mutation.UpgradeProgress(); !ok {
+		v := device.DefaultUpgradeProgress
+		_c.mutation.SetUpgradeProgress(v)
+	}
+	if _, ok := _c.mutation.UpgradeMessage(); !ok {
+		v := device.DefaultUpgradeMessage
+		_c.mutation.SetUpgradeMessage(v)
 	}
 	return nil
 }
@@ -382,6 +478,30 @@ func (_c *DeviceCreate) check() error {
 	}
 	if _, ok := _c.mutation.SipPasswordSealed(); !ok {
 		return &ValidationError{Name: "sip_password_sealed", err: errors.New(`ent: missing required field "Device.sip_password_sealed"`)}
+	}
+	if _, ok := _c.mutation.UpgradeVersion(); !ok {
+		return &ValidationError{Name: "upgrade_version", err: errors.New(`ent: missing required field "Device.upgrade_version"`)}
+	}
+	if v, ok := _c.mutation.UpgradeVersion(); ok {
+		if err := device.UpgradeVersionValidator(v); err != nil {
+			return &ValidationError{Name: "upgrade_version", err: fmt.Errorf(`ent: validator failed for field "Device.upgrade_version": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.UpgradeState(); ok {
+		if err := device.UpgradeStateValidator(v); err != nil {
+			return &ValidationError{Name: "upgrade_state", err: fmt.Errorf(`ent: validator failed for field "Device.upgrade_state": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.UpgradeProgress(); !ok {
+		return &ValidationError{Name: "upgrade_progress", err: errors.New(`ent: missing required field "Device.upgrade_progress"`)}
+	}
+	if _, ok := _c.mutation.UpgradeMessage(); !ok {
+		return &ValidationError{Name: "upgrade_message", err: errors.New(`ent: missing required field "Device.upgrade_message"`)}
+	}
+	if v, ok := _c.mutation.UpgradeMessage(); ok {
+		if err := device.UpgradeMessageValidator(v); err != nil {
+			return &ValidationError{Name: "upgrade_message", err: fmt.Errorf(`ent: validator failed for field "Device.upgrade_message": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -484,6 +604,30 @@ func (_c *DeviceCreate) createSpec() (*Device, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SipPasswordSealed(); ok {
 		_spec.SetField(device.FieldSipPasswordSealed, field.TypeBytes, value)
 		_node.SipPasswordSealed = value
+	}
+	if value, ok := _c.mutation.UpgradeFirmwareID(); ok {
+		_spec.SetField(device.FieldUpgradeFirmwareID, field.TypeInt, value)
+		_node.UpgradeFirmwareID = &value
+	}
+	if value, ok := _c.mutation.UpgradeVersion(); ok {
+		_spec.SetField(device.FieldUpgradeVersion, field.TypeString, value)
+		_node.UpgradeVersion = value
+	}
+	if value, ok := _c.mutation.UpgradeState(); ok {
+		_spec.SetField(device.FieldUpgradeState, field.TypeEnum, value)
+		_node.UpgradeState = &value
+	}
+	if value, ok := _c.mutation.UpgradeProgress(); ok {
+		_spec.SetField(device.FieldUpgradeProgress, field.TypeInt, value)
+		_node.UpgradeProgress = value
+	}
+	if value, ok := _c.mutation.UpgradeMessage(); ok {
+		_spec.SetField(device.FieldUpgradeMessage, field.TypeString, value)
+		_node.UpgradeMessage = value
+	}
+	if value, ok := _c.mutation.UpgradeUpdatedAt(); ok {
+		_spec.SetField(device.FieldUpgradeUpdatedAt, field.TypeTime, value)
+		_node.UpgradeUpdatedAt = &value
 	}
 	return _node, _spec
 }

@@ -186,6 +186,122 @@ func (_u *DeviceUpdate) SetSipPasswordSealed(v []byte) *DeviceUpdate {
 	return _u
 }
 
+// SetUpgradeFirmwareID sets the "upgrade_firmware_id" field.
+func (_u *DeviceUpdate) SetUpgradeFirmwareID(v int) *DeviceUpdate {
+	_u.mutation.ResetUpgradeFirmwareID()
+	_u.mutation.SetUpgradeFirmwareID(v)
+	return _u
+}
+
+// SetNillableUpgradeFirmwareID sets the "upgrade_firmware_id" field if the given value is not nil.
+func (_u *DeviceUpdate) SetNillableUpgradeFirmwareID(v *int) *DeviceUpdate {
+	if v != nil {
+		_u.SetUpgradeFirmwareID(*v)
+	}
+	return _u
+}
+
+// AddUpgradeFirmwareID adds value to the "upgrade_firmware_id" field.
+func (_u *DeviceUpdate) AddUpgradeFirmwareID(v int) *DeviceUpdate {
+	_u.mutation.AddUpgradeFirmwareID(v)
+	return _u
+}
+
+// ClearUpgradeFirmwareID clears the value of the "upgrade_firmware_id" field.
+func (_u *DeviceUpdate) ClearUpgradeFirmwareID() *DeviceUpdate {
+	_u.mutation.ClearUpgradeFirmwareID()
+	return _u
+}
+
+// SetUpgradeVersion sets the "upgrade_version" field.
+func (_u *DeviceUpdate) SetUpgradeVersion(v string) *DeviceUpdate {
+	_u.mutation.SetUpgradeVersion(v)
+	return _u
+}
+
+// SetNillableUpgradeVersion sets the "upgrade_version" field if the given value is not nil.
+func (_u *DeviceUpdate) SetNillableUpgradeVersion(v *string) *DeviceUpdate {
+	if v != nil {
+		_u.SetUpgradeVersion(*v)
+	}
+	return _u
+}
+
+// SetUpgradeState sets the "upgrade_state" field.
+func (_u *DeviceUpdate) SetUpgradeState(v device.UpgradeState) *DeviceUpdate {
+	_u.mutation.SetUpgradeState(v)
+	return _u
+}
+
+// SetNillableUpgradeState sets the "upgrade_state" field if the given value is not nil.
+func (_u *DeviceUpdate) SetNillableUpgradeState(v *device.UpgradeState) *DeviceUpdate {
+	if v != nil {
+		_u.SetUpgradeState(*v)
+	}
+	return _u
+}
+
+// ClearUpgradeState clears the value of the "upgrade_state" field.
+func (_u *DeviceUpdate) ClearUpgradeState() *DeviceUpdate {
+	_u.mutation.ClearUpgradeState()
+	return _u
+}
+
+// SetUpgradeProgress sets the "upgrade_progress" field.
+func (_u *DeviceUpdate) SetUpgradeProgress(v int) *DeviceUpdate {
+	_u.mutation.ResetUpgradeProgress()
+	_u.mutation.SetUpgradeProgress(v)
+	return _u
+}
+
+// SetNillableUpgradeProgress sets the "upgrade_progress" field if the given value is not nil.
+func (_u *DeviceUpdate) SetNillableUpgradeProgress(v *int) *DeviceUpdate {
+	if v != nil {
+		_u.SetUpgradeProgress(*v)
+	}
+	return _u
+}
+
+// AddUpgradeProgress adds value to the "upgrade_progress" field.
+func (_u *DeviceUpdate) AddUpgradeProgress(v int) *DeviceUpdate {
+	_u.mutation.AddUpgradeProgress(v)
+	return _u
+}
+
+// SetUpgradeMessage sets the "upgrade_message" field.
+func (_u *DeviceUpdate) SetUpgradeMessage(v string) *DeviceUpdate {
+	_u.mutation.SetUpgradeMessage(v)
+	return _u
+}
+
+// SetNillableUpgradeMessage sets the "upgrade_message" field if the given value is not nil.
+func (_u *DeviceUpdate) SetNillableUpgradeMessage(v *string) *DeviceUpdate {
+	if v != nil {
+		_u.SetUpgradeMessage(*v)
+	}
+	return _u
+}
+
+// SetUpgradeUpdatedAt sets the "upgrade_updated_at" field.
+func (_u *DeviceUpdate) SetUpgradeUpdatedAt(v time.Time) *DeviceUpdate {
+	_u.mutation.SetUpgradeUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUpgradeUpdatedAt sets the "upgrade_updated_at" field if the given value is not nil.
+func (_u *DeviceUpdate) SetNillableUpgradeUpdatedAt(v *time.Time) *DeviceUpdate {
+	if v != nil {
+		_u.SetUpgradeUpdatedAt(*v)
+	}
+	return _u
+}
+
+// ClearUpgradeUpdatedAt clears the value of the "upgrade_updated_at" field.
+func (_u *DeviceUpdate) ClearUpgradeUpdatedAt() *DeviceUpdate {
+	_u.mutation.ClearUpgradeUpdatedAt()
+	return _u
+}
+
 // Mutation returns the DeviceMutation object of the builder.
 func (_u *DeviceUpdate) Mutation() *DeviceMutation {
 	return _u.mutation
@@ -270,6 +386,21 @@ func (_u *DeviceUpdate) check() error {
 			return &ValidationError{Name: "mqtt_password_hash", err: fmt.Errorf(`ent: validator failed for field "Device.mqtt_password_hash": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.UpgradeVersion(); ok {
+		if err := device.UpgradeVersionValidator(v); err != nil {
+			return &ValidationError{Name: "upgrade_version", err: fmt.Errorf(`ent: validator failed for field "Device.upgrade_version": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.UpgradeState(); ok {
+		if err := device.UpgradeStateValidator(v); err != nil {
+			return &ValidationError{Name: "upgrade_state", err: fmt.Errorf(`ent: validator failed for field "Device.upgrade_state": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.UpgradeMessage(); ok {
+		if err := device.UpgradeMessageValidator(v); err != nil {
+			return &ValidationError{Name: "upgrade_message", err: fmt.Errorf(`ent: validator failed for field "Device.upgrade_message": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -329,6 +460,39 @@ func (_u *DeviceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.SipPasswordSealed(); ok {
 		_spec.SetField(device.FieldSipPasswordSealed, field.TypeBytes, value)
+	}
+	if value, ok := _u.mutation.UpgradeFirmwareID(); ok {
+		_spec.SetField(device.FieldUpgradeFirmwareID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedUpgradeFirmwareID(); ok {
+		_spec.AddField(device.FieldUpgradeFirmwareID, field.TypeInt, value)
+	}
+	if _u.mutation.UpgradeFirmwareIDCleared() {
+		_spec.ClearField(device.FieldUpgradeFirmwareID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.UpgradeVersion(); ok {
+		_spec.SetField(device.FieldUpgradeVersion, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UpgradeState(); ok {
+		_spec.SetField(device.FieldUpgradeState, field.TypeEnum, value)
+	}
+	if _u.mutation.UpgradeStateCleared() {
+		_spec.ClearField(device.FieldUpgradeState, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.UpgradeProgress(); ok {
+		_spec.SetField(device.FieldUpgradeProgress, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedUpgradeProgress(); ok {
+		_spec.AddField(device.FieldUpgradeProgress, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.UpgradeMessage(); ok {
+		_spec.SetField(device.FieldUpgradeMessage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UpgradeUpdatedAt(); ok {
+		_spec.SetField(device.FieldUpgradeUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.UpgradeUpdatedAtCleared() {
+		_spec.ClearField(device.FieldUpgradeUpdatedAt, field.TypeTime)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -508,6 +672,122 @@ func (_u *DeviceUpdateOne) SetSipPasswordSealed(v []byte) *DeviceUpdateOne {
 	return _u
 }
 
+// SetUpgradeFirmwareID sets the "upgrade_firmware_id" field.
+func (_u *DeviceUpdateOne) SetUpgradeFirmwareID(v int) *DeviceUpdateOne {
+	_u.mutation.ResetUpgradeFirmwareID()
+	_u.mutation.SetUpgradeFirmwareID(v)
+	return _u
+}
+
+// SetNillableUpgradeFirmwareID sets the "upgrade_firmware_id" field if the given value is not nil.
+func (_u *DeviceUpdateOne) SetNillableUpgradeFirmwareID(v *int) *DeviceUpdateOne {
+	if v != nil {
+		_u.SetUpgradeFirmwareID(*v)
+	}
+	return _u
+}
+
+// AddUpgradeFirmwareID adds value to the "upgrade_firmware_id" field.
+func (_u *DeviceUpdateOne) AddUpgradeFirmwareID(v int) *DeviceUpdateOne {
+	_u.mutation.AddUpgradeFirmwareID(v)
+	return _u
+}
+
+// ClearUpgradeFirmwareID clears the value of the "upgrade_firmware_id" field.
+func (_u *DeviceUpdateOne) ClearUpgradeFirmwareID() *DeviceUpdateOne {
+	_u.mutation.ClearUpgradeFirmwareID()
+	return _u
+}
+
+// SetUpgradeVersion sets the "upgrade_version" field.
+func (_u *DeviceUpdateOne) SetUpgradeVersion(v string) *DeviceUpdateOne {
+	_u.mutation.SetUpgradeVersion(v)
+	return _u
+}
+
+// SetNillableUpgradeVersion sets the "upgrade_version" field if the given value is not nil.
+func (_u *DeviceUpdateOne) SetNillableUpgradeVersion(v *string) *DeviceUpdateOne {
+	if v != nil {
+		_u.SetUpgradeVersion(*v)
+	}
+	return _u
+}
+
+// SetUpgradeState sets the "upgrade_state" field.
+func (_u *DeviceUpdateOne) SetUpgradeState(v device.UpgradeState) *DeviceUpdateOne {
+	_u.mutation.SetUpgradeState(v)
+	return _u
+}
+
+// SetNillableUpgradeState sets the "upgrade_state" field if the given value is not nil.
+func (_u *DeviceUpdateOne) SetNillableUpgradeState(v *device.UpgradeState) *DeviceUpdateOne {
+	if v != nil {
+		_u.SetUpgradeState(*v)
+	}
+	return _u
+}
+
+// ClearUpgradeState clears the value of the "upgrade_state" field.
+func (_u *DeviceUpdateOne) ClearUpgradeState() *DeviceUpdateOne {
+	_u.mutation.ClearUpgradeState()
+	return _u
+}
+
+// SetUpgradeProgress sets the "upgrade_progress" field.
+func (_u *DeviceUpdateOne) SetUpgradeProgress(v int) *DeviceUpdateOne {
+	_u.mutation.ResetUpgradeProgress()
+	_u.mutation.SetUpgradeProgress(v)
+	return _u
+}
+
+// SetNillableUpgradeProgress sets the "upgrade_progress" field if the given value is not nil.
+func (_u *DeviceUpdateOne) SetNillableUpgradeProgress(v *int) *DeviceUpdateOne {
+	if v != nil {
+		_u.SetUpgradeProgress(*v)
+	}
+	return _u
+}
+
+// AddUpgradeProgress adds value to the "upgrade_progress" field.
+func (_u *DeviceUpdateOne) AddUpgradeProgress(v int) *DeviceUpdateOne {
+	_u.mutation.AddUpgradeProgress(v)
+	return _u
+}
+
+// SetUpgradeMessage sets the "upgrade_message" field.
+func (_u *DeviceUpdateOne) SetUpgradeMessage(v string) *DeviceUpdateOne {
+	_u.mutation.SetUpgradeMessage(v)
+	return _u
+}
+
+// SetNillableUpgradeMessage sets the "upgrade_message" field if the given value is not nil.
+func (_u *DeviceUpdateOne) SetNillableUpgradeMessage(v *string) *DeviceUpdateOne {
+	if v != nil {
+		_u.SetUpgradeMessage(*v)
+	}
+	return _u
+}
+
+// SetUpgradeUpdatedAt sets the "upgrade_updated_at" field.
+func (_u *DeviceUpdateOne) SetUpgradeUpdatedAt(v time.Time) *DeviceUpdateOne {
+	_u.mutation.SetUpgradeUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUpgradeUpdatedAt sets the "upgrade_updated_at" field if the given value is not nil.
+func (_u *DeviceUpdateOne) SetNillableUpgradeUpdatedAt(v *time.Time) *DeviceUpdateOne {
+	if v != nil {
+		_u.SetUpgradeUpdatedAt(*v)
+	}
+	return _u
+}
+
+// ClearUpgradeUpdatedAt clears the value of the "upgrade_updated_at" field.
+func (_u *DeviceUpdateOne) ClearUpgradeUpdatedAt() *DeviceUpdateOne {
+	_u.mutation.ClearUpgradeUpdatedAt()
+	return _u
+}
+
 // Mutation returns the DeviceMutation object of the builder.
 func (_u *DeviceUpdateOne) Mutation() *DeviceMutation {
 	return _u.mutation
@@ -605,6 +885,21 @@ func (_u *DeviceUpdateOne) check() error {
 			return &ValidationError{Name: "mqtt_password_hash", err: fmt.Errorf(`ent: validator failed for field "Device.mqtt_password_hash": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.UpgradeVersion(); ok {
+		if err := device.UpgradeVersionValidator(v); err != nil {
+			return &ValidationError{Name: "upgrade_version", err: fmt.Errorf(`ent: validator failed for field "Device.upgrade_version": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.UpgradeState(); ok {
+		if err := device.UpgradeStateValidator(v); err != nil {
+			return &ValidationError{Name: "upgrade_state", err: fmt.Errorf(`ent: validator failed for field "Device.upgrade_state": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.UpgradeMessage(); ok {
+		if err := device.UpgradeMessageValidator(v); err != nil {
+			return &ValidationError{Name: "upgrade_message", err: fmt.Errorf(`ent: validator failed for field "Device.upgrade_message": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -681,6 +976,39 @@ func (_u *DeviceUpdateOne) sqlSave(ctx context.Context) (_node *Device, err erro
 	}
 	if value, ok := _u.mutation.SipPasswordSealed(); ok {
 		_spec.SetField(device.FieldSipPasswordSealed, field.TypeBytes, value)
+	}
+	if value, ok := _u.mutation.UpgradeFirmwareID(); ok {
+		_spec.SetField(device.FieldUpgradeFirmwareID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedUpgradeFirmwareID(); ok {
+		_spec.AddField(device.FieldUpgradeFirmwareID, field.TypeInt, value)
+	}
+	if _u.mutation.UpgradeFirmwareIDCleared() {
+		_spec.ClearField(device.FieldUpgradeFirmwareID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.UpgradeVersion(); ok {
+		_spec.SetField(device.FieldUpgradeVersion, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UpgradeState(); ok {
+		_spec.SetField(device.FieldUpgradeState, field.TypeEnum, value)
+	}
+	if _u.mutation.UpgradeStateCleared() {
+		_spec.ClearField(device.FieldUpgradeState, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.UpgradeProgress(); ok {
+		_spec.SetField(device.FieldUpgradeProgress, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedUpgradeProgress(); ok {
+		_spec.AddField(device.FieldUpgradeProgress, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.UpgradeMessage(); ok {
+		_spec.SetField(device.FieldUpgradeMessage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UpgradeUpdatedAt(); ok {
+		_spec.SetField(device.FieldUpgradeUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.UpgradeUpdatedAtCleared() {
+		_spec.ClearField(device.FieldUpgradeUpdatedAt, field.TypeTime)
 	}
 	_node = &Device{config: _u.config}
 	_spec.Assign = _node.assignValues

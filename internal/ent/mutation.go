@@ -14,6 +14,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
@@ -45,6 +46,7 @@ const (
 	TypeCard         = "Card"
 	TypeCommunity    = "Community"
 	TypeDevice       = "Device"
+	TypeFirmware     = "Firmware"
 	TypeLoginFailure = "LoginFailure"
 	TypeResident     = "Resident"
 	TypeRoom         = "Room"
@@ -7680,36 +7682,44 @@ func (m *CommunityMutation) ResetEdge(name string) error {
 // DeviceMutation represents an operation that mutates the Device nodes in the graph.
 type DeviceMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	created_at          *time.Time
-	updated_at          *time.Time
-	community_id        *int
-	addcommunity_id     *int
-	kind                *device.Kind
-	unit_id             *int
-	addunit_id          *int
-	room_id             *int
-	addroom_id          *int
-	index               *int
-	addindex            *int
-	slot                *string
-	serial              *string
-	model               *string
-	firmware            *string
-	orientation         *device.Orientation
-	ip                  *string
-	online              *bool
-	last_seen           *time.Time
-	bound_at            *time.Time
-	token_hash          *string
-	mqtt_password_hash  *string
-	sip_password_sealed *[]byte
-	clearedFields       map[string]struct{}
-	done                bool
-	oldValue            func(context.Context) (*Device, error)
-	predicates          []predicate.Device
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	updated_at             *time.Time
+	community_id           *int
+	addcommunity_id        *int
+	kind                   *device.Kind
+	unit_id                *int
+	addunit_id             *int
+	room_id                *int
+	addroom_id             *int
+	index                  *int
+	addindex               *int
+	slot                   *string
+	serial                 *string
+	model                  *string
+	firmware               *string
+	orientation            *device.Orientation
+	ip                     *string
+	online                 *bool
+	last_seen              *time.Time
+	bound_at               *time.Time
+	token_hash             *string
+	mqtt_password_hash     *string
+	sip_password_sealed    *[]byte
+	upgrade_firmware_id    *int
+	addupgrade_firmware_id *int
+	upgrade_version        *string
+	upgrade_state          *device.UpgradeState
+	upgrade_progress       *int
+	addupgrade_progress    *int
+	upgrade_message        *string
+	upgrade_updated_at     *time.Time
+	clearedFields          map[string]struct{}
+	done                   bool
+	oldValue               func(context.Context) (*Device, error)
+	predicates             []predicate.Device
 }
 
 var _ ent.Mutation = (*DeviceMutation)(nil)
@@ -8615,6 +8625,302 @@ func (m *DeviceMutation) ResetSipPasswordSealed() {
 	m.sip_password_sealed = nil
 }
 
+// SetUpgradeFirmwareID sets the "upgrade_firmware_id" field.
+func (m *DeviceMutation) SetUpgradeFirmwareID(i int) {
+	m.upgrade_firmware_id = &i
+	m.addupgrade_firmware_id = nil
+}
+
+// UpgradeFirmwareID returns the value of the "upgrade_firmware_id" field in the mutation.
+func (m *DeviceMutation) UpgradeFirmwareID() (r int, exists bool) {
+	v := m.upgrade_firmware_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpgradeFirmwareID returns the old "upgrade_firmware_id" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldUpgradeFirmwareID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpgradeFirmwareID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpgradeFirmwareID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpgradeFirmwareID: %w", err)
+	}
+	return oldValue.UpgradeFirmwareID, nil
+}
+
+// AddUpgradeFirmwareID adds i to the "upgrade_firmware_id" field.
+func (m *DeviceMutation) AddUpgradeFirmwareID(i int) {
+	if m.addupgrade_firmware_id != nil {
+		*m.addupgrade_firmware_id += i
+	} else {
+		m.addupgrade_firmware_id = &i
+	}
+}
+
+// AddedUpgradeFirmwareID returns the value that was added to the "upgrade_firmware_id" field in this mutation.
+func (m *DeviceMutation) AddedUpgradeFirmwareID() (r int, exists bool) {
+	v := m.addupgrade_firmware_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUpgradeFirmwareID clears the value of the "upgrade_firmware_id" field.
+func (m *DeviceMutation) ClearUpgradeFirmwareID() {
+	m.upgrade_firmware_id = nil
+	m.addupgrade_firmware_id = nil
+	m.clearedFields[device.FieldUpgradeFirmwareID] = struct{}{}
+}
+
+// UpgradeFirmwareIDCleared returns if the "upgrade_firmware_id" field was cleared in this mutation.
+func (m *DeviceMutation) UpgradeFirmwareIDCleared() bool {
+	_, ok := m.clearedFields[device.FieldUpgradeFirmwareID]
+	return ok
+}
+
+// ResetUpgradeFirmwareID resets all changes to the "upgrade_firmware_id" field.
+func (m *DeviceMutation) ResetUpgradeFirmwareID() {
+	m.upgrade_firmware_id = nil
+	m.addupgrade_firmware_id = nil
+	delete(m.clearedFields, device.FieldUpgradeFirmwareID)
+}
+
+// SetUpgradeVersion sets the "upgrade_version" field.
+func (m *DeviceMutation) SetUpgradeVersion(s string) {
+	m.upgrade_version = &s
+}
+
+// UpgradeVersion returns the value of the "upgrade_version" field in the mutation.
+func (m *DeviceMutation) UpgradeVersion() (r string, exists bool) {
+	v := m.upgrade_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpgradeVersion returns the old "upgrade_version" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldUpgradeVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpgradeVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpgradeVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpgradeVersion: %w", err)
+	}
+	return oldValue.UpgradeVersion, nil
+}
+
+// ResetUpgradeVersion resets all changes to the "upgrade_version" field.
+func (m *DeviceMutation) ResetUpgradeVersion() {
+	m.upgrade_version = nil
+}
+
+// SetUpgradeState sets the "upgrade_state" field.
+func (m *DeviceMutation) SetUpgradeState(ds device.UpgradeState) {
+	m.upgrade_state = &ds
+}
+
+// UpgradeState returns the value of the "upgrade_state" field in the mutation.
+func (m *DeviceMutation) UpgradeState() (r device.UpgradeState, exists bool) {
+	v := m.upgrade_state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpgradeState returns the old "upgrade_state" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldUpgradeState(ctx context.Context) (v *device.UpgradeState, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpgradeState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpgradeState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpgradeState: %w", err)
+	}
+	return oldValue.UpgradeState, nil
+}
+
+// ClearUpgradeState clears the value of the "upgrade_state" field.
+func (m *DeviceMutation) ClearUpgradeState() {
+	m.upgrade_state = nil
+	m.clearedFields[device.FieldUpgradeState] = struct{}{}
+}
+
+// UpgradeStateCleared returns if the "upgrade_state" field was cleared in this mutation.
+func (m *DeviceMutation) UpgradeStateCleared() bool {
+	_, ok := m.clearedFields[device.FieldUpgradeState]
+	return ok
+}
+
+// ResetUpgradeState resets all changes to the "upgrade_state" field.
+func (m *DeviceMutation) ResetUpgradeState() {
+	m.upgrade_state = nil
+	delete(m.clearedFields, device.FieldUpgradeState)
+}
+
+// SetUpgradeProgress sets the "upgrade_progress" field.
+func (m *DeviceMutation) SetUpgradeProgress(i int) {
+	m.upgrade_progress = &i
+	m.addupgrade_progress = nil
+}
+
+// UpgradeProgress returns the value of the "upgrade_progress" field in the mutation.
+func (m *DeviceMutation) UpgradeProgress() (r int, exists bool) {
+	v := m.upgrade_progress
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpgradeProgress returns the old "upgrade_progress" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldUpgradeProgress(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpgradeProgress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpgradeProgress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpgradeProgress: %w", err)
+	}
+	return oldValue.UpgradeProgress, nil
+}
+
+// AddUpgradeProgress adds i to the "upgrade_progress" field.
+func (m *DeviceMutation) AddUpgradeProgress(i int) {
+	if m.addupgrade_progress != nil {
+		*m.addupgrade_progress += i
+	} else {
+		m.addupgrade_progress = &i
+	}
+}
+
+// AddedUpgradeProgress returns the value that was added to the "upgrade_progress" field in this mutation.
+func (m *DeviceMutation) AddedUpgradeProgress() (r int, exists bool) {
+	v := m.addupgrade_progress
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUpgradeProgress resets all changes to the "upgrade_progress" field.
+func (m *DeviceMutation) ResetUpgradeProgress() {
+	m.upgrade_progress = nil
+	m.addupgrade_progress = nil
+}
+
+// SetUpgradeMessage sets the "upgrade_message" field.
+func (m *DeviceMutation) SetUpgradeMessage(s string) {
+	m.upgrade_message = &s
+}
+
+// UpgradeMessage returns the value of the "upgrade_message" field in the mutation.
+func (m *DeviceMutation) UpgradeMessage() (r string, exists bool) {
+	v := m.upgrade_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpgradeMessage returns the old "upgrade_message" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldUpgradeMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpgradeMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpgradeMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpgradeMessage: %w", err)
+	}
+	return oldValue.UpgradeMessage, nil
+}
+
+// ResetUpgradeMessage resets all changes to the "upgrade_message" field.
+func (m *DeviceMutation) ResetUpgradeMessage() {
+	m.upgrade_message = nil
+}
+
+// SetUpgradeUpdatedAt sets the "upgrade_updated_at" field.
+func (m *DeviceMutation) SetUpgradeUpdatedAt(t time.Time) {
+	m.upgrade_updated_at = &t
+}
+
+// UpgradeUpdatedAt returns the value of the "upgrade_updated_at" field in the mutation.
+func (m *DeviceMutation) UpgradeUpdatedAt() (r time.Time, exists bool) {
+	v := m.upgrade_updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpgradeUpdatedAt returns the old "upgrade_updated_at" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldUpgradeUpdatedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpgradeUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpgradeUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpgradeUpdatedAt: %w", err)
+	}
+	return oldValue.UpgradeUpdatedAt, nil
+}
+
+// ClearUpgradeUpdatedAt clears the value of the "upgrade_updated_at" field.
+func (m *DeviceMutation) ClearUpgradeUpdatedAt() {
+	m.upgrade_updated_at = nil
+	m.clearedFields[device.FieldUpgradeUpdatedAt] = struct{}{}
+}
+
+// UpgradeUpdatedAtCleared returns if the "upgrade_updated_at" field was cleared in this mutation.
+func (m *DeviceMutation) UpgradeUpdatedAtCleared() bool {
+	_, ok := m.clearedFields[device.FieldUpgradeUpdatedAt]
+	return ok
+}
+
+// ResetUpgradeUpdatedAt resets all changes to the "upgrade_updated_at" field.
+func (m *DeviceMutation) ResetUpgradeUpdatedAt() {
+	m.upgrade_updated_at = nil
+	delete(m.clearedFields, device.FieldUpgradeUpdatedAt)
+}
+
 // Where appends a list predicates to the DeviceMutation builder.
 func (m *DeviceMutation) Where(ps ...predicate.Device) {
 	m.predicates = append(m.predicates, ps...)
@@ -8649,7 +8955,7 @@ func (m *DeviceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DeviceMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 25)
 	if m.created_at != nil {
 		fields = append(fields, device.FieldCreatedAt)
 	}
@@ -8707,6 +9013,24 @@ func (m *DeviceMutation) Fields() []string {
 	if m.sip_password_sealed != nil {
 		fields = append(fields, device.FieldSipPasswordSealed)
 	}
+	if m.upgrade_firmware_id != nil {
+		fields = append(fields, device.FieldUpgradeFirmwareID)
+	}
+	if m.upgrade_version != nil {
+		fields = append(fields, device.FieldUpgradeVersion)
+	}
+	if m.upgrade_state != nil {
+		fields = append(fields, device.FieldUpgradeState)
+	}
+	if m.upgrade_progress != nil {
+		fields = append(fields, device.FieldUpgradeProgress)
+	}
+	if m.upgrade_message != nil {
+		fields = append(fields, device.FieldUpgradeMessage)
+	}
+	if m.upgrade_updated_at != nil {
+		fields = append(fields, device.FieldUpgradeUpdatedAt)
+	}
 	return fields
 }
 
@@ -8753,6 +9077,18 @@ func (m *DeviceMutation) Field(name string) (ent.Value, bool) {
 		return m.MqttPasswordHash()
 	case device.FieldSipPasswordSealed:
 		return m.SipPasswordSealed()
+	case device.FieldUpgradeFirmwareID:
+		return m.UpgradeFirmwareID()
+	case device.FieldUpgradeVersion:
+		return m.UpgradeVersion()
+	case device.FieldUpgradeState:
+		return m.UpgradeState()
+	case device.FieldUpgradeProgress:
+		return m.UpgradeProgress()
+	case device.FieldUpgradeMessage:
+		return m.UpgradeMessage()
+	case device.FieldUpgradeUpdatedAt:
+		return m.UpgradeUpdatedAt()
 	}
 	return nil, false
 }
@@ -8800,6 +9136,18 @@ func (m *DeviceMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldMqttPasswordHash(ctx)
 	case device.FieldSipPasswordSealed:
 		return m.OldSipPasswordSealed(ctx)
+	case device.FieldUpgradeFirmwareID:
+		return m.OldUpgradeFirmwareID(ctx)
+	case device.FieldUpgradeVersion:
+		return m.OldUpgradeVersion(ctx)
+	case device.FieldUpgradeState:
+		return m.OldUpgradeState(ctx)
+	case device.FieldUpgradeProgress:
+		return m.OldUpgradeProgress(ctx)
+	case device.FieldUpgradeMessage:
+		return m.OldUpgradeMessage(ctx)
+	case device.FieldUpgradeUpdatedAt:
+		return m.OldUpgradeUpdatedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Device field %s", name)
 }
@@ -8942,6 +9290,48 @@ func (m *DeviceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSipPasswordSealed(v)
 		return nil
+	case device.FieldUpgradeFirmwareID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpgradeFirmwareID(v)
+		return nil
+	case device.FieldUpgradeVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpgradeVersion(v)
+		return nil
+	case device.FieldUpgradeState:
+		v, ok := value.(device.UpgradeState)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpgradeState(v)
+		return nil
+	case device.FieldUpgradeProgress:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpgradeProgress(v)
+		return nil
+	case device.FieldUpgradeMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpgradeMessage(v)
+		return nil
+	case device.FieldUpgradeUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpgradeUpdatedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Device field %s", name)
 }
@@ -8962,6 +9352,12 @@ func (m *DeviceMutation) AddedFields() []string {
 	if m.addindex != nil {
 		fields = append(fields, device.FieldIndex)
 	}
+	if m.addupgrade_firmware_id != nil {
+		fields = append(fields, device.FieldUpgradeFirmwareID)
+	}
+	if m.addupgrade_progress != nil {
+		fields = append(fields, device.FieldUpgradeProgress)
+	}
 	return fields
 }
 
@@ -8978,6 +9374,10 @@ func (m *DeviceMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedRoomID()
 	case device.FieldIndex:
 		return m.AddedIndex()
+	case device.FieldUpgradeFirmwareID:
+		return m.AddedUpgradeFirmwareID()
+	case device.FieldUpgradeProgress:
+		return m.AddedUpgradeProgress()
 	}
 	return nil, false
 }
@@ -9015,6 +9415,20 @@ func (m *DeviceMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddIndex(v)
 		return nil
+	case device.FieldUpgradeFirmwareID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUpgradeFirmwareID(v)
+		return nil
+	case device.FieldUpgradeProgress:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUpgradeProgress(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Device numeric field %s", name)
 }
@@ -9031,6 +9445,15 @@ func (m *DeviceMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(device.FieldLastSeen) {
 		fields = append(fields, device.FieldLastSeen)
+	}
+	if m.FieldCleared(device.FieldUpgradeFirmwareID) {
+		fields = append(fields, device.FieldUpgradeFirmwareID)
+	}
+	if m.FieldCleared(device.FieldUpgradeState) {
+		fields = append(fields, device.FieldUpgradeState)
+	}
+	if m.FieldCleared(device.FieldUpgradeUpdatedAt) {
+		fields = append(fields, device.FieldUpgradeUpdatedAt)
 	}
 	return fields
 }
@@ -9054,6 +9477,15 @@ func (m *DeviceMutation) ClearField(name string) error {
 		return nil
 	case device.FieldLastSeen:
 		m.ClearLastSeen()
+		return nil
+	case device.FieldUpgradeFirmwareID:
+		m.ClearUpgradeFirmwareID()
+		return nil
+	case device.FieldUpgradeState:
+		m.ClearUpgradeState()
+		return nil
+	case device.FieldUpgradeUpdatedAt:
+		m.ClearUpgradeUpdatedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Device nullable field %s", name)
@@ -9120,6 +9552,24 @@ func (m *DeviceMutation) ResetField(name string) error {
 	case device.FieldSipPasswordSealed:
 		m.ResetSipPasswordSealed()
 		return nil
+	case device.FieldUpgradeFirmwareID:
+		m.ResetUpgradeFirmwareID()
+		return nil
+	case device.FieldUpgradeVersion:
+		m.ResetUpgradeVersion()
+		return nil
+	case device.FieldUpgradeState:
+		m.ResetUpgradeState()
+		return nil
+	case device.FieldUpgradeProgress:
+		m.ResetUpgradeProgress()
+		return nil
+	case device.FieldUpgradeMessage:
+		m.ResetUpgradeMessage()
+		return nil
+	case device.FieldUpgradeUpdatedAt:
+		m.ResetUpgradeUpdatedAt()
+		return nil
 	}
 	return fmt.Errorf("unknown Device field %s", name)
 }
@@ -9170,6 +9620,854 @@ func (m *DeviceMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *DeviceMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Device edge %s", name)
+}
+
+// FirmwareMutation represents an operation that mutates the Firmware nodes in the graph.
+type FirmwareMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_at    *time.Time
+	updated_at    *time.Time
+	model         *string
+	version       *string
+	file_name     *string
+	size          *int64
+	addsize       *int64
+	sha256        *string
+	blob_key      *string
+	notes         *string
+	uploaded_by   *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Firmware, error)
+	predicates    []predicate.Firmware
+}
+
+var _ ent.Mutation = (*FirmwareMutation)(nil)
+
+// firmwareOption allows management of the mutation configuration using functional options.
+type firmwareOption func(*FirmwareMutation)
+
+// newFirmwareMutation creates new mutation for the Firmware entity.
+func newFirmwareMutation(c config, op Op, opts ...firmwareOption) *FirmwareMutation {
+	m := &FirmwareMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFirmware,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFirmwareID sets the ID field of the mutation.
+func withFirmwareID(id int) firmwareOption {
+	return func(m *FirmwareMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Firmware
+		)
+		m.oldValue = func(ctx context.Context) (*Firmware, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Firmware.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFirmware sets the old Firmware of the mutation.
+func withFirmware(node *Firmware) firmwareOption {
+	return func(m *FirmwareMutation) {
+		m.oldValue = func(context.Context) (*Firmware, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FirmwareMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FirmwareMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FirmwareMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FirmwareMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Firmware.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FirmwareMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FirmwareMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FirmwareMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FirmwareMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FirmwareMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FirmwareMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetModel sets the "model" field.
+func (m *FirmwareMutation) SetModel(s string) {
+	m.model = &s
+}
+
+// Model returns the value of the "model" field in the mutation.
+func (m *FirmwareMutation) Model() (r string, exists bool) {
+	v := m.model
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModel returns the old "model" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldModel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModel: %w", err)
+	}
+	return oldValue.Model, nil
+}
+
+// ResetModel resets all changes to the "model" field.
+func (m *FirmwareMutation) ResetModel() {
+	m.model = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *FirmwareMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *FirmwareMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *FirmwareMutation) ResetVersion() {
+	m.version = nil
+}
+
+// SetFileName sets the "file_name" field.
+func (m *FirmwareMutation) SetFileName(s string) {
+	m.file_name = &s
+}
+
+// FileName returns the value of the "file_name" field in the mutation.
+func (m *FirmwareMutation) FileName() (r string, exists bool) {
+	v := m.file_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileName returns the old "file_name" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldFileName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileName: %w", err)
+	}
+	return oldValue.FileName, nil
+}
+
+// ResetFileName resets all changes to the "file_name" field.
+func (m *FirmwareMutation) ResetFileName() {
+	m.file_name = nil
+}
+
+// SetSize sets the "size" field.
+func (m *FirmwareMutation) SetSize(i int64) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *FirmwareMutation) Size() (r int64, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *FirmwareMutation) AddSize(i int64) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *FirmwareMutation) AddedSize() (r int64, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *FirmwareMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
+// SetSha256 sets the "sha256" field.
+func (m *FirmwareMutation) SetSha256(s string) {
+	m.sha256 = &s
+}
+
+// Sha256 returns the value of the "sha256" field in the mutation.
+func (m *FirmwareMutation) Sha256() (r string, exists bool) {
+	v := m.sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSha256 returns the old "sha256" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldSha256(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSha256: %w", err)
+	}
+	return oldValue.Sha256, nil
+}
+
+// ResetSha256 resets all changes to the "sha256" field.
+func (m *FirmwareMutation) ResetSha256() {
+	m.sha256 = nil
+}
+
+// SetBlobKey sets the "blob_key" field.
+func (m *FirmwareMutation) SetBlobKey(s string) {
+	m.blob_key = &s
+}
+
+// BlobKey returns the value of the "blob_key" field in the mutation.
+func (m *FirmwareMutation) BlobKey() (r string, exists bool) {
+	v := m.blob_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBlobKey returns the old "blob_key" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldBlobKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBlobKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBlobKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBlobKey: %w", err)
+	}
+	return oldValue.BlobKey, nil
+}
+
+// ResetBlobKey resets all changes to the "blob_key" field.
+func (m *FirmwareMutation) ResetBlobKey() {
+	m.blob_key = nil
+}
+
+// SetNotes sets the "notes" field.
+func (m *FirmwareMutation) SetNotes(s string) {
+	m.notes = &s
+}
+
+// Notes returns the value of the "notes" field in the mutation.
+func (m *FirmwareMutation) Notes() (r string, exists bool) {
+	v := m.notes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotes returns the old "notes" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldNotes(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotes: %w", err)
+	}
+	return oldValue.Notes, nil
+}
+
+// ResetNotes resets all changes to the "notes" field.
+func (m *FirmwareMutation) ResetNotes() {
+	m.notes = nil
+}
+
+// SetUploadedBy sets the "uploaded_by" field.
+func (m *FirmwareMutation) SetUploadedBy(s string) {
+	m.uploaded_by = &s
+}
+
+// UploadedBy returns the value of the "uploaded_by" field in the mutation.
+func (m *FirmwareMutation) UploadedBy() (r string, exists bool) {
+	v := m.uploaded_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUploadedBy returns the old "uploaded_by" field's value of the Firmware entity.
+// If the Firmware object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FirmwareMutation) OldUploadedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUploadedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUploadedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUploadedBy: %w", err)
+	}
+	return oldValue.UploadedBy, nil
+}
+
+// ResetUploadedBy resets all changes to the "uploaded_by" field.
+func (m *FirmwareMutation) ResetUploadedBy() {
+	m.uploaded_by = nil
+}
+
+// Where appends a list predicates to the FirmwareMutation builder.
+func (m *FirmwareMutation) Where(ps ...predicate.Firmware) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FirmwareMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FirmwareMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Firmware, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FirmwareMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FirmwareMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Firmware).
+func (m *FirmwareMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FirmwareMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, firmware.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, firmware.FieldUpdatedAt)
+	}
+	if m.model != nil {
+		fields = append(fields, firmware.FieldModel)
+	}
+	if m.version != nil {
+		fields = append(fields, firmware.FieldVersion)
+	}
+	if m.file_name != nil {
+		fields = append(fields, firmware.FieldFileName)
+	}
+	if m.size != nil {
+		fields = append(fields, firmware.FieldSize)
+	}
+	if m.sha256 != nil {
+		fields = append(fields, firmware.FieldSha256)
+	}
+	if m.blob_key != nil {
+		fields = append(fields, firmware.FieldBlobKey)
+	}
+	if m.notes != nil {
+		fields = append(fields, firmware.FieldNotes)
+	}
+	if m.uploaded_by != nil {
+		fields = append(fields, firmware.FieldUploadedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FirmwareMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case firmware.FieldCreatedAt:
+		return m.CreatedAt()
+	case firmware.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case firmware.FieldModel:
+		return m.Model()
+	case firmware.FieldVersion:
+		return m.Version()
+	case firmware.FieldFileName:
+		return m.FileName()
+	case firmware.FieldSize:
+		return m.Size()
+	case firmware.FieldSha256:
+		return m.Sha256()
+	case firmware.FieldBlobKey:
+		return m.BlobKey()
+	case firmware.FieldNotes:
+		return m.Notes()
+	case firmware.FieldUploadedBy:
+		return m.UploadedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FirmwareMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case firmware.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case firmware.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case firmware.FieldModel:
+		return m.OldModel(ctx)
+	case firmware.FieldVersion:
+		return m.OldVersion(ctx)
+	case firmware.FieldFileName:
+		return m.OldFileName(ctx)
+	case firmware.FieldSize:
+		return m.OldSize(ctx)
+	case firmware.FieldSha256:
+		return m.OldSha256(ctx)
+	case firmware.FieldBlobKey:
+		return m.OldBlobKey(ctx)
+	case firmware.FieldNotes:
+		return m.OldNotes(ctx)
+	case firmware.FieldUploadedBy:
+		return m.OldUploadedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown Firmware field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FirmwareMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case firmware.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case firmware.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case firmware.FieldModel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModel(v)
+		return nil
+	case firmware.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case firmware.FieldFileName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileName(v)
+		return nil
+	case firmware.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
+	case firmware.FieldSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSha256(v)
+		return nil
+	case firmware.FieldBlobKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBlobKey(v)
+		return nil
+	case firmware.FieldNotes:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotes(v)
+		return nil
+	case firmware.FieldUploadedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUploadedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Firmware field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FirmwareMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize != nil {
+		fields = append(fields, firmware.FieldSize)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FirmwareMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case firmware.FieldSize:
+		return m.AddedSize()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FirmwareMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case firmware.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Firmware numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FirmwareMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FirmwareMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FirmwareMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Firmware nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FirmwareMutation) ResetField(name string) error {
+	switch name {
+	case firmware.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case firmware.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case firmware.FieldModel:
+		m.ResetModel()
+		return nil
+	case firmware.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case firmware.FieldFileName:
+		m.ResetFileName()
+		return nil
+	case firmware.FieldSize:
+		m.ResetSize()
+		return nil
+	case firmware.FieldSha256:
+		m.ResetSha256()
+		return nil
+	case firmware.FieldBlobKey:
+		m.ResetBlobKey()
+		return nil
+	case firmware.FieldNotes:
+		m.ResetNotes()
+		return nil
+	case firmware.FieldUploadedBy:
+		m.ResetUploadedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown Firmware field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FirmwareMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FirmwareMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FirmwareMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FirmwareMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FirmwareMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FirmwareMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FirmwareMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Firmware unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FirmwareMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Firmware edge %s", name)
 }
 
 // LoginFailureMutation represents an operation that mutates the LoginFailure nodes in the graph.

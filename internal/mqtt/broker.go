@@ -41,7 +41,13 @@ type Broker struct {
 
 // Start listens on addr (":1883"; port 0 picks one) and serves devices.
 func Start(addr string, devices Devices, logger *slog.Logger) (*Broker, error) {
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: logger.With("part", "mqtt")})
+	caps := mqtt.NewDefaultServerCapabilities()
+	// A device receives a few small commands, not a stream: the default
+	// queue of 8,192 pending writes costs 64 KiB per connection before the
+	// first message, which at 10,000 devices is most of the server's memory.
+	caps.MaximumClientWritesPending = 64
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: logger.With("part", "mqtt"),
+		ClientNetReadBufferSize: 1024, ClientNetWriteBufferSize: 1024})
 	h := &hook{devices: devices, logger: logger, clients: map[string]Device{}}
 	if err := srv.AddHook(h, nil); err != nil {
 		return nil, err

@@ -33,6 +33,9 @@ type Config struct {
 	Model       string
 	Firmware    string
 	Orientation string
+	// HTTPClient, when set, replaces the default client (tests use it to
+	// cut downloads off halfway).
+	HTTPClient *http.Client
 }
 
 // Slot is the install position (see docs/device-protocol.md §2).
@@ -80,8 +83,12 @@ type Device struct {
 	syncs     int
 	unlocks   []Unlock
 
-	nudges chan struct{}
-	client *paho.Client
+	firmware string
+	upgrade  string // how the last upgrade went, for the status dump
+
+	nudges   chan struct{}
+	upgrades chan UpgradeCommand
+	client   *paho.Client
 }
 
 // Unlock is a door opening the device recorded (for the records feature).
@@ -101,8 +108,12 @@ func New(cfg Config, logger *slog.Logger) *Device {
 	if cfg.Orientation == "" {
 		cfg.Orientation = "landscape"
 	}
-	return &Device{cfg: cfg, http: &http.Client{Timeout: 15 * time.Second}, logger: logger,
-		whitelist: map[string]Entry{}, nudges: make(chan struct{}, 1)}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 15 * time.Second}
+	}
+	return &Device{cfg: cfg, http: hc, logger: logger, firmware: cfg.Firmware,
+		whitelist: map[string]Entry{}, nudges: make(chan struct{}, 1), upgrades: make(chan UpgradeCommand, 1)}
 }
 
 // Bind binds the device and keeps its credentials.
@@ -143,6 +154,9 @@ func (d *Device) call(ctx context.Context, method, path string, body io.Reader, 
 		_ = json.Unmarshal(data, &p)
 		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, p.Detail)
 	}
+	if len(data) == 0 {
+		return nil
+	}
 	return json.Unmarshal(data, out)
 }
 
@@ -176,6 +190,8 @@ func (d *Device) Sync(ctx context.Context) error {
 	return nil
 }
 
+var receiveMaximum uint16 = 16
+
 // Connect opens the MQTT session with a last will and subscribes to the
 // device's cmd topic. Nudges trigger syncs in Run.
 func (d *Device) Connect(ctx context.Context) error {
@@ -186,10 +202,23 @@ func (d *Device) Connect(ctx context.Context) error {
 	c := paho.NewClient(paho.ClientConfig{ClientID: d.cred.MQTT.ClientID, Conn: conn,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			var cmd struct{ Type string }
-			if json.Unmarshal(pr.Packet.Payload, &cmd) == nil && cmd.Type == "sync" {
+			if json.Unmarshal(pr.Packet.Payload, &cmd) != nil {
+				return true, nil
+			}
+			switch cmd.Type {
+			case "sync":
 				select {
 				case d.nudges <- struct{}{}:
 				default:
+				}
+			case "upgrade":
+				var up UpgradeCommand
+				if json.Unmarshal(pr.Packet.Payload, &up) != nil {
+					return true, nil
+				}
+				select {
+				case d.upgrades <- up:
+				default: // one upgrade at a time
 				}
 			}
 			return true, nil
@@ -199,6 +228,9 @@ func (d *Device) Connect(ctx context.Context) error {
 	})
 	ca, err := c.Connect(ctx, &paho.Connect{ClientID: d.cred.MQTT.ClientID, Username: d.cred.MQTT.Username, UsernameFlag: true,
 		Password: []byte(d.cred.MQTT.Password), PasswordFlag: true, KeepAlive: 30, CleanStart: true,
+		// A door station takes a command at a time; the client's default
+		// queue of 65,535 messages costs 512 KiB per connection.
+		Properties: &paho.ConnectProperties{ReceiveMaximum: &receiveMaximum},
 		WillMessage: &paho.WillMessage{Topic: d.cred.MQTT.StatusTopic, Payload: []byte(`{"online":false}`), QoS: 1}})
 	if err != nil {
 		conn.Close()
@@ -251,6 +283,12 @@ func (d *Device) Run(ctx context.Context, period time.Duration) error {
 			return nil
 		case <-d.nudges:
 		case <-t.C:
+		case cmd := <-d.upgrades:
+			go func() {
+				if err := d.Upgrade(ctx, cmd); err != nil {
+					d.logger.Warn("upgrade failed", "device", d.cred.DeviceID, "version", cmd.Version, "err", err)
+				}
+			}()
 		}
 	}
 }
@@ -277,6 +315,8 @@ type Status struct {
 	Online    bool     `json:"online"`
 	Version   int64    `json:"version"`
 	Syncs     int      `json:"syncs"`
+	Firmware  string   `json:"firmware"`
+	Upgrade   string   `json:"upgrade,omitempty"`
 	Whitelist []string `json:"whitelist"`
 	Unlocks   []Unlock `json:"unlocks"`
 }
@@ -286,6 +326,7 @@ func (d *Device) Status() Status {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := Status{DeviceID: d.cred.DeviceID, Label: d.cred.Label, Online: d.online, Version: d.version, Syncs: d.syncs,
+		Firmware: d.firmware, Upgrade: d.upgrade,
 		Whitelist: []string{}, Unlocks: append([]Unlock{}, d.unlocks...)}
 	for k := range d.whitelist {
 		st.Whitelist = append(st.Whitelist, k)

@@ -53,6 +53,18 @@ const (
 	FieldMqttPasswordHash = "mqtt_password_hash"
 	// FieldSipPasswordSealed holds the string denoting the sip_password_sealed field in the database.
 	FieldSipPasswordSealed = "sip_password_sealed"
+	// FieldUpgradeFirmwareID holds the string denoting the upgrade_firmware_id field in the database.
+	FieldUpgradeFirmwareID = "upgrade_firmware_id"
+	// FieldUpgradeVersion holds the string denoting the upgrade_version field in the database.
+	FieldUpgradeVersion = "upgrade_version"
+	// FieldUpgradeState holds the string denoting the upgrade_state field in the database.
+	FieldUpgradeState = "upgrade_state"
+	// FieldUpgradeProgress holds the string denoting the upgrade_progress field in the database.
+	FieldUpgradeProgress = "upgrade_progress"
+	// FieldUpgradeMessage holds the string denoting the upgrade_message field in the database.
+	FieldUpgradeMessage = "upgrade_message"
+	// FieldUpgradeUpdatedAt holds the string denoting the upgrade_updated_at field in the database.
+	FieldUpgradeUpdatedAt = "upgrade_updated_at"
 	// Table holds the table name of the device in the database.
 	Table = "devices"
 )
@@ -79,6 +91,12 @@ var Columns = []string{
 	FieldTokenHash,
 	FieldMqttPasswordHash,
 	FieldSipPasswordSealed,
+	FieldUpgradeFirmwareID,
+	FieldUpgradeVersion,
+	FieldUpgradeState,
+	FieldUpgradeProgress,
+	FieldUpgradeMessage,
+	FieldUpgradeUpdatedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -127,6 +145,16 @@ var (
 	TokenHashValidator func(string) error
 	// MqttPasswordHashValidator is a validator for the "mqtt_password_hash" field. It is called by the builders before save.
 	MqttPasswordHashValidator func(string) error
+	// DefaultUpgradeVersion holds the default value on creation for the "upgrade_version" field.
+	DefaultUpgradeVersion string
+	// UpgradeVersionValidator is a validator for the "upgrade_version" field. It is called by the builders before save.
+	UpgradeVersionValidator func(string) error
+	// DefaultUpgradeProgress holds the default value on creation for the "upgrade_progress" field.
+	DefaultUpgradeProgress int
+	// DefaultUpgradeMessage holds the default value on creation for the "upgrade_message" field.
+	DefaultUpgradeMessage string
+	// UpgradeMessageValidator is a validator for the "upgrade_message" field. It is called by the builders before save.
+	UpgradeMessageValidator func(string) error
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -177,6 +205,32 @@ func OrientationValidator(o Orientation) error {
 		return nil
 	default:
 		return fmt.Errorf("device: invalid enum value for orientation field: %q", o)
+	}
+}
+
+// UpgradeState defines the type for the "upgrade_state" enum field.
+type UpgradeState string
+
+// UpgradeState values.
+const (
+	UpgradeStatePending     UpgradeState = "pending"
+	UpgradeStateDownloading UpgradeState = "downloading"
+	UpgradeStateInstalling  UpgradeState = "installing"
+	UpgradeStateSucceeded   UpgradeState = "succeeded"
+	UpgradeStateFailed      UpgradeState = "failed"
+)
+
+func (us UpgradeState) String() string {
+	return string(us)
+}
+
+// UpgradeStateValidator is a validator for the "upgrade_state" field enum values. It is called by the builders before save.
+func UpgradeStateValidator(us UpgradeState) error {
+	switch us {
+	case UpgradeStatePending, UpgradeStateDownloading, UpgradeStateInstalling, UpgradeStateSucceeded, UpgradeStateFailed:
+		return nil
+	default:
+		return fmt.Errorf("device: invalid enum value for upgrade_state field: %q", us)
 	}
 }
 
@@ -276,4 +330,34 @@ func ByTokenHash(opts ...sql.OrderTermOption) OrderOption {
 // ByMqttPasswordHash orders the results by the mqtt_password_hash field.
 func ByMqttPasswordHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMqttPasswordHash, opts...).ToFunc()
+}
+
+// ByUpgradeFirmwareID orders the results by the upgrade_firmware_id field.
+func ByUpgradeFirmwareID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUpgradeFirmwareID, opts...).ToFunc()
+}
+
+// ByUpgradeVersion orders the results by the upgrade_version field.
+func ByUpgradeVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUpgradeVersion, opts...).ToFunc()
+}
+
+// ByUpgradeState orders the results by the upgrade_state field.
+func ByUpgradeState(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUpgradeState, opts...).ToFunc()
+}
+
+// ByUpgradeProgress orders the results by the upgrade_progress field.
+func ByUpgradeProgress(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUpgradeProgress, opts...).ToFunc()
+}
+
+// ByUpgradeMessage orders the results by the upgrade_message field.
+func ByUpgradeMessage(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUpgradeMessage, opts...).ToFunc()
+}
+
+// ByUpgradeUpdatedAt orders the results by the upgrade_updated_at field.
+func ByUpgradeUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUpgradeUpdatedAt, opts...).ToFunc()
 }

@@ -139,6 +139,31 @@ func SipPasswordSealed(v []byte) predicate.Device {
 	return predicate.Device(sql.FieldEQ(FieldSipPasswordSealed, v))
 }
 
+// UpgradeFirmwareID applies equality check predicate on the "upgrade_firmware_id" field. It's identical to UpgradeFirmwareIDEQ.
+func UpgradeFirmwareID(v int) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeFirmwareID, v))
+}
+
+// UpgradeVersion applies equality check predicate on the "upgrade_version" field. It's identical to UpgradeVersionEQ.
+func UpgradeVersion(v string) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeVersion, v))
+}
+
+// UpgradeProgress applies equality check predicate on the "upgrade_progress" field. It's identical to UpgradeProgressEQ.
+func UpgradeProgress(v int) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeProgress, v))
+}
+
+// UpgradeMessage applies equality check predicate on the "upgrade_message" field. It's identical to UpgradeMessageEQ.
+func UpgradeMessage(v string) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeMessage, v))
+}
+
+// UpgradeUpdatedAt applies equality check predicate on the "upgrade_updated_at" field. It's identical to UpgradeUpdatedAtEQ.
+func UpgradeUpdatedAt(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeUpdatedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Device {
 	return predicate.Device(sql.FieldEQ(FieldCreatedAt, v))
@@ -1032,6 +1057,306 @@ func SipPasswordSealedLT(v []byte) predicate.Device {
 // SipPasswordSealedLTE applies the LTE predicate on the "sip_password_sealed" field.
 func SipPasswordSealedLTE(v []byte) predicate.Device {
 	return predicate.Device(sql.FieldLTE(FieldSipPasswordSealed, v))
+}
+
+// UpgradeFirmwareIDEQ applies the EQ predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDEQ(v int) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeFirmwareID, v))
+}
+
+// UpgradeFirmwareIDNEQ applies the NEQ predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDNEQ(v int) predicate.Device {
+	return predicate.Device(sql.FieldNEQ(FieldUpgradeFirmwareID, v))
+}
+
+// UpgradeFirmwareIDIn applies the In predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDIn(vs ...int) predicate.Device {
+	return predicate.Device(sql.FieldIn(FieldUpgradeFirmwareID, vs...))
+}
+
+// UpgradeFirmwareIDNotIn applies the NotIn predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDNotIn(vs ...int) predicate.Device {
+	return predicate.Device(sql.FieldNotIn(FieldUpgradeFirmwareID, vs...))
+}
+
+// UpgradeFirmwareIDGT applies the GT predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDGT(v int) predicate.Device {
+	return predicate.Device(sql.FieldGT(FieldUpgradeFirmwareID, v))
+}
+
+// UpgradeFirmwareIDGTE applies the GTE predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDGTE(v int) predicate.Device {
+	return predicate.Device(sql.FieldGTE(FieldUpgradeFirmwareID, v))
+}
+
+// UpgradeFirmwareIDLT applies the LT predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDLT(v int) predicate.Device {
+	return predicate.Device(sql.FieldLT(FieldUpgradeFirmwareID, v))
+}
+
+// UpgradeFirmwareIDLTE applies the LTE predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDLTE(v int) predicate.Device {
+	return predicate.Device(sql.FieldLTE(FieldUpgradeFirmwareID, v))
+}
+
+// UpgradeFirmwareIDIsNil applies the IsNil predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDIsNil() predicate.Device {
+	return predicate.Device(sql.FieldIsNull(FieldUpgradeFirmwareID))
+}
+
+// UpgradeFirmwareIDNotNil applies the NotNil predicate on the "upgrade_firmware_id" field.
+func UpgradeFirmwareIDNotNil() predicate.Device {
+	return predicate.Device(sql.FieldNotNull(FieldUpgradeFirmwareID))
+}
+
+// UpgradeVersionEQ applies the EQ predicate on the "upgrade_version" field.
+func UpgradeVersionEQ(v string) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionNEQ applies the NEQ predicate on the "upgrade_version" field.
+func UpgradeVersionNEQ(v string) predicate.Device {
+	return predicate.Device(sql.FieldNEQ(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionIn applies the In predicate on the "upgrade_version" field.
+func UpgradeVersionIn(vs ...string) predicate.Device {
+	return predicate.Device(sql.FieldIn(FieldUpgradeVersion, vs...))
+}
+
+// UpgradeVersionNotIn applies the NotIn predicate on the "upgrade_version" field.
+func UpgradeVersionNotIn(vs ...string) predicate.Device {
+	return predicate.Device(sql.FieldNotIn(FieldUpgradeVersion, vs...))
+}
+
+// UpgradeVersionGT applies the GT predicate on the "upgrade_version" field.
+func UpgradeVersionGT(v string) predicate.Device {
+	return predicate.Device(sql.FieldGT(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionGTE applies the GTE predicate on the "upgrade_version" field.
+func UpgradeVersionGTE(v string) predicate.Device {
+	return predicate.Device(sql.FieldGTE(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionLT applies the LT predicate on the "upgrade_version" field.
+func UpgradeVersionLT(v string) predicate.Device {
+	return predicate.Device(sql.FieldLT(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionLTE applies the LTE predicate on the "upgrade_version" field.
+func UpgradeVersionLTE(v string) predicate.Device {
+	return predicate.Device(sql.FieldLTE(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionContains applies the Contains predicate on the "upgrade_version" field.
+func UpgradeVersionContains(v string) predicate.Device {
+	return predicate.Device(sql.FieldContains(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionHasPrefix applies the HasPrefix predicate on the "upgrade_version" field.
+func UpgradeVersionHasPrefix(v string) predicate.Device {
+	return predicate.Device(sql.FieldHasPrefix(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionHasSuffix applies the HasSuffix predicate on the "upgrade_version" field.
+func UpgradeVersionHasSuffix(v string) predicate.Device {
+	return predicate.Device(sql.FieldHasSuffix(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionEqualFold applies the EqualFold predicate on the "upgrade_version" field.
+func UpgradeVersionEqualFold(v string) predicate.Device {
+	return predicate.Device(sql.FieldEqualFold(FieldUpgradeVersion, v))
+}
+
+// UpgradeVersionContainsFold applies the ContainsFold predicate on the "upgrade_version" field.
+func UpgradeVersionContainsFold(v string) predicate.Device {
+	return predicate.Device(sql.FieldContainsFold(FieldUpgradeVersion, v))
+}
+
+// UpgradeStateEQ applies the EQ predicate on the "upgrade_state" field.
+func UpgradeStateEQ(v UpgradeState) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeState, v))
+}
+
+// UpgradeStateNEQ applies the NEQ predicate on the "upgrade_state" field.
+func UpgradeStateNEQ(v UpgradeState) predicate.Device {
+	return predicate.Device(sql.FieldNEQ(FieldUpgradeState, v))
+}
+
+// UpgradeStateIn applies the In predicate on the "upgrade_state" field.
+func UpgradeStateIn(vs ...UpgradeState) predicate.Device {
+	return predicate.Device(sql.FieldIn(FieldUpgradeState, vs...))
+}
+
+// UpgradeStateNotIn applies the NotIn predicate on the "upgrade_state" field.
+func UpgradeStateNotIn(vs ...UpgradeState) predicate.Device {
+	return predicate.Device(sql.FieldNotIn(FieldUpgradeState, vs...))
+}
+
+// UpgradeStateIsNil applies the IsNil predicate on the "upgrade_state" field.
+func UpgradeStateIsNil() predicate.Device {
+	return predicate.Device(sql.FieldIsNull(FieldUpgradeState))
+}
+
+// UpgradeStateNotNil applies the NotNil predicate on the "upgrade_state" field.
+func UpgradeStateNotNil() predicate.Device {
+	return predicate.Device(sql.FieldNotNull(FieldUpgradeState))
+}
+
+// UpgradeProgressEQ applies the EQ predicate on the "upgrade_progress" field.
+func UpgradeProgressEQ(v int) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeProgress, v))
+}
+
+// UpgradeProgressNEQ applies the NEQ predicate on the "upgrade_progress" field.
+func UpgradeProgressNEQ(v int) predicate.Device {
+	return predicate.Device(sql.FieldNEQ(FieldUpgradeProgress, v))
+}
+
+// UpgradeProgressIn applies the In predicate on the "upgrade_progress" field.
+func UpgradeProgressIn(vs ...int) predicate.Device {
+	return predicate.Device(sql.FieldIn(FieldUpgradeProgress, vs...))
+}
+
+// UpgradeProgressNotIn applies the NotIn predicate on the "upgrade_progress" field.
+func UpgradeProgressNotIn(vs ...int) predicate.Device {
+	return predicate.Device(sql.FieldNotIn(FieldUpgradeProgress, vs...))
+}
+
+// UpgradeProgressGT applies the GT predicate on the "upgrade_progress" field.
+func UpgradeProgressGT(v int) predicate.Device {
+	return predicate.Device(sql.FieldGT(FieldUpgradeProgress, v))
+}
+
+// UpgradeProgressGTE applies the GTE predicate on the "upgrade_progress" field.
+func UpgradeProgressGTE(v int) predicate.Device {
+	return predicate.Device(sql.FieldGTE(FieldUpgradeProgress, v))
+}
+
+// UpgradeProgressLT applies the LT predicate on the "upgrade_progress" field.
+func UpgradeProgressLT(v int) predicate.Device {
+	return predicate.Device(sql.FieldLT(FieldUpgradeProgress, v))
+}
+
+// UpgradeProgressLTE applies the LTE predicate on the "upgrade_progress" field.
+func UpgradeProgressLTE(v int) predicate.Device {
+	return predicate.Device(sql.FieldLTE(FieldUpgradeProgress, v))
+}
+
+// UpgradeMessageEQ applies the EQ predicate on the "upgrade_message" field.
+func UpgradeMessageEQ(v string) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageNEQ applies the NEQ predicate on the "upgrade_message" field.
+func UpgradeMessageNEQ(v string) predicate.Device {
+	return predicate.Device(sql.FieldNEQ(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageIn applies the In predicate on the "upgrade_message" field.
+func UpgradeMessageIn(vs ...string) predicate.Device {
+	return predicate.Device(sql.FieldIn(FieldUpgradeMessage, vs...))
+}
+
+// UpgradeMessageNotIn applies the NotIn predicate on the "upgrade_message" field.
+func UpgradeMessageNotIn(vs ...string) predicate.Device {
+	return predicate.Device(sql.FieldNotIn(FieldUpgradeMessage, vs...))
+}
+
+// UpgradeMessageGT applies the GT predicate on the "upgrade_message" field.
+func UpgradeMessageGT(v string) predicate.Device {
+	return predicate.Device(sql.FieldGT(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageGTE applies the GTE predicate on the "upgrade_message" field.
+func UpgradeMessageGTE(v string) predicate.Device {
+	return predicate.Device(sql.FieldGTE(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageLT applies the LT predicate on the "upgrade_message" field.
+func UpgradeMessageLT(v string) predicate.Device {
+	return predicate.Device(sql.FieldLT(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageLTE applies the LTE predicate on the "upgrade_message" field.
+func UpgradeMessageLTE(v string) predicate.Device {
+	return predicate.Device(sql.FieldLTE(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageContains applies the Contains predicate on the "upgrade_message" field.
+func UpgradeMessageContains(v string) predicate.Device {
+	return predicate.Device(sql.FieldContains(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageHasPrefix applies the HasPrefix predicate on the "upgrade_message" field.
+func UpgradeMessageHasPrefix(v string) predicate.Device {
+	return predicate.Device(sql.FieldHasPrefix(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageHasSuffix applies the HasSuffix predicate on the "upgrade_message" field.
+func UpgradeMessageHasSuffix(v string) predicate.Device {
+	return predicate.Device(sql.FieldHasSuffix(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageEqualFold applies the EqualFold predicate on the "upgrade_message" field.
+func UpgradeMessageEqualFold(v string) predicate.Device {
+	return predicate.Device(sql.FieldEqualFold(FieldUpgradeMessage, v))
+}
+
+// UpgradeMessageContainsFold applies the ContainsFold predicate on the "upgrade_message" field.
+func UpgradeMessageContainsFold(v string) predicate.Device {
+	return predicate.Device(sql.FieldContainsFold(FieldUpgradeMessage, v))
+}
+
+// UpgradeUpdatedAtEQ applies the EQ predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtEQ(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldUpgradeUpdatedAt, v))
+}
+
+// UpgradeUpdatedAtNEQ applies the NEQ predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtNEQ(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldNEQ(FieldUpgradeUpdatedAt, v))
+}
+
+// UpgradeUpdatedAtIn applies the In predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtIn(vs ...time.Time) predicate.Device {
+	return predicate.Device(sql.FieldIn(FieldUpgradeUpdatedAt, vs...))
+}
+
+// UpgradeUpdatedAtNotIn applies the NotIn predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtNotIn(vs ...time.Time) predicate.Device {
+	return predicate.Device(sql.FieldNotIn(FieldUpgradeUpdatedAt, vs...))
+}
+
+// UpgradeUpdatedAtGT applies the GT predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtGT(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldGT(FieldUpgradeUpdatedAt, v))
+}
+
+// UpgradeUpdatedAtGTE applies the GTE predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtGTE(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldGTE(FieldUpgradeUpdatedAt, v))
+}
+
+// UpgradeUpdatedAtLT applies the LT predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtLT(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldLT(FieldUpgradeUpdatedAt, v))
+}
+
+// UpgradeUpdatedAtLTE applies the LTE predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtLTE(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldLTE(FieldUpgradeUpdatedAt, v))
+}
+
+// UpgradeUpdatedAtIsNil applies the IsNil predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtIsNil() predicate.Device {
+	return predicate.Device(sql.FieldIsNull(FieldUpgradeUpdatedAt))
+}
+
+// UpgradeUpdatedAtNotNil applies the NotNil predicate on the "upgrade_updated_at" field.
+func UpgradeUpdatedAtNotNil() predicate.Device {
+	return predicate.Device(sql.FieldNotNull(FieldUpgradeUpdatedAt))
 }
 
 // And groups predicates with the AND operator between them.

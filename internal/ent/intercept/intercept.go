@@ -15,6 +15,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
@@ -298,6 +299,33 @@ func (f TraverseDevice) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceQuery", q)
 }
 
+// The FirmwareFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FirmwareFunc func(context.Context, *ent.FirmwareQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FirmwareFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FirmwareQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FirmwareQuery", q)
+}
+
+// The TraverseFirmware type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFirmware func(context.Context, *ent.FirmwareQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFirmware) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFirmware) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FirmwareQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FirmwareQuery", q)
+}
+
 // The LoginFailureFunc type is an adapter to allow the use of ordinary function as a Querier.
 type LoginFailureFunc func(context.Context, *ent.LoginFailureQuery) (ent.Value, error)
 
@@ -479,6 +507,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CommunityQuery, predicate.Community, community.OrderOption]{typ: ent.TypeCommunity, tq: q}, nil
 	case *ent.DeviceQuery:
 		return &query[*ent.DeviceQuery, predicate.Device, device.OrderOption]{typ: ent.TypeDevice, tq: q}, nil
+	case *ent.FirmwareQuery:
+		return &query[*ent.FirmwareQuery, predicate.Firmware, firmware.OrderOption]{typ: ent.TypeFirmware, tq: q}, nil
 	case *ent.LoginFailureQuery:
 		return &query[*ent.LoginFailureQuery, predicate.LoginFailure, loginfailure.OrderOption]{typ: ent.TypeLoginFailure, tq: q}, nil
 	case *ent.ResidentQuery:

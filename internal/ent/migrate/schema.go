@@ -270,6 +270,12 @@ var (
 		{Name: "token_hash", Type: field.TypeString, Unique: true, Size: 64},
 		{Name: "mqtt_password_hash", Type: field.TypeString, Size: 64},
 		{Name: "sip_password_sealed", Type: field.TypeBytes},
+		{Name: "upgrade_firmware_id", Type: field.TypeInt, Nullable: true},
+		{Name: "upgrade_version", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "upgrade_state", Type: field.TypeEnum, Nullable: true, Enums: []string{"pending", "downloading", "installing", "succeeded", "failed"}},
+		{Name: "upgrade_progress", Type: field.TypeInt, Default: 0},
+		{Name: "upgrade_message", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "upgrade_updated_at", Type: field.TypeTime, Nullable: true},
 	}
 	// DevicesTable holds the schema information for the "devices" table.
 	DevicesTable = &schema.Table{
@@ -286,6 +292,33 @@ var (
 				Name:    "device_community_id_unit_id",
 				Unique:  false,
 				Columns: []*schema.Column{DevicesColumns[3], DevicesColumns[5]},
+			},
+		},
+	}
+	// FirmwaresColumns holds the columns for the "firmwares" table.
+	FirmwaresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "model", Type: field.TypeString, Size: 64},
+		{Name: "version", Type: field.TypeString, Size: 32},
+		{Name: "file_name", Type: field.TypeString, Size: 200},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "sha256", Type: field.TypeString, Size: 64},
+		{Name: "blob_key", Type: field.TypeString, Size: 200},
+		{Name: "notes", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "uploaded_by", Type: field.TypeString, Size: 64, Default: ""},
+	}
+	// FirmwaresTable holds the schema information for the "firmwares" table.
+	FirmwaresTable = &schema.Table{
+		Name:       "firmwares",
+		Columns:    FirmwaresColumns,
+		PrimaryKey: []*schema.Column{FirmwaresColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "firmware_model_version",
+				Unique:  true,
+				Columns: []*schema.Column{FirmwaresColumns[3], FirmwaresColumns[4]},
 			},
 		},
 	}
@@ -550,6 +583,7 @@ var (
 		CardsTable,
 		CommunitiesTable,
 		DevicesTable,
+		FirmwaresTable,
 		LoginFailuresTable,
 		ResidentsTable,
 		RoomsTable,

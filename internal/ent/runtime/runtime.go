@@ -11,6 +11,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -361,6 +362,69 @@ func init() {
 	deviceDescMqttPasswordHash := deviceFields[15].Descriptor()
 	// device.MqttPasswordHashValidator is a validator for the "mqtt_password_hash" field. It is called by the builders before save.
 	device.MqttPasswordHashValidator = deviceDescMqttPasswordHash.Validators[0].(func(string) error)
+	// deviceDescUpgradeVersion is the schema descriptor for upgrade_version field.
+	deviceDescUpgradeVersion := deviceFields[18].Descriptor()
+	// device.DefaultUpgradeVersion holds the default value on creation for the upgrade_version field.
+	device.DefaultUpgradeVersion = deviceDescUpgradeVersion.Default.(string)
+	// device.UpgradeVersionValidator is a validator for the "upgrade_version" field. It is called by the builders before save.
+	device.UpgradeVersionValidator = deviceDescUpgradeVersion.Validators[0].(func(string) error)
+	// deviceDescUpgradeProgress is the schema descriptor for upgrade_progress field.
+	deviceDescUpgradeProgress := deviceFields[20].Descriptor()
+	// device.DefaultUpgradeProgress holds the default value on creation for the upgrade_progress field.
+	device.DefaultUpgradeProgress = deviceDescUpgradeProgress.Default.(int)
+	// deviceDescUpgradeMessage is the schema descriptor for upgrade_message field.
+	deviceDescUpgradeMessage := deviceFields[21].Descriptor()
+	// device.DefaultUpgradeMessage holds the default value on creation for the upgrade_message field.
+	device.DefaultUpgradeMessage = deviceDescUpgradeMessage.Default.(string)
+	// device.UpgradeMessageValidator is a validator for the "upgrade_message" field. It is called by the builders before save.
+	device.UpgradeMessageValidator = deviceDescUpgradeMessage.Validators[0].(func(string) error)
+	firmwareMixin := schema.Firmware{}.Mixin()
+	firmwareMixinFields0 := firmwareMixin[0].Fields()
+	_ = firmwareMixinFields0
+	firmwareFields := schema.Firmware{}.Fields()
+	_ = firmwareFields
+	// firmwareDescCreatedAt is the schema descriptor for created_at field.
+	firmwareDescCreatedAt := firmwareMixinFields0[0].Descriptor()
+	// firmware.DefaultCreatedAt holds the default value on creation for the created_at field.
+	firmware.DefaultCreatedAt = firmwareDescCreatedAt.Default.(func() time.Time)
+	// firmwareDescUpdatedAt is the schema descriptor for updated_at field.
+	firmwareDescUpdatedAt := firmwareMixinFields0[1].Descriptor()
+	// firmware.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	firmware.DefaultUpdatedAt = firmwareDescUpdatedAt.Default.(func() time.Time)
+	// firmware.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	firmware.UpdateDefaultUpdatedAt = firmwareDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// firmwareDescModel is the schema descriptor for model field.
+	firmwareDescModel := firmwareFields[0].Descriptor()
+	// firmware.ModelValidator is a validator for the "model" field. It is called by the builders before save.
+	firmware.ModelValidator = firmwareDescModel.Validators[0].(func(string) error)
+	// firmwareDescVersion is the schema descriptor for version field.
+	firmwareDescVersion := firmwareFields[1].Descriptor()
+	// firmware.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	firmware.VersionValidator = firmwareDescVersion.Validators[0].(func(string) error)
+	// firmwareDescFileName is the schema descriptor for file_name field.
+	firmwareDescFileName := firmwareFields[2].Descriptor()
+	// firmware.FileNameValidator is a validator for the "file_name" field. It is called by the builders before save.
+	firmware.FileNameValidator = firmwareDescFileName.Validators[0].(func(string) error)
+	// firmwareDescSha256 is the schema descriptor for sha256 field.
+	firmwareDescSha256 := firmwareFields[4].Descriptor()
+	// firmware.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	firmware.Sha256Validator = firmwareDescSha256.Validators[0].(func(string) error)
+	// firmwareDescBlobKey is the schema descriptor for blob_key field.
+	firmwareDescBlobKey := firmwareFields[5].Descriptor()
+	// firmware.BlobKeyValidator is a validator for the "blob_key" field. It is called by the builders before save.
+	firmware.BlobKeyValidator = firmwareDescBlobKey.Validators[0].(func(string) error)
+	// firmwareDescNotes is the schema descriptor for notes field.
+	firmwareDescNotes := firmwareFields[6].Descriptor()
+	// firmware.DefaultNotes holds the default value on creation for the notes field.
+	firmware.DefaultNotes = firmwareDescNotes.Default.(string)
+	// firmware.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
+	firmware.NotesValidator = firmwareDescNotes.Validators[0].(func(string) error)
+	// firmwareDescUploadedBy is the schema descriptor for uploaded_by field.
+	firmwareDescUploadedBy := firmwareFields[7].Descriptor()
+	// firmware.DefaultUploadedBy holds the default value on creation for the uploaded_by field.
+	firmware.DefaultUploadedBy = firmwareDescUploadedBy.Default.(string)
+	// firmware.UploadedByValidator is a validator for the "uploaded_by" field. It is called by the builders before save.
+	firmware.UploadedByValidator = firmwareDescUploadedBy.Validators[0].(func(string) error)
 	loginfailureFields := schema.LoginFailure{}.Fields()
 	_ = loginfailureFields
 	// loginfailureDescAccount is the schema descriptor for account field.

@@ -37,6 +37,13 @@ func (Device) Fields() []ent.Field {
 		field.String("token_hash").MaxLen(64).Unique().Sensitive(),
 		field.String("mqtt_password_hash").MaxLen(64).Sensitive(),
 		field.Bytes("sip_password_sealed").Sensitive(),
+		// The last firmware upgrade started for the device and how it went.
+		field.Int("upgrade_firmware_id").Optional().Nillable(),
+		field.String("upgrade_version").Default("").MaxLen(32),
+		field.Enum("upgrade_state").Values("pending", "downloading", "installing", "succeeded", "failed").Optional().Nillable(),
+		field.Int("upgrade_progress").Default(0).Comment("0–100, while downloading"),
+		field.String("upgrade_message").Default("").MaxLen(200),
+		field.Time("upgrade_updated_at").Optional().Nillable(),
 	}
 }
 

@@ -1,0 +1,95 @@
+package firmware
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/auth"
+	"linli/internal/ent"
+)
+
+// View is firmware as the console shows it.
+type View struct {
+	ID        int       `json:"id"`
+	Model     string    `json:"model" doc:"型号"`
+	Version   string    `json:"version" doc:"版本"`
+	FileName  string    `json:"file_name" doc:"文件名"`
+	Size      int64     `json:"size" doc:"大小（字节）"`
+	SHA256    string    `json:"sha256" doc:"文件的 SHA-256"`
+	Notes     string    `json:"notes" doc:"说明"`
+	CreatedAt time.Time `json:"created_at" doc:"上传时间"`
+}
+
+// ViewOf returns the API form of f.
+func ViewOf(f *ent.Firmware) View {
+	return View{ID: f.ID, Model: f.Model, Version: f.Version, FileName: f.FileName, Size: f.Size, SHA256: f.Sha256,
+		Notes: f.Notes, CreatedAt: f.CreatedAt}
+}
+
+type uploadForm struct {
+	Model   string        `form:"model" required:"true" doc:"型号，与设备绑定时上报的型号一致"`
+	Version string        `form:"version" required:"true" doc:"版本，如 2.1.0；必须高于该型号已有的版本"`
+	Notes   string        `form:"notes" required:"false" doc:"说明"`
+	File    huma.FormFile `form:"file" required:"true" doc:"固件文件，最大 256 MB"`
+}
+
+type uploadInput struct {
+	RawBody huma.MultipartFormFiles[uploadForm]
+}
+
+type viewOutput struct{ Body View }
+
+type listInput struct {
+	Model string `query:"model" maxLength:"64" doc:"型号；不填为全部"`
+}
+
+type listOutput struct {
+	Body struct {
+		Items []View `json:"items"`
+	}
+}
+
+type idPath struct {
+	ID int `path:"id" minimum:"1" doc:"固件编号"`
+}
+
+// Register adds the firmware operations to api: operators upload and delete;
+// every signed-in account may list (managers choose from it to upgrade).
+func (s *Service) Register(api huma.API) {
+	tags := []string{"固件管理"}
+	huma.Register(api, huma.Operation{OperationID: "upload-firmware", Method: http.MethodPost, Path: "/api/v1/firmware",
+		Summary: "上传固件", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusCreated,
+		Description:  "上传一个型号的新版本固件。服务器计算并保存文件的 SHA-256；同一型号的版本只能升高。",
+		MaxBodyBytes: MaxBytes + 1<<20},
+		func(ctx context.Context, in *uploadInput) (*viewOutput, error) {
+			form := in.RawBody.Data()
+			f, err := s.Upload(ctx, UploadInput{Model: form.Model, Version: form.Version, Notes: form.Notes,
+				FileName: form.File.Filename, File: form.File}, auth.Current(ctx).Account.Account)
+			if err != nil {
+				return nil, err
+			}
+			return &viewOutput{Body: ViewOf(f)}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "list-firmware", Method: http.MethodGet, Path: "/api/v1/firmware",
+		Summary: "固件列表", Tags: tags},
+		func(ctx context.Context, in *listInput) (*listOutput, error) {
+			fs, err := s.List(ctx, in.Model)
+			if err != nil {
+				return nil, err
+			}
+			out := &listOutput{}
+			out.Body.Items = make([]View, len(fs))
+			for i, f := range fs {
+				out.Body.Items[i] = ViewOf(f)
+			}
+			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "delete-firmware", Method: http.MethodDelete, Path: "/api/v1/firmware/{id}",
+		Summary: "删除固件", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent},
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			return nil, s.Delete(ctx, in.ID)
+		})
+}
