@@ -14,6 +14,10 @@ need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-noto-cjk)
 command -v libreoffice >/dev/null 2>&1 || missing+=(libreoffice-calc)
+# The external-broker tests start their own Mosquitto with its dynamic
+# security plugin; mosquitto_sub/mosquitto_pub are the real clients.
+command -v mosquitto_ctrl >/dev/null 2>&1 || missing+=(mosquitto)
+command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "== installing ${missing[*]}"
 	need_root apt-get update -qq

@@ -48,6 +48,7 @@ type App struct {
 	auth     *auth.Service
 	access   *access.Service
 	broker   *mqtt.Broker
+	external *mqtt.External
 	handler  http.Handler
 	api      huma.API
 	listener net.Listener
@@ -100,9 +101,23 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	return a, nil
 }
 
-// startBroker starts the embedded MQTT broker and connects it to the device
-// service: logins, presence, and the nudges sent after whitelist changes.
+// startBroker starts the embedded MQTT broker, or connects to the external
+// one, and connects it to the device service: logins, presence, and the
+// nudges sent after whitelist changes.
 func (a *App) startBroker(ctx context.Context, devices *device.Service) error {
+	if a.cfg.MQTTURL != "" {
+		// Devices stay connected to the external broker while this instance
+		// restarts, so their presence is kept as it was.
+		e, err := mqtt.Connect(ctx, a.cfg.MQTTURL, devices, a.logger)
+		if err != nil {
+			return err
+		}
+		a.external = e
+		devices.SetPublisher(e.Publish)
+		devices.SetBrokerAccounts(e)
+		a.access.OnChange(devices.Nudge)
+		return nil
+	}
 	addr := a.cfg.MQTTAddr
 	if addr == "" || addr == "off" {
 		a.logger.Info("embedded MQTT broker disabled")
@@ -278,6 +293,15 @@ func (a *App) janitor(ctx context.Context) {
 	}
 }
 
+// DeviceMessages is how many device status messages this instance handled
+// from the external broker (0 on the embedded one).
+func (a *App) DeviceMessages() int64 {
+	if a.external == nil {
+		return 0
+	}
+	return a.external.Handled()
+}
+
 // Handler returns the HTTP handler of a.
 func (a *App) Handler() http.Handler { return a.handler }
 
@@ -288,6 +312,9 @@ func (a *App) Store() *store.Store { return a.db }
 func (a *App) Close() error {
 	if a.broker != nil {
 		_ = a.broker.Close()
+	}
+	if a.external != nil {
+		_ = a.external.Close()
 	}
 	return a.db.Close()
 }

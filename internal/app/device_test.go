@@ -16,9 +16,10 @@ type credentials struct {
 	Label    string `json:"label"`
 	Token    string `json:"token"`
 	MQTT     struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		CmdTopic string `json:"cmd_topic"`
+		Username    string `json:"username"`
+		Password    string `json:"password"`
+		CmdTopic    string `json:"cmd_topic"`
+		StatusTopic string `json:"status_topic"`
 	} `json:"mqtt"`
 }
 

@@ -19,11 +19,12 @@ type mqttDevice struct {
 	messages chan *paho.Publish
 }
 
-// connectDevice logs into the embedded broker; it returns an error when the
-// broker refuses.
-func connectDevice(t *testing.T, s *apptest.Server, user, password, clientID string) (*mqttDevice, error) {
+// connectDevice logs into the broker at addr as a device does: with a last
+// will of {"online":false} on its status topic, announcing {"online":true}
+// there once connected. It returns an error when the broker refuses.
+func connectDevice(t *testing.T, addr, user, password, clientID, statusTopic string) (*mqttDevice, error) {
 	t.Helper()
-	conn, err := net.Dial("tcp", s.App.MQTTAddr().String())
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,8 @@ func connectDevice(t *testing.T, s *apptest.Server, user, password, clientID str
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ca, err := d.c.Connect(ctx, &paho.Connect{ClientID: clientID, Username: user, UsernameFlag: true,
-		Password: []byte(password), PasswordFlag: true, KeepAlive: 30, CleanStart: true})
+		Password: []byte(password), PasswordFlag: true, KeepAlive: 30, CleanStart: true,
+		WillMessage: &paho.WillMessage{Topic: statusTopic, QoS: 1, Payload: []byte(`{"online":false}`)}})
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -46,8 +48,15 @@ func connectDevice(t *testing.T, s *apptest.Server, user, password, clientID str
 		return nil, fmt.Errorf("connack reason %d", ca.ReasonCode)
 	}
 	t.Cleanup(func() { _ = d.c.Disconnect(&paho.Disconnect{}) })
+	if _, err := d.c.Publish(ctx, &paho.Publish{Topic: statusTopic, QoS: 1, Payload: []byte(`{"online":true}`)}); err != nil {
+		t.Fatalf("publish status: %v", err)
+	}
 	return d, nil
 }
+
+// goAway drops the connection the way a power cut does: the broker sends
+// the last will.
+func (d *mqttDevice) goAway() { _ = d.c.Disconnect(&paho.Disconnect{ReasonCode: 0x04}) }
 
 func (d *mqttDevice) subscribe(t *testing.T, topic string) byte {
 	t.Helper()
@@ -84,7 +93,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestMQTTDeviceChannel(t *testing.T) {
-	storetestEach(t, func(t *testing.T, s *apptest.Server) {
+	storetestEach(t, func(t *testing.T, s *apptest.Server) { testDeviceChannel(t, s, s.App.MQTTAddr().String()) })
+}
+
+// testDeviceChannel checks logins, topic permissions, nudges and presence
+// on the broker at addr that server s uses.
+func testDeviceChannel(t *testing.T, s *apptest.Server, addr string) {
+	{
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "消息小区", "MQ")
 		b := s.NewCommunity(t, op, "别家小区", "MQ2")
@@ -96,17 +111,17 @@ func TestMQTTDeviceChannel(t *testing.T) {
 			"slot": map[string]any{"kind": "door", "unit_id": b.UnitID, "index": 1}}).JSON(t, &db)
 
 		// Logins: wrong password, borrowed client id.
-		if _, err := connectDevice(t, s, da.MQTT.Username, "wrong", da.MQTT.Username); err == nil {
+		if _, err := connectDevice(t, addr, da.MQTT.Username, "wrong", da.MQTT.Username, da.MQTT.StatusTopic); err == nil {
 			t.Fatal("a wrong MQTT password was accepted")
 		}
-		if _, err := connectDevice(t, s, da.MQTT.Username, da.MQTT.Password, "someone-else"); err == nil {
+		if _, err := connectDevice(t, addr, da.MQTT.Username, da.MQTT.Password, "someone-else", da.MQTT.StatusTopic); err == nil {
 			t.Fatal("a client id other than the username was accepted")
 		}
-		devA, err := connectDevice(t, s, da.MQTT.Username, da.MQTT.Password, da.MQTT.Username)
+		devA, err := connectDevice(t, addr, da.MQTT.Username, da.MQTT.Password, da.MQTT.Username, da.MQTT.StatusTopic)
 		if err != nil {
 			t.Fatalf("device A login: %v", err)
 		}
-		devB, err := connectDevice(t, s, db.MQTT.Username, db.MQTT.Password, db.MQTT.Username)
+		devB, err := connectDevice(t, addr, db.MQTT.Username, db.MQTT.Password, db.MQTT.Username, db.MQTT.StatusTopic)
 		if err != nil {
 			t.Fatalf("device B login: %v", err)
 		}
@@ -124,8 +139,11 @@ func TestMQTTDeviceChannel(t *testing.T) {
 		if rc := devB.subscribe(t, db.MQTT.CmdTopic); rc >= 0x80 {
 			t.Fatalf("B's own cmd topic refused: %#x", rc)
 		}
-		// A publishing on B's cmd topic reaches nobody.
+		waitFor(t, "device B shown 在线", func() bool { return deviceStatus(t, b.Manager, b, "SN-B") == "online" })
+		// A publishing on B's cmd topic reaches nobody; claiming that B went
+		// offline changes nothing.
 		_, _ = devA.c.Publish(context.Background(), &paho.Publish{Topic: db.MQTT.CmdTopic, QoS: 1, Payload: []byte(`{"type":"open"}`)})
+		_, _ = devA.c.Publish(context.Background(), &paho.Publish{Topic: db.MQTT.StatusTopic, QoS: 1, Payload: []byte(`{"online":false}`)})
 
 		// A new super card nudges A's door station, not B's.
 		a.Manager.Must(201, "POST", a.Path("/cards/super"), map[string]any{"number": "0A0B0C0D"})
@@ -147,8 +165,24 @@ func TestMQTTDeviceChannel(t *testing.T) {
 		case <-time.After(300 * time.Millisecond):
 		}
 
+		if st := deviceStatus(t, b.Manager, b, "SN-B"); st != "online" {
+			t.Errorf("device A's forged status made B %s", st)
+		}
+
 		// Going away shows 离线.
-		_ = devA.c.Disconnect(&paho.Disconnect{})
+		devA.goAway()
 		waitFor(t, "device A shown 离线", func() bool { return deviceStatus(t, a.Manager, a, "SN-A") == "offline" })
-	})
+
+		// Binding again replaces the credentials: the old password stops
+		// working on the broker.
+		var again credentials
+		inst.Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": a.ID, "community_password": "pwMQx9", "serial": "SN-A",
+			"slot": map[string]any{"kind": "door", "unit_id": a.UnitID, "index": 1}}).JSON(t, &again)
+		if _, err := connectDevice(t, addr, da.MQTT.Username, da.MQTT.Password, da.MQTT.Username, da.MQTT.StatusTopic); err == nil {
+			t.Error("the credentials of the earlier binding still log in")
+		}
+		if _, err := connectDevice(t, addr, again.MQTT.Username, again.MQTT.Password, again.MQTT.Username, again.MQTT.StatusTopic); err != nil {
+			t.Errorf("the new credentials: %v", err)
+		}
+	}
 }

@@ -23,6 +23,7 @@ type Config struct {
 	DataKey       string // LINLI_DATA_KEY: base64 AES-256 key sealing ID numbers; empty: DataDir/secret.key, generated once
 	PublicURL     string // LINLI_PUBLIC_URL: how phones reach this server (QR codes); empty: taken from each request
 	MQTTAddr      string // LINLI_MQTT_ADDR: the embedded broker's address, default ":1883"; "off" disables it
+	MQTTURL       string // LINLI_MQTT_URL: an external MQTT 5 broker (mqtt://admin:password@host:port); replaces the embedded one
 }
 
 // Load parses args (without the program and command names) with getenv
@@ -49,6 +50,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	// shows in a process list.
 	c.AdminPassword = getenv("LINLI_ADMIN_PASSWORD")
 	c.DataKey = getenv("LINLI_DATA_KEY")
+	// So is the external broker's URL, which holds its password.
+	c.MQTTURL = getenv("LINLI_MQTT_URL")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

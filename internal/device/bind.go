@@ -17,6 +17,7 @@ import (
 	entdevice "linli/internal/ent/device"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/errs"
+	"linli/internal/mqtt"
 	"linli/internal/secret"
 	"linli/internal/store"
 )
@@ -29,11 +30,12 @@ const (
 
 // Service binds and authenticates devices.
 type Service struct {
-	db      *store.Store
-	box     *secret.Box
-	logger  *slog.Logger
-	now     func() time.Time
-	publish Publisher
+	db       *store.Store
+	box      *secret.Box
+	logger   *slog.Logger
+	now      func() time.Time
+	publish  Publisher
+	accounts BrokerAccounts
 }
 
 // NewService returns a Service.
@@ -181,6 +183,12 @@ func (s *Service) Bind(ctx context.Context, in BindInput) (*Credentials, error) 
 	cr.MQTT.StatusTopic = StatusTopic(c.ID, dev.ID)
 	cr.SIP.Username = fmt.Sprintf("d%d", dev.ID)
 	cr.SIP.Password = sipPW
+	if s.accounts != nil {
+		if err := s.accounts.AddDevice(ctx, mqtt.Device{CommunityID: c.ID, DeviceID: dev.ID}, cr.MQTT.Username, mqttPW); err != nil {
+			s.logger.ErrorContext(ctx, "create the device's broker account", "device", dev.ID, "err", err)
+			return nil, &errs.Error{Code: errs.Unavailable, Message: "设备消息服务暂时不可用，请稍后重新绑定", Err: err}
+		}
+	}
 	return cr, nil
 }
 

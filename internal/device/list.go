@@ -10,6 +10,7 @@ import (
 	entdevice "linli/internal/ent/device"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
+	"linli/internal/errs"
 	"linli/internal/housing"
 	"linli/internal/store"
 )
@@ -131,6 +132,14 @@ func (s *Service) Unbind(ctx context.Context, cid, id int) error {
 	d, err := s.db.Device.Query().Where(entdevice.ID(id), entdevice.CommunityID(cid)).Only(ctx)
 	if err != nil {
 		return store.Map(err, "设备")
+	}
+	// The broker account goes first: a device whose unbinding failed can
+	// still be unbound again, but a leftover account would go on working.
+	if s.accounts != nil {
+		if err := s.accounts.RemoveDevice(ctx, fmt.Sprintf("dev-%d", d.ID)); err != nil {
+			s.logger.ErrorContext(ctx, "remove the device's broker account", "device", id, "err", err)
+			return &errs.Error{Code: errs.Unavailable, Message: "设备消息服务暂时不可用，请稍后再解绑", Err: err}
+		}
 	}
 	if err := s.db.Device.DeleteOneID(d.ID).Exec(ctx); err != nil {
 		return store.Map(err, "设备")

@@ -43,6 +43,16 @@ type Publisher func(topic string, payload []byte) error
 // SetPublisher sets how commands reach devices (the MQTT broker).
 func (s *Service) SetPublisher(p Publisher) { s.publish = p }
 
+// BrokerAccounts keeps devices' accounts on an external broker.
+type BrokerAccounts interface {
+	AddDevice(ctx context.Context, d mqtt.Device, username, password string) error
+	RemoveDevice(ctx context.Context, username string) error
+}
+
+// SetBrokerAccounts makes binding create, and unbinding remove, each
+// device's account on an external broker.
+func (s *Service) SetBrokerAccounts(a BrokerAccounts) { s.accounts = a }
+
 // Command is a message on a device's cmd topic.
 type Command struct {
 	Type    string `json:"type" doc:"sync：请同步白名单"`

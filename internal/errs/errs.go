@@ -21,6 +21,7 @@ const (
 	Unauthorized Code = "unauthorized" // no valid session, or wrong credentials
 	TooMany      Code = "too_many"     // throttled
 	MustChange   Code = "must_change"  // the initial password must be changed first
+	Unavailable  Code = "unavailable"  // a service the request needs is down: try again later
 	Internal     Code = "internal"     // a bug or an outage; details only in the log
 )
 

@@ -25,6 +25,7 @@ var statusOf = map[errs.Code]int{
 	errs.Forbidden:    http.StatusForbidden,
 	errs.Unauthorized: http.StatusUnauthorized,
 	errs.TooMany:      http.StatusTooManyRequests,
+	errs.Unavailable:  http.StatusServiceUnavailable,
 	errs.MustChange:   http.StatusForbidden,
 	errs.Internal:     http.StatusInternalServerError,
 }

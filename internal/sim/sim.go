@@ -230,7 +230,7 @@ func (d *Device) Connect(ctx context.Context) error {
 		Password: []byte(d.cred.MQTT.Password), PasswordFlag: true, KeepAlive: 30, CleanStart: true,
 		// A door station takes a command at a time; the client's default
 		// queue of 65,535 messages costs 512 KiB per connection.
-		Properties: &paho.ConnectProperties{ReceiveMaximum: &receiveMaximum},
+		Properties:  &paho.ConnectProperties{ReceiveMaximum: &receiveMaximum},
 		WillMessage: &paho.WillMessage{Topic: d.cred.MQTT.StatusTopic, Payload: []byte(`{"online":false}`), QoS: 1}})
 	if err != nil {
 		conn.Close()
@@ -262,6 +262,10 @@ func (d *Device) Run(ctx context.Context, period time.Duration) error {
 	defer t.Stop()
 	defer func() {
 		if d.client != nil {
+			// A clean disconnect suppresses the last will: say goodbye first.
+			bye, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_, _ = d.client.Publish(bye, &paho.Publish{Topic: d.cred.MQTT.StatusTopic, QoS: 1, Payload: []byte(`{"online":false}`)})
+			cancel()
 			_ = d.client.Disconnect(&paho.Disconnect{})
 		}
 		d.setOnline(false)

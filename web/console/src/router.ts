@@ -68,6 +68,12 @@ export const router = createRouter({
           meta: { title: '设备列表' },
         },
         {
+          path: 'firmware',
+          name: 'firmware',
+          component: () => import('@/views/FirmwareView.vue'),
+          meta: { title: '固件管理', operatorOnly: true },
+        },
+        {
           path: 'accounts',
           name: 'accounts',
           component: () => import('@/views/AccountsView.vue'),

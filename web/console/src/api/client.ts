@@ -65,6 +65,13 @@ export type DeviceKind = DeviceSlot['kind']
 export type DeviceStatus = DeviceSlot['status']
 /** Query of the device list: 设备类型, the 区域/楼栋/单元 cascade, 状态 (not paged). */
 export type DeviceQuery = NonNullable<paths['/api/v1/communities/{cid}/devices']['get']['parameters']['query']>
+/** The last firmware upgrade of a device: target version, state, progress. */
+export type DeviceUpgrade = NonNullable<DeviceSlot['upgrade']>
+export type UpgradeState = DeviceUpgrade['state']
+export type UpgradeDevicesBody = JsonBody<'/api/v1/communities/{cid}/devices/upgrade', 'post'>
+/** One firmware file of 固件管理 (per model; versions only go up). */
+export type Firmware = NonNullable<MethodResponse<Client, 'get', '/api/v1/firmware'>['items']>[number]
+export type FirmwareUploadForm = MultipartBody<'/api/v1/firmware', 'post'>
 /** The room cascade 区域 ▾ 楼栋 ▾ 单元 ▾ 楼层 ▾ 房号 ▾ as list filters. */
 export type RoomPick = Pick<ResidentQuery, 'area_id' | 'building_id' | 'unit_id' | 'floor' | 'room_id'>
 

@@ -445,6 +445,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{cid}/devices/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 固件升级
+         * @description 向所选的在线设备下发升级指令。设备必须是固件的型号、版本低于固件版本；任何一台不符合时都不下发。
+         */
+        post: operations["upgrade-devices"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/devices/{id}": {
         parameters: {
             query?: never;
@@ -746,6 +766,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/firmware": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 固件列表 */
+        get: operations["list-firmware"];
+        put?: never;
+        /**
+         * 上传固件
+         * @description 上传一个型号的新版本固件。服务器计算并保存文件的 SHA-256；同一型号的版本只能升高。
+         */
+        post: operations["upload-firmware"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firmware/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除固件 */
+        delete: operations["delete-firmware"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -894,6 +952,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/device/v1/firmware/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 下载固件
+         * @description 支持 Range 请求，可断点续传。只能下载本设备型号的固件。
+         */
+        get: operations["device-download-firmware"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/device/v1/sync": {
         parameters: {
             query?: never;
@@ -908,6 +986,26 @@ export interface paths {
         get: operations["device-sync"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/device/v1/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 回报升级进度
+         * @description 设备在下载、安装过程中回报进度，结束时回报 succeeded 或 failed（附原因）。
+         */
+        post: operations["device-report-upgrade"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1553,6 +1651,9 @@ export interface components {
             /** @description 业主申请页面地址（二维码内容） */
             url: string;
         };
+        ListOutputBody: {
+            items: components["schemas"]["View"][];
+        };
         LoginInputBody: {
             /** @description 账号 */
             account: string;
@@ -1672,6 +1773,22 @@ export interface components {
             name?: string;
             /** @description 安全手机 */
             phone?: string;
+        };
+        Progress: {
+            /** Format: int64 */
+            firmware_id: number;
+            /** @description 失败原因，如 SHA-256 校验失败、拒绝降级 */
+            message?: string;
+            /**
+             * Format: int64
+             * @description 下载进度 0–100
+             */
+            progress?: number;
+            /**
+             * @description downloading 下载中；installing 安装中；succeeded 成功；failed 失败
+             * @enum {string}
+             */
+            state: "downloading" | "installing" | "succeeded" | "failed";
         };
         RejectInputBody: {
             /** @description 打回原因（申请人可在申请页面按手机号查看） */
@@ -1870,6 +1987,8 @@ export interface components {
              * @description 门口机所在单元
              */
             unit_id?: number;
+            /** @description 最近一次固件升级 */
+            upgrade?: components["schemas"]["Upgrade"];
         };
         SlotsOutputBody: {
             items: components["schemas"]["SlotView"][];
@@ -2029,6 +2148,59 @@ export interface components {
              * @enum {string}
              */
             type?: "normal" | "villa";
+        };
+        Upgrade: {
+            /** Format: int64 */
+            firmware_id: number;
+            /** @description 失败原因等 */
+            message?: string;
+            /**
+             * Format: int64
+             * @description 下载进度 0–100
+             */
+            progress: number;
+            /**
+             * @description 等待设备响应、下载中、安装中、升级成功、升级失败
+             * @enum {string}
+             */
+            state: "pending" | "downloading" | "installing" | "succeeded" | "failed";
+            /** Format: date-time */
+            updated_at: string;
+            /** @description 目标版本 */
+            version: string;
+        };
+        UpgradeInputBody: {
+            /** @description 要升级的设备 */
+            device_ids: number[];
+            /**
+             * Format: int64
+             * @description 固件
+             */
+            firmware_id: number;
+        };
+        View: {
+            /**
+             * Format: date-time
+             * @description 上传时间
+             */
+            created_at: string;
+            /** @description 文件名 */
+            file_name: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 型号 */
+            model: string;
+            /** @description 说明 */
+            notes: string;
+            /** @description 文件的 SHA-256 */
+            sha256: string;
+            /**
+             * Format: int64
+             * @description 大小（字节）
+             */
+            size: number;
+            /** @description 版本 */
+            version: string;
         };
     };
     responses: never;
@@ -3280,6 +3452,40 @@ export interface operations {
             };
         };
     };
+    "upgrade-devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpgradeInputBody"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "unbind-device": {
         parameters: {
             query?: never;
@@ -4249,6 +4455,113 @@ export interface operations {
             };
         };
     };
+    "list-firmware": {
+        parameters: {
+            query?: {
+                /** @description 型号；不填为全部 */
+                model?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "upload-firmware": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description 固件文件，最大 256 MB
+                     */
+                    file: string;
+                    /** @description 型号，与设备绑定时上报的型号一致 */
+                    model: string;
+                    /** @description 说明 */
+                    notes?: string;
+                    /** @description 版本，如 2.1.0；必须高于该型号已有的版本 */
+                    version: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["View"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-firmware": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 固件编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "get-me": {
         parameters: {
             query?: never;
@@ -4627,6 +4940,38 @@ export interface operations {
             };
         };
     };
+    "device-download-firmware": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 固件编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 固件文件 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "device-sync": {
         parameters: {
             query?: {
@@ -4647,6 +4992,37 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Delta"];
                 };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "device-report-upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Progress"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error */
             default: {

@@ -48,3 +48,17 @@ export function genderLabel(g: string | null | undefined): string {
   if (g === 'female') return '女'
   return '—'
 }
+
+/** 1234567 → "1.2 MB" (binary units, one decimal from KB up). */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n) || n < 0) return ''
+  if (n < 1024) return `${n} B`
+  const units = ['KB', 'MB', 'GB', 'TB']
+  let v = n / 1024
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(1)} ${units[i]}`
+}

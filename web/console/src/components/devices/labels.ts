@@ -1,5 +1,5 @@
 // Wording of 设备列表 (product manual).
-import type { DeviceKind, DeviceSlot, DeviceStatus } from '@/api/client'
+import type { DeviceKind, DeviceSlot, DeviceStatus, DeviceUpgrade } from '@/api/client'
 
 export const kindOptions: { value: DeviceKind; label: string }[] = [
   { value: 'door', label: '门口机' },
@@ -29,4 +29,31 @@ export function orientationLabel(o: DeviceSlot['orientation']): string {
   if (o === 'landscape') return '横屏'
   if (o === 'portrait') return '竖屏'
   return ''
+}
+
+/** An upgrade that has not finished yet: the list keeps refreshing while any row has one. */
+export function upgradeRunning(u: DeviceUpgrade | undefined | null): boolean {
+  return !!u && (u.state === 'pending' || u.state === 'downloading' || u.state === 'installing')
+}
+
+export function upgradeLabel(u: DeviceUpgrade): string {
+  switch (u.state) {
+    case 'pending':
+      return '等待设备响应'
+    case 'downloading':
+      return '下载中'
+    case 'installing':
+      return '安装中'
+    case 'succeeded':
+      return `升级成功（${u.version}）`
+    case 'failed':
+      return '升级失败'
+    default:
+      return u.state
+  }
+}
+
+/** Only devices that are bound and online can be upgraded. */
+export function upgradable(d: DeviceSlot): boolean {
+  return !!d.device_id && d.status === 'online'
 }
