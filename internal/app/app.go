@@ -192,7 +192,16 @@ func Handler(s Services) (http.Handler, huma.API) {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, http.StatusForbidden, "跨站请求被拒绝：请从管理后台页面操作")
 	}))
-	return csrf.Handler(s.Auth.Middleware(mux)), api
+	// Whitelist snapshots are large and compress tenfold.
+	zipped := httpapi.Gzip(mux)
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/device/v1/sync" {
+			zipped.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return csrf.Handler(s.Auth.Middleware(root)), api
 }
 
 // OpenAPI returns the API document without opening a database, for

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -258,5 +260,46 @@ func TestFacesReachDoorStations(t *testing.T) {
 	_, d2 := syncAs(t, dev, cr.Token, d.Version)
 	if !slices.Contains(d2.Deletes, key) {
 		t.Fatalf("after 停用 the door station got %+v", d2)
+	}
+}
+
+// TestSyncCompressed: a device that accepts gzip gets the whitelist
+// compressed, and the answer is the same.
+func TestSyncCompressed(t *testing.T) {
+	s := apptest.Start(t, storetest.Backends()[0])
+	op := s.Operator()
+	a := s.NewCommunity(t, op, "压缩小区", "GZ")
+	for i := range 50 {
+		op.Must(201, "POST", a.Path("/cards/super"), map[string]any{"number": fmt.Sprintf("C0DE%04X", i)})
+	}
+	var cr credentials
+	s.Client("installer").Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": a.ID, "community_password": "pwGZx9",
+		"serial": "SN-GZ", "slot": map[string]any{"kind": "wall", "index": 1}}).JSON(t, &cr)
+	req, _ := http.NewRequest("GET", s.URL+"/device/v1/sync?since=0", nil)
+	req.Header.Set("Authorization", "Bearer "+cr.Token)
+	req.Header.Set("Accept-Encoding", "gzip")
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("sync: %d, Content-Encoding %q", res.StatusCode, res.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Full    bool
+		Upserts []struct{ Card string }
+	}
+	if err := json.NewDecoder(zr).Decode(&d); err != nil || !d.Full || len(d.Upserts) != 50 {
+		t.Fatalf("decoded %v: full=%v, %d entries", err, d.Full, len(d.Upserts))
+	}
+	// Without Accept-Encoding it is plain JSON.
+	plain := s.Client("device").DoHeaders("GET", "/device/v1/sync?since=0", map[string]string{"Authorization": "Bearer " + cr.Token}, nil)
+	if plain.Status != 200 || plain.Header.Get("Content-Encoding") != "" || !strings.Contains(string(plain.Body), "C0DE0031") {
+		t.Fatalf("plain sync: %d %q", plain.Status, plain.Header.Get("Content-Encoding"))
 	}
 }
