@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"time"
 
@@ -26,11 +27,15 @@ type Service struct {
 	// nudge, if set, is told after each change so that devices sync now
 	// (the MQTT layer sends "sync to V" on their cmd topics).
 	nudge func(ctx context.Context, communityID int, version int64)
+	// snapshots bounds how many full whitelists are built at once: when a
+	// whole estate's devices come back together, each would otherwise hold
+	// its own copy of the community's cards in memory at the same time.
+	snapshots chan struct{}
 }
 
 // NewService returns a Service.
 func NewService(db *store.Store, logger *slog.Logger) *Service {
-	return &Service{db: db, logger: logger, now: time.Now}
+	return &Service{db: db, logger: logger, now: time.Now, snapshots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 }
 
 // OnChange sets the function told about every new whitelist version.

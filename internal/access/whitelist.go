@@ -130,6 +130,12 @@ func (s *Service) Sync(ctx context.Context, loc Location, since int64) (*Delta, 
 	}
 	d := &Delta{Version: cur, Upserts: []Entry{}, Deletes: []string{}}
 	if full {
+		select {
+		case s.snapshots <- struct{}{}:
+			defer func() { <-s.snapshots }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		d.Full = true
 		d.Upserts, err = s.Whitelist(ctx, loc)
 		if d.Upserts == nil {

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"testing"
 	"time"
 
 	"linli/internal/apptest"
+	"linli/internal/config"
 	"linli/internal/sim"
+	"linli/internal/storetest"
 )
 
 // TestSimulatedDoorStation runs the door-station simulator against the real
@@ -59,4 +62,52 @@ func TestSimulatedDoorStation(t *testing.T) {
 		<-done
 		waitFor(t, "the simulator shown 离线 after it stops", func() bool { return deviceStatus(t, m, a, "SIM-0001") == "offline" })
 	})
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestSimulatorReconnects: after the server restarts, the simulated door
+// station reconnects on its own, shows 在线 again and receives new cards.
+func TestSimulatorReconnects(t *testing.T) {
+	b := storetest.Backends()[0]
+	cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
+		HTTPAddr: freeAddr(t), MQTTAddr: freeAddr(t)}
+	s := apptest.StartWith(t, cfg)
+	op := s.Operator()
+	a := s.NewCommunity(t, op, "重启小区", "RS")
+	d := sim.New(sim.Config{Server: s.URL, MQTTAddr: cfg.MQTTAddr, CommunityID: a.ID, Password: "pwRSx9",
+		Slot: sim.Slot{Kind: "door", UnitID: a.UnitID, Index: 1}, Serial: "SIM-RS"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := d.Bind(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = d.Run(ctx, time.Hour)
+	}()
+	waitFor(t, "the simulator 在线", func() bool { return deviceStatus(t, a.Manager, a, "SIM-RS") == "online" })
+
+	s.Stop()
+	waitFor(t, "the simulator notices the server went away", func() bool { return !d.Status().Online })
+	s = apptest.StartWith(t, cfg)
+	m := s.Client("manager")
+	m.Must(200, "POST", "/api/v1/session", map[string]any{"account": a.ManagerAccount, "password": apptest.StaffPassword})
+	waitFor(t, "the simulator 在线 again", func() bool { return d.Status().Online && deviceStatus(t, m, a, "SIM-RS") == "online" })
+	m.Must(201, "POST", a.Path("/cards/super"), map[string]any{"number": "AA55AA55"})
+	waitFor(t, "a new card reaches the reconnected door station", func() bool { return d.Swipe("AA55AA55") })
+	cancel()
+	<-done
 }

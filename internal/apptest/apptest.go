@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -55,7 +56,17 @@ func StartWith(tb testing.TB, cfg config.Config) *Server {
 	if err != nil {
 		tb.Fatalf("start app: %v", err)
 	}
-	ts := httptest.NewServer(a.Handler())
+	ts := httptest.NewUnstartedServer(a.Handler())
+	if cfg.HTTPAddr != "" {
+		// A fixed address, so that clients find the server after a restart.
+		l, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			tb.Fatalf("listen %s: %v", cfg.HTTPAddr, err)
+		}
+		ts.Listener.Close()
+		ts.Listener = l
+	}
+	ts.Start()
 	s := &Server{URL: ts.URL, App: a, tb: tb, cfg: cfg}
 	s.stop = func() {
 		ts.Close()

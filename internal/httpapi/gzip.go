@@ -7,28 +7,26 @@ import (
 	"sync"
 )
 
+// gzipMin is the smallest body worth compressing: below it the answer goes
+// out as it is, and no compressor (about 1 MB of tables) is taken.
+const gzipMin = 4 << 10
+
 var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
 
-// Gzip compresses the responses of next for clients that accept gzip. A
-// full whitelist of 50,000 cards is 3.4 MB of JSON and 0.3 MB compressed.
-// It is meant for JSON answers, not for files served with range requests.
+// Gzip compresses the responses of next for clients that accept gzip, when
+// they are larger than a few kilobytes. A full whitelist of 50,000 cards is
+// 3.4 MB of JSON and 0.3 MB compressed. It is meant for JSON answers, not
+// for files served with range requests.
 func Gzip(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		gz := gzipWriters.Get().(*gzip.Writer)
-		gz.Reset(w)
-		gw := &gzipResponse{ResponseWriter: w, gz: gz}
-		defer func() {
-			if gw.started {
-				_ = gz.Close()
-			}
-			gzipWriters.Put(gz)
-		}()
 		w.Header().Add("Vary", "Accept-Encoding")
+		gw := &gzipResponse{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(gw, r)
+		gw.finish()
 	})
 }
 
@@ -42,36 +40,68 @@ func acceptsGzip(header string) bool {
 	return false
 }
 
+// gzipResponse holds the start of a body until it knows whether the body is
+// large enough to compress.
 type gzipResponse struct {
 	http.ResponseWriter
-	gz      *gzip.Writer
-	started bool // headers sent, body compressed
-	plain   bool // headers sent, body as is (no body, or already encoded)
+	status  int
+	buf     []byte
+	decided bool
+	gz      *gzip.Writer // nil: the body goes out as it is
 }
 
 func (g *gzipResponse) WriteHeader(status int) {
-	if g.started || g.plain {
-		return
+	if !g.decided {
+		g.status = status
 	}
-	h := g.ResponseWriter.Header()
-	if status == http.StatusNoContent || status == http.StatusNotModified || h.Get("Content-Encoding") != "" {
-		g.plain = true
-	} else {
-		g.started = true
-		h.Set("Content-Encoding", "gzip")
-		h.Del("Content-Length")
-	}
-	g.ResponseWriter.WriteHeader(status)
 }
 
 func (g *gzipResponse) Write(p []byte) (int, error) {
-	if !g.started && !g.plain {
-		g.WriteHeader(http.StatusOK)
+	if !g.decided {
+		if len(g.buf)+len(p) < gzipMin {
+			g.buf = append(g.buf, p...)
+			return len(p), nil
+		}
+		g.decide(true)
 	}
-	if g.plain {
-		return g.ResponseWriter.Write(p)
+	if g.gz != nil {
+		return g.gz.Write(p)
 	}
-	return g.gz.Write(p)
+	return g.ResponseWriter.Write(p)
+}
+
+// decide sends the headers, compressing when big is true and the handler
+// has not encoded the body itself, then the held bytes.
+func (g *gzipResponse) decide(big bool) {
+	g.decided = true
+	h := g.ResponseWriter.Header()
+	if big && h.Get("Content-Encoding") == "" && g.status != http.StatusNoContent && g.status != http.StatusNotModified {
+		h.Set("Content-Encoding", "gzip")
+		h.Del("Content-Length")
+		g.gz = gzipWriters.Get().(*gzip.Writer)
+		g.gz.Reset(g.ResponseWriter)
+	}
+	g.ResponseWriter.WriteHeader(g.status)
+	if len(g.buf) > 0 {
+		if g.gz != nil {
+			_, _ = g.gz.Write(g.buf)
+		} else {
+			_, _ = g.ResponseWriter.Write(g.buf)
+		}
+		g.buf = nil
+	}
+}
+
+// finish flushes what is held and ends the compressed stream.
+func (g *gzipResponse) finish() {
+	if !g.decided {
+		g.decide(false)
+	}
+	if g.gz != nil {
+		_ = g.gz.Close()
+		gzipWriters.Put(g.gz)
+		g.gz = nil
+	}
 }
 
 // Unwrap lets http.ResponseController reach the connection.

@@ -87,6 +87,7 @@ type Device struct {
 	upgrade  string // how the last upgrade went, for the status dump
 
 	nudges   chan struct{}
+	lost     chan struct{}
 	upgrades chan UpgradeCommand
 	client   *paho.Client
 }
@@ -113,7 +114,7 @@ func New(cfg Config, logger *slog.Logger) *Device {
 		hc = &http.Client{Timeout: 15 * time.Second}
 	}
 	return &Device{cfg: cfg, http: hc, logger: logger, firmware: cfg.Firmware,
-		whitelist: map[string]Entry{}, nudges: make(chan struct{}, 1), upgrades: make(chan UpgradeCommand, 1)}
+		whitelist: map[string]Entry{}, nudges: make(chan struct{}, 1), lost: make(chan struct{}, 1), upgrades: make(chan UpgradeCommand, 1)}
 }
 
 // Bind binds the device and keeps its credentials.
@@ -223,8 +224,8 @@ func (d *Device) Connect(ctx context.Context) error {
 			}
 			return true, nil
 		}},
-		OnServerDisconnect: func(*paho.Disconnect) { d.setOnline(false) },
-		OnClientError:      func(error) { d.setOnline(false) },
+		OnServerDisconnect: func(*paho.Disconnect) { d.connectionLost() },
+		OnClientError:      func(error) { d.connectionLost() },
 	})
 	ca, err := c.Connect(ctx, &paho.Connect{ClientID: d.cred.MQTT.ClientID, Username: d.cred.MQTT.Username, UsernameFlag: true,
 		Password: []byte(d.cred.MQTT.Password), PasswordFlag: true, KeepAlive: 30, CleanStart: true,
@@ -247,6 +248,34 @@ func (d *Device) Connect(ctx context.Context) error {
 	d.client = c
 	d.setOnline(true)
 	return nil
+}
+
+// connectionLost marks the device offline and tells Run to reconnect.
+func (d *Device) connectionLost() {
+	d.setOnline(false)
+	select {
+	case d.lost <- struct{}{}:
+	default:
+	}
+}
+
+// reconnect opens a new MQTT session after the old one broke (the server
+// restarted, the network went away), at random moments 1–5 s apart so that
+// a fleet does not come back in lockstep. It returns false when ctx ends.
+func (d *Device) reconnect(ctx context.Context) bool {
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second + time.Duration(rand.Int64N(int64(4*time.Second)))):
+		}
+		if err := d.Connect(ctx); err == nil {
+			d.logger.Info("reconnected", "device", d.cred.DeviceID)
+			return true
+		} else if ctx.Err() == nil {
+			d.logger.Info("reconnect failed", "device", d.cred.DeviceID, "err", err)
+		}
+	}
 }
 
 func (d *Device) setOnline(v bool) {
@@ -285,6 +314,10 @@ func (d *Device) Run(ctx context.Context, period time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-d.lost:
+			if ctx.Err() != nil || !d.reconnect(ctx) {
+				return nil
+			}
 		case <-d.nudges:
 		case <-t.C:
 		case cmd := <-d.upgrades:
