@@ -30,6 +30,7 @@ import (
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/mqtt"
+	"linli/internal/record"
 	"linli/internal/resident"
 	"linli/internal/roster"
 	"linli/internal/secret"
@@ -47,6 +48,7 @@ type App struct {
 	db       *store.Store
 	auth     *auth.Service
 	access   *access.Service
+	records  *record.Service
 	broker   *mqtt.Broker
 	external *mqtt.External
 	handler  http.Handler
@@ -89,6 +91,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	residents.OnDelete(a.access.ResidentDeleted)
 	residents.OnChange(a.access.ResidentChanged)
 	devices := device.NewService(db, box, logger)
+	a.records = record.NewService(db, files, logger)
 	if err := a.startBroker(ctx, devices); err != nil {
 		db.Close()
 		return nil, err
@@ -97,6 +100,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: application.NewService(db, box, files, residents, logger), PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: firmware.NewService(db, files, logger),
+		Records: a.records,
 	})
 	return a, nil
 }
@@ -166,6 +170,8 @@ type Services struct {
 	Devices *device.Service
 	// Firmware keeps the operator's firmware images.
 	Firmware *firmware.Service
+	// Records keeps the calls and unlocks devices report.
+	Records *record.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -184,6 +190,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Access.Register(api)
 	s.Firmware.Register(api)
 	s.Devices.Register(api, s.Access, s.Firmware)
+	s.Records.Register(api, s.Devices.Place)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -211,7 +218,7 @@ func OpenAPI() ([]byte, error) {
 	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
 		Residents: resident.NewService(nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
-		Firmware: firmware.NewService(nil, nil, logger)})
+		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
@@ -277,7 +284,8 @@ func (a *App) Serve(ctx context.Context) error {
 
 // janitor runs the periodic jobs: every minute it takes expired cards and
 // faces off whitelists; every hour it purges expired sessions, old login
-// failures and whitelist changes older than 30 days.
+// failures, whitelist changes older than 30 days, and call and unlock
+// records (with their snapshots) older than the retention period.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -292,6 +300,11 @@ func (a *App) janitor(ctx context.Context) {
 			}
 			if err := a.access.PurgeChanges(sys, 30*24*time.Hour); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge whitelist changes", "err", err)
+			}
+			if n, err := a.records.Purge(sys, time.Duration(a.cfg.RetentionDays)*24*time.Hour); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge records", "err", err)
+			} else if n > 0 {
+				a.logger.Info("purged old records", "records", n, "days", a.cfg.RetentionDays)
 			}
 		}
 		select {

@@ -35,6 +35,7 @@ type world struct {
 	serial   int
 	device   int // a bound (offline) indoor monitor of A
 	firmware int // firmware of model MATRIX-0
+	record   int // an unlock record of A with a snapshot
 }
 
 // freshFirmware uploads firmware of a model of its own.
@@ -344,6 +345,16 @@ func operations() []operation {
 		{id: "device-sync", method: "GET", path: fixed("/device/v1/sync?since=0"), who: public, ok: 401},
 		{id: "device-download-firmware", method: "GET", who: public, ok: 401,
 			path: func(_ testing.TB, w *world) string { return fmt.Sprintf("/device/v1/firmware/%d", w.firmware) }},
+		{id: "device-report-event", method: "POST", path: fixed("/device/v1/events"), who: public, ok: 401,
+			upload: func(*world) (string, []byte) {
+				return eventForm(map[string]string{"event_id": "m-1", "type": "call", "time": "2026-01-28T16:43:01+08:00"}, nil)
+			}},
+		{id: "list-calls", method: "GET", path: inA("/records/calls"), who: communityA, ok: 200},
+		{id: "list-unlocks", method: "GET", path: inA("/records/unlocks?unlock_type=card"), who: communityA, ok: 200},
+		{id: "export-calls", method: "GET", path: inA("/records/calls/export.xlsx"), who: communityA, ok: 200},
+		{id: "export-unlocks", method: "GET", path: inA("/records/unlocks/export.xlsx"), who: communityA, ok: 200},
+		{id: "get-record-snapshot", method: "GET", who: communityA, ok: 200,
+			path: func(_ testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/records/%d/snapshot", w.record)) }},
 		{id: "device-report-upgrade", method: "POST", path: fixed("/device/v1/upgrade"), who: public, ok: 401,
 			body: func(w *world) any { return map[string]any{"firmware_id": w.firmware, "state": "failed"} }},
 		// Logout is last: it ends each actor's session.
@@ -411,6 +422,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			w.device = w.freshDevice(t)
 			w.firmware = w.freshFirmware(t)
+			door := boundDevice(t, s, w.a, "pwAx9", "SN-MATRIX-DOOR", 1)
+			var stored struct{ ID int }
+			postEvent(s, door.Token, map[string]string{"event_id": "m-0", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D",
+				"time": "2026-01-28T16:53:01+08:00"}, snapshotJPEG(64, 48)).JSON(t, &stored)
+			w.record = stored.ID
 			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, w.a.Manager, op}
 			w.a.NewManager.Name, w.b.Manager.Name, w.a.Manager.Name = "new manager A", "manager B", "manager A"
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 )
 
@@ -24,6 +25,7 @@ type Config struct {
 	PublicURL     string // LINLI_PUBLIC_URL: how phones reach this server (QR codes); empty: taken from each request
 	MQTTAddr      string // LINLI_MQTT_ADDR: the embedded broker's address, default ":1883"; "off" disables it
 	MQTTURL       string // LINLI_MQTT_URL: an external MQTT 5 broker (mqtt://admin:password@host:port); replaces the embedded one
+	RetentionDays int    // LINLI_RECORD_RETENTION_DAYS: how long call and unlock records and their snapshots are kept, default 180
 }
 
 // Load parses args (without the program and command names) with getenv
@@ -31,6 +33,12 @@ type Config struct {
 func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	env := func(key, def string) string {
 		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	envInt := func(key string, def int) int {
+		if v, err := strconv.Atoi(getenv(key)); err == nil {
 			return v
 		}
 		return def
@@ -44,6 +52,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.AdminAccount, "admin-account", env("LINLI_ADMIN_ACCOUNT", "admin"), "login of the first platform operator (LINLI_ADMIN_ACCOUNT)")
 	fs.StringVar(&c.PublicURL, "public-url", env("LINLI_PUBLIC_URL", ""), "external address for links in QR codes, e.g. https://wuye.example.com (LINLI_PUBLIC_URL); empty: from the request")
 	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("LINLI_MQTT_ADDR", ":1883"), "embedded MQTT broker address for devices (LINLI_MQTT_ADDR); port 0 picks one; off disables it")
+	fs.IntVar(&c.RetentionDays, "record-retention-days", envInt("LINLI_RECORD_RETENTION_DAYS", 180), "days call and unlock records and their snapshots are kept (LINLI_RECORD_RETENTION_DAYS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
 	// The admin password is read from the environment only, so that it never
@@ -60,6 +69,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	if _, err := c.Level(); err != nil {
 		return c, err
+	}
+	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
+		return c, fmt.Errorf("record retention %d days: want 1 to 3650", c.RetentionDays)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("log format %q: want text or json", c.LogFormat)

@@ -14,6 +14,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
@@ -95,6 +96,7 @@ func checkColumn(t, c string) error {
 			card.Table:         card.ValidColumn,
 			community.Table:    community.ValidColumn,
 			device.Table:       device.ValidColumn,
+			event.Table:        event.ValidColumn,
 			firmware.Table:     firmware.ValidColumn,
 			loginfailure.Table: loginfailure.ValidColumn,
 			resident.Table:     resident.ValidColumn,

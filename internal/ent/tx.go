@@ -30,6 +30,8 @@ type Tx struct {
 	Community *CommunityClient
 	// Device is the client for interacting with the Device builders.
 	Device *DeviceClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// Firmware is the client for interacting with the Firmware builders.
 	Firmware *FirmwareClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
@@ -183,6 +185,7 @@ func (tx *Tx) init() {
 	tx.Card = NewCardClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
 	tx.Device = NewDeviceClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
 	tx.Firmware = NewFirmwareClient(tx.config)
 	tx.LoginFailure = NewLoginFailureClient(tx.config)
 	tx.Resident = NewResidentClient(tx.config)

@@ -11,8 +11,8 @@ import (
 	"linli/internal/ent"
 )
 
-// View is firmware as the console shows it.
-type View struct {
+// Image is a firmware image as the console shows it.
+type Image struct {
 	ID        int       `json:"id"`
 	Model     string    `json:"model" doc:"型号"`
 	Version   string    `json:"version" doc:"版本"`
@@ -24,8 +24,8 @@ type View struct {
 }
 
 // ViewOf returns the API form of f.
-func ViewOf(f *ent.Firmware) View {
-	return View{ID: f.ID, Model: f.Model, Version: f.Version, FileName: f.FileName, Size: f.Size, SHA256: f.Sha256,
+func ImageOf(f *ent.Firmware) Image {
+	return Image{ID: f.ID, Model: f.Model, Version: f.Version, FileName: f.FileName, Size: f.Size, SHA256: f.Sha256,
 		Notes: f.Notes, CreatedAt: f.CreatedAt}
 }
 
@@ -40,7 +40,7 @@ type uploadInput struct {
 	RawBody huma.MultipartFormFiles[uploadForm]
 }
 
-type viewOutput struct{ Body View }
+type viewOutput struct{ Body Image }
 
 type listInput struct {
 	Model string `query:"model" maxLength:"64" doc:"型号；不填为全部"`
@@ -48,7 +48,7 @@ type listInput struct {
 
 type listOutput struct {
 	Body struct {
-		Items []View `json:"items"`
+		Items []Image `json:"items"`
 	}
 }
 
@@ -71,7 +71,7 @@ func (s *Service) Register(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &viewOutput{Body: ViewOf(f)}, nil
+			return &viewOutput{Body: ImageOf(f)}, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "list-firmware", Method: http.MethodGet, Path: "/api/v1/firmware",
 		Summary: "固件列表", Tags: tags},
@@ -81,9 +81,9 @@ func (s *Service) Register(api huma.API) {
 				return nil, err
 			}
 			out := &listOutput{}
-			out.Body.Items = make([]View, len(fs))
+			out.Body.Items = make([]Image, len(fs))
 			for i, f := range fs {
-				out.Body.Items[i] = ViewOf(f)
+				out.Body.Items[i] = ImageOf(f)
 			}
 			return out, nil
 		})

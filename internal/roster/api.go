@@ -13,9 +13,10 @@ import (
 
 	"linli/internal/httpapi"
 	residentpkg "linli/internal/resident"
+	"linli/internal/xlsx"
 )
 
-const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+const xlsxType = xlsx.ContentType
 
 type fileOutput struct {
 	ContentType        string `header:"Content-Type"`

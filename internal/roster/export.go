@@ -13,6 +13,7 @@ import (
 	"linli/internal/housing"
 	residentpkg "linli/internal/resident"
 	"linli/internal/store"
+	"linli/internal/xlsx"
 )
 
 // WriteTemplate writes the workbook of community cid: one sheet per unit in
@@ -42,23 +43,23 @@ func (s *Service) WriteTemplate(ctx context.Context, cid int, filled bool, w io.
 		return err
 	}
 
-	sw := newSheetWriter(w)
+	sw := xlsx.NewWriter(w)
 	if len(units) == 0 {
-		if err := sw.sheet("说明", 80); err != nil {
+		if err := sw.Sheet("说明", 80); err != nil {
 			return err
 		}
-		sw.add(cell{v: "本小区还没有单元：请先在“房屋信息列表”中添加区域、楼栋和单元，再导出模板。"})
-		return sw.close()
+		sw.Add(xlsx.Cell{V: "本小区还没有单元：请先在“房屋信息列表”中添加区域、楼栋和单元，再导出模板。"})
+		return sw.Close()
 	}
 	for i, u := range sheetNames(units) {
 		unit := units[i]
-		if err := sw.sheet(u, 10, 16, 16, 0, 60); err != nil {
+		if err := sw.Sheet(u, 10, 16, 16, 0, 60); err != nil {
 			return err
 		}
-		rows := [][]cell{
-			{{v: unit.Title, style: styleBold}},
-			{{v: strconv.Itoa(unit.ID), style: styleText}},
-			{{v: headers[0], style: styleBold}, {v: headers[1], style: styleBold}, {v: headers[2], style: styleBold}},
+		rows := [][]xlsx.Cell{
+			{{V: unit.Title, Style: xlsx.Bold}},
+			{{V: strconv.Itoa(unit.ID), Style: xlsx.Text}},
+			{{V: headers[0], Style: xlsx.Bold}, {V: headers[1], Style: xlsx.Bold}, {V: headers[2], Style: xlsx.Bold}},
 		}
 		rs := byUnit[unit.ID]
 		slices.SortStableFunc(rs, func(a, b *ent.Resident) int { return strings.Compare(rooms[a.RoomID], rooms[b.RoomID]) })
@@ -67,20 +68,20 @@ func (s *Service) WriteTemplate(ctx context.Context, cid int, filled bool, w io.
 			if ph == "" {
 				ph = NoPhone
 			}
-			rows = append(rows, []cell{{v: rooms[r.RoomID], style: styleText}, {v: Escape(r.Name), style: styleText}, {v: Escape(ph), style: styleText}})
+			rows = append(rows, []xlsx.Cell{{V: rooms[r.RoomID], Style: xlsx.Text}, {V: Escape(r.Name), Style: xlsx.Text}, {V: Escape(ph), Style: xlsx.Text}})
 		}
 		for j := 0; j < max(len(rows), len(instructions)); j++ {
-			row := make([]cell, 5)
+			row := make([]xlsx.Cell, 5)
 			if j < len(rows) {
 				copy(row, rows[j])
 			}
 			if j < len(instructions) { // column E, beside the data, never in it
-				row[4] = cell{v: instructions[j], style: styleHint}
+				row[4] = xlsx.Cell{V: instructions[j], Style: xlsx.Hint}
 			}
-			sw.add(row...)
+			sw.Add(row...)
 		}
 	}
-	return sw.close()
+	return sw.Close()
 }
 
 // roomNumbers maps the room ids of community cid to their room numbers (0502).
@@ -107,15 +108,15 @@ func (s *Service) WriteFull(ctx context.Context, cid int, rsvc *residentpkg.Serv
 	if err != nil {
 		return err
 	}
-	sw := newSheetWriter(w)
-	if err := sw.sheet("业主列表", 36, 12, 6, 22, 14, 22, 10, 22, 30, 9, 9, 9, 20); err != nil {
+	sw := xlsx.NewWriter(w)
+	if err := sw.Sheet("业主列表", 36, 12, 6, 22, 14, 22, 10, 22, 30, 9, 9, 9, 20); err != nil {
 		return err
 	}
-	head := make([]cell, len(fullHeaders))
+	head := make([]xlsx.Cell, len(fullHeaders))
 	for i, h := range fullHeaders {
-		head[i] = cell{v: h, style: styleBold}
+		head[i] = xlsx.Cell{V: h, Style: xlsx.Bold}
 	}
-	sw.add(head...)
+	sw.Add(head...)
 	gender := map[string]string{"male": "男", "female": "女", "unknown": ""}
 	onOff := map[bool]string{true: "开", false: "关"}
 	const batch = 1000
@@ -133,15 +134,15 @@ func (s *Service) WriteFull(ctx context.Context, cid int, rsvc *residentpkg.Serv
 			values := []string{Escape(v.RoomLabel), Escape(v.Name), gender[v.Gender], v.IDNumberMasked, Escape(v.Phone),
 				v.HometownName, Escape(v.Role), Escape(v.Email), Escape(v.Address), onOff[v.AppCall], onOff[v.CallForward], face,
 				v.UpdatedAt.Local().Format("2006-01-02 15:04:05")}
-			cells := make([]cell, len(values))
+			cells := make([]xlsx.Cell, len(values))
 			for i, x := range values {
-				cells[i] = cell{v: x, style: styleText}
+				cells[i] = xlsx.Cell{V: x, Style: xlsx.Text}
 			}
-			sw.add(cells...)
+			sw.Add(cells...)
 		}
 		if len(rs) < batch {
 			break
 		}
 	}
-	return sw.close()
+	return sw.Close()
 }

@@ -15,6 +15,7 @@ import (
 	"linli/internal/ent/unit"
 	"linli/internal/housing"
 	"linli/internal/store"
+	"linli/internal/xlsx"
 )
 
 // Layout of a unit sheet.
@@ -107,20 +108,9 @@ func truncateRunes(s string, n int) string {
 	return string(r[:n])
 }
 
-// Escape makes a text cell safe to open in a spreadsheet program: text that
-// starts with = + - @ (or a tab or carriage return) would be taken as a
-// formula, so it gets a leading apostrophe. Unescape undoes it on import.
-func Escape(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// Escape makes a text cell safe to open in a spreadsheet program (see
+// xlsx.Escape); Unescape undoes it on import.
+func Escape(s string) string { return xlsx.Escape(s) }
 
 // Unescape removes the apostrophe Escape added.
-func Unescape(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
-		return s[1:]
-	}
-	return s
-}
+func Unescape(s string) string { return xlsx.Unescape(s) }

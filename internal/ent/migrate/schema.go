@@ -295,6 +295,55 @@ var (
 			},
 		},
 	}
+	// EventsColumns holds the columns for the "events" table.
+	EventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "device_id", Type: field.TypeInt},
+		{Name: "event_id", Type: field.TypeString, Size: 64},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"call", "unlock"}},
+		{Name: "unlock_type", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "card", Type: field.TypeString, Size: 20, Default: ""},
+		{Name: "resident_id", Type: field.TypeInt, Nullable: true},
+		{Name: "resident_name", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "target", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "device_label", Type: field.TypeString, Size: 160},
+		{Name: "area_id", Type: field.TypeInt, Nullable: true},
+		{Name: "building_id", Type: field.TypeInt, Nullable: true},
+		{Name: "unit_id", Type: field.TypeInt, Nullable: true},
+		{Name: "occurred_at", Type: field.TypeTime},
+		{Name: "received_at", Type: field.TypeTime},
+		{Name: "snapshot_key", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "content_hash", Type: field.TypeString, Size: 64},
+	}
+	// EventsTable holds the schema information for the "events" table.
+	EventsTable = &schema.Table{
+		Name:       "events",
+		Columns:    EventsColumns,
+		PrimaryKey: []*schema.Column{EventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_device_id_event_id",
+				Unique:  true,
+				Columns: []*schema.Column{EventsColumns[2], EventsColumns[3]},
+			},
+			{
+				Name:    "event_community_id_kind_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[1], EventsColumns[4], EventsColumns[14]},
+			},
+			{
+				Name:    "event_community_id_kind_unit_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[1], EventsColumns[4], EventsColumns[13], EventsColumns[14]},
+			},
+			{
+				Name:    "event_received_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[15]},
+			},
+		},
+	}
 	// FirmwaresColumns holds the columns for the "firmwares" table.
 	FirmwaresColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -583,6 +632,7 @@ var (
 		CardsTable,
 		CommunitiesTable,
 		DevicesTable,
+		EventsTable,
 		FirmwaresTable,
 		LoginFailuresTable,
 		ResidentsTable,

@@ -30,6 +30,9 @@ type Community func(*sql.Selector)
 // Device is the predicate function for device builders.
 type Device func(*sql.Selector)
 
+// Event is the predicate function for event builders.
+type Event func(*sql.Selector)
+
 // Firmware is the predicate function for firmware builders.
 type Firmware func(*sql.Selector)
 

@@ -11,6 +11,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/resident"
@@ -378,6 +379,55 @@ func init() {
 	device.DefaultUpgradeMessage = deviceDescUpgradeMessage.Default.(string)
 	// device.UpgradeMessageValidator is a validator for the "upgrade_message" field. It is called by the builders before save.
 	device.UpgradeMessageValidator = deviceDescUpgradeMessage.Validators[0].(func(string) error)
+	eventMixin := schema.Event{}.Mixin()
+	eventMixinHooks0 := eventMixin[0].Hooks()
+	event.Hooks[0] = eventMixinHooks0[0]
+	eventMixinInters0 := eventMixin[0].Interceptors()
+	event.Interceptors[0] = eventMixinInters0[0]
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescEventID is the schema descriptor for event_id field.
+	eventDescEventID := eventFields[2].Descriptor()
+	// event.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	event.EventIDValidator = eventDescEventID.Validators[0].(func(string) error)
+	// eventDescUnlockType is the schema descriptor for unlock_type field.
+	eventDescUnlockType := eventFields[4].Descriptor()
+	// event.DefaultUnlockType holds the default value on creation for the unlock_type field.
+	event.DefaultUnlockType = eventDescUnlockType.Default.(string)
+	// event.UnlockTypeValidator is a validator for the "unlock_type" field. It is called by the builders before save.
+	event.UnlockTypeValidator = eventDescUnlockType.Validators[0].(func(string) error)
+	// eventDescCard is the schema descriptor for card field.
+	eventDescCard := eventFields[5].Descriptor()
+	// event.DefaultCard holds the default value on creation for the card field.
+	event.DefaultCard = eventDescCard.Default.(string)
+	// event.CardValidator is a validator for the "card" field. It is called by the builders before save.
+	event.CardValidator = eventDescCard.Validators[0].(func(string) error)
+	// eventDescResidentName is the schema descriptor for resident_name field.
+	eventDescResidentName := eventFields[7].Descriptor()
+	// event.DefaultResidentName holds the default value on creation for the resident_name field.
+	event.DefaultResidentName = eventDescResidentName.Default.(string)
+	// event.ResidentNameValidator is a validator for the "resident_name" field. It is called by the builders before save.
+	event.ResidentNameValidator = eventDescResidentName.Validators[0].(func(string) error)
+	// eventDescTarget is the schema descriptor for target field.
+	eventDescTarget := eventFields[8].Descriptor()
+	// event.DefaultTarget holds the default value on creation for the target field.
+	event.DefaultTarget = eventDescTarget.Default.(string)
+	// event.TargetValidator is a validator for the "target" field. It is called by the builders before save.
+	event.TargetValidator = eventDescTarget.Validators[0].(func(string) error)
+	// eventDescDeviceLabel is the schema descriptor for device_label field.
+	eventDescDeviceLabel := eventFields[9].Descriptor()
+	// event.DeviceLabelValidator is a validator for the "device_label" field. It is called by the builders before save.
+	event.DeviceLabelValidator = eventDescDeviceLabel.Validators[0].(func(string) error)
+	// eventDescSnapshotKey is the schema descriptor for snapshot_key field.
+	eventDescSnapshotKey := eventFields[15].Descriptor()
+	// event.DefaultSnapshotKey holds the default value on creation for the snapshot_key field.
+	event.DefaultSnapshotKey = eventDescSnapshotKey.Default.(string)
+	// event.SnapshotKeyValidator is a validator for the "snapshot_key" field. It is called by the builders before save.
+	event.SnapshotKeyValidator = eventDescSnapshotKey.Validators[0].(func(string) error)
+	// eventDescContentHash is the schema descriptor for content_hash field.
+	eventDescContentHash := eventFields[16].Descriptor()
+	// event.ContentHashValidator is a validator for the "content_hash" field. It is called by the builders before save.
+	event.ContentHashValidator = eventDescContentHash.Validators[0].(func(string) error)
 	firmwareMixin := schema.Firmware{}.Mixin()
 	firmwareMixinFields0 := firmwareMixin[0].Fields()
 	_ = firmwareMixinFields0

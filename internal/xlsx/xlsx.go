@@ -1,4 +1,7 @@
-package roster
+// Package xlsx writes .xlsx workbooks as a stream (exports of residents and
+// records), and escapes text so that spreadsheet programs never run it as a
+// formula.
+package xlsx
 
 import (
 	"archive/zip"
@@ -6,14 +9,15 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 )
 
-// sheetWriter writes an .xlsx workbook as a stream: each worksheet goes
-// straight into the zip, so memory does not grow with the number of sheets
-// or rows (a community of 2,000 units exports in a few MiB). It writes only
-// what the residents' workbook needs: text cells, three styles, column widths.
-type sheetWriter struct {
+// Writer writes an .xlsx workbook as a stream: each worksheet goes straight
+// into the zip, so memory does not grow with the number of sheets or rows
+// (a community of 2,000 units exports in a few MiB). It writes text cells,
+// three styles and column widths.
+type Writer struct {
 	zw     *zip.Writer
 	sheets []string
 	cur    *bufio.Writer
@@ -22,25 +26,53 @@ type sheetWriter struct {
 
 // Cell styles of the workbook (indexes into styles.xml cellXfs).
 const (
-	styleNone = 0
-	styleBold = 1
-	styleHint = 2
-	styleText = 3
+	Plain = 0 // default
+	Bold  = 1 // headers
+	Hint  = 2 // grey instructions
+	Text  = 3 // text format ("@"): numbers stay text when edited
 )
 
-// cell is one text cell.
-type cell struct {
-	v     string
-	style int
+// Cell is one text cell.
+type Cell struct {
+	V     string
+	Style int
 }
 
-func newSheetWriter(w io.Writer) *sheetWriter {
-	return &sheetWriter{zw: zip.NewWriter(w)}
+// ContentType is the media type of .xlsx files.
+const ContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// Attachment is a Content-Disposition that downloads as name (UTF-8, with
+// an ASCII fallback for old clients).
+func Attachment(name string) string {
+	return "attachment; filename=\"export.xlsx\"; filename*=UTF-8''" + url.PathEscape(name)
 }
 
-// sheet starts a new worksheet with the given column widths (in characters,
+// Escape makes a text cell safe to open in a spreadsheet program: text that
+// starts with = + - @ (or a tab or carriage return) would be taken as a
+// formula, so it gets a leading apostrophe. Unescape undoes it on import.
+func Escape(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// Unescape removes the apostrophe Escape added.
+func Unescape(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
+	return s
+}
+
+// NewWriter returns a Writer writing to w.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{zw: zip.NewWriter(w)}
+}
+
+// Sheet starts a new worksheet with the given column widths (in characters,
 // 0 for the default).
-func (s *sheetWriter) sheet(name string, widths ...float64) error {
+func (s *Writer) Sheet(name string, widths ...float64) error {
 	if err := s.endSheet(); err != nil {
 		return err
 	}
@@ -64,26 +96,26 @@ func (s *sheetWriter) sheet(name string, widths ...float64) error {
 	return nil
 }
 
-// add writes the next row; empty cells are skipped.
-func (s *sheetWriter) add(cells ...cell) {
+// Add writes the next row; empty cells are skipped.
+func (s *Writer) Add(cells ...Cell) {
 	s.row++
 	fmt.Fprintf(s.cur, `<row r="%d">`, s.row)
 	for i, c := range cells {
-		if c.v == "" {
+		if c.V == "" {
 			continue
 		}
 		fmt.Fprintf(s.cur, `<c r="%s%d" t="inlineStr"`, column(i), s.row)
-		if c.style != styleNone {
-			fmt.Fprintf(s.cur, ` s="%d"`, c.style)
+		if c.Style != Plain {
+			fmt.Fprintf(s.cur, ` s="%d"`, c.Style)
 		}
 		s.cur.WriteString(`><is><t xml:space="preserve">`)
-		_ = xml.EscapeText(s.cur, []byte(strings.ToValidUTF8(c.v, "")))
+		_ = xml.EscapeText(s.cur, []byte(strings.ToValidUTF8(c.V, "")))
 		s.cur.WriteString(`</t></is></c>`)
 	}
 	s.cur.WriteString("</row>")
 }
 
-func (s *sheetWriter) endSheet() error {
+func (s *Writer) endSheet() error {
 	if s.cur == nil {
 		return nil
 	}
@@ -93,8 +125,8 @@ func (s *sheetWriter) endSheet() error {
 	return err
 }
 
-// close writes the workbook parts that list the sheets and finishes the zip.
-func (s *sheetWriter) close() error {
+// Close writes the workbook parts that list the sheets and finishes the zip.
+func (s *Writer) Close() error {
 	if err := s.endSheet(); err != nil {
 		return err
 	}

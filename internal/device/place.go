@@ -1,0 +1,45 @@
+package device
+
+import (
+	"context"
+
+	"linli/internal/ent/unit"
+	"linli/internal/record"
+	"linli/internal/store"
+)
+
+// Place returns where the device of a device request stands, for the
+// records it reports: its label and its area, building and unit (none for
+// wall and management stations).
+func (s *Service) Place(ctx context.Context) (record.Place, error) {
+	d := Current(ctx)
+	p := record.Place{CommunityID: d.CommunityID, DeviceID: d.ID}
+	c, err := store.Community(ctx, s.db.Client, d.CommunityID)
+	if err != nil {
+		return p, err
+	}
+	slot := Slot{Kind: string(d.Kind), Index: d.Index}
+	unitID := d.UnitID
+	if d.UnitID != nil {
+		slot.UnitID = *d.UnitID
+	}
+	if d.RoomID != nil {
+		slot.RoomID = *d.RoomID
+		r, err := s.db.Room.Get(ctx, *d.RoomID)
+		if err != nil {
+			return p, store.Map(err, "房间")
+		}
+		unitID = &r.UnitID
+	}
+	if p.Label, err = check(ctx, s.db.Client, c, slot); err != nil {
+		return p, err
+	}
+	if unitID != nil {
+		u, err := s.db.Unit.Query().Where(unit.ID(*unitID)).WithBuilding().Only(ctx)
+		if err != nil {
+			return p, store.Map(err, "单元")
+		}
+		p.UnitID, p.BuildingID, p.AreaID = &u.ID, &u.BuildingID, &u.Edges.Building.AreaID
+	}
+	return p, nil
+}

@@ -1,0 +1,174 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/auth"
+	"linli/internal/errs"
+	"linli/internal/httpapi"
+	"linli/internal/xlsx"
+)
+
+type eventForm struct {
+	EventID    string        `form:"event_id" required:"true" doc:"设备生成的事件编号，重发时不变"`
+	Type       string        `form:"type" required:"true" doc:"call 呼叫；unlock 开锁"`
+	Time       string        `form:"time" required:"true" doc:"事件时间（设备时钟），RFC 3339"`
+	UnlockType string        `form:"unlock_type" required:"false" doc:"开锁类型：card 刷卡、face 人脸、password 密码、app APP远程、call 通话中开锁、qrcode 二维码、management 管理机、id_card 身份证、button 出门按钮、other 其他"`
+	Card       string        `form:"card" required:"false" doc:"刷卡开锁的卡号"`
+	ResidentID string        `form:"resident_id" required:"false" doc:"人脸或 APP 开锁的业主编号"`
+	Target     string        `form:"target" required:"false" doc:"呼叫的房号或地址，如 0502"`
+	Snapshot   huma.FormFile `form:"snapshot" required:"false" doc:"抓拍照片，JPEG，最大 1 MB"`
+}
+
+type eventInput struct {
+	RawBody huma.MultipartFormFiles[eventForm]
+}
+
+type eventOutput struct {
+	Status int
+	Body   Stored
+}
+
+type listInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	Filter
+	httpapi.PageParams
+}
+
+type exportInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	Filter
+}
+
+type listOutput struct{ Body httpapi.Page[Record] }
+
+type snapshotInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	ID  int `path:"id" minimum:"1" doc:"记录编号"`
+}
+
+type fileOutput struct {
+	ContentType        string `header:"Content-Type"`
+	ContentDisposition string `header:"Content-Disposition"`
+	NoSniff            string `header:"X-Content-Type-Options"`
+	CacheControl       string `header:"Cache-Control"`
+	Body               []byte
+}
+
+// Register adds the device's event report and the console's record lists.
+// place tells where the device of a device request stands.
+func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place, error)) {
+	huma.Register(api, huma.Operation{OperationID: "device-report-event", Method: http.MethodPost, Path: "/device/v1/events",
+		Summary: "上报呼叫或开锁事件", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(),
+		Security:     []map[string][]string{{"device": {}}},
+		MaxBodyBytes: MaxSnapshotBytes + 64<<10, DefaultStatus: http.StatusCreated,
+		Description: "multipart/form-data。同一 event_id 重发（内容相同）返回 200 和已有记录，不会重复记录；" +
+			"同一 event_id 内容不同返回 409。上传中断时不留下任何记录或文件。"},
+		func(ctx context.Context, in *eventInput) (*eventOutput, error) {
+			p, err := place(ctx)
+			if err != nil {
+				return nil, err
+			}
+			form := in.RawBody.Data()
+			r := Report{EventID: form.EventID, Kind: form.Type, UnlockType: form.UnlockType, Card: form.Card, Target: form.Target}
+			if r.Time, err = time.Parse(time.RFC3339Nano, form.Time); err != nil {
+				return nil, errs.Field("time", "事件时间格式应为 RFC 3339，如 2026-01-28T16:43:34+08:00")
+			}
+			if r.ResidentID, err = parseResidentID(form.ResidentID); err != nil {
+				return nil, err
+			}
+			if form.Snapshot.IsSet {
+				if r.Snapshot, err = io.ReadAll(io.LimitReader(form.Snapshot, MaxSnapshotBytes+1)); err != nil {
+					return nil, err
+				}
+			}
+			st, err := s.Ingest(ctx, p, r)
+			if err != nil {
+				return nil, err
+			}
+			out := &eventOutput{Status: http.StatusCreated, Body: st}
+			if st.Duplicate {
+				out.Status = http.StatusOK
+			}
+			return out, nil
+		})
+
+	tags := []string{"记录信息管理"}
+	for _, k := range []struct{ kind, path, name string }{{"call", "calls", "呼叫记录"}, {"unlock", "unlocks", "开锁记录"}} {
+		base := "/api/v1/communities/{cid}/records/" + k.path
+		huma.Register(api, huma.Operation{OperationID: "list-" + k.path, Method: http.MethodGet, Path: base,
+			Summary: k.name, Tags: tags},
+			func(ctx context.Context, in *listInput) (*listOutput, error) {
+				items, total, err := s.List(ctx, in.CID, k.kind, in.Filter, in.Offset(), in.Size)
+				if err != nil {
+					return nil, err
+				}
+				return &listOutput{Body: httpapi.Page[Record]{Items: items, Total: total}}, nil
+			})
+		huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "export-" + k.path, Method: http.MethodGet, Path: base + "/export.xlsx",
+			Summary: "导出" + k.name + "（按当前筛选条件）", Tags: tags}, xlsx.ContentType, k.name),
+			func(ctx context.Context, in *exportInput) (*fileOutput, error) {
+				var b bytes.Buffer
+				if err := s.Export(ctx, in.CID, k.kind, in.Filter, &b); err != nil {
+					return nil, err
+				}
+				name := fmt.Sprintf("%s-%s.xlsx", k.name, time.Now().Format("20060102-1504"))
+				return &fileOutput{ContentType: xlsx.ContentType, ContentDisposition: xlsx.Attachment(name),
+					NoSniff: "nosniff", CacheControl: "no-store", Body: b.Bytes()}, nil
+			})
+	}
+	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-record-snapshot", Method: http.MethodGet,
+		Path: "/api/v1/communities/{cid}/records/{id}/snapshot", Summary: "抓拍照片", Tags: tags}, "image/jpeg", "抓拍照片"),
+		func(ctx context.Context, in *snapshotInput) (*fileOutput, error) {
+			data, err := s.Snapshot(ctx, in.CID, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &fileOutput{ContentType: "image/jpeg", NoSniff: "nosniff", CacheControl: "private, max-age=3600", Body: data}, nil
+		})
+}
+
+// chinaTime is the time of the estates (UTC+8, no daylight saving), in
+// which exported times are written whatever the server's zone.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// Export writes the records of the filter as a workbook: one row per record,
+// text escaped against formula injection.
+func (s *Service) Export(ctx context.Context, cid int, kind string, f Filter, w io.Writer) error {
+	xw := xlsx.NewWriter(w)
+	head := []string{"门禁信息", "呼叫时间", "呼叫号码", "服务器接收时间"}
+	widths := []float64{44, 20, 14, 20}
+	if kind == "unlock" {
+		head = []string{"门禁信息", "开锁类型", "开锁业主", "卡号", "开锁时间", "服务器接收时间"}
+		widths = []float64{44, 12, 12, 14, 20, 20}
+	}
+	if err := xw.Sheet(map[string]string{"call": "呼叫记录", "unlock": "开锁记录"}[kind], widths...); err != nil {
+		return err
+	}
+	cells := make([]xlsx.Cell, len(head))
+	for i, h := range head {
+		cells[i] = xlsx.Cell{V: h, Style: xlsx.Bold}
+	}
+	xw.Add(cells...)
+	at := func(t time.Time) xlsx.Cell { return xlsx.Cell{V: t.In(chinaTime).Format("2006-01-02 15:04:05")} }
+	text := func(v string) xlsx.Cell { return xlsx.Cell{V: xlsx.Escape(v), Style: xlsx.Text} }
+	err := s.Each(ctx, cid, kind, f, func(v Record) error {
+		if kind == "unlock" {
+			xw.Add(text(v.DeviceLabel), text(v.UnlockTypeName), text(v.ResidentName), text(v.Card), at(v.OccurredAt), at(v.ReceivedAt))
+		} else {
+			xw.Add(text(v.DeviceLabel), at(v.OccurredAt), text(v.Target), at(v.ReceivedAt))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return xw.Close()
+}

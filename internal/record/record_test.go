@@ -1,0 +1,69 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"linli/internal/actor"
+	"linli/internal/blob"
+	"linli/internal/community"
+	"linli/internal/store"
+	"linli/internal/storetest"
+)
+
+// TestPurge: records and their snapshots older than the retention period
+// are deleted; newer ones stay.
+func TestPurge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
+		dir := t.TempDir()
+		files, err := blob.NewDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewService(db, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		name, code, addr := "保留小区", "440306", "x"
+		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_ = jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 32, 32)), nil)
+		p := Place{CommunityID: c.ID, DeviceID: 1, Label: "【保留小区】-围墙机1"}
+		now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+		for i, age := range []int{200, 181, 179, 1} {
+			s.now = func() time.Time { return now.AddDate(0, 0, -age) }
+			r := Report{EventID: string(rune('a' + i)), Kind: "call", Time: now.AddDate(0, 0, -age), Snapshot: b.Bytes()}
+			if _, err := s.Ingest(ctx, p, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.now = func() time.Time { return now }
+		n, err := s.Purge(ctx, 180*24*time.Hour)
+		if err != nil || n != 2 {
+			t.Fatalf("purged %d, %v; want 2", n, err)
+		}
+		left, _, _ := s.List(ctx, c.ID, "call", Filter{}, 0, 10)
+		if len(left) != 2 {
+			t.Errorf("%d records left, want 2", len(left))
+		}
+		files0 := 0
+		_ = filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+			if err == nil && !fi.IsDir() {
+				files0++
+			}
+			return nil
+		})
+		if files0 != 2 {
+			t.Errorf("%d snapshot files left, want 2", files0)
+		}
+	})
+}
