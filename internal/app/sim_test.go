@@ -52,6 +52,22 @@ func TestSimulatedDoorStation(t *testing.T) {
 		if d.Swipe("FFFFFFFF") {
 			t.Fatal("an unknown card opened the door")
 		}
+		// The door station reports the opening and a call, with snapshots.
+		if ev := d.ReportEvent(ctx, "unlock", "card", "1A2B3C4D", ""); ev.Status != "sent" {
+			t.Fatalf("unlock event: %+v", ev)
+		}
+		if ev := d.ReportEvent(ctx, "call", "", "", "0502"); ev.Status != "sent" {
+			t.Fatalf("call event: %+v", ev)
+		}
+		var unlocks recordList
+		m.Must(200, "GET", a.Path("/records/unlocks"), nil).JSON(t, &unlocks)
+		if unlocks.Total != 1 || unlocks.Items[0].ResidentName != "刷卡人" || !unlocks.Items[0].HasSnapshot {
+			t.Errorf("开锁记录 after the simulator's report: %+v", unlocks)
+		}
+		m.Must(200, "GET", a.Path("/records/calls"), nil).JSON(t, &unlocks)
+		if unlocks.Total != 1 || unlocks.Items[0].Target != "0502" {
+			t.Errorf("呼叫记录 after the simulator's report: %+v", unlocks)
+		}
 		m.Must(200, "POST", a.Path(fmt.Sprintf("/cards/%d/disable", card.ID)), nil)
 		waitFor(t, "the stopped card no longer opens", func() bool { return !d.Swipe("1A2B3C4D") })
 		if st := d.Status(); len(st.Unlocks) < 1 || st.Unlocks[0].Card != "1A2B3C4D" {

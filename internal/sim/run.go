@@ -18,7 +18,9 @@ import (
 
 // Main runs `linli sim`: it binds the devices the flags describe, keeps them
 // connected and syncing, and serves a small control API for tests and
-// people: GET /status, POST /swipe?card=09E98CF6[&device=N].
+// people: GET /status, POST /swipe?card=09E98CF6[&device=N] (an opening is
+// reported as an unlock event with a snapshot), POST /call?target=0502
+// (reported as a call event).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -148,9 +150,23 @@ func controlAPI(devices []*Device) http.Handler {
 			http.Error(w, "no such device", http.StatusNotFound)
 			return
 		}
-		opened := devices[i].Swipe(r.URL.Query().Get("card"))
+		card := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("card")))
+		opened := devices[i].Swipe(card)
+		if opened {
+			devices[i].ReportEvent(r.Context(), "unlock", "card", card, "")
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]bool{"opened": opened})
+	})
+	mux.HandleFunc("POST /call", func(w http.ResponseWriter, r *http.Request) {
+		i, _ := strconv.Atoi(r.URL.Query().Get("device"))
+		if i < 0 || i >= len(devices) {
+			http.Error(w, "no such device", http.StatusNotFound)
+			return
+		}
+		ev := devices[i].ReportEvent(r.Context(), "call", "", "", r.URL.Query().Get("target"))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(ev)
 	})
 	return mux
 }

@@ -84,7 +84,8 @@ type Device struct {
 	unlocks   []Unlock
 
 	firmware string
-	upgrade  string // how the last upgrade went, for the status dump
+	upgrade  string  // how the last upgrade went, for the status dump
+	events   []Event // calls and unlocks reported
 
 	nudges   chan struct{}
 	lost     chan struct{}
@@ -356,6 +357,7 @@ type Status struct {
 	Upgrade   string   `json:"upgrade,omitempty"`
 	Whitelist []string `json:"whitelist"`
 	Unlocks   []Unlock `json:"unlocks"`
+	Events    []Event  `json:"events"`
 }
 
 // Status returns the device's state.
@@ -364,7 +366,8 @@ func (d *Device) Status() Status {
 	defer d.mu.Unlock()
 	st := Status{DeviceID: d.cred.DeviceID, Label: d.cred.Label, Online: d.online, Version: d.version, Syncs: d.syncs,
 		Firmware: d.firmware, Upgrade: d.upgrade,
-		Whitelist: []string{}, Unlocks: append([]Unlock{}, d.unlocks...)}
+		Whitelist: []string{}, Unlocks: append([]Unlock{}, d.unlocks...),
+		Events: append([]Event{}, d.events...)}
 	for k := range d.whitelist {
 		st.Whitelist = append(st.Whitelist, k)
 	}
