@@ -482,6 +482,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{cid}/records/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 呼叫记录 */
+        get: operations["list-calls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/records/calls/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出呼叫记录（按当前筛选条件） */
+        get: operations["export-calls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/records/unlocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 开锁记录 */
+        get: operations["list-unlocks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/records/unlocks/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出开锁记录（按当前筛选条件） */
+        get: operations["export-unlocks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/records/{id}/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 抓拍照片 */
+        get: operations["get-record-snapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/residents": {
         parameters: {
             query?: never;
@@ -946,6 +1031,26 @@ export interface paths {
          * @description 安装人员在设备上输入小区编号、小区密码和安装位置。小区密码连续错误 5 次将锁定 10 分钟。同一序列号重新绑定到同一位置会得到新的凭据，旧凭据作废。
          */
         post: operations["device-bind"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/device/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 上报呼叫或开锁事件
+         * @description multipart/form-data。同一 event_id 重发（内容相同）返回 200 和已有记录，不会重复记录；同一 event_id 内容不同返回 409。上传中断时不留下任何记录或文件。
+         */
+        post: operations["device-report-event"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1598,6 +1703,30 @@ export interface components {
             id: number;
             name: string;
         };
+        Image: {
+            /**
+             * Format: date-time
+             * @description 上传时间
+             */
+            created_at: string;
+            /** @description 文件名 */
+            file_name: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 型号 */
+            model: string;
+            /** @description 说明 */
+            notes: string;
+            /** @description 文件的 SHA-256 */
+            sha256: string;
+            /**
+             * Format: int64
+             * @description 大小（字节）
+             */
+            size: number;
+            /** @description 版本 */
+            version: string;
+        };
         IssueBody: {
             /**
              * @description 卡号写法：hex 十六进制（默认）；decimal 十进制（会换算成十六进制）
@@ -1652,7 +1781,7 @@ export interface components {
             url: string;
         };
         ListOutputBody: {
-            items: components["schemas"]["View"][];
+            items: components["schemas"]["Image"][];
         };
         LoginInputBody: {
             /** @description 账号 */
@@ -1736,6 +1865,14 @@ export interface components {
              */
             total: number;
         };
+        PageRecord: {
+            items: components["schemas"]["Record"][];
+            /**
+             * Format: int64
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
         PageResident: {
             items: components["schemas"]["Resident"][];
             /**
@@ -1789,6 +1926,41 @@ export interface components {
              * @enum {string}
              */
             state: "downloading" | "installing" | "succeeded" | "failed";
+        };
+        Record: {
+            /** @description 卡号 */
+            card?: string;
+            /** Format: int64 */
+            device_id: number;
+            /** @description 门禁信息，如 【测试小区1】-1区-2栋-1单元-门口机6 */
+            device_label: string;
+            /** @description 有抓拍照片 */
+            has_snapshot: boolean;
+            /** Format: int64 */
+            id: number;
+            /**
+             * @description 呼叫或开锁
+             * @enum {string}
+             */
+            kind: "call" | "unlock";
+            /**
+             * Format: date-time
+             * @description 呼叫时间 / 开锁时间（设备时钟）
+             */
+            occurred_at: string;
+            /**
+             * Format: date-time
+             * @description 服务器收到的时间
+             */
+            received_at: string;
+            /** @description 开锁业主 */
+            resident_name?: string;
+            /** @description 呼叫的房号或地址 */
+            target?: string;
+            /** @description 开锁类型代码 */
+            unlock_type?: string;
+            /** @description 开锁类型，如 刷卡、人脸、APP远程 */
+            unlock_type_name?: string;
         };
         RejectInputBody: {
             /** @description 打回原因（申请人可在申请页面按手机号查看） */
@@ -2013,6 +2185,15 @@ export interface components {
              */
             status: "pending" | "approved" | "rejected";
         };
+        Stored: {
+            /** @description 同一事件已经记录过（重发） */
+            duplicate: boolean;
+            /**
+             * Format: int64
+             * @description 记录编号
+             */
+            id: number;
+        };
         SubmitOutputBody: {
             /** Format: int64 */
             id: number;
@@ -2177,30 +2358,6 @@ export interface components {
              * @description 固件
              */
             firmware_id: number;
-        };
-        View: {
-            /**
-             * Format: date-time
-             * @description 上传时间
-             */
-            created_at: string;
-            /** @description 文件名 */
-            file_name: string;
-            /** Format: int64 */
-            id: number;
-            /** @description 型号 */
-            model: string;
-            /** @description 说明 */
-            notes: string;
-            /** @description 文件的 SHA-256 */
-            sha256: string;
-            /**
-             * Format: int64
-             * @description 大小（字节）
-             */
-            size: number;
-            /** @description 版本 */
-            version: string;
         };
     };
     responses: never;
@@ -3518,6 +3675,248 @@ export interface operations {
             };
         };
     };
+    "list-calls": {
+        parameters: {
+            query?: {
+                /** @description 区域 */
+                area_id?: number;
+                /** @description 楼栋 */
+                building_id?: number;
+                /** @description 单元 */
+                unit_id?: number;
+                /** @description 设备 */
+                device_id?: number;
+                /** @description 开始时间（含），RFC 3339 */
+                from?: string;
+                /** @description 结束时间（不含），RFC 3339 */
+                to?: string;
+                /** @description 开锁类型代码 */
+                unlock_type?: string;
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageRecord"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-calls": {
+        parameters: {
+            query?: {
+                /** @description 区域 */
+                area_id?: number;
+                /** @description 楼栋 */
+                building_id?: number;
+                /** @description 单元 */
+                unit_id?: number;
+                /** @description 设备 */
+                device_id?: number;
+                /** @description 开始时间（含），RFC 3339 */
+                from?: string;
+                /** @description 结束时间（不含），RFC 3339 */
+                to?: string;
+                /** @description 开锁类型代码 */
+                unlock_type?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 呼叫记录 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-unlocks": {
+        parameters: {
+            query?: {
+                /** @description 区域 */
+                area_id?: number;
+                /** @description 楼栋 */
+                building_id?: number;
+                /** @description 单元 */
+                unit_id?: number;
+                /** @description 设备 */
+                device_id?: number;
+                /** @description 开始时间（含），RFC 3339 */
+                from?: string;
+                /** @description 结束时间（不含），RFC 3339 */
+                to?: string;
+                /** @description 开锁类型代码 */
+                unlock_type?: string;
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageRecord"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-unlocks": {
+        parameters: {
+            query?: {
+                /** @description 区域 */
+                area_id?: number;
+                /** @description 楼栋 */
+                building_id?: number;
+                /** @description 单元 */
+                unit_id?: number;
+                /** @description 设备 */
+                device_id?: number;
+                /** @description 开始时间（含），RFC 3339 */
+                from?: string;
+                /** @description 结束时间（不含），RFC 3339 */
+                to?: string;
+                /** @description 开锁类型代码 */
+                unlock_type?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 开锁记录 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-record-snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 记录编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 抓拍照片 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-residents": {
         parameters: {
             query?: {
@@ -4518,7 +4917,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["View"];
+                    "application/json": components["schemas"]["Image"];
                 };
             };
             /** @description Error */
@@ -4927,6 +5326,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Credentials"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "device-report-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /** @description 刷卡开锁的卡号 */
+                    card?: string;
+                    /** @description 设备生成的事件编号，重发时不变 */
+                    event_id: string;
+                    /** @description 人脸或 APP 开锁的业主编号 */
+                    resident_id?: string;
+                    /**
+                     * Format: binary
+                     * @description 抓拍照片，JPEG，最大 1 MB
+                     */
+                    snapshot?: string;
+                    /** @description 呼叫的房号或地址，如 0502 */
+                    target?: string;
+                    /** @description 事件时间（设备时钟），RFC 3339 */
+                    time: string;
+                    /** @description call 呼叫；unlock 开锁 */
+                    type: string;
+                    /** @description 开锁类型：card 刷卡、face 人脸、password 密码、app APP远程、call 通话中开锁、qrcode 二维码、management 管理机、id_card 身份证、button 出门按钮、other 其他 */
+                    unlock_type?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stored"];
                 };
             };
             /** @description Error */
