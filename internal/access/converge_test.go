@@ -100,6 +100,17 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 		devices = append(devices, &device{loc: Location{CommunityID: c.ID, UnitID: u}, set: map[string]Entry{}})
 	}
 	devices = append(devices, &device{loc: Location{CommunityID: c.ID}, set: map[string]Entry{}})
+	for _, rm := range rooms[:3] { // indoor monitors
+		devices = append(devices, &device{loc: Location{CommunityID: c.ID, UnitID: rm.UnitID, RoomID: rm.ID}, set: map[string]Entry{}})
+	}
+	var notices []int
+	notice := func(rooms []int) {
+		from := clock.In(chinaTime).AddDate(0, 0, rng.IntN(2)-1)
+		in := NoticeInput{Title: "停水通知", Content: "明天停水", From: from.Format(time.DateOnly), To: from.AddDate(0, 0, rng.IntN(4)).Format(time.DateOnly), RoomIDs: rooms}
+		if n, err := svc.SendNotice(ctx, c.ID, rooms != nil, in, "test"); err == nil {
+			notices = append(notices, n.ID)
+		}
+	}
 	sync := func(d *device) {
 		delta, err := svc.Sync(ctx, d.loc, d.version)
 		if err != nil {
@@ -134,7 +145,7 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	}
 
 	for range 250 {
-		switch op := rng.IntN(12); op {
+		switch op := rng.IntN(15); op {
 		case 0, 1:
 			n := fmt.Sprintf("%08X", rng.Uint32())
 			if len(numbers) > 0 && rng.IntN(4) == 0 {
@@ -190,6 +201,14 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 			if _, err := svc.ExpireDue(ctx); err != nil {
 				t.Fatal(err)
 			}
+		case 12:
+			notice(nil)
+		case 13:
+			notice([]int{rooms[rng.IntN(len(rooms))].ID, rooms[rng.IntN(len(rooms))].ID})
+		case 14:
+			if len(notices) > 0 {
+				_ = svc.DeleteNotice(ctx, c.ID, notices[rng.IntN(len(notices))])
+			}
 		case 11:
 			if rng.IntN(10) == 0 {
 				d := devices[rng.IntN(len(devices))]
@@ -216,8 +235,8 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 			}
 		}
 		if len(d.set) != len(want) || !reflect.DeepEqual(normalize(got), normalize(want)) {
-			t.Fatalf("device %d (unit %d) holds %d entries, server computes %d:\ndevice %v\nserver %v",
-				i, d.loc.UnitID, len(d.set), len(want), keys(d.set), want)
+			t.Fatalf("device %d (unit %d, room %d) holds %d entries, server computes %d:\ndevice %v\nserver %v",
+				i, d.loc.UnitID, d.loc.RoomID, len(d.set), len(want), keys(d.set), want)
 		}
 	}
 }

@@ -11,27 +11,32 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
+	"linli/internal/ent/notice"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/syncchange"
 	"linli/internal/store"
 )
 
-// Location is where a device stands: a unit door station has UnitID; wall
-// and management stations (and anything community-wide) have 0.
+// Location is where a device stands: a unit door station has UnitID; an
+// indoor monitor has its RoomID and the room's UnitID; wall and management
+// stations (and anything community-wide) have 0.
 type Location struct {
 	CommunityID int
 	UnitID      int
+	RoomID      int
 }
 
 // Entry is one whitelist entry as a device stores it.
 type Entry struct {
-	Key        string     `json:"key" doc:"条目标识：card:<卡号> 或 face:<业主编号>"`
-	Kind       string     `json:"kind" enum:"card,face"`
+	Key        string     `json:"key" doc:"条目标识：card:<卡号>、face:<业主编号> 或 notice:<通知编号>"`
+	Kind       string     `json:"kind" enum:"card,face,notice"`
 	Card       string     `json:"card,omitempty" doc:"卡号（十六进制大写）"`
 	Mode       string     `json:"mode,omitempty" enum:"ic,id_card," doc:"ic 模式或身份证"`
 	ResidentID int        `json:"resident_id,omitempty"`
-	ValidFrom  *time.Time `json:"valid_from,omitempty"`
-	ValidUntil *time.Time `json:"valid_until,omitempty" doc:"为空表示永久有效；设备到期后自行失效"`
+	Title      string     `json:"title,omitempty" doc:"通知标题"`
+	Content    string     `json:"content,omitempty" doc:"通知内容"`
+	ValidFrom  *time.Time `json:"valid_from,omitempty" doc:"人脸有效期或通知展示时间的开始"`
+	ValidUntil *time.Time `json:"valid_until,omitempty" doc:"为空表示永久有效；设备到期后自行失效（通知到期后不再展示）"`
 }
 
 // opens reports whether card c belongs on the whitelist of loc at now.
@@ -84,6 +89,11 @@ func (s *Service) Whitelist(ctx context.Context, loc Location) ([]Entry, error) 
 			out = append(out, faceEntry(r))
 		}
 	}
+	notices, err := s.noticesFor(ctx, loc, nil)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, notices...)
 	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
 }
@@ -153,7 +163,7 @@ func (s *Service) Sync(ctx context.Context, loc Location, since int64) (*Delta, 
 func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *Delta) error {
 	now := s.now()
 	var numbers []string
-	var residentIDs []int
+	var residentIDs, noticeIDs []int
 	for _, k := range keys {
 		switch {
 		case strings.HasPrefix(k, "card:"):
@@ -161,6 +171,25 @@ func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *D
 		case strings.HasPrefix(k, "face:"):
 			id, _ := strconv.Atoi(strings.TrimPrefix(k, "face:"))
 			residentIDs = append(residentIDs, id)
+		case strings.HasPrefix(k, "notice:"):
+			id, _ := strconv.Atoi(strings.TrimPrefix(k, "notice:"))
+			noticeIDs = append(noticeIDs, id)
+		}
+	}
+	if len(noticeIDs) > 0 {
+		upserts, err := s.noticesFor(ctx, loc, noticeIDs)
+		if err != nil {
+			return err
+		}
+		have := map[string]bool{}
+		for _, e := range upserts {
+			have[e.Key] = true
+		}
+		d.Upserts = append(d.Upserts, upserts...)
+		for _, id := range noticeIDs {
+			if !have[noticeKey(id)] {
+				d.Deletes = append(d.Deletes, noticeKey(id))
+			}
 		}
 	}
 	cards, err := s.db.Card.Query().Where(card.CommunityID(loc.CommunityID), card.NumberIn(numbers...), card.StatusNEQ(card.StatusBlank)).All(ctx)
@@ -196,7 +225,7 @@ func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *D
 	return nil
 }
 
-// ExpireDue records, for every card and face whose validity ended, a change
+// ExpireDue records, for every card, face and notice whose time ended, a change
 // so that devices drop it at their next sync ("expired cards leave
 // whitelists on their own"). The background janitor calls it every minute.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
@@ -209,10 +238,14 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Per community: the cards and faces that ran out, and their keys.
+	notices, err := s.db.Notice.Query().Where(notice.ShowUntilLTE(now), notice.ExpirySynced(false)).Limit(5000).All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// Per community: the cards, faces and notices that ran out, and their keys.
 	type due struct {
-		cards, faces []int
-		keys         []string
+		cards, faces, notices []int
+		keys                  []string
 	}
 	byCommunity := map[int]*due{}
 	get := func(cid int) *due {
@@ -229,6 +262,10 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		d := get(r.CommunityID)
 		d.faces, d.keys = append(d.faces, r.ID), append(d.keys, faceKey(r.ID))
 	}
+	for _, x := range notices {
+		d := get(x.CommunityID)
+		d.notices, d.keys = append(d.notices, x.ID), append(d.keys, noticeKey(x.ID))
+	}
 	n := 0
 	for cid, d := range byCommunity {
 		err := s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
@@ -236,6 +273,9 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 				return nil, err
 			}
 			if err := tx.Resident.Update().Where(resident.IDIn(d.faces...)).SetFaceExpirySynced(true).Exec(ctx); err != nil {
+				return nil, err
+			}
+			if err := tx.Notice.Update().Where(notice.IDIn(d.notices...)).SetExpirySynced(true).Exec(ctx); err != nil {
 				return nil, err
 			}
 			return d.keys, nil

@@ -188,6 +188,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	roster.NewService(s.DB, s.Logger).Register(api, s.Residents)
 	s.Applications.Register(api, s.PublicURL)
 	s.Access.Register(api)
+	s.Access.RegisterNotices(api)
 	s.Firmware.Register(api)
 	s.Devices.Register(api, s.Access, s.Firmware)
 	s.Records.Register(api, s.Devices.Place)

@@ -117,7 +117,7 @@ func (s *Service) Location(ctx context.Context, d *ent.Device) (access.Location,
 		if err != nil {
 			return loc, store.Map(err, "房间")
 		}
-		loc.UnitID = r.UnitID
+		loc.UnitID, loc.RoomID = r.UnitID, r.ID
 	}
 	return loc, nil
 }

@@ -22,6 +22,9 @@ import (
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
+	"linli/internal/ent/notice"
+	"linli/internal/ent/noticeread"
+	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
@@ -63,6 +66,12 @@ type Client struct {
 	Firmware *FirmwareClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
+	// Notice is the client for interacting with the Notice builders.
+	Notice *NoticeClient
+	// NoticeRead is the client for interacting with the NoticeRead builders.
+	NoticeRead *NoticeReadClient
+	// NoticeRoom is the client for interacting with the NoticeRoom builders.
+	NoticeRoom *NoticeRoomClient
 	// Resident is the client for interacting with the Resident builders.
 	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
@@ -95,6 +104,9 @@ func (c *Client) init() {
 	c.Event = NewEventClient(c.config)
 	c.Firmware = NewFirmwareClient(c.config)
 	c.LoginFailure = NewLoginFailureClient(c.config)
+	c.Notice = NewNoticeClient(c.config)
+	c.NoticeRead = NewNoticeReadClient(c.config)
+	c.NoticeRoom = NewNoticeRoomClient(c.config)
 	c.Resident = NewResidentClient(c.config)
 	c.Room = NewRoomClient(c.config)
 	c.Session = NewSessionClient(c.config)
@@ -203,6 +215,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Event:        NewEventClient(cfg),
 		Firmware:     NewFirmwareClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
+		Notice:       NewNoticeClient(cfg),
+		NoticeRead:   NewNoticeReadClient(cfg),
+		NoticeRoom:   NewNoticeRoomClient(cfg),
 		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
 		Session:      NewSessionClient(cfg),
@@ -238,6 +253,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Event:        NewEventClient(cfg),
 		Firmware:     NewFirmwareClient(cfg),
 		LoginFailure: NewLoginFailureClient(cfg),
+		Notice:       NewNoticeClient(cfg),
+		NoticeRead:   NewNoticeReadClient(cfg),
+		NoticeRoom:   NewNoticeRoomClient(cfg),
 		Resident:     NewResidentClient(cfg),
 		Room:         NewRoomClient(cfg),
 		Session:      NewSessionClient(cfg),
@@ -273,8 +291,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Resident, c.Room, c.Session,
-		c.SyncChange, c.Unit,
+		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
+		c.NoticeRoom, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -285,8 +303,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Resident, c.Room, c.Session,
-		c.SyncChange, c.Unit,
+		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
+		c.NoticeRoom, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -317,6 +335,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Firmware.mutate(ctx, m)
 	case *LoginFailureMutation:
 		return c.LoginFailure.mutate(ctx, m)
+	case *NoticeMutation:
+		return c.Notice.mutate(ctx, m)
+	case *NoticeReadMutation:
+		return c.NoticeRead.mutate(ctx, m)
+	case *NoticeRoomMutation:
+		return c.NoticeRoom.mutate(ctx, m)
 	case *ResidentMutation:
 		return c.Resident.mutate(ctx, m)
 	case *RoomMutation:
@@ -1941,6 +1965,411 @@ func (c *LoginFailureClient) mutate(ctx context.Context, m *LoginFailureMutation
 	}
 }
 
+// NoticeClient is a client for the Notice schema.
+type NoticeClient struct {
+	config
+}
+
+// NewNoticeClient returns a client for the Notice from the given config.
+func NewNoticeClient(c config) *NoticeClient {
+	return &NoticeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `notice.Hooks(f(g(h())))`.
+func (c *NoticeClient) Use(hooks ...Hook) {
+	c.hooks.Notice = append(c.hooks.Notice, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `notice.Intercept(f(g(h())))`.
+func (c *NoticeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Notice = append(c.inters.Notice, interceptors...)
+}
+
+// Create returns a builder for creating a Notice entity.
+func (c *NoticeClient) Create() *NoticeCreate {
+	mutation := newNoticeMutation(c.config, OpCreate)
+	return &NoticeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Notice entities.
+func (c *NoticeClient) CreateBulk(builders ...*NoticeCreate) *NoticeCreateBulk {
+	return &NoticeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NoticeClient) MapCreateBulk(slice any, setFunc func(*NoticeCreate, int)) *NoticeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NoticeCreateBulk{err: fmt.Errorf("calling to NoticeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NoticeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NoticeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Notice.
+func (c *NoticeClient) Update() *NoticeUpdate {
+	mutation := newNoticeMutation(c.config, OpUpdate)
+	return &NoticeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NoticeClient) UpdateOne(_m *Notice) *NoticeUpdateOne {
+	mutation := newNoticeMutation(c.config, OpUpdateOne, withNotice(_m))
+	return &NoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NoticeClient) UpdateOneID(id int) *NoticeUpdateOne {
+	mutation := newNoticeMutation(c.config, OpUpdateOne, withNoticeID(id))
+	return &NoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Notice.
+func (c *NoticeClient) Delete() *NoticeDelete {
+	mutation := newNoticeMutation(c.config, OpDelete)
+	return &NoticeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NoticeClient) DeleteOne(_m *Notice) *NoticeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NoticeClient) DeleteOneID(id int) *NoticeDeleteOne {
+	builder := c.Delete().Where(notice.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NoticeDeleteOne{builder}
+}
+
+// Query returns a query builder for Notice.
+func (c *NoticeClient) Query() *NoticeQuery {
+	return &NoticeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNotice},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Notice entity by its id.
+func (c *NoticeClient) Get(ctx context.Context, id int) (*Notice, error) {
+	return c.Query().Where(notice.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NoticeClient) GetX(ctx context.Context, id int) *Notice {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *NoticeClient) Hooks() []Hook {
+	hooks := c.hooks.Notice
+	return append(hooks[:len(hooks):len(hooks)], notice.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NoticeClient) Interceptors() []Interceptor {
+	inters := c.inters.Notice
+	return append(inters[:len(inters):len(inters)], notice.Interceptors[:]...)
+}
+
+func (c *NoticeClient) mutate(ctx context.Context, m *NoticeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NoticeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NoticeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NoticeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Notice mutation op: %q", m.Op())
+	}
+}
+
+// NoticeReadClient is a client for the NoticeRead schema.
+type NoticeReadClient struct {
+	config
+}
+
+// NewNoticeReadClient returns a client for the NoticeRead from the given config.
+func NewNoticeReadClient(c config) *NoticeReadClient {
+	return &NoticeReadClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `noticeread.Hooks(f(g(h())))`.
+func (c *NoticeReadClient) Use(hooks ...Hook) {
+	c.hooks.NoticeRead = append(c.hooks.NoticeRead, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `noticeread.Intercept(f(g(h())))`.
+func (c *NoticeReadClient) Intercept(interceptors ...Interceptor) {
+	c.inters.NoticeRead = append(c.inters.NoticeRead, interceptors...)
+}
+
+// Create returns a builder for creating a NoticeRead entity.
+func (c *NoticeReadClient) Create() *NoticeReadCreate {
+	mutation := newNoticeReadMutation(c.config, OpCreate)
+	return &NoticeReadCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of NoticeRead entities.
+func (c *NoticeReadClient) CreateBulk(builders ...*NoticeReadCreate) *NoticeReadCreateBulk {
+	return &NoticeReadCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NoticeReadClient) MapCreateBulk(slice any, setFunc func(*NoticeReadCreate, int)) *NoticeReadCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NoticeReadCreateBulk{err: fmt.Errorf("calling to NoticeReadClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NoticeReadCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NoticeReadCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for NoticeRead.
+func (c *NoticeReadClient) Update() *NoticeReadUpdate {
+	mutation := newNoticeReadMutation(c.config, OpUpdate)
+	return &NoticeReadUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NoticeReadClient) UpdateOne(_m *NoticeRead) *NoticeReadUpdateOne {
+	mutation := newNoticeReadMutation(c.config, OpUpdateOne, withNoticeRead(_m))
+	return &NoticeReadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NoticeReadClient) UpdateOneID(id int) *NoticeReadUpdateOne {
+	mutation := newNoticeReadMutation(c.config, OpUpdateOne, withNoticeReadID(id))
+	return &NoticeReadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for NoticeRead.
+func (c *NoticeReadClient) Delete() *NoticeReadDelete {
+	mutation := newNoticeReadMutation(c.config, OpDelete)
+	return &NoticeReadDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NoticeReadClient) DeleteOne(_m *NoticeRead) *NoticeReadDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NoticeReadClient) DeleteOneID(id int) *NoticeReadDeleteOne {
+	builder := c.Delete().Where(noticeread.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NoticeReadDeleteOne{builder}
+}
+
+// Query returns a query builder for NoticeRead.
+func (c *NoticeReadClient) Query() *NoticeReadQuery {
+	return &NoticeReadQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNoticeRead},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a NoticeRead entity by its id.
+func (c *NoticeReadClient) Get(ctx context.Context, id int) (*NoticeRead, error) {
+	return c.Query().Where(noticeread.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NoticeReadClient) GetX(ctx context.Context, id int) *NoticeRead {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *NoticeReadClient) Hooks() []Hook {
+	hooks := c.hooks.NoticeRead
+	return append(hooks[:len(hooks):len(hooks)], noticeread.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NoticeReadClient) Interceptors() []Interceptor {
+	inters := c.inters.NoticeRead
+	return append(inters[:len(inters):len(inters)], noticeread.Interceptors[:]...)
+}
+
+func (c *NoticeReadClient) mutate(ctx context.Context, m *NoticeReadMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NoticeReadCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NoticeReadUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NoticeReadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NoticeReadDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown NoticeRead mutation op: %q", m.Op())
+	}
+}
+
+// NoticeRoomClient is a client for the NoticeRoom schema.
+type NoticeRoomClient struct {
+	config
+}
+
+// NewNoticeRoomClient returns a client for the NoticeRoom from the given config.
+func NewNoticeRoomClient(c config) *NoticeRoomClient {
+	return &NoticeRoomClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `noticeroom.Hooks(f(g(h())))`.
+func (c *NoticeRoomClient) Use(hooks ...Hook) {
+	c.hooks.NoticeRoom = append(c.hooks.NoticeRoom, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `noticeroom.Intercept(f(g(h())))`.
+func (c *NoticeRoomClient) Intercept(interceptors ...Interceptor) {
+	c.inters.NoticeRoom = append(c.inters.NoticeRoom, interceptors...)
+}
+
+// Create returns a builder for creating a NoticeRoom entity.
+func (c *NoticeRoomClient) Create() *NoticeRoomCreate {
+	mutation := newNoticeRoomMutation(c.config, OpCreate)
+	return &NoticeRoomCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of NoticeRoom entities.
+func (c *NoticeRoomClient) CreateBulk(builders ...*NoticeRoomCreate) *NoticeRoomCreateBulk {
+	return &NoticeRoomCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NoticeRoomClient) MapCreateBulk(slice any, setFunc func(*NoticeRoomCreate, int)) *NoticeRoomCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NoticeRoomCreateBulk{err: fmt.Errorf("calling to NoticeRoomClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NoticeRoomCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NoticeRoomCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for NoticeRoom.
+func (c *NoticeRoomClient) Update() *NoticeRoomUpdate {
+	mutation := newNoticeRoomMutation(c.config, OpUpdate)
+	return &NoticeRoomUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NoticeRoomClient) UpdateOne(_m *NoticeRoom) *NoticeRoomUpdateOne {
+	mutation := newNoticeRoomMutation(c.config, OpUpdateOne, withNoticeRoom(_m))
+	return &NoticeRoomUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NoticeRoomClient) UpdateOneID(id int) *NoticeRoomUpdateOne {
+	mutation := newNoticeRoomMutation(c.config, OpUpdateOne, withNoticeRoomID(id))
+	return &NoticeRoomUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for NoticeRoom.
+func (c *NoticeRoomClient) Delete() *NoticeRoomDelete {
+	mutation := newNoticeRoomMutation(c.config, OpDelete)
+	return &NoticeRoomDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NoticeRoomClient) DeleteOne(_m *NoticeRoom) *NoticeRoomDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NoticeRoomClient) DeleteOneID(id int) *NoticeRoomDeleteOne {
+	builder := c.Delete().Where(noticeroom.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NoticeRoomDeleteOne{builder}
+}
+
+// Query returns a query builder for NoticeRoom.
+func (c *NoticeRoomClient) Query() *NoticeRoomQuery {
+	return &NoticeRoomQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNoticeRoom},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a NoticeRoom entity by its id.
+func (c *NoticeRoomClient) Get(ctx context.Context, id int) (*NoticeRoom, error) {
+	return c.Query().Where(noticeroom.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NoticeRoomClient) GetX(ctx context.Context, id int) *NoticeRoom {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *NoticeRoomClient) Hooks() []Hook {
+	hooks := c.hooks.NoticeRoom
+	return append(hooks[:len(hooks):len(hooks)], noticeroom.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NoticeRoomClient) Interceptors() []Interceptor {
+	inters := c.inters.NoticeRoom
+	return append(inters[:len(inters):len(inters)], noticeroom.Interceptors[:]...)
+}
+
+func (c *NoticeRoomClient) mutate(ctx context.Context, m *NoticeRoomMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NoticeRoomCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NoticeRoomUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NoticeRoomUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NoticeRoomDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown NoticeRoom mutation op: %q", m.Op())
+	}
+}
+
 // ResidentClient is a client for the Resident schema.
 type ResidentClient struct {
 	config
@@ -2714,12 +3143,13 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 type (
 	hooks struct {
 		Account, Application, Area, AuditLog, Building, Card, Community, Device, Event,
-		Firmware, LoginFailure, Resident, Room, Session, SyncChange, Unit []ent.Hook
+		Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room,
+		Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
 		Account, Application, Area, AuditLog, Building, Card, Community, Device, Event,
-		Firmware, LoginFailure, Resident, Room, Session, SyncChange,
-		Unit []ent.Interceptor
+		Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room,
+		Session, SyncChange, Unit []ent.Interceptor
 	}
 )
 

@@ -17,6 +17,9 @@ import (
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
+	"linli/internal/ent/notice"
+	"linli/internal/ent/noticeread"
+	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
@@ -99,6 +102,9 @@ func checkColumn(t, c string) error {
 			event.Table:        event.ValidColumn,
 			firmware.Table:     firmware.ValidColumn,
 			loginfailure.Table: loginfailure.ValidColumn,
+			notice.Table:       notice.ValidColumn,
+			noticeread.Table:   noticeread.ValidColumn,
+			noticeroom.Table:   noticeroom.ValidColumn,
 			resident.Table:     resident.ValidColumn,
 			room.Table:         room.ValidColumn,
 			session.Table:      session.ValidColumn,

@@ -17,6 +17,9 @@ import (
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
+	"linli/internal/ent/notice"
+	"linli/internal/ent/noticeread"
+	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -50,6 +53,9 @@ const (
 	TypeEvent        = "Event"
 	TypeFirmware     = "Firmware"
 	TypeLoginFailure = "LoginFailure"
+	TypeNotice       = "Notice"
+	TypeNoticeRead   = "NoticeRead"
+	TypeNoticeRoom   = "NoticeRoom"
 	TypeResident     = "Resident"
 	TypeRoom         = "Room"
 	TypeSession      = "Session"
@@ -12378,6 +12384,1947 @@ func (m *LoginFailureMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *LoginFailureMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LoginFailure edge %s", name)
+}
+
+// NoticeMutation represents an operation that mutates the Notice nodes in the graph.
+type NoticeMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	community_id    *int
+	addcommunity_id *int
+	scope           *notice.Scope
+	title           *string
+	content         *string
+	show_from       *time.Time
+	show_until      *time.Time
+	sent_by         *string
+	expiry_synced   *bool
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*Notice, error)
+	predicates      []predicate.Notice
+}
+
+var _ ent.Mutation = (*NoticeMutation)(nil)
+
+// noticeOption allows management of the mutation configuration using functional options.
+type noticeOption func(*NoticeMutation)
+
+// newNoticeMutation creates new mutation for the Notice entity.
+func newNoticeMutation(c config, op Op, opts ...noticeOption) *NoticeMutation {
+	m := &NoticeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNotice,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNoticeID sets the ID field of the mutation.
+func withNoticeID(id int) noticeOption {
+	return func(m *NoticeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Notice
+		)
+		m.oldValue = func(ctx context.Context) (*Notice, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Notice.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNotice sets the old Notice of the mutation.
+func withNotice(node *Notice) noticeOption {
+	return func(m *NoticeMutation) {
+		m.oldValue = func(context.Context) (*Notice, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NoticeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NoticeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NoticeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NoticeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Notice.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *NoticeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *NoticeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *NoticeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *NoticeMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *NoticeMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *NoticeMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *NoticeMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *NoticeMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *NoticeMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *NoticeMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *NoticeMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetScope sets the "scope" field.
+func (m *NoticeMutation) SetScope(n notice.Scope) {
+	m.scope = &n
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *NoticeMutation) Scope() (r notice.Scope, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldScope(ctx context.Context) (v notice.Scope, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *NoticeMutation) ResetScope() {
+	m.scope = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *NoticeMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *NoticeMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *NoticeMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetContent sets the "content" field.
+func (m *NoticeMutation) SetContent(s string) {
+	m.content = &s
+}
+
+// Content returns the value of the "content" field in the mutation.
+func (m *NoticeMutation) Content() (r string, exists bool) {
+	v := m.content
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContent returns the old "content" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldContent(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContent: %w", err)
+	}
+	return oldValue.Content, nil
+}
+
+// ResetContent resets all changes to the "content" field.
+func (m *NoticeMutation) ResetContent() {
+	m.content = nil
+}
+
+// SetShowFrom sets the "show_from" field.
+func (m *NoticeMutation) SetShowFrom(t time.Time) {
+	m.show_from = &t
+}
+
+// ShowFrom returns the value of the "show_from" field in the mutation.
+func (m *NoticeMutation) ShowFrom() (r time.Time, exists bool) {
+	v := m.show_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShowFrom returns the old "show_from" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldShowFrom(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShowFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShowFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShowFrom: %w", err)
+	}
+	return oldValue.ShowFrom, nil
+}
+
+// ResetShowFrom resets all changes to the "show_from" field.
+func (m *NoticeMutation) ResetShowFrom() {
+	m.show_from = nil
+}
+
+// SetShowUntil sets the "show_until" field.
+func (m *NoticeMutation) SetShowUntil(t time.Time) {
+	m.show_until = &t
+}
+
+// ShowUntil returns the value of the "show_until" field in the mutation.
+func (m *NoticeMutation) ShowUntil() (r time.Time, exists bool) {
+	v := m.show_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShowUntil returns the old "show_until" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldShowUntil(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShowUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShowUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShowUntil: %w", err)
+	}
+	return oldValue.ShowUntil, nil
+}
+
+// ResetShowUntil resets all changes to the "show_until" field.
+func (m *NoticeMutation) ResetShowUntil() {
+	m.show_until = nil
+}
+
+// SetSentBy sets the "sent_by" field.
+func (m *NoticeMutation) SetSentBy(s string) {
+	m.sent_by = &s
+}
+
+// SentBy returns the value of the "sent_by" field in the mutation.
+func (m *NoticeMutation) SentBy() (r string, exists bool) {
+	v := m.sent_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentBy returns the old "sent_by" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldSentBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentBy: %w", err)
+	}
+	return oldValue.SentBy, nil
+}
+
+// ResetSentBy resets all changes to the "sent_by" field.
+func (m *NoticeMutation) ResetSentBy() {
+	m.sent_by = nil
+}
+
+// SetExpirySynced sets the "expiry_synced" field.
+func (m *NoticeMutation) SetExpirySynced(b bool) {
+	m.expiry_synced = &b
+}
+
+// ExpirySynced returns the value of the "expiry_synced" field in the mutation.
+func (m *NoticeMutation) ExpirySynced() (r bool, exists bool) {
+	v := m.expiry_synced
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpirySynced returns the old "expiry_synced" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldExpirySynced(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpirySynced is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpirySynced requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpirySynced: %w", err)
+	}
+	return oldValue.ExpirySynced, nil
+}
+
+// ResetExpirySynced resets all changes to the "expiry_synced" field.
+func (m *NoticeMutation) ResetExpirySynced() {
+	m.expiry_synced = nil
+}
+
+// Where appends a list predicates to the NoticeMutation builder.
+func (m *NoticeMutation) Where(ps ...predicate.Notice) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NoticeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NoticeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Notice, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NoticeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NoticeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Notice).
+func (m *NoticeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NoticeMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, notice.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, notice.FieldUpdatedAt)
+	}
+	if m.community_id != nil {
+		fields = append(fields, notice.FieldCommunityID)
+	}
+	if m.scope != nil {
+		fields = append(fields, notice.FieldScope)
+	}
+	if m.title != nil {
+		fields = append(fields, notice.FieldTitle)
+	}
+	if m.content != nil {
+		fields = append(fields, notice.FieldContent)
+	}
+	if m.show_from != nil {
+		fields = append(fields, notice.FieldShowFrom)
+	}
+	if m.show_until != nil {
+		fields = append(fields, notice.FieldShowUntil)
+	}
+	if m.sent_by != nil {
+		fields = append(fields, notice.FieldSentBy)
+	}
+	if m.expiry_synced != nil {
+		fields = append(fields, notice.FieldExpirySynced)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NoticeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case notice.FieldCreatedAt:
+		return m.CreatedAt()
+	case notice.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case notice.FieldCommunityID:
+		return m.CommunityID()
+	case notice.FieldScope:
+		return m.Scope()
+	case notice.FieldTitle:
+		return m.Title()
+	case notice.FieldContent:
+		return m.Content()
+	case notice.FieldShowFrom:
+		return m.ShowFrom()
+	case notice.FieldShowUntil:
+		return m.ShowUntil()
+	case notice.FieldSentBy:
+		return m.SentBy()
+	case notice.FieldExpirySynced:
+		return m.ExpirySynced()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NoticeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case notice.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case notice.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case notice.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case notice.FieldScope:
+		return m.OldScope(ctx)
+	case notice.FieldTitle:
+		return m.OldTitle(ctx)
+	case notice.FieldContent:
+		return m.OldContent(ctx)
+	case notice.FieldShowFrom:
+		return m.OldShowFrom(ctx)
+	case notice.FieldShowUntil:
+		return m.OldShowUntil(ctx)
+	case notice.FieldSentBy:
+		return m.OldSentBy(ctx)
+	case notice.FieldExpirySynced:
+		return m.OldExpirySynced(ctx)
+	}
+	return nil, fmt.Errorf("unknown Notice field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NoticeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case notice.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case notice.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case notice.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case notice.FieldScope:
+		v, ok := value.(notice.Scope)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case notice.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case notice.FieldContent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContent(v)
+		return nil
+	case notice.FieldShowFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShowFrom(v)
+		return nil
+	case notice.FieldShowUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShowUntil(v)
+		return nil
+	case notice.FieldSentBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentBy(v)
+		return nil
+	case notice.FieldExpirySynced:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpirySynced(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Notice field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NoticeMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, notice.FieldCommunityID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NoticeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case notice.FieldCommunityID:
+		return m.AddedCommunityID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NoticeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case notice.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Notice numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NoticeMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NoticeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NoticeMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Notice nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NoticeMutation) ResetField(name string) error {
+	switch name {
+	case notice.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case notice.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case notice.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case notice.FieldScope:
+		m.ResetScope()
+		return nil
+	case notice.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case notice.FieldContent:
+		m.ResetContent()
+		return nil
+	case notice.FieldShowFrom:
+		m.ResetShowFrom()
+		return nil
+	case notice.FieldShowUntil:
+		m.ResetShowUntil()
+		return nil
+	case notice.FieldSentBy:
+		m.ResetSentBy()
+		return nil
+	case notice.FieldExpirySynced:
+		m.ResetExpirySynced()
+		return nil
+	}
+	return fmt.Errorf("unknown Notice field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NoticeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NoticeMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NoticeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NoticeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NoticeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NoticeMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NoticeMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Notice unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NoticeMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Notice edge %s", name)
+}
+
+// NoticeReadMutation represents an operation that mutates the NoticeRead nodes in the graph.
+type NoticeReadMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	community_id    *int
+	addcommunity_id *int
+	notice_id       *int
+	addnotice_id    *int
+	phone           *string
+	read_at         *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*NoticeRead, error)
+	predicates      []predicate.NoticeRead
+}
+
+var _ ent.Mutation = (*NoticeReadMutation)(nil)
+
+// noticereadOption allows management of the mutation configuration using functional options.
+type noticereadOption func(*NoticeReadMutation)
+
+// newNoticeReadMutation creates new mutation for the NoticeRead entity.
+func newNoticeReadMutation(c config, op Op, opts ...noticereadOption) *NoticeReadMutation {
+	m := &NoticeReadMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNoticeRead,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNoticeReadID sets the ID field of the mutation.
+func withNoticeReadID(id int) noticereadOption {
+	return func(m *NoticeReadMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *NoticeRead
+		)
+		m.oldValue = func(ctx context.Context) (*NoticeRead, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().NoticeRead.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNoticeRead sets the old NoticeRead of the mutation.
+func withNoticeRead(node *NoticeRead) noticereadOption {
+	return func(m *NoticeReadMutation) {
+		m.oldValue = func(context.Context) (*NoticeRead, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NoticeReadMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NoticeReadMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NoticeReadMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NoticeReadMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().NoticeRead.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *NoticeReadMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *NoticeReadMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the NoticeRead entity.
+// If the NoticeRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeReadMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *NoticeReadMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *NoticeReadMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *NoticeReadMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetNoticeID sets the "notice_id" field.
+func (m *NoticeReadMutation) SetNoticeID(i int) {
+	m.notice_id = &i
+	m.addnotice_id = nil
+}
+
+// NoticeID returns the value of the "notice_id" field in the mutation.
+func (m *NoticeReadMutation) NoticeID() (r int, exists bool) {
+	v := m.notice_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNoticeID returns the old "notice_id" field's value of the NoticeRead entity.
+// If the NoticeRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeReadMutation) OldNoticeID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNoticeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNoticeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNoticeID: %w", err)
+	}
+	return oldValue.NoticeID, nil
+}
+
+// AddNoticeID adds i to the "notice_id" field.
+func (m *NoticeReadMutation) AddNoticeID(i int) {
+	if m.addnotice_id != nil {
+		*m.addnotice_id += i
+	} else {
+		m.addnotice_id = &i
+	}
+}
+
+// AddedNoticeID returns the value that was added to the "notice_id" field in this mutation.
+func (m *NoticeReadMutation) AddedNoticeID() (r int, exists bool) {
+	v := m.addnotice_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNoticeID resets all changes to the "notice_id" field.
+func (m *NoticeReadMutation) ResetNoticeID() {
+	m.notice_id = nil
+	m.addnotice_id = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *NoticeReadMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *NoticeReadMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the NoticeRead entity.
+// If the NoticeRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeReadMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *NoticeReadMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetReadAt sets the "read_at" field.
+func (m *NoticeReadMutation) SetReadAt(t time.Time) {
+	m.read_at = &t
+}
+
+// ReadAt returns the value of the "read_at" field in the mutation.
+func (m *NoticeReadMutation) ReadAt() (r time.Time, exists bool) {
+	v := m.read_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReadAt returns the old "read_at" field's value of the NoticeRead entity.
+// If the NoticeRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeReadMutation) OldReadAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReadAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReadAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReadAt: %w", err)
+	}
+	return oldValue.ReadAt, nil
+}
+
+// ResetReadAt resets all changes to the "read_at" field.
+func (m *NoticeReadMutation) ResetReadAt() {
+	m.read_at = nil
+}
+
+// Where appends a list predicates to the NoticeReadMutation builder.
+func (m *NoticeReadMutation) Where(ps ...predicate.NoticeRead) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NoticeReadMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NoticeReadMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.NoticeRead, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NoticeReadMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NoticeReadMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (NoticeRead).
+func (m *NoticeReadMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NoticeReadMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.community_id != nil {
+		fields = append(fields, noticeread.FieldCommunityID)
+	}
+	if m.notice_id != nil {
+		fields = append(fields, noticeread.FieldNoticeID)
+	}
+	if m.phone != nil {
+		fields = append(fields, noticeread.FieldPhone)
+	}
+	if m.read_at != nil {
+		fields = append(fields, noticeread.FieldReadAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NoticeReadMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case noticeread.FieldCommunityID:
+		return m.CommunityID()
+	case noticeread.FieldNoticeID:
+		return m.NoticeID()
+	case noticeread.FieldPhone:
+		return m.Phone()
+	case noticeread.FieldReadAt:
+		return m.ReadAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NoticeReadMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case noticeread.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case noticeread.FieldNoticeID:
+		return m.OldNoticeID(ctx)
+	case noticeread.FieldPhone:
+		return m.OldPhone(ctx)
+	case noticeread.FieldReadAt:
+		return m.OldReadAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown NoticeRead field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NoticeReadMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case noticeread.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case noticeread.FieldNoticeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNoticeID(v)
+		return nil
+	case noticeread.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case noticeread.FieldReadAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReadAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NoticeRead field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NoticeReadMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, noticeread.FieldCommunityID)
+	}
+	if m.addnotice_id != nil {
+		fields = append(fields, noticeread.FieldNoticeID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NoticeReadMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case noticeread.FieldCommunityID:
+		return m.AddedCommunityID()
+	case noticeread.FieldNoticeID:
+		return m.AddedNoticeID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NoticeReadMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case noticeread.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case noticeread.FieldNoticeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNoticeID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NoticeRead numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NoticeReadMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NoticeReadMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NoticeReadMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown NoticeRead nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NoticeReadMutation) ResetField(name string) error {
+	switch name {
+	case noticeread.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case noticeread.FieldNoticeID:
+		m.ResetNoticeID()
+		return nil
+	case noticeread.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case noticeread.FieldReadAt:
+		m.ResetReadAt()
+		return nil
+	}
+	return fmt.Errorf("unknown NoticeRead field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NoticeReadMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NoticeReadMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NoticeReadMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NoticeReadMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NoticeReadMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NoticeReadMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NoticeReadMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown NoticeRead unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NoticeReadMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown NoticeRead edge %s", name)
+}
+
+// NoticeRoomMutation represents an operation that mutates the NoticeRoom nodes in the graph.
+type NoticeRoomMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	community_id    *int
+	addcommunity_id *int
+	notice_id       *int
+	addnotice_id    *int
+	room_id         *int
+	addroom_id      *int
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*NoticeRoom, error)
+	predicates      []predicate.NoticeRoom
+}
+
+var _ ent.Mutation = (*NoticeRoomMutation)(nil)
+
+// noticeroomOption allows management of the mutation configuration using functional options.
+type noticeroomOption func(*NoticeRoomMutation)
+
+// newNoticeRoomMutation creates new mutation for the NoticeRoom entity.
+func newNoticeRoomMutation(c config, op Op, opts ...noticeroomOption) *NoticeRoomMutation {
+	m := &NoticeRoomMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNoticeRoom,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNoticeRoomID sets the ID field of the mutation.
+func withNoticeRoomID(id int) noticeroomOption {
+	return func(m *NoticeRoomMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *NoticeRoom
+		)
+		m.oldValue = func(ctx context.Context) (*NoticeRoom, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().NoticeRoom.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNoticeRoom sets the old NoticeRoom of the mutation.
+func withNoticeRoom(node *NoticeRoom) noticeroomOption {
+	return func(m *NoticeRoomMutation) {
+		m.oldValue = func(context.Context) (*NoticeRoom, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NoticeRoomMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NoticeRoomMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NoticeRoomMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NoticeRoomMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().NoticeRoom.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *NoticeRoomMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *NoticeRoomMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the NoticeRoom entity.
+// If the NoticeRoom object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeRoomMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *NoticeRoomMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *NoticeRoomMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *NoticeRoomMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetNoticeID sets the "notice_id" field.
+func (m *NoticeRoomMutation) SetNoticeID(i int) {
+	m.notice_id = &i
+	m.addnotice_id = nil
+}
+
+// NoticeID returns the value of the "notice_id" field in the mutation.
+func (m *NoticeRoomMutation) NoticeID() (r int, exists bool) {
+	v := m.notice_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNoticeID returns the old "notice_id" field's value of the NoticeRoom entity.
+// If the NoticeRoom object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeRoomMutation) OldNoticeID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNoticeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNoticeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNoticeID: %w", err)
+	}
+	return oldValue.NoticeID, nil
+}
+
+// AddNoticeID adds i to the "notice_id" field.
+func (m *NoticeRoomMutation) AddNoticeID(i int) {
+	if m.addnotice_id != nil {
+		*m.addnotice_id += i
+	} else {
+		m.addnotice_id = &i
+	}
+}
+
+// AddedNoticeID returns the value that was added to the "notice_id" field in this mutation.
+func (m *NoticeRoomMutation) AddedNoticeID() (r int, exists bool) {
+	v := m.addnotice_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNoticeID resets all changes to the "notice_id" field.
+func (m *NoticeRoomMutation) ResetNoticeID() {
+	m.notice_id = nil
+	m.addnotice_id = nil
+}
+
+// SetRoomID sets the "room_id" field.
+func (m *NoticeRoomMutation) SetRoomID(i int) {
+	m.room_id = &i
+	m.addroom_id = nil
+}
+
+// RoomID returns the value of the "room_id" field in the mutation.
+func (m *NoticeRoomMutation) RoomID() (r int, exists bool) {
+	v := m.room_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoomID returns the old "room_id" field's value of the NoticeRoom entity.
+// If the NoticeRoom object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeRoomMutation) OldRoomID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoomID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoomID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoomID: %w", err)
+	}
+	return oldValue.RoomID, nil
+}
+
+// AddRoomID adds i to the "room_id" field.
+func (m *NoticeRoomMutation) AddRoomID(i int) {
+	if m.addroom_id != nil {
+		*m.addroom_id += i
+	} else {
+		m.addroom_id = &i
+	}
+}
+
+// AddedRoomID returns the value that was added to the "room_id" field in this mutation.
+func (m *NoticeRoomMutation) AddedRoomID() (r int, exists bool) {
+	v := m.addroom_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRoomID resets all changes to the "room_id" field.
+func (m *NoticeRoomMutation) ResetRoomID() {
+	m.room_id = nil
+	m.addroom_id = nil
+}
+
+// Where appends a list predicates to the NoticeRoomMutation builder.
+func (m *NoticeRoomMutation) Where(ps ...predicate.NoticeRoom) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NoticeRoomMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NoticeRoomMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.NoticeRoom, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NoticeRoomMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NoticeRoomMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (NoticeRoom).
+func (m *NoticeRoomMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NoticeRoomMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.community_id != nil {
+		fields = append(fields, noticeroom.FieldCommunityID)
+	}
+	if m.notice_id != nil {
+		fields = append(fields, noticeroom.FieldNoticeID)
+	}
+	if m.room_id != nil {
+		fields = append(fields, noticeroom.FieldRoomID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NoticeRoomMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case noticeroom.FieldCommunityID:
+		return m.CommunityID()
+	case noticeroom.FieldNoticeID:
+		return m.NoticeID()
+	case noticeroom.FieldRoomID:
+		return m.RoomID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NoticeRoomMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case noticeroom.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case noticeroom.FieldNoticeID:
+		return m.OldNoticeID(ctx)
+	case noticeroom.FieldRoomID:
+		return m.OldRoomID(ctx)
+	}
+	return nil, fmt.Errorf("unknown NoticeRoom field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NoticeRoomMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case noticeroom.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case noticeroom.FieldNoticeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNoticeID(v)
+		return nil
+	case noticeroom.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoomID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NoticeRoom field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NoticeRoomMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, noticeroom.FieldCommunityID)
+	}
+	if m.addnotice_id != nil {
+		fields = append(fields, noticeroom.FieldNoticeID)
+	}
+	if m.addroom_id != nil {
+		fields = append(fields, noticeroom.FieldRoomID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NoticeRoomMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case noticeroom.FieldCommunityID:
+		return m.AddedCommunityID()
+	case noticeroom.FieldNoticeID:
+		return m.AddedNoticeID()
+	case noticeroom.FieldRoomID:
+		return m.AddedRoomID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NoticeRoomMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case noticeroom.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case noticeroom.FieldNoticeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNoticeID(v)
+		return nil
+	case noticeroom.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRoomID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NoticeRoom numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NoticeRoomMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NoticeRoomMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NoticeRoomMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown NoticeRoom nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NoticeRoomMutation) ResetField(name string) error {
+	switch name {
+	case noticeroom.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case noticeroom.FieldNoticeID:
+		m.ResetNoticeID()
+		return nil
+	case noticeroom.FieldRoomID:
+		m.ResetRoomID()
+		return nil
+	}
+	return fmt.Errorf("unknown NoticeRoom field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NoticeRoomMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NoticeRoomMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NoticeRoomMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NoticeRoomMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NoticeRoomMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NoticeRoomMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NoticeRoomMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown NoticeRoom unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NoticeRoomMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown NoticeRoom edge %s", name)
 }
 
 // ResidentMutation represents an operation that mutates the Resident nodes in the graph.

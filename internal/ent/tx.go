@@ -36,6 +36,12 @@ type Tx struct {
 	Firmware *FirmwareClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
+	// Notice is the client for interacting with the Notice builders.
+	Notice *NoticeClient
+	// NoticeRead is the client for interacting with the NoticeRead builders.
+	NoticeRead *NoticeReadClient
+	// NoticeRoom is the client for interacting with the NoticeRoom builders.
+	NoticeRoom *NoticeRoomClient
 	// Resident is the client for interacting with the Resident builders.
 	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
@@ -188,6 +194,9 @@ func (tx *Tx) init() {
 	tx.Event = NewEventClient(tx.config)
 	tx.Firmware = NewFirmwareClient(tx.config)
 	tx.LoginFailure = NewLoginFailureClient(tx.config)
+	tx.Notice = NewNoticeClient(tx.config)
+	tx.NoticeRead = NewNoticeReadClient(tx.config)
+	tx.NoticeRoom = NewNoticeRoomClient(tx.config)
 	tx.Resident = NewResidentClient(tx.config)
 	tx.Room = NewRoomClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

@@ -79,9 +79,12 @@ func openSQLite(url, dataDir string) (*sql.DB, error) {
 	}
 	// WAL lets readers run beside the writer; busy_timeout makes writers wait
 	// instead of failing; _txlock=immediate takes the write lock at BEGIN so
-	// two transactions never deadlock upgrading a read lock.
+	// two transactions never deadlock upgrading a read lock. SQLite compares
+	// times as text, so every time is written in UTC (_timezone), whatever
+	// zone it came in: 00:00 in China and 16:00 UTC the day before compare
+	// as the same moment.
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_txlock=immediate&_time_format=sqlite"
+		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_txlock=immediate&_time_format=sqlite&_timezone=UTC"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)

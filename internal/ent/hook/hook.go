@@ -140,6 +140,42 @@ func (f LoginFailureFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginFailureMutation", m)
 }
 
+// The NoticeFunc type is an adapter to allow the use of ordinary
+// function as Notice mutator.
+type NoticeFunc func(context.Context, *ent.NoticeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f NoticeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.NoticeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NoticeMutation", m)
+}
+
+// The NoticeReadFunc type is an adapter to allow the use of ordinary
+// function as NoticeRead mutator.
+type NoticeReadFunc func(context.Context, *ent.NoticeReadMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f NoticeReadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.NoticeReadMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NoticeReadMutation", m)
+}
+
+// The NoticeRoomFunc type is an adapter to allow the use of ordinary
+// function as NoticeRoom mutator.
+type NoticeRoomFunc func(context.Context, *ent.NoticeRoomMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f NoticeRoomFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.NoticeRoomMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NoticeRoomMutation", m)
+}
+
 // The ResidentFunc type is an adapter to allow the use of ordinary
 // function as Resident mutator.
 type ResidentFunc func(context.Context, *ent.ResidentMutation) (ent.Value, error)

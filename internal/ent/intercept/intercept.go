@@ -18,6 +18,9 @@ import (
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
+	"linli/internal/ent/notice"
+	"linli/internal/ent/noticeread"
+	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -381,6 +384,87 @@ func (f TraverseLoginFailure) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.LoginFailureQuery", q)
 }
 
+// The NoticeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type NoticeFunc func(context.Context, *ent.NoticeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f NoticeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.NoticeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.NoticeQuery", q)
+}
+
+// The TraverseNotice type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseNotice func(context.Context, *ent.NoticeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseNotice) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseNotice) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NoticeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.NoticeQuery", q)
+}
+
+// The NoticeReadFunc type is an adapter to allow the use of ordinary function as a Querier.
+type NoticeReadFunc func(context.Context, *ent.NoticeReadQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f NoticeReadFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.NoticeReadQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.NoticeReadQuery", q)
+}
+
+// The TraverseNoticeRead type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseNoticeRead func(context.Context, *ent.NoticeReadQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseNoticeRead) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseNoticeRead) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NoticeReadQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.NoticeReadQuery", q)
+}
+
+// The NoticeRoomFunc type is an adapter to allow the use of ordinary function as a Querier.
+type NoticeRoomFunc func(context.Context, *ent.NoticeRoomQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f NoticeRoomFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.NoticeRoomQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.NoticeRoomQuery", q)
+}
+
+// The TraverseNoticeRoom type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseNoticeRoom func(context.Context, *ent.NoticeRoomQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseNoticeRoom) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseNoticeRoom) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NoticeRoomQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.NoticeRoomQuery", q)
+}
+
 // The ResidentFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ResidentFunc func(context.Context, *ent.ResidentQuery) (ent.Value, error)
 
@@ -541,6 +625,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.FirmwareQuery, predicate.Firmware, firmware.OrderOption]{typ: ent.TypeFirmware, tq: q}, nil
 	case *ent.LoginFailureQuery:
 		return &query[*ent.LoginFailureQuery, predicate.LoginFailure, loginfailure.OrderOption]{typ: ent.TypeLoginFailure, tq: q}, nil
+	case *ent.NoticeQuery:
+		return &query[*ent.NoticeQuery, predicate.Notice, notice.OrderOption]{typ: ent.TypeNotice, tq: q}, nil
+	case *ent.NoticeReadQuery:
+		return &query[*ent.NoticeReadQuery, predicate.NoticeRead, noticeread.OrderOption]{typ: ent.TypeNoticeRead, tq: q}, nil
+	case *ent.NoticeRoomQuery:
+		return &query[*ent.NoticeRoomQuery, predicate.NoticeRoom, noticeroom.OrderOption]{typ: ent.TypeNoticeRoom, tq: q}, nil
 	case *ent.ResidentQuery:
 		return &query[*ent.ResidentQuery, predicate.Resident, resident.OrderOption]{typ: ent.TypeResident, tq: q}, nil
 	case *ent.RoomQuery:

@@ -396,6 +396,89 @@ var (
 			},
 		},
 	}
+	// NoticesColumns holds the columns for the "notices" table.
+	NoticesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "scope", Type: field.TypeEnum, Enums: []string{"community", "rooms"}},
+		{Name: "title", Type: field.TypeString, Size: 100},
+		{Name: "content", Type: field.TypeString, Size: 2147483647},
+		{Name: "show_from", Type: field.TypeTime},
+		{Name: "show_until", Type: field.TypeTime},
+		{Name: "sent_by", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "expiry_synced", Type: field.TypeBool, Default: false},
+	}
+	// NoticesTable holds the schema information for the "notices" table.
+	NoticesTable = &schema.Table{
+		Name:       "notices",
+		Columns:    NoticesColumns,
+		PrimaryKey: []*schema.Column{NoticesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notice_community_id_scope_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{NoticesColumns[3], NoticesColumns[4], NoticesColumns[1]},
+			},
+			{
+				Name:    "notice_show_until_expiry_synced",
+				Unique:  false,
+				Columns: []*schema.Column{NoticesColumns[8], NoticesColumns[10]},
+			},
+		},
+	}
+	// NoticeReadsColumns holds the columns for the "notice_reads" table.
+	NoticeReadsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "notice_id", Type: field.TypeInt},
+		{Name: "phone", Type: field.TypeString, Size: 20},
+		{Name: "read_at", Type: field.TypeTime},
+	}
+	// NoticeReadsTable holds the schema information for the "notice_reads" table.
+	NoticeReadsTable = &schema.Table{
+		Name:       "notice_reads",
+		Columns:    NoticeReadsColumns,
+		PrimaryKey: []*schema.Column{NoticeReadsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "noticeread_notice_id_phone",
+				Unique:  true,
+				Columns: []*schema.Column{NoticeReadsColumns[2], NoticeReadsColumns[3]},
+			},
+			{
+				Name:    "noticeread_phone",
+				Unique:  false,
+				Columns: []*schema.Column{NoticeReadsColumns[3]},
+			},
+		},
+	}
+	// NoticeRoomsColumns holds the columns for the "notice_rooms" table.
+	NoticeRoomsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "notice_id", Type: field.TypeInt},
+		{Name: "room_id", Type: field.TypeInt},
+	}
+	// NoticeRoomsTable holds the schema information for the "notice_rooms" table.
+	NoticeRoomsTable = &schema.Table{
+		Name:       "notice_rooms",
+		Columns:    NoticeRoomsColumns,
+		PrimaryKey: []*schema.Column{NoticeRoomsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "noticeroom_notice_id_room_id",
+				Unique:  true,
+				Columns: []*schema.Column{NoticeRoomsColumns[2], NoticeRoomsColumns[3]},
+			},
+			{
+				Name:    "noticeroom_room_id",
+				Unique:  false,
+				Columns: []*schema.Column{NoticeRoomsColumns[3]},
+			},
+		},
+	}
 	// ResidentsColumns holds the columns for the "residents" table.
 	ResidentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -635,6 +718,9 @@ var (
 		EventsTable,
 		FirmwaresTable,
 		LoginFailuresTable,
+		NoticesTable,
+		NoticeReadsTable,
+		NoticeRoomsTable,
 		ResidentsTable,
 		RoomsTable,
 		SessionsTable,

@@ -39,6 +39,15 @@ type Firmware func(*sql.Selector)
 // LoginFailure is the predicate function for loginfailure builders.
 type LoginFailure func(*sql.Selector)
 
+// Notice is the predicate function for notice builders.
+type Notice func(*sql.Selector)
+
+// NoticeRead is the predicate function for noticeread builders.
+type NoticeRead func(*sql.Selector)
+
+// NoticeRoom is the predicate function for noticeroom builders.
+type NoticeRoom func(*sql.Selector)
+
 // Resident is the predicate function for resident builders.
 type Resident func(*sql.Selector)
 

@@ -14,6 +14,9 @@ import (
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
+	"linli/internal/ent/notice"
+	"linli/internal/ent/noticeread"
+	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/schema"
@@ -489,6 +492,55 @@ func init() {
 	loginfailureDescCreatedAt := loginfailureFields[2].Descriptor()
 	// loginfailure.DefaultCreatedAt holds the default value on creation for the created_at field.
 	loginfailure.DefaultCreatedAt = loginfailureDescCreatedAt.Default.(func() time.Time)
+	noticeMixin := schema.Notice{}.Mixin()
+	noticeMixinHooks1 := noticeMixin[1].Hooks()
+	notice.Hooks[0] = noticeMixinHooks1[0]
+	noticeMixinInters1 := noticeMixin[1].Interceptors()
+	notice.Interceptors[0] = noticeMixinInters1[0]
+	noticeMixinFields0 := noticeMixin[0].Fields()
+	_ = noticeMixinFields0
+	noticeFields := schema.Notice{}.Fields()
+	_ = noticeFields
+	// noticeDescCreatedAt is the schema descriptor for created_at field.
+	noticeDescCreatedAt := noticeMixinFields0[0].Descriptor()
+	// notice.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notice.DefaultCreatedAt = noticeDescCreatedAt.Default.(func() time.Time)
+	// noticeDescUpdatedAt is the schema descriptor for updated_at field.
+	noticeDescUpdatedAt := noticeMixinFields0[1].Descriptor()
+	// notice.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	notice.DefaultUpdatedAt = noticeDescUpdatedAt.Default.(func() time.Time)
+	// notice.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	notice.UpdateDefaultUpdatedAt = noticeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// noticeDescTitle is the schema descriptor for title field.
+	noticeDescTitle := noticeFields[2].Descriptor()
+	// notice.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	notice.TitleValidator = noticeDescTitle.Validators[0].(func(string) error)
+	// noticeDescSentBy is the schema descriptor for sent_by field.
+	noticeDescSentBy := noticeFields[6].Descriptor()
+	// notice.DefaultSentBy holds the default value on creation for the sent_by field.
+	notice.DefaultSentBy = noticeDescSentBy.Default.(string)
+	// notice.SentByValidator is a validator for the "sent_by" field. It is called by the builders before save.
+	notice.SentByValidator = noticeDescSentBy.Validators[0].(func(string) error)
+	// noticeDescExpirySynced is the schema descriptor for expiry_synced field.
+	noticeDescExpirySynced := noticeFields[7].Descriptor()
+	// notice.DefaultExpirySynced holds the default value on creation for the expiry_synced field.
+	notice.DefaultExpirySynced = noticeDescExpirySynced.Default.(bool)
+	noticereadMixin := schema.NoticeRead{}.Mixin()
+	noticereadMixinHooks0 := noticereadMixin[0].Hooks()
+	noticeread.Hooks[0] = noticereadMixinHooks0[0]
+	noticereadMixinInters0 := noticereadMixin[0].Interceptors()
+	noticeread.Interceptors[0] = noticereadMixinInters0[0]
+	noticereadFields := schema.NoticeRead{}.Fields()
+	_ = noticereadFields
+	// noticereadDescPhone is the schema descriptor for phone field.
+	noticereadDescPhone := noticereadFields[2].Descriptor()
+	// noticeread.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	noticeread.PhoneValidator = noticereadDescPhone.Validators[0].(func(string) error)
+	noticeroomMixin := schema.NoticeRoom{}.Mixin()
+	noticeroomMixinHooks0 := noticeroomMixin[0].Hooks()
+	noticeroom.Hooks[0] = noticeroomMixinHooks0[0]
+	noticeroomMixinInters0 := noticeroomMixin[0].Interceptors()
+	noticeroom.Interceptors[0] = noticeroomMixinInters0[0]
 	residentMixin := schema.Resident{}.Mixin()
 	residentMixinHooks1 := residentMixin[1].Hooks()
 	resident.Hooks[0] = residentMixinHooks1[0]

@@ -68,6 +68,18 @@ export const router = createRouter({
           meta: { title: '设备列表' },
         },
         {
+          path: 'records/calls',
+          name: 'call-records',
+          component: () => import('@/views/CallRecordsView.vue'),
+          meta: { title: '呼叫记录' },
+        },
+        {
+          path: 'records/unlocks',
+          name: 'unlock-records',
+          component: () => import('@/views/UnlockRecordsView.vue'),
+          meta: { title: '开锁记录' },
+        },
+        {
           path: 'firmware',
           name: 'firmware',
           component: () => import('@/views/FirmwareView.vue'),

@@ -72,6 +72,12 @@ export type UpgradeDevicesBody = JsonBody<'/api/v1/communities/{cid}/devices/upg
 /** One firmware file of 固件管理 (per model; versions only go up). */
 export type Firmware = NonNullable<MethodResponse<Client, 'get', '/api/v1/firmware'>['items']>[number]
 export type FirmwareUploadForm = MultipartBody<'/api/v1/firmware', 'post'>
+/** One row of 呼叫记录 / 开锁记录: a call or an unlock a device reported, maybe with a 抓拍照片. */
+export type AccessRecord = NonNullable<
+  MethodResponse<Client, 'get', '/api/v1/communities/{cid}/records/calls'>['items']
+>[number]
+/** Query of 呼叫记录 / 开锁记录: the 区域/楼栋/单元 cascade, 设备, 时间 (from inclusive, to exclusive), 开锁类型, paging. */
+export type RecordQuery = NonNullable<paths['/api/v1/communities/{cid}/records/unlocks']['get']['parameters']['query']>
 /** The room cascade 区域 ▾ 楼栋 ▾ 单元 ▾ 楼层 ▾ 房号 ▾ as list filters. */
 export type RoomPick = Pick<ResidentQuery, 'area_id' | 'building_id' | 'unit_id' | 'floor' | 'room_id'>
 
