@@ -20,14 +20,18 @@ const (
 	Staff
 	// Device is a bound device: sees only its own community.
 	Device
+	// Resident is a resident signed in to the app by phone number: sees the
+	// communities where that phone is registered.
+	Resident
 )
 
 // Actor is the principal behind a request.
 type Actor struct {
 	Kind        Kind
 	AccountID   int
-	DeviceID    int   // for Device actors
-	Communities []int // the communities a Staff or Device actor belongs to
+	DeviceID    int    // for Device actors
+	Phone       string // for Resident actors
+	Communities []int  // the communities a Staff, Device or Resident actor belongs to
 }
 
 type ctxKey struct{}

@@ -30,6 +30,7 @@ import (
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/mqtt"
+	"linli/internal/ownerapp"
 	"linli/internal/record"
 	"linli/internal/resident"
 	"linli/internal/roster"
@@ -49,6 +50,7 @@ type App struct {
 	auth     *auth.Service
 	access   *access.Service
 	records  *record.Service
+	owners   *ownerapp.Service
 	broker   *mqtt.Broker
 	external *mqtt.External
 	handler  http.Handler
@@ -92,6 +94,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	residents.OnChange(a.access.ResidentChanged)
 	devices := device.NewService(db, box, logger)
 	a.records = record.NewService(db, files, logger)
+	a.owners = ownerapp.NewService(db, ownerapp.LogSender{Logger: logger}, logger)
 	if err := a.startBroker(ctx, devices); err != nil {
 		db.Close()
 		return nil, err
@@ -100,7 +103,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: application.NewService(db, box, files, residents, logger), PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: firmware.NewService(db, files, logger),
-		Records: a.records,
+		Records: a.records, Owners: a.owners,
 	})
 	return a, nil
 }
@@ -172,6 +175,8 @@ type Services struct {
 	Firmware *firmware.Service
 	// Records keeps the calls and unlocks devices report.
 	Records *record.Service
+	// Owners serves the residents' app.
+	Owners *ownerapp.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -179,7 +184,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	httpapi.InstallErrors(s.Logger)
 	mux := http.NewServeMux()
 	api := httpapi.NewAPI(mux, Version)
-	api.UseMiddleware(auth.Gate(api, s.Devices.Resolve))
+	api.UseMiddleware(auth.Gate(api, s.Devices.Resolve, s.Owners.Resolve))
 	s.Auth.Register(api)
 	s.Accounts.Register(api)
 	community.NewService(s.DB).Register(api)
@@ -192,6 +197,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Firmware.Register(api)
 	s.Devices.Register(api, s.Access, s.Firmware)
 	s.Records.Register(api, s.Devices.Place)
+	s.Owners.Register(api)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -219,7 +225,8 @@ func OpenAPI() ([]byte, error) {
 	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
 		Residents: resident.NewService(nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
-		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger)})
+		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
+		Owners: ownerapp.NewService(nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
@@ -298,6 +305,9 @@ func (a *App) janitor(ctx context.Context) {
 		if n%60 == 0 {
 			if err := a.auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge sessions", "err", err)
+			}
+			if err := a.owners.Purge(ctx); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge app sessions", "err", err)
 			}
 			if err := a.access.PurgeChanges(sys, 30*24*time.Hour); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge whitelist changes", "err", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"linli/internal/actor"
 	"linli/internal/apptest"
@@ -173,6 +174,9 @@ type operation struct {
 	// upload, if set, sends a multipart body instead of JSON.
 	upload func(w *world) (contentType string, body []byte)
 }
+
+// chinaToday is today's date in the estates' time zone.
+func chinaToday() string { return time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly) }
 
 func fixed(p string) func(testing.TB, *world) string {
 	return func(testing.TB, *world) string { return p }
@@ -349,6 +353,28 @@ func operations() []operation {
 			upload: func(*world) (string, []byte) {
 				return eventForm(map[string]string{"event_id": "m-1", "type": "call", "time": "2026-01-28T16:43:01+08:00"}, nil)
 			}},
+		{id: "list-notices", method: "GET", path: inA("/notices"), who: communityA, ok: 200},
+		{id: "list-room-notices", method: "GET", path: inA("/room-notices"), who: communityA, ok: 200},
+		{id: "send-notice", method: "POST", path: inA("/notices"), who: communityA, ok: 201,
+			body: func(*world) any {
+				return map[string]any{"title": "停水通知", "content": "明天停水", "show_from": chinaToday(), "show_to": chinaToday()}
+			}},
+		{id: "send-room-notice", method: "POST", path: inA("/room-notices"), who: communityA, ok: 201,
+			body: func(w *world) any { return map[string]any{"title": "缴费", "content": "请缴费", "room_ids": []int{w.a.RoomID}} }},
+		{id: "delete-notice", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string {
+				var v struct{ ID int }
+				w.op.Must(201, "POST", w.a.Path("/notices"), map[string]any{"title": "临时", "content": "x", "show_from": chinaToday(), "show_to": chinaToday()}).JSON(tb, &v)
+				return w.a.Path(fmt.Sprintf("/notices/%d", v.ID))
+			}},
+		{id: "app-send-code", method: "POST", path: fixed("/app/v1/sms-codes"), who: public, ok: 422,
+			body: func(*world) any { return map[string]any{"phone": "12345"} }},
+		{id: "app-sign-in", method: "POST", path: fixed("/app/v1/session"), who: public, ok: 401,
+			body: func(*world) any { return map[string]any{"phone": "13912340001", "code": "000000"} }},
+		// A console session is no app sign-in.
+		{id: "app-list-notices", method: "GET", path: fixed("/app/v1/notices"), who: public, ok: 401},
+		{id: "app-read-notice", method: "POST", path: fixed("/app/v1/notices/1/read"), who: public, ok: 401},
+		{id: "app-sign-out", method: "DELETE", path: fixed("/app/v1/session"), who: public, ok: 401},
 		{id: "list-calls", method: "GET", path: inA("/records/calls"), who: communityA, ok: 200},
 		{id: "list-unlocks", method: "GET", path: inA("/records/unlocks?unlock_type=card"), who: communityA, ok: 200},
 		{id: "export-calls", method: "GET", path: inA("/records/calls/export.xlsx"), who: communityA, ok: 200},

@@ -13,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"linli/internal/app"
@@ -34,6 +35,28 @@ type Server struct {
 	tb   testing.TB
 	stop func()
 	cfg  config.Config
+	logs *logBuffer
+}
+
+// Logs returns what the server logged so far.
+func (s *Server) Logs() string { return s.logs.String() }
+
+// logBuffer collects a server's log for tests to read.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // DataDir returns the server's data directory.
@@ -48,10 +71,12 @@ func Start(tb testing.TB, b storetest.Backend) *Server {
 // StartWith starts Linli with cfg; Stop (or the end of the test) stops it.
 func StartWith(tb testing.TB, cfg config.Config) *Server {
 	tb.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	var out io.Writer = logs
 	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(&tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		out = io.MultiWriter(logs, &tbWriter{tb})
 	}
+	logger := slog.New(slog.NewTextHandler(out, nil))
 	a, err := app.New(context.Background(), cfg, logger)
 	if err != nil {
 		tb.Fatalf("start app: %v", err)
@@ -67,7 +92,7 @@ func StartWith(tb testing.TB, cfg config.Config) *Server {
 		ts.Listener = l
 	}
 	ts.Start()
-	s := &Server{URL: ts.URL, App: a, tb: tb, cfg: cfg}
+	s := &Server{URL: ts.URL, App: a, tb: tb, cfg: cfg, logs: logs}
 	s.stop = func() {
 		ts.Close()
 		a.Close()

@@ -20,6 +20,7 @@ const (
 	accessPublic     = "public"
 	accessAnySession = "any-session"
 	accessDevice     = "device"
+	accessResident   = "resident"
 	roleKey          = "role"
 )
 
@@ -37,9 +38,14 @@ func OperatorOnly() map[string]any { return map[string]any{roleKey: "operator"} 
 // token; the gate resolves the token before the handler runs.
 func DeviceOnly() map[string]any { return map[string]any{accessKey: accessDevice} }
 
-// DeviceResolver authenticates the Authorization header of a device request
-// and returns a context acting as that device. Errors: errs.Unauthorized.
-type DeviceResolver func(ctx context.Context, authorization string) (context.Context, error)
+// ResidentOnly marks an operation of the residents' app: it takes the bearer
+// token from the app's sign-in, which the gate resolves first.
+func ResidentOnly() map[string]any { return map[string]any{accessKey: accessResident} }
+
+// BearerResolver authenticates the Authorization header of a device or app
+// request and returns a context acting as that device or resident.
+// Errors: errs.Unauthorized.
+type BearerResolver func(ctx context.Context, authorization string) (context.Context, error)
 
 // request is what Middleware learns about a request.
 type request struct {
@@ -108,22 +114,26 @@ func isHTTPS(r *http.Request) bool {
 }
 
 // Gate returns huma middleware that enforces each operation's access level:
-// console sessions for most operations, devices' bearer tokens (resolved by
-// devices) for DeviceOnly ones.
-func Gate(api huma.API, devices DeviceResolver) func(huma.Context, func(huma.Context)) {
+// console sessions for most operations, bearer tokens of devices (resolved
+// by devices) for DeviceOnly ones and of residents for ResidentOnly ones.
+func Gate(api huma.API, devices, residents BearerResolver) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		meta := ctx.Operation().Metadata
 		switch meta[accessKey] {
 		case accessPublic:
 			next(ctx)
 			return
-		case accessDevice:
-			dctx, err := devices(ctx.Context(), ctx.Header("Authorization"))
+		case accessDevice, accessResident:
+			resolve := devices
+			if meta[accessKey] == accessResident {
+				resolve = residents
+			}
+			bctx, err := resolve(ctx.Context(), ctx.Header("Authorization"))
 			if err != nil {
 				_ = huma.WriteErr(api, ctx, 0, "", err)
 				return
 			}
-			next(huma.WithContext(ctx, dctx))
+			next(huma.WithContext(ctx, bctx))
 			return
 		}
 		p := Current(ctx.Context())

@@ -12,7 +12,9 @@ import (
 	"linli/internal/ent/migrate"
 
 	"linli/internal/ent/account"
+	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
+	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
@@ -46,6 +48,10 @@ type Client struct {
 	Schema *migrate.Schema
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
+	// AppCode is the client for interacting with the AppCode builders.
+	AppCode *AppCodeClient
+	// AppSession is the client for interacting with the AppSession builders.
+	AppSession *AppSessionClient
 	// Application is the client for interacting with the Application builders.
 	Application *ApplicationClient
 	// Area is the client for interacting with the Area builders.
@@ -94,6 +100,8 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Account = NewAccountClient(c.config)
+	c.AppCode = NewAppCodeClient(c.config)
+	c.AppSession = NewAppSessionClient(c.config)
 	c.Application = NewApplicationClient(c.config)
 	c.Area = NewAreaClient(c.config)
 	c.AuditLog = NewAuditLogClient(c.config)
@@ -205,6 +213,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:          ctx,
 		config:       cfg,
 		Account:      NewAccountClient(cfg),
+		AppCode:      NewAppCodeClient(cfg),
+		AppSession:   NewAppSessionClient(cfg),
 		Application:  NewApplicationClient(cfg),
 		Area:         NewAreaClient(cfg),
 		AuditLog:     NewAuditLogClient(cfg),
@@ -243,6 +253,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:          ctx,
 		config:       cfg,
 		Account:      NewAccountClient(cfg),
+		AppCode:      NewAppCodeClient(cfg),
+		AppSession:   NewAppSessionClient(cfg),
 		Application:  NewApplicationClient(cfg),
 		Area:         NewAreaClient(cfg),
 		AuditLog:     NewAuditLogClient(cfg),
@@ -290,9 +302,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
-		c.NoticeRoom, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
+		c.Account, c.AppCode, c.AppSession, c.Application, c.Area, c.AuditLog,
+		c.Building, c.Card, c.Community, c.Device, c.Event, c.Firmware, c.LoginFailure,
+		c.Notice, c.NoticeRead, c.NoticeRoom, c.Resident, c.Room, c.Session,
+		c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -302,9 +315,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Account, c.Application, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
-		c.NoticeRoom, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
+		c.Account, c.AppCode, c.AppSession, c.Application, c.Area, c.AuditLog,
+		c.Building, c.Card, c.Community, c.Device, c.Event, c.Firmware, c.LoginFailure,
+		c.Notice, c.NoticeRead, c.NoticeRoom, c.Resident, c.Room, c.Session,
+		c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -315,6 +329,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AccountMutation:
 		return c.Account.mutate(ctx, m)
+	case *AppCodeMutation:
+		return c.AppCode.mutate(ctx, m)
+	case *AppSessionMutation:
+		return c.AppSession.mutate(ctx, m)
 	case *ApplicationMutation:
 		return c.Application.mutate(ctx, m)
 	case *AreaMutation:
@@ -520,6 +538,272 @@ func (c *AccountClient) mutate(ctx context.Context, m *AccountMutation) (Value, 
 		return (&AccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Account mutation op: %q", m.Op())
+	}
+}
+
+// AppCodeClient is a client for the AppCode schema.
+type AppCodeClient struct {
+	config
+}
+
+// NewAppCodeClient returns a client for the AppCode from the given config.
+func NewAppCodeClient(c config) *AppCodeClient {
+	return &AppCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `appcode.Hooks(f(g(h())))`.
+func (c *AppCodeClient) Use(hooks ...Hook) {
+	c.hooks.AppCode = append(c.hooks.AppCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `appcode.Intercept(f(g(h())))`.
+func (c *AppCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AppCode = append(c.inters.AppCode, interceptors...)
+}
+
+// Create returns a builder for creating a AppCode entity.
+func (c *AppCodeClient) Create() *AppCodeCreate {
+	mutation := newAppCodeMutation(c.config, OpCreate)
+	return &AppCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AppCode entities.
+func (c *AppCodeClient) CreateBulk(builders ...*AppCodeCreate) *AppCodeCreateBulk {
+	return &AppCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AppCodeClient) MapCreateBulk(slice any, setFunc func(*AppCodeCreate, int)) *AppCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AppCodeCreateBulk{err: fmt.Errorf("calling to AppCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AppCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AppCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AppCode.
+func (c *AppCodeClient) Update() *AppCodeUpdate {
+	mutation := newAppCodeMutation(c.config, OpUpdate)
+	return &AppCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AppCodeClient) UpdateOne(_m *AppCode) *AppCodeUpdateOne {
+	mutation := newAppCodeMutation(c.config, OpUpdateOne, withAppCode(_m))
+	return &AppCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AppCodeClient) UpdateOneID(id int) *AppCodeUpdateOne {
+	mutation := newAppCodeMutation(c.config, OpUpdateOne, withAppCodeID(id))
+	return &AppCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AppCode.
+func (c *AppCodeClient) Delete() *AppCodeDelete {
+	mutation := newAppCodeMutation(c.config, OpDelete)
+	return &AppCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AppCodeClient) DeleteOne(_m *AppCode) *AppCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AppCodeClient) DeleteOneID(id int) *AppCodeDeleteOne {
+	builder := c.Delete().Where(appcode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AppCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for AppCode.
+func (c *AppCodeClient) Query() *AppCodeQuery {
+	return &AppCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAppCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AppCode entity by its id.
+func (c *AppCodeClient) Get(ctx context.Context, id int) (*AppCode, error) {
+	return c.Query().Where(appcode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AppCodeClient) GetX(ctx context.Context, id int) *AppCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AppCodeClient) Hooks() []Hook {
+	return c.hooks.AppCode
+}
+
+// Interceptors returns the client interceptors.
+func (c *AppCodeClient) Interceptors() []Interceptor {
+	return c.inters.AppCode
+}
+
+func (c *AppCodeClient) mutate(ctx context.Context, m *AppCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AppCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AppCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AppCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AppCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AppCode mutation op: %q", m.Op())
+	}
+}
+
+// AppSessionClient is a client for the AppSession schema.
+type AppSessionClient struct {
+	config
+}
+
+// NewAppSessionClient returns a client for the AppSession from the given config.
+func NewAppSessionClient(c config) *AppSessionClient {
+	return &AppSessionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `appsession.Hooks(f(g(h())))`.
+func (c *AppSessionClient) Use(hooks ...Hook) {
+	c.hooks.AppSession = append(c.hooks.AppSession, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `appsession.Intercept(f(g(h())))`.
+func (c *AppSessionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AppSession = append(c.inters.AppSession, interceptors...)
+}
+
+// Create returns a builder for creating a AppSession entity.
+func (c *AppSessionClient) Create() *AppSessionCreate {
+	mutation := newAppSessionMutation(c.config, OpCreate)
+	return &AppSessionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AppSession entities.
+func (c *AppSessionClient) CreateBulk(builders ...*AppSessionCreate) *AppSessionCreateBulk {
+	return &AppSessionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AppSessionClient) MapCreateBulk(slice any, setFunc func(*AppSessionCreate, int)) *AppSessionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AppSessionCreateBulk{err: fmt.Errorf("calling to AppSessionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AppSessionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AppSessionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AppSession.
+func (c *AppSessionClient) Update() *AppSessionUpdate {
+	mutation := newAppSessionMutation(c.config, OpUpdate)
+	return &AppSessionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AppSessionClient) UpdateOne(_m *AppSession) *AppSessionUpdateOne {
+	mutation := newAppSessionMutation(c.config, OpUpdateOne, withAppSession(_m))
+	return &AppSessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AppSessionClient) UpdateOneID(id int) *AppSessionUpdateOne {
+	mutation := newAppSessionMutation(c.config, OpUpdateOne, withAppSessionID(id))
+	return &AppSessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AppSession.
+func (c *AppSessionClient) Delete() *AppSessionDelete {
+	mutation := newAppSessionMutation(c.config, OpDelete)
+	return &AppSessionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AppSessionClient) DeleteOne(_m *AppSession) *AppSessionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AppSessionClient) DeleteOneID(id int) *AppSessionDeleteOne {
+	builder := c.Delete().Where(appsession.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AppSessionDeleteOne{builder}
+}
+
+// Query returns a query builder for AppSession.
+func (c *AppSessionClient) Query() *AppSessionQuery {
+	return &AppSessionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAppSession},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AppSession entity by its id.
+func (c *AppSessionClient) Get(ctx context.Context, id int) (*AppSession, error) {
+	return c.Query().Where(appsession.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AppSessionClient) GetX(ctx context.Context, id int) *AppSession {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AppSessionClient) Hooks() []Hook {
+	return c.hooks.AppSession
+}
+
+// Interceptors returns the client interceptors.
+func (c *AppSessionClient) Interceptors() []Interceptor {
+	return c.inters.AppSession
+}
+
+func (c *AppSessionClient) mutate(ctx context.Context, m *AppSessionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AppSessionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AppSessionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AppSessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AppSessionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AppSession mutation op: %q", m.Op())
 	}
 }
 
@@ -3142,14 +3426,14 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, Application, Area, AuditLog, Building, Card, Community, Device, Event,
-		Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room,
-		Session, SyncChange, Unit []ent.Hook
+		Account, AppCode, AppSession, Application, Area, AuditLog, Building, Card,
+		Community, Device, Event, Firmware, LoginFailure, Notice, NoticeRead,
+		NoticeRoom, Resident, Room, Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
-		Account, Application, Area, AuditLog, Building, Card, Community, Device, Event,
-		Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room,
-		Session, SyncChange, Unit []ent.Interceptor
+		Account, AppCode, AppSession, Application, Area, AuditLog, Building, Card,
+		Community, Device, Event, Firmware, LoginFailure, Notice, NoticeRead,
+		NoticeRoom, Resident, Room, Session, SyncChange, Unit []ent.Interceptor
 	}
 )
 

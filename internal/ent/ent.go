@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"linli/internal/ent/account"
+	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
+	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
@@ -92,6 +94,8 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			account.Table:      account.ValidColumn,
+			appcode.Table:      appcode.ValidColumn,
+			appsession.Table:   appsession.ValidColumn,
 			application.Table:  application.ValidColumn,
 			area.Table:         area.ValidColumn,
 			auditlog.Table:     auditlog.ValidColumn,

@@ -16,6 +16,10 @@ type Tx struct {
 	config
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
+	// AppCode is the client for interacting with the AppCode builders.
+	AppCode *AppCodeClient
+	// AppSession is the client for interacting with the AppSession builders.
+	AppSession *AppSessionClient
 	// Application is the client for interacting with the Application builders.
 	Application *ApplicationClient
 	// Area is the client for interacting with the Area builders.
@@ -184,6 +188,8 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Account = NewAccountClient(tx.config)
+	tx.AppCode = NewAppCodeClient(tx.config)
+	tx.AppSession = NewAppSessionClient(tx.config)
 	tx.Application = NewApplicationClient(tx.config)
 	tx.Area = NewAreaClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)

@@ -30,6 +30,7 @@ func NewAPI(mux *http.ServeMux, version string) huma.API {
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"session": {Type: "apiKey", In: "cookie", Name: "linli_session"},
 		"device":  {Type: "http", Scheme: "bearer", Description: "设备绑定时得到的 token"},
+		"app":     {Type: "http", Scheme: "bearer", Description: "业主 APP 验证码登录得到的 token"},
 	}
 	return humago.New(mux, cfg)
 }

@@ -20,6 +20,30 @@ func (f AccountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AccountMutation", m)
 }
 
+// The AppCodeFunc type is an adapter to allow the use of ordinary
+// function as AppCode mutator.
+type AppCodeFunc func(context.Context, *ent.AppCodeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AppCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AppCodeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AppCodeMutation", m)
+}
+
+// The AppSessionFunc type is an adapter to allow the use of ordinary
+// function as AppSession mutator.
+type AppSessionFunc func(context.Context, *ent.AppSessionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AppSessionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AppSessionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AppSessionMutation", m)
+}
+
 // The ApplicationFunc type is an adapter to allow the use of ordinary
 // function as Application mutator.
 type ApplicationFunc func(context.Context, *ent.ApplicationMutation) (ent.Value, error)

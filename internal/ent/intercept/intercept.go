@@ -8,7 +8,9 @@ import (
 
 	"linli/internal/ent"
 	"linli/internal/ent/account"
+	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
+	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
@@ -112,6 +114,60 @@ func (f TraverseAccount) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AccountQuery", q)
+}
+
+// The AppCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AppCodeFunc func(context.Context, *ent.AppCodeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AppCodeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AppCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AppCodeQuery", q)
+}
+
+// The TraverseAppCode type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAppCode func(context.Context, *ent.AppCodeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAppCode) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAppCode) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AppCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AppCodeQuery", q)
+}
+
+// The AppSessionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AppSessionFunc func(context.Context, *ent.AppSessionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AppSessionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AppSessionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AppSessionQuery", q)
+}
+
+// The TraverseAppSession type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAppSession func(context.Context, *ent.AppSessionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAppSession) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAppSession) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AppSessionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AppSessionQuery", q)
 }
 
 // The ApplicationFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -605,6 +661,10 @@ func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
 	case *ent.AccountQuery:
 		return &query[*ent.AccountQuery, predicate.Account, account.OrderOption]{typ: ent.TypeAccount, tq: q}, nil
+	case *ent.AppCodeQuery:
+		return &query[*ent.AppCodeQuery, predicate.AppCode, appcode.OrderOption]{typ: ent.TypeAppCode, tq: q}, nil
+	case *ent.AppSessionQuery:
+		return &query[*ent.AppSessionQuery, predicate.AppSession, appsession.OrderOption]{typ: ent.TypeAppSession, tq: q}, nil
 	case *ent.ApplicationQuery:
 		return &query[*ent.ApplicationQuery, predicate.Application, application.OrderOption]{typ: ent.TypeApplication, tq: q}, nil
 	case *ent.AreaQuery:

@@ -30,6 +30,61 @@ var (
 		Columns:    AccountsColumns,
 		PrimaryKey: []*schema.Column{AccountsColumns[0]},
 	}
+	// AppCodesColumns holds the columns for the "app_codes" table.
+	AppCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "phone", Type: field.TypeString, Size: 20},
+		{Name: "code_hash", Type: field.TypeString, Size: 64},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "used", Type: field.TypeBool, Default: false},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// AppCodesTable holds the schema information for the "app_codes" table.
+	AppCodesTable = &schema.Table{
+		Name:       "app_codes",
+		Columns:    AppCodesColumns,
+		PrimaryKey: []*schema.Column{AppCodesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "appcode_phone_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AppCodesColumns[1], AppCodesColumns[7]},
+			},
+			{
+				Name:    "appcode_ip_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AppCodesColumns[3], AppCodesColumns[7]},
+			},
+		},
+	}
+	// AppSessionsColumns holds the columns for the "app_sessions" table.
+	AppSessionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "token_hash", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "phone", Type: field.TypeString, Size: 20},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// AppSessionsTable holds the schema information for the "app_sessions" table.
+	AppSessionsTable = &schema.Table{
+		Name:       "app_sessions",
+		Columns:    AppSessionsColumns,
+		PrimaryKey: []*schema.Column{AppSessionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "appsession_phone",
+				Unique:  false,
+				Columns: []*schema.Column{AppSessionsColumns[2]},
+			},
+			{
+				Name:    "appsession_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{AppSessionsColumns[3]},
+			},
+		},
+	}
 	// ApplicationsColumns holds the columns for the "applications" table.
 	ApplicationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -708,6 +763,8 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AccountsTable,
+		AppCodesTable,
+		AppSessionsTable,
 		ApplicationsTable,
 		AreasTable,
 		AuditLogsTable,

@@ -9,6 +9,12 @@ import (
 // Account is the predicate function for account builders.
 type Account func(*sql.Selector)
 
+// AppCode is the predicate function for appcode builders.
+type AppCode func(*sql.Selector)
+
+// AppSession is the predicate function for appsession builders.
+type AppSession func(*sql.Selector)
+
 // Application is the predicate function for application builders.
 type Application func(*sql.Selector)
 

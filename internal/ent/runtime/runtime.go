@@ -4,7 +4,9 @@ package runtime
 
 import (
 	"linli/internal/ent/account"
+	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
+	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
@@ -79,6 +81,48 @@ func init() {
 	accountDescDisabled := accountFields[7].Descriptor()
 	// account.DefaultDisabled holds the default value on creation for the disabled field.
 	account.DefaultDisabled = accountDescDisabled.Default.(bool)
+	appcodeFields := schema.AppCode{}.Fields()
+	_ = appcodeFields
+	// appcodeDescPhone is the schema descriptor for phone field.
+	appcodeDescPhone := appcodeFields[0].Descriptor()
+	// appcode.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	appcode.PhoneValidator = appcodeDescPhone.Validators[0].(func(string) error)
+	// appcodeDescCodeHash is the schema descriptor for code_hash field.
+	appcodeDescCodeHash := appcodeFields[1].Descriptor()
+	// appcode.CodeHashValidator is a validator for the "code_hash" field. It is called by the builders before save.
+	appcode.CodeHashValidator = appcodeDescCodeHash.Validators[0].(func(string) error)
+	// appcodeDescIP is the schema descriptor for ip field.
+	appcodeDescIP := appcodeFields[2].Descriptor()
+	// appcode.DefaultIP holds the default value on creation for the ip field.
+	appcode.DefaultIP = appcodeDescIP.Default.(string)
+	// appcode.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	appcode.IPValidator = appcodeDescIP.Validators[0].(func(string) error)
+	// appcodeDescAttempts is the schema descriptor for attempts field.
+	appcodeDescAttempts := appcodeFields[3].Descriptor()
+	// appcode.DefaultAttempts holds the default value on creation for the attempts field.
+	appcode.DefaultAttempts = appcodeDescAttempts.Default.(int)
+	// appcodeDescUsed is the schema descriptor for used field.
+	appcodeDescUsed := appcodeFields[4].Descriptor()
+	// appcode.DefaultUsed holds the default value on creation for the used field.
+	appcode.DefaultUsed = appcodeDescUsed.Default.(bool)
+	// appcodeDescCreatedAt is the schema descriptor for created_at field.
+	appcodeDescCreatedAt := appcodeFields[6].Descriptor()
+	// appcode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	appcode.DefaultCreatedAt = appcodeDescCreatedAt.Default.(func() time.Time)
+	appsessionFields := schema.AppSession{}.Fields()
+	_ = appsessionFields
+	// appsessionDescTokenHash is the schema descriptor for token_hash field.
+	appsessionDescTokenHash := appsessionFields[0].Descriptor()
+	// appsession.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	appsession.TokenHashValidator = appsessionDescTokenHash.Validators[0].(func(string) error)
+	// appsessionDescPhone is the schema descriptor for phone field.
+	appsessionDescPhone := appsessionFields[1].Descriptor()
+	// appsession.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	appsession.PhoneValidator = appsessionDescPhone.Validators[0].(func(string) error)
+	// appsessionDescCreatedAt is the schema descriptor for created_at field.
+	appsessionDescCreatedAt := appsessionFields[3].Descriptor()
+	// appsession.DefaultCreatedAt holds the default value on creation for the created_at field.
+	appsession.DefaultCreatedAt = appsessionDescCreatedAt.Default.(func() time.Time)
 	applicationMixin := schema.Application{}.Mixin()
 	applicationMixinHooks1 := applicationMixin[1].Hooks()
 	application.Hooks[0] = applicationMixinHooks1[0]

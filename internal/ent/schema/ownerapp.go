@@ -1,0 +1,49 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// AppCode is an SMS sign-in code sent to a resident's phone. Only its hash
+// is kept; it works once, for a few minutes and a few attempts.
+type AppCode struct{ ent.Schema }
+
+// Fields of AppCode.
+func (AppCode) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("phone").MaxLen(20).Immutable(),
+		field.String("code_hash").MaxLen(64).Immutable().Sensitive(),
+		field.String("ip").Default("").MaxLen(64).Immutable(),
+		field.Int("attempts").Default(0),
+		field.Bool("used").Default(false),
+		field.Time("expires_at").Immutable(),
+		field.Time("created_at").Default(time.Now).Immutable(),
+	}
+}
+
+// Indexes of AppCode.
+func (AppCode) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("phone", "created_at"), index.Fields("ip", "created_at")}
+}
+
+// AppSession is a resident's signed-in app. The token is kept as a hash.
+type AppSession struct{ ent.Schema }
+
+// Fields of AppSession.
+func (AppSession) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("token_hash").MaxLen(64).Unique().Immutable().Sensitive(),
+		field.String("phone").MaxLen(20).Immutable(),
+		field.Time("expires_at"),
+		field.Time("created_at").Default(time.Now).Immutable(),
+	}
+}
+
+// Indexes of AppSession.
+func (AppSession) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("phone"), index.Fields("expires_at")}
+}
