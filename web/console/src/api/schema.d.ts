@@ -482,6 +482,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{cid}/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 小区通知 */
+        get: operations["list-notices"];
+        put?: never;
+        /**
+         * 发送小区通知
+         * @description 推送到本小区全部设备（展示时间内显示）和业主 APP。展示时间 1 到 60 天。
+         */
+        post: operations["send-notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/notices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除通知（从设备和 APP 撤回） */
+        delete: operations["delete-notice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/records/calls": {
         parameters: {
             query?: never;
@@ -743,6 +781,27 @@ export interface paths {
         head?: never;
         /** 业主权限：APP呼叫、电话转移 */
         patch: operations["set-resident-permissions"];
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/room-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 房间通知 */
+        get: operations["list-room-notices"];
+        put?: never;
+        /**
+         * 发送房间通知
+         * @description 推送到所选房间的室内分机和这些房间业主的 APP。
+         */
+        post: operations["send-room-notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/communities/{cid}/rooms": {
@@ -1011,6 +1070,81 @@ export interface paths {
         get: operations["public-application-status"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的通知
+         * @description 业主所在小区的小区通知和所在房间的房间通知（近 90 天），带已读状态。
+         */
+        get: operations["app-list-notices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/notices/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 标记通知已读 */
+        post: operations["app-read-notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 验证码登录 */
+        post: operations["app-sign-in"];
+        /** 退出登录 */
+        delete: operations["app-sign-out"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/sms-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 获取登录验证码
+         * @description 向已登记业主的手机号发送 6 位验证码，5 分钟内有效。同一手机号 60 秒一次、每天 10 次。
+         */
+        post: operations["app-send-code"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1309,6 +1443,10 @@ export interface components {
             /** @description 原密码 */
             old_password: string;
         };
+        CodeInputBody: {
+            /** @description 业主登记的手机号 */
+            phone: string;
+        };
         Community: {
             /** @description 详细地址 */
             address: string;
@@ -1380,6 +1518,16 @@ export interface components {
              * @description 围墙机数量
              */
             wall_station_count?: number;
+        };
+        CommunityNoticeInputBody: {
+            /** @description 内容 */
+            content: string;
+            /** @description 展示时间开始日期，如 2020-07-23 */
+            show_from: string;
+            /** @description 展示时间结束日期（含），1 到 60 天 */
+            show_to: string;
+            /** @description 标题，如 停水通知 */
+            title: string;
         };
         CreateAccountInputBody: {
             /** @description 登录账号 */
@@ -1561,10 +1709,12 @@ export interface components {
         Entry: {
             /** @description 卡号（十六进制大写） */
             card?: string;
-            /** @description 条目标识：card:<卡号> 或 face:<业主编号> */
+            /** @description 通知内容 */
+            content?: string;
+            /** @description 条目标识：card:<卡号>、face:<业主编号> 或 notice:<通知编号> */
             key: string;
             /** @enum {string} */
-            kind: "card" | "face";
+            kind: "card" | "face" | "notice";
             /**
              * @description ic 模式或身份证
              * @enum {string}
@@ -1572,11 +1722,16 @@ export interface components {
             mode?: "ic" | "id_card" | "";
             /** Format: int64 */
             resident_id?: number;
-            /** Format: date-time */
+            /** @description 通知标题 */
+            title?: string;
+            /**
+             * Format: date-time
+             * @description 人脸有效期或通知展示时间的开始
+             */
             valid_from?: string;
             /**
              * Format: date-time
-             * @description 为空表示永久有效；设备到期后自行失效
+             * @description 为空表示永久有效；设备到期后自行失效（通知到期后不再展示）
              */
             valid_until?: string;
         };
@@ -1817,6 +1972,65 @@ export interface components {
             code: string;
             name: string;
         };
+        Notice: {
+            /** @description 小区名称 */
+            community: string;
+            content: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 已读 */
+            read: boolean;
+            /**
+             * @description 小区通知或房间通知
+             * @enum {string}
+             */
+            scope: "community" | "rooms";
+            /** Format: date-time */
+            sent_at: string;
+            /** Format: date-time */
+            show_from: string;
+            /**
+             * Format: date-time
+             * @description 展示到此刻为止
+             */
+            show_until: string;
+            /** @description 当前在展示时间内 */
+            showing: boolean;
+            title: string;
+        };
+        NoticeView: {
+            /** @description 内容 */
+            content: string;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description 房间通知的房间数
+             */
+            room_count?: number;
+            /** @description 房间通知的前几个房间 */
+            room_labels?: string[];
+            /**
+             * @description 小区通知或房间通知
+             * @enum {string}
+             */
+            scope: "community" | "rooms";
+            /**
+             * Format: date-time
+             * @description 发送时间
+             */
+            sent_at: string;
+            sent_by?: string;
+            /** @description 展示时间开始日期 */
+            show_from: string;
+            /** @description 展示时间结束日期（含） */
+            show_to: string;
+            /** @description 标题 */
+            title: string;
+        };
+        NoticesOutputBody: {
+            items: components["schemas"]["Notice"][];
+        };
         PageAccount: {
             items: components["schemas"]["Account"][];
             /**
@@ -1859,6 +2073,14 @@ export interface components {
         };
         PageCommunity: {
             items: components["schemas"]["Community"][];
+            /**
+             * Format: int64
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
+        PageNoticeView: {
+            items: components["schemas"]["NoticeView"][];
             /**
              * Format: int64
              * @description 符合条件的总条数
@@ -2084,6 +2306,31 @@ export interface components {
             room_no: string;
             /** Format: int64 */
             unit_id: number;
+        };
+        RoomNoticeInputBody: {
+            /** @description 内容 */
+            content: string;
+            /** @description 要通知的房间 */
+            room_ids?: number[];
+            /** @description 展示时间开始日期；不填为今天起 7 天 */
+            show_from?: string;
+            /** @description 展示时间结束日期（含） */
+            show_to?: string;
+            /** @description 标题 */
+            title: string;
+            /** @description 要通知的整个单元 */
+            unit_ids?: number[];
+        };
+        Session: {
+            /** Format: date-time */
+            expires_at: string;
+            /** @description 之后的请求带上 Authorization: Bearer <token> */
+            token: string;
+        };
+        SignInInputBody: {
+            /** @description 短信验证码 */
+            code: string;
+            phone: string;
         };
         Slot: {
             /**
@@ -3675,6 +3922,111 @@ export interface operations {
             };
         };
     };
+    "list-notices": {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageNoticeView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "send-notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommunityNoticeInputBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 通知编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-calls": {
         parameters: {
             query?: {
@@ -4500,6 +4852,79 @@ export interface operations {
             };
         };
     };
+    "list-room-notices": {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageNoticeView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "send-room-notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomNoticeInputBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-rooms": {
         parameters: {
             query?: {
@@ -5294,6 +5719,158 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["StatusItem"][];
                 };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-list-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticesOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-read-notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 通知编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-sign-out": {
+        parameters: {
+            query?: never;
+            header?: {
+                Authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-send-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeInputBody"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error */
             default: {
