@@ -360,7 +360,9 @@ func operations() []operation {
 				return map[string]any{"title": "停水通知", "content": "明天停水", "show_from": chinaToday(), "show_to": chinaToday()}
 			}},
 		{id: "send-room-notice", method: "POST", path: inA("/room-notices"), who: communityA, ok: 201,
-			body: func(w *world) any { return map[string]any{"title": "缴费", "content": "请缴费", "room_ids": []int{w.a.RoomID}} }},
+			body: func(w *world) any {
+				return map[string]any{"title": "缴费", "content": "请缴费", "room_ids": []int{w.a.RoomID}}
+			}},
 		{id: "delete-notice", method: "DELETE", who: communityA, ok: 204,
 			path: func(tb testing.TB, w *world) string {
 				var v struct{ ID int }

@@ -15,7 +15,7 @@ func appSignIn(t *testing.T, s *apptest.Server, phone string) map[string]string 
 	c := s.Client("app " + phone)
 	c.Must(204, "POST", "/app/v1/sms-codes", map[string]any{"phone": phone})
 	masked := phone[:3] + "****" + phone[7:]
-	m := regexp.MustCompile(`phone=` + regexp.QuoteMeta(masked) + ` code=(\d{6})`).FindAllStringSubmatch(s.Logs(), -1)
+	m := regexp.MustCompile(`phone=`+regexp.QuoteMeta(masked)+` code=(\d{6})`).FindAllStringSubmatch(s.Logs(), -1)
 	if len(m) == 0 {
 		t.Fatalf("no code logged for %s", masked)
 	}
