@@ -1,9 +1,10 @@
-// Package access manages access control (门禁): the cards of a community
-// (普通卡, 超级卡, 恢复白卡, 时效, 停用) and the whitelist each device holds,
-// which it keeps in step with GET /device/v1/sync. Every change to a card or
-// a resident's face bumps the community's sync version in the same
-// transaction and records which entry changed; a device asks for the changes
-// after its version and gets those entries' current state.
+// Package access manages what devices hold (门禁): the cards of a community
+// (普通卡, 超级卡, 恢复白卡, 时效, 停用), residents' faces, notices (小区通知,
+// 房间通知) and door-station ads (门口机内容管理), which every device keeps in
+// step with GET /device/v1/sync. Every change bumps the community's sync
+// version in the same transaction and records which entry changed; a device
+// asks for the changes after its version and gets those entries' current
+// state.
 package access
 
 import (
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"linli/internal/blob"
 	"linli/internal/ent"
 	"linli/internal/ent/syncchange"
 	"linli/internal/store"
@@ -31,6 +33,8 @@ type Service struct {
 	// whole estate's devices come back together, each would otherwise hold
 	// its own copy of the community's cards in memory at the same time.
 	snapshots chan struct{}
+	// files holds ad pictures.
+	files *blob.Dir
 }
 
 // NewService returns a Service.

@@ -24,17 +24,27 @@ type Location struct {
 	CommunityID int
 	UnitID      int
 	RoomID      int
+	// The device itself, for ads: door and wall stations (Screen) show the
+	// ads of their orientation when chosen (or when none are chosen).
+	DeviceID    int
+	Orientation string
+	Screen      bool
 }
 
 // Entry is one whitelist entry as a device stores it.
 type Entry struct {
-	Key        string     `json:"key" doc:"条目标识：card:<卡号>、face:<业主编号> 或 notice:<通知编号>"`
-	Kind       string     `json:"kind" enum:"card,face,notice"`
+	Key        string     `json:"key" doc:"条目标识：card:<卡号>、face:<业主编号>、notice:<通知编号> 或 ad:<方向>:<广告位>"`
+	Kind       string     `json:"kind" enum:"card,face,notice,ad"`
 	Card       string     `json:"card,omitempty" doc:"卡号（十六进制大写）"`
 	Mode       string     `json:"mode,omitempty" enum:"ic,id_card," doc:"ic 模式或身份证"`
 	ResidentID int        `json:"resident_id,omitempty"`
 	Title      string     `json:"title,omitempty" doc:"通知标题"`
 	Content    string     `json:"content,omitempty" doc:"通知内容"`
+	Slot       int        `json:"slot,omitempty" doc:"广告位 1–4"`
+	URL        string     `json:"url,omitempty" doc:"广告图片的下载路径（带设备令牌请求）"`
+	SHA256     string     `json:"sha256,omitempty" doc:"广告图片的 SHA-256"`
+	Width      int        `json:"width,omitempty"`
+	Height     int        `json:"height,omitempty"`
 	ValidFrom  *time.Time `json:"valid_from,omitempty" doc:"人脸有效期或通知展示时间的开始"`
 	ValidUntil *time.Time `json:"valid_until,omitempty" doc:"为空表示永久有效；设备到期后自行失效（通知到期后不再展示）"`
 }
@@ -94,6 +104,11 @@ func (s *Service) Whitelist(ctx context.Context, loc Location) ([]Entry, error) 
 		return nil, err
 	}
 	out = append(out, notices...)
+	ads, err := s.adsFor(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, ads...)
 	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
 }
@@ -164,6 +179,7 @@ func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *D
 	now := s.now()
 	var numbers []string
 	var residentIDs, noticeIDs []int
+	var adKeys []string
 	for _, k := range keys {
 		switch {
 		case strings.HasPrefix(k, "card:"):
@@ -174,6 +190,25 @@ func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *D
 		case strings.HasPrefix(k, "notice:"):
 			id, _ := strconv.Atoi(strings.TrimPrefix(k, "notice:"))
 			noticeIDs = append(noticeIDs, id)
+		case strings.HasPrefix(k, "ad:"):
+			adKeys = append(adKeys, k)
+		}
+	}
+	if len(adKeys) > 0 {
+		ads, err := s.adsFor(ctx, loc)
+		if err != nil {
+			return err
+		}
+		have := map[string]Entry{}
+		for _, e := range ads {
+			have[e.Key] = e
+		}
+		for _, k := range adKeys {
+			if e, ok := have[k]; ok {
+				d.Upserts = append(d.Upserts, e)
+			} else {
+				d.Deletes = append(d.Deletes, k)
+			}
 		}
 	}
 	if len(noticeIDs) > 0 {

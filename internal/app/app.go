@@ -90,6 +90,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	residents := resident.NewService(db, box, files, logger)
 	a.access = access.NewService(db, logger)
+	a.access.UseFiles(files)
 	residents.OnDelete(a.access.ResidentDeleted)
 	residents.OnChange(a.access.ResidentChanged)
 	devices := device.NewService(db, box, logger)
@@ -194,6 +195,9 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Applications.Register(api, s.PublicURL)
 	s.Access.Register(api)
 	s.Access.RegisterNotices(api)
+	s.Access.RegisterAds(api, auth.DeviceOnly(), func(ctx context.Context) (access.Location, error) {
+		return s.Devices.Location(ctx, device.Current(ctx))
+	})
 	s.Firmware.Register(api)
 	s.Devices.Register(api, s.Access, s.Firmware)
 	s.Records.Register(api, s.Devices.Place)

@@ -377,6 +377,21 @@ func operations() []operation {
 		{id: "app-list-notices", method: "GET", path: fixed("/app/v1/notices"), who: public, ok: 401},
 		{id: "app-read-notice", method: "POST", path: fixed("/app/v1/notices/1/read"), who: public, ok: 401},
 		{id: "app-sign-out", method: "DELETE", path: fixed("/app/v1/session"), who: public, ok: 401},
+		{id: "list-ads", method: "GET", path: inA("/ads"), who: communityA, ok: 200},
+		{id: "put-ad", method: "PUT", path: inA("/ads/landscape/2"), who: communityA, ok: 200,
+			upload: func(*world) (string, []byte) { return adForm("ad.jpg", pictureJPEG(320, 200), false) }},
+		{id: "delete-ad", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string {
+				ct, body := adForm("ad.jpg", pictureJPEG(320, 200), false)
+				if r := w.op.DoType("PUT", w.a.Path("/ads/landscape/3"), ct, body); r.Status != 200 {
+					tb.Fatalf("put ad: %d %s", r.Status, r.Body)
+				}
+				return w.a.Path("/ads/landscape/3")
+			}},
+		{id: "get-ad-image", method: "GET", path: inA("/ads/portrait/4/image"), who: communityA, ok: 200},
+		{id: "set-ad-targets", method: "PUT", path: inA("/ads/portrait/targets"), who: communityA, ok: 200,
+			body: func(*world) any { return map[string]any{"device_ids": []int{}} }},
+		{id: "device-get-ad", method: "GET", path: fixed("/device/v1/ads/1"), who: public, ok: 401},
 		{id: "list-calls", method: "GET", path: inA("/records/calls"), who: communityA, ok: 200},
 		{id: "list-unlocks", method: "GET", path: inA("/records/unlocks?unlock_type=card"), who: communityA, ok: 200},
 		{id: "export-calls", method: "GET", path: inA("/records/calls/export.xlsx"), who: communityA, ok: 200},
@@ -455,6 +470,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			postEvent(s, door.Token, map[string]string{"event_id": "m-0", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D",
 				"time": "2026-01-28T16:53:01+08:00"}, snapshotJPEG(64, 48)).JSON(t, &stored)
 			w.record = stored.ID
+			if ct, body := adForm("ad.jpg", pictureJPEG(200, 320), false); op.DoType("PUT", w.a.Path("/ads/portrait/4"), ct, body).Status != 200 {
+				t.Fatal("put the portrait ad")
+			}
 			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, w.a.Manager, op}
 			w.a.NewManager.Name, w.b.Manager.Name, w.a.Manager.Name = "new manager A", "manager B", "manager A"
 

@@ -108,7 +108,8 @@ var deviceSecurity = []map[string][]string{{"device": {}}}
 
 // Location returns where device d stands for its whitelist.
 func (s *Service) Location(ctx context.Context, d *ent.Device) (access.Location, error) {
-	loc := access.Location{CommunityID: d.CommunityID}
+	loc := access.Location{CommunityID: d.CommunityID, DeviceID: d.ID, Orientation: string(d.Orientation),
+		Screen: d.Kind == KindDoor || d.Kind == KindWall}
 	switch {
 	case d.UnitID != nil:
 		loc.UnitID = *d.UnitID

@@ -12,6 +12,8 @@ import (
 	"linli/internal/ent/migrate"
 
 	"linli/internal/ent/account"
+	"linli/internal/ent/ad"
+	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
 	"linli/internal/ent/appsession"
@@ -48,6 +50,10 @@ type Client struct {
 	Schema *migrate.Schema
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
+	// Ad is the client for interacting with the Ad builders.
+	Ad *AdClient
+	// AdTarget is the client for interacting with the AdTarget builders.
+	AdTarget *AdTargetClient
 	// AppCode is the client for interacting with the AppCode builders.
 	AppCode *AppCodeClient
 	// AppSession is the client for interacting with the AppSession builders.
@@ -100,6 +106,8 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Account = NewAccountClient(c.config)
+	c.Ad = NewAdClient(c.config)
+	c.AdTarget = NewAdTargetClient(c.config)
 	c.AppCode = NewAppCodeClient(c.config)
 	c.AppSession = NewAppSessionClient(c.config)
 	c.Application = NewApplicationClient(c.config)
@@ -213,6 +221,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:          ctx,
 		config:       cfg,
 		Account:      NewAccountClient(cfg),
+		Ad:           NewAdClient(cfg),
+		AdTarget:     NewAdTargetClient(cfg),
 		AppCode:      NewAppCodeClient(cfg),
 		AppSession:   NewAppSessionClient(cfg),
 		Application:  NewApplicationClient(cfg),
@@ -253,6 +263,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:          ctx,
 		config:       cfg,
 		Account:      NewAccountClient(cfg),
+		Ad:           NewAdClient(cfg),
+		AdTarget:     NewAdTargetClient(cfg),
 		AppCode:      NewAppCodeClient(cfg),
 		AppSession:   NewAppSessionClient(cfg),
 		Application:  NewApplicationClient(cfg),
@@ -302,10 +314,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Account, c.AppCode, c.AppSession, c.Application, c.Area, c.AuditLog,
-		c.Building, c.Card, c.Community, c.Device, c.Event, c.Firmware, c.LoginFailure,
-		c.Notice, c.NoticeRead, c.NoticeRoom, c.Resident, c.Room, c.Session,
-		c.SyncChange, c.Unit,
+		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application, c.Area,
+		c.AuditLog, c.Building, c.Card, c.Community, c.Device, c.Event, c.Firmware,
+		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Resident, c.Room,
+		c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -315,10 +327,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Account, c.AppCode, c.AppSession, c.Application, c.Area, c.AuditLog,
-		c.Building, c.Card, c.Community, c.Device, c.Event, c.Firmware, c.LoginFailure,
-		c.Notice, c.NoticeRead, c.NoticeRoom, c.Resident, c.Room, c.Session,
-		c.SyncChange, c.Unit,
+		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application, c.Area,
+		c.AuditLog, c.Building, c.Card, c.Community, c.Device, c.Event, c.Firmware,
+		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Resident, c.Room,
+		c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -329,6 +341,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AccountMutation:
 		return c.Account.mutate(ctx, m)
+	case *AdMutation:
+		return c.Ad.mutate(ctx, m)
+	case *AdTargetMutation:
+		return c.AdTarget.mutate(ctx, m)
 	case *AppCodeMutation:
 		return c.AppCode.mutate(ctx, m)
 	case *AppSessionMutation:
@@ -538,6 +554,276 @@ func (c *AccountClient) mutate(ctx context.Context, m *AccountMutation) (Value, 
 		return (&AccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Account mutation op: %q", m.Op())
+	}
+}
+
+// AdClient is a client for the Ad schema.
+type AdClient struct {
+	config
+}
+
+// NewAdClient returns a client for the Ad from the given config.
+func NewAdClient(c config) *AdClient {
+	return &AdClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `ad.Hooks(f(g(h())))`.
+func (c *AdClient) Use(hooks ...Hook) {
+	c.hooks.Ad = append(c.hooks.Ad, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `ad.Intercept(f(g(h())))`.
+func (c *AdClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Ad = append(c.inters.Ad, interceptors...)
+}
+
+// Create returns a builder for creating a Ad entity.
+func (c *AdClient) Create() *AdCreate {
+	mutation := newAdMutation(c.config, OpCreate)
+	return &AdCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Ad entities.
+func (c *AdClient) CreateBulk(builders ...*AdCreate) *AdCreateBulk {
+	return &AdCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AdClient) MapCreateBulk(slice any, setFunc func(*AdCreate, int)) *AdCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AdCreateBulk{err: fmt.Errorf("calling to AdClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AdCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AdCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Ad.
+func (c *AdClient) Update() *AdUpdate {
+	mutation := newAdMutation(c.config, OpUpdate)
+	return &AdUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AdClient) UpdateOne(_m *Ad) *AdUpdateOne {
+	mutation := newAdMutation(c.config, OpUpdateOne, withAd(_m))
+	return &AdUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AdClient) UpdateOneID(id int) *AdUpdateOne {
+	mutation := newAdMutation(c.config, OpUpdateOne, withAdID(id))
+	return &AdUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Ad.
+func (c *AdClient) Delete() *AdDelete {
+	mutation := newAdMutation(c.config, OpDelete)
+	return &AdDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AdClient) DeleteOne(_m *Ad) *AdDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AdClient) DeleteOneID(id int) *AdDeleteOne {
+	builder := c.Delete().Where(ad.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AdDeleteOne{builder}
+}
+
+// Query returns a query builder for Ad.
+func (c *AdClient) Query() *AdQuery {
+	return &AdQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAd},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Ad entity by its id.
+func (c *AdClient) Get(ctx context.Context, id int) (*Ad, error) {
+	return c.Query().Where(ad.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AdClient) GetX(ctx context.Context, id int) *Ad {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AdClient) Hooks() []Hook {
+	hooks := c.hooks.Ad
+	return append(hooks[:len(hooks):len(hooks)], ad.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AdClient) Interceptors() []Interceptor {
+	inters := c.inters.Ad
+	return append(inters[:len(inters):len(inters)], ad.Interceptors[:]...)
+}
+
+func (c *AdClient) mutate(ctx context.Context, m *AdMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AdCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AdUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AdUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AdDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Ad mutation op: %q", m.Op())
+	}
+}
+
+// AdTargetClient is a client for the AdTarget schema.
+type AdTargetClient struct {
+	config
+}
+
+// NewAdTargetClient returns a client for the AdTarget from the given config.
+func NewAdTargetClient(c config) *AdTargetClient {
+	return &AdTargetClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `adtarget.Hooks(f(g(h())))`.
+func (c *AdTargetClient) Use(hooks ...Hook) {
+	c.hooks.AdTarget = append(c.hooks.AdTarget, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `adtarget.Intercept(f(g(h())))`.
+func (c *AdTargetClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AdTarget = append(c.inters.AdTarget, interceptors...)
+}
+
+// Create returns a builder for creating a AdTarget entity.
+func (c *AdTargetClient) Create() *AdTargetCreate {
+	mutation := newAdTargetMutation(c.config, OpCreate)
+	return &AdTargetCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AdTarget entities.
+func (c *AdTargetClient) CreateBulk(builders ...*AdTargetCreate) *AdTargetCreateBulk {
+	return &AdTargetCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AdTargetClient) MapCreateBulk(slice any, setFunc func(*AdTargetCreate, int)) *AdTargetCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AdTargetCreateBulk{err: fmt.Errorf("calling to AdTargetClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AdTargetCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AdTargetCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AdTarget.
+func (c *AdTargetClient) Update() *AdTargetUpdate {
+	mutation := newAdTargetMutation(c.config, OpUpdate)
+	return &AdTargetUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AdTargetClient) UpdateOne(_m *AdTarget) *AdTargetUpdateOne {
+	mutation := newAdTargetMutation(c.config, OpUpdateOne, withAdTarget(_m))
+	return &AdTargetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AdTargetClient) UpdateOneID(id int) *AdTargetUpdateOne {
+	mutation := newAdTargetMutation(c.config, OpUpdateOne, withAdTargetID(id))
+	return &AdTargetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AdTarget.
+func (c *AdTargetClient) Delete() *AdTargetDelete {
+	mutation := newAdTargetMutation(c.config, OpDelete)
+	return &AdTargetDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AdTargetClient) DeleteOne(_m *AdTarget) *AdTargetDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AdTargetClient) DeleteOneID(id int) *AdTargetDeleteOne {
+	builder := c.Delete().Where(adtarget.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AdTargetDeleteOne{builder}
+}
+
+// Query returns a query builder for AdTarget.
+func (c *AdTargetClient) Query() *AdTargetQuery {
+	return &AdTargetQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAdTarget},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AdTarget entity by its id.
+func (c *AdTargetClient) Get(ctx context.Context, id int) (*AdTarget, error) {
+	return c.Query().Where(adtarget.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AdTargetClient) GetX(ctx context.Context, id int) *AdTarget {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AdTargetClient) Hooks() []Hook {
+	hooks := c.hooks.AdTarget
+	return append(hooks[:len(hooks):len(hooks)], adtarget.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AdTargetClient) Interceptors() []Interceptor {
+	inters := c.inters.AdTarget
+	return append(inters[:len(inters):len(inters)], adtarget.Interceptors[:]...)
+}
+
+func (c *AdTargetClient) mutate(ctx context.Context, m *AdTargetMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AdTargetCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AdTargetUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AdTargetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AdTargetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AdTarget mutation op: %q", m.Op())
 	}
 }
 
@@ -3426,14 +3712,15 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, AppCode, AppSession, Application, Area, AuditLog, Building, Card,
-		Community, Device, Event, Firmware, LoginFailure, Notice, NoticeRead,
-		NoticeRoom, Resident, Room, Session, SyncChange, Unit []ent.Hook
+		Account, Ad, AdTarget, AppCode, AppSession, Application, Area, AuditLog,
+		Building, Card, Community, Device, Event, Firmware, LoginFailure, Notice,
+		NoticeRead, NoticeRoom, Resident, Room, Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
-		Account, AppCode, AppSession, Application, Area, AuditLog, Building, Card,
-		Community, Device, Event, Firmware, LoginFailure, Notice, NoticeRead,
-		NoticeRoom, Resident, Room, Session, SyncChange, Unit []ent.Interceptor
+		Account, Ad, AdTarget, AppCode, AppSession, Application, Area, AuditLog,
+		Building, Card, Community, Device, Event, Firmware, LoginFailure, Notice,
+		NoticeRead, NoticeRoom, Resident, Room, Session, SyncChange,
+		Unit []ent.Interceptor
 	}
 )
 

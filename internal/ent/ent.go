@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"linli/internal/ent/account"
+	"linli/internal/ent/ad"
+	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
 	"linli/internal/ent/appsession"
@@ -94,6 +96,8 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			account.Table:      account.ValidColumn,
+			ad.Table:           ad.ValidColumn,
+			adtarget.Table:     adtarget.ValidColumn,
 			appcode.Table:      appcode.ValidColumn,
 			appsession.Table:   appsession.ValidColumn,
 			application.Table:  application.ValidColumn,

@@ -16,6 +16,10 @@ type Tx struct {
 	config
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
+	// Ad is the client for interacting with the Ad builders.
+	Ad *AdClient
+	// AdTarget is the client for interacting with the AdTarget builders.
+	AdTarget *AdTargetClient
 	// AppCode is the client for interacting with the AppCode builders.
 	AppCode *AppCodeClient
 	// AppSession is the client for interacting with the AppSession builders.
@@ -188,6 +192,8 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Account = NewAccountClient(tx.config)
+	tx.Ad = NewAdClient(tx.config)
+	tx.AdTarget = NewAdTargetClient(tx.config)
 	tx.AppCode = NewAppCodeClient(tx.config)
 	tx.AppSession = NewAppSessionClient(tx.config)
 	tx.Application = NewApplicationClient(tx.config)

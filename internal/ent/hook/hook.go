@@ -20,6 +20,30 @@ func (f AccountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AccountMutation", m)
 }
 
+// The AdFunc type is an adapter to allow the use of ordinary
+// function as Ad mutator.
+type AdFunc func(context.Context, *ent.AdMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AdFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AdMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AdMutation", m)
+}
+
+// The AdTargetFunc type is an adapter to allow the use of ordinary
+// function as AdTarget mutator.
+type AdTargetFunc func(context.Context, *ent.AdTargetMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AdTargetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AdTargetMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AdTargetMutation", m)
+}
+
 // The AppCodeFunc type is an adapter to allow the use of ordinary
 // function as AppCode mutator.
 type AppCodeFunc func(context.Context, *ent.AppCodeMutation) (ent.Value, error)

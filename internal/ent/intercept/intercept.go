@@ -8,6 +8,8 @@ import (
 
 	"linli/internal/ent"
 	"linli/internal/ent/account"
+	"linli/internal/ent/ad"
+	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
 	"linli/internal/ent/appsession"
@@ -114,6 +116,60 @@ func (f TraverseAccount) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AccountQuery", q)
+}
+
+// The AdFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AdFunc func(context.Context, *ent.AdQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AdFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AdQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AdQuery", q)
+}
+
+// The TraverseAd type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAd func(context.Context, *ent.AdQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAd) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAd) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AdQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AdQuery", q)
+}
+
+// The AdTargetFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AdTargetFunc func(context.Context, *ent.AdTargetQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AdTargetFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AdTargetQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AdTargetQuery", q)
+}
+
+// The TraverseAdTarget type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAdTarget func(context.Context, *ent.AdTargetQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAdTarget) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAdTarget) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AdTargetQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AdTargetQuery", q)
 }
 
 // The AppCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -661,6 +717,10 @@ func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
 	case *ent.AccountQuery:
 		return &query[*ent.AccountQuery, predicate.Account, account.OrderOption]{typ: ent.TypeAccount, tq: q}, nil
+	case *ent.AdQuery:
+		return &query[*ent.AdQuery, predicate.Ad, ad.OrderOption]{typ: ent.TypeAd, tq: q}, nil
+	case *ent.AdTargetQuery:
+		return &query[*ent.AdTargetQuery, predicate.AdTarget, adtarget.OrderOption]{typ: ent.TypeAdTarget, tq: q}, nil
 	case *ent.AppCodeQuery:
 		return &query[*ent.AppCodeQuery, predicate.AppCode, appcode.OrderOption]{typ: ent.TypeAppCode, tq: q}, nil
 	case *ent.AppSessionQuery:

@@ -30,6 +30,53 @@ var (
 		Columns:    AccountsColumns,
 		PrimaryKey: []*schema.Column{AccountsColumns[0]},
 	}
+	// AdsColumns holds the columns for the "ads" table.
+	AdsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "orientation", Type: field.TypeEnum, Enums: []string{"landscape", "portrait"}},
+		{Name: "slot", Type: field.TypeInt},
+		{Name: "image_key", Type: field.TypeString, Size: 200},
+		{Name: "sha256", Type: field.TypeString, Size: 64},
+		{Name: "size", Type: field.TypeInt},
+		{Name: "width", Type: field.TypeInt},
+		{Name: "height", Type: field.TypeInt},
+	}
+	// AdsTable holds the schema information for the "ads" table.
+	AdsTable = &schema.Table{
+		Name:       "ads",
+		Columns:    AdsColumns,
+		PrimaryKey: []*schema.Column{AdsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ad_community_id_orientation_slot",
+				Unique:  true,
+				Columns: []*schema.Column{AdsColumns[3], AdsColumns[4], AdsColumns[5]},
+			},
+		},
+	}
+	// AdTargetsColumns holds the columns for the "ad_targets" table.
+	AdTargetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "orientation", Type: field.TypeEnum, Enums: []string{"landscape", "portrait"}},
+		{Name: "device_id", Type: field.TypeInt},
+	}
+	// AdTargetsTable holds the schema information for the "ad_targets" table.
+	AdTargetsTable = &schema.Table{
+		Name:       "ad_targets",
+		Columns:    AdTargetsColumns,
+		PrimaryKey: []*schema.Column{AdTargetsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "adtarget_community_id_orientation_device_id",
+				Unique:  true,
+				Columns: []*schema.Column{AdTargetsColumns[1], AdTargetsColumns[2], AdTargetsColumns[3]},
+			},
+		},
+	}
 	// AppCodesColumns holds the columns for the "app_codes" table.
 	AppCodesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -763,6 +810,8 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AccountsTable,
+		AdsTable,
+		AdTargetsTable,
 		AppCodesTable,
 		AppSessionsTable,
 		ApplicationsTable,

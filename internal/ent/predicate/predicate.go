@@ -9,6 +9,12 @@ import (
 // Account is the predicate function for account builders.
 type Account func(*sql.Selector)
 
+// Ad is the predicate function for ad builders.
+type Ad func(*sql.Selector)
+
+// AdTarget is the predicate function for adtarget builders.
+type AdTarget func(*sql.Selector)
+
 // AppCode is the predicate function for appcode builders.
 type AppCode func(*sql.Selector)
 

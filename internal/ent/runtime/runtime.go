@@ -4,6 +4,8 @@ package runtime
 
 import (
 	"linli/internal/ent/account"
+	"linli/internal/ent/ad"
+	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
 	"linli/internal/ent/appsession"
@@ -81,6 +83,38 @@ func init() {
 	accountDescDisabled := accountFields[7].Descriptor()
 	// account.DefaultDisabled holds the default value on creation for the disabled field.
 	account.DefaultDisabled = accountDescDisabled.Default.(bool)
+	adMixin := schema.Ad{}.Mixin()
+	adMixinHooks1 := adMixin[1].Hooks()
+	ad.Hooks[0] = adMixinHooks1[0]
+	adMixinInters1 := adMixin[1].Interceptors()
+	ad.Interceptors[0] = adMixinInters1[0]
+	adMixinFields0 := adMixin[0].Fields()
+	_ = adMixinFields0
+	adFields := schema.Ad{}.Fields()
+	_ = adFields
+	// adDescCreatedAt is the schema descriptor for created_at field.
+	adDescCreatedAt := adMixinFields0[0].Descriptor()
+	// ad.DefaultCreatedAt holds the default value on creation for the created_at field.
+	ad.DefaultCreatedAt = adDescCreatedAt.Default.(func() time.Time)
+	// adDescUpdatedAt is the schema descriptor for updated_at field.
+	adDescUpdatedAt := adMixinFields0[1].Descriptor()
+	// ad.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	ad.DefaultUpdatedAt = adDescUpdatedAt.Default.(func() time.Time)
+	// ad.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	ad.UpdateDefaultUpdatedAt = adDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// adDescImageKey is the schema descriptor for image_key field.
+	adDescImageKey := adFields[3].Descriptor()
+	// ad.ImageKeyValidator is a validator for the "image_key" field. It is called by the builders before save.
+	ad.ImageKeyValidator = adDescImageKey.Validators[0].(func(string) error)
+	// adDescSha256 is the schema descriptor for sha256 field.
+	adDescSha256 := adFields[4].Descriptor()
+	// ad.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	ad.Sha256Validator = adDescSha256.Validators[0].(func(string) error)
+	adtargetMixin := schema.AdTarget{}.Mixin()
+	adtargetMixinHooks0 := adtargetMixin[0].Hooks()
+	adtarget.Hooks[0] = adtargetMixinHooks0[0]
+	adtargetMixinInters0 := adtargetMixin[0].Interceptors()
+	adtarget.Interceptors[0] = adtargetMixinInters0[0]
 	appcodeFields := schema.AppCode{}.Fields()
 	_ = appcodeFields
 	// appcodeDescPhone is the schema descriptor for phone field.

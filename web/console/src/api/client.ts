@@ -78,6 +78,12 @@ export type AccessRecord = NonNullable<
 >[number]
 /** Query of 呼叫记录 / 开锁记录: the 区域/楼栋/单元 cascade, 设备, 时间 (from inclusive, to exclusive), 开锁类型, paging. */
 export type RecordQuery = NonNullable<paths['/api/v1/communities/{cid}/records/unlocks']['get']['parameters']['query']>
+/** One 小区通知 or 房间通知 (展示时间 show_from … show_to, both days shown). */
+export type Notice = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/notices'>['items']>[number]
+/** community 小区通知 or rooms 房间通知. */
+export type NoticeScope = Notice['scope']
+export type CommunityNoticeBody = JsonBody<'/api/v1/communities/{cid}/notices', 'post'>
+export type RoomNoticeBody = JsonBody<'/api/v1/communities/{cid}/room-notices', 'post'>
 /** The room cascade 区域 ▾ 楼栋 ▾ 单元 ▾ 楼层 ▾ 房号 ▾ as list filters. */
 export type RoomPick = Pick<ResidentQuery, 'area_id' | 'building_id' | 'unit_id' | 'floor' | 'room_id'>
 
