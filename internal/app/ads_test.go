@@ -39,7 +39,7 @@ type syncAnswer struct {
 	Version int64
 	Upserts []struct {
 		Key, Kind, URL, SHA256, Title string
-		Width, Height              int
+		Width, Height                 int
 	}
 	Deletes []string
 }
@@ -113,7 +113,7 @@ func TestDoorStationAds(t *testing.T) {
 		before := deviceSync(t, s, land.Token, 0)
 		var entry *struct {
 			Key, Kind, URL, SHA256, Title string
-			Width, Height              int
+			Width, Height                 int
 		}
 		for i := range before.Upserts {
 			if before.Upserts[i].Kind == "ad" {
