@@ -68,6 +68,17 @@ func TestSimulatedDoorStation(t *testing.T) {
 		if unlocks.Total != 1 || unlocks.Items[0].Target != "0502" {
 			t.Errorf("呼叫记录 after the simulator's report: %+v", unlocks)
 		}
+		// A community notice and a landscape ad reach the door station.
+		m.Must(201, "POST", a.Path("/notices"), map[string]any{"title": "停水通知", "content": "明天停水", "show_from": chinaToday(), "show_to": chinaToday()})
+		ct, body := adForm("ad.jpg", pictureJPEG(1280, 800), false)
+		if r := m.DoType("PUT", a.Path("/ads/landscape/1"), ct, body); r.Status != 200 {
+			t.Fatalf("put ad: %d %s", r.Status, r.Body)
+		}
+		waitFor(t, "the notice and the ad on the door station", func() bool {
+			st := d.Status()
+			return len(st.Notices) == 1 && st.Notices[0].Title == "停水通知" && st.Notices[0].Showing &&
+				len(st.Ads) == 1 && st.Ads[0].Downloaded && st.Ads[0].Width == 1280
+		})
 		m.Must(200, "POST", a.Path(fmt.Sprintf("/cards/%d/disable", card.ID)), nil)
 		waitFor(t, "the stopped card no longer opens", func() bool { return !d.Swipe("1A2B3C4D") })
 		if st := d.Status(); len(st.Unlocks) < 1 || st.Unlocks[0].Card != "1A2B3C4D" {

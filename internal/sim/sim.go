@@ -7,6 +7,8 @@ package sim
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +55,13 @@ type Entry struct {
 	Kind       string     `json:"kind"`
 	Card       string     `json:"card,omitempty"`
 	ResidentID int        `json:"resident_id,omitempty"`
+	Title      string     `json:"title,omitempty"`
+	Content    string     `json:"content,omitempty"`
+	Slot       int        `json:"slot,omitempty"`
+	URL        string     `json:"url,omitempty"`
+	SHA256     string     `json:"sha256,omitempty"`
+	Width      int        `json:"width,omitempty"`
+	Height     int        `json:"height,omitempty"`
 	ValidFrom  *time.Time `json:"valid_from,omitempty"`
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
 }
@@ -78,7 +88,8 @@ type Device struct {
 
 	mu        sync.Mutex
 	version   int64
-	whitelist map[string]Entry
+	whitelist map[string]Entry  // cards, faces, notices and ads, by key
+	adImages  map[string]string // ad key → SHA-256 of the picture downloaded
 	online    bool
 	syncs     int
 	unlocks   []Unlock
@@ -115,7 +126,7 @@ func New(cfg Config, logger *slog.Logger) *Device {
 		hc = &http.Client{Timeout: 15 * time.Second}
 	}
 	return &Device{cfg: cfg, http: hc, logger: logger, firmware: cfg.Firmware,
-		whitelist: map[string]Entry{}, nudges: make(chan struct{}, 1), lost: make(chan struct{}, 1), upgrades: make(chan UpgradeCommand, 1)}
+		whitelist: map[string]Entry{}, adImages: map[string]string{}, nudges: make(chan struct{}, 1), lost: make(chan struct{}, 1), upgrades: make(chan UpgradeCommand, 1)}
 }
 
 // Bind binds the device and keeps its credentials.
@@ -190,6 +201,48 @@ func (d *Device) Sync(ctx context.Context) error {
 	d.version = delta.Version
 	d.syncs++
 	return nil
+}
+
+// fetchAds downloads the pictures of ad entries the device does not have
+// yet, checking each against its SHA-256, as a door station caches them.
+func (d *Device) fetchAds(ctx context.Context) {
+	d.mu.Lock()
+	var want []Entry
+	for _, e := range d.whitelist {
+		if e.Kind == "ad" && d.adImages[e.Key] != e.SHA256 {
+			want = append(want, e)
+		}
+	}
+	d.mu.Unlock()
+	for _, e := range want {
+		data, err := d.get(ctx, e.URL)
+		sum := sha256.Sum256(data)
+		if err != nil || hex.EncodeToString(sum[:]) != e.SHA256 {
+			d.logger.Warn("ad download", "device", d.cred.DeviceID, "ad", e.Key, "err", err)
+			continue
+		}
+		d.mu.Lock()
+		d.adImages[e.Key] = e.SHA256
+		d.mu.Unlock()
+	}
+}
+
+// get downloads path with the device token.
+func (d *Device) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(d.cfg.Server, "/")+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+d.cred.Token)
+	res, err := d.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d", path, res.StatusCode)
+	}
+	return io.ReadAll(io.LimitReader(res.Body, 16<<20))
 }
 
 var receiveMaximum uint16 = 16
@@ -301,7 +354,11 @@ func (d *Device) Run(ctx context.Context, period time.Duration) error {
 		d.setOnline(false)
 	}()
 	for {
-		if err := d.Sync(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		err := d.Sync(ctx)
+		if err == nil {
+			d.fetchAds(ctx)
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
 			// Retry soon, at a random moment, as the protocol asks, so that a
 			// fleet that failed together does not retry together.
 			d.logger.Warn("sync failed", "device", d.cred.DeviceID, "err", err)
@@ -358,6 +415,23 @@ type Status struct {
 	Whitelist []string `json:"whitelist"`
 	Unlocks   []Unlock `json:"unlocks"`
 	Events    []Event  `json:"events"`
+	Notices   []Notice `json:"notices" doc:"通知，showing 表示当前在展示时间内"`
+	Ads       []Ad     `json:"ads"`
+}
+
+// Notice is a notice the device holds.
+type Notice struct {
+	Title   string `json:"title"`
+	Content string `json:"content"`
+	Showing bool   `json:"showing"`
+}
+
+// Ad is an ad the device holds.
+type Ad struct {
+	Key        string `json:"key"`
+	Width      int    `json:"width"`
+	Height     int    `json:"height"`
+	Downloaded bool   `json:"downloaded" doc:"图片已下载且校验通过"`
 }
 
 // Status returns the device's state.
@@ -368,8 +442,19 @@ func (d *Device) Status() Status {
 		Firmware: d.firmware, Upgrade: d.upgrade,
 		Whitelist: []string{}, Unlocks: append([]Unlock{}, d.unlocks...),
 		Events: append([]Event{}, d.events...)}
-	for k := range d.whitelist {
+	now := time.Now()
+	st.Notices, st.Ads = []Notice{}, []Ad{}
+	for k, e := range d.whitelist {
 		st.Whitelist = append(st.Whitelist, k)
+		switch e.Kind {
+		case "notice":
+			showing := (e.ValidFrom == nil || !now.Before(*e.ValidFrom)) && (e.ValidUntil == nil || now.Before(*e.ValidUntil))
+			st.Notices = append(st.Notices, Notice{Title: e.Title, Content: e.Content, Showing: showing})
+		case "ad":
+			st.Ads = append(st.Ads, Ad{Key: k, Width: e.Width, Height: e.Height, Downloaded: d.adImages[k] == e.SHA256})
+		}
 	}
+	slices.Sort(st.Whitelist)
+	slices.SortFunc(st.Ads, func(a, b Ad) int { return strings.Compare(a.Key, b.Key) })
 	return st
 }

@@ -1,7 +1,7 @@
 // The left menu. THE single place where menu entries are added: when a new
 // page exists, add (or uncomment) its entry here and its route in router.ts.
 import type { Component } from 'vue'
-import { Avatar, Cpu, Key, OfficeBuilding, Tickets, User, UserFilled } from '@element-plus/icons-vue'
+import { Avatar, Bell, Cpu, Key, OfficeBuilding, Tickets, User, UserFilled } from '@element-plus/icons-vue'
 import type { Role } from '@/api/client'
 
 export interface MenuItem {
@@ -40,6 +40,14 @@ export const menus: MenuItem[] = [
     ],
   },
   {
+    title: '公告信息管理',
+    icon: Bell,
+    children: [
+      { title: '小区通知', path: '/notices' },
+      { title: '房间通知', path: '/room-notices' },
+    ],
+  },
+  {
     title: '记录信息管理',
     icon: Tickets,
     children: [
@@ -49,7 +57,6 @@ export const menus: MenuItem[] = [
   },
   { title: '固件管理', icon: Cpu, path: '/firmware', roles: ['operator'] },
   // Later menus of the product manual, not shown until their pages exist:
-  // { title: '公告信息管理', icon: Bell, children: [...] },
   // { title: '内容信息管理', icon: Document, children: [...] },
   { title: '账号管理', icon: UserFilled, path: '/accounts', roles: ['operator'] },
   { title: '个人信息中心', icon: User, path: '/profile' },

@@ -68,6 +68,18 @@ export const router = createRouter({
           meta: { title: '设备列表' },
         },
         {
+          path: 'notices',
+          name: 'notices',
+          component: () => import('@/views/NoticesView.vue'),
+          meta: { title: '小区通知' },
+        },
+        {
+          path: 'room-notices',
+          name: 'room-notices',
+          component: () => import('@/views/RoomNoticesView.vue'),
+          meta: { title: '房间通知' },
+        },
+        {
           path: 'records/calls',
           name: 'call-records',
           component: () => import('@/views/CallRecordsView.vue'),

@@ -99,6 +99,78 @@ export interface paths {
         patch: operations["update-community"];
         trace?: never;
     };
+    "/api/v1/communities/{cid}/ads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 门口机内容管理 */
+        get: operations["list-ads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/ads/{orientation}/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 选择显示广告的设备 */
+        put: operations["set-ad-targets"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/ads/{orientation}/{slot}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 替换广告图片
+         * @description JPEG 或 PNG（按内容判断）。横屏不大于 1280×800，竖屏不大于 800×1280；更大的图片在 fit=true 时按比例缩小，否则拒绝。图片会重新编码，去掉拍摄信息等元数据。
+         */
+        put: operations["put-ad"];
+        post?: never;
+        /** 删除广告图片 */
+        delete: operations["delete-ad"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/ads/{orientation}/{slot}/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 广告图片 */
+        get: operations["get-ad-image"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/application-link": {
         parameters: {
             query?: never;
@@ -1151,6 +1223,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/device/v1/ads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 下载广告图片
+         * @description 只能下载本设备应显示的广告（同一小区、相同屏幕方向、被选中或未指定设备）。
+         */
+        get: operations["device-get-ad"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/device/v1/bind": {
         parameters: {
             query?: never;
@@ -1274,6 +1366,54 @@ export interface components {
             phone: string;
             /** @enum {string} */
             role: "operator" | "property_admin";
+        };
+        AdScreen: {
+            /** @description 显示广告的设备；为空表示该方向的全部门口机和围墙机 */
+            device_ids: number[];
+            /**
+             * Format: int64
+             * @description 图片高度上限
+             */
+            max_height: number;
+            /**
+             * Format: int64
+             * @description 图片宽度上限
+             */
+            max_width: number;
+            /**
+             * @description 横屏或竖屏
+             * @enum {string}
+             */
+            orientation: "landscape" | "portrait";
+            slots: components["schemas"]["AdSlot"][];
+        };
+        AdSlot: {
+            has_image: boolean;
+            /** Format: int64 */
+            height?: number;
+            /**
+             * Format: int64
+             * @description 字节
+             */
+            size?: number;
+            /**
+             * Format: int64
+             * @description 广告位 1–4
+             */
+            slot: number;
+            /** Format: date-time */
+            updated_at?: string;
+            /** @description 图片的 SHA-256 前 16 位，换图后变化 */
+            version?: string;
+            /** Format: int64 */
+            width?: number;
+        };
+        AdTargetsInputBody: {
+            /** @description 显示该方向广告的设备；空数组表示全部 */
+            device_ids: number[];
+        };
+        AdsOutputBody: {
+            screens: components["schemas"]["AdScreen"][];
         };
         Application: {
             /** @description 联系人手机（列表中打码） */
@@ -1711,10 +1851,12 @@ export interface components {
             card?: string;
             /** @description 通知内容 */
             content?: string;
-            /** @description 条目标识：card:<卡号>、face:<业主编号> 或 notice:<通知编号> */
+            /** Format: int64 */
+            height?: number;
+            /** @description 条目标识：card:<卡号>、face:<业主编号>、notice:<通知编号> 或 ad:<方向>:<广告位> */
             key: string;
             /** @enum {string} */
-            kind: "card" | "face" | "notice";
+            kind: "card" | "face" | "notice" | "ad";
             /**
              * @description ic 模式或身份证
              * @enum {string}
@@ -1722,8 +1864,17 @@ export interface components {
             mode?: "ic" | "id_card" | "";
             /** Format: int64 */
             resident_id?: number;
+            /** @description 广告图片的 SHA-256 */
+            sha256?: string;
+            /**
+             * Format: int64
+             * @description 广告位 1–4
+             */
+            slot?: number;
             /** @description 通知标题 */
             title?: string;
+            /** @description 广告图片的下载路径（带设备令牌请求） */
+            url?: string;
             /**
              * Format: date-time
              * @description 人脸有效期或通知展示时间的开始
@@ -1734,6 +1885,8 @@ export interface components {
              * @description 为空表示永久有效；设备到期后自行失效（通知到期后不再展示）
              */
             valid_until?: string;
+            /** Format: int64 */
+            width?: number;
         };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
@@ -2898,6 +3051,196 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Community"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-ads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "set-ad-targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                orientation: "landscape" | "portrait";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdTargetsInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "put-ad": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 横屏或竖屏 */
+                orientation: "landscape" | "portrait";
+                /** @description 广告位 */
+                slot: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description JPEG 或 PNG 图片，最大 10 MB
+                     */
+                    file: string;
+                    /** @description true：超过屏幕尺寸时按比例缩小到屏幕内 */
+                    fit?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-ad": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 横屏或竖屏 */
+                orientation: "landscape" | "portrait";
+                /** @description 广告位 */
+                slot: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-ad-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 横屏或竖屏 */
+                orientation: "landscape" | "portrait";
+                /** @description 广告位 */
+                slot: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 广告图片 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
                 };
             };
             /** @description Error */
@@ -5871,6 +6214,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "device-get-ad": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 广告编号（同步结果中的 url） */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 广告图片 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
             };
             /** @description Error */
             default: {
