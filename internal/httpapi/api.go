@@ -21,6 +21,9 @@ const (
 // NewAPI returns a huma API mounted on mux. Domain packages register their
 // operations on it with paths that start with /api/v1.
 func NewAPI(mux *http.ServeMux, version string) huma.API {
+	// Uploads up to 2 MB (snapshots, photos, most workbooks) are parsed in
+	// memory; larger ones (firmware) go to temporary files as before.
+	humago.MultipartMaxMemory = 2 << 20
 	cfg := huma.DefaultConfig(Title, version)
 	cfg.OpenAPIPath = OpenAPIPath
 	cfg.DocsPath = DocsPath

@@ -29,30 +29,41 @@ type Limits struct {
 // Errors: errs.Invalid with a Chinese reason (not an image, wrong format,
 // too large in bytes or pixels, too small, truncated).
 func Decode(field string, data []byte, l Limits) (image.Image, error) {
-	if len(data) == 0 {
-		return nil, errs.Fieldf(field, "%s为空，请重新选择图片", l.Label)
-	}
-	if len(data) > l.MaxBytes {
-		return nil, errs.Fieldf(field, "%s太大：%.1f MB，最大 %.1f MB", l.Label, float64(len(data))/1e6, float64(l.MaxBytes)/1e6)
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, errs.Fieldf(field, "%s不是 JPEG 或 PNG 图片（按文件内容判断，与扩展名无关）", l.Label)
-	}
-	if format != "jpeg" && format != "png" {
-		return nil, errs.Fieldf(field, "%s格式为 %s，只支持 JPEG 或 PNG", l.Label, format)
-	}
-	if cfg.Width > l.MaxWidth || cfg.Height > l.MaxHeight {
-		return nil, errs.Fieldf(field, "%s尺寸 %d×%d 超过上限 %d×%d", l.Label, cfg.Width, cfg.Height, l.MaxWidth, l.MaxHeight)
-	}
-	if cfg.Width < l.MinWidth || cfg.Height < l.MinHeight {
-		return nil, errs.Fieldf(field, "%s尺寸 %d×%d 太小，至少 %d×%d", l.Label, cfg.Width, cfg.Height, l.MinWidth, l.MinHeight)
+	if err := Check(field, data, l); err != nil {
+		return nil, err
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, errs.Fieldf(field, "%s已损坏或不完整，无法读取", l.Label)
 	}
 	return img, nil
+}
+
+// Check checks data's size, format and header against l without decoding
+// the pixels.
+//
+// Errors: errs.Invalid with a Chinese reason.
+func Check(field string, data []byte, l Limits) error {
+	if len(data) == 0 {
+		return errs.Fieldf(field, "%s为空，请重新选择图片", l.Label)
+	}
+	if len(data) > l.MaxBytes {
+		return errs.Fieldf(field, "%s太大：%.1f MB，最大 %.1f MB", l.Label, float64(len(data))/1e6, float64(l.MaxBytes)/1e6)
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return errs.Fieldf(field, "%s不是 JPEG 或 PNG 图片（按文件内容判断，与扩展名无关）", l.Label)
+	}
+	if format != "jpeg" && format != "png" {
+		return errs.Fieldf(field, "%s格式为 %s，只支持 JPEG 或 PNG", l.Label, format)
+	}
+	if cfg.Width > l.MaxWidth || cfg.Height > l.MaxHeight {
+		return errs.Fieldf(field, "%s尺寸 %d×%d 超过上限 %d×%d", l.Label, cfg.Width, cfg.Height, l.MaxWidth, l.MaxHeight)
+	}
+	if cfg.Width < l.MinWidth || cfg.Height < l.MinHeight {
+		return errs.Fieldf(field, "%s尺寸 %d×%d 太小，至少 %d×%d", l.Label, cfg.Width, cfg.Height, l.MinWidth, l.MinHeight)
+	}
+	return nil
 }
 
 // JPEG re-encodes img as JPEG, scaled down so that neither side exceeds
