@@ -327,6 +327,8 @@ async function accessFlow() {
     const closed = await within(5000, async () => !(await door.swipe('1A2B3C4D')) && !(await wall.swipe('1A2B3C4D')))
     check(closed >= 0, `after 停用 the card opens neither door (${closed} ms)`)
 
+    await recordsFlow(door)
+    await noticeFlow(door)
     await firmwareFlow(door)
   } finally {
     door.proc.kill('SIGTERM')
@@ -335,6 +337,53 @@ async function accessFlow() {
   check(await deviceRowSays('SIM-E2E', '离线'), '设备列表 shows the door station 离线 after the simulator stops')
   check(await deviceRowSays('SIM-E2E-WALL', '离线'), '设备列表 shows the wall station 离线 after the simulator stops')
   await shot('manager-devices-offline')
+}
+
+// recordsFlow: the door station's card openings (reported with snapshots
+// when the card opened it) and a call show in 开锁记录 and 呼叫记录; the
+// manager opens a photo.
+async function recordsFlow(door) {
+  const call = await (await fetch(`${door.control}/call?target=0502`, { method: 'POST' })).json()
+  check(call.status === 'sent', `the door station reports a call to 0502 (${call.status})`)
+  await page.goto(`${base}/records/unlocks`)
+  const table = tid('records-table')
+  const row = table.locator('.el-table__row').first()
+  await row.waitFor()
+  check((await row.getByTestId('record-unlock-type').innerText()).includes('刷卡'), '开锁记录 names the unlock type 刷卡')
+  check((await row.innerText()).includes('【测试小区1】-1区-1栋-1单元-门口机1'), '开锁记录 shows the door station as 门禁信息')
+  await shot('manager-unlock-records')
+  await row.locator('[data-testid^="record-snapshot-"]').click()
+  await tid('record-snapshot-dialog').waitFor()
+  const img = tid('record-snapshot-image')
+  await img.waitFor()
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="record-snapshot-image"]')
+    return el && el.complete && el.naturalWidth > 0
+  })
+  check(true, '抓拍照片 opens the snapshot')
+  await shot('manager-unlock-snapshot')
+  await tid('record-snapshot-close').click()
+  await page.goto(`${base}/records/calls`)
+  await tid('records-table').locator('.el-table__row', { hasText: '0502' }).first().waitFor()
+  check(true, '呼叫记录 lists the call to 0502')
+  await shot('manager-call-records')
+}
+
+// noticeFlow: a 小区通知 sent in the console reaches the door station, which
+// shows it during its display days.
+async function noticeFlow(door) {
+  await page.goto(`${base}/notices`)
+  await tid('notices-send').click()
+  await tid('notice-dialog').waitFor()
+  await tid('notice-form-title').fill('停水通知')
+  await tid('notice-form-content').fill('7 月 24 日 9:00–12:00 小区停水，请提前储水。')
+  await shot('manager-send-notice')
+  await tid('notice-form-submit').click()
+  await message()
+  await tid('notices-table').locator('.el-table__row', { hasText: '停水通知' }).waitFor()
+  await shot('manager-notices')
+  const took = await within(5000, async () => (await door.status()).notices.some((n) => n.title === '停水通知' && n.showing))
+  check(took >= 0, `the door station shows the notice ${took} ms after 发送`)
 }
 
 // firmwareFlow: the operator uploads firmware 1.1.0 for the simulator's
