@@ -244,9 +244,9 @@ async function applicationFlow() {
 
 // startSim starts `linli sim` for one slot and returns its control address
 // and process.
-async function startSim(cid, password, slot, serial) {
+async function startSim(cid, password, slot, serial, orientation = 'landscape') {
   const proc = spawn(bin, ['sim', '-server', base, '-mqtt', mqttAddr, '-community', String(cid), '-password', password,
-    '-slot', slot, '-serial', serial, '-control', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    '-slot', slot, '-serial', serial, '-orientation', orientation, '-control', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   proc.stderr.on('data', (c) => { out += c })
   const control = await new Promise((resolve, reject) => {
@@ -282,8 +282,8 @@ async function within(ms, cond) {
   return -1
 }
 
-// accessFlow binds two simulated devices (a door station of unit 1 and a
-// wall station), issues a card in the console and checks that both open for
+// accessFlow binds two simulated devices (a landscape door station of unit 1
+// and a portrait wall station), issues a card in the console and checks that both open for
 // it within 2 seconds and not after 停用; then upgrades the door station's
 // firmware from the console.
 async function accessFlow() {
@@ -293,7 +293,7 @@ async function accessFlow() {
   const tree = await api(`/api/v1/communities/${cid}/tree`)
   const unitId = tree[0].buildings[0].units[0].id
   const door = await startSim(cid, community.community_password, `door:${unitId}:1`, 'SIM-E2E')
-  const wall = await startSim(cid, community.community_password, 'wall:1', 'SIM-E2E-WALL')
+  const wall = await startSim(cid, community.community_password, 'wall:1', 'SIM-E2E-WALL', 'portrait')
   try {
     check(await deviceRowSays('SIM-E2E', '在线'), '设备列表 shows the simulated door station 在线')
     check(await deviceRowSays('SIM-E2E-WALL', '在线'), '设备列表 shows the simulated wall station 在线')
@@ -329,6 +329,7 @@ async function accessFlow() {
 
     await recordsFlow(door)
     await noticeFlow(door)
+    await adFlow(door, wall)
     await firmwareFlow(door)
   } finally {
     door.proc.kill('SIGTERM')
@@ -347,10 +348,10 @@ async function recordsFlow(door) {
   check(call.status === 'sent', `the door station reports a call to 0502 (${call.status})`)
   await page.goto(`${base}/records/unlocks`)
   const table = tid('records-table')
-  const row = table.locator('.el-table__row').first()
+  const row = table.locator('.el-table__row', { hasText: '【测试小区1】-1区-1栋-1单元-门口机1' }).first()
   await row.waitFor()
+  check(true, '开锁记录 shows the door station as 门禁信息')
   check((await row.getByTestId('record-unlock-type').innerText()).includes('刷卡'), '开锁记录 names the unlock type 刷卡')
-  check((await row.innerText()).includes('【测试小区1】-1区-1栋-1单元-门口机1'), '开锁记录 shows the door station as 门禁信息')
   await shot('manager-unlock-records')
   await row.locator('[data-testid^="record-snapshot-"]').click()
   await tid('record-snapshot-dialog').waitFor()
@@ -384,6 +385,45 @@ async function noticeFlow(door) {
   await shot('manager-notices')
   const took = await within(5000, async () => (await door.status()).notices.some((n) => n.title === '停水通知' && n.showing))
   check(took >= 0, `the door station shows the notice ${took} ms after 发送`)
+}
+
+// adFlow: a landscape ad uploaded in 门口机内容管理 (too large, fitted to
+// the screen) reaches the landscape door station and not the portrait wall
+// station.
+async function adFlow(door, wall) {
+  const picture = join(work, 'ad-1920x1080.png')
+  // A 1920×1080 poster drawn by the browser itself.
+  const dataUrl = await page.evaluate(() => {
+    const c = document.createElement('canvas')
+    c.width = 1920
+    c.height = 1080
+    const g = c.getContext('2d')
+    const grad = g.createLinearGradient(0, 0, 1920, 1080)
+    grad.addColorStop(0, '#1d6fb8')
+    grad.addColorStop(1, '#f2b705')
+    g.fillStyle = grad
+    g.fillRect(0, 0, 1920, 1080)
+    g.fillStyle = '#fff'
+    g.font = 'bold 120px sans-serif'
+    g.fillText('邻里 · 社区活动周', 380, 580)
+    return c.toDataURL('image/png')
+  })
+  writeFileSync(picture, Buffer.from(dataUrl.split(',')[1], 'base64'))
+  await page.goto(`${base}/ads`)
+  await tid('ads-landscape').waitFor()
+  await shot('manager-ads-empty')
+  await tid('ad-landscape-1-replace').click()
+  await tid('ad-upload-dialog').waitFor()
+  await tid('ad-upload-file').locator('input[type=file]').setInputFiles(picture)
+  await tid('ad-upload-warning').waitFor()
+  await shot('manager-ad-upload-fit')
+  await tid('ad-upload-submit').click()
+  await message()
+  await tid('ad-landscape-1-image').waitFor()
+  await shot('manager-ads')
+  const took = await within(8000, async () => (await door.status()).ads.some((a) => a.key === 'ad:landscape:1' && a.downloaded && a.width === 1280))
+  check(took >= 0, `the landscape door station downloads the ad, fitted to 1280 px (${took} ms)`)
+  check(!(await wall.status()).ads.length, 'the portrait wall station gets no landscape ad')
 }
 
 // firmwareFlow: the operator uploads firmware 1.1.0 for the simulator's

@@ -1,7 +1,7 @@
 // The left menu. THE single place where menu entries are added: when a new
 // page exists, add (or uncomment) its entry here and its route in router.ts.
 import type { Component } from 'vue'
-import { Avatar, Bell, Cpu, Key, OfficeBuilding, Tickets, User, UserFilled } from '@element-plus/icons-vue'
+import { Avatar, Bell, Cpu, Key, OfficeBuilding, Picture, Tickets, User, UserFilled } from '@element-plus/icons-vue'
 import type { Role } from '@/api/client'
 
 export interface MenuItem {
@@ -48,6 +48,11 @@ export const menus: MenuItem[] = [
     ],
   },
   {
+    title: '内容信息管理',
+    icon: Picture,
+    children: [{ title: '门口机内容管理', path: '/ads' }],
+  },
+  {
     title: '记录信息管理',
     icon: Tickets,
     children: [
@@ -56,8 +61,6 @@ export const menus: MenuItem[] = [
     ],
   },
   { title: '固件管理', icon: Cpu, path: '/firmware', roles: ['operator'] },
-  // Later menus of the product manual, not shown until their pages exist:
-  // { title: '内容信息管理', icon: Document, children: [...] },
   { title: '账号管理', icon: UserFilled, path: '/accounts', roles: ['operator'] },
   { title: '个人信息中心', icon: User, path: '/profile' },
 ]

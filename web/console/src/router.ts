@@ -80,6 +80,12 @@ export const router = createRouter({
           meta: { title: '房间通知' },
         },
         {
+          path: 'ads',
+          name: 'ads',
+          component: () => import('@/views/AdsView.vue'),
+          meta: { title: '门口机内容管理' },
+        },
+        {
           path: 'records/calls',
           name: 'call-records',
           component: () => import('@/views/CallRecordsView.vue'),

@@ -84,6 +84,13 @@ export type Notice = NonNullable<MethodResponse<Client, 'get', '/api/v1/communit
 export type NoticeScope = Notice['scope']
 export type CommunityNoticeBody = JsonBody<'/api/v1/communities/{cid}/notices', 'post'>
 export type RoomNoticeBody = JsonBody<'/api/v1/communities/{cid}/room-notices', 'post'>
+/** 门口机内容管理: the ads of one screen orientation (4 slots) and the devices that show them. */
+export type AdScreen = MethodResponse<Client, 'get', '/api/v1/communities/{cid}/ads'>['screens'][number]
+export type AdSlot = AdScreen['slots'][number]
+/** landscape 横屏 or portrait 竖屏. */
+export type AdOrientation = AdScreen['orientation']
+export type AdUploadForm = MultipartBody<'/api/v1/communities/{cid}/ads/{orientation}/{slot}', 'put'>
+export type AdTargetsBody = JsonBody<'/api/v1/communities/{cid}/ads/{orientation}/targets', 'put'>
 /** The room cascade 区域 ▾ 楼栋 ▾ 单元 ▾ 楼层 ▾ 房号 ▾ as list filters. */
 export type RoomPick = Pick<ResidentQuery, 'area_id' | 'building_id' | 'unit_id' | 'floor' | 'room_id'>
 

@@ -1,1 +1,0 @@
-import{b5 as a}from"./index-dgjdVpQS.js";const p=(e="")=>e.replace(/[|\\{}()[\]^$+*?.]/g,"\\$&").replace(/-/g,"\\x2d"),t=e=>a(e);export{t as c,p as e};
