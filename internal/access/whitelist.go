@@ -199,33 +199,18 @@ func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *D
 		if err != nil {
 			return err
 		}
-		have := map[string]Entry{}
-		for _, e := range ads {
-			have[e.Key] = e
-		}
-		for _, k := range adKeys {
-			if e, ok := have[k]; ok {
-				d.Upserts = append(d.Upserts, e)
-			} else {
-				d.Deletes = append(d.Deletes, k)
-			}
-		}
+		settle(d, ads, adKeys)
 	}
 	if len(noticeIDs) > 0 {
-		upserts, err := s.noticesFor(ctx, loc, noticeIDs)
+		notices, err := s.noticesFor(ctx, loc, noticeIDs)
 		if err != nil {
 			return err
 		}
-		have := map[string]bool{}
-		for _, e := range upserts {
-			have[e.Key] = true
+		keys := make([]string, len(noticeIDs))
+		for i, id := range noticeIDs {
+			keys[i] = noticeKey(id)
 		}
-		d.Upserts = append(d.Upserts, upserts...)
-		for _, id := range noticeIDs {
-			if !have[noticeKey(id)] {
-				d.Deletes = append(d.Deletes, noticeKey(id))
-			}
-		}
+		settle(d, notices, keys)
 	}
 	cards, err := s.db.Card.Query().Where(card.CommunityID(loc.CommunityID), card.NumberIn(numbers...), card.StatusNEQ(card.StatusBlank)).All(ctx)
 	if err != nil {
@@ -258,6 +243,22 @@ func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *D
 		}
 	}
 	return nil
+}
+
+// settle puts into d, for each of keys, its entry in current (which holds
+// what the device should have now) or its deletion.
+func settle(d *Delta, current []Entry, keys []string) {
+	byKey := make(map[string]Entry, len(current))
+	for _, e := range current {
+		byKey[e.Key] = e
+	}
+	for _, k := range keys {
+		if e, ok := byKey[k]; ok {
+			d.Upserts = append(d.Upserts, e)
+		} else {
+			d.Deletes = append(d.Deletes, k)
+		}
+	}
 }
 
 // ExpireDue records, for every card, face and notice whose time ended, a change
