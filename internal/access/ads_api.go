@@ -107,13 +107,6 @@ type adTargetsInput struct {
 	}
 }
 
-type imageOutput struct {
-	ContentType  string `header:"Content-Type"`
-	NoSniff      string `header:"X-Content-Type-Options"`
-	CacheControl string `header:"Cache-Control"`
-	Body         []byte
-}
-
 // DeviceAd is the device request for an ad picture: the device's place
 // comes from its token.
 type DeviceAd struct {
@@ -156,12 +149,12 @@ func (s *Service) RegisterAds(api huma.API, deviceOnly map[string]any, where fun
 		})
 	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-ad-image", Method: http.MethodGet, Path: base + "/{orientation}/{slot}/image",
 		Summary: "广告图片", Tags: tags}, "image/jpeg", "广告图片"),
-		func(ctx context.Context, in *AdSlotPath) (*imageOutput, error) {
+		func(ctx context.Context, in *AdSlotPath) (*httpapi.File, error) {
 			data, err := s.AdPicture(ctx, in.CID, in.Orientation, in.Slot)
 			if err != nil {
 				return nil, err
 			}
-			return &imageOutput{ContentType: "image/jpeg", NoSniff: "nosniff", CacheControl: "private, no-cache", Body: data}, nil
+			return httpapi.NewFile("image/jpeg", "private, no-cache", data), nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "set-ad-targets", Method: http.MethodPut, Path: base + "/{orientation}/targets",
 		Summary: "选择显示广告的设备", Tags: tags},
@@ -174,7 +167,7 @@ func (s *Service) RegisterAds(api huma.API, deviceOnly map[string]any, where fun
 	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "device-get-ad", Method: http.MethodGet, Path: "/device/v1/ads/{id}",
 		Summary: "下载广告图片", Tags: []string{"设备接口"}, Metadata: deviceOnly, Security: []map[string][]string{{"device": {}}},
 		Description: "只能下载本设备应显示的广告（同一小区、相同屏幕方向、被选中或未指定设备）。"}, "image/jpeg", "广告图片"),
-		func(ctx context.Context, in *DeviceAd) (*imageOutput, error) {
+		func(ctx context.Context, in *DeviceAd) (*httpapi.File, error) {
 			loc, err := where(ctx)
 			if err != nil {
 				return nil, err
@@ -183,7 +176,7 @@ func (s *Service) RegisterAds(api huma.API, deviceOnly map[string]any, where fun
 			if err != nil {
 				return nil, err
 			}
-			return &imageOutput{ContentType: "image/jpeg", NoSniff: "nosniff", CacheControl: "private, max-age=86400", Body: data}, nil
+			return httpapi.NewFile("image/jpeg", "private, max-age=86400", data), nil
 		})
 }
 

@@ -15,6 +15,7 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/card"
 	"linli/internal/housing"
+	"linli/internal/region"
 	"linli/internal/store"
 	"linli/internal/storetest"
 )
@@ -105,7 +106,7 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	}
 	var notices []int
 	notice := func(rooms []int) {
-		from := clock.In(chinaTime).AddDate(0, 0, rng.IntN(2)-1)
+		from := clock.In(region.Time).AddDate(0, 0, rng.IntN(2)-1)
 		in := NoticeInput{Title: "停水通知", Content: "明天停水", From: from.Format(time.DateOnly), To: from.AddDate(0, 0, rng.IntN(4)).Format(time.DateOnly), RoomIDs: rooms}
 		if n, err := svc.SendNotice(ctx, c.ID, rooms != nil, in, "test"); err == nil {
 			notices = append(notices, n.ID)

@@ -13,6 +13,7 @@ import (
 	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/room"
 	"linli/internal/errs"
+	"linli/internal/region"
 	"linli/internal/store"
 )
 
@@ -23,9 +24,6 @@ const (
 	MaxNoticeDays  = 60
 	MaxNoticeRooms = 5000
 )
-
-// chinaTime is the estates' time (UTC+8): display days start at its midnight.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 func noticeKey(id int) string { return fmt.Sprintf("notice:%d", id) }
 
@@ -45,8 +43,8 @@ type NoticeInput struct {
 
 // window checks the display days: 1 to 60 days, ending today or later.
 func (s *Service) window(from, to string) (time.Time, time.Time, error) {
-	start, err1 := time.ParseInLocation(time.DateOnly, from, chinaTime)
-	end, err2 := time.ParseInLocation(time.DateOnly, to, chinaTime)
+	start, err1 := time.ParseInLocation(time.DateOnly, from, region.Time)
+	end, err2 := time.ParseInLocation(time.DateOnly, to, region.Time)
 	if err1 != nil {
 		return start, end, errs.Field("show_from", "展示时间的开始日期格式应为 2020-07-23")
 	}
@@ -60,8 +58,8 @@ func (s *Service) window(from, to string) (time.Time, time.Time, error) {
 	if days > MaxNoticeDays {
 		return start, end, errs.Fieldf("show_to", "展示时间为 1 到 %d 天，现在是 %d 天", MaxNoticeDays, days)
 	}
-	today := s.now().In(chinaTime)
-	if end.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, chinaTime)) {
+	today := s.now().In(region.Time)
+	if end.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, region.Time)) {
 		return start, end, errs.Field("show_to", "展示时间已经过去，请选择今天或以后的日期")
 	}
 	return start, end.AddDate(0, 0, 1), nil
@@ -89,7 +87,7 @@ func (s *Service) SendNotice(ctx context.Context, cid int, rooms bool, in Notice
 		return nil, errs.Fieldf("content", "内容最多 %d 个字，现在 %d 个字", MaxContent, n)
 	}
 	if rooms && in.From == "" && in.To == "" {
-		today := s.now().In(chinaTime)
+		today := s.now().In(region.Time)
 		in.From, in.To = today.Format(time.DateOnly), today.AddDate(0, 0, 6).Format(time.DateOnly)
 	}
 	from, until, err := s.window(in.From, in.To)

@@ -14,6 +14,7 @@ import (
 	"linli/internal/ent/noticeroom"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
+	"linli/internal/region"
 	"linli/internal/store"
 )
 
@@ -55,7 +56,7 @@ func (s *Service) noticeViews(ctx context.Context, c *ent.Community, ns []*ent.N
 	out := make([]NoticeView, len(ns))
 	for i, n := range ns {
 		out[i] = NoticeView{ID: n.ID, Scope: string(n.Scope), Title: n.Title, Content: n.Content,
-			ShowFrom: n.ShowFrom.In(chinaTime).Format(time.DateOnly), ShowTo: n.ShowUntil.In(chinaTime).AddDate(0, 0, -1).Format(time.DateOnly),
+			ShowFrom: n.ShowFrom.In(region.Time).Format(time.DateOnly), ShowTo: n.ShowUntil.In(region.Time).AddDate(0, 0, -1).Format(time.DateOnly),
 			SentAt: n.CreatedAt, SentBy: n.SentBy}
 		if n.Scope != notice.ScopeRooms {
 			continue

@@ -10,6 +10,7 @@ import (
 
 	"linli/internal/actor"
 	"linli/internal/apptest"
+	"linli/internal/region"
 	"linli/internal/storetest"
 )
 
@@ -176,7 +177,7 @@ type operation struct {
 }
 
 // chinaToday is today's date in the estates' time zone.
-func chinaToday() string { return time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly) }
+func chinaToday() string { return time.Now().In(region.Time).Format(time.DateOnly) }
 
 func fixed(p string) func(testing.TB, *world) string {
 	return func(testing.TB, *world) string { return p }

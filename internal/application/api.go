@@ -74,14 +74,6 @@ type communityPath struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 }
 
-type pngOutput struct {
-	ContentType        string `header:"Content-Type"`
-	ContentDisposition string `header:"Content-Disposition"`
-	CacheControl       string `header:"Cache-Control"`
-	NoSniff            string `header:"X-Content-Type-Options"`
-	Body               []byte
-}
-
 type linkOutput struct {
 	Body struct {
 		URL string `json:"url" doc:"业主申请页面地址（二维码内容）"`
@@ -158,21 +150,20 @@ func (s *Service) Register(api huma.API, publicURL string) {
 			return nil, s.Delete(ctx, in.CID, in.ID)
 		})
 	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-photo", Method: http.MethodGet, Path: base + "/{id}/photos/{n}", Summary: "信息照片", Tags: tags}, "image/jpeg", "JPEG 照片"),
-		func(ctx context.Context, in *photoInput) (*pngOutput, error) {
+		func(ctx context.Context, in *photoInput) (*httpapi.File, error) {
 			data, err := s.Photo(ctx, in.CID, in.ID, in.N)
 			if err != nil {
 				return nil, err
 			}
-			return &pngOutput{ContentType: "image/jpeg", CacheControl: "private, no-store", NoSniff: "nosniff", Body: data}, nil
+			return httpapi.NewFile("image/jpeg", "private, no-store", data), nil
 		})
 	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-qr", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-qr.png", Summary: "下载业主申请二维码", Tags: tags}, "image/png", "二维码 PNG"),
-		func(ctx context.Context, in *communityPath) (*pngOutput, error) {
+		func(ctx context.Context, in *communityPath) (*httpapi.File, error) {
 			data, err := s.QRCode(ctx, in.CID, baseURL(ctx))
 			if err != nil {
 				return nil, err
 			}
-			return &pngOutput{ContentType: "image/png", ContentDisposition: `attachment; filename="apply-qr.png"; filename*=UTF-8''%E4%B8%9A%E4%B8%BB%E7%94%B3%E8%AF%B7%E4%BA%8C%E7%BB%B4%E7%A0%81.png`,
-				CacheControl: "private, no-store", NoSniff: "nosniff", Body: data}, nil
+			return httpapi.Download("image/png", "apply-qr.png", "业主申请二维码.png", data), nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-application-link", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-link", Summary: "业主申请页面地址", Tags: tags},
 		func(ctx context.Context, in *communityPath) (*linkOutput, error) {

@@ -13,6 +13,7 @@ import (
 	"linli/internal/auth"
 	"linli/internal/errs"
 	"linli/internal/httpapi"
+	"linli/internal/region"
 	"linli/internal/xlsx"
 )
 
@@ -52,14 +53,6 @@ type listOutput struct{ Body httpapi.Page[Record] }
 type snapshotInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 	ID  int `path:"id" minimum:"1" doc:"记录编号"`
-}
-
-type fileOutput struct {
-	ContentType        string `header:"Content-Type"`
-	ContentDisposition string `header:"Content-Disposition"`
-	NoSniff            string `header:"X-Content-Type-Options"`
-	CacheControl       string `header:"Cache-Control"`
-	Body               []byte
 }
 
 // Register adds the device's event report and the console's record lists.
@@ -114,30 +107,25 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 			})
 		huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "export-" + k.path, Method: http.MethodGet, Path: base + "/export.xlsx",
 			Summary: "导出" + k.name + "（按当前筛选条件）", Tags: tags}, xlsx.ContentType, k.name),
-			func(ctx context.Context, in *exportInput) (*fileOutput, error) {
+			func(ctx context.Context, in *exportInput) (*httpapi.File, error) {
 				var b bytes.Buffer
 				if err := s.Export(ctx, in.CID, k.kind, in.Filter, &b); err != nil {
 					return nil, err
 				}
 				name := fmt.Sprintf("%s-%s.xlsx", k.name, time.Now().Format("20060102-1504"))
-				return &fileOutput{ContentType: xlsx.ContentType, ContentDisposition: xlsx.Attachment(name),
-					NoSniff: "nosniff", CacheControl: "no-store", Body: b.Bytes()}, nil
+				return httpapi.Download(xlsx.ContentType, "export.xlsx", name, b.Bytes()), nil
 			})
 	}
 	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-record-snapshot", Method: http.MethodGet,
 		Path: "/api/v1/communities/{cid}/records/{id}/snapshot", Summary: "抓拍照片", Tags: tags}, "image/jpeg", "抓拍照片"),
-		func(ctx context.Context, in *snapshotInput) (*fileOutput, error) {
+		func(ctx context.Context, in *snapshotInput) (*httpapi.File, error) {
 			data, err := s.Snapshot(ctx, in.CID, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &fileOutput{ContentType: "image/jpeg", NoSniff: "nosniff", CacheControl: "private, max-age=3600", Body: data}, nil
+			return httpapi.NewFile("image/jpeg", "private, max-age=3600", data), nil
 		})
 }
-
-// chinaTime is the time of the estates (UTC+8, no daylight saving), in
-// which exported times are written whatever the server's zone.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // Export writes the records of the filter as a workbook: one row per record,
 // text escaped against formula injection.
@@ -157,7 +145,7 @@ func (s *Service) Export(ctx context.Context, cid int, kind string, f Filter, w 
 		cells[i] = xlsx.Cell{V: h, Style: xlsx.Bold}
 	}
 	xw.Add(cells...)
-	at := func(t time.Time) xlsx.Cell { return xlsx.Cell{V: t.In(chinaTime).Format("2006-01-02 15:04:05")} }
+	at := func(t time.Time) xlsx.Cell { return xlsx.Cell{V: t.In(region.Time).Format("2006-01-02 15:04:05")} }
 	text := func(v string) xlsx.Cell { return xlsx.Cell{V: xlsx.Escape(v), Style: xlsx.Text} }
 	err := s.Each(ctx, cid, kind, f, func(v Record) error {
 		if kind == "unlock" {

@@ -147,13 +147,6 @@ type uploadFaceInput struct {
 	RawBody huma.MultipartFormFiles[faceForm]
 }
 
-type photoOutput struct {
-	ContentType  string `header:"Content-Type"`
-	CacheControl string `header:"Cache-Control"`
-	NoSniff      string `header:"X-Content-Type-Options"`
-	Body         []byte
-}
-
 type revealOutput struct {
 	Body struct {
 		IDNumber string `json:"id_number" doc:"完整身份证号（本次查看已记录审计日志）"`
@@ -273,12 +266,12 @@ func (s *Service) Register(api huma.API) {
 			return nil, err
 		})
 	huma.Register(api, httpapi.Binary(op("get-resident-face-photo", http.MethodGet, "/{id}/face.jpg", "人脸照片"), "image/jpeg", "JPEG 照片"),
-		func(ctx context.Context, in *ResidentPath) (*photoOutput, error) {
+		func(ctx context.Context, in *ResidentPath) (*httpapi.File, error) {
 			data, err := s.FacePhoto(ctx, in.CID, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &photoOutput{ContentType: "image/jpeg", CacheControl: "private, no-store", NoSniff: "nosniff", Body: data}, nil
+			return httpapi.NewFile("image/jpeg", "private, no-store", data), nil
 		})
 }
 

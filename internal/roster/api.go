@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -18,22 +17,8 @@ import (
 
 const xlsxType = xlsx.ContentType
 
-type fileOutput struct {
-	ContentType        string `header:"Content-Type"`
-	ContentDisposition string `header:"Content-Disposition"`
-	CacheControl       string `header:"Cache-Control"`
-	NoSniff            string `header:"X-Content-Type-Options"`
-	Body               []byte
-}
-
-func xlsxFile(name string, data []byte) *fileOutput {
-	return &fileOutput{
-		ContentType:        xlsxType,
-		ContentDisposition: "attachment; filename=\"residents.xlsx\"; filename*=UTF-8''" + url.PathEscape(name),
-		CacheControl:       "private, no-store",
-		NoSniff:            "nosniff",
-		Body:               data,
-	}
+func xlsxFile(name string, data []byte) *httpapi.File {
+	return httpapi.Download(xlsxType, "residents.xlsx", name, data)
 }
 
 type communityPath struct {
@@ -65,7 +50,7 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 	huma.Register(api, httpapi.Binary(huma.Operation{
 		OperationID: "export-resident-template", Method: http.MethodGet, Path: base + "/template.xlsx", Tags: tags,
 		Summary: "导出模板（每个单元一个工作表）",
-	}, xlsxType, "业主模板"), func(ctx context.Context, in *communityPath) (*fileOutput, error) {
+	}, xlsxType, "业主模板"), func(ctx context.Context, in *communityPath) (*httpapi.File, error) {
 		var b bytes.Buffer
 		if err := s.WriteTemplate(ctx, in.CID, false, &b); err != nil {
 			return nil, err
@@ -75,7 +60,7 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 	huma.Register(api, httpapi.Binary(huma.Operation{
 		OperationID: "export-residents", Method: http.MethodGet, Path: base + "/export.xlsx", Tags: tags,
 		Summary: "导出业主（模板格式，可修改后再导入）",
-	}, xlsxType, "业主表格"), func(ctx context.Context, in *communityPath) (*fileOutput, error) {
+	}, xlsxType, "业主表格"), func(ctx context.Context, in *communityPath) (*httpapi.File, error) {
 		var b bytes.Buffer
 		if err := s.WriteTemplate(ctx, in.CID, true, &b); err != nil {
 			return nil, err
@@ -85,7 +70,7 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 	huma.Register(api, httpapi.Binary(huma.Operation{
 		OperationID: "export-residents-full", Method: http.MethodGet, Path: base + "/export-full.xlsx", Tags: tags,
 		Summary: "导出业主列表（全部字段，按当前筛选条件）",
-	}, xlsxType, "业主列表"), func(ctx context.Context, in *exportFullInput) (*fileOutput, error) {
+	}, xlsxType, "业主列表"), func(ctx context.Context, in *exportFullInput) (*httpapi.File, error) {
 		var b bytes.Buffer
 		if err := s.WriteFull(ctx, in.CID, residents, in.Filter, &b); err != nil {
 			return nil, err

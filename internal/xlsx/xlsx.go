@@ -9,7 +9,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 )
 
@@ -40,12 +39,6 @@ type Cell struct {
 
 // ContentType is the media type of .xlsx files.
 const ContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-// Attachment is a Content-Disposition that downloads as name (UTF-8, with
-// an ASCII fallback for old clients).
-func Attachment(name string) string {
-	return "attachment; filename=\"export.xlsx\"; filename*=UTF-8''" + url.PathEscape(name)
-}
 
 // Escape makes a text cell safe to open in a spreadsheet program: text that
 // starts with = + - @ (or a tab or carriage return) would be taken as a
