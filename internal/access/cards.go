@@ -83,20 +83,26 @@ func checkUnits(ctx context.Context, tx *ent.Tx, cid int, ids []int) ([]int, err
 	return ids, nil
 }
 
+// checkCard checks what every new card needs: its number, mode and expiry.
+func (s *Service) checkCard(in CardInput) (string, card.Mode, error) {
+	number, err := s.parseNumber(in)
+	if err != nil {
+		return "", "", err
+	}
+	mode, err := checkMode(in.Mode)
+	if err != nil {
+		return "", "", err
+	}
+	return number, mode, s.checkExpiry(in.ValidUntil)
+}
+
 // IssueNormal issues a 普通卡 to a resident (发普通卡). It opens the
 // resident's unit unless other units are given.
 //
 // Errors: errs.Invalid (number, resident, units, expiry), errs.NotFound.
 func (s *Service) IssueNormal(ctx context.Context, cid int, in CardInput) (*ent.Card, error) {
-	number, err := s.parseNumber(in)
+	number, mode, err := s.checkCard(in)
 	if err != nil {
-		return nil, err
-	}
-	mode, err := checkMode(in.Mode)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkExpiry(in.ValidUntil); err != nil {
 		return nil, err
 	}
 	var created *ent.Card
@@ -133,15 +139,8 @@ func (s *Service) IssueNormal(ctx context.Context, cid int, in CardInput) (*ent.
 
 // IssueSuper issues a 超级卡 that opens every door of the community.
 func (s *Service) IssueSuper(ctx context.Context, cid int, in CardInput) (*ent.Card, error) {
-	number, err := s.parseNumber(in)
+	number, mode, err := s.checkCard(in)
 	if err != nil {
-		return nil, err
-	}
-	mode, err := checkMode(in.Mode)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkExpiry(in.ValidUntil); err != nil {
 		return nil, err
 	}
 	var created *ent.Card

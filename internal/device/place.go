@@ -3,7 +3,6 @@ package device
 import (
 	"context"
 
-	"linli/internal/ent/unit"
 	"linli/internal/record"
 	"linli/internal/store"
 )
@@ -19,26 +18,18 @@ func (s *Service) Place(ctx context.Context) (record.Place, error) {
 		return p, err
 	}
 	slot := Slot{Kind: string(d.Kind), Index: d.Index}
-	unitID := d.UnitID
 	if d.UnitID != nil {
 		slot.UnitID = *d.UnitID
 	}
 	if d.RoomID != nil {
 		slot.RoomID = *d.RoomID
-		r, err := s.db.Room.Get(ctx, *d.RoomID)
-		if err != nil {
-			return p, store.Map(err, "房间")
-		}
-		unitID = &r.UnitID
 	}
-	if p.Label, err = check(ctx, s.db.Client, c, slot); err != nil {
+	label, u, err := locate(ctx, s.db.Client, c, slot)
+	if err != nil {
 		return p, err
 	}
-	if unitID != nil {
-		u, err := s.db.Unit.Query().Where(unit.ID(*unitID)).WithBuilding().Only(ctx)
-		if err != nil {
-			return p, store.Map(err, "单元")
-		}
+	p.Label = label
+	if u != nil {
 		p.UnitID, p.BuildingID, p.AreaID = &u.ID, &u.BuildingID, &u.Edges.Building.AreaID
 	}
 	return p, nil

@@ -48,35 +48,43 @@ var kindNames = map[string]string{KindDoor: "门口机", KindWall: "围墙机", 
 // check validates slot s in community c and returns its label, e.g.
 // 【测试小区1】-1区-2栋-1单元-门口机6.
 func check(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (string, error) {
+	label, _, err := locate(ctx, db, c, s)
+	return label, err
+}
+
+// locate validates slot s in community c and returns its label and the
+// unit it belongs to, with the unit's building and area loaded (nil for
+// wall and management stations).
+func locate(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (string, *ent.Unit, error) {
 	switch s.Kind {
 	case KindDoor:
 		q := db.Unit.Query().Where(unit.ID(s.UnitID), unit.CommunityID(c.ID))
 		housing.WithUnitPath(q)
 		u, err := q.Only(ctx)
 		if err != nil {
-			return "", errs.Field("slot.unit_id", "门口机所在的单元不存在")
+			return "", nil, errs.Field("slot.unit_id", "门口机所在的单元不存在")
 		}
 		if s.Index < 1 || s.Index > u.DeviceCount {
-			return "", errs.Fieldf("slot.index", "该单元的设备数量为 %d，门口机编号应为 1 到 %d", u.DeviceCount, u.DeviceCount)
+			return "", nil, errs.Fieldf("slot.index", "该单元的设备数量为 %d，门口机编号应为 1 到 %d", u.DeviceCount, u.DeviceCount)
 		}
 		b := u.Edges.Building
-		return housing.Label(c.Name, b.Edges.Area.Name, b.Name, u.Name, fmt.Sprintf("门口机%d", s.Index)), nil
+		return housing.Label(c.Name, b.Edges.Area.Name, b.Name, u.Name, fmt.Sprintf("门口机%d", s.Index)), u, nil
 	case KindWall, KindManagement:
 		n := c.WallStationCount
 		if s.Kind == KindManagement {
 			n = c.ManagementStationCount
 		}
 		if s.Index < 1 || s.Index > n {
-			return "", errs.Fieldf("slot.index", "本小区%s数量为 %d，编号应为 1 到 %d", kindNames[s.Kind], n, n)
+			return "", nil, errs.Fieldf("slot.index", "本小区%s数量为 %d，编号应为 1 到 %d", kindNames[s.Kind], n, n)
 		}
-		return housing.Label(c.Name, fmt.Sprintf("%s%d", kindNames[s.Kind], s.Index)), nil
+		return housing.Label(c.Name, fmt.Sprintf("%s%d", kindNames[s.Kind], s.Index)), nil, nil
 	case KindIndoor:
 		r, err := db.Room.Query().Where(room.ID(s.RoomID), room.CommunityID(c.ID)).
 			WithUnit(housing.WithUnitPath).Only(ctx)
 		if err != nil {
-			return "", errs.Field("slot.room_id", "室内分机所在的房间不存在")
+			return "", nil, errs.Field("slot.room_id", "室内分机所在的房间不存在")
 		}
-		return housing.RoomLabel(c.Name, r) + "-室内分机", nil
+		return housing.RoomLabel(c.Name, r) + "-室内分机", r.Edges.Unit, nil
 	}
-	return "", errs.Field("slot.kind", "设备类型只能是 door（门口机）、wall（围墙机）、management（管理机）或 indoor（室内分机）")
+	return "", nil, errs.Field("slot.kind", "设备类型只能是 door（门口机）、wall（围墙机）、management（管理机）或 indoor（室内分机）")
 }

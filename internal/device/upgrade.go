@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ func (s *Service) upgradeOf(d *ent.Device) *Upgrade {
 	if d.UpgradeUpdatedAt != nil {
 		u.UpdatedAt = *d.UpgradeUpdatedAt
 	}
-	if inProgress(*d.UpgradeState) && s.now().Sub(u.UpdatedAt) > firmware.StaleAfter {
+	if inProgress(*d.UpgradeState) && !s.upgrading(d) {
 		u.State, u.Message = "failed", "设备超过 30 分钟没有回报升级进度"
 	}
 	return u
@@ -44,6 +45,13 @@ func (s *Service) upgradeOf(d *ent.Device) *Upgrade {
 
 func inProgress(st entdevice.UpgradeState) bool {
 	return st == entdevice.UpgradeStatePending || st == entdevice.UpgradeStateDownloading || st == entdevice.UpgradeStateInstalling
+}
+
+// upgrading reports whether d has an upgrade under way that reported within
+// firmware.StaleAfter; a silent one counts as failed.
+func (s *Service) upgrading(d *ent.Device) bool {
+	return d.UpgradeState != nil && inProgress(*d.UpgradeState) && d.UpgradeUpdatedAt != nil &&
+		s.now().Sub(*d.UpgradeUpdatedAt) <= firmware.StaleAfter
 }
 
 // UpgradeCommand is the MQTT command that starts an upgrade on a device.
@@ -81,7 +89,7 @@ func (s *Service) StartUpgrade(ctx context.Context, fws *firmware.Service, cid i
 	if err != nil {
 		return err
 	}
-	if len(devs) != len(dedupe(ids)) {
+	if len(devs) != len(slices.Compact(slices.Sorted(slices.Values(ids)))) {
 		return errs.New(errs.NotFound, "所选设备不存在或已解绑，请刷新设备列表")
 	}
 	for _, d := range devs {
@@ -91,7 +99,7 @@ func (s *Service) StartUpgrade(ctx context.Context, fws *firmware.Service, cid i
 			return errs.Newf(errs.Conflict, "设备 %s 离线，只能升级在线的设备", name)
 		case d.Model != fw.Model:
 			return errs.Newf(errs.Invalid, "设备 %s 的型号是 %s，不能使用型号 %s 的固件", name, d.Model, fw.Model)
-		case d.UpgradeState != nil && inProgress(*d.UpgradeState) && d.UpgradeUpdatedAt != nil && s.now().Sub(*d.UpgradeUpdatedAt) <= firmware.StaleAfter:
+		case s.upgrading(d):
 			return errs.Newf(errs.Conflict, "设备 %s 正在升级到 %s，请等待结果", name, d.UpgradeVersion)
 		}
 		if c, ok := firmware.Compare(fw.Version, d.Firmware); ok && c <= 0 {
@@ -114,14 +122,6 @@ func (s *Service) StartUpgrade(ctx context.Context, fws *firmware.Service, cid i
 	}
 	s.logger.InfoContext(ctx, "firmware upgrade started", "community", cid, "devices", len(devs), "model", fw.Model, "version", fw.Version)
 	return nil
-}
-
-func dedupe(ids []int) map[int]bool {
-	m := make(map[int]bool, len(ids))
-	for _, id := range ids {
-		m[id] = true
-	}
-	return m
 }
 
 func (s *Service) failUpgrade(ctx context.Context, id int, msg string) {
