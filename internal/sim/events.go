@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"sync/atomic"
@@ -63,19 +64,14 @@ func (d *Device) postEvent(ctx context.Context, fields map[string]string, snap [
 	fw, _ := mw.CreateFormFile("snapshot", "snapshot.jpg")
 	_, _ = fw.Write(snap)
 	_ = mw.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.Server+"/device/v1/events", &b)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+d.cred.Token)
-	res, err := d.http.Do(req)
+	res, err := d.send(ctx, http.MethodPost, "/device/v1/events", &b, map[string]string{"Content-Type": mw.FormDataContentType()})
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 	if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST /device/v1/events: %d", res.StatusCode)
+		return problem(http.MethodPost, "/device/v1/events", res, data)
 	}
 	return nil
 }

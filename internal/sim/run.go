@@ -144,27 +144,34 @@ func controlAPI(devices []*Device) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(out)
 	})
-	mux.HandleFunc("POST /swipe", func(w http.ResponseWriter, r *http.Request) {
+	// device returns the device ?device=N (0 by default) of a request.
+	device := func(w http.ResponseWriter, r *http.Request) *Device {
 		i, _ := strconv.Atoi(r.URL.Query().Get("device"))
 		if i < 0 || i >= len(devices) {
 			http.Error(w, "no such device", http.StatusNotFound)
+			return nil
+		}
+		return devices[i]
+	}
+	mux.HandleFunc("POST /swipe", func(w http.ResponseWriter, r *http.Request) {
+		d := device(w, r)
+		if d == nil {
 			return
 		}
 		card := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("card")))
-		opened := devices[i].Swipe(card)
+		opened := d.Swipe(card)
 		if opened {
-			devices[i].ReportEvent(r.Context(), "unlock", "card", card, "")
+			d.ReportEvent(r.Context(), "unlock", "card", card, "")
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]bool{"opened": opened})
 	})
 	mux.HandleFunc("POST /call", func(w http.ResponseWriter, r *http.Request) {
-		i, _ := strconv.Atoi(r.URL.Query().Get("device"))
-		if i < 0 || i >= len(devices) {
-			http.Error(w, "no such device", http.StatusNotFound)
+		d := device(w, r)
+		if d == nil {
 			return
 		}
-		ev := devices[i].ReportEvent(r.Context(), "call", "", "", r.URL.Query().Get("target"))
+		ev := d.ReportEvent(r.Context(), "call", "", "", r.URL.Query().Get("target"))
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(ev)
 	})

@@ -147,25 +147,40 @@ func (d *Device) Bind(ctx context.Context) error {
 // Label is where the device is installed.
 func (d *Device) Label() string { return d.cred.Label }
 
-func (d *Device) call(ctx context.Context, method, path string, body io.Reader, out any) error {
+// send sends a request to the server with the device token (once bound)
+// and the given headers; the caller closes the answer's body.
+func (d *Device) send(ctx context.Context, method, path string, body io.Reader, header map[string]string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(d.cfg.Server, "/")+path, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	if d.cred.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+d.cred.Token)
 	}
-	res, err := d.http.Do(req)
+	return d.http.Do(req)
+}
+
+// problem is the error of an answer that is not a success, with the
+// server's detail.
+func problem(method, path string, res *http.Response, data []byte) error {
+	var p struct{ Detail string }
+	_ = json.Unmarshal(data, &p)
+	return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, p.Detail)
+}
+
+// call sends a JSON request and decodes the JSON answer into out.
+func (d *Device) call(ctx context.Context, method, path string, body io.Reader, out any) error {
+	res, err := d.send(ctx, method, path, body, map[string]string{"Content-Type": "application/json"})
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if res.StatusCode >= 300 {
-		var p struct{ Detail string }
-		_ = json.Unmarshal(data, &p)
-		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, p.Detail)
+		return problem(method, path, res, data)
 	}
 	if len(data) == 0 {
 		return nil
@@ -229,20 +244,16 @@ func (d *Device) fetchAds(ctx context.Context) {
 
 // get downloads path with the device token.
 func (d *Device) get(ctx context.Context, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(d.cfg.Server, "/")+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+d.cred.Token)
-	res, err := d.http.Do(req)
+	res, err := d.send(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %d", path, res.StatusCode)
+		return nil, problem(http.MethodGet, path, res, data)
 	}
-	return io.ReadAll(io.LimitReader(res.Body, 16<<20))
+	return data, err
 }
 
 var receiveMaximum uint16 = 16

@@ -108,21 +108,14 @@ func (d *Device) download(ctx context.Context, cmd UpgradeCommand) ([]byte, erro
 // fetchRange appends bytes off..end of the image to buf and says how many
 // it got, also when the transfer broke.
 func (d *Device) fetchRange(ctx context.Context, url string, off, end int64, buf *bytes.Buffer) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(d.cfg.Server, "/")+url, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+d.cred.Token)
-	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, end))
-	res, err := d.http.Do(req)
+	res, err := d.send(ctx, http.MethodGet, url, nil, map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", off, end)})
 	if err != nil {
 		return 0, err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusPartialContent {
-		var p struct{ Detail string }
-		_ = json.NewDecoder(io.LimitReader(res.Body, 4096)).Decode(&p)
-		return 0, fmt.Errorf("HTTP %d %s", res.StatusCode, p.Detail)
+		data, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+		return 0, problem(http.MethodGet, url, res, data)
 	}
 	return io.Copy(buf, io.LimitReader(res.Body, end-off+1))
 }
