@@ -59,25 +59,13 @@ func (b *cutBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-type upgradeRow struct {
-	Serial, Firmware string
-	Upgrade          *struct {
-		State, Message, Version string
-		Progress                int
-	}
-}
-
-func deviceRow(t *testing.T, c *apptest.Client, a *apptest.Community, serial string) upgradeRow {
+func deviceRow(t *testing.T, c *apptest.Client, a *apptest.Community, serial string) doorRow {
 	t.Helper()
-	var slots struct{ Items []upgradeRow }
-	c.Must(200, "GET", a.Path("/devices?kind=door"), nil).JSON(t, &slots)
-	for _, it := range slots.Items {
-		if it.Serial == serial {
-			return it
-		}
+	row, ok := findDoor(t, c, a, serial)
+	if !ok {
+		t.Fatalf("device %s not in the list", serial)
 	}
-	t.Fatalf("device %s not in the list", serial)
-	return upgradeRow{}
+	return row
 }
 
 func uploadFirmware(t *testing.T, op *apptest.Client, model, version string, image []byte) (int, apptest.Response) {
@@ -126,9 +114,7 @@ func TestFirmwareUpgrade(t *testing.T) {
 		d := sim.New(sim.Config{Server: s.URL, MQTTAddr: s.App.MQTTAddr().String(), CommunityID: a.ID, Password: "pwUPx9",
 			Slot: sim.Slot{Kind: "door", UnitID: a.UnitID, Index: 1}, Serial: "UPG-0001", Firmware: "1.0.0",
 			HTTPClient: &http.Client{Transport: cut, Timeout: 10 * time.Second}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		if err := d.Bind(ctx); err != nil {
+		if err := d.Bind(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		id := d.Status().DeviceID
@@ -138,14 +124,7 @@ func TestFirmwareUpgrade(t *testing.T) {
 		if r := start(v2); r.Status != 409 || !strings.Contains(r.Detail(), "离线") {
 			t.Fatalf("upgrade of an offline device: %d %s", r.Status, r.Body)
 		}
-		if err := d.Connect(ctx); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = d.Run(ctx, time.Hour)
-		}()
+		runSim(t, d)
 		waitFor(t, "the device 在线", func() bool { return deviceStatus(t, m, a, "UPG-0001") == "online" })
 
 		otherFW, _ := uploadFirmware(t, op, "OTHER-MODEL", "5.0", image[:10])
@@ -228,7 +207,5 @@ func TestFirmwareUpgrade(t *testing.T) {
 		if r := op.Do("DELETE", fmt.Sprintf("/api/v1/firmware/%d", v4), nil); r.Status != 204 {
 			t.Errorf("delete firmware after the upgrade ended: %d %s", r.Status, r.Body)
 		}
-		cancel()
-		<-done
 	})
 }

@@ -69,16 +69,32 @@ func (d *mqttDevice) subscribe(t *testing.T, topic string) byte {
 
 func deviceStatus(t *testing.T, c *apptest.Client, a *apptest.Community, serial string) string {
 	t.Helper()
-	var slots struct {
-		Items []struct{ Serial, Status string }
+	if row, ok := findDoor(t, c, a, serial); ok {
+		return row.Status
 	}
+	return "missing"
+}
+
+// doorRow is a door station's row of 设备列表.
+type doorRow struct {
+	Serial, Status, Firmware string
+	Upgrade                  *struct {
+		State, Message, Version string
+		Progress                int
+	}
+}
+
+// findDoor returns the row of the door station serial of community a.
+func findDoor(t *testing.T, c *apptest.Client, a *apptest.Community, serial string) (doorRow, bool) {
+	t.Helper()
+	var slots struct{ Items []doorRow }
 	c.Must(200, "GET", a.Path("/devices?kind=door"), nil).JSON(t, &slots)
 	for _, it := range slots.Items {
 		if it.Serial == serial {
-			return it.Status
+			return it, true
 		}
 	}
-	return "missing"
+	return doorRow{}, false
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

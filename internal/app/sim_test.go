@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,19 +26,11 @@ func TestSimulatedDoorStation(t *testing.T) {
 		m := a.Manager
 		d := sim.New(sim.Config{Server: s.URL, MQTTAddr: s.App.MQTTAddr().String(), CommunityID: a.ID, Password: "pwSMx9",
 			Slot: sim.Slot{Kind: "door", UnitID: a.UnitID, Index: 1}, Serial: "SIM-0001"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
+		ctx := context.Background()
 		if err := d.Bind(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Connect(ctx); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = d.Run(ctx, time.Hour) // only nudges make it sync again
-		}()
+		stop := runSim(t, d)
 		waitFor(t, "the simulator shown 在线", func() bool { return deviceStatus(t, m, a, "SIM-0001") == "online" })
 
 		var res struct{ ID int }
@@ -85,8 +78,7 @@ func TestSimulatedDoorStation(t *testing.T) {
 			t.Fatalf("unlocks recorded: %+v", st.Unlocks)
 		}
 
-		cancel()
-		<-done
+		stop()
 		waitFor(t, "the simulator shown 离线 after it stops", func() bool { return deviceStatus(t, m, a, "SIM-0001") == "offline" })
 	})
 }
@@ -112,19 +104,10 @@ func TestSimulatorReconnects(t *testing.T) {
 	a := s.NewCommunity(t, op, "重启小区", "RS")
 	d := sim.New(sim.Config{Server: s.URL, MQTTAddr: cfg.MQTTAddr, CommunityID: a.ID, Password: "pwRSx9",
 		Slot: sim.Slot{Kind: "door", UnitID: a.UnitID, Index: 1}, Serial: "SIM-RS"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := d.Bind(ctx); err != nil {
+	if err := d.Bind(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = d.Run(ctx, time.Hour)
-	}()
+	runSim(t, d)
 	waitFor(t, "the simulator 在线", func() bool { return deviceStatus(t, a.Manager, a, "SIM-RS") == "online" })
 
 	s.Stop()
@@ -135,6 +118,25 @@ func TestSimulatorReconnects(t *testing.T) {
 	waitFor(t, "the simulator 在线 again", func() bool { return d.Status().Online && deviceStatus(t, m, a, "SIM-RS") == "online" })
 	m.Must(201, "POST", a.Path("/cards/super"), map[string]any{"number": "AA55AA55"})
 	waitFor(t, "a new card reaches the reconnected door station", func() bool { return d.Swipe("AA55AA55") })
-	cancel()
-	<-done
+}
+
+// runSim connects the bound simulated device d and runs it, syncing only on
+// nudges, until stop is called or the test ends; stop returns once the
+// device has disconnected.
+func runSim(t *testing.T, d *sim.Device) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := d.Connect(ctx); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = d.Run(ctx, time.Hour)
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
 }
