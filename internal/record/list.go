@@ -104,7 +104,8 @@ func (s *Service) List(ctx context.Context, cid int, kind string, f Filter, offs
 const MaxExport = 100_000
 
 // Each calls fn for every record of the filter, newest first, at most
-// MaxExport, reading a batch at a time.
+// MaxExport, reading a batch at a time (each batch starts after the last
+// record of the one before, so no rows are skipped over again).
 func (s *Service) Each(ctx context.Context, cid int, kind string, f Filter, fn func(Record) error) error {
 	q, err := s.query(ctx, cid, kind, f)
 	if err != nil {
@@ -117,8 +118,10 @@ func (s *Service) Each(ctx context.Context, cid int, kind string, f Filter, fn f
 	if n > MaxExport {
 		return errs.Newf(errs.Invalid, "符合条件的记录有 %d 条，一次最多导出 %d 条，请缩小时间范围或选择单元", n, MaxExport)
 	}
-	for offset := 0; ; offset += 2000 {
-		es, err := q.Clone().Order(ent.Desc(entevent.FieldOccurredAt), ent.Desc(entevent.FieldID)).Offset(offset).Limit(2000).All(ctx)
+	const batch = 2000
+	page := q.Clone()
+	for {
+		es, err := page.Order(ent.Desc(entevent.FieldOccurredAt), ent.Desc(entevent.FieldID)).Limit(batch).All(ctx)
 		if err != nil {
 			return err
 		}
@@ -127,8 +130,11 @@ func (s *Service) Each(ctx context.Context, cid int, kind string, f Filter, fn f
 				return err
 			}
 		}
-		if len(es) < 2000 {
+		if len(es) < batch {
 			return nil
 		}
+		last := es[len(es)-1]
+		page = q.Clone().Where(entevent.Or(entevent.OccurredAtLT(last.OccurredAt),
+			entevent.And(entevent.OccurredAt(last.OccurredAt), entevent.IDLT(last.ID))))
 	}
 }

@@ -3,18 +3,21 @@ package record
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"linli/internal/actor"
 	"linli/internal/blob"
 	"linli/internal/community"
+	"linli/internal/ent"
 	"linli/internal/store"
 	"linli/internal/storetest"
 )
@@ -64,6 +67,50 @@ func TestPurge(t *testing.T) {
 		})
 		if files0 != 2 {
 			t.Errorf("%d snapshot files left, want 2", files0)
+		}
+	})
+}
+
+// TestEachVisitsEveryRecordOnce: an export reads in batches; records that
+// share a time across a batch boundary are neither lost nor repeated.
+func TestEachVisitsEveryRecordOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
+		s := NewService(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		name, code, addr := "导出小区", "440306", "x"
+		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 2*2000 + 7
+		at := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+		bulk := make([]*ent.EventCreate, n)
+		for i := range bulk {
+			// Three records to a second, so batches end in the middle of one.
+			bulk[i] = db.Event.Create().SetCommunityID(c.ID).SetDeviceID(1).SetEventID(fmt.Sprintf("e%d", i)).
+				SetKind("call").SetDeviceLabel("【导出小区】-围墙机1").SetOccurredAt(at.Add(time.Duration(i/3) * time.Second)).
+				SetReceivedAt(at).SetContentHash("h")
+		}
+		for chunk := range slices.Chunk(bulk, 500) {
+			if err := db.Event.CreateBulk(chunk...).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[int]bool{}
+		var prev *Record
+		err = s.Each(ctx, c.ID, "call", Filter{}, func(r Record) error {
+			if seen[r.ID] {
+				t.Fatalf("record %d visited twice", r.ID)
+			}
+			seen[r.ID] = true
+			if prev != nil && (r.OccurredAt.After(prev.OccurredAt) || r.OccurredAt.Equal(prev.OccurredAt) && r.ID > prev.ID) {
+				t.Fatalf("record %d out of order after %d", r.ID, prev.ID)
+			}
+			prev = &r
+			return nil
+		})
+		if err != nil || len(seen) != n {
+			t.Fatalf("visited %d of %d records: %v", len(seen), n, err)
 		}
 	})
 }
