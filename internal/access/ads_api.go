@@ -120,13 +120,7 @@ func (s *Service) RegisterAds(api huma.API, deviceOnly map[string]any, where fun
 	const base = "/api/v1/communities/{cid}/ads"
 	huma.Register(api, huma.Operation{OperationID: "list-ads", Method: http.MethodGet, Path: base, Summary: "门口机内容管理", Tags: tags},
 		func(ctx context.Context, in *adsInput) (*adsOutput, error) {
-			screens, err := s.Ads(ctx, in.CID)
-			if err != nil {
-				return nil, err
-			}
-			out := &adsOutput{}
-			out.Body.Screens = screens
-			return out, nil
+			return s.adsOutput(ctx, in.CID)
 		})
 	huma.Register(api, huma.Operation{OperationID: "put-ad", Method: http.MethodPut, Path: base + "/{orientation}/{slot}",
 		Summary: "替换广告图片", Tags: tags, MaxBodyBytes: MaxAdBytes + 64<<10,

@@ -77,11 +77,7 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		out := &listOutput{Body: httpapi.Page[Account]{Items: make([]Account, len(items)), Total: total}}
-		for i, a := range items {
-			out.Body.Items[i] = view(a)
-		}
-		return out, nil
+		return &listOutput{Body: httpapi.PageOf(items, total, view)}, nil
 	})
 
 	huma.Register(api, huma.Operation{

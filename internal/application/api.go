@@ -124,11 +124,9 @@ func (s *Service) Register(api huma.API, publicURL string) {
 			if err != nil {
 				return nil, err
 			}
-			out := &appPage{Body: httpapi.Page[Application]{Items: make([]Application, len(as)), Total: total}}
-			for i, a := range as {
-				out.Body.Items[i] = view(a, labels[a.RoomID], false)
-			}
-			return out, nil
+			return &appPage{Body: httpapi.PageOf(as, total, func(a *ent.Application) Application {
+				return view(a, labels[a.RoomID], false)
+			})}, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-application", Method: http.MethodGet, Path: base + "/{id}", Summary: "业主申请详情", Tags: tags},
 		func(ctx context.Context, in *AppPath) (*appOutput, error) {

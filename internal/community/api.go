@@ -109,11 +109,7 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		out := &listOutput{Body: httpapi.Page[Community]{Items: make([]Community, len(items)), Total: total}}
-		for i, c := range items {
-			out.Body.Items[i] = View(c)
-		}
-		return out, nil
+		return &listOutput{Body: httpapi.PageOf(items, total, View)}, nil
 	})
 
 	huma.Register(api, huma.Operation{

@@ -14,3 +14,12 @@ type Page[T any] struct {
 	Items []T `json:"items"`
 	Total int `json:"total" doc:"符合条件的总条数"`
 }
+
+// PageOf returns the page of items (total in all) in their API form.
+func PageOf[E, V any](items []E, total int, view func(E) V) Page[V] {
+	p := Page[V]{Items: make([]V, len(items)), Total: total}
+	for i, e := range items {
+		p.Items[i] = view(e)
+	}
+	return p
+}

@@ -192,11 +192,7 @@ func (s *Service) Register(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			out := &residentPage{Body: httpapi.Page[Resident]{Items: make([]Resident, len(rs)), Total: total}}
-			for i, r := range rs {
-				out.Body.Items[i] = View(c.Name, r)
-			}
-			return out, nil
+			return &residentPage{Body: httpapi.PageOf(rs, total, func(r *ent.Resident) Resident { return View(c.Name, r) })}, nil
 		})
 	huma.Register(api, op("create-resident", http.MethodPost, "", "添加业主"),
 		func(ctx context.Context, in *createResidentInput) (*residentOutput, error) {
