@@ -202,14 +202,7 @@ func (s *Service) Register(api huma.API) {
 	tags := []string{"房屋信息"}
 	const base = "/api/v1/communities/{cid}"
 	op := func(id, method, path, summary string) huma.Operation {
-		o := huma.Operation{OperationID: id, Method: method, Path: base + path, Summary: summary, Tags: tags}
-		switch method {
-		case http.MethodPost:
-			o.DefaultStatus = http.StatusCreated
-		case http.MethodDelete:
-			o.DefaultStatus = http.StatusNoContent
-		}
-		return o
+		return httpapi.Op(id, method, base+path, summary, tags...)
 	}
 
 	huma.Register(api, op("get-housing-tree", http.MethodGet, "/tree", "房屋信息树（区域/楼栋/单元）"),

@@ -50,3 +50,16 @@ func Binary(op huma.Operation, contentType, description string) huma.Operation {
 	}
 	return op
 }
+
+// Op returns the operation id at path under tags: creating (POST) answers
+// 201 and deleting answers 204, as the console's lists expect.
+func Op(id, method, path, summary string, tags ...string) huma.Operation {
+	o := huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags}
+	switch method {
+	case http.MethodPost:
+		o.DefaultStatus = http.StatusCreated
+	case http.MethodDelete:
+		o.DefaultStatus = http.StatusNoContent
+	}
+	return o
+}

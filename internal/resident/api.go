@@ -162,14 +162,7 @@ func (s *Service) Register(api huma.API) {
 	tags := []string{"业主管理"}
 	const base = "/api/v1/communities/{cid}/residents"
 	op := func(id, method, path, summary string) huma.Operation {
-		o := huma.Operation{OperationID: id, Method: method, Path: base + path, Summary: summary, Tags: tags}
-		switch method {
-		case http.MethodPost:
-			o.DefaultStatus = http.StatusCreated
-		case http.MethodDelete:
-			o.DefaultStatus = http.StatusNoContent
-		}
-		return o
+		return httpapi.Op(id, method, base+path, summary, tags...)
 	}
 	one := func(ctx context.Context, cid int, r *ent.Resident, err error) (*residentOutput, error) {
 		if err != nil {

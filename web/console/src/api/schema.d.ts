@@ -3235,6 +3235,7 @@ export interface operations {
             200: {
                 headers: {
                     "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
                     "Content-Type"?: string;
                     "X-Content-Type-Options"?: string;
                     [name: string]: unknown;
@@ -5104,6 +5105,7 @@ export interface operations {
             200: {
                 headers: {
                     "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
                     "Content-Type"?: string;
                     "X-Content-Type-Options"?: string;
                     [name: string]: unknown;
@@ -6242,6 +6244,7 @@ export interface operations {
             200: {
                 headers: {
                     "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
                     "Content-Type"?: string;
                     "X-Content-Type-Options"?: string;
                     [name: string]: unknown;
