@@ -92,8 +92,12 @@ func (g *gzipResponse) decide(big bool) {
 	}
 }
 
+// isJSON reports whether contentType is JSON: application/json or any
+// +json type (problem details, the OpenAPI document).
 func isJSON(contentType string) bool {
-	return strings.HasPrefix(contentType, "application/json") || strings.HasPrefix(contentType, "application/problem+json")
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
 // finish flushes what is held and ends the compressed stream.
