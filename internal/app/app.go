@@ -146,6 +146,7 @@ func (a *App) startBroker(ctx context.Context, devices *device.Service) error {
 	}
 	a.broker = b
 	devices.SetPublisher(b.Publish)
+	devices.SetBrokerAccounts(b)
 	a.access.OnChange(devices.Nudge)
 	a.logger.Info("MQTT broker listening", "mqtt", b.Addr().String())
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 type mqttDevice struct {
 	c        *paho.Client
 	messages chan *paho.Publish
+	gone     chan struct{} // closed when the broker ends the session
 }
 
 // connectDevice logs into the broker at addr as a device does: with a last
@@ -24,21 +26,32 @@ type mqttDevice struct {
 // there once connected. It returns an error when the broker refuses.
 func connectDevice(t *testing.T, addr, user, password, clientID, statusTopic string) (*mqttDevice, error) {
 	t.Helper()
+	return connectWithWill(t, addr, user, password, clientID, statusTopic,
+		&paho.WillMessage{Topic: statusTopic, QoS: 1, Payload: []byte(`{"online":false}`)})
+}
+
+// connectWithWill logs in with the last will given and announces the device
+// on statusTopic.
+func connectWithWill(t *testing.T, addr, user, password, clientID, statusTopic string, will *paho.WillMessage) (*mqttDevice, error) {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &mqttDevice{messages: make(chan *paho.Publish, 16)}
+	d := &mqttDevice{messages: make(chan *paho.Publish, 16), gone: make(chan struct{})}
+	var once sync.Once
+	end := func() { once.Do(func() { close(d.gone) }) }
 	d.c = paho.NewClient(paho.ClientConfig{ClientID: clientID, Conn: conn,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			d.messages <- pr.Packet
 			return true, nil
-		}}})
+		}},
+		OnServerDisconnect: func(*paho.Disconnect) { end() },
+		OnClientError:      func(error) { end() }})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ca, err := d.c.Connect(ctx, &paho.Connect{ClientID: clientID, Username: user, UsernameFlag: true,
-		Password: []byte(password), PasswordFlag: true, KeepAlive: 30, CleanStart: true,
-		WillMessage: &paho.WillMessage{Topic: statusTopic, QoS: 1, Payload: []byte(`{"online":false}`)}})
+		Password: []byte(password), PasswordFlag: true, KeepAlive: 30, CleanStart: true, WillMessage: will})
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -185,20 +198,74 @@ func testDeviceChannel(t *testing.T, s *apptest.Server, addr string) {
 			t.Errorf("device A's forged status made B %s", st)
 		}
 
+		// A last will aimed at another device's cmd topic, retained so that
+		// it would be replayed at every reconnect, never reaches it: the
+		// login is refused or the will is not delivered.
+		forged := []byte(`{"type":"upgrade","firmware_id":1,"url":"/device/v1/firmware/1","sha256":"00"}`)
+		for _, will := range []*paho.WillMessage{
+			{Topic: db.MQTT.CmdTopic, QoS: 1, Retain: true, Payload: forged},
+			{Topic: db.MQTT.CmdTopic, QoS: 1, Payload: forged},
+		} {
+			if evil, err := connectWithWill(t, addr, da.MQTT.Username, da.MQTT.Password, da.MQTT.Username, da.MQTT.StatusTopic, will); err == nil {
+				evil.goAway()
+			}
+			select {
+			case m := <-devB.messages:
+				t.Fatalf("device B received a forged will on %s: %s", m.Topic, m.Payload)
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+		// Nothing retained waits on B's cmd topic for its next session.
+		devB.c.Disconnect(&paho.Disconnect{})
+		devB, err = connectDevice(t, addr, db.MQTT.Username, db.MQTT.Password, db.MQTT.Username, db.MQTT.StatusTopic)
+		if err != nil {
+			t.Fatalf("device B login again: %v", err)
+		}
+		if rc := devB.subscribe(t, db.MQTT.CmdTopic); rc >= 0x80 {
+			t.Fatalf("B's own cmd topic refused: %#x", rc)
+		}
+		select {
+		case m := <-devB.messages:
+			t.Fatalf("device B got a retained message on %s: %s", m.Topic, m.Payload)
+		case <-time.After(500 * time.Millisecond):
+		}
+		devA, err = connectDevice(t, addr, da.MQTT.Username, da.MQTT.Password, da.MQTT.Username, da.MQTT.StatusTopic)
+		if err != nil {
+			t.Fatalf("device A login again: %v", err)
+		}
+		waitFor(t, "device A shown 在线 again", func() bool { return deviceStatus(t, a.Manager, a, "SN-A") == "online" })
+
 		// Going away shows 离线.
 		devA.goAway()
 		waitFor(t, "device A shown 离线", func() bool { return deviceStatus(t, a.Manager, a, "SN-A") == "offline" })
 
-		// Binding again replaces the credentials: the old password stops
-		// working on the broker.
+		// Binding again replaces the credentials: the session of the old
+		// ones ends at once, and the old password stops working.
+		old, err := connectDevice(t, addr, da.MQTT.Username, da.MQTT.Password, da.MQTT.Username, da.MQTT.StatusTopic)
+		if err != nil {
+			t.Fatalf("device A login before rebinding: %v", err)
+		}
 		var again credentials
 		inst.Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": a.ID, "community_password": "pwMQx9", "serial": "SN-A",
 			"slot": map[string]any{"kind": "door", "unit_id": a.UnitID, "index": 1}}).JSON(t, &again)
 		if _, err := connectDevice(t, addr, da.MQTT.Username, da.MQTT.Password, da.MQTT.Username, da.MQTT.StatusTopic); err == nil {
 			t.Error("the credentials of the earlier binding still log in")
 		}
-		if _, err := connectDevice(t, addr, again.MQTT.Username, again.MQTT.Password, again.MQTT.Username, again.MQTT.StatusTopic); err != nil {
-			t.Errorf("the new credentials: %v", err)
+		select {
+		case <-old.gone:
+		case <-time.After(5 * time.Second):
+			t.Error("the session of the replaced credentials is still open")
+		}
+		current, err := connectDevice(t, addr, again.MQTT.Username, again.MQTT.Password, again.MQTT.Username, again.MQTT.StatusTopic)
+		if err != nil {
+			t.Fatalf("the new credentials: %v", err)
+		}
+		// Unbinding ends the session at once.
+		a.Manager.Must(204, "DELETE", a.Path(fmt.Sprintf("/devices/%d", again.DeviceID)), nil)
+		select {
+		case <-current.gone:
+		case <-time.After(5 * time.Second):
+			t.Error("an unbound device keeps its MQTT session")
 		}
 	}
 }

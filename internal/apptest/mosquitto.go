@@ -64,6 +64,7 @@ log_type error
 log_type warning
 listener %d 127.0.0.1
 allow_anonymous false
+retain_available false
 plugin %s
 plugin_opt_config_file %s
 `, user, port, plugin, dynsec), 0o600)

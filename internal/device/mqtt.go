@@ -43,14 +43,16 @@ type Publisher func(topic string, payload []byte) error
 // SetPublisher sets how commands reach devices (the MQTT broker).
 func (s *Service) SetPublisher(p Publisher) { s.publish = p }
 
-// BrokerAccounts keeps devices' accounts on an external broker.
+// BrokerAccounts keeps devices' accounts on the broker: an external broker
+// creates and removes them; either broker ends the session of credentials
+// that were replaced or revoked.
 type BrokerAccounts interface {
 	AddDevice(ctx context.Context, d mqtt.Device, username, password string) error
 	RemoveDevice(ctx context.Context, username string) error
 }
 
 // SetBrokerAccounts makes binding create, and unbinding remove, each
-// device's account on an external broker.
+// device's account on the broker, ending sessions of revoked credentials.
 func (s *Service) SetBrokerAccounts(a BrokerAccounts) { s.accounts = a }
 
 // Command is a message on a device's cmd topic.

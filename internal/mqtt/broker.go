@@ -46,6 +46,9 @@ func Start(addr string, devices Devices, logger *slog.Logger) (*Broker, error) {
 	// queue of 8,192 pending writes costs 64 KiB per connection before the
 	// first message, which at 10,000 devices is most of the server's memory.
 	caps.MaximumClientWritesPending = 64
+	// The server never retains a message and devices may not: a retained
+	// message on a cmd topic would be replayed at every reconnect.
+	caps.RetainAvailable = 0
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: logger.With("part", "mqtt"),
 		ClientNetReadBufferSize: 1024, ClientNetWriteBufferSize: 1024})
 	h := &hook{devices: devices, logger: logger, clients: map[string]Device{}}
@@ -75,6 +78,27 @@ func (b *Broker) Publish(topic string, payload []byte) error {
 	return b.srv.Publish(topic, payload, false, 1)
 }
 
+// AddDevice ends the session of a device whose credentials were just
+// replaced by a new binding: it logged in with the old ones.
+func (b *Broker) AddDevice(_ context.Context, _ Device, username, _ string) error {
+	b.kick(username)
+	return nil
+}
+
+// RemoveDevice ends the session of an unbound device at once.
+func (b *Broker) RemoveDevice(_ context.Context, username string) error {
+	b.kick(username)
+	return nil
+}
+
+// kick disconnects the client id (a device's client id is its username).
+func (b *Broker) kick(clientID string) {
+	if cl, ok := b.srv.Clients.Get(clientID); ok && !cl.Closed() {
+		_ = b.srv.DisconnectClient(cl, packets.ErrNotAuthorized)
+		b.logger.Info("mqtt session ended: the device's credentials were revoked", "client", clientID)
+	}
+}
+
 // Close disconnects every device and stops the broker.
 func (b *Broker) Close() error { return b.srv.Close() }
 
@@ -91,7 +115,8 @@ func (h *hook) ID() string { return "linli-devices" }
 
 func (h *hook) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnSessionEstablished, mqtt.OnDisconnect:
+	case mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnSessionEstablished, mqtt.OnDisconnect,
+		mqtt.OnPublish, mqtt.OnWill:
 		return true
 	}
 	return false
@@ -109,10 +134,45 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 		h.logger.Warn("mqtt login refused", "username", user, "remote", cl.Net.Remote)
 		return false
 	}
+	// The broker publishes a last will without an ACL check: it may only be
+	// the device's own status, never retained.
+	if pk.Connect.WillFlag && (pk.Connect.WillTopic != statusTopicOf(d) || pk.Connect.WillRetain) {
+		h.logger.Warn("mqtt login refused: the last will must be the device's own status topic, not retained",
+			"username", user, "will_topic", pk.Connect.WillTopic, "retain", pk.Connect.WillRetain, "remote", cl.Net.Remote)
+		return false
+	}
 	h.mu.Lock()
 	h.clients[cl.ID] = d
 	h.mu.Unlock()
 	return true
+}
+
+func statusTopicOf(d Device) string {
+	return fmt.Sprintf("linli/%d/device/%d/status", d.CommunityID, d.DeviceID)
+}
+
+// OnPublish refuses retained messages from devices.
+func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if !cl.Net.Inline && pk.FixedHeader.Retain {
+		h.logger.Warn("mqtt: retained publish from a device refused", "client", cl.ID, "topic", pk.TopicName)
+		return pk, packets.ErrRejectPacket
+	}
+	return pk, nil
+}
+
+// OnWill sends a last will only to the device's own status topic, never
+// retained, whatever the session asked for (checked at login as well).
+func (h *hook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	h.mu.Lock()
+	d, ok := h.clients[cl.ID]
+	h.mu.Unlock()
+	if ok {
+		will.TopicName = statusTopicOf(d)
+	} else {
+		will.TopicName = "" // matches no subscription
+	}
+	will.Retain = false
+	return will, nil
 }
 
 // OnACLCheck lets a device read its cmd topic and write its status topic.
