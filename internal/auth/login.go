@@ -54,19 +54,11 @@ func (s *Service) Login(ctx context.Context, name, pw string, remember bool, ci 
 	name = NormalizeAccount(name)
 	now := s.now()
 
-	if n, err := s.db.LoginFailure.Query().
-		Where(loginfailure.IP(ci.IP), loginfailure.CreatedAtGT(now.Add(-LockWindow))).
-		Count(sys); err != nil {
-		return nil, fmt.Errorf("auth: count ip failures: %w", err)
-	} else if n >= IPThreshold {
-		return nil, errs.New(errs.TooMany, msgIPLimited)
-	}
-	locked, err := s.locked(sys, name, now)
+	// The attempt is counted before the password is checked, so that however
+	// many arrive at once, at most the allowed number are ever checked.
+	attempt, err := s.reserveAttempt(sys, name, ci.IP, now)
 	if err != nil {
 		return nil, err
-	}
-	if locked {
-		return nil, errs.New(errs.TooMany, msgLocked)
 	}
 
 	acc, err := s.db.Account.Query().Where(account.Account(name)).Only(sys)
@@ -84,7 +76,7 @@ func (s *Service) Login(ctx context.Context, name, pw string, remember bool, ci 
 		return nil, fmt.Errorf("auth: verify: %w", verr)
 	}
 	if acc == nil || !ok {
-		return nil, s.recordFailure(sys, name, ci.IP, now)
+		return nil, s.failed(sys, name, ci.IP, now)
 	}
 	if acc.Disabled {
 		return nil, errs.New(errs.Unauthorized, msgDisabled)
@@ -98,7 +90,9 @@ func (s *Service) Login(ctx context.Context, name, pw string, remember bool, ci 
 				return err
 			}
 		}
-		if _, err := c.LoginFailure.Delete().Where(loginfailure.Account(name)).Exec(sys); err != nil {
+		// The failures up to this attempt are forgiven; guesses that
+		// reserved their attempt after it still count.
+		if _, err := c.LoginFailure.Delete().Where(loginfailure.Account(name), loginfailure.IDLTE(attempt)).Exec(sys); err != nil {
 			return err
 		}
 		token, expires, err := s.createSession(sys, c, acc.ID, remember, ci)
@@ -126,8 +120,8 @@ func NormalizeAccount(name string) string {
 
 // locked reports whether name is locked: some run of LockThreshold failures
 // within LockWindow ended less than LockFor ago.
-func (s *Service) locked(ctx context.Context, name string, now time.Time) (bool, error) {
-	fs, err := s.db.LoginFailure.Query().
+func locked(ctx context.Context, db *ent.Client, name string, now time.Time) (bool, error) {
+	fs, err := db.LoginFailure.Query().
 		Where(loginfailure.Account(name), loginfailure.CreatedAtGT(now.Add(-LockWindow-LockFor))).
 		All(ctx)
 	if err != nil {
@@ -143,13 +137,45 @@ func (s *Service) locked(ctx context.Context, name string, now time.Time) (bool,
 	return false, nil
 }
 
-// recordFailure stores a failed attempt and returns the error to answer with.
-func (s *Service) recordFailure(ctx context.Context, name, ip string, now time.Time) error {
-	if err := s.db.LoginFailure.Create().SetAccount(truncate(name, 64)).SetIP(truncate(ip, 64)).SetCreatedAt(now).Exec(ctx); err != nil {
-		return fmt.Errorf("auth: record failure: %w", err)
-	}
+// reserveAttempt records an attempt at name from ip as a failure before its
+// password is checked (a successful login removes it again), unless the
+// address is throttled or the account locked. Counting and recording happen
+// under one lock of the account and the address, on every instance.
+func (s *Service) reserveAttempt(ctx context.Context, name, ip string, now time.Time) (int, error) {
+	var id int
+	err := s.db.InTx(ctx, func(tx *ent.Tx) error {
+		if err := s.db.Lock(ctx, tx, "login-account:"+name, "login-ip:"+ip); err != nil {
+			return err
+		}
+		n, err := tx.LoginFailure.Query().Where(loginfailure.IP(ip), loginfailure.CreatedAtGT(now.Add(-LockWindow))).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("auth: count ip failures: %w", err)
+		}
+		if n >= IPThreshold {
+			return errs.New(errs.TooMany, msgIPLimited)
+		}
+		locked, err := locked(ctx, tx.Client(), name, now)
+		if err != nil {
+			return err
+		}
+		if locked {
+			return errs.New(errs.TooMany, msgLocked)
+		}
+		f, err := tx.LoginFailure.Create().SetAccount(truncate(name, 64)).SetIP(truncate(ip, 64)).SetCreatedAt(now).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("auth: record attempt: %w", err)
+		}
+		id = f.ID
+		return nil
+	})
+	return id, err
+}
+
+// failed returns the error to answer a wrong password with; the attempt is
+// already recorded.
+func (s *Service) failed(ctx context.Context, name, ip string, now time.Time) error {
 	s.logger.WarnContext(ctx, "login failed", "account", name, "ip", ip)
-	locked, err := s.locked(ctx, name, now)
+	locked, err := locked(ctx, s.db.Client, name, now)
 	if err != nil {
 		return err
 	}

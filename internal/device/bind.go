@@ -100,22 +100,43 @@ func HashSecret(s string) string {
 func (s *Service) Bind(ctx context.Context, in BindInput) (*Credentials, error) {
 	sys := actor.AsSystem(ctx)
 	now := s.now()
+	// The attempt is recorded as a failure before the password is compared
+	// (and removed again when it was right), so that concurrent guesses
+	// cannot get past the limit.
 	failKey := fmt.Sprintf("bind:%d", in.CommunityID)
-	n, err := s.db.LoginFailure.Query().Where(loginfailure.Account(failKey), loginfailure.IP(in.IP),
-		loginfailure.CreatedAtGT(now.Add(-BindWindow))).Count(sys)
+	var attempt int
+	err := s.db.InTx(sys, func(tx *ent.Tx) error {
+		if err := s.db.Lock(sys, tx, failKey+"@"+in.IP); err != nil {
+			return err
+		}
+		n, err := tx.LoginFailure.Query().Where(loginfailure.Account(failKey), loginfailure.IP(in.IP),
+			loginfailure.CreatedAtGT(now.Add(-BindWindow))).Count(sys)
+		if err != nil {
+			return err
+		}
+		if n >= BindFailures {
+			return errs.New(errs.TooMany, "小区密码错误次数过多，请 10 分钟后再试")
+		}
+		f, err := tx.LoginFailure.Create().SetAccount(failKey).SetIP(in.IP).SetCreatedAt(now).Save(sys)
+		if err != nil {
+			return err
+		}
+		attempt = f.ID
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if n >= BindFailures {
-		return nil, errs.New(errs.TooMany, "小区密码错误次数过多，请 10 分钟后再试")
-	}
 	c, err := s.db.Community.Get(sys, in.CommunityID)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.CommunityPassword), []byte(in.CommunityPassword)) != 1 {
-		if err := s.db.LoginFailure.Create().SetAccount(failKey).SetIP(in.IP).SetCreatedAt(now).Exec(sys); err != nil {
-			return nil, err
-		}
 		s.logger.WarnContext(ctx, "device bind refused", "community", in.CommunityID, "ip", in.IP, "serial", in.Serial)
 		return nil, errs.New(errs.Unauthorized, "小区编号或小区密码错误")
+	}
+	if err := s.db.LoginFailure.DeleteOneID(attempt).Exec(sys); err != nil {
+		return nil, err
 	}
 	if !serialRE.MatchString(in.Serial) {
 		return nil, errs.Field("serial", "设备序列号应为 3 到 64 位字母、数字或 _ . : -")

@@ -86,35 +86,43 @@ func (s *Service) SendCode(ctx context.Context, raw, ip string) error {
 	}
 	sys := actor.AsSystem(ctx)
 	now := s.now()
-	if n, err := s.db.AppCode.Query().Where(appcode.IP(ip), appcode.CreatedAtGT(now.Add(-time.Hour))).Count(sys); err != nil {
-		return err
-	} else if n >= CodesPerHourIP {
-		return errs.New(errs.TooMany, "获取验证码过于频繁，请一小时后再试")
-	}
-	recent, err := s.db.AppCode.Query().Where(appcode.Phone(p), appcode.CreatedAtGT(now.Add(-24*time.Hour))).
-		Order(ent.Desc(appcode.FieldCreatedAt)).All(sys)
-	if err != nil {
-		return err
-	}
-	if len(recent) >= CodesPerDay {
-		return errs.New(errs.TooMany, "该手机号今天获取验证码的次数已用完，请明天再试")
-	}
-	if len(recent) > 0 && now.Sub(recent[0].CreatedAt) < CodeGap {
-		return errs.Newf(errs.TooMany, "验证码已发送，请 %d 秒后再获取", int((CodeGap-now.Sub(recent[0].CreatedAt)).Seconds())+1)
-	}
-	cs, err := s.communities(ctx, p)
-	if err != nil {
-		return err
-	}
-	if len(cs) == 0 {
-		return errs.New(errs.Forbidden, "该手机号不是已登记的业主，请联系物业登记后再使用")
-	}
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
 		return err
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
-	if err := s.db.AppCode.Create().SetPhone(p).SetCodeHash(hash(p + ":" + code)).SetIP(ip).SetExpiresAt(now.Add(CodeTTL)).SetCreatedAt(now).Exec(sys); err != nil {
+	// The limits are checked and the code recorded under one lock of the
+	// phone and the address, so that concurrent requests cannot pass them.
+	err = s.db.InTx(sys, func(tx *ent.Tx) error {
+		if err := s.db.Lock(sys, tx, "sms-phone:"+p, "sms-ip:"+ip); err != nil {
+			return err
+		}
+		if n, err := tx.AppCode.Query().Where(appcode.IP(ip), appcode.CreatedAtGT(now.Add(-time.Hour))).Count(sys); err != nil {
+			return err
+		} else if n >= CodesPerHourIP {
+			return errs.New(errs.TooMany, "获取验证码过于频繁，请一小时后再试")
+		}
+		recent, err := tx.AppCode.Query().Where(appcode.Phone(p), appcode.CreatedAtGT(now.Add(-24*time.Hour))).
+			Order(ent.Desc(appcode.FieldCreatedAt)).All(sys)
+		if err != nil {
+			return err
+		}
+		if len(recent) >= CodesPerDay {
+			return errs.New(errs.TooMany, "该手机号今天获取验证码的次数已用完，请明天再试")
+		}
+		if len(recent) > 0 && now.Sub(recent[0].CreatedAt) < CodeGap {
+			return errs.Newf(errs.TooMany, "验证码已发送，请 %d 秒后再获取", int((CodeGap-now.Sub(recent[0].CreatedAt)).Seconds())+1)
+		}
+		cs, err := s.communities(ctx, p)
+		if err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			return errs.New(errs.Forbidden, "该手机号不是已登记的业主，请联系物业登记后再使用")
+		}
+		return tx.AppCode.Create().SetPhone(p).SetCodeHash(hash(p + ":" + code)).SetIP(ip).SetExpiresAt(now.Add(CodeTTL)).SetCreatedAt(now).Exec(sys)
+	})
+	if err != nil {
 		return err
 	}
 	return s.sender.Send(ctx, p, code)
@@ -145,17 +153,20 @@ func (s *Service) SignIn(ctx context.Context, raw, code string) (*Session, error
 	if err != nil {
 		return nil, err
 	}
-	if c.Attempts >= CodeAttempts {
+	// The attempt is counted before the code is compared, in one statement,
+	// so that concurrent guesses cannot pass the limit.
+	n, err := s.db.AppCode.Update().Where(appcode.ID(c.ID), appcode.AttemptsLT(CodeAttempts)).AddAttempts(1).Save(sys)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
 		return nil, errs.New(errs.Unauthorized, "验证码错误次数过多，请重新获取")
 	}
 	if subtle.ConstantTimeCompare([]byte(c.CodeHash), []byte(hash(p+":"+code))) != 1 {
-		if err := s.db.AppCode.UpdateOneID(c.ID).AddAttempts(1).Exec(sys); err != nil {
-			return nil, err
-		}
 		return nil, errs.New(errs.Unauthorized, "验证码错误")
 	}
 	// Used once: a second sign-in with the same code fails.
-	n, err := s.db.AppCode.Update().Where(appcode.ID(c.ID), appcode.Used(false)).SetUsed(true).Save(sys)
+	n, err = s.db.AppCode.Update().Where(appcode.ID(c.ID), appcode.Used(false)).SetUsed(true).Save(sys)
 	if err != nil {
 		return nil, err
 	}

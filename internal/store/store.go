@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,6 +131,26 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return Map(fmt.Errorf("store: commit: %w", err), "")
+	}
+	return nil
+}
+
+// Lock serializes transactions that name the same keys, on every instance:
+// a check-then-record (count the attempts, then add one) done after Lock in
+// tx cannot interleave with another one on those keys. On PostgreSQL it
+// takes transaction-scoped advisory locks, in sorted order so that two
+// transactions never wait on each other; on SQLite every write transaction
+// already holds the database's only write lock from BEGIN (_txlock=immediate).
+func (s *Store) Lock(ctx context.Context, tx *ent.Tx, keys ...string) error {
+	if s.Dialect != dialectPostgres {
+		return nil
+	}
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", k); err != nil {
+			return fmt.Errorf("store: lock %q: %w", k, err)
+		}
 	}
 	return nil
 }
