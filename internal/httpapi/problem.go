@@ -84,9 +84,14 @@ func install() {
 
 func fromAppError(ctx context.Context, logger *slog.Logger, path string, e *errs.Error) huma.StatusError {
 	status := StatusOf(e)
-	if status >= 500 {
+	if status >= 500 && e.Code != errs.Unavailable {
 		logger.ErrorContext(ctx, "request failed", "op", path, "err", e)
 		return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: "服务器内部错误，请稍后再试"}
+	}
+	if e.Code == errs.Unavailable {
+		// A part the request needs is busy or down: the message says what
+		// to do (try again later); the cause goes to the log.
+		logger.WarnContext(ctx, "request failed: unavailable", "op", path, "err", e)
 	}
 	p := &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: e.Message}
 	for _, f := range e.Fields {

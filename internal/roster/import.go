@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -99,17 +100,13 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 	if err != nil {
 		return res, err
 	}
-	// Rows are written while the file is still being read, in a transaction
-	// that is rolled back if any row turns out to be wrong: reading and
-	// writing overlap, and nothing is stored unless every row is good.
-	w, err := s.startWriter(ctx, c, idx)
-	if err != nil {
-		return res, err
-	}
+	// The whole file is read and checked before anything is written, so that
+	// the database's write lock is held only for the writing, and nothing is
+	// stored unless every row is good.
 	var (
 		problems     []problem
 		problemCount int
-		batch        []row
+		rows         []row
 		total        int
 		seen         = map[string]row{}
 	)
@@ -124,11 +121,7 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 		if len(problems) > 0 {
 			return // the import fails anyway; keep reading only to list every problem
 		}
-		batch = append(batch, r)
-		if len(batch) == insertBatch {
-			w.rows <- batch
-			batch = nil
-		}
+		rows = append(rows, r)
 	}
 	add = func(p problem) {
 		problemCount++
@@ -140,7 +133,6 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 		it, err := f.Rows(sheet)
 		if err != nil {
 			if strings.Contains(err.Error(), "unzip size") || strings.Contains(err.Error(), "size limit") {
-				w.abort()
 				return res, errs.Fieldf("file", "工作表“%s”解压后过大，已拒绝", sheet)
 			}
 			add(problem{sheet: sheet, row: 1, msg: "无法读取该工作表"})
@@ -148,6 +140,10 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 		}
 		unitID, line := 0, 0
 		for it.Next() {
+			if err := ctx.Err(); err != nil {
+				_ = it.Close()
+				return res, err
+			}
 			line++
 			cells, err := it.Columns(excelize.Options{RawCellValue: false})
 			if err != nil {
@@ -179,7 +175,7 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 			}
 			total++
 			if total > MaxRows {
-				w.abort()
+				_ = it.Close()
 				return res, errs.Fieldf("file", "一次最多导入 %d 行，请分批导入", MaxRows)
 			}
 			r := row{sheet: sheet, line: line, unit: unitID, name: name}
@@ -213,21 +209,18 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 		_ = it.Close()
 	}
 	if len(problems) > 0 {
-		w.abort()
 		e := &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("导入失败：%d 处错误，没有写入任何数据。请改正后重新导入。", problemCount)}
 		for _, p := range problems {
 			e.Fields = append(e.Fields, p.field())
 		}
 		return res, e
 	}
-	if len(batch) > 0 {
-		w.rows <- batch
+	res, err = s.write(ctx, c, idx, rows)
+	if err != nil {
+		return Result{}, err
 	}
-	res, err = w.finish()
-	if err == nil {
-		s.logger.InfoContext(ctx, "residents imported", "community", c.ID, "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged)
-	}
-	return res, err
+	s.logger.InfoContext(ctx, "residents imported", "community", c.ID, "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged)
+	return res, nil
 }
 
 // keyOf identifies a resident within a room: by phone when there is one,
@@ -271,23 +264,13 @@ func (s *Service) housingIndex(ctx context.Context, cid int) (*index, error) {
 	return idx, nil
 }
 
-// writer applies rows in one transaction on its own goroutine.
-type writer struct {
-	rows   chan []row
-	commit chan bool
-	done   chan error
-	res    Result
-}
-
-// errAborted rolls the transaction back when the file turned out to be wrong.
-var errAborted = errors.New("roster: import aborted")
-
-// startWriter loads what matching needs and starts the writing goroutine.
-func (s *Service) startWriter(ctx context.Context, c *ent.Community, idx *index) (*writer, error) {
+// write adds and renames the residents of rows in one transaction, in
+// batches of insertBatch.
+func (s *Service) write(ctx context.Context, c *ent.Community, idx *index, rows []row) (Result, error) {
 	existing, err := s.db.Resident.Query().Where(resident.CommunityID(c.ID)).
 		Select(resident.FieldID, resident.FieldRoomID, resident.FieldName, resident.FieldPhone).All(ctx)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	byKey := make(map[string]*ent.Resident, len(existing))
 	for _, r := range existing {
@@ -297,26 +280,33 @@ func (s *Service) startWriter(ctx context.Context, c *ent.Community, idx *index)
 	if len(c.ResidentRoles) > 0 {
 		role = c.ResidentRoles[0]
 	}
-	w := &writer{rows: make(chan []row, 4), commit: make(chan bool, 1), done: make(chan error, 1)}
-	go func() {
-		w.done <- s.db.WriteResidents(ctx, func(rw store.ResidentWriter) error {
-			var werr error
-			for rows := range w.rows {
-				if werr == nil {
-					werr = w.write(ctx, rw, c.ID, role, rows, byKey, idx.units)
-				}
+	var w writer
+	err = s.db.WriteResidents(ctx, func(rw store.ResidentWriter) error {
+		for batch := range slices.Chunk(rows, insertBatch) {
+			if err := w.write(ctx, rw, c.ID, role, batch, byKey, idx.units); err != nil {
+				return err
 			}
-			if werr != nil {
-				return werr
-			}
-			if !<-w.commit {
-				return errAborted
-			}
-			return nil
-		})
-	}()
-	return w, nil
+		}
+		return nil
+	})
+	if err != nil {
+		if isBusy(err) {
+			return Result{}, &errs.Error{Code: errs.Unavailable, Message: "数据库正忙，没有写入任何数据，请稍后重新导入", Err: err}
+		}
+		return Result{}, store.Map(err, "业主")
+	}
+	return w.res, nil
 }
+
+// isBusy reports whether err says the database could not be written now
+// (another writer held it too long).
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
+}
+
+// writer counts what writing rows did.
+type writer struct{ res Result }
 
 func (w *writer) write(ctx context.Context, rw store.ResidentWriter, cid int, role string, rows []row, byKey map[string]*ent.Resident, units map[int]roomPath) error {
 	creates := make([]store.NewResident, 0, len(rows))
@@ -341,23 +331,6 @@ func (w *writer) write(ctx context.Context, rw store.ResidentWriter, cid int, ro
 	}
 	w.res.Created += len(creates)
 	return rw.Insert(ctx, creates)
-}
-
-// abort stops the writer and rolls everything back.
-func (w *writer) abort() {
-	close(w.rows)
-	w.commit <- false
-	<-w.done
-}
-
-// finish waits for the writer and commits.
-func (w *writer) finish() (Result, error) {
-	close(w.rows)
-	w.commit <- true
-	if err := <-w.done; err != nil {
-		return Result{}, store.Map(err, "业主")
-	}
-	return w.res, nil
 }
 
 // insertBatch rows go into one INSERT (about 22 columns each: below SQLite's and
