@@ -75,19 +75,30 @@ func (s *Service) bump(ctx context.Context, tx *ent.Tx, cid int, keys ...string)
 // change runs fn in a transaction that ends with a version bump for the keys
 // fn returns, then nudges the community's devices.
 func (s *Service) change(ctx context.Context, cid int, fn func(tx *ent.Tx) ([]string, error)) error {
-	var version int64
-	err := s.db.InTx(ctx, func(tx *ent.Tx) error {
-		keys, err := fn(tx)
-		if err != nil || len(keys) == 0 {
-			return err
-		}
-		version, err = s.bump(ctx, tx, cid, keys...)
+	return s.db.InTx(ctx, func(tx *ent.Tx) error { return s.changeIn(ctx, tx, cid, fn) })
+}
+
+// changeIn is change inside a transaction that the caller owns: devices are
+// nudged once it commits.
+func (s *Service) changeIn(ctx context.Context, tx *ent.Tx, cid int, fn func(tx *ent.Tx) ([]string, error)) error {
+	keys, err := fn(tx)
+	if err != nil || len(keys) == 0 {
 		return err
-	})
-	if err == nil && version > 0 && s.nudge != nil {
-		s.nudge(ctx, cid, version)
 	}
-	return err
+	version, err := s.bump(ctx, tx, cid, keys...)
+	if err != nil {
+		return err
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil && s.nudge != nil {
+				s.nudge(ctx, cid, version)
+			}
+			return err
+		})
+	})
+	return nil
 }
 
 // PurgeChanges deletes change records older than keep; devices further

@@ -250,8 +250,8 @@ func (s *Service) Delete(ctx context.Context, cid, id int) error {
 
 // ResidentDeleted takes a deleted resident's cards and face off every
 // whitelist: the cards become blank (their history stays).
-func (s *Service) ResidentDeleted(ctx context.Context, r *ent.Resident) {
-	err := s.change(ctx, r.CommunityID, func(tx *ent.Tx) ([]string, error) {
+func (s *Service) ResidentDeleted(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
+	return s.changeIn(ctx, tx, r.CommunityID, func(tx *ent.Tx) ([]string, error) {
 		cards, err := tx.Card.Query().Where(card.ResidentID(r.ID), card.StatusNEQ(card.StatusBlank)).All(ctx)
 		if err != nil {
 			return nil, err
@@ -265,9 +265,6 @@ func (s *Service) ResidentDeleted(ctx context.Context, r *ent.Resident) {
 		}
 		return keys, nil
 	})
-	if err != nil {
-		s.logger.ErrorContext(ctx, "withdraw deleted resident from whitelists", "resident", r.ID, "err", err)
-	}
 }
 
 // ResidentChanged records that a resident's face entry may have changed
@@ -275,8 +272,8 @@ func (s *Service) ResidentDeleted(ctx context.Context, r *ent.Resident) {
 // moved, their normal cards move with them: the card's room becomes the new
 // room and the old room's unit is replaced by the new one among the units
 // the card opens.
-func (s *Service) ResidentChanged(ctx context.Context, r *ent.Resident) {
-	err := s.change(ctx, r.CommunityID, func(tx *ent.Tx) ([]string, error) {
+func (s *Service) ResidentChanged(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
+	return s.changeIn(ctx, tx, r.CommunityID, func(tx *ent.Tx) ([]string, error) {
 		keys := []string{faceKey(r.ID)}
 		cards, err := tx.Card.Query().Where(card.ResidentID(r.ID), card.StatusNEQ(card.StatusBlank), card.RoomIDNEQ(r.RoomID)).All(ctx)
 		if err != nil {
@@ -299,9 +296,6 @@ func (s *Service) ResidentChanged(ctx context.Context, r *ent.Resident) {
 		}
 		return keys, nil
 	})
-	if err != nil {
-		s.logger.ErrorContext(ctx, "record resident change", "resident", r.ID, "err", err)
-	}
 }
 
 // CardFilter selects cards in 门禁卡列表.

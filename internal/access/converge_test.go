@@ -182,20 +182,33 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 			// A resident leaves: their cards and face go; someone else moves in.
 			i := rng.IntN(len(residents))
 			r := residents[i]
-			db.Resident.DeleteOneID(r.ID).ExecX(ctx)
-			svc.ResidentDeleted(ctx, r)
+			if err := db.InTx(ctx, func(tx *ent.Tx) error {
+				if err := tx.Resident.DeleteOneID(r.ID).Exec(ctx); err != nil {
+					return err
+				}
+				return svc.ResidentDeleted(ctx, tx, r)
+			}); err != nil {
+				t.Fatal(err)
+			}
 			residents[i] = newResident()
 		case 9:
 			// Face permission changes (photo, validity, stop).
 			r := residents[rng.IntN(len(residents))]
-			u := db.Resident.UpdateOneID(r.ID).SetFacePhoto("faces/x.jpg").SetFaceEnabled(rng.IntN(3) > 0).SetFaceExpirySynced(false)
-			if e := expiry(); e != nil {
-				u.SetFaceValidTo(*e)
-			} else {
-				u.ClearFaceValidTo()
+			if err := db.InTx(ctx, func(tx *ent.Tx) error {
+				u := tx.Resident.UpdateOneID(r.ID).SetFacePhoto("faces/x.jpg").SetFaceEnabled(rng.IntN(3) > 0).SetFaceExpirySynced(false)
+				if e := expiry(); e != nil {
+					u.SetFaceValidTo(*e)
+				} else {
+					u.ClearFaceValidTo()
+				}
+				r, err := u.Save(ctx)
+				if err != nil {
+					return err
+				}
+				return svc.ResidentChanged(ctx, tx, r)
+			}); err != nil {
+				t.Fatal(err)
 			}
-			r = u.SaveX(ctx)
-			svc.ResidentChanged(ctx, r)
 		case 10:
 			// Time passes; the janitor expires what ran out.
 			clock = clock.Add(time.Duration(rng.IntN(20)) * time.Hour)

@@ -2,6 +2,7 @@ package resident_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -17,9 +18,10 @@ import (
 	"linli/internal/storetest"
 )
 
-// TestDeleteRunsHooks checks the rule the access and app layers rely on:
-// deleting a resident runs every registered hook with the deleted resident,
-// after the row is gone.
+// TestDeleteRunsHooks checks the rule the access layer relies on: deleting
+// a resident runs every registered hook with the deleted resident, after the
+// row is gone, in the same transaction; a hook that fails undoes the
+// deletion, and a failing change hook undoes the change.
 func TestDeleteRunsHooks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.Store) {
 		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
@@ -41,20 +43,50 @@ func TestDeleteRunsHooks(t *testing.T) {
 		files, _ := blob.NewDir(t.TempDir())
 		svc := resident.NewService(db, box, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		var seen []string
-		svc.OnDelete(func(ctx context.Context, r *ent.Resident) {
-			gone, err := db.Resident.Query().Where().Count(ctx)
+		fail := errors.New("whitelist store down")
+		failing := true
+		svc.OnDelete(func(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
+			gone, err := tx.Resident.Query().Count(ctx)
 			if err != nil || gone != 0 {
 				t.Errorf("hook ran before the resident was deleted (%d left, %v)", gone, err)
 			}
 			seen = append(seen, "sessions:"+r.Phone)
+			return nil
 		})
-		svc.OnDelete(func(_ context.Context, r *ent.Resident) { seen = append(seen, "whitelists:"+r.Name) })
+		svc.OnDelete(func(_ context.Context, _ *ent.Tx, r *ent.Resident) error {
+			if failing {
+				return fail
+			}
+			seen = append(seen, "whitelists:"+r.Name)
+			return nil
+		})
+		svc.OnChange(func(context.Context, *ent.Tx, *ent.Resident) error {
+			if failing {
+				return fail
+			}
+			return nil
+		})
 
 		n, ph, role := "张三", "13800138000", "业主"
 		r, err := svc.Create(ctx, c.ID, resident.Input{RoomID: &room.ID, Name: &n, Phone: &ph, Role: &role})
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The access layer fails: nothing changes.
+		off := false
+		if _, err := svc.SetFace(ctx, c.ID, r.ID, resident.FaceSettings{Enabled: &off, Permanent: true}); !errors.Is(err, fail) {
+			t.Fatalf("change with a failing hook: %v", err)
+		}
+		if err := svc.Delete(ctx, c.ID, r.ID); !errors.Is(err, fail) {
+			t.Fatalf("delete with a failing hook: %v", err)
+		}
+		if n := db.Resident.Query().CountX(ctx); n != 1 {
+			t.Fatalf("a failed deletion left %d residents", n)
+		}
+		if n := db.AuditLog.Query().CountX(ctx); n != 0 {
+			t.Fatalf("a failed deletion wrote %d audit rows", n)
+		}
+		failing, seen = false, nil
 		if err := svc.Delete(ctx, c.ID, r.ID); err != nil {
 			t.Fatal(err)
 		}

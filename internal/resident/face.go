@@ -11,7 +11,6 @@ import (
 	"linli/internal/ent"
 	"linli/internal/errs"
 	"linli/internal/imaging"
-	"linli/internal/store"
 )
 
 // FaceLimits bound an uploaded face photo.
@@ -65,20 +64,21 @@ func (s *Service) UploadFace(ctx context.Context, cid, id int, data []byte, cons
 	if err := s.files.Put(ctx, key, out); err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	u := s.db.Resident.UpdateOneID(id).SetFacePhoto(key).SetFaceConsentAt(now).SetUpdatedAt(now)
-	if p := auth.Current(ctx); p != nil {
-		u.SetFaceConsentBy(p.Account.ID)
-	}
-	applyFace(u, f, true)
-	if err := u.Exec(ctx); err != nil {
+	updated, err := s.save(ctx, cid, id, true, func(u *ent.ResidentUpdateOne) {
+		u.SetFacePhoto(key).SetFaceConsentAt(time.Now())
+		if p := auth.Current(ctx); p != nil {
+			u.SetFaceConsentBy(p.Account.ID)
+		}
+		applyFace(u, f, true)
+	})
+	if err != nil {
 		_ = s.files.Delete(ctx, key)
-		return nil, store.Map(err, "业主")
+		return nil, err
 	}
 	if r.FacePhoto != "" {
 		_ = s.files.Delete(ctx, r.FacePhoto)
 	}
-	return s.reloadChanged(ctx, cid, id)
+	return updated, nil
 }
 
 func applyFace(u *ent.ResidentUpdateOne, f FaceSettings, defaultEnable bool) {
@@ -112,12 +112,7 @@ func (s *Service) SetFace(ctx context.Context, cid, id int, f FaceSettings) (*en
 	if f.Enabled != nil && *f.Enabled && r.FacePhoto == "" {
 		return nil, errs.Field("enabled", "该业主还没有人脸照片，请先上传")
 	}
-	u := s.db.Resident.UpdateOneID(id).SetUpdatedAt(time.Now())
-	applyFace(u, f, false)
-	if err := u.Exec(ctx); err != nil {
-		return nil, store.Map(err, "业主")
-	}
-	return s.reloadChanged(ctx, cid, id)
+	return s.save(ctx, cid, id, true, func(u *ent.ResidentUpdateOne) { applyFace(u, f, false) })
 }
 
 // DeleteFace removes the face photo of resident id and stops face access.
@@ -126,22 +121,17 @@ func (s *Service) DeleteFace(ctx context.Context, cid, id int) (*ent.Resident, e
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.Resident.UpdateOneID(id).SetFacePhoto("").SetFaceEnabled(false).
-		ClearFaceConsentAt().ClearFaceConsentBy().ClearFaceValidFrom().ClearFaceValidTo().
-		SetUpdatedAt(time.Now()).Exec(ctx)
+	updated, err := s.save(ctx, cid, id, true, func(u *ent.ResidentUpdateOne) {
+		u.SetFacePhoto("").SetFaceEnabled(false).
+			ClearFaceConsentAt().ClearFaceConsentBy().ClearFaceValidFrom().ClearFaceValidTo()
+	})
 	if err != nil {
-		return nil, store.Map(err, "业主")
+		return nil, err
 	}
 	if r.FacePhoto != "" {
 		_ = s.files.Delete(ctx, r.FacePhoto)
 	}
-	return s.reloadChanged(ctx, cid, id)
-}
-
-// reloadChanged loads resident id and runs the change hooks.
-func (s *Service) reloadChanged(ctx context.Context, cid, id int) (*ent.Resident, error) {
-	r, err := s.Get(ctx, cid, id)
-	return s.changed(ctx, r, err)
+	return updated, nil
 }
 
 // FacePhoto returns the stored JPEG of resident id.

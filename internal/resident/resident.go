@@ -23,10 +23,12 @@ import (
 	"linli/internal/validate"
 )
 
-// DeleteHook runs after a resident is deleted, inside no transaction. The
-// access layer uses it to take the resident's cards and face off every
-// device whitelist, and the app layer to end the resident's app sessions.
-type DeleteHook func(ctx context.Context, r *ent.Resident)
+// Hook runs inside the transaction that deletes or changes a resident, so
+// that the consequences for access hold exactly when the change does: the
+// access layer takes a deleted resident's cards and face off every device
+// whitelist, and moves a moved resident's cards. An error rolls the whole
+// change back.
+type Hook func(ctx context.Context, tx *ent.Tx, r *ent.Resident) error
 
 // Service manages residents.
 type Service struct {
@@ -34,24 +36,42 @@ type Service struct {
 	box      *secret.Box
 	files    Files
 	logger   *slog.Logger
-	onDelete []DeleteHook
-	onChange []ChangeHook
+	onDelete []Hook
+	onChange []Hook
 }
 
-// ChangeHook runs after a resident's room or face permission changed; the
-// access layer uses it to resend the resident's face entry to devices.
-type ChangeHook func(ctx context.Context, r *ent.Resident)
+// OnChange registers a hook that runs when a resident's room or face
+// permission changes (the access layer resends the face entry).
+func (s *Service) OnChange(h Hook) { s.onChange = append(s.onChange, h) }
 
-// OnChange registers a hook that runs after such changes.
-func (s *Service) OnChange(h ChangeHook) { s.onChange = append(s.onChange, h) }
+// save applies set to resident id of community cid in one transaction with
+// the change hooks when access may change (hooks), and returns the resident.
+func (s *Service) save(ctx context.Context, cid, id int, hooks bool, set func(u *ent.ResidentUpdateOne)) (*ent.Resident, error) {
+	err := s.db.InTx(ctx, func(tx *ent.Tx) error {
+		u := tx.Resident.UpdateOneID(id).SetUpdatedAt(time.Now())
+		set(u)
+		r, err := u.Save(ctx)
+		if err != nil {
+			return store.Map(err, "业主")
+		}
+		if hooks {
+			return runHooks(ctx, tx, s.onChange, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, cid, id)
+}
 
-func (s *Service) changed(ctx context.Context, r *ent.Resident, err error) (*ent.Resident, error) {
-	if err == nil {
-		for _, h := range s.onChange {
-			h(ctx, r)
+func runHooks(ctx context.Context, tx *ent.Tx, hooks []Hook, r *ent.Resident) error {
+	for _, h := range hooks {
+		if err := h(ctx, tx, r); err != nil {
+			return err
 		}
 	}
-	return r, err
+	return nil
 }
 
 // Files stores face photos; the blob store implements it.
@@ -66,8 +86,8 @@ func NewService(db *store.Store, box *secret.Box, files Files, logger *slog.Logg
 	return &Service{db: db, box: box, files: files, logger: logger}
 }
 
-// OnDelete registers a hook that runs after every resident deletion.
-func (s *Service) OnDelete(h DeleteHook) { s.onDelete = append(s.onDelete, h) }
+// OnDelete registers a hook that runs with every resident deletion.
+func (s *Service) OnDelete(h Hook) { s.onDelete = append(s.onDelete, h) }
 
 // Limits of resident fields.
 const (
@@ -251,48 +271,48 @@ func (s *Service) Update(ctx context.Context, cid, id int, in Input) (*ent.Resid
 	if err != nil {
 		return nil, err
 	}
-	u := s.db.Resident.UpdateOneID(id).SetUpdatedAt(time.Now()).
-		SetNillableName(ch.Name).SetNillableRole(ch.Role).SetNillableEmail(ch.Email).
-		SetNillableHometownCode(ch.HometownCode).SetNillableAddress(ch.Address)
 	roomID, ph := cur.RoomID, cur.Phone
+	var rm *ent.Room
 	if ch.RoomID != nil && *ch.RoomID != cur.RoomID {
-		rm, err := s.roomOf(ctx, cid, *ch.RoomID)
-		if err != nil {
+		if rm, err = s.roomOf(ctx, cid, *ch.RoomID); err != nil {
 			return nil, err
 		}
-		b := rm.Edges.Unit.Edges.Building
-		u.SetRoomID(rm.ID).SetAreaID(b.AreaID).SetBuildingID(b.ID).SetUnitID(rm.UnitID)
 		roomID = rm.ID
 	}
 	if ch.Phone != nil {
 		ph = *ch.Phone
-		u.SetPhone(ph)
 	}
 	if err := s.phoneFree(ctx, roomID, ph, id); err != nil {
 		return nil, err
 	}
-	if ch.Gender != nil {
-		u.SetGender(resident.Gender(*ch.Gender))
-	}
-	if ch.IDNumber != nil {
-		if ch.idNumber == "" {
-			u.ClearIDNumberSealed().SetIDNumberMasked("")
-		} else {
-			u.SetIDNumberSealed(s.box.Seal(ch.idNumber)).SetIDNumberMasked(idnumber.Mask(ch.idNumber))
+	// Moving to another room moves the resident's access with it, in the
+	// same transaction.
+	return s.save(ctx, cid, id, rm != nil, func(u *ent.ResidentUpdateOne) {
+		u.SetNillableName(ch.Name).SetNillableRole(ch.Role).SetNillableEmail(ch.Email).
+			SetNillableHometownCode(ch.HometownCode).SetNillableAddress(ch.Address)
+		if rm != nil {
+			b := rm.Edges.Unit.Edges.Building
+			u.SetRoomID(rm.ID).SetAreaID(b.AreaID).SetBuildingID(b.ID).SetUnitID(rm.UnitID)
 		}
-	}
-	if err := u.Exec(ctx); err != nil {
-		return nil, store.Map(err, "业主")
-	}
-	r, err := s.Get(ctx, cid, id)
-	if r != nil && r.RoomID != cur.RoomID {
-		return s.changed(ctx, r, err)
-	}
-	return r, err
+		if ch.Phone != nil {
+			u.SetPhone(ph)
+		}
+		if ch.Gender != nil {
+			u.SetGender(resident.Gender(*ch.Gender))
+		}
+		if ch.IDNumber != nil {
+			if ch.idNumber == "" {
+				u.ClearIDNumberSealed().SetIDNumberMasked("")
+			} else {
+				u.SetIDNumberSealed(s.box.Seal(ch.idNumber)).SetIDNumberMasked(idnumber.Mask(ch.idNumber))
+			}
+		}
+	})
 }
 
-// Delete removes resident id with its face photo, records who did it, and
-// runs the delete hooks (app sessions, cards, device whitelists).
+// Delete removes resident id with its face photo and records who did it;
+// the delete hooks (cards, faces, device whitelists) run in the same
+// transaction, so access never outlives the resident.
 func (s *Service) Delete(ctx context.Context, cid, id int) error {
 	r, err := s.Get(ctx, cid, id)
 	if err != nil {
@@ -301,6 +321,9 @@ func (s *Service) Delete(ctx context.Context, cid, id int) error {
 	err = s.db.InTx(ctx, func(tx *ent.Tx) error {
 		if err := tx.Resident.DeleteOneID(id).Exec(ctx); err != nil {
 			return store.Map(err, "业主")
+		}
+		if err := runHooks(ctx, tx, s.onDelete, r); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx.Client(), cid, "delete_resident", id, fmt.Sprintf("删除业主 %s", r.Name))
 	})
@@ -311,9 +334,6 @@ func (s *Service) Delete(ctx context.Context, cid, id int) error {
 		if err := s.files.Delete(ctx, r.FacePhoto); err != nil {
 			s.logger.ErrorContext(ctx, "delete face photo", "resident", id, "err", err)
 		}
-	}
-	for _, h := range s.onDelete {
-		h(ctx, r)
 	}
 	return nil
 }
