@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"linli/internal/errs"
+	"linli/internal/httpapi"
 )
 
 // Access levels of an operation, set with Public, AnySession, OperatorOnly
@@ -70,7 +71,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			p, err := s.Authenticate(ctx, c.Value)
 			if err != nil {
 				s.logger.ErrorContext(ctx, "authenticate", "err", err)
-				http.Error(w, "服务器内部错误", http.StatusInternalServerError)
+				httpapi.WriteProblem(w, http.StatusInternalServerError, "服务器内部错误，请稍后再试")
 				return
 			}
 			if p != nil {

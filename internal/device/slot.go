@@ -61,8 +61,11 @@ func locate(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (stri
 		q := db.Unit.Query().Where(unit.ID(s.UnitID), unit.CommunityID(c.ID))
 		housing.WithUnitPath(q)
 		u, err := q.Only(ctx)
-		if err != nil {
+		if ent.IsNotFound(err) {
 			return "", nil, errs.Field("slot.unit_id", "门口机所在的单元不存在")
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("device: find the door station's unit: %w", err)
 		}
 		if s.Index < 1 || s.Index > u.DeviceCount {
 			return "", nil, errs.Fieldf("slot.index", "该单元的设备数量为 %d，门口机编号应为 1 到 %d", u.DeviceCount, u.DeviceCount)
@@ -81,8 +84,11 @@ func locate(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (stri
 	case KindIndoor:
 		r, err := db.Room.Query().Where(room.ID(s.RoomID), room.CommunityID(c.ID)).
 			WithUnit(housing.WithUnitPath).Only(ctx)
-		if err != nil {
+		if ent.IsNotFound(err) {
 			return "", nil, errs.Field("slot.room_id", "室内分机所在的房间不存在")
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("device: find the indoor monitor's room: %w", err)
 		}
 		return housing.RoomLabel(c.Name, r) + "-室内分机", r.Edges.Unit, nil
 	}

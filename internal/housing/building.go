@@ -56,8 +56,10 @@ func (s *Service) CreateBuilding(ctx context.Context, cid int, in BuildingInput)
 	if _, err := s.community(ctx, cid); err != nil {
 		return nil, err
 	}
-	if _, err := s.area(ctx, cid, in.AreaID); err != nil {
+	if _, err := s.area(ctx, cid, in.AreaID); errs.CodeOf(err) == errs.NotFound {
 		return nil, errs.Field("area_id", "所选区域不存在")
+	} else if err != nil {
+		return nil, err
 	}
 	if err := s.buildingNumberFree(ctx, in.AreaID, *in.Number, 0); err != nil {
 		return nil, err

@@ -52,8 +52,10 @@ func (s *Service) CreateRoom(ctx context.Context, cid int, in RoomInput) (*ent.R
 	if _, err := s.community(ctx, cid); err != nil {
 		return nil, err
 	}
-	if _, err := s.unit(ctx, cid, in.UnitID); err != nil {
+	if _, err := s.unit(ctx, cid, in.UnitID); errs.CodeOf(err) == errs.NotFound {
 		return nil, errs.Field("unit_id", "所选单元不存在")
+	} else if err != nil {
+		return nil, err
 	}
 	if err := s.roomFree(ctx, in.UnitID, *in.Floor, *in.Number, 0); err != nil {
 		return nil, err

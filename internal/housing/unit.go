@@ -72,8 +72,10 @@ func (s *Service) CreateUnit(ctx context.Context, cid int, in UnitInput) (*ent.U
 	if _, err := s.community(ctx, cid); err != nil {
 		return nil, err
 	}
-	if _, err := s.building(ctx, cid, in.BuildingID); err != nil {
+	if _, err := s.building(ctx, cid, in.BuildingID); errs.CodeOf(err) == errs.NotFound {
 		return nil, errs.Field("building_id", "所选楼栋不存在")
+	} else if err != nil {
+		return nil, err
 	}
 	if err := s.unitNumberFree(ctx, in.BuildingID, *in.Number, 0); err != nil {
 		return nil, err
