@@ -18,6 +18,10 @@ command -v libreoffice >/dev/null 2>&1 || missing+=(libreoffice-calc)
 # security plugin; mosquitto_sub/mosquitto_pub are the real clients.
 command -v mosquitto_ctrl >/dev/null 2>&1 || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+# The SIP tests call and answer with real peers: sipp, baresip, linphonec.
+command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
+command -v baresip >/dev/null 2>&1 || missing+=(baresip)
+command -v linphonec >/dev/null 2>&1 || missing+=(linphone-cli)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "== installing ${missing[*]}"
 	need_root apt-get update -qq
@@ -25,6 +29,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The spreadsheet tests must not silently skip the LibreOffice case here.
 export CI_REQUIRE_LIBREOFFICE=1
+# Nor the SIP tests the case of a missing peer.
+export CI_REQUIRE_SIPP=1
 
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
 	echo "== starting PostgreSQL"
