@@ -96,7 +96,7 @@ func (s *Service) PutAd(ctx context.Context, cid int, o string, slot int, fileNa
 	}
 	sum := sha256.Sum256(jpg)
 	hexSum := hex.EncodeToString(sum[:])
-	key := fmt.Sprintf("ads/%d/%s-%d-%s.jpg", cid, o, slot, hexSum[:16])
+	key := fmt.Sprintf(adPrefix+"%d/%s-%d-%s.jpg", cid, o, slot, hexSum[:16])
 	if err := s.files.Put(ctx, key, jpg); err != nil {
 		return nil, err
 	}

@@ -124,7 +124,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, by string) (*ent.F
 	// The key is random, never built from the model or version: those are
 	// the operator's text, and two that differ only in case ("ABC", "abc")
 	// once shared one file. Rows stored before keep their own keys.
-	key := KeyPrefix + randomHex(16) + ".bin"
+	key := keyPrefix + randomHex(16) + ".bin"
 	h := sha256.New()
 	n, err := s.files.PutReader(ctx, key, io.TeeReader(io.LimitReader(in.File, MaxBytes+1), h))
 	if err != nil {
@@ -236,8 +236,8 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 	return s.files.Delete(ctx, f.BlobKey)
 }
 
-// KeyPrefix starts the key of every stored firmware image.
-const KeyPrefix = "firmware/"
+// keyPrefix starts the key of every stored firmware image.
+const keyPrefix = "firmware/"
 
 func randomHex(n int) string {
 	b := make([]byte, n)
