@@ -119,7 +119,9 @@ func (s *Service) PutAd(ctx context.Context, cid int, o string, slot int, fileNa
 		return []string{adKey(o, slot)}, nil
 	})
 	if err != nil {
-		_ = s.files.Delete(ctx, key)
+		// The file stays: the key is named by content, so the slot may be
+		// showing this very file already. If no ad uses it, the orphan
+		// sweep removes it.
 		return nil, err
 	}
 	if oldKey != "" && oldKey != key {

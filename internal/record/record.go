@@ -162,9 +162,9 @@ func (s *Service) Ingest(ctx context.Context, p Place, r Report) (Stored, error)
 		return s.same(prev, sum, ferr)
 	}
 	if err != nil {
-		if key != "" {
-			_ = s.files.Delete(ctx, key)
-		}
+		// The file stays: a copy of the same report that arrived at the same
+		// time may have stored the same key with its record. If none did,
+		// the orphan sweep removes it.
 		return Stored{}, err
 	}
 	return Stored{ID: e.ID}, nil
