@@ -16,7 +16,8 @@ const snapshotPrefix = "snapshots/"
 // leaves a file that only the sweep removes.
 func (s *Service) StoredFiles() blob.Owner {
 	return blob.Owner{Prefix: snapshotPrefix, InUse: func(ctx context.Context, keys []string) (map[string]bool, error) {
-		used, err := s.db.Event.Query().Where(entevent.SnapshotKeyIn(keys...)).
+		// snapshot_key <> '' lets both databases use the partial index.
+		used, err := s.db.Event.Query().Where(entevent.SnapshotKeyNEQ(""), entevent.SnapshotKeyIn(keys...)).
 			Select(entevent.FieldSnapshotKey).Strings(actor.AsSystem(ctx))
 		return keySet(used), err
 	}}
