@@ -21,5 +21,7 @@ func (s *Service) StoredFiles() blob.Owner {
 			m[k] = true
 		}
 		return m, err
+	}, Any: func(ctx context.Context) (bool, error) {
+		return s.db.Ad.Query().Exist(actor.AsSystem(ctx))
 	}}
 }

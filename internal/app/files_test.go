@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,6 +14,8 @@ import (
 
 	"linli/internal/apptest"
 	"linli/internal/blob"
+	"linli/internal/config"
+	"linli/internal/storetest"
 )
 
 // TestOrphanFilesSwept: for every kind of stored file (snapshots, faces,
@@ -158,4 +161,42 @@ func contains(keys []string, key string) bool {
 		}
 	}
 	return false
+}
+
+// TestOrphanSweepSparesFilesOfAnotherDatabase: a SQLite installation's data
+// directory started on a new, empty PostgreSQL database (a migration begun
+// the wrong way round) keeps every stored file; the sweep says why.
+func TestOrphanSweepSparesFilesOfAnotherDatabase(t *testing.T) {
+	bs := storetest.Backends()
+	if len(bs) < 2 {
+		t.Skip("needs TEST_POSTGRES_URL: the files of a SQLite installation meet a new PostgreSQL database")
+	}
+	first := apptest.Start(t, bs[0])
+	op := first.Operator()
+	a := first.NewCommunity(t, op, "迁移小区", "MG")
+	if _, r := uploadFirmware(t, op, "MG-MODEL", "1.0.0", []byte("firmware image")); r.Status != 201 {
+		t.Fatalf("firmware: %d %s", r.Status, r.Body)
+	}
+	var res struct{ ID int }
+	a.Manager.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "赵六", "role": "业主"}).JSON(t, &res)
+	ct, body := faceForm(true)
+	if r := a.Manager.DoType("PUT", a.Path(fmt.Sprintf("/residents/%d/face", res.ID)), ct, body); r.Status != 200 {
+		t.Fatalf("face: %d %s", r.Status, r.Body)
+	}
+	first.Stop()
+	root := filepath.Join(first.DataDir(), "files")
+	stored := storedFiles(t, root)
+	for _, k := range stored {
+		age(t, root, k, time.Now().Add(-blob.OrphanGrace-time.Hour))
+	}
+
+	second := apptest.StartWith(t, config.Config{DataDir: first.DataDir(), DBURL: bs[1].URL(t), AdminAccount: "admin",
+		AdminPassword: apptest.AdminInitial, MQTTAddr: "off"})
+	n, err := second.App.SweepFiles(context.Background(), time.Now().Add(-blob.OrphanGrace))
+	if n != 0 || !errors.Is(err, blob.ErrForeignFiles) {
+		t.Errorf("SweepFiles = %d, %v; want nothing removed and ErrForeignFiles", n, err)
+	}
+	if left := storedFiles(t, root); len(left) != len(stored) {
+		t.Errorf("%d of %d stored files left", len(left), len(stored))
+	}
 }

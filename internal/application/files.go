@@ -42,6 +42,8 @@ func (s *Service) StoredFiles() blob.Owner {
 			}
 		}
 		return used, nil
+	}, Any: func(ctx context.Context) (bool, error) {
+		return s.db.Application.Query().Exist(actor.AsSystem(ctx))
 	}}
 }
 

@@ -23,7 +23,16 @@ const SweepBatch = 500
 type Owner struct {
 	Prefix string
 	InUse  func(ctx context.Context, keys []string) (map[string]bool, error)
+	// Any reports whether any row refers to a file of this kind. When none
+	// does, yet old files are stored, the database is likely not the one
+	// these files belong to (a new, empty database started on an old data
+	// directory), and the sweep removes nothing of this kind.
+	Any func(ctx context.Context) (bool, error)
 }
+
+// ErrForeignFiles is returned by Sweep for a kind of file that is stored
+// while no row at all refers to one.
+var ErrForeignFiles = errors.New("files are stored but no database row refers to any of them: is this the database of this data directory? nothing was removed")
 
 // Listing is what the sweep needs from a file store: the directory today,
 // object storage (list by prefix, head, delete) later.
@@ -92,12 +101,23 @@ func sweepOwner(ctx context.Context, files Listing, o Owner, before time.Time, b
 		keys = keys[:0]
 		return nil
 	}
+	checked := false
 	for obj, err := range files.List(ctx, o.Prefix) {
 		if err != nil {
 			return removed, err
 		}
 		if !obj.ModTime.Before(before) {
 			continue
+		}
+		if !checked && o.Any != nil {
+			some, err := o.Any(ctx)
+			if err != nil {
+				return removed, err
+			}
+			if !some {
+				return removed, ErrForeignFiles
+			}
+			checked = true
 		}
 		keys = append(keys, obj.Key)
 		if len(keys) == batch {

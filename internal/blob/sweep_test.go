@@ -151,3 +151,39 @@ func TestRemoveTemporary(t *testing.T) {
 		t.Error("a write under way lost its file")
 	}
 }
+
+// TestSweepSparesFilesNoRowKnows: when no row at all refers to a kind of
+// file while old files of that kind are stored, the database is not the one
+// of these files; nothing of that kind is removed and the sweep says why.
+// Other kinds are swept as usual.
+func TestSweepSparesFilesNoRowKnows(t *testing.T) {
+	ctx := context.Background()
+	d, err := NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	for _, k := range []string{"faces/1/1-a.jpg", "faces/1/2-b.jpg", "ads/1/landscape-1-c.jpg"} {
+		if err := d.Put(ctx, k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+		_ = os.Chtimes(filepath.Join(d.root, filepath.FromSlash(k)), old, old)
+	}
+	none := func(context.Context, []string) (map[string]bool, error) { return nil, nil }
+	owners := []Owner{
+		{Prefix: "faces/", InUse: none, Any: func(context.Context) (bool, error) { return false, nil }},
+		{Prefix: "ads/", InUse: none, Any: func(context.Context) (bool, error) { return true, nil }},
+	}
+	n, err := Sweep(ctx, d, owners, time.Now().Add(-OrphanGrace), 10)
+	if !errors.Is(err, ErrForeignFiles) || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1 removed and ErrForeignFiles", n, err)
+	}
+	for _, k := range []string{"faces/1/1-a.jpg", "faces/1/2-b.jpg"} {
+		if _, err := d.Stat(ctx, k); err != nil {
+			t.Errorf("%s removed: %v", k, err)
+		}
+	}
+	if _, err := d.Stat(ctx, "ads/1/landscape-1-c.jpg"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("orphan ad left: %v", err)
+	}
+}

@@ -20,5 +20,7 @@ func (s *Service) StoredFiles() blob.Owner {
 			m[k] = true
 		}
 		return m, err
+	}, Any: func(ctx context.Context) (bool, error) {
+		return s.db.Firmware.Query().Exist(actor.AsSystem(ctx))
 	}}
 }

@@ -20,6 +20,8 @@ func (s *Service) StoredFiles() blob.Owner {
 		used, err := s.db.Event.Query().Where(entevent.SnapshotKeyNEQ(""), entevent.SnapshotKeyIn(keys...)).
 			Select(entevent.FieldSnapshotKey).Strings(actor.AsSystem(ctx))
 		return keySet(used), err
+	}, Any: func(ctx context.Context) (bool, error) {
+		return s.db.Event.Query().Where(entevent.SnapshotKeyNEQ("")).Exist(actor.AsSystem(ctx))
 	}}
 }
 

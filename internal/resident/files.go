@@ -36,6 +36,8 @@ func (s *Service) StoredFiles() blob.Owner {
 			m[k] = true
 		}
 		return m, err
+	}, Any: func(ctx context.Context) (bool, error) {
+		return s.db.Resident.Query().Where(entresident.FacePhotoNEQ("")).Exist(actor.AsSystem(ctx))
 	}}
 }
 
