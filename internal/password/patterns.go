@@ -15,8 +15,9 @@ var lovePieces = []string{"5201314", "1314", "520", "521", "woaini", "aini", "il
 
 // loveNumbers reports whether the password is made only of love pieces and
 // holds at least one love number: "5201314520", "woaini1314", "521521521".
-func (f forms) loveNumbers() bool {
-	s := f.packed
+func (f forms) loveNumbers() bool { return isLove(f.packed) }
+
+func isLove(s string) bool {
 	if !strings.ContainsAny(s, "0123456789") {
 		return false
 	}
@@ -66,9 +67,16 @@ var keyAt = func() map[rune]keyPos {
 	return m
 }()
 
+// keypad is the numeric keypad, row by row.
+var keypad = []string{"789", "456", "123", "0"}
+
 // neighbours reports whether b is typed with a key next to a's (or the same
-// key): 1→q, q→a, a→z, s→d, e→3.
+// key): 1→q, q→a, a→z, s→d, e→3; for digits also the next number (0→1, 9→8)
+// and the key above or below on the numeric keypad (1→4→7, 2→5→8).
 func neighbours(a, b rune) bool {
+	if isDigit(a) && isDigit(b) && (a-b == 1 || b-a == 1 || keypadNeighbours(a, b)) {
+		return true
+	}
 	pa, ok1 := keyAt[a]
 	pb, ok2 := keyAt[b]
 	if !ok1 || !ok2 {
@@ -85,6 +93,22 @@ func neighbours(a, b rune) bool {
 		return dx <= 0.75
 	}
 	return false
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+func keypadNeighbours(a, b rune) bool {
+	pos := func(r rune) (int, int) {
+		for row, keys := range keypad {
+			if col := strings.IndexRune(keys, r); col >= 0 {
+				return row, col
+			}
+		}
+		return -9, -9
+	}
+	ra, ca := pos(a)
+	rb, cb := pos(b)
+	return ca == cb && (ra-rb == 1 || rb-ra == 1)
 }
 
 // keyboardWalk reports whether the password, or its core, is nothing but
@@ -116,28 +140,65 @@ func isWalk(s string) bool {
 	return run >= 3
 }
 
-// pinyinBirthday reports whether the password is a pinyin name (a common
-// surname and up to two given-name syllables) with a date before or after
-// it: "zhangwei1990", "liuyang19900512", "wangfang880512", "19880808chen".
-func (f forms) pinyinBirthday() bool {
+// splitDigits splits the password into a part of letters a–z and a part of
+// digits, in either order ("zhangwei1990", "1990zhangwei").
+func (f forms) splitDigits() (letters, digits string, ok bool) {
 	s := f.packed
-	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
-	if i > 0 { // digits first
-		return isDate(s[:i]) && isPinyinName(s[i:])
+	i := strings.IndexFunc(s, func(r rune) bool { return !isDigit(r) })
+	j := strings.IndexFunc(s, isDigit)
+	switch {
+	case i > 0: // digits first
+		letters, digits = s[i:], s[:i]
+	case j > 0:
+		letters, digits = s[:j], s[j:]
+	default:
+		return "", "", false
 	}
-	j := strings.IndexAny(s, "0123456789")
-	if j <= 0 {
-		return false
+	if strings.IndexFunc(letters, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 ||
+		strings.IndexFunc(digits, func(r rune) bool { return !isDigit(r) }) >= 0 {
+		return "", "", false
 	}
-	return isPinyinName(s[:j]) && isDate(s[j:])
+	return letters, digits, true
+}
+
+// simpleDigits reports whether d is a date or a number people choose
+// without thinking: love numbers, runs of neighbouring keys, repetitions.
+func simpleDigits(d string) bool {
+	return isDate(d) || (len(d) >= 3 && (isLove(d) || isWalk(d) || isRepeat(d)))
+}
+
+// pinyinBirthday reports whether the password is a pinyin name (a common
+// surname and up to two given-name syllables) with a date or simple digits
+// before or after it: "zhangwei1990", "liuyang19900512", "wang123456",
+// "19880808chen", "zhangwei1314".
+func (f forms) pinyinBirthday() bool {
+	letters, digits, ok := f.splitDigits()
+	return ok && isPinyinName(letters) && simpleDigits(digits)
+}
+
+// fewLetters reports whether the password is one to three letters with a
+// date or simple digits: "a5201314", "zz123456", "abc19900101".
+func (f forms) fewLetters() bool {
+	letters, digits, ok := f.splitDigits()
+	return ok && len(letters) <= 3 && simpleDigits(digits)
+}
+
+// repeated reports whether the password is one short piece typed again and
+// again, or twice: "110110110", "abcabcabc", "passpass".
+func (f forms) repeated() bool { return isRepeat(f.lower) }
+
+func isRepeat(s string) bool {
+	for n := 1; n <= len(s)/2; n++ {
+		if len(s)%n == 0 && strings.Repeat(s[:n], len(s)/n) == s {
+			return true
+		}
+	}
+	return false
 }
 
 // isDate reports whether d is a year (1940–2029), a month and day (MMDD), a
 // short date (YYMMDD) or a full date (YYYYMMDD).
 func isDate(d string) bool {
-	if strings.Trim(d, "0123456789") != "" {
-		return false
-	}
 	num := func(s string) int { n, _ := strconv.Atoi(s); return n }
 	monthDay := func(md string) bool {
 		m, day := num(md[:2]), num(md[2:])

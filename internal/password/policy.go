@@ -51,8 +51,12 @@ func Check(pw string, who Personal) string {
 		return "520、1314 这类表白数字组合过于常见，请换一个"
 	case f.keyboardWalk():
 		return "键盘上相连的按键（如 qwerty、1qaz2wsx、123456）过于常见，请换一个"
+	case f.repeated():
+		return "重复的字符组合（如 110110110、abcabc）过于常见，请换一个"
 	case f.pinyinBirthday():
-		return "姓名拼音加生日（如 zhangwei19900512）容易被猜到，请换一个"
+		return "姓名拼音加生日或简单数字（如 zhangwei19900512、wang123456）容易被猜到，请换一个"
+	case f.fewLetters():
+		return "几个字母加生日或简单数字（如 a5201314、abc123456）过于常见，请换一个"
 	case f.common():
 		return "密码过于常见，容易被猜到，请换一个"
 	}

@@ -72,6 +72,17 @@ func TestCheckPatterns(t *testing.T) {
 		{"Wangfang880512", "拼音"},
 		{"19880808chen", "拼音"},
 		{"huangxiaoming2001", "拼音"},
+		{"zhang123456", "拼音"},
+		{"wang123456", "拼音"},
+		{"zhangwei1314", "拼音"},
+		{"a5201314", "字母"},
+		{"zz123456", "字母"},
+		{"abc19900101", "字母"},
+		{"110110110", "常见"},
+		{"passpass", "重复"},
+		{"abcdabcd", "重复"},
+		{"0123456789", "键盘"},
+		{"25802580", "常见"},
 		{"dragon2024", "常见"},
 		{"Password!1", "常见"},
 		{"88iloveyou", "常见"},
@@ -79,6 +90,9 @@ func TestCheckPatterns(t *testing.T) {
 		{"5208-river-1314", ""},
 		{"qaws-Mango-71", ""},
 		{"liu19991399x", ""},
+		{"xk29-lamp", ""},
+		{"Zhang-Harbor-2026", ""},
+		{"mango1957x", ""},
 	}
 	for _, tt := range tests {
 		got := Check(tt.pw, Personal{Account: "tester"})
