@@ -96,7 +96,7 @@ func (s *Service) PutAd(ctx context.Context, cid int, o string, slot int, fileNa
 	}
 	sum := sha256.Sum256(jpg)
 	hexSum := hex.EncodeToString(sum[:])
-	key := fmt.Sprintf("ads/%d/%s-%d-%s.jpg", cid, o, slot, hexSum[:16])
+	key := fmt.Sprintf(adPrefix+"%d/%s-%d-%s.jpg", cid, o, slot, hexSum[:16])
 	if err := s.files.Put(ctx, key, jpg); err != nil {
 		return nil, err
 	}
@@ -119,7 +119,9 @@ func (s *Service) PutAd(ctx context.Context, cid int, o string, slot int, fileNa
 		return []string{adKey(o, slot)}, nil
 	})
 	if err != nil {
-		_ = s.files.Delete(ctx, key)
+		// The file stays: the key is named by content, so the slot may be
+		// showing this very file already. If no ad uses it, the orphan
+		// sweep removes it.
 		return nil, err
 	}
 	if oldKey != "" && oldKey != key {

@@ -3,6 +3,7 @@ package access
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/jpeg"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"linli/internal/actor"
 	"linli/internal/blob"
 	"linli/internal/community"
+	"linli/internal/ent"
 	"linli/internal/store"
 	"linli/internal/storetest"
 )
@@ -58,6 +60,42 @@ func TestAdPixelFloodBounded(t *testing.T) {
 		screens, err := svc.Ads(ctx, c.ID)
 		if err != nil || screens[0].Slots[0].HasImage {
 			t.Errorf("after the refusal: %+v %v", screens, err)
+		}
+	})
+}
+
+// TestFailedAdReplaceKeepsTheShownPicture: replacing a slot's picture with
+// the same picture stores the same file; when that replacement fails, the
+// picture the slot still shows stays.
+func TestFailedAdReplaceKeepsTheShownPicture(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
+		files, err := blob.NewDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		svc.UseFiles(files)
+		name, code, addr := "替换小区", "440306", "x"
+		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_ = jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 160, 100)), nil)
+		if _, err := svc.PutAd(ctx, c.ID, "landscape", 1, "a.jpg", b.Bytes(), false); err != nil {
+			t.Fatal(err)
+		}
+		db.Ad.Use(func(next ent.Mutator) ent.Mutator {
+			return ent.MutateFunc(func(context.Context, ent.Mutation) (ent.Value, error) {
+				return nil, errors.New("database is locked")
+			})
+		})
+		if _, err := svc.PutAd(ctx, c.ID, "landscape", 1, "a.jpg", b.Bytes(), false); err == nil {
+			t.Fatal("the failing replacement reported success")
+		}
+		if _, err := svc.AdPicture(ctx, c.ID, "landscape", 1); err != nil {
+			t.Fatalf("the slot lost its picture: %v", err)
 		}
 	})
 }

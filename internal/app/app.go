@@ -55,7 +55,11 @@ type App struct {
 	external *mqtt.External
 	handler  http.Handler
 	api      huma.API
-	listener net.Listener
+	// files holds every stored file; fileOwners say which of them rows
+	// still refer to, one owner per kind of file.
+	files      *blob.Dir
+	fileOwners []blob.Owner
+	listener   net.Listener
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -96,14 +100,19 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	devices := device.NewService(db, box, logger)
 	a.records = record.NewService(db, files, logger)
 	a.owners = ownerapp.NewService(db, ownerapp.LogSender{Logger: logger}, logger)
+	applications := application.NewService(db, box, files, residents, logger)
+	images := firmware.NewService(db, files, logger)
+	a.files = files
+	a.fileOwners = []blob.Owner{a.records.StoredFiles(), residents.StoredFiles(), a.access.StoredFiles(),
+		applications.StoredFiles(), images.StoredFiles()}
 	if err := a.startBroker(ctx, devices); err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
-		Applications: application.NewService(db, box, files, residents, logger), PublicURL: cfg.PublicURL,
-		Access: a.access, Devices: devices, Firmware: firmware.NewService(db, files, logger),
+		Applications: applications, PublicURL: cfg.PublicURL,
+		Access: a.access, Devices: devices, Firmware: images,
 		Records: a.records, Owners: a.owners,
 	})
 	return a, nil
@@ -290,7 +299,8 @@ func (a *App) Serve(ctx context.Context) error {
 // janitor runs the periodic jobs: every minute it takes expired cards and
 // faces off whitelists; every hour it purges expired sessions, old login
 // failures, whitelist changes older than 30 days, and call and unlock
-// records (with their snapshots) older than the retention period.
+// records (with their snapshots) older than the retention period; ten
+// minutes after start and then daily it sweeps orphan files.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -315,12 +325,29 @@ func (a *App) janitor(ctx context.Context) {
 				a.logger.Info("purged old records", "records", n, "days", a.cfg.RetentionDays)
 			}
 		}
+		if n%(24*60) == 10 {
+			if n, err := a.SweepFiles(ctx, time.Now().Add(-blob.OrphanGrace)); err != nil && ctx.Err() == nil {
+				a.logger.Error("sweep orphan files", "removed", n, "err", err)
+			} else if n > 0 {
+				a.logger.Info("swept orphan files", "removed", n)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// SweepFiles removes the stored files that no row refers to and that were
+// last written before before (what a crash between writing a file and its
+// row leaves), and the half-written files of interrupted writes, and says
+// how many files it removed.
+func (a *App) SweepFiles(ctx context.Context, before time.Time) (int, error) {
+	tmp, terr := a.files.RemoveTemporary(ctx, before)
+	n, err := blob.Sweep(ctx, a.files, a.fileOwners, before, blob.SweepBatch)
+	return tmp + n, errors.Join(terr, err)
 }
 
 // DeviceMessages is how many device status messages this instance handled

@@ -169,6 +169,34 @@ func TestPasswordPolicy(t *testing.T) {
 	}
 }
 
+// TestPasswordPolicyPersonal: a staff member cannot choose their own phone
+// number, the product's name with digits, a love-number string or their
+// community's name with digits, on either database.
+func TestPasswordPolicyPersonal(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			s := apptest.Start(t, b)
+			a := s.NewCommunity(t, s.Operator(), "翠湖小区", "Q")
+			c := a.NewManager // phone 13900000000
+			for _, tt := range []struct{ pw, want string }{
+				{"13900000000", "手机号"},
+				{"x13900000000", "手机号"},
+				{"Linli123456", "邻里"},
+				{"5201314520", "520"},
+				{"翠湖小区2026", "小区"},
+				{"1qaz2wsx3edc", "键盘"},
+				{"zhangwei19900512", "拼音"},
+			} {
+				r := c.Do("PUT", "/api/v1/me/password", map[string]any{"old_password": "123456", "new_password": tt.pw})
+				if r.Status != 422 || !strings.Contains(r.Detail(), tt.want) {
+					t.Errorf("new password %q: %d %s, want 422 mentioning %q", tt.pw, r.Status, r.Body, tt.want)
+				}
+			}
+			c.Must(200, "PUT", "/api/v1/me/password", map[string]any{"old_password": "123456", "new_password": "Cuihu-Lamp-Harbor"})
+		})
+	}
+}
+
 func TestPerIPThrottle(t *testing.T) {
 	s := apptest.Start(t, storetest.Backends()[0])
 	c := s.Client("spray")

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"linli/internal/actor"
 	"linli/internal/apptest"
 	"linli/internal/sim"
 )
@@ -163,7 +164,11 @@ func TestFirmwareUpgrade(t *testing.T) {
 
 		// A corrupted image fails the hash check on the device.
 		v3, _ := uploadFirmware(t, op, "LINLI-SIM", "3.0.0", image)
-		path := filepath.Join(s.DataDir(), "files", "firmware", "linli-sim", "3.0.0.bin")
+		fw, err := s.App.Store().Firmware.Get(actor.AsSystem(context.Background()), v3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(s.DataDir(), "files", filepath.FromSlash(fw.BlobKey))
 		bad := append([]byte{}, image...)
 		bad[len(bad)/2] ^= 0xFF
 		if err := os.WriteFile(path, bad, 0o640); err != nil {

@@ -182,7 +182,7 @@ func (s *Service) Submit(ctx context.Context, token string, in Submission) (*ent
 	}
 	keys := make([]string, len(encoded))
 	for i, data := range encoded {
-		keys[i] = fmt.Sprintf("applications/%d/%s.jpg", c.ID, randomName())
+		keys[i] = fmt.Sprintf(photoPrefix+"%d/%s.jpg", c.ID, randomName())
 		if err := s.files.Put(sys, keys[i], data); err != nil {
 			s.deleteFiles(sys, keys[:i])
 			return nil, err

@@ -49,7 +49,7 @@ type logoutOutput struct {
 type changePasswordInput struct {
 	Body struct {
 		OldPassword string `json:"old_password" minLength:"1" maxLength:"128" doc:"原密码"`
-		NewPassword string `json:"new_password" minLength:"1" maxLength:"128" doc:"新密码：至少 8 位，不能是 123456、常见密码或账号名"`
+		NewPassword string `json:"new_password" minLength:"1" maxLength:"128" doc:"新密码：至少 8 位；不能是 123456 或常见密码，不能含本人手机号、邮箱、姓名或所属小区名称，不能是账号或 linli 加数字，也不能是 5201314、键盘连键、姓名拼音加生日这类组合"`
 	}
 }
 

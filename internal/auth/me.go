@@ -7,6 +7,7 @@ import (
 
 	"linli/internal/actor"
 	"linli/internal/ent"
+	"linli/internal/ent/community"
 	"linli/internal/errs"
 	"linli/internal/password"
 	"linli/internal/validate"
@@ -30,7 +31,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPW, newPW
 	if !ok {
 		return nil, errs.Field("old_password", "原密码不正确")
 	}
-	if reason := password.Check(newPW, acc.Account); reason != "" {
+	who, err := s.personal(sys, acc)
+	if err != nil {
+		return nil, err
+	}
+	if reason := password.Check(newPW, who); reason != "" {
 		return nil, errs.Field("new_password", reason)
 	}
 	if newPW == oldPW {
@@ -69,6 +74,16 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPW, newPW
 		return nil, fmt.Errorf("auth: session after password change: %w", err)
 	}
 	return &res, nil
+}
+
+// personal gathers what acc's new password must not be built on: its own
+// details and the names of its communities.
+func (s *Service) personal(ctx context.Context, acc *ent.Account) (password.Personal, error) {
+	names, err := acc.QueryCommunities().Select(community.FieldName).Strings(ctx)
+	if err != nil {
+		return password.Personal{}, fmt.Errorf("auth: communities of %s: %w", acc.Account, err)
+	}
+	return password.Personal{Account: acc.Account, Name: acc.Name, Phone: acc.Phone, Email: acc.Email, Communities: names}, nil
 }
 
 // ProfileInput is what an account may change about itself (个人信息中心).

@@ -47,7 +47,7 @@ func (d *Dir) Put(_ context.Context, key string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return fmt.Errorf("blob: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("blob: %w", err)
 	}
@@ -79,7 +79,7 @@ func (d *Dir) PutReader(_ context.Context, key string, r io.Reader) (int64, erro
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return 0, fmt.Errorf("blob: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
 	if err != nil {
 		return 0, fmt.Errorf("blob: %w", err)
 	}

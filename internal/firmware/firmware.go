@@ -1,14 +1,15 @@
 // Package firmware keeps the firmware images the platform operator uploads:
-// one file per model and version, its SHA-256, and the rule that a model's
+// one file per model and version (stored under a random key, never one built
+// from the model or version), its SHA-256, and the rule that a model's
 // versions only increase. Devices download images by HTTP range requests;
 // starting and following upgrades is the device package's work.
 package firmware
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -120,7 +121,10 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, by string) (*ent.F
 			return nil, errs.Fieldf("version", "型号 %s 已有版本 %s，新版本必须更高", in.Model, newest.Version)
 		}
 	}
-	key := fmt.Sprintf("firmware/%s/%s.bin", strings.ToLower(in.Model), strings.ToLower(in.Version))
+	// The key is random, never built from the model or version: those are
+	// the operator's text, and two that differ only in case ("ABC", "abc")
+	// once shared one file. Rows stored before keep their own keys.
+	key := keyPrefix + randomHex(16) + ".bin"
 	h := sha256.New()
 	n, err := s.files.PutReader(ctx, key, io.TeeReader(io.LimitReader(in.File, MaxBytes+1), h))
 	if err != nil {
@@ -223,5 +227,22 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 	if err := s.db.Firmware.DeleteOneID(id).Exec(ctx); err != nil {
 		return store.Map(err, "固件")
 	}
+	// Files stored under the old model/version keys may be shared by rows
+	// whose models differ only in case; the file goes with the last of them.
+	shared, err := s.db.Firmware.Query().Where(entfirmware.BlobKey(f.BlobKey)).Exist(ctx)
+	if err != nil || shared {
+		return err
+	}
 	return s.files.Delete(ctx, f.BlobKey)
+}
+
+// keyPrefix starts the key of every stored firmware image.
+const keyPrefix = "firmware/"
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
 }

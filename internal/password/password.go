@@ -1,6 +1,8 @@
 // Package password hashes passwords with argon2id and decides whether a new
-// password is acceptable (length, not the vendor default, not common, not the
-// account name).
+// password is acceptable: long enough, not the vendor default, not built on
+// the account's own details or the product's name, not one of the common
+// passwords and not one of the shapes Chinese users often choose (520/1314,
+// keyboard walks, a pinyin name with a birthday).
 package password
 
 import (
@@ -14,7 +16,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -120,25 +121,4 @@ func IsCommon(pw string) bool {
 func CommonCount() int {
 	IsCommon("")
 	return len(commonSet)
-}
-
-// Check returns a Chinese reason why pw is not acceptable as a new password
-// for account, or "" when it is.
-func Check(pw, account string) string {
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n < MinLength:
-		return fmt.Sprintf("新密码至少需要 %d 个字符", MinLength)
-	case n > MaxLength:
-		return fmt.Sprintf("新密码不能超过 %d 个字符", MaxLength)
-	case pw == DefaultInitial:
-		return "新密码不能是初始密码 123456"
-	case strings.TrimSpace(pw) == "":
-		return "新密码不能全是空格"
-	case account != "" && strings.EqualFold(pw, account):
-		return "新密码不能与账号相同"
-	case IsCommon(pw):
-		return "新密码太常见，容易被猜到，请换一个"
-	}
-	return ""
 }

@@ -51,7 +51,7 @@ func TestCheck(t *testing.T) {
 		{"春风十里不如你啊", "zhang", ""},
 	}
 	for _, tt := range tests {
-		got := Check(tt.pw, tt.account)
+		got := Check(tt.pw, Personal{Account: tt.account})
 		if tt.wantReason == "" && got != "" {
 			t.Errorf("Check(%q) = %q, want acceptable", tt.pw, got)
 		}

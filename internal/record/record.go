@@ -140,7 +140,7 @@ func (s *Service) Ingest(ctx context.Context, p Place, r Report) (Stored, error)
 	if r.Snapshot != nil {
 		// Named by content: a retry writes the same file, a conflicting
 		// report never overwrites the first one's photo.
-		key = fmt.Sprintf("snapshots/%d/%s/%d-%s.jpg", p.CommunityID, r.Time.UTC().Format("200601"), p.DeviceID, sum[:32])
+		key = fmt.Sprintf(snapshotPrefix+"%d/%s/%d-%s.jpg", p.CommunityID, r.Time.UTC().Format("200601"), p.DeviceID, sum[:32])
 		if err := s.files.Put(ctx, key, r.Snapshot); err != nil {
 			return Stored{}, err
 		}
@@ -162,9 +162,9 @@ func (s *Service) Ingest(ctx context.Context, p Place, r Report) (Stored, error)
 		return s.same(prev, sum, ferr)
 	}
 	if err != nil {
-		if key != "" {
-			_ = s.files.Delete(ctx, key)
-		}
+		// The file stays: a copy of the same report that arrived at the same
+		// time may have stored the same key with its record. If none did,
+		// the orphan sweep removes it.
 		return Stored{}, err
 	}
 	return Stored{ID: e.ID}, nil

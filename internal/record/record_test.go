@@ -114,3 +114,48 @@ func TestEachVisitsEveryRecordOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestFailedIngestKeepsAnotherReportsSnapshot: when two copies of one report
+// arrive together and the second fails for another reason than the race
+// (a busy database), the photo the first one stored stays with its record.
+func TestFailedIngestKeepsAnotherReportsSnapshot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
+		files, err := blob.NewDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewService(db, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		name, code, addr := "并发小区", "440306", "x"
+		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_ = jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 32, 32)), nil)
+		p := Place{CommunityID: c.ID, DeviceID: 1, Label: "【并发小区】-围墙机1"}
+		r := Report{EventID: "same", Kind: "call", Time: time.Now(), Snapshot: b.Bytes()}
+		var first Stored
+		racing := true
+		db.Event.Use(func(next ent.Mutator) ent.Mutator {
+			return ent.MutateFunc(func(mctx context.Context, m ent.Mutation) (ent.Value, error) {
+				if !racing || !m.Op().Is(ent.OpCreate) {
+					return next.Mutate(mctx, m)
+				}
+				// The other copy is stored first; this one then fails.
+				racing = false
+				var err error
+				if first, err = s.Ingest(ctx, p, r); err != nil {
+					t.Fatal(err)
+				}
+				return nil, fmt.Errorf("database is locked")
+			})
+		})
+		if _, err := s.Ingest(ctx, p, r); err == nil {
+			t.Fatal("the failing copy reported success")
+		}
+		if _, err := s.Snapshot(ctx, c.ID, first.ID); err != nil {
+			t.Fatalf("the stored record lost its photo: %v", err)
+		}
+	})
+}

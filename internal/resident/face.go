@@ -60,7 +60,7 @@ func (s *Service) UploadFace(ctx context.Context, cid, id int, data []byte, cons
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("faces/%d/%d-%s.jpg", cid, id, randomHex(8))
+	key := fmt.Sprintf(facePrefix+"%d/%d-%s.jpg", cid, id, randomHex(8))
 	if err := s.files.Put(ctx, key, out); err != nil {
 		return nil, err
 	}

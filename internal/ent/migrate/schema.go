@@ -444,6 +444,14 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{EventsColumns[15]},
 			},
+			{
+				Name:    "event_snapshot_key",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[16]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "snapshot_key <> ''",
+				},
+			},
 		},
 	}
 	// FirmwaresColumns holds the columns for the "firmwares" table.

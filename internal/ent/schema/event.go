@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -46,5 +47,7 @@ func (Event) Indexes() []ent.Index {
 		index.Fields("community_id", "kind", "occurred_at"),
 		index.Fields("community_id", "kind", "unit_id", "occurred_at"),
 		index.Fields("received_at"),
+		// The sweep of orphan files asks which snapshot keys have a record.
+		index.Fields("snapshot_key").Annotations(entsql.IndexWhere("snapshot_key <> ''")),
 	}
 }

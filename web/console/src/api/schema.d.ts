@@ -1578,7 +1578,7 @@ export interface components {
             valid_until?: string;
         };
         ChangePasswordInputBody: {
-            /** @description 新密码：至少 8 位，不能是 123456、常见密码或账号名 */
+            /** @description 新密码：至少 8 位；不能是 123456 或常见密码，不能含本人手机号、邮箱、姓名或所属小区名称，不能是账号或 linli 加数字，也不能是 5201314、键盘连键、姓名拼音加生日这类组合 */
             new_password: string;
             /** @description 原密码 */
             old_password: string;
