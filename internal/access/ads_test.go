@@ -14,6 +14,7 @@ import (
 	"linli/internal/actor"
 	"linli/internal/blob"
 	"linli/internal/community"
+	"linli/internal/imaging"
 	"linli/internal/store"
 	"linli/internal/storetest"
 )
@@ -29,7 +30,7 @@ func TestAdPixelFloodBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		svc.UseFiles(files)
+		svc.UseFiles(files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultWait))
 		name, code, addr := "广告小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {
@@ -47,7 +48,7 @@ func TestAdPixelFloodBounded(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		_, err = svc.PutAd(ctx, c.ID, "landscape", 1, "flood.jpg", flood, true)
+		_, err = svc.PutAd(ctx, c.ID, "landscape", 1, "flood.jpg", bytes.NewReader(flood), true)
 		runtime.ReadMemStats(&after)
 		if err == nil || !strings.Contains(err.Error(), "超过上限") {
 			t.Fatalf("pixel flood: %v", err)

@@ -29,6 +29,7 @@ import (
 	"linli/internal/h5"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
+	"linli/internal/imaging"
 	"linli/internal/mqtt"
 	"linli/internal/ownerapp"
 	"linli/internal/record"
@@ -51,6 +52,7 @@ type App struct {
 	access   *access.Service
 	records  *record.Service
 	owners   *ownerapp.Service
+	apply    *application.Service
 	broker   *mqtt.Broker
 	external *mqtt.External
 	handler  http.Handler
@@ -88,21 +90,24 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		db.Close()
 		return nil, err
 	}
-	residents := resident.NewService(db, box, files, logger)
+	// One budget for decoding pictures, whichever path they come by.
+	pictures := imaging.NewGate(imaging.DefaultBudget, imaging.DefaultWait)
+	residents := resident.NewService(db, box, files, pictures, logger)
 	a.access = access.NewService(db, logger)
-	a.access.UseFiles(files)
+	a.access.UseFiles(files, pictures)
 	residents.OnDelete(a.access.ResidentDeleted)
 	residents.OnChange(a.access.ResidentChanged)
 	devices := device.NewService(db, box, logger)
 	a.records = record.NewService(db, files, logger)
 	a.owners = ownerapp.NewService(db, ownerapp.LogSender{Logger: logger}, logger)
+	a.apply = application.NewService(db, box, files, residents, pictures, logger)
 	if err := a.startBroker(ctx, devices); err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
-		Applications: application.NewService(db, box, files, residents, logger), PublicURL: cfg.PublicURL,
+		Applications: a.apply, PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: firmware.NewService(db, files, logger),
 		Records: a.records, Owners: a.owners,
 	})
@@ -219,7 +224,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 func OpenAPI() ([]byte, error) {
 	logger := slog.New(slog.DiscardHandler)
 	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
-		Residents: resident.NewService(nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, logger),
+		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
 		Owners: ownerapp.NewService(nil, nil, logger)})
@@ -288,7 +293,7 @@ func (a *App) Serve(ctx context.Context) error {
 
 // janitor runs the periodic jobs: every minute it takes expired cards and
 // faces off whitelists; every hour it purges expired sessions, old login
-// failures, whitelist changes older than 30 days, and call and unlock
+// failures, application attempts, whitelist changes older than 30 days, and call and unlock
 // records (with their snapshots) older than the retention period.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
@@ -304,6 +309,9 @@ func (a *App) janitor(ctx context.Context) {
 			}
 			if err := a.owners.Purge(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge app sessions", "err", err)
+			}
+			if err := a.apply.PurgeAttempts(sys); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge application attempts", "err", err)
 			}
 			if err := a.access.PurgeChanges(sys, 30*24*time.Hour); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge whitelist changes", "err", err)
