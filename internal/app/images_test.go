@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,6 +116,37 @@ func TestRefusedApplicationsCountAgainstTheAddress(t *testing.T) {
 		ct, body := applicationForm(a.RoomID, "正常", "13500009999", 1)
 		if r := anon.DoType("POST", "/app/v1/apply/"+token, ct, body); r.Status != http.StatusTooManyRequests || !strings.Contains(r.Detail(), "频繁") {
 			t.Fatalf("11th submission from one address after 10 refused: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// TestConcurrentApplicationsFromOneAddress: twenty submissions at once from
+// one address cannot all pass one count; at most ten are accepted.
+func TestConcurrentApplicationsFromOneAddress(t *testing.T) {
+	storetestEach(t, func(t *testing.T, s *apptest.Server) {
+		op := s.Operator()
+		a := s.NewCommunity(t, op, "并发小区", "CC")
+		token := applyToken(t, a.Manager, a)
+		anon := s.Client("phone browser")
+		statuses := make([]int, 20)
+		var wg sync.WaitGroup
+		for i := range statuses {
+			ct, body := applicationForm(a.RoomID, "并发", fmt.Sprintf("1340000%04d", i), 1)
+			wg.Go(func() { statuses[i] = anon.DoType("POST", "/app/v1/apply/"+token, ct, body).Status })
+		}
+		wg.Wait()
+		accepted := 0
+		for _, st := range statuses {
+			switch st {
+			case 201:
+				accepted++
+			case http.StatusTooManyRequests:
+			default:
+				t.Errorf("answer %d", st)
+			}
+		}
+		if accepted == 0 || accepted > 10 {
+			t.Errorf("%d of 20 concurrent submissions from one address accepted, want 1 to 10", accepted)
 		}
 	})
 }
