@@ -241,3 +241,22 @@ func TestGateBoundsDecodes(t *testing.T) {
 		t.Errorf("after release: %v", err)
 	}
 }
+
+// FuzzInspect: door stations and browsers send any bytes; the header check
+// never panics and accepts nothing beyond the limits.
+func FuzzInspect(f *testing.F) {
+	f.Add(encodeJPEG(picture(40, 30)))
+	f.Add(encodePNG(picture(20, 20)))
+	f.Add(pngHeaderOf(100, 100, 16, 6, 1))
+	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xEE, 0x00, 0x0E, 'A', 'd', 'o', 'b', 'e', 0, 0, 0, 0, 0, 0, 0xFF, 0xC2, 0, 11, 8, 0, 16, 0, 16, 1, 1, 0x11, 0})
+	l := Limits{MaxBytes: 1 << 20, MaxWidth: 4096, MaxHeight: 4096, MaxPixels: 10_000_000, Label: "图片"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := Inspect("file", bytes.NewReader(data), l)
+		if err != nil {
+			return
+		}
+		if h.Width > l.MaxWidth || h.Height > l.MaxHeight || h.Width*h.Height > l.MaxPixels || h.Cost < 0 {
+			t.Fatalf("accepted %+v", h)
+		}
+	})
+}
