@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -87,12 +88,21 @@ func (g *Gate) acquire(ctx context.Context, n int64) error {
 }
 
 func (g *Gate) release(n int64) {
+	if n >= collectAbove {
+		// The decoded picture is garbage now. Collecting it at once lets the
+		// next decode reuse its memory; left to the pacer, the heap grows to
+		// about twice what is live (the budget and the uploads) first.
+		runtime.GC()
+	}
 	g.mu.Lock()
 	g.inUse -= n
 	g.active--
 	g.mu.Unlock()
 	g.sem.Release(n)
 }
+
+// collectAbove is the reservation from which a decode is collected at once.
+const collectAbove = 16 << 20
 
 // JPEG decodes the picture at src, whose header Inspect returned as h,
 // scales it down so that neither side exceeds maxSide (0: no scaling) and
