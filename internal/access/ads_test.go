@@ -30,7 +30,7 @@ func TestAdPixelFloodBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		svc.UseFiles(files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultWait))
+		svc.UseFiles(files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait))
 		name, code, addr := "广告小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {

@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		return nil, err
 	}
 	// One budget for decoding pictures, whichever path they come by.
-	pictures := imaging.NewGate(imaging.DefaultBudget, imaging.DefaultWait)
+	pictures := imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait)
 	residents := resident.NewService(db, box, files, pictures, logger)
 	a.access = access.NewService(db, logger)
 	a.access.UseFiles(files, pictures)

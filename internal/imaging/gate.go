@@ -20,18 +20,21 @@ import (
 
 // Defaults of a server's Gate.
 const (
-	DefaultBudget = 128 << 20        // bytes of decoding at once
-	DefaultWait   = 15 * time.Second // longest wait for room before 503
+	DefaultBudget  = 128 << 20        // bytes of decoding at once
+	DefaultDecodes = 4                // decodes at once, whatever their size
+	DefaultWait    = 15 * time.Second // longest wait for room before 503
 )
 
-// Gate bounds the memory that decoding pictures takes across a server: each
-// decode reserves its cost (from the header, before a pixel is decoded) out
-// of one budget and waits, with its request, while the budget is spent. A
-// picture that costs more than the whole budget is refused.
+// Gate bounds what decoding pictures takes across a server: each decode
+// reserves its memory cost (from the header, before a pixel is decoded) out
+// of one budget and one of a few decoding slots (decoding is CPU work), and
+// waits, with its request, while either is spent. A picture that costs more
+// than the whole budget is refused.
 type Gate struct {
 	budget int64
 	wait   time.Duration
 	sem    *semaphore.Weighted
+	slots  chan struct{}
 
 	mu         sync.Mutex
 	inUse      int64
@@ -40,10 +43,10 @@ type Gate struct {
 	peakActive int
 }
 
-// NewGate returns a Gate of budget bytes; a decode waits at most wait for
-// room.
-func NewGate(budget int64, wait time.Duration) *Gate {
-	return &Gate{budget: budget, wait: wait, sem: semaphore.NewWeighted(budget)}
+// NewGate returns a Gate of budget bytes and decodes at once; a decode
+// waits at most wait for room.
+func NewGate(budget int64, decodes int, wait time.Duration) *Gate {
+	return &Gate{budget: budget, wait: wait, sem: semaphore.NewWeighted(budget), slots: make(chan struct{}, decodes)}
 }
 
 // Budget returns the bytes the gate lets decoding take at once.
@@ -72,11 +75,22 @@ func (g *Gate) Fits(h Header, maxSide int) bool { return cost(h, maxSide) <= g.b
 func (g *Gate) acquire(ctx context.Context, n int64) error {
 	ctx, cancel := context.WithTimeout(ctx, g.wait)
 	defer cancel()
-	if err := g.sem.Acquire(ctx, n); err != nil {
+	busy := func(err error) error {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return errs.New(errs.Unavailable, "服务器正忙于处理其他图片，请稍等一分钟后重新提交")
 		}
 		return err
+	}
+	// Always a slot first, then memory, so that two waiters never hold one
+	// each of what the other needs.
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return busy(ctx.Err())
+	}
+	if err := g.sem.Acquire(ctx, n); err != nil {
+		<-g.slots
+		return busy(err)
 	}
 	g.mu.Lock()
 	g.inUse += n
@@ -99,6 +113,7 @@ func (g *Gate) release(n int64) {
 	g.active--
 	g.mu.Unlock()
 	g.sem.Release(n)
+	<-g.slots
 }
 
 // collectAbove is the reservation from which a decode is collected at once.

@@ -100,7 +100,7 @@ func TestInspectAndReencode(t *testing.T) {
 		{"too many bytes", bytes.Repeat([]byte{0xff}, 6<<20), "太大"},
 		{"too costly for the budget", pngHeaderOf(4000, 4000, 16, 6, 1), "解码需要约"},
 	}
-	g := NewGate(DefaultBudget, time.Second)
+	g := NewGate(DefaultBudget, DefaultDecodes, time.Second)
 	for _, tt := range tests {
 		_, err := reencode(t, g, tt.data, faceLimits, 1024)
 		switch {
@@ -148,7 +148,7 @@ func TestJPEGScalesAndStrips(t *testing.T) {
 	src := encodeJPEG(picture(2000, 1000))
 	// Prepend an EXIF-like APP1 segment after SOI to check it is dropped.
 	withExif := append([]byte{0xff, 0xd8, 0xff, 0xe1, 0x00, 0x10}, append([]byte("Exif\x00\x00GPS-SECRET"), src[2:]...)...)
-	out, err := reencode(t, NewGate(DefaultBudget, time.Second), withExif, faceLimits, 1024)
+	out, err := reencode(t, NewGate(DefaultBudget, DefaultDecodes, time.Second), withExif, faceLimits, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestShrinkAverages(t *testing.T) {
 // (which was 32 bytes × 1024 × 4000 = 131 MB here).
 func TestReencodeMemory(t *testing.T) {
 	data := flatPNG(4000, 4000)
-	g := NewGate(DefaultBudget, time.Second)
+	g := NewGate(DefaultBudget, DefaultDecodes, time.Second)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	if _, err := reencode(t, g, data, faceLimits, 1024); err != nil {
@@ -213,22 +213,30 @@ func TestGateBoundsDecodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	one := cost(h, 1024)
-	g := NewGate(2*one+one/2, time.Minute) // room for two at once
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			if _, err := reencode(t, g, data, faceLimits, 1024); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	reserved, decodes := g.Peak()
-	if decodes != 2 || reserved > g.Budget() {
-		t.Errorf("at most %d decodes and %d bytes at once, want 2 and at most %d", decodes, reserved, g.Budget())
+	for _, tt := range []struct {
+		name    string
+		g       *Gate
+		decodes int
+	}{
+		{"memory for two at once", NewGate(2*one+one/2, 8, time.Minute), 2},
+		{"three slots", NewGate(100*one, 3, time.Minute), 3},
+	} {
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if _, err := reencode(t, tt.g, data, faceLimits, 1024); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		reserved, decodes := tt.g.Peak()
+		if decodes != tt.decodes || reserved > tt.g.Budget() {
+			t.Errorf("%s: at most %d decodes and %d bytes at once, want %d and at most %d", tt.name, decodes, reserved, tt.decodes, tt.g.Budget())
+		}
 	}
 
-	busy := NewGate(one, 50*time.Millisecond)
+	busy := NewGate(one, 1, 50*time.Millisecond)
 	if err := busy.acquire(context.Background(), one); err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestDeleteRunsHooks(t *testing.T) {
 		}
 		box, _ := secret.Load("", t.TempDir())
 		files, _ := blob.NewDir(t.TempDir())
-		svc := resident.NewService(db, box, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultWait), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		svc := resident.NewService(db, box, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		var seen []string
 		svc.OnDelete(func(ctx context.Context, r *ent.Resident) {
 			gone, err := db.Resident.Query().Where().Count(ctx)
