@@ -18,6 +18,7 @@ import (
 	"linli/internal/blob"
 	"linli/internal/ent"
 	"linli/internal/ent/syncchange"
+	"linli/internal/imaging"
 	"linli/internal/store"
 )
 
@@ -33,8 +34,9 @@ type Service struct {
 	// whole estate's devices come back together, each would otherwise hold
 	// its own copy of the community's cards in memory at the same time.
 	snapshots chan struct{}
-	// files holds ad pictures.
-	files *blob.Dir
+	// files holds ad pictures, decoded through pictures.
+	files    *blob.Dir
+	pictures *imaging.Gate
 }
 
 // NewService returns a Service.

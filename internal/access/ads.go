@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
+	"io"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -29,6 +31,11 @@ const (
 	MaxAdBytes = 10 << 20
 )
 
+// adLimits bound an uploaded ad picture before the screen's rule applies:
+// what a camera takes, so that 适应屏幕 can shrink a photo.
+var adLimits = imaging.Limits{MaxBytes: MaxAdBytes, MinWidth: 64, MinHeight: 64,
+	MaxWidth: imaging.CameraSide, MaxHeight: imaging.CameraSide, MaxPixels: imaging.CameraPixels, Label: "广告图片"}
+
 // AdLimit is the largest picture a screen of orientation o shows.
 func AdLimit(o string) (w, h int) {
 	if o == "portrait" {
@@ -37,8 +44,11 @@ func AdLimit(o string) (w, h int) {
 	return 1280, 800
 }
 
-// UseFiles sets where ad pictures are stored.
-func (s *Service) UseFiles(files *blob.Dir) { s.files = files }
+// UseFiles sets where ad pictures are stored and the gate they are decoded
+// through.
+func (s *Service) UseFiles(files *blob.Dir, pictures *imaging.Gate) {
+	s.files, s.pictures = files, pictures
+}
 
 func adKey(o string, slot int) string { return fmt.Sprintf("ad:%s:%d", o, slot) }
 
@@ -57,12 +67,18 @@ func checkAdPlace(o string, slot int) error {
 // The picture is re-encoded as JPEG, which drops its metadata.
 //
 // Errors: errs.Invalid (not JPEG/PNG by content, too many pixels, larger than
-// the screen without fit, truncated), errs.NotFound (community).
-func (s *Service) PutAd(ctx context.Context, cid int, o string, slot int, fileName string, data []byte, fit bool) (*ent.Ad, error) {
+// the screen without fit, truncated), errs.NotFound (community),
+// errs.Unavailable (no room to decode the picture in time).
+func (s *Service) PutAd(ctx context.Context, cid int, o string, slot int, fileName string, picture io.ReadSeeker, fit bool) (*ent.Ad, error) {
 	if err := checkAdPlace(o, slot); err != nil {
 		return nil, err
 	}
-	if err := matchesName(fileName, data); err != nil {
+	head := make([]byte, 512)
+	n, err := io.ReadFull(picture, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if err := matchesName(fileName, head[:n]); err != nil {
 		return nil, err
 	}
 	if _, err := store.Community(ctx, s.db.Client, cid); err != nil {
@@ -70,23 +86,22 @@ func (s *Service) PutAd(ctx context.Context, cid int, o string, slot int, fileNa
 	}
 	maxW, maxH := AdLimit(o)
 	name := map[string]string{"landscape": "横屏", "portrait": "竖屏"}[o]
-	// The header may claim up to 8,000 px a side; anything larger is refused
-	// before a pixel is decoded.
-	img, err := imaging.Decode("file", data, imaging.Limits{MaxBytes: MaxAdBytes, MinWidth: 64, MinHeight: 64, MaxWidth: 8000, MaxHeight: 8000, Label: "广告图片"})
+	// Both the camera limit and the screen rule are checked from the
+	// header, before a pixel is decoded.
+	h, err := imaging.Inspect("file", picture, adLimits)
 	if err != nil {
 		return nil, err
 	}
-	b := img.Bounds()
-	if (b.Dx() > maxW || b.Dy() > maxH) && !fit {
-		return nil, errs.Fieldf("file", "图片尺寸 %d×%d 超过%s上限 %d×%d：请缩小后再上传，或选择“适应屏幕”自动缩小", b.Dx(), b.Dy(), name, maxW, maxH)
+	if (h.Width > maxW || h.Height > maxH) && !fit {
+		return nil, errs.Fieldf("file", "图片尺寸 %d×%d 超过%s上限 %d×%d：请缩小后再上传，或选择“适应屏幕”自动缩小", h.Width, h.Height, name, maxW, maxH)
 	}
 	side := 0 // no scaling
-	if b.Dx() > maxW || b.Dy() > maxH {
+	if h.Width > maxW || h.Height > maxH {
 		// Fit the screen, keeping the picture's shape.
-		scale := min(float64(maxW)/float64(b.Dx()), float64(maxH)/float64(b.Dy()))
-		side = int(float64(max(b.Dx(), b.Dy())) * scale)
+		scale := min(float64(maxW)/float64(h.Width), float64(maxH)/float64(h.Height))
+		side = int(float64(max(h.Width, h.Height)) * scale)
 	}
-	jpg, err := imaging.JPEG(img, side, 88)
+	jpg, err := s.pictures.JPEG(ctx, "file", picture, h, adLimits, side, 88)
 	if err != nil {
 		return nil, err
 	}

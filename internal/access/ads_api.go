@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"time"
 
@@ -127,11 +126,7 @@ func (s *Service) RegisterAds(api huma.API, deviceOnly map[string]any, where fun
 		Description: "JPEG 或 PNG（按内容判断）。横屏不大于 1280×800，竖屏不大于 800×1280；更大的图片在 fit=true 时按比例缩小，否则拒绝。图片会重新编码，去掉拍摄信息等元数据。"},
 		func(ctx context.Context, in *putAdInput) (*adsOutput, error) {
 			form := in.RawBody.Data()
-			data, err := io.ReadAll(io.LimitReader(form.File, MaxAdBytes+1))
-			if err != nil {
-				return nil, err
-			}
-			if _, err := s.PutAd(ctx, in.CID, in.Orientation, in.Slot, form.File.Filename, data, form.Fit == "true"); err != nil {
+			if _, err := s.PutAd(ctx, in.CID, in.Orientation, in.Slot, form.File.Filename, form.File, form.Fit == "true"); err != nil {
 				return nil, err
 			}
 			return s.adsOutput(ctx, in.CID)

@@ -16,6 +16,7 @@ import (
 	"linli/internal/blob"
 	"linli/internal/community"
 	"linli/internal/ent"
+	"linli/internal/imaging"
 	"linli/internal/store"
 	"linli/internal/storetest"
 )
@@ -31,7 +32,7 @@ func TestAdPixelFloodBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		svc.UseFiles(files)
+		svc.UseFiles(files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait))
 		name, code, addr := "广告小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {
@@ -49,7 +50,7 @@ func TestAdPixelFloodBounded(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		_, err = svc.PutAd(ctx, c.ID, "landscape", 1, "flood.jpg", flood, true)
+		_, err = svc.PutAd(ctx, c.ID, "landscape", 1, "flood.jpg", bytes.NewReader(flood), true)
 		runtime.ReadMemStats(&after)
 		if err == nil || !strings.Contains(err.Error(), "超过上限") {
 			t.Fatalf("pixel flood: %v", err)
@@ -75,7 +76,7 @@ func TestFailedAdReplaceKeepsTheShownPicture(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		svc.UseFiles(files)
+		svc.UseFiles(files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait))
 		name, code, addr := "替换小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {

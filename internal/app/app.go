@@ -29,6 +29,7 @@ import (
 	"linli/internal/h5"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
+	"linli/internal/imaging"
 	"linli/internal/mqtt"
 	"linli/internal/ownerapp"
 	"linli/internal/record"
@@ -51,6 +52,7 @@ type App struct {
 	access   *access.Service
 	records  *record.Service
 	owners   *ownerapp.Service
+	apply    *application.Service
 	broker   *mqtt.Broker
 	external *mqtt.External
 	handler  http.Handler
@@ -92,19 +94,22 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		db.Close()
 		return nil, err
 	}
-	residents := resident.NewService(db, box, files, logger)
+	// One budget for decoding pictures, whichever path they come by.
+	pictures := imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait)
+	residents := resident.NewService(db, box, files, pictures, logger)
 	a.access = access.NewService(db, logger)
-	a.access.UseFiles(files)
+	a.access.UseFiles(files, pictures)
 	residents.OnDelete(a.access.ResidentDeleted)
 	residents.OnChange(a.access.ResidentChanged)
 	devices := device.NewService(db, box, logger)
 	a.records = record.NewService(db, files, logger)
 	a.owners = ownerapp.NewService(db, ownerapp.LogSender{Logger: logger}, logger)
-	applications := application.NewService(db, box, files, residents, logger)
+	applications := application.NewService(db, box, files, residents, pictures, logger)
 	images := firmware.NewService(db, files, logger)
 	a.files = files
 	a.fileOwners = []blob.Owner{a.records.StoredFiles(), residents.StoredFiles(), a.access.StoredFiles(),
 		applications.StoredFiles(), images.StoredFiles()}
+	a.apply = applications
 	if err := a.startBroker(ctx, devices); err != nil {
 		db.Close()
 		return nil, err
@@ -229,7 +234,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 func OpenAPI() ([]byte, error) {
 	logger := slog.New(slog.DiscardHandler)
 	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
-		Residents: resident.NewService(nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, logger),
+		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
 		Owners: ownerapp.NewService(nil, nil, logger)})
@@ -298,9 +303,9 @@ func (a *App) Serve(ctx context.Context) error {
 
 // janitor runs the periodic jobs: every minute it takes expired cards and
 // faces off whitelists; every hour it purges expired sessions, old login
-// failures, whitelist changes older than 30 days, and call and unlock
-// records (with their snapshots) older than the retention period; ten
-// minutes after start and then daily it sweeps orphan files.
+// failures, application attempts, whitelist changes older than 30 days, and
+// call and unlock records (with their snapshots) older than the retention
+// period; ten minutes after start and then daily it sweeps orphan files.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -315,6 +320,9 @@ func (a *App) janitor(ctx context.Context) {
 			}
 			if err := a.owners.Purge(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge app sessions", "err", err)
+			}
+			if err := a.apply.PurgeAttempts(sys); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge application attempts", "err", err)
 			}
 			if err := a.access.PurgeChanges(sys, 30*24*time.Hour); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge whitelist changes", "err", err)

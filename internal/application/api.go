@@ -2,7 +2,6 @@ package application
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -249,11 +248,7 @@ func (s *Service) registerPublic(api huma.API) {
 			sub := Submission{RoomID: form.RoomID, Name: form.Name, Gender: form.Gender, Phone: form.Phone,
 				ContactPhone: form.ContactPhone, IDNumber: form.IDNumber, Role: form.Role, IP: auth.ClientIP(ctx)}
 			for _, f := range form.Photos {
-				data, err := io.ReadAll(io.LimitReader(f, MaxPhotoBytes+1))
-				if err != nil {
-					return nil, err
-				}
-				sub.Photos = append(sub.Photos, data)
+				sub.Photos = append(sub.Photos, f)
 			}
 			a, err := s.Submit(ctx, in.Token, sub)
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"linli/internal/auth"
 	"linli/internal/ent"
 	entapp "linli/internal/ent/application"
+	attempt "linli/internal/ent/applicationattempt"
 	"linli/internal/ent/community"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/room"
@@ -38,13 +40,14 @@ const (
 	PerIPPerHour       = 10 // submissions from one address
 	PerPhonePerDay     = 3  // submissions for one phone number
 	MaxPhotoBytes      = 5 << 20
-	photoMaxSide       = 1600
+	photoMaxSide       = 1600 // stored photos are scaled down to this
 	tokenBytes         = 18
 	statusLookupWindow = time.Minute
 )
 
-// PhotoLimits bound an uploaded photo.
-var PhotoLimits = imaging.Limits{MaxBytes: MaxPhotoBytes, MinWidth: 64, MinHeight: 64, MaxWidth: 10000, MaxHeight: 10000, Label: "信息照片"}
+// PhotoLimits bound an uploaded photo: what a phone camera takes, no more.
+var PhotoLimits = imaging.Limits{MaxBytes: MaxPhotoBytes, MinWidth: 64, MinHeight: 64,
+	MaxWidth: imaging.CameraSide, MaxHeight: imaging.CameraSide, MaxPixels: imaging.CameraPixels, Label: "信息照片"}
 
 // Service handles applications.
 type Service struct {
@@ -53,13 +56,14 @@ type Service struct {
 	files     resident.Files
 	residents *resident.Service
 	logger    *slog.Logger
+	pictures  *imaging.Gate
 	lookups   *limiter
 	now       func() time.Time
 }
 
-// NewService returns a Service.
-func NewService(db *store.Store, box *secret.Box, files resident.Files, residents *resident.Service, logger *slog.Logger) *Service {
-	return &Service{db: db, box: box, files: files, residents: residents, logger: logger,
+// NewService returns a Service that decodes photos through pictures.
+func NewService(db *store.Store, box *secret.Box, files resident.Files, residents *resident.Service, pictures *imaging.Gate, logger *slog.Logger) *Service {
+	return &Service{db: db, box: box, files: files, residents: residents, pictures: pictures, logger: logger,
 		lookups: newLimiter(20, statusLookupWindow), now: time.Now}
 }
 
@@ -105,7 +109,7 @@ type Submission struct {
 	ContactPhone string
 	IDNumber     string
 	Role         string
-	Photos       [][]byte
+	Photos       []io.ReadSeeker // uploaded files, read only once there is room to decode them
 	IP           string
 }
 
@@ -113,7 +117,8 @@ type Submission struct {
 //
 // Errors: errs.NotFound (bad link), errs.Invalid (names the field),
 // errs.TooMany (too many from this address or phone), errs.Conflict (a
-// pending application for the same room and phone).
+// pending application for the same room and phone), errs.Unavailable (no
+// room to decode the photos in time).
 func (s *Service) Submit(ctx context.Context, token string, in Submission) (*ent.Application, error) {
 	sys, c, err := s.byToken(ctx, token)
 	if err != nil {
@@ -163,20 +168,32 @@ func (s *Service) Submit(ctx context.Context, token string, in Submission) (*ent
 	if err != nil {
 		return nil, err
 	}
-	if err := s.throttle(sys, in.IP, ph, rm.ID); err != nil {
+	// The attempt counts from here on, whatever becomes of it.
+	if err := s.reserve(sys, in.IP); err != nil {
 		return nil, err
 	}
-	// Photos are checked and re-encoded before anything is stored.
+	if err := s.throttle(sys, ph, rm.ID); err != nil {
+		return nil, err
+	}
+	// Every photo's header is checked before any is decoded; then they are
+	// decoded one at a time, each when the server has room for it.
+	photoErr := func(i int, err error) error {
+		if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+			return errs.Fieldf("photos", "第 %d 张照片：%s", i+1, e.Message)
+		}
+		return err
+	}
+	heads := make([]imaging.Header, len(in.Photos))
+	for i, p := range in.Photos {
+		if heads[i], err = imaging.Inspect("photos", p, PhotoLimits); err != nil {
+			return nil, photoErr(i, err)
+		}
+	}
 	var encoded [][]byte
 	for i, p := range in.Photos {
-		img, err := imaging.Decode("photos", p, PhotoLimits)
+		out, err := s.pictures.JPEG(ctx, "photos", p, heads[i], PhotoLimits, photoMaxSide, 85)
 		if err != nil {
-			e, _ := errs.As(err)
-			return nil, errs.Fieldf("photos", "第 %d 张照片：%s", i+1, e.Message)
-		}
-		out, err := imaging.JPEG(img, photoMaxSide, 85)
-		if err != nil {
-			return nil, err
+			return nil, photoErr(i, err)
 		}
 		encoded = append(encoded, out)
 	}
@@ -209,18 +226,37 @@ func (s *Service) Submit(ctx context.Context, token string, in Submission) (*ent
 	return a, nil
 }
 
-// throttle refuses floods: per address per hour, per phone per day, and a
-// second pending application for the same room and phone.
-func (s *Service) throttle(ctx context.Context, ip, ph string, roomID int) error {
+// reserve records a submission from address ip, then refuses it if the
+// address made more than PerIPPerHour in the last hour. Recording first and
+// counting after means that concurrent submissions cannot all pass one
+// count: the last to be recorded sees every other.
+func (s *Service) reserve(ctx context.Context, ip string) error {
 	now := s.now()
-	n, err := s.db.Application.Query().Where(entapp.IP(ip), entapp.CreatedAtGT(now.Add(-time.Hour))).Count(ctx)
+	if err := s.db.ApplicationAttempt.Create().SetIP(ip).SetCreatedAt(now).Exec(ctx); err != nil {
+		return err
+	}
+	n, err := s.db.ApplicationAttempt.Query().Where(attempt.IP(ip), attempt.CreatedAtGT(now.Add(-time.Hour))).Count(ctx)
 	if err != nil {
 		return err
 	}
-	if n >= PerIPPerHour {
+	if n > PerIPPerHour {
 		return errs.New(errs.TooMany, "提交过于频繁，请一小时后再试")
 	}
-	n, err = s.db.Application.Query().Where(entapp.Phone(ph), entapp.CreatedAtGT(now.Add(-24*time.Hour))).Count(ctx)
+	return nil
+}
+
+// PurgeAttempts forgets submissions older than a day; the limits look back
+// an hour.
+func (s *Service) PurgeAttempts(ctx context.Context) error {
+	_, err := s.db.ApplicationAttempt.Delete().Where(attempt.CreatedAtLT(s.now().Add(-24 * time.Hour))).Exec(ctx)
+	return err
+}
+
+// throttle refuses floods of one phone: per day, and a second pending
+// application for the same room and phone.
+func (s *Service) throttle(ctx context.Context, ph string, roomID int) error {
+	now := s.now()
+	n, err := s.db.Application.Query().Where(entapp.Phone(ph), entapp.CreatedAtGT(now.Add(-24*time.Hour))).Count(ctx)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
+	"linli/internal/ent/applicationattempt"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -60,6 +61,8 @@ type Client struct {
 	AppSession *AppSessionClient
 	// Application is the client for interacting with the Application builders.
 	Application *ApplicationClient
+	// ApplicationAttempt is the client for interacting with the ApplicationAttempt builders.
+	ApplicationAttempt *ApplicationAttemptClient
 	// Area is the client for interacting with the Area builders.
 	Area *AreaClient
 	// AuditLog is the client for interacting with the AuditLog builders.
@@ -111,6 +114,7 @@ func (c *Client) init() {
 	c.AppCode = NewAppCodeClient(c.config)
 	c.AppSession = NewAppSessionClient(c.config)
 	c.Application = NewApplicationClient(c.config)
+	c.ApplicationAttempt = NewApplicationAttemptClient(c.config)
 	c.Area = NewAreaClient(c.config)
 	c.AuditLog = NewAuditLogClient(c.config)
 	c.Building = NewBuildingClient(c.config)
@@ -218,31 +222,32 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		Account:      NewAccountClient(cfg),
-		Ad:           NewAdClient(cfg),
-		AdTarget:     NewAdTargetClient(cfg),
-		AppCode:      NewAppCodeClient(cfg),
-		AppSession:   NewAppSessionClient(cfg),
-		Application:  NewApplicationClient(cfg),
-		Area:         NewAreaClient(cfg),
-		AuditLog:     NewAuditLogClient(cfg),
-		Building:     NewBuildingClient(cfg),
-		Card:         NewCardClient(cfg),
-		Community:    NewCommunityClient(cfg),
-		Device:       NewDeviceClient(cfg),
-		Event:        NewEventClient(cfg),
-		Firmware:     NewFirmwareClient(cfg),
-		LoginFailure: NewLoginFailureClient(cfg),
-		Notice:       NewNoticeClient(cfg),
-		NoticeRead:   NewNoticeReadClient(cfg),
-		NoticeRoom:   NewNoticeRoomClient(cfg),
-		Resident:     NewResidentClient(cfg),
-		Room:         NewRoomClient(cfg),
-		Session:      NewSessionClient(cfg),
-		SyncChange:   NewSyncChangeClient(cfg),
-		Unit:         NewUnitClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		Account:            NewAccountClient(cfg),
+		Ad:                 NewAdClient(cfg),
+		AdTarget:           NewAdTargetClient(cfg),
+		AppCode:            NewAppCodeClient(cfg),
+		AppSession:         NewAppSessionClient(cfg),
+		Application:        NewApplicationClient(cfg),
+		ApplicationAttempt: NewApplicationAttemptClient(cfg),
+		Area:               NewAreaClient(cfg),
+		AuditLog:           NewAuditLogClient(cfg),
+		Building:           NewBuildingClient(cfg),
+		Card:               NewCardClient(cfg),
+		Community:          NewCommunityClient(cfg),
+		Device:             NewDeviceClient(cfg),
+		Event:              NewEventClient(cfg),
+		Firmware:           NewFirmwareClient(cfg),
+		LoginFailure:       NewLoginFailureClient(cfg),
+		Notice:             NewNoticeClient(cfg),
+		NoticeRead:         NewNoticeReadClient(cfg),
+		NoticeRoom:         NewNoticeRoomClient(cfg),
+		Resident:           NewResidentClient(cfg),
+		Room:               NewRoomClient(cfg),
+		Session:            NewSessionClient(cfg),
+		SyncChange:         NewSyncChangeClient(cfg),
+		Unit:               NewUnitClient(cfg),
 	}, nil
 }
 
@@ -260,31 +265,32 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		Account:      NewAccountClient(cfg),
-		Ad:           NewAdClient(cfg),
-		AdTarget:     NewAdTargetClient(cfg),
-		AppCode:      NewAppCodeClient(cfg),
-		AppSession:   NewAppSessionClient(cfg),
-		Application:  NewApplicationClient(cfg),
-		Area:         NewAreaClient(cfg),
-		AuditLog:     NewAuditLogClient(cfg),
-		Building:     NewBuildingClient(cfg),
-		Card:         NewCardClient(cfg),
-		Community:    NewCommunityClient(cfg),
-		Device:       NewDeviceClient(cfg),
-		Event:        NewEventClient(cfg),
-		Firmware:     NewFirmwareClient(cfg),
-		LoginFailure: NewLoginFailureClient(cfg),
-		Notice:       NewNoticeClient(cfg),
-		NoticeRead:   NewNoticeReadClient(cfg),
-		NoticeRoom:   NewNoticeRoomClient(cfg),
-		Resident:     NewResidentClient(cfg),
-		Room:         NewRoomClient(cfg),
-		Session:      NewSessionClient(cfg),
-		SyncChange:   NewSyncChangeClient(cfg),
-		Unit:         NewUnitClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		Account:            NewAccountClient(cfg),
+		Ad:                 NewAdClient(cfg),
+		AdTarget:           NewAdTargetClient(cfg),
+		AppCode:            NewAppCodeClient(cfg),
+		AppSession:         NewAppSessionClient(cfg),
+		Application:        NewApplicationClient(cfg),
+		ApplicationAttempt: NewApplicationAttemptClient(cfg),
+		Area:               NewAreaClient(cfg),
+		AuditLog:           NewAuditLogClient(cfg),
+		Building:           NewBuildingClient(cfg),
+		Card:               NewCardClient(cfg),
+		Community:          NewCommunityClient(cfg),
+		Device:             NewDeviceClient(cfg),
+		Event:              NewEventClient(cfg),
+		Firmware:           NewFirmwareClient(cfg),
+		LoginFailure:       NewLoginFailureClient(cfg),
+		Notice:             NewNoticeClient(cfg),
+		NoticeRead:         NewNoticeReadClient(cfg),
+		NoticeRoom:         NewNoticeRoomClient(cfg),
+		Resident:           NewResidentClient(cfg),
+		Room:               NewRoomClient(cfg),
+		Session:            NewSessionClient(cfg),
+		SyncChange:         NewSyncChangeClient(cfg),
+		Unit:               NewUnitClient(cfg),
 	}, nil
 }
 
@@ -314,10 +320,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application, c.Area,
-		c.AuditLog, c.Building, c.Card, c.Community, c.Device, c.Event, c.Firmware,
-		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Resident, c.Room,
-		c.Session, c.SyncChange, c.Unit,
+		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application,
+		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
+		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
+		c.NoticeRoom, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -327,10 +333,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application, c.Area,
-		c.AuditLog, c.Building, c.Card, c.Community, c.Device, c.Event, c.Firmware,
-		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Resident, c.Room,
-		c.Session, c.SyncChange, c.Unit,
+		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application,
+		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
+		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
+		c.NoticeRoom, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -351,6 +357,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AppSession.mutate(ctx, m)
 	case *ApplicationMutation:
 		return c.Application.mutate(ctx, m)
+	case *ApplicationAttemptMutation:
+		return c.ApplicationAttempt.mutate(ctx, m)
 	case *AreaMutation:
 		return c.Area.mutate(ctx, m)
 	case *AuditLogMutation:
@@ -1225,6 +1233,139 @@ func (c *ApplicationClient) mutate(ctx context.Context, m *ApplicationMutation) 
 		return (&ApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Application mutation op: %q", m.Op())
+	}
+}
+
+// ApplicationAttemptClient is a client for the ApplicationAttempt schema.
+type ApplicationAttemptClient struct {
+	config
+}
+
+// NewApplicationAttemptClient returns a client for the ApplicationAttempt from the given config.
+func NewApplicationAttemptClient(c config) *ApplicationAttemptClient {
+	return &ApplicationAttemptClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `applicationattempt.Hooks(f(g(h())))`.
+func (c *ApplicationAttemptClient) Use(hooks ...Hook) {
+	c.hooks.ApplicationAttempt = append(c.hooks.ApplicationAttempt, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `applicationattempt.Intercept(f(g(h())))`.
+func (c *ApplicationAttemptClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ApplicationAttempt = append(c.inters.ApplicationAttempt, interceptors...)
+}
+
+// Create returns a builder for creating a ApplicationAttempt entity.
+func (c *ApplicationAttemptClient) Create() *ApplicationAttemptCreate {
+	mutation := newApplicationAttemptMutation(c.config, OpCreate)
+	return &ApplicationAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ApplicationAttempt entities.
+func (c *ApplicationAttemptClient) CreateBulk(builders ...*ApplicationAttemptCreate) *ApplicationAttemptCreateBulk {
+	return &ApplicationAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ApplicationAttemptClient) MapCreateBulk(slice any, setFunc func(*ApplicationAttemptCreate, int)) *ApplicationAttemptCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ApplicationAttemptCreateBulk{err: fmt.Errorf("calling to ApplicationAttemptClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ApplicationAttemptCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ApplicationAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ApplicationAttempt.
+func (c *ApplicationAttemptClient) Update() *ApplicationAttemptUpdate {
+	mutation := newApplicationAttemptMutation(c.config, OpUpdate)
+	return &ApplicationAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ApplicationAttemptClient) UpdateOne(_m *ApplicationAttempt) *ApplicationAttemptUpdateOne {
+	mutation := newApplicationAttemptMutation(c.config, OpUpdateOne, withApplicationAttempt(_m))
+	return &ApplicationAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ApplicationAttemptClient) UpdateOneID(id int) *ApplicationAttemptUpdateOne {
+	mutation := newApplicationAttemptMutation(c.config, OpUpdateOne, withApplicationAttemptID(id))
+	return &ApplicationAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ApplicationAttempt.
+func (c *ApplicationAttemptClient) Delete() *ApplicationAttemptDelete {
+	mutation := newApplicationAttemptMutation(c.config, OpDelete)
+	return &ApplicationAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ApplicationAttemptClient) DeleteOne(_m *ApplicationAttempt) *ApplicationAttemptDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ApplicationAttemptClient) DeleteOneID(id int) *ApplicationAttemptDeleteOne {
+	builder := c.Delete().Where(applicationattempt.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ApplicationAttemptDeleteOne{builder}
+}
+
+// Query returns a query builder for ApplicationAttempt.
+func (c *ApplicationAttemptClient) Query() *ApplicationAttemptQuery {
+	return &ApplicationAttemptQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeApplicationAttempt},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ApplicationAttempt entity by its id.
+func (c *ApplicationAttemptClient) Get(ctx context.Context, id int) (*ApplicationAttempt, error) {
+	return c.Query().Where(applicationattempt.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ApplicationAttemptClient) GetX(ctx context.Context, id int) *ApplicationAttempt {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ApplicationAttemptClient) Hooks() []Hook {
+	return c.hooks.ApplicationAttempt
+}
+
+// Interceptors returns the client interceptors.
+func (c *ApplicationAttemptClient) Interceptors() []Interceptor {
+	return c.inters.ApplicationAttempt
+}
+
+func (c *ApplicationAttemptClient) mutate(ctx context.Context, m *ApplicationAttemptMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ApplicationAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ApplicationAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ApplicationAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ApplicationAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ApplicationAttempt mutation op: %q", m.Op())
 	}
 }
 
@@ -3712,15 +3853,16 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, Ad, AdTarget, AppCode, AppSession, Application, Area, AuditLog,
-		Building, Card, Community, Device, Event, Firmware, LoginFailure, Notice,
-		NoticeRead, NoticeRoom, Resident, Room, Session, SyncChange, Unit []ent.Hook
+		Account, Ad, AdTarget, AppCode, AppSession, Application, ApplicationAttempt,
+		Area, AuditLog, Building, Card, Community, Device, Event, Firmware,
+		LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room, Session,
+		SyncChange, Unit []ent.Hook
 	}
 	inters struct {
-		Account, Ad, AdTarget, AppCode, AppSession, Application, Area, AuditLog,
-		Building, Card, Community, Device, Event, Firmware, LoginFailure, Notice,
-		NoticeRead, NoticeRoom, Resident, Room, Session, SyncChange,
-		Unit []ent.Interceptor
+		Account, Ad, AdTarget, AppCode, AppSession, Application, ApplicationAttempt,
+		Area, AuditLog, Building, Card, Community, Device, Event, Firmware,
+		LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room, Session,
+		SyncChange, Unit []ent.Interceptor
 	}
 )
 

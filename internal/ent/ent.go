@@ -11,6 +11,7 @@ import (
 	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
+	"linli/internal/ent/applicationattempt"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -95,29 +96,30 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			account.Table:      account.ValidColumn,
-			ad.Table:           ad.ValidColumn,
-			adtarget.Table:     adtarget.ValidColumn,
-			appcode.Table:      appcode.ValidColumn,
-			appsession.Table:   appsession.ValidColumn,
-			application.Table:  application.ValidColumn,
-			area.Table:         area.ValidColumn,
-			auditlog.Table:     auditlog.ValidColumn,
-			building.Table:     building.ValidColumn,
-			card.Table:         card.ValidColumn,
-			community.Table:    community.ValidColumn,
-			device.Table:       device.ValidColumn,
-			event.Table:        event.ValidColumn,
-			firmware.Table:     firmware.ValidColumn,
-			loginfailure.Table: loginfailure.ValidColumn,
-			notice.Table:       notice.ValidColumn,
-			noticeread.Table:   noticeread.ValidColumn,
-			noticeroom.Table:   noticeroom.ValidColumn,
-			resident.Table:     resident.ValidColumn,
-			room.Table:         room.ValidColumn,
-			session.Table:      session.ValidColumn,
-			syncchange.Table:   syncchange.ValidColumn,
-			unit.Table:         unit.ValidColumn,
+			account.Table:            account.ValidColumn,
+			ad.Table:                 ad.ValidColumn,
+			adtarget.Table:           adtarget.ValidColumn,
+			appcode.Table:            appcode.ValidColumn,
+			appsession.Table:         appsession.ValidColumn,
+			application.Table:        application.ValidColumn,
+			applicationattempt.Table: applicationattempt.ValidColumn,
+			area.Table:               area.ValidColumn,
+			auditlog.Table:           auditlog.ValidColumn,
+			building.Table:           building.ValidColumn,
+			card.Table:               card.ValidColumn,
+			community.Table:          community.ValidColumn,
+			device.Table:             device.ValidColumn,
+			event.Table:              event.ValidColumn,
+			firmware.Table:           firmware.ValidColumn,
+			loginfailure.Table:       loginfailure.ValidColumn,
+			notice.Table:             notice.ValidColumn,
+			noticeread.Table:         noticeread.ValidColumn,
+			noticeroom.Table:         noticeroom.ValidColumn,
+			resident.Table:           resident.ValidColumn,
+			room.Table:               room.ValidColumn,
+			session.Table:            session.ValidColumn,
+			syncchange.Table:         syncchange.ValidColumn,
+			unit.Table:               unit.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -11,6 +11,7 @@ import (
 	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
+	"linli/internal/ent/applicationattempt"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -46,29 +47,30 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAccount      = "Account"
-	TypeAd           = "Ad"
-	TypeAdTarget     = "AdTarget"
-	TypeAppCode      = "AppCode"
-	TypeAppSession   = "AppSession"
-	TypeApplication  = "Application"
-	TypeArea         = "Area"
-	TypeAuditLog     = "AuditLog"
-	TypeBuilding     = "Building"
-	TypeCard         = "Card"
-	TypeCommunity    = "Community"
-	TypeDevice       = "Device"
-	TypeEvent        = "Event"
-	TypeFirmware     = "Firmware"
-	TypeLoginFailure = "LoginFailure"
-	TypeNotice       = "Notice"
-	TypeNoticeRead   = "NoticeRead"
-	TypeNoticeRoom   = "NoticeRoom"
-	TypeResident     = "Resident"
-	TypeRoom         = "Room"
-	TypeSession      = "Session"
-	TypeSyncChange   = "SyncChange"
-	TypeUnit         = "Unit"
+	TypeAccount            = "Account"
+	TypeAd                 = "Ad"
+	TypeAdTarget           = "AdTarget"
+	TypeAppCode            = "AppCode"
+	TypeAppSession         = "AppSession"
+	TypeApplication        = "Application"
+	TypeApplicationAttempt = "ApplicationAttempt"
+	TypeArea               = "Area"
+	TypeAuditLog           = "AuditLog"
+	TypeBuilding           = "Building"
+	TypeCard               = "Card"
+	TypeCommunity          = "Community"
+	TypeDevice             = "Device"
+	TypeEvent              = "Event"
+	TypeFirmware           = "Firmware"
+	TypeLoginFailure       = "LoginFailure"
+	TypeNotice             = "Notice"
+	TypeNoticeRead         = "NoticeRead"
+	TypeNoticeRoom         = "NoticeRoom"
+	TypeResident           = "Resident"
+	TypeRoom               = "Room"
+	TypeSession            = "Session"
+	TypeSyncChange         = "SyncChange"
+	TypeUnit               = "Unit"
 )
 
 // AccountMutation represents an operation that mutates the Account nodes in the graph.
@@ -5527,6 +5529,386 @@ func (m *ApplicationMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *ApplicationMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Application edge %s", name)
+}
+
+// ApplicationAttemptMutation represents an operation that mutates the ApplicationAttempt nodes in the graph.
+type ApplicationAttemptMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	ip            *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ApplicationAttempt, error)
+	predicates    []predicate.ApplicationAttempt
+}
+
+var _ ent.Mutation = (*ApplicationAttemptMutation)(nil)
+
+// applicationattemptOption allows management of the mutation configuration using functional options.
+type applicationattemptOption func(*ApplicationAttemptMutation)
+
+// newApplicationAttemptMutation creates new mutation for the ApplicationAttempt entity.
+func newApplicationAttemptMutation(c config, op Op, opts ...applicationattemptOption) *ApplicationAttemptMutation {
+	m := &ApplicationAttemptMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeApplicationAttempt,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withApplicationAttemptID sets the ID field of the mutation.
+func withApplicationAttemptID(id int) applicationattemptOption {
+	return func(m *ApplicationAttemptMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ApplicationAttempt
+		)
+		m.oldValue = func(ctx context.Context) (*ApplicationAttempt, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ApplicationAttempt.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withApplicationAttempt sets the old ApplicationAttempt of the mutation.
+func withApplicationAttempt(node *ApplicationAttempt) applicationattemptOption {
+	return func(m *ApplicationAttemptMutation) {
+		m.oldValue = func(context.Context) (*ApplicationAttempt, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ApplicationAttemptMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ApplicationAttemptMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ApplicationAttemptMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ApplicationAttemptMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ApplicationAttempt.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetIP sets the "ip" field.
+func (m *ApplicationAttemptMutation) SetIP(s string) {
+	m.ip = &s
+}
+
+// IP returns the value of the "ip" field in the mutation.
+func (m *ApplicationAttemptMutation) IP() (r string, exists bool) {
+	v := m.ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIP returns the old "ip" field's value of the ApplicationAttempt entity.
+// If the ApplicationAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationAttemptMutation) OldIP(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIP: %w", err)
+	}
+	return oldValue.IP, nil
+}
+
+// ResetIP resets all changes to the "ip" field.
+func (m *ApplicationAttemptMutation) ResetIP() {
+	m.ip = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ApplicationAttemptMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ApplicationAttemptMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ApplicationAttempt entity.
+// If the ApplicationAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationAttemptMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ApplicationAttemptMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the ApplicationAttemptMutation builder.
+func (m *ApplicationAttemptMutation) Where(ps ...predicate.ApplicationAttempt) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ApplicationAttemptMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ApplicationAttemptMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ApplicationAttempt, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ApplicationAttemptMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ApplicationAttemptMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ApplicationAttempt).
+func (m *ApplicationAttemptMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ApplicationAttemptMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.ip != nil {
+		fields = append(fields, applicationattempt.FieldIP)
+	}
+	if m.created_at != nil {
+		fields = append(fields, applicationattempt.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ApplicationAttemptMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case applicationattempt.FieldIP:
+		return m.IP()
+	case applicationattempt.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ApplicationAttemptMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case applicationattempt.FieldIP:
+		return m.OldIP(ctx)
+	case applicationattempt.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ApplicationAttempt field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationAttemptMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case applicationattempt.FieldIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIP(v)
+		return nil
+	case applicationattempt.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationAttempt field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ApplicationAttemptMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ApplicationAttemptMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationAttemptMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ApplicationAttempt numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ApplicationAttemptMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ApplicationAttemptMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ApplicationAttemptMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ApplicationAttempt nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ApplicationAttemptMutation) ResetField(name string) error {
+	switch name {
+	case applicationattempt.FieldIP:
+		m.ResetIP()
+		return nil
+	case applicationattempt.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationAttempt field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ApplicationAttemptMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ApplicationAttemptMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ApplicationAttemptMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ApplicationAttemptMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ApplicationAttemptMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ApplicationAttemptMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ApplicationAttemptMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ApplicationAttempt unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ApplicationAttemptMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ApplicationAttempt edge %s", name)
 }
 
 // AreaMutation represents an operation that mutates the Area nodes in the graph.

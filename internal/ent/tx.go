@@ -26,6 +26,8 @@ type Tx struct {
 	AppSession *AppSessionClient
 	// Application is the client for interacting with the Application builders.
 	Application *ApplicationClient
+	// ApplicationAttempt is the client for interacting with the ApplicationAttempt builders.
+	ApplicationAttempt *ApplicationAttemptClient
 	// Area is the client for interacting with the Area builders.
 	Area *AreaClient
 	// AuditLog is the client for interacting with the AuditLog builders.
@@ -197,6 +199,7 @@ func (tx *Tx) init() {
 	tx.AppCode = NewAppCodeClient(tx.config)
 	tx.AppSession = NewAppSessionClient(tx.config)
 	tx.Application = NewApplicationClient(tx.config)
+	tx.ApplicationAttempt = NewApplicationAttemptClient(tx.config)
 	tx.Area = NewAreaClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.Building = NewBuildingClient(tx.config)

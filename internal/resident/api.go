@@ -2,7 +2,6 @@ package resident
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"time"
 
@@ -229,18 +228,15 @@ func (s *Service) Register(api huma.API) {
 	upload.MaxBodyBytes = int64(FaceLimits.MaxBytes) + 64<<10
 	huma.Register(api, upload, func(ctx context.Context, in *uploadFaceInput) (*residentOutput, error) {
 		form := in.RawBody.Data()
-		data, err := io.ReadAll(io.LimitReader(form.File, int64(FaceLimits.MaxBytes)+1))
-		if err != nil {
-			return nil, err
-		}
 		f := FaceSettings{Permanent: form.Permanent}
+		var err error
 		if f.ValidFrom, err = parseTime("valid_from", form.ValidFrom); err != nil {
 			return nil, err
 		}
 		if f.ValidTo, err = parseTime("valid_to", form.ValidTo); err != nil {
 			return nil, err
 		}
-		r, err := s.UploadFace(ctx, in.CID, in.ID, data, form.Consent, f)
+		r, err := s.UploadFace(ctx, in.CID, in.ID, form.File, form.Consent, f)
 		return one(ctx, in.CID, r, err)
 	})
 	huma.Register(api, op("set-resident-face", http.MethodPatch, "/{id}/face", "人脸权限：启用/停用、有效时间"),

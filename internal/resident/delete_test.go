@@ -12,6 +12,7 @@ import (
 	"linli/internal/community"
 	"linli/internal/ent"
 	"linli/internal/housing"
+	"linli/internal/imaging"
 	"linli/internal/resident"
 	"linli/internal/secret"
 	"linli/internal/store"
@@ -41,7 +42,7 @@ func TestDeleteRunsHooks(t *testing.T) {
 		}
 		box, _ := secret.Load("", t.TempDir())
 		files, _ := blob.NewDir(t.TempDir())
-		svc := resident.NewService(db, box, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		svc := resident.NewService(db, box, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		var seen []string
 		fail := errors.New("whitelist store down")
 		failing := true

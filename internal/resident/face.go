@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"time"
 
 	"linli/internal/auth"
@@ -13,9 +14,11 @@ import (
 	"linli/internal/imaging"
 )
 
-// FaceLimits bound an uploaded face photo.
+// FaceLimits bound an uploaded face photo: what a phone camera takes, no
+// more.
 var FaceLimits = imaging.Limits{
-	MaxBytes: 5 << 20, MinWidth: 120, MinHeight: 120, MaxWidth: 8000, MaxHeight: 8000, Label: "人脸照片",
+	MaxBytes: 5 << 20, MinWidth: 120, MinHeight: 120,
+	MaxWidth: imaging.CameraSide, MaxHeight: imaging.CameraSide, MaxPixels: imaging.CameraPixels, Label: "人脸照片",
 }
 
 // faceMaxSide is the longest side a stored face photo keeps.
@@ -40,8 +43,9 @@ func (f FaceSettings) check() error {
 // resident's consent (who recorded it, when). The photo is checked and
 // re-encoded; the previous one is deleted.
 //
-// Errors: errs.Invalid (no consent, bad picture, bad dates), errs.NotFound.
-func (s *Service) UploadFace(ctx context.Context, cid, id int, data []byte, consent bool, f FaceSettings) (*ent.Resident, error) {
+// Errors: errs.Invalid (no consent, bad picture, bad dates), errs.NotFound,
+// errs.Unavailable (no room to decode the photo in time).
+func (s *Service) UploadFace(ctx context.Context, cid, id int, photo io.ReadSeeker, consent bool, f FaceSettings) (*ent.Resident, error) {
 	if !consent {
 		return nil, errs.Field("consent", "人脸照片属于敏感个人信息：请先确认已取得业主本人同意")
 	}
@@ -52,11 +56,11 @@ func (s *Service) UploadFace(ctx context.Context, cid, id int, data []byte, cons
 	if err != nil {
 		return nil, err
 	}
-	img, err := imaging.Decode("file", data, FaceLimits)
+	h, err := imaging.Inspect("file", photo, FaceLimits)
 	if err != nil {
 		return nil, err
 	}
-	out, err := imaging.JPEG(img, faceMaxSide, 90)
+	out, err := s.pictures.JPEG(ctx, "file", photo, h, FaceLimits, faceMaxSide, 90)
 	if err != nil {
 		return nil, err
 	}

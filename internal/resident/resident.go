@@ -16,6 +16,7 @@ import (
 	"linli/internal/errs"
 	"linli/internal/housing"
 	"linli/internal/idnumber"
+	"linli/internal/imaging"
 	"linli/internal/phone"
 	"linli/internal/region"
 	"linli/internal/secret"
@@ -35,6 +36,7 @@ type Service struct {
 	db       *store.Store
 	box      *secret.Box
 	files    Files
+	pictures *imaging.Gate
 	logger   *slog.Logger
 	onDelete []Hook
 	onChange []Hook
@@ -81,9 +83,9 @@ type Files interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// NewService returns a Service.
-func NewService(db *store.Store, box *secret.Box, files Files, logger *slog.Logger) *Service {
-	return &Service{db: db, box: box, files: files, logger: logger}
+// NewService returns a Service that decodes face photos through pictures.
+func NewService(db *store.Store, box *secret.Box, files Files, pictures *imaging.Gate, logger *slog.Logger) *Service {
+	return &Service{db: db, box: box, files: files, pictures: pictures, logger: logger}
 }
 
 // OnDelete registers a hook that runs with every resident deletion.

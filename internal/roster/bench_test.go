@@ -219,7 +219,7 @@ func BenchmarkImport100k(b *testing.B) {
 			b.Logf("export: %.1f MB", float64(size)/1e6)
 
 			// Resident list over 100,000: a unit filter and a name/phone search.
-			rs := resident.NewService(db, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			rs := resident.NewService(db, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			units, _ := db.Unit.Query().IDs(ctx)
 			for _, tc := range []struct {
 				name string

@@ -80,6 +80,18 @@ func (f ApplicationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ApplicationMutation", m)
 }
 
+// The ApplicationAttemptFunc type is an adapter to allow the use of ordinary
+// function as ApplicationAttempt mutator.
+type ApplicationAttemptFunc func(context.Context, *ent.ApplicationAttemptMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ApplicationAttemptFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ApplicationAttemptMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ApplicationAttemptMutation", m)
+}
+
 // The AreaFunc type is an adapter to allow the use of ordinary
 // function as Area mutator.
 type AreaFunc func(context.Context, *ent.AreaMutation) (ent.Value, error)

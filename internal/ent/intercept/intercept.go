@@ -12,6 +12,7 @@ import (
 	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
+	"linli/internal/ent/applicationattempt"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -251,6 +252,33 @@ func (f TraverseApplication) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ApplicationQuery", q)
+}
+
+// The ApplicationAttemptFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ApplicationAttemptFunc func(context.Context, *ent.ApplicationAttemptQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ApplicationAttemptFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ApplicationAttemptQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ApplicationAttemptQuery", q)
+}
+
+// The TraverseApplicationAttempt type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseApplicationAttempt func(context.Context, *ent.ApplicationAttemptQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseApplicationAttempt) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseApplicationAttempt) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicationAttemptQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ApplicationAttemptQuery", q)
 }
 
 // The AreaFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -727,6 +755,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AppSessionQuery, predicate.AppSession, appsession.OrderOption]{typ: ent.TypeAppSession, tq: q}, nil
 	case *ent.ApplicationQuery:
 		return &query[*ent.ApplicationQuery, predicate.Application, application.OrderOption]{typ: ent.TypeApplication, tq: q}, nil
+	case *ent.ApplicationAttemptQuery:
+		return &query[*ent.ApplicationAttemptQuery, predicate.ApplicationAttempt, applicationattempt.OrderOption]{typ: ent.TypeApplicationAttempt, tq: q}, nil
 	case *ent.AreaQuery:
 		return &query[*ent.AreaQuery, predicate.Area, area.OrderOption]{typ: ent.TypeArea, tq: q}, nil
 	case *ent.AuditLogQuery:

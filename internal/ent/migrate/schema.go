@@ -180,6 +180,30 @@ var (
 			},
 		},
 	}
+	// ApplicationAttemptsColumns holds the columns for the "application_attempts" table.
+	ApplicationAttemptsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "ip", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// ApplicationAttemptsTable holds the schema information for the "application_attempts" table.
+	ApplicationAttemptsTable = &schema.Table{
+		Name:       "application_attempts",
+		Columns:    ApplicationAttemptsColumns,
+		PrimaryKey: []*schema.Column{ApplicationAttemptsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "applicationattempt_ip_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ApplicationAttemptsColumns[1], ApplicationAttemptsColumns[2]},
+			},
+			{
+				Name:    "applicationattempt_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ApplicationAttemptsColumns[2]},
+			},
+		},
+	}
 	// AreasColumns holds the columns for the "areas" table.
 	AreasColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -823,6 +847,7 @@ var (
 		AppCodesTable,
 		AppSessionsTable,
 		ApplicationsTable,
+		ApplicationAttemptsTable,
 		AreasTable,
 		AuditLogsTable,
 		BuildingsTable,

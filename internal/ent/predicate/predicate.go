@@ -24,6 +24,9 @@ type AppSession func(*sql.Selector)
 // Application is the predicate function for application builders.
 type Application func(*sql.Selector)
 
+// ApplicationAttempt is the predicate function for applicationattempt builders.
+type ApplicationAttempt func(*sql.Selector)
+
 // Area is the predicate function for area builders.
 type Area func(*sql.Selector)
 

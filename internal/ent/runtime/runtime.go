@@ -8,6 +8,7 @@ import (
 	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
+	"linli/internal/ent/applicationattempt"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -212,6 +213,16 @@ func init() {
 	application.DefaultIP = applicationDescIP.Default.(string)
 	// application.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	application.IPValidator = applicationDescIP.Validators[0].(func(string) error)
+	applicationattemptFields := schema.ApplicationAttempt{}.Fields()
+	_ = applicationattemptFields
+	// applicationattemptDescIP is the schema descriptor for ip field.
+	applicationattemptDescIP := applicationattemptFields[0].Descriptor()
+	// applicationattempt.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	applicationattempt.IPValidator = applicationattemptDescIP.Validators[0].(func(string) error)
+	// applicationattemptDescCreatedAt is the schema descriptor for created_at field.
+	applicationattemptDescCreatedAt := applicationattemptFields[1].Descriptor()
+	// applicationattempt.DefaultCreatedAt holds the default value on creation for the created_at field.
+	applicationattempt.DefaultCreatedAt = applicationattemptDescCreatedAt.Default.(func() time.Time)
 	areaMixin := schema.Area{}.Mixin()
 	areaMixinHooks1 := areaMixin[1].Hooks()
 	area.Hooks[0] = areaMixinHooks1[0]
