@@ -84,7 +84,7 @@ func TestFailedAdReplaceKeepsTheShownPicture(t *testing.T) {
 		}
 		var b bytes.Buffer
 		_ = jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 160, 100)), nil)
-		if _, err := svc.PutAd(ctx, c.ID, "landscape", 1, "a.jpg", b.Bytes(), false); err != nil {
+		if _, err := svc.PutAd(ctx, c.ID, "landscape", 1, "a.jpg", bytes.NewReader(b.Bytes()), false); err != nil {
 			t.Fatal(err)
 		}
 		db.Ad.Use(func(next ent.Mutator) ent.Mutator {
@@ -92,7 +92,7 @@ func TestFailedAdReplaceKeepsTheShownPicture(t *testing.T) {
 				return nil, errors.New("database is locked")
 			})
 		})
-		if _, err := svc.PutAd(ctx, c.ID, "landscape", 1, "a.jpg", b.Bytes(), false); err == nil {
+		if _, err := svc.PutAd(ctx, c.ID, "landscape", 1, "a.jpg", bytes.NewReader(b.Bytes()), false); err == nil {
 			t.Fatal("the failing replacement reported success")
 		}
 		if _, err := svc.AdPicture(ctx, c.ID, "landscape", 1); err != nil {
