@@ -27,6 +27,8 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
+	"linli/internal/ent/sipkey"
+	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"reflect"
@@ -95,29 +97,31 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			account.Table:      account.ValidColumn,
-			ad.Table:           ad.ValidColumn,
-			adtarget.Table:     adtarget.ValidColumn,
-			appcode.Table:      appcode.ValidColumn,
-			appsession.Table:   appsession.ValidColumn,
-			application.Table:  application.ValidColumn,
-			area.Table:         area.ValidColumn,
-			auditlog.Table:     auditlog.ValidColumn,
-			building.Table:     building.ValidColumn,
-			card.Table:         card.ValidColumn,
-			community.Table:    community.ValidColumn,
-			device.Table:       device.ValidColumn,
-			event.Table:        event.ValidColumn,
-			firmware.Table:     firmware.ValidColumn,
-			loginfailure.Table: loginfailure.ValidColumn,
-			notice.Table:       notice.ValidColumn,
-			noticeread.Table:   noticeread.ValidColumn,
-			noticeroom.Table:   noticeroom.ValidColumn,
-			resident.Table:     resident.ValidColumn,
-			room.Table:         room.ValidColumn,
-			session.Table:      session.ValidColumn,
-			syncchange.Table:   syncchange.ValidColumn,
-			unit.Table:         unit.ValidColumn,
+			account.Table:         account.ValidColumn,
+			ad.Table:              ad.ValidColumn,
+			adtarget.Table:        adtarget.ValidColumn,
+			appcode.Table:         appcode.ValidColumn,
+			appsession.Table:      appsession.ValidColumn,
+			application.Table:     application.ValidColumn,
+			area.Table:            area.ValidColumn,
+			auditlog.Table:        auditlog.ValidColumn,
+			building.Table:        building.ValidColumn,
+			card.Table:            card.ValidColumn,
+			community.Table:       community.ValidColumn,
+			device.Table:          device.ValidColumn,
+			event.Table:           event.ValidColumn,
+			firmware.Table:        firmware.ValidColumn,
+			loginfailure.Table:    loginfailure.ValidColumn,
+			notice.Table:          notice.ValidColumn,
+			noticeread.Table:      noticeread.ValidColumn,
+			noticeroom.Table:      noticeroom.ValidColumn,
+			resident.Table:        resident.ValidColumn,
+			room.Table:            room.ValidColumn,
+			sipkey.Table:          sipkey.ValidColumn,
+			sipregistration.Table: sipregistration.ValidColumn,
+			session.Table:         session.ValidColumn,
+			syncchange.Table:      syncchange.ValidColumn,
+			unit.Table:            unit.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)
