@@ -280,7 +280,7 @@ func (s *Server) relayInDialog(ctx context.Context, d *dialog, req *sip.Request,
 			if r.StatusCode == 100 {
 				continue
 			}
-			if err := tx.Respond(relayResponse(r)); err != nil {
+			if err := tx.Respond(relayResponse(r, req)); err != nil {
 				s.logger.Debug("relaying in-dialog answer", "err", err)
 			}
 			if r.IsProvisional() {

@@ -82,7 +82,7 @@ stages:
 		f.d.end(ResultMissed, 480)
 		return
 	}
-	if err := f.tx.Respond(relayResponse(best)); err != nil {
+	if err := f.tx.Respond(relayResponse(best, f.req)); err != nil {
 		s.logger.Debug("relaying final answer", "err", err)
 	}
 	result := ResultFailed
@@ -144,7 +144,7 @@ func (f *fork) stage(targets []target, cancelled <-chan struct{}) (*sip.Response
 					continue
 				}
 				f.d.won(ev.b, ev.res)
-				if err := f.tx.Respond(relayResponse(ev.res)); err != nil {
+				if err := f.tx.Respond(relayResponse(ev.res, f.req)); err != nil {
 					s.logger.Debug("relaying 2xx", "err", err)
 				}
 				for _, o := range branches {
@@ -171,7 +171,7 @@ func (f *fork) stage(targets []target, cancelled <-chan struct{}) (*sip.Response
 			}
 		case <-timer:
 			for _, b := range branches {
-				b.cancelBranch(nil)
+				b.cancelBranch(sip.NewHeader("Reason", `SIP;cause=480;text="No answer within the ring time"`))
 			}
 			return nil, outcomeTimeout
 		case <-cancelled:
@@ -205,7 +205,7 @@ func (b *branch) watch(events chan<- branchEvent, stageDone <-chan struct{}) {
 	b.tx.OnRetransmission(func(r *sip.Response) {
 		// The callee repeats its 2xx until the caller's ACK arrives.
 		if r.IsSuccess() && f.d.winner() == b {
-			f.d.toCaller(relayResponse(r))
+			f.d.toCaller(relayResponse(r, f.req))
 		}
 	})
 	for {
@@ -227,7 +227,7 @@ func (b *branch) watch(events chan<- branchEvent, stageDone <-chan struct{}) {
 				answered := f.answered
 				f.mu.Unlock()
 				if !answered {
-					if err := f.tx.Respond(relayResponse(r)); err != nil {
+					if err := f.tx.Respond(relayResponse(r, f.req)); err != nil {
 						s.logger.Debug("relaying provisional", "err", err)
 					}
 				}

@@ -3,7 +3,7 @@ package sip
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -116,7 +116,11 @@ func startServer(t testing.TB, db *store.Store, dir Directory, calls CallLog, mo
 	if mod != nil {
 		mod(&cfg)
 	}
-	s, err := Start(context.Background(), cfg, db, dir, calls, nil)
+	var logger *slog.Logger
+	if os.Getenv("SIP_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := Start(context.Background(), cfg, db, dir, calls, logger)
 	if err != nil {
 		t.Fatalf("start SIP server: %v", err)
 	}
@@ -182,7 +186,12 @@ func startSipp(t testing.TB, s *Server, name string, localPort int, keys map[str
 		"-nostdin", "-timeout", "20", "-timeout_error", "-max_recv_loops", "1000"}
 	all = append(all, args...)
 	cmd := exec.Command(bin, all...)
+	// SIPP_DIR keeps each run's message trace there, for debugging.
 	cmd.Dir = t.TempDir()
+	if d := os.Getenv("SIPP_DIR"); d != "" {
+		cmd.Dir = d
+		cmd.Args = append(cmd.Args, "-trace_msg")
+	}
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -236,5 +245,3 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-var _ = fmt.Sprintf

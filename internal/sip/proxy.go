@@ -211,11 +211,13 @@ func hostPort(h string, p int) string {
 	return h + ":" + strconv.Itoa(p)
 }
 
-// relayResponse is a callee's response as the caller gets it: our Via
-// taken off.
-func relayResponse(r *sip.Response) *sip.Response {
+// relayResponse is a response to our request as the sender of req gets
+// it: our Via taken off, addressed to where req came from.
+func relayResponse(r *sip.Response, req *sip.Request) *sip.Response {
 	res := sip.CopyResponse(r)
 	res.RemoveHeader("Via")
+	res.SetTransport(req.Transport())
+	res.SetDestination(req.Source())
 	return res
 }
 
