@@ -115,3 +115,90 @@ func TestCallRefusals(t *testing.T) {
 		t.Fatalf("call record: %+v", c)
 	}
 }
+
+func TestCallBusyBranchDoesNotEndTheCall(t *testing.T) {
+	needSipp(t)
+	dir := estate()
+	dir.route("0502", Route{Target: "1-1-1-0502", RingTime: 10 * time.Second,
+		Branches: []Branch{{Username: "i1", Who: "室内分机"}, {Username: "a1", Who: "张三"}}})
+	log := newMemCallLog()
+	s := startServer(t, openStore(t), dir, log, nil)
+	p1, p2 := freePort(t), freePort(t)
+	register(t, s, "i1", "monitor-secret", p1)
+	register(t, s, "a1", "app-secret-1", p2)
+	busy := startSipp(t, s, "monitor-busy.xml", p1, map[string]string{"ring": "100"}, "-s", "i1")
+	answer := startSipp(t, s, "monitor-answer.xml", p2, map[string]string{"ring": "600", "expect": "INVITE sip:a1@"}, "-s", "a1")
+	time.Sleep(200 * time.Millisecond)
+	doorCall(t, s, "0502", "200").wait(t, "door station")
+	busy.wait(t, "busy monitor")
+	answer.wait(t, "answering app")
+	if c := log.ended(t, 1)[0]; c.Result != ResultAnswered || c.Answerer != "张三" {
+		t.Fatalf("call record: %+v", c)
+	}
+}
+
+func TestCallEveryoneBusy(t *testing.T) {
+	needSipp(t)
+	dir := estate()
+	dir.route("0502", Route{Target: "1-1-1-0502", RingTime: 10 * time.Second,
+		Branches: []Branch{{Username: "i1", Who: "室内分机"}, {Username: "a1", Who: "张三"}},
+		Forwards: []Forward{{Phone: "13812341234"}}, Gateway: "sip:127.0.0.1:9"})
+	log := newMemCallLog()
+	s := startServer(t, openStore(t), dir, log, nil)
+	p1, p2 := freePort(t), freePort(t)
+	register(t, s, "i1", "monitor-secret", p1)
+	register(t, s, "a1", "app-secret-1", p2)
+	b1 := startSipp(t, s, "monitor-busy.xml", p1, map[string]string{"ring": "100"}, "-s", "i1")
+	b2 := startSipp(t, s, "monitor-busy.xml", p2, map[string]string{"ring": "300"}, "-s", "a1")
+	time.Sleep(200 * time.Millisecond)
+	startSipp(t, s, "door-refused.xml", freePort(t), map[string]string{"user": "d1", "code": "486"},
+		"-s", "0502", "-au", "d1", "-ap", "door-secret", "-auth_uri", "0502@"+s.Addr()).wait(t, "door station")
+	b1.wait(t, "busy monitor")
+	b2.wait(t, "busy app")
+	if c := log.ended(t, 1)[0]; c.Result != ResultBusy || c.Code != 486 {
+		t.Fatalf("call record: %+v", c)
+	}
+}
+
+func TestCallerCancelsEveryBranch(t *testing.T) {
+	needSipp(t)
+	dir := estate()
+	dir.route("0502", Route{Target: "1-1-1-0502", RingTime: 10 * time.Second,
+		Branches: []Branch{{Username: "i1", Who: "室内分机"}, {Username: "a1", Who: "张三"}}})
+	log := newMemCallLog()
+	s := startServer(t, openStore(t), dir, log, nil)
+	p1, p2 := freePort(t), freePort(t)
+	register(t, s, "i1", "monitor-secret", p1)
+	register(t, s, "a1", "app-secret-1", p2)
+	c1 := startSipp(t, s, "monitor-cancelled.xml", p1, map[string]string{"reason": "cause=487"}, "-s", "i1")
+	c2 := startSipp(t, s, "monitor-cancelled.xml", p2, map[string]string{"reason": "cause=487"}, "-s", "a1")
+	time.Sleep(200 * time.Millisecond)
+	startSipp(t, s, "door-cancel.xml", freePort(t), map[string]string{"user": "d1"},
+		"-s", "0502", "-au", "d1", "-ap", "door-secret", "-auth_uri", "0502@"+s.Addr()).wait(t, "door station")
+	c1.wait(t, "monitor")
+	c2.wait(t, "app")
+	if c := log.ended(t, 1)[0]; c.Result != ResultCancelled || c.Code != 487 {
+		t.Fatalf("call record: %+v", c)
+	}
+}
+
+func TestCallLateAnswerIsHungUp(t *testing.T) {
+	needSipp(t)
+	dir := estate()
+	dir.route("0502", Route{Target: "1-1-1-0502", RingTime: 10 * time.Second,
+		Branches: []Branch{{Username: "i1", Who: "室内分机"}, {Username: "a1", Who: "张三"}}})
+	log := newMemCallLog()
+	s := startServer(t, openStore(t), dir, log, nil)
+	p1, p2 := freePort(t), freePort(t)
+	register(t, s, "i1", "monitor-secret", p1)
+	register(t, s, "a1", "app-secret-1", p2)
+	answer := startSipp(t, s, "monitor-answer.xml", p1, map[string]string{"ring": "300", "expect": "INVITE sip:i1@"}, "-s", "i1")
+	late := startSipp(t, s, "monitor-late.xml", p2, nil, "-s", "a1")
+	time.Sleep(200 * time.Millisecond)
+	doorCall(t, s, "0502", "300").wait(t, "door station")
+	answer.wait(t, "answering monitor")
+	late.wait(t, "app answering late")
+	if c := log.ended(t, 1)[0]; c.Result != ResultAnswered || c.Answerer != "室内分机" {
+		t.Fatalf("call record: %+v", c)
+	}
+}
