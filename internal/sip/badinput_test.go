@@ -253,3 +253,39 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A contact registered over TCP is called over the very connection it
+// registered on, whatever its Contact says (NAT: the flow is reused).
+func TestTCPFlowReused(t *testing.T) {
+	dir := estate()
+	dir.route("0502", Route{Target: "1-1-1-0502", RingTime: 5 * time.Second, Branches: []Branch{{Username: "i1", Who: "室内分机"}}})
+	s := startServer(t, openStore(t), dir, newMemCallLog(), nil)
+	mon := dialPeer(t, "tcp", s.Addr())
+	server := "sip:" + s.Addr()
+	// The Contact names an unreachable private address, as behind NAT.
+	reg := func(extra ...string) string {
+		r := mon.request("REGISTER", server, "i1", "i1", append([]string{"Expires: 300"}, extra...)...)
+		return strings.Replace(r, "Contact: <sip:i1@"+mon.local()+">", "Contact: <sip:i1@192.0.2.10:5060;transport=tcp>", 1)
+	}
+	ch := mon.send(reg(), 2*time.Second)
+	authz := authorize(t, header(ch, "WWW-Authenticate"), "REGISTER", server, "i1", "monitor-secret", 1)
+	if got := status(mon.send(reg("Authorization: "+authz), 2*time.Second)); got != "SIP/2.0 200 OK" {
+		t.Fatalf("REGISTER over TCP: %q", got)
+	}
+	regs, _ := s.Registrations(context.Background(), []string{"i1"})
+	if len(regs["i1"]) != 1 || regs["i1"][0].Transport != "tcp" || regs["i1"][0].Received != mon.local() {
+		t.Fatalf("registration: %+v", regs)
+	}
+	door := dialPeer(t, "udp", s.Addr())
+	ruri := "sip:0502@" + s.Addr()
+	ch = door.send(door.request("INVITE", ruri, "d1", "0502"), 2*time.Second)
+	authz = authorize(t, header(ch, "Proxy-Authenticate"), "INVITE", ruri, "d1", "door-secret", 1)
+	door.send(door.request("INVITE", ruri, "d1", "0502", "Proxy-Authorization: "+authz), 0)
+	inv := mon.read(3 * time.Second)
+	if !strings.HasPrefix(inv, "INVITE sip:i1@192.0.2.10:5060;transport=tcp SIP/2.0") {
+		t.Fatalf("the monitor's TCP connection got %q", status(inv))
+	}
+	if !strings.Contains(inv, "Record-Route: <sip:"+s.Addr()+";transport=tcp;lr>") {
+		t.Errorf("no Record-Route for the TCP side:\n%s", inv)
+	}
+}
