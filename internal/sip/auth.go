@@ -82,17 +82,8 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction) (Accou
 		return Account{}, false
 	}
 	ip := sourceIP(req)
-	// The attempt is counted before the password is checked, so that
-	// parallel guesses cannot all slip under the limit.
-	release, ok := s.auth.limit.reserve(c.username, ip)
-	if !ok {
-		s.logger.Warn("digest throttled", "username", c.username, "ip", ip)
-		s.respond(tx, req, 403, "Forbidden", reasonHeader(403, "Too many wrong passwords, try again later"))
-		return Account{}, false
-	}
 	acct, found, err := s.dir.Account(s.ctx, c.username)
 	if err != nil {
-		release()
 		s.logger.Error("looking up SIP account", "username", c.username, "err", err)
 		s.respond(tx, req, 500, "Server Internal Error")
 		return Account{}, false
@@ -101,6 +92,15 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction) (Accou
 	if !found {
 		// Compute anyway so that unknown names take as long as known ones.
 		password = "\x00unknown"
+	}
+	// The attempt is counted before the password is checked, so that
+	// parallel guesses cannot all slip under the limit; a right password
+	// gives its reservation back.
+	release, ok := s.auth.limit.reserve(c.username, ip)
+	if !ok {
+		s.logger.Warn("digest throttled", "username", c.username, "ip", ip)
+		s.respond(tx, req, 403, "Forbidden", reasonHeader(403, "Too many wrong passwords, try again later"))
+		return Account{}, false
 	}
 	want, ok := digestResponse(c, string(req.Method), password)
 	if !ok || !found || !constantEqual(want, c.response) {
