@@ -89,12 +89,16 @@ PY
 echo "work dir $WORK; $USERS accounts; $CALLS REGISTER calls per rate step; $(nproc) CPUs; $(sipp -v 2>&1 | grep -o 'SIPp v[0-9.]*')"
 
 # --- one REGISTER step: name port rate pids... ---------------------------------------------------
+# Each server gets one sipp port for every step, so that later steps refresh
+# the same 10,000 contacts instead of adding new ones.
+declare -A SIPP_PORT
 register_step() {
 	local name=$1 port=$2 rate=$3; shift 3
+	[ -n "${SIPP_PORT[$name]:-}" ] || SIPP_PORT[$name]=$(free_udp_port)
 	local dir="$WORK/$name-r$rate" c0 c1 t0 t1
 	mkdir -p "$dir"
 	c0=$(cpu_ticks "$@"); t0=$(date +%s.%N)
-	(cd "$dir" && timeout 300 sipp -sf "$HERE/register.xml" -inf "$WORK/users.csv" -i 127.0.0.1 -p "$(free_udp_port)" \
+	(cd "$dir" && timeout 300 sipp -sf "$HERE/register.xml" -inf "$WORK/users.csv" -i 127.0.0.1 -p "${SIPP_PORT[$name]}" \
 		-r "$rate" -rp 1000 -m "$CALLS" -l 20000 -nostdin -buff_size 4194304 \
 		-trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1000 -timeout 200 \
 		"127.0.0.1:$port" >screen.txt 2>&1; echo $? >rc)
@@ -142,6 +146,7 @@ for i in $(seq 1 100); do grep -q ready "$WORK/linli.out" && break; sleep 0.1; d
 grep -q ready "$WORK/linli.out" || { cat "$WORK/linli.log"; echo "linli did not start"; exit 1; }
 sleep 0.5
 IDLE_RSS=$(rss_kib "$LINLI_PID")
+kill -USR1 "$LINLI_PID"; sleep 0.5
 
 echo "== authenticated REGISTER calls/s (each = 2 REGISTER transactions), Kamailio 5.6 children=2 vs Linli"
 for rate in $RATES; do
@@ -150,13 +155,18 @@ for rate in $RATES; do
 done
 stop_kamailio
 
-echo "== Linli memory"
+echo "== Linli memory (after 40 s, when the REGISTER transactions' 32 s retransmission timers have run out)"
+sleep 40
+kill -USR1 "$LINLI_PID"; sleep 1
+HEAP=$(grep heap-inuse "$WORK/linli.out" | tail -1)
+IDLE_HEAP=$(grep heap-inuse "$WORK/linli.out" | head -1)
 REGS=$(sqlite3 "$WORK/linli/linli.db" "select count(*) from sip_registrations where expires_at > datetime('now')" 2>/dev/null || echo "?")
 FULL_RSS=$(rss_kib "$LINLI_PID")
 python3 -c "
 idle, full, regs = $IDLE_RSS, $FULL_RSS, '$REGS'
 n = int(regs) if regs.isdigit() else $USERS
-print('  idle RSS %.1f MiB; with %s registered contacts RSS %.1f MiB; %.0f bytes per registration' % (idle / 1024, regs, full / 1024, (full - idle) * 1024 / max(n, 1)))
+h0, h1 = int('$IDLE_HEAP'.split()[1]), int('$HEAP'.split()[1])
+print('  idle: RSS %.1f MiB, Go heap %.1f MiB; with %s registered contacts: RSS %.1f MiB, Go heap %.1f MiB = %.0f bytes per registration (RSS counts memory Go has not yet returned after the burst)' % (idle / 1024, h0 / 2**20, regs, full / 1024, h1 / 2**20, (h1 - h0) / max(n, 1)))
 "
 
 # --- forked calls -----------------------------------------------------------------------------
@@ -196,7 +206,7 @@ for rate in $CALL_RATES; do
 	n=$((rate * CALL_SECONDS))
 	(cd "$dir" && timeout 300 sipp -sf "$DOOR" -s 0502 -au door1 -ap door-pw -auth_uri "0502@127.0.0.1:$LPORT" \
 		-i 127.0.0.1 -p "$(free_udp_port)" -r "$rate" -m "$n" -l 20000 -nostdin -buff_size 4194304 \
-		-trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1000 -timeout 120 \
+		-trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1 -timeout 120 \
 		"127.0.0.1:$LPORT" >screen.txt 2>&1; echo $? >rc)
 	python3 - "$dir" "$rate" <<'PY'
 import csv, glob, sys

@@ -68,7 +68,6 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 403, "Forbidden", reasonHeader(403, "Registering another account is not allowed"))
 		return
 	}
-	ctx := actor.AsSystem(s.ctx)
 	defExpires := -1
 	if h := req.GetHeader("Expires"); h != nil {
 		n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
@@ -93,18 +92,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				s.respond(tx, req, 400, "Wildcard Contact Needs Expires 0")
 				return
 			}
-			if _, err := s.db.SIPRegistration.Delete().Where(sipregistration.Username(acct.Username)).Exec(ctx); err != nil {
-				s.internalError(tx, req, "removing registrations", err)
-				return
-			}
-			s.registered(tx, req, acct.Username)
+			s.write(tx, req, &regOp{acct: acct, wildcard: true})
 			return
 		}
-	}
-	now := s.now()
-	type binding struct {
-		uri     string
-		expires int
 	}
 	var bs []binding
 	for _, c := range contacts {
@@ -142,65 +132,157 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if h := req.GetHeader("User-Agent"); h != nil {
 		ua = truncate(h.Value(), 128)
 	}
-	transport := strings.ToLower(req.Transport())
 	for _, b := range bs {
 		if len(b.uri) > 512 || len(callID) > 255 {
 			s.respond(tx, req, 400, "Contact Too Long")
 			return
 		}
-		err := s.bind(ctx, acct, b.uri, b.expires, now, req.Source(), transport, callID, cseq, ua)
-		if err == errOutOfOrder {
-			s.respond(tx, req, 500, "Out Of Order Registration", sip.NewHeader("Retry-After", "1"))
+	}
+	s.write(tx, req, &regOp{acct: acct, binds: bs, received: req.Source(), transport: strings.ToLower(req.Transport()),
+		callID: callID, cseq: cseq, ua: ua})
+}
+
+type binding struct {
+	uri     string
+	expires int
+}
+
+// regOp is one REGISTER's change, applied by the registration writer.
+type regOp struct {
+	acct                        Account
+	wildcard                    bool
+	binds                       []binding
+	received, transport, callID string
+	cseq                        uint32
+	ua                          string
+
+	rows []*ent.SIPRegistration // the account's live contacts afterwards
+	err  error
+	done chan struct{}
+}
+
+// write hands op to the registration writer and answers the REGISTER when
+// it is committed.
+func (s *Server) write(tx sip.ServerTransaction, req *sip.Request, op *regOp) {
+	op.done = make(chan struct{})
+	select {
+	case s.regWrites <- op:
+	case <-s.ctx.Done():
+		return
+	}
+	select {
+	case <-op.done:
+	case <-s.ctx.Done():
+		return
+	}
+	switch {
+	case op.err == errOutOfOrder:
+		s.respond(tx, req, 500, "Out Of Order Registration", sip.NewHeader("Retry-After", "1"))
+	case op.err != nil:
+		s.internalError(tx, req, "saving registration", op.err)
+	default:
+		s.registered(tx, req, op.rows)
+	}
+}
+
+// writeRegistrations applies REGISTERs in batches, one transaction each
+// (group commit): under load hundreds of registrations share one commit,
+// and each is answered only once its batch is in the database.
+func (s *Server) writeRegistrations() {
+	for {
+		var batch []*regOp
+		select {
+		case op := <-s.regWrites:
+			batch = append(batch, op)
+		case <-s.ctx.Done():
 			return
 		}
-		if err != nil {
-			s.internalError(tx, req, "saving registration", err)
-			return
+	more:
+		for len(batch) < 500 {
+			select {
+			case op := <-s.regWrites:
+				batch = append(batch, op)
+			default:
+				break more
+			}
+		}
+		err := s.applyBatch(batch)
+		for _, op := range batch {
+			if err != nil && op.err == nil {
+				op.err = err
+			}
+			close(op.done)
 		}
 	}
-	s.registered(tx, req, acct.Username)
+}
+
+func (s *Server) applyBatch(batch []*regOp) error {
+	ctx := actor.AsSystem(s.ctx)
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for _, op := range batch {
+		if op.wildcard {
+			if _, err := tx.SIPRegistration.Delete().Where(sipregistration.Username(op.acct.Username)).Exec(ctx); err != nil {
+				_ = tx.Rollback()
+				return err
+			}
+		}
+		for _, b := range op.binds {
+			err := s.bind(ctx, tx.SIPRegistration, op, b, now)
+			if err == errOutOfOrder {
+				op.err = err
+				break
+			}
+			if err != nil {
+				_ = tx.Rollback()
+				return err
+			}
+		}
+		if op.err == nil {
+			op.rows, err = tx.SIPRegistration.Query().
+				Where(sipregistration.Username(op.acct.Username), sipregistration.ExpiresAtGT(now)).
+				Order(ent.Asc(sipregistration.FieldID)).All(ctx)
+			if err != nil {
+				_ = tx.Rollback()
+				return err
+			}
+		}
+	}
+	return tx.Commit()
 }
 
 var errOutOfOrder = &RouteError{Code: 500, Reason: "out of order"}
 
 // bind creates, refreshes or (expires 0) removes one contact.
-func (s *Server) bind(ctx context.Context, acct Account, uri string, expires int, now time.Time, received, transport, callID string, cseq uint32, ua string) error {
-	cur, err := s.db.SIPRegistration.Query().
-		Where(sipregistration.Username(acct.Username), sipregistration.Contact(uri)).Only(ctx)
+func (s *Server) bind(ctx context.Context, c *ent.SIPRegistrationClient, op *regOp, b binding, now time.Time) error {
+	cur, err := c.Query().Where(sipregistration.Username(op.acct.Username), sipregistration.Contact(b.uri)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
 		return err
 	}
-	if cur != nil && cur.CallID == callID && cseq <= cur.Cseq && cur.ExpiresAt.After(now) {
+	if cur != nil && cur.CallID == op.callID && op.cseq <= cur.Cseq && cur.ExpiresAt.After(now) {
 		return errOutOfOrder
 	}
-	if expires == 0 {
+	if b.expires == 0 {
 		if cur != nil {
-			return s.db.SIPRegistration.DeleteOne(cur).Exec(ctx)
+			return c.DeleteOne(cur).Exec(ctx)
 		}
 		return nil
 	}
-	at := now.Add(time.Duration(expires) * time.Second)
+	at := now.Add(time.Duration(b.expires) * time.Second)
 	if cur != nil {
-		return cur.Update().SetReceived(received).SetTransport(transport).SetInstance(s.cfg.InstanceID).
-			SetInstanceAddr(s.Addr()).SetExpiresAt(at).SetCallID(callID).SetCseq(cseq).SetUserAgent(ua).Exec(ctx)
+		return cur.Update().SetReceived(op.received).SetTransport(op.transport).SetInstance(s.cfg.InstanceID).
+			SetInstanceAddr(s.Addr()).SetExpiresAt(at).SetCallID(op.callID).SetCseq(op.cseq).SetUserAgent(op.ua).Exec(ctx)
 	}
-	err = s.db.SIPRegistration.Create().SetUsername(acct.Username).SetCommunityID(acct.CommunityID).SetContact(uri).
-		SetReceived(received).SetTransport(transport).SetInstance(s.cfg.InstanceID).SetInstanceAddr(s.Addr()).
-		SetExpiresAt(at).SetCallID(callID).SetCseq(cseq).SetUserAgent(ua).Exec(ctx)
-	if ent.IsConstraintError(err) {
-		// The same contact registered twice at once: the other one won.
-		return nil
-	}
-	return err
+	return c.Create().SetUsername(op.acct.Username).SetCommunityID(op.acct.CommunityID).SetContact(b.uri).
+		SetReceived(op.received).SetTransport(op.transport).SetInstance(s.cfg.InstanceID).SetInstanceAddr(s.Addr()).
+		SetExpiresAt(at).SetCallID(op.callID).SetCseq(op.cseq).SetUserAgent(op.ua).Exec(ctx)
 }
 
-// registered answers 200 with every live contact of username.
-func (s *Server) registered(tx sip.ServerTransaction, req *sip.Request, username string) {
-	rows, err := s.liveRegistrations(s.ctx, []string{username})
-	if err != nil {
-		s.internalError(tx, req, "listing registrations", err)
-		return
-	}
+// registered answers 200 with every live contact of the account.
+func (s *Server) registered(tx sip.ServerTransaction, req *sip.Request, rows []*ent.SIPRegistration) {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	now := s.now()
 	for _, r := range rows {

@@ -90,13 +90,16 @@ type Server struct {
 	host   string // advertised host
 	port   int    // listen (and advertised) port
 
-	auth   *authenticator
-	dialog *dialogs
+	auth      *authenticator
+	regWrites chan *regOp
+	dialog    *dialogs
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	now    func() time.Time
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex // guards closing against wg.Add
+	closing bool
+	now     func() time.Time
 }
 
 // Start listens on cfg.Addr (UDP and TCP on the same port) and serves until
@@ -156,12 +159,14 @@ func Start(ctx context.Context, cfg Config, db *store.Store, dir Directory, call
 		ctx: sctx, cancel: cancel, now: time.Now,
 	}
 	s.auth = newAuthenticator(cfg, key, s.now)
+	s.regWrites = make(chan *regOp, 1024)
 	s.dialog = newDialogs()
 	s.routes()
 	s.wg.Add(3)
 	go func() { defer s.wg.Done(); _ = srv.ServeUDP(udp) }()
 	go func() { defer s.wg.Done(); _ = srv.ServeTCP(tcp) }()
 	go func() { defer s.wg.Done(); s.sweep() }()
+	s.goOwned(s.writeRegistrations)
 	if ctx.Done() != nil {
 		s.wg.Add(1)
 		go func() {
@@ -220,6 +225,9 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.
 // Close stops the server: listeners, transactions, timers and the sweeper.
 // Calls in progress are ended without signalling.
 func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	s.cancel()
 	s.udp.Close()
 	s.tcp.Close()
@@ -229,8 +237,14 @@ func (s *Server) Close() error {
 	return err
 }
 
-// go runs fn as a goroutine owned by the server: Close waits for it.
+// goOwned runs fn as a goroutine owned by the server: Close waits for it.
+// Once the server is closing nothing new starts.
 func (s *Server) goOwned(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -55,7 +57,18 @@ func run() error {
 	dir := flag.String("dir", "", "work directory (database, users.csv)")
 	users := flag.Int("users", 10000, "accounts")
 	dbURL := flag.String("db", "", "database URL; empty: SQLite in -dir")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until SIGTERM")
 	flag.Parse()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := directory{accounts: map[string]sip.Account{}}
@@ -91,6 +104,20 @@ func run() error {
 		return err
 	}
 	fmt.Println("ready", s.Addr())
-	<-ctx.Done()
+	// SIGUSR1 prints the Go heap and goroutine count (after a GC).
+	usr := make(chan os.Signal, 1)
+	signal.Notify(usr, syscall.SIGUSR1)
+	for {
+		select {
+		case <-usr:
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			fmt.Printf("heap-inuse %d heap-sys %d goroutines %d\n", m.HeapInuse, m.HeapSys, runtime.NumGoroutine())
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
 	return s.Close()
 }
