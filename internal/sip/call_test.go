@@ -202,3 +202,24 @@ func TestCallLateAnswerIsHungUp(t *testing.T) {
 		t.Fatalf("call record: %+v", c)
 	}
 }
+
+// An answered call nobody hangs up is ended by the server after the
+// longest call time: BYE both ways, recorded as answered and ended.
+func TestCallEndsAfterLongestCallTime(t *testing.T) {
+	needSipp(t)
+	dir := estate()
+	dir.route("0502", Route{Target: "1-1-1-0502", RingTime: 10 * time.Second, Branches: []Branch{{Username: "i1", Who: "室内分机"}}})
+	log := newMemCallLog()
+	s := startServer(t, openStore(t), dir, log, func(c *Config) { c.MaxCallTime = time.Second })
+	monPort := freePort(t)
+	register(t, s, "i1", "monitor-secret", monPort)
+	mon := startSipp(t, s, "monitor-answer.xml", monPort, map[string]string{"ring": "100", "expect": "INVITE sip:i1@"}, "-s", "i1")
+	time.Sleep(200 * time.Millisecond)
+	startSipp(t, s, "door-hung-up.xml", freePort(t), map[string]string{"user": "d1"},
+		"-s", "0502", "-au", "d1", "-ap", "door-secret", "-auth_uri", "0502@"+s.Addr()).wait(t, "door station")
+	mon.wait(t, "monitor")
+	c := log.ended(t, 1)[0]
+	if c.Result != ResultAnswered || c.EndedAt.Sub(c.AnsweredAt) < time.Second {
+		t.Fatalf("call record: %+v", c)
+	}
+}

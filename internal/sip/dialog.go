@@ -192,7 +192,10 @@ func (d *dialog) expire() {
 	win, res := d.win, d.winRes
 	d.mu.Unlock()
 	if win != nil && res != nil {
-		s.goOwned(func() { s.bye(win.out, res, "Call exceeded the longest call time") })
+		s.goOwned(func() { s.bye(win.out, res, false, "Call exceeded the longest call time") })
+		if d.rec != nil {
+			s.goOwned(func() { s.byeCaller(d, res, "Call exceeded the longest call time") })
+		}
 	}
 	d.mu.Lock()
 	d.legs = 1

@@ -23,12 +23,12 @@ func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 // hangUpLate acknowledges a 2xx that arrived on a branch after another
 // branch had already answered, then hangs that branch up.
 func (s *Server) hangUpLate(b *branch, r *sip.Response) {
-	s.goOwned(func() { s.bye(b.out, r, "Call completed elsewhere") })
+	s.goOwned(func() { s.bye(b.out, r, true, "Call completed elsewhere") })
 }
 
 // bye sends ACK (when ack) and BYE into the dialog that 2xx res to inv
 // created, as the caller's side of it.
-func (s *Server) bye(inv *sip.Request, res *sip.Response, text string) {
+func (s *Server) bye(inv *sip.Request, res *sip.Response, ack bool, text string) {
 	target := inv.Recipient
 	if c := res.Contact(); c != nil {
 		target = c.Address
@@ -63,14 +63,48 @@ func (s *Server) bye(inv *sip.Request, res *sip.Response, text string) {
 		return r
 	}
 	seq := inv.CSeq().SeqNo
-	if err := s.client.WriteRequest(build(sip.ACK, seq), sipgo.ClientRequestAddVia); err != nil {
-		s.logger.Debug("acknowledging a late answer", "err", err)
+	if ack {
+		if err := s.client.WriteRequest(build(sip.ACK, seq), sipgo.ClientRequestAddVia); err != nil {
+			s.logger.Debug("acknowledging a late answer", "err", err)
+		}
+	} else {
+		// Well above whatever the caller has used in this dialog.
+		seq += 1 << 20
 	}
+	s.request(build(sip.BYE, seq+1))
+}
+
+// byeCaller hangs up the caller's side of an answered call: the server
+// speaks as the callee (2xx res) towards the caller's Contact and flow.
+func (s *Server) byeCaller(d *dialog, res *sip.Response, text string) {
+	inv := d.invite
+	target := inv.Recipient
+	if c := inv.Contact(); c != nil {
+		target = c.Address
+	}
+	r := sip.NewRequest(sip.BYE, *target.Clone())
+	from := res.To().AsFrom()
+	to := inv.From().AsTo()
+	r.AppendHeader(&from)
+	r.AppendHeader(&to)
+	r.AppendHeader(sip.HeaderClone(inv.CallID()))
+	r.AppendHeader(&sip.CSeqHeader{SeqNo: 1 << 20, MethodName: sip.BYE})
+	mf := sip.MaxForwardsHeader(70)
+	r.AppendHeader(&mf)
+	r.AppendHeader(sip.NewHeader("Reason", `SIP;cause=200;text="`+text+`"`))
+	r.SetBody(nil)
+	r.SetTransport(d.caller.transport)
+	r.SetDestination(d.caller.addr)
+	s.request(r)
+}
+
+// request sends req as a transaction and waits for its final answer.
+func (s *Server) request(req *sip.Request) {
 	ctx, stop := context.WithTimeout(s.ctx, 32*time.Second)
 	defer stop()
-	tx, err := s.client.TransactionRequest(ctx, build(sip.BYE, seq+1), sipgo.ClientRequestAddVia)
+	tx, err := s.client.TransactionRequest(ctx, req, sipgo.ClientRequestAddVia)
 	if err != nil {
-		s.logger.Debug("hanging up a late answer", "err", err)
+		s.logger.Debug("sending", "method", req.Method, "err", err)
 		return
 	}
 	defer tx.Terminate()

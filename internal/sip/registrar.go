@@ -176,8 +176,6 @@ func (s *Server) write(tx sip.ServerTransaction, req *sip.Request, op *regOp) {
 		return
 	}
 	switch {
-	case op.err == errOutOfOrder:
-		s.respond(tx, req, 500, "Out Of Order Registration", sip.NewHeader("Retry-After", "1"))
 	case op.err != nil:
 		s.internalError(tx, req, "saving registration", op.err)
 	default:
@@ -216,70 +214,69 @@ func (s *Server) writeRegistrations() {
 	}
 }
 
+// applyBatch writes a batch in one transaction with plain SQL: one upsert
+// or delete per contact, then one query for the contacts of every account
+// in the batch. A REGISTER older than the stored one (same Call-ID, lower
+// CSeq, RFC 3261 §10.3 step 7) changes nothing.
 func (s *Server) applyBatch(batch []*regOp) error {
-	ctx := actor.AsSystem(s.ctx)
-	tx, err := s.db.Tx(ctx)
+	ctx := s.ctx
+	tx, err := s.db.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	defer func() { _ = tx.Rollback() }()
+	now := s.now().UTC()
+	users := map[string][]*regOp{}
 	for _, op := range batch {
+		users[op.acct.Username] = append(users[op.acct.Username], op)
 		if op.wildcard {
-			if _, err := tx.SIPRegistration.Delete().Where(sipregistration.Username(op.acct.Username)).Exec(ctx); err != nil {
-				_ = tx.Rollback()
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sip_registrations WHERE username = $1`, op.acct.Username); err != nil {
 				return err
 			}
 		}
 		for _, b := range op.binds {
-			err := s.bind(ctx, tx.SIPRegistration, op, b, now)
-			if err == errOutOfOrder {
-				op.err = err
-				break
+			if b.expires == 0 {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM sip_registrations WHERE username = $1 AND contact = $2`,
+					op.acct.Username, b.uri); err != nil {
+					return err
+				}
+				continue
 			}
+			_, err := tx.ExecContext(ctx, upsertRegistration,
+				now, op.acct.Username, op.acct.CommunityID, b.uri, op.received, op.transport, s.cfg.InstanceID, s.Addr(),
+				now.Add(time.Duration(b.expires)*time.Second), op.callID, int64(op.cseq), op.ua)
 			if err != nil {
-				_ = tx.Rollback()
-				return err
-			}
-		}
-		if op.err == nil {
-			op.rows, err = tx.SIPRegistration.Query().
-				Where(sipregistration.Username(op.acct.Username), sipregistration.ExpiresAtGT(now)).
-				Order(ent.Asc(sipregistration.FieldID)).All(ctx)
-			if err != nil {
-				_ = tx.Rollback()
 				return err
 			}
 		}
 	}
-	return tx.Commit()
-}
-
-var errOutOfOrder = &RouteError{Code: 500, Reason: "out of order"}
-
-// bind creates, refreshes or (expires 0) removes one contact.
-func (s *Server) bind(ctx context.Context, c *ent.SIPRegistrationClient, op *regOp, b binding, now time.Time) error {
-	cur, err := c.Query().Where(sipregistration.Username(op.acct.Username), sipregistration.Contact(b.uri)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	if err := tx.Commit(); err != nil {
 		return err
 	}
-	if cur != nil && cur.CallID == op.callID && op.cseq <= cur.Cseq && cur.ExpiresAt.After(now) {
-		return errOutOfOrder
+	names := make([]string, 0, len(users))
+	for u := range users {
+		names = append(names, u)
 	}
-	if b.expires == 0 {
-		if cur != nil {
-			return c.DeleteOne(cur).Exec(ctx)
+	rows, err := s.liveRegistrations(ctx, names)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		for _, op := range users[r.Username] {
+			op.rows = append(op.rows, r)
 		}
-		return nil
 	}
-	at := now.Add(time.Duration(b.expires) * time.Second)
-	if cur != nil {
-		return cur.Update().SetReceived(op.received).SetTransport(op.transport).SetInstance(s.cfg.InstanceID).
-			SetInstanceAddr(s.Addr()).SetExpiresAt(at).SetCallID(op.callID).SetCseq(op.cseq).SetUserAgent(op.ua).Exec(ctx)
-	}
-	return c.Create().SetUsername(op.acct.Username).SetCommunityID(op.acct.CommunityID).SetContact(b.uri).
-		SetReceived(op.received).SetTransport(op.transport).SetInstance(s.cfg.InstanceID).SetInstanceAddr(s.Addr()).
-		SetExpiresAt(at).SetCallID(op.callID).SetCseq(op.cseq).SetUserAgent(op.ua).Exec(ctx)
+	return nil
 }
+
+// upsertRegistration is valid SQL for SQLite and PostgreSQL alike.
+const upsertRegistration = `INSERT INTO sip_registrations
+  (created_at, updated_at, username, community_id, contact, received, transport, instance, instance_addr, expires_at, call_id, cseq, user_agent)
+  VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+  ON CONFLICT (username, contact) DO UPDATE SET updated_at = excluded.updated_at, received = excluded.received,
+    transport = excluded.transport, instance = excluded.instance, instance_addr = excluded.instance_addr,
+    expires_at = excluded.expires_at, call_id = excluded.call_id, cseq = excluded.cseq, user_agent = excluded.user_agent
+  WHERE NOT (sip_registrations.call_id = excluded.call_id AND sip_registrations.cseq > excluded.cseq)`
 
 // registered answers 200 with every live contact of the account.
 func (s *Server) registered(tx sip.ServerTransaction, req *sip.Request, rows []*ent.SIPRegistration) {
