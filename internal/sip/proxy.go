@@ -67,7 +67,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.respond(tx, req, 100, "Trying")
-	targets, err := s.targets(route)
+	targets, err := s.targets(route, callID)
 	if err != nil {
 		s.internalError(tx, req, "looking up contacts", err)
 		return
@@ -119,7 +119,7 @@ func forwardTarget(gw sip.Uri, f Forward) target {
 }
 
 // targets lists every live contact of the route's branches.
-func (s *Server) targets(route Route) ([]target, error) {
+func (s *Server) targets(route Route, callID string) ([]target, error) {
 	names := make([]string, 0, len(route.Branches))
 	who := map[string]Branch{}
 	for _, b := range route.Branches {
@@ -142,7 +142,7 @@ func (s *Server) targets(route Route) ([]target, error) {
 		}
 		if r.Instance != s.cfg.InstanceID {
 			t.flow = flow{addr: r.InstanceAddr, transport: "UDP"}
-			t.relay = s.relayToken(r.ID)
+			t.relay = s.relayToken(r.ID, callID)
 		}
 		ts = append(ts, t)
 	}

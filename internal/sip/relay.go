@@ -8,8 +8,8 @@ package sip
 // contact whose flow instance B holds, A does not try to reach the contact
 // itself (a NAT binding or TCP connection only works from B): it sends the
 // branch INVITE to B's address, with the contact as Request-URI and an
-// X-Linli-Relay header naming the registration, signed with the key all
-// instances share (SIPKey in the database). B checks the signature, finds
+// X-Linli-Relay header naming the registration, signed for this call
+// (Call-ID) with the key all instances share (SIPKey in the database). B checks the signature, finds
 // the registration, and forwards the INVITE down its flow as a one-branch
 // fork without ring time (A keeps time, cancels and records the call).
 // Both instances Record-Route, so in-dialog requests travel
@@ -30,23 +30,25 @@ import (
 
 const relayHeader = "X-Linli-Relay"
 
-func (s *Server) relaySig(id string) string {
+// relaySig signs a registration id for one call, so that a captured
+// header cannot ring the contact in another call.
+func (s *Server) relaySig(id, callID string) string {
 	m := hmac.New(sha256.New, s.auth.key)
-	m.Write([]byte("relay:" + id))
+	m.Write([]byte("relay:" + id + ":" + callID))
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-// relayToken is the X-Linli-Relay value for registration id.
-func (s *Server) relayToken(id int) string {
+// relayToken is the X-Linli-Relay value for registration id in a call.
+func (s *Server) relayToken(id int, callID string) string {
 	v := strconv.Itoa(id)
-	return v + ";sig=" + s.relaySig(v)
+	return v + ";sig=" + s.relaySig(v, callID)
 }
 
 // relayed serves a branch another instance sent here for a flow this one
 // holds.
 func (s *Server) relayed(req *sip.Request, tx sip.ServerTransaction, v string) {
 	id, sig, ok := strings.Cut(v, ";sig=")
-	if !ok || !hmac.Equal([]byte(sig), []byte(s.relaySig(id))) {
+	if !ok || !hmac.Equal([]byte(sig), []byte(s.relaySig(id, req.CallID().Value()))) {
 		s.respond(tx, req, 403, "Forbidden", reasonHeader(403, "Bad relay signature"))
 		return
 	}

@@ -104,8 +104,13 @@ type Server struct {
 
 // Start listens on cfg.Addr (UDP and TCP on the same port) and serves until
 // ctx ends or Close is called. An address already in use is returned as an
-// error wrapping the listen error (the caller decides whether to go on
-// without SIP).
+// error wrapping the listen error, so errors.Is(err, syscall.EADDRINUSE)
+// lets the caller warn and go on without SIP, as it does for MQTT.
+//
+// Wiring in internal/app: unless config.SIPAddr is "off", call
+// Start(ctx, Config{Addr: cfg.SIPAddr}, db, directory, callLog, logger)
+// with the Directory and CallLog of the device and record domains, and
+// Close it at shutdown; Server.Registrations feeds 设备列表's SIP state.
 func Start(ctx context.Context, cfg Config, db *store.Store, dir Directory, calls CallLog, logger *slog.Logger) (*Server, error) {
 	cfg.defaults()
 	if logger == nil {
