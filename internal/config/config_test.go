@@ -11,17 +11,17 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTPAddr != ":8080" || c.DataDir != "./data" || c.DBURL != "" || c.AdminAccount != "admin" || c.MQTTAddr != ":1883" || c.LogLevel != "info" {
+	if c.HTTPAddr != ":8080" || c.DataDir != "./data" || c.DBURL != "" || c.AdminAccount != "admin" || c.MQTTAddr != ":1883" || c.SIPAddr != ":5060" || c.LogLevel != "info" {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = Load([]string{"-http-addr", "127.0.0.1:9000"}, env(map[string]string{
 		"LINLI_HTTP_ADDR": ":7000", "LINLI_DB_URL": "postgres://x/y", "LINLI_ADMIN_PASSWORD": "Secret-1",
-		"LINLI_DATA_KEY": "a2V5", "LINLI_MQTT_ADDR": "off", "LINLI_LOG_LEVEL": "debug",
+		"LINLI_DATA_KEY": "a2V5", "LINLI_MQTT_ADDR": "off", "LINLI_SIP_ADDR": "off", "LINLI_LOG_LEVEL": "debug",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTPAddr != "127.0.0.1:9000" || c.DBURL != "postgres://x/y" || c.AdminPassword != "Secret-1" || c.DataKey != "a2V5" || c.MQTTAddr != "off" || c.LogLevel != "debug" {
+	if c.HTTPAddr != "127.0.0.1:9000" || c.DBURL != "postgres://x/y" || c.AdminPassword != "Secret-1" || c.DataKey != "a2V5" || c.MQTTAddr != "off" || c.SIPAddr != "off" || c.LogLevel != "debug" {
 		t.Fatalf("flags over environment: %+v", c)
 	}
 	for _, args := range [][]string{{"-log-level", "loud"}, {"-log-format", "xml"}, {"extra"}, {"-no-such-flag"}} {

@@ -33,6 +33,8 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
+	"linli/internal/ent/sipkey"
+	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 
@@ -91,6 +93,10 @@ type Client struct {
 	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
 	Room *RoomClient
+	// SIPKey is the client for interacting with the SIPKey builders.
+	SIPKey *SIPKeyClient
+	// SIPRegistration is the client for interacting with the SIPRegistration builders.
+	SIPRegistration *SIPRegistrationClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// SyncChange is the client for interacting with the SyncChange builders.
@@ -129,6 +135,8 @@ func (c *Client) init() {
 	c.NoticeRoom = NewNoticeRoomClient(c.config)
 	c.Resident = NewResidentClient(c.config)
 	c.Room = NewRoomClient(c.config)
+	c.SIPKey = NewSIPKeyClient(c.config)
+	c.SIPRegistration = NewSIPRegistrationClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.SyncChange = NewSyncChangeClient(c.config)
 	c.Unit = NewUnitClient(c.config)
@@ -245,6 +253,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		NoticeRoom:         NewNoticeRoomClient(cfg),
 		Resident:           NewResidentClient(cfg),
 		Room:               NewRoomClient(cfg),
+		SIPKey:             NewSIPKeyClient(cfg),
+		SIPRegistration:    NewSIPRegistrationClient(cfg),
 		Session:            NewSessionClient(cfg),
 		SyncChange:         NewSyncChangeClient(cfg),
 		Unit:               NewUnitClient(cfg),
@@ -288,6 +298,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		NoticeRoom:         NewNoticeRoomClient(cfg),
 		Resident:           NewResidentClient(cfg),
 		Room:               NewRoomClient(cfg),
+		SIPKey:             NewSIPKeyClient(cfg),
+		SIPRegistration:    NewSIPRegistrationClient(cfg),
 		Session:            NewSessionClient(cfg),
 		SyncChange:         NewSyncChangeClient(cfg),
 		Unit:               NewUnitClient(cfg),
@@ -323,7 +335,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application,
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
 		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
-		c.NoticeRoom, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
+		c.NoticeRoom, c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session,
+		c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -336,7 +349,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application,
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
 		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
-		c.NoticeRoom, c.Resident, c.Room, c.Session, c.SyncChange, c.Unit,
+		c.NoticeRoom, c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session,
+		c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -387,6 +401,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Resident.mutate(ctx, m)
 	case *RoomMutation:
 		return c.Room.mutate(ctx, m)
+	case *SIPKeyMutation:
+		return c.SIPKey.mutate(ctx, m)
+	case *SIPRegistrationMutation:
+		return c.SIPRegistration.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SyncChangeMutation:
@@ -3399,6 +3417,272 @@ func (c *RoomClient) mutate(ctx context.Context, m *RoomMutation) (Value, error)
 	}
 }
 
+// SIPKeyClient is a client for the SIPKey schema.
+type SIPKeyClient struct {
+	config
+}
+
+// NewSIPKeyClient returns a client for the SIPKey from the given config.
+func NewSIPKeyClient(c config) *SIPKeyClient {
+	return &SIPKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sipkey.Hooks(f(g(h())))`.
+func (c *SIPKeyClient) Use(hooks ...Hook) {
+	c.hooks.SIPKey = append(c.hooks.SIPKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sipkey.Intercept(f(g(h())))`.
+func (c *SIPKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SIPKey = append(c.inters.SIPKey, interceptors...)
+}
+
+// Create returns a builder for creating a SIPKey entity.
+func (c *SIPKeyClient) Create() *SIPKeyCreate {
+	mutation := newSIPKeyMutation(c.config, OpCreate)
+	return &SIPKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SIPKey entities.
+func (c *SIPKeyClient) CreateBulk(builders ...*SIPKeyCreate) *SIPKeyCreateBulk {
+	return &SIPKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SIPKeyClient) MapCreateBulk(slice any, setFunc func(*SIPKeyCreate, int)) *SIPKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SIPKeyCreateBulk{err: fmt.Errorf("calling to SIPKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SIPKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SIPKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SIPKey.
+func (c *SIPKeyClient) Update() *SIPKeyUpdate {
+	mutation := newSIPKeyMutation(c.config, OpUpdate)
+	return &SIPKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SIPKeyClient) UpdateOne(_m *SIPKey) *SIPKeyUpdateOne {
+	mutation := newSIPKeyMutation(c.config, OpUpdateOne, withSIPKey(_m))
+	return &SIPKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SIPKeyClient) UpdateOneID(id int) *SIPKeyUpdateOne {
+	mutation := newSIPKeyMutation(c.config, OpUpdateOne, withSIPKeyID(id))
+	return &SIPKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SIPKey.
+func (c *SIPKeyClient) Delete() *SIPKeyDelete {
+	mutation := newSIPKeyMutation(c.config, OpDelete)
+	return &SIPKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SIPKeyClient) DeleteOne(_m *SIPKey) *SIPKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SIPKeyClient) DeleteOneID(id int) *SIPKeyDeleteOne {
+	builder := c.Delete().Where(sipkey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SIPKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for SIPKey.
+func (c *SIPKeyClient) Query() *SIPKeyQuery {
+	return &SIPKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSIPKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SIPKey entity by its id.
+func (c *SIPKeyClient) Get(ctx context.Context, id int) (*SIPKey, error) {
+	return c.Query().Where(sipkey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SIPKeyClient) GetX(ctx context.Context, id int) *SIPKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SIPKeyClient) Hooks() []Hook {
+	return c.hooks.SIPKey
+}
+
+// Interceptors returns the client interceptors.
+func (c *SIPKeyClient) Interceptors() []Interceptor {
+	return c.inters.SIPKey
+}
+
+func (c *SIPKeyClient) mutate(ctx context.Context, m *SIPKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SIPKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SIPKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SIPKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SIPKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SIPKey mutation op: %q", m.Op())
+	}
+}
+
+// SIPRegistrationClient is a client for the SIPRegistration schema.
+type SIPRegistrationClient struct {
+	config
+}
+
+// NewSIPRegistrationClient returns a client for the SIPRegistration from the given config.
+func NewSIPRegistrationClient(c config) *SIPRegistrationClient {
+	return &SIPRegistrationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sipregistration.Hooks(f(g(h())))`.
+func (c *SIPRegistrationClient) Use(hooks ...Hook) {
+	c.hooks.SIPRegistration = append(c.hooks.SIPRegistration, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sipregistration.Intercept(f(g(h())))`.
+func (c *SIPRegistrationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SIPRegistration = append(c.inters.SIPRegistration, interceptors...)
+}
+
+// Create returns a builder for creating a SIPRegistration entity.
+func (c *SIPRegistrationClient) Create() *SIPRegistrationCreate {
+	mutation := newSIPRegistrationMutation(c.config, OpCreate)
+	return &SIPRegistrationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SIPRegistration entities.
+func (c *SIPRegistrationClient) CreateBulk(builders ...*SIPRegistrationCreate) *SIPRegistrationCreateBulk {
+	return &SIPRegistrationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SIPRegistrationClient) MapCreateBulk(slice any, setFunc func(*SIPRegistrationCreate, int)) *SIPRegistrationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SIPRegistrationCreateBulk{err: fmt.Errorf("calling to SIPRegistrationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SIPRegistrationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SIPRegistrationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SIPRegistration.
+func (c *SIPRegistrationClient) Update() *SIPRegistrationUpdate {
+	mutation := newSIPRegistrationMutation(c.config, OpUpdate)
+	return &SIPRegistrationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SIPRegistrationClient) UpdateOne(_m *SIPRegistration) *SIPRegistrationUpdateOne {
+	mutation := newSIPRegistrationMutation(c.config, OpUpdateOne, withSIPRegistration(_m))
+	return &SIPRegistrationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SIPRegistrationClient) UpdateOneID(id int) *SIPRegistrationUpdateOne {
+	mutation := newSIPRegistrationMutation(c.config, OpUpdateOne, withSIPRegistrationID(id))
+	return &SIPRegistrationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SIPRegistration.
+func (c *SIPRegistrationClient) Delete() *SIPRegistrationDelete {
+	mutation := newSIPRegistrationMutation(c.config, OpDelete)
+	return &SIPRegistrationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SIPRegistrationClient) DeleteOne(_m *SIPRegistration) *SIPRegistrationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SIPRegistrationClient) DeleteOneID(id int) *SIPRegistrationDeleteOne {
+	builder := c.Delete().Where(sipregistration.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SIPRegistrationDeleteOne{builder}
+}
+
+// Query returns a query builder for SIPRegistration.
+func (c *SIPRegistrationClient) Query() *SIPRegistrationQuery {
+	return &SIPRegistrationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSIPRegistration},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SIPRegistration entity by its id.
+func (c *SIPRegistrationClient) Get(ctx context.Context, id int) (*SIPRegistration, error) {
+	return c.Query().Where(sipregistration.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SIPRegistrationClient) GetX(ctx context.Context, id int) *SIPRegistration {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SIPRegistrationClient) Hooks() []Hook {
+	return c.hooks.SIPRegistration
+}
+
+// Interceptors returns the client interceptors.
+func (c *SIPRegistrationClient) Interceptors() []Interceptor {
+	return c.inters.SIPRegistration
+}
+
+func (c *SIPRegistrationClient) mutate(ctx context.Context, m *SIPRegistrationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SIPRegistrationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SIPRegistrationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SIPRegistrationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SIPRegistrationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SIPRegistration mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -3855,14 +4139,14 @@ type (
 	hooks struct {
 		Account, Ad, AdTarget, AppCode, AppSession, Application, ApplicationAttempt,
 		Area, AuditLog, Building, Card, Community, Device, Event, Firmware,
-		LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room, Session,
-		SyncChange, Unit []ent.Hook
+		LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room, SIPKey,
+		SIPRegistration, Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
 		Account, Ad, AdTarget, AppCode, AppSession, Application, ApplicationAttempt,
 		Area, AuditLog, Building, Card, Community, Device, Event, Firmware,
-		LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room, Session,
-		SyncChange, Unit []ent.Interceptor
+		LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room, SIPKey,
+		SIPRegistration, Session, SyncChange, Unit []ent.Interceptor
 	}
 )
 

@@ -28,6 +28,8 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
+	"linli/internal/ent/sipkey"
+	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"reflect"
@@ -117,6 +119,8 @@ func checkColumn(t, c string) error {
 			noticeroom.Table:         noticeroom.ValidColumn,
 			resident.Table:           resident.ValidColumn,
 			room.Table:               room.ValidColumn,
+			sipkey.Table:             sipkey.ValidColumn,
+			sipregistration.Table:    sipregistration.ValidColumn,
 			session.Table:            session.ValidColumn,
 			syncchange.Table:         syncchange.ValidColumn,
 			unit.Table:               unit.ValidColumn,

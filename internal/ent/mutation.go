@@ -29,6 +29,8 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
+	"linli/internal/ent/sipkey"
+	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"sync"
@@ -68,6 +70,8 @@ const (
 	TypeNoticeRoom         = "NoticeRoom"
 	TypeResident           = "Resident"
 	TypeRoom               = "Room"
+	TypeSIPKey             = "SIPKey"
+	TypeSIPRegistration    = "SIPRegistration"
 	TypeSession            = "Session"
 	TypeSyncChange         = "SyncChange"
 	TypeUnit               = "Unit"
@@ -20152,6 +20156,1429 @@ func (m *RoomMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Room edge %s", name)
+}
+
+// SIPKeyMutation represents an operation that mutates the SIPKey nodes in the graph.
+type SIPKeyMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	name          *string
+	key           *[]byte
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*SIPKey, error)
+	predicates    []predicate.SIPKey
+}
+
+var _ ent.Mutation = (*SIPKeyMutation)(nil)
+
+// sipkeyOption allows management of the mutation configuration using functional options.
+type sipkeyOption func(*SIPKeyMutation)
+
+// newSIPKeyMutation creates new mutation for the SIPKey entity.
+func newSIPKeyMutation(c config, op Op, opts ...sipkeyOption) *SIPKeyMutation {
+	m := &SIPKeyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSIPKey,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSIPKeyID sets the ID field of the mutation.
+func withSIPKeyID(id int) sipkeyOption {
+	return func(m *SIPKeyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SIPKey
+		)
+		m.oldValue = func(ctx context.Context) (*SIPKey, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SIPKey.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSIPKey sets the old SIPKey of the mutation.
+func withSIPKey(node *SIPKey) sipkeyOption {
+	return func(m *SIPKeyMutation) {
+		m.oldValue = func(context.Context) (*SIPKey, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SIPKeyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SIPKeyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SIPKeyMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SIPKeyMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SIPKey.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *SIPKeyMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *SIPKeyMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the SIPKey entity.
+// If the SIPKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPKeyMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *SIPKeyMutation) ResetName() {
+	m.name = nil
+}
+
+// SetKey sets the "key" field.
+func (m *SIPKeyMutation) SetKey(b []byte) {
+	m.key = &b
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *SIPKeyMutation) Key() (r []byte, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the SIPKey entity.
+// If the SIPKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPKeyMutation) OldKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *SIPKeyMutation) ResetKey() {
+	m.key = nil
+}
+
+// Where appends a list predicates to the SIPKeyMutation builder.
+func (m *SIPKeyMutation) Where(ps ...predicate.SIPKey) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SIPKeyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SIPKeyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SIPKey, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SIPKeyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SIPKeyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SIPKey).
+func (m *SIPKeyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SIPKeyMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.name != nil {
+		fields = append(fields, sipkey.FieldName)
+	}
+	if m.key != nil {
+		fields = append(fields, sipkey.FieldKey)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SIPKeyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sipkey.FieldName:
+		return m.Name()
+	case sipkey.FieldKey:
+		return m.Key()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SIPKeyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sipkey.FieldName:
+		return m.OldName(ctx)
+	case sipkey.FieldKey:
+		return m.OldKey(ctx)
+	}
+	return nil, fmt.Errorf("unknown SIPKey field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SIPKeyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sipkey.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case sipkey.FieldKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SIPKey field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SIPKeyMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SIPKeyMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SIPKeyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown SIPKey numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SIPKeyMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SIPKeyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SIPKeyMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SIPKey nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SIPKeyMutation) ResetField(name string) error {
+	switch name {
+	case sipkey.FieldName:
+		m.ResetName()
+		return nil
+	case sipkey.FieldKey:
+		m.ResetKey()
+		return nil
+	}
+	return fmt.Errorf("unknown SIPKey field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SIPKeyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SIPKeyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SIPKeyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SIPKeyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SIPKeyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SIPKeyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SIPKeyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SIPKey unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SIPKeyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SIPKey edge %s", name)
+}
+
+// SIPRegistrationMutation represents an operation that mutates the SIPRegistration nodes in the graph.
+type SIPRegistrationMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	username        *string
+	community_id    *int
+	addcommunity_id *int
+	contact         *string
+	received        *string
+	transport       *string
+	instance        *string
+	instance_addr   *string
+	expires_at      *time.Time
+	call_id         *string
+	cseq            *uint32
+	addcseq         *int32
+	user_agent      *string
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*SIPRegistration, error)
+	predicates      []predicate.SIPRegistration
+}
+
+var _ ent.Mutation = (*SIPRegistrationMutation)(nil)
+
+// sipregistrationOption allows management of the mutation configuration using functional options.
+type sipregistrationOption func(*SIPRegistrationMutation)
+
+// newSIPRegistrationMutation creates new mutation for the SIPRegistration entity.
+func newSIPRegistrationMutation(c config, op Op, opts ...sipregistrationOption) *SIPRegistrationMutation {
+	m := &SIPRegistrationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSIPRegistration,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSIPRegistrationID sets the ID field of the mutation.
+func withSIPRegistrationID(id int) sipregistrationOption {
+	return func(m *SIPRegistrationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SIPRegistration
+		)
+		m.oldValue = func(ctx context.Context) (*SIPRegistration, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SIPRegistration.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSIPRegistration sets the old SIPRegistration of the mutation.
+func withSIPRegistration(node *SIPRegistration) sipregistrationOption {
+	return func(m *SIPRegistrationMutation) {
+		m.oldValue = func(context.Context) (*SIPRegistration, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SIPRegistrationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SIPRegistrationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SIPRegistrationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SIPRegistrationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SIPRegistration.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SIPRegistrationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SIPRegistrationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SIPRegistrationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SIPRegistrationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SIPRegistrationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SIPRegistrationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetUsername sets the "username" field.
+func (m *SIPRegistrationMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *SIPRegistrationMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *SIPRegistrationMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *SIPRegistrationMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *SIPRegistrationMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *SIPRegistrationMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *SIPRegistrationMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *SIPRegistrationMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetContact sets the "contact" field.
+func (m *SIPRegistrationMutation) SetContact(s string) {
+	m.contact = &s
+}
+
+// Contact returns the value of the "contact" field in the mutation.
+func (m *SIPRegistrationMutation) Contact() (r string, exists bool) {
+	v := m.contact
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContact returns the old "contact" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldContact(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContact is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContact requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContact: %w", err)
+	}
+	return oldValue.Contact, nil
+}
+
+// ResetContact resets all changes to the "contact" field.
+func (m *SIPRegistrationMutation) ResetContact() {
+	m.contact = nil
+}
+
+// SetReceived sets the "received" field.
+func (m *SIPRegistrationMutation) SetReceived(s string) {
+	m.received = &s
+}
+
+// Received returns the value of the "received" field in the mutation.
+func (m *SIPRegistrationMutation) Received() (r string, exists bool) {
+	v := m.received
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReceived returns the old "received" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldReceived(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReceived is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReceived requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReceived: %w", err)
+	}
+	return oldValue.Received, nil
+}
+
+// ResetReceived resets all changes to the "received" field.
+func (m *SIPRegistrationMutation) ResetReceived() {
+	m.received = nil
+}
+
+// SetTransport sets the "transport" field.
+func (m *SIPRegistrationMutation) SetTransport(s string) {
+	m.transport = &s
+}
+
+// Transport returns the value of the "transport" field in the mutation.
+func (m *SIPRegistrationMutation) Transport() (r string, exists bool) {
+	v := m.transport
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTransport returns the old "transport" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldTransport(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTransport is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTransport requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTransport: %w", err)
+	}
+	return oldValue.Transport, nil
+}
+
+// ResetTransport resets all changes to the "transport" field.
+func (m *SIPRegistrationMutation) ResetTransport() {
+	m.transport = nil
+}
+
+// SetInstance sets the "instance" field.
+func (m *SIPRegistrationMutation) SetInstance(s string) {
+	m.instance = &s
+}
+
+// Instance returns the value of the "instance" field in the mutation.
+func (m *SIPRegistrationMutation) Instance() (r string, exists bool) {
+	v := m.instance
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstance returns the old "instance" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldInstance(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstance is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstance requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstance: %w", err)
+	}
+	return oldValue.Instance, nil
+}
+
+// ResetInstance resets all changes to the "instance" field.
+func (m *SIPRegistrationMutation) ResetInstance() {
+	m.instance = nil
+}
+
+// SetInstanceAddr sets the "instance_addr" field.
+func (m *SIPRegistrationMutation) SetInstanceAddr(s string) {
+	m.instance_addr = &s
+}
+
+// InstanceAddr returns the value of the "instance_addr" field in the mutation.
+func (m *SIPRegistrationMutation) InstanceAddr() (r string, exists bool) {
+	v := m.instance_addr
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstanceAddr returns the old "instance_addr" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldInstanceAddr(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstanceAddr is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstanceAddr requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstanceAddr: %w", err)
+	}
+	return oldValue.InstanceAddr, nil
+}
+
+// ResetInstanceAddr resets all changes to the "instance_addr" field.
+func (m *SIPRegistrationMutation) ResetInstanceAddr() {
+	m.instance_addr = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *SIPRegistrationMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *SIPRegistrationMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *SIPRegistrationMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetCallID sets the "call_id" field.
+func (m *SIPRegistrationMutation) SetCallID(s string) {
+	m.call_id = &s
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *SIPRegistrationMutation) CallID() (r string, exists bool) {
+	v := m.call_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldCallID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *SIPRegistrationMutation) ResetCallID() {
+	m.call_id = nil
+}
+
+// SetCseq sets the "cseq" field.
+func (m *SIPRegistrationMutation) SetCseq(u uint32) {
+	m.cseq = &u
+	m.addcseq = nil
+}
+
+// Cseq returns the value of the "cseq" field in the mutation.
+func (m *SIPRegistrationMutation) Cseq() (r uint32, exists bool) {
+	v := m.cseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCseq returns the old "cseq" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldCseq(ctx context.Context) (v uint32, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCseq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCseq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCseq: %w", err)
+	}
+	return oldValue.Cseq, nil
+}
+
+// AddCseq adds u to the "cseq" field.
+func (m *SIPRegistrationMutation) AddCseq(u int32) {
+	if m.addcseq != nil {
+		*m.addcseq += u
+	} else {
+		m.addcseq = &u
+	}
+}
+
+// AddedCseq returns the value that was added to the "cseq" field in this mutation.
+func (m *SIPRegistrationMutation) AddedCseq() (r int32, exists bool) {
+	v := m.addcseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCseq resets all changes to the "cseq" field.
+func (m *SIPRegistrationMutation) ResetCseq() {
+	m.cseq = nil
+	m.addcseq = nil
+}
+
+// SetUserAgent sets the "user_agent" field.
+func (m *SIPRegistrationMutation) SetUserAgent(s string) {
+	m.user_agent = &s
+}
+
+// UserAgent returns the value of the "user_agent" field in the mutation.
+func (m *SIPRegistrationMutation) UserAgent() (r string, exists bool) {
+	v := m.user_agent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserAgent returns the old "user_agent" field's value of the SIPRegistration entity.
+// If the SIPRegistration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SIPRegistrationMutation) OldUserAgent(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserAgent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserAgent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserAgent: %w", err)
+	}
+	return oldValue.UserAgent, nil
+}
+
+// ResetUserAgent resets all changes to the "user_agent" field.
+func (m *SIPRegistrationMutation) ResetUserAgent() {
+	m.user_agent = nil
+}
+
+// Where appends a list predicates to the SIPRegistrationMutation builder.
+func (m *SIPRegistrationMutation) Where(ps ...predicate.SIPRegistration) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SIPRegistrationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SIPRegistrationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SIPRegistration, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SIPRegistrationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SIPRegistrationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SIPRegistration).
+func (m *SIPRegistrationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SIPRegistrationMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, sipregistration.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, sipregistration.FieldUpdatedAt)
+	}
+	if m.username != nil {
+		fields = append(fields, sipregistration.FieldUsername)
+	}
+	if m.community_id != nil {
+		fields = append(fields, sipregistration.FieldCommunityID)
+	}
+	if m.contact != nil {
+		fields = append(fields, sipregistration.FieldContact)
+	}
+	if m.received != nil {
+		fields = append(fields, sipregistration.FieldReceived)
+	}
+	if m.transport != nil {
+		fields = append(fields, sipregistration.FieldTransport)
+	}
+	if m.instance != nil {
+		fields = append(fields, sipregistration.FieldInstance)
+	}
+	if m.instance_addr != nil {
+		fields = append(fields, sipregistration.FieldInstanceAddr)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, sipregistration.FieldExpiresAt)
+	}
+	if m.call_id != nil {
+		fields = append(fields, sipregistration.FieldCallID)
+	}
+	if m.cseq != nil {
+		fields = append(fields, sipregistration.FieldCseq)
+	}
+	if m.user_agent != nil {
+		fields = append(fields, sipregistration.FieldUserAgent)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SIPRegistrationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sipregistration.FieldCreatedAt:
+		return m.CreatedAt()
+	case sipregistration.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case sipregistration.FieldUsername:
+		return m.Username()
+	case sipregistration.FieldCommunityID:
+		return m.CommunityID()
+	case sipregistration.FieldContact:
+		return m.Contact()
+	case sipregistration.FieldReceived:
+		return m.Received()
+	case sipregistration.FieldTransport:
+		return m.Transport()
+	case sipregistration.FieldInstance:
+		return m.Instance()
+	case sipregistration.FieldInstanceAddr:
+		return m.InstanceAddr()
+	case sipregistration.FieldExpiresAt:
+		return m.ExpiresAt()
+	case sipregistration.FieldCallID:
+		return m.CallID()
+	case sipregistration.FieldCseq:
+		return m.Cseq()
+	case sipregistration.FieldUserAgent:
+		return m.UserAgent()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SIPRegistrationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sipregistration.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case sipregistration.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case sipregistration.FieldUsername:
+		return m.OldUsername(ctx)
+	case sipregistration.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case sipregistration.FieldContact:
+		return m.OldContact(ctx)
+	case sipregistration.FieldReceived:
+		return m.OldReceived(ctx)
+	case sipregistration.FieldTransport:
+		return m.OldTransport(ctx)
+	case sipregistration.FieldInstance:
+		return m.OldInstance(ctx)
+	case sipregistration.FieldInstanceAddr:
+		return m.OldInstanceAddr(ctx)
+	case sipregistration.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case sipregistration.FieldCallID:
+		return m.OldCallID(ctx)
+	case sipregistration.FieldCseq:
+		return m.OldCseq(ctx)
+	case sipregistration.FieldUserAgent:
+		return m.OldUserAgent(ctx)
+	}
+	return nil, fmt.Errorf("unknown SIPRegistration field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SIPRegistrationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sipregistration.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case sipregistration.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case sipregistration.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case sipregistration.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case sipregistration.FieldContact:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContact(v)
+		return nil
+	case sipregistration.FieldReceived:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReceived(v)
+		return nil
+	case sipregistration.FieldTransport:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTransport(v)
+		return nil
+	case sipregistration.FieldInstance:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstance(v)
+		return nil
+	case sipregistration.FieldInstanceAddr:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstanceAddr(v)
+		return nil
+	case sipregistration.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case sipregistration.FieldCallID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case sipregistration.FieldCseq:
+		v, ok := value.(uint32)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCseq(v)
+		return nil
+	case sipregistration.FieldUserAgent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserAgent(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SIPRegistration field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SIPRegistrationMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, sipregistration.FieldCommunityID)
+	}
+	if m.addcseq != nil {
+		fields = append(fields, sipregistration.FieldCseq)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SIPRegistrationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case sipregistration.FieldCommunityID:
+		return m.AddedCommunityID()
+	case sipregistration.FieldCseq:
+		return m.AddedCseq()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SIPRegistrationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case sipregistration.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case sipregistration.FieldCseq:
+		v, ok := value.(int32)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCseq(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SIPRegistration numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SIPRegistrationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SIPRegistrationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SIPRegistrationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SIPRegistration nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SIPRegistrationMutation) ResetField(name string) error {
+	switch name {
+	case sipregistration.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case sipregistration.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case sipregistration.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case sipregistration.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case sipregistration.FieldContact:
+		m.ResetContact()
+		return nil
+	case sipregistration.FieldReceived:
+		m.ResetReceived()
+		return nil
+	case sipregistration.FieldTransport:
+		m.ResetTransport()
+		return nil
+	case sipregistration.FieldInstance:
+		m.ResetInstance()
+		return nil
+	case sipregistration.FieldInstanceAddr:
+		m.ResetInstanceAddr()
+		return nil
+	case sipregistration.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case sipregistration.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case sipregistration.FieldCseq:
+		m.ResetCseq()
+		return nil
+	case sipregistration.FieldUserAgent:
+		m.ResetUserAgent()
+		return nil
+	}
+	return fmt.Errorf("unknown SIPRegistration field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SIPRegistrationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SIPRegistrationMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SIPRegistrationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SIPRegistrationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SIPRegistrationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SIPRegistrationMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SIPRegistrationMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SIPRegistration unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SIPRegistrationMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SIPRegistration edge %s", name)
 }
 
 // SessionMutation represents an operation that mutates the Session nodes in the graph.

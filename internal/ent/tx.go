@@ -56,6 +56,10 @@ type Tx struct {
 	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
 	Room *RoomClient
+	// SIPKey is the client for interacting with the SIPKey builders.
+	SIPKey *SIPKeyClient
+	// SIPRegistration is the client for interacting with the SIPRegistration builders.
+	SIPRegistration *SIPRegistrationClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// SyncChange is the client for interacting with the SyncChange builders.
@@ -214,6 +218,8 @@ func (tx *Tx) init() {
 	tx.NoticeRoom = NewNoticeRoomClient(tx.config)
 	tx.Resident = NewResidentClient(tx.config)
 	tx.Room = NewRoomClient(tx.config)
+	tx.SIPKey = NewSIPKeyClient(tx.config)
+	tx.SIPRegistration = NewSIPRegistrationClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.SyncChange = NewSyncChangeClient(tx.config)
 	tx.Unit = NewUnitClient(tx.config)

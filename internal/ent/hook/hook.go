@@ -260,6 +260,30 @@ func (f RoomFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RoomMutation", m)
 }
 
+// The SIPKeyFunc type is an adapter to allow the use of ordinary
+// function as SIPKey mutator.
+type SIPKeyFunc func(context.Context, *ent.SIPKeyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SIPKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SIPKeyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SIPKeyMutation", m)
+}
+
+// The SIPRegistrationFunc type is an adapter to allow the use of ordinary
+// function as SIPRegistration mutator.
+type SIPRegistrationFunc func(context.Context, *ent.SIPRegistrationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SIPRegistrationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SIPRegistrationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SIPRegistrationMutation", m)
+}
+
 // The SessionFunc type is an adapter to allow the use of ordinary
 // function as Session mutator.
 type SessionFunc func(context.Context, *ent.SessionMutation) (ent.Value, error)

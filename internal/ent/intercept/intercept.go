@@ -30,6 +30,8 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
+	"linli/internal/ent/sipkey"
+	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 
@@ -659,6 +661,60 @@ func (f TraverseRoom) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RoomQuery", q)
 }
 
+// The SIPKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SIPKeyFunc func(context.Context, *ent.SIPKeyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SIPKeyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SIPKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SIPKeyQuery", q)
+}
+
+// The TraverseSIPKey type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSIPKey func(context.Context, *ent.SIPKeyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSIPKey) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSIPKey) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SIPKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SIPKeyQuery", q)
+}
+
+// The SIPRegistrationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SIPRegistrationFunc func(context.Context, *ent.SIPRegistrationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SIPRegistrationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SIPRegistrationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SIPRegistrationQuery", q)
+}
+
+// The TraverseSIPRegistration type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSIPRegistration func(context.Context, *ent.SIPRegistrationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSIPRegistration) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSIPRegistration) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SIPRegistrationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SIPRegistrationQuery", q)
+}
+
 // The SessionFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SessionFunc func(context.Context, *ent.SessionQuery) (ent.Value, error)
 
@@ -785,6 +841,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ResidentQuery, predicate.Resident, resident.OrderOption]{typ: ent.TypeResident, tq: q}, nil
 	case *ent.RoomQuery:
 		return &query[*ent.RoomQuery, predicate.Room, room.OrderOption]{typ: ent.TypeRoom, tq: q}, nil
+	case *ent.SIPKeyQuery:
+		return &query[*ent.SIPKeyQuery, predicate.SIPKey, sipkey.OrderOption]{typ: ent.TypeSIPKey, tq: q}, nil
+	case *ent.SIPRegistrationQuery:
+		return &query[*ent.SIPRegistrationQuery, predicate.SIPRegistration, sipregistration.OrderOption]{typ: ent.TypeSIPRegistration, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.SyncChangeQuery:

@@ -717,6 +717,58 @@ var (
 			},
 		},
 	}
+	// SipKeysColumns holds the columns for the "sip_keys" table.
+	SipKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 32},
+		{Name: "key", Type: field.TypeBytes},
+	}
+	// SipKeysTable holds the schema information for the "sip_keys" table.
+	SipKeysTable = &schema.Table{
+		Name:       "sip_keys",
+		Columns:    SipKeysColumns,
+		PrimaryKey: []*schema.Column{SipKeysColumns[0]},
+	}
+	// SipRegistrationsColumns holds the columns for the "sip_registrations" table.
+	SipRegistrationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "contact", Type: field.TypeString, Size: 512},
+		{Name: "received", Type: field.TypeString, Size: 64},
+		{Name: "transport", Type: field.TypeString, Size: 8},
+		{Name: "instance", Type: field.TypeString, Size: 64},
+		{Name: "instance_addr", Type: field.TypeString, Size: 64},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "call_id", Type: field.TypeString, Size: 255},
+		{Name: "cseq", Type: field.TypeUint32},
+		{Name: "user_agent", Type: field.TypeString, Size: 128, Default: ""},
+	}
+	// SipRegistrationsTable holds the schema information for the "sip_registrations" table.
+	SipRegistrationsTable = &schema.Table{
+		Name:       "sip_registrations",
+		Columns:    SipRegistrationsColumns,
+		PrimaryKey: []*schema.Column{SipRegistrationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sipregistration_username_contact",
+				Unique:  true,
+				Columns: []*schema.Column{SipRegistrationsColumns[3], SipRegistrationsColumns[5]},
+			},
+			{
+				Name:    "sipregistration_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{SipRegistrationsColumns[10]},
+			},
+			{
+				Name:    "sipregistration_community_id",
+				Unique:  false,
+				Columns: []*schema.Column{SipRegistrationsColumns[4]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -862,6 +914,8 @@ var (
 		NoticeRoomsTable,
 		ResidentsTable,
 		RoomsTable,
+		SipKeysTable,
+		SipRegistrationsTable,
 		SessionsTable,
 		SyncChangesTable,
 		UnitsTable,

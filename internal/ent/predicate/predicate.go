@@ -69,6 +69,12 @@ type Resident func(*sql.Selector)
 // Room is the predicate function for room builders.
 type Room func(*sql.Selector)
 
+// SIPKey is the predicate function for sipkey builders.
+type SIPKey func(*sql.Selector)
+
+// SIPRegistration is the predicate function for sipregistration builders.
+type SIPRegistration func(*sql.Selector)
+
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 

@@ -26,6 +26,8 @@ import (
 	"linli/internal/ent/room"
 	"linli/internal/ent/schema"
 	"linli/internal/ent/session"
+	"linli/internal/ent/sipkey"
+	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"time"
@@ -726,6 +728,61 @@ func init() {
 	room.DefaultUpdatedAt = roomDescUpdatedAt.Default.(func() time.Time)
 	// room.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	room.UpdateDefaultUpdatedAt = roomDescUpdatedAt.UpdateDefault.(func() time.Time)
+	sipkeyFields := schema.SIPKey{}.Fields()
+	_ = sipkeyFields
+	// sipkeyDescName is the schema descriptor for name field.
+	sipkeyDescName := sipkeyFields[0].Descriptor()
+	// sipkey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	sipkey.NameValidator = sipkeyDescName.Validators[0].(func(string) error)
+	sipregistrationMixin := schema.SIPRegistration{}.Mixin()
+	sipregistrationMixinFields0 := sipregistrationMixin[0].Fields()
+	_ = sipregistrationMixinFields0
+	sipregistrationFields := schema.SIPRegistration{}.Fields()
+	_ = sipregistrationFields
+	// sipregistrationDescCreatedAt is the schema descriptor for created_at field.
+	sipregistrationDescCreatedAt := sipregistrationMixinFields0[0].Descriptor()
+	// sipregistration.DefaultCreatedAt holds the default value on creation for the created_at field.
+	sipregistration.DefaultCreatedAt = sipregistrationDescCreatedAt.Default.(func() time.Time)
+	// sipregistrationDescUpdatedAt is the schema descriptor for updated_at field.
+	sipregistrationDescUpdatedAt := sipregistrationMixinFields0[1].Descriptor()
+	// sipregistration.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	sipregistration.DefaultUpdatedAt = sipregistrationDescUpdatedAt.Default.(func() time.Time)
+	// sipregistration.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	sipregistration.UpdateDefaultUpdatedAt = sipregistrationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// sipregistrationDescUsername is the schema descriptor for username field.
+	sipregistrationDescUsername := sipregistrationFields[0].Descriptor()
+	// sipregistration.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	sipregistration.UsernameValidator = sipregistrationDescUsername.Validators[0].(func(string) error)
+	// sipregistrationDescContact is the schema descriptor for contact field.
+	sipregistrationDescContact := sipregistrationFields[2].Descriptor()
+	// sipregistration.ContactValidator is a validator for the "contact" field. It is called by the builders before save.
+	sipregistration.ContactValidator = sipregistrationDescContact.Validators[0].(func(string) error)
+	// sipregistrationDescReceived is the schema descriptor for received field.
+	sipregistrationDescReceived := sipregistrationFields[3].Descriptor()
+	// sipregistration.ReceivedValidator is a validator for the "received" field. It is called by the builders before save.
+	sipregistration.ReceivedValidator = sipregistrationDescReceived.Validators[0].(func(string) error)
+	// sipregistrationDescTransport is the schema descriptor for transport field.
+	sipregistrationDescTransport := sipregistrationFields[4].Descriptor()
+	// sipregistration.TransportValidator is a validator for the "transport" field. It is called by the builders before save.
+	sipregistration.TransportValidator = sipregistrationDescTransport.Validators[0].(func(string) error)
+	// sipregistrationDescInstance is the schema descriptor for instance field.
+	sipregistrationDescInstance := sipregistrationFields[5].Descriptor()
+	// sipregistration.InstanceValidator is a validator for the "instance" field. It is called by the builders before save.
+	sipregistration.InstanceValidator = sipregistrationDescInstance.Validators[0].(func(string) error)
+	// sipregistrationDescInstanceAddr is the schema descriptor for instance_addr field.
+	sipregistrationDescInstanceAddr := sipregistrationFields[6].Descriptor()
+	// sipregistration.InstanceAddrValidator is a validator for the "instance_addr" field. It is called by the builders before save.
+	sipregistration.InstanceAddrValidator = sipregistrationDescInstanceAddr.Validators[0].(func(string) error)
+	// sipregistrationDescCallID is the schema descriptor for call_id field.
+	sipregistrationDescCallID := sipregistrationFields[8].Descriptor()
+	// sipregistration.CallIDValidator is a validator for the "call_id" field. It is called by the builders before save.
+	sipregistration.CallIDValidator = sipregistrationDescCallID.Validators[0].(func(string) error)
+	// sipregistrationDescUserAgent is the schema descriptor for user_agent field.
+	sipregistrationDescUserAgent := sipregistrationFields[10].Descriptor()
+	// sipregistration.DefaultUserAgent holds the default value on creation for the user_agent field.
+	sipregistration.DefaultUserAgent = sipregistrationDescUserAgent.Default.(string)
+	// sipregistration.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
+	sipregistration.UserAgentValidator = sipregistrationDescUserAgent.Validators[0].(func(string) error)
 	sessionFields := schema.Session{}.Fields()
 	_ = sessionFields
 	// sessionDescRemember is the schema descriptor for remember field.

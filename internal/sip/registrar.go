@@ -1,0 +1,302 @@
+package sip
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"linli/internal/actor"
+	"linli/internal/ent"
+	"linli/internal/ent/sipregistration"
+)
+
+// Registration is one registered contact of an account, as 设备列表 shows
+// it (已注册 with the contact's address).
+type Registration struct {
+	Username  string
+	Contact   string    // the Contact URI as registered
+	Received  string    // host:port the registration came from
+	Transport string    // udp or tcp
+	Instance  string    // the instance holding the flow
+	ExpiresAt time.Time // registrations past it are ignored
+	UserAgent string
+}
+
+func registrationOf(r *ent.SIPRegistration) Registration {
+	return Registration{Username: r.Username, Contact: r.Contact, Received: r.Received, Transport: r.Transport,
+		Instance: r.Instance, ExpiresAt: r.ExpiresAt, UserAgent: r.UserAgent}
+}
+
+// Registrations returns the live registrations of usernames, by username;
+// an account without any is absent from the map (未注册).
+func (s *Server) Registrations(ctx context.Context, usernames []string) (map[string][]Registration, error) {
+	rows, err := s.liveRegistrations(ctx, usernames)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Registration{}
+	for _, r := range rows {
+		out[r.Username] = append(out[r.Username], registrationOf(r))
+	}
+	return out, nil
+}
+
+func (s *Server) liveRegistrations(ctx context.Context, usernames []string) ([]*ent.SIPRegistration, error) {
+	if len(usernames) == 0 {
+		return nil, nil
+	}
+	return s.db.SIPRegistration.Query().
+		Where(sipregistration.UsernameIn(usernames...), sipregistration.ExpiresAtGT(s.now())).
+		Order(ent.Asc(sipregistration.FieldID)).All(actor.AsSystem(ctx))
+}
+
+func (s *Server) sweepRegistrations(ctx context.Context) error {
+	_, err := s.db.SIPRegistration.Delete().Where(sipregistration.ExpiresAtLTE(s.now())).Exec(actor.AsSystem(ctx))
+	return err
+}
+
+func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+	acct, ok := s.authenticate(req, tx)
+	if !ok {
+		return
+	}
+	to := req.To()
+	if to == nil || to.Address.User != acct.Username {
+		s.respond(tx, req, 403, "Forbidden", reasonHeader(403, "Registering another account is not allowed"))
+		return
+	}
+	defExpires := -1
+	if h := req.GetHeader("Expires"); h != nil {
+		n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
+		if err != nil || n < 0 {
+			s.respond(tx, req, 400, "Bad Expires")
+			return
+		}
+		defExpires = n
+	}
+	var contacts []*sip.ContactHeader
+	for _, h := range req.GetHeaders("Contact") {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok {
+			s.respond(tx, req, 400, "Bad Contact")
+			return
+		}
+		contacts = append(contacts, c)
+	}
+	for _, c := range contacts {
+		if c.Address.Wildcard {
+			if len(contacts) != 1 || defExpires != 0 {
+				s.respond(tx, req, 400, "Wildcard Contact Needs Expires 0")
+				return
+			}
+			s.write(tx, req, &regOp{acct: acct, wildcard: true})
+			return
+		}
+	}
+	var bs []binding
+	for _, c := range contacts {
+		e := defExpires
+		if v, ok := c.Params.Get("expires"); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				s.respond(tx, req, 400, "Bad Expires")
+				return
+			}
+			e = n
+		}
+		if e < 0 {
+			e = int(s.cfg.MaxExpires / time.Second)
+		}
+		if e > 0 && time.Duration(e)*time.Second < s.cfg.MinExpires {
+			s.respond(tx, req, 423, "Interval Too Brief", sip.NewHeader("Min-Expires", strconv.Itoa(int(s.cfg.MinExpires/time.Second))))
+			return
+		}
+		e = min(e, int(s.cfg.MaxExpires/time.Second))
+		if c.Address.Scheme != "sip" && c.Address.Scheme != "sips" || c.Address.Host == "" {
+			s.respond(tx, req, 400, "Bad Contact")
+			return
+		}
+		bs = append(bs, binding{uri: c.Address.String(), expires: e})
+	}
+	callID, cseq := "", uint32(0)
+	if h := req.CallID(); h != nil {
+		callID = h.Value()
+	}
+	if h := req.CSeq(); h != nil {
+		cseq = h.SeqNo
+	}
+	ua := ""
+	if h := req.GetHeader("User-Agent"); h != nil {
+		ua = truncate(h.Value(), 128)
+	}
+	for _, b := range bs {
+		if len(b.uri) > 512 || len(callID) > 255 {
+			s.respond(tx, req, 400, "Contact Too Long")
+			return
+		}
+	}
+	s.write(tx, req, &regOp{acct: acct, binds: bs, received: req.Source(), transport: strings.ToLower(req.Transport()),
+		callID: callID, cseq: cseq, ua: ua})
+}
+
+type binding struct {
+	uri     string
+	expires int
+}
+
+// regOp is one REGISTER's change, applied by the registration writer.
+type regOp struct {
+	acct                        Account
+	wildcard                    bool
+	binds                       []binding
+	received, transport, callID string
+	cseq                        uint32
+	ua                          string
+
+	rows []*ent.SIPRegistration // the account's live contacts afterwards
+	err  error
+	done chan struct{}
+}
+
+// write hands op to the registration writer and answers the REGISTER when
+// it is committed.
+func (s *Server) write(tx sip.ServerTransaction, req *sip.Request, op *regOp) {
+	op.done = make(chan struct{})
+	select {
+	case s.regWrites <- op:
+	case <-s.ctx.Done():
+		return
+	}
+	select {
+	case <-op.done:
+	case <-s.ctx.Done():
+		return
+	}
+	switch {
+	case op.err != nil:
+		s.internalError(tx, req, "saving registration", op.err)
+	default:
+		s.registered(tx, req, op.rows)
+	}
+}
+
+// writeRegistrations applies REGISTERs in batches, one transaction each
+// (group commit): under load hundreds of registrations share one commit,
+// and each is answered only once its batch is in the database.
+func (s *Server) writeRegistrations() {
+	for {
+		var batch []*regOp
+		select {
+		case op := <-s.regWrites:
+			batch = append(batch, op)
+		case <-s.ctx.Done():
+			return
+		}
+	more:
+		for len(batch) < 500 {
+			select {
+			case op := <-s.regWrites:
+				batch = append(batch, op)
+			default:
+				break more
+			}
+		}
+		err := s.applyBatch(batch)
+		for _, op := range batch {
+			if err != nil && op.err == nil {
+				op.err = err
+			}
+			close(op.done)
+		}
+	}
+}
+
+// applyBatch writes a batch in one transaction with plain SQL: one upsert
+// or delete per contact, then one query for the contacts of every account
+// in the batch. A REGISTER older than the stored one (same Call-ID, lower
+// CSeq, RFC 3261 §10.3 step 7) changes nothing.
+func (s *Server) applyBatch(batch []*regOp) error {
+	ctx := s.ctx
+	tx, err := s.db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	now := s.now().UTC()
+	users := map[string][]*regOp{}
+	for _, op := range batch {
+		users[op.acct.Username] = append(users[op.acct.Username], op)
+		if op.wildcard {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sip_registrations WHERE username = $1`, op.acct.Username); err != nil {
+				return err
+			}
+		}
+		for _, b := range op.binds {
+			if b.expires == 0 {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM sip_registrations WHERE username = $1 AND contact = $2`,
+					op.acct.Username, b.uri); err != nil {
+					return err
+				}
+				continue
+			}
+			_, err := tx.ExecContext(ctx, upsertRegistration,
+				now, op.acct.Username, op.acct.CommunityID, b.uri, op.received, op.transport, s.cfg.InstanceID, s.Addr(),
+				now.Add(time.Duration(b.expires)*time.Second), op.callID, int64(op.cseq), op.ua)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(users))
+	for u := range users {
+		names = append(names, u)
+	}
+	rows, err := s.liveRegistrations(ctx, names)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		for _, op := range users[r.Username] {
+			op.rows = append(op.rows, r)
+		}
+	}
+	return nil
+}
+
+// upsertRegistration is valid SQL for SQLite and PostgreSQL alike.
+const upsertRegistration = `INSERT INTO sip_registrations
+  (created_at, updated_at, username, community_id, contact, received, transport, instance, instance_addr, expires_at, call_id, cseq, user_agent)
+  VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+  ON CONFLICT (username, contact) DO UPDATE SET updated_at = excluded.updated_at, received = excluded.received,
+    transport = excluded.transport, instance = excluded.instance, instance_addr = excluded.instance_addr,
+    expires_at = excluded.expires_at, call_id = excluded.call_id, cseq = excluded.cseq, user_agent = excluded.user_agent
+  WHERE NOT (sip_registrations.call_id = excluded.call_id AND sip_registrations.cseq > excluded.cseq)`
+
+// registered answers 200 with every live contact of the account.
+func (s *Server) registered(tx sip.ServerTransaction, req *sip.Request, rows []*ent.SIPRegistration) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	now := s.now()
+	for _, r := range rows {
+		left := int(r.ExpiresAt.Sub(now) / time.Second)
+		res.AppendHeader(sip.NewHeader("Contact", "<"+r.Contact+">;expires="+strconv.Itoa(max(left, 1))))
+	}
+	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)))
+	if err := tx.Respond(res); err != nil {
+		s.logger.Debug("responding to REGISTER", "err", err)
+	}
+}
+
+func (s *Server) internalError(tx sip.ServerTransaction, req *sip.Request, what string, err error) {
+	if s.ctx.Err() == nil {
+		s.logger.Error(what, "method", req.Method, "err", err)
+	}
+	s.respond(tx, req, 500, "Server Internal Error")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
