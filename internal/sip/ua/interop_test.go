@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -40,7 +41,7 @@ func freePort(tb testing.TB) int {
 // peer is a running peer program.
 type peer struct {
 	cmd  *exec.Cmd
-	out  bytes.Buffer
+	out  syncBuffer
 	err  error
 	done chan struct{} // closed when the program has exited; err is then set
 }
@@ -69,6 +70,24 @@ func startPeer(tb testing.TB, dir string, name string, args ...string) *peer {
 		}
 	})
 	return p
+}
+
+// syncBuffer is a bytes.Buffer the program writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // wait waits for the program to exit and fails the test unless it exited 0.
