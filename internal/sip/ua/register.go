@@ -54,6 +54,37 @@ func (u *UA) Registration() Registration {
 // Close, which unregisters. The first attempt's error is returned; the agent
 // keeps retrying in the background either way.
 func (u *UA) Register(ctx context.Context) error {
+	if err := u.startRegistration(); err != nil {
+		return err
+	}
+	expires, err := u.register(ctx, u.cfg.Expires)
+	go func() {
+		defer u.wg.Done()
+		u.keepRegistered(expires, err)
+	}()
+	return err
+}
+
+// StartRegistering is Register without waiting for the first answer: a
+// device that boots while its server is away registers when it returns.
+func (u *UA) StartRegistering() error {
+	if err := u.startRegistration(); err != nil {
+		return err
+	}
+	go func() {
+		defer u.wg.Done()
+		expires, err := u.register(u.ctx, u.cfg.Expires)
+		if err != nil && u.ctx.Err() == nil {
+			u.logger.Warn("sip register failed", "user", u.cfg.Username, "server", u.cfg.Server, "err", err)
+		}
+		u.keepRegistered(expires, err)
+	}()
+	return nil
+}
+
+// startRegistration prepares the registration's Call-ID and tag and counts
+// its goroutine; the caller starts it.
+func (u *UA) startRegistration() error {
 	if u.cfg.Server == "" {
 		return errors.New("ua: no server to register with")
 	}
@@ -69,12 +100,7 @@ func (u *UA) Register(ctx context.Context) error {
 	if !u.enter() {
 		return errors.New("ua: closed")
 	}
-	expires, err := u.register(ctx, u.cfg.Expires)
-	go func() {
-		defer u.wg.Done()
-		u.keepRegistered(expires, err)
-	}()
-	return err
+	return nil
 }
 
 // keepRegistered refreshes the registration ahead of its expiry, and after
