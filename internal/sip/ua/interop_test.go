@@ -159,12 +159,18 @@ func TestInteropRegisterWithSipp(t *testing.T) {
 	scenario, _ := filepath.Abs("testdata/registrar.xml")
 	for _, tc := range []struct {
 		name, password string
+		granted        int // seconds the registrar grants
 		ok             bool
-	}{{"right password", "s3cret-Pw", true}, {"wrong password", "guessed", false}} {
+	}{
+		{"right password", "s3cret-Pw", 3600, true},
+		{"wrong password", "guessed", 3600, false},
+		{"refresh before expiry", "s3cret-Pw", 2, true},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			port := freePort(t)
 			p := startPeer(t, t.TempDir(), sipp, "-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-				"-set", "user", "d7", "-set", "password", "s3cret-Pw", "-m", "1", "-nostdin", "-timeout", "20")
+				"-set", "user", "d7", "-set", "password", "s3cret-Pw", "-set", "expires", strconv.Itoa(tc.granted),
+				"-m", "1", "-nostdin", "-timeout", "20")
 			time.Sleep(300 * time.Millisecond)
 			u, err := New(Config{Username: "d7", Password: tc.password, Server: "127.0.0.1:" + strconv.Itoa(port), Logger: testLogger(t)})
 			if err != nil {
@@ -178,18 +184,25 @@ func TestInteropRegisterWithSipp(t *testing.T) {
 				_ = u.Close()
 				t.Fatalf("register: %v, state %+v\n%s", err, reg, p.out.String())
 			}
-			if tc.ok && time.Until(reg.Expires) < 59*time.Minute {
-				t.Errorf("expires %v, want the registrar's 3600 s", reg.Expires)
+			if tc.ok && reg.Expires.Sub(time.Now()) < time.Duration(tc.granted-1)*time.Second {
+				t.Errorf("expires %v, want the registrar's %d s", reg.Expires, tc.granted)
 			}
 			if !tc.ok && reg.Code != 403 {
 				t.Errorf("wrong password: %+v, want 403", reg)
 			}
+			if tc.granted < 10 {
+				// Granted 2 s, the agent refreshes after 1 s, signing with the
+				// remembered challenge and the next nonce count.
+				first := reg.Expires
+				waitFor(t, 5*time.Second, "two refreshes", func() bool {
+					r := u.Registration()
+					return r.State == RegRegistered && r.Expires.Sub(first) >= 1500*time.Millisecond
+				})
+			}
 			_ = u.Close()
 			if tc.ok {
-				// Close unregistered with the remembered challenge (nc=2),
-				// which the registrar verified.
 				if st := u.Registration().State; st != RegEnded {
-					t.Errorf("after Close: %s, want %s", st, RegEnded)
+					t.Errorf("after Close: %s, want %s\n%s", st, RegEnded, p.out.String())
 				}
 				p.wait(t, 10*time.Second)
 			}
