@@ -102,13 +102,15 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	// The tone starts with the 200: the caller may play it before its ACK.
 	_ = c.startMedia(offer)
-	c.setState(StateAnswered)
 	res := sip.NewResponseFromRequest(sess.InviteRequest, 200, "OK", answer)
 	res.AppendHeader(sdpType)
+	// WriteResponse returns at the ACK; the call counts as answered from
+	// then on (in-dialog requests need the 200 it records).
 	if err := sess.WriteResponse(res); err != nil {
 		c.end(408, "未收到 ACK："+err.Error())
 		return
 	}
+	c.setState(StateAnswered)
 	u.logger.Info("sip call answered", "call_id", c.id)
 	u.goOwned(func() { c.talk(sess.Context().Done(), sess.Bye) })
 }
