@@ -50,6 +50,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&control, "control", "127.0.0.1:0", "address of the control API")
 	fs.DurationVar(&every, "sync-every", 10*time.Minute, "sync at least this often without nudges")
 	fs.StringVar(&cfg.SIPAddr, "sip", "", "SIP server host:port (default: the -server host, port 5060); off disables SIP")
+	fs.StringVar(&cfg.SIPTransport, "sip-transport", "udp", "udp or tcp")
 	fs.StringVar(&cfg.UnlockCode, "unlock-code", DefaultUnlockCode, "the key that opens the door during a call")
 	answer := fs.String("answer", "auto", "how indoor monitors answer: auto, after:N (seconds), reject[:486|603] or never")
 	if err := fs.Parse(args); err != nil {

@@ -44,6 +44,8 @@ type Config struct {
 	// SIPAddr is the SIP server (host:port); empty: the HTTP server's host,
 	// port 5060; "off": no SIP. StartSIP uses it.
 	SIPAddr string
+	// SIPTransport is udp (the default) or tcp.
+	SIPTransport string
 	// UnlockCode is the key that opens a door during a call (# when empty).
 	UnlockCode string
 	// Answer is how an indoor monitor answers at first (auto when empty).

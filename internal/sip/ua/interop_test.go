@@ -161,18 +161,22 @@ func TestInteropRegisterWithSipp(t *testing.T) {
 		name, password string
 		granted        int // seconds the registrar grants
 		ok             bool
+		transport      string
 	}{
-		{"right password", "s3cret-Pw", 3600, true},
-		{"wrong password", "guessed", 3600, false},
-		{"refresh before expiry", "s3cret-Pw", 2, true},
+		{"right password", "s3cret-Pw", 3600, true, "udp"},
+		{"wrong password", "guessed", 3600, false, "udp"},
+		{"refresh before expiry", "s3cret-Pw", 2, true, "udp"},
+		{"over TCP", "s3cret-Pw", 2, true, "tcp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			port := freePort(t)
-			p := startPeer(t, t.TempDir(), sipp, "-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+			transport := map[string]string{"udp": "u1", "tcp": "t1"}[tc.transport]
+			p := startPeer(t, t.TempDir(), sipp, "-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-t", transport,
 				"-set", "user", "d7", "-set", "password", "s3cret-Pw", "-set", "expires", strconv.Itoa(tc.granted),
 				"-m", "1", "-nostdin", "-timeout", "20")
 			time.Sleep(300 * time.Millisecond)
-			u, err := New(Config{Username: "d7", Password: tc.password, Server: "127.0.0.1:" + strconv.Itoa(port), Logger: testLogger(t)})
+			u, err := New(Config{Username: "d7", Password: tc.password, Server: "127.0.0.1:" + strconv.Itoa(port),
+				Transport: tc.transport, Logger: testLogger(t)})
 			if err != nil {
 				t.Fatal(err)
 			}

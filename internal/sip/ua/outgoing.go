@@ -21,6 +21,12 @@ func (u *UA) Call(ctx context.Context, target string) (*Call, error) {
 		if err := sip.ParseUri(target, &uri); err != nil {
 			return nil, fmt.Errorf("ua: %q: %w", target, err)
 		}
+		if u.cfg.Transport == "tcp" && !uri.UriParams.Has("transport") {
+			if uri.UriParams == nil {
+				uri.UriParams = sip.NewParams()
+			}
+			uri.UriParams.Add("transport", "tcp")
+		}
 	} else {
 		var err error
 		if uri, err = u.serverURI(target); err != nil {
@@ -42,6 +48,9 @@ func (u *UA) Call(ctx context.Context, target string) (*Call, error) {
 	from := sip.FromHeader{DisplayName: u.cfg.DisplayName, Address: u.aor(), Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	to := sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: uri.User, Host: uri.Host, Port: uri.Port}, Params: sip.NewParams()}
+	if tr, ok := uri.UriParams.Get("transport"); ok {
+		req.SetTransport(sip.NetworkToUpper(tr))
+	}
 	cid := sip.CallIDHeader(callID)
 	req.AppendHeader(&from)
 	req.AppendHeader(&to)

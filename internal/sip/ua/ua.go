@@ -48,6 +48,11 @@ type Config struct {
 	// Listen is the local address for SIP over UDP; "127.0.0.1:0" when
 	// empty. Its IP is also the address announced in Contact and SDP.
 	Listen string
+	// Transport is how the agent sends its requests: "udp" (the default)
+	// or "tcp". Over TCP it also listens on TCP (the UDP port number when
+	// free), announces transport=tcp in its Contact and keeps the
+	// connection it opened to the server for everything the server sends.
+	Transport string
 	// Expires is the registration lifetime asked for (300 s when zero).
 	Expires time.Duration
 	// Answer is the initial policy for incoming calls.
@@ -71,8 +76,9 @@ type UA struct {
 	client *sipgo.Client
 	dialog sipgo.DialogUA
 	conn   *net.UDPConn
+	tcp    *net.TCPListener // nil unless Transport is tcp
 	ip     netip.Addr
-	port   int
+	port   int // of the Contact: UDP, or TCP with Transport tcp
 	auth   *authenticator
 
 	ctx    context.Context
@@ -102,6 +108,13 @@ func New(cfg Config) (*UA, error) {
 	if cfg.Answer.Mode == "" {
 		cfg.Answer.Mode = AnswerAuto
 	}
+	switch cfg.Transport {
+	case "":
+		cfg.Transport = "udp"
+	case "udp", "tcp":
+	default:
+		return nil, fmt.Errorf("ua: transport %q: udp or tcp", cfg.Transport)
+	}
 	laddr, err := net.ResolveUDPAddr("udp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("ua: listen address %q: %w", cfg.Listen, err)
@@ -116,34 +129,50 @@ func New(cfg Config) (*UA, error) {
 	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	u := &UA{cfg: cfg, logger: cfg.Logger, conn: conn, ip: local.Addr().Unmap(), port: int(local.Port()),
 		auth: &authenticator{username: cfg.Username, password: cfg.Password}, policy: cfg.Answer, calls: map[string]*Call{}}
-	user := cfg.Username
-	if user == "" {
-		user = "linli"
+	clientOpts := []sipgo.ClientOption{sipgo.WithClientLogger(cfg.Logger), sipgo.WithClientHostname(u.ip.String()), sipgo.WithClientNAT()}
+	contact := sip.Uri{Scheme: "sip", User: cfg.Username, Host: u.ip.String(), Port: u.port}
+	if contact.User == "" {
+		contact.User = "linli"
+	}
+	if cfg.Transport == "tcp" {
+		if u.tcp, err = net.ListenTCP("tcp", &net.TCPAddr{IP: laddr.IP, Port: u.port}); err != nil {
+			u.tcp, err = net.ListenTCP("tcp", &net.TCPAddr{IP: laddr.IP})
+		}
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("ua: %w", err)
+		}
+		u.port = u.tcp.Addr().(*net.TCPAddr).Port
+		contact.Port = u.port
+		contact.UriParams = sip.NewParams()
+		contact.UriParams.Add("transport", "tcp")
+		clientOpts = append(clientOpts, sipgo.WithClientPort(u.port))
+	} else {
+		// Every request leaves from the listening socket, so that the
+		// address a registrar sees is the one calls come back to (the
+		// registered flow).
+		clientOpts = append(clientOpts, sipgo.WithClientConnectionAddr(local.String()), sipgo.WithClientPort(u.port))
 	}
 	u.sip, err = sipgo.NewUA(sipgo.WithUserAgent("Linli"), sipgo.WithUserAgentHostname(u.ip.String()),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(cfg.Logger)),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(cfg.Logger)))
 	if err != nil {
-		conn.Close()
+		u.closeListeners()
 		return nil, err
 	}
-	// Every request leaves from the listening socket, so that the address a
-	// registrar sees is the one calls come back to (the registered flow).
-	u.client, err = sipgo.NewClient(u.sip, sipgo.WithClientLogger(cfg.Logger),
-		sipgo.WithClientConnectionAddr(local.String()), sipgo.WithClientHostname(u.ip.String()), sipgo.WithClientPort(u.port))
+	u.client, err = sipgo.NewClient(u.sip, clientOpts...)
 	if err != nil {
 		u.sip.Close()
-		conn.Close()
+		u.closeListeners()
 		return nil, err
 	}
 	srv, err := sipgo.NewServer(u.sip, sipgo.WithServerLogger(cfg.Logger))
 	if err != nil {
 		u.sip.Close()
-		conn.Close()
+		u.closeListeners()
 		return nil, err
 	}
-	u.dialog = sipgo.DialogUA{Client: u.client, ContactHDR: sip.ContactHeader{
-		Address: sip.Uri{Scheme: "sip", User: user, Host: u.ip.String(), Port: u.port}}}
+	u.dialog = sipgo.DialogUA{Client: u.client, ContactHDR: sip.ContactHeader{Address: contact}}
 	srv.OnInvite(u.onInvite)
 	srv.OnAck(u.onAck)
 	srv.OnBye(u.onBye)
@@ -162,6 +191,13 @@ func New(cfg Config) (*UA, error) {
 		defer u.wg.Done()
 		_ = srv.ServeUDP(conn)
 	}()
+	if u.tcp != nil {
+		u.wg.Add(1)
+		go func() {
+			defer u.wg.Done()
+			_ = srv.ServeTCP(u.tcp)
+		}()
+	}
 	// Requests leave from the listening socket once the transport knows it.
 	for i := 0; ; i++ {
 		if c, _ := u.sip.TransportLayer().GetConnection("udp", local.String()); c != nil {
@@ -178,7 +214,7 @@ func New(cfg Config) (*UA, error) {
 
 const allow = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS"
 
-// Addr is the agent's SIP address (host:port over UDP).
+// Addr is the agent's SIP address (host:port, over its Transport).
 func (u *UA) Addr() string { return netip.AddrPortFrom(u.ip, uint16(u.port)).String() }
 
 // URI is the agent's own SIP URI, which peers call directly.
@@ -237,9 +273,16 @@ func (u *UA) Close() error {
 	u.closed = true
 	u.mu.Unlock()
 	u.cancel()
-	_ = u.conn.Close()
+	u.closeListeners()
 	u.wg.Wait()
 	return u.sip.Close()
+}
+
+func (u *UA) closeListeners() {
+	_ = u.conn.Close()
+	if u.tcp != nil {
+		_ = u.tcp.Close()
+	}
 }
 
 // goOwned runs f on a goroutine the agent waits for at Close.
@@ -262,7 +305,12 @@ func (u *UA) serverURI(user string) (sip.Uri, error) {
 		return sip.Uri{}, fmt.Errorf("ua: server %q: %w", u.cfg.Server, err)
 	}
 	p, _ := strconv.Atoi(port)
-	return sip.Uri{Scheme: "sip", User: user, Host: host, Port: p}, nil
+	uri := sip.Uri{Scheme: "sip", User: user, Host: host, Port: p}
+	if u.cfg.Transport == "tcp" {
+		uri.UriParams = sip.NewParams()
+		uri.UriParams.Add("transport", "tcp")
+	}
+	return uri, nil
 }
 
 // aor is the agent's address of record, sip:user@server-host.

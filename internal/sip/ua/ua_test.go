@@ -258,3 +258,34 @@ func TestAnswerByHand(t *testing.T) {
 		t.Error("a second answer was accepted")
 	}
 }
+
+func TestCallOverTCP(t *testing.T) {
+	var keys keyLog
+	door := newAgent(t, Config{Username: "d1", Transport: "tcp", OnDTMF: keys.add})
+	monitor := newAgent(t, Config{Username: "d2", Transport: "tcp"})
+	if !strings.Contains(monitor.URI(), "transport=tcp") {
+		t.Fatalf("contact %s does not say TCP", monitor.URI())
+	}
+	c, err := door.Call(t.Context(), monitor.URI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Answered():
+	case <-time.After(5 * time.Second):
+		t.Fatalf("not answered: %+v", c.Info())
+	}
+	in := incoming(t, monitor)
+	waitFor(t, 5*time.Second, "RTP both ways", func() bool {
+		return c.Info().PacketsReceived >= 10 && in.Info().PacketsReceived >= 10
+	})
+	if err := in.SendDTMF(t.Context(), "#", "info"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the INFO key", func() bool { return keys.String() == "info:#" })
+	c.Hangup()
+	waitDone(t, in, 5*time.Second)
+	if got := in.Info(); got.Reason != "对方挂断" {
+		t.Errorf("callee after BYE over TCP: %+v", got)
+	}
+}
