@@ -96,8 +96,32 @@ func TestSimulatorCallsOverSIP(t *testing.T) {
 		t.Error("hang up without a call succeeded")
 	}
 
+	// The monitor is busy: the next call is refused with 486; then it
+	// never answers, and the door gives up while it rings (CANCEL).
+	if err := monitor.SetAnswerMode(ua.AnswerPolicy{Mode: ua.AnswerReject, Code: 486}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := door.PlaceCall(ctx, "0502"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refusal", func() bool { c := door.Status().SIP.Calls; return len(c) == 2 && c[1].State == ua.StateEnded })
+	if c := door.Status().SIP.Calls[1]; c.Code != 486 || c.AnsweredAt != nil {
+		t.Errorf("refused call: %+v", c)
+	}
+	if err := monitor.SetAnswerMode(ua.AnswerPolicy{Mode: ua.AnswerNever}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := door.PlaceCall(ctx, "0502"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the third call rings", func() bool { c := monitor.Status().SIP.Calls; return len(c) == 3 && c[2].State == ua.StateRinging })
+	if got, err := door.Hangup(); err != nil || got.Code != 487 {
+		t.Fatalf("hang up while ringing: %+v %v", got, err)
+	}
+	waitFor(t, "the monitor stops ringing", func() bool { return monitor.Status().SIP.Calls[2].State == ua.StateEnded })
+
 	// The call's snapshot and both openings reached the server.
-	waitFor(t, "three events uploaded", func() bool {
+	waitFor(t, "three events of the first call uploaded", func() bool {
 		n := 0
 		for _, ev := range door.Status().Events {
 			if ev.CallID == call.ID && ev.Status == "sent" {
@@ -111,8 +135,11 @@ func TestSimulatorCallsOverSIP(t *testing.T) {
 	if unlocks.Total != 2 || unlocks.Items[0].UnlockTypeName != "通话中开锁" {
 		t.Errorf("开锁记录: %+v", unlocks)
 	}
-	a.Manager.Must(200, "GET", a.Path("/records/calls"), nil).JSON(t, &calls)
-	if calls.Total != 1 || calls.Items[0].Target != "0502" || !calls.Items[0].HasSnapshot {
+	waitFor(t, "the three calls' snapshots uploaded", func() bool {
+		a.Manager.Must(200, "GET", a.Path("/records/calls"), nil).JSON(t, &calls)
+		return calls.Total == 3
+	})
+	if calls.Items[0].Target != "0502" || !calls.Items[0].HasSnapshot {
 		t.Errorf("呼叫记录: %+v", calls)
 	}
 }
