@@ -80,12 +80,17 @@ func (u *UA) Call(ctx context.Context, target string) (*Call, error) {
 // runOutgoing follows an outgoing call from INVITE to its end.
 func (c *Call) runOutgoing(sess *sipgo.DialogClientSession, req *sip.Request) {
 	u := c.ua
-	ring, cancelRing := context.WithCancel(u.ctx)
-	defer cancelRing()
+	// Hanging up cancels the ringing call (a CANCEL once a provisional
+	// answer came, RFC 3261 §9.1); the agent closing gives up at once even
+	// when the peer never answered at all.
+	ring, cancelRing := context.WithCancelCause(context.Background())
+	defer cancelRing(nil)
 	go func() {
 		select {
 		case <-c.hangup:
-			cancelRing()
+			cancelRing(nil)
+		case <-u.ctx.Done():
+			cancelRing(sipgo.WaitAnswerForceCancelErr)
 		case <-ring.Done():
 		}
 	}()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -288,4 +289,31 @@ func TestCallOverTCP(t *testing.T) {
 	if got := in.Info(); got.Reason != "对方挂断" {
 		t.Errorf("callee after BYE over TCP: %+v", got)
 	}
+}
+
+// TestCloseWhileCallingNobody: a call to an address where nothing answers
+// (not even 100 Trying) does not hold Close for the INVITE's 32 s timeout.
+func TestCloseWhileCallingNobody(t *testing.T) {
+	base := runtime.NumGoroutine()
+	silent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	door := newAgentNoCleanup(t, Config{})
+	c, err := door.Call(t.Context(), "sip:0502@"+silent.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	_ = door.Close()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	waitDone(t, c, time.Second)
+	if got := c.Info(); got.Code != 487 {
+		t.Errorf("call after Close: %+v", got)
+	}
+	checkGoroutines(t, base)
 }
