@@ -123,7 +123,10 @@ func (u *UA) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", buildSDP(randSessionID(), c.media.LocalAddr(), []uint8{ptPCMU, ptPCMA}, ptTelephoneEvent))
+	c.media.mu.Lock()
+	codec, event := c.media.codec, c.media.event
+	c.media.mu.Unlock()
+	res := sip.NewResponseFromRequest(req, 200, "OK", buildSDP(randSessionID(), c.media.LocalAddr(), []uint8{codec}, event))
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(u.dialog.ContactHDR.Clone())
 	_ = tx.Respond(res)
