@@ -73,6 +73,7 @@ func TestSimulatorCallsOverSIP(t *testing.T) {
 	if got := monitor.Status().SIP.Calls[0]; got.ID != call.ID || got.Direction != "in" {
 		t.Fatalf("monitor's call: %+v", got)
 	}
+	waitFor(t, "the door's H.264 reaches the monitor", func() bool { return monitor.Status().SIP.Calls[0].VideoReceived >= 30 })
 
 	// The resident opens the door: RFC 4733 first, then SIP INFO.
 	if _, err := monitor.SendUnlock(ctx, ""); err != nil {

@@ -68,7 +68,7 @@ func (d *Device) StartSIP(ctx context.Context) error {
 		answer.Mode = ua.AnswerAuto
 	}
 	phone, err := ua.New(ua.Config{Username: d.cred.SIP.Username, Password: d.cred.SIP.Password, DisplayName: d.cred.Label,
-		Server: server, Transport: d.cfg.SIPTransport, Listen: net.JoinHostPort(local.String(), "0"), Answer: answer,
+		Server: server, Transport: d.cfg.SIPTransport, Video: !d.cfg.NoVideo, Listen: net.JoinHostPort(local.String(), "0"), Answer: answer,
 		OnDTMF: d.onKey, Logger: d.logger.With("device", d.cred.DeviceID)})
 	if err != nil {
 		return err

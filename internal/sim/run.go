@@ -51,6 +51,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&every, "sync-every", 10*time.Minute, "sync at least this often without nudges")
 	fs.StringVar(&cfg.SIPAddr, "sip", "", "SIP server host:port (default: the -server host, port 5060); off disables SIP")
 	fs.StringVar(&cfg.SIPTransport, "sip-transport", "udp", "udp or tcp")
+	fs.BoolVar(&cfg.NoVideo, "no-video", false, "calls carry audio only (no H.264 test pattern)")
 	fs.StringVar(&cfg.UnlockCode, "unlock-code", DefaultUnlockCode, "the key that opens the door during a call")
 	answer := fs.String("answer", "auto", "how indoor monitors answer: auto, after:N (seconds), reject[:486|603] or never")
 	if err := fs.Parse(args); err != nil {

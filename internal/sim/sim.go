@@ -46,6 +46,8 @@ type Config struct {
 	SIPAddr string
 	// SIPTransport is udp (the default) or tcp.
 	SIPTransport string
+	// NoVideo leaves H.264 out of calls (audio only).
+	NoVideo bool
 	// UnlockCode is the key that opens a door during a call (# when empty).
 	UnlockCode string
 	// Answer is how an indoor monitor answers at first (auto when empty).

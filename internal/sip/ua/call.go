@@ -29,6 +29,7 @@ type Call struct {
 	outgoing bool
 	peer     string
 	media    *media
+	video    *video // nil without video
 
 	mu         sync.Mutex
 	state      string
@@ -108,6 +109,9 @@ func (c *Call) Info() CallInfo {
 	}
 	if c.media != nil {
 		in.MediaStats = c.media.Stats()
+	}
+	if c.video != nil {
+		in.VideoSent, in.VideoReceived = c.video.sent.Load(), c.video.received.Load()
 	}
 	return in
 }
@@ -251,6 +255,9 @@ func (c *Call) end(code int, reason string) {
 	if c.media != nil {
 		c.media.Close()
 	}
+	if c.video != nil {
+		c.video.Close()
+	}
 	close(c.done)
 	c.ua.logger.Info("sip call ended", "call_id", c.id, "code", code, "reason", reason)
 }
@@ -273,6 +280,9 @@ func (c *Call) startMedia(d sessionDesc) error {
 		return errNoAudio
 	}
 	c.media.Start(d.Addr, codec, d.Event)
+	if c.video != nil && d.VideoPT != 0 {
+		c.video.Start(d.Video, d.VideoPT)
+	}
 	return nil
 }
 

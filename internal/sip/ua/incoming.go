@@ -1,6 +1,7 @@
 package ua
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -43,6 +44,12 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.media = m
+	var videoAddr netip.AddrPort
+	if u.cfg.Video && offer.VideoPT != 0 {
+		if c.video, err = newVideo(u.mediaIP()); err == nil {
+			videoAddr = c.video.LocalAddr()
+		}
+	}
 	u.track(c)
 	u.mu.Lock()
 	u.calls[sess.ID] = c
@@ -51,7 +58,7 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if f := u.cfg.OnCall; f != nil {
 		f(c)
 	}
-	answer := buildSDP(randSessionID(), m.LocalAddr(), []uint8{codec}, offer.Event)
+	answer := buildSDP(randSessionID(), m.LocalAddr(), []uint8{codec}, offer.Event, videoAddr, offer.VideoPT)
 	sdpType := sip.NewHeader("Content-Type", "application/sdp")
 	if u.cfg.EarlyMedia {
 		err = sess.Respond(183, "Session Progress", answer, sdpType)
@@ -126,7 +133,11 @@ func (u *UA) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.media.mu.Lock()
 	codec, event := c.media.codec, c.media.event
 	c.media.mu.Unlock()
-	res := sip.NewResponseFromRequest(req, 200, "OK", buildSDP(randSessionID(), c.media.LocalAddr(), []uint8{codec}, event))
+	var videoAddr netip.AddrPort
+	if c.video != nil {
+		videoAddr = c.video.LocalAddr()
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", buildSDP(randSessionID(), c.media.LocalAddr(), []uint8{codec}, event, videoAddr, ptH264))
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(u.dialog.ContactHDR.Clone())
 	_ = tx.Respond(res)

@@ -29,6 +29,9 @@ type MediaStats struct {
 	PacketsReceived int64 `json:"rtp_received"`
 	// Codec is the negotiated audio codec (PCMU or PCMA), "" before answer.
 	Codec string `json:"codec,omitempty"`
+	// H.264 packets, when video was negotiated.
+	VideoSent     int64 `json:"video_sent,omitempty"`
+	VideoReceived int64 `json:"video_received,omitempty"`
 }
 
 // media is one call's RTP: a UDP socket that receives from the moment

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -44,6 +45,14 @@ func (u *UA) Call(ctx context.Context, target string) (*Call, error) {
 		return nil, err
 	}
 	c.media = m
+	var videoAddr netip.AddrPort
+	if u.cfg.Video {
+		if c.video, err = newVideo(u.mediaIP()); err != nil {
+			m.Close()
+			return nil, err
+		}
+		videoAddr = c.video.LocalAddr()
+	}
 	req := sip.NewRequest(sip.INVITE, uri)
 	from := sip.FromHeader{DisplayName: u.cfg.DisplayName, Address: u.aor(), Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
@@ -59,7 +68,7 @@ func (u *UA) Call(ctx context.Context, target string) (*Call, error) {
 	req.AppendHeader(u.dialog.ContactHDR.Clone())
 	req.AppendHeader(sip.NewHeader("Allow", allow))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(buildSDP(randSessionID(), m.LocalAddr(), nil, 0))
+	req.SetBody(buildSDP(randSessionID(), m.LocalAddr(), nil, 0, videoAddr, ptH264))
 	u.track(c)
 	sess, err := u.dialog.WriteInvite(ctx, req)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,6 +15,7 @@ const (
 	ptPCMU           = 0
 	ptPCMA           = 8
 	ptTelephoneEvent = 101
+	ptH264           = 96
 )
 
 // sessionDesc is the part of an SDP body a G.711 audio call needs.
@@ -21,6 +23,10 @@ type sessionDesc struct {
 	Addr   netip.AddrPort // where the peer receives RTP
 	Codecs []uint8        // audio payload types in the peer's order of preference
 	Event  uint8          // payload type of telephone-event, 0 when not offered
+	// Video is where the peer receives H.264 with payload type VideoPT;
+	// VideoPT is 0 when there is no usable H.264 stream.
+	Video   netip.AddrPort
+	VideoPT uint8
 }
 
 // audioCodec returns the first G.711 codec of the description, or false.
@@ -35,7 +41,9 @@ func (s sessionDesc) audioCodec() (uint8, bool) {
 
 // buildSDP writes an offer (codecs nil: PCMU, PCMA and telephone-event) or
 // an answer with the chosen codec and event payload type.
-func buildSDP(sessID int64, addr netip.AddrPort, codecs []uint8, event uint8) []byte {
+//
+// video, when valid, adds an H.264 stream with payload type videoPT.
+func buildSDP(sessID int64, addr netip.AddrPort, codecs []uint8, event uint8, video netip.AddrPort, videoPT uint8) []byte {
 	if codecs == nil {
 		codecs, event = []uint8{ptPCMU, ptPCMA}, ptTelephoneEvent
 	}
@@ -66,20 +74,28 @@ func buildSDP(sessID int64, addr netip.AddrPort, codecs []uint8, event uint8) []
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", event, event)
 	}
 	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
+	if video.IsValid() && videoPT != 0 {
+		fmt.Fprintf(&b, "m=video %d RTP/AVP %d\r\na=rtpmap:%d H264/90000\r\n", video.Port(), videoPT, videoPT)
+		fmt.Fprintf(&b, "a=fmtp:%d profile-level-id=42e01e;packetization-mode=1\r\na=sendrecv\r\n", videoPT)
+	}
 	return []byte(b.String())
 }
 
 var errNoAudio = errors.New("sdp: no usable audio stream")
 
-// parseSDP reads the first audio stream of an SDP body: its address (the
-// media-level c= line, else the session-level one), payload types and the
-// telephone-event payload type.
+// parseSDP reads the first audio stream of an SDP body (its address: the
+// media-level c= line, else the session-level one; payload types; the
+// telephone-event payload type) and the first H.264 video stream, if any.
 func parseSDP(body []byte) (sessionDesc, error) {
 	var (
 		d                  sessionDesc
-		sessionIP, mediaIP string
-		port               int
-		inAudio, seenAudio bool
+		sessionIP          string
+		section            string // "", audio, video, or other
+		seenAudio          bool
+		seenVideo          bool
+		audioIP, videoIP   string
+		audioPort, vidPort int
+		videoPTs           []uint8
 	)
 	for line := range strings.Lines(string(body)) {
 		line = strings.TrimRight(line, "\r\n")
@@ -89,24 +105,26 @@ func parseSDP(body []byte) (sessionDesc, error) {
 		val := line[2:]
 		switch line[0] {
 		case 'm':
-			if seenAudio {
-				inAudio = false
-				continue
-			}
+			section = "other"
 			f := strings.Fields(val)
-			if len(f) < 4 || f[0] != "audio" {
-				inAudio = false
+			if len(f) < 4 || f[0] == "audio" && seenAudio || f[0] == "video" && seenVideo || f[0] != "audio" && f[0] != "video" {
 				continue
 			}
 			p, err := strconv.Atoi(strings.SplitN(f[1], "/", 2)[0])
 			if err != nil || p < 0 || p > 65535 {
 				return d, fmt.Errorf("sdp: bad port %q", f[1])
 			}
-			port, inAudio, seenAudio = p, true, true
+			var pts []uint8
 			for _, s := range f[3:] {
 				if pt, err := strconv.ParseUint(s, 10, 7); err == nil {
-					d.Codecs = append(d.Codecs, uint8(pt))
+					pts = append(pts, uint8(pt))
 				}
+			}
+			section = f[0]
+			if section == "audio" {
+				seenAudio, audioPort, d.Codecs = true, p, pts
+			} else {
+				seenVideo, vidPort, videoPTs = true, p, pts
 			}
 		case 'c':
 			f := strings.Fields(val)
@@ -114,34 +132,58 @@ func parseSDP(body []byte) (sessionDesc, error) {
 				continue
 			}
 			ip := strings.SplitN(f[2], "/", 2)[0]
-			if inAudio {
-				mediaIP = ip
-			} else if !seenAudio {
+			switch section {
+			case "":
 				sessionIP = ip
+			case "audio":
+				audioIP = ip
+			case "video":
+				videoIP = ip
 			}
 		case 'a':
-			if !inAudio || !strings.HasPrefix(val, "rtpmap:") {
+			if section != "audio" && section != "video" || !strings.HasPrefix(val, "rtpmap:") {
 				continue
 			}
 			f := strings.Fields(strings.TrimPrefix(val, "rtpmap:"))
-			if len(f) == 2 && strings.HasPrefix(strings.ToLower(f[1]), "telephone-event/") {
-				if pt, err := strconv.ParseUint(f[0], 10, 7); err == nil {
-					d.Event = uint8(pt)
-				}
+			if len(f) != 2 {
+				continue
+			}
+			pt, err := strconv.ParseUint(f[0], 10, 7)
+			if err != nil {
+				continue
+			}
+			enc := strings.ToLower(f[1])
+			switch {
+			case section == "audio" && strings.HasPrefix(enc, "telephone-event/"):
+				d.Event = uint8(pt)
+			case section == "video" && strings.HasPrefix(enc, "h264/90000") && slices.Contains(videoPTs, uint8(pt)) && d.VideoPT == 0:
+				d.VideoPT = uint8(pt)
 			}
 		}
 	}
 	if !seenAudio {
 		return d, errNoAudio
 	}
-	ip := mediaIP
-	if ip == "" {
-		ip = sessionIP
+	addr := func(ip string, port int) (netip.AddrPort, error) {
+		if ip == "" {
+			ip = sessionIP
+		}
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			return netip.AddrPort{}, fmt.Errorf("sdp: bad connection address %q", ip)
+		}
+		return netip.AddrPortFrom(a, uint16(port)), nil
 	}
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return d, fmt.Errorf("sdp: bad connection address %q", ip)
+	var err error
+	if d.Addr, err = addr(audioIP, audioPort); err != nil {
+		return d, err
 	}
-	d.Addr = netip.AddrPortFrom(a, uint16(port))
+	if d.VideoPT != 0 && vidPort != 0 {
+		if d.Video, err = addr(videoIP, vidPort); err != nil {
+			d.Video, d.VideoPT = netip.AddrPort{}, 0
+		}
+	} else {
+		d.VideoPT = 0
+	}
 	return d, nil
 }

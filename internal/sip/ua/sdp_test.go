@@ -1,6 +1,7 @@
 package ua
 
 import (
+	"bytes"
 	"net/netip"
 	"slices"
 	"testing"
@@ -8,7 +9,7 @@ import (
 
 func TestSDPRoundTrip(t *testing.T) {
 	addr := netip.MustParseAddrPort("127.0.0.1:40000")
-	d, err := parseSDP(buildSDP(1, addr, nil, 0))
+	d, err := parseSDP(buildSDP(1, addr, nil, 0, netip.AddrPort{}, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestSDPFromPeers(t *testing.T) {
 // FuzzParseSDP feeds the parser what a peer's INVITE or answer may carry:
 // it must never panic, and what it accepts has an address.
 func FuzzParseSDP(f *testing.F) {
-	f.Add(buildSDP(1, netip.MustParseAddrPort("127.0.0.1:4000"), nil, 0))
+	f.Add(buildSDP(1, netip.MustParseAddrPort("127.0.0.1:4000"), nil, 0, netip.MustParseAddrPort("127.0.0.1:4002"), ptH264))
 	f.Add([]byte("m=audio 1/2 RTP/AVP 0 101\nc=IN IP6 ::1/64\na=rtpmap:101 telephone-event/8000"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		d, err := parseSDP(body)
@@ -65,5 +66,56 @@ func TestG711(t *testing.T) {
 		if got := alaw(tc.in); got != tc.a {
 			t.Errorf("A-law(%d) = %#x, want %#x", tc.in, got, tc.a)
 		}
+	}
+}
+
+func TestSDPVideo(t *testing.T) {
+	d, err := parseSDP(buildSDP(1, netip.MustParseAddrPort("127.0.0.1:4000"), nil, 0, netip.MustParseAddrPort("127.0.0.1:4002"), 99))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Video != netip.MustParseAddrPort("127.0.0.1:4002") || d.VideoPT != 99 || d.Addr.Port() != 4000 || d.Event != 101 {
+		t.Errorf("%+v", d)
+	}
+	// A refused video stream (port 0) or one without H.264 is no video.
+	for _, body := range []string{
+		"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n",
+		"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 97\r\na=rtpmap:97 VP8/90000\r\n",
+	} {
+		d, err := parseSDP([]byte(body))
+		if err != nil || d.VideoPT != 0 {
+			t.Errorf("%q: %+v %v", body, d, err)
+		}
+	}
+}
+
+// TestH264Stream checks the test pattern's structure: start codes, NAL
+// types, no start code emulated inside a NAL unit.
+func TestH264Stream(t *testing.T) {
+	key := videoFrame(0)
+	var types []byte
+	for _, n := range bytes.Split(key, []byte{0, 0, 0, 1})[1:] {
+		types = append(types, n[0]&0x1F)
+		if bytes.Contains(n, []byte{0, 0, 1}) || bytes.Contains(n, []byte{0, 0, 0}) {
+			t.Errorf("NAL type %d carries a start code", n[0]&0x1F)
+		}
+	}
+	if !bytes.Equal(types, []byte{7, 8, 5}) {
+		t.Errorf("key frame NAL types %v, want SPS, PPS, IDR", types)
+	}
+	if n := len(key); n < 99*384 || n > 99*384+400 {
+		t.Errorf("key frame of %d bytes", n)
+	}
+	if p := videoFrame(1); p[4]&0x1F != 1 || len(p) > 20 {
+		t.Errorf("skip frame % x", p)
+	}
+	// ue(v) codes of the bit writer: 0 → 1, 1 → 010, 25 → 000011010.
+	var w bitWriter
+	w.ue(0)
+	w.ue(1)
+	w.ue(25)
+	w.trailing()
+	if !bytes.Equal(w.buf, []byte{0b10100000, 0b11010100}) {
+		t.Errorf("ue codes %08b", w.buf)
 	}
 }

@@ -60,6 +60,9 @@ type Config struct {
 	// EarlyMedia makes incoming calls answer 183 with SDP and send the
 	// tone while ringing.
 	EarlyMedia bool
+	// Video offers (and accepts) H.264 video and sends a test pattern, as
+	// a door station's camera.
+	Video bool
 	// OnCall is told of every new call (both directions) before it rings;
 	// OnDTMF of every key the peer presses ("rtp" or "info"). Both are
 	// called from the agent's goroutines and must not block.

@@ -317,3 +317,29 @@ func TestCloseWhileCallingNobody(t *testing.T) {
 	}
 	checkGoroutines(t, base)
 }
+
+// TestCallWithVideo: both sides offer and answer H.264 and send the test
+// pattern; packets arrive both ways, key frames split into FU-A fragments.
+func TestCallWithVideo(t *testing.T) {
+	door := newAgent(t, Config{Video: true})
+	monitor := newAgent(t, Config{Video: true})
+	audioOnly := newAgent(t, Config{})
+	c, err := door.Call(t.Context(), monitor.URI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := incoming(t, monitor)
+	// A key frame of 176×144 I_PCM macroblocks is ~38 KB: over 30 packets.
+	waitFor(t, 5*time.Second, "video both ways", func() bool {
+		return c.Info().VideoReceived >= 40 && in.Info().VideoReceived >= 40
+	})
+	// A peer without video gets audio only.
+	c2, err := door.Call(t.Context(), audioOnly.URI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "audio from the audio-only peer", func() bool { return c2.Info().PacketsReceived >= 10 })
+	if got := c2.Info(); got.VideoSent != 0 || got.VideoReceived != 0 {
+		t.Errorf("video with an audio-only peer: %+v", got)
+	}
+}
