@@ -172,6 +172,7 @@ func (c *Call) runOutgoing(sess *sipgo.DialogClientSession, req *sip.Request) {
 	u.mu.Lock()
 	u.calls[sip.DialogIDMake(c.id, localTag, remoteTag)] = c
 	u.mu.Unlock()
+	u.logger.Debug("sip answer", "call_id", c.id, "sdp", string(res.Body()))
 	d, err := parseSDP(res.Body())
 	if err == nil {
 		err = c.startMedia(d)
