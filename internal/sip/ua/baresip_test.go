@@ -14,7 +14,7 @@ import (
 // startBaresip runs baresip as an auto-answering indoor monitor on
 // 127.0.0.1:port: no sound card (a WAV file of a 440 Hz tone as
 // microphone, the audio bridge as loudspeaker), G.711 only, loopback only.
-func startBaresip(t *testing.T, port int) *peer {
+func startBaresip(t *testing.T, port int, video bool) *peer {
 	t.Helper()
 	bin := requirePeer(t, "baresip", "baresip")
 	dir := t.TempDir()
@@ -32,6 +32,11 @@ func startBaresip(t *testing.T, port int) *peer {
 		"rtp_stats yes",
 		"",
 	}, "\n")
+	if video {
+		// libavcodec decodes H.264; fakevideo is a camera and a screen
+		// that need no hardware.
+		config += "module avcodec.so\nmodule fakevideo.so\nvideo_source fakevideo,nil\nvideo_display fakevideo,nil\n"
+	}
 	accounts := "<sip:monitor@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU/8000/1,PCMA/8000/1\n"
 	for name, body := range map[string]string{"config": config, "accounts": accounts, "tone.wav": string(toneWAV(30))} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
@@ -51,7 +56,7 @@ func startBaresip(t *testing.T, port int) *peer {
 
 func TestInteropCallBaresip(t *testing.T) {
 	port := freePort(t)
-	p := startBaresip(t, port)
+	p := startBaresip(t, port, false)
 	door := newAgent(t, Config{Username: "d7"})
 	c, err := door.Call(t.Context(), "sip:monitor@127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
@@ -119,4 +124,36 @@ func toneWAV(secs int) []byte {
 		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(int16(8000*math.Sin(2*math.Pi*440*float64(i)/8000))))
 	}
 	return b
+}
+
+// TestInteropVideoBaresip: baresip decodes the door's H.264 pattern with
+// libavcodec (it reports the picture size only for a stream it decodes)
+// and sends its own video back.
+func TestInteropVideoBaresip(t *testing.T) {
+	port := freePort(t)
+	p := startBaresip(t, port, true)
+	door := newAgent(t, Config{Username: "d7", Video: true})
+	c, err := door.Call(t.Context(), "sip:monitor@127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Answered():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("baresip did not answer: %+v\n%s", c.Info(), p.out.String())
+	}
+	waitFor(t, 10*time.Second, "baresip decoding the door's video", func() bool {
+		return strings.Contains(p.out.String(), "video: receiving with resolution 176 x 144")
+	})
+	waitFor(t, 10*time.Second, "baresip's video", func() bool { return c.Info().VideoReceived >= 10 })
+	c.Hangup()
+	waitDone(t, c, 5*time.Second)
+	info := c.Info()
+	t.Logf("door sent %d and received %d H.264 packets", info.VideoSent, info.VideoReceived)
+	waitFor(t, 5*time.Second, "baresip's decoder summary", func() bool {
+		return strings.Contains(p.out.String(), "avcodec: decoder stats")
+	})
+	if !strings.Contains(p.out.String(), "lost_fragments:0") {
+		t.Errorf("baresip lost fragments:\n%s", p.out.String())
+	}
 }
