@@ -30,7 +30,7 @@ first=$(api "$BASE/api/v1/communities/$cid/rooms?size=1" | python3 -c 'import js
 echo "community $cid with $((units * 1980)) rooms; starting $N simulated devices"
 t0=$(date +%s.%N)
 "$work/linli" sim -server "$BASE" -mqtt "$MQTT" -community "$cid" -password 123456 -slot "indoor:$first" -n "$N" \
-	-serial LOAD -sync-every 1h -control 127.0.0.1:18302 >"$work/sim.out" 2>"$work/sim.log" &
+	-serial LOAD -sync-every 1h -sip off -control 127.0.0.1:18302 >"$work/sim.out" 2>"$work/sim.log" &
 until grep -q "sim control" "$work/sim.out" 2>/dev/null; do
 	if ! kill -0 $! 2>/dev/null; then tail -5 "$work/sim.log"; exit 1; fi
 	sleep 0.5

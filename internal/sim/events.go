@@ -21,6 +21,7 @@ type Event struct {
 	ID     string `json:"id"`
 	Type   string `json:"type"`
 	Detail string `json:"detail"`
+	CallID string `json:"call_id,omitempty" doc:"SIP Call-ID of the call the event belongs to"`
 	Status string `json:"status" doc:"sent, or why not"`
 }
 
@@ -29,12 +30,21 @@ type Event struct {
 // a door station's camera would take it. A failed upload is retried with
 // the same event id, so the server records it once.
 func (d *Device) ReportEvent(ctx context.Context, kind, how, card, target string) Event {
-	ev := Event{ID: fmt.Sprintf("%s-%d-%d", d.cfg.Serial, time.Now().UnixMilli(), eventSeq.Add(1)), Type: kind, Detail: how + card + target}
+	return d.reportEvent(ctx, kind, how, card, target, "")
+}
+
+// reportEvent uploads an event; callID, when set, is the SIP Call-ID of the call
+// the event belongs to (the call's snapshot, an unlock during the call).
+func (d *Device) reportEvent(ctx context.Context, kind, how, card, target, callID string) Event {
+	ev := Event{ID: fmt.Sprintf("%s-%d-%d", d.cfg.Serial, time.Now().UnixMilli(), eventSeq.Add(1)), Type: kind, Detail: how + card + target, CallID: callID}
 	fields := map[string]string{"event_id": ev.ID, "type": kind, "time": time.Now().Format(time.RFC3339)}
 	if kind == "unlock" {
 		fields["unlock_type"], fields["card"] = how, card
 	} else {
 		fields["target"] = target
+	}
+	if callID != "" {
+		fields["call_id"] = callID
 	}
 	snap := snapshot(d.cfg.Serial)
 	var err error

@@ -14,13 +14,21 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"linli/internal/sip/ua"
 )
 
 // Main runs `linli sim`: it binds the devices the flags describe, keeps them
-// connected and syncing, and serves a small control API for tests and
-// people: GET /status, POST /swipe?card=09E98CF6[&device=N] (an opening is
-// reported as an unlock event with a snapshot), POST /call?target=0502
-// (reported as a call event).
+// connected, syncing and registered over SIP, and serves a small control API
+// for tests and people (every call takes &device=N, 0 by default):
+//
+//	GET  /status                        everything, SIP registration and calls included
+//	POST /swipe?card=09E98CF6           present a card (an opening is reported with a snapshot)
+//	POST /call?to=0502                  place a SIP call; answers the call's id and state
+//	POST /call?target=0502              report a call event without calling (devices without SIP)
+//	POST /answer-mode?mode=auto|after&seconds=N|reject&code=486|603|never
+//	POST /unlock[?via=info]             send the unlock key in the answered call (RFC 4733 by default)
+//	POST /hangup                        end the current call
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -41,6 +49,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&n, "n", 1, "number of devices; with indoor:ROOM they take rooms ROOM, ROOM+1, …")
 	fs.StringVar(&control, "control", "127.0.0.1:0", "address of the control API")
 	fs.DurationVar(&every, "sync-every", 10*time.Minute, "sync at least this often without nudges")
+	fs.StringVar(&cfg.SIPAddr, "sip", "", "SIP server host:port (default: the -server host, port 5060); off disables SIP")
+	fs.StringVar(&cfg.SIPTransport, "sip-transport", "udp", "udp or tcp")
+	fs.BoolVar(&cfg.NoVideo, "no-video", false, "calls carry audio only (no H.264 test pattern)")
+	fs.StringVar(&cfg.UnlockCode, "unlock-code", DefaultUnlockCode, "the key that opens the door during a call")
+	answer := fs.String("answer", "auto", "how indoor monitors answer: auto, after:N (seconds), reject[:486|603] or never")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,6 +63,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.CommunityID == 0 || cfg.Password == "" || cfg.Serial == "" {
 		return errors.New("sim: -community, -password and -serial are required")
+	}
+	if cfg.Answer, err = parseAnswer(*answer); err != nil {
+		return err
 	}
 	if n > 1 && s.Kind != "indoor" {
 		return errors.New("sim: -n above 1 needs an indoor:ROOM slot (rooms are taken one after another)")
@@ -76,6 +92,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					continue
 				}
 				if err := d.Connect(ctx); err != nil {
+					errs <- err
+					continue
+				}
+				if err := d.StartSIP(ctx); err != nil {
 					errs <- err
 					continue
 				}
@@ -171,9 +191,95 @@ func controlAPI(devices []*Device) http.Handler {
 		if d == nil {
 			return
 		}
-		ev := d.ReportEvent(r.Context(), "call", "", "", r.URL.Query().Get("target"))
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(ev)
+		to := r.URL.Query().Get("to")
+		if to == "" {
+			ev := d.ReportEvent(r.Context(), "call", "", "", r.URL.Query().Get("target"))
+			writeJSON(w, http.StatusOK, ev)
+			return
+		}
+		call, err := d.PlaceCall(r.Context(), to)
+		answerCall(w, call, err)
+	})
+	mux.HandleFunc("POST /answer-mode", func(w http.ResponseWriter, r *http.Request) {
+		d := device(w, r)
+		if d == nil {
+			return
+		}
+		q := r.URL.Query()
+		spec := q.Get("mode")
+		if v := q.Get("seconds"); v != "" {
+			spec += ":" + v
+		}
+		if v := q.Get("code"); v != "" {
+			spec += ":" + v
+		}
+		p, err := parseAnswer(spec)
+		if err == nil {
+			err = d.SetAnswerMode(p)
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"mode": p.Mode, "seconds": int(p.Delay / time.Second), "code": p.Code})
+	})
+	mux.HandleFunc("POST /unlock", func(w http.ResponseWriter, r *http.Request) {
+		d := device(w, r)
+		if d == nil {
+			return
+		}
+		call, err := d.SendUnlock(r.Context(), r.URL.Query().Get("via"))
+		answerCall(w, call, err)
+	})
+	mux.HandleFunc("POST /hangup", func(w http.ResponseWriter, r *http.Request) {
+		d := device(w, r)
+		if d == nil {
+			return
+		}
+		call, err := d.Hangup()
+		answerCall(w, call, err)
 	})
 	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// answerCall answers a call action with the call's state, or 409 and the
+// reason the action was not possible.
+func answerCall(w http.ResponseWriter, call ua.CallInfo, err error) {
+	if err != nil {
+		writeJSON(w, http.StatusConflict, map[string]any{"error": err.Error(), "call": call})
+		return
+	}
+	writeJSON(w, http.StatusOK, call)
+}
+
+// parseAnswer reads an answer mode: auto, after:N (seconds), reject,
+// reject:486, reject:603 or never.
+func parseAnswer(spec string) (ua.AnswerPolicy, error) {
+	mode, arg, _ := strings.Cut(spec, ":")
+	switch mode {
+	case ua.AnswerAuto, ua.AnswerNever:
+		return ua.AnswerPolicy{Mode: mode}, nil
+	case ua.AnswerAfter:
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 0 || n > 600 {
+			return ua.AnswerPolicy{}, errors.New("after 需要 0–600 秒，如 mode=after&seconds=5")
+		}
+		return ua.AnswerPolicy{Mode: mode, Delay: time.Duration(n) * time.Second}, nil
+	case ua.AnswerReject:
+		code := 486
+		if arg != "" {
+			var err error
+			if code, err = strconv.Atoi(arg); err != nil || code != 486 && code != 603 {
+				return ua.AnswerPolicy{}, errors.New("拒接的应答码只能是 486（忙）或 603（拒绝）")
+			}
+		}
+		return ua.AnswerPolicy{Mode: mode, Code: code}, nil
+	}
+	return ua.AnswerPolicy{}, fmt.Errorf("接听方式 %q 无效：auto、after、reject 或 never", spec)
 }

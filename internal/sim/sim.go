@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
+
+	"linli/internal/sip/ua"
 )
 
 // Config says where a simulated device is installed.
@@ -39,6 +41,17 @@ type Config struct {
 	// HTTPClient, when set, replaces the default client (tests use it to
 	// cut downloads off halfway).
 	HTTPClient *http.Client
+	// SIPAddr is the SIP server (host:port); empty: the HTTP server's host,
+	// port 5060; "off": no SIP. StartSIP uses it.
+	SIPAddr string
+	// SIPTransport is udp (the default) or tcp.
+	SIPTransport string
+	// NoVideo leaves H.264 out of calls (audio only).
+	NoVideo bool
+	// UnlockCode is the key that opens a door during a call (# when empty).
+	UnlockCode string
+	// Answer is how an indoor monitor answers at first (auto when empty).
+	Answer ua.AnswerPolicy
 }
 
 // Slot is the install position (see docs/device-protocol.md §2).
@@ -77,6 +90,10 @@ type credentials struct {
 		CmdTopic    string `json:"cmd_topic"`
 		StatusTopic string `json:"status_topic"`
 	} `json:"mqtt"`
+	SIP struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	} `json:"sip"`
 }
 
 // Device is one simulated device.
@@ -102,12 +119,19 @@ type Device struct {
 	lost     chan struct{}
 	upgrades chan UpgradeCommand
 	client   *paho.Client
+
+	phone  *ua.UA          // the SIP side, nil until StartSIP (or with SIP off)
+	answer ua.AnswerPolicy // an indoor monitor's current answer mode
+	owned  sync.WaitGroup  // event uploads of calls, waited for by Run
 }
 
 // Unlock is a door opening the device recorded (for the records feature).
 type Unlock struct {
-	Card string    `json:"card"`
-	At   time.Time `json:"at"`
+	Card   string    `json:"card,omitempty"`
+	Type   string    `json:"type,omitempty" doc:"call：通话中开锁；空：刷卡"`
+	CallID string    `json:"call_id,omitempty"`
+	Via    string    `json:"via,omitempty" doc:"通话中开锁的按键方式：rtp（RFC 4733）或 info"`
+	At     time.Time `json:"at"`
 }
 
 // New returns a device that is not yet bound.
@@ -362,6 +386,8 @@ func (d *Device) Run(ctx context.Context, period time.Duration) error {
 			cancel()
 			_ = d.client.Disconnect(&paho.Disconnect{})
 		}
+		d.stopSIP()
+		d.owned.Wait()
 		d.setOnline(false)
 	}()
 	for {
@@ -416,18 +442,19 @@ func (d *Device) Swipe(card string) bool {
 
 // Status is a dump of the device's state.
 type Status struct {
-	DeviceID  int      `json:"device_id"`
-	Label     string   `json:"label"`
-	Online    bool     `json:"online"`
-	Version   int64    `json:"version"`
-	Syncs     int      `json:"syncs"`
-	Firmware  string   `json:"firmware"`
-	Upgrade   string   `json:"upgrade,omitempty"`
-	Whitelist []string `json:"whitelist"`
-	Unlocks   []Unlock `json:"unlocks"`
-	Events    []Event  `json:"events"`
-	Notices   []Notice `json:"notices" doc:"通知，showing 表示当前在展示时间内"`
-	Ads       []Ad     `json:"ads"`
+	DeviceID  int        `json:"device_id"`
+	Label     string     `json:"label"`
+	Online    bool       `json:"online"`
+	Version   int64      `json:"version"`
+	Syncs     int        `json:"syncs"`
+	Firmware  string     `json:"firmware"`
+	Upgrade   string     `json:"upgrade,omitempty"`
+	Whitelist []string   `json:"whitelist"`
+	Unlocks   []Unlock   `json:"unlocks"`
+	Events    []Event    `json:"events"`
+	Notices   []Notice   `json:"notices" doc:"通知，showing 表示当前在展示时间内"`
+	Ads       []Ad       `json:"ads"`
+	SIP       *SIPStatus `json:"sip,omitempty" doc:"SIP 注册与通话（-sip off 时没有）"`
 }
 
 // Notice is a notice the device holds.
@@ -447,12 +474,13 @@ type Ad struct {
 
 // Status returns the device's state.
 func (d *Device) Status() Status {
+	sipSt := d.sipStatus()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := Status{DeviceID: d.cred.DeviceID, Label: d.cred.Label, Online: d.online, Version: d.version, Syncs: d.syncs,
 		Firmware: d.firmware, Upgrade: d.upgrade,
 		Whitelist: []string{}, Unlocks: append([]Unlock{}, d.unlocks...),
-		Events: append([]Event{}, d.events...)}
+		Events: append([]Event{}, d.events...), SIP: sipSt}
 	now := time.Now()
 	st.Notices, st.Ads = []Notice{}, []Ad{}
 	for k, e := range d.whitelist {
