@@ -22,6 +22,7 @@ import (
 	"linli/internal/application"
 	"linli/internal/auth"
 	"linli/internal/blob"
+	"linli/internal/call"
 	"linli/internal/community"
 	"linli/internal/config"
 	"linli/internal/device"
@@ -44,18 +45,22 @@ var Version = "dev"
 
 // App is a running Linli.
 type App struct {
-	cfg      config.Config
-	logger   *slog.Logger
-	db       *store.Store
-	auth     *auth.Service
-	access   *access.Service
-	records  *record.Service
-	owners   *ownerapp.Service
-	broker   *mqtt.Broker
-	external *mqtt.External
-	handler  http.Handler
-	api      huma.API
-	listener net.Listener
+	cfg     config.Config
+	logger  *slog.Logger
+	db      *store.Store
+	auth    *auth.Service
+	access  *access.Service
+	records *record.Service
+	owners  *ownerapp.Service
+	// directory and callLog are what the SIP server asks: accounts, routes,
+	// and where call records go.
+	directory *call.Directory
+	callLog   *call.Log
+	broker    *mqtt.Broker
+	external  *mqtt.External
+	handler   http.Handler
+	api       huma.API
+	listener  net.Listener
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -95,7 +100,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	residents.OnChange(a.access.ResidentChanged)
 	devices := device.NewService(db, box, logger)
 	a.records = record.NewService(db, files, logger)
-	a.owners = ownerapp.NewService(db, ownerapp.LogSender{Logger: logger}, logger)
+	a.directory = call.NewDirectory(db, box, logger)
+	a.callLog = call.NewLog(a.directory, a.records)
+	a.owners = ownerapp.NewService(db, box, ownerapp.LogSender{Logger: logger}, logger)
 	if err := a.startBroker(ctx, devices); err != nil {
 		db.Close()
 		return nil, err
@@ -222,7 +229,7 @@ func OpenAPI() ([]byte, error) {
 		Residents: resident.NewService(nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
-		Owners: ownerapp.NewService(nil, nil, logger)})
+		Owners: ownerapp.NewService(nil, nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
