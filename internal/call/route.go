@@ -260,7 +260,7 @@ func (r *resolver) doorUnit() (*ent.Unit, error) {
 		}
 		own = []int{rm.UnitID}
 	case sip.KindApp:
-		units, err := callers(r.ctx, r.d.db.Client, r.caller.Phone).Where(resident.CommunityID(r.c.ID)).
+		units, err := r.d.db.Resident.Query().Where(resident.Phone(r.caller.Phone), resident.AppCall(true), resident.CommunityID(r.c.ID)).
 			Unique(true).Select(resident.FieldUnitID).Ints(r.ctx)
 		if err != nil {
 			return nil, err
