@@ -2,8 +2,8 @@ package call
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"image"
 	"image/jpeg"
 	"io"
