@@ -341,6 +341,12 @@ func (a *App) DeviceMessages() int64 {
 // Handler returns the HTTP handler of a.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// Directory returns what the SIP server asks about accounts and numbers.
+func (a *App) Directory() *call.Directory { return a.directory }
+
+// CallLog returns where the SIP server reports its calls.
+func (a *App) CallLog() *call.Log { return a.callLog }
+
 // Store returns the database of a.
 func (a *App) Store() *store.Store { return a.db }
 
