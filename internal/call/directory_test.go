@@ -221,6 +221,19 @@ func TestRoute(t *testing.T) {
 		if rt, _ := w.dir.Route(context.Background(), door, "9900"); len(rt.Branches) != 2 || rt.Branches[1].Who != "管理机2" {
 			t.Errorf("9900 rings %+v, want both management stations", rt.Branches)
 		}
+		// A phone with rooms in two units rings for both, and must name the
+		// unit of the door station it watches.
+		w.resident(t, e.other, "张三", "13800000001", true, false)
+		rt2, err := w.dir.Route(context.Background(), doorU2, "0502")
+		if err != nil || !slices.Contains(rt2.Branches, sip.Branch{Username: accZ.Username, Who: "张三"}) {
+			t.Errorf("the app of a resident of two rooms does not ring for the second: %+v, %v", rt2, err)
+		}
+		if _, err := w.dir.Route(context.Background(), app, "MD1"); code(err) != 404 {
+			t.Errorf("MD1 from an app with two units: %v", err)
+		}
+		if rt, err := w.dir.Route(context.Background(), app, "M1-1-2-D1"); err != nil || rt.DeviceID != e.doorU2.ID {
+			t.Errorf("M1-1-2-D1 from an app with a room there: %+v, %v", rt, err)
+		}
 		// Without a gateway nobody is forwarded to.
 		w.must(t, db.Community.UpdateOneID(e.c.ID).SetPhoneGateway("").Exec(w.ctx))
 		if rt, _ := w.dir.Route(context.Background(), door, "0502"); len(rt.Forwards) != 0 || rt.Gateway != "" {

@@ -80,6 +80,9 @@ func (r *resolver) resolve() (sip.Route, error) {
 			return sip.Route{}, err
 		}
 		r.dev = dev
+		if k == sip.KindDoor && dev.UnitID == nil || k == sip.KindIndoor && dev.RoomID == nil {
+			return sip.Route{}, refuse(403, "Caller has no place")
+		}
 	}
 	n := r.n
 	switch n.Kind {
