@@ -120,6 +120,13 @@ type Delta struct {
 	Full    bool     `json:"full" doc:"为 true 时 upserts 是完整白名单，设备应先清空再写入"`
 	Upserts []Entry  `json:"upserts"`
 	Deletes []string `json:"deletes" doc:"要删除的条目标识"`
+	Call    Call     `json:"call" doc:"呼叫设置（每次同步都带，不随版本变化）"`
+}
+
+// Call is the community's call settings as devices need them.
+type Call struct {
+	UnlockDTMF  string `json:"unlock_dtmf" doc:"通话中收到这些 DTMF 按键（RFC 4733 或 SIP INFO）即开门，默认 #"`
+	RingSeconds int    `json:"ring_seconds" doc:"呼叫振铃时间（秒）"`
 }
 
 // MaxDeltaKeys is how many changed entries a delta carries before a full
@@ -153,7 +160,7 @@ func (s *Service) Sync(ctx context.Context, loc Location, since int64) (*Delta, 
 			full = len(keys) > MaxDeltaKeys
 		}
 	}
-	d := &Delta{Version: cur, Upserts: []Entry{}, Deletes: []string{}}
+	d := &Delta{Version: cur, Upserts: []Entry{}, Deletes: []string{}, Call: Call{UnlockDTMF: c.UnlockDtmf, RingSeconds: c.RingSeconds}}
 	if full {
 		select {
 		case s.snapshots <- struct{}{}:

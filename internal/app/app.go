@@ -22,6 +22,7 @@ import (
 	"linli/internal/application"
 	"linli/internal/auth"
 	"linli/internal/blob"
+	"linli/internal/call"
 	"linli/internal/community"
 	"linli/internal/config"
 	"linli/internal/device"
@@ -45,18 +46,22 @@ var Version = "dev"
 
 // App is a running Linli.
 type App struct {
-	cfg      config.Config
-	logger   *slog.Logger
-	db       *store.Store
-	auth     *auth.Service
-	access   *access.Service
-	records  *record.Service
-	owners   *ownerapp.Service
-	apply    *application.Service
-	broker   *mqtt.Broker
-	external *mqtt.External
-	handler  http.Handler
-	api      huma.API
+	cfg     config.Config
+	logger  *slog.Logger
+	db      *store.Store
+	auth    *auth.Service
+	access  *access.Service
+	records *record.Service
+	owners  *ownerapp.Service
+	apply   *application.Service
+	// directory and callLog are what the SIP server asks: accounts, routes,
+	// and where call records go.
+	directory *call.Directory
+	callLog   *call.Log
+	broker    *mqtt.Broker
+	external  *mqtt.External
+	handler   http.Handler
+	api       huma.API
 	// files holds every stored file; fileOwners say which of them rows
 	// still refer to, one owner per kind of file.
 	files      *blob.Dir
@@ -103,7 +108,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	residents.OnChange(a.access.ResidentChanged)
 	devices := device.NewService(db, box, logger)
 	a.records = record.NewService(db, files, logger)
-	a.owners = ownerapp.NewService(db, ownerapp.LogSender{Logger: logger}, logger)
+	a.directory = call.NewDirectory(db, box, logger)
+	a.callLog = call.NewLog(a.directory, a.records)
+	a.owners = ownerapp.NewService(db, box, ownerapp.LogSender{Logger: logger}, logger)
 	applications := application.NewService(db, box, files, residents, pictures, logger)
 	images := firmware.NewService(db, files, logger)
 	a.files = files
@@ -237,7 +244,7 @@ func OpenAPI() ([]byte, error) {
 		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
-		Owners: ownerapp.NewService(nil, nil, logger)})
+		Owners: ownerapp.NewService(nil, nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
@@ -369,6 +376,12 @@ func (a *App) DeviceMessages() int64 {
 
 // Handler returns the HTTP handler of a.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// Directory returns what the SIP server asks about accounts and numbers.
+func (a *App) Directory() *call.Directory { return a.directory }
+
+// CallLog returns where the SIP server reports its calls.
+func (a *App) CallLog() *call.Log { return a.callLog }
 
 // Store returns the database of a.
 func (a *App) Store() *store.Store { return a.db }

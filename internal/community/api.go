@@ -26,6 +26,8 @@ type Community struct {
 	CommunityPassword      string    `json:"community_password" doc:"小区密码（安装设备时使用）"`
 	ResidentRoles          []string  `json:"resident_roles" doc:"业主角色组"`
 	PhoneGateway           string    `json:"phone_gateway" doc:"电话网关（SIP 地址）；为空表示未配置，不能开启电话转移"`
+	RingSeconds            int       `json:"ring_seconds" doc:"呼叫振铃时间（秒）：无人接听多久后转移到电话"`
+	UnlockDTMF             string    `json:"unlock_dtmf" doc:"通话中开门按键（DTMF），默认 #"`
 	CreatedAt              time.Time `json:"created_at" doc:"创建时间"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -37,7 +39,7 @@ func View(c *ent.Community) Community {
 		ID: c.ID, Name: c.Name, RegionCode: c.RegionCode, RegionName: p.Label(), Address: c.Address,
 		ManagementStationCount: c.ManagementStationCount, WallStationCount: c.WallStationCount,
 		CardType: string(c.CardType), CommunityPassword: c.CommunityPassword,
-		ResidentRoles: c.ResidentRoles, PhoneGateway: c.PhoneGateway, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		ResidentRoles: c.ResidentRoles, PhoneGateway: c.PhoneGateway, RingSeconds: c.RingSeconds, UnlockDTMF: c.UnlockDtmf, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -53,6 +55,8 @@ type communityBody struct {
 	CommunityPassword      *string  `json:"community_password,omitempty" minLength:"4" maxLength:"16" doc:"小区密码：4 到 16 位数字或字母"`
 	ResidentRoles          []string `json:"resident_roles,omitempty" minItems:"1" maxItems:"10" doc:"业主角色组，如 业主、家属、租户"`
 	PhoneGateway           *string  `json:"phone_gateway,omitempty" maxLength:"200" doc:"电话网关（SIP 地址，如 sip:gw.example.com:5060）；空字符串表示不配置"`
+	RingSeconds            *int     `json:"ring_seconds,omitempty" doc:"呼叫振铃时间（秒），10–120，默认 30"`
+	UnlockDTMF             *string  `json:"unlock_dtmf,omitempty" maxLength:"4" doc:"通话中开门按键：1–4 个 0–9 * # A–D，默认 #"`
 }
 
 func (b communityBody) input() Input {
@@ -60,7 +64,7 @@ func (b communityBody) input() Input {
 		Name: b.Name, RegionCode: b.RegionCode, Address: b.Address,
 		ManagementStationCount: b.ManagementStationCount, WallStationCount: b.WallStationCount,
 		CardType: b.CardType, CommunityPassword: b.CommunityPassword, ResidentRoles: b.ResidentRoles,
-		PhoneGateway: b.PhoneGateway,
+		PhoneGateway: b.PhoneGateway, RingSeconds: b.RingSeconds, UnlockDTMF: b.UnlockDTMF,
 	}
 }
 
@@ -142,7 +146,7 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "update-community", Method: http.MethodPatch, Path: "/api/v1/communities/{cid}",
 		Summary: "编辑或配置小区", Tags: tags,
-		Description: "只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关）。",
+		Description: "只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关、呼叫振铃时间、通话开门按键）。",
 	}, func(ctx context.Context, in *updateInput) (*communityOutput, error) {
 		c, err := s.Update(ctx, in.CID, in.Body.input(), auth.Current(ctx).IsOperator())
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"strings"
 	"time"
 
 	"linli/internal/actor"
@@ -28,6 +29,8 @@ const (
 	MaxStationCount = 99
 	MaxRoles        = 10
 	MaxRoleLen      = 10
+	MinRingSeconds  = 10
+	MaxRingSeconds  = 120
 )
 
 // DefaultRoles is the owner role group a new community starts with.
@@ -53,6 +56,8 @@ type Input struct {
 	CommunityPassword      *string
 	ResidentRoles          []string
 	PhoneGateway           *string
+	RingSeconds            *int
+	UnlockDTMF             *string
 }
 
 // touchesIdentity reports whether in changes the name, region or address,
@@ -61,7 +66,10 @@ func (in Input) touchesIdentity() bool {
 	return in.Name != nil || in.RegionCode != nil || in.Address != nil
 }
 
-var passwordRE = regexp.MustCompile(`^[0-9A-Za-z]{4,16}$`)
+var (
+	passwordRE = regexp.MustCompile(`^[0-9A-Za-z]{4,16}$`)
+	dtmfRE     = regexp.MustCompile(`^[0-9*#A-D]{1,4}$`)
+)
 
 // check validates and normalises in.
 func (in *Input) check() error {
@@ -106,6 +114,18 @@ func (in *Input) check() error {
 			return err
 		}
 		in.PhoneGateway = &v
+	}
+	if in.RingSeconds != nil {
+		if err := validate.Range("ring_seconds", "呼叫振铃时间（秒）", *in.RingSeconds, MinRingSeconds, MaxRingSeconds); err != nil {
+			return err
+		}
+	}
+	if in.UnlockDTMF != nil {
+		v := strings.ToUpper(strings.TrimSpace(*in.UnlockDTMF))
+		if !dtmfRE.MatchString(v) {
+			return errs.Field("unlock_dtmf", "通话开门按键须为 1 到 4 个按键：0–9、*、#、A–D，默认 #")
+		}
+		in.UnlockDTMF = &v
 	}
 	if in.ResidentRoles != nil {
 		roles, err := checkRoles(in.ResidentRoles)
@@ -182,7 +202,8 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Community, error) 
 	if in.ResidentRoles != nil {
 		roles = in.ResidentRoles
 	}
-	created, err := c.SetCommunityPassword(pw).SetResidentRoles(roles).SetNillablePhoneGateway(in.PhoneGateway).Save(ctx)
+	created, err := c.SetCommunityPassword(pw).SetResidentRoles(roles).SetNillablePhoneGateway(in.PhoneGateway).
+		SetNillableRingSeconds(in.RingSeconds).SetNillableUnlockDtmf(in.UnlockDTMF).Save(ctx)
 	return created, store.Map(err, "小区")
 }
 
@@ -260,7 +281,8 @@ func (s *Service) Update(ctx context.Context, id int, in Input, operator bool) (
 	u := s.db.Community.UpdateOneID(id).
 		SetNillableName(in.Name).SetNillableRegionCode(in.RegionCode).SetNillableAddress(in.Address).
 		SetNillableManagementStationCount(in.ManagementStationCount).SetNillableWallStationCount(in.WallStationCount).
-		SetNillableCommunityPassword(in.CommunityPassword).SetNillablePhoneGateway(in.PhoneGateway).SetUpdatedAt(time.Now())
+		SetNillableCommunityPassword(in.CommunityPassword).SetNillablePhoneGateway(in.PhoneGateway).
+		SetNillableRingSeconds(in.RingSeconds).SetNillableUnlockDtmf(in.UnlockDTMF).SetUpdatedAt(time.Now())
 	if in.CardType != nil {
 		u.SetCardType(community.CardType(*in.CardType))
 	}

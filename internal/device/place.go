@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 
+	"linli/internal/ent"
 	"linli/internal/record"
 	"linli/internal/store"
 )
@@ -11,9 +12,15 @@ import (
 // records it reports: its label and its area, building and unit (none for
 // wall and management stations).
 func (s *Service) Place(ctx context.Context) (record.Place, error) {
-	d := Current(ctx)
+	return PlaceOf(ctx, s.db.Client, Current(ctx))
+}
+
+// PlaceOf returns where bound device d stands: its label (【测试小区1】-1区-
+// 2栋-1单元-门口机1) and its area, building and unit (none for wall and
+// management stations).
+func PlaceOf(ctx context.Context, db *ent.Client, d *ent.Device) (record.Place, error) {
 	p := record.Place{CommunityID: d.CommunityID, DeviceID: d.ID}
-	c, err := store.Community(ctx, s.db.Client, d.CommunityID)
+	c, err := store.Community(ctx, db, d.CommunityID)
 	if err != nil {
 		return p, err
 	}
@@ -24,7 +31,7 @@ func (s *Service) Place(ctx context.Context) (record.Place, error) {
 	if d.RoomID != nil {
 		slot.RoomID = *d.RoomID
 	}
-	label, u, err := locate(ctx, s.db.Client, c, slot)
+	label, u, err := locate(ctx, db, c, slot)
 	if err != nil {
 		return p, err
 	}

@@ -24,8 +24,10 @@ type AppSession struct {
 	// ExpiresAt holds the value of the "expires_at" field.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
-	CreatedAt    time.Time `json:"created_at,omitempty"`
-	selectValues sql.SelectValues
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	// the SIP password of this app installation (username a<id>), sealed
+	SipPasswordSealed *[]byte `json:"-"`
+	selectValues      sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -33,6 +35,8 @@ func (*AppSession) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case appsession.FieldSipPasswordSealed:
+			values[i] = new([]byte)
 		case appsession.FieldID:
 			values[i] = new(sql.NullInt64)
 		case appsession.FieldTokenHash, appsession.FieldPhone:
@@ -84,6 +88,12 @@ func (_m *AppSession) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
 			}
+		case appsession.FieldSipPasswordSealed:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field sip_password_sealed", values[i])
+			} else if value != nil {
+				_m.SipPasswordSealed = value
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -130,6 +140,8 @@ func (_m *AppSession) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("sip_password_sealed=<sensitive>")
 	builder.WriteByte(')')
 	return builder.String()
 }

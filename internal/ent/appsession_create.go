@@ -52,6 +52,12 @@ func (_c *AppSessionCreate) SetNillableCreatedAt(v *time.Time) *AppSessionCreate
 	return _c
 }
 
+// SetSipPasswordSealed sets the "sip_password_sealed" field.
+func (_c *AppSessionCreate) SetSipPasswordSealed(v []byte) *AppSessionCreate {
+	_c.mutation.SetSipPasswordSealed(v)
+	return _c
+}
+
 // Mutation returns the AppSessionMutation object of the builder.
 func (_c *AppSessionCreate) Mutation() *AppSessionMutation {
 	return _c.mutation
@@ -158,6 +164,10 @@ func (_c *AppSessionCreate) createSpec() (*AppSession, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(appsession.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.SipPasswordSealed(); ok {
+		_spec.SetField(appsession.FieldSipPasswordSealed, field.TypeBytes, value)
+		_node.SipPasswordSealed = &value
 	}
 	return _node, _spec
 }

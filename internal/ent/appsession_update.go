@@ -42,6 +42,18 @@ func (_u *AppSessionUpdate) SetNillableExpiresAt(v *time.Time) *AppSessionUpdate
 	return _u
 }
 
+// SetSipPasswordSealed sets the "sip_password_sealed" field.
+func (_u *AppSessionUpdate) SetSipPasswordSealed(v []byte) *AppSessionUpdate {
+	_u.mutation.SetSipPasswordSealed(v)
+	return _u
+}
+
+// ClearSipPasswordSealed clears the value of the "sip_password_sealed" field.
+func (_u *AppSessionUpdate) ClearSipPasswordSealed() *AppSessionUpdate {
+	_u.mutation.ClearSipPasswordSealed()
+	return _u
+}
+
 // Mutation returns the AppSessionMutation object of the builder.
 func (_u *AppSessionUpdate) Mutation() *AppSessionMutation {
 	return _u.mutation
@@ -86,6 +98,12 @@ func (_u *AppSessionUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(appsession.FieldExpiresAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.SipPasswordSealed(); ok {
+		_spec.SetField(appsession.FieldSipPasswordSealed, field.TypeBytes, value)
+	}
+	if _u.mutation.SipPasswordSealedCleared() {
+		_spec.ClearField(appsession.FieldSipPasswordSealed, field.TypeBytes)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{appsession.Label}
@@ -117,6 +135,18 @@ func (_u *AppSessionUpdateOne) SetNillableExpiresAt(v *time.Time) *AppSessionUpd
 	if v != nil {
 		_u.SetExpiresAt(*v)
 	}
+	return _u
+}
+
+// SetSipPasswordSealed sets the "sip_password_sealed" field.
+func (_u *AppSessionUpdateOne) SetSipPasswordSealed(v []byte) *AppSessionUpdateOne {
+	_u.mutation.SetSipPasswordSealed(v)
+	return _u
+}
+
+// ClearSipPasswordSealed clears the value of the "sip_password_sealed" field.
+func (_u *AppSessionUpdateOne) ClearSipPasswordSealed() *AppSessionUpdateOne {
+	_u.mutation.ClearSipPasswordSealed()
 	return _u
 }
 
@@ -193,6 +223,12 @@ func (_u *AppSessionUpdateOne) sqlSave(ctx context.Context) (_node *AppSession, 
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(appsession.FieldExpiresAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.SipPasswordSealed(); ok {
+		_spec.SetField(appsession.FieldSipPasswordSealed, field.TypeBytes, value)
+	}
+	if _u.mutation.SipPasswordSealedCleared() {
+		_spec.ClearField(appsession.FieldSipPasswordSealed, field.TypeBytes)
 	}
 	_node = &AppSession{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -44,6 +44,10 @@ type Community struct {
 	SyncVersion int64 `json:"sync_version,omitempty"`
 	// SIP address of the community's phone gateway; empty: none, so 电话转移 is off
 	PhoneGateway string `json:"phone_gateway,omitempty"`
+	// 呼叫振铃时间: how long a call rings before 电话转移, 10–120
+	RingSeconds int `json:"ring_seconds,omitempty"`
+	// the DTMF keys that open the door during a call
+	UnlockDtmf string `json:"unlock_dtmf,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CommunityQuery when eager-loading is set.
 	Edges        CommunityEdges `json:"edges"`
@@ -86,9 +90,9 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case community.FieldResidentRoles:
 			values[i] = new([]byte)
-		case community.FieldID, community.FieldManagementStationCount, community.FieldWallStationCount, community.FieldSyncVersion:
+		case community.FieldID, community.FieldManagementStationCount, community.FieldWallStationCount, community.FieldSyncVersion, community.FieldRingSeconds:
 			values[i] = new(sql.NullInt64)
-		case community.FieldName, community.FieldRegionCode, community.FieldAddress, community.FieldCardType, community.FieldCommunityPassword, community.FieldApplyToken, community.FieldPhoneGateway:
+		case community.FieldName, community.FieldRegionCode, community.FieldAddress, community.FieldCardType, community.FieldCommunityPassword, community.FieldApplyToken, community.FieldPhoneGateway, community.FieldUnlockDtmf:
 			values[i] = new(sql.NullString)
 		case community.FieldCreatedAt, community.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -193,6 +197,18 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.PhoneGateway = value.String
 			}
+		case community.FieldRingSeconds:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field ring_seconds", values[i])
+			} else if value.Valid {
+				_m.RingSeconds = int(value.Int64)
+			}
+		case community.FieldUnlockDtmf:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field unlock_dtmf", values[i])
+			} else if value.Valid {
+				_m.UnlockDtmf = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -276,6 +292,12 @@ func (_m *Community) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("phone_gateway=")
 	builder.WriteString(_m.PhoneGateway)
+	builder.WriteString(", ")
+	builder.WriteString("ring_seconds=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RingSeconds))
+	builder.WriteString(", ")
+	builder.WriteString("unlock_dtmf=")
+	builder.WriteString(_m.UnlockDtmf)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -172,6 +172,34 @@ func (_c *CommunityCreate) SetNillablePhoneGateway(v *string) *CommunityCreate {
 	return _c
 }
 
+// SetRingSeconds sets the "ring_seconds" field.
+func (_c *CommunityCreate) SetRingSeconds(v int) *CommunityCreate {
+	_c.mutation.SetRingSeconds(v)
+	return _c
+}
+
+// SetNillableRingSeconds sets the "ring_seconds" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableRingSeconds(v *int) *CommunityCreate {
+	if v != nil {
+		_c.SetRingSeconds(*v)
+	}
+	return _c
+}
+
+// SetUnlockDtmf sets the "unlock_dtmf" field.
+func (_c *CommunityCreate) SetUnlockDtmf(v string) *CommunityCreate {
+	_c.mutation.SetUnlockDtmf(v)
+	return _c
+}
+
+// SetNillableUnlockDtmf sets the "unlock_dtmf" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableUnlockDtmf(v *string) *CommunityCreate {
+	if v != nil {
+		_c.SetUnlockDtmf(*v)
+	}
+	return _c
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by IDs.
 func (_c *CommunityCreate) AddAreaIDs(ids ...int) *CommunityCreate {
 	_c.mutation.AddAreaIDs(ids...)
@@ -281,6 +309,14 @@ func (_c *CommunityCreate) defaults() error {
 		v := community.DefaultPhoneGateway
 		_c.mutation.SetPhoneGateway(v)
 	}
+	if _, ok := _c.mutation.RingSeconds(); !ok {
+		v := community.DefaultRingSeconds
+		_c.mutation.SetRingSeconds(v)
+	}
+	if _, ok := _c.mutation.UnlockDtmf(); !ok {
+		v := community.DefaultUnlockDtmf
+		_c.mutation.SetUnlockDtmf(v)
+	}
 	return nil
 }
 
@@ -360,6 +396,17 @@ func (_c *CommunityCreate) check() error {
 			return &ValidationError{Name: "phone_gateway", err: fmt.Errorf(`ent: validator failed for field "Community.phone_gateway": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.RingSeconds(); !ok {
+		return &ValidationError{Name: "ring_seconds", err: errors.New(`ent: missing required field "Community.ring_seconds"`)}
+	}
+	if _, ok := _c.mutation.UnlockDtmf(); !ok {
+		return &ValidationError{Name: "unlock_dtmf", err: errors.New(`ent: missing required field "Community.unlock_dtmf"`)}
+	}
+	if v, ok := _c.mutation.UnlockDtmf(); ok {
+		if err := community.UnlockDtmfValidator(v); err != nil {
+			return &ValidationError{Name: "unlock_dtmf", err: fmt.Errorf(`ent: validator failed for field "Community.unlock_dtmf": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -437,6 +484,14 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PhoneGateway(); ok {
 		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)
 		_node.PhoneGateway = value
+	}
+	if value, ok := _c.mutation.RingSeconds(); ok {
+		_spec.SetField(community.FieldRingSeconds, field.TypeInt, value)
+		_node.RingSeconds = value
+	}
+	if value, ok := _c.mutation.UnlockDtmf(); ok {
+		_spec.SetField(community.FieldUnlockDtmf, field.TypeString, value)
+		_node.UnlockDtmf = value
 	}
 	if nodes := _c.mutation.AreasIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -210,6 +210,41 @@ func (_u *CommunityUpdate) SetNillablePhoneGateway(v *string) *CommunityUpdate {
 	return _u
 }
 
+// SetRingSeconds sets the "ring_seconds" field.
+func (_u *CommunityUpdate) SetRingSeconds(v int) *CommunityUpdate {
+	_u.mutation.ResetRingSeconds()
+	_u.mutation.SetRingSeconds(v)
+	return _u
+}
+
+// SetNillableRingSeconds sets the "ring_seconds" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableRingSeconds(v *int) *CommunityUpdate {
+	if v != nil {
+		_u.SetRingSeconds(*v)
+	}
+	return _u
+}
+
+// AddRingSeconds adds value to the "ring_seconds" field.
+func (_u *CommunityUpdate) AddRingSeconds(v int) *CommunityUpdate {
+	_u.mutation.AddRingSeconds(v)
+	return _u
+}
+
+// SetUnlockDtmf sets the "unlock_dtmf" field.
+func (_u *CommunityUpdate) SetUnlockDtmf(v string) *CommunityUpdate {
+	_u.mutation.SetUnlockDtmf(v)
+	return _u
+}
+
+// SetNillableUnlockDtmf sets the "unlock_dtmf" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableUnlockDtmf(v *string) *CommunityUpdate {
+	if v != nil {
+		_u.SetUnlockDtmf(*v)
+	}
+	return _u
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by IDs.
 func (_u *CommunityUpdate) AddAreaIDs(ids ...int) *CommunityUpdate {
 	_u.mutation.AddAreaIDs(ids...)
@@ -366,6 +401,11 @@ func (_u *CommunityUpdate) check() error {
 			return &ValidationError{Name: "phone_gateway", err: fmt.Errorf(`ent: validator failed for field "Community.phone_gateway": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.UnlockDtmf(); ok {
+		if err := community.UnlockDtmfValidator(v); err != nil {
+			return &ValidationError{Name: "unlock_dtmf", err: fmt.Errorf(`ent: validator failed for field "Community.unlock_dtmf": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -430,6 +470,15 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.PhoneGateway(); ok {
 		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RingSeconds(); ok {
+		_spec.SetField(community.FieldRingSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRingSeconds(); ok {
+		_spec.AddField(community.FieldRingSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.UnlockDtmf(); ok {
+		_spec.SetField(community.FieldUnlockDtmf, field.TypeString, value)
 	}
 	if _u.mutation.AreasCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -720,6 +769,41 @@ func (_u *CommunityUpdateOne) SetNillablePhoneGateway(v *string) *CommunityUpdat
 	return _u
 }
 
+// SetRingSeconds sets the "ring_seconds" field.
+func (_u *CommunityUpdateOne) SetRingSeconds(v int) *CommunityUpdateOne {
+	_u.mutation.ResetRingSeconds()
+	_u.mutation.SetRingSeconds(v)
+	return _u
+}
+
+// SetNillableRingSeconds sets the "ring_seconds" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableRingSeconds(v *int) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetRingSeconds(*v)
+	}
+	return _u
+}
+
+// AddRingSeconds adds value to the "ring_seconds" field.
+func (_u *CommunityUpdateOne) AddRingSeconds(v int) *CommunityUpdateOne {
+	_u.mutation.AddRingSeconds(v)
+	return _u
+}
+
+// SetUnlockDtmf sets the "unlock_dtmf" field.
+func (_u *CommunityUpdateOne) SetUnlockDtmf(v string) *CommunityUpdateOne {
+	_u.mutation.SetUnlockDtmf(v)
+	return _u
+}
+
+// SetNillableUnlockDtmf sets the "unlock_dtmf" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableUnlockDtmf(v *string) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetUnlockDtmf(*v)
+	}
+	return _u
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by IDs.
 func (_u *CommunityUpdateOne) AddAreaIDs(ids ...int) *CommunityUpdateOne {
 	_u.mutation.AddAreaIDs(ids...)
@@ -889,6 +973,11 @@ func (_u *CommunityUpdateOne) check() error {
 			return &ValidationError{Name: "phone_gateway", err: fmt.Errorf(`ent: validator failed for field "Community.phone_gateway": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.UnlockDtmf(); ok {
+		if err := community.UnlockDtmfValidator(v); err != nil {
+			return &ValidationError{Name: "unlock_dtmf", err: fmt.Errorf(`ent: validator failed for field "Community.unlock_dtmf": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -970,6 +1059,15 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 	}
 	if value, ok := _u.mutation.PhoneGateway(); ok {
 		_spec.SetField(community.FieldPhoneGateway, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RingSeconds(); ok {
+		_spec.SetField(community.FieldRingSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRingSeconds(); ok {
+		_spec.AddField(community.FieldRingSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.UnlockDtmf(); ok {
+		_spec.SetField(community.FieldUnlockDtmf, field.TypeString, value)
 	}
 	if _u.mutation.AreasCleared() {
 		edge := &sqlgraph.EdgeSpec{

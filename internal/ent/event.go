@@ -21,7 +21,7 @@ type Event struct {
 	CommunityID int `json:"community_id,omitempty"`
 	// DeviceID holds the value of the "device_id" field.
 	DeviceID int `json:"device_id,omitempty"`
-	// the device's own id of the event
+	// the device's own id of the event; sip:<hash of the Call-ID> for a call the server recorded before the device reported it
 	EventID string `json:"event_id,omitempty"`
 	// Kind holds the value of the "kind" field.
 	Kind event.Kind `json:"kind,omitempty"`
@@ -43,14 +43,38 @@ type Event struct {
 	BuildingID *int `json:"building_id,omitempty"`
 	// UnitID holds the value of the "unit_id" field.
 	UnitID *int `json:"unit_id,omitempty"`
-	// the device's clock
+	// the device's clock; for a call through the server, when the server received it
 	OccurredAt time.Time `json:"occurred_at,omitempty"`
 	// the server's clock
 	ReceivedAt time.Time `json:"received_at,omitempty"`
 	// SnapshotKey holds the value of the "snapshot_key" field.
 	SnapshotKey string `json:"snapshot_key,omitempty"`
-	// SHA-256 of the report, to tell a retry from a conflict
-	ContentHash  string `json:"content_hash,omitempty"`
+	// SHA-256 of the device's report, to tell a retry from a conflict; empty until the device reports
+	ContentHash string `json:"content_hash,omitempty"`
+	// the SIP Call-ID
+	CallID string `json:"call_id,omitempty"`
+	// the room the call resolved to
+	RoomID *int `json:"room_id,omitempty"`
+	// the device called (监视, 管理机)
+	CalleeDeviceID *int `json:"callee_device_id,omitempty"`
+	// what the number resolved to: the room's or device's label
+	Callee string `json:"callee,omitempty"`
+	// AnsweredAt holds the value of the "answered_at" field.
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+	// EndedAt holds the value of the "ended_at" field.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+	// TalkSeconds holds the value of the "talk_seconds" field.
+	TalkSeconds int `json:"talk_seconds,omitempty"`
+	// 室内分机, the resident's name, 电话转移 138****1234, 管理机1
+	Answerer string `json:"answerer,omitempty"`
+	// AnswererResidentID holds the value of the "answerer_resident_id" field.
+	AnswererResidentID *int `json:"answerer_resident_id,omitempty"`
+	// answered, missed, busy, cancelled, forwarded, failed; empty while ringing or for a call only the device reported
+	Result string `json:"result,omitempty"`
+	// SipCode holds the value of the "sip_code" field.
+	SipCode int `json:"sip_code,omitempty"`
+	// 监视: never a missed call
+	Monitor      bool `json:"monitor,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -59,11 +83,13 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case event.FieldID, event.FieldCommunityID, event.FieldDeviceID, event.FieldResidentID, event.FieldAreaID, event.FieldBuildingID, event.FieldUnitID:
+		case event.FieldMonitor:
+			values[i] = new(sql.NullBool)
+		case event.FieldID, event.FieldCommunityID, event.FieldDeviceID, event.FieldResidentID, event.FieldAreaID, event.FieldBuildingID, event.FieldUnitID, event.FieldRoomID, event.FieldCalleeDeviceID, event.FieldTalkSeconds, event.FieldAnswererResidentID, event.FieldSipCode:
 			values[i] = new(sql.NullInt64)
-		case event.FieldEventID, event.FieldKind, event.FieldUnlockType, event.FieldCard, event.FieldResidentName, event.FieldTarget, event.FieldDeviceLabel, event.FieldSnapshotKey, event.FieldContentHash:
+		case event.FieldEventID, event.FieldKind, event.FieldUnlockType, event.FieldCard, event.FieldResidentName, event.FieldTarget, event.FieldDeviceLabel, event.FieldSnapshotKey, event.FieldContentHash, event.FieldCallID, event.FieldCallee, event.FieldAnswerer, event.FieldResult:
 			values[i] = new(sql.NullString)
-		case event.FieldOccurredAt, event.FieldReceivedAt:
+		case event.FieldOccurredAt, event.FieldReceivedAt, event.FieldAnsweredAt, event.FieldEndedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -192,6 +218,83 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ContentHash = value.String
 			}
+		case event.FieldCallID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field call_id", values[i])
+			} else if value.Valid {
+				_m.CallID = value.String
+			}
+		case event.FieldRoomID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field room_id", values[i])
+			} else if value.Valid {
+				_m.RoomID = new(int)
+				*_m.RoomID = int(value.Int64)
+			}
+		case event.FieldCalleeDeviceID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field callee_device_id", values[i])
+			} else if value.Valid {
+				_m.CalleeDeviceID = new(int)
+				*_m.CalleeDeviceID = int(value.Int64)
+			}
+		case event.FieldCallee:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field callee", values[i])
+			} else if value.Valid {
+				_m.Callee = value.String
+			}
+		case event.FieldAnsweredAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field answered_at", values[i])
+			} else if value.Valid {
+				_m.AnsweredAt = new(time.Time)
+				*_m.AnsweredAt = value.Time
+			}
+		case event.FieldEndedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field ended_at", values[i])
+			} else if value.Valid {
+				_m.EndedAt = new(time.Time)
+				*_m.EndedAt = value.Time
+			}
+		case event.FieldTalkSeconds:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field talk_seconds", values[i])
+			} else if value.Valid {
+				_m.TalkSeconds = int(value.Int64)
+			}
+		case event.FieldAnswerer:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field answerer", values[i])
+			} else if value.Valid {
+				_m.Answerer = value.String
+			}
+		case event.FieldAnswererResidentID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field answerer_resident_id", values[i])
+			} else if value.Valid {
+				_m.AnswererResidentID = new(int)
+				*_m.AnswererResidentID = int(value.Int64)
+			}
+		case event.FieldResult:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field result", values[i])
+			} else if value.Valid {
+				_m.Result = value.String
+			}
+		case event.FieldSipCode:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field sip_code", values[i])
+			} else if value.Valid {
+				_m.SipCode = int(value.Int64)
+			}
+		case event.FieldMonitor:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field monitor", values[i])
+			} else if value.Valid {
+				_m.Monitor = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -286,6 +389,52 @@ func (_m *Event) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("content_hash=")
 	builder.WriteString(_m.ContentHash)
+	builder.WriteString(", ")
+	builder.WriteString("call_id=")
+	builder.WriteString(_m.CallID)
+	builder.WriteString(", ")
+	if v := _m.RoomID; v != nil {
+		builder.WriteString("room_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.CalleeDeviceID; v != nil {
+		builder.WriteString("callee_device_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("callee=")
+	builder.WriteString(_m.Callee)
+	builder.WriteString(", ")
+	if v := _m.AnsweredAt; v != nil {
+		builder.WriteString("answered_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.EndedAt; v != nil {
+		builder.WriteString("ended_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("talk_seconds=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TalkSeconds))
+	builder.WriteString(", ")
+	builder.WriteString("answerer=")
+	builder.WriteString(_m.Answerer)
+	builder.WriteString(", ")
+	if v := _m.AnswererResidentID; v != nil {
+		builder.WriteString("answerer_resident_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("result=")
+	builder.WriteString(_m.Result)
+	builder.WriteString(", ")
+	builder.WriteString("sip_code=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SipCode))
+	builder.WriteString(", ")
+	builder.WriteString("monitor=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Monitor))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -194,6 +194,174 @@ func (_c *EventCreate) SetContentHash(v string) *EventCreate {
 	return _c
 }
 
+// SetCallID sets the "call_id" field.
+func (_c *EventCreate) SetCallID(v string) *EventCreate {
+	_c.mutation.SetCallID(v)
+	return _c
+}
+
+// SetNillableCallID sets the "call_id" field if the given value is not nil.
+func (_c *EventCreate) SetNillableCallID(v *string) *EventCreate {
+	if v != nil {
+		_c.SetCallID(*v)
+	}
+	return _c
+}
+
+// SetRoomID sets the "room_id" field.
+func (_c *EventCreate) SetRoomID(v int) *EventCreate {
+	_c.mutation.SetRoomID(v)
+	return _c
+}
+
+// SetNillableRoomID sets the "room_id" field if the given value is not nil.
+func (_c *EventCreate) SetNillableRoomID(v *int) *EventCreate {
+	if v != nil {
+		_c.SetRoomID(*v)
+	}
+	return _c
+}
+
+// SetCalleeDeviceID sets the "callee_device_id" field.
+func (_c *EventCreate) SetCalleeDeviceID(v int) *EventCreate {
+	_c.mutation.SetCalleeDeviceID(v)
+	return _c
+}
+
+// SetNillableCalleeDeviceID sets the "callee_device_id" field if the given value is not nil.
+func (_c *EventCreate) SetNillableCalleeDeviceID(v *int) *EventCreate {
+	if v != nil {
+		_c.SetCalleeDeviceID(*v)
+	}
+	return _c
+}
+
+// SetCallee sets the "callee" field.
+func (_c *EventCreate) SetCallee(v string) *EventCreate {
+	_c.mutation.SetCallee(v)
+	return _c
+}
+
+// SetNillableCallee sets the "callee" field if the given value is not nil.
+func (_c *EventCreate) SetNillableCallee(v *string) *EventCreate {
+	if v != nil {
+		_c.SetCallee(*v)
+	}
+	return _c
+}
+
+// SetAnsweredAt sets the "answered_at" field.
+func (_c *EventCreate) SetAnsweredAt(v time.Time) *EventCreate {
+	_c.mutation.SetAnsweredAt(v)
+	return _c
+}
+
+// SetNillableAnsweredAt sets the "answered_at" field if the given value is not nil.
+func (_c *EventCreate) SetNillableAnsweredAt(v *time.Time) *EventCreate {
+	if v != nil {
+		_c.SetAnsweredAt(*v)
+	}
+	return _c
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (_c *EventCreate) SetEndedAt(v time.Time) *EventCreate {
+	_c.mutation.SetEndedAt(v)
+	return _c
+}
+
+// SetNillableEndedAt sets the "ended_at" field if the given value is not nil.
+func (_c *EventCreate) SetNillableEndedAt(v *time.Time) *EventCreate {
+	if v != nil {
+		_c.SetEndedAt(*v)
+	}
+	return _c
+}
+
+// SetTalkSeconds sets the "talk_seconds" field.
+func (_c *EventCreate) SetTalkSeconds(v int) *EventCreate {
+	_c.mutation.SetTalkSeconds(v)
+	return _c
+}
+
+// SetNillableTalkSeconds sets the "talk_seconds" field if the given value is not nil.
+func (_c *EventCreate) SetNillableTalkSeconds(v *int) *EventCreate {
+	if v != nil {
+		_c.SetTalkSeconds(*v)
+	}
+	return _c
+}
+
+// SetAnswerer sets the "answerer" field.
+func (_c *EventCreate) SetAnswerer(v string) *EventCreate {
+	_c.mutation.SetAnswerer(v)
+	return _c
+}
+
+// SetNillableAnswerer sets the "answerer" field if the given value is not nil.
+func (_c *EventCreate) SetNillableAnswerer(v *string) *EventCreate {
+	if v != nil {
+		_c.SetAnswerer(*v)
+	}
+	return _c
+}
+
+// SetAnswererResidentID sets the "answerer_resident_id" field.
+func (_c *EventCreate) SetAnswererResidentID(v int) *EventCreate {
+	_c.mutation.SetAnswererResidentID(v)
+	return _c
+}
+
+// SetNillableAnswererResidentID sets the "answerer_resident_id" field if the given value is not nil.
+func (_c *EventCreate) SetNillableAnswererResidentID(v *int) *EventCreate {
+	if v != nil {
+		_c.SetAnswererResidentID(*v)
+	}
+	return _c
+}
+
+// SetResult sets the "result" field.
+func (_c *EventCreate) SetResult(v string) *EventCreate {
+	_c.mutation.SetResult(v)
+	return _c
+}
+
+// SetNillableResult sets the "result" field if the given value is not nil.
+func (_c *EventCreate) SetNillableResult(v *string) *EventCreate {
+	if v != nil {
+		_c.SetResult(*v)
+	}
+	return _c
+}
+
+// SetSipCode sets the "sip_code" field.
+func (_c *EventCreate) SetSipCode(v int) *EventCreate {
+	_c.mutation.SetSipCode(v)
+	return _c
+}
+
+// SetNillableSipCode sets the "sip_code" field if the given value is not nil.
+func (_c *EventCreate) SetNillableSipCode(v *int) *EventCreate {
+	if v != nil {
+		_c.SetSipCode(*v)
+	}
+	return _c
+}
+
+// SetMonitor sets the "monitor" field.
+func (_c *EventCreate) SetMonitor(v bool) *EventCreate {
+	_c.mutation.SetMonitor(v)
+	return _c
+}
+
+// SetNillableMonitor sets the "monitor" field if the given value is not nil.
+func (_c *EventCreate) SetNillableMonitor(v *bool) *EventCreate {
+	if v != nil {
+		_c.SetMonitor(*v)
+	}
+	return _c
+}
+
 // Mutation returns the EventMutation object of the builder.
 func (_c *EventCreate) Mutation() *EventMutation {
 	return _c.mutation
@@ -250,6 +418,34 @@ func (_c *EventCreate) defaults() error {
 	if _, ok := _c.mutation.SnapshotKey(); !ok {
 		v := event.DefaultSnapshotKey
 		_c.mutation.SetSnapshotKey(v)
+	}
+	if _, ok := _c.mutation.CallID(); !ok {
+		v := event.DefaultCallID
+		_c.mutation.SetCallID(v)
+	}
+	if _, ok := _c.mutation.Callee(); !ok {
+		v := event.DefaultCallee
+		_c.mutation.SetCallee(v)
+	}
+	if _, ok := _c.mutation.TalkSeconds(); !ok {
+		v := event.DefaultTalkSeconds
+		_c.mutation.SetTalkSeconds(v)
+	}
+	if _, ok := _c.mutation.Answerer(); !ok {
+		v := event.DefaultAnswerer
+		_c.mutation.SetAnswerer(v)
+	}
+	if _, ok := _c.mutation.Result(); !ok {
+		v := event.DefaultResult
+		_c.mutation.SetResult(v)
+	}
+	if _, ok := _c.mutation.SipCode(); !ok {
+		v := event.DefaultSipCode
+		_c.mutation.SetSipCode(v)
+	}
+	if _, ok := _c.mutation.Monitor(); !ok {
+		v := event.DefaultMonitor
+		_c.mutation.SetMonitor(v)
 	}
 	return nil
 }
@@ -339,6 +535,47 @@ func (_c *EventCreate) check() error {
 		if err := event.ContentHashValidator(v); err != nil {
 			return &ValidationError{Name: "content_hash", err: fmt.Errorf(`ent: validator failed for field "Event.content_hash": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.CallID(); !ok {
+		return &ValidationError{Name: "call_id", err: errors.New(`ent: missing required field "Event.call_id"`)}
+	}
+	if v, ok := _c.mutation.CallID(); ok {
+		if err := event.CallIDValidator(v); err != nil {
+			return &ValidationError{Name: "call_id", err: fmt.Errorf(`ent: validator failed for field "Event.call_id": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Callee(); !ok {
+		return &ValidationError{Name: "callee", err: errors.New(`ent: missing required field "Event.callee"`)}
+	}
+	if v, ok := _c.mutation.Callee(); ok {
+		if err := event.CalleeValidator(v); err != nil {
+			return &ValidationError{Name: "callee", err: fmt.Errorf(`ent: validator failed for field "Event.callee": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.TalkSeconds(); !ok {
+		return &ValidationError{Name: "talk_seconds", err: errors.New(`ent: missing required field "Event.talk_seconds"`)}
+	}
+	if _, ok := _c.mutation.Answerer(); !ok {
+		return &ValidationError{Name: "answerer", err: errors.New(`ent: missing required field "Event.answerer"`)}
+	}
+	if v, ok := _c.mutation.Answerer(); ok {
+		if err := event.AnswererValidator(v); err != nil {
+			return &ValidationError{Name: "answerer", err: fmt.Errorf(`ent: validator failed for field "Event.answerer": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Result(); !ok {
+		return &ValidationError{Name: "result", err: errors.New(`ent: missing required field "Event.result"`)}
+	}
+	if v, ok := _c.mutation.Result(); ok {
+		if err := event.ResultValidator(v); err != nil {
+			return &ValidationError{Name: "result", err: fmt.Errorf(`ent: validator failed for field "Event.result": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.SipCode(); !ok {
+		return &ValidationError{Name: "sip_code", err: errors.New(`ent: missing required field "Event.sip_code"`)}
+	}
+	if _, ok := _c.mutation.Monitor(); !ok {
+		return &ValidationError{Name: "monitor", err: errors.New(`ent: missing required field "Event.monitor"`)}
 	}
 	return nil
 }
@@ -433,6 +670,54 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ContentHash(); ok {
 		_spec.SetField(event.FieldContentHash, field.TypeString, value)
 		_node.ContentHash = value
+	}
+	if value, ok := _c.mutation.CallID(); ok {
+		_spec.SetField(event.FieldCallID, field.TypeString, value)
+		_node.CallID = value
+	}
+	if value, ok := _c.mutation.RoomID(); ok {
+		_spec.SetField(event.FieldRoomID, field.TypeInt, value)
+		_node.RoomID = &value
+	}
+	if value, ok := _c.mutation.CalleeDeviceID(); ok {
+		_spec.SetField(event.FieldCalleeDeviceID, field.TypeInt, value)
+		_node.CalleeDeviceID = &value
+	}
+	if value, ok := _c.mutation.Callee(); ok {
+		_spec.SetField(event.FieldCallee, field.TypeString, value)
+		_node.Callee = value
+	}
+	if value, ok := _c.mutation.AnsweredAt(); ok {
+		_spec.SetField(event.FieldAnsweredAt, field.TypeTime, value)
+		_node.AnsweredAt = &value
+	}
+	if value, ok := _c.mutation.EndedAt(); ok {
+		_spec.SetField(event.FieldEndedAt, field.TypeTime, value)
+		_node.EndedAt = &value
+	}
+	if value, ok := _c.mutation.TalkSeconds(); ok {
+		_spec.SetField(event.FieldTalkSeconds, field.TypeInt, value)
+		_node.TalkSeconds = value
+	}
+	if value, ok := _c.mutation.Answerer(); ok {
+		_spec.SetField(event.FieldAnswerer, field.TypeString, value)
+		_node.Answerer = value
+	}
+	if value, ok := _c.mutation.AnswererResidentID(); ok {
+		_spec.SetField(event.FieldAnswererResidentID, field.TypeInt, value)
+		_node.AnswererResidentID = &value
+	}
+	if value, ok := _c.mutation.Result(); ok {
+		_spec.SetField(event.FieldResult, field.TypeString, value)
+		_node.Result = value
+	}
+	if value, ok := _c.mutation.SipCode(); ok {
+		_spec.SetField(event.FieldSipCode, field.TypeInt, value)
+		_node.SipCode = value
+	}
+	if value, ok := _c.mutation.Monitor(); ok {
+		_spec.SetField(event.FieldMonitor, field.TypeBool, value)
+		_node.Monitor = value
 	}
 	return _node, _spec
 }

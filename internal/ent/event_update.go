@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"linli/internal/ent/event"
 	"linli/internal/ent/predicate"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -24,6 +25,295 @@ type EventUpdate struct {
 // Where appends a list predicates to the EventUpdate builder.
 func (_u *EventUpdate) Where(ps ...predicate.Event) *EventUpdate {
 	_u.mutation.Where(ps...)
+	return _u
+}
+
+// SetEventID sets the "event_id" field.
+func (_u *EventUpdate) SetEventID(v string) *EventUpdate {
+	_u.mutation.SetEventID(v)
+	return _u
+}
+
+// SetNillableEventID sets the "event_id" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableEventID(v *string) *EventUpdate {
+	if v != nil {
+		_u.SetEventID(*v)
+	}
+	return _u
+}
+
+// SetOccurredAt sets the "occurred_at" field.
+func (_u *EventUpdate) SetOccurredAt(v time.Time) *EventUpdate {
+	_u.mutation.SetOccurredAt(v)
+	return _u
+}
+
+// SetNillableOccurredAt sets the "occurred_at" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableOccurredAt(v *time.Time) *EventUpdate {
+	if v != nil {
+		_u.SetOccurredAt(*v)
+	}
+	return _u
+}
+
+// SetSnapshotKey sets the "snapshot_key" field.
+func (_u *EventUpdate) SetSnapshotKey(v string) *EventUpdate {
+	_u.mutation.SetSnapshotKey(v)
+	return _u
+}
+
+// SetNillableSnapshotKey sets the "snapshot_key" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableSnapshotKey(v *string) *EventUpdate {
+	if v != nil {
+		_u.SetSnapshotKey(*v)
+	}
+	return _u
+}
+
+// SetContentHash sets the "content_hash" field.
+func (_u *EventUpdate) SetContentHash(v string) *EventUpdate {
+	_u.mutation.SetContentHash(v)
+	return _u
+}
+
+// SetNillableContentHash sets the "content_hash" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableContentHash(v *string) *EventUpdate {
+	if v != nil {
+		_u.SetContentHash(*v)
+	}
+	return _u
+}
+
+// SetCallID sets the "call_id" field.
+func (_u *EventUpdate) SetCallID(v string) *EventUpdate {
+	_u.mutation.SetCallID(v)
+	return _u
+}
+
+// SetNillableCallID sets the "call_id" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableCallID(v *string) *EventUpdate {
+	if v != nil {
+		_u.SetCallID(*v)
+	}
+	return _u
+}
+
+// SetRoomID sets the "room_id" field.
+func (_u *EventUpdate) SetRoomID(v int) *EventUpdate {
+	_u.mutation.ResetRoomID()
+	_u.mutation.SetRoomID(v)
+	return _u
+}
+
+// SetNillableRoomID sets the "room_id" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableRoomID(v *int) *EventUpdate {
+	if v != nil {
+		_u.SetRoomID(*v)
+	}
+	return _u
+}
+
+// AddRoomID adds value to the "room_id" field.
+func (_u *EventUpdate) AddRoomID(v int) *EventUpdate {
+	_u.mutation.AddRoomID(v)
+	return _u
+}
+
+// ClearRoomID clears the value of the "room_id" field.
+func (_u *EventUpdate) ClearRoomID() *EventUpdate {
+	_u.mutation.ClearRoomID()
+	return _u
+}
+
+// SetCalleeDeviceID sets the "callee_device_id" field.
+func (_u *EventUpdate) SetCalleeDeviceID(v int) *EventUpdate {
+	_u.mutation.ResetCalleeDeviceID()
+	_u.mutation.SetCalleeDeviceID(v)
+	return _u
+}
+
+// SetNillableCalleeDeviceID sets the "callee_device_id" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableCalleeDeviceID(v *int) *EventUpdate {
+	if v != nil {
+		_u.SetCalleeDeviceID(*v)
+	}
+	return _u
+}
+
+// AddCalleeDeviceID adds value to the "callee_device_id" field.
+func (_u *EventUpdate) AddCalleeDeviceID(v int) *EventUpdate {
+	_u.mutation.AddCalleeDeviceID(v)
+	return _u
+}
+
+// ClearCalleeDeviceID clears the value of the "callee_device_id" field.
+func (_u *EventUpdate) ClearCalleeDeviceID() *EventUpdate {
+	_u.mutation.ClearCalleeDeviceID()
+	return _u
+}
+
+// SetCallee sets the "callee" field.
+func (_u *EventUpdate) SetCallee(v string) *EventUpdate {
+	_u.mutation.SetCallee(v)
+	return _u
+}
+
+// SetNillableCallee sets the "callee" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableCallee(v *string) *EventUpdate {
+	if v != nil {
+		_u.SetCallee(*v)
+	}
+	return _u
+}
+
+// SetAnsweredAt sets the "answered_at" field.
+func (_u *EventUpdate) SetAnsweredAt(v time.Time) *EventUpdate {
+	_u.mutation.SetAnsweredAt(v)
+	return _u
+}
+
+// SetNillableAnsweredAt sets the "answered_at" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableAnsweredAt(v *time.Time) *EventUpdate {
+	if v != nil {
+		_u.SetAnsweredAt(*v)
+	}
+	return _u
+}
+
+// ClearAnsweredAt clears the value of the "answered_at" field.
+func (_u *EventUpdate) ClearAnsweredAt() *EventUpdate {
+	_u.mutation.ClearAnsweredAt()
+	return _u
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (_u *EventUpdate) SetEndedAt(v time.Time) *EventUpdate {
+	_u.mutation.SetEndedAt(v)
+	return _u
+}
+
+// SetNillableEndedAt sets the "ended_at" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableEndedAt(v *time.Time) *EventUpdate {
+	if v != nil {
+		_u.SetEndedAt(*v)
+	}
+	return _u
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (_u *EventUpdate) ClearEndedAt() *EventUpdate {
+	_u.mutation.ClearEndedAt()
+	return _u
+}
+
+// SetTalkSeconds sets the "talk_seconds" field.
+func (_u *EventUpdate) SetTalkSeconds(v int) *EventUpdate {
+	_u.mutation.ResetTalkSeconds()
+	_u.mutation.SetTalkSeconds(v)
+	return _u
+}
+
+// SetNillableTalkSeconds sets the "talk_seconds" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableTalkSeconds(v *int) *EventUpdate {
+	if v != nil {
+		_u.SetTalkSeconds(*v)
+	}
+	return _u
+}
+
+// AddTalkSeconds adds value to the "talk_seconds" field.
+func (_u *EventUpdate) AddTalkSeconds(v int) *EventUpdate {
+	_u.mutation.AddTalkSeconds(v)
+	return _u
+}
+
+// SetAnswerer sets the "answerer" field.
+func (_u *EventUpdate) SetAnswerer(v string) *EventUpdate {
+	_u.mutation.SetAnswerer(v)
+	return _u
+}
+
+// SetNillableAnswerer sets the "answerer" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableAnswerer(v *string) *EventUpdate {
+	if v != nil {
+		_u.SetAnswerer(*v)
+	}
+	return _u
+}
+
+// SetAnswererResidentID sets the "answerer_resident_id" field.
+func (_u *EventUpdate) SetAnswererResidentID(v int) *EventUpdate {
+	_u.mutation.ResetAnswererResidentID()
+	_u.mutation.SetAnswererResidentID(v)
+	return _u
+}
+
+// SetNillableAnswererResidentID sets the "answerer_resident_id" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableAnswererResidentID(v *int) *EventUpdate {
+	if v != nil {
+		_u.SetAnswererResidentID(*v)
+	}
+	return _u
+}
+
+// AddAnswererResidentID adds value to the "answerer_resident_id" field.
+func (_u *EventUpdate) AddAnswererResidentID(v int) *EventUpdate {
+	_u.mutation.AddAnswererResidentID(v)
+	return _u
+}
+
+// ClearAnswererResidentID clears the value of the "answerer_resident_id" field.
+func (_u *EventUpdate) ClearAnswererResidentID() *EventUpdate {
+	_u.mutation.ClearAnswererResidentID()
+	return _u
+}
+
+// SetResult sets the "result" field.
+func (_u *EventUpdate) SetResult(v string) *EventUpdate {
+	_u.mutation.SetResult(v)
+	return _u
+}
+
+// SetNillableResult sets the "result" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableResult(v *string) *EventUpdate {
+	if v != nil {
+		_u.SetResult(*v)
+	}
+	return _u
+}
+
+// SetSipCode sets the "sip_code" field.
+func (_u *EventUpdate) SetSipCode(v int) *EventUpdate {
+	_u.mutation.ResetSipCode()
+	_u.mutation.SetSipCode(v)
+	return _u
+}
+
+// SetNillableSipCode sets the "sip_code" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableSipCode(v *int) *EventUpdate {
+	if v != nil {
+		_u.SetSipCode(*v)
+	}
+	return _u
+}
+
+// AddSipCode adds value to the "sip_code" field.
+func (_u *EventUpdate) AddSipCode(v int) *EventUpdate {
+	_u.mutation.AddSipCode(v)
+	return _u
+}
+
+// SetMonitor sets the "monitor" field.
+func (_u *EventUpdate) SetMonitor(v bool) *EventUpdate {
+	_u.mutation.SetMonitor(v)
+	return _u
+}
+
+// SetNillableMonitor sets the "monitor" field if the given value is not nil.
+func (_u *EventUpdate) SetNillableMonitor(v *bool) *EventUpdate {
+	if v != nil {
+		_u.SetMonitor(*v)
+	}
 	return _u
 }
 
@@ -59,7 +349,50 @@ func (_u *EventUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *EventUpdate) check() error {
+	if v, ok := _u.mutation.EventID(); ok {
+		if err := event.EventIDValidator(v); err != nil {
+			return &ValidationError{Name: "event_id", err: fmt.Errorf(`ent: validator failed for field "Event.event_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SnapshotKey(); ok {
+		if err := event.SnapshotKeyValidator(v); err != nil {
+			return &ValidationError{Name: "snapshot_key", err: fmt.Errorf(`ent: validator failed for field "Event.snapshot_key": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ContentHash(); ok {
+		if err := event.ContentHashValidator(v); err != nil {
+			return &ValidationError{Name: "content_hash", err: fmt.Errorf(`ent: validator failed for field "Event.content_hash": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CallID(); ok {
+		if err := event.CallIDValidator(v); err != nil {
+			return &ValidationError{Name: "call_id", err: fmt.Errorf(`ent: validator failed for field "Event.call_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Callee(); ok {
+		if err := event.CalleeValidator(v); err != nil {
+			return &ValidationError{Name: "callee", err: fmt.Errorf(`ent: validator failed for field "Event.callee": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Answerer(); ok {
+		if err := event.AnswererValidator(v); err != nil {
+			return &ValidationError{Name: "answerer", err: fmt.Errorf(`ent: validator failed for field "Event.answerer": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Result(); ok {
+		if err := event.ResultValidator(v); err != nil {
+			return &ValidationError{Name: "result", err: fmt.Errorf(`ent: validator failed for field "Event.result": %w`, err)}
+		}
+	}
+	return nil
+}
+
 func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(event.Table, event.Columns, sqlgraph.NewFieldSpec(event.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -67,6 +400,9 @@ func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.EventID(); ok {
+		_spec.SetField(event.FieldEventID, field.TypeString, value)
 	}
 	if _u.mutation.ResidentIDCleared() {
 		_spec.ClearField(event.FieldResidentID, field.TypeInt)
@@ -79,6 +415,81 @@ func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.UnitIDCleared() {
 		_spec.ClearField(event.FieldUnitID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.OccurredAt(); ok {
+		_spec.SetField(event.FieldOccurredAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.SnapshotKey(); ok {
+		_spec.SetField(event.FieldSnapshotKey, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ContentHash(); ok {
+		_spec.SetField(event.FieldContentHash, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.CallID(); ok {
+		_spec.SetField(event.FieldCallID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RoomID(); ok {
+		_spec.SetField(event.FieldRoomID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRoomID(); ok {
+		_spec.AddField(event.FieldRoomID, field.TypeInt, value)
+	}
+	if _u.mutation.RoomIDCleared() {
+		_spec.ClearField(event.FieldRoomID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.CalleeDeviceID(); ok {
+		_spec.SetField(event.FieldCalleeDeviceID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCalleeDeviceID(); ok {
+		_spec.AddField(event.FieldCalleeDeviceID, field.TypeInt, value)
+	}
+	if _u.mutation.CalleeDeviceIDCleared() {
+		_spec.ClearField(event.FieldCalleeDeviceID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Callee(); ok {
+		_spec.SetField(event.FieldCallee, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AnsweredAt(); ok {
+		_spec.SetField(event.FieldAnsweredAt, field.TypeTime, value)
+	}
+	if _u.mutation.AnsweredAtCleared() {
+		_spec.ClearField(event.FieldAnsweredAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EndedAt(); ok {
+		_spec.SetField(event.FieldEndedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EndedAtCleared() {
+		_spec.ClearField(event.FieldEndedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.TalkSeconds(); ok {
+		_spec.SetField(event.FieldTalkSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedTalkSeconds(); ok {
+		_spec.AddField(event.FieldTalkSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Answerer(); ok {
+		_spec.SetField(event.FieldAnswerer, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AnswererResidentID(); ok {
+		_spec.SetField(event.FieldAnswererResidentID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAnswererResidentID(); ok {
+		_spec.AddField(event.FieldAnswererResidentID, field.TypeInt, value)
+	}
+	if _u.mutation.AnswererResidentIDCleared() {
+		_spec.ClearField(event.FieldAnswererResidentID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Result(); ok {
+		_spec.SetField(event.FieldResult, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SipCode(); ok {
+		_spec.SetField(event.FieldSipCode, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSipCode(); ok {
+		_spec.AddField(event.FieldSipCode, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Monitor(); ok {
+		_spec.SetField(event.FieldMonitor, field.TypeBool, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -98,6 +509,295 @@ type EventUpdateOne struct {
 	fields   []string
 	hooks    []Hook
 	mutation *EventMutation
+}
+
+// SetEventID sets the "event_id" field.
+func (_u *EventUpdateOne) SetEventID(v string) *EventUpdateOne {
+	_u.mutation.SetEventID(v)
+	return _u
+}
+
+// SetNillableEventID sets the "event_id" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableEventID(v *string) *EventUpdateOne {
+	if v != nil {
+		_u.SetEventID(*v)
+	}
+	return _u
+}
+
+// SetOccurredAt sets the "occurred_at" field.
+func (_u *EventUpdateOne) SetOccurredAt(v time.Time) *EventUpdateOne {
+	_u.mutation.SetOccurredAt(v)
+	return _u
+}
+
+// SetNillableOccurredAt sets the "occurred_at" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableOccurredAt(v *time.Time) *EventUpdateOne {
+	if v != nil {
+		_u.SetOccurredAt(*v)
+	}
+	return _u
+}
+
+// SetSnapshotKey sets the "snapshot_key" field.
+func (_u *EventUpdateOne) SetSnapshotKey(v string) *EventUpdateOne {
+	_u.mutation.SetSnapshotKey(v)
+	return _u
+}
+
+// SetNillableSnapshotKey sets the "snapshot_key" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableSnapshotKey(v *string) *EventUpdateOne {
+	if v != nil {
+		_u.SetSnapshotKey(*v)
+	}
+	return _u
+}
+
+// SetContentHash sets the "content_hash" field.
+func (_u *EventUpdateOne) SetContentHash(v string) *EventUpdateOne {
+	_u.mutation.SetContentHash(v)
+	return _u
+}
+
+// SetNillableContentHash sets the "content_hash" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableContentHash(v *string) *EventUpdateOne {
+	if v != nil {
+		_u.SetContentHash(*v)
+	}
+	return _u
+}
+
+// SetCallID sets the "call_id" field.
+func (_u *EventUpdateOne) SetCallID(v string) *EventUpdateOne {
+	_u.mutation.SetCallID(v)
+	return _u
+}
+
+// SetNillableCallID sets the "call_id" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableCallID(v *string) *EventUpdateOne {
+	if v != nil {
+		_u.SetCallID(*v)
+	}
+	return _u
+}
+
+// SetRoomID sets the "room_id" field.
+func (_u *EventUpdateOne) SetRoomID(v int) *EventUpdateOne {
+	_u.mutation.ResetRoomID()
+	_u.mutation.SetRoomID(v)
+	return _u
+}
+
+// SetNillableRoomID sets the "room_id" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableRoomID(v *int) *EventUpdateOne {
+	if v != nil {
+		_u.SetRoomID(*v)
+	}
+	return _u
+}
+
+// AddRoomID adds value to the "room_id" field.
+func (_u *EventUpdateOne) AddRoomID(v int) *EventUpdateOne {
+	_u.mutation.AddRoomID(v)
+	return _u
+}
+
+// ClearRoomID clears the value of the "room_id" field.
+func (_u *EventUpdateOne) ClearRoomID() *EventUpdateOne {
+	_u.mutation.ClearRoomID()
+	return _u
+}
+
+// SetCalleeDeviceID sets the "callee_device_id" field.
+func (_u *EventUpdateOne) SetCalleeDeviceID(v int) *EventUpdateOne {
+	_u.mutation.ResetCalleeDeviceID()
+	_u.mutation.SetCalleeDeviceID(v)
+	return _u
+}
+
+// SetNillableCalleeDeviceID sets the "callee_device_id" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableCalleeDeviceID(v *int) *EventUpdateOne {
+	if v != nil {
+		_u.SetCalleeDeviceID(*v)
+	}
+	return _u
+}
+
+// AddCalleeDeviceID adds value to the "callee_device_id" field.
+func (_u *EventUpdateOne) AddCalleeDeviceID(v int) *EventUpdateOne {
+	_u.mutation.AddCalleeDeviceID(v)
+	return _u
+}
+
+// ClearCalleeDeviceID clears the value of the "callee_device_id" field.
+func (_u *EventUpdateOne) ClearCalleeDeviceID() *EventUpdateOne {
+	_u.mutation.ClearCalleeDeviceID()
+	return _u
+}
+
+// SetCallee sets the "callee" field.
+func (_u *EventUpdateOne) SetCallee(v string) *EventUpdateOne {
+	_u.mutation.SetCallee(v)
+	return _u
+}
+
+// SetNillableCallee sets the "callee" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableCallee(v *string) *EventUpdateOne {
+	if v != nil {
+		_u.SetCallee(*v)
+	}
+	return _u
+}
+
+// SetAnsweredAt sets the "answered_at" field.
+func (_u *EventUpdateOne) SetAnsweredAt(v time.Time) *EventUpdateOne {
+	_u.mutation.SetAnsweredAt(v)
+	return _u
+}
+
+// SetNillableAnsweredAt sets the "answered_at" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableAnsweredAt(v *time.Time) *EventUpdateOne {
+	if v != nil {
+		_u.SetAnsweredAt(*v)
+	}
+	return _u
+}
+
+// ClearAnsweredAt clears the value of the "answered_at" field.
+func (_u *EventUpdateOne) ClearAnsweredAt() *EventUpdateOne {
+	_u.mutation.ClearAnsweredAt()
+	return _u
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (_u *EventUpdateOne) SetEndedAt(v time.Time) *EventUpdateOne {
+	_u.mutation.SetEndedAt(v)
+	return _u
+}
+
+// SetNillableEndedAt sets the "ended_at" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableEndedAt(v *time.Time) *EventUpdateOne {
+	if v != nil {
+		_u.SetEndedAt(*v)
+	}
+	return _u
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (_u *EventUpdateOne) ClearEndedAt() *EventUpdateOne {
+	_u.mutation.ClearEndedAt()
+	return _u
+}
+
+// SetTalkSeconds sets the "talk_seconds" field.
+func (_u *EventUpdateOne) SetTalkSeconds(v int) *EventUpdateOne {
+	_u.mutation.ResetTalkSeconds()
+	_u.mutation.SetTalkSeconds(v)
+	return _u
+}
+
+// SetNillableTalkSeconds sets the "talk_seconds" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableTalkSeconds(v *int) *EventUpdateOne {
+	if v != nil {
+		_u.SetTalkSeconds(*v)
+	}
+	return _u
+}
+
+// AddTalkSeconds adds value to the "talk_seconds" field.
+func (_u *EventUpdateOne) AddTalkSeconds(v int) *EventUpdateOne {
+	_u.mutation.AddTalkSeconds(v)
+	return _u
+}
+
+// SetAnswerer sets the "answerer" field.
+func (_u *EventUpdateOne) SetAnswerer(v string) *EventUpdateOne {
+	_u.mutation.SetAnswerer(v)
+	return _u
+}
+
+// SetNillableAnswerer sets the "answerer" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableAnswerer(v *string) *EventUpdateOne {
+	if v != nil {
+		_u.SetAnswerer(*v)
+	}
+	return _u
+}
+
+// SetAnswererResidentID sets the "answerer_resident_id" field.
+func (_u *EventUpdateOne) SetAnswererResidentID(v int) *EventUpdateOne {
+	_u.mutation.ResetAnswererResidentID()
+	_u.mutation.SetAnswererResidentID(v)
+	return _u
+}
+
+// SetNillableAnswererResidentID sets the "answerer_resident_id" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableAnswererResidentID(v *int) *EventUpdateOne {
+	if v != nil {
+		_u.SetAnswererResidentID(*v)
+	}
+	return _u
+}
+
+// AddAnswererResidentID adds value to the "answerer_resident_id" field.
+func (_u *EventUpdateOne) AddAnswererResidentID(v int) *EventUpdateOne {
+	_u.mutation.AddAnswererResidentID(v)
+	return _u
+}
+
+// ClearAnswererResidentID clears the value of the "answerer_resident_id" field.
+func (_u *EventUpdateOne) ClearAnswererResidentID() *EventUpdateOne {
+	_u.mutation.ClearAnswererResidentID()
+	return _u
+}
+
+// SetResult sets the "result" field.
+func (_u *EventUpdateOne) SetResult(v string) *EventUpdateOne {
+	_u.mutation.SetResult(v)
+	return _u
+}
+
+// SetNillableResult sets the "result" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableResult(v *string) *EventUpdateOne {
+	if v != nil {
+		_u.SetResult(*v)
+	}
+	return _u
+}
+
+// SetSipCode sets the "sip_code" field.
+func (_u *EventUpdateOne) SetSipCode(v int) *EventUpdateOne {
+	_u.mutation.ResetSipCode()
+	_u.mutation.SetSipCode(v)
+	return _u
+}
+
+// SetNillableSipCode sets the "sip_code" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableSipCode(v *int) *EventUpdateOne {
+	if v != nil {
+		_u.SetSipCode(*v)
+	}
+	return _u
+}
+
+// AddSipCode adds value to the "sip_code" field.
+func (_u *EventUpdateOne) AddSipCode(v int) *EventUpdateOne {
+	_u.mutation.AddSipCode(v)
+	return _u
+}
+
+// SetMonitor sets the "monitor" field.
+func (_u *EventUpdateOne) SetMonitor(v bool) *EventUpdateOne {
+	_u.mutation.SetMonitor(v)
+	return _u
+}
+
+// SetNillableMonitor sets the "monitor" field if the given value is not nil.
+func (_u *EventUpdateOne) SetNillableMonitor(v *bool) *EventUpdateOne {
+	if v != nil {
+		_u.SetMonitor(*v)
+	}
+	return _u
 }
 
 // Mutation returns the EventMutation object of the builder.
@@ -145,7 +845,50 @@ func (_u *EventUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *EventUpdateOne) check() error {
+	if v, ok := _u.mutation.EventID(); ok {
+		if err := event.EventIDValidator(v); err != nil {
+			return &ValidationError{Name: "event_id", err: fmt.Errorf(`ent: validator failed for field "Event.event_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SnapshotKey(); ok {
+		if err := event.SnapshotKeyValidator(v); err != nil {
+			return &ValidationError{Name: "snapshot_key", err: fmt.Errorf(`ent: validator failed for field "Event.snapshot_key": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ContentHash(); ok {
+		if err := event.ContentHashValidator(v); err != nil {
+			return &ValidationError{Name: "content_hash", err: fmt.Errorf(`ent: validator failed for field "Event.content_hash": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CallID(); ok {
+		if err := event.CallIDValidator(v); err != nil {
+			return &ValidationError{Name: "call_id", err: fmt.Errorf(`ent: validator failed for field "Event.call_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Callee(); ok {
+		if err := event.CalleeValidator(v); err != nil {
+			return &ValidationError{Name: "callee", err: fmt.Errorf(`ent: validator failed for field "Event.callee": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Answerer(); ok {
+		if err := event.AnswererValidator(v); err != nil {
+			return &ValidationError{Name: "answerer", err: fmt.Errorf(`ent: validator failed for field "Event.answerer": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Result(); ok {
+		if err := event.ResultValidator(v); err != nil {
+			return &ValidationError{Name: "result", err: fmt.Errorf(`ent: validator failed for field "Event.result": %w`, err)}
+		}
+	}
+	return nil
+}
+
 func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(event.Table, event.Columns, sqlgraph.NewFieldSpec(event.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
 	if !ok {
@@ -171,6 +914,9 @@ func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error)
 			}
 		}
 	}
+	if value, ok := _u.mutation.EventID(); ok {
+		_spec.SetField(event.FieldEventID, field.TypeString, value)
+	}
 	if _u.mutation.ResidentIDCleared() {
 		_spec.ClearField(event.FieldResidentID, field.TypeInt)
 	}
@@ -182,6 +928,81 @@ func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error)
 	}
 	if _u.mutation.UnitIDCleared() {
 		_spec.ClearField(event.FieldUnitID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.OccurredAt(); ok {
+		_spec.SetField(event.FieldOccurredAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.SnapshotKey(); ok {
+		_spec.SetField(event.FieldSnapshotKey, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ContentHash(); ok {
+		_spec.SetField(event.FieldContentHash, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.CallID(); ok {
+		_spec.SetField(event.FieldCallID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RoomID(); ok {
+		_spec.SetField(event.FieldRoomID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRoomID(); ok {
+		_spec.AddField(event.FieldRoomID, field.TypeInt, value)
+	}
+	if _u.mutation.RoomIDCleared() {
+		_spec.ClearField(event.FieldRoomID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.CalleeDeviceID(); ok {
+		_spec.SetField(event.FieldCalleeDeviceID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCalleeDeviceID(); ok {
+		_spec.AddField(event.FieldCalleeDeviceID, field.TypeInt, value)
+	}
+	if _u.mutation.CalleeDeviceIDCleared() {
+		_spec.ClearField(event.FieldCalleeDeviceID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Callee(); ok {
+		_spec.SetField(event.FieldCallee, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AnsweredAt(); ok {
+		_spec.SetField(event.FieldAnsweredAt, field.TypeTime, value)
+	}
+	if _u.mutation.AnsweredAtCleared() {
+		_spec.ClearField(event.FieldAnsweredAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EndedAt(); ok {
+		_spec.SetField(event.FieldEndedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EndedAtCleared() {
+		_spec.ClearField(event.FieldEndedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.TalkSeconds(); ok {
+		_spec.SetField(event.FieldTalkSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedTalkSeconds(); ok {
+		_spec.AddField(event.FieldTalkSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Answerer(); ok {
+		_spec.SetField(event.FieldAnswerer, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AnswererResidentID(); ok {
+		_spec.SetField(event.FieldAnswererResidentID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAnswererResidentID(); ok {
+		_spec.AddField(event.FieldAnswererResidentID, field.TypeInt, value)
+	}
+	if _u.mutation.AnswererResidentIDCleared() {
+		_spec.ClearField(event.FieldAnswererResidentID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Result(); ok {
+		_spec.SetField(event.FieldResult, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SipCode(); ok {
+		_spec.SetField(event.FieldSipCode, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSipCode(); ok {
+		_spec.AddField(event.FieldSipCode, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Monitor(); ok {
+		_spec.SetField(event.FieldMonitor, field.TypeBool, value)
 	}
 	_node = &Event{config: _u.config}
 	_spec.Assign = _node.assignValues

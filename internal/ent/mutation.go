@@ -3313,17 +3313,18 @@ func (m *AppCodeMutation) ResetEdge(name string) error {
 // AppSessionMutation represents an operation that mutates the AppSession nodes in the graph.
 type AppSessionMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	token_hash    *string
-	phone         *string
-	expires_at    *time.Time
-	created_at    *time.Time
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*AppSession, error)
-	predicates    []predicate.AppSession
+	op                  Op
+	typ                 string
+	id                  *int
+	token_hash          *string
+	phone               *string
+	expires_at          *time.Time
+	created_at          *time.Time
+	sip_password_sealed *[]byte
+	clearedFields       map[string]struct{}
+	done                bool
+	oldValue            func(context.Context) (*AppSession, error)
+	predicates          []predicate.AppSession
 }
 
 var _ ent.Mutation = (*AppSessionMutation)(nil)
@@ -3568,6 +3569,55 @@ func (m *AppSessionMutation) ResetCreatedAt() {
 	m.created_at = nil
 }
 
+// SetSipPasswordSealed sets the "sip_password_sealed" field.
+func (m *AppSessionMutation) SetSipPasswordSealed(b []byte) {
+	m.sip_password_sealed = &b
+}
+
+// SipPasswordSealed returns the value of the "sip_password_sealed" field in the mutation.
+func (m *AppSessionMutation) SipPasswordSealed() (r []byte, exists bool) {
+	v := m.sip_password_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSipPasswordSealed returns the old "sip_password_sealed" field's value of the AppSession entity.
+// If the AppSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppSessionMutation) OldSipPasswordSealed(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSipPasswordSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSipPasswordSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSipPasswordSealed: %w", err)
+	}
+	return oldValue.SipPasswordSealed, nil
+}
+
+// ClearSipPasswordSealed clears the value of the "sip_password_sealed" field.
+func (m *AppSessionMutation) ClearSipPasswordSealed() {
+	m.sip_password_sealed = nil
+	m.clearedFields[appsession.FieldSipPasswordSealed] = struct{}{}
+}
+
+// SipPasswordSealedCleared returns if the "sip_password_sealed" field was cleared in this mutation.
+func (m *AppSessionMutation) SipPasswordSealedCleared() bool {
+	_, ok := m.clearedFields[appsession.FieldSipPasswordSealed]
+	return ok
+}
+
+// ResetSipPasswordSealed resets all changes to the "sip_password_sealed" field.
+func (m *AppSessionMutation) ResetSipPasswordSealed() {
+	m.sip_password_sealed = nil
+	delete(m.clearedFields, appsession.FieldSipPasswordSealed)
+}
+
 // Where appends a list predicates to the AppSessionMutation builder.
 func (m *AppSessionMutation) Where(ps ...predicate.AppSession) {
 	m.predicates = append(m.predicates, ps...)
@@ -3602,7 +3652,7 @@ func (m *AppSessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AppSessionMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.token_hash != nil {
 		fields = append(fields, appsession.FieldTokenHash)
 	}
@@ -3614,6 +3664,9 @@ func (m *AppSessionMutation) Fields() []string {
 	}
 	if m.created_at != nil {
 		fields = append(fields, appsession.FieldCreatedAt)
+	}
+	if m.sip_password_sealed != nil {
+		fields = append(fields, appsession.FieldSipPasswordSealed)
 	}
 	return fields
 }
@@ -3631,6 +3684,8 @@ func (m *AppSessionMutation) Field(name string) (ent.Value, bool) {
 		return m.ExpiresAt()
 	case appsession.FieldCreatedAt:
 		return m.CreatedAt()
+	case appsession.FieldSipPasswordSealed:
+		return m.SipPasswordSealed()
 	}
 	return nil, false
 }
@@ -3648,6 +3703,8 @@ func (m *AppSessionMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldExpiresAt(ctx)
 	case appsession.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
+	case appsession.FieldSipPasswordSealed:
+		return m.OldSipPasswordSealed(ctx)
 	}
 	return nil, fmt.Errorf("unknown AppSession field %s", name)
 }
@@ -3685,6 +3742,13 @@ func (m *AppSessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCreatedAt(v)
 		return nil
+	case appsession.FieldSipPasswordSealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSipPasswordSealed(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AppSession field %s", name)
 }
@@ -3714,7 +3778,11 @@ func (m *AppSessionMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *AppSessionMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(appsession.FieldSipPasswordSealed) {
+		fields = append(fields, appsession.FieldSipPasswordSealed)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -3727,6 +3795,11 @@ func (m *AppSessionMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *AppSessionMutation) ClearField(name string) error {
+	switch name {
+	case appsession.FieldSipPasswordSealed:
+		m.ClearSipPasswordSealed()
+		return nil
+	}
 	return fmt.Errorf("unknown AppSession nullable field %s", name)
 }
 
@@ -3745,6 +3818,9 @@ func (m *AppSessionMutation) ResetField(name string) error {
 		return nil
 	case appsession.FieldCreatedAt:
 		m.ResetCreatedAt()
+		return nil
+	case appsession.FieldSipPasswordSealed:
+		m.ResetSipPasswordSealed()
 		return nil
 	}
 	return fmt.Errorf("unknown AppSession field %s", name)
@@ -9493,6 +9569,9 @@ type CommunityMutation struct {
 	sync_version                *int64
 	addsync_version             *int64
 	phone_gateway               *string
+	ring_seconds                *int
+	addring_seconds             *int
+	unlock_dtmf                 *string
 	clearedFields               map[string]struct{}
 	areas                       map[int]struct{}
 	removedareas                map[int]struct{}
@@ -10146,6 +10225,98 @@ func (m *CommunityMutation) ResetPhoneGateway() {
 	m.phone_gateway = nil
 }
 
+// SetRingSeconds sets the "ring_seconds" field.
+func (m *CommunityMutation) SetRingSeconds(i int) {
+	m.ring_seconds = &i
+	m.addring_seconds = nil
+}
+
+// RingSeconds returns the value of the "ring_seconds" field in the mutation.
+func (m *CommunityMutation) RingSeconds() (r int, exists bool) {
+	v := m.ring_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRingSeconds returns the old "ring_seconds" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldRingSeconds(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRingSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRingSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRingSeconds: %w", err)
+	}
+	return oldValue.RingSeconds, nil
+}
+
+// AddRingSeconds adds i to the "ring_seconds" field.
+func (m *CommunityMutation) AddRingSeconds(i int) {
+	if m.addring_seconds != nil {
+		*m.addring_seconds += i
+	} else {
+		m.addring_seconds = &i
+	}
+}
+
+// AddedRingSeconds returns the value that was added to the "ring_seconds" field in this mutation.
+func (m *CommunityMutation) AddedRingSeconds() (r int, exists bool) {
+	v := m.addring_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRingSeconds resets all changes to the "ring_seconds" field.
+func (m *CommunityMutation) ResetRingSeconds() {
+	m.ring_seconds = nil
+	m.addring_seconds = nil
+}
+
+// SetUnlockDtmf sets the "unlock_dtmf" field.
+func (m *CommunityMutation) SetUnlockDtmf(s string) {
+	m.unlock_dtmf = &s
+}
+
+// UnlockDtmf returns the value of the "unlock_dtmf" field in the mutation.
+func (m *CommunityMutation) UnlockDtmf() (r string, exists bool) {
+	v := m.unlock_dtmf
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnlockDtmf returns the old "unlock_dtmf" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldUnlockDtmf(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnlockDtmf is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnlockDtmf requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnlockDtmf: %w", err)
+	}
+	return oldValue.UnlockDtmf, nil
+}
+
+// ResetUnlockDtmf resets all changes to the "unlock_dtmf" field.
+func (m *CommunityMutation) ResetUnlockDtmf() {
+	m.unlock_dtmf = nil
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by ids.
 func (m *CommunityMutation) AddAreaIDs(ids ...int) {
 	if m.areas == nil {
@@ -10288,7 +10459,7 @@ func (m *CommunityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CommunityMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, community.FieldCreatedAt)
 	}
@@ -10328,6 +10499,12 @@ func (m *CommunityMutation) Fields() []string {
 	if m.phone_gateway != nil {
 		fields = append(fields, community.FieldPhoneGateway)
 	}
+	if m.ring_seconds != nil {
+		fields = append(fields, community.FieldRingSeconds)
+	}
+	if m.unlock_dtmf != nil {
+		fields = append(fields, community.FieldUnlockDtmf)
+	}
 	return fields
 }
 
@@ -10362,6 +10539,10 @@ func (m *CommunityMutation) Field(name string) (ent.Value, bool) {
 		return m.SyncVersion()
 	case community.FieldPhoneGateway:
 		return m.PhoneGateway()
+	case community.FieldRingSeconds:
+		return m.RingSeconds()
+	case community.FieldUnlockDtmf:
+		return m.UnlockDtmf()
 	}
 	return nil, false
 }
@@ -10397,6 +10578,10 @@ func (m *CommunityMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldSyncVersion(ctx)
 	case community.FieldPhoneGateway:
 		return m.OldPhoneGateway(ctx)
+	case community.FieldRingSeconds:
+		return m.OldRingSeconds(ctx)
+	case community.FieldUnlockDtmf:
+		return m.OldUnlockDtmf(ctx)
 	}
 	return nil, fmt.Errorf("unknown Community field %s", name)
 }
@@ -10497,6 +10682,20 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPhoneGateway(v)
 		return nil
+	case community.FieldRingSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRingSeconds(v)
+		return nil
+	case community.FieldUnlockDtmf:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnlockDtmf(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Community field %s", name)
 }
@@ -10514,6 +10713,9 @@ func (m *CommunityMutation) AddedFields() []string {
 	if m.addsync_version != nil {
 		fields = append(fields, community.FieldSyncVersion)
 	}
+	if m.addring_seconds != nil {
+		fields = append(fields, community.FieldRingSeconds)
+	}
 	return fields
 }
 
@@ -10528,6 +10730,8 @@ func (m *CommunityMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedWallStationCount()
 	case community.FieldSyncVersion:
 		return m.AddedSyncVersion()
+	case community.FieldRingSeconds:
+		return m.AddedRingSeconds()
 	}
 	return nil, false
 }
@@ -10557,6 +10761,13 @@ func (m *CommunityMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddSyncVersion(v)
+		return nil
+	case community.FieldRingSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRingSeconds(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Community numeric field %s", name)
@@ -10623,6 +10834,12 @@ func (m *CommunityMutation) ResetField(name string) error {
 		return nil
 	case community.FieldPhoneGateway:
 		m.ResetPhoneGateway()
+		return nil
+	case community.FieldRingSeconds:
+		m.ResetRingSeconds()
+		return nil
+	case community.FieldUnlockDtmf:
+		m.ResetUnlockDtmf()
 		return nil
 	}
 	return fmt.Errorf("unknown Community field %s", name)
@@ -12684,36 +12901,53 @@ func (m *DeviceMutation) ResetEdge(name string) error {
 // EventMutation represents an operation that mutates the Event nodes in the graph.
 type EventMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	community_id    *int
-	addcommunity_id *int
-	device_id       *int
-	adddevice_id    *int
-	event_id        *string
-	kind            *event.Kind
-	unlock_type     *string
-	card            *string
-	resident_id     *int
-	addresident_id  *int
-	resident_name   *string
-	target          *string
-	device_label    *string
-	area_id         *int
-	addarea_id      *int
-	building_id     *int
-	addbuilding_id  *int
-	unit_id         *int
-	addunit_id      *int
-	occurred_at     *time.Time
-	received_at     *time.Time
-	snapshot_key    *string
-	content_hash    *string
-	clearedFields   map[string]struct{}
-	done            bool
-	oldValue        func(context.Context) (*Event, error)
-	predicates      []predicate.Event
+	op                      Op
+	typ                     string
+	id                      *int
+	community_id            *int
+	addcommunity_id         *int
+	device_id               *int
+	adddevice_id            *int
+	event_id                *string
+	kind                    *event.Kind
+	unlock_type             *string
+	card                    *string
+	resident_id             *int
+	addresident_id          *int
+	resident_name           *string
+	target                  *string
+	device_label            *string
+	area_id                 *int
+	addarea_id              *int
+	building_id             *int
+	addbuilding_id          *int
+	unit_id                 *int
+	addunit_id              *int
+	occurred_at             *time.Time
+	received_at             *time.Time
+	snapshot_key            *string
+	content_hash            *string
+	call_id                 *string
+	room_id                 *int
+	addroom_id              *int
+	callee_device_id        *int
+	addcallee_device_id     *int
+	callee                  *string
+	answered_at             *time.Time
+	ended_at                *time.Time
+	talk_seconds            *int
+	addtalk_seconds         *int
+	answerer                *string
+	answerer_resident_id    *int
+	addanswerer_resident_id *int
+	result                  *string
+	sip_code                *int
+	addsip_code             *int
+	monitor                 *bool
+	clearedFields           map[string]struct{}
+	done                    bool
+	oldValue                func(context.Context) (*Event, error)
+	predicates              []predicate.Event
 }
 
 var _ ent.Mutation = (*EventMutation)(nil)
@@ -13602,6 +13836,606 @@ func (m *EventMutation) ResetContentHash() {
 	m.content_hash = nil
 }
 
+// SetCallID sets the "call_id" field.
+func (m *EventMutation) SetCallID(s string) {
+	m.call_id = &s
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *EventMutation) CallID() (r string, exists bool) {
+	v := m.call_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldCallID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *EventMutation) ResetCallID() {
+	m.call_id = nil
+}
+
+// SetRoomID sets the "room_id" field.
+func (m *EventMutation) SetRoomID(i int) {
+	m.room_id = &i
+	m.addroom_id = nil
+}
+
+// RoomID returns the value of the "room_id" field in the mutation.
+func (m *EventMutation) RoomID() (r int, exists bool) {
+	v := m.room_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoomID returns the old "room_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldRoomID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoomID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoomID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoomID: %w", err)
+	}
+	return oldValue.RoomID, nil
+}
+
+// AddRoomID adds i to the "room_id" field.
+func (m *EventMutation) AddRoomID(i int) {
+	if m.addroom_id != nil {
+		*m.addroom_id += i
+	} else {
+		m.addroom_id = &i
+	}
+}
+
+// AddedRoomID returns the value that was added to the "room_id" field in this mutation.
+func (m *EventMutation) AddedRoomID() (r int, exists bool) {
+	v := m.addroom_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRoomID clears the value of the "room_id" field.
+func (m *EventMutation) ClearRoomID() {
+	m.room_id = nil
+	m.addroom_id = nil
+	m.clearedFields[event.FieldRoomID] = struct{}{}
+}
+
+// RoomIDCleared returns if the "room_id" field was cleared in this mutation.
+func (m *EventMutation) RoomIDCleared() bool {
+	_, ok := m.clearedFields[event.FieldRoomID]
+	return ok
+}
+
+// ResetRoomID resets all changes to the "room_id" field.
+func (m *EventMutation) ResetRoomID() {
+	m.room_id = nil
+	m.addroom_id = nil
+	delete(m.clearedFields, event.FieldRoomID)
+}
+
+// SetCalleeDeviceID sets the "callee_device_id" field.
+func (m *EventMutation) SetCalleeDeviceID(i int) {
+	m.callee_device_id = &i
+	m.addcallee_device_id = nil
+}
+
+// CalleeDeviceID returns the value of the "callee_device_id" field in the mutation.
+func (m *EventMutation) CalleeDeviceID() (r int, exists bool) {
+	v := m.callee_device_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCalleeDeviceID returns the old "callee_device_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldCalleeDeviceID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCalleeDeviceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCalleeDeviceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCalleeDeviceID: %w", err)
+	}
+	return oldValue.CalleeDeviceID, nil
+}
+
+// AddCalleeDeviceID adds i to the "callee_device_id" field.
+func (m *EventMutation) AddCalleeDeviceID(i int) {
+	if m.addcallee_device_id != nil {
+		*m.addcallee_device_id += i
+	} else {
+		m.addcallee_device_id = &i
+	}
+}
+
+// AddedCalleeDeviceID returns the value that was added to the "callee_device_id" field in this mutation.
+func (m *EventMutation) AddedCalleeDeviceID() (r int, exists bool) {
+	v := m.addcallee_device_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCalleeDeviceID clears the value of the "callee_device_id" field.
+func (m *EventMutation) ClearCalleeDeviceID() {
+	m.callee_device_id = nil
+	m.addcallee_device_id = nil
+	m.clearedFields[event.FieldCalleeDeviceID] = struct{}{}
+}
+
+// CalleeDeviceIDCleared returns if the "callee_device_id" field was cleared in this mutation.
+func (m *EventMutation) CalleeDeviceIDCleared() bool {
+	_, ok := m.clearedFields[event.FieldCalleeDeviceID]
+	return ok
+}
+
+// ResetCalleeDeviceID resets all changes to the "callee_device_id" field.
+func (m *EventMutation) ResetCalleeDeviceID() {
+	m.callee_device_id = nil
+	m.addcallee_device_id = nil
+	delete(m.clearedFields, event.FieldCalleeDeviceID)
+}
+
+// SetCallee sets the "callee" field.
+func (m *EventMutation) SetCallee(s string) {
+	m.callee = &s
+}
+
+// Callee returns the value of the "callee" field in the mutation.
+func (m *EventMutation) Callee() (r string, exists bool) {
+	v := m.callee
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallee returns the old "callee" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldCallee(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallee is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallee requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallee: %w", err)
+	}
+	return oldValue.Callee, nil
+}
+
+// ResetCallee resets all changes to the "callee" field.
+func (m *EventMutation) ResetCallee() {
+	m.callee = nil
+}
+
+// SetAnsweredAt sets the "answered_at" field.
+func (m *EventMutation) SetAnsweredAt(t time.Time) {
+	m.answered_at = &t
+}
+
+// AnsweredAt returns the value of the "answered_at" field in the mutation.
+func (m *EventMutation) AnsweredAt() (r time.Time, exists bool) {
+	v := m.answered_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredAt returns the old "answered_at" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldAnsweredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredAt: %w", err)
+	}
+	return oldValue.AnsweredAt, nil
+}
+
+// ClearAnsweredAt clears the value of the "answered_at" field.
+func (m *EventMutation) ClearAnsweredAt() {
+	m.answered_at = nil
+	m.clearedFields[event.FieldAnsweredAt] = struct{}{}
+}
+
+// AnsweredAtCleared returns if the "answered_at" field was cleared in this mutation.
+func (m *EventMutation) AnsweredAtCleared() bool {
+	_, ok := m.clearedFields[event.FieldAnsweredAt]
+	return ok
+}
+
+// ResetAnsweredAt resets all changes to the "answered_at" field.
+func (m *EventMutation) ResetAnsweredAt() {
+	m.answered_at = nil
+	delete(m.clearedFields, event.FieldAnsweredAt)
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (m *EventMutation) SetEndedAt(t time.Time) {
+	m.ended_at = &t
+}
+
+// EndedAt returns the value of the "ended_at" field in the mutation.
+func (m *EventMutation) EndedAt() (r time.Time, exists bool) {
+	v := m.ended_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndedAt returns the old "ended_at" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldEndedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndedAt: %w", err)
+	}
+	return oldValue.EndedAt, nil
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (m *EventMutation) ClearEndedAt() {
+	m.ended_at = nil
+	m.clearedFields[event.FieldEndedAt] = struct{}{}
+}
+
+// EndedAtCleared returns if the "ended_at" field was cleared in this mutation.
+func (m *EventMutation) EndedAtCleared() bool {
+	_, ok := m.clearedFields[event.FieldEndedAt]
+	return ok
+}
+
+// ResetEndedAt resets all changes to the "ended_at" field.
+func (m *EventMutation) ResetEndedAt() {
+	m.ended_at = nil
+	delete(m.clearedFields, event.FieldEndedAt)
+}
+
+// SetTalkSeconds sets the "talk_seconds" field.
+func (m *EventMutation) SetTalkSeconds(i int) {
+	m.talk_seconds = &i
+	m.addtalk_seconds = nil
+}
+
+// TalkSeconds returns the value of the "talk_seconds" field in the mutation.
+func (m *EventMutation) TalkSeconds() (r int, exists bool) {
+	v := m.talk_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTalkSeconds returns the old "talk_seconds" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldTalkSeconds(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTalkSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTalkSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTalkSeconds: %w", err)
+	}
+	return oldValue.TalkSeconds, nil
+}
+
+// AddTalkSeconds adds i to the "talk_seconds" field.
+func (m *EventMutation) AddTalkSeconds(i int) {
+	if m.addtalk_seconds != nil {
+		*m.addtalk_seconds += i
+	} else {
+		m.addtalk_seconds = &i
+	}
+}
+
+// AddedTalkSeconds returns the value that was added to the "talk_seconds" field in this mutation.
+func (m *EventMutation) AddedTalkSeconds() (r int, exists bool) {
+	v := m.addtalk_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTalkSeconds resets all changes to the "talk_seconds" field.
+func (m *EventMutation) ResetTalkSeconds() {
+	m.talk_seconds = nil
+	m.addtalk_seconds = nil
+}
+
+// SetAnswerer sets the "answerer" field.
+func (m *EventMutation) SetAnswerer(s string) {
+	m.answerer = &s
+}
+
+// Answerer returns the value of the "answerer" field in the mutation.
+func (m *EventMutation) Answerer() (r string, exists bool) {
+	v := m.answerer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnswerer returns the old "answerer" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldAnswerer(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnswerer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnswerer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnswerer: %w", err)
+	}
+	return oldValue.Answerer, nil
+}
+
+// ResetAnswerer resets all changes to the "answerer" field.
+func (m *EventMutation) ResetAnswerer() {
+	m.answerer = nil
+}
+
+// SetAnswererResidentID sets the "answerer_resident_id" field.
+func (m *EventMutation) SetAnswererResidentID(i int) {
+	m.answerer_resident_id = &i
+	m.addanswerer_resident_id = nil
+}
+
+// AnswererResidentID returns the value of the "answerer_resident_id" field in the mutation.
+func (m *EventMutation) AnswererResidentID() (r int, exists bool) {
+	v := m.answerer_resident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnswererResidentID returns the old "answerer_resident_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldAnswererResidentID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnswererResidentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnswererResidentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnswererResidentID: %w", err)
+	}
+	return oldValue.AnswererResidentID, nil
+}
+
+// AddAnswererResidentID adds i to the "answerer_resident_id" field.
+func (m *EventMutation) AddAnswererResidentID(i int) {
+	if m.addanswerer_resident_id != nil {
+		*m.addanswerer_resident_id += i
+	} else {
+		m.addanswerer_resident_id = &i
+	}
+}
+
+// AddedAnswererResidentID returns the value that was added to the "answerer_resident_id" field in this mutation.
+func (m *EventMutation) AddedAnswererResidentID() (r int, exists bool) {
+	v := m.addanswerer_resident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAnswererResidentID clears the value of the "answerer_resident_id" field.
+func (m *EventMutation) ClearAnswererResidentID() {
+	m.answerer_resident_id = nil
+	m.addanswerer_resident_id = nil
+	m.clearedFields[event.FieldAnswererResidentID] = struct{}{}
+}
+
+// AnswererResidentIDCleared returns if the "answerer_resident_id" field was cleared in this mutation.
+func (m *EventMutation) AnswererResidentIDCleared() bool {
+	_, ok := m.clearedFields[event.FieldAnswererResidentID]
+	return ok
+}
+
+// ResetAnswererResidentID resets all changes to the "answerer_resident_id" field.
+func (m *EventMutation) ResetAnswererResidentID() {
+	m.answerer_resident_id = nil
+	m.addanswerer_resident_id = nil
+	delete(m.clearedFields, event.FieldAnswererResidentID)
+}
+
+// SetResult sets the "result" field.
+func (m *EventMutation) SetResult(s string) {
+	m.result = &s
+}
+
+// Result returns the value of the "result" field in the mutation.
+func (m *EventMutation) Result() (r string, exists bool) {
+	v := m.result
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResult returns the old "result" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldResult(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResult is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResult requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResult: %w", err)
+	}
+	return oldValue.Result, nil
+}
+
+// ResetResult resets all changes to the "result" field.
+func (m *EventMutation) ResetResult() {
+	m.result = nil
+}
+
+// SetSipCode sets the "sip_code" field.
+func (m *EventMutation) SetSipCode(i int) {
+	m.sip_code = &i
+	m.addsip_code = nil
+}
+
+// SipCode returns the value of the "sip_code" field in the mutation.
+func (m *EventMutation) SipCode() (r int, exists bool) {
+	v := m.sip_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSipCode returns the old "sip_code" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldSipCode(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSipCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSipCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSipCode: %w", err)
+	}
+	return oldValue.SipCode, nil
+}
+
+// AddSipCode adds i to the "sip_code" field.
+func (m *EventMutation) AddSipCode(i int) {
+	if m.addsip_code != nil {
+		*m.addsip_code += i
+	} else {
+		m.addsip_code = &i
+	}
+}
+
+// AddedSipCode returns the value that was added to the "sip_code" field in this mutation.
+func (m *EventMutation) AddedSipCode() (r int, exists bool) {
+	v := m.addsip_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSipCode resets all changes to the "sip_code" field.
+func (m *EventMutation) ResetSipCode() {
+	m.sip_code = nil
+	m.addsip_code = nil
+}
+
+// SetMonitor sets the "monitor" field.
+func (m *EventMutation) SetMonitor(b bool) {
+	m.monitor = &b
+}
+
+// Monitor returns the value of the "monitor" field in the mutation.
+func (m *EventMutation) Monitor() (r bool, exists bool) {
+	v := m.monitor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMonitor returns the old "monitor" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldMonitor(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMonitor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMonitor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMonitor: %w", err)
+	}
+	return oldValue.Monitor, nil
+}
+
+// ResetMonitor resets all changes to the "monitor" field.
+func (m *EventMutation) ResetMonitor() {
+	m.monitor = nil
+}
+
 // Where appends a list predicates to the EventMutation builder.
 func (m *EventMutation) Where(ps ...predicate.Event) {
 	m.predicates = append(m.predicates, ps...)
@@ -13636,7 +14470,7 @@ func (m *EventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EventMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 29)
 	if m.community_id != nil {
 		fields = append(fields, event.FieldCommunityID)
 	}
@@ -13688,6 +14522,42 @@ func (m *EventMutation) Fields() []string {
 	if m.content_hash != nil {
 		fields = append(fields, event.FieldContentHash)
 	}
+	if m.call_id != nil {
+		fields = append(fields, event.FieldCallID)
+	}
+	if m.room_id != nil {
+		fields = append(fields, event.FieldRoomID)
+	}
+	if m.callee_device_id != nil {
+		fields = append(fields, event.FieldCalleeDeviceID)
+	}
+	if m.callee != nil {
+		fields = append(fields, event.FieldCallee)
+	}
+	if m.answered_at != nil {
+		fields = append(fields, event.FieldAnsweredAt)
+	}
+	if m.ended_at != nil {
+		fields = append(fields, event.FieldEndedAt)
+	}
+	if m.talk_seconds != nil {
+		fields = append(fields, event.FieldTalkSeconds)
+	}
+	if m.answerer != nil {
+		fields = append(fields, event.FieldAnswerer)
+	}
+	if m.answerer_resident_id != nil {
+		fields = append(fields, event.FieldAnswererResidentID)
+	}
+	if m.result != nil {
+		fields = append(fields, event.FieldResult)
+	}
+	if m.sip_code != nil {
+		fields = append(fields, event.FieldSipCode)
+	}
+	if m.monitor != nil {
+		fields = append(fields, event.FieldMonitor)
+	}
 	return fields
 }
 
@@ -13730,6 +14600,30 @@ func (m *EventMutation) Field(name string) (ent.Value, bool) {
 		return m.SnapshotKey()
 	case event.FieldContentHash:
 		return m.ContentHash()
+	case event.FieldCallID:
+		return m.CallID()
+	case event.FieldRoomID:
+		return m.RoomID()
+	case event.FieldCalleeDeviceID:
+		return m.CalleeDeviceID()
+	case event.FieldCallee:
+		return m.Callee()
+	case event.FieldAnsweredAt:
+		return m.AnsweredAt()
+	case event.FieldEndedAt:
+		return m.EndedAt()
+	case event.FieldTalkSeconds:
+		return m.TalkSeconds()
+	case event.FieldAnswerer:
+		return m.Answerer()
+	case event.FieldAnswererResidentID:
+		return m.AnswererResidentID()
+	case event.FieldResult:
+		return m.Result()
+	case event.FieldSipCode:
+		return m.SipCode()
+	case event.FieldMonitor:
+		return m.Monitor()
 	}
 	return nil, false
 }
@@ -13773,6 +14667,30 @@ func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldSnapshotKey(ctx)
 	case event.FieldContentHash:
 		return m.OldContentHash(ctx)
+	case event.FieldCallID:
+		return m.OldCallID(ctx)
+	case event.FieldRoomID:
+		return m.OldRoomID(ctx)
+	case event.FieldCalleeDeviceID:
+		return m.OldCalleeDeviceID(ctx)
+	case event.FieldCallee:
+		return m.OldCallee(ctx)
+	case event.FieldAnsweredAt:
+		return m.OldAnsweredAt(ctx)
+	case event.FieldEndedAt:
+		return m.OldEndedAt(ctx)
+	case event.FieldTalkSeconds:
+		return m.OldTalkSeconds(ctx)
+	case event.FieldAnswerer:
+		return m.OldAnswerer(ctx)
+	case event.FieldAnswererResidentID:
+		return m.OldAnswererResidentID(ctx)
+	case event.FieldResult:
+		return m.OldResult(ctx)
+	case event.FieldSipCode:
+		return m.OldSipCode(ctx)
+	case event.FieldMonitor:
+		return m.OldMonitor(ctx)
 	}
 	return nil, fmt.Errorf("unknown Event field %s", name)
 }
@@ -13901,6 +14819,90 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetContentHash(v)
 		return nil
+	case event.FieldCallID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case event.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoomID(v)
+		return nil
+	case event.FieldCalleeDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCalleeDeviceID(v)
+		return nil
+	case event.FieldCallee:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallee(v)
+		return nil
+	case event.FieldAnsweredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredAt(v)
+		return nil
+	case event.FieldEndedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndedAt(v)
+		return nil
+	case event.FieldTalkSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTalkSeconds(v)
+		return nil
+	case event.FieldAnswerer:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnswerer(v)
+		return nil
+	case event.FieldAnswererResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnswererResidentID(v)
+		return nil
+	case event.FieldResult:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResult(v)
+		return nil
+	case event.FieldSipCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSipCode(v)
+		return nil
+	case event.FieldMonitor:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMonitor(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Event field %s", name)
 }
@@ -13927,6 +14929,21 @@ func (m *EventMutation) AddedFields() []string {
 	if m.addunit_id != nil {
 		fields = append(fields, event.FieldUnitID)
 	}
+	if m.addroom_id != nil {
+		fields = append(fields, event.FieldRoomID)
+	}
+	if m.addcallee_device_id != nil {
+		fields = append(fields, event.FieldCalleeDeviceID)
+	}
+	if m.addtalk_seconds != nil {
+		fields = append(fields, event.FieldTalkSeconds)
+	}
+	if m.addanswerer_resident_id != nil {
+		fields = append(fields, event.FieldAnswererResidentID)
+	}
+	if m.addsip_code != nil {
+		fields = append(fields, event.FieldSipCode)
+	}
 	return fields
 }
 
@@ -13947,6 +14964,16 @@ func (m *EventMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedBuildingID()
 	case event.FieldUnitID:
 		return m.AddedUnitID()
+	case event.FieldRoomID:
+		return m.AddedRoomID()
+	case event.FieldCalleeDeviceID:
+		return m.AddedCalleeDeviceID()
+	case event.FieldTalkSeconds:
+		return m.AddedTalkSeconds()
+	case event.FieldAnswererResidentID:
+		return m.AddedAnswererResidentID()
+	case event.FieldSipCode:
+		return m.AddedSipCode()
 	}
 	return nil, false
 }
@@ -13998,6 +15025,41 @@ func (m *EventMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddUnitID(v)
 		return nil
+	case event.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRoomID(v)
+		return nil
+	case event.FieldCalleeDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCalleeDeviceID(v)
+		return nil
+	case event.FieldTalkSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTalkSeconds(v)
+		return nil
+	case event.FieldAnswererResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAnswererResidentID(v)
+		return nil
+	case event.FieldSipCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSipCode(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Event numeric field %s", name)
 }
@@ -14017,6 +15079,21 @@ func (m *EventMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(event.FieldUnitID) {
 		fields = append(fields, event.FieldUnitID)
+	}
+	if m.FieldCleared(event.FieldRoomID) {
+		fields = append(fields, event.FieldRoomID)
+	}
+	if m.FieldCleared(event.FieldCalleeDeviceID) {
+		fields = append(fields, event.FieldCalleeDeviceID)
+	}
+	if m.FieldCleared(event.FieldAnsweredAt) {
+		fields = append(fields, event.FieldAnsweredAt)
+	}
+	if m.FieldCleared(event.FieldEndedAt) {
+		fields = append(fields, event.FieldEndedAt)
+	}
+	if m.FieldCleared(event.FieldAnswererResidentID) {
+		fields = append(fields, event.FieldAnswererResidentID)
 	}
 	return fields
 }
@@ -14043,6 +15120,21 @@ func (m *EventMutation) ClearField(name string) error {
 		return nil
 	case event.FieldUnitID:
 		m.ClearUnitID()
+		return nil
+	case event.FieldRoomID:
+		m.ClearRoomID()
+		return nil
+	case event.FieldCalleeDeviceID:
+		m.ClearCalleeDeviceID()
+		return nil
+	case event.FieldAnsweredAt:
+		m.ClearAnsweredAt()
+		return nil
+	case event.FieldEndedAt:
+		m.ClearEndedAt()
+		return nil
+	case event.FieldAnswererResidentID:
+		m.ClearAnswererResidentID()
 		return nil
 	}
 	return fmt.Errorf("unknown Event nullable field %s", name)
@@ -14102,6 +15194,42 @@ func (m *EventMutation) ResetField(name string) error {
 		return nil
 	case event.FieldContentHash:
 		m.ResetContentHash()
+		return nil
+	case event.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case event.FieldRoomID:
+		m.ResetRoomID()
+		return nil
+	case event.FieldCalleeDeviceID:
+		m.ResetCalleeDeviceID()
+		return nil
+	case event.FieldCallee:
+		m.ResetCallee()
+		return nil
+	case event.FieldAnsweredAt:
+		m.ResetAnsweredAt()
+		return nil
+	case event.FieldEndedAt:
+		m.ResetEndedAt()
+		return nil
+	case event.FieldTalkSeconds:
+		m.ResetTalkSeconds()
+		return nil
+	case event.FieldAnswerer:
+		m.ResetAnswerer()
+		return nil
+	case event.FieldAnswererResidentID:
+		m.ResetAnswererResidentID()
+		return nil
+	case event.FieldResult:
+		m.ResetResult()
+		return nil
+	case event.FieldSipCode:
+		m.ResetSipCode()
+		return nil
+	case event.FieldMonitor:
+		m.ResetMonitor()
 		return nil
 	}
 	return fmt.Errorf("unknown Event field %s", name)

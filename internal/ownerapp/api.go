@@ -24,6 +24,8 @@ type signInInput struct {
 
 type sessionOutput struct{ Body *Session }
 
+type sipOutput struct{ Body *SIPAccount }
+
 type bearerInput struct {
 	Authorization string `header:"Authorization"`
 }
@@ -63,6 +65,16 @@ func (s *Service) Register(api huma.API) {
 		Summary: "退出登录", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusNoContent},
 		func(ctx context.Context, in *bearerInput) (*struct{}, error) {
 			return nil, s.SignOut(ctx, in.Authorization)
+		})
+	huma.Register(api, huma.Operation{OperationID: "app-get-sip", Method: http.MethodGet, Path: "/app/v1/sip",
+		Summary: "本 APP 的 SIP 账号", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
+		Description: "每次登录（每个 APP 安装）有自己的 SIP 账号，用于接听门口机呼叫和监视门口机；退出登录、业主被删除或失去 APP呼叫 权限后立即失效。"},
+		func(ctx context.Context, in *bearerInput) (*sipOutput, error) {
+			acc, err := s.SIP(ctx, in.Authorization)
+			if err != nil {
+				return nil, err
+			}
+			return &sipOutput{Body: acc}, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "app-list-notices", Method: http.MethodGet, Path: "/app/v1/notices",
 		Summary: "我的通知", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,

@@ -11,6 +11,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -24,6 +25,7 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
 	"linli/internal/phone"
+	"linli/internal/secret"
 	"linli/internal/store"
 )
 
@@ -55,14 +57,23 @@ func (l LogSender) Send(ctx context.Context, p, code string) error {
 // Service signs residents in and serves their app.
 type Service struct {
 	db     *store.Store
+	box    *secret.Box
 	sender Sender
 	logger *slog.Logger
 	now    func() time.Time
 }
 
-// NewService returns a Service that sends codes with sender.
-func NewService(db *store.Store, sender Sender, logger *slog.Logger) *Service {
-	return &Service{db: db, sender: sender, logger: logger, now: time.Now}
+// NewService returns a Service that sends codes with sender; box seals the
+// SIP passwords of app installations.
+func NewService(db *store.Store, box *secret.Box, sender Sender, logger *slog.Logger) *Service {
+	return &Service{db: db, box: box, sender: sender, logger: logger, now: time.Now}
+}
+
+// randomToken returns n random bytes as URL-safe text.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func hash(s string) string {
@@ -130,8 +141,9 @@ func (s *Service) SendCode(ctx context.Context, raw, ip string) error {
 
 // Session is a resident's app sign-in.
 type Session struct {
-	Token     string    `json:"token" doc:"之后的请求带上 Authorization: Bearer <token>"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Token     string      `json:"token" doc:"之后的请求带上 Authorization: Bearer <token>"`
+	ExpiresAt time.Time   `json:"expires_at"`
+	SIP       *SIPAccount `json:"sip,omitempty" doc:"本 APP 的 SIP 账号（有 APP呼叫 权限时）；也可随时用 GET /app/v1/sip 获取"`
 }
 
 // SignIn checks the code sent to phone raw and opens a session.
@@ -173,13 +185,17 @@ func (s *Service) SignIn(ctx context.Context, raw, code string) (*Session, error
 	if n == 0 {
 		return nil, errs.New(errs.Unauthorized, "验证码已使用，请重新获取")
 	}
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	token := base64.RawURLEncoding.EncodeToString(b)
+	token := randomToken(32)
 	sess := &Session{Token: token, ExpiresAt: now.Add(SessionLifetime)}
-	if err := s.db.AppSession.Create().SetTokenHash(hash(token)).SetPhone(p).SetExpiresAt(sess.ExpiresAt).SetCreatedAt(now).Exec(sys); err != nil {
+	if err := s.db.AppSession.Create().SetTokenHash(hash(token)).SetPhone(p).SetExpiresAt(sess.ExpiresAt).SetCreatedAt(now).
+		SetSipPasswordSealed(s.box.Seal(newSIPPassword())).Exec(sys); err != nil {
 		return nil, err
 	}
+	acc, err := s.SIP(ctx, "Bearer "+token)
+	if err != nil && !errors.Is(err, errs.ErrForbidden) {
+		return nil, err
+	}
+	sess.SIP = acc
 	return sess, nil
 }
 

@@ -25,6 +25,7 @@ type eventForm struct {
 	Card       string        `form:"card" required:"false" doc:"刷卡开锁的卡号"`
 	ResidentID string        `form:"resident_id" required:"false" doc:"人脸或 APP 开锁的业主编号"`
 	Target     string        `form:"target" required:"false" doc:"呼叫的房号或地址，如 0502"`
+	CallID     string        `form:"call_id" required:"false" doc:"经服务器 SIP 呼叫时的 Call-ID：呼叫事件的抓拍照片并入该通话的呼叫记录；通话中开锁（unlock_type=call）据此记录接听的业主"`
 	Snapshot   huma.FormFile `form:"snapshot" required:"false" doc:"抓拍照片，JPEG，最大 1 MB"`
 }
 
@@ -70,7 +71,7 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 				return nil, err
 			}
 			form := in.RawBody.Data()
-			r := Report{EventID: form.EventID, Kind: form.Type, UnlockType: form.UnlockType, Card: form.Card, Target: form.Target}
+			r := Report{EventID: form.EventID, Kind: form.Type, UnlockType: form.UnlockType, Card: form.Card, Target: form.Target, CallID: form.CallID}
 			if r.Time, err = time.Parse(time.RFC3339Nano, form.Time); err != nil {
 				return nil, errs.Field("time", "事件时间格式应为 RFC 3339，如 2026-01-28T16:43:34+08:00")
 			}
@@ -127,12 +128,24 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 		})
 }
 
+// Duration is a talk time as records show it: 1分05秒, 42秒; "" for a call
+// nobody answered.
+func Duration(seconds int, answered bool) string {
+	switch {
+	case !answered:
+		return ""
+	case seconds >= 60:
+		return fmt.Sprintf("%d分%02d秒", seconds/60, seconds%60)
+	}
+	return fmt.Sprintf("%d秒", seconds)
+}
+
 // Export writes the records of the filter as a workbook: one row per record,
 // text escaped against formula injection.
 func (s *Service) Export(ctx context.Context, cid int, kind string, f Filter, w io.Writer) error {
 	xw := xlsx.NewWriter(w)
-	head := []string{"门禁信息", "呼叫时间", "呼叫号码", "服务器接收时间"}
-	widths := []float64{44, 20, 14, 20}
+	head := []string{"门禁信息", "呼叫时间", "呼叫号码", "被叫", "接听方", "通话时长", "结果", "服务器接收时间"}
+	widths := []float64{44, 20, 14, 44, 16, 10, 12, 20}
 	if kind == "unlock" {
 		head = []string{"门禁信息", "开锁类型", "开锁业主", "卡号", "开锁时间", "服务器接收时间"}
 		widths = []float64{44, 12, 12, 14, 20, 20}
@@ -151,7 +164,8 @@ func (s *Service) Export(ctx context.Context, cid int, kind string, f Filter, w 
 		if kind == "unlock" {
 			xw.Add(text(v.DeviceLabel), text(v.UnlockTypeName), text(v.ResidentName), text(v.Card), at(v.OccurredAt), at(v.ReceivedAt))
 		} else {
-			xw.Add(text(v.DeviceLabel), at(v.OccurredAt), text(v.Target), at(v.ReceivedAt))
+			xw.Add(text(v.DeviceLabel), at(v.OccurredAt), text(v.Target), text(v.Callee), text(v.Answerer),
+				text(Duration(v.TalkSeconds, v.AnsweredAt != nil)), text(v.ResultName), at(v.ReceivedAt))
 		}
 		return nil
 	})

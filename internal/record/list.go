@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"linli/internal/ent"
@@ -24,12 +25,39 @@ type Record struct {
 	OccurredAt     time.Time `json:"occurred_at" doc:"呼叫时间 / 开锁时间（设备时钟）"`
 	ReceivedAt     time.Time `json:"received_at" doc:"服务器收到的时间"`
 	HasSnapshot    bool      `json:"has_snapshot" doc:"有抓拍照片"`
+	// Calls through the SIP server.
+	Callee      string     `json:"callee,omitempty" doc:"被叫：号码对应的房间或设备"`
+	AnsweredAt  *time.Time `json:"answered_at,omitempty" doc:"接听时间"`
+	EndedAt     *time.Time `json:"ended_at,omitempty" doc:"结束时间"`
+	TalkSeconds int        `json:"talk_seconds" doc:"通话时长（秒）"`
+	Answerer    string     `json:"answerer,omitempty" doc:"接听方：室内分机、业主姓名、电话转移 138****1234、管理机1"`
+	Result      string     `json:"result,omitempty" enum:"answered,missed,busy,cancelled,forwarded,failed," doc:"结果代码；设备自行上报的呼叫为空"`
+	ResultName  string     `json:"result_name,omitempty" doc:"结果：已接听、未接听、占线/拒接、已取消、已转移、失败（SIP 代码）、监视；通话中为 呼叫中"`
+	SIPCode     int        `json:"sip_code,omitempty" doc:"最终 SIP 状态码"`
+	Monitor     bool       `json:"monitor" doc:"监视（不算未接来电）"`
+}
+
+// resultName is how a call's result reads in 呼叫记录.
+func resultName(e *ent.Event) string {
+	switch {
+	case e.Kind != entevent.KindCall || e.CallID == "" && e.Result == "":
+		return ""
+	case e.Monitor:
+		return "监视"
+	case e.Result == "":
+		return "呼叫中"
+	case e.Result == "failed" && e.SipCode > 0:
+		return fmt.Sprintf("失败（%d）", e.SipCode)
+	}
+	return CallResults[e.Result]
 }
 
 func viewOf(e *ent.Event) Record {
 	return Record{ID: e.ID, DeviceID: e.DeviceID, DeviceLabel: e.DeviceLabel, Kind: string(e.Kind), UnlockType: e.UnlockType,
 		UnlockTypeName: UnlockTypes[e.UnlockType], ResidentName: e.ResidentName, Card: e.Card, Target: e.Target,
-		OccurredAt: e.OccurredAt, ReceivedAt: e.ReceivedAt, HasSnapshot: e.SnapshotKey != ""}
+		OccurredAt: e.OccurredAt, ReceivedAt: e.ReceivedAt, HasSnapshot: e.SnapshotKey != "",
+		Callee: e.Callee, AnsweredAt: e.AnsweredAt, EndedAt: e.EndedAt, TalkSeconds: e.TalkSeconds, Answerer: e.Answerer,
+		Result: e.Result, ResultName: resultName(e), SIPCode: e.SipCode, Monitor: e.Monitor}
 }
 
 // Filter selects records: by place (区域/楼栋/单元), device, time range and
@@ -42,6 +70,7 @@ type Filter struct {
 	From       time.Time `query:"from" doc:"开始时间（含），RFC 3339"`
 	To         time.Time `query:"to" doc:"结束时间（不含），RFC 3339"`
 	UnlockType string    `query:"unlock_type" maxLength:"16" doc:"开锁类型代码"`
+	Result     string    `query:"result" enum:"answered,missed,busy,cancelled,forwarded,failed,monitor," doc:"呼叫结果；monitor 为监视。未接听不含监视"`
 }
 
 func (s *Service) query(ctx context.Context, cid int, kind string, f Filter) (*ent.EventQuery, error) {
@@ -74,6 +103,12 @@ func (s *Service) query(ctx context.Context, cid int, kind string, f Filter) (*e
 	}
 	if f.UnlockType != "" {
 		q.Where(entevent.UnlockType(f.UnlockType))
+	}
+	switch {
+	case f.Result == "monitor":
+		q.Where(entevent.Monitor(true))
+	case f.Result != "":
+		q.Where(entevent.Result(f.Result), entevent.Monitor(false))
 	}
 	return q, nil
 }

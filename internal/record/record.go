@@ -67,6 +67,7 @@ type Report struct {
 	Card       string
 	ResidentID int
 	Target     string
+	CallID     string // the SIP Call-ID of the call this event belongs to, or ""
 	Snapshot   []byte // JPEG, or nil
 }
 
@@ -84,13 +85,22 @@ func (r Report) hash() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%d\x00%s\x00%x", r.Kind, r.EventID, r.Time.UTC().Format(time.RFC3339Nano),
 		r.UnlockType, r.Card, r.ResidentID, r.Target, snap)
+	if r.CallID != "" {
+		// Reports without a call id hash as they always did.
+		fmt.Fprintf(h, "\x00%s", r.CallID)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
 // check validates a report and normalises it.
 func (r *Report) check() error {
 	r.EventID, r.Card, r.Target = strings.TrimSpace(r.EventID), strings.ToUpper(strings.TrimSpace(r.Card)), strings.TrimSpace(r.Target)
+	r.CallID = strings.TrimSpace(r.CallID)
 	switch {
+	case len(r.CallID) > 200:
+		return errs.Field("call_id", "call_id 最多 200 个字符（SIP 呼叫的 Call-ID）")
+	case strings.HasPrefix(r.EventID, "sip:"):
+		return errs.Field("event_id", "事件编号不能以 sip: 开头（服务器保留）")
 	case r.EventID == "" || len(r.EventID) > 64:
 		return errs.Field("event_id", "事件编号应为 1 到 64 个字符，由设备生成且不重复")
 	case r.Kind != "call" && r.Kind != "unlock":
@@ -136,6 +146,19 @@ func (s *Service) Ingest(ctx context.Context, p Place, r Report) (Stored, error)
 	if prev, err := s.find(ctx, p.DeviceID, r.EventID); err != nil || prev != nil {
 		return s.same(prev, sum, err)
 	}
+	var call *ent.Event
+	if r.CallID != "" && r.Kind == "call" {
+		var err error
+		if call, err = s.callRecord(ctx, p.CommunityID, r.CallID); err != nil {
+			return Stored{}, err
+		}
+		if call != nil && call.DeviceID != p.DeviceID {
+			return Stored{}, errs.Newf(errs.Conflict, "call_id %s 是另一台设备的通话，不能上报到本设备", r.CallID)
+		}
+		if call != nil && call.ContentHash != "" {
+			return Stored{}, errs.Newf(errs.Conflict, "该通话已由事件 %s 上报过，同一通话只上报一次", call.EventID)
+		}
+	}
 	key := ""
 	if r.Snapshot != nil {
 		// Named by content: a retry writes the same file, a conflicting
@@ -145,14 +168,26 @@ func (s *Service) Ingest(ctx context.Context, p Place, r Report) (Stored, error)
 			return Stored{}, err
 		}
 	}
+	if call != nil {
+		return s.joinCall(ctx, p, r, call, key, sum)
+	}
 	create := s.db.Event.Create().SetCommunityID(p.CommunityID).SetDeviceID(p.DeviceID).SetEventID(r.EventID).
 		SetKind(entevent.Kind(r.Kind)).SetUnlockType(r.UnlockType).SetCard(r.Card).SetTarget(r.Target).
 		SetDeviceLabel(p.Label).SetNillableAreaID(p.AreaID).SetNillableBuildingID(p.BuildingID).SetNillableUnitID(p.UnitID).
-		SetOccurredAt(r.Time).SetReceivedAt(s.now()).SetSnapshotKey(key).SetContentHash(sum)
+		SetOccurredAt(r.Time).SetReceivedAt(s.now()).SetSnapshotKey(key).SetContentHash(sum).SetCallID(r.CallID)
 	if err := s.resident(ctx, p.CommunityID, r, create); err != nil {
 		return Stored{}, err
 	}
+	if err := s.callAnswerer(ctx, p, r, create); err != nil {
+		return Stored{}, err
+	}
 	e, err := create.Save(ctx)
+	if ent.IsConstraintError(err) && r.CallID != "" && r.Kind == "call" {
+		// The server recorded the call at the same moment: join it.
+		if call, cerr := s.callRecord(ctx, p.CommunityID, r.CallID); cerr == nil && call != nil && call.DeviceID == p.DeviceID && call.ContentHash == "" {
+			return s.joinCall(ctx, p, r, call, key, sum)
+		}
+	}
 	if ent.IsConstraintError(err) {
 		// Another copy of the same report won the race.
 		prev, ferr := s.find(ctx, p.DeviceID, r.EventID)

@@ -21,6 +21,8 @@ const (
 	FieldExpiresAt = "expires_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
+	// FieldSipPasswordSealed holds the string denoting the sip_password_sealed field in the database.
+	FieldSipPasswordSealed = "sip_password_sealed"
 	// Table holds the table name of the appsession in the database.
 	Table = "app_sessions"
 )
@@ -32,6 +34,7 @@ var Columns = []string{
 	FieldPhone,
 	FieldExpiresAt,
 	FieldCreatedAt,
+	FieldSipPasswordSealed,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -74,6 +74,11 @@ func CreatedAt(v time.Time) predicate.AppSession {
 	return predicate.AppSession(sql.FieldEQ(FieldCreatedAt, v))
 }
 
+// SipPasswordSealed applies equality check predicate on the "sip_password_sealed" field. It's identical to SipPasswordSealedEQ.
+func SipPasswordSealed(v []byte) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEQ(FieldSipPasswordSealed, v))
+}
+
 // TokenHashEQ applies the EQ predicate on the "token_hash" field.
 func TokenHashEQ(v string) predicate.AppSession {
 	return predicate.AppSession(sql.FieldEQ(FieldTokenHash, v))
@@ -282,6 +287,56 @@ func CreatedAtLT(v time.Time) predicate.AppSession {
 // CreatedAtLTE applies the LTE predicate on the "created_at" field.
 func CreatedAtLTE(v time.Time) predicate.AppSession {
 	return predicate.AppSession(sql.FieldLTE(FieldCreatedAt, v))
+}
+
+// SipPasswordSealedEQ applies the EQ predicate on the "sip_password_sealed" field.
+func SipPasswordSealedEQ(v []byte) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEQ(FieldSipPasswordSealed, v))
+}
+
+// SipPasswordSealedNEQ applies the NEQ predicate on the "sip_password_sealed" field.
+func SipPasswordSealedNEQ(v []byte) predicate.AppSession {
+	return predicate.AppSession(sql.FieldNEQ(FieldSipPasswordSealed, v))
+}
+
+// SipPasswordSealedIn applies the In predicate on the "sip_password_sealed" field.
+func SipPasswordSealedIn(vs ...[]byte) predicate.AppSession {
+	return predicate.AppSession(sql.FieldIn(FieldSipPasswordSealed, vs...))
+}
+
+// SipPasswordSealedNotIn applies the NotIn predicate on the "sip_password_sealed" field.
+func SipPasswordSealedNotIn(vs ...[]byte) predicate.AppSession {
+	return predicate.AppSession(sql.FieldNotIn(FieldSipPasswordSealed, vs...))
+}
+
+// SipPasswordSealedGT applies the GT predicate on the "sip_password_sealed" field.
+func SipPasswordSealedGT(v []byte) predicate.AppSession {
+	return predicate.AppSession(sql.FieldGT(FieldSipPasswordSealed, v))
+}
+
+// SipPasswordSealedGTE applies the GTE predicate on the "sip_password_sealed" field.
+func SipPasswordSealedGTE(v []byte) predicate.AppSession {
+	return predicate.AppSession(sql.FieldGTE(FieldSipPasswordSealed, v))
+}
+
+// SipPasswordSealedLT applies the LT predicate on the "sip_password_sealed" field.
+func SipPasswordSealedLT(v []byte) predicate.AppSession {
+	return predicate.AppSession(sql.FieldLT(FieldSipPasswordSealed, v))
+}
+
+// SipPasswordSealedLTE applies the LTE predicate on the "sip_password_sealed" field.
+func SipPasswordSealedLTE(v []byte) predicate.AppSession {
+	return predicate.AppSession(sql.FieldLTE(FieldSipPasswordSealed, v))
+}
+
+// SipPasswordSealedIsNil applies the IsNil predicate on the "sip_password_sealed" field.
+func SipPasswordSealedIsNil() predicate.AppSession {
+	return predicate.AppSession(sql.FieldIsNull(FieldSipPasswordSealed))
+}
+
+// SipPasswordSealedNotNil applies the NotNil predicate on the "sip_password_sealed" field.
+func SipPasswordSealedNotNil() predicate.AppSession {
+	return predicate.AppSession(sql.FieldNotNull(FieldSipPasswordSealed))
 }
 
 // And groups predicates with the AND operator between them.

@@ -42,6 +42,10 @@ const (
 	FieldSyncVersion = "sync_version"
 	// FieldPhoneGateway holds the string denoting the phone_gateway field in the database.
 	FieldPhoneGateway = "phone_gateway"
+	// FieldRingSeconds holds the string denoting the ring_seconds field in the database.
+	FieldRingSeconds = "ring_seconds"
+	// FieldUnlockDtmf holds the string denoting the unlock_dtmf field in the database.
+	FieldUnlockDtmf = "unlock_dtmf"
 	// EdgeAreas holds the string denoting the areas edge name in mutations.
 	EdgeAreas = "areas"
 	// EdgeStaff holds the string denoting the staff edge name in mutations.
@@ -78,6 +82,8 @@ var Columns = []string{
 	FieldApplyToken,
 	FieldSyncVersion,
 	FieldPhoneGateway,
+	FieldRingSeconds,
+	FieldUnlockDtmf,
 }
 
 var (
@@ -134,6 +140,12 @@ var (
 	DefaultPhoneGateway string
 	// PhoneGatewayValidator is a validator for the "phone_gateway" field. It is called by the builders before save.
 	PhoneGatewayValidator func(string) error
+	// DefaultRingSeconds holds the default value on creation for the "ring_seconds" field.
+	DefaultRingSeconds int
+	// DefaultUnlockDtmf holds the default value on creation for the "unlock_dtmf" field.
+	DefaultUnlockDtmf string
+	// UnlockDtmfValidator is a validator for the "unlock_dtmf" field. It is called by the builders before save.
+	UnlockDtmfValidator func(string) error
 )
 
 // CardType defines the type for the "card_type" enum field.
@@ -229,6 +241,16 @@ func BySyncVersion(opts ...sql.OrderTermOption) OrderOption {
 // ByPhoneGateway orders the results by the phone_gateway field.
 func ByPhoneGateway(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPhoneGateway, opts...).ToFunc()
+}
+
+// ByRingSeconds orders the results by the ring_seconds field.
+func ByRingSeconds(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRingSeconds, opts...).ToFunc()
+}
+
+// ByUnlockDtmf orders the results by the unlock_dtmf field.
+func ByUnlockDtmf(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnlockDtmf, opts...).ToFunc()
 }
 
 // ByAreasCount orders the results by areas count.

@@ -110,6 +110,16 @@ func PhoneGateway(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldPhoneGateway, v))
 }
 
+// RingSeconds applies equality check predicate on the "ring_seconds" field. It's identical to RingSecondsEQ.
+func RingSeconds(v int) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldRingSeconds, v))
+}
+
+// UnlockDtmf applies equality check predicate on the "unlock_dtmf" field. It's identical to UnlockDtmfEQ.
+func UnlockDtmf(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldUnlockDtmf, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldCreatedAt, v))
@@ -718,6 +728,111 @@ func PhoneGatewayEqualFold(v string) predicate.Community {
 // PhoneGatewayContainsFold applies the ContainsFold predicate on the "phone_gateway" field.
 func PhoneGatewayContainsFold(v string) predicate.Community {
 	return predicate.Community(sql.FieldContainsFold(FieldPhoneGateway, v))
+}
+
+// RingSecondsEQ applies the EQ predicate on the "ring_seconds" field.
+func RingSecondsEQ(v int) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldRingSeconds, v))
+}
+
+// RingSecondsNEQ applies the NEQ predicate on the "ring_seconds" field.
+func RingSecondsNEQ(v int) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldRingSeconds, v))
+}
+
+// RingSecondsIn applies the In predicate on the "ring_seconds" field.
+func RingSecondsIn(vs ...int) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldRingSeconds, vs...))
+}
+
+// RingSecondsNotIn applies the NotIn predicate on the "ring_seconds" field.
+func RingSecondsNotIn(vs ...int) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldRingSeconds, vs...))
+}
+
+// RingSecondsGT applies the GT predicate on the "ring_seconds" field.
+func RingSecondsGT(v int) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldRingSeconds, v))
+}
+
+// RingSecondsGTE applies the GTE predicate on the "ring_seconds" field.
+func RingSecondsGTE(v int) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldRingSeconds, v))
+}
+
+// RingSecondsLT applies the LT predicate on the "ring_seconds" field.
+func RingSecondsLT(v int) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldRingSeconds, v))
+}
+
+// RingSecondsLTE applies the LTE predicate on the "ring_seconds" field.
+func RingSecondsLTE(v int) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldRingSeconds, v))
+}
+
+// UnlockDtmfEQ applies the EQ predicate on the "unlock_dtmf" field.
+func UnlockDtmfEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfNEQ applies the NEQ predicate on the "unlock_dtmf" field.
+func UnlockDtmfNEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfIn applies the In predicate on the "unlock_dtmf" field.
+func UnlockDtmfIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldUnlockDtmf, vs...))
+}
+
+// UnlockDtmfNotIn applies the NotIn predicate on the "unlock_dtmf" field.
+func UnlockDtmfNotIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldUnlockDtmf, vs...))
+}
+
+// UnlockDtmfGT applies the GT predicate on the "unlock_dtmf" field.
+func UnlockDtmfGT(v string) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfGTE applies the GTE predicate on the "unlock_dtmf" field.
+func UnlockDtmfGTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfLT applies the LT predicate on the "unlock_dtmf" field.
+func UnlockDtmfLT(v string) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfLTE applies the LTE predicate on the "unlock_dtmf" field.
+func UnlockDtmfLTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfContains applies the Contains predicate on the "unlock_dtmf" field.
+func UnlockDtmfContains(v string) predicate.Community {
+	return predicate.Community(sql.FieldContains(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfHasPrefix applies the HasPrefix predicate on the "unlock_dtmf" field.
+func UnlockDtmfHasPrefix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasPrefix(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfHasSuffix applies the HasSuffix predicate on the "unlock_dtmf" field.
+func UnlockDtmfHasSuffix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasSuffix(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfEqualFold applies the EqualFold predicate on the "unlock_dtmf" field.
+func UnlockDtmfEqualFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldEqualFold(FieldUnlockDtmf, v))
+}
+
+// UnlockDtmfContainsFold applies the ContainsFold predicate on the "unlock_dtmf" field.
+func UnlockDtmfContainsFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldContainsFold(FieldUnlockDtmf, v))
 }
 
 // HasAreas applies the HasEdge predicate on the "areas" edge.

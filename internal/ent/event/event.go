@@ -48,6 +48,30 @@ const (
 	FieldSnapshotKey = "snapshot_key"
 	// FieldContentHash holds the string denoting the content_hash field in the database.
 	FieldContentHash = "content_hash"
+	// FieldCallID holds the string denoting the call_id field in the database.
+	FieldCallID = "call_id"
+	// FieldRoomID holds the string denoting the room_id field in the database.
+	FieldRoomID = "room_id"
+	// FieldCalleeDeviceID holds the string denoting the callee_device_id field in the database.
+	FieldCalleeDeviceID = "callee_device_id"
+	// FieldCallee holds the string denoting the callee field in the database.
+	FieldCallee = "callee"
+	// FieldAnsweredAt holds the string denoting the answered_at field in the database.
+	FieldAnsweredAt = "answered_at"
+	// FieldEndedAt holds the string denoting the ended_at field in the database.
+	FieldEndedAt = "ended_at"
+	// FieldTalkSeconds holds the string denoting the talk_seconds field in the database.
+	FieldTalkSeconds = "talk_seconds"
+	// FieldAnswerer holds the string denoting the answerer field in the database.
+	FieldAnswerer = "answerer"
+	// FieldAnswererResidentID holds the string denoting the answerer_resident_id field in the database.
+	FieldAnswererResidentID = "answerer_resident_id"
+	// FieldResult holds the string denoting the result field in the database.
+	FieldResult = "result"
+	// FieldSipCode holds the string denoting the sip_code field in the database.
+	FieldSipCode = "sip_code"
+	// FieldMonitor holds the string denoting the monitor field in the database.
+	FieldMonitor = "monitor"
 	// Table holds the table name of the event in the database.
 	Table = "events"
 )
@@ -72,6 +96,18 @@ var Columns = []string{
 	FieldReceivedAt,
 	FieldSnapshotKey,
 	FieldContentHash,
+	FieldCallID,
+	FieldRoomID,
+	FieldCalleeDeviceID,
+	FieldCallee,
+	FieldAnsweredAt,
+	FieldEndedAt,
+	FieldTalkSeconds,
+	FieldAnswerer,
+	FieldAnswererResidentID,
+	FieldResult,
+	FieldSipCode,
+	FieldMonitor,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -118,6 +154,28 @@ var (
 	SnapshotKeyValidator func(string) error
 	// ContentHashValidator is a validator for the "content_hash" field. It is called by the builders before save.
 	ContentHashValidator func(string) error
+	// DefaultCallID holds the default value on creation for the "call_id" field.
+	DefaultCallID string
+	// CallIDValidator is a validator for the "call_id" field. It is called by the builders before save.
+	CallIDValidator func(string) error
+	// DefaultCallee holds the default value on creation for the "callee" field.
+	DefaultCallee string
+	// CalleeValidator is a validator for the "callee" field. It is called by the builders before save.
+	CalleeValidator func(string) error
+	// DefaultTalkSeconds holds the default value on creation for the "talk_seconds" field.
+	DefaultTalkSeconds int
+	// DefaultAnswerer holds the default value on creation for the "answerer" field.
+	DefaultAnswerer string
+	// AnswererValidator is a validator for the "answerer" field. It is called by the builders before save.
+	AnswererValidator func(string) error
+	// DefaultResult holds the default value on creation for the "result" field.
+	DefaultResult string
+	// ResultValidator is a validator for the "result" field. It is called by the builders before save.
+	ResultValidator func(string) error
+	// DefaultSipCode holds the default value on creation for the "sip_code" field.
+	DefaultSipCode int
+	// DefaultMonitor holds the default value on creation for the "monitor" field.
+	DefaultMonitor bool
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -234,4 +292,64 @@ func BySnapshotKey(opts ...sql.OrderTermOption) OrderOption {
 // ByContentHash orders the results by the content_hash field.
 func ByContentHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldContentHash, opts...).ToFunc()
+}
+
+// ByCallID orders the results by the call_id field.
+func ByCallID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCallID, opts...).ToFunc()
+}
+
+// ByRoomID orders the results by the room_id field.
+func ByRoomID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRoomID, opts...).ToFunc()
+}
+
+// ByCalleeDeviceID orders the results by the callee_device_id field.
+func ByCalleeDeviceID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCalleeDeviceID, opts...).ToFunc()
+}
+
+// ByCallee orders the results by the callee field.
+func ByCallee(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCallee, opts...).ToFunc()
+}
+
+// ByAnsweredAt orders the results by the answered_at field.
+func ByAnsweredAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAnsweredAt, opts...).ToFunc()
+}
+
+// ByEndedAt orders the results by the ended_at field.
+func ByEndedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEndedAt, opts...).ToFunc()
+}
+
+// ByTalkSeconds orders the results by the talk_seconds field.
+func ByTalkSeconds(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTalkSeconds, opts...).ToFunc()
+}
+
+// ByAnswerer orders the results by the answerer field.
+func ByAnswerer(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAnswerer, opts...).ToFunc()
+}
+
+// ByAnswererResidentID orders the results by the answerer_resident_id field.
+func ByAnswererResidentID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAnswererResidentID, opts...).ToFunc()
+}
+
+// ByResult orders the results by the result field.
+func ByResult(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldResult, opts...).ToFunc()
+}
+
+// BySipCode orders the results by the sip_code field.
+func BySipCode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSipCode, opts...).ToFunc()
+}
+
+// ByMonitor orders the results by the monitor field.
+func ByMonitor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMonitor, opts...).ToFunc()
 }

@@ -134,6 +134,66 @@ func ContentHash(v string) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldContentHash, v))
 }
 
+// CallID applies equality check predicate on the "call_id" field. It's identical to CallIDEQ.
+func CallID(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCallID, v))
+}
+
+// RoomID applies equality check predicate on the "room_id" field. It's identical to RoomIDEQ.
+func RoomID(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldRoomID, v))
+}
+
+// CalleeDeviceID applies equality check predicate on the "callee_device_id" field. It's identical to CalleeDeviceIDEQ.
+func CalleeDeviceID(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCalleeDeviceID, v))
+}
+
+// Callee applies equality check predicate on the "callee" field. It's identical to CalleeEQ.
+func Callee(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCallee, v))
+}
+
+// AnsweredAt applies equality check predicate on the "answered_at" field. It's identical to AnsweredAtEQ.
+func AnsweredAt(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldAnsweredAt, v))
+}
+
+// EndedAt applies equality check predicate on the "ended_at" field. It's identical to EndedAtEQ.
+func EndedAt(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldEndedAt, v))
+}
+
+// TalkSeconds applies equality check predicate on the "talk_seconds" field. It's identical to TalkSecondsEQ.
+func TalkSeconds(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldTalkSeconds, v))
+}
+
+// Answerer applies equality check predicate on the "answerer" field. It's identical to AnswererEQ.
+func Answerer(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldAnswerer, v))
+}
+
+// AnswererResidentID applies equality check predicate on the "answerer_resident_id" field. It's identical to AnswererResidentIDEQ.
+func AnswererResidentID(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldAnswererResidentID, v))
+}
+
+// Result applies equality check predicate on the "result" field. It's identical to ResultEQ.
+func Result(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldResult, v))
+}
+
+// SipCode applies equality check predicate on the "sip_code" field. It's identical to SipCodeEQ.
+func SipCode(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldSipCode, v))
+}
+
+// Monitor applies equality check predicate on the "monitor" field. It's identical to MonitorEQ.
+func Monitor(v bool) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldMonitor, v))
+}
+
 // CommunityIDEQ applies the EQ predicate on the "community_id" field.
 func CommunityIDEQ(v int) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldCommunityID, v))
@@ -1032,6 +1092,606 @@ func ContentHashEqualFold(v string) predicate.Event {
 // ContentHashContainsFold applies the ContainsFold predicate on the "content_hash" field.
 func ContentHashContainsFold(v string) predicate.Event {
 	return predicate.Event(sql.FieldContainsFold(FieldContentHash, v))
+}
+
+// CallIDEQ applies the EQ predicate on the "call_id" field.
+func CallIDEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCallID, v))
+}
+
+// CallIDNEQ applies the NEQ predicate on the "call_id" field.
+func CallIDNEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldCallID, v))
+}
+
+// CallIDIn applies the In predicate on the "call_id" field.
+func CallIDIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldCallID, vs...))
+}
+
+// CallIDNotIn applies the NotIn predicate on the "call_id" field.
+func CallIDNotIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldCallID, vs...))
+}
+
+// CallIDGT applies the GT predicate on the "call_id" field.
+func CallIDGT(v string) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldCallID, v))
+}
+
+// CallIDGTE applies the GTE predicate on the "call_id" field.
+func CallIDGTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldCallID, v))
+}
+
+// CallIDLT applies the LT predicate on the "call_id" field.
+func CallIDLT(v string) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldCallID, v))
+}
+
+// CallIDLTE applies the LTE predicate on the "call_id" field.
+func CallIDLTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldCallID, v))
+}
+
+// CallIDContains applies the Contains predicate on the "call_id" field.
+func CallIDContains(v string) predicate.Event {
+	return predicate.Event(sql.FieldContains(FieldCallID, v))
+}
+
+// CallIDHasPrefix applies the HasPrefix predicate on the "call_id" field.
+func CallIDHasPrefix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasPrefix(FieldCallID, v))
+}
+
+// CallIDHasSuffix applies the HasSuffix predicate on the "call_id" field.
+func CallIDHasSuffix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasSuffix(FieldCallID, v))
+}
+
+// CallIDEqualFold applies the EqualFold predicate on the "call_id" field.
+func CallIDEqualFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldEqualFold(FieldCallID, v))
+}
+
+// CallIDContainsFold applies the ContainsFold predicate on the "call_id" field.
+func CallIDContainsFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldContainsFold(FieldCallID, v))
+}
+
+// RoomIDEQ applies the EQ predicate on the "room_id" field.
+func RoomIDEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldRoomID, v))
+}
+
+// RoomIDNEQ applies the NEQ predicate on the "room_id" field.
+func RoomIDNEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldRoomID, v))
+}
+
+// RoomIDIn applies the In predicate on the "room_id" field.
+func RoomIDIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldRoomID, vs...))
+}
+
+// RoomIDNotIn applies the NotIn predicate on the "room_id" field.
+func RoomIDNotIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldRoomID, vs...))
+}
+
+// RoomIDGT applies the GT predicate on the "room_id" field.
+func RoomIDGT(v int) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldRoomID, v))
+}
+
+// RoomIDGTE applies the GTE predicate on the "room_id" field.
+func RoomIDGTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldRoomID, v))
+}
+
+// RoomIDLT applies the LT predicate on the "room_id" field.
+func RoomIDLT(v int) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldRoomID, v))
+}
+
+// RoomIDLTE applies the LTE predicate on the "room_id" field.
+func RoomIDLTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldRoomID, v))
+}
+
+// RoomIDIsNil applies the IsNil predicate on the "room_id" field.
+func RoomIDIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldRoomID))
+}
+
+// RoomIDNotNil applies the NotNil predicate on the "room_id" field.
+func RoomIDNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldRoomID))
+}
+
+// CalleeDeviceIDEQ applies the EQ predicate on the "callee_device_id" field.
+func CalleeDeviceIDEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCalleeDeviceID, v))
+}
+
+// CalleeDeviceIDNEQ applies the NEQ predicate on the "callee_device_id" field.
+func CalleeDeviceIDNEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldCalleeDeviceID, v))
+}
+
+// CalleeDeviceIDIn applies the In predicate on the "callee_device_id" field.
+func CalleeDeviceIDIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldCalleeDeviceID, vs...))
+}
+
+// CalleeDeviceIDNotIn applies the NotIn predicate on the "callee_device_id" field.
+func CalleeDeviceIDNotIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldCalleeDeviceID, vs...))
+}
+
+// CalleeDeviceIDGT applies the GT predicate on the "callee_device_id" field.
+func CalleeDeviceIDGT(v int) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldCalleeDeviceID, v))
+}
+
+// CalleeDeviceIDGTE applies the GTE predicate on the "callee_device_id" field.
+func CalleeDeviceIDGTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldCalleeDeviceID, v))
+}
+
+// CalleeDeviceIDLT applies the LT predicate on the "callee_device_id" field.
+func CalleeDeviceIDLT(v int) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldCalleeDeviceID, v))
+}
+
+// CalleeDeviceIDLTE applies the LTE predicate on the "callee_device_id" field.
+func CalleeDeviceIDLTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldCalleeDeviceID, v))
+}
+
+// CalleeDeviceIDIsNil applies the IsNil predicate on the "callee_device_id" field.
+func CalleeDeviceIDIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldCalleeDeviceID))
+}
+
+// CalleeDeviceIDNotNil applies the NotNil predicate on the "callee_device_id" field.
+func CalleeDeviceIDNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldCalleeDeviceID))
+}
+
+// CalleeEQ applies the EQ predicate on the "callee" field.
+func CalleeEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCallee, v))
+}
+
+// CalleeNEQ applies the NEQ predicate on the "callee" field.
+func CalleeNEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldCallee, v))
+}
+
+// CalleeIn applies the In predicate on the "callee" field.
+func CalleeIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldCallee, vs...))
+}
+
+// CalleeNotIn applies the NotIn predicate on the "callee" field.
+func CalleeNotIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldCallee, vs...))
+}
+
+// CalleeGT applies the GT predicate on the "callee" field.
+func CalleeGT(v string) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldCallee, v))
+}
+
+// CalleeGTE applies the GTE predicate on the "callee" field.
+func CalleeGTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldCallee, v))
+}
+
+// CalleeLT applies the LT predicate on the "callee" field.
+func CalleeLT(v string) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldCallee, v))
+}
+
+// CalleeLTE applies the LTE predicate on the "callee" field.
+func CalleeLTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldCallee, v))
+}
+
+// CalleeContains applies the Contains predicate on the "callee" field.
+func CalleeContains(v string) predicate.Event {
+	return predicate.Event(sql.FieldContains(FieldCallee, v))
+}
+
+// CalleeHasPrefix applies the HasPrefix predicate on the "callee" field.
+func CalleeHasPrefix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasPrefix(FieldCallee, v))
+}
+
+// CalleeHasSuffix applies the HasSuffix predicate on the "callee" field.
+func CalleeHasSuffix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasSuffix(FieldCallee, v))
+}
+
+// CalleeEqualFold applies the EqualFold predicate on the "callee" field.
+func CalleeEqualFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldEqualFold(FieldCallee, v))
+}
+
+// CalleeContainsFold applies the ContainsFold predicate on the "callee" field.
+func CalleeContainsFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldContainsFold(FieldCallee, v))
+}
+
+// AnsweredAtEQ applies the EQ predicate on the "answered_at" field.
+func AnsweredAtEQ(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldAnsweredAt, v))
+}
+
+// AnsweredAtNEQ applies the NEQ predicate on the "answered_at" field.
+func AnsweredAtNEQ(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldAnsweredAt, v))
+}
+
+// AnsweredAtIn applies the In predicate on the "answered_at" field.
+func AnsweredAtIn(vs ...time.Time) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldAnsweredAt, vs...))
+}
+
+// AnsweredAtNotIn applies the NotIn predicate on the "answered_at" field.
+func AnsweredAtNotIn(vs ...time.Time) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldAnsweredAt, vs...))
+}
+
+// AnsweredAtGT applies the GT predicate on the "answered_at" field.
+func AnsweredAtGT(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldAnsweredAt, v))
+}
+
+// AnsweredAtGTE applies the GTE predicate on the "answered_at" field.
+func AnsweredAtGTE(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldAnsweredAt, v))
+}
+
+// AnsweredAtLT applies the LT predicate on the "answered_at" field.
+func AnsweredAtLT(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldAnsweredAt, v))
+}
+
+// AnsweredAtLTE applies the LTE predicate on the "answered_at" field.
+func AnsweredAtLTE(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldAnsweredAt, v))
+}
+
+// AnsweredAtIsNil applies the IsNil predicate on the "answered_at" field.
+func AnsweredAtIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldAnsweredAt))
+}
+
+// AnsweredAtNotNil applies the NotNil predicate on the "answered_at" field.
+func AnsweredAtNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldAnsweredAt))
+}
+
+// EndedAtEQ applies the EQ predicate on the "ended_at" field.
+func EndedAtEQ(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldEndedAt, v))
+}
+
+// EndedAtNEQ applies the NEQ predicate on the "ended_at" field.
+func EndedAtNEQ(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldEndedAt, v))
+}
+
+// EndedAtIn applies the In predicate on the "ended_at" field.
+func EndedAtIn(vs ...time.Time) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldEndedAt, vs...))
+}
+
+// EndedAtNotIn applies the NotIn predicate on the "ended_at" field.
+func EndedAtNotIn(vs ...time.Time) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldEndedAt, vs...))
+}
+
+// EndedAtGT applies the GT predicate on the "ended_at" field.
+func EndedAtGT(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldEndedAt, v))
+}
+
+// EndedAtGTE applies the GTE predicate on the "ended_at" field.
+func EndedAtGTE(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldEndedAt, v))
+}
+
+// EndedAtLT applies the LT predicate on the "ended_at" field.
+func EndedAtLT(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldEndedAt, v))
+}
+
+// EndedAtLTE applies the LTE predicate on the "ended_at" field.
+func EndedAtLTE(v time.Time) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldEndedAt, v))
+}
+
+// EndedAtIsNil applies the IsNil predicate on the "ended_at" field.
+func EndedAtIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldEndedAt))
+}
+
+// EndedAtNotNil applies the NotNil predicate on the "ended_at" field.
+func EndedAtNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldEndedAt))
+}
+
+// TalkSecondsEQ applies the EQ predicate on the "talk_seconds" field.
+func TalkSecondsEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldTalkSeconds, v))
+}
+
+// TalkSecondsNEQ applies the NEQ predicate on the "talk_seconds" field.
+func TalkSecondsNEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldTalkSeconds, v))
+}
+
+// TalkSecondsIn applies the In predicate on the "talk_seconds" field.
+func TalkSecondsIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldTalkSeconds, vs...))
+}
+
+// TalkSecondsNotIn applies the NotIn predicate on the "talk_seconds" field.
+func TalkSecondsNotIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldTalkSeconds, vs...))
+}
+
+// TalkSecondsGT applies the GT predicate on the "talk_seconds" field.
+func TalkSecondsGT(v int) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldTalkSeconds, v))
+}
+
+// TalkSecondsGTE applies the GTE predicate on the "talk_seconds" field.
+func TalkSecondsGTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldTalkSeconds, v))
+}
+
+// TalkSecondsLT applies the LT predicate on the "talk_seconds" field.
+func TalkSecondsLT(v int) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldTalkSeconds, v))
+}
+
+// TalkSecondsLTE applies the LTE predicate on the "talk_seconds" field.
+func TalkSecondsLTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldTalkSeconds, v))
+}
+
+// AnswererEQ applies the EQ predicate on the "answerer" field.
+func AnswererEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldAnswerer, v))
+}
+
+// AnswererNEQ applies the NEQ predicate on the "answerer" field.
+func AnswererNEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldAnswerer, v))
+}
+
+// AnswererIn applies the In predicate on the "answerer" field.
+func AnswererIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldAnswerer, vs...))
+}
+
+// AnswererNotIn applies the NotIn predicate on the "answerer" field.
+func AnswererNotIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldAnswerer, vs...))
+}
+
+// AnswererGT applies the GT predicate on the "answerer" field.
+func AnswererGT(v string) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldAnswerer, v))
+}
+
+// AnswererGTE applies the GTE predicate on the "answerer" field.
+func AnswererGTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldAnswerer, v))
+}
+
+// AnswererLT applies the LT predicate on the "answerer" field.
+func AnswererLT(v string) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldAnswerer, v))
+}
+
+// AnswererLTE applies the LTE predicate on the "answerer" field.
+func AnswererLTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldAnswerer, v))
+}
+
+// AnswererContains applies the Contains predicate on the "answerer" field.
+func AnswererContains(v string) predicate.Event {
+	return predicate.Event(sql.FieldContains(FieldAnswerer, v))
+}
+
+// AnswererHasPrefix applies the HasPrefix predicate on the "answerer" field.
+func AnswererHasPrefix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasPrefix(FieldAnswerer, v))
+}
+
+// AnswererHasSuffix applies the HasSuffix predicate on the "answerer" field.
+func AnswererHasSuffix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasSuffix(FieldAnswerer, v))
+}
+
+// AnswererEqualFold applies the EqualFold predicate on the "answerer" field.
+func AnswererEqualFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldEqualFold(FieldAnswerer, v))
+}
+
+// AnswererContainsFold applies the ContainsFold predicate on the "answerer" field.
+func AnswererContainsFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldContainsFold(FieldAnswerer, v))
+}
+
+// AnswererResidentIDEQ applies the EQ predicate on the "answerer_resident_id" field.
+func AnswererResidentIDEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldAnswererResidentID, v))
+}
+
+// AnswererResidentIDNEQ applies the NEQ predicate on the "answerer_resident_id" field.
+func AnswererResidentIDNEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldAnswererResidentID, v))
+}
+
+// AnswererResidentIDIn applies the In predicate on the "answerer_resident_id" field.
+func AnswererResidentIDIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldAnswererResidentID, vs...))
+}
+
+// AnswererResidentIDNotIn applies the NotIn predicate on the "answerer_resident_id" field.
+func AnswererResidentIDNotIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldAnswererResidentID, vs...))
+}
+
+// AnswererResidentIDGT applies the GT predicate on the "answerer_resident_id" field.
+func AnswererResidentIDGT(v int) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldAnswererResidentID, v))
+}
+
+// AnswererResidentIDGTE applies the GTE predicate on the "answerer_resident_id" field.
+func AnswererResidentIDGTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldAnswererResidentID, v))
+}
+
+// AnswererResidentIDLT applies the LT predicate on the "answerer_resident_id" field.
+func AnswererResidentIDLT(v int) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldAnswererResidentID, v))
+}
+
+// AnswererResidentIDLTE applies the LTE predicate on the "answerer_resident_id" field.
+func AnswererResidentIDLTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldAnswererResidentID, v))
+}
+
+// AnswererResidentIDIsNil applies the IsNil predicate on the "answerer_resident_id" field.
+func AnswererResidentIDIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldAnswererResidentID))
+}
+
+// AnswererResidentIDNotNil applies the NotNil predicate on the "answerer_resident_id" field.
+func AnswererResidentIDNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldAnswererResidentID))
+}
+
+// ResultEQ applies the EQ predicate on the "result" field.
+func ResultEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldResult, v))
+}
+
+// ResultNEQ applies the NEQ predicate on the "result" field.
+func ResultNEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldResult, v))
+}
+
+// ResultIn applies the In predicate on the "result" field.
+func ResultIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldResult, vs...))
+}
+
+// ResultNotIn applies the NotIn predicate on the "result" field.
+func ResultNotIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldResult, vs...))
+}
+
+// ResultGT applies the GT predicate on the "result" field.
+func ResultGT(v string) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldResult, v))
+}
+
+// ResultGTE applies the GTE predicate on the "result" field.
+func ResultGTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldResult, v))
+}
+
+// ResultLT applies the LT predicate on the "result" field.
+func ResultLT(v string) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldResult, v))
+}
+
+// ResultLTE applies the LTE predicate on the "result" field.
+func ResultLTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldResult, v))
+}
+
+// ResultContains applies the Contains predicate on the "result" field.
+func ResultContains(v string) predicate.Event {
+	return predicate.Event(sql.FieldContains(FieldResult, v))
+}
+
+// ResultHasPrefix applies the HasPrefix predicate on the "result" field.
+func ResultHasPrefix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasPrefix(FieldResult, v))
+}
+
+// ResultHasSuffix applies the HasSuffix predicate on the "result" field.
+func ResultHasSuffix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasSuffix(FieldResult, v))
+}
+
+// ResultEqualFold applies the EqualFold predicate on the "result" field.
+func ResultEqualFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldEqualFold(FieldResult, v))
+}
+
+// ResultContainsFold applies the ContainsFold predicate on the "result" field.
+func ResultContainsFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldContainsFold(FieldResult, v))
+}
+
+// SipCodeEQ applies the EQ predicate on the "sip_code" field.
+func SipCodeEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldSipCode, v))
+}
+
+// SipCodeNEQ applies the NEQ predicate on the "sip_code" field.
+func SipCodeNEQ(v int) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldSipCode, v))
+}
+
+// SipCodeIn applies the In predicate on the "sip_code" field.
+func SipCodeIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldSipCode, vs...))
+}
+
+// SipCodeNotIn applies the NotIn predicate on the "sip_code" field.
+func SipCodeNotIn(vs ...int) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldSipCode, vs...))
+}
+
+// SipCodeGT applies the GT predicate on the "sip_code" field.
+func SipCodeGT(v int) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldSipCode, v))
+}
+
+// SipCodeGTE applies the GTE predicate on the "sip_code" field.
+func SipCodeGTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldSipCode, v))
+}
+
+// SipCodeLT applies the LT predicate on the "sip_code" field.
+func SipCodeLT(v int) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldSipCode, v))
+}
+
+// SipCodeLTE applies the LTE predicate on the "sip_code" field.
+func SipCodeLTE(v int) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldSipCode, v))
+}
+
+// MonitorEQ applies the EQ predicate on the "monitor" field.
+func MonitorEQ(v bool) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldMonitor, v))
+}
+
+// MonitorNEQ applies the NEQ predicate on the "monitor" field.
+func MonitorNEQ(v bool) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldMonitor, v))
 }
 
 // And groups predicates with the AND operator between them.

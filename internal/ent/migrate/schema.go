@@ -113,6 +113,7 @@ var (
 		{Name: "phone", Type: field.TypeString, Size: 20},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "sip_password_sealed", Type: field.TypeBytes, Nullable: true},
 	}
 	// AppSessionsTable holds the schema information for the "app_sessions" table.
 	AppSessionsTable = &schema.Table{
@@ -360,6 +361,8 @@ var (
 		{Name: "apply_token", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "sync_version", Type: field.TypeInt64, Default: 0},
 		{Name: "phone_gateway", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "ring_seconds", Type: field.TypeInt, Default: 30},
+		{Name: "unlock_dtmf", Type: field.TypeString, Size: 4, Default: "#"},
 	}
 	// CommunitiesTable holds the schema information for the "communities" table.
 	CommunitiesTable = &schema.Table{
@@ -441,6 +444,18 @@ var (
 		{Name: "received_at", Type: field.TypeTime},
 		{Name: "snapshot_key", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "content_hash", Type: field.TypeString, Size: 64},
+		{Name: "call_id", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "room_id", Type: field.TypeInt, Nullable: true},
+		{Name: "callee_device_id", Type: field.TypeInt, Nullable: true},
+		{Name: "callee", Type: field.TypeString, Size: 160, Default: ""},
+		{Name: "answered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
+		{Name: "talk_seconds", Type: field.TypeInt, Default: 0},
+		{Name: "answerer", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "answerer_resident_id", Type: field.TypeInt, Nullable: true},
+		{Name: "result", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "sip_code", Type: field.TypeInt, Default: 0},
+		{Name: "monitor", Type: field.TypeBool, Default: false},
 	}
 	// EventsTable holds the schema information for the "events" table.
 	EventsTable = &schema.Table{
@@ -474,6 +489,14 @@ var (
 				Columns: []*schema.Column{EventsColumns[16]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "snapshot_key <> ''",
+				},
+			},
+			{
+				Name:    "event_community_id_call_id",
+				Unique:  true,
+				Columns: []*schema.Column{EventsColumns[1], EventsColumns[18]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "call_id <> '' AND kind = 'call'",
 				},
 			},
 		},

@@ -400,6 +400,16 @@ func init() {
 	community.DefaultPhoneGateway = communityDescPhoneGateway.Default.(string)
 	// community.PhoneGatewayValidator is a validator for the "phone_gateway" field. It is called by the builders before save.
 	community.PhoneGatewayValidator = communityDescPhoneGateway.Validators[0].(func(string) error)
+	// communityDescRingSeconds is the schema descriptor for ring_seconds field.
+	communityDescRingSeconds := communityFields[11].Descriptor()
+	// community.DefaultRingSeconds holds the default value on creation for the ring_seconds field.
+	community.DefaultRingSeconds = communityDescRingSeconds.Default.(int)
+	// communityDescUnlockDtmf is the schema descriptor for unlock_dtmf field.
+	communityDescUnlockDtmf := communityFields[12].Descriptor()
+	// community.DefaultUnlockDtmf holds the default value on creation for the unlock_dtmf field.
+	community.DefaultUnlockDtmf = communityDescUnlockDtmf.Default.(string)
+	// community.UnlockDtmfValidator is a validator for the "unlock_dtmf" field. It is called by the builders before save.
+	community.UnlockDtmfValidator = communityDescUnlockDtmf.Validators[0].(func(string) error)
 	deviceMixin := schema.Device{}.Mixin()
 	deviceMixinHooks1 := deviceMixin[1].Hooks()
 	device.Hooks[0] = deviceMixinHooks1[0]
@@ -522,6 +532,42 @@ func init() {
 	eventDescContentHash := eventFields[16].Descriptor()
 	// event.ContentHashValidator is a validator for the "content_hash" field. It is called by the builders before save.
 	event.ContentHashValidator = eventDescContentHash.Validators[0].(func(string) error)
+	// eventDescCallID is the schema descriptor for call_id field.
+	eventDescCallID := eventFields[17].Descriptor()
+	// event.DefaultCallID holds the default value on creation for the call_id field.
+	event.DefaultCallID = eventDescCallID.Default.(string)
+	// event.CallIDValidator is a validator for the "call_id" field. It is called by the builders before save.
+	event.CallIDValidator = eventDescCallID.Validators[0].(func(string) error)
+	// eventDescCallee is the schema descriptor for callee field.
+	eventDescCallee := eventFields[20].Descriptor()
+	// event.DefaultCallee holds the default value on creation for the callee field.
+	event.DefaultCallee = eventDescCallee.Default.(string)
+	// event.CalleeValidator is a validator for the "callee" field. It is called by the builders before save.
+	event.CalleeValidator = eventDescCallee.Validators[0].(func(string) error)
+	// eventDescTalkSeconds is the schema descriptor for talk_seconds field.
+	eventDescTalkSeconds := eventFields[23].Descriptor()
+	// event.DefaultTalkSeconds holds the default value on creation for the talk_seconds field.
+	event.DefaultTalkSeconds = eventDescTalkSeconds.Default.(int)
+	// eventDescAnswerer is the schema descriptor for answerer field.
+	eventDescAnswerer := eventFields[24].Descriptor()
+	// event.DefaultAnswerer holds the default value on creation for the answerer field.
+	event.DefaultAnswerer = eventDescAnswerer.Default.(string)
+	// event.AnswererValidator is a validator for the "answerer" field. It is called by the builders before save.
+	event.AnswererValidator = eventDescAnswerer.Validators[0].(func(string) error)
+	// eventDescResult is the schema descriptor for result field.
+	eventDescResult := eventFields[26].Descriptor()
+	// event.DefaultResult holds the default value on creation for the result field.
+	event.DefaultResult = eventDescResult.Default.(string)
+	// event.ResultValidator is a validator for the "result" field. It is called by the builders before save.
+	event.ResultValidator = eventDescResult.Validators[0].(func(string) error)
+	// eventDescSipCode is the schema descriptor for sip_code field.
+	eventDescSipCode := eventFields[27].Descriptor()
+	// event.DefaultSipCode holds the default value on creation for the sip_code field.
+	event.DefaultSipCode = eventDescSipCode.Default.(int)
+	// eventDescMonitor is the schema descriptor for monitor field.
+	eventDescMonitor := eventFields[28].Descriptor()
+	// event.DefaultMonitor holds the default value on creation for the monitor field.
+	event.DefaultMonitor = eventDescMonitor.Default.(bool)
 	firmwareMixin := schema.Firmware{}.Mixin()
 	firmwareMixinFields0 := firmwareMixin[0].Fields()
 	_ = firmwareMixinFields0

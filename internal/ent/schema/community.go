@@ -31,6 +31,8 @@ func (Community) Fields() []ent.Field {
 		field.String("apply_token").Default("").MaxLen(64).Sensitive().Comment("secret part of the QR-code application link; empty until first used"),
 		field.Int64("sync_version").Default(0).Comment("last whitelist version; bumped under a row lock so versions commit in order"),
 		field.String("phone_gateway").Default("").MaxLen(200).Comment("SIP address of the community's phone gateway; empty: none, so 电话转移 is off"),
+		field.Int("ring_seconds").Default(30).Comment("呼叫振铃时间: how long a call rings before 电话转移, 10–120"),
+		field.String("unlock_dtmf").Default("#").MaxLen(4).Comment("the DTMF keys that open the door during a call"),
 	}
 }
 

@@ -22,7 +22,7 @@ func (Event) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("community_id").Immutable(),
 		field.Int("device_id").Immutable(),
-		field.String("event_id").MaxLen(64).Immutable().Comment("the device's own id of the event"),
+		field.String("event_id").MaxLen(64).Comment("the device's own id of the event; sip:<hash of the Call-ID> for a call the server recorded before the device reported it"),
 		field.Enum("kind").Values("call", "unlock").Immutable(),
 		field.String("unlock_type").Default("").MaxLen(16).Immutable().Comment("card, face, password, app, call, qrcode, management, id_card, button, other"),
 		field.String("card").Default("").MaxLen(20).Immutable(),
@@ -33,10 +33,24 @@ func (Event) Fields() []ent.Field {
 		field.Int("area_id").Optional().Nillable().Immutable(),
 		field.Int("building_id").Optional().Nillable().Immutable(),
 		field.Int("unit_id").Optional().Nillable().Immutable(),
-		field.Time("occurred_at").Immutable().Comment("the device's clock"),
+		field.Time("occurred_at").Comment("the device's clock; for a call through the server, when the server received it"),
 		field.Time("received_at").Immutable().Comment("the server's clock"),
-		field.String("snapshot_key").Default("").MaxLen(200).Immutable(),
-		field.String("content_hash").MaxLen(64).Immutable().Comment("SHA-256 of the report, to tell a retry from a conflict"),
+		field.String("snapshot_key").Default("").MaxLen(200),
+		field.String("content_hash").MaxLen(64).Comment("SHA-256 of the device's report, to tell a retry from a conflict; empty until the device reports"),
+		// Calls through the SIP server (呼叫记录 from the signalling), and
+		// unlocks during a call (通话中开锁) that name the call.
+		field.String("call_id").Default("").MaxLen(200).Comment("the SIP Call-ID"),
+		field.Int("room_id").Optional().Nillable().Comment("the room the call resolved to"),
+		field.Int("callee_device_id").Optional().Nillable().Comment("the device called (监视, 管理机)"),
+		field.String("callee").Default("").MaxLen(160).Comment("what the number resolved to: the room's or device's label"),
+		field.Time("answered_at").Optional().Nillable(),
+		field.Time("ended_at").Optional().Nillable(),
+		field.Int("talk_seconds").Default(0),
+		field.String("answerer").Default("").MaxLen(64).Comment("室内分机, the resident's name, 电话转移 138****1234, 管理机1"),
+		field.Int("answerer_resident_id").Optional().Nillable(),
+		field.String("result").Default("").MaxLen(16).Comment("answered, missed, busy, cancelled, forwarded, failed; empty while ringing or for a call only the device reported"),
+		field.Int("sip_code").Default(0),
+		field.Bool("monitor").Default(false).Comment("监视: never a missed call"),
 	}
 }
 
@@ -49,5 +63,6 @@ func (Event) Indexes() []ent.Index {
 		index.Fields("received_at"),
 		// The sweep of orphan files asks which snapshot keys have a record.
 		index.Fields("snapshot_key").Annotations(entsql.IndexWhere("snapshot_key <> ''")),
+		index.Fields("community_id", "call_id").Unique().Annotations(entsql.IndexWhere("call_id <> '' AND kind = 'call'")),
 	}
 }

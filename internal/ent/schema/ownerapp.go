@@ -40,6 +40,7 @@ func (AppSession) Fields() []ent.Field {
 		field.String("phone").MaxLen(20).Immutable(),
 		field.Time("expires_at"),
 		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Bytes("sip_password_sealed").Optional().Nillable().Sensitive().Comment("the SIP password of this app installation (username a<id>), sealed"),
 	}
 }
 

@@ -94,7 +94,7 @@ export interface paths {
         head?: never;
         /**
          * 编辑或配置小区
-         * @description 只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关）。
+         * @description 只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关、呼叫振铃时间、通话开门按键）。
          */
         patch: operations["update-community"];
         trace?: never;
@@ -1203,6 +1203,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/v1/sip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 本 APP 的 SIP 账号
+         * @description 每次登录（每个 APP 安装）有自己的 SIP 账号，用于接听门口机呼叫和监视门口机；退出登录、业主被删除或失去 APP呼叫 权限后立即失效。
+         */
+        get: operations["app-get-sip"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/v1/sms-codes": {
         parameters: {
             query?: never;
@@ -1541,6 +1561,15 @@ export interface components {
              */
             number: number;
         };
+        Call: {
+            /**
+             * Format: int64
+             * @description 呼叫振铃时间（秒）
+             */
+            ring_seconds: number;
+            /** @description 通话中收到这些 DTMF 按键（RFC 4733 或 SIP INFO）即开门，默认 # */
+            unlock_dtmf: string;
+        };
         Card: {
             /** Format: date-time */
             created_at: string;
@@ -1622,6 +1651,13 @@ export interface components {
             region_name: string;
             /** @description 业主角色组 */
             resident_roles: string[];
+            /**
+             * Format: int64
+             * @description 呼叫振铃时间（秒）：无人接听多久后转移到电话
+             */
+            ring_seconds: number;
+            /** @description 通话中开门按键（DTMF），默认 # */
+            unlock_dtmf: string;
             /** Format: date-time */
             updated_at: string;
             /**
@@ -1653,6 +1689,13 @@ export interface components {
             region_code?: string;
             /** @description 业主角色组，如 业主、家属、租户 */
             resident_roles?: string[];
+            /**
+             * Format: int64
+             * @description 呼叫振铃时间（秒），10–120，默认 30
+             */
+            ring_seconds?: number;
+            /** @description 通话中开门按键：1–4 个 0–9 * # A–D，默认 # */
+            unlock_dtmf?: string;
             /**
              * Format: int64
              * @description 围墙机数量
@@ -1835,6 +1878,8 @@ export interface components {
             username: string;
         };
         Delta: {
+            /** @description 呼叫设置（每次同步都带，不随版本变化） */
+            call: components["schemas"]["Call"];
             /** @description 要删除的条目标识 */
             deletes: string[];
             /** @description 为 true 时 upserts 是完整白名单，设备应先清空再写入 */
@@ -2303,12 +2348,26 @@ export interface components {
             state: "downloading" | "installing" | "succeeded" | "failed";
         };
         Record: {
+            /**
+             * Format: date-time
+             * @description 接听时间
+             */
+            answered_at?: string;
+            /** @description 接听方：室内分机、业主姓名、电话转移 138****1234、管理机1 */
+            answerer?: string;
+            /** @description 被叫：号码对应的房间或设备 */
+            callee?: string;
             /** @description 卡号 */
             card?: string;
             /** Format: int64 */
             device_id: number;
             /** @description 门禁信息，如 【测试小区1】-1区-2栋-1单元-门口机6 */
             device_label: string;
+            /**
+             * Format: date-time
+             * @description 结束时间
+             */
+            ended_at?: string;
             /** @description 有抓拍照片 */
             has_snapshot: boolean;
             /** Format: int64 */
@@ -2318,6 +2377,8 @@ export interface components {
              * @enum {string}
              */
             kind: "call" | "unlock";
+            /** @description 监视（不算未接来电） */
+            monitor: boolean;
             /**
              * Format: date-time
              * @description 呼叫时间 / 开锁时间（设备时钟）
@@ -2330,6 +2391,23 @@ export interface components {
             received_at: string;
             /** @description 开锁业主 */
             resident_name?: string;
+            /**
+             * @description 结果代码；设备自行上报的呼叫为空
+             * @enum {string}
+             */
+            result?: "answered" | "missed" | "busy" | "cancelled" | "forwarded" | "failed" | "";
+            /** @description 结果：已接听、未接听、占线/拒接、已取消、已转移、失败（SIP 代码）、监视；通话中为 呼叫中 */
+            result_name?: string;
+            /**
+             * Format: int64
+             * @description 最终 SIP 状态码
+             */
+            sip_code?: number;
+            /**
+             * Format: int64
+             * @description 通话时长（秒）
+             */
+            talk_seconds: number;
             /** @description 呼叫的房号或地址 */
             target?: string;
             /** @description 开锁类型代码 */
@@ -2474,9 +2552,35 @@ export interface components {
             /** @description 要通知的整个单元 */
             unit_ids?: number[];
         };
+        SIPAccount: {
+            /** @description 可接听呼叫的小区（有 APP呼叫 权限的房间所在小区） */
+            communities: components["schemas"]["SIPCommunity"][];
+            /** @description SIP 密码（digest 认证） */
+            password: string;
+            /** @description SIP 用户名，如 a12 */
+            username: string;
+        };
+        SIPCommunity: {
+            /**
+             * Format: int64
+             * @description 小区编号
+             */
+            id: number;
+            /** @description 小区名称 */
+            name: string;
+            /**
+             * Format: int64
+             * @description 呼叫振铃时间（秒）
+             */
+            ring_seconds: number;
+            /** @description 通话中开门：发送这些 DTMF 按键（RFC 4733 或 SIP INFO） */
+            unlock_dtmf: string;
+        };
         Session: {
             /** Format: date-time */
             expires_at: string;
+            /** @description 本 APP 的 SIP 账号（有 APP呼叫 权限时）；也可随时用 GET /app/v1/sip 获取 */
+            sip?: components["schemas"]["SIPAccount"];
             /** @description 之后的请求带上 Authorization: Bearer <token> */
             token: string;
         };
@@ -4388,6 +4492,8 @@ export interface operations {
                 to?: string;
                 /** @description 开锁类型代码 */
                 unlock_type?: string;
+                /** @description 呼叫结果；monitor 为监视。未接听不含监视 */
+                result?: "answered" | "missed" | "busy" | "cancelled" | "forwarded" | "failed" | "monitor" | "";
                 /** @description 页码，从 1 开始 */
                 page?: number;
                 /** @description 每页条数 */
@@ -4439,6 +4545,8 @@ export interface operations {
                 to?: string;
                 /** @description 开锁类型代码 */
                 unlock_type?: string;
+                /** @description 呼叫结果；monitor 为监视。未接听不含监视 */
+                result?: "answered" | "missed" | "busy" | "cancelled" | "forwarded" | "failed" | "monitor" | "";
             };
             header?: never;
             path: {
@@ -4490,6 +4598,8 @@ export interface operations {
                 to?: string;
                 /** @description 开锁类型代码 */
                 unlock_type?: string;
+                /** @description 呼叫结果；monitor 为监视。未接听不含监视 */
+                result?: "answered" | "missed" | "busy" | "cancelled" | "forwarded" | "failed" | "monitor" | "";
                 /** @description 页码，从 1 开始 */
                 page?: number;
                 /** @description 每页条数 */
@@ -4541,6 +4651,8 @@ export interface operations {
                 to?: string;
                 /** @description 开锁类型代码 */
                 unlock_type?: string;
+                /** @description 呼叫结果；monitor 为监视。未接听不含监视 */
+                result?: "answered" | "missed" | "busy" | "cancelled" | "forwarded" | "failed" | "monitor" | "";
             };
             header?: never;
             path: {
@@ -6197,6 +6309,37 @@ export interface operations {
             };
         };
     };
+    "app-get-sip": {
+        parameters: {
+            query?: never;
+            header?: {
+                Authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SIPAccount"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "app-send-code": {
         parameters: {
             query?: never;
@@ -6307,6 +6450,8 @@ export interface operations {
         requestBody?: {
             content: {
                 "multipart/form-data": {
+                    /** @description 经服务器 SIP 呼叫时的 Call-ID：呼叫事件的抓拍照片并入该通话的呼叫记录；通话中开锁（unlock_type=call）据此记录接听的业主 */
+                    call_id?: string;
                     /** @description 刷卡开锁的卡号 */
                     card?: string;
                     /** @description 设备生成的事件编号，重发时不变 */
