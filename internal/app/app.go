@@ -37,6 +37,7 @@ import (
 	"linli/internal/resident"
 	"linli/internal/roster"
 	"linli/internal/secret"
+	"linli/internal/sip"
 	"linli/internal/store"
 	"linli/web"
 )
@@ -58,6 +59,7 @@ type App struct {
 	// and where call records go.
 	directory *call.Directory
 	callLog   *call.Log
+	sip       *sip.Server
 	broker    *mqtt.Broker
 	external  *mqtt.External
 	handler   http.Handler
@@ -121,6 +123,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		db.Close()
 		return nil, err
 	}
+	if err := a.startSIP(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: applications, PublicURL: cfg.PublicURL,
@@ -171,6 +177,36 @@ func (a *App) startBroker(ctx context.Context, devices *device.Service) error {
 	a.access.OnChange(devices.Nudge)
 	a.logger.Info("MQTT broker listening", "mqtt", b.Addr().String())
 	return nil
+}
+
+// startSIP starts the SIP server for door calls unless LINLI_SIP_ADDR is
+// empty or off. When the standard port is taken the console keeps running
+// without calls and the log says how to fix it.
+func (a *App) startSIP(ctx context.Context) error {
+	addr := a.cfg.SIPAddr
+	if addr == "" || addr == "off" {
+		a.logger.Info("SIP server disabled")
+		return nil
+	}
+	srv, err := sip.Start(ctx, sip.Config{Addr: addr, Advertise: a.cfg.SIPAdvertise}, a.db, a.directory, a.callLog, a.logger.With("part", "sip"))
+	if err != nil {
+		if addr == ":5060" && errors.Is(err, syscall.EADDRINUSE) {
+			a.logger.Warn("SIP port 5060 is in use: door calls cannot be made until LINLI_SIP_ADDR names a free address (for example :5070)", "err", err)
+			return nil
+		}
+		return err
+	}
+	a.sip = srv
+	a.logger.Info("SIP server listening", "sip", srv.Addr())
+	return nil
+}
+
+// SIPAddr returns the SIP server's host:port, or "" when it is off.
+func (a *App) SIPAddr() string {
+	if a.sip == nil {
+		return ""
+	}
+	return a.sip.Addr()
 }
 
 // MQTTAddr returns the embedded broker's address, or nil when it is off.
@@ -388,6 +424,9 @@ func (a *App) Store() *store.Store { return a.db }
 
 // Close stops the broker and closes the database.
 func (a *App) Close() error {
+	if a.sip != nil {
+		_ = a.sip.Close()
+	}
 	if a.broker != nil {
 		_ = a.broker.Close()
 	}

@@ -26,6 +26,7 @@ type Config struct {
 	MQTTAddr      string // LINLI_MQTT_ADDR: the embedded broker's address, default ":1883"; "off" disables it
 	MQTTURL       string // LINLI_MQTT_URL: an external MQTT 5 broker (mqtt://admin:password@host:port); replaces the embedded one
 	SIPAddr       string // LINLI_SIP_ADDR: the SIP server's UDP and TCP address, default ":5060"; "off" disables it
+	SIPAdvertise  string // LINLI_SIP_ADVERTISE: host[:port] devices reach the SIP server at (Record-Route, other instances); default the listen address
 	RetentionDays int    // LINLI_RECORD_RETENTION_DAYS: how long call and unlock records and their snapshots are kept, default 180
 }
 
@@ -54,6 +55,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.PublicURL, "public-url", env("LINLI_PUBLIC_URL", ""), "external address for links in QR codes, e.g. https://wuye.example.com (LINLI_PUBLIC_URL); empty: from the request")
 	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("LINLI_MQTT_ADDR", ":1883"), "embedded MQTT broker address for devices (LINLI_MQTT_ADDR); port 0 picks one; off disables it")
 	fs.StringVar(&c.SIPAddr, "sip-addr", env("LINLI_SIP_ADDR", ":5060"), "SIP address for devices and apps, UDP and TCP (LINLI_SIP_ADDR); port 0 picks one; off disables it")
+	fs.StringVar(&c.SIPAdvertise, "sip-advertise", env("LINLI_SIP_ADVERTISE", ""), "host[:port] at which devices and other instances reach this SIP server (LINLI_SIP_ADVERTISE); default: the listen address, 127.0.0.1 when it listens on every interface")
 	fs.IntVar(&c.RetentionDays, "record-retention-days", envInt("LINLI_RECORD_RETENTION_DAYS", 180), "days call and unlock records and their snapshots are kept (LINLI_RECORD_RETENTION_DAYS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
