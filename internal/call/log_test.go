@@ -39,6 +39,8 @@ func TestCallRecords(t *testing.T) {
 		w := newWorld(t, db)
 		e := w.estate(t, "记录小区", "")
 		zhang := w.resident(t, e.room0502, "张三", "13800000001", true, false)
+		// The same phone in another community: the app may sign in as that row.
+		zhangElsewhere := w.resident(t, w.estate(t, "别处小区", "").room0502, "张三", "13800000001", true, false)
 		_, acc := w.signIn(t, "13800000001")
 		files, err := blob.NewDir(t.TempDir())
 		w.must(t, err)
@@ -83,7 +85,7 @@ func TestCallRecords(t *testing.T) {
 			t.Fatalf("after the call started: %+v", rs)
 		}
 		first := rs[0].ID
-		c.AnsweredAt, c.Answerer, c.AnswererID = t0.Add(5*time.Second), "张三", zhang.ID
+		c.AnsweredAt, c.Answerer, c.AnswererID = t0.Add(5*time.Second), "张三", zhangElsewhere.ID
 		log.CallAnswered(ctx, c)
 		ev1 := record.Report{EventID: "ev-1", Kind: "call", Target: "0502", CallID: c.CallID, Snapshot: snapshot(t), Time: t0}
 		st, err := report(place, ev1)
@@ -104,6 +106,14 @@ func TestCallRecords(t *testing.T) {
 		st, err = report(place, ev1)
 		if err != nil || !st.Duplicate || st.ID != first {
 			t.Errorf("retry: %+v, %v", st, err)
+		}
+		// The resident recorded is the phone's row in the called room, never
+		// another community's.
+		if ev, err := db.Event.Get(w.ctx, first); err != nil || ev.AnswererResidentID == nil || *ev.AnswererResidentID != zhang.ID {
+			t.Errorf("answerer resident: %v, %v; want %d", ev.AnswererResidentID, err, zhang.ID)
+		}
+		if ev, err := db.Event.Get(w.ctx, un.ID); err != nil || ev.ResidentID == nil || *ev.ResidentID != zhang.ID {
+			t.Errorf("unlock resident: %v, %v; want %d", ev.ResidentID, err, zhang.ID)
 		}
 		unlocks, _, err := records.List(w.ctx, e.c.ID, "unlock", record.Filter{}, 0, 10)
 		w.must(t, err)
