@@ -195,6 +195,19 @@ func TestCallRecords(t *testing.T) {
 			t.Errorf("%d call records, want 5 (three calls, one old report, one 监视)", n)
 		}
 
+		// A call whose end was never reported is closed after a while,
+		// calls that ended are left alone.
+		log.CallStarted(ctx, sip.Call{CallID: "lost", Caller: door, Route: rt, StartedAt: time.Now().Add(-record.StaleCall - time.Minute)})
+		log.CallStarted(ctx, sip.Call{CallID: "ringing", Caller: door, Route: rt, StartedAt: time.Now()})
+		if n, err := records.CloseStaleCalls(w.ctx); err != nil || n != 1 {
+			t.Errorf("closed %d stale calls, %v; want 1", n, err)
+		}
+		for _, r := range list(record.Filter{}) {
+			if r.Target == "0502" && r.ResultName == "呼叫中" && r.OccurredAt.Before(t0) {
+				t.Errorf("a lost call is still ringing: %+v", r)
+			}
+		}
+
 		// The export carries the new columns.
 		var b bytes.Buffer
 		w.must(t, records.Export(w.ctx, e.c.ID, "call", record.Filter{}, &b))

@@ -236,3 +236,17 @@ func (s *Service) callAnswerer(ctx context.Context, p Place, r Report, create *e
 	}
 	return nil
 }
+
+// StaleCall is how long a call may stay without an end before the janitor
+// closes it: the instance that carried it stopped without reporting the end.
+const StaleCall = 6 * time.Hour
+
+// CloseStaleCalls ends the calls through the server that started more than
+// StaleCall ago and never ended (失败, no SIP code), so that 呼叫记录 does
+// not show them as 呼叫中 for ever. It says how many it closed.
+func (s *Service) CloseStaleCalls(ctx context.Context) (int, error) {
+	now := s.now()
+	return s.db.Event.Update().Where(entevent.KindEQ(entevent.KindCall), entevent.CallIDNEQ(""), entevent.Result(""),
+		entevent.EndedAtIsNil(), entevent.OccurredAtLT(now.Add(-StaleCall))).
+		SetResult("failed").SetEndedAt(now).Save(actor.AsSystem(ctx))
+}
