@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
@@ -213,6 +214,50 @@ func TestCallRecords(t *testing.T) {
 		w.must(t, records.Export(w.ctx, e.c.ID, "call", record.Filter{}, &b))
 		if b.Len() == 0 {
 			t.Error("empty export")
+		}
+	})
+}
+
+// TestCallRecordRace: the server's start of a call and the door station's
+// report of it arriving at the same moment still make one record, with the
+// snapshot.
+func TestCallRecordRace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		w := newWorld(t, db)
+		e := w.estate(t, "并发小区", "")
+		w.resident(t, e.room0502, "张三", "13800000001", true, false)
+		w.signIn(t, "13800000001")
+		files, err := blob.NewDir(t.TempDir())
+		w.must(t, err)
+		records := record.NewService(db, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		log := NewLog(w.dir, records)
+		door := w.account(t, dev(e.door1))
+		place, err := device.PlaceOf(w.ctx, db.Client, e.door1)
+		w.must(t, err)
+		rt, err := w.dir.Route(context.Background(), door, "0502")
+		w.must(t, err)
+		const calls = 10
+		for i := range calls {
+			id := fmt.Sprintf("race-%d", i)
+			done := make(chan error, 1)
+			go func() {
+				_, err := records.Ingest(w.ctx, place, record.Report{EventID: "ev-" + id, Kind: "call", Time: time.Now(), CallID: id, Snapshot: snapshot(t)})
+				done <- err
+			}()
+			log.CallStarted(context.Background(), sip.Call{CallID: id, Caller: door, Route: rt, StartedAt: time.Now()})
+			if err := <-done; err != nil {
+				t.Errorf("%s: the report failed: %v", id, err)
+			}
+		}
+		rs, total, err := records.List(w.ctx, e.c.ID, "call", record.Filter{}, 0, 50)
+		w.must(t, err)
+		if total != calls {
+			t.Fatalf("%d records for %d calls", total, calls)
+		}
+		for _, r := range rs {
+			if !r.HasSnapshot || r.Callee == "" {
+				t.Errorf("record lacks the snapshot or the callee: %+v", r)
+			}
 		}
 	})
 }
