@@ -370,6 +370,11 @@ func (a *App) janitor(ctx context.Context) {
 			if err := a.access.PurgeChanges(sys, 30*24*time.Hour); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge whitelist changes", "err", err)
 			}
+			if n, err := a.records.CloseStaleCalls(sys); err != nil && ctx.Err() == nil {
+				a.logger.Error("close stale calls", "err", err)
+			} else if n > 0 {
+				a.logger.Warn("closed calls that never ended", "calls", n)
+			}
 			if n, err := a.records.Purge(sys, time.Duration(a.cfg.RetentionDays)*24*time.Hour); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge records", "err", err)
 			} else if n > 0 {

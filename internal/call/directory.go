@@ -7,17 +7,21 @@ package call
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"linli/internal/actor"
 	"linli/internal/device"
 	"linli/internal/ent"
 	"linli/internal/ent/appsession"
-	entdevice "linli/internal/ent/device"
 	"linli/internal/ent/resident"
+	"linli/internal/housing"
 	"linli/internal/secret"
 	"linli/internal/sip"
 	"linli/internal/store"
@@ -63,24 +67,46 @@ func (d *Directory) Account(ctx context.Context, username string) (sip.Account, 
 	return sip.Account{}, false, nil
 }
 
+// deviceQuery reads a device's account and the names its label is made of
+// in one query: the SIP server asks at every REGISTER.
+const deviceQuery = `SELECT d.kind, d."index", d.community_id, d.sip_password_sealed, c.name,
+	COALESCE(a.name, ra.name, ''), COALESCE(b.name, rb.name, ''), COALESCE(u.name, ru.name, ''),
+	COALESCE(r.floor, 0), COALESCE(r.number, 0)
+FROM devices d
+JOIN communities c ON c.id = d.community_id
+LEFT JOIN units u ON u.id = d.unit_id
+LEFT JOIN buildings b ON b.id = u.building_id
+LEFT JOIN areas a ON a.id = b.area_id
+LEFT JOIN rooms r ON r.id = d.room_id
+LEFT JOIN units ru ON ru.id = r.unit_id
+LEFT JOIN buildings rb ON rb.id = ru.building_id
+LEFT JOIN areas ra ON ra.id = rb.area_id
+WHERE d.id = `
+
 func (d *Directory) deviceAccount(ctx context.Context, id int) (sip.Account, bool, error) {
-	dev, err := d.db.Device.Query().Where(entdevice.ID(id)).Only(ctx)
-	if ent.IsNotFound(err) {
+	q := deviceQuery + "?"
+	if d.db.Dialect == dialect.Postgres {
+		q = deviceQuery + "$1"
+	}
+	var (
+		kind, community, area, building, unitName string
+		index, cid, floor, number                 int
+		sealed                                    []byte
+	)
+	err := d.db.DB.QueryRowContext(ctx, q, id).Scan(&kind, &index, &cid, &sealed, &community, &area, &building, &unitName, &floor, &number)
+	if errors.Is(err, sql.ErrNoRows) {
 		return sip.Account{}, false, nil
 	}
 	if err != nil {
 		return sip.Account{}, false, err
 	}
-	pw, err := d.box.Open(dev.SipPasswordSealed)
+	pw, err := d.box.Open(sealed)
 	if err != nil {
 		return sip.Account{}, false, err
 	}
-	p, err := device.PlaceOf(ctx, d.db.Client, dev)
-	if err != nil {
-		return sip.Account{}, false, err
-	}
-	return sip.Account{Username: "d" + strconv.Itoa(dev.ID), Password: pw, Kind: string(dev.Kind),
-		CommunityID: dev.CommunityID, DeviceID: dev.ID, Label: p.Label}, true, nil
+	label := device.SlotLabel(community, kind, index, area, building, unitName, housing.RoomNo(floor, number))
+	return sip.Account{Username: "d" + strconv.Itoa(id), Password: pw, Kind: kind,
+		CommunityID: cid, DeviceID: id, Label: label}, true, nil
 }
 
 func (d *Directory) appAccount(ctx context.Context, id int) (sip.Account, bool, error) {

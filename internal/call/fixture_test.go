@@ -53,7 +53,7 @@ func (c *codes) Send(_ context.Context, phone, code string) error {
 	return nil
 }
 
-func newWorld(t *testing.T, db *store.Store) *world {
+func newWorld(t testing.TB, db *store.Store) *world {
 	t.Helper()
 	box, err := secret.New(make([]byte, 32))
 	if err != nil {
@@ -65,14 +65,14 @@ func newWorld(t *testing.T, db *store.Store) *world {
 		sms: sms, ctx: actor.AsSystem(context.Background())}
 }
 
-func (w *world) must(t *testing.T, err error) {
+func (w *world) must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (w *world) estate(t *testing.T, name string, gateway string) *estate {
+func (w *world) estate(t testing.TB, name string, gateway string) *estate {
 	t.Helper()
 	db, ctx := w.db, w.ctx
 	e := &estate{}
@@ -105,7 +105,7 @@ func (w *world) estate(t *testing.T, name string, gateway string) *estate {
 	return e
 }
 
-func (w *world) device(t *testing.T, cid int, kind string, index, unitID, roomID int) *ent.Device {
+func (w *world) device(t testing.TB, cid int, kind string, index, unitID, roomID int) *ent.Device {
 	t.Helper()
 	w.serial++
 	slot := fmt.Sprintf("%s:%d:%d", kind, unitID, index)
@@ -126,7 +126,7 @@ func (w *world) device(t *testing.T, cid int, kind string, index, unitID, roomID
 	return d
 }
 
-func (w *world) resident(t *testing.T, r *ent.Room, name, phone string, appCall, forward bool) *ent.Resident {
+func (w *world) resident(t testing.TB, r *ent.Room, name, phone string, appCall, forward bool) *ent.Resident {
 	t.Helper()
 	u, err := w.db.Unit.Get(w.ctx, r.UnitID)
 	w.must(t, err)
@@ -140,7 +140,7 @@ func (w *world) resident(t *testing.T, r *ent.Room, name, phone string, appCall,
 
 // signIn signs phone in to the app and returns its session's bearer header
 // and SIP account.
-func (w *world) signIn(t *testing.T, phone string) (string, *ownerapp.SIPAccount) {
+func (w *world) signIn(t testing.TB, phone string) (string, *ownerapp.SIPAccount) {
 	t.Helper()
 	w.must(t, w.owners.SendCode(w.ctx, phone, "127.0.0.1"))
 	sess, err := w.owners.SignIn(w.ctx, phone, w.sms.last[phone])
@@ -149,7 +149,7 @@ func (w *world) signIn(t *testing.T, phone string) (string, *ownerapp.SIPAccount
 }
 
 // account returns the account of username, failing when there is none.
-func (w *world) account(t *testing.T, username string) sip.Account {
+func (w *world) account(t testing.TB, username string) sip.Account {
 	t.Helper()
 	a, ok, err := w.dir.Account(context.Background(), username)
 	if err != nil || !ok {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
@@ -39,6 +40,8 @@ func TestCallRecords(t *testing.T) {
 		w := newWorld(t, db)
 		e := w.estate(t, "记录小区", "")
 		zhang := w.resident(t, e.room0502, "张三", "13800000001", true, false)
+		// The same phone in another community: the app may sign in as that row.
+		zhangElsewhere := w.resident(t, w.estate(t, "别处小区", "").room0502, "张三", "13800000001", true, false)
 		_, acc := w.signIn(t, "13800000001")
 		files, err := blob.NewDir(t.TempDir())
 		w.must(t, err)
@@ -83,7 +86,7 @@ func TestCallRecords(t *testing.T) {
 			t.Fatalf("after the call started: %+v", rs)
 		}
 		first := rs[0].ID
-		c.AnsweredAt, c.Answerer, c.AnswererID = t0.Add(5*time.Second), "张三", zhang.ID
+		c.AnsweredAt, c.Answerer, c.AnswererID = t0.Add(5*time.Second), "张三", zhangElsewhere.ID
 		log.CallAnswered(ctx, c)
 		ev1 := record.Report{EventID: "ev-1", Kind: "call", Target: "0502", CallID: c.CallID, Snapshot: snapshot(t), Time: t0}
 		st, err := report(place, ev1)
@@ -104,6 +107,14 @@ func TestCallRecords(t *testing.T) {
 		st, err = report(place, ev1)
 		if err != nil || !st.Duplicate || st.ID != first {
 			t.Errorf("retry: %+v, %v", st, err)
+		}
+		// The resident recorded is the phone's row in the called room, never
+		// another community's.
+		if ev, err := db.Event.Get(w.ctx, first); err != nil || ev.AnswererResidentID == nil || *ev.AnswererResidentID != zhang.ID {
+			t.Errorf("answerer resident: %v, %v; want %d", ev.AnswererResidentID, err, zhang.ID)
+		}
+		if ev, err := db.Event.Get(w.ctx, un.ID); err != nil || ev.ResidentID == nil || *ev.ResidentID != zhang.ID {
+			t.Errorf("unlock resident: %v, %v; want %d", ev.ResidentID, err, zhang.ID)
 		}
 		unlocks, _, err := records.List(w.ctx, e.c.ID, "unlock", record.Filter{}, 0, 10)
 		w.must(t, err)
@@ -185,11 +196,68 @@ func TestCallRecords(t *testing.T) {
 			t.Errorf("%d call records, want 5 (three calls, one old report, one 监视)", n)
 		}
 
+		// A call whose end was never reported is closed after a while,
+		// calls that ended are left alone.
+		log.CallStarted(ctx, sip.Call{CallID: "lost", Caller: door, Route: rt, StartedAt: time.Now().Add(-record.StaleCall - time.Minute)})
+		log.CallStarted(ctx, sip.Call{CallID: "ringing", Caller: door, Route: rt, StartedAt: time.Now()})
+		if n, err := records.CloseStaleCalls(w.ctx); err != nil || n != 1 {
+			t.Errorf("closed %d stale calls, %v; want 1", n, err)
+		}
+		for _, r := range list(record.Filter{}) {
+			if r.Target == "0502" && r.ResultName == "呼叫中" && r.OccurredAt.Before(t0) {
+				t.Errorf("a lost call is still ringing: %+v", r)
+			}
+		}
+
 		// The export carries the new columns.
 		var b bytes.Buffer
 		w.must(t, records.Export(w.ctx, e.c.ID, "call", record.Filter{}, &b))
 		if b.Len() == 0 {
 			t.Error("empty export")
+		}
+	})
+}
+
+// TestCallRecordRace: the server's start of a call and the door station's
+// report of it arriving at the same moment still make one record, with the
+// snapshot.
+func TestCallRecordRace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		w := newWorld(t, db)
+		e := w.estate(t, "并发小区", "")
+		w.resident(t, e.room0502, "张三", "13800000001", true, false)
+		w.signIn(t, "13800000001")
+		files, err := blob.NewDir(t.TempDir())
+		w.must(t, err)
+		records := record.NewService(db, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		log := NewLog(w.dir, records)
+		door := w.account(t, dev(e.door1))
+		place, err := device.PlaceOf(w.ctx, db.Client, e.door1)
+		w.must(t, err)
+		rt, err := w.dir.Route(context.Background(), door, "0502")
+		w.must(t, err)
+		const calls = 10
+		for i := range calls {
+			id := fmt.Sprintf("race-%d", i)
+			done := make(chan error, 1)
+			go func() {
+				_, err := records.Ingest(w.ctx, place, record.Report{EventID: "ev-" + id, Kind: "call", Time: time.Now(), CallID: id, Snapshot: snapshot(t)})
+				done <- err
+			}()
+			log.CallStarted(context.Background(), sip.Call{CallID: id, Caller: door, Route: rt, StartedAt: time.Now()})
+			if err := <-done; err != nil {
+				t.Errorf("%s: the report failed: %v", id, err)
+			}
+		}
+		rs, total, err := records.List(w.ctx, e.c.ID, "call", record.Filter{}, 0, 50)
+		w.must(t, err)
+		if total != calls {
+			t.Fatalf("%d records for %d calls", total, calls)
+		}
+		for _, r := range rs {
+			if !r.HasSnapshot || r.Callee == "" {
+				t.Errorf("record lacks the snapshot or the callee: %+v", r)
+			}
 		}
 	})
 }

@@ -162,15 +162,28 @@ func (r *resolver) room(unitID int) (sip.Route, error) {
 	if err != nil {
 		return sip.Route{}, err
 	}
+	var phones []string
 	for _, res := range rs {
 		if res.AppCall {
-			ss, err := r.d.db.AppSession.Query().Where(appsession.Phone(res.Phone), appsession.ExpiresAtGT(r.d.now()),
-				appsession.SipPasswordSealedNotNil()).Order(ent.Asc(appsession.FieldID)).All(r.ctx)
-			if err != nil {
-				return sip.Route{}, err
-			}
-			for _, s := range ss {
-				rt.Branches = append(rt.Branches, sip.Branch{Username: AppUsername(s.ID), Who: res.Name})
+			phones = append(phones, res.Phone)
+		}
+	}
+	apps := map[string][]int{} // phone → its app installations, oldest first
+	if len(phones) > 0 {
+		ss, err := r.d.db.AppSession.Query().Where(appsession.PhoneIn(phones...), appsession.ExpiresAtGT(r.d.now()),
+			appsession.SipPasswordSealedNotNil()).Order(ent.Asc(appsession.FieldID)).
+			Select(appsession.FieldID, appsession.FieldPhone).All(r.ctx)
+		if err != nil {
+			return sip.Route{}, err
+		}
+		for _, s := range ss {
+			apps[s.Phone] = append(apps[s.Phone], s.ID)
+		}
+	}
+	for _, res := range rs {
+		if res.AppCall {
+			for _, id := range apps[res.Phone] {
+				rt.Branches = append(rt.Branches, sip.Branch{Username: AppUsername(id), Who: res.Name})
 			}
 		}
 		if res.CallForward && rt.Gateway != "" {

@@ -71,7 +71,7 @@ func locate(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (stri
 			return "", nil, errs.Fieldf("slot.index", "该单元的设备数量为 %d，门口机编号应为 1 到 %d", u.DeviceCount, u.DeviceCount)
 		}
 		b := u.Edges.Building
-		return housing.Label(c.Name, b.Edges.Area.Name, b.Name, u.Name, fmt.Sprintf("门口机%d", s.Index)), u, nil
+		return SlotLabel(c.Name, KindDoor, s.Index, b.Edges.Area.Name, b.Name, u.Name, ""), u, nil
 	case KindWall, KindManagement:
 		n := c.WallStationCount
 		if s.Kind == KindManagement {
@@ -80,7 +80,7 @@ func locate(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (stri
 		if s.Index < 1 || s.Index > n {
 			return "", nil, errs.Fieldf("slot.index", "本小区%s数量为 %d，编号应为 1 到 %d", kindNames[s.Kind], n, n)
 		}
-		return housing.Label(c.Name, fmt.Sprintf("%s%d", kindNames[s.Kind], s.Index)), nil, nil
+		return SlotLabel(c.Name, s.Kind, s.Index, "", "", "", ""), nil, nil
 	case KindIndoor:
 		r, err := db.Room.Query().Where(room.ID(s.RoomID), room.CommunityID(c.ID)).
 			WithUnit(housing.WithUnitPath).Only(ctx)
@@ -90,7 +90,22 @@ func locate(ctx context.Context, db *ent.Client, c *ent.Community, s Slot) (stri
 		if err != nil {
 			return "", nil, fmt.Errorf("device: find the indoor monitor's room: %w", err)
 		}
-		return housing.RoomLabel(c.Name, r) + "-室内分机", r.Edges.Unit, nil
+		b := r.Edges.Unit.Edges.Building
+		return SlotLabel(c.Name, KindIndoor, 1, b.Edges.Area.Name, b.Name, r.Edges.Unit.Name, housing.RoomNo(r.Floor, r.Number)), r.Edges.Unit, nil
 	}
 	return "", nil, errs.Field("slot.kind", "设备类型只能是 door（门口机）、wall（围墙机）、management（管理机）或 indoor（室内分机）")
+}
+
+// SlotLabel makes the label of a device slot from the names of its place:
+// 【测试小区1】-1区-2栋-1单元-门口机6 (area, building and unit of a door
+// station), 【测试小区1】-1区-2栋-1单元-0502-室内分机 (the room's unit and
+// room number of an indoor monitor), 【测试小区1】-围墙机1, 【测试小区1】-管理机1.
+func SlotLabel(community, kind string, index int, area, building, unit, roomNo string) string {
+	switch kind {
+	case KindDoor:
+		return housing.Label(community, area, building, unit, fmt.Sprintf("门口机%d", index))
+	case KindIndoor:
+		return housing.Label(community, area, building, unit, roomNo, "室内分机")
+	}
+	return housing.Label(community, fmt.Sprintf("%s%d", kindNames[kind], index))
 }

@@ -10,6 +10,7 @@ import (
 	"linli/internal/actor"
 	"linli/internal/ent"
 	entevent "linli/internal/ent/event"
+	"linli/internal/ent/resident"
 	"linli/internal/errs"
 )
 
@@ -107,7 +108,17 @@ func (s *Service) completeCall(ctx context.Context, e *ent.Event, c Call) error 
 	if !c.AnsweredAt.IsZero() {
 		u.SetAnsweredAt(c.AnsweredAt).SetAnswerer(trim(c.Answerer, 64))
 		if c.AnswererID > 0 {
-			u.SetAnswererResidentID(c.AnswererID)
+			room := c.RoomID
+			if room == 0 && e.RoomID != nil {
+				room = *e.RoomID
+			}
+			id, err := s.answerer(ctx, e.CommunityID, room, c.AnswererID)
+			if err != nil {
+				return err
+			}
+			if id > 0 {
+				u.SetAnswererResidentID(id)
+			}
 		}
 	}
 	if !c.EndedAt.IsZero() {
@@ -117,6 +128,35 @@ func (s *Service) completeCall(ctx context.Context, e *ent.Event, c Call) error 
 		}
 	}
 	return u.Exec(ctx)
+}
+
+// answerer returns the resident of community cid (of room roomID when
+// known) who answered as resident id: an app signs in as one of its
+// phone's resident rows, which may be of another room or community, so the
+// row of the same phone in the called room is the one recorded. 0 when
+// there is none.
+func (s *Service) answerer(ctx context.Context, cid, roomID, id int) (int, error) {
+	r, err := s.db.Resident.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if r.CommunityID == cid && (roomID == 0 || r.RoomID == roomID) {
+		return r.ID, nil
+	}
+	if r.Phone == "" || roomID == 0 {
+		return 0, nil
+	}
+	same, err := s.db.Resident.Query().Where(resident.CommunityID(cid), resident.RoomID(roomID), resident.Phone(r.Phone)).First(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return same.ID, nil
 }
 
 // callRecord returns the call record of callID in community cid, or nil.
@@ -195,4 +235,35 @@ func (s *Service) callAnswerer(ctx context.Context, p Place, r Report, create *e
 		create.SetResidentName(trim(call.Answerer, 50))
 	}
 	return nil
+}
+
+// StaleCall is how long a call may stay without an end before the janitor
+// closes it: the instance that carried it stopped without reporting the end.
+const StaleCall = 6 * time.Hour
+
+// CloseStaleCalls ends the calls through the server that started more than
+// StaleCall ago and never ended (失败, no SIP code), so that 呼叫记录 does
+// not show them as 呼叫中 for ever. It says how many it closed.
+func (s *Service) CloseStaleCalls(ctx context.Context) (int, error) {
+	ctx = actor.AsSystem(ctx)
+	now := s.now()
+	cids, err := s.db.Community.Query().IDs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, cid := range cids {
+		// A day's window of the (community, kind, time) index: the janitor
+		// runs hourly, so every lost call passes through it, and millions of
+		// old records are not read each time.
+		n, err := s.db.Event.Update().Where(entevent.CommunityID(cid), entevent.KindEQ(entevent.KindCall),
+			entevent.OccurredAtLT(now.Add(-StaleCall)), entevent.OccurredAtGT(now.Add(-StaleCall-24*time.Hour)),
+			entevent.CallIDNEQ(""), entevent.Result(""), entevent.EndedAtIsNil()).
+			SetResult("failed").SetEndedAt(now).Save(ctx)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
 }

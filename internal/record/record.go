@@ -191,6 +191,13 @@ func (s *Service) Ingest(ctx context.Context, p Place, r Report) (Stored, error)
 	if ent.IsConstraintError(err) {
 		// Another copy of the same report won the race.
 		prev, ferr := s.find(ctx, p.DeviceID, r.EventID)
+		if ferr == nil && prev == nil {
+			// Not this event: another report of the same call won.
+			if key != "" {
+				_ = s.files.Delete(ctx, key)
+			}
+			return Stored{}, errs.New(errs.Conflict, "该通话已由另一事件上报过，同一通话只上报一次")
+		}
 		if ferr == nil && prev != nil && prev.SnapshotKey != key && key != "" {
 			_ = s.files.Delete(ctx, key)
 		}
