@@ -209,6 +209,15 @@ func (a *App) SIPAddr() string {
 	return a.sip.Addr()
 }
 
+// SIPRegistrations returns the live registrations of the SIP usernames,
+// by username; none when the SIP server is off.
+func (a *App) SIPRegistrations(ctx context.Context, usernames []string) (map[string][]sip.Registration, error) {
+	if a.sip == nil {
+		return map[string][]sip.Registration{}, nil
+	}
+	return a.sip.Registrations(ctx, usernames)
+}
+
 // MQTTAddr returns the embedded broker's address, or nil when it is off.
 func (a *App) MQTTAddr() net.Addr {
 	if a.broker == nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,21 +56,22 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction) (Accou
 		h = req.GetHeader("Authorization")
 	}
 	if h == nil {
-		s.respond(tx, req, code, reason, s.auth.challenges(challenge, false)...)
+		s.respond(tx, req, code, reason, s.auth.challenges(challenge, false, false)...)
 		return Account{}, false
 	}
 	c, ok := parseCredentials(h.Value())
+	sha := ok && strings.EqualFold(c.algorithm, "SHA-256") || strings.Contains(strings.ToUpper(h.Value()), "ALGORITHM=SHA-256")
 	if !ok || c.realm != s.cfg.Realm {
-		s.respond(tx, req, code, reason, s.auth.challenges(challenge, false)...)
+		s.respond(tx, req, code, reason, s.auth.challenges(challenge, false, sha)...)
 		return Account{}, false
 	}
 	issued, err := s.auth.checkNonce(c.nonce)
 	if errors.Is(err, errStale) {
-		s.respond(tx, req, code, reason, s.auth.challenges(challenge, true)...)
+		s.respond(tx, req, code, reason, s.auth.challenges(challenge, true, sha)...)
 		return Account{}, false
 	}
 	if err != nil {
-		s.respond(tx, req, code, reason, s.auth.challenges(challenge, false)...)
+		s.respond(tx, req, code, reason, s.auth.challenges(challenge, false, sha)...)
 		return Account{}, false
 	}
 	if !sameURI(c.uri, req.Recipient) {
@@ -112,7 +114,7 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction) (Accou
 	release()
 	if !s.auth.use(c.nonce, nc, issued) {
 		// A replayed nonce count: ask again with a fresh nonce.
-		s.respond(tx, req, code, reason, s.auth.challenges(challenge, true)...)
+		s.respond(tx, req, code, reason, s.auth.challenges(challenge, true, sha)...)
 		return Account{}, false
 	}
 	return acct, true

@@ -122,15 +122,20 @@ func (a *authenticator) sweepLocked() {
 	}
 }
 
-// challenges returns the challenge headers, MD5 and SHA-256 (RFC 8760).
-// MD5 comes first although RFC 8760 §2.4 asks for the preferred one first:
-// many device stacks (and sipp) take the first challenge and give up on
-// an algorithm they do not know, while clients that know SHA-256 look
-// through every challenge. name is WWW-Authenticate or Proxy-Authenticate.
-func (a *authenticator) challenges(name string, stale bool) []sip.Header {
+// challenges returns the challenge headers: MD5, and SHA-256 (RFC 8760)
+// after it when the client showed it knows SHA-256 by sending credentials
+// with algorithm=SHA-256 (a preemptive Authorization, or an answer to an
+// earlier challenge). Only MD5 otherwise: many device stacks (baresip's,
+// sipp) give up on the whole challenge when one header names an algorithm
+// they do not know. name is WWW-Authenticate or Proxy-Authenticate.
+func (a *authenticator) challenges(name string, stale, sha256 bool) []sip.Header {
 	n := a.nonce()
+	algs := []string{"MD5"}
+	if sha256 {
+		algs = append(algs, "SHA-256")
+	}
 	var hs []sip.Header
-	for _, alg := range []string{"MD5", "SHA-256"} {
+	for _, alg := range algs {
 		v := `Digest realm="` + a.realm + `", nonce="` + n + `", algorithm=` + alg + `, qop="auth"`
 		if stale {
 			v += ", stale=true"
