@@ -129,14 +129,21 @@ func (d *Device) onKey(c *ua.Call, key, via string) {
 	if d.cfg.Slot.Kind != "door" && d.cfg.Slot.Kind != "wall" {
 		return
 	}
-	code := d.cfg.UnlockCode
-	if code == "" {
-		code = DefaultUnlockCode
+	d.mu.Lock()
+	code := d.unlockCodeLocked()
+	if d.typed == nil {
+		d.typed = map[string]string{}
 	}
-	if key != code {
+	typed := d.typed[c.ID()] + key
+	if len(typed) > len(code) {
+		typed = typed[len(typed)-len(code):]
+	}
+	d.typed[c.ID()] = typed
+	if typed != code {
+		d.mu.Unlock()
 		return
 	}
-	d.mu.Lock()
+	delete(d.typed, c.ID())
 	d.unlocks = append(d.unlocks, Unlock{Type: "call", CallID: c.ID(), Via: via, At: time.Now()})
 	d.mu.Unlock()
 	d.logger.Info("door opened during a call", "device", d.cred.DeviceID, "call_id", c.ID(), "via", via)
@@ -147,6 +154,18 @@ func (d *Device) onKey(c *ua.Call, key, via string) {
 		defer cancel()
 		d.reportEvent(up, "unlock", "call", "", "", c.ID())
 	}()
+}
+
+// unlockCodeLocked is the keys that open the door: the -unlock-code flag,
+// else the community's from sync, else #.
+func (d *Device) unlockCodeLocked() string {
+	switch {
+	case d.cfg.UnlockCode != "":
+		return d.cfg.UnlockCode
+	case d.syncedCode != "":
+		return d.syncedCode
+	}
+	return DefaultUnlockCode
 }
 
 // SetAnswerMode chooses how an indoor monitor treats incoming calls.
@@ -193,10 +212,9 @@ func (d *Device) SendUnlock(ctx context.Context, via string) (ua.CallInfo, error
 	if err != nil {
 		return ua.CallInfo{}, err
 	}
-	code := d.cfg.UnlockCode
-	if code == "" {
-		code = DefaultUnlockCode
-	}
+	d.mu.Lock()
+	code := d.unlockCodeLocked()
+	d.mu.Unlock()
 	if err := c.SendDTMF(ctx, code, via); err != nil {
 		return c.Info(), err
 	}

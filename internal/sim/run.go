@@ -52,7 +52,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.SIPAddr, "sip", "", "SIP server host:port (default: the -server host, port 5060); off disables SIP")
 	fs.StringVar(&cfg.SIPTransport, "sip-transport", "udp", "udp or tcp")
 	fs.BoolVar(&cfg.NoVideo, "no-video", false, "calls carry audio only (no H.264 test pattern)")
-	fs.StringVar(&cfg.UnlockCode, "unlock-code", DefaultUnlockCode, "the key that opens the door during a call")
+	fs.StringVar(&cfg.UnlockCode, "unlock-code", "", "the keys that open the door during a call (default: the community's 通话开门按键, # until the first sync)")
 	answer := fs.String("answer", "auto", "how indoor monitors answer: auto, after:N (seconds), reject[:486|603] or never")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -48,7 +48,8 @@ type Config struct {
 	SIPTransport string
 	// NoVideo leaves H.264 out of calls (audio only).
 	NoVideo bool
-	// UnlockCode is the key that opens a door during a call (# when empty).
+	// UnlockCode is the key (or keys) that open a door during a call;
+	// empty: the community's 通话开门按键 from sync (# until the first sync).
 	UnlockCode string
 	// Answer is how an indoor monitor answers at first (auto when empty).
 	Answer ua.AnswerPolicy
@@ -122,7 +123,11 @@ type Device struct {
 
 	phone  *ua.UA          // the SIP side, nil until StartSIP (or with SIP off)
 	answer ua.AnswerPolicy // an indoor monitor's current answer mode
-	owned  sync.WaitGroup  // event uploads of calls, waited for by Run
+	// syncedCode is the community's unlock keys from the last sync;
+	// typed is what was keyed in each call, for codes of several keys.
+	syncedCode string
+	typed      map[string]string
+	owned      sync.WaitGroup // event uploads of calls, waited for by Run
 }
 
 // Unlock is a door opening the device recorded (for the records feature).
@@ -222,6 +227,9 @@ func (d *Device) Sync(ctx context.Context) error {
 		Full    bool     `json:"full"`
 		Upserts []Entry  `json:"upserts"`
 		Deletes []string `json:"deletes"`
+		Call    struct {
+			UnlockDTMF string `json:"unlock_dtmf"`
+		} `json:"call"`
 	}
 	if err := d.call(ctx, http.MethodGet, fmt.Sprintf("/device/v1/sync?since=%d", since), nil, &delta); err != nil {
 		return err
@@ -239,6 +247,9 @@ func (d *Device) Sync(ctx context.Context) error {
 	}
 	d.version = delta.Version
 	d.syncs++
+	if delta.Call.UnlockDTMF != "" {
+		d.syncedCode = delta.Call.UnlockDTMF
+	}
 	return nil
 }
 
