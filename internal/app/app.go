@@ -127,6 +127,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		a.Close()
 		return nil, err
 	}
+	if a.sip != nil {
+		devices.SetSIPPresence(a.sipPresence)
+	}
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: applications, PublicURL: cfg.PublicURL,
@@ -216,6 +219,26 @@ func (a *App) SIPRegistrations(ctx context.Context, usernames []string) (map[str
 		return map[string][]sip.Registration{}, nil
 	}
 	return a.sip.Registrations(ctx, usernames)
+}
+
+// sipPresence is SIPRegistrations for 设备列表: where each device is
+// reached.
+func (a *App) sipPresence(ctx context.Context, usernames []string) (map[string][]device.SIPContact, error) {
+	regs, err := a.SIPRegistrations(ctx, usernames)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]device.SIPContact, len(regs))
+	for name, rs := range regs {
+		for _, r := range rs {
+			addr := r.Received
+			if addr == "" {
+				addr = r.Contact
+			}
+			out[name] = append(out[name], device.SIPContact{Address: addr, Transport: r.Transport})
+		}
+	}
+	return out, nil
 }
 
 // MQTTAddr returns the embedded broker's address, or nil when it is off.

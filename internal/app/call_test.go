@@ -275,6 +275,9 @@ func TestDoorCallThroughServer(t *testing.T) {
 		s.Client("app").DoHeaders("GET", "/app/v1/sip", h, nil).JSON(t, &appAcc)
 		phone := startBaresip(t, bin, sipAddr, appAcc.Username, appAcc.Password, "manual")
 
+		// The community opens with *# during calls; the door station
+		// learns it from sync.
+		m.Must(200, "PATCH", a.Path(""), map[string]any{"unlock_dtmf": "*#"})
 		door := sim.New(sim.Config{Server: s.URL, MQTTAddr: s.App.MQTTAddr().String(), CommunityID: a.ID, Password: "pwDCx9",
 			Slot: sim.Slot{Kind: "door", UnitID: a.UnitID, Index: 1}, Serial: "SIM-DOOR", SIPAddr: sipAddr, NoVideo: true}, logger)
 		if err := door.Bind(ctx); err != nil {
@@ -283,16 +286,32 @@ func TestDoorCallThroughServer(t *testing.T) {
 		if err := door.StartSIP(ctx); err != nil {
 			t.Fatal(err)
 		}
-		runSim(t, door)
-		// The community opens with *# during calls; the door station
-		// learns it from sync.
-		syncs := door.Status().Syncs
-		m.Must(200, "PATCH", a.Path(""), map[string]any{"unlock_dtmf": "*#"})
-		waitFor(t, "the door station syncs the unlock keys", func() bool { return door.Status().Syncs > syncs })
+		stopDoor := runSim(t, door)
+		waitFor(t, "the door station syncs", func() bool { return door.Status().Syncs > 0 })
 		waitFor(t, "all three registered", func() bool {
 			regs, err := s.App.SIPRegistrations(ctx, []string{monitorCr.SIP.Username, appAcc.Username, door.Status().SIP.Username})
 			return err == nil && len(regs) == 3
 		})
+
+		// 设备列表 shows who is registered and where.
+		type deviceRows struct {
+			Items []struct {
+				DeviceID    int      `json:"device_id"`
+				Kind        string   `json:"kind"`
+				SIP         string   `json:"sip"`
+				SIPContacts []string `json:"sip_contacts"`
+			}
+		}
+		var rows deviceRows
+		m.Must(200, "GET", a.Path("/devices?kind=indoor"), nil).JSON(t, &rows)
+		if len(rows.Items) != 1 || rows.Items[0].SIP != "registered" || len(rows.Items[0].SIPContacts) != 1 ||
+			!strings.HasPrefix(rows.Items[0].SIPContacts[0], "127.0.0.1:") {
+			t.Errorf("设备列表, indoor monitors: %+v", rows)
+		}
+		m.Must(200, "GET", a.Path("/devices"), nil).JSON(t, &rows)
+		if len(rows.Items) != 4 || rows.Items[0].SIP != "registered" || rows.Items[1].SIP != "" {
+			t.Errorf("设备列表, door stations (one bound, one free), wall and management stations: %+v", rows)
+		}
 
 		call, err := door.PlaceCall(ctx, "0502")
 		if err != nil {
@@ -428,6 +447,12 @@ func TestDoorCallThroughServer(t *testing.T) {
 		if got := ended(newUA(doorUser, ""), "0502"); got.Code != 403 {
 			t.Errorf("INVITE with an empty password: %d %s", got.Code, got.Reason)
 		}
+		stopDoor()
+		waitFor(t, "设备列表 shows the door station unregistered", func() bool {
+			rows = deviceRows{}
+			m.Must(200, "GET", a.Path("/devices"), nil).JSON(t, &rows)
+			return rows.Items[0].SIP == "unregistered" && len(rows.Items[0].SIPContacts) == 0
+		})
 		m.Must(200, "GET", a.Path("/records/calls"), nil).JSON(t, &calls)
 		if calls.Total != 2 {
 			t.Errorf("calls from outside reached this community's 呼叫记录: %+v", calls)

@@ -36,6 +36,8 @@ type Service struct {
 	now      func() time.Time
 	publish  Publisher
 	accounts BrokerAccounts
+	// sipPresence reads devices' SIP registrations (nil: SIP off).
+	sipPresence SIPPresence
 }
 
 // NewService returns a Service.

@@ -29,6 +29,60 @@ type SlotView struct {
 	LastSeen    *time.Time `json:"last_seen,omitempty" doc:"最后在线"`
 	BoundAt     *time.Time `json:"bound_at,omitempty" doc:"绑定时间"`
 	Upgrade     *Upgrade   `json:"upgrade,omitempty" doc:"最近一次固件升级"`
+	SIP         string     `json:"sip,omitempty" enum:"registered,unregistered," doc:"SIP 注册：已注册、未注册（未绑定或 SIP 服务关闭时为空）"`
+	SIPContacts []string   `json:"sip_contacts,omitempty" doc:"已注册时设备的 SIP 地址（host:port，NAT 后为服务器看到的地址）"`
+}
+
+// SIPContact is one live SIP registration of a device.
+type SIPContact struct {
+	Address   string // host:port the server reaches the device at
+	Transport string // udp or tcp
+}
+
+// SIPPresence returns the live registrations of SIP usernames (d<device
+// id>), by username.
+type SIPPresence func(ctx context.Context, usernames []string) (map[string][]SIPContact, error)
+
+// SetSIPPresence lets 设备列表 show each bound device's SIP registration;
+// without it (SIP off) the column stays empty.
+func (s *Service) SetSIPPresence(p SIPPresence) { s.sipPresence = p }
+
+// SIPUsername is the SIP account of device id.
+func SIPUsername(id int) string { return fmt.Sprintf("d%d", id) }
+
+// withSIP fills the SIP state of the bound rows.
+func (s *Service) withSIP(ctx context.Context, rows []SlotView) error {
+	if s.sipPresence == nil {
+		return nil
+	}
+	var names []string
+	for _, v := range rows {
+		if v.DeviceID > 0 {
+			names = append(names, SIPUsername(v.DeviceID))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	regs, err := s.sipPresence(ctx, names)
+	if err != nil {
+		return err
+	}
+	for i, v := range rows {
+		if v.DeviceID == 0 {
+			continue
+		}
+		rows[i].SIP = "unregistered"
+		for _, c := range regs[SIPUsername(v.DeviceID)] {
+			rows[i].SIP = "registered"
+			addr := c.Address
+			if c.Transport == "tcp" {
+				addr += " (TCP)"
+			}
+			rows[i].SIPContacts = append(rows[i].SIPContacts, addr)
+		}
+	}
+	return nil
 }
 
 // SlotFilter selects rows of 设备列表.
@@ -123,6 +177,9 @@ func (s *Service) Slots(ctx context.Context, cid int, f SlotFilter) ([]SlotView,
 	}
 	if out == nil {
 		out = []SlotView{}
+	}
+	if err := s.withSIP(ctx, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
