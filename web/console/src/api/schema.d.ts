@@ -2654,6 +2654,13 @@ export interface components {
             /** @description 序列号 */
             serial?: string;
             /**
+             * @description SIP 注册：已注册、未注册（未绑定或 SIP 服务关闭时为空）
+             * @enum {string}
+             */
+            sip?: "registered" | "unregistered" | "";
+            /** @description 已注册时设备的 SIP 地址（host:port，NAT 后为服务器看到的地址） */
+            sip_contacts?: string[];
+            /**
              * @description 在线、离线、未绑定
              * @enum {string}
              */
