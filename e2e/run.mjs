@@ -35,7 +35,7 @@ function check(cond, what) {
 const bin = join(work, 'linli')
 execFileSync('go', ['build', '-o', bin, './cmd/linli'], { cwd: root, stdio: 'inherit' })
 const server = spawn(bin, ['serve'], {
-  env: { ...process.env, LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: '127.0.0.1:0', LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL },
+  env: { ...process.env, LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: '127.0.0.1:0', LINLI_SIP_ADDR: '127.0.0.1:0', LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 let serverLog = ''
@@ -49,7 +49,8 @@ const base = await new Promise((resolve, reject) => {
   server.on('exit', (code) => reject(new Error(`server exited ${code}:\n${serverLog}`)))
 })
 const mqttAddr = serverLog.match(/msg="MQTT broker listening" mqtt=([0-9.:]+)/)[1]
-console.log(`linli at ${base}, MQTT at ${mqttAddr}`)
+const sipAddr = serverLog.match(/msg="SIP server listening" sip=([0-9.:]+)/)[1]
+console.log(`linli at ${base}, MQTT at ${mqttAddr}, SIP at ${sipAddr}`)
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -244,9 +245,9 @@ async function applicationFlow() {
 
 // startSim starts `linli sim` for one slot and returns its control address
 // and process.
-async function startSim(cid, password, slot, serial, orientation = 'landscape') {
-  const proc = spawn(bin, ['sim', '-server', base, '-mqtt', mqttAddr, '-community', String(cid), '-password', password,
-    '-slot', slot, '-serial', serial, '-orientation', orientation, '-control', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+async function startSim(cid, password, slot, serial, orientation = 'landscape', extra = []) {
+  const proc = spawn(bin, ['sim', '-server', base, '-mqtt', mqttAddr, '-sip', sipAddr, '-community', String(cid), '-password', password,
+    '-slot', slot, '-serial', serial, '-orientation', orientation, '-control', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   proc.stderr.on('data', (c) => { out += c })
   const control = await new Promise((resolve, reject) => {
@@ -258,7 +259,8 @@ async function startSim(cid, password, slot, serial, orientation = 'landscape') 
   })
   const swipe = async (card) => (await (await fetch(`${control}/swipe?card=${card}`, { method: 'POST' })).json()).opened
   const status = async () => (await (await fetch(`${control}/status`)).json())[0]
-  return { proc, control, swipe, status }
+  const post = async (path) => (await fetch(`${control}${path}`, { method: 'POST' })).json()
+  return { proc, control, swipe, status, post }
 }
 
 async function deviceRowSays(serial, text) {
@@ -328,6 +330,7 @@ async function accessFlow() {
     check(closed >= 0, `after 停用 the card opens neither door (${closed} ms)`)
 
     await recordsFlow(door)
+    await sipCallFlow(cid, community.community_password, unitId, door)
     await noticeFlow(door)
     await adFlow(door, wall)
     await firmwareFlow(door)
@@ -368,6 +371,46 @@ async function recordsFlow(door) {
   await tid('records-table').locator('.el-table__row', { hasText: '0502' }).first().waitFor()
   check(true, '呼叫记录 lists the call to 0502')
   await shot('manager-call-records')
+}
+
+// sipCallFlow: a simulated indoor monitor of room 0502 registers over SIP;
+// 设备列表 shows both devices 已注册; the door station calls 0502 through the
+// server, the monitor answers after a second, they talk, the door station
+// hangs up, and 呼叫记录 shows 接听方 室内分机, the talk time and 已接听.
+async function sipCallFlow(cid, password, unitId, door) {
+  const rooms = await api(`/api/v1/communities/${cid}/rooms?unit_id=${unitId}&floor=5&size=100`)
+  const room = rooms.items.find((r) => r.label.endsWith('-0502'))
+  const monitor = await startSim(cid, password, `indoor:${room.id}`, 'SIM-E2E-MON', 'landscape', ['-answer', 'after:1'])
+  try {
+    const registered = async (sim) => (await sim.status()).sip?.registration?.state === 'registered'
+    check(await within(10000, async () => (await registered(door)) && (await registered(monitor))) >= 0, 'the door station and the indoor monitor register over SIP')
+    await page.goto(`${base}/devices`)
+    const doorRow = page.locator('.el-table__row', { hasText: 'SIM-E2E' }).first()
+    await doorRow.waitFor()
+    const sipCell = await doorRow.locator('[data-testid^="device-sip-"]').first().innerText()
+    check(sipCell.includes('已注册'), `设备列表 shows the door station's SIP state (${sipCell.trim()})`)
+    await shot('manager-devices-sip')
+
+    const placed = await door.post('/call?to=0502')
+    check(placed.id && placed.state === 'calling', `the door station calls 0502 over SIP (${placed.id})`)
+    const answered = await within(10000, async () => (await door.status()).sip.calls.some((c) => c.id === placed.id && c.state === 'answered'))
+    check(answered >= 0, `the indoor monitor answers (${answered} ms)`)
+    await page.waitForTimeout(2500)
+    const ended = await door.post('/hangup')
+    check(ended.state === 'ended', `the door station hangs up (${ended.rtp_sent} RTP packets sent, ${ended.rtp_received} received)`)
+    check(ended.rtp_received > 50, "the monitor's audio reached the door station")
+
+    await page.goto(`${base}/records/calls`)
+    const row = tid('records-table').locator('.el-table__row', { hasText: '室内分机' }).first()
+    await row.waitFor()
+    const talk = await row.getByTestId('record-talk-time').innerText()
+    const result = await row.getByTestId('record-result').innerText()
+    check(/[1-9]秒/.test(talk), `呼叫记录 shows the talk time (${talk.trim()})`)
+    check(result.includes('已接听'), `呼叫记录 shows the result (${result.trim()})`)
+    await shot('manager-call-records-sip')
+  } finally {
+    monitor.proc.kill('SIGTERM')
+  }
 }
 
 // noticeFlow: a 小区通知 sent in the console reaches the door station, which
