@@ -2,6 +2,12 @@ import { ElMessage } from 'element-plus'
 import 'element-plus/es/components/message/style/css'
 import { problemMessage, toProblem, type Problem } from '@/api/client'
 
+/**
+ * Toasts sit in the 56 px header band, one at a time (a new one replaces the
+ * last), so that they never cover a panel's title, filters or a dialog.
+ */
+export const messageConfig = { max: 1, offset: 8, grouping: true, showClose: true }
+
 /** Shows the server's Chinese `detail` for a failed call and returns the problem. */
 export function notifyError(error: unknown, response?: Response): Problem {
   const problem = toProblem(error, response)
