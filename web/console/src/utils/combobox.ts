@@ -14,3 +14,15 @@ export const vCombobox: Directive<HTMLElement, string> = {
     input.setAttribute('aria-label', binding.value)
   },
 }
+
+/**
+ * vNameInput names an input that an Element Plus component renders without
+ * a name (the page-size select of el-pagination): the value is
+ * [selector, name], the selector finding the input inside the element.
+ */
+export const vNameInput: Directive<HTMLElement, [string, string]> = {
+  mounted(el, binding) {
+    const [selector, name] = binding.value
+    el.querySelector(selector)?.setAttribute('aria-label', name)
+  },
+}
