@@ -6,13 +6,16 @@
 // and its property manager; the manager signs in with 123456, is made to change
 // it, builds area 1 / building 1 / unit 1, batch-adds 6 floors × 4 rooms and
 // sees the 24 rooms with their labels. Every page is saved as a screenshot in
-// e2e/artifacts/.
+// e2e/artifacts/, and at the end every page of the console is visited at
+// 1366×768, 1440×900 and 1920×1080 (tour-*.png), its tables measured and its
+// accessibility checked with axe-core (nothing serious or critical allowed).
 import { spawn, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { checkA11y, checkTables, checkToasts, SIZES } from './layout.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -57,7 +60,8 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
     '--disable-component-update', '--no-first-run'],
 })
-const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+// bypassCSP lets the test inject axe-core into the console's pages.
+const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
 const page = await context.newPage()
 page.setDefaultTimeout(15000)
 const pageErrors = []
@@ -89,11 +93,19 @@ async function fillNumber(id, v) {
   await input.fill(String(v))
   await input.blur()
 }
-async function login(account, password) {
+async function login(account, password, { remember = false } = {}) {
   await page.goto(`${base}/login`)
   await tid('login-account').fill(account)
   await tid('login-password').fill(password)
+  if (remember) await tid('login-remember').click()
   await tid('login-submit').click()
+}
+// sessionCookieDays says how many days the session cookie lasts (0 for a
+// browser-session cookie).
+async function sessionCookieDays() {
+  const c = (await context.cookies(base)).find((c) => c.name === 'linli_session')
+  if (!c || c.expires <= 0) return 0
+  return (c.expires - Date.now() / 1000) / 86400
 }
 async function changeInitialPassword(oldPw, newPw) {
   await page.waitForURL(/\/change-password/)
@@ -111,6 +123,41 @@ async function changeInitialPassword(oldPw, newPw) {
 async function logout() {
   await tid('logout').click()
   await page.waitForURL(/\/login/)
+}
+
+// a11y fails on axe-core's serious and critical findings on the page or in
+// one part of it (a dialog).
+// Findings are gathered and checked at the end, so that one run shows them all.
+const a11yFindings = []
+const tableFindings = []
+async function a11y(what, scope) {
+  const found = await checkA11y(page, scope)
+  if (found.length) a11yFindings.push(`${what}:\n  ${found.join('\n  ')}`)
+  else console.log(`ok - axe finds nothing serious or critical in ${what}`)
+}
+async function tables(what, opts) {
+  const found = await checkTables(page, opts)
+  if (found.length) tableFindings.push(`${what}:\n  ${found.join('\n  ')}`)
+  else console.log(`ok - the tables of ${what} fit or visibly scroll`)
+}
+// tour visits pages at each screen size: a screenshot each, the tables
+// measured each time, axe at 1440×900.
+async function tour(role, paths) {
+  for (const path of paths) {
+    for (const size of SIZES) {
+      await page.setViewportSize(size)
+      await page.goto(`${base}${path}`)
+      await page.locator('.page-card').first().waitFor()
+      await page.waitForLoadState('networkidle')
+      await page.locator('.el-loading-mask').first().waitFor({ state: 'hidden' }).catch(() => {})
+      const name = `tour-${role}-${path.slice(1).replace(/\//g, '-')}-${size.width}x${size.height}`
+      await tables(`${path} at ${size.width}×${size.height}`, { oneLine: ['residents-table', 'cards-table'] })
+      await page.waitForTimeout(300)
+      await page.screenshot({ path: join(artifacts, `${name}.png`) })
+      if (size.width === 1440) await a11y(`${path} (${role})`)
+    }
+  }
+  await page.setViewportSize({ width: 1440, height: 900 })
 }
 
 // choose picks an option of an Element Plus select.
@@ -141,6 +188,11 @@ async function residentsFlow() {
   await tid('resident-form-role').click()
   await page.getByTestId('resident-form-role-业主').click()
   await tid('resident-form-id-number').fill('11010519491231002X')
+  // 户籍城市 stops at the city.
+  await tid('resident-form-hometown').locator('input').first().fill('深圳')
+  await page.locator('.el-cascader__suggestion-item').filter({ hasText: /^\s*广东省 \/ 深圳市\s*$/ }).first().click()
+  await tid('resident-form-dialog').locator('.el-dialog__title').click()
+  await a11y('添加业主', '[data-testid="resident-form-dialog"]')
   await shot('manager-add-resident')
   await tid('resident-form-submit').click()
   await message()
@@ -161,6 +213,12 @@ async function residentsFlow() {
   await tid('resident-face-file').setInputFiles({ name: 'face.jpg', mimeType: 'image/jpeg', buffer: await photo() })
   await tid('resident-face-validity-range').click()
   const range = tid('resident-face-range').locator('input')
+  await range.nth(0).click()
+  const dayTable = page.locator('.el-picker-panel:visible .el-date-table').first()
+  await dayTable.locator('th').first().waitFor()
+  const weekdays = (await dayTable.locator('th').allInnerTexts()).map((t) => t.trim())
+  check(weekdays.join('') === '一二三四五六日', `calendars start on Monday (${weekdays.join(' ')})`)
+  await shot('manager-calendar-monday-first')
   await range.nth(0).fill('2026-01-01 00:00:00')
   await range.nth(0).press('Enter')
   await range.nth(1).fill('2027-12-31 23:59:59')
@@ -170,6 +228,7 @@ async function residentsFlow() {
   await message()
   const list = await api(`/api/v1/communities/${cid}/residents?q=${encodeURIComponent('张三')}`)
   const face = list.items[0].face
+  check(list.items[0].hometown_name === '广东省/深圳市', `户籍城市 may stop at the city (${list.items[0].hometown_name})`)
   check(face.has_photo && face.enabled && String(face.valid_to).startsWith('2027-12-31'), `the face permission is stored with its expiry (${face.valid_to})`)
 
   // 导出模板, filled by the test through LibreOffice, then 导入业主.
@@ -185,12 +244,59 @@ async function residentsFlow() {
     '--infilter=CSV:44,34,76,1', '--convert-to', 'xlsx', '--outdir', work, join(work, 'filled.csv')], { stdio: 'ignore' })
   await tid('residents-import-file').setInputFiles(join(work, 'filled.xlsx'))
   const imported = await message({ keep: true })
+  check((await checkToasts(page)).length === 0, `the import toast covers no panel title (${await checkToasts(page)})`)
   check(imported.includes('新增 3') && imported.includes('未变 1'), `the filled template imports (${imported})`)
   await tid('residents-q').fill('')
   await tid('residents-search').click()
   await page.getByTestId('pager-total').last().filter({ hasText: '4' }).waitFor()
   await shot('manager-residents-imported')
   await clearMessages()
+
+  // A Latin name and long labels stay on one line; what is cut shows on hover.
+  const rooms = await api(`/api/v1/communities/${cid}/rooms?unit_id=${unitId}&size=100`)
+  const r0502 = rooms.items.find((r) => r.room_no === '0502')
+  const status = await page.evaluate(async (body) => (await fetch(`/api/v1/communities/${body.cid}/residents`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ room_id: body.room, name: 'shuguotan', role: '业主', phone: '18588209921', hometown_code: '440306' }),
+  })).status, { cid, room: r0502.id })
+  check(status === 201, 'a resident with a Latin name is added')
+  await page.goto(`${base}/residents`)
+  await page.locator('.el-table__row', { hasText: 'shuguotan' }).first().waitFor()
+  await tables('业主列表', { oneLine: ['residents-table'] })
+  await shot('manager-residents-one-line')
+}
+
+// roomNoticeFlow: in the 房间通知 room picker a name opens, only the
+// checkbox ticks, and the dialog counts the chosen rooms.
+async function roomNoticeFlow() {
+  const me = await api('/api/v1/me')
+  const cid = me.community_ids[0]
+  const tree = await api(`/api/v1/communities/${cid}/tree`)
+  const unitId = tree[0].buildings[0].units[0].id
+  await page.goto(`${base}/room-notices`)
+  await tid('room-notices-send').click()
+  await tid('room-notice-dialog').waitFor()
+  const unitName = tid(`room-notice-node-unit-${unitId}`)
+  await unitName.click()
+  const unitRow = page.locator('.el-tree-node', { has: unitName }).first()
+  const room0101 = unitRow.locator('.el-tree-node__content', { hasText: '0101' }).first()
+  await room0101.waitFor()
+  check(!(await unitRow.locator('> .el-tree-node__content .el-checkbox').first().evaluate((e) => e.classList.contains('is-checked'))),
+    'clicking 1单元 opens it and ticks nothing')
+  check((await tid('room-notice-selected').innerText()).includes('尚未选择房间'), 'the dialog says no room is chosen yet')
+  await room0101.locator('.el-checkbox').click()
+  let said = await tid('room-notice-selected').innerText()
+  check(said.includes('已选 1 户'), `ticking 0101 chooses one room (${said})`)
+  await unitRow.locator('> .el-tree-node__content .el-checkbox').first().click()
+  said = await tid('room-notice-selected').innerText()
+  check(said.includes('已选 25 户'), `ticking the unit chooses its 25 rooms (${said})`)
+  await a11y('房间通知 dialog', '[data-testid="room-notice-dialog"]')
+  await tid('room-notice-form-title').fill('电梯检修')
+  await tid('room-notice-form-content').fill('1单元电梯周三上午检修。')
+  await shot('manager-room-notice')
+  await tid('room-notice-form-submit').click()
+  await message()
+  await tid('room-notices-table').locator('.el-table__row', { hasText: '电梯检修' }).waitFor()
 }
 
 async function applicationFlow() {
@@ -299,6 +405,7 @@ async function accessFlow() {
   try {
     check(await deviceRowSays('SIM-E2E', '在线'), '设备列表 shows the simulated door station 在线')
     check(await deviceRowSays('SIM-E2E-WALL', '在线'), '设备列表 shows the simulated wall station 在线')
+    await tables('设备列表 at 1440×900')
     await shot('manager-devices-online')
 
     await page.goto(`${base}/cards`)
@@ -328,6 +435,30 @@ async function accessFlow() {
     await message()
     const closed = await within(5000, async () => !(await door.swipe('1A2B3C4D')) && !(await wall.swipe('1A2B3C4D')))
     check(closed >= 0, `after 停用 the card opens neither door (${closed} ms)`)
+
+    // ④ 恢复白卡 from the toolbar: the number typed in, found wherever it is.
+    await page.goto(`${base}/cards`)
+    await tid('cards-blank').click()
+    await tid('card-blank-dialog').waitFor()
+    await tid('card-blank-number').fill('1a2b3c4d')
+    await tid('card-blank-find').click()
+    const found = await tid('card-blank-found').innerText()
+    check(found.includes('1A2B3C4D') && found.includes(`【${COMMUNITY}】-1区-1栋-1单元-0101`) && found.includes('停用'),
+      '恢复白卡 finds the card by its number, with its room and state')
+    await a11y('恢复白卡 dialog', '[data-testid="card-blank-dialog"]')
+    await shot('manager-card-blank')
+    await tid('card-blank-submit').click()
+    check((await message()).includes('已恢复为白卡'), '恢复白卡 returns the card to blank')
+    await page.locator('.el-table__row', { hasText: '1A2B3C4D' }).waitFor({ state: 'detached' })
+    const blanks = await api(`/api/v1/communities/${cid}/cards?status=blank&number=1A2B3C4D`)
+    check(blanks.total === 1, 'the card is 白卡 now and leaves the list of cards in use')
+    // Looked up again, it is known as blank.
+    await tid('cards-blank').click()
+    await tid('card-blank-number').fill('1A2B3C4D')
+    await tid('card-blank-find').click()
+    await tid('card-blank-dialog').locator('.el-form-item__error', { hasText: '已经是白卡' }).waitFor()
+    check(true, '恢复白卡 says when a card is blank already')
+    await tid('card-blank-cancel').click()
 
     await recordsFlow(door)
     await sipCallFlow(cid, community.community_password, unitId, door)
@@ -556,8 +687,12 @@ try {
   await logout()
 
   // ---- property manager ----
-  await login('wuye01', '123456')
+  await login('wuye01', '123456', { remember: true })
+  await page.waitForURL(/\/change-password/)
+  check((await sessionCookieDays()) > 29, `自动登录 gives a 30-day cookie (${(await sessionCookieDays()).toFixed(1)} days)`)
   await changeInitialPassword('123456', MANAGER_PW)
+  const days = await sessionCookieDays()
+  check(days > 29, `自动登录 survives the forced password change (${days.toFixed(1)} days)`)
   await page.goto(`${base}/housing`)
   await tid('tree-add-area').waitFor()
   await shot('manager-housing-empty')
@@ -595,15 +730,34 @@ try {
   await shot('manager-batch-rooms')
   await tid('batch-form-submit').click()
   await message()
-  const pagerTotal = page.getByTestId('pager-total').last()
-  await pagerTotal.filter({ hasText: '24' }).waitFor()
-  const total = await pagerTotal.innerText()
-  check(total.includes('共 24 条数据'), `the unit shows 24 rooms (${total.trim()})`)
+  const roomCount = tid('rooms-count')
+  await roomCount.filter({ hasText: '24' }).waitFor()
+  const total = await roomCount.innerText()
+  check(total.includes('共 6 层 24 户'), `the unit shows 24 rooms on 6 floors (${total.trim()})`)
   const label = await tid('rooms-unit-label').innerText()
   check(label.includes(`【${COMMUNITY}】-1区-1栋-1单元`), `the page shows the label ${label.trim()}`)
-  const firstRoom = await tid('room-0101').innerText()
-  check(firstRoom.includes(`【${COMMUNITY}】-1区-1栋-1单元-0101`), `room 0101 is labelled ${firstRoom.trim()}`)
+  const firstRoom = await tid('room-0101').getAttribute('title')
+  check(firstRoom === `【${COMMUNITY}】-1区-1栋-1单元-0101`, `room 0101 is labelled ${firstRoom} on hover`)
+  const shown = await page.locator('[data-testid^="room-0"]').evaluateAll((els) => els.filter((e) => {
+    const r = e.getBoundingClientRect()
+    return r.width > 0 && r.bottom <= window.innerHeight
+  }).length)
+  check(shown === 24, `all 24 rooms just added are in sight, floor by floor (${shown})`)
+  check(await tid('room-0604').evaluate((e) => e.classList.contains('fresh')), 'the rooms just added are highlighted')
   await shot('manager-24-rooms')
+
+  // One more room, 0701: it shows at once, highlighted, on its own floor.
+  await tid('rooms-add').click()
+  await fillNumber('room-form-floor', 7)
+  await fillNumber('room-form-number', 1)
+  await tid('room-form-submit').click()
+  await message()
+  await tid('room-0701').waitFor()
+  check(await tid('room-0701').isVisible(), 'room 0701 shows as soon as it is added')
+  check(await tid('room-0701').evaluate((e) => e.classList.contains('fresh')), 'room 0701 is highlighted')
+  check(!(await tid('room-0101').evaluate((e) => e.classList.contains('fresh'))), 'the older rooms are not highlighted')
+  check((await tid('rooms-count').innerText()).includes('共 7 层 25 户'), 'the unit now has 25 rooms on 7 floors')
+  await shot('manager-room-0701-added')
 
   // The same batch again collides and adds nothing.
   await tid('rooms-batch').click()
@@ -611,6 +765,11 @@ try {
   await fillNumber('batch-form-rooms', 4)
   await tid('batch-form-submit').click()
   check((await message({ keep: true })).includes('已存在'), 'a colliding batch is refused and names the rooms')
+  // Trying again does not pile a second toast over the dialog.
+  await tid('batch-form-submit').click()
+  await page.waitForTimeout(400)
+  const toasts = await checkToasts(page)
+  check(toasts.length === 0, `toasts stay in the header band, off the dialog and the panels (${toasts.join('; ')})`)
   await shot('manager-batch-collision')
   await clearMessages()
   await tid('batch-form-cancel').click()
@@ -640,8 +799,28 @@ try {
   check(true, 'the manager signs in with the new password')
 
   await residentsFlow()
+  await roomNoticeFlow()
   await applicationFlow()
   await accessFlow()
+
+  // Every page at three sizes: screenshots, tables, axe.
+  await tour('manager', ['/communities', '/housing', '/residents', '/applications', '/cards', '/devices', '/notices',
+    '/room-notices', '/ads', '/records/calls', '/records/unlocks', '/profile'])
+  await logout()
+  await login('admin', ADMIN_PW)
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+  await tour('operator', ['/communities', '/accounts', '/firmware', '/profile'])
+  await logout()
+  for (const size of SIZES) {
+    await page.setViewportSize(size)
+    await page.goto(`${base}/login`)
+    await tid('login-title').waitFor()
+    await page.screenshot({ path: join(artifacts, `tour-login-${size.width}x${size.height}.png`) })
+  }
+  await a11y('/login')
+  await page.setViewportSize({ width: 1440, height: 900 })
+  check(tableFindings.length === 0, `every table fits or visibly scrolls, headers and tags readable${tableFindings.length ? ':\n' + tableFindings.join('\n') : ''}`)
+  check(a11yFindings.length === 0, `axe finds nothing serious or critical on any page${a11yFindings.length ? ':\n' + a11yFindings.join('\n') : ''}`)
   check(pageErrors.length === 0, `no script errors in the pages (${pageErrors.join('; ')})`)
 } catch (err) {
   failed = true

@@ -69,13 +69,19 @@ func TestResidents(t *testing.T) {
 			{map[string]any{"room_id": 99999, "name": "李四", "role": "业主"}, "所选房间不存在"},
 			{map[string]any{"room_id": a.RoomID, "name": "  ", "role": "业主"}, "姓名不能为空"},
 			{map[string]any{"room_id": a.RoomID, "name": "李四", "role": "业主", "hometown_code": "999999"}, "户籍城市不正确"},
+			{map[string]any{"room_id": a.RoomID, "name": "李四", "role": "业主", "hometown_code": "440000"}, "户籍城市不正确"},
 		} {
 			if res := m.Do("POST", a.Path("/residents"), tt.body); res.Status != 422 || !strings.Contains(res.Detail(), tt.want) {
 				t.Errorf("create %v: %d %s, want %q", tt.body, res.Status, res.Body, tt.want)
 			}
 		}
+		// 户籍城市 may stop at the city.
+		var cityOnly residentView
+		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": second.ID, "name": "张三", "phone": "13800138000", "role": "业主", "hometown_code": "440300"}).JSON(t, &cityOnly)
+		if cityOnly.HometownName != "广东省/深圳市" {
+			t.Errorf("户籍城市 440300 reads %q, want 广东省/深圳市", cityOnly.HometownName)
+		}
 		// One phone may live in several rooms (one app account).
-		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": second.ID, "name": "张三", "phone": "13800138000", "role": "业主"})
 		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": second.ID, "name": "王五", "role": "租户"})
 
 		// Filters: room cascade and 姓名或手机号.

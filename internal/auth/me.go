@@ -53,11 +53,13 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPW, newPW
 			SetPasswordChangedAt(now).Exec(sys); err != nil {
 			return err
 		}
+		// 自动登录 is what the user chose at login; the new session keeps it,
+		// so the session is read before every session of the account ends.
+		sess, err := c.Session.Get(sys, p.SessionID)
+		remember := err == nil && sess.Remember
 		if err := killSessions(sys, c, acc.ID); err != nil {
 			return err
 		}
-		sess, err := c.Session.Get(sys, p.SessionID)
-		remember := err == nil && sess.Remember
 		token, expires, err := s.createSession(sys, c, acc.ID, remember, ci)
 		if err != nil {
 			return err

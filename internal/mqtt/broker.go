@@ -7,7 +7,6 @@ package mqtt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -51,7 +50,7 @@ func Start(addr string, devices Devices, logger *slog.Logger) (*Broker, error) {
 	caps.RetainAvailable = 0
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: logger.With("part", "mqtt"),
 		ClientNetReadBufferSize: 1024, ClientNetWriteBufferSize: 1024})
-	h := &hook{devices: devices, logger: logger, clients: map[string]Device{}}
+	h := &hook{devices: devices, logger: logger, clients: map[string]session{}}
 	if err := srv.AddHook(h, nil); err != nil {
 		return nil, err
 	}
@@ -108,7 +107,7 @@ type hook struct {
 	devices Devices
 	logger  *slog.Logger
 	mu      sync.Mutex
-	clients map[string]Device // by client id
+	clients map[string]session // by client id
 }
 
 func (h *hook) ID() string { return "linli-devices" }
@@ -142,7 +141,7 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 		return false
 	}
 	h.mu.Lock()
-	h.clients[cl.ID] = d
+	h.clients[cl.ID] = session{Device: d, client: cl}
 	h.mu.Unlock()
 	return true
 }
@@ -167,7 +166,7 @@ func (h *hook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
 	d, ok := h.clients[cl.ID]
 	h.mu.Unlock()
 	if ok {
-		will.TopicName = statusTopicOf(d)
+		will.TopicName = statusTopicOf(d.Device)
 	} else {
 		will.TopicName = "" // matches no subscription
 	}
@@ -202,16 +201,22 @@ func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 func (h *hook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 	h.mu.Lock()
 	d, ok := h.clients[cl.ID]
-	// A newer connection of the same device may already have replaced this one.
-	if ok && cl.StopCause() != nil && errors.Is(cl.StopCause(), packets.ErrSessionTakenOver) {
+	// A newer connection of the same device may already have logged in
+	// (a takeover, or a quick reconnect whose login ran before this end):
+	// it keeps its permissions and the device stays 在线.
+	if !ok || d.client != cl {
 		h.mu.Unlock()
 		return
 	}
 	delete(h.clients, cl.ID)
 	h.mu.Unlock()
-	if ok {
-		h.devices.SetOnline(context.Background(), d.DeviceID, false, host(cl.Net.Remote))
-	}
+	h.devices.SetOnline(context.Background(), d.DeviceID, false, host(cl.Net.Remote))
+}
+
+// session is a device's current connection.
+type session struct {
+	Device
+	client *mqtt.Client
 }
 
 func host(remote string) string {

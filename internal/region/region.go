@@ -56,6 +56,7 @@ var (
 	loadOnce sync.Once
 	tree     []Node
 	leaves   map[string]Path
+	cities   map[string]Path // prefecture-level cities, leaves or not
 )
 
 func load() {
@@ -63,9 +64,11 @@ func load() {
 		panic("region: bad embedded regions.json: " + err.Error())
 	}
 	leaves = make(map[string]Path)
+	cities = make(map[string]Path)
 	for _, p := range tree {
 		for _, c := range p.Children {
 			path := Path{Province: division(p), City: division(c)}
+			cities[c.Code] = path
 			if len(c.Children) == 0 {
 				leaves[c.Code] = path
 				continue
@@ -92,5 +95,16 @@ func Tree() []Node {
 func Lookup(code string) (Path, bool) {
 	loadOnce.Do(load)
 	p, ok := leaves[code]
+	return p, ok
+}
+
+// LookupPlace returns the path to a district or to a city, for places where
+// a city is precise enough (户籍城市). Province codes are not found.
+func LookupPlace(code string) (Path, bool) {
+	loadOnce.Do(load)
+	if p, ok := leaves[code]; ok {
+		return p, true
+	}
+	p, ok := cities[code]
 	return p, ok
 }

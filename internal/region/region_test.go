@@ -101,3 +101,26 @@ func ExampleLookup() {
 	// 441900 true "广东省/东莞市"
 	// 440000 false ""
 }
+
+func TestLookupPlace(t *testing.T) {
+	tests := []struct {
+		code  string
+		ok    bool
+		label string
+	}{
+		{"440306", true, "广东省/深圳市/宝安区"},
+		{"440300", true, "广东省/深圳市"},
+		{"441900", true, "广东省/东莞市"},
+		{"440000", false, ""},
+		{"999999", false, ""},
+	}
+	for _, tt := range tests {
+		p, ok := LookupPlace(tt.code)
+		if ok != tt.ok || p.Label() != tt.label {
+			t.Errorf("LookupPlace(%q) = %q, %v; want %q, %v", tt.code, p.Label(), ok, tt.label, tt.ok)
+		}
+	}
+	if _, ok := Lookup("440300"); ok {
+		t.Error("Lookup(440300) found a city: a community's city must be a district")
+	}
+}

@@ -28,7 +28,7 @@ type Resident struct {
 	Role           string    `json:"role" doc:"业主类型（角色）"`
 	IDNumberMasked string    `json:"id_number_masked" doc:"身份证号（打码），如 110101********1234"`
 	Email          string    `json:"email" doc:"邮箱"`
-	HometownCode   string    `json:"hometown_code" doc:"户籍城市（区县代码）"`
+	HometownCode   string    `json:"hometown_code" doc:"户籍城市（城市或区县代码）"`
 	HometownName   string    `json:"hometown_name" doc:"籍贯，如 广东省/深圳市/宝安区"`
 	Address        string    `json:"address" doc:"详细地址"`
 	AppCall        bool      `json:"app_call" doc:"APP呼叫权限"`
@@ -50,7 +50,7 @@ type Face struct {
 // View returns the API form of r (loaded with its room path).
 func View(communityName string, r *ent.Resident) Resident {
 	home := ""
-	if p, ok := region.Lookup(r.HometownCode); ok {
+	if p, ok := region.LookupPlace(r.HometownCode); ok {
 		home = p.Label()
 	}
 	return Resident{
@@ -84,7 +84,7 @@ type residentFields struct {
 	Role         *string `json:"role,omitempty" maxLength:"32" doc:"角色，取自小区的业主角色组"`
 	IDNumber     *string `json:"id_number,omitempty" maxLength:"20" doc:"身份证号（18 位，校验位按 GB 11643）；传空字符串清除"`
 	Email        *string `json:"email,omitempty" maxLength:"254" doc:"邮箱"`
-	HometownCode *string `json:"hometown_code,omitempty" maxLength:"6" doc:"户籍城市（区县代码）"`
+	HometownCode *string `json:"hometown_code,omitempty" maxLength:"6" doc:"户籍城市（城市或区县代码）"`
 	Address      *string `json:"address,omitempty" maxLength:"200" doc:"详细地址"`
 }
 
@@ -103,7 +103,7 @@ type createResidentInput struct {
 		Gender       *string `json:"gender,omitempty" enum:"male,female,unknown" doc:"性别"`
 		IDNumber     *string `json:"id_number,omitempty" maxLength:"20" doc:"身份证号"`
 		Email        *string `json:"email,omitempty" maxLength:"254" doc:"邮箱"`
-		HometownCode *string `json:"hometown_code,omitempty" maxLength:"6" doc:"户籍城市（区县代码）"`
+		HometownCode *string `json:"hometown_code,omitempty" maxLength:"6" doc:"户籍城市（城市或区县代码）"`
 		Address      *string `json:"address,omitempty" maxLength:"200" doc:"详细地址"`
 	}
 }

@@ -159,8 +159,8 @@ func (s *Service) check(ctx context.Context, c *ent.Community, in Input) (checke
 		out.Email = &v
 	}
 	if in.HometownCode != nil && *in.HometownCode != "" {
-		if _, ok := region.Lookup(*in.HometownCode); !ok {
-			return out, errs.Field("hometown_code", "户籍城市不正确，请从列表中选择省/市/区")
+		if _, ok := region.LookupPlace(*in.HometownCode); !ok {
+			return out, errs.Field("hometown_code", "户籍城市不正确，请从列表中选择城市或区县")
 		}
 	}
 	if in.Address != nil {

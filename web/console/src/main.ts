@@ -1,9 +1,15 @@
 import { createApp } from 'vue'
+import dayjs from 'dayjs'
+// Element Plus's date pickers take the first day of the week from dayjs's
+// locale of the same name: zh-cn starts weeks on Monday (一 二 三 … 日).
+import 'dayjs/locale/zh-cn'
 import App from './App.vue'
 import { router } from './router'
 import { setAuthHandlers } from './api/client'
 import { currentMe, setMe } from './session'
 import './styles.css'
+
+dayjs.locale('zh-cn')
 
 setAuthHandlers({
   unauthorized() {

@@ -1796,7 +1796,7 @@ export interface components {
              * @enum {string}
              */
             gender?: "male" | "female" | "unknown";
-            /** @description 户籍城市（区县代码） */
+            /** @description 户籍城市（城市或区县代码） */
             hometown_code?: string;
             /** @description 身份证号 */
             id_number?: string;
@@ -2445,7 +2445,7 @@ export interface components {
              * @enum {string}
              */
             gender: "male" | "female" | "unknown";
-            /** @description 户籍城市（区县代码） */
+            /** @description 户籍城市（城市或区县代码） */
             hometown_code: string;
             /** @description 籍贯，如 广东省/深圳市/宝安区 */
             hometown_name: string;
@@ -2481,7 +2481,7 @@ export interface components {
              * @enum {string}
              */
             gender?: "male" | "female" | "unknown";
-            /** @description 户籍城市（区县代码） */
+            /** @description 户籍城市（城市或区县代码） */
             hometown_code?: string;
             /** @description 身份证号（18 位，校验位按 GB 11643）；传空字符串清除 */
             id_number?: string;

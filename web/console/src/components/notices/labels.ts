@@ -81,9 +81,15 @@ export function deleteQuestion(n: Notice): string {
 export interface RoomSelection {
   unitIds: number[]
   roomIds: number[]
+  /** How many rooms that is: the rooms of the whole units plus the single rooms. */
+  rooms: number
 }
 
-/** "已选 N 个单元、M 个房间" */
+/** "已选 15 户（1 个整单元、2 个房间）", or "尚未选择房间". */
 export function selectionLabel(s: RoomSelection): string {
-  return `已选 ${s.unitIds.length} 个单元、${s.roomIds.length} 个房间`
+  if (s.rooms === 0) return '尚未选择房间'
+  const parts: string[] = []
+  if (s.unitIds.length > 0) parts.push(`${s.unitIds.length} 个整单元`)
+  if (s.roomIds.length > 0) parts.push(`${s.roomIds.length} 个房间`)
+  return `已选 ${s.rooms} 户（${parts.join('、')}）`
 }
