@@ -277,19 +277,7 @@ func (b *branch) cancelBranch(reason sip.Header) {
 			s.logger.Debug("sending CANCEL", "err", err)
 			return
 		}
-		defer tx.Terminate()
-		for {
-			select {
-			case r := <-tx.Responses():
-				if !r.IsProvisional() {
-					return
-				}
-			case <-tx.Done():
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
+		awaitFinal(ctx, tx)
 	})
 }
 

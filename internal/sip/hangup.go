@@ -107,6 +107,12 @@ func (s *Server) request(req *sip.Request) {
 		s.logger.Debug("sending", "method", req.Method, "err", err)
 		return
 	}
+	awaitFinal(ctx, tx)
+}
+
+// awaitFinal waits for the final answer of tx (or its end, or ctx's), then
+// ends the transaction.
+func awaitFinal(ctx context.Context, tx sip.ClientTransaction) {
 	defer tx.Terminate()
 	for {
 		select {
