@@ -29,32 +29,17 @@ func TestLockoutUnderConcurrency(t *testing.T) {
 					return strings.Count(s1.Logs()+s2.Logs(), `msg="login failed" account=`+a.ManagerAccount+" ")
 				}
 				before := checked()
-				statuses := make([]int, n)
-				var wg sync.WaitGroup
-				start := make(chan struct{})
-				for i := range n {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						s := s1
-						if i%2 == 1 {
-							s = s2
-						}
-						pw := fmt.Sprintf("wrong-%d", i)
-						if i == n-1 {
-							pw = apptest.StaffPassword
-						}
-						c := s.Client(fmt.Sprintf("guess%d", i))
-						<-start
-						statuses[i] = c.Login(a.ManagerAccount, pw, false).Status
-					}()
-				}
-				close(start)
-				wg.Wait()
-				count := map[int]int{}
-				for _, st := range statuses {
-					count[st]++
-				}
+				count, _ := burst(n, func(i int) apptest.Response {
+					s := s1
+					if i%2 == 1 {
+						s = s2
+					}
+					pw := fmt.Sprintf("wrong-%d", i)
+					if i == n-1 {
+						pw = apptest.StaffPassword
+					}
+					return s.Client(fmt.Sprintf("guess%d", i)).Login(a.ManagerAccount, pw, false)
+				})
 				// Every checked wrong password is logged once ("login failed").
 				// The right one may only win within the first ten attempts;
 				// winning forgives the failures before it, so then at most
