@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -201,6 +202,9 @@ func (a *App) startSIP(ctx context.Context) error {
 	}
 	a.sip = srv
 	a.logger.Info("SIP server listening", "sip", srv.Addr())
+	if a.cfg.SIPAdvertise == "" && strings.HasPrefix(srv.Addr(), "127.0.0.1:") && !strings.HasPrefix(addr, "127.") {
+		a.logger.Warn("SIP: devices on other hosts need LINLI_SIP_ADVERTISE (the host:port they reach this server at); calls are routed through " + srv.Addr())
+	}
 	return nil
 }
 
