@@ -4,13 +4,15 @@
 #
 # 1. Authenticated REGISTER/s (REGISTER → 401 → REGISTER with digest → 200)
 #    with the same sipp scenario (bench-sip/register.xml) and the same
-#    10,000 accounts against Kamailio (auth_db on SQLite + usrloc, config
+#    10,000 accounts against two Kamailio instances (auth_db on SQLite;
+#    usrloc in memory only, and usrloc written through to SQLite; config
 #    bench-sip/kamailio.cfg) and Linli (bench-sip/server: the real SIP
 #    server on a fresh SQLite database, with the accounts in a Directory
 #    seeded in memory). Offered rates RATES; per rate: achieved rate,
 #    failures, p50/p99 of both response times, server CPU.
 # 2. Linli's memory with 10,000 registered contacts (RSS, and bytes per
-#    registration over the idle server).
+#    registration over the idle server): a fresh server registered at
+#    1,000/s, and the server of step 1 after its bursts.
 # 3. Forked call setup: a door station (sipp UAC) calls 0502, which forks to
 #    an indoor monitor that answers at once and two apps that ring and are
 #    cancelled (three sipp UAS). At CALL_RATES calls/s for CALL_SECONDS
@@ -38,7 +40,7 @@ done
 
 WORK=$(mktemp -d /tmp/bench-sip.XXXXXX)
 PIDS=()
-KAM_PID=""
+declare -A KPORT KPID
 cleanup() {
 	local p
 	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
@@ -60,21 +62,24 @@ cpu_ticks() {
 	echo $t
 }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-kamailio_pids() { [ -n "$KAM_PID" ] && { echo "$KAM_PID"; pgrep -P "$KAM_PID"; }; }
+kamailio_pids() { echo "$1"; pgrep -P "$1"; }
 stop_kamailio() {
-	[ -n "$KAM_PID" ] || return 0
-	local pids p
-	pids=$(kamailio_pids)
-	kill "$KAM_PID" 2>/dev/null
-	sleep 0.5
-	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	KAM_PID=""
+	local name pids p
+	for name in "${!KPID[@]}"; do
+		pids=$(kamailio_pids "${KPID[$name]}")
+		kill "${KPID[$name]}" 2>/dev/null
+		sleep 0.5
+		for p in $pids; do kill -9 "$p" 2>/dev/null; done
+		unset "KPID[$name]"
+	done
 }
 
 # --- accounts --------------------------------------------------------------------------------
 go build -o "$WORK/linli-sip" ./scripts/bench-sip/server || exit 1
 sqlite3 "$WORK/kamailio.sqlite" <"$SQL_DIR/standard-create.sql" || exit 1
 sqlite3 "$WORK/kamailio.sqlite" <"$SQL_DIR/auth_db-create.sql" || exit 1
+sqlite3 "$WORK/kamailio.sqlite" <"$SQL_DIR/usrloc-create.sql" || exit 1
+sqlite3 "$WORK/kamailio.sqlite" "PRAGMA journal_mode=WAL" >/dev/null || exit 1
 python3 - "$WORK" "$USERS" <<'PY' || exit 1
 import sqlite3, sys
 work, users = sys.argv[1], int(sys.argv[2])
@@ -120,7 +125,7 @@ for f in glob.glob(d + "/*_rtt.csv"):
 def pct(v, q):
     if not v: return float("nan")
     v = sorted(v); return v[min(len(v) - 1, max(0, int(round(q / 100.0 * len(v))) - 1))]
-print("%-8s offered=%5d/s achieved=%7.1f/s ok=%d failed=%d | 401 p50/p99=%g/%g ms | 200 p50/p99=%g/%g ms | server CPU %.0f%% | rc=%s" % (
+print("%-12s offered=%5d/s achieved=%7.1f/s ok=%d failed=%d | 401 p50/p99=%g/%g ms | 200 p50/p99=%g/%g ms | server CPU %.0f%% | rc=%s" % (
     name, rate, ok / span if span > 0 else float("nan"), ok, failed,
     pct(rtd["1"], 50), pct(rtd["1"], 99), pct(rtd["2"], 50), pct(rtd["2"], 99),
     100 * (c1 - c0) / hz / (t1 - t0), open(d + "/rc").read().strip()))
@@ -128,12 +133,20 @@ PY
 }
 
 # --- Kamailio ---------------------------------------------------------------------------------
-KPORT=$(free_udp_port)
-kamailio -f "$HERE/kamailio.cfg" -l "udp:127.0.0.1:$KPORT" -n 2 -m 64 -M 8 \
-	-A "DBURL=\"sqlite://$WORK/kamailio.sqlite\"" -P "$WORK/kamailio.pid" -E >"$WORK/kamailio.log" 2>&1
-for i in $(seq 1 50); do [ -s "$WORK/kamailio.pid" ] && break; sleep 0.1; done
-KAM_PID=$(cat "$WORK/kamailio.pid" 2>/dev/null)
-[ -n "$KAM_PID" ] || { tail "$WORK/kamailio.log"; echo "kamailio did not start"; exit 1; }
+# Two instances: usrloc in memory only (db_mode 0), and usrloc written through
+# to SQLite before each answer (db_mode 1), which is what Linli does.
+
+start_kamailio() { # name db_mode
+	local port; port=$(free_udp_port)
+	kamailio -f "$HERE/kamailio.cfg" -l "udp:127.0.0.1:$port" -n 2 -m 64 -M 8 \
+		-A "DBURL=\"sqlite://$WORK/kamailio.sqlite\"" -A "ULDBMODE=$2" -P "$WORK/$1.pid" -E >"$WORK/$1.log" 2>&1
+	for i in $(seq 1 50); do [ -s "$WORK/$1.pid" ] && break; sleep 0.1; done
+	KPID[$1]=$(cat "$WORK/$1.pid" 2>/dev/null)
+	[ -n "${KPID[$1]}" ] || { tail "$WORK/$1.log"; echo "kamailio did not start"; exit 1; }
+	KPORT[$1]=$port
+}
+start_kamailio kamailio-mem 0
+start_kamailio kamailio-db 1
 sleep 0.5
 
 # --- Linli --------------------------------------------------------------------------------------
@@ -148,26 +161,43 @@ sleep 0.5
 IDLE_RSS=$(rss_kib "$LINLI_PID")
 kill -USR1 "$LINLI_PID"; sleep 0.5
 
-echo "== authenticated REGISTER calls/s (each = 2 REGISTER transactions), Kamailio 5.6 children=2 vs Linli"
+echo "== authenticated REGISTER calls/s (each = 2 REGISTER transactions), Kamailio 5.6 children=2 (usrloc in memory / written through to SQLite) vs Linli (registrations in SQLite)"
 for rate in $RATES; do
-	register_step kamailio "$KPORT" "$rate" $(kamailio_pids)
+	register_step kamailio-mem "${KPORT[kamailio-mem]}" "$rate" $(kamailio_pids "${KPID[kamailio-mem]}")
+	register_step kamailio-db "${KPORT[kamailio-db]}" "$rate" $(kamailio_pids "${KPID[kamailio-db]}")
 	register_step linli "$LPORT" "$rate" "$LINLI_PID"
 done
 stop_kamailio
 
-echo "== Linli memory (after 40 s, when the REGISTER transactions' 32 s retransmission timers have run out)"
+echo "== Linli memory with $USERS registered contacts: a fresh server, the contacts registered at 1,000/s, measured 40 s later (when the REGISTER transactions' 32 s retransmission timers have run out); and the server above, after the rate steps"
+mkdir -p "$WORK/linli-mem"
+M_PORT=$(free_udp_port)
+"$WORK/linli-sip" -addr "127.0.0.1:$M_PORT" -dir "$WORK/linli-mem" -users "$USERS" >"$WORK/linli-mem.out" 2>"$WORK/linli-mem.log" &
+M_PID=$!
+PIDS+=("$M_PID")
+for i in $(seq 1 100); do grep -q ready "$WORK/linli-mem.out" && break; sleep 0.1; done
+sleep 0.5
+M_IDLE_RSS=$(rss_kib "$M_PID")
+kill -USR1 "$M_PID"; sleep 0.5
+(cd "$WORK/linli-mem" && timeout 120 sipp -sf "$HERE/register.xml" -inf "$WORK/users.csv" -i 127.0.0.1 -p "$(free_udp_port)" \
+	-r 1000 -m "$USERS" -l 20000 -nostdin -timeout 100 "127.0.0.1:$M_PORT" >screen.txt 2>&1)
 sleep 40
-kill -USR1 "$LINLI_PID"; sleep 1
-HEAP=$(grep heap-inuse "$WORK/linli.out" | tail -1)
-IDLE_HEAP=$(grep heap-inuse "$WORK/linli.out" | head -1)
-REGS=$(sqlite3 "$WORK/linli/linli.db" "select count(*) from sip_registrations where expires_at > datetime('now')" 2>/dev/null || echo "?")
-FULL_RSS=$(rss_kib "$LINLI_PID")
-python3 -c "
-idle, full, regs = $IDLE_RSS, $FULL_RSS, '$REGS'
+kill -USR1 "$M_PID"; kill -USR1 "$LINLI_PID"; sleep 1
+memline() { # name pid out-file idle-rss db
+	local heap idle_heap regs rss
+	heap=$(grep heap-inuse "$3" | tail -1); idle_heap=$(grep heap-inuse "$3" | head -1)
+	regs=$(sqlite3 "$5" "select count(*) from sip_registrations where expires_at > datetime('now')" 2>/dev/null || echo "?")
+	rss=$(rss_kib "$2")
+	python3 -c "
+name, idle, full, regs = '$1', $4, $rss, '$regs'
 n = int(regs) if regs.isdigit() else $USERS
-h0, h1 = int('$IDLE_HEAP'.split()[1]), int('$HEAP'.split()[1])
-print('  idle: RSS %.1f MiB, Go heap %.1f MiB; with %s registered contacts: RSS %.1f MiB, Go heap %.1f MiB = %.0f bytes per registration (RSS counts memory Go has not yet returned after the burst)' % (idle / 1024, h0 / 2**20, regs, full / 1024, h1 / 2**20, (h1 - h0) / max(n, 1)))
+h0, h1 = int('$idle_heap'.split()[1]), int('$heap'.split()[1])
+print('  %s: idle RSS %.1f MiB, Go heap %.1f MiB; with %s registered contacts RSS %.1f MiB, Go heap %.1f MiB; (RSS-idle)/contact %.0f B, (heap-idle)/contact %.0f B' % (name, idle / 1024, h0 / 2**20, regs, full / 1024, h1 / 2**20, (full - idle) * 1024 / max(n, 1), (h1 - h0) / max(n, 1)))
 "
+}
+memline "fresh, 1,000/s" "$M_PID" "$WORK/linli-mem.out" "$M_IDLE_RSS" "$WORK/linli-mem/linli.db"
+memline "after the rate steps (RSS holds memory Go has not yet returned)" "$LINLI_PID" "$WORK/linli.out" "$IDLE_RSS" "$WORK/linli/linli.db"
+kill "$M_PID"
 
 # --- forked calls -----------------------------------------------------------------------------
 render() { # scenario key=value... → rendered copy in $WORK

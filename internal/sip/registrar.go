@@ -142,6 +142,10 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		callID: callID, cseq: cseq, ua: ua})
 }
 
+// regLinger is how long the registration writer waits for more REGISTERs
+// to join a batch; small beside a REGISTER's round trip.
+const regLinger = time.Millisecond
+
 type binding struct {
 	uri     string
 	expires int
@@ -156,9 +160,9 @@ type regOp struct {
 	cseq                        uint32
 	ua                          string
 
-	rows []*ent.SIPRegistration // the account's live contacts afterwards
-	err  error
-	done chan struct{}
+	contacts []liveContact // the account's live contacts afterwards
+	err      error
+	done     chan struct{}
 }
 
 // write hands op to the registration writer and answers the REGISTER when
@@ -179,7 +183,7 @@ func (s *Server) write(tx sip.ServerTransaction, req *sip.Request, op *regOp) {
 	case op.err != nil:
 		s.internalError(tx, req, "saving registration", op.err)
 	default:
-		s.registered(tx, req, op.rows)
+		s.registered(tx, req, op.contacts)
 	}
 }
 
@@ -195,15 +199,21 @@ func (s *Server) writeRegistrations() {
 		case <-s.ctx.Done():
 			return
 		}
+		// Under load a short wait fills the batch: one commit then serves
+		// many REGISTERs, and commits are what the database spends on.
+		linger := time.NewTimer(regLinger)
 	more:
 		for len(batch) < 500 {
 			select {
 			case op := <-s.regWrites:
 				batch = append(batch, op)
-			default:
+			case <-linger.C:
+				break more
+			case <-s.ctx.Done():
 				break more
 			}
 		}
+		linger.Stop()
 		err := s.applyBatch(batch)
 		for _, op := range batch {
 			if err != nil && op.err == nil {
@@ -214,10 +224,11 @@ func (s *Server) writeRegistrations() {
 	}
 }
 
-// applyBatch writes a batch in one transaction with plain SQL: one upsert
-// or delete per contact, then one query for the contacts of every account
-// in the batch. A REGISTER older than the stored one (same Call-ID, lower
-// CSeq, RFC 3261 §10.3 step 7) changes nothing.
+// applyBatch writes a batch in one transaction with the prepared
+// statements: one upsert or delete per contact, then the live contacts of
+// each account in the batch, read in the same transaction. A REGISTER older
+// than the stored one (same Call-ID, lower CSeq, RFC 3261 §10.3 step 7)
+// changes nothing.
 func (s *Server) applyBatch(batch []*regOp) error {
 	ctx := s.ctx
 	tx, err := s.db.DB.BeginTx(ctx, nil)
@@ -225,24 +236,25 @@ func (s *Server) applyBatch(batch []*regOp) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
+	st := s.stmts.in(ctx, tx)
+	defer st.close()
 	now := s.now().UTC()
 	users := map[string][]*regOp{}
 	for _, op := range batch {
 		users[op.acct.Username] = append(users[op.acct.Username], op)
 		if op.wildcard {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sip_registrations WHERE username = $1`, op.acct.Username); err != nil {
+			if _, err := st.deleteAll.ExecContext(ctx, op.acct.Username); err != nil {
 				return err
 			}
 		}
 		for _, b := range op.binds {
 			if b.expires == 0 {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM sip_registrations WHERE username = $1 AND contact = $2`,
-					op.acct.Username, b.uri); err != nil {
+				if _, err := st.deleteOne.ExecContext(ctx, op.acct.Username, b.uri); err != nil {
 					return err
 				}
 				continue
 			}
-			_, err := tx.ExecContext(ctx, upsertRegistration,
+			_, err := st.upsert.ExecContext(ctx,
 				now, op.acct.Username, op.acct.CommunityID, b.uri, op.received, op.transport, s.cfg.InstanceID, s.Addr(),
 				now.Add(time.Duration(b.expires)*time.Second), op.callID, int64(op.cseq), op.ua)
 			if err != nil {
@@ -250,41 +262,25 @@ func (s *Server) applyBatch(batch []*regOp) error {
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	names := make([]string, 0, len(users))
-	for u := range users {
-		names = append(names, u)
-	}
-	rows, err := s.liveRegistrations(ctx, names)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		for _, op := range users[r.Username] {
-			op.rows = append(op.rows, r)
+	for name, ops := range users {
+		live, err := st.contacts(ctx, name, now)
+		if err != nil {
+			return err
+		}
+		for _, op := range ops {
+			op.contacts = live
 		}
 	}
-	return nil
+	return tx.Commit()
 }
 
-// upsertRegistration is valid SQL for SQLite and PostgreSQL alike.
-const upsertRegistration = `INSERT INTO sip_registrations
-  (created_at, updated_at, username, community_id, contact, received, transport, instance, instance_addr, expires_at, call_id, cseq, user_agent)
-  VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-  ON CONFLICT (username, contact) DO UPDATE SET updated_at = excluded.updated_at, received = excluded.received,
-    transport = excluded.transport, instance = excluded.instance, instance_addr = excluded.instance_addr,
-    expires_at = excluded.expires_at, call_id = excluded.call_id, cseq = excluded.cseq, user_agent = excluded.user_agent
-  WHERE NOT (sip_registrations.call_id = excluded.call_id AND sip_registrations.cseq > excluded.cseq)`
-
 // registered answers 200 with every live contact of the account.
-func (s *Server) registered(tx sip.ServerTransaction, req *sip.Request, rows []*ent.SIPRegistration) {
+func (s *Server) registered(tx sip.ServerTransaction, req *sip.Request, contacts []liveContact) {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	now := s.now()
-	for _, r := range rows {
-		left := int(r.ExpiresAt.Sub(now) / time.Second)
-		res.AppendHeader(sip.NewHeader("Contact", "<"+r.Contact+">;expires="+strconv.Itoa(max(left, 1))))
+	for _, c := range contacts {
+		left := int(c.expiresAt.Sub(now) / time.Second)
+		res.AppendHeader(sip.NewHeader("Contact", "<"+c.uri+">;expires="+strconv.Itoa(max(left, 1))))
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)))
 	if err := tx.Respond(res); err != nil {

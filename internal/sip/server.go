@@ -36,6 +36,9 @@ type Config struct {
 	FailuresWindow time.Duration // window of the wrong-password throttle, default 10 min
 	UserFailures   int           // wrong passwords per username in the window, default 10
 	AddrFailures   int           // wrong passwords per source address in the window, default 30
+	// FailureFeedInterval is how often the other instances' wrong
+	// passwords are read, default 1 s.
+	FailureFeedInterval time.Duration
 }
 
 func (c *Config) defaults() {
@@ -62,6 +65,9 @@ func (c *Config) defaults() {
 	}
 	if c.FailuresWindow == 0 {
 		c.FailuresWindow = 10 * time.Minute
+	}
+	if c.FailureFeedInterval == 0 {
+		c.FailureFeedInterval = time.Second
 	}
 	if c.UserFailures == 0 {
 		c.UserFailures = 10
@@ -91,7 +97,9 @@ type Server struct {
 	port   int    // listen (and advertised) port
 
 	auth      *authenticator
+	failures  *failureFeed
 	regWrites chan *regOp
+	stmts     *regStatements
 	dialog    *dialogs
 
 	ctx     context.Context
@@ -133,6 +141,12 @@ func Start(ctx context.Context, cfg Config, db *store.Store, dir Directory, call
 		tcp.Close()
 		return nil, err
 	}
+	stmts, err := prepareRegStatements(ctx, db.DB)
+	if err != nil {
+		udp.Close()
+		tcp.Close()
+		return nil, err
+	}
 	// sipgo logs every dropped datagram at its own levels; only its warnings
 	// and errors reach ours.
 	sipLog := slog.New(levelFloor{logger.Handler(), slog.LevelWarn})
@@ -145,16 +159,19 @@ func Start(ctx context.Context, cfg Config, db *store.Store, dir Directory, call
 	if err != nil {
 		udp.Close()
 		tcp.Close()
+		stmts.close()
 		return nil, err
 	}
 	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
 	if err != nil {
 		ua.Close()
+		stmts.close()
 		return nil, err
 	}
 	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientPort(advPort), sipgo.WithClientLogger(sipLog))
 	if err != nil {
 		ua.Close()
+		stmts.close()
 		return nil, err
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -164,7 +181,15 @@ func Start(ctx context.Context, cfg Config, db *store.Store, dir Directory, call
 		ctx: sctx, cancel: cancel, now: time.Now,
 	}
 	s.auth = newAuthenticator(cfg, key, s.now)
+	s.failures = newFailureFeed(db, s.auth.limit, s.now)
+	if err := s.failures.load(ctx); err != nil {
+		cancel()
+		ua.Close()
+		stmts.close()
+		return nil, err
+	}
 	s.regWrites = make(chan *regOp, 1024)
+	s.stmts = stmts
 	s.dialog = newDialogs()
 	s.routes()
 	s.wg.Add(3)
@@ -172,6 +197,9 @@ func Start(ctx context.Context, cfg Config, db *store.Store, dir Directory, call
 	go func() { defer s.wg.Done(); _ = srv.ServeTCP(tcp) }()
 	go func() { defer s.wg.Done(); s.sweep() }()
 	s.goOwned(s.writeRegistrations)
+	s.goOwned(func() {
+		s.failures.run(s.ctx, cfg.FailureFeedInterval, func(err error) { s.logger.Warn("reading other instances' SIP login failures", "err", err) })
+	})
 	if ctx.Done() != nil {
 		s.wg.Add(1)
 		go func() {
@@ -199,6 +227,7 @@ func listen(addr string) (net.PacketConn, net.Listener, error) {
 		port := udp.LocalAddr().(*net.UDPAddr).Port
 		tcp, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 		if err == nil {
+			growBuffers(udp)
 			return udp, tcp, nil
 		}
 		udp.Close()
@@ -207,6 +236,21 @@ func listen(addr string) (net.PacketConn, net.Listener, error) {
 		}
 	}
 	return nil, nil, errors.New("sip: no port free on both UDP and TCP")
+}
+
+// udpBuffer is the socket buffer the server asks for. Every device's
+// REGISTER refresh and every call's retransmissions land on one socket; with
+// the kernel's default (about 200 KiB) a burst of thousands a second
+// overflows it while the server is busy, and each dropped request costs its
+// sender a 500 ms retransmission. The kernel caps the size at
+// net.core.rmem_max / wmem_max.
+const udpBuffer = 8 << 20
+
+func growBuffers(c net.PacketConn) {
+	if u, ok := c.(*net.UDPConn); ok {
+		_ = u.SetReadBuffer(udpBuffer)
+		_ = u.SetWriteBuffer(udpBuffer)
+	}
 }
 
 func advertised(adv string, local *net.UDPAddr) (string, int) {
@@ -239,6 +283,7 @@ func (s *Server) Close() error {
 	s.dialog.closeAll()
 	err := s.ua.Close()
 	s.wg.Wait()
+	s.stmts.close()
 	return err
 }
 
