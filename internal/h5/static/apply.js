@@ -8,7 +8,7 @@
   let form = null
 
   function option(select, items, label, placeholder) {
-    select.innerHTML = ''
+    select.replaceChildren()
     const first = document.createElement('option')
     first.value = ''
     first.textContent = placeholder
@@ -55,7 +55,7 @@
     option($('unit'), [], () => '', '请选择单元')
     option($('room'), [], () => '', '请选择房号')
     const role = $('role')
-    role.innerHTML = ''
+    role.replaceChildren()
     for (const r of form.roles) {
       const o = document.createElement('option')
       o.value = r
@@ -87,7 +87,7 @@
   })
   $('photos').addEventListener('change', () => {
     const box = $('previews')
-    box.innerHTML = ''
+    box.replaceChildren()
     for (const f of Array.from($('photos').files).slice(0, 3)) {
       const img = document.createElement('img')
       img.src = URL.createObjectURL(f)
@@ -142,7 +142,7 @@
     const err = $('status-error')
     err.hidden = true
     const list = $('status-list')
-    list.innerHTML = ''
+    list.replaceChildren()
     try {
       const items = await getJSON(api + '/status?phone=' + encodeURIComponent($('status-phone').value))
       if (!items.length) {

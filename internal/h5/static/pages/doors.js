@@ -1,0 +1,71 @@
+// 开门: the doors of my units and communities, one tap each, with the result.
+import { api, h, loading, empty, failed } from '../core.js'
+
+export function render(box) {
+  const load = async () => {
+    box.replaceChildren(loading())
+    let doors
+    try {
+      doors = (await api('GET', '/doors')).items || []
+    } catch (e) {
+      box.replaceChildren(failed(e, load))
+      return
+    }
+    if (!doors.length) {
+      box.replaceChildren(empty('暂无可开的门。请联系物业确认您的住户信息和设备。'))
+      return
+    }
+    const byCommunity = new Map()
+    for (const d of doors) {
+      if (!byCommunity.has(d.community_name)) byCommunity.set(d.community_name, [])
+      byCommunity.get(d.community_name).push(d)
+    }
+    const parts = []
+    for (const [name, list] of byCommunity) {
+      if (byCommunity.size > 1) parts.push(h('h2.section-title', name))
+      parts.push(h('ul.list', { testid: 'h5-doors' }, list.map(door)))
+    }
+    box.replaceChildren(...parts)
+  }
+  load()
+}
+
+function door(d) {
+  const result = h('div.door-result', { hidden: true, testid: 'h5-door-result', role: 'status' })
+  const btn = h('button.btn', { type: 'button', testid: 'h5-door-open', 'aria-label': '开门：' + d.name }, '开门')
+  let reset
+  btn.addEventListener('click', async () => {
+    clearTimeout(reset)
+    btn.disabled = true
+    btn.className = 'btn'
+    btn.textContent = '开门中…'
+    result.hidden = true
+    try {
+      await api('POST', '/doors/' + d.id + '/open', {}, { timeout: 20000 })
+      btn.className = 'btn ok'
+      btn.textContent = '已开门'
+      result.className = 'door-result msg ok'
+      result.textContent = '门已打开，请尽快通过'
+      result.hidden = false
+    } catch (e) {
+      btn.className = 'btn'
+      btn.textContent = '重试'
+      result.className = 'door-result msg error'
+      result.textContent = e.message
+      result.hidden = false
+    }
+    btn.disabled = false
+    reset = setTimeout(() => {
+      btn.className = 'btn'
+      btn.textContent = '开门'
+      if (result.classList.contains('ok')) result.hidden = true
+    }, 5000)
+  })
+  return h('li', { testid: 'h5-door', 'data-door': d.id },
+    h('div.door',
+      h('div.grow',
+        h('div.title-line', d.name),
+        h('div.muted.small', h('span.dot' + (d.online ? '.on' : '')), d.online ? '在线' : '离线', ' · ', d.kind)),
+      btn),
+    result)
+}
