@@ -3,7 +3,7 @@
 // server needs no list of client routes. The sign-in screen lives here so the
 // first page needs nothing else; the other screens are modules loaded on
 // first use.
-import { api, h, token, setToken, whenExpired, errorBox, toast, forgetMe } from './core.js'
+import { api, h, token, setToken, whenExpired, errorBox, toast, forgetMe, put } from './core.js'
 
 const routes = [
   { re: /^\/login$/, title: '登录', login: true },
@@ -62,21 +62,21 @@ async function show() {
   const box = h('div.page')
   if (route.login) {
     current = signIn(box, params)
-    view.replaceChildren(box)
+    put(view, box)
     return
   }
-  view.replaceChildren(h('div.state.loading', { role: 'status' }, h('span.spinner'), '加载中…'))
+  put(view, h('div.state.loading', { role: 'status' }, h('span.spinner'), '加载中…'))
   let mod
   try {
     mod = await import(route.mod)
   } catch {
     if (my !== seq) return
-    view.replaceChildren(h('div.state.error', { role: 'alert' }, h('p', '页面加载失败，请检查网络后重试'),
+    put(view, h('div.state.error', { role: 'alert' }, h('p', '页面加载失败，请检查网络后重试'),
       h('button.btn.ghost', { type: 'button', onclick: () => show() }, '重试')))
     return
   }
   if (my !== seq) return
-  view.replaceChildren(box)
+  put(view, box)
   window.scrollTo(0, 0)
   current = mod.render(box, { view: route.view, match: path.match(route.re), params, badges }) || null
 }
@@ -180,7 +180,7 @@ function signIn(box, params) {
       submit.textContent = '登录'
     }
   })
-  box.append(
+  put(box,
     h('div.brand', h('div.logo', '邻'), h('h2', '邻里社区'), h('p', '开门、访客通行、家人和通知')),
     expiredNotice ? h('div.msg.info', { testid: 'h5-login-expired', role: 'status' }, '登录已失效，请重新登录') : null,
     form)

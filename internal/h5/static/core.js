@@ -195,3 +195,8 @@ export async function blobURL(path) {
 export function field(label, input, hint) {
   return h('label.field', h('span.label', label), input, hint ? h('span.hint', hint) : null)
 }
+
+// put replaces el's children, leaving out the null and false of conditional parts.
+export function put(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false))
+}

@@ -1,6 +1,6 @@
 // 访客通行证 (public): what a visitor opens from the shared link — who it is
 // for, where, when, the PIN to type at the door and the QR code to show.
-import { h, when, problemText } from './core.js'
+import { h, when, problemText, put } from './core.js'
 
 const STATUS_TAG = { 有效: 'green', 未开始: 'blue', 已用完: '', 已撤销: 'red', 已过期: '' }
 const STATUS_TEXT = {
@@ -26,13 +26,13 @@ async function load() {
   } catch (e) {
     community.textContent = ''
     const msg = e instanceof TypeError ? '网络连接失败，请检查网络后再试' : e.message
-    view.replaceChildren(h('div.state.error', { role: 'alert', testid: 'h5-share-error' }, h('p', msg),
-      h('button.btn.ghost', { type: 'button', onclick: () => { view.replaceChildren(h('div.state.loading', h('span.spinner'), '加载中…')); load() } }, '重试')))
+    put(view, h('div.state.error', { role: 'alert', testid: 'h5-share-error' }, h('p', msg),
+      h('button.btn.ghost', { type: 'button', onclick: () => { put(view, h('div.state.loading', h('span.spinner'), '加载中…')); load() } }, '重试')))
     return
   }
   community.textContent = p.community_name
   const live = p.status === '有效' || p.status === '未开始'
-  view.replaceChildren(
+  put(view, 
     h('div.card.center', { testid: 'h5-share-card' },
       h('div.row', h('h2.grow.ellipsis', { testid: 'h5-share-visitor' }, p.visitor_name),
         h('span.tag' + (STATUS_TAG[p.status] ? '.' + STATUS_TAG[p.status] : ''), { testid: 'h5-share-status' }, p.status)),

@@ -1,24 +1,24 @@
 // 通话记录: the door calls to my rooms, answered or missed, with the door
 // station's snapshot (fetched with my token); opening the list marks missed
 // calls seen.
-import { api, h, loading, empty, failed, blobURL, when, duration } from '../core.js'
+import { api, h, loading, empty, failed, blobURL, when, duration, put } from '../core.js'
 
 const PAGE = 20
 
 export function render(box, ctx) {
   const urls = []
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let first
     try {
       first = await api('GET', '/calls?limit=' + PAGE)
     } catch (e) {
-      box.replaceChildren(failed(e, load))
+      put(box, failed(e, load))
       return
     }
     const items = first.items || []
     if (!items.length) {
-      box.replaceChildren(empty('暂无通话记录'))
+      put(box, empty('暂无通话记录'))
       return
     }
     const list = h('ul.list', { testid: 'h5-calls' }, items.map((c) => call(c, urls)))
@@ -38,7 +38,7 @@ export function render(box, ctx) {
       more.disabled = false
       more.textContent = '加载更多'
     })
-    box.replaceChildren(
+    put(box, 
       first.missed_unseen ? h('div.msg.info', { testid: 'h5-calls-missed' }, `有 ${first.missed_unseen} 个未接来电`) : null,
       list, more)
     if (first.missed_unseen) {
@@ -69,12 +69,12 @@ function call(c, urls) {
         try {
           const u = await blobURL('/calls/' + c.id + '/snapshot')
           urls.push(u)
-          shot.replaceChildren(h('img.snapshot', { src: u, alt: '门口机抓拍', testid: 'h5-call-snapshot-img' }))
+          put(shot, h('img.snapshot', { src: u, alt: '门口机抓拍', testid: 'h5-call-snapshot-img' }))
           b.remove()
         } catch (err) {
           b.disabled = false
           b.textContent = '查看抓拍'
-          shot.replaceChildren(h('div.msg.error', err.message))
+          put(shot, h('div.msg.error', err.message))
         }
       },
     }, '查看抓拍') : null,

@@ -1,19 +1,19 @@
 // 免打扰: a manual switch (saved at once) and a weekly schedule of up to 7
 // periods (saved with 保存). While in effect, the app is left out of door
 // calls; the indoor monitor still rings.
-import { api, h, loading, failed, errorBox, toast } from '../core.js'
+import { api, h, loading, failed, errorBox, toast, put } from '../core.js'
 
 const DAYS = ['一', '二', '三', '四', '五', '六', '日']
 const MAX = 7
 
 export function render(box) {
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let d
     try {
       d = await api('GET', '/dnd')
     } catch (e) {
-      box.replaceChildren(failed(e, load))
+      put(box, failed(e, load))
       return
     }
     show(box, d)
@@ -40,7 +40,7 @@ function show(box, saved) {
   const add = h('button.btn.block.ghost', { type: 'button', testid: 'h5-dnd-add' }, '＋ 添加时段')
   const save = h('button.btn.block', { type: 'button', testid: 'h5-dnd-save' }, '保存时段')
 
-  const put = async (body) => {
+  const saveDnd = async (body) => {
     const d = await api('PUT', '/dnd', body)
     saved = d
     setState(d)
@@ -52,7 +52,7 @@ function show(box, saved) {
     manual.set(v)
     manual.disabled = true
     try {
-      await put({ on: v, schedule_enabled: saved.schedule_enabled, schedule: saved.schedule || [] })
+      await saveDnd({ on: v, schedule_enabled: saved.schedule_enabled, schedule: saved.schedule || [] })
       toast(v ? '已开启免打扰' : '已关闭免打扰')
     } catch (e) {
       manual.set(!v)
@@ -66,7 +66,7 @@ function show(box, saved) {
   })
 
   const draw = () => {
-    list.replaceChildren(...periods.map((p, i) => {
+    put(list, ...periods.map((p, i) => {
       const start = h('input', { type: 'time', value: p.start, testid: 'h5-dnd-start', 'aria-label': '开始时间' })
       const end = h('input', { type: 'time', value: p.end, testid: 'h5-dnd-end', 'aria-label': '结束时间' })
       start.addEventListener('change', () => { p.start = start.value })
@@ -106,7 +106,7 @@ function show(box, saved) {
     save.disabled = true
     save.textContent = '保存中…'
     try {
-      const d = await put({ on: manual.on, schedule_enabled: sched.on, schedule: periods })
+      const d = await saveDnd({ on: manual.on, schedule_enabled: sched.on, schedule: periods })
       periods = (d.schedule || []).map((p) => ({ weekdays: [...p.weekdays], start: p.start, end: p.end }))
       draw()
       toast('已保存')
@@ -117,7 +117,7 @@ function show(box, saved) {
     save.textContent = '保存时段'
   })
   draw()
-  box.replaceChildren(
+  put(box, 
     h('div.card',
       h('div.switch-row', h('div.grow', h('div.title-line', '免打扰'), h('div.muted.small', '开启后立即生效，直到手动关闭')), manual),
       state),

@@ -1,18 +1,18 @@
 // 开门: the doors of my units and communities, one tap each, with the result.
-import { api, h, loading, empty, failed } from '../core.js'
+import { api, h, loading, empty, failed, put } from '../core.js'
 
 export function render(box) {
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let doors
     try {
       doors = (await api('GET', '/doors')).items || []
     } catch (e) {
-      box.replaceChildren(failed(e, load))
+      put(box, failed(e, load))
       return
     }
     if (!doors.length) {
-      box.replaceChildren(empty('暂无可开的门。请联系物业确认您的住户信息和设备。'))
+      put(box, empty('暂无可开的门。请联系物业确认您的住户信息和设备。'))
       return
     }
     const byCommunity = new Map()
@@ -25,7 +25,7 @@ export function render(box) {
       if (byCommunity.size > 1) parts.push(h('h2.section-title', name))
       parts.push(h('ul.list', { testid: 'h5-doors' }, list.map(door)))
     }
-    box.replaceChildren(...parts)
+    put(box, ...parts)
   }
   load()
 }

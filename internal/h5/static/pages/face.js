@@ -1,18 +1,18 @@
 // 人脸: the consent text, then a photo (the front camera on a phone); my
 // photo when there is one; withdrawing consent deletes it everywhere.
-import { api, h, loading, failed, errorBox, toast, confirmSheet, blobURL, when } from '../core.js'
+import { api, h, loading, failed, errorBox, toast, confirmSheet, blobURL, when, put } from '../core.js'
 
 const MAX_SIDE = 1280
 
 export function render(box) {
   let url = ''
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let face
     try {
       face = await api('GET', '/face')
     } catch (e) {
-      box.replaceChildren(failed(e, load))
+      put(box, failed(e, load))
       return
     }
     const parts = []
@@ -41,7 +41,7 @@ export function render(box) {
     const upload = uploadForm(face, load)
     upload.hidden = !!(face.has_photo && face.consented_at)
     parts.push(upload)
-    box.replaceChildren(...parts)
+    put(box, ...parts)
   }
   load()
   return () => { if (url) URL.revokeObjectURL(url) }

@@ -1,24 +1,24 @@
 // 家人: for each room where I am 业主, its members (remove), the invitations
 // (withdraw while pending) and a form to invite someone.
-import { api, h, loading, empty, failed, errorBox, toast, confirmSheet, me, when, field } from '../core.js'
+import { api, h, loading, empty, failed, errorBox, toast, confirmSheet, me, when, field, put } from '../core.js'
 
 const INVITE_TAG = { 已加入: 'green', 待物业审核: 'orange', 已拒绝: 'red', 已撤回: '' }
 
 export function render(box) {
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let rooms
     try {
       rooms = ((await me(true)).rooms || []).filter((r) => r.is_owner)
     } catch (e) {
-      box.replaceChildren(failed(e, load))
+      put(box, failed(e, load))
       return
     }
     if (!rooms.length) {
-      box.replaceChildren(empty('只有房间的业主可以管理家人。如需添加，请联系业主或物业。'))
+      put(box, empty('只有房间的业主可以管理家人。如需添加，请联系业主或物业。'))
       return
     }
-    box.replaceChildren(...rooms.map((r) => {
+    put(box, ...rooms.map((r) => {
       const part = h('section', { testid: 'h5-family-room', 'data-room': r.room_id })
       roomPart(part, r)
       return part
@@ -28,19 +28,19 @@ export function render(box) {
 }
 
 async function roomPart(part, r) {
-  part.replaceChildren(h('h2.section-title', r.label), loading())
+  put(part, h('h2.section-title', r.label), loading())
   let data
   try {
     data = await api('GET', `/rooms/${r.room_id}/members`)
   } catch (e) {
-    part.replaceChildren(h('h2.section-title', r.label), failed(e, () => roomPart(part, r)))
+    put(part, h('h2.section-title', r.label), failed(e, () => roomPart(part, r)))
     return
   }
   const err = errorBox()
   const reload = () => roomPart(part, r)
   const members = data.items || []
   const pending = (data.invitations || [])
-  part.replaceChildren(
+  put(part, 
     h('h2.section-title', r.label),
     h('ul.list', { testid: 'h5-members' }, members.map((m) => h('li', { testid: 'h5-member' },
       h('div.row',

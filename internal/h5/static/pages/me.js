@@ -1,24 +1,24 @@
 // 我的房屋: my rooms with role, permissions and access_until; the other
 // screens of 我的; the devices signed in with my phone.
-import { api, h, loading, failed, errorBox, toast, confirmSheet, me, when, setToken, forgetMe } from '../core.js'
+import { api, h, loading, failed, errorBox, toast, confirmSheet, me, when, setToken, forgetMe, put } from '../core.js'
 
 const PERMS = [['app_call', 'APP 呼叫'], ['call_forward', '呼叫转移'], ['face', '人脸开门']]
 
 export function render(box, ctx) {
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let info
     try {
       info = await me(true)
     } catch (e) {
-      box.replaceChildren(failed(e, load))
+      put(box, failed(e, load))
       return
     }
     const rooms = info.rooms || []
     const owner = rooms.some((r) => r.is_owner)
     const sessions = h('div', loading('正在加载登录设备…'))
     const err = errorBox()
-    box.replaceChildren(
+    put(box, 
       h('div.card', { testid: 'h5-me' },
         h('h2', info.name || '住户'),
         h('div.muted', info.phone)),
@@ -55,10 +55,10 @@ async function loadSessions(box, err) {
   try {
     items = (await api('GET', '/sessions')).items || []
   } catch (e) {
-    box.replaceChildren(failed(e, () => { box.replaceChildren(loading()); loadSessions(box, err) }))
+    put(box, failed(e, () => { put(box, loading()); loadSessions(box, err) }))
     return
   }
-  box.replaceChildren(h('ul.list', { testid: 'h5-sessions' }, items.map((s) => h('li', { testid: 'h5-session' },
+  put(box, h('ul.list', { testid: 'h5-sessions' }, items.map((s) => h('li', { testid: 'h5-session' },
     h('div.row',
       h('div.grow',
         h('div.title-line.ellipsis', s.device_name || '未命名设备'),

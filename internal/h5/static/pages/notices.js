@@ -1,21 +1,21 @@
 // 通知: the notices of my communities and rooms; opening one marks it read.
-import { api, h, loading, empty, failed, when } from '../core.js'
+import { api, h, loading, empty, failed, when, put } from '../core.js'
 
 export function render(box, ctx) {
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let items
     try {
       items = (await api('GET', '/notices')).items || []
     } catch (e) {
-      box.replaceChildren(failed(e, load))
+      put(box, failed(e, load))
       return
     }
     if (!items.length) {
-      box.replaceChildren(empty('暂无通知'))
+      put(box, empty('暂无通知'))
       return
     }
-    box.replaceChildren(h('ul.list', { testid: 'h5-notices' }, items.map((n) => notice(n, ctx))))
+    put(box, h('ul.list', { testid: 'h5-notices' }, items.map((n) => notice(n, ctx))))
   }
   load()
 }

@@ -1,6 +1,6 @@
 // 访客通行: my visitor passes, a new pass (visitor or 快递码), and one pass
 // with its PIN, QR code, share link and 撤销.
-import { api, h, loading, empty, failed, errorBox, toast, confirmSheet, me, when, field } from '../core.js'
+import { api, h, loading, empty, failed, errorBox, toast, confirmSheet, me, when, field, put } from '../core.js'
 
 const STATUS_TAG = { 有效: 'green', 未开始: 'blue', 已用完: '', 已撤销: 'red', 已过期: '' }
 const DAY = 24 * 3600 * 1000
@@ -20,20 +20,20 @@ function uses(p) {
 
 function list(box) {
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let items
     try {
       items = (await api('GET', '/passes')).items || []
     } catch (e) {
-      box.replaceChildren(failed(e, load))
+      put(box, failed(e, load))
       return
     }
     const add = h('a.btn.block', { href: '#/passes/new', testid: 'h5-pass-new' }, '＋ 新建访客通行证')
     if (!items.length) {
-      box.replaceChildren(add, empty('还没有通行证。为来访的亲友或快递员生成一个吧。'))
+      put(box, add, empty('还没有通行证。为来访的亲友或快递员生成一个吧。'))
       return
     }
-    box.replaceChildren(add, h('ul.list', { testid: 'h5-passes' }, items.map((p) => h('li', { testid: 'h5-pass' },
+    put(box, add, h('ul.list', { testid: 'h5-passes' }, items.map((p) => h('li', { testid: 'h5-pass' },
       h('a.item', { href: '#/passes/' + p.id },
         h('div.grow',
           h('div.row', h('span.title-line.ellipsis', p.visitor_name), p.kind === 'delivery' ? h('span.tag.orange', '快递') : null, statusTag(p.status)),
@@ -66,16 +66,16 @@ function choices(options, value, testid) {
 
 function create(box) {
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let rooms
     try {
       rooms = (await me()).rooms || []
     } catch (e) {
-      box.replaceChildren(failed(e, load))
+      put(box, failed(e, load))
       return
     }
     if (!rooms.length) {
-      box.replaceChildren(empty('您还没有登记的房间，无法生成通行证。'))
+      put(box, empty('您还没有登记的房间，无法生成通行证。'))
       return
     }
     const err = errorBox()
@@ -144,7 +144,7 @@ function create(box) {
         submit.textContent = '生成通行证'
       }
     })
-    box.replaceChildren(form)
+    put(box, form)
   }
   load()
 }
@@ -172,12 +172,12 @@ async function copy(text) {
 
 function detail(box, id) {
   const load = async () => {
-    box.replaceChildren(loading())
+    put(box, loading())
     let p
     try {
       p = await api('GET', '/passes/' + id)
     } catch (e) {
-      box.replaceChildren(failed(e, e.status === 404 ? null : load))
+      put(box, failed(e, e.status === 404 ? null : load))
       return
     }
     const live = p.status === '有效' || p.status === '未开始'
@@ -211,7 +211,7 @@ function detail(box, id) {
         },
       }, '撤销'))
     }
-    box.replaceChildren(
+    put(box, 
       h('div.card.center', { testid: 'h5-pass-detail' },
         h('div.row', h('h2.grow.ellipsis', p.visitor_name), statusTag(p.status)),
         live ? h('img.qr', { src: '/app/v1/pass-shares/' + encodeURIComponent(p.share_token) + '/qr.png', alt: '通行二维码', width: '220', height: '220', testid: 'h5-pass-qr' }) : null,

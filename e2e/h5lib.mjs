@@ -1,0 +1,107 @@
+// Helpers shared by the H5 end-to-end walks (h5e2e.mjs against the fake API,
+// h5.mjs against the real one): the linli binary started the way run.mjs
+// starts it, Debian's Chromium, a phone-sized context, and the layout checks.
+import { spawn, execFileSync } from 'node:child_process'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+export const here = dirname(fileURLToPath(import.meta.url))
+export const root = join(here, '..')
+export const PHONE_VIEWPORT = { width: 390, height: 844 }
+
+let checks = 0
+export function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`)
+  checks++
+  console.log(`ok - ${what}`)
+}
+export const checkCount = () => checks
+
+// startServer builds ./cmd/linli (unless bin is given) and starts it on free
+// ports with a fresh data directory; log() returns what it has printed.
+export async function startServer(work, { bin, env = {} } = {}) {
+  if (!bin) {
+    bin = join(work, 'linli')
+    execFileSync('go', ['build', '-o', bin, './cmd/linli'], { cwd: root, stdio: 'inherit' })
+  }
+  const server = spawn(bin, ['serve'], {
+    env: { ...process.env, LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: '127.0.0.1:0', LINLI_SIP_ADDR: '127.0.0.1:0', LINLI_DATA_DIR: join(work, 'data'), ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let log = ''
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60000)
+    server.stdout.on('data', (chunk) => {
+      log += chunk
+      const m = log.match(/msg="linli listening" http=(http:\/\/[0-9.:]+)/)
+      if (m) { clearTimeout(timer); resolve(m[1]) }
+    })
+    server.on('exit', (code) => reject(new Error(`server exited ${code}:\n${log}`)))
+  })
+  const mqtt = (log.match(/msg="MQTT broker listening" mqtt=([0-9.:]+)/) || [])[1]
+  const sip = (log.match(/msg="SIP server listening" sip=([0-9.:]+)/) || [])[1]
+  return { bin, base, mqtt, sip, server, log: () => log, stop: () => server.kill('SIGTERM') }
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run'],
+  })
+}
+
+// phone opens a 390×844 touch context (no CSP bypass: the pages must work
+// under their own policy) and a page that records script errors and CSP
+// violations.
+export async function phone(browser, base) {
+  const context = await browser.newContext({ viewport: PHONE_VIEWPORT, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15000)
+  const problems = []
+  page.on('pageerror', (e) => problems.push('script error: ' + e.message))
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push('CSP: ' + m.text())
+  })
+  return { context, page, problems }
+}
+
+// layout checks the 390 px page: no horizontal scroll, nothing visible sticking
+// out on the right, tap targets at least 36 px high.
+export async function layout(page) {
+  return page.evaluate(() => {
+    const out = []
+    const de = document.documentElement
+    if (de.scrollWidth > de.clientWidth) out.push(`page scrolls sideways (${de.scrollWidth} > ${de.clientWidth})`)
+    if (document.body.scrollWidth > document.body.clientWidth + 1) out.push(`body is wider than the screen (${document.body.scrollWidth})`)
+    const W = window.innerWidth
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect()
+      if (!r.width || !r.height || el.closest('.offscreen,[hidden]')) continue
+      const cs = getComputedStyle(el)
+      if (cs.visibility === 'hidden' || cs.display === 'none') continue
+      if (r.right > W + 1 && !el.closest('.consent-text')) out.push(`<${el.tagName.toLowerCase()} ${el.className}> sticks out to ${Math.round(r.right)} px`)
+      if (el.matches('button, a.btn, select, input:not([type=checkbox]):not([type=radio]):not([type=file])') && r.height < 36) {
+        out.push(`tap target <${el.tagName.toLowerCase()} ${el.className}> "${(el.textContent || '').trim().slice(0, 12)}" is ${Math.round(r.height)} px high`)
+      }
+      if (el.scrollWidth > el.clientWidth + 1 && ['auto', 'scroll'].includes(cs.overflowX)) out.push(`<${el.tagName.toLowerCase()} ${el.className}> scrolls sideways`)
+    }
+    return [...new Set(out)].slice(0, 10)
+  })
+}
+
+// signInCode waits for the code linli logs for phone when no SMS gateway is
+// configured (phone masked as 138****8000 in the log).
+export async function codeFromLog(log, phone, after = 0, ms = 10000) {
+  const masked = phone.slice(0, 3) + '****' + phone.slice(7)
+  const start = Date.now()
+  while (Date.now() - start < ms) {
+    const text = log().slice(after)
+    const all = [...text.matchAll(/app sign-in code[^\n]*phone=(\S+) code=(\d{6})/g)].filter((m) => m[1] === masked)
+    if (all.length) return all[all.length - 1][2]
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`no sign-in code for ${masked} in the server log`)
+}
