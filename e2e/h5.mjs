@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, check, checkCount, startServer, launch, phone, layout, codeFromLog } from './h5lib.mjs'
+import { here, check, checkCount, startServer, launch, phone, layout, codeFromLog, flatShot } from './h5lib.mjs'
 
 const arg = (k) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined }
 const ADMIN_INITIAL = 'Admin-Initial-1'
@@ -143,7 +143,7 @@ try {
     const found = await layout(page)
     if (found.length) layoutFindings.push(`${name}: ${found.join('; ')}`)
     else console.log(`ok - ${name}: fits 390 px`)
-    await page.screenshot({ path: join(artifacts, `${String(++shotNo).padStart(2, '0')}-${name}.png`), fullPage: true })
+    await flatShot(page, join(artifacts, `${String(++shotNo).padStart(2, '0')}-${name}.png`))
   }
   const go = async (hash, ready) => {
     await page.goto(`${base}/h5/${hash}`)

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFake, PHONE, CODE } from './h5fake.mjs'
-import { here, check, checkCount, startServer, launch, phone, layout } from './h5lib.mjs'
+import { here, check, checkCount, startServer, launch, phone, layout, flatShot } from './h5lib.mjs'
 
 const artifacts = join(here, 'artifacts', 'h5-fake')
 rmSync(artifacts, { recursive: true, force: true })
@@ -81,7 +81,7 @@ try {
     if (found.length) layoutFindings.push(`${name}: ${found.join('; ')}`)
     else console.log(`ok - ${name}: no sideways scroll, nothing sticks out, tap targets large enough`)
     shotNo++
-    await page.screenshot({ path: join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: full })
+    await flatShot(page, join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`), full)
   }
   const go = async (hash, ready) => {
     await page.goto(`${base}/h5/${hash}`)

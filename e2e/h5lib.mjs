@@ -48,7 +48,7 @@ export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
+      '--disable-component-update', '--no-first-run', '--lang=zh-CN'],
   })
 }
 
@@ -104,4 +104,19 @@ export async function codeFromLog(log, phone, after = 0, ms = 10000) {
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`no sign-in code for ${masked} in the server log`)
+}
+
+// flatShot saves a screenshot of the whole page; for a long page the sticky
+// title bar and the fixed tab bar are laid out in place for the picture
+// (through the CSSOM, which the CSP allows) so they do not float over the
+// middle of it.
+export async function flatShot(page, file, full = true) {
+  if (!full) return page.screenshot({ path: file })
+  const long = await page.evaluate(() => {
+    if (document.documentElement.scrollHeight <= window.innerHeight + 1) return false
+    for (const el of document.querySelectorAll('.bar, .tabs')) el.style.position = 'static'
+    return true
+  })
+  await page.screenshot({ path: file, fullPage: long })
+  if (long) await page.evaluate(() => { for (const el of document.querySelectorAll('.bar, .tabs')) el.style.position = '' })
 }

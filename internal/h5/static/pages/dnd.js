@@ -67,10 +67,13 @@ function show(box, saved) {
 
   const draw = () => {
     put(list, ...periods.map((p, i) => {
+      const hint = h('span.grow.hint')
+      const note = () => { hint.textContent = p.end && p.start && p.end < p.start ? '结束早于开始：到次日结束' : '' }
+      note()
       const start = h('input', { type: 'time', value: p.start, testid: 'h5-dnd-start', 'aria-label': '开始时间' })
       const end = h('input', { type: 'time', value: p.end, testid: 'h5-dnd-end', 'aria-label': '结束时间' })
-      start.addEventListener('change', () => { p.start = start.value })
-      end.addEventListener('change', () => { p.end = end.value })
+      start.addEventListener('change', () => { p.start = start.value; note() })
+      end.addEventListener('change', () => { p.end = end.value; note() })
       const days = h('div.choices.days', { role: 'group', 'aria-label': '星期' }, DAYS.map((name, k) => {
         const b = h('button', { type: 'button', 'aria-pressed': String(p.weekdays.includes(k + 1)), 'aria-label': '星期' + name }, name)
         b.addEventListener('click', () => {
@@ -84,9 +87,10 @@ function show(box, saved) {
         days,
         h('div.row2',
           h('label.field', h('span.label', '开始'), start),
-          h('label.field', h('span.label', '结束'), end),
-          h('button.btn.small.ghost.danger.remove', { type: 'button', testid: 'h5-dnd-remove', onclick: () => { periods.splice(i, 1); draw() } }, '删除')),
-        p.end && p.start && p.end <= p.start ? h('div.hint', '结束早于开始：跨夜到次日') : null)
+          h('label.field', h('span.label', '结束'), end)),
+        h('div.row.period-foot',
+          hint,
+          h('button.btn.small.ghost.danger', { type: 'button', testid: 'h5-dnd-remove', onclick: () => { periods.splice(i, 1); draw() } }, '删除时段')))
     }))
     if (!periods.length) list.append(h('p.muted.small', '还没有时段，例如每天 22:00 到次日 07:00。'))
     add.hidden = periods.length >= MAX

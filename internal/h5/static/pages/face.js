@@ -50,7 +50,8 @@ export function render(box) {
 function uploadForm(face, done) {
   const err = errorBox()
   const agree = h('input', { type: 'checkbox', testid: 'h5-face-consent' })
-  const file = h('input', { type: 'file', accept: 'image/jpeg,image/png', capture: 'user', testid: 'h5-face-file', 'aria-label': '选择或拍摄人脸照片' })
+  const file = h('input.file-hidden', { type: 'file', accept: 'image/jpeg,image/png', capture: 'user', testid: 'h5-face-file', 'aria-label': '拍照或选择人脸照片' })
+  const chosen = h('span.hint', { testid: 'h5-face-chosen' }, '请正对镜头、光线充足、不戴帽子和口罩；支持 JPG、PNG')
   const preview = h('img.face-photo', { alt: '待上传的照片', hidden: true })
   const submit = h('button.btn.block', { type: 'submit', disabled: true, testid: 'h5-face-submit' }, '同意并上传')
   const ready = () => { submit.disabled = !(agree.checked && file.files && file.files.length) }
@@ -60,14 +61,16 @@ function uploadForm(face, done) {
     const f = file.files && file.files[0]
     if (preview.src) URL.revokeObjectURL(preview.src)
     preview.hidden = !f
+    chosen.textContent = f ? '已选择：' + f.name : '请正对镜头、光线充足、不戴帽子和口罩；支持 JPG、PNG'
     if (f) preview.src = URL.createObjectURL(f)
   })
   const form = h('form.card', { novalidate: true, testid: 'h5-face-form' },
     h('h3', '人脸开门授权'),
     h('div.consent-text', { testid: 'h5-face-consent-text', tabindex: '0' }, face.consent_text || ''),
     h('label.check', agree, h('span', '我已阅读并同意以上说明')),
-    h('label.field', h('span.label', '人脸照片'), file,
-      h('span.hint', '请正对镜头、光线充足、不戴帽子和口罩；支持 JPG、PNG')),
+    h('span.label', '人脸照片'),
+    h('label.btn.ghost.block.file-pick', file, '拍照或选择照片'),
+    chosen,
     preview, h('div.field-gap'), err, submit)
   form.addEventListener('submit', async (e) => {
     e.preventDefault()
