@@ -86,9 +86,12 @@ async function appCall(token, method, path, body) {
   return { status: res.status, body: text ? JSON.parse(text) : null }
 }
 
+// chinaDate is the date (YYYY-MM-DD) in China at ms.
+const chinaDate = (ms) => new Date(ms + 8 * 3600000).toISOString().slice(0, 10)
+
 async function seed() {
   const admin = consoleClient()
-  await admin.login('admin', [ADMIN_PW, ADMIN_INITIAL], ADMIN_PW)
+  await admin.login('admin', arg('--url') ? [ADMIN_PW, ADMIN_INITIAL] : [ADMIN_INITIAL], ADMIN_PW)
   const community = await admin.call('POST', '/api/v1/communities', { name: COMMUNITY, region_code: '440306', address: '宝安大道 1 号', wall_station_count: 1 })
   const cid = community.id
   const account = `h5wy${stamp}`
@@ -104,7 +107,7 @@ async function seed() {
   await mgr.call('POST', `/api/v1/communities/${cid}/residents`, { room_id: room.id, name: '张三', role: '业主', phone: PHONE })
   await mgr.call('POST', `/api/v1/communities/${cid}/residents`, { room_id: room.id, name: '李四', role: '家属', phone: FAMILY_PHONE })
   const now = Date.now()
-  await mgr.call('POST', `/api/v1/communities/${cid}/notices`, { title: '停水通知', content: '周三 9:00–12:00 小区停水，请提前储水。', show_from: new Date(now - 60000).toISOString(), show_to: new Date(now + 3 * 86400000).toISOString() })
+  await mgr.call('POST', `/api/v1/communities/${cid}/notices`, { title: '停水通知', content: '周三 9:00–12:00 小区停水，请提前储水。', show_from: chinaDate(now), show_to: chinaDate(now + 3 * 86400000) })
   return { cid, community, unitId: unit.id, room }
 }
 
@@ -145,9 +148,14 @@ try {
     else console.log(`ok - ${name}: fits 390 px`)
     await flatShot(page, join(artifacts, `${String(++shotNo).padStart(2, '0')}-${name}.png`))
   }
+  // go opens a screen and waits for it, or says what it shows instead.
   const go = async (hash, ready) => {
     await page.goto(`${base}/h5/${hash}`)
-    await tid(ready).first().waitFor()
+    await page.locator(`[data-testid="${ready}"], [data-testid="h5-error"], [data-testid="h5-login-form"]`).first().waitFor()
+    if (!(await tid(ready).count())) {
+      const said = (await tid('h5-error').count()) ? await tid('h5-error').first().innerText() : 'the sign-in screen'
+      throw new Error(`${hash} shows ${said.trim()} instead of ${ready}`)
+    }
   }
   async function signIn() {
     await tid('h5-login-phone').fill(PHONE)
@@ -167,6 +175,16 @@ try {
   await signIn()
   const token = await page.evaluate(() => localStorage.getItem('linli.h5.token'))
   check(!!token, 'signed in with the code from the server log')
+
+  // ---- 通知 ----
+  await go('#/notices', 'h5-notice')
+  const notice = tid('h5-notice').filter({ hasText: '停水通知' })
+  await notice.getByTestId('h5-notice-open').click()
+  await notice.getByTestId('h5-notice-content').waitFor()
+  await page.waitForTimeout(500)
+  const read = await appCall(token, 'GET', '/notices')
+  check(read.body.items.find((n) => n.title === '停水通知').read, 'opening a notice marks it read')
+  await shot('notices')
 
   // ---- 我的房屋 ----
   await go('#/me', 'h5-room')
@@ -274,16 +292,6 @@ try {
     check(/[\u4e00-\u9fa5]/.test(why), `the upload is refused with a Chinese reason (${why})`)
     await shot('face-refused')
   }
-
-  // ---- 通知 ----
-  await go('#/notices', 'h5-notice')
-  const notice = tid('h5-notice').filter({ hasText: '停水通知' })
-  await notice.getByTestId('h5-notice-open').click()
-  await notice.getByTestId('h5-notice-content').waitFor()
-  await page.waitForTimeout(500)
-  const read = await appCall(token, 'GET', '/notices')
-  check(read.body.items.find((n) => n.title === '停水通知').read, 'opening a notice marks it read')
-  await shot('notices')
 
   // ---- 通话记录 ----
   if (door) await fetch(`${door.control}/call?target=0502`, { method: 'POST' }).catch(() => {})

@@ -166,7 +166,17 @@ function signIn(box, params) {
     submit.disabled = true
     submit.textContent = '登录中…'
     try {
-      const s = await api('POST', '/session', { phone: phoneValue(), code: code.value.trim(), device_name: deviceName() }, { auth: false })
+      const body = { phone: phoneValue(), code: code.value.trim(), device_name: deviceName() }
+      let s
+      try {
+        s = await api('POST', '/session', body, { auth: false })
+      } catch (e1) {
+        // A server from before device names: sign in without one.
+        const named = e1.status === 422 && e1.problem && (e1.problem.errors || []).some((x) => x && x.location === 'body.device_name')
+        if (!named) throw e1
+        delete body.device_name
+        s = await api('POST', '/session', body, { auth: false })
+      }
       setToken(s.token)
       try { localStorage.setItem('linli.h5.phone', phoneValue()) } catch { /* private mode */ }
       expiredNotice = false

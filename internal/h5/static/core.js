@@ -75,7 +75,12 @@ export async function api(method, path, body, opts = {}) {
   if (opts.blob) return res.blob()
   if (res.status === 204) return null
   const text = await res.text()
-  return text ? JSON.parse(text) : null
+  if (!text) return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new ApiError('服务器返回了无法识别的内容，请稍后再试', res.status)
+  }
 }
 
 // h builds an element: h('div.card#x', {onclick, dataset...}, ...children).
