@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFake, PHONE, CODE } from './h5fake.mjs'
+import { checkA11y } from './layout.mjs'
 import { here, check, checkCount, startServer, launch, phone, layout, flatShot } from './h5lib.mjs'
 
 const artifacts = join(here, 'artifacts', 'h5-fake')
@@ -359,6 +360,32 @@ try {
   check((await tid('h5-error').innerText()).includes('服务维护中'), 'a failing list shows the detail and 重试')
   await shot('notices-error')
   await context.unroute((u) => new URL(u).pathname === '/app/v1/notices')
+
+  // ---- axe-core on every screen (a context that lets the test inject it) ----
+  {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN', bypassCSP: true })
+    await fake.install(ctx)
+    const p = await ctx.newPage()
+    const findings = []
+    await p.goto(`${base}/h5/#/login`)
+    await p.getByTestId('h5-login-form').waitFor()
+    findings.push(...(await checkA11y(p)).map((f) => '登录: ' + f))
+    fake.state.sessions.set('t-a11y', { id: 98, device_name: 'axe', created_at: new Date().toISOString() })
+    await p.evaluate(() => localStorage.setItem('linli.h5.token', 't-a11y'))
+    fake.state.doors = createFake().state.doors
+    const pid = fake.state.passes[0].id
+    for (const [hash, ready] of [['#/doors', 'h5-door'], ['#/passes', 'h5-pass'], ['#/passes/new', 'h5-pass-form'], [`#/passes/${pid}`, 'h5-pass-detail'],
+      ['#/notices', 'h5-notice'], ['#/me', 'h5-session'], ['#/family', 'h5-member'], ['#/face', 'h5-face-form'], ['#/calls', 'h5-call'], ['#/dnd', 'h5-dnd-on']]) {
+      await p.goto(`${base}/h5/${hash}`)
+      await p.getByTestId(ready).first().waitFor()
+      findings.push(...(await checkA11y(p)).map((f) => `${hash}: ${f}`))
+    }
+    await p.goto(`${base}/h5/pass/${fake.state.passes[1].share_token}`)
+    await p.getByTestId('h5-share-card').waitFor()
+    findings.push(...(await checkA11y(p)).map((f) => '/h5/pass: ' + f))
+    check(findings.length === 0, `axe finds nothing serious or critical on any screen${findings.length ? ':\n  ' + findings.join('\n  ') : ''}`)
+    await ctx.close()
+  }
 
   check(layoutFindings.length === 0, `every screen fits 390 px without sideways scroll${layoutFindings.length ? ':\n  ' + layoutFindings.join('\n  ') : ''}`)
   check(problems.length === 0, `no script errors or CSP violations (${problems.join('; ')})`)

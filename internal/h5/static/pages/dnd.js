@@ -60,9 +60,21 @@ function show(box, saved) {
     }
     manual.disabled = false
   })
-  sched.addEventListener('click', () => {
-    sched.set(!sched.on)
-    draw()
+  const editor = h('div', { testid: 'h5-dnd-editor' })
+  sched.addEventListener('click', async () => {
+    err.show(null)
+    const v = !sched.on
+    sched.set(v)
+    sched.disabled = true
+    try {
+      await saveDnd({ on: saved.on, schedule_enabled: v, schedule: saved.schedule || [] })
+      editor.hidden = !v
+      toast(v ? '已开启按时段免打扰' : '已关闭按时段免打扰')
+    } catch (e) {
+      sched.set(!v)
+      err.show(e)
+    }
+    sched.disabled = false
   })
 
   const draw = () => {
@@ -94,7 +106,6 @@ function show(box, saved) {
     }))
     if (!periods.length) list.append(h('p.muted.small', '还没有时段，例如每天 22:00 到次日 07:00。'))
     add.hidden = periods.length >= MAX
-    for (const el of [list, add]) el.classList.toggle('dim', !sched.on)
   }
   add.addEventListener('click', () => {
     periods.push({ weekdays: [1, 2, 3, 4, 5, 6, 7], start: '22:00', end: '07:00' })
@@ -128,5 +139,7 @@ function show(box, saved) {
     err,
     h('div.card',
       h('div.switch-row', h('div.grow', h('div.title-line', '按时段免打扰'), h('div.muted.small', '每周固定时段自动免打扰（北京时间）')), sched),
-      h('div.field-gap'), list, h('div.field-gap'), add, h('div.field-gap'), save))
+      editor))
+  editor.hidden = !sched.on
+  put(editor, h('div.field-gap'), list, h('div.field-gap'), add, h('div.field-gap'), save)
 }
