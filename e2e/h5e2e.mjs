@@ -206,6 +206,7 @@ try {
   await go('#/passes/new', 'h5-pass-form')
   await tid('h5-pass-kind').locator('button', { hasText: '快递码' }).click()
   await tid('h5-pass-door').locator('option', { hasText: '东门围墙机' }).waitFor({ state: 'attached' })
+  check((await tid('h5-pass-door').locator('option').count()) === 4, '快递码 offers only the doors of the room\'s community')
   await tid('h5-pass-door').selectOption({ label: '东门围墙机' })
   check(await tid('h5-pass-from').isHidden(), '快递码 hides the window and uses')
   await shot('pass-delivery')

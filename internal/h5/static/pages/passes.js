@@ -92,6 +92,14 @@ function create(box) {
       h('span.label', '可用次数'), times)
     const deliveryOnly = h('div', { hidden: true }, field('可开的门', door, '快递码 24 小时内有效，只能用 1 次'))
     let doorsLoaded = false
+    let allDoors = []
+    // The doors a 快递码 may name: those of the chosen room's community.
+    const fillDoors = () => {
+      const r = rooms.find((x) => String(x.room_id) === room.value) || rooms[0]
+      put(door, h('option', { value: '' }, '小区内任意门'),
+        allDoors.filter((d) => d.community_id === r.community_id).map((d) => h('option', { value: String(d.id) }, d.name)))
+    }
+    room.addEventListener('change', fillDoors)
     kind.addEventListener('change', async () => {
       const delivery = kind.value === 'delivery'
       visitorOnly.hidden = delivery
@@ -101,8 +109,8 @@ function create(box) {
       if (delivery && !doorsLoaded) {
         doorsLoaded = true
         try {
-          const ds = (await api('GET', '/doors')).items || []
-          door.append(...ds.map((d) => h('option', { value: String(d.id) }, d.name)))
+          allDoors = (await api('GET', '/doors')).items || []
+          fillDoors()
         } catch { /* the pass works for every door then */ }
       }
     })
