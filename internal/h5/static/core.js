@@ -169,7 +169,9 @@ export function toast(text, kind = 'ok') {
 // when the person confirms.
 export function confirmSheet(text, okText = '确定', danger = true) {
   return new Promise((resolve) => {
-    const close = (v) => { back.remove(); resolve(v) }
+    const close = (v) => { back.remove(); document.removeEventListener('keydown', esc); resolve(v) }
+    const esc = (e) => { if (e.key === 'Escape') close(false) }
+    document.addEventListener('keydown', esc)
     const back = h('div.sheet-back', { testid: 'h5-confirm', onclick: (e) => { if (e.target === back) close(false) } },
       h('div.sheet', { role: 'dialog', 'aria-modal': 'true', 'aria-label': text },
         h('p.sheet-text', text),
