@@ -26,6 +26,7 @@ var statusOf = map[errs.Code]int{
 	errs.Unauthorized: http.StatusUnauthorized,
 	errs.TooMany:      http.StatusTooManyRequests,
 	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Timeout:      http.StatusGatewayTimeout,
 	errs.MustChange:   http.StatusForbidden,
 	errs.Internal:     http.StatusInternalServerError,
 }
