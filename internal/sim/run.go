@@ -231,6 +231,15 @@ func controlAPI(devices []*Device) http.Handler {
 		call, err := d.SendUnlock(r.Context(), r.URL.Query().Get("via"))
 		answerCall(w, call, err)
 	})
+	mux.HandleFunc("POST /ignore-commands", func(w http.ResponseWriter, r *http.Request) {
+		d := device(w, r)
+		if d == nil {
+			return
+		}
+		on := r.URL.Query().Get("on") != "0"
+		d.IgnoreCommands(on)
+		writeJSON(w, http.StatusOK, map[string]bool{"ignoring_commands": on})
+	})
 	mux.HandleFunc("POST /hangup", func(w http.ResponseWriter, r *http.Request) {
 		d := device(w, r)
 		if d == nil {
