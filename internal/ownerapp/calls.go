@@ -15,8 +15,8 @@ import (
 	"linli/internal/httpapi"
 )
 
-// Call is a door call to one of the resident's rooms, as the app lists it.
-type Call struct {
+// AppCall is a door call to one of the resident's rooms, as the app lists it.
+type AppCall struct {
 	ID              int       `json:"id"`
 	RoomLabel       string    `json:"room_label" doc:"被呼叫的房间"`
 	DeviceName      string    `json:"device_name" doc:"呼叫的设备，如【小区】-1区-1栋-1单元-门口机1"`
@@ -53,7 +53,7 @@ func (s *Service) myCalls(ctx context.Context) (*ent.EventQuery, error) {
 // not seen.
 //
 // Errors: errs.Invalid (limit out of range).
-func (s *Service) Calls(ctx context.Context, beforeID, limit int) ([]Call, int, error) {
+func (s *Service) Calls(ctx context.Context, beforeID, limit int) ([]AppCall, int, error) {
 	a, _ := actor.From(ctx)
 	sys := actor.AsSystem(ctx)
 	if limit == 0 {
@@ -81,9 +81,9 @@ func (s *Service) Calls(ctx context.Context, beforeID, limit int) ([]Call, int, 
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]Call, len(es))
+	out := make([]AppCall, len(es))
 	for i, e := range es {
-		c := Call{ID: e.ID, RoomLabel: e.Callee, DeviceName: e.DeviceLabel, StartedAt: e.OccurredAt, Result: "未接听",
+		c := AppCall{ID: e.ID, RoomLabel: e.Callee, DeviceName: e.DeviceLabel, StartedAt: e.OccurredAt, Result: "未接听",
 			DurationSeconds: e.TalkSeconds, HasSnapshot: e.SnapshotKey != "", Seen: e.ID <= p.CallsSeenID}
 		if e.AnsweredAt != nil {
 			c.Result, c.AnsweredBy, c.Seen = "已接听", e.Answerer, true
@@ -144,7 +144,7 @@ type callsInput struct {
 
 type callsOutput struct {
 	Body struct {
-		Items        []Call `json:"items"`
+		Items        []AppCall `json:"items"`
 		MissedUnseen int    `json:"missed_unseen" doc:"未查看的未接来电数"`
 	}
 }

@@ -43,21 +43,21 @@ func (s *Service) updatePhone(ctx context.Context, p string, change func(*ent.Ap
 	return u.Exec(sys)
 }
 
-// DND is a phone's 免打扰 with whether it is in effect now.
-type DND struct {
+// AppDND is a phone's 免打扰 with whether it is in effect now.
+type AppDND struct {
 	dnd.Settings
 	Active bool `json:"active" doc:"此刻正在免打扰（北京时间）"`
 }
 
 // GetDND returns the 免打扰 of the phone of ctx.
-func (s *Service) GetDND(ctx context.Context) (*DND, error) {
+func (s *Service) GetDND(ctx context.Context) (*AppDND, error) {
 	a, _ := actor.From(ctx)
 	row, err := s.phoneSettings(ctx, a.Phone)
 	if err != nil {
 		return nil, err
 	}
 	set := SettingsOf(row)
-	return &DND{Settings: set, Active: dnd.Active(set, s.now())}, nil
+	return &AppDND{Settings: set, Active: dnd.Active(set, s.now())}, nil
 }
 
 // SettingsOf returns the 免打扰 settings of a phone's row.
@@ -72,7 +72,7 @@ func SettingsOf(row *ent.AppPhone) dnd.Settings {
 // SetDND stores the 免打扰 of the phone of ctx.
 //
 // Errors: errs.Invalid.
-func (s *Service) SetDND(ctx context.Context, set dnd.Settings) (*DND, error) {
+func (s *Service) SetDND(ctx context.Context, set dnd.Settings) (*AppDND, error) {
 	a, _ := actor.From(ctx)
 	if err := dnd.Check(&set); err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func (s *Service) SetDND(ctx context.Context, set dnd.Settings) (*DND, error) {
 	return s.GetDND(ctx)
 }
 
-type dndOutput struct{ Body *DND }
+type dndOutput struct{ Body *AppDND }
 
 type dndInput struct{ Body dnd.Settings }
 

@@ -52,8 +52,8 @@ func WithSnapshots(r Snapshots) Option { return func(s *Service) { s.snapshots =
 // WithPusher sends pushes through p instead of the log.
 func WithPusher(p Pusher) Option { return func(s *Service) { s.pusher = p } }
 
-// Door is a door the resident may open from the app.
-type Door struct {
+// AppDoor is a door the resident may open from the app.
+type AppDoor struct {
 	ID            int    `json:"id"`
 	Name          string `json:"name" doc:"如 1区1栋1单元门口机"`
 	Kind          string `json:"kind" enum:"门口机,围墙机,管理机"`
@@ -88,13 +88,13 @@ func (s *Service) myDoors(ctx context.Context, id int) ([]*ent.Device, []*ent.Re
 var doorKinds = map[entdevice.Kind]string{entdevice.KindDoor: "门口机", entdevice.KindWall: "围墙机", entdevice.KindManagement: "管理机"}
 
 // Doors lists the doors of the phone of ctx, unit door stations first.
-func (s *Service) Doors(ctx context.Context) ([]Door, error) {
+func (s *Service) Doors(ctx context.Context) ([]AppDoor, error) {
 	sys := actor.AsSystem(ctx)
 	ds, _, err := s.myDoors(ctx, 0)
 	if err != nil {
 		return nil, err
 	}
-	out := []Door{}
+	out := []AppDoor{}
 	if len(ds) == 0 {
 		return out, nil
 	}
@@ -133,7 +133,7 @@ func (s *Service) Doors(ctx context.Context) ([]Door, error) {
 				name += fmt.Sprint(d.Index)
 			}
 		}
-		out = append(out, Door{ID: d.ID, Name: name, Kind: kind, CommunityID: d.CommunityID, CommunityName: names[d.CommunityID], Online: d.Online})
+		out = append(out, AppDoor{ID: d.ID, Name: name, Kind: kind, CommunityID: d.CommunityID, CommunityName: names[d.CommunityID], Online: d.Online})
 	}
 	return out, nil
 }
@@ -170,7 +170,7 @@ func (s *Service) OpenDoor(ctx context.Context, id int) (time.Time, error) {
 
 type doorsOutput struct {
 	Body struct {
-		Items []Door `json:"items"`
+		Items []AppDoor `json:"items"`
 	}
 }
 

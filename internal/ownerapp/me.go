@@ -23,15 +23,15 @@ import (
 // OwnerRole is the role of a room's owner in every community's 业主角色组.
 const OwnerRole = "业主"
 
-// Me is the signed-in phone and its rooms.
-type Me struct {
+// AppMe is the signed-in phone and its rooms.
+type AppMe struct {
 	Phone string `json:"phone"`
 	Name  string `json:"name" doc:"住户姓名（第一个房间登记的姓名）"`
-	Rooms []Room `json:"rooms"`
+	Rooms []AppRoom `json:"rooms"`
 }
 
-// Room is one room the phone is a resident of.
-type Room struct {
+// AppRoom is one room the phone is a resident of.
+type AppRoom struct {
 	ResidentID     int         `json:"resident_id"`
 	RoomID         int         `json:"room_id"`
 	Label          string      `json:"label" doc:"【小区】-1区-1栋-1单元-0502"`
@@ -39,13 +39,13 @@ type Room struct {
 	CommunityName  string      `json:"community_name"`
 	Role           string      `json:"role" doc:"业主、家属、租户等（小区的业主角色组）"`
 	IsOwner        bool        `json:"is_owner" doc:"角色为业主"`
-	Permissions    Permissions `json:"permissions"`
+	Permissions    AppPermissions `json:"permissions"`
 	AccessUntil    *string     `json:"access_until" doc:"通行截止日期 YYYY-MM-DD；null 为长期"`
 	InvitableRoles []string    `json:"invitable_roles" doc:"业主可邀请的角色（小区角色组中除业主外的角色）；非业主为空"`
 }
 
-// Permissions are what a resident may use.
-type Permissions struct {
+// AppPermissions are what a resident may use.
+type AppPermissions struct {
 	AppCall     bool `json:"app_call" doc:"APP呼叫"`
 	CallForward bool `json:"call_forward" doc:"电话转移"`
 	Face        bool `json:"face" doc:"人脸开门"`
@@ -59,14 +59,14 @@ func (s *Service) myResidents(ctx context.Context) ([]*ent.Resident, error) {
 }
 
 // Me returns the phone of ctx and its rooms.
-func (s *Service) Me(ctx context.Context) (*Me, error) {
+func (s *Service) Me(ctx context.Context) (*AppMe, error) {
 	a, _ := actor.From(ctx)
 	sys := actor.AsSystem(ctx)
 	rs, err := s.myResidents(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &Me{Phone: a.Phone, Rooms: []Room{}}
+	out := &AppMe{Phone: a.Phone, Rooms: []AppRoom{}}
 	if len(rs) == 0 {
 		return out, nil
 	}
@@ -98,9 +98,9 @@ func (s *Service) Me(ctx context.Context) (*Me, error) {
 		if c == nil || byID[r.RoomID] == nil {
 			continue
 		}
-		rm := Room{ResidentID: r.ID, RoomID: r.RoomID, Label: housing.RoomLabel(c.Name, byID[r.RoomID]), CommunityID: c.ID,
+		rm := AppRoom{ResidentID: r.ID, RoomID: r.RoomID, Label: housing.RoomLabel(c.Name, byID[r.RoomID]), CommunityID: c.ID,
 			CommunityName: c.Name, Role: r.Role, IsOwner: r.Role == OwnerRole, InvitableRoles: []string{},
-			Permissions: Permissions{AppCall: r.AppCall, CallForward: r.CallForward, Face: r.FaceEnabled}}
+			Permissions: AppPermissions{AppCall: r.AppCall, CallForward: r.CallForward, Face: r.FaceEnabled}}
 		if rm.IsOwner {
 			for _, role := range c.ResidentRoles {
 				if role != OwnerRole {
@@ -113,8 +113,8 @@ func (s *Service) Me(ctx context.Context) (*Me, error) {
 	return out, nil
 }
 
-// SessionInfo is one signed-in device of the phone.
-type SessionInfo struct {
+// SignedInDevice is one signed-in device of the phone.
+type SignedInDevice struct {
 	ID         int       `json:"id"`
 	DeviceName string    `json:"device_name" doc:"登录时 APP 报告的设备名称"`
 	CreatedAt  time.Time `json:"created_at" doc:"登录时间"`
@@ -135,7 +135,7 @@ func (s *Service) current(ctx context.Context, authorization string) (*ent.AppSe
 }
 
 // Sessions lists the live sessions of the phone, newest first.
-func (s *Service) Sessions(ctx context.Context, authorization string) ([]SessionInfo, error) {
+func (s *Service) Sessions(ctx context.Context, authorization string) ([]SignedInDevice, error) {
 	cur, err := s.current(ctx, authorization)
 	if err != nil {
 		return nil, err
@@ -145,9 +145,9 @@ func (s *Service) Sessions(ctx context.Context, authorization string) ([]Session
 	if err != nil {
 		return nil, err
 	}
-	out := make([]SessionInfo, len(ss))
+	out := make([]SignedInDevice, len(ss))
 	for i, x := range ss {
-		out[i] = SessionInfo{ID: x.ID, DeviceName: x.DeviceName, CreatedAt: x.CreatedAt, Current: x.ID == cur.ID}
+		out[i] = SignedInDevice{ID: x.ID, DeviceName: x.DeviceName, CreatedAt: x.CreatedAt, Current: x.ID == cur.ID}
 	}
 	return out, nil
 }
@@ -203,11 +203,11 @@ func (s *Service) SetPushToken(ctx context.Context, authorization, platform, tok
 	return s.db.AppSession.UpdateOneID(cur.ID).SetPushPlatform(platform).SetPushToken(token).Exec(actor.AsSystem(ctx))
 }
 
-type meOutput struct{ Body *Me }
+type meOutput struct{ Body *AppMe }
 
 type sessionsOutput struct {
 	Body struct {
-		Items []SessionInfo `json:"items"`
+		Items []SignedInDevice `json:"items"`
 	}
 }
 
