@@ -97,13 +97,15 @@ func TestAppMeAndSessions(t *testing.T) {
 		var me struct {
 			Phone, Name string
 			Rooms       []struct {
-				ResidentID     int    `json:"resident_id"`
-				RoomID         int    `json:"room_id"`
-				Label          string `json:"label"`
-				CommunityName  string `json:"community_name"`
-				Role           string
-				IsOwner        bool `json:"is_owner"`
-				Permissions    struct{ AppCall bool `json:"app_call"` }
+				ResidentID    int    `json:"resident_id"`
+				RoomID        int    `json:"room_id"`
+				Label         string `json:"label"`
+				CommunityName string `json:"community_name"`
+				Role          string
+				IsOwner       bool `json:"is_owner"`
+				Permissions   struct {
+					AppCall bool `json:"app_call"`
+				}
 				AccessUntil    *string  `json:"access_until"`
 				InvitableRoles []string `json:"invitable_roles"`
 			}
@@ -355,7 +357,9 @@ func TestAppCallsAndDND(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, "the first call's record ends", func() bool {
-			var calls struct{ MissedUnseen int `json:"missed_unseen"` }
+			var calls struct {
+				MissedUnseen int `json:"missed_unseen"`
+			}
 			appDo(s, h, "GET", "/app/v1/calls", nil).JSON(t, &calls)
 			return calls.MissedUnseen == 1
 		})

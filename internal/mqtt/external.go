@@ -37,15 +37,15 @@ type External struct {
 	waiting map[string]chan []controlResponse
 }
 
-// Topics of the broker side of the protocol.
+// Topics of the broker side of the protocol. The server's role is
+// versioned: a server that needs new rights adds its new role to the
+// account (the broker then reconnects it).
 const (
-	shareGroup    = "linli"
-	statusFilter  = "linli/+/device/+/status"
-	eventsFilter  = "linli/+/device/+/events"
-	controlTopic  = "$CONTROL/dynamic-security/v1"
-	responseTopic = controlTopic + "/response"
-	// serverRole is versioned: a server that needs new rights adds its
-	// new role to the account (the broker then reconnects it).
+	shareGroup     = "linli"
+	statusFilter   = "linli/+/device/+/status"
+	eventsFilter   = "linli/+/device/+/events"
+	controlTopic   = "$CONTROL/dynamic-security/v1"
+	responseTopic  = controlTopic + "/response"
 	serverRole     = "linli-server-2"
 	controlTimeout = 10 * time.Second
 )

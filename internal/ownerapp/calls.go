@@ -145,7 +145,7 @@ type callsInput struct {
 type callsOutput struct {
 	Body struct {
 		Items        []AppCall `json:"items"`
-		MissedUnseen int    `json:"missed_unseen" doc:"未查看的未接来电数"`
+		MissedUnseen int       `json:"missed_unseen" doc:"未查看的未接来电数"`
 	}
 }
 

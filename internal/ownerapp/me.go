@@ -25,23 +25,23 @@ const OwnerRole = "业主"
 
 // AppMe is the signed-in phone and its rooms.
 type AppMe struct {
-	Phone string `json:"phone"`
-	Name  string `json:"name" doc:"住户姓名（第一个房间登记的姓名）"`
+	Phone string    `json:"phone"`
+	Name  string    `json:"name" doc:"住户姓名（第一个房间登记的姓名）"`
 	Rooms []AppRoom `json:"rooms"`
 }
 
 // AppRoom is one room the phone is a resident of.
 type AppRoom struct {
-	ResidentID     int         `json:"resident_id"`
-	RoomID         int         `json:"room_id"`
-	Label          string      `json:"label" doc:"【小区】-1区-1栋-1单元-0502"`
-	CommunityID    int         `json:"community_id"`
-	CommunityName  string      `json:"community_name"`
-	Role           string      `json:"role" doc:"业主、家属、租户等（小区的业主角色组）"`
-	IsOwner        bool        `json:"is_owner" doc:"角色为业主"`
+	ResidentID     int            `json:"resident_id"`
+	RoomID         int            `json:"room_id"`
+	Label          string         `json:"label" doc:"【小区】-1区-1栋-1单元-0502"`
+	CommunityID    int            `json:"community_id"`
+	CommunityName  string         `json:"community_name"`
+	Role           string         `json:"role" doc:"业主、家属、租户等（小区的业主角色组）"`
+	IsOwner        bool           `json:"is_owner" doc:"角色为业主"`
 	Permissions    AppPermissions `json:"permissions"`
-	AccessUntil    *string     `json:"access_until" doc:"通行截止日期 YYYY-MM-DD；null 为长期"`
-	InvitableRoles []string    `json:"invitable_roles" doc:"业主可邀请的角色（小区角色组中除业主外的角色）；非业主为空"`
+	AccessUntil    *string        `json:"access_until" doc:"通行截止日期 YYYY-MM-DD；null 为长期"`
+	InvitableRoles []string       `json:"invitable_roles" doc:"业主可邀请的角色（小区角色组中除业主外的角色）；非业主为空"`
 }
 
 // AppPermissions are what a resident may use.

@@ -141,9 +141,10 @@ type Unlock struct {
 	Type   string    `json:"type,omitempty" doc:"call：通话中开锁；空：刷卡"`
 	CallID string    `json:"call_id,omitempty"`
 	Via    string    `json:"via,omitempty" doc:"通话中开锁的按键方式：rtp（RFC 4733）或 info"`
+	At     time.Time `json:"at"`
+
 	// ResidentID is who opened from the app (Type app).
 	ResidentID int `json:"resident_id,omitempty"`
-	At     time.Time `json:"at"`
 }
 
 // New returns a device that is not yet bound.
