@@ -72,6 +72,8 @@ func TestCheck(t *testing.T) {
 		"bad start":        {Schedule: []Period{{Weekdays: []int{1}, Start: "1:00", End: "02:00"}}},
 		"bad end":          {Schedule: []Period{{Weekdays: []int{1}, Start: "01:00", End: "24:00"}}},
 		"letters":          {Schedule: []Period{{Weekdays: []int{1}, Start: "ab:cd", End: "02:00"}}},
+		"space":            {Schedule: []Period{{Weekdays: []int{1}, Start: " 1:00", End: "02:00"}}},
+		"sign":             {Schedule: []Period{{Weekdays: []int{1}, Start: "+1:00", End: "02:00"}}},
 	} {
 		if err := Check(&s); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("%s: %v, want invalid", name, err)

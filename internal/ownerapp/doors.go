@@ -162,6 +162,9 @@ func (s *Service) OpenDoor(ctx context.Context, id int) (time.Time, error) {
 			break
 		}
 	}
+	if who == nil {
+		return time.Time{}, errs.New(errs.NotFound, "门禁设备不存在或不是您可以开的门")
+	}
 	if s.doors == nil {
 		return time.Time{}, errs.New(errs.Conflict, "设备离线，无法开门")
 	}

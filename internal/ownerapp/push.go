@@ -133,6 +133,10 @@ func (s *Service) NoticeSent(ctx context.Context, n *ent.Notice, roomIDs []int) 
 			return
 		}
 	}
-	s.pushTo(ctx, phones, false, Push{Kind: PushNotice, Title: n.Title, Body: n.Content,
+	body := []rune(n.Content)
+	if len(body) > 100 {
+		body = append(body[:99], '…')
+	}
+	s.pushTo(ctx, phones, false, Push{Kind: PushNotice, Title: n.Title, Body: string(body),
 		Data: map[string]string{"notice_id": strconv.Itoa(n.ID)}})
 }
