@@ -30,6 +30,9 @@ type Service struct {
 	// nudge, if set, is told after each change so that devices sync now
 	// (the MQTT layer sends "sync to V" on their cmd topics).
 	nudge func(ctx context.Context, communityID int, version int64)
+	// noticed, if set, is told of each notice sent, after it is committed
+	// (to push it to residents' apps).
+	noticed func(ctx context.Context, n *ent.Notice, roomIDs []int)
 	// snapshots bounds how many full whitelists are built at once: when a
 	// whole estate's devices come back together, each would otherwise hold
 	// its own copy of the community's cards in memory at the same time.
@@ -47,6 +50,11 @@ func NewService(db *store.Store, logger *slog.Logger) *Service {
 // OnChange sets the function told about every new whitelist version.
 func (s *Service) OnChange(nudge func(ctx context.Context, communityID int, version int64)) {
 	s.nudge = nudge
+}
+
+// OnNotice sets the function told about every notice sent, after commit.
+func (s *Service) OnNotice(fn func(ctx context.Context, n *ent.Notice, roomIDs []int)) {
+	s.noticed = fn
 }
 
 // Keys of whitelist entries.

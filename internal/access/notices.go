@@ -123,6 +123,9 @@ func (s *Service) SendNotice(ctx context.Context, cid int, rooms bool, in Notice
 		}
 		return []string{noticeKey(n.ID)}, nil
 	})
+	if err == nil && s.noticed != nil {
+		s.noticed(ctx, n, roomIDs)
+	}
 	return n, err
 }
 

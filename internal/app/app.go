@@ -55,6 +55,7 @@ type App struct {
 	access  *access.Service
 	records *record.Service
 	owners  *ownerapp.Service
+	devices *device.Service
 	apply   *application.Service
 	// directory and callLog are what the SIP server asks: accounts, routes,
 	// and where call records go.
@@ -110,10 +111,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	residents.OnDelete(a.access.ResidentDeleted)
 	residents.OnChange(a.access.ResidentChanged)
 	devices := device.NewService(db, box, logger)
+	a.devices = devices
 	a.records = record.NewService(db, files, logger)
 	a.directory = call.NewDirectory(db, box, logger)
-	a.callLog = call.NewLog(a.directory, a.records)
-	a.owners = ownerapp.NewService(db, box, ownerapp.LogSender{Logger: logger}, logger)
+	a.owners = ownerapp.NewService(db, box, ownerapp.LogSender{Logger: logger}, logger,
+		ownerapp.WithDoors(devices, cfg.DoorOpenTimeout), ownerapp.WithSnapshots(a.records))
+	a.callLog = call.NewLog(a.directory, a.records, a.owners)
+	a.access.OnNotice(a.owners.NoticeSent)
 	applications := application.NewService(db, box, files, residents, pictures, logger)
 	images := firmware.NewService(db, files, logger)
 	a.files = files
@@ -399,6 +403,9 @@ func (a *App) janitor(ctx context.Context) {
 			}
 			if err := a.owners.Purge(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge app sessions", "err", err)
+			}
+			if err := a.devices.PurgeCommands(ctx); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge door commands", "err", err)
 			}
 			if err := a.apply.PurgeAttempts(sys); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge application attempts", "err", err)

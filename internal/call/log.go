@@ -14,22 +14,40 @@ import (
 type Log struct {
 	dir     *Directory
 	records *record.Service
+	notify  []Notifier
 }
 
 // NewLog returns a Log writing through records; dir finds where callers
-// stand.
-func NewLog(dir *Directory, records *record.Service) *Log { return &Log{dir: dir, records: records} }
+// stand; notify hear of calls to rooms and of missed ones.
+func NewLog(dir *Directory, records *record.Service, notify ...Notifier) *Log {
+	return &Log{dir: dir, records: records, notify: notify}
+}
 
 var _ sip.CallLog = (*Log)(nil)
 
 // CallStarted records a call the server routed.
-func (l *Log) CallStarted(ctx context.Context, c sip.Call) { l.write(ctx, c) }
+func (l *Log) CallStarted(ctx context.Context, c sip.Call) {
+	l.write(ctx, c)
+	if c.Route.RoomID != 0 && !c.Route.Monitor {
+		for _, n := range l.notify {
+			n.RoomCalled(ctx, c.Route.RoomID, c.Caller.Label, c.CallID)
+		}
+	}
+}
 
 // CallAnswered records who answered.
 func (l *Log) CallAnswered(ctx context.Context, c sip.Call) { l.write(ctx, c) }
 
 // CallEnded records how the call ended.
-func (l *Log) CallEnded(ctx context.Context, c sip.Call) { l.write(ctx, c) }
+func (l *Log) CallEnded(ctx context.Context, c sip.Call) {
+	l.write(ctx, c)
+	if c.Route.RoomID != 0 && !c.Route.Monitor && c.AnsweredAt.IsZero() &&
+		(c.Result == sip.ResultMissed || c.Result == sip.ResultCancelled || c.Result == sip.ResultBusy) {
+		for _, n := range l.notify {
+			n.RoomMissed(ctx, c.Route.RoomID, c.Caller.Label, c.CallID)
+		}
+	}
+}
 
 // write records c; a failure is logged, never passed to the call, which
 // goes on regardless.

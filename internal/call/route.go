@@ -176,8 +176,14 @@ func (r *resolver) room(unitID int) (sip.Route, error) {
 		if err != nil {
 			return sip.Route{}, err
 		}
+		quiet, err := r.d.quiet(r.ctx, phones)
+		if err != nil {
+			return sip.Route{}, err
+		}
 		for _, s := range ss {
-			apps[s.Phone] = append(apps[s.Phone], s.ID)
+			if !quiet[s.Phone] {
+				apps[s.Phone] = append(apps[s.Phone], s.ID)
+			}
 		}
 	}
 	for _, res := range rs {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the configuration of `linli serve`.
@@ -28,6 +29,9 @@ type Config struct {
 	SIPAddr       string // LINLI_SIP_ADDR: the SIP server's UDP and TCP address, default ":5060"; "off" disables it
 	SIPAdvertise  string // LINLI_SIP_ADVERTISE: host[:port] devices reach the SIP server at (Record-Route, other instances); default the listen address
 	RetentionDays int    // LINLI_RECORD_RETENTION_DAYS: how long call and unlock records and their snapshots are kept, default 180
+	// DoorOpenTimeout is how long a remote opening from the app waits for
+	// the device's answer (0: 5 s). Set by tests, not from the environment.
+	DoorOpenTimeout time.Duration
 }
 
 // Load parses args (without the program and command names) with getenv

@@ -38,6 +38,8 @@ type Service struct {
 	accounts BrokerAccounts
 	// sipPresence reads devices' SIP registrations (nil: SIP off).
 	sipPresence SIPPresence
+	// acks are the remote openings waiting on this instance.
+	acks acks
 }
 
 // NewService returns a Service.

@@ -27,7 +27,13 @@ type AppSession struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// the SIP password of this app installation (username a<id>), sealed
 	SipPasswordSealed *[]byte `json:"-"`
-	selectValues      sql.SelectValues
+	// what the app calls the phone, e.g. iPhone 15
+	DeviceName string `json:"device_name,omitempty"`
+	// apns, fcm, hms, mipush or log; empty: no push
+	PushPlatform string `json:"push_platform,omitempty"`
+	// PushToken holds the value of the "push_token" field.
+	PushToken    string `json:"-"`
+	selectValues sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -39,7 +45,7 @@ func (*AppSession) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case appsession.FieldID:
 			values[i] = new(sql.NullInt64)
-		case appsession.FieldTokenHash, appsession.FieldPhone:
+		case appsession.FieldTokenHash, appsession.FieldPhone, appsession.FieldDeviceName, appsession.FieldPushPlatform, appsession.FieldPushToken:
 			values[i] = new(sql.NullString)
 		case appsession.FieldExpiresAt, appsession.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -94,6 +100,24 @@ func (_m *AppSession) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.SipPasswordSealed = value
 			}
+		case appsession.FieldDeviceName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field device_name", values[i])
+			} else if value.Valid {
+				_m.DeviceName = value.String
+			}
+		case appsession.FieldPushPlatform:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field push_platform", values[i])
+			} else if value.Valid {
+				_m.PushPlatform = value.String
+			}
+		case appsession.FieldPushToken:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field push_token", values[i])
+			} else if value.Valid {
+				_m.PushToken = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -142,6 +166,14 @@ func (_m *AppSession) String() string {
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
 	builder.WriteString(", ")
 	builder.WriteString("sip_password_sealed=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("device_name=")
+	builder.WriteString(_m.DeviceName)
+	builder.WriteString(", ")
+	builder.WriteString("push_platform=")
+	builder.WriteString(_m.PushPlatform)
+	builder.WriteString(", ")
+	builder.WriteString("push_token=<sensitive>")
 	builder.WriteByte(')')
 	return builder.String()
 }

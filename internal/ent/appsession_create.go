@@ -58,6 +58,48 @@ func (_c *AppSessionCreate) SetSipPasswordSealed(v []byte) *AppSessionCreate {
 	return _c
 }
 
+// SetDeviceName sets the "device_name" field.
+func (_c *AppSessionCreate) SetDeviceName(v string) *AppSessionCreate {
+	_c.mutation.SetDeviceName(v)
+	return _c
+}
+
+// SetNillableDeviceName sets the "device_name" field if the given value is not nil.
+func (_c *AppSessionCreate) SetNillableDeviceName(v *string) *AppSessionCreate {
+	if v != nil {
+		_c.SetDeviceName(*v)
+	}
+	return _c
+}
+
+// SetPushPlatform sets the "push_platform" field.
+func (_c *AppSessionCreate) SetPushPlatform(v string) *AppSessionCreate {
+	_c.mutation.SetPushPlatform(v)
+	return _c
+}
+
+// SetNillablePushPlatform sets the "push_platform" field if the given value is not nil.
+func (_c *AppSessionCreate) SetNillablePushPlatform(v *string) *AppSessionCreate {
+	if v != nil {
+		_c.SetPushPlatform(*v)
+	}
+	return _c
+}
+
+// SetPushToken sets the "push_token" field.
+func (_c *AppSessionCreate) SetPushToken(v string) *AppSessionCreate {
+	_c.mutation.SetPushToken(v)
+	return _c
+}
+
+// SetNillablePushToken sets the "push_token" field if the given value is not nil.
+func (_c *AppSessionCreate) SetNillablePushToken(v *string) *AppSessionCreate {
+	if v != nil {
+		_c.SetPushToken(*v)
+	}
+	return _c
+}
+
 // Mutation returns the AppSessionMutation object of the builder.
 func (_c *AppSessionCreate) Mutation() *AppSessionMutation {
 	return _c.mutation
@@ -97,6 +139,18 @@ func (_c *AppSessionCreate) defaults() {
 		v := appsession.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.DeviceName(); !ok {
+		v := appsession.DefaultDeviceName
+		_c.mutation.SetDeviceName(v)
+	}
+	if _, ok := _c.mutation.PushPlatform(); !ok {
+		v := appsession.DefaultPushPlatform
+		_c.mutation.SetPushPlatform(v)
+	}
+	if _, ok := _c.mutation.PushToken(); !ok {
+		v := appsession.DefaultPushToken
+		_c.mutation.SetPushToken(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -122,6 +176,30 @@ func (_c *AppSessionCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "AppSession.created_at"`)}
+	}
+	if _, ok := _c.mutation.DeviceName(); !ok {
+		return &ValidationError{Name: "device_name", err: errors.New(`ent: missing required field "AppSession.device_name"`)}
+	}
+	if v, ok := _c.mutation.DeviceName(); ok {
+		if err := appsession.DeviceNameValidator(v); err != nil {
+			return &ValidationError{Name: "device_name", err: fmt.Errorf(`ent: validator failed for field "AppSession.device_name": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.PushPlatform(); !ok {
+		return &ValidationError{Name: "push_platform", err: errors.New(`ent: missing required field "AppSession.push_platform"`)}
+	}
+	if v, ok := _c.mutation.PushPlatform(); ok {
+		if err := appsession.PushPlatformValidator(v); err != nil {
+			return &ValidationError{Name: "push_platform", err: fmt.Errorf(`ent: validator failed for field "AppSession.push_platform": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.PushToken(); !ok {
+		return &ValidationError{Name: "push_token", err: errors.New(`ent: missing required field "AppSession.push_token"`)}
+	}
+	if v, ok := _c.mutation.PushToken(); ok {
+		if err := appsession.PushTokenValidator(v); err != nil {
+			return &ValidationError{Name: "push_token", err: fmt.Errorf(`ent: validator failed for field "AppSession.push_token": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -168,6 +246,18 @@ func (_c *AppSessionCreate) createSpec() (*AppSession, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SipPasswordSealed(); ok {
 		_spec.SetField(appsession.FieldSipPasswordSealed, field.TypeBytes, value)
 		_node.SipPasswordSealed = &value
+	}
+	if value, ok := _c.mutation.DeviceName(); ok {
+		_spec.SetField(appsession.FieldDeviceName, field.TypeString, value)
+		_node.DeviceName = value
+	}
+	if value, ok := _c.mutation.PushPlatform(); ok {
+		_spec.SetField(appsession.FieldPushPlatform, field.TypeString, value)
+		_node.PushPlatform = value
+	}
+	if value, ok := _c.mutation.PushToken(); ok {
+		_spec.SetField(appsession.FieldPushToken, field.TypeString, value)
+		_node.PushToken = value
 	}
 	return _node, _spec
 }

@@ -54,6 +54,48 @@ func (_u *AppSessionUpdate) ClearSipPasswordSealed() *AppSessionUpdate {
 	return _u
 }
 
+// SetDeviceName sets the "device_name" field.
+func (_u *AppSessionUpdate) SetDeviceName(v string) *AppSessionUpdate {
+	_u.mutation.SetDeviceName(v)
+	return _u
+}
+
+// SetNillableDeviceName sets the "device_name" field if the given value is not nil.
+func (_u *AppSessionUpdate) SetNillableDeviceName(v *string) *AppSessionUpdate {
+	if v != nil {
+		_u.SetDeviceName(*v)
+	}
+	return _u
+}
+
+// SetPushPlatform sets the "push_platform" field.
+func (_u *AppSessionUpdate) SetPushPlatform(v string) *AppSessionUpdate {
+	_u.mutation.SetPushPlatform(v)
+	return _u
+}
+
+// SetNillablePushPlatform sets the "push_platform" field if the given value is not nil.
+func (_u *AppSessionUpdate) SetNillablePushPlatform(v *string) *AppSessionUpdate {
+	if v != nil {
+		_u.SetPushPlatform(*v)
+	}
+	return _u
+}
+
+// SetPushToken sets the "push_token" field.
+func (_u *AppSessionUpdate) SetPushToken(v string) *AppSessionUpdate {
+	_u.mutation.SetPushToken(v)
+	return _u
+}
+
+// SetNillablePushToken sets the "push_token" field if the given value is not nil.
+func (_u *AppSessionUpdate) SetNillablePushToken(v *string) *AppSessionUpdate {
+	if v != nil {
+		_u.SetPushToken(*v)
+	}
+	return _u
+}
+
 // Mutation returns the AppSessionMutation object of the builder.
 func (_u *AppSessionUpdate) Mutation() *AppSessionMutation {
 	return _u.mutation
@@ -86,7 +128,30 @@ func (_u *AppSessionUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *AppSessionUpdate) check() error {
+	if v, ok := _u.mutation.DeviceName(); ok {
+		if err := appsession.DeviceNameValidator(v); err != nil {
+			return &ValidationError{Name: "device_name", err: fmt.Errorf(`ent: validator failed for field "AppSession.device_name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.PushPlatform(); ok {
+		if err := appsession.PushPlatformValidator(v); err != nil {
+			return &ValidationError{Name: "push_platform", err: fmt.Errorf(`ent: validator failed for field "AppSession.push_platform": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.PushToken(); ok {
+		if err := appsession.PushTokenValidator(v); err != nil {
+			return &ValidationError{Name: "push_token", err: fmt.Errorf(`ent: validator failed for field "AppSession.push_token": %w`, err)}
+		}
+	}
+	return nil
+}
+
 func (_u *AppSessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(appsession.Table, appsession.Columns, sqlgraph.NewFieldSpec(appsession.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -103,6 +168,15 @@ func (_u *AppSessionUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if _u.mutation.SipPasswordSealedCleared() {
 		_spec.ClearField(appsession.FieldSipPasswordSealed, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.DeviceName(); ok {
+		_spec.SetField(appsession.FieldDeviceName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PushPlatform(); ok {
+		_spec.SetField(appsession.FieldPushPlatform, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PushToken(); ok {
+		_spec.SetField(appsession.FieldPushToken, field.TypeString, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -147,6 +221,48 @@ func (_u *AppSessionUpdateOne) SetSipPasswordSealed(v []byte) *AppSessionUpdateO
 // ClearSipPasswordSealed clears the value of the "sip_password_sealed" field.
 func (_u *AppSessionUpdateOne) ClearSipPasswordSealed() *AppSessionUpdateOne {
 	_u.mutation.ClearSipPasswordSealed()
+	return _u
+}
+
+// SetDeviceName sets the "device_name" field.
+func (_u *AppSessionUpdateOne) SetDeviceName(v string) *AppSessionUpdateOne {
+	_u.mutation.SetDeviceName(v)
+	return _u
+}
+
+// SetNillableDeviceName sets the "device_name" field if the given value is not nil.
+func (_u *AppSessionUpdateOne) SetNillableDeviceName(v *string) *AppSessionUpdateOne {
+	if v != nil {
+		_u.SetDeviceName(*v)
+	}
+	return _u
+}
+
+// SetPushPlatform sets the "push_platform" field.
+func (_u *AppSessionUpdateOne) SetPushPlatform(v string) *AppSessionUpdateOne {
+	_u.mutation.SetPushPlatform(v)
+	return _u
+}
+
+// SetNillablePushPlatform sets the "push_platform" field if the given value is not nil.
+func (_u *AppSessionUpdateOne) SetNillablePushPlatform(v *string) *AppSessionUpdateOne {
+	if v != nil {
+		_u.SetPushPlatform(*v)
+	}
+	return _u
+}
+
+// SetPushToken sets the "push_token" field.
+func (_u *AppSessionUpdateOne) SetPushToken(v string) *AppSessionUpdateOne {
+	_u.mutation.SetPushToken(v)
+	return _u
+}
+
+// SetNillablePushToken sets the "push_token" field if the given value is not nil.
+func (_u *AppSessionUpdateOne) SetNillablePushToken(v *string) *AppSessionUpdateOne {
+	if v != nil {
+		_u.SetPushToken(*v)
+	}
 	return _u
 }
 
@@ -195,7 +311,30 @@ func (_u *AppSessionUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *AppSessionUpdateOne) check() error {
+	if v, ok := _u.mutation.DeviceName(); ok {
+		if err := appsession.DeviceNameValidator(v); err != nil {
+			return &ValidationError{Name: "device_name", err: fmt.Errorf(`ent: validator failed for field "AppSession.device_name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.PushPlatform(); ok {
+		if err := appsession.PushPlatformValidator(v); err != nil {
+			return &ValidationError{Name: "push_platform", err: fmt.Errorf(`ent: validator failed for field "AppSession.push_platform": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.PushToken(); ok {
+		if err := appsession.PushTokenValidator(v); err != nil {
+			return &ValidationError{Name: "push_token", err: fmt.Errorf(`ent: validator failed for field "AppSession.push_token": %w`, err)}
+		}
+	}
+	return nil
+}
+
 func (_u *AppSessionUpdateOne) sqlSave(ctx context.Context) (_node *AppSession, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(appsession.Table, appsession.Columns, sqlgraph.NewFieldSpec(appsession.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
 	if !ok {
@@ -229,6 +368,15 @@ func (_u *AppSessionUpdateOne) sqlSave(ctx context.Context) (_node *AppSession, 
 	}
 	if _u.mutation.SipPasswordSealedCleared() {
 		_spec.ClearField(appsession.FieldSipPasswordSealed, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.DeviceName(); ok {
+		_spec.SetField(appsession.FieldDeviceName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PushPlatform(); ok {
+		_spec.SetField(appsession.FieldPushPlatform, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PushToken(); ok {
+		_spec.SetField(appsession.FieldPushToken, field.TypeString, value)
 	}
 	_node = &AppSession{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -17,6 +17,7 @@ import (
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
 	"linli/internal/ent/applicationattempt"
+	"linli/internal/ent/appphone"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -24,6 +25,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/doorcommand"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
@@ -59,6 +61,8 @@ type Client struct {
 	AdTarget *AdTargetClient
 	// AppCode is the client for interacting with the AppCode builders.
 	AppCode *AppCodeClient
+	// AppPhone is the client for interacting with the AppPhone builders.
+	AppPhone *AppPhoneClient
 	// AppSession is the client for interacting with the AppSession builders.
 	AppSession *AppSessionClient
 	// Application is the client for interacting with the Application builders.
@@ -77,6 +81,8 @@ type Client struct {
 	Community *CommunityClient
 	// Device is the client for interacting with the Device builders.
 	Device *DeviceClient
+	// DoorCommand is the client for interacting with the DoorCommand builders.
+	DoorCommand *DoorCommandClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// Firmware is the client for interacting with the Firmware builders.
@@ -118,6 +124,7 @@ func (c *Client) init() {
 	c.Ad = NewAdClient(c.config)
 	c.AdTarget = NewAdTargetClient(c.config)
 	c.AppCode = NewAppCodeClient(c.config)
+	c.AppPhone = NewAppPhoneClient(c.config)
 	c.AppSession = NewAppSessionClient(c.config)
 	c.Application = NewApplicationClient(c.config)
 	c.ApplicationAttempt = NewApplicationAttemptClient(c.config)
@@ -127,6 +134,7 @@ func (c *Client) init() {
 	c.Card = NewCardClient(c.config)
 	c.Community = NewCommunityClient(c.config)
 	c.Device = NewDeviceClient(c.config)
+	c.DoorCommand = NewDoorCommandClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Firmware = NewFirmwareClient(c.config)
 	c.LoginFailure = NewLoginFailureClient(c.config)
@@ -236,6 +244,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Ad:                 NewAdClient(cfg),
 		AdTarget:           NewAdTargetClient(cfg),
 		AppCode:            NewAppCodeClient(cfg),
+		AppPhone:           NewAppPhoneClient(cfg),
 		AppSession:         NewAppSessionClient(cfg),
 		Application:        NewApplicationClient(cfg),
 		ApplicationAttempt: NewApplicationAttemptClient(cfg),
@@ -245,6 +254,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Card:               NewCardClient(cfg),
 		Community:          NewCommunityClient(cfg),
 		Device:             NewDeviceClient(cfg),
+		DoorCommand:        NewDoorCommandClient(cfg),
 		Event:              NewEventClient(cfg),
 		Firmware:           NewFirmwareClient(cfg),
 		LoginFailure:       NewLoginFailureClient(cfg),
@@ -281,6 +291,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Ad:                 NewAdClient(cfg),
 		AdTarget:           NewAdTargetClient(cfg),
 		AppCode:            NewAppCodeClient(cfg),
+		AppPhone:           NewAppPhoneClient(cfg),
 		AppSession:         NewAppSessionClient(cfg),
 		Application:        NewApplicationClient(cfg),
 		ApplicationAttempt: NewApplicationAttemptClient(cfg),
@@ -290,6 +301,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Card:               NewCardClient(cfg),
 		Community:          NewCommunityClient(cfg),
 		Device:             NewDeviceClient(cfg),
+		DoorCommand:        NewDoorCommandClient(cfg),
 		Event:              NewEventClient(cfg),
 		Firmware:           NewFirmwareClient(cfg),
 		LoginFailure:       NewLoginFailureClient(cfg),
@@ -332,11 +344,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application,
+		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
-		c.NoticeRoom, c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session,
-		c.SyncChange, c.Unit,
+		c.Device, c.DoorCommand, c.Event, c.Firmware, c.LoginFailure, c.Notice,
+		c.NoticeRead, c.NoticeRoom, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
+		c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -346,11 +358,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppSession, c.Application,
+		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.Event, c.Firmware, c.LoginFailure, c.Notice, c.NoticeRead,
-		c.NoticeRoom, c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session,
-		c.SyncChange, c.Unit,
+		c.Device, c.DoorCommand, c.Event, c.Firmware, c.LoginFailure, c.Notice,
+		c.NoticeRead, c.NoticeRoom, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
+		c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -367,6 +379,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AdTarget.mutate(ctx, m)
 	case *AppCodeMutation:
 		return c.AppCode.mutate(ctx, m)
+	case *AppPhoneMutation:
+		return c.AppPhone.mutate(ctx, m)
 	case *AppSessionMutation:
 		return c.AppSession.mutate(ctx, m)
 	case *ApplicationMutation:
@@ -385,6 +399,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Community.mutate(ctx, m)
 	case *DeviceMutation:
 		return c.Device.mutate(ctx, m)
+	case *DoorCommandMutation:
+		return c.DoorCommand.mutate(ctx, m)
 	case *EventMutation:
 		return c.Event.mutate(ctx, m)
 	case *FirmwareMutation:
@@ -983,6 +999,139 @@ func (c *AppCodeClient) mutate(ctx context.Context, m *AppCodeMutation) (Value, 
 		return (&AppCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AppCode mutation op: %q", m.Op())
+	}
+}
+
+// AppPhoneClient is a client for the AppPhone schema.
+type AppPhoneClient struct {
+	config
+}
+
+// NewAppPhoneClient returns a client for the AppPhone from the given config.
+func NewAppPhoneClient(c config) *AppPhoneClient {
+	return &AppPhoneClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `appphone.Hooks(f(g(h())))`.
+func (c *AppPhoneClient) Use(hooks ...Hook) {
+	c.hooks.AppPhone = append(c.hooks.AppPhone, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `appphone.Intercept(f(g(h())))`.
+func (c *AppPhoneClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AppPhone = append(c.inters.AppPhone, interceptors...)
+}
+
+// Create returns a builder for creating a AppPhone entity.
+func (c *AppPhoneClient) Create() *AppPhoneCreate {
+	mutation := newAppPhoneMutation(c.config, OpCreate)
+	return &AppPhoneCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AppPhone entities.
+func (c *AppPhoneClient) CreateBulk(builders ...*AppPhoneCreate) *AppPhoneCreateBulk {
+	return &AppPhoneCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AppPhoneClient) MapCreateBulk(slice any, setFunc func(*AppPhoneCreate, int)) *AppPhoneCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AppPhoneCreateBulk{err: fmt.Errorf("calling to AppPhoneClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AppPhoneCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AppPhoneCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AppPhone.
+func (c *AppPhoneClient) Update() *AppPhoneUpdate {
+	mutation := newAppPhoneMutation(c.config, OpUpdate)
+	return &AppPhoneUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AppPhoneClient) UpdateOne(_m *AppPhone) *AppPhoneUpdateOne {
+	mutation := newAppPhoneMutation(c.config, OpUpdateOne, withAppPhone(_m))
+	return &AppPhoneUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AppPhoneClient) UpdateOneID(id int) *AppPhoneUpdateOne {
+	mutation := newAppPhoneMutation(c.config, OpUpdateOne, withAppPhoneID(id))
+	return &AppPhoneUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AppPhone.
+func (c *AppPhoneClient) Delete() *AppPhoneDelete {
+	mutation := newAppPhoneMutation(c.config, OpDelete)
+	return &AppPhoneDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AppPhoneClient) DeleteOne(_m *AppPhone) *AppPhoneDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AppPhoneClient) DeleteOneID(id int) *AppPhoneDeleteOne {
+	builder := c.Delete().Where(appphone.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AppPhoneDeleteOne{builder}
+}
+
+// Query returns a query builder for AppPhone.
+func (c *AppPhoneClient) Query() *AppPhoneQuery {
+	return &AppPhoneQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAppPhone},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AppPhone entity by its id.
+func (c *AppPhoneClient) Get(ctx context.Context, id int) (*AppPhone, error) {
+	return c.Query().Where(appphone.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AppPhoneClient) GetX(ctx context.Context, id int) *AppPhone {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AppPhoneClient) Hooks() []Hook {
+	return c.hooks.AppPhone
+}
+
+// Interceptors returns the client interceptors.
+func (c *AppPhoneClient) Interceptors() []Interceptor {
+	return c.inters.AppPhone
+}
+
+func (c *AppPhoneClient) mutate(ctx context.Context, m *AppPhoneMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AppPhoneCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AppPhoneUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AppPhoneUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AppPhoneDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AppPhone mutation op: %q", m.Op())
 	}
 }
 
@@ -2290,6 +2439,139 @@ func (c *DeviceClient) mutate(ctx context.Context, m *DeviceMutation) (Value, er
 		return (&DeviceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Device mutation op: %q", m.Op())
+	}
+}
+
+// DoorCommandClient is a client for the DoorCommand schema.
+type DoorCommandClient struct {
+	config
+}
+
+// NewDoorCommandClient returns a client for the DoorCommand from the given config.
+func NewDoorCommandClient(c config) *DoorCommandClient {
+	return &DoorCommandClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `doorcommand.Hooks(f(g(h())))`.
+func (c *DoorCommandClient) Use(hooks ...Hook) {
+	c.hooks.DoorCommand = append(c.hooks.DoorCommand, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `doorcommand.Intercept(f(g(h())))`.
+func (c *DoorCommandClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DoorCommand = append(c.inters.DoorCommand, interceptors...)
+}
+
+// Create returns a builder for creating a DoorCommand entity.
+func (c *DoorCommandClient) Create() *DoorCommandCreate {
+	mutation := newDoorCommandMutation(c.config, OpCreate)
+	return &DoorCommandCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DoorCommand entities.
+func (c *DoorCommandClient) CreateBulk(builders ...*DoorCommandCreate) *DoorCommandCreateBulk {
+	return &DoorCommandCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DoorCommandClient) MapCreateBulk(slice any, setFunc func(*DoorCommandCreate, int)) *DoorCommandCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DoorCommandCreateBulk{err: fmt.Errorf("calling to DoorCommandClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DoorCommandCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DoorCommandCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DoorCommand.
+func (c *DoorCommandClient) Update() *DoorCommandUpdate {
+	mutation := newDoorCommandMutation(c.config, OpUpdate)
+	return &DoorCommandUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DoorCommandClient) UpdateOne(_m *DoorCommand) *DoorCommandUpdateOne {
+	mutation := newDoorCommandMutation(c.config, OpUpdateOne, withDoorCommand(_m))
+	return &DoorCommandUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DoorCommandClient) UpdateOneID(id int) *DoorCommandUpdateOne {
+	mutation := newDoorCommandMutation(c.config, OpUpdateOne, withDoorCommandID(id))
+	return &DoorCommandUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DoorCommand.
+func (c *DoorCommandClient) Delete() *DoorCommandDelete {
+	mutation := newDoorCommandMutation(c.config, OpDelete)
+	return &DoorCommandDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DoorCommandClient) DeleteOne(_m *DoorCommand) *DoorCommandDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DoorCommandClient) DeleteOneID(id int) *DoorCommandDeleteOne {
+	builder := c.Delete().Where(doorcommand.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DoorCommandDeleteOne{builder}
+}
+
+// Query returns a query builder for DoorCommand.
+func (c *DoorCommandClient) Query() *DoorCommandQuery {
+	return &DoorCommandQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDoorCommand},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DoorCommand entity by its id.
+func (c *DoorCommandClient) Get(ctx context.Context, id int) (*DoorCommand, error) {
+	return c.Query().Where(doorcommand.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DoorCommandClient) GetX(ctx context.Context, id int) *DoorCommand {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DoorCommandClient) Hooks() []Hook {
+	return c.hooks.DoorCommand
+}
+
+// Interceptors returns the client interceptors.
+func (c *DoorCommandClient) Interceptors() []Interceptor {
+	return c.inters.DoorCommand
+}
+
+func (c *DoorCommandClient) mutate(ctx context.Context, m *DoorCommandMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DoorCommandCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DoorCommandUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DoorCommandUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DoorCommandDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DoorCommand mutation op: %q", m.Op())
 	}
 }
 
@@ -4137,16 +4419,17 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, Ad, AdTarget, AppCode, AppSession, Application, ApplicationAttempt,
-		Area, AuditLog, Building, Card, Community, Device, Event, Firmware,
-		LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room, SIPKey,
-		SIPRegistration, Session, SyncChange, Unit []ent.Hook
+		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
+		ApplicationAttempt, Area, AuditLog, Building, Card, Community, Device,
+		DoorCommand, Event, Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom,
+		Resident, Room, SIPKey, SIPRegistration, Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
-		Account, Ad, AdTarget, AppCode, AppSession, Application, ApplicationAttempt,
-		Area, AuditLog, Building, Card, Community, Device, Event, Firmware,
-		LoginFailure, Notice, NoticeRead, NoticeRoom, Resident, Room, SIPKey,
-		SIPRegistration, Session, SyncChange, Unit []ent.Interceptor
+		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
+		ApplicationAttempt, Area, AuditLog, Building, Card, Community, Device,
+		DoorCommand, Event, Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom,
+		Resident, Room, SIPKey, SIPRegistration, Session, SyncChange,
+		Unit []ent.Interceptor
 	}
 )
 

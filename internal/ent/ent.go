@@ -12,6 +12,7 @@ import (
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
 	"linli/internal/ent/applicationattempt"
+	"linli/internal/ent/appphone"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -19,6 +20,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/doorcommand"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
@@ -102,6 +104,7 @@ func checkColumn(t, c string) error {
 			ad.Table:                 ad.ValidColumn,
 			adtarget.Table:           adtarget.ValidColumn,
 			appcode.Table:            appcode.ValidColumn,
+			appphone.Table:           appphone.ValidColumn,
 			appsession.Table:         appsession.ValidColumn,
 			application.Table:        application.ValidColumn,
 			applicationattempt.Table: applicationattempt.ValidColumn,
@@ -111,6 +114,7 @@ func checkColumn(t, c string) error {
 			card.Table:               card.ValidColumn,
 			community.Table:          community.ValidColumn,
 			device.Table:             device.ValidColumn,
+			doorcommand.Table:        doorcommand.ValidColumn,
 			event.Table:              event.ValidColumn,
 			firmware.Table:           firmware.ValidColumn,
 			loginfailure.Table:       loginfailure.ValidColumn,

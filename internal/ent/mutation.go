@@ -6,12 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"linli/internal/dnd"
 	"linli/internal/ent/account"
 	"linli/internal/ent/ad"
 	"linli/internal/ent/adtarget"
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
 	"linli/internal/ent/applicationattempt"
+	"linli/internal/ent/appphone"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -19,6 +21,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/doorcommand"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
@@ -53,6 +56,7 @@ const (
 	TypeAd                 = "Ad"
 	TypeAdTarget           = "AdTarget"
 	TypeAppCode            = "AppCode"
+	TypeAppPhone           = "AppPhone"
 	TypeAppSession         = "AppSession"
 	TypeApplication        = "Application"
 	TypeApplicationAttempt = "ApplicationAttempt"
@@ -62,6 +66,7 @@ const (
 	TypeCard               = "Card"
 	TypeCommunity          = "Community"
 	TypeDevice             = "Device"
+	TypeDoorCommand        = "DoorCommand"
 	TypeEvent              = "Event"
 	TypeFirmware           = "Firmware"
 	TypeLoginFailure       = "LoginFailure"
@@ -3310,6 +3315,677 @@ func (m *AppCodeMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AppCode edge %s", name)
 }
 
+// AppPhoneMutation represents an operation that mutates the AppPhone nodes in the graph.
+type AppPhoneMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	phone                *string
+	dnd_on               *bool
+	dnd_schedule_enabled *bool
+	dnd_schedule         *[]dnd.Period
+	appenddnd_schedule   []dnd.Period
+	calls_seen_id        *int
+	addcalls_seen_id     *int
+	updated_at           *time.Time
+	clearedFields        map[string]struct{}
+	done                 bool
+	oldValue             func(context.Context) (*AppPhone, error)
+	predicates           []predicate.AppPhone
+}
+
+var _ ent.Mutation = (*AppPhoneMutation)(nil)
+
+// appphoneOption allows management of the mutation configuration using functional options.
+type appphoneOption func(*AppPhoneMutation)
+
+// newAppPhoneMutation creates new mutation for the AppPhone entity.
+func newAppPhoneMutation(c config, op Op, opts ...appphoneOption) *AppPhoneMutation {
+	m := &AppPhoneMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAppPhone,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAppPhoneID sets the ID field of the mutation.
+func withAppPhoneID(id int) appphoneOption {
+	return func(m *AppPhoneMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AppPhone
+		)
+		m.oldValue = func(ctx context.Context) (*AppPhone, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AppPhone.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAppPhone sets the old AppPhone of the mutation.
+func withAppPhone(node *AppPhone) appphoneOption {
+	return func(m *AppPhoneMutation) {
+		m.oldValue = func(context.Context) (*AppPhone, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AppPhoneMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AppPhoneMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AppPhoneMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AppPhoneMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AppPhone.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPhone sets the "phone" field.
+func (m *AppPhoneMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *AppPhoneMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the AppPhone entity.
+// If the AppPhone object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppPhoneMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *AppPhoneMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetDndOn sets the "dnd_on" field.
+func (m *AppPhoneMutation) SetDndOn(b bool) {
+	m.dnd_on = &b
+}
+
+// DndOn returns the value of the "dnd_on" field in the mutation.
+func (m *AppPhoneMutation) DndOn() (r bool, exists bool) {
+	v := m.dnd_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDndOn returns the old "dnd_on" field's value of the AppPhone entity.
+// If the AppPhone object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppPhoneMutation) OldDndOn(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDndOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDndOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDndOn: %w", err)
+	}
+	return oldValue.DndOn, nil
+}
+
+// ResetDndOn resets all changes to the "dnd_on" field.
+func (m *AppPhoneMutation) ResetDndOn() {
+	m.dnd_on = nil
+}
+
+// SetDndScheduleEnabled sets the "dnd_schedule_enabled" field.
+func (m *AppPhoneMutation) SetDndScheduleEnabled(b bool) {
+	m.dnd_schedule_enabled = &b
+}
+
+// DndScheduleEnabled returns the value of the "dnd_schedule_enabled" field in the mutation.
+func (m *AppPhoneMutation) DndScheduleEnabled() (r bool, exists bool) {
+	v := m.dnd_schedule_enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDndScheduleEnabled returns the old "dnd_schedule_enabled" field's value of the AppPhone entity.
+// If the AppPhone object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppPhoneMutation) OldDndScheduleEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDndScheduleEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDndScheduleEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDndScheduleEnabled: %w", err)
+	}
+	return oldValue.DndScheduleEnabled, nil
+}
+
+// ResetDndScheduleEnabled resets all changes to the "dnd_schedule_enabled" field.
+func (m *AppPhoneMutation) ResetDndScheduleEnabled() {
+	m.dnd_schedule_enabled = nil
+}
+
+// SetDndSchedule sets the "dnd_schedule" field.
+func (m *AppPhoneMutation) SetDndSchedule(d []dnd.Period) {
+	m.dnd_schedule = &d
+	m.appenddnd_schedule = nil
+}
+
+// DndSchedule returns the value of the "dnd_schedule" field in the mutation.
+func (m *AppPhoneMutation) DndSchedule() (r []dnd.Period, exists bool) {
+	v := m.dnd_schedule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDndSchedule returns the old "dnd_schedule" field's value of the AppPhone entity.
+// If the AppPhone object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppPhoneMutation) OldDndSchedule(ctx context.Context) (v []dnd.Period, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDndSchedule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDndSchedule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDndSchedule: %w", err)
+	}
+	return oldValue.DndSchedule, nil
+}
+
+// AppendDndSchedule adds d to the "dnd_schedule" field.
+func (m *AppPhoneMutation) AppendDndSchedule(d []dnd.Period) {
+	m.appenddnd_schedule = append(m.appenddnd_schedule, d...)
+}
+
+// AppendedDndSchedule returns the list of values that were appended to the "dnd_schedule" field in this mutation.
+func (m *AppPhoneMutation) AppendedDndSchedule() ([]dnd.Period, bool) {
+	if len(m.appenddnd_schedule) == 0 {
+		return nil, false
+	}
+	return m.appenddnd_schedule, true
+}
+
+// ClearDndSchedule clears the value of the "dnd_schedule" field.
+func (m *AppPhoneMutation) ClearDndSchedule() {
+	m.dnd_schedule = nil
+	m.appenddnd_schedule = nil
+	m.clearedFields[appphone.FieldDndSchedule] = struct{}{}
+}
+
+// DndScheduleCleared returns if the "dnd_schedule" field was cleared in this mutation.
+func (m *AppPhoneMutation) DndScheduleCleared() bool {
+	_, ok := m.clearedFields[appphone.FieldDndSchedule]
+	return ok
+}
+
+// ResetDndSchedule resets all changes to the "dnd_schedule" field.
+func (m *AppPhoneMutation) ResetDndSchedule() {
+	m.dnd_schedule = nil
+	m.appenddnd_schedule = nil
+	delete(m.clearedFields, appphone.FieldDndSchedule)
+}
+
+// SetCallsSeenID sets the "calls_seen_id" field.
+func (m *AppPhoneMutation) SetCallsSeenID(i int) {
+	m.calls_seen_id = &i
+	m.addcalls_seen_id = nil
+}
+
+// CallsSeenID returns the value of the "calls_seen_id" field in the mutation.
+func (m *AppPhoneMutation) CallsSeenID() (r int, exists bool) {
+	v := m.calls_seen_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallsSeenID returns the old "calls_seen_id" field's value of the AppPhone entity.
+// If the AppPhone object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppPhoneMutation) OldCallsSeenID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallsSeenID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallsSeenID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallsSeenID: %w", err)
+	}
+	return oldValue.CallsSeenID, nil
+}
+
+// AddCallsSeenID adds i to the "calls_seen_id" field.
+func (m *AppPhoneMutation) AddCallsSeenID(i int) {
+	if m.addcalls_seen_id != nil {
+		*m.addcalls_seen_id += i
+	} else {
+		m.addcalls_seen_id = &i
+	}
+}
+
+// AddedCallsSeenID returns the value that was added to the "calls_seen_id" field in this mutation.
+func (m *AppPhoneMutation) AddedCallsSeenID() (r int, exists bool) {
+	v := m.addcalls_seen_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCallsSeenID resets all changes to the "calls_seen_id" field.
+func (m *AppPhoneMutation) ResetCallsSeenID() {
+	m.calls_seen_id = nil
+	m.addcalls_seen_id = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AppPhoneMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AppPhoneMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AppPhone entity.
+// If the AppPhone object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppPhoneMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AppPhoneMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the AppPhoneMutation builder.
+func (m *AppPhoneMutation) Where(ps ...predicate.AppPhone) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AppPhoneMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AppPhoneMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AppPhone, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AppPhoneMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AppPhoneMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AppPhone).
+func (m *AppPhoneMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AppPhoneMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.phone != nil {
+		fields = append(fields, appphone.FieldPhone)
+	}
+	if m.dnd_on != nil {
+		fields = append(fields, appphone.FieldDndOn)
+	}
+	if m.dnd_schedule_enabled != nil {
+		fields = append(fields, appphone.FieldDndScheduleEnabled)
+	}
+	if m.dnd_schedule != nil {
+		fields = append(fields, appphone.FieldDndSchedule)
+	}
+	if m.calls_seen_id != nil {
+		fields = append(fields, appphone.FieldCallsSeenID)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, appphone.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AppPhoneMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case appphone.FieldPhone:
+		return m.Phone()
+	case appphone.FieldDndOn:
+		return m.DndOn()
+	case appphone.FieldDndScheduleEnabled:
+		return m.DndScheduleEnabled()
+	case appphone.FieldDndSchedule:
+		return m.DndSchedule()
+	case appphone.FieldCallsSeenID:
+		return m.CallsSeenID()
+	case appphone.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AppPhoneMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case appphone.FieldPhone:
+		return m.OldPhone(ctx)
+	case appphone.FieldDndOn:
+		return m.OldDndOn(ctx)
+	case appphone.FieldDndScheduleEnabled:
+		return m.OldDndScheduleEnabled(ctx)
+	case appphone.FieldDndSchedule:
+		return m.OldDndSchedule(ctx)
+	case appphone.FieldCallsSeenID:
+		return m.OldCallsSeenID(ctx)
+	case appphone.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AppPhone field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AppPhoneMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case appphone.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case appphone.FieldDndOn:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDndOn(v)
+		return nil
+	case appphone.FieldDndScheduleEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDndScheduleEnabled(v)
+		return nil
+	case appphone.FieldDndSchedule:
+		v, ok := value.([]dnd.Period)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDndSchedule(v)
+		return nil
+	case appphone.FieldCallsSeenID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallsSeenID(v)
+		return nil
+	case appphone.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AppPhone field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AppPhoneMutation) AddedFields() []string {
+	var fields []string
+	if m.addcalls_seen_id != nil {
+		fields = append(fields, appphone.FieldCallsSeenID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AppPhoneMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case appphone.FieldCallsSeenID:
+		return m.AddedCallsSeenID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AppPhoneMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case appphone.FieldCallsSeenID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCallsSeenID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AppPhone numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AppPhoneMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(appphone.FieldDndSchedule) {
+		fields = append(fields, appphone.FieldDndSchedule)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AppPhoneMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AppPhoneMutation) ClearField(name string) error {
+	switch name {
+	case appphone.FieldDndSchedule:
+		m.ClearDndSchedule()
+		return nil
+	}
+	return fmt.Errorf("unknown AppPhone nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AppPhoneMutation) ResetField(name string) error {
+	switch name {
+	case appphone.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case appphone.FieldDndOn:
+		m.ResetDndOn()
+		return nil
+	case appphone.FieldDndScheduleEnabled:
+		m.ResetDndScheduleEnabled()
+		return nil
+	case appphone.FieldDndSchedule:
+		m.ResetDndSchedule()
+		return nil
+	case appphone.FieldCallsSeenID:
+		m.ResetCallsSeenID()
+		return nil
+	case appphone.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AppPhone field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AppPhoneMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AppPhoneMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AppPhoneMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AppPhoneMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AppPhoneMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AppPhoneMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AppPhoneMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AppPhone unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AppPhoneMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AppPhone edge %s", name)
+}
+
 // AppSessionMutation represents an operation that mutates the AppSession nodes in the graph.
 type AppSessionMutation struct {
 	config
@@ -3321,6 +3997,9 @@ type AppSessionMutation struct {
 	expires_at          *time.Time
 	created_at          *time.Time
 	sip_password_sealed *[]byte
+	device_name         *string
+	push_platform       *string
+	push_token          *string
 	clearedFields       map[string]struct{}
 	done                bool
 	oldValue            func(context.Context) (*AppSession, error)
@@ -3618,6 +4297,114 @@ func (m *AppSessionMutation) ResetSipPasswordSealed() {
 	delete(m.clearedFields, appsession.FieldSipPasswordSealed)
 }
 
+// SetDeviceName sets the "device_name" field.
+func (m *AppSessionMutation) SetDeviceName(s string) {
+	m.device_name = &s
+}
+
+// DeviceName returns the value of the "device_name" field in the mutation.
+func (m *AppSessionMutation) DeviceName() (r string, exists bool) {
+	v := m.device_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeviceName returns the old "device_name" field's value of the AppSession entity.
+// If the AppSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppSessionMutation) OldDeviceName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeviceName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeviceName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeviceName: %w", err)
+	}
+	return oldValue.DeviceName, nil
+}
+
+// ResetDeviceName resets all changes to the "device_name" field.
+func (m *AppSessionMutation) ResetDeviceName() {
+	m.device_name = nil
+}
+
+// SetPushPlatform sets the "push_platform" field.
+func (m *AppSessionMutation) SetPushPlatform(s string) {
+	m.push_platform = &s
+}
+
+// PushPlatform returns the value of the "push_platform" field in the mutation.
+func (m *AppSessionMutation) PushPlatform() (r string, exists bool) {
+	v := m.push_platform
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPushPlatform returns the old "push_platform" field's value of the AppSession entity.
+// If the AppSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppSessionMutation) OldPushPlatform(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPushPlatform is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPushPlatform requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPushPlatform: %w", err)
+	}
+	return oldValue.PushPlatform, nil
+}
+
+// ResetPushPlatform resets all changes to the "push_platform" field.
+func (m *AppSessionMutation) ResetPushPlatform() {
+	m.push_platform = nil
+}
+
+// SetPushToken sets the "push_token" field.
+func (m *AppSessionMutation) SetPushToken(s string) {
+	m.push_token = &s
+}
+
+// PushToken returns the value of the "push_token" field in the mutation.
+func (m *AppSessionMutation) PushToken() (r string, exists bool) {
+	v := m.push_token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPushToken returns the old "push_token" field's value of the AppSession entity.
+// If the AppSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppSessionMutation) OldPushToken(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPushToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPushToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPushToken: %w", err)
+	}
+	return oldValue.PushToken, nil
+}
+
+// ResetPushToken resets all changes to the "push_token" field.
+func (m *AppSessionMutation) ResetPushToken() {
+	m.push_token = nil
+}
+
 // Where appends a list predicates to the AppSessionMutation builder.
 func (m *AppSessionMutation) Where(ps ...predicate.AppSession) {
 	m.predicates = append(m.predicates, ps...)
@@ -3652,7 +4439,7 @@ func (m *AppSessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AppSessionMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 8)
 	if m.token_hash != nil {
 		fields = append(fields, appsession.FieldTokenHash)
 	}
@@ -3667,6 +4454,15 @@ func (m *AppSessionMutation) Fields() []string {
 	}
 	if m.sip_password_sealed != nil {
 		fields = append(fields, appsession.FieldSipPasswordSealed)
+	}
+	if m.device_name != nil {
+		fields = append(fields, appsession.FieldDeviceName)
+	}
+	if m.push_platform != nil {
+		fields = append(fields, appsession.FieldPushPlatform)
+	}
+	if m.push_token != nil {
+		fields = append(fields, appsession.FieldPushToken)
 	}
 	return fields
 }
@@ -3686,6 +4482,12 @@ func (m *AppSessionMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case appsession.FieldSipPasswordSealed:
 		return m.SipPasswordSealed()
+	case appsession.FieldDeviceName:
+		return m.DeviceName()
+	case appsession.FieldPushPlatform:
+		return m.PushPlatform()
+	case appsession.FieldPushToken:
+		return m.PushToken()
 	}
 	return nil, false
 }
@@ -3705,6 +4507,12 @@ func (m *AppSessionMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldCreatedAt(ctx)
 	case appsession.FieldSipPasswordSealed:
 		return m.OldSipPasswordSealed(ctx)
+	case appsession.FieldDeviceName:
+		return m.OldDeviceName(ctx)
+	case appsession.FieldPushPlatform:
+		return m.OldPushPlatform(ctx)
+	case appsession.FieldPushToken:
+		return m.OldPushToken(ctx)
 	}
 	return nil, fmt.Errorf("unknown AppSession field %s", name)
 }
@@ -3748,6 +4556,27 @@ func (m *AppSessionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSipPasswordSealed(v)
+		return nil
+	case appsession.FieldDeviceName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeviceName(v)
+		return nil
+	case appsession.FieldPushPlatform:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPushPlatform(v)
+		return nil
+	case appsession.FieldPushToken:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPushToken(v)
 		return nil
 	}
 	return fmt.Errorf("unknown AppSession field %s", name)
@@ -3821,6 +4650,15 @@ func (m *AppSessionMutation) ResetField(name string) error {
 		return nil
 	case appsession.FieldSipPasswordSealed:
 		m.ResetSipPasswordSealed()
+		return nil
+	case appsession.FieldDeviceName:
+		m.ResetDeviceName()
+		return nil
+	case appsession.FieldPushPlatform:
+		m.ResetPushPlatform()
+		return nil
+	case appsession.FieldPushToken:
+		m.ResetPushToken()
 		return nil
 	}
 	return fmt.Errorf("unknown AppSession field %s", name)
@@ -12896,6 +13734,888 @@ func (m *DeviceMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *DeviceMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Device edge %s", name)
+}
+
+// DoorCommandMutation represents an operation that mutates the DoorCommand nodes in the graph.
+type DoorCommandMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	command_id      *string
+	community_id    *int
+	addcommunity_id *int
+	device_id       *int
+	adddevice_id    *int
+	phone           *string
+	resident_id     *int
+	addresident_id  *int
+	created_at      *time.Time
+	acked_at        *time.Time
+	ok              *bool
+	message         *string
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*DoorCommand, error)
+	predicates      []predicate.DoorCommand
+}
+
+var _ ent.Mutation = (*DoorCommandMutation)(nil)
+
+// doorcommandOption allows management of the mutation configuration using functional options.
+type doorcommandOption func(*DoorCommandMutation)
+
+// newDoorCommandMutation creates new mutation for the DoorCommand entity.
+func newDoorCommandMutation(c config, op Op, opts ...doorcommandOption) *DoorCommandMutation {
+	m := &DoorCommandMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDoorCommand,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDoorCommandID sets the ID field of the mutation.
+func withDoorCommandID(id int) doorcommandOption {
+	return func(m *DoorCommandMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DoorCommand
+		)
+		m.oldValue = func(ctx context.Context) (*DoorCommand, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DoorCommand.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDoorCommand sets the old DoorCommand of the mutation.
+func withDoorCommand(node *DoorCommand) doorcommandOption {
+	return func(m *DoorCommandMutation) {
+		m.oldValue = func(context.Context) (*DoorCommand, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DoorCommandMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DoorCommandMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DoorCommandMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DoorCommandMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DoorCommand.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommandID sets the "command_id" field.
+func (m *DoorCommandMutation) SetCommandID(s string) {
+	m.command_id = &s
+}
+
+// CommandID returns the value of the "command_id" field in the mutation.
+func (m *DoorCommandMutation) CommandID() (r string, exists bool) {
+	v := m.command_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommandID returns the old "command_id" field's value of the DoorCommand entity.
+// If the DoorCommand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DoorCommandMutation) OldCommandID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommandID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommandID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommandID: %w", err)
+	}
+	return oldValue.CommandID, nil
+}
+
+// ResetCommandID resets all changes to the "command_id" field.
+func (m *DoorCommandMutation) ResetCommandID() {
+	m.command_id = nil
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *DoorCommandMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *DoorCommandMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the DoorCommand entity.
+// If the DoorCommand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DoorCommandMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *DoorCommandMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *DoorCommandMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *DoorCommandMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetDeviceID sets the "device_id" field.
+func (m *DoorCommandMutation) SetDeviceID(i int) {
+	m.device_id = &i
+	m.adddevice_id = nil
+}
+
+// DeviceID returns the value of the "device_id" field in the mutation.
+func (m *DoorCommandMutation) DeviceID() (r int, exists bool) {
+	v := m.device_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeviceID returns the old "device_id" field's value of the DoorCommand entity.
+// If the DoorCommand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DoorCommandMutation) OldDeviceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeviceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeviceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeviceID: %w", err)
+	}
+	return oldValue.DeviceID, nil
+}
+
+// AddDeviceID adds i to the "device_id" field.
+func (m *DoorCommandMutation) AddDeviceID(i int) {
+	if m.adddevice_id != nil {
+		*m.adddevice_id += i
+	} else {
+		m.adddevice_id = &i
+	}
+}
+
+// AddedDeviceID returns the value that was added to the "device_id" field in this mutation.
+func (m *DoorCommandMutation) AddedDeviceID() (r int, exists bool) {
+	v := m.adddevice_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDeviceID resets all changes to the "device_id" field.
+func (m *DoorCommandMutation) ResetDeviceID() {
+	m.device_id = nil
+	m.adddevice_id = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *DoorCommandMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *DoorCommandMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the DoorCommand entity.
+// If the DoorCommand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DoorCommandMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *DoorCommandMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetResidentID sets the "resident_id" field.
+func (m *DoorCommandMutation) SetResidentID(i int) {
+	m.resident_id = &i
+	m.addresident_id = nil
+}
+
+// ResidentID returns the value of the "resident_id" field in the mutation.
+func (m *DoorCommandMutation) ResidentID() (r int, exists bool) {
+	v := m.resident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResidentID returns the old "resident_id" field's value of the DoorCommand entity.
+// If the DoorCommand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DoorCommandMutation) OldResidentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResidentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResidentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResidentID: %w", err)
+	}
+	return oldValue.ResidentID, nil
+}
+
+// AddResidentID adds i to the "resident_id" field.
+func (m *DoorCommandMutation) AddResidentID(i int) {
+	if m.addresident_id != nil {
+		*m.addresident_id += i
+	} else {
+		m.addresident_id = &i
+	}
+}
+
+// AddedResidentID returns the value that was added to the "resident_id" field in this mutation.
+func (m *DoorCommandMutation) AddedResidentID() (r int, exists bool) {
+	v := m.addresident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetResidentID resets all changes to the "resident_id" field.
+func (m *DoorCommandMutation) ResetResidentID() {
+	m.resident_id = nil
+	m.addresident_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DoorCommandMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DoorCommandMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DoorCommand entity.
+// If the DoorCommand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DoorCommandMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DoorCommandMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetAckedAt sets the "acked_at" field.
+func (m *DoorCommandMutation) SetAckedAt(t time.Time) {
+	m.acked_at = &t
+}
+
+// AckedAt returns the value of the "acked_at" field in the mutation.
+func (m *DoorCommandMutation) AckedAt() (r time.Time, exists bool) {
+	v := m.acked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAckedAt returns the old "acked_at" field's value of the DoorCommand entity.
+// If the DoorCommand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DoorCommandMutation) OldAckedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAckedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAckedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAckedAt: %w", err)
+	}
+	return oldValue.AckedAt, nil
+}
+
+// ClearAckedAt clears the value of the "acked_at" field.
+func (m *DoorCommandMutation) ClearAckedAt() {
+	m.acked_at = nil
+	m.clearedFields[doorcommand.FieldAckedAt] = struct{}{}
+}
+
+// AckedAtCleared returns if the "acked_at" field was cleared in this mutation.
+func (m *DoorCommandMutation) AckedAtCleared() bool {
+	_, ok := m.clearedFields[doorcommand.FieldAckedAt]
+	return ok
+}
+
+// ResetAckedAt resets all changes to the "acked_at" field.
+func (m *DoorCommandMutation) ResetAckedAt() {
+	m.acked_at = nil
+	delete(m.clearedFields, doorcommand.FieldAckedAt)
+}
+
+// SetOk sets the "ok" field.
+func (m *DoorCommandMutation) SetOk(b bool) {
+	m.ok = &b
+}
+
+// Ok returns the value of the "ok" field in the mutation.
+func (m *DoorCommandMutation) Ok() (r bool, exists bool) {
+	v := m.ok
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOk returns the old "ok" field's value of the DoorCommand entity.
+// If the DoorCommand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DoorCommandMutation) OldOk(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOk is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOk requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOk: %w", err)
+	}
+	return oldValue.Ok, nil
+}
+
+// ResetOk resets all changes to the "ok" field.
+func (m *DoorCommandMutation) ResetOk() {
+	m.ok = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *DoorCommandMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *DoorCommandMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the DoorCommand entity.
+// If the DoorCommand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DoorCommandMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *DoorCommandMutation) ResetMessage() {
+	m.message = nil
+}
+
+// Where appends a list predicates to the DoorCommandMutation builder.
+func (m *DoorCommandMutation) Where(ps ...predicate.DoorCommand) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DoorCommandMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DoorCommandMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DoorCommand, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DoorCommandMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DoorCommandMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DoorCommand).
+func (m *DoorCommandMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DoorCommandMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.command_id != nil {
+		fields = append(fields, doorcommand.FieldCommandID)
+	}
+	if m.community_id != nil {
+		fields = append(fields, doorcommand.FieldCommunityID)
+	}
+	if m.device_id != nil {
+		fields = append(fields, doorcommand.FieldDeviceID)
+	}
+	if m.phone != nil {
+		fields = append(fields, doorcommand.FieldPhone)
+	}
+	if m.resident_id != nil {
+		fields = append(fields, doorcommand.FieldResidentID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, doorcommand.FieldCreatedAt)
+	}
+	if m.acked_at != nil {
+		fields = append(fields, doorcommand.FieldAckedAt)
+	}
+	if m.ok != nil {
+		fields = append(fields, doorcommand.FieldOk)
+	}
+	if m.message != nil {
+		fields = append(fields, doorcommand.FieldMessage)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DoorCommandMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case doorcommand.FieldCommandID:
+		return m.CommandID()
+	case doorcommand.FieldCommunityID:
+		return m.CommunityID()
+	case doorcommand.FieldDeviceID:
+		return m.DeviceID()
+	case doorcommand.FieldPhone:
+		return m.Phone()
+	case doorcommand.FieldResidentID:
+		return m.ResidentID()
+	case doorcommand.FieldCreatedAt:
+		return m.CreatedAt()
+	case doorcommand.FieldAckedAt:
+		return m.AckedAt()
+	case doorcommand.FieldOk:
+		return m.Ok()
+	case doorcommand.FieldMessage:
+		return m.Message()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DoorCommandMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case doorcommand.FieldCommandID:
+		return m.OldCommandID(ctx)
+	case doorcommand.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case doorcommand.FieldDeviceID:
+		return m.OldDeviceID(ctx)
+	case doorcommand.FieldPhone:
+		return m.OldPhone(ctx)
+	case doorcommand.FieldResidentID:
+		return m.OldResidentID(ctx)
+	case doorcommand.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case doorcommand.FieldAckedAt:
+		return m.OldAckedAt(ctx)
+	case doorcommand.FieldOk:
+		return m.OldOk(ctx)
+	case doorcommand.FieldMessage:
+		return m.OldMessage(ctx)
+	}
+	return nil, fmt.Errorf("unknown DoorCommand field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DoorCommandMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case doorcommand.FieldCommandID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommandID(v)
+		return nil
+	case doorcommand.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case doorcommand.FieldDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeviceID(v)
+		return nil
+	case doorcommand.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case doorcommand.FieldResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResidentID(v)
+		return nil
+	case doorcommand.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case doorcommand.FieldAckedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAckedAt(v)
+		return nil
+	case doorcommand.FieldOk:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOk(v)
+		return nil
+	case doorcommand.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DoorCommand field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DoorCommandMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, doorcommand.FieldCommunityID)
+	}
+	if m.adddevice_id != nil {
+		fields = append(fields, doorcommand.FieldDeviceID)
+	}
+	if m.addresident_id != nil {
+		fields = append(fields, doorcommand.FieldResidentID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DoorCommandMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case doorcommand.FieldCommunityID:
+		return m.AddedCommunityID()
+	case doorcommand.FieldDeviceID:
+		return m.AddedDeviceID()
+	case doorcommand.FieldResidentID:
+		return m.AddedResidentID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DoorCommandMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case doorcommand.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case doorcommand.FieldDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDeviceID(v)
+		return nil
+	case doorcommand.FieldResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResidentID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DoorCommand numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DoorCommandMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(doorcommand.FieldAckedAt) {
+		fields = append(fields, doorcommand.FieldAckedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DoorCommandMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DoorCommandMutation) ClearField(name string) error {
+	switch name {
+	case doorcommand.FieldAckedAt:
+		m.ClearAckedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DoorCommand nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DoorCommandMutation) ResetField(name string) error {
+	switch name {
+	case doorcommand.FieldCommandID:
+		m.ResetCommandID()
+		return nil
+	case doorcommand.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case doorcommand.FieldDeviceID:
+		m.ResetDeviceID()
+		return nil
+	case doorcommand.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case doorcommand.FieldResidentID:
+		m.ResetResidentID()
+		return nil
+	case doorcommand.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case doorcommand.FieldAckedAt:
+		m.ResetAckedAt()
+		return nil
+	case doorcommand.FieldOk:
+		m.ResetOk()
+		return nil
+	case doorcommand.FieldMessage:
+		m.ResetMessage()
+		return nil
+	}
+	return fmt.Errorf("unknown DoorCommand field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DoorCommandMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DoorCommandMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DoorCommandMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DoorCommandMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DoorCommandMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DoorCommandMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DoorCommandMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown DoorCommand unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DoorCommandMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown DoorCommand edge %s", name)
 }
 
 // EventMutation represents an operation that mutates the Event nodes in the graph.

@@ -22,6 +22,8 @@ type Tx struct {
 	AdTarget *AdTargetClient
 	// AppCode is the client for interacting with the AppCode builders.
 	AppCode *AppCodeClient
+	// AppPhone is the client for interacting with the AppPhone builders.
+	AppPhone *AppPhoneClient
 	// AppSession is the client for interacting with the AppSession builders.
 	AppSession *AppSessionClient
 	// Application is the client for interacting with the Application builders.
@@ -40,6 +42,8 @@ type Tx struct {
 	Community *CommunityClient
 	// Device is the client for interacting with the Device builders.
 	Device *DeviceClient
+	// DoorCommand is the client for interacting with the DoorCommand builders.
+	DoorCommand *DoorCommandClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// Firmware is the client for interacting with the Firmware builders.
@@ -201,6 +205,7 @@ func (tx *Tx) init() {
 	tx.Ad = NewAdClient(tx.config)
 	tx.AdTarget = NewAdTargetClient(tx.config)
 	tx.AppCode = NewAppCodeClient(tx.config)
+	tx.AppPhone = NewAppPhoneClient(tx.config)
 	tx.AppSession = NewAppSessionClient(tx.config)
 	tx.Application = NewApplicationClient(tx.config)
 	tx.ApplicationAttempt = NewApplicationAttemptClient(tx.config)
@@ -210,6 +215,7 @@ func (tx *Tx) init() {
 	tx.Card = NewCardClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
 	tx.Device = NewDeviceClient(tx.config)
+	tx.DoorCommand = NewDoorCommandClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Firmware = NewFirmwareClient(tx.config)
 	tx.LoginFailure = NewLoginFailureClient(tx.config)

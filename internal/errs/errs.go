@@ -22,6 +22,7 @@ const (
 	TooMany      Code = "too_many"     // throttled
 	MustChange   Code = "must_change"  // the initial password must be changed first
 	Unavailable  Code = "unavailable"  // a service the request needs is down: try again later
+	Timeout      Code = "timeout"      // a device or service did not answer in time
 	Internal     Code = "internal"     // a bug or an outage; details only in the log
 )
 

@@ -26,6 +26,7 @@ var statusOf = map[errs.Code]int{
 	errs.Unauthorized: http.StatusUnauthorized,
 	errs.TooMany:      http.StatusTooManyRequests,
 	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Timeout:      http.StatusGatewayTimeout,
 	errs.MustChange:   http.StatusForbidden,
 	errs.Internal:     http.StatusInternalServerError,
 }
@@ -84,7 +85,7 @@ func install() {
 
 func fromAppError(ctx context.Context, logger *slog.Logger, path string, e *errs.Error) huma.StatusError {
 	status := StatusOf(e)
-	if status >= 500 && e.Code != errs.Unavailable {
+	if status >= 500 && e.Code != errs.Unavailable && e.Code != errs.Timeout {
 		logger.ErrorContext(ctx, "request failed", "op", path, "err", e)
 		return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: "服务器内部错误，请稍后再试"}
 	}

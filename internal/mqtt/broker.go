@@ -29,6 +29,9 @@ type Devices interface {
 	AuthenticateMQTT(ctx context.Context, username, password string) (Device, bool)
 	// SetOnline records that a device connected or went away.
 	SetOnline(ctx context.Context, deviceID int, online bool, ip string)
+	// DeviceMessage handles what a device published on its events topic
+	// (the answers to commands).
+	DeviceMessage(ctx context.Context, deviceID int, payload []byte)
 }
 
 // Broker is the embedded MQTT broker.
@@ -64,6 +67,16 @@ func Start(addr string, devices Devices, logger *slog.Logger) (*Broker, error) {
 		return nil, err
 	}
 	if err := srv.Serve(); err != nil {
+		return nil, err
+	}
+	// A device may publish only on its own events topic (OnACLCheck), so
+	// the topic names the device truthfully.
+	if err := srv.Subscribe(eventsFilter, 1, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		if did, ok := deviceTopic(pk.TopicName, "events"); ok {
+			devices.DeviceMessage(context.Background(), did, pk.Payload)
+		}
+	}); err != nil {
+		_ = srv.Close()
 		return nil, err
 	}
 	return &Broker{srv: srv, addr: l.Addr(), logger: logger}, nil

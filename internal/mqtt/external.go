@@ -37,13 +37,16 @@ type External struct {
 	waiting map[string]chan []controlResponse
 }
 
-// Topics of the broker side of the protocol.
+// Topics of the broker side of the protocol. The server's role is
+// versioned: a server that needs new rights adds its new role to the
+// account (the broker then reconnects it).
 const (
 	shareGroup     = "linli"
 	statusFilter   = "linli/+/device/+/status"
+	eventsFilter   = "linli/+/device/+/events"
 	controlTopic   = "$CONTROL/dynamic-security/v1"
 	responseTopic  = controlTopic + "/response"
-	serverRole     = "linli-server"
+	serverRole     = "linli-server-2"
 	controlTimeout = 10 * time.Second
 )
 
@@ -143,6 +146,8 @@ func (e *External) setUp(ctx context.Context, cm *autopaho.ConnectionManager, ad
 				{"acltype": "publishClientSend", "topic": "linli/+/device/+/cmd", "allow": true},
 				{"acltype": "subscribePattern", "topic": statusFilter, "allow": true},
 				{"acltype": "publishClientReceive", "topic": statusFilter, "allow": true},
+				{"acltype": "subscribePattern", "topic": eventsFilter, "allow": true},
+				{"acltype": "publishClientReceive", "topic": eventsFilter, "allow": true},
 			}},
 			{"command": "addClientRole", "username": admin, "rolename": serverRole},
 		})
@@ -156,12 +161,17 @@ func (e *External) setUp(ctx context.Context, cm *autopaho.ConnectionManager, ad
 		}
 		return errRoleAdded
 	}
-	suback, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "$share/" + shareGroup + "/" + statusFilter, QoS: 1}}})
+	suback, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{
+		{Topic: "$share/" + shareGroup + "/" + statusFilter, QoS: 1},
+		{Topic: "$share/" + shareGroup + "/" + eventsFilter, QoS: 1},
+	}})
 	if err != nil {
 		return fmt.Errorf("subscribe to device status: %w", err)
 	}
-	if len(suback.Reasons) == 1 && suback.Reasons[0] >= 0x80 {
-		return fmt.Errorf("subscribe to device status refused: reason %#x", suback.Reasons[0])
+	for _, r := range suback.Reasons {
+		if r >= 0x80 {
+			return fmt.Errorf("subscribe to device status and events refused: reason %#x", r)
+		}
 	}
 	return nil
 }
@@ -183,7 +193,13 @@ func (e *External) receive(pr paho.PublishReceived) (bool, error) {
 		}
 		return true, nil
 	}
-	did, ok := statusTopic(p.Topic)
+	if did, ok := deviceTopic(p.Topic, "events"); ok {
+		// One instance of the shared subscription handles each answer;
+		// the device service records it where every instance sees it.
+		e.devices.DeviceMessage(context.Background(), did, p.Payload)
+		return true, nil
+	}
+	did, ok := deviceTopic(p.Topic, "status")
 	if !ok {
 		return true, nil
 	}
@@ -200,11 +216,11 @@ func (e *External) receive(pr paho.PublishReceived) (bool, error) {
 	return true, nil
 }
 
-// statusTopic returns the device of linli/{community}/device/{device}/status.
-// The broker lets a device publish only on its own status topic.
-func statusTopic(topic string) (did int, ok bool) {
+// deviceTopic returns the device of linli/{community}/device/{device}/<leaf>.
+// The broker lets a device publish only on its own status and events topics.
+func deviceTopic(topic, leaf string) (did int, ok bool) {
 	parts := strings.Split(topic, "/")
-	if len(parts) != 5 || parts[0] != "linli" || parts[2] != "device" || parts[4] != "status" {
+	if len(parts) != 5 || parts[0] != "linli" || parts[2] != "device" || parts[4] != leaf {
 		return 0, false
 	}
 	did, err := strconv.Atoi(parts[3])

@@ -19,6 +19,8 @@ type signInInput struct {
 	Body struct {
 		Phone string `json:"phone" maxLength:"20"`
 		Code  string `json:"code" maxLength:"10" doc:"短信验证码"`
+		// DeviceName names the phone in the list of signed-in devices.
+		DeviceName string `json:"device_name,omitempty" required:"false" maxLength:"64" doc:"设备名称，如 iPhone 15（登录设备列表中显示）"`
 	}
 }
 
@@ -55,7 +57,7 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "app-sign-in", Method: http.MethodPost, Path: "/app/v1/session",
 		Summary: "验证码登录", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusOK},
 		func(ctx context.Context, in *signInInput) (*sessionOutput, error) {
-			sess, err := s.SignIn(ctx, in.Body.Phone, in.Body.Code)
+			sess, err := s.SignInDevice(ctx, in.Body.Phone, in.Body.Code, in.Body.DeviceName)
 			if err != nil {
 				return nil, err
 			}
@@ -93,4 +95,8 @@ func (s *Service) Register(api huma.API) {
 		func(ctx context.Context, in *noticeInput) (*struct{}, error) {
 			return nil, s.MarkRead(ctx, in.ID)
 		})
+	s.registerMe(api, tags)
+	s.registerDoors(api, tags)
+	s.registerCalls(api, tags)
+	s.registerDND(api, tags)
 }

@@ -61,12 +61,23 @@ type Service struct {
 	sender Sender
 	logger *slog.Logger
 	now    func() time.Time
+	// doors opens doors remotely; openTimeout bounds the wait for a device.
+	doors       Doors
+	openTimeout time.Duration
+	snapshots   Snapshots
+	pusher      Pusher
 }
 
 // NewService returns a Service that sends codes with sender; box seals the
-// SIP passwords of app installations.
-func NewService(db *store.Store, box *secret.Box, sender Sender, logger *slog.Logger) *Service {
-	return &Service{db: db, box: box, sender: sender, logger: logger, now: time.Now}
+// SIP passwords of app installations. Options give it what remote opening,
+// call records and pushes need.
+func NewService(db *store.Store, box *secret.Box, sender Sender, logger *slog.Logger, opts ...Option) *Service {
+	s := &Service{db: db, box: box, sender: sender, logger: logger, now: time.Now, openTimeout: DefaultOpenTimeout,
+		pusher: LogPusher{Logger: logger}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // randomToken returns n random bytes as URL-safe text.
@@ -150,6 +161,18 @@ type Session struct {
 //
 // Errors: errs.Invalid, errs.Unauthorized (wrong, used or expired code).
 func (s *Service) SignIn(ctx context.Context, raw, code string) (*Session, error) {
+	return s.SignInDevice(ctx, raw, code, "")
+}
+
+// SignInDevice is SignIn from the phone the app calls deviceName (shown in
+// the list of signed-in devices).
+//
+// Errors: errs.Invalid, errs.Unauthorized (wrong, used or expired code).
+func (s *Service) SignInDevice(ctx context.Context, raw, code, deviceName string) (*Session, error) {
+	deviceName = strings.TrimSpace(deviceName)
+	if len([]rune(deviceName)) > 64 {
+		return nil, errs.Field("device_name", "设备名称最多 64 个字符")
+	}
 	p, err := phone.Parse(raw)
 	if err != nil {
 		return nil, errs.Field("phone", err.Error())
@@ -188,7 +211,7 @@ func (s *Service) SignIn(ctx context.Context, raw, code string) (*Session, error
 	token := randomToken(32)
 	sess := &Session{Token: token, ExpiresAt: now.Add(SessionLifetime)}
 	if err := s.db.AppSession.Create().SetTokenHash(hash(token)).SetPhone(p).SetExpiresAt(sess.ExpiresAt).SetCreatedAt(now).
-		SetSipPasswordSealed(s.box.Seal(newSIPPassword())).Exec(sys); err != nil {
+		SetDeviceName(deviceName).SetSipPasswordSealed(s.box.Seal(newSIPPassword())).Exec(sys); err != nil {
 		return nil, err
 	}
 	acc, err := s.SIP(ctx, "Bearer "+token)

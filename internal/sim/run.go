@@ -29,6 +29,7 @@ import (
 //	POST /answer-mode?mode=auto|after&seconds=N|reject&code=486|603|never
 //	POST /unlock[?via=info]             send the unlock key in the answered call (RFC 4733 by default)
 //	POST /hangup                        end the current call
+//	POST /ignore-commands[?on=0]        drop remote openings unanswered (on=0: carry them out again)
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -230,6 +231,15 @@ func controlAPI(devices []*Device) http.Handler {
 		}
 		call, err := d.SendUnlock(r.Context(), r.URL.Query().Get("via"))
 		answerCall(w, call, err)
+	})
+	mux.HandleFunc("POST /ignore-commands", func(w http.ResponseWriter, r *http.Request) {
+		d := device(w, r)
+		if d == nil {
+			return
+		}
+		on := r.URL.Query().Get("on") != "0"
+		d.IgnoreCommands(on)
+		writeJSON(w, http.StatusOK, map[string]bool{"ignoring_commands": on})
 	})
 	mux.HandleFunc("POST /hangup", func(w http.ResponseWriter, r *http.Request) {
 		d := device(w, r)

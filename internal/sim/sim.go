@@ -128,6 +128,11 @@ type Device struct {
 	syncedCode string
 	typed      map[string]string
 	owned      sync.WaitGroup // event uploads of calls, waited for by Run
+
+	// ignoreCommands drops remote openings unanswered (to test the
+	// server's timeout); lastOpen is the last remote opening.
+	ignoreCommands bool
+	lastOpen       *Unlock
 }
 
 // Unlock is a door opening the device recorded (for the records feature).
@@ -137,6 +142,9 @@ type Unlock struct {
 	CallID string    `json:"call_id,omitempty"`
 	Via    string    `json:"via,omitempty" doc:"通话中开锁的按键方式：rtp（RFC 4733）或 info"`
 	At     time.Time `json:"at"`
+
+	// ResidentID is who opened from the app (Type app).
+	ResidentID int `json:"resident_id,omitempty"`
 }
 
 // New returns a device that is not yet bound.
@@ -312,6 +320,8 @@ func (d *Device) Connect(ctx context.Context) error {
 				case d.nudges <- struct{}{}:
 				default:
 				}
+			case "open":
+				d.remoteOpen(pr.Packet.Payload)
 			case "upgrade":
 				var up UpgradeCommand
 				if json.Unmarshal(pr.Packet.Payload, &up) != nil {
@@ -345,7 +355,9 @@ func (d *Device) Connect(ctx context.Context) error {
 		return fmt.Errorf("mqtt subscribe: %w", err)
 	}
 	_, _ = c.Publish(ctx, &paho.Publish{Topic: d.cred.MQTT.StatusTopic, QoS: 1, Payload: []byte(`{"online":true}`)})
+	d.mu.Lock()
 	d.client = c
+	d.mu.Unlock()
 	d.setOnline(true)
 	return nil
 }
@@ -466,6 +478,8 @@ type Status struct {
 	Notices   []Notice   `json:"notices" doc:"通知，showing 表示当前在展示时间内"`
 	Ads       []Ad       `json:"ads"`
 	SIP       *SIPStatus `json:"sip,omitempty" doc:"SIP 注册与通话（-sip off 时没有）"`
+	LastOpen  *Unlock    `json:"last_open,omitempty" doc:"最近一次 APP 远程开门"`
+	Ignoring  bool       `json:"ignoring_commands,omitempty" doc:"不响应远程开门命令（测试超时）"`
 }
 
 // Notice is a notice the device holds.
@@ -491,7 +505,7 @@ func (d *Device) Status() Status {
 	st := Status{DeviceID: d.cred.DeviceID, Label: d.cred.Label, Online: d.online, Version: d.version, Syncs: d.syncs,
 		Firmware: d.firmware, Upgrade: d.upgrade,
 		Whitelist: []string{}, Unlocks: append([]Unlock{}, d.unlocks...),
-		Events: append([]Event{}, d.events...), SIP: sipSt}
+		Events: append([]Event{}, d.events...), SIP: sipSt, LastOpen: d.lastOpen, Ignoring: d.ignoreCommands}
 	now := time.Now()
 	st.Notices, st.Ads = []Notice{}, []Ad{}
 	for k, e := range d.whitelist {

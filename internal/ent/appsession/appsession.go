@@ -23,6 +23,12 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldSipPasswordSealed holds the string denoting the sip_password_sealed field in the database.
 	FieldSipPasswordSealed = "sip_password_sealed"
+	// FieldDeviceName holds the string denoting the device_name field in the database.
+	FieldDeviceName = "device_name"
+	// FieldPushPlatform holds the string denoting the push_platform field in the database.
+	FieldPushPlatform = "push_platform"
+	// FieldPushToken holds the string denoting the push_token field in the database.
+	FieldPushToken = "push_token"
 	// Table holds the table name of the appsession in the database.
 	Table = "app_sessions"
 )
@@ -35,6 +41,9 @@ var Columns = []string{
 	FieldExpiresAt,
 	FieldCreatedAt,
 	FieldSipPasswordSealed,
+	FieldDeviceName,
+	FieldPushPlatform,
+	FieldPushToken,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -54,6 +63,18 @@ var (
 	PhoneValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// DefaultDeviceName holds the default value on creation for the "device_name" field.
+	DefaultDeviceName string
+	// DeviceNameValidator is a validator for the "device_name" field. It is called by the builders before save.
+	DeviceNameValidator func(string) error
+	// DefaultPushPlatform holds the default value on creation for the "push_platform" field.
+	DefaultPushPlatform string
+	// PushPlatformValidator is a validator for the "push_platform" field. It is called by the builders before save.
+	PushPlatformValidator func(string) error
+	// DefaultPushToken holds the default value on creation for the "push_token" field.
+	DefaultPushToken string
+	// PushTokenValidator is a validator for the "push_token" field. It is called by the builders before save.
+	PushTokenValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the AppSession queries.
@@ -82,4 +103,19 @@ func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedAt orders the results by the created_at field.
 func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
+}
+
+// ByDeviceName orders the results by the device_name field.
+func ByDeviceName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeviceName, opts...).ToFunc()
+}
+
+// ByPushPlatform orders the results by the push_platform field.
+func ByPushPlatform(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPushPlatform, opts...).ToFunc()
+}
+
+// ByPushToken orders the results by the push_token field.
+func ByPushToken(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPushToken, opts...).ToFunc()
 }

@@ -79,6 +79,21 @@ func SipPasswordSealed(v []byte) predicate.AppSession {
 	return predicate.AppSession(sql.FieldEQ(FieldSipPasswordSealed, v))
 }
 
+// DeviceName applies equality check predicate on the "device_name" field. It's identical to DeviceNameEQ.
+func DeviceName(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEQ(FieldDeviceName, v))
+}
+
+// PushPlatform applies equality check predicate on the "push_platform" field. It's identical to PushPlatformEQ.
+func PushPlatform(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEQ(FieldPushPlatform, v))
+}
+
+// PushToken applies equality check predicate on the "push_token" field. It's identical to PushTokenEQ.
+func PushToken(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEQ(FieldPushToken, v))
+}
+
 // TokenHashEQ applies the EQ predicate on the "token_hash" field.
 func TokenHashEQ(v string) predicate.AppSession {
 	return predicate.AppSession(sql.FieldEQ(FieldTokenHash, v))
@@ -337,6 +352,201 @@ func SipPasswordSealedIsNil() predicate.AppSession {
 // SipPasswordSealedNotNil applies the NotNil predicate on the "sip_password_sealed" field.
 func SipPasswordSealedNotNil() predicate.AppSession {
 	return predicate.AppSession(sql.FieldNotNull(FieldSipPasswordSealed))
+}
+
+// DeviceNameEQ applies the EQ predicate on the "device_name" field.
+func DeviceNameEQ(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEQ(FieldDeviceName, v))
+}
+
+// DeviceNameNEQ applies the NEQ predicate on the "device_name" field.
+func DeviceNameNEQ(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldNEQ(FieldDeviceName, v))
+}
+
+// DeviceNameIn applies the In predicate on the "device_name" field.
+func DeviceNameIn(vs ...string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldIn(FieldDeviceName, vs...))
+}
+
+// DeviceNameNotIn applies the NotIn predicate on the "device_name" field.
+func DeviceNameNotIn(vs ...string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldNotIn(FieldDeviceName, vs...))
+}
+
+// DeviceNameGT applies the GT predicate on the "device_name" field.
+func DeviceNameGT(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldGT(FieldDeviceName, v))
+}
+
+// DeviceNameGTE applies the GTE predicate on the "device_name" field.
+func DeviceNameGTE(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldGTE(FieldDeviceName, v))
+}
+
+// DeviceNameLT applies the LT predicate on the "device_name" field.
+func DeviceNameLT(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldLT(FieldDeviceName, v))
+}
+
+// DeviceNameLTE applies the LTE predicate on the "device_name" field.
+func DeviceNameLTE(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldLTE(FieldDeviceName, v))
+}
+
+// DeviceNameContains applies the Contains predicate on the "device_name" field.
+func DeviceNameContains(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldContains(FieldDeviceName, v))
+}
+
+// DeviceNameHasPrefix applies the HasPrefix predicate on the "device_name" field.
+func DeviceNameHasPrefix(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldHasPrefix(FieldDeviceName, v))
+}
+
+// DeviceNameHasSuffix applies the HasSuffix predicate on the "device_name" field.
+func DeviceNameHasSuffix(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldHasSuffix(FieldDeviceName, v))
+}
+
+// DeviceNameEqualFold applies the EqualFold predicate on the "device_name" field.
+func DeviceNameEqualFold(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEqualFold(FieldDeviceName, v))
+}
+
+// DeviceNameContainsFold applies the ContainsFold predicate on the "device_name" field.
+func DeviceNameContainsFold(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldContainsFold(FieldDeviceName, v))
+}
+
+// PushPlatformEQ applies the EQ predicate on the "push_platform" field.
+func PushPlatformEQ(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEQ(FieldPushPlatform, v))
+}
+
+// PushPlatformNEQ applies the NEQ predicate on the "push_platform" field.
+func PushPlatformNEQ(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldNEQ(FieldPushPlatform, v))
+}
+
+// PushPlatformIn applies the In predicate on the "push_platform" field.
+func PushPlatformIn(vs ...string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldIn(FieldPushPlatform, vs...))
+}
+
+// PushPlatformNotIn applies the NotIn predicate on the "push_platform" field.
+func PushPlatformNotIn(vs ...string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldNotIn(FieldPushPlatform, vs...))
+}
+
+// PushPlatformGT applies the GT predicate on the "push_platform" field.
+func PushPlatformGT(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldGT(FieldPushPlatform, v))
+}
+
+// PushPlatformGTE applies the GTE predicate on the "push_platform" field.
+func PushPlatformGTE(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldGTE(FieldPushPlatform, v))
+}
+
+// PushPlatformLT applies the LT predicate on the "push_platform" field.
+func PushPlatformLT(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldLT(FieldPushPlatform, v))
+}
+
+// PushPlatformLTE applies the LTE predicate on the "push_platform" field.
+func PushPlatformLTE(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldLTE(FieldPushPlatform, v))
+}
+
+// PushPlatformContains applies the Contains predicate on the "push_platform" field.
+func PushPlatformContains(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldContains(FieldPushPlatform, v))
+}
+
+// PushPlatformHasPrefix applies the HasPrefix predicate on the "push_platform" field.
+func PushPlatformHasPrefix(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldHasPrefix(FieldPushPlatform, v))
+}
+
+// PushPlatformHasSuffix applies the HasSuffix predicate on the "push_platform" field.
+func PushPlatformHasSuffix(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldHasSuffix(FieldPushPlatform, v))
+}
+
+// PushPlatformEqualFold applies the EqualFold predicate on the "push_platform" field.
+func PushPlatformEqualFold(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEqualFold(FieldPushPlatform, v))
+}
+
+// PushPlatformContainsFold applies the ContainsFold predicate on the "push_platform" field.
+func PushPlatformContainsFold(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldContainsFold(FieldPushPlatform, v))
+}
+
+// PushTokenEQ applies the EQ predicate on the "push_token" field.
+func PushTokenEQ(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEQ(FieldPushToken, v))
+}
+
+// PushTokenNEQ applies the NEQ predicate on the "push_token" field.
+func PushTokenNEQ(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldNEQ(FieldPushToken, v))
+}
+
+// PushTokenIn applies the In predicate on the "push_token" field.
+func PushTokenIn(vs ...string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldIn(FieldPushToken, vs...))
+}
+
+// PushTokenNotIn applies the NotIn predicate on the "push_token" field.
+func PushTokenNotIn(vs ...string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldNotIn(FieldPushToken, vs...))
+}
+
+// PushTokenGT applies the GT predicate on the "push_token" field.
+func PushTokenGT(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldGT(FieldPushToken, v))
+}
+
+// PushTokenGTE applies the GTE predicate on the "push_token" field.
+func PushTokenGTE(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldGTE(FieldPushToken, v))
+}
+
+// PushTokenLT applies the LT predicate on the "push_token" field.
+func PushTokenLT(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldLT(FieldPushToken, v))
+}
+
+// PushTokenLTE applies the LTE predicate on the "push_token" field.
+func PushTokenLTE(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldLTE(FieldPushToken, v))
+}
+
+// PushTokenContains applies the Contains predicate on the "push_token" field.
+func PushTokenContains(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldContains(FieldPushToken, v))
+}
+
+// PushTokenHasPrefix applies the HasPrefix predicate on the "push_token" field.
+func PushTokenHasPrefix(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldHasPrefix(FieldPushToken, v))
+}
+
+// PushTokenHasSuffix applies the HasSuffix predicate on the "push_token" field.
+func PushTokenHasSuffix(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldHasSuffix(FieldPushToken, v))
+}
+
+// PushTokenEqualFold applies the EqualFold predicate on the "push_token" field.
+func PushTokenEqualFold(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldEqualFold(FieldPushToken, v))
+}
+
+// PushTokenContainsFold applies the ContainsFold predicate on the "push_token" field.
+func PushTokenContainsFold(v string) predicate.AppSession {
+	return predicate.AppSession(sql.FieldContainsFold(FieldPushToken, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -56,6 +56,18 @@ func (f AppCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AppCodeMutation", m)
 }
 
+// The AppPhoneFunc type is an adapter to allow the use of ordinary
+// function as AppPhone mutator.
+type AppPhoneFunc func(context.Context, *ent.AppPhoneMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AppPhoneFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AppPhoneMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AppPhoneMutation", m)
+}
+
 // The AppSessionFunc type is an adapter to allow the use of ordinary
 // function as AppSession mutator.
 type AppSessionFunc func(context.Context, *ent.AppSessionMutation) (ent.Value, error)
@@ -162,6 +174,18 @@ func (f DeviceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeviceMutation", m)
+}
+
+// The DoorCommandFunc type is an adapter to allow the use of ordinary
+// function as DoorCommand mutator.
+type DoorCommandFunc func(context.Context, *ent.DoorCommandMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DoorCommandFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DoorCommandMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DoorCommandMutation", m)
 }
 
 // The EventFunc type is an adapter to allow the use of ordinary

@@ -13,6 +13,7 @@ import (
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
 	"linli/internal/ent/applicationattempt"
+	"linli/internal/ent/appphone"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -20,6 +21,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/doorcommand"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
@@ -200,6 +202,33 @@ func (f TraverseAppCode) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AppCodeQuery", q)
+}
+
+// The AppPhoneFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AppPhoneFunc func(context.Context, *ent.AppPhoneQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AppPhoneFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AppPhoneQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AppPhoneQuery", q)
+}
+
+// The TraverseAppPhone type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAppPhone func(context.Context, *ent.AppPhoneQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAppPhone) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAppPhone) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AppPhoneQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AppPhoneQuery", q)
 }
 
 // The AppSessionFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -443,6 +472,33 @@ func (f TraverseDevice) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceQuery", q)
+}
+
+// The DoorCommandFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DoorCommandFunc func(context.Context, *ent.DoorCommandQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DoorCommandFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DoorCommandQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DoorCommandQuery", q)
+}
+
+// The TraverseDoorCommand type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDoorCommand func(context.Context, *ent.DoorCommandQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDoorCommand) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDoorCommand) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DoorCommandQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DoorCommandQuery", q)
 }
 
 // The EventFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -807,6 +863,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AdTargetQuery, predicate.AdTarget, adtarget.OrderOption]{typ: ent.TypeAdTarget, tq: q}, nil
 	case *ent.AppCodeQuery:
 		return &query[*ent.AppCodeQuery, predicate.AppCode, appcode.OrderOption]{typ: ent.TypeAppCode, tq: q}, nil
+	case *ent.AppPhoneQuery:
+		return &query[*ent.AppPhoneQuery, predicate.AppPhone, appphone.OrderOption]{typ: ent.TypeAppPhone, tq: q}, nil
 	case *ent.AppSessionQuery:
 		return &query[*ent.AppSessionQuery, predicate.AppSession, appsession.OrderOption]{typ: ent.TypeAppSession, tq: q}, nil
 	case *ent.ApplicationQuery:
@@ -825,6 +883,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CommunityQuery, predicate.Community, community.OrderOption]{typ: ent.TypeCommunity, tq: q}, nil
 	case *ent.DeviceQuery:
 		return &query[*ent.DeviceQuery, predicate.Device, device.OrderOption]{typ: ent.TypeDevice, tq: q}, nil
+	case *ent.DoorCommandQuery:
+		return &query[*ent.DoorCommandQuery, predicate.DoorCommand, doorcommand.OrderOption]{typ: ent.TypeDoorCommand, tq: q}, nil
 	case *ent.EventQuery:
 		return &query[*ent.EventQuery, predicate.Event, event.OrderOption]{typ: ent.TypeEvent, tq: q}, nil
 	case *ent.FirmwareQuery:

@@ -106,6 +106,22 @@ var (
 			},
 		},
 	}
+	// AppPhonesColumns holds the columns for the "app_phones" table.
+	AppPhonesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "phone", Type: field.TypeString, Unique: true, Size: 20},
+		{Name: "dnd_on", Type: field.TypeBool, Default: false},
+		{Name: "dnd_schedule_enabled", Type: field.TypeBool, Default: false},
+		{Name: "dnd_schedule", Type: field.TypeJSON, Nullable: true},
+		{Name: "calls_seen_id", Type: field.TypeInt, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// AppPhonesTable holds the schema information for the "app_phones" table.
+	AppPhonesTable = &schema.Table{
+		Name:       "app_phones",
+		Columns:    AppPhonesColumns,
+		PrimaryKey: []*schema.Column{AppPhonesColumns[0]},
+	}
 	// AppSessionsColumns holds the columns for the "app_sessions" table.
 	AppSessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -114,6 +130,9 @@ var (
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "sip_password_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "device_name", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "push_platform", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "push_token", Type: field.TypeString, Size: 512, Default: ""},
 	}
 	// AppSessionsTable holds the schema information for the "app_sessions" table.
 	AppSessionsTable = &schema.Table{
@@ -421,6 +440,37 @@ var (
 				Name:    "device_community_id_unit_id",
 				Unique:  false,
 				Columns: []*schema.Column{DevicesColumns[3], DevicesColumns[5]},
+			},
+		},
+	}
+	// DoorCommandsColumns holds the columns for the "door_commands" table.
+	DoorCommandsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "command_id", Type: field.TypeString, Unique: true, Size: 32},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "device_id", Type: field.TypeInt},
+		{Name: "phone", Type: field.TypeString, Size: 20},
+		{Name: "resident_id", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "acked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "ok", Type: field.TypeBool, Default: false},
+		{Name: "message", Type: field.TypeString, Size: 200, Default: ""},
+	}
+	// DoorCommandsTable holds the schema information for the "door_commands" table.
+	DoorCommandsTable = &schema.Table{
+		Name:       "door_commands",
+		Columns:    DoorCommandsColumns,
+		PrimaryKey: []*schema.Column{DoorCommandsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "doorcommand_phone_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{DoorCommandsColumns[4], DoorCommandsColumns[6]},
+			},
+			{
+				Name:    "doorcommand_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{DoorCommandsColumns[6]},
 			},
 		},
 	}
@@ -920,6 +970,7 @@ var (
 		AdsTable,
 		AdTargetsTable,
 		AppCodesTable,
+		AppPhonesTable,
 		AppSessionsTable,
 		ApplicationsTable,
 		ApplicationAttemptsTable,
@@ -929,6 +980,7 @@ var (
 		CardsTable,
 		CommunitiesTable,
 		DevicesTable,
+		DoorCommandsTable,
 		EventsTable,
 		FirmwaresTable,
 		LoginFailuresTable,

@@ -18,6 +18,9 @@ type AdTarget func(*sql.Selector)
 // AppCode is the predicate function for appcode builders.
 type AppCode func(*sql.Selector)
 
+// AppPhone is the predicate function for appphone builders.
+type AppPhone func(*sql.Selector)
+
 // AppSession is the predicate function for appsession builders.
 type AppSession func(*sql.Selector)
 
@@ -44,6 +47,9 @@ type Community func(*sql.Selector)
 
 // Device is the predicate function for device builders.
 type Device func(*sql.Selector)
+
+// DoorCommand is the predicate function for doorcommand builders.
+type DoorCommand func(*sql.Selector)
 
 // Event is the predicate function for event builders.
 type Event func(*sql.Selector)

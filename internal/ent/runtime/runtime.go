@@ -9,6 +9,7 @@ import (
 	"linli/internal/ent/appcode"
 	"linli/internal/ent/application"
 	"linli/internal/ent/applicationattempt"
+	"linli/internal/ent/appphone"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
@@ -16,6 +17,7 @@ import (
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
+	"linli/internal/ent/doorcommand"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/loginfailure"
@@ -146,6 +148,30 @@ func init() {
 	appcodeDescCreatedAt := appcodeFields[6].Descriptor()
 	// appcode.DefaultCreatedAt holds the default value on creation for the created_at field.
 	appcode.DefaultCreatedAt = appcodeDescCreatedAt.Default.(func() time.Time)
+	appphoneFields := schema.AppPhone{}.Fields()
+	_ = appphoneFields
+	// appphoneDescPhone is the schema descriptor for phone field.
+	appphoneDescPhone := appphoneFields[0].Descriptor()
+	// appphone.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	appphone.PhoneValidator = appphoneDescPhone.Validators[0].(func(string) error)
+	// appphoneDescDndOn is the schema descriptor for dnd_on field.
+	appphoneDescDndOn := appphoneFields[1].Descriptor()
+	// appphone.DefaultDndOn holds the default value on creation for the dnd_on field.
+	appphone.DefaultDndOn = appphoneDescDndOn.Default.(bool)
+	// appphoneDescDndScheduleEnabled is the schema descriptor for dnd_schedule_enabled field.
+	appphoneDescDndScheduleEnabled := appphoneFields[2].Descriptor()
+	// appphone.DefaultDndScheduleEnabled holds the default value on creation for the dnd_schedule_enabled field.
+	appphone.DefaultDndScheduleEnabled = appphoneDescDndScheduleEnabled.Default.(bool)
+	// appphoneDescCallsSeenID is the schema descriptor for calls_seen_id field.
+	appphoneDescCallsSeenID := appphoneFields[4].Descriptor()
+	// appphone.DefaultCallsSeenID holds the default value on creation for the calls_seen_id field.
+	appphone.DefaultCallsSeenID = appphoneDescCallsSeenID.Default.(int)
+	// appphoneDescUpdatedAt is the schema descriptor for updated_at field.
+	appphoneDescUpdatedAt := appphoneFields[5].Descriptor()
+	// appphone.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	appphone.DefaultUpdatedAt = appphoneDescUpdatedAt.Default.(func() time.Time)
+	// appphone.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	appphone.UpdateDefaultUpdatedAt = appphoneDescUpdatedAt.UpdateDefault.(func() time.Time)
 	appsessionFields := schema.AppSession{}.Fields()
 	_ = appsessionFields
 	// appsessionDescTokenHash is the schema descriptor for token_hash field.
@@ -160,6 +186,24 @@ func init() {
 	appsessionDescCreatedAt := appsessionFields[3].Descriptor()
 	// appsession.DefaultCreatedAt holds the default value on creation for the created_at field.
 	appsession.DefaultCreatedAt = appsessionDescCreatedAt.Default.(func() time.Time)
+	// appsessionDescDeviceName is the schema descriptor for device_name field.
+	appsessionDescDeviceName := appsessionFields[5].Descriptor()
+	// appsession.DefaultDeviceName holds the default value on creation for the device_name field.
+	appsession.DefaultDeviceName = appsessionDescDeviceName.Default.(string)
+	// appsession.DeviceNameValidator is a validator for the "device_name" field. It is called by the builders before save.
+	appsession.DeviceNameValidator = appsessionDescDeviceName.Validators[0].(func(string) error)
+	// appsessionDescPushPlatform is the schema descriptor for push_platform field.
+	appsessionDescPushPlatform := appsessionFields[6].Descriptor()
+	// appsession.DefaultPushPlatform holds the default value on creation for the push_platform field.
+	appsession.DefaultPushPlatform = appsessionDescPushPlatform.Default.(string)
+	// appsession.PushPlatformValidator is a validator for the "push_platform" field. It is called by the builders before save.
+	appsession.PushPlatformValidator = appsessionDescPushPlatform.Validators[0].(func(string) error)
+	// appsessionDescPushToken is the schema descriptor for push_token field.
+	appsessionDescPushToken := appsessionFields[7].Descriptor()
+	// appsession.DefaultPushToken holds the default value on creation for the push_token field.
+	appsession.DefaultPushToken = appsessionDescPushToken.Default.(string)
+	// appsession.PushTokenValidator is a validator for the "push_token" field. It is called by the builders before save.
+	appsession.PushTokenValidator = appsessionDescPushToken.Validators[0].(func(string) error)
 	applicationMixin := schema.Application{}.Mixin()
 	applicationMixinHooks1 := applicationMixin[1].Hooks()
 	application.Hooks[0] = applicationMixinHooks1[0]
@@ -483,6 +527,30 @@ func init() {
 	device.DefaultUpgradeMessage = deviceDescUpgradeMessage.Default.(string)
 	// device.UpgradeMessageValidator is a validator for the "upgrade_message" field. It is called by the builders before save.
 	device.UpgradeMessageValidator = deviceDescUpgradeMessage.Validators[0].(func(string) error)
+	doorcommandFields := schema.DoorCommand{}.Fields()
+	_ = doorcommandFields
+	// doorcommandDescCommandID is the schema descriptor for command_id field.
+	doorcommandDescCommandID := doorcommandFields[0].Descriptor()
+	// doorcommand.CommandIDValidator is a validator for the "command_id" field. It is called by the builders before save.
+	doorcommand.CommandIDValidator = doorcommandDescCommandID.Validators[0].(func(string) error)
+	// doorcommandDescPhone is the schema descriptor for phone field.
+	doorcommandDescPhone := doorcommandFields[3].Descriptor()
+	// doorcommand.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	doorcommand.PhoneValidator = doorcommandDescPhone.Validators[0].(func(string) error)
+	// doorcommandDescCreatedAt is the schema descriptor for created_at field.
+	doorcommandDescCreatedAt := doorcommandFields[5].Descriptor()
+	// doorcommand.DefaultCreatedAt holds the default value on creation for the created_at field.
+	doorcommand.DefaultCreatedAt = doorcommandDescCreatedAt.Default.(func() time.Time)
+	// doorcommandDescOk is the schema descriptor for ok field.
+	doorcommandDescOk := doorcommandFields[7].Descriptor()
+	// doorcommand.DefaultOk holds the default value on creation for the ok field.
+	doorcommand.DefaultOk = doorcommandDescOk.Default.(bool)
+	// doorcommandDescMessage is the schema descriptor for message field.
+	doorcommandDescMessage := doorcommandFields[8].Descriptor()
+	// doorcommand.DefaultMessage holds the default value on creation for the message field.
+	doorcommand.DefaultMessage = doorcommandDescMessage.Default.(string)
+	// doorcommand.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	doorcommand.MessageValidator = doorcommandDescMessage.Validators[0].(func(string) error)
 	eventMixin := schema.Event{}.Mixin()
 	eventMixinHooks0 := eventMixin[0].Hooks()
 	event.Hooks[0] = eventMixinHooks0[0]

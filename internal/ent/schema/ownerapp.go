@@ -41,6 +41,9 @@ func (AppSession) Fields() []ent.Field {
 		field.Time("expires_at"),
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Bytes("sip_password_sealed").Optional().Nillable().Sensitive().Comment("the SIP password of this app installation (username a<id>), sealed"),
+		field.String("device_name").Default("").MaxLen(64).Comment("what the app calls the phone, e.g. iPhone 15"),
+		field.String("push_platform").Default("").MaxLen(16).Comment("apns, fcm, hms, mipush or log; empty: no push"),
+		field.String("push_token").Default("").MaxLen(512).Sensitive(),
 	}
 }
 

@@ -1148,6 +1148,141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/v1/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 通话记录
+         * @description 门口机等呼叫我的房间的记录，最新的在前；missed_unseen 为未查看的未接来电数。
+         */
+        get: operations["app-list-calls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/calls/seen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 未接来电标为已查看 */
+        post: operations["app-see-calls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/calls/{id}/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 呼叫抓拍照片 */
+        get: operations["app-call-snapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/dnd": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 免打扰
+         * @description 本手机号的免打扰设置；active 表示此刻正在免打扰。免打扰时门口机呼叫不再振铃本手机号的 APP（室内分机照常振铃），也不推送来电。
+         */
+        get: operations["app-get-dnd"];
+        /**
+         * 设置免打扰
+         * @description 手动开关 on，或按时间段（北京时间，最多 7 段；结束早于开始表示跨过午夜）自动免打扰。
+         */
+        put: operations["app-set-dnd"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/doors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我可以开的门
+         * @description 所在单元的门口机、所在小区的围墙机和管理机（已安装的设备），online 为设备当前在线。
+         */
+        get: operations["app-list-doors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/doors/{id}/open": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 远程开门
+         * @description 向设备发送开门命令并等待设备确认（最多 5 秒）。设备离线 409；设备没有响应 504（没有开门，也不产生开锁记录）；每个手机号每分钟最多 10 次，超过 429。开门后设备上报开锁记录（开锁方式 APP远程，显示住户姓名）。
+         */
+        post: operations["app-open-door"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的信息和房屋 */
+        get: operations["app-me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/v1/notices": {
         parameters: {
             query?: never;
@@ -1185,6 +1320,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/v1/push-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 登记推送令牌
+         * @description 本设备（本次登录）的推送令牌，用于门口机来电、未接来电和新通知的推送。
+         */
+        put: operations["app-set-push-token"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/v1/session": {
         parameters: {
             query?: never;
@@ -1198,6 +1353,50 @@ export interface paths {
         post: operations["app-sign-in"];
         /** 退出登录 */
         delete: operations["app-sign-out"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 登录设备
+         * @description 本手机号当前有效的登录（每台设备一个），current 为本设备。
+         */
+        get: operations["app-list-sessions"];
+        put?: never;
+        post?: never;
+        /**
+         * 退出所有设备
+         * @description 本手机号的所有登录（包括本设备）和它们的 SIP 账号立即失效。
+         */
+        delete: operations["app-end-all-sessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * 退出某台设备
+         * @description 该设备的登录和 SIP 账号立即失效。
+         */
+        delete: operations["app-end-session"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1435,6 +1634,85 @@ export interface components {
         AdsOutputBody: {
             screens: components["schemas"]["AdScreen"][];
         };
+        AppCall: {
+            /** @description 接听者：室内分机、住户姓名、电话转移 138****1234；未接听为空 */
+            answered_by: string;
+            /** @description 呼叫的设备，如【小区】-1区-1栋-1单元-门口机1 */
+            device_name: string;
+            /**
+             * Format: int64
+             * @description 通话时长（秒）
+             */
+            duration_seconds: number;
+            /** @description 有抓拍照片 */
+            has_snapshot: boolean;
+            /** Format: int64 */
+            id: number;
+            /** @enum {string} */
+            result: "已接听" | "未接听";
+            /** @description 被呼叫的房间 */
+            room_label: string;
+            /** @description 已查看（已接听的呼叫总是已查看） */
+            seen: boolean;
+            /** Format: date-time */
+            started_at: string;
+        };
+        AppDND: {
+            /** @description 此刻正在免打扰（北京时间） */
+            active: boolean;
+            /** @description 手动开启免打扰 */
+            on: boolean;
+            schedule: components["schemas"]["Period"][];
+            /** @description 按时间段自动免打扰 */
+            schedule_enabled: boolean;
+        };
+        AppDoor: {
+            /** Format: int64 */
+            community_id: number;
+            community_name: string;
+            /** Format: int64 */
+            id: number;
+            /** @enum {string} */
+            kind: "门口机" | "围墙机" | "管理机";
+            /** @description 如 1区1栋1单元门口机 */
+            name: string;
+            /** @description 设备在线（可远程开门） */
+            online: boolean;
+        };
+        AppMe: {
+            /** @description 住户姓名（第一个房间登记的姓名） */
+            name: string;
+            phone: string;
+            rooms: components["schemas"]["AppRoom"][];
+        };
+        AppPermissions: {
+            /** @description APP呼叫 */
+            app_call: boolean;
+            /** @description 电话转移 */
+            call_forward: boolean;
+            /** @description 人脸开门 */
+            face: boolean;
+        };
+        AppRoom: {
+            /** @description 通行截止日期 YYYY-MM-DD；null 为长期 */
+            access_until: string | null;
+            /** Format: int64 */
+            community_id: number;
+            community_name: string;
+            /** @description 业主可邀请的角色（小区角色组中除业主外的角色）；非业主为空 */
+            invitable_roles: string[];
+            /** @description 角色为业主 */
+            is_owner: boolean;
+            /** @description 【小区】-1区-1栋-1单元-0502 */
+            label: string;
+            permissions: components["schemas"]["AppPermissions"];
+            /** Format: int64 */
+            resident_id: number;
+            /** @description 业主、家属、租户等（小区的业主角色组） */
+            role: string;
+            /** Format: int64 */
+            room_id: number;
+        };
         Application: {
             /** @description 联系人手机（列表中打码） */
             contact_phone: string;
@@ -1569,6 +1847,14 @@ export interface components {
             ring_seconds: number;
             /** @description 通话中收到这些 DTMF 按键（RFC 4733 或 SIP INFO）即开门，默认 # */
             unlock_dtmf: string;
+        };
+        CallsOutputBody: {
+            items: components["schemas"]["AppCall"][];
+            /**
+             * Format: int64
+             * @description 未查看的未接来电数
+             */
+            missed_unseen: number;
         };
         Card: {
             /** Format: date-time */
@@ -1890,6 +2176,9 @@ export interface components {
              * @description 设备应保存的新版本号，下次同步时作为 since
              */
             version: number;
+        };
+        DoorsOutputBody: {
+            items: components["schemas"]["AppDoor"][];
         };
         Entry: {
             /** @description 卡号（十六进制大写） */
@@ -2229,6 +2518,13 @@ export interface components {
         NoticesOutputBody: {
             items: components["schemas"]["Notice"][];
         };
+        OpenedOutputBody: {
+            /**
+             * Format: date-time
+             * @description 设备确认开门的时间
+             */
+            opened_at: string;
+        };
         PageAccount: {
             items: components["schemas"]["Account"][];
             /**
@@ -2317,6 +2613,14 @@ export interface components {
              */
             total: number;
         };
+        Period: {
+            /** @description 结束时间 HH:MM；早于开始时间表示跨过午夜到次日 */
+            end: string;
+            /** @description 开始时间 HH:MM（北京时间） */
+            start: string;
+            /** @description 星期几，1=星期一 … 7=星期日 */
+            weekdays: number[];
+        };
         PermissionsInputBody: {
             /** @description APP呼叫 */
             app_call?: boolean;
@@ -2346,6 +2650,15 @@ export interface components {
              * @enum {string}
              */
             state: "downloading" | "installing" | "succeeded" | "failed";
+        };
+        PushTokenInputBody: {
+            /**
+             * @description 推送平台
+             * @enum {string}
+             */
+            platform: "apns" | "fcm" | "hms" | "mipush" | "log";
+            /** @description 推送令牌 */
+            token: string;
         };
         Record: {
             /**
@@ -2584,10 +2897,35 @@ export interface components {
             /** @description 之后的请求带上 Authorization: Bearer <token> */
             token: string;
         };
+        SessionsOutputBody: {
+            items: components["schemas"]["SignedInDevice"][];
+        };
+        Settings: {
+            /** @description 手动开启免打扰 */
+            on: boolean;
+            schedule: components["schemas"]["Period"][];
+            /** @description 按时间段自动免打扰 */
+            schedule_enabled: boolean;
+        };
         SignInInputBody: {
             /** @description 短信验证码 */
             code: string;
+            /** @description 设备名称，如 iPhone 15（登录设备列表中显示） */
+            device_name?: string;
             phone: string;
+        };
+        SignedInDevice: {
+            /**
+             * Format: date-time
+             * @description 登录时间
+             */
+            created_at: string;
+            /** @description 就是本设备 */
+            current: boolean;
+            /** @description 登录时 APP 报告的设备名称 */
+            device_name: string;
+            /** Format: int64 */
+            id: number;
         };
         Slot: {
             /**
@@ -6195,6 +6533,255 @@ export interface operations {
             };
         };
     };
+    "app-list-calls": {
+        parameters: {
+            query?: {
+                /** @description 只列出编号小于此值的记录（翻页） */
+                before_id?: number;
+                /** @description 条数，默认 20，最多 100 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-see-calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-call-snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 呼叫记录编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 抓拍照片 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-get-dnd": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppDND"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-set-dnd": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Settings"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppDND"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-list-doors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoorsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-open-door": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 门禁设备编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenedOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppMe"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "app-list-notices": {
         parameters: {
             query?: never;
@@ -6254,6 +6841,39 @@ export interface operations {
             };
         };
     };
+    "app-set-push-token": {
+        parameters: {
+            query?: never;
+            header?: {
+                Authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushTokenInputBody"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "app-sign-in": {
         parameters: {
             query?: never;
@@ -6294,6 +6914,98 @@ export interface operations {
                 Authorization?: string;
             };
             path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-list-sessions": {
+        parameters: {
+            query?: never;
+            header?: {
+                Authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-end-all-sessions": {
+        parameters: {
+            query?: never;
+            header?: {
+                Authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-end-session": {
+        parameters: {
+            query?: never;
+            header?: {
+                Authorization?: string;
+            };
+            path: {
+                /** @description 登录设备编号 */
+                id: number;
+            };
             cookie?: never;
         };
         requestBody?: never;
