@@ -45,9 +45,11 @@ type Entry struct {
 	SHA256     string     `json:"sha256,omitempty" doc:"广告图片的 SHA-256"`
 	Width      int        `json:"width,omitempty"`
 	Height     int        `json:"height,omitempty"`
-	PassEntry
 	ValidFrom  *time.Time `json:"valid_from,omitempty" doc:"人脸有效期或通知展示时间的开始"`
 	ValidUntil *time.Time `json:"valid_until,omitempty" doc:"为空表示永久有效；设备到期后自行失效（通知到期后不再展示）"`
+
+	// The fields of a visitor pass (kind pass).
+	PassEntry
 }
 
 // opens reports whether card c belongs on the whitelist of loc at now.

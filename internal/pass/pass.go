@@ -31,11 +31,11 @@ import (
 
 // Limits of passes.
 const (
-	MaxAhead        = 7 * 24 * time.Hour // valid_to at most this far from now
-	DeliveryWindow  = 24 * time.Hour
-	MaxUses         = 100
+	MaxAhead         = 7 * 24 * time.Hour // valid_to at most this far from now
+	DeliveryWindow   = 24 * time.Hour
+	MaxUses          = 100
 	MaxActivePerRoom = 50 // passes of one room that may open at the same time
-	pinAttempts     = 20 // fresh PINs tried before giving up on a crowded community
+	pinAttempts      = 20 // fresh PINs tried before giving up on a crowded community
 )
 
 // Statuses of a pass as the app and the console show them.
