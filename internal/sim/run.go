@@ -29,6 +29,8 @@ import (
 //	POST /answer-mode?mode=auto|after&seconds=N|reject&code=486|603|never
 //	POST /unlock[?via=info]             send the unlock key in the answered call (RFC 4733 by default)
 //	POST /hangup                        end the current call
+//	POST /qr {"code": "LINLI-PASS:…"}   scan a visitor pass's QR code (also ?code=)
+//	POST /pin {"pin": "123456"}         key in a visitor pass's PIN (also ?pin=)
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -186,6 +188,7 @@ func controlAPI(devices []*Device) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]bool{"opened": opened})
 	})
+	passControl(mux, device)
 	mux.HandleFunc("POST /call", func(w http.ResponseWriter, r *http.Request) {
 		d := device(w, r)
 		if d == nil {
