@@ -12,7 +12,8 @@ import (
 
 // PIN lockout of a door station (docs/device-protocol.md §5): after
 // PINFailures wrong PINs in a row the keypad refuses every PIN for
-// PINLockout, so that guessing the 6 digits of a pass takes months.
+// PINLockout: guessing one of 50 PINs on a door then takes days, not
+// minutes.
 const (
 	PINFailures = 5
 	PINLockout  = 60 * time.Second
