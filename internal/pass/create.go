@@ -162,7 +162,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Pass, error) {
 // has; a collision draws again.
 func (s *Service) freshPIN(ctx context.Context, tx *ent.Tx, cid int, now time.Time) (string, error) {
 	for range pinAttempts {
-		pin, err := randomPIN()
+		pin, err := s.pins()
 		if err != nil {
 			return "", err
 		}

@@ -59,11 +59,12 @@ type Service struct {
 	access *access.Service
 	logger *slog.Logger
 	now    func() time.Time
+	pins   func() (string, error) // draws a PIN (tests draw colliding ones)
 }
 
 // NewService returns a Service that tells acc about every change of a pass.
 func NewService(db *store.Store, acc *access.Service, logger *slog.Logger) *Service {
-	return &Service{db: db, access: acc, logger: logger, now: time.Now}
+	return &Service{db: db, access: acc, logger: logger, now: time.Now, pins: randomPIN}
 }
 
 // Status returns the status of p at now.
