@@ -156,7 +156,8 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 		return &t
 	}
 
-	passes := passOps(t, ctx, db, svc, c.ID, rooms, devices, rng, func() time.Time { return clock })
+	passes := passOps(t, ctx, db, svc, c.ID, rooms, devices, rng, func() time.Time { return clock },
+		func() int { return residents[rng.IntN(len(residents))].ID })
 	for range 250 {
 		switch op := rng.IntN(19); op {
 		case 15, 16, 17, 18:
@@ -299,9 +300,10 @@ func keys(m map[string]Entry) []string {
 // passOps returns the random visitor-pass operations of the convergence
 // test: 0 creates a pass (now and then a delivery code for one door), 1
 // uses one (at times beyond its limit), 2 revokes one, 3 creates one that
-// ends within hours, for the expiry job.
+// ends within hours, for the expiry job. Deleting a resident (case 8)
+// revokes the passes they made.
 func passOps(t *testing.T, ctx context.Context, db *store.Store, svc *Service, cid int, rooms []*ent.Room, devices []*device,
-	rng *rand.Rand, now func() time.Time) func(op int) {
+	rng *rand.Rand, now func() time.Time, resident func() int) func(op int) {
 	var ids []int
 	change := func(fn func(tx *ent.Tx) (int, error)) {
 		t.Helper()
@@ -319,7 +321,7 @@ func passOps(t *testing.T, ctx context.Context, db *store.Store, svc *Service, c
 		change(func(tx *ent.Tx) (int, error) {
 			rm := rooms[rng.IntN(len(rooms))]
 			from := now().Add(time.Duration(rng.IntN(5)-2) * time.Hour)
-			c := tx.Pass.Create().SetCommunityID(cid).SetRoomID(rm.ID).SetUnitID(rm.UnitID).SetResidentID(1).SetPhone("13900000000").
+			c := tx.Pass.Create().SetCommunityID(cid).SetRoomID(rm.ID).SetUnitID(rm.UnitID).SetResidentID(resident()).SetPhone("13900000000").
 				SetVisitorName("访客").SetKind("visitor").SetValidFrom(from).SetValidTo(now().Add(time.Duration(hours) * time.Hour)).
 				SetMaxUses(rng.IntN(3)).SetPin(fmt.Sprintf("%06d", rng.IntN(1e6))).
 				SetQrToken(fmt.Sprintf("qr%d", rng.Uint64())).SetShareToken(fmt.Sprintf("sh%d", rng.Uint64()))

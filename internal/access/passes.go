@@ -119,3 +119,20 @@ func markPassesExpired(ctx context.Context, tx *ent.Tx, ids []int) error {
 	}
 	return tx.Pass.Update().Where(pass.IDIn(ids...)).SetExpirySynced(true).Exec(ctx)
 }
+
+// revokePassesOf revokes, inside tx, the passes resident residentID made
+// that can still open, and returns their keys.
+func revokePassesOf(ctx context.Context, tx *ent.Tx, residentID int, now time.Time) ([]string, error) {
+	ids, err := tx.Pass.Query().Where(pass.ResidentID(residentID), pass.RevokedAtIsNil(), pass.ValidToGT(now)).IDs(ctx)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	if err := tx.Pass.Update().Where(pass.IDIn(ids...)).SetRevokedAt(now).SetRevokedBy("住户已删除").Exec(ctx); err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = PassKey(id)
+	}
+	return keys, nil
+}
