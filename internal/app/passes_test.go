@@ -74,7 +74,8 @@ func TestVisitorPasses(t *testing.T) {
 		m := a.Manager
 		var room2 struct{ ID int }
 		m.Must(201, "POST", a.Path("/rooms"), map[string]any{"unit_id": a.UnitID, "floor": 6, "number": 1}).JSON(t, &room2)
-		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "甲", "role": "业主", "phone": "13911150001"})
+		var jia struct{ ID int }
+		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "甲", "role": "业主", "phone": "13911150001"}).JSON(t, &jia)
 		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": room2.ID, "name": "乙", "role": "业主", "phone": "13911150002"})
 		b.Manager.Must(201, "POST", b.Path("/residents"), map[string]any{"room_id": b.RoomID, "name": "丙", "role": "业主", "phone": "13911150003"})
 		p1, p2, p3 := passSignIn(t, s, "13911150001"), passSignIn(t, s, "13911150002"), passSignIn(t, s, "13911150003")
@@ -209,9 +210,10 @@ func TestVisitorPasses(t *testing.T) {
 		if found != 4 {
 			t.Errorf("the door station holds %d passes, want 4: %+v", found, delta.Upserts)
 		}
+		usedAt := time.Now().Format(time.RFC3339) // one time, so that a retry is the same report
 		use := func(eventID, how string, id int) apptest.Response {
 			return postEvent(s, door.Token, map[string]string{"event_id": eventID, "type": "unlock", "unlock_type": how,
-				"pass_id": fmt.Sprint(id), "time": time.Now().Format(time.RFC3339)}, nil)
+				"pass_id": fmt.Sprint(id), "time": usedAt}, nil)
 		}
 		if r := postEvent(s, door.Token, map[string]string{"event_id": "bad", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D",
 			"pass_id": fmt.Sprint(pass.ID), "time": time.Now().Format(time.RFC3339)}, nil); r.Status != 422 {
@@ -303,6 +305,13 @@ func TestVisitorPasses(t *testing.T) {
 		app.DoHeaders("GET", "/app/v1/passes?status=已撤销", p1, nil).JSON(t, &mine)
 		if len(mine.Items) != 2 {
 			t.Errorf("甲's revoked passes: %+v", mine.Items)
+		}
+
+		// When 甲 leaves, the passes 甲 made stop opening.
+		m.Must(204, "DELETE", a.Path(fmt.Sprintf("/residents/%d", jia.ID)), nil)
+		anon.Must(200, "GET", "/app/v1/pass-shares/"+delivery.ShareToken, nil).JSON(t, &shared)
+		if shared.Status != "已撤销" || shared.PIN != "" {
+			t.Errorf("a pass of a deleted resident: %+v", shared)
 		}
 	})
 }
