@@ -138,10 +138,10 @@ func (d *Device) reportPassUse(ctx context.Context, how string, passID int, at t
 // passControl adds POST /qr and POST /pin to the control API: the code or
 // PIN comes as JSON ({"code": …} / {"pin": …}) or in the query.
 func passControl(mux *http.ServeMux, device func(http.ResponseWriter, *http.Request) *Device) {
-	read := func(r *http.Request, name string) string {
+	read := func(w http.ResponseWriter, r *http.Request, name string) string {
 		var body map[string]string
 		if r.Body != nil {
-			_ = json.NewDecoder(http.MaxBytesReader(nil, r.Body, 4096)).Decode(&body)
+			_ = json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&body)
 		}
 		if v := body[name]; v != "" {
 			return v
@@ -150,12 +150,12 @@ func passControl(mux *http.ServeMux, device func(http.ResponseWriter, *http.Requ
 	}
 	mux.HandleFunc("POST /qr", func(w http.ResponseWriter, r *http.Request) {
 		if d := device(w, r); d != nil {
-			writeJSON(w, http.StatusOK, d.ScanQR(r.Context(), read(r, "code")))
+			writeJSON(w, http.StatusOK, d.ScanQR(r.Context(), read(w, r, "code")))
 		}
 	})
 	mux.HandleFunc("POST /pin", func(w http.ResponseWriter, r *http.Request) {
 		if d := device(w, r); d != nil {
-			writeJSON(w, http.StatusOK, d.EnterPIN(r.Context(), read(r, "pin")))
+			writeJSON(w, http.StatusOK, d.EnterPIN(r.Context(), read(w, r, "pin")))
 		}
 	})
 }

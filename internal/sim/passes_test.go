@@ -2,8 +2,11 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +60,36 @@ func TestPassesOffline(t *testing.T) {
 	}
 	if st := d.Status(); len(st.Unlocks) != 1 || st.Unlocks[0].Type != "qrcode" || st.Unlocks[0].PassID != 1 {
 		t.Errorf("unlocks: %+v", st.Unlocks)
+	}
+}
+
+// TestPassControl: POST /qr and POST /pin take the code as JSON or in the
+// query and answer whether the door opened.
+func TestPassControl(t *testing.T) {
+	d := New(Config{Server: "http://127.0.0.1:1", Serial: "SIM-PC"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.http.Timeout = 100 * time.Millisecond
+	to := time.Now().Add(time.Hour)
+	d.whitelist["pass:3"] = Entry{Key: "pass:3", Kind: "pass", PassID: 3, PIN: "246810", QR: "LINLI-PASS:c", ValidUntil: &to}
+	srv := httptest.NewServer(controlAPI([]*Device{d}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		path, body string
+		opened     bool
+	}{
+		{"/qr", `{"code":"LINLI-PASS:c"}`, true},
+		{"/qr?code=LINLI-PASS:nope", "", false},
+		{"/pin", `{"pin":"246810"}`, true},
+		{"/pin?pin=246811", "", false},
+	} {
+		res, err := http.Post(srv.URL+tc.path, "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r PassResult
+		_ = json.NewDecoder(res.Body).Decode(&r)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || r.Opened != tc.opened || !r.Opened && r.Reason == "" {
+			t.Errorf("POST %s %s: %d %+v", tc.path, tc.body, res.StatusCode, r)
+		}
 	}
 }
