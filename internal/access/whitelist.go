@@ -291,9 +291,10 @@ func settle(d *Delta, current []Entry, keys []string) {
 	}
 }
 
-// ExpireDue records, for every card, face, notice and visitor pass whose time ended, a change
-// so that devices drop it at their next sync ("expired cards leave
-// whitelists on their own"). The background janitor calls it every minute.
+// ExpireDue records, for every card, face, notice and visitor pass whose
+// time ended, a change so that devices drop it at their next sync ("expired
+// cards leave whitelists on their own"). The background janitor calls it
+// every minute.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	now := s.now()
 	cards, err := s.db.Card.Query().Where(card.StatusEQ(card.StatusActive), card.ValidUntilLTE(now), card.ExpirySynced(false)).Limit(5000).All(ctx)
