@@ -248,8 +248,9 @@ func (s *Service) Delete(ctx context.Context, cid, id int) error {
 	})
 }
 
-// ResidentDeleted takes a deleted resident's cards and face off every
-// whitelist: the cards become blank (their history stays).
+// ResidentDeleted takes a deleted resident's cards, face and visitor
+// passes off every whitelist: the cards become blank (their history
+// stays), the passes revoked.
 func (s *Service) ResidentDeleted(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
 	return s.changeIn(ctx, tx, r.CommunityID, func(tx *ent.Tx) ([]string, error) {
 		cards, err := tx.Card.Query().Where(card.ResidentID(r.ID), card.StatusNEQ(card.StatusBlank)).All(ctx)
@@ -263,7 +264,8 @@ func (s *Service) ResidentDeleted(ctx context.Context, tx *ent.Tx, r *ent.Reside
 			}
 			keys = append(keys, cardKey(c.Number))
 		}
-		return keys, nil
+		passes, err := revokePassesOf(ctx, tx, r.ID, s.now())
+		return append(keys, passes...), err
 	})
 }
 

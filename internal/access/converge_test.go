@@ -100,9 +100,14 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	for _, u := range units {
 		devices = append(devices, &device{loc: Location{CommunityID: c.ID, UnitID: u}, set: map[string]Entry{}})
 	}
+	// A wall station (with a screen), then a management station.
+	devices = append(devices, &device{loc: Location{CommunityID: c.ID, Screen: true}, set: map[string]Entry{}})
 	devices = append(devices, &device{loc: Location{CommunityID: c.ID}, set: map[string]Entry{}})
 	for _, rm := range rooms[:3] { // indoor monitors
 		devices = append(devices, &device{loc: Location{CommunityID: c.ID, UnitID: rm.UnitID, RoomID: rm.ID}, set: map[string]Entry{}})
+	}
+	for i, d := range devices {
+		d.loc.DeviceID = 1000 + i
 	}
 	var notices []int
 	notice := func(rooms []int) {
@@ -112,12 +117,18 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 			notices = append(notices, n.ID)
 		}
 	}
+	passEntries := 0 // pass entries devices received
 	sync := func(d *device) {
 		delta, err := svc.Sync(ctx, d.loc, d.version)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d.apply(delta)
+		for _, e := range delta.Upserts {
+			if e.Kind == "pass" {
+				passEntries++
+			}
+		}
 	}
 
 	numbers := []string{}
@@ -145,8 +156,12 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 		return &t
 	}
 
+	passes := passOps(t, ctx, db, svc, c.ID, rooms, devices, rng, func() time.Time { return clock },
+		func() int { return residents[rng.IntN(len(residents))].ID })
 	for range 250 {
-		switch op := rng.IntN(15); op {
+		switch op := rng.IntN(19); op {
+		case 15, 16, 17, 18:
+			passes(op - 15)
 		case 0, 1:
 			n := fmt.Sprintf("%08X", rng.Uint32())
 			if len(numbers) > 0 && rng.IntN(4) == 0 {
@@ -236,6 +251,9 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	if _, err := svc.ExpireDue(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if passEntries == 0 {
+		t.Error("no device ever received a visitor pass")
+	}
 	for i, d := range devices {
 		sync(d)
 		want, err := svc.Whitelist(ctx, d.loc)
@@ -277,4 +295,61 @@ func keys(m map[string]Entry) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+// passOps returns the random visitor-pass operations of the convergence
+// test: 0 creates a pass (now and then a delivery code for one door), 1
+// uses one (at times beyond its limit), 2 revokes one, 3 creates one that
+// ends within hours, for the expiry job. Deleting a resident (case 8)
+// revokes the passes they made.
+func passOps(t *testing.T, ctx context.Context, db *store.Store, svc *Service, cid int, rooms []*ent.Room, devices []*device,
+	rng *rand.Rand, now func() time.Time, resident func() int) func(op int) {
+	var ids []int
+	change := func(fn func(tx *ent.Tx) (int, error)) {
+		t.Helper()
+		if err := db.InTx(ctx, func(tx *ent.Tx) error {
+			id, err := fn(tx)
+			if err != nil {
+				return err
+			}
+			return svc.PassesChanged(ctx, tx, cid, id)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create := func(hours int) {
+		change(func(tx *ent.Tx) (int, error) {
+			rm := rooms[rng.IntN(len(rooms))]
+			from := now().Add(time.Duration(rng.IntN(5)-2) * time.Hour)
+			c := tx.Pass.Create().SetCommunityID(cid).SetRoomID(rm.ID).SetUnitID(rm.UnitID).SetResidentID(resident()).SetPhone("13900000000").
+				SetVisitorName("访客").SetKind("visitor").SetValidFrom(from).SetValidTo(now().Add(time.Duration(hours) * time.Hour)).
+				SetMaxUses(rng.IntN(3)).SetPin(fmt.Sprintf("%06d", rng.IntN(1e6))).
+				SetQrToken(fmt.Sprintf("qr%d", rng.Uint64())).SetShareToken(fmt.Sprintf("sh%d", rng.Uint64()))
+			if rng.IntN(4) == 0 {
+				c.SetKind("delivery").SetMaxUses(1).SetDoorID(devices[rng.IntN(len(devices))].loc.DeviceID)
+			}
+			p, err := c.Save(ctx)
+			if err == nil {
+				ids = append(ids, p.ID)
+			}
+			return p.ID, err
+		})
+	}
+	return func(op int) {
+		if op != 0 && op != 3 && len(ids) == 0 {
+			return
+		}
+		switch op {
+		case 0:
+			create(1 + rng.IntN(7*24))
+		case 1:
+			id := ids[rng.IntN(len(ids))]
+			change(func(tx *ent.Tx) (int, error) { return id, tx.Pass.UpdateOneID(id).AddUses(1).Exec(ctx) })
+		case 2:
+			id := ids[rng.IntN(len(ids))]
+			change(func(tx *ent.Tx) (int, error) { return id, tx.Pass.UpdateOneID(id).SetRevokedAt(now()).Exec(ctx) })
+		case 3:
+			create(1 + rng.IntN(20))
+		}
+	}
 }

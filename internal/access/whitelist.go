@@ -33,8 +33,8 @@ type Location struct {
 
 // Entry is one whitelist entry as a device stores it.
 type Entry struct {
-	Key        string     `json:"key" doc:"条目标识：card:<卡号>、face:<业主编号>、notice:<通知编号> 或 ad:<方向>:<广告位>"`
-	Kind       string     `json:"kind" enum:"card,face,notice,ad"`
+	Key        string     `json:"key" doc:"条目标识：card:<卡号>、face:<业主编号>、notice:<通知编号>、ad:<方向>:<广告位> 或 pass:<通行证编号>"`
+	Kind       string     `json:"kind" enum:"card,face,notice,ad,pass"`
 	Card       string     `json:"card,omitempty" doc:"卡号（十六进制大写）"`
 	Mode       string     `json:"mode,omitempty" enum:"ic,id_card," doc:"ic 模式或身份证"`
 	ResidentID int        `json:"resident_id,omitempty"`
@@ -47,6 +47,9 @@ type Entry struct {
 	Height     int        `json:"height,omitempty"`
 	ValidFrom  *time.Time `json:"valid_from,omitempty" doc:"人脸有效期或通知展示时间的开始"`
 	ValidUntil *time.Time `json:"valid_until,omitempty" doc:"为空表示永久有效；设备到期后自行失效（通知到期后不再展示）"`
+
+	// The fields of a visitor pass (kind pass).
+	PassEntry
 }
 
 // opens reports whether card c belongs on the whitelist of loc at now.
@@ -109,6 +112,11 @@ func (s *Service) Whitelist(ctx context.Context, loc Location) ([]Entry, error) 
 		return nil, err
 	}
 	out = append(out, ads...)
+	passes, err := s.passesFor(ctx, loc, nil)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, passes...)
 	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
 }
@@ -187,6 +195,7 @@ func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *D
 	var numbers []string
 	var residentIDs, noticeIDs []int
 	var adKeys []string
+	var passIDs []int
 	for _, k := range keys {
 		switch {
 		case strings.HasPrefix(k, "card:"):
@@ -199,7 +208,21 @@ func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *D
 			noticeIDs = append(noticeIDs, id)
 		case strings.HasPrefix(k, "ad:"):
 			adKeys = append(adKeys, k)
+		case strings.HasPrefix(k, "pass:"):
+			id, _ := strconv.Atoi(strings.TrimPrefix(k, "pass:"))
+			passIDs = append(passIDs, id)
 		}
+	}
+	if len(passIDs) > 0 {
+		passes, err := s.passesFor(ctx, loc, passIDs)
+		if err != nil {
+			return err
+		}
+		keys := make([]string, len(passIDs))
+		for i, id := range passIDs {
+			keys[i] = PassKey(id)
+		}
+		settle(d, passes, keys)
 	}
 	if len(adKeys) > 0 {
 		ads, err := s.adsFor(ctx, loc)
@@ -268,9 +291,10 @@ func settle(d *Delta, current []Entry, keys []string) {
 	}
 }
 
-// ExpireDue records, for every card, face and notice whose time ended, a change
-// so that devices drop it at their next sync ("expired cards leave
-// whitelists on their own"). The background janitor calls it every minute.
+// ExpireDue records, for every card, face, notice and visitor pass whose
+// time ended, a change so that devices drop it at their next sync ("expired
+// cards leave whitelists on their own"). The background janitor calls it
+// every minute.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	now := s.now()
 	cards, err := s.db.Card.Query().Where(card.StatusEQ(card.StatusActive), card.ValidUntilLTE(now), card.ExpirySynced(false)).Limit(5000).All(ctx)
@@ -309,6 +333,16 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		d := get(x.CommunityID)
 		d.notices, d.keys = append(d.notices, x.ID), append(d.keys, noticeKey(x.ID))
 	}
+	passes, err := s.expiredPasses(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	for cid, ids := range passes {
+		d := get(cid)
+		for _, id := range ids {
+			d.keys = append(d.keys, PassKey(id))
+		}
+	}
 	n := 0
 	for cid, d := range byCommunity {
 		err := s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
@@ -319,6 +353,9 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 				return nil, err
 			}
 			if err := tx.Notice.Update().Where(notice.IDIn(d.notices...)).SetExpirySynced(true).Exec(ctx); err != nil {
+				return nil, err
+			}
+			if err := markPassesExpired(ctx, tx, passes[cid]); err != nil {
 				return nil, err
 			}
 			return d.keys, nil

@@ -34,6 +34,7 @@ import (
 	"linli/internal/imaging"
 	"linli/internal/mqtt"
 	"linli/internal/ownerapp"
+	"linli/internal/pass"
 	"linli/internal/record"
 	"linli/internal/resident"
 	"linli/internal/roster"
@@ -139,7 +140,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: applications, PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: images,
-		Records: a.records, Owners: a.owners,
+		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.access, logger),
 	})
 	return a, nil
 }
@@ -276,6 +277,8 @@ type Services struct {
 	Records *record.Service
 	// Owners serves the residents' app.
 	Owners *ownerapp.Service
+	// Passes keeps residents' visitor passes (访客通行).
+	Passes *pass.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -298,8 +301,9 @@ func Handler(s Services) (http.Handler, huma.API) {
 	})
 	s.Firmware.Register(api)
 	s.Devices.Register(api, s.Access, s.Firmware)
-	s.Records.Register(api, s.Devices.Place)
+	s.Records.Register(api, s.Devices.Place, s.Passes.CountUse)
 	s.Owners.Register(api)
+	s.Passes.Register(api)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -320,7 +324,7 @@ func OpenAPI() ([]byte, error) {
 		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
-		Owners: ownerapp.NewService(nil, nil, nil, logger)})
+		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 

@@ -72,6 +72,25 @@ func (w *world) freshCard(tb testing.TB) int {
 	return v.ID
 }
 
+// freshPass writes a visitor pass of A's resident straight into the store
+// (the matrix has no app sign-in) and returns its id.
+func (w *world) freshPass(tb testing.TB) int {
+	ctx := actor.AsSystem(context.Background())
+	rm := w.s.App.Store().Room.GetX(ctx, w.a.RoomID)
+	n := w.next()
+	p := w.s.App.Store().Pass.Create().SetCommunityID(w.a.ID).SetRoomID(rm.ID).SetUnitID(rm.UnitID).SetResidentID(w.resident).
+		SetPhone("13912340001").SetVisitorName("矩阵访客").SetKind("visitor").SetValidFrom(time.Now()).
+		SetValidTo(time.Now().Add(time.Hour)).SetMaxUses(1).SetPin(fmt.Sprintf("%06d", n)).
+		SetQrToken(fmt.Sprintf("matrix-qr-%d", n)).SetShareToken(fmt.Sprintf("matrix-share-%d", n)).SaveX(ctx)
+	return p.ID
+}
+
+func freshPassPath(rest string) func(testing.TB, *world) string {
+	return func(tb testing.TB, w *world) string {
+		return w.a.Path(fmt.Sprintf("/passes/%d%s", w.freshPass(tb), rest))
+	}
+}
+
 func freshCardPath(rest string) func(testing.TB, *world) string {
 	return func(tb testing.TB, w *world) string {
 		return w.a.Path(fmt.Sprintf("/cards/%d%s", w.freshCard(tb), rest))
@@ -395,6 +414,17 @@ func operations() []operation {
 		{id: "app-get-dnd", method: "GET", path: fixed("/app/v1/dnd"), who: public, ok: 401},
 		{id: "app-set-dnd", method: "PUT", path: fixed("/app/v1/dnd"), who: public, ok: 401,
 			body: func(*world) any { return map[string]any{"on": true, "schedule_enabled": false, "schedule": []any{}} }},
+		{id: "app-create-pass", method: "POST", path: fixed("/app/v1/passes"), who: public, ok: 401,
+			body: func(w *world) any {
+				return map[string]any{"room_id": w.a.RoomID, "visitor_name": "访客", "kind": "delivery"}
+			}},
+		{id: "app-list-passes", method: "GET", path: fixed("/app/v1/passes"), who: public, ok: 401},
+		{id: "app-get-pass", method: "GET", path: fixed("/app/v1/passes/1"), who: public, ok: 401},
+		{id: "app-revoke-pass", method: "DELETE", path: fixed("/app/v1/passes/1"), who: public, ok: 401},
+		{id: "app-get-pass-share", method: "GET", path: fixed("/app/v1/pass-shares/no-such-share-token"), who: public, ok: 404},
+		{id: "app-get-pass-share-qr", method: "GET", path: fixed("/app/v1/pass-shares/no-such-share-token/qr.png"), who: public, ok: 404},
+		{id: "list-passes", method: "GET", path: inA("/passes?status=有效"), who: communityA, ok: 200},
+		{id: "revoke-pass", method: "POST", path: freshPassPath("/revoke"), who: communityA, ok: 200},
 		{id: "list-ads", method: "GET", path: inA("/ads"), who: communityA, ok: 200},
 		{id: "put-ad", method: "PUT", path: inA("/ads/landscape/2"), who: communityA, ok: 200,
 			upload: func(*world) (string, []byte) { return adForm("ad.jpg", pictureJPEG(320, 200), false) }},

@@ -32,6 +32,8 @@ import (
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
 	"linli/internal/ent/noticeroom"
+	"linli/internal/ent/pass"
+	"linli/internal/ent/passuse"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
@@ -95,6 +97,10 @@ type Client struct {
 	NoticeRead *NoticeReadClient
 	// NoticeRoom is the client for interacting with the NoticeRoom builders.
 	NoticeRoom *NoticeRoomClient
+	// Pass is the client for interacting with the Pass builders.
+	Pass *PassClient
+	// PassUse is the client for interacting with the PassUse builders.
+	PassUse *PassUseClient
 	// Resident is the client for interacting with the Resident builders.
 	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
@@ -141,6 +147,8 @@ func (c *Client) init() {
 	c.Notice = NewNoticeClient(c.config)
 	c.NoticeRead = NewNoticeReadClient(c.config)
 	c.NoticeRoom = NewNoticeRoomClient(c.config)
+	c.Pass = NewPassClient(c.config)
+	c.PassUse = NewPassUseClient(c.config)
 	c.Resident = NewResidentClient(c.config)
 	c.Room = NewRoomClient(c.config)
 	c.SIPKey = NewSIPKeyClient(c.config)
@@ -261,6 +269,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Notice:             NewNoticeClient(cfg),
 		NoticeRead:         NewNoticeReadClient(cfg),
 		NoticeRoom:         NewNoticeRoomClient(cfg),
+		Pass:               NewPassClient(cfg),
+		PassUse:            NewPassUseClient(cfg),
 		Resident:           NewResidentClient(cfg),
 		Room:               NewRoomClient(cfg),
 		SIPKey:             NewSIPKeyClient(cfg),
@@ -308,6 +318,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Notice:             NewNoticeClient(cfg),
 		NoticeRead:         NewNoticeReadClient(cfg),
 		NoticeRoom:         NewNoticeRoomClient(cfg),
+		Pass:               NewPassClient(cfg),
+		PassUse:            NewPassUseClient(cfg),
 		Resident:           NewResidentClient(cfg),
 		Room:               NewRoomClient(cfg),
 		SIPKey:             NewSIPKeyClient(cfg),
@@ -347,8 +359,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
 		c.Device, c.DoorCommand, c.Event, c.Firmware, c.LoginFailure, c.Notice,
-		c.NoticeRead, c.NoticeRoom, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
-		c.Session, c.SyncChange, c.Unit,
+		c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.Resident, c.Room, c.SIPKey,
+		c.SIPRegistration, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -361,8 +373,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
 		c.Device, c.DoorCommand, c.Event, c.Firmware, c.LoginFailure, c.Notice,
-		c.NoticeRead, c.NoticeRoom, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
-		c.Session, c.SyncChange, c.Unit,
+		c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.Resident, c.Room, c.SIPKey,
+		c.SIPRegistration, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -413,6 +425,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.NoticeRead.mutate(ctx, m)
 	case *NoticeRoomMutation:
 		return c.NoticeRoom.mutate(ctx, m)
+	case *PassMutation:
+		return c.Pass.mutate(ctx, m)
+	case *PassUseMutation:
+		return c.PassUse.mutate(ctx, m)
 	case *ResidentMutation:
 		return c.Resident.mutate(ctx, m)
 	case *RoomMutation:
@@ -3381,6 +3397,276 @@ func (c *NoticeRoomClient) mutate(ctx context.Context, m *NoticeRoomMutation) (V
 	}
 }
 
+// PassClient is a client for the Pass schema.
+type PassClient struct {
+	config
+}
+
+// NewPassClient returns a client for the Pass from the given config.
+func NewPassClient(c config) *PassClient {
+	return &PassClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pass.Hooks(f(g(h())))`.
+func (c *PassClient) Use(hooks ...Hook) {
+	c.hooks.Pass = append(c.hooks.Pass, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pass.Intercept(f(g(h())))`.
+func (c *PassClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Pass = append(c.inters.Pass, interceptors...)
+}
+
+// Create returns a builder for creating a Pass entity.
+func (c *PassClient) Create() *PassCreate {
+	mutation := newPassMutation(c.config, OpCreate)
+	return &PassCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Pass entities.
+func (c *PassClient) CreateBulk(builders ...*PassCreate) *PassCreateBulk {
+	return &PassCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PassClient) MapCreateBulk(slice any, setFunc func(*PassCreate, int)) *PassCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PassCreateBulk{err: fmt.Errorf("calling to PassClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PassCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PassCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Pass.
+func (c *PassClient) Update() *PassUpdate {
+	mutation := newPassMutation(c.config, OpUpdate)
+	return &PassUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PassClient) UpdateOne(_m *Pass) *PassUpdateOne {
+	mutation := newPassMutation(c.config, OpUpdateOne, withPass(_m))
+	return &PassUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PassClient) UpdateOneID(id int) *PassUpdateOne {
+	mutation := newPassMutation(c.config, OpUpdateOne, withPassID(id))
+	return &PassUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Pass.
+func (c *PassClient) Delete() *PassDelete {
+	mutation := newPassMutation(c.config, OpDelete)
+	return &PassDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PassClient) DeleteOne(_m *Pass) *PassDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PassClient) DeleteOneID(id int) *PassDeleteOne {
+	builder := c.Delete().Where(pass.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PassDeleteOne{builder}
+}
+
+// Query returns a query builder for Pass.
+func (c *PassClient) Query() *PassQuery {
+	return &PassQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePass},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Pass entity by its id.
+func (c *PassClient) Get(ctx context.Context, id int) (*Pass, error) {
+	return c.Query().Where(pass.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PassClient) GetX(ctx context.Context, id int) *Pass {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PassClient) Hooks() []Hook {
+	hooks := c.hooks.Pass
+	return append(hooks[:len(hooks):len(hooks)], pass.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PassClient) Interceptors() []Interceptor {
+	inters := c.inters.Pass
+	return append(inters[:len(inters):len(inters)], pass.Interceptors[:]...)
+}
+
+func (c *PassClient) mutate(ctx context.Context, m *PassMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PassCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PassUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PassUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PassDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Pass mutation op: %q", m.Op())
+	}
+}
+
+// PassUseClient is a client for the PassUse schema.
+type PassUseClient struct {
+	config
+}
+
+// NewPassUseClient returns a client for the PassUse from the given config.
+func NewPassUseClient(c config) *PassUseClient {
+	return &PassUseClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `passuse.Hooks(f(g(h())))`.
+func (c *PassUseClient) Use(hooks ...Hook) {
+	c.hooks.PassUse = append(c.hooks.PassUse, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `passuse.Intercept(f(g(h())))`.
+func (c *PassUseClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PassUse = append(c.inters.PassUse, interceptors...)
+}
+
+// Create returns a builder for creating a PassUse entity.
+func (c *PassUseClient) Create() *PassUseCreate {
+	mutation := newPassUseMutation(c.config, OpCreate)
+	return &PassUseCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PassUse entities.
+func (c *PassUseClient) CreateBulk(builders ...*PassUseCreate) *PassUseCreateBulk {
+	return &PassUseCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PassUseClient) MapCreateBulk(slice any, setFunc func(*PassUseCreate, int)) *PassUseCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PassUseCreateBulk{err: fmt.Errorf("calling to PassUseClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PassUseCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PassUseCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PassUse.
+func (c *PassUseClient) Update() *PassUseUpdate {
+	mutation := newPassUseMutation(c.config, OpUpdate)
+	return &PassUseUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PassUseClient) UpdateOne(_m *PassUse) *PassUseUpdateOne {
+	mutation := newPassUseMutation(c.config, OpUpdateOne, withPassUse(_m))
+	return &PassUseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PassUseClient) UpdateOneID(id int) *PassUseUpdateOne {
+	mutation := newPassUseMutation(c.config, OpUpdateOne, withPassUseID(id))
+	return &PassUseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PassUse.
+func (c *PassUseClient) Delete() *PassUseDelete {
+	mutation := newPassUseMutation(c.config, OpDelete)
+	return &PassUseDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PassUseClient) DeleteOne(_m *PassUse) *PassUseDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PassUseClient) DeleteOneID(id int) *PassUseDeleteOne {
+	builder := c.Delete().Where(passuse.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PassUseDeleteOne{builder}
+}
+
+// Query returns a query builder for PassUse.
+func (c *PassUseClient) Query() *PassUseQuery {
+	return &PassUseQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePassUse},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PassUse entity by its id.
+func (c *PassUseClient) Get(ctx context.Context, id int) (*PassUse, error) {
+	return c.Query().Where(passuse.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PassUseClient) GetX(ctx context.Context, id int) *PassUse {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PassUseClient) Hooks() []Hook {
+	hooks := c.hooks.PassUse
+	return append(hooks[:len(hooks):len(hooks)], passuse.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PassUseClient) Interceptors() []Interceptor {
+	inters := c.inters.PassUse
+	return append(inters[:len(inters):len(inters)], passuse.Interceptors[:]...)
+}
+
+func (c *PassUseClient) mutate(ctx context.Context, m *PassUseMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PassUseCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PassUseUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PassUseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PassUseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PassUse mutation op: %q", m.Op())
+	}
+}
+
 // ResidentClient is a client for the Resident schema.
 type ResidentClient struct {
 	config
@@ -4422,13 +4708,14 @@ type (
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
 		ApplicationAttempt, Area, AuditLog, Building, Card, Community, Device,
 		DoorCommand, Event, Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom,
-		Resident, Room, SIPKey, SIPRegistration, Session, SyncChange, Unit []ent.Hook
+		Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session, SyncChange,
+		Unit []ent.Hook
 	}
 	inters struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
 		ApplicationAttempt, Area, AuditLog, Building, Card, Community, Device,
 		DoorCommand, Event, Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom,
-		Resident, Room, SIPKey, SIPRegistration, Session, SyncChange,
+		Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session, SyncChange,
 		Unit []ent.Interceptor
 	}
 )

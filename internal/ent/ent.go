@@ -27,6 +27,8 @@ import (
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
 	"linli/internal/ent/noticeroom"
+	"linli/internal/ent/pass"
+	"linli/internal/ent/passuse"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
@@ -121,6 +123,8 @@ func checkColumn(t, c string) error {
 			notice.Table:             notice.ValidColumn,
 			noticeread.Table:         noticeread.ValidColumn,
 			noticeroom.Table:         noticeroom.ValidColumn,
+			pass.Table:               pass.ValidColumn,
+			passuse.Table:            passuse.ValidColumn,
 			resident.Table:           resident.ValidColumn,
 			room.Table:               room.ValidColumn,
 			sipkey.Table:             sipkey.ValidColumn,

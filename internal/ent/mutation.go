@@ -28,6 +28,8 @@ import (
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
 	"linli/internal/ent/noticeroom"
+	"linli/internal/ent/pass"
+	"linli/internal/ent/passuse"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -73,6 +75,8 @@ const (
 	TypeNotice             = "Notice"
 	TypeNoticeRead         = "NoticeRead"
 	TypeNoticeRoom         = "NoticeRoom"
+	TypePass               = "Pass"
+	TypePassUse            = "PassUse"
 	TypeResident           = "Resident"
 	TypeRoom               = "Room"
 	TypeSIPKey             = "SIPKey"
@@ -20224,6 +20228,2386 @@ func (m *NoticeRoomMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *NoticeRoomMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown NoticeRoom edge %s", name)
+}
+
+// PassMutation represents an operation that mutates the Pass nodes in the graph.
+type PassMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	community_id    *int
+	addcommunity_id *int
+	room_id         *int
+	addroom_id      *int
+	unit_id         *int
+	addunit_id      *int
+	resident_id     *int
+	addresident_id  *int
+	phone           *string
+	creator_name    *string
+	visitor_name    *string
+	note            *string
+	kind            *pass.Kind
+	door_id         *int
+	adddoor_id      *int
+	valid_from      *time.Time
+	valid_to        *time.Time
+	max_uses        *int
+	addmax_uses     *int
+	uses            *int
+	adduses         *int
+	pin             *string
+	qr_token        *string
+	share_token     *string
+	revoked_at      *time.Time
+	revoked_by      *string
+	expiry_synced   *bool
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*Pass, error)
+	predicates      []predicate.Pass
+}
+
+var _ ent.Mutation = (*PassMutation)(nil)
+
+// passOption allows management of the mutation configuration using functional options.
+type passOption func(*PassMutation)
+
+// newPassMutation creates new mutation for the Pass entity.
+func newPassMutation(c config, op Op, opts ...passOption) *PassMutation {
+	m := &PassMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePass,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPassID sets the ID field of the mutation.
+func withPassID(id int) passOption {
+	return func(m *PassMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Pass
+		)
+		m.oldValue = func(ctx context.Context) (*Pass, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Pass.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPass sets the old Pass of the mutation.
+func withPass(node *Pass) passOption {
+	return func(m *PassMutation) {
+		m.oldValue = func(context.Context) (*Pass, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PassMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PassMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PassMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PassMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Pass.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *PassMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *PassMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *PassMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *PassMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *PassMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetRoomID sets the "room_id" field.
+func (m *PassMutation) SetRoomID(i int) {
+	m.room_id = &i
+	m.addroom_id = nil
+}
+
+// RoomID returns the value of the "room_id" field in the mutation.
+func (m *PassMutation) RoomID() (r int, exists bool) {
+	v := m.room_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoomID returns the old "room_id" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldRoomID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoomID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoomID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoomID: %w", err)
+	}
+	return oldValue.RoomID, nil
+}
+
+// AddRoomID adds i to the "room_id" field.
+func (m *PassMutation) AddRoomID(i int) {
+	if m.addroom_id != nil {
+		*m.addroom_id += i
+	} else {
+		m.addroom_id = &i
+	}
+}
+
+// AddedRoomID returns the value that was added to the "room_id" field in this mutation.
+func (m *PassMutation) AddedRoomID() (r int, exists bool) {
+	v := m.addroom_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRoomID resets all changes to the "room_id" field.
+func (m *PassMutation) ResetRoomID() {
+	m.room_id = nil
+	m.addroom_id = nil
+}
+
+// SetUnitID sets the "unit_id" field.
+func (m *PassMutation) SetUnitID(i int) {
+	m.unit_id = &i
+	m.addunit_id = nil
+}
+
+// UnitID returns the value of the "unit_id" field in the mutation.
+func (m *PassMutation) UnitID() (r int, exists bool) {
+	v := m.unit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnitID returns the old "unit_id" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldUnitID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnitID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnitID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnitID: %w", err)
+	}
+	return oldValue.UnitID, nil
+}
+
+// AddUnitID adds i to the "unit_id" field.
+func (m *PassMutation) AddUnitID(i int) {
+	if m.addunit_id != nil {
+		*m.addunit_id += i
+	} else {
+		m.addunit_id = &i
+	}
+}
+
+// AddedUnitID returns the value that was added to the "unit_id" field in this mutation.
+func (m *PassMutation) AddedUnitID() (r int, exists bool) {
+	v := m.addunit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUnitID resets all changes to the "unit_id" field.
+func (m *PassMutation) ResetUnitID() {
+	m.unit_id = nil
+	m.addunit_id = nil
+}
+
+// SetResidentID sets the "resident_id" field.
+func (m *PassMutation) SetResidentID(i int) {
+	m.resident_id = &i
+	m.addresident_id = nil
+}
+
+// ResidentID returns the value of the "resident_id" field in the mutation.
+func (m *PassMutation) ResidentID() (r int, exists bool) {
+	v := m.resident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResidentID returns the old "resident_id" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldResidentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResidentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResidentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResidentID: %w", err)
+	}
+	return oldValue.ResidentID, nil
+}
+
+// AddResidentID adds i to the "resident_id" field.
+func (m *PassMutation) AddResidentID(i int) {
+	if m.addresident_id != nil {
+		*m.addresident_id += i
+	} else {
+		m.addresident_id = &i
+	}
+}
+
+// AddedResidentID returns the value that was added to the "resident_id" field in this mutation.
+func (m *PassMutation) AddedResidentID() (r int, exists bool) {
+	v := m.addresident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetResidentID resets all changes to the "resident_id" field.
+func (m *PassMutation) ResetResidentID() {
+	m.resident_id = nil
+	m.addresident_id = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *PassMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *PassMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *PassMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetCreatorName sets the "creator_name" field.
+func (m *PassMutation) SetCreatorName(s string) {
+	m.creator_name = &s
+}
+
+// CreatorName returns the value of the "creator_name" field in the mutation.
+func (m *PassMutation) CreatorName() (r string, exists bool) {
+	v := m.creator_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatorName returns the old "creator_name" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldCreatorName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatorName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatorName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatorName: %w", err)
+	}
+	return oldValue.CreatorName, nil
+}
+
+// ResetCreatorName resets all changes to the "creator_name" field.
+func (m *PassMutation) ResetCreatorName() {
+	m.creator_name = nil
+}
+
+// SetVisitorName sets the "visitor_name" field.
+func (m *PassMutation) SetVisitorName(s string) {
+	m.visitor_name = &s
+}
+
+// VisitorName returns the value of the "visitor_name" field in the mutation.
+func (m *PassMutation) VisitorName() (r string, exists bool) {
+	v := m.visitor_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVisitorName returns the old "visitor_name" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldVisitorName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVisitorName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVisitorName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVisitorName: %w", err)
+	}
+	return oldValue.VisitorName, nil
+}
+
+// ResetVisitorName resets all changes to the "visitor_name" field.
+func (m *PassMutation) ResetVisitorName() {
+	m.visitor_name = nil
+}
+
+// SetNote sets the "note" field.
+func (m *PassMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *PassMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *PassMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *PassMutation) SetKind(pa pass.Kind) {
+	m.kind = &pa
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *PassMutation) Kind() (r pass.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldKind(ctx context.Context) (v pass.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *PassMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetDoorID sets the "door_id" field.
+func (m *PassMutation) SetDoorID(i int) {
+	m.door_id = &i
+	m.adddoor_id = nil
+}
+
+// DoorID returns the value of the "door_id" field in the mutation.
+func (m *PassMutation) DoorID() (r int, exists bool) {
+	v := m.door_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDoorID returns the old "door_id" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldDoorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDoorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDoorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDoorID: %w", err)
+	}
+	return oldValue.DoorID, nil
+}
+
+// AddDoorID adds i to the "door_id" field.
+func (m *PassMutation) AddDoorID(i int) {
+	if m.adddoor_id != nil {
+		*m.adddoor_id += i
+	} else {
+		m.adddoor_id = &i
+	}
+}
+
+// AddedDoorID returns the value that was added to the "door_id" field in this mutation.
+func (m *PassMutation) AddedDoorID() (r int, exists bool) {
+	v := m.adddoor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDoorID clears the value of the "door_id" field.
+func (m *PassMutation) ClearDoorID() {
+	m.door_id = nil
+	m.adddoor_id = nil
+	m.clearedFields[pass.FieldDoorID] = struct{}{}
+}
+
+// DoorIDCleared returns if the "door_id" field was cleared in this mutation.
+func (m *PassMutation) DoorIDCleared() bool {
+	_, ok := m.clearedFields[pass.FieldDoorID]
+	return ok
+}
+
+// ResetDoorID resets all changes to the "door_id" field.
+func (m *PassMutation) ResetDoorID() {
+	m.door_id = nil
+	m.adddoor_id = nil
+	delete(m.clearedFields, pass.FieldDoorID)
+}
+
+// SetValidFrom sets the "valid_from" field.
+func (m *PassMutation) SetValidFrom(t time.Time) {
+	m.valid_from = &t
+}
+
+// ValidFrom returns the value of the "valid_from" field in the mutation.
+func (m *PassMutation) ValidFrom() (r time.Time, exists bool) {
+	v := m.valid_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValidFrom returns the old "valid_from" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldValidFrom(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValidFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValidFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValidFrom: %w", err)
+	}
+	return oldValue.ValidFrom, nil
+}
+
+// ResetValidFrom resets all changes to the "valid_from" field.
+func (m *PassMutation) ResetValidFrom() {
+	m.valid_from = nil
+}
+
+// SetValidTo sets the "valid_to" field.
+func (m *PassMutation) SetValidTo(t time.Time) {
+	m.valid_to = &t
+}
+
+// ValidTo returns the value of the "valid_to" field in the mutation.
+func (m *PassMutation) ValidTo() (r time.Time, exists bool) {
+	v := m.valid_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValidTo returns the old "valid_to" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldValidTo(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValidTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValidTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValidTo: %w", err)
+	}
+	return oldValue.ValidTo, nil
+}
+
+// ResetValidTo resets all changes to the "valid_to" field.
+func (m *PassMutation) ResetValidTo() {
+	m.valid_to = nil
+}
+
+// SetMaxUses sets the "max_uses" field.
+func (m *PassMutation) SetMaxUses(i int) {
+	m.max_uses = &i
+	m.addmax_uses = nil
+}
+
+// MaxUses returns the value of the "max_uses" field in the mutation.
+func (m *PassMutation) MaxUses() (r int, exists bool) {
+	v := m.max_uses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxUses returns the old "max_uses" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldMaxUses(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxUses is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxUses requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxUses: %w", err)
+	}
+	return oldValue.MaxUses, nil
+}
+
+// AddMaxUses adds i to the "max_uses" field.
+func (m *PassMutation) AddMaxUses(i int) {
+	if m.addmax_uses != nil {
+		*m.addmax_uses += i
+	} else {
+		m.addmax_uses = &i
+	}
+}
+
+// AddedMaxUses returns the value that was added to the "max_uses" field in this mutation.
+func (m *PassMutation) AddedMaxUses() (r int, exists bool) {
+	v := m.addmax_uses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxUses resets all changes to the "max_uses" field.
+func (m *PassMutation) ResetMaxUses() {
+	m.max_uses = nil
+	m.addmax_uses = nil
+}
+
+// SetUses sets the "uses" field.
+func (m *PassMutation) SetUses(i int) {
+	m.uses = &i
+	m.adduses = nil
+}
+
+// Uses returns the value of the "uses" field in the mutation.
+func (m *PassMutation) Uses() (r int, exists bool) {
+	v := m.uses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUses returns the old "uses" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldUses(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUses is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUses requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUses: %w", err)
+	}
+	return oldValue.Uses, nil
+}
+
+// AddUses adds i to the "uses" field.
+func (m *PassMutation) AddUses(i int) {
+	if m.adduses != nil {
+		*m.adduses += i
+	} else {
+		m.adduses = &i
+	}
+}
+
+// AddedUses returns the value that was added to the "uses" field in this mutation.
+func (m *PassMutation) AddedUses() (r int, exists bool) {
+	v := m.adduses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUses resets all changes to the "uses" field.
+func (m *PassMutation) ResetUses() {
+	m.uses = nil
+	m.adduses = nil
+}
+
+// SetPin sets the "pin" field.
+func (m *PassMutation) SetPin(s string) {
+	m.pin = &s
+}
+
+// Pin returns the value of the "pin" field in the mutation.
+func (m *PassMutation) Pin() (r string, exists bool) {
+	v := m.pin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPin returns the old "pin" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldPin(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPin: %w", err)
+	}
+	return oldValue.Pin, nil
+}
+
+// ResetPin resets all changes to the "pin" field.
+func (m *PassMutation) ResetPin() {
+	m.pin = nil
+}
+
+// SetQrToken sets the "qr_token" field.
+func (m *PassMutation) SetQrToken(s string) {
+	m.qr_token = &s
+}
+
+// QrToken returns the value of the "qr_token" field in the mutation.
+func (m *PassMutation) QrToken() (r string, exists bool) {
+	v := m.qr_token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQrToken returns the old "qr_token" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldQrToken(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQrToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQrToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQrToken: %w", err)
+	}
+	return oldValue.QrToken, nil
+}
+
+// ResetQrToken resets all changes to the "qr_token" field.
+func (m *PassMutation) ResetQrToken() {
+	m.qr_token = nil
+}
+
+// SetShareToken sets the "share_token" field.
+func (m *PassMutation) SetShareToken(s string) {
+	m.share_token = &s
+}
+
+// ShareToken returns the value of the "share_token" field in the mutation.
+func (m *PassMutation) ShareToken() (r string, exists bool) {
+	v := m.share_token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShareToken returns the old "share_token" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldShareToken(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShareToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShareToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShareToken: %w", err)
+	}
+	return oldValue.ShareToken, nil
+}
+
+// ResetShareToken resets all changes to the "share_token" field.
+func (m *PassMutation) ResetShareToken() {
+	m.share_token = nil
+}
+
+// SetRevokedAt sets the "revoked_at" field.
+func (m *PassMutation) SetRevokedAt(t time.Time) {
+	m.revoked_at = &t
+}
+
+// RevokedAt returns the value of the "revoked_at" field in the mutation.
+func (m *PassMutation) RevokedAt() (r time.Time, exists bool) {
+	v := m.revoked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokedAt returns the old "revoked_at" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldRevokedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokedAt: %w", err)
+	}
+	return oldValue.RevokedAt, nil
+}
+
+// ClearRevokedAt clears the value of the "revoked_at" field.
+func (m *PassMutation) ClearRevokedAt() {
+	m.revoked_at = nil
+	m.clearedFields[pass.FieldRevokedAt] = struct{}{}
+}
+
+// RevokedAtCleared returns if the "revoked_at" field was cleared in this mutation.
+func (m *PassMutation) RevokedAtCleared() bool {
+	_, ok := m.clearedFields[pass.FieldRevokedAt]
+	return ok
+}
+
+// ResetRevokedAt resets all changes to the "revoked_at" field.
+func (m *PassMutation) ResetRevokedAt() {
+	m.revoked_at = nil
+	delete(m.clearedFields, pass.FieldRevokedAt)
+}
+
+// SetRevokedBy sets the "revoked_by" field.
+func (m *PassMutation) SetRevokedBy(s string) {
+	m.revoked_by = &s
+}
+
+// RevokedBy returns the value of the "revoked_by" field in the mutation.
+func (m *PassMutation) RevokedBy() (r string, exists bool) {
+	v := m.revoked_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokedBy returns the old "revoked_by" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldRevokedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokedBy: %w", err)
+	}
+	return oldValue.RevokedBy, nil
+}
+
+// ResetRevokedBy resets all changes to the "revoked_by" field.
+func (m *PassMutation) ResetRevokedBy() {
+	m.revoked_by = nil
+}
+
+// SetExpirySynced sets the "expiry_synced" field.
+func (m *PassMutation) SetExpirySynced(b bool) {
+	m.expiry_synced = &b
+}
+
+// ExpirySynced returns the value of the "expiry_synced" field in the mutation.
+func (m *PassMutation) ExpirySynced() (r bool, exists bool) {
+	v := m.expiry_synced
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpirySynced returns the old "expiry_synced" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldExpirySynced(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpirySynced is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpirySynced requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpirySynced: %w", err)
+	}
+	return oldValue.ExpirySynced, nil
+}
+
+// ResetExpirySynced resets all changes to the "expiry_synced" field.
+func (m *PassMutation) ResetExpirySynced() {
+	m.expiry_synced = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PassMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PassMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Pass entity.
+// If the Pass object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PassMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the PassMutation builder.
+func (m *PassMutation) Where(ps ...predicate.Pass) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PassMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PassMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Pass, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PassMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PassMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Pass).
+func (m *PassMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PassMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.community_id != nil {
+		fields = append(fields, pass.FieldCommunityID)
+	}
+	if m.room_id != nil {
+		fields = append(fields, pass.FieldRoomID)
+	}
+	if m.unit_id != nil {
+		fields = append(fields, pass.FieldUnitID)
+	}
+	if m.resident_id != nil {
+		fields = append(fields, pass.FieldResidentID)
+	}
+	if m.phone != nil {
+		fields = append(fields, pass.FieldPhone)
+	}
+	if m.creator_name != nil {
+		fields = append(fields, pass.FieldCreatorName)
+	}
+	if m.visitor_name != nil {
+		fields = append(fields, pass.FieldVisitorName)
+	}
+	if m.note != nil {
+		fields = append(fields, pass.FieldNote)
+	}
+	if m.kind != nil {
+		fields = append(fields, pass.FieldKind)
+	}
+	if m.door_id != nil {
+		fields = append(fields, pass.FieldDoorID)
+	}
+	if m.valid_from != nil {
+		fields = append(fields, pass.FieldValidFrom)
+	}
+	if m.valid_to != nil {
+		fields = append(fields, pass.FieldValidTo)
+	}
+	if m.max_uses != nil {
+		fields = append(fields, pass.FieldMaxUses)
+	}
+	if m.uses != nil {
+		fields = append(fields, pass.FieldUses)
+	}
+	if m.pin != nil {
+		fields = append(fields, pass.FieldPin)
+	}
+	if m.qr_token != nil {
+		fields = append(fields, pass.FieldQrToken)
+	}
+	if m.share_token != nil {
+		fields = append(fields, pass.FieldShareToken)
+	}
+	if m.revoked_at != nil {
+		fields = append(fields, pass.FieldRevokedAt)
+	}
+	if m.revoked_by != nil {
+		fields = append(fields, pass.FieldRevokedBy)
+	}
+	if m.expiry_synced != nil {
+		fields = append(fields, pass.FieldExpirySynced)
+	}
+	if m.created_at != nil {
+		fields = append(fields, pass.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PassMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pass.FieldCommunityID:
+		return m.CommunityID()
+	case pass.FieldRoomID:
+		return m.RoomID()
+	case pass.FieldUnitID:
+		return m.UnitID()
+	case pass.FieldResidentID:
+		return m.ResidentID()
+	case pass.FieldPhone:
+		return m.Phone()
+	case pass.FieldCreatorName:
+		return m.CreatorName()
+	case pass.FieldVisitorName:
+		return m.VisitorName()
+	case pass.FieldNote:
+		return m.Note()
+	case pass.FieldKind:
+		return m.Kind()
+	case pass.FieldDoorID:
+		return m.DoorID()
+	case pass.FieldValidFrom:
+		return m.ValidFrom()
+	case pass.FieldValidTo:
+		return m.ValidTo()
+	case pass.FieldMaxUses:
+		return m.MaxUses()
+	case pass.FieldUses:
+		return m.Uses()
+	case pass.FieldPin:
+		return m.Pin()
+	case pass.FieldQrToken:
+		return m.QrToken()
+	case pass.FieldShareToken:
+		return m.ShareToken()
+	case pass.FieldRevokedAt:
+		return m.RevokedAt()
+	case pass.FieldRevokedBy:
+		return m.RevokedBy()
+	case pass.FieldExpirySynced:
+		return m.ExpirySynced()
+	case pass.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PassMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pass.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case pass.FieldRoomID:
+		return m.OldRoomID(ctx)
+	case pass.FieldUnitID:
+		return m.OldUnitID(ctx)
+	case pass.FieldResidentID:
+		return m.OldResidentID(ctx)
+	case pass.FieldPhone:
+		return m.OldPhone(ctx)
+	case pass.FieldCreatorName:
+		return m.OldCreatorName(ctx)
+	case pass.FieldVisitorName:
+		return m.OldVisitorName(ctx)
+	case pass.FieldNote:
+		return m.OldNote(ctx)
+	case pass.FieldKind:
+		return m.OldKind(ctx)
+	case pass.FieldDoorID:
+		return m.OldDoorID(ctx)
+	case pass.FieldValidFrom:
+		return m.OldValidFrom(ctx)
+	case pass.FieldValidTo:
+		return m.OldValidTo(ctx)
+	case pass.FieldMaxUses:
+		return m.OldMaxUses(ctx)
+	case pass.FieldUses:
+		return m.OldUses(ctx)
+	case pass.FieldPin:
+		return m.OldPin(ctx)
+	case pass.FieldQrToken:
+		return m.OldQrToken(ctx)
+	case pass.FieldShareToken:
+		return m.OldShareToken(ctx)
+	case pass.FieldRevokedAt:
+		return m.OldRevokedAt(ctx)
+	case pass.FieldRevokedBy:
+		return m.OldRevokedBy(ctx)
+	case pass.FieldExpirySynced:
+		return m.OldExpirySynced(ctx)
+	case pass.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Pass field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PassMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pass.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case pass.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoomID(v)
+		return nil
+	case pass.FieldUnitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnitID(v)
+		return nil
+	case pass.FieldResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResidentID(v)
+		return nil
+	case pass.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case pass.FieldCreatorName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatorName(v)
+		return nil
+	case pass.FieldVisitorName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVisitorName(v)
+		return nil
+	case pass.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case pass.FieldKind:
+		v, ok := value.(pass.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case pass.FieldDoorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDoorID(v)
+		return nil
+	case pass.FieldValidFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValidFrom(v)
+		return nil
+	case pass.FieldValidTo:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValidTo(v)
+		return nil
+	case pass.FieldMaxUses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxUses(v)
+		return nil
+	case pass.FieldUses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUses(v)
+		return nil
+	case pass.FieldPin:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPin(v)
+		return nil
+	case pass.FieldQrToken:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQrToken(v)
+		return nil
+	case pass.FieldShareToken:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShareToken(v)
+		return nil
+	case pass.FieldRevokedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokedAt(v)
+		return nil
+	case pass.FieldRevokedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokedBy(v)
+		return nil
+	case pass.FieldExpirySynced:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpirySynced(v)
+		return nil
+	case pass.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Pass field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PassMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, pass.FieldCommunityID)
+	}
+	if m.addroom_id != nil {
+		fields = append(fields, pass.FieldRoomID)
+	}
+	if m.addunit_id != nil {
+		fields = append(fields, pass.FieldUnitID)
+	}
+	if m.addresident_id != nil {
+		fields = append(fields, pass.FieldResidentID)
+	}
+	if m.adddoor_id != nil {
+		fields = append(fields, pass.FieldDoorID)
+	}
+	if m.addmax_uses != nil {
+		fields = append(fields, pass.FieldMaxUses)
+	}
+	if m.adduses != nil {
+		fields = append(fields, pass.FieldUses)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PassMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pass.FieldCommunityID:
+		return m.AddedCommunityID()
+	case pass.FieldRoomID:
+		return m.AddedRoomID()
+	case pass.FieldUnitID:
+		return m.AddedUnitID()
+	case pass.FieldResidentID:
+		return m.AddedResidentID()
+	case pass.FieldDoorID:
+		return m.AddedDoorID()
+	case pass.FieldMaxUses:
+		return m.AddedMaxUses()
+	case pass.FieldUses:
+		return m.AddedUses()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PassMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pass.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case pass.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRoomID(v)
+		return nil
+	case pass.FieldUnitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUnitID(v)
+		return nil
+	case pass.FieldResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResidentID(v)
+		return nil
+	case pass.FieldDoorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDoorID(v)
+		return nil
+	case pass.FieldMaxUses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxUses(v)
+		return nil
+	case pass.FieldUses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUses(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Pass numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PassMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pass.FieldDoorID) {
+		fields = append(fields, pass.FieldDoorID)
+	}
+	if m.FieldCleared(pass.FieldRevokedAt) {
+		fields = append(fields, pass.FieldRevokedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PassMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PassMutation) ClearField(name string) error {
+	switch name {
+	case pass.FieldDoorID:
+		m.ClearDoorID()
+		return nil
+	case pass.FieldRevokedAt:
+		m.ClearRevokedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Pass nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PassMutation) ResetField(name string) error {
+	switch name {
+	case pass.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case pass.FieldRoomID:
+		m.ResetRoomID()
+		return nil
+	case pass.FieldUnitID:
+		m.ResetUnitID()
+		return nil
+	case pass.FieldResidentID:
+		m.ResetResidentID()
+		return nil
+	case pass.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case pass.FieldCreatorName:
+		m.ResetCreatorName()
+		return nil
+	case pass.FieldVisitorName:
+		m.ResetVisitorName()
+		return nil
+	case pass.FieldNote:
+		m.ResetNote()
+		return nil
+	case pass.FieldKind:
+		m.ResetKind()
+		return nil
+	case pass.FieldDoorID:
+		m.ResetDoorID()
+		return nil
+	case pass.FieldValidFrom:
+		m.ResetValidFrom()
+		return nil
+	case pass.FieldValidTo:
+		m.ResetValidTo()
+		return nil
+	case pass.FieldMaxUses:
+		m.ResetMaxUses()
+		return nil
+	case pass.FieldUses:
+		m.ResetUses()
+		return nil
+	case pass.FieldPin:
+		m.ResetPin()
+		return nil
+	case pass.FieldQrToken:
+		m.ResetQrToken()
+		return nil
+	case pass.FieldShareToken:
+		m.ResetShareToken()
+		return nil
+	case pass.FieldRevokedAt:
+		m.ResetRevokedAt()
+		return nil
+	case pass.FieldRevokedBy:
+		m.ResetRevokedBy()
+		return nil
+	case pass.FieldExpirySynced:
+		m.ResetExpirySynced()
+		return nil
+	case pass.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Pass field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PassMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PassMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PassMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PassMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PassMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PassMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PassMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Pass unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PassMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Pass edge %s", name)
+}
+
+// PassUseMutation represents an operation that mutates the PassUse nodes in the graph.
+type PassUseMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	community_id    *int
+	addcommunity_id *int
+	pass_id         *int
+	addpass_id      *int
+	device_id       *int
+	adddevice_id    *int
+	event_id        *string
+	used_at         *time.Time
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*PassUse, error)
+	predicates      []predicate.PassUse
+}
+
+var _ ent.Mutation = (*PassUseMutation)(nil)
+
+// passuseOption allows management of the mutation configuration using functional options.
+type passuseOption func(*PassUseMutation)
+
+// newPassUseMutation creates new mutation for the PassUse entity.
+func newPassUseMutation(c config, op Op, opts ...passuseOption) *PassUseMutation {
+	m := &PassUseMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePassUse,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPassUseID sets the ID field of the mutation.
+func withPassUseID(id int) passuseOption {
+	return func(m *PassUseMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PassUse
+		)
+		m.oldValue = func(ctx context.Context) (*PassUse, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PassUse.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPassUse sets the old PassUse of the mutation.
+func withPassUse(node *PassUse) passuseOption {
+	return func(m *PassUseMutation) {
+		m.oldValue = func(context.Context) (*PassUse, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PassUseMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PassUseMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PassUseMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PassUseMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PassUse.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *PassUseMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *PassUseMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the PassUse entity.
+// If the PassUse object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassUseMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *PassUseMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *PassUseMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *PassUseMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetPassID sets the "pass_id" field.
+func (m *PassUseMutation) SetPassID(i int) {
+	m.pass_id = &i
+	m.addpass_id = nil
+}
+
+// PassID returns the value of the "pass_id" field in the mutation.
+func (m *PassUseMutation) PassID() (r int, exists bool) {
+	v := m.pass_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPassID returns the old "pass_id" field's value of the PassUse entity.
+// If the PassUse object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassUseMutation) OldPassID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPassID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPassID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPassID: %w", err)
+	}
+	return oldValue.PassID, nil
+}
+
+// AddPassID adds i to the "pass_id" field.
+func (m *PassUseMutation) AddPassID(i int) {
+	if m.addpass_id != nil {
+		*m.addpass_id += i
+	} else {
+		m.addpass_id = &i
+	}
+}
+
+// AddedPassID returns the value that was added to the "pass_id" field in this mutation.
+func (m *PassUseMutation) AddedPassID() (r int, exists bool) {
+	v := m.addpass_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPassID resets all changes to the "pass_id" field.
+func (m *PassUseMutation) ResetPassID() {
+	m.pass_id = nil
+	m.addpass_id = nil
+}
+
+// SetDeviceID sets the "device_id" field.
+func (m *PassUseMutation) SetDeviceID(i int) {
+	m.device_id = &i
+	m.adddevice_id = nil
+}
+
+// DeviceID returns the value of the "device_id" field in the mutation.
+func (m *PassUseMutation) DeviceID() (r int, exists bool) {
+	v := m.device_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeviceID returns the old "device_id" field's value of the PassUse entity.
+// If the PassUse object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassUseMutation) OldDeviceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeviceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeviceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeviceID: %w", err)
+	}
+	return oldValue.DeviceID, nil
+}
+
+// AddDeviceID adds i to the "device_id" field.
+func (m *PassUseMutation) AddDeviceID(i int) {
+	if m.adddevice_id != nil {
+		*m.adddevice_id += i
+	} else {
+		m.adddevice_id = &i
+	}
+}
+
+// AddedDeviceID returns the value that was added to the "device_id" field in this mutation.
+func (m *PassUseMutation) AddedDeviceID() (r int, exists bool) {
+	v := m.adddevice_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDeviceID resets all changes to the "device_id" field.
+func (m *PassUseMutation) ResetDeviceID() {
+	m.device_id = nil
+	m.adddevice_id = nil
+}
+
+// SetEventID sets the "event_id" field.
+func (m *PassUseMutation) SetEventID(s string) {
+	m.event_id = &s
+}
+
+// EventID returns the value of the "event_id" field in the mutation.
+func (m *PassUseMutation) EventID() (r string, exists bool) {
+	v := m.event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventID returns the old "event_id" field's value of the PassUse entity.
+// If the PassUse object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassUseMutation) OldEventID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventID: %w", err)
+	}
+	return oldValue.EventID, nil
+}
+
+// ResetEventID resets all changes to the "event_id" field.
+func (m *PassUseMutation) ResetEventID() {
+	m.event_id = nil
+}
+
+// SetUsedAt sets the "used_at" field.
+func (m *PassUseMutation) SetUsedAt(t time.Time) {
+	m.used_at = &t
+}
+
+// UsedAt returns the value of the "used_at" field in the mutation.
+func (m *PassUseMutation) UsedAt() (r time.Time, exists bool) {
+	v := m.used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedAt returns the old "used_at" field's value of the PassUse entity.
+// If the PassUse object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassUseMutation) OldUsedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedAt: %w", err)
+	}
+	return oldValue.UsedAt, nil
+}
+
+// ResetUsedAt resets all changes to the "used_at" field.
+func (m *PassUseMutation) ResetUsedAt() {
+	m.used_at = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PassUseMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PassUseMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PassUse entity.
+// If the PassUse object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PassUseMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PassUseMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the PassUseMutation builder.
+func (m *PassUseMutation) Where(ps ...predicate.PassUse) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PassUseMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PassUseMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PassUse, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PassUseMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PassUseMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PassUse).
+func (m *PassUseMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PassUseMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.community_id != nil {
+		fields = append(fields, passuse.FieldCommunityID)
+	}
+	if m.pass_id != nil {
+		fields = append(fields, passuse.FieldPassID)
+	}
+	if m.device_id != nil {
+		fields = append(fields, passuse.FieldDeviceID)
+	}
+	if m.event_id != nil {
+		fields = append(fields, passuse.FieldEventID)
+	}
+	if m.used_at != nil {
+		fields = append(fields, passuse.FieldUsedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, passuse.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PassUseMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case passuse.FieldCommunityID:
+		return m.CommunityID()
+	case passuse.FieldPassID:
+		return m.PassID()
+	case passuse.FieldDeviceID:
+		return m.DeviceID()
+	case passuse.FieldEventID:
+		return m.EventID()
+	case passuse.FieldUsedAt:
+		return m.UsedAt()
+	case passuse.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PassUseMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case passuse.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case passuse.FieldPassID:
+		return m.OldPassID(ctx)
+	case passuse.FieldDeviceID:
+		return m.OldDeviceID(ctx)
+	case passuse.FieldEventID:
+		return m.OldEventID(ctx)
+	case passuse.FieldUsedAt:
+		return m.OldUsedAt(ctx)
+	case passuse.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PassUse field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PassUseMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case passuse.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case passuse.FieldPassID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPassID(v)
+		return nil
+	case passuse.FieldDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeviceID(v)
+		return nil
+	case passuse.FieldEventID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventID(v)
+		return nil
+	case passuse.FieldUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedAt(v)
+		return nil
+	case passuse.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PassUse field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PassUseMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, passuse.FieldCommunityID)
+	}
+	if m.addpass_id != nil {
+		fields = append(fields, passuse.FieldPassID)
+	}
+	if m.adddevice_id != nil {
+		fields = append(fields, passuse.FieldDeviceID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PassUseMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case passuse.FieldCommunityID:
+		return m.AddedCommunityID()
+	case passuse.FieldPassID:
+		return m.AddedPassID()
+	case passuse.FieldDeviceID:
+		return m.AddedDeviceID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PassUseMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case passuse.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case passuse.FieldPassID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPassID(v)
+		return nil
+	case passuse.FieldDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDeviceID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PassUse numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PassUseMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PassUseMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PassUseMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PassUse nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PassUseMutation) ResetField(name string) error {
+	switch name {
+	case passuse.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case passuse.FieldPassID:
+		m.ResetPassID()
+		return nil
+	case passuse.FieldDeviceID:
+		m.ResetDeviceID()
+		return nil
+	case passuse.FieldEventID:
+		m.ResetEventID()
+		return nil
+	case passuse.FieldUsedAt:
+		m.ResetUsedAt()
+		return nil
+	case passuse.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PassUse field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PassUseMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PassUseMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PassUseMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PassUseMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PassUseMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PassUseMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PassUseMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PassUse unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PassUseMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PassUse edge %s", name)
 }
 
 // ResidentMutation represents an operation that mutates the Resident nodes in the graph.

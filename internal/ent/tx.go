@@ -56,6 +56,10 @@ type Tx struct {
 	NoticeRead *NoticeReadClient
 	// NoticeRoom is the client for interacting with the NoticeRoom builders.
 	NoticeRoom *NoticeRoomClient
+	// Pass is the client for interacting with the Pass builders.
+	Pass *PassClient
+	// PassUse is the client for interacting with the PassUse builders.
+	PassUse *PassUseClient
 	// Resident is the client for interacting with the Resident builders.
 	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
@@ -222,6 +226,8 @@ func (tx *Tx) init() {
 	tx.Notice = NewNoticeClient(tx.config)
 	tx.NoticeRead = NewNoticeReadClient(tx.config)
 	tx.NoticeRoom = NewNoticeRoomClient(tx.config)
+	tx.Pass = NewPassClient(tx.config)
+	tx.PassUse = NewPassUseClient(tx.config)
 	tx.Resident = NewResidentClient(tx.config)
 	tx.Room = NewRoomClient(tx.config)
 	tx.SIPKey = NewSIPKeyClient(tx.config)

@@ -26,6 +26,7 @@ type eventForm struct {
 	ResidentID string        `form:"resident_id" required:"false" doc:"人脸或 APP 开锁的业主编号"`
 	Target     string        `form:"target" required:"false" doc:"呼叫的房号或地址，如 0502"`
 	CallID     string        `form:"call_id" required:"false" doc:"经服务器 SIP 呼叫时的 Call-ID：呼叫事件的抓拍照片并入该通话的呼叫记录；通话中开锁（unlock_type=call）据此记录接听的业主"`
+	PassID     string        `form:"pass_id" required:"false" doc:"二维码或密码开锁时所用访客通行证的编号（白名单条目的 pass_id）"`
 	Snapshot   huma.FormFile `form:"snapshot" required:"false" doc:"抓拍照片，JPEG，最大 1 MB"`
 }
 
@@ -56,9 +57,14 @@ type snapshotInput struct {
 	ID  int `path:"id" minimum:"1" doc:"记录编号"`
 }
 
+// PassUses counts a use of a visitor pass a device reported: once per
+// device and event id, however often the report is sent.
+type PassUses func(ctx context.Context, communityID, deviceID, passID int, eventID string, at time.Time) error
+
 // Register adds the device's event report and the console's record lists.
-// place tells where the device of a device request stands.
-func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place, error)) {
+// place tells where the device of a device request stands; uses counts
+// the uses of visitor passes.
+func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place, error), uses PassUses) {
 	huma.Register(api, huma.Operation{OperationID: "device-report-event", Method: http.MethodPost, Path: "/device/v1/events",
 		Summary: "上报呼叫或开锁事件", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(),
 		Security:     []map[string][]string{{"device": {}}},
@@ -78,6 +84,9 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 			if r.ResidentID, err = parseResidentID(form.ResidentID); err != nil {
 				return nil, err
 			}
+			if r.PassID, err = parsePassID(form.PassID); err != nil {
+				return nil, err
+			}
 			if form.Snapshot.IsSet {
 				if r.Snapshot, err = io.ReadAll(io.LimitReader(form.Snapshot, MaxSnapshotBytes+1)); err != nil {
 					return nil, err
@@ -86,6 +95,14 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 			st, err := s.Ingest(ctx, p, r)
 			if err != nil {
 				return nil, err
+			}
+			if r.PassID != 0 {
+				// Counted after the record (also for a retried report, which
+				// counts nothing twice): a failure here answers 500, and the
+				// device's retry completes the count.
+				if err := uses(ctx, p.CommunityID, p.DeviceID, r.PassID, r.EventID, r.Time); err != nil {
+					return nil, err
+				}
 			}
 			out := &eventOutput{Status: http.StatusCreated, Body: st}
 			if st.Duplicate {

@@ -20,6 +20,7 @@ import (
 	"linli/internal/ent"
 	entcard "linli/internal/ent/card"
 	entevent "linli/internal/ent/event"
+	entpass "linli/internal/ent/pass"
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
 	"linli/internal/imaging"
@@ -68,6 +69,7 @@ type Report struct {
 	ResidentID int
 	Target     string
 	CallID     string // the SIP Call-ID of the call this event belongs to, or ""
+	PassID     int    // the visitor pass of a qrcode or password unlock, or 0
 	Snapshot   []byte // JPEG, or nil
 }
 
@@ -88,6 +90,9 @@ func (r Report) hash() string {
 	if r.CallID != "" {
 		// Reports without a call id hash as they always did.
 		fmt.Fprintf(h, "\x00%s", r.CallID)
+	}
+	if r.PassID != 0 {
+		fmt.Fprintf(h, "\x00pass:%d", r.PassID)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -115,6 +120,8 @@ func (r *Report) check() error {
 		return errs.Field("card", "卡号最多 20 位")
 	case len(r.Target) > 32:
 		return errs.Field("target", "呼叫号码最多 32 个字符")
+	case r.PassID != 0 && (r.Kind != "unlock" || r.UnlockType != "qrcode" && r.UnlockType != "password"):
+		return errs.Field("pass_id", "pass_id 只用于二维码（qrcode）或密码（password）开锁")
 	}
 	if r.Snapshot != nil {
 		// The header and the end marker are checked, not every pixel: a
@@ -176,6 +183,9 @@ func (s *Service) Ingest(ctx context.Context, p Place, r Report) (Stored, error)
 		SetDeviceLabel(p.Label).SetNillableAreaID(p.AreaID).SetNillableBuildingID(p.BuildingID).SetNillableUnitID(p.UnitID).
 		SetOccurredAt(r.Time).SetReceivedAt(s.now()).SetSnapshotKey(key).SetContentHash(sum).SetCallID(r.CallID)
 	if err := s.resident(ctx, p.CommunityID, r, create); err != nil {
+		return Stored{}, err
+	}
+	if err := s.visitor(ctx, p.CommunityID, r, create); err != nil {
 		return Stored{}, err
 	}
 	if err := s.callAnswerer(ctx, p, r, create); err != nil {
@@ -316,4 +326,33 @@ func parseResidentID(v string) (int, error) {
 		return 0, errs.Field("resident_id", "业主编号应为正整数")
 	}
 	return id, nil
+}
+
+// parsePassID reads the optional pass id form field.
+func parsePassID(v string) (int, error) {
+	if strings.TrimSpace(v) == "" {
+		return 0, nil
+	}
+	id, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || id < 1 {
+		return 0, errs.Field("pass_id", "通行证编号应为正整数")
+	}
+	return id, nil
+}
+
+// visitor names the visitor of a pass unlock (二维码 or 密码 with a pass)
+// in 开锁记录.
+func (s *Service) visitor(ctx context.Context, cid int, r Report, create *ent.EventCreate) error {
+	if r.PassID == 0 {
+		return nil
+	}
+	p, err := s.db.Pass.Query().Where(entpass.ID(r.PassID), entpass.CommunityID(cid)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	create.SetResidentName("访客 " + p.VisitorName)
+	return nil
 }

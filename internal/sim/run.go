@@ -30,6 +30,8 @@ import (
 //	POST /unlock[?via=info]             send the unlock key in the answered call (RFC 4733 by default)
 //	POST /hangup                        end the current call
 //	POST /ignore-commands[?on=0]        drop remote openings unanswered (on=0: carry them out again)
+//	POST /qr {"code": "LINLI-PASS:…"}   scan a visitor pass's QR code (also ?code=)
+//	POST /pin {"pin": "123456"}         key in a visitor pass's PIN (also ?pin=)
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -187,6 +189,7 @@ func controlAPI(devices []*Device) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]bool{"opened": opened})
 	})
+	passControl(mux, device)
 	mux.HandleFunc("POST /call", func(w http.ResponseWriter, r *http.Request) {
 		d := device(w, r)
 		if d == nil {

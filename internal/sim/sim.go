@@ -78,6 +78,13 @@ type Entry struct {
 	Height     int        `json:"height,omitempty"`
 	ValidFrom  *time.Time `json:"valid_from,omitempty"`
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
+	// A visitor pass (kind pass).
+	PassID  int    `json:"pass_id,omitempty"`
+	PIN     string `json:"pin,omitempty"`
+	QR      string `json:"qr,omitempty"`
+	MaxUses int    `json:"max_uses,omitempty"`
+	Uses    int    `json:"uses,omitempty"`
+	Visitor string `json:"visitor,omitempty"`
 }
 
 type credentials struct {
@@ -133,6 +140,7 @@ type Device struct {
 	// server's timeout); lastOpen is the last remote opening.
 	ignoreCommands bool
 	lastOpen       *Unlock
+	passes         passState // local uses of visitor passes, the PIN lockout
 }
 
 // Unlock is a door opening the device recorded (for the records feature).
@@ -141,6 +149,7 @@ type Unlock struct {
 	Type   string    `json:"type,omitempty" doc:"call：通话中开锁；空：刷卡"`
 	CallID string    `json:"call_id,omitempty"`
 	Via    string    `json:"via,omitempty" doc:"通话中开锁的按键方式：rtp（RFC 4733）或 info"`
+	PassID int       `json:"pass_id,omitempty" doc:"二维码或密码开锁所用的访客通行证"`
 	At     time.Time `json:"at"`
 
 	// ResidentID is who opened from the app (Type app).

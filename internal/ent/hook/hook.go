@@ -260,6 +260,30 @@ func (f NoticeRoomFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NoticeRoomMutation", m)
 }
 
+// The PassFunc type is an adapter to allow the use of ordinary
+// function as Pass mutator.
+type PassFunc func(context.Context, *ent.PassMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PassFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PassMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PassMutation", m)
+}
+
+// The PassUseFunc type is an adapter to allow the use of ordinary
+// function as PassUse mutator.
+type PassUseFunc func(context.Context, *ent.PassUseMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PassUseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PassUseMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PassUseMutation", m)
+}
+
 // The ResidentFunc type is an adapter to allow the use of ordinary
 // function as Resident mutator.
 type ResidentFunc func(context.Context, *ent.ResidentMutation) (ent.Value, error)

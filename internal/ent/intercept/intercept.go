@@ -28,6 +28,8 @@ import (
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
 	"linli/internal/ent/noticeroom"
+	"linli/internal/ent/pass"
+	"linli/internal/ent/passuse"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -663,6 +665,60 @@ func (f TraverseNoticeRoom) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.NoticeRoomQuery", q)
 }
 
+// The PassFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PassFunc func(context.Context, *ent.PassQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PassFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PassQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PassQuery", q)
+}
+
+// The TraversePass type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePass func(context.Context, *ent.PassQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePass) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePass) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PassQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PassQuery", q)
+}
+
+// The PassUseFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PassUseFunc func(context.Context, *ent.PassUseQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PassUseFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PassUseQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PassUseQuery", q)
+}
+
+// The TraversePassUse type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePassUse func(context.Context, *ent.PassUseQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePassUse) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePassUse) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PassUseQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PassUseQuery", q)
+}
+
 // The ResidentFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ResidentFunc func(context.Context, *ent.ResidentQuery) (ent.Value, error)
 
@@ -897,6 +953,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.NoticeReadQuery, predicate.NoticeRead, noticeread.OrderOption]{typ: ent.TypeNoticeRead, tq: q}, nil
 	case *ent.NoticeRoomQuery:
 		return &query[*ent.NoticeRoomQuery, predicate.NoticeRoom, noticeroom.OrderOption]{typ: ent.TypeNoticeRoom, tq: q}, nil
+	case *ent.PassQuery:
+		return &query[*ent.PassQuery, predicate.Pass, pass.OrderOption]{typ: ent.TypePass, tq: q}, nil
+	case *ent.PassUseQuery:
+		return &query[*ent.PassUseQuery, predicate.PassUse, passuse.OrderOption]{typ: ent.TypePassUse, tq: q}, nil
 	case *ent.ResidentQuery:
 		return &query[*ent.ResidentQuery, predicate.Resident, resident.OrderOption]{typ: ent.TypeResident, tq: q}, nil
 	case *ent.RoomQuery:

@@ -686,6 +686,87 @@ var (
 			},
 		},
 	}
+	// PassesColumns holds the columns for the "passes" table.
+	PassesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "room_id", Type: field.TypeInt},
+		{Name: "unit_id", Type: field.TypeInt},
+		{Name: "resident_id", Type: field.TypeInt},
+		{Name: "phone", Type: field.TypeString, Size: 20},
+		{Name: "creator_name", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "visitor_name", Type: field.TypeString, Size: 32},
+		{Name: "note", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"visitor", "delivery"}},
+		{Name: "door_id", Type: field.TypeInt, Nullable: true},
+		{Name: "valid_from", Type: field.TypeTime},
+		{Name: "valid_to", Type: field.TypeTime},
+		{Name: "max_uses", Type: field.TypeInt},
+		{Name: "uses", Type: field.TypeInt, Default: 0},
+		{Name: "pin", Type: field.TypeString, Size: 6},
+		{Name: "qr_token", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "share_token", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_by", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "expiry_synced", Type: field.TypeBool, Default: false},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// PassesTable holds the schema information for the "passes" table.
+	PassesTable = &schema.Table{
+		Name:       "passes",
+		Columns:    PassesColumns,
+		PrimaryKey: []*schema.Column{PassesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pass_community_id_valid_to",
+				Unique:  false,
+				Columns: []*schema.Column{PassesColumns[1], PassesColumns[12]},
+			},
+			{
+				Name:    "pass_community_id_pin",
+				Unique:  false,
+				Columns: []*schema.Column{PassesColumns[1], PassesColumns[15]},
+			},
+			{
+				Name:    "pass_room_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PassesColumns[2], PassesColumns[21]},
+			},
+			{
+				Name:    "pass_valid_to_expiry_synced",
+				Unique:  false,
+				Columns: []*schema.Column{PassesColumns[12], PassesColumns[20]},
+			},
+		},
+	}
+	// PassUsesColumns holds the columns for the "pass_uses" table.
+	PassUsesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "pass_id", Type: field.TypeInt},
+		{Name: "device_id", Type: field.TypeInt},
+		{Name: "event_id", Type: field.TypeString, Size: 64},
+		{Name: "used_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// PassUsesTable holds the schema information for the "pass_uses" table.
+	PassUsesTable = &schema.Table{
+		Name:       "pass_uses",
+		Columns:    PassUsesColumns,
+		PrimaryKey: []*schema.Column{PassUsesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "passuse_device_id_event_id",
+				Unique:  true,
+				Columns: []*schema.Column{PassUsesColumns[3], PassUsesColumns[4]},
+			},
+			{
+				Name:    "passuse_pass_id",
+				Unique:  false,
+				Columns: []*schema.Column{PassUsesColumns[2]},
+			},
+		},
+	}
 	// ResidentsColumns holds the columns for the "residents" table.
 	ResidentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -987,6 +1068,8 @@ var (
 		NoticesTable,
 		NoticeReadsTable,
 		NoticeRoomsTable,
+		PassesTable,
+		PassUsesTable,
 		ResidentsTable,
 		RoomsTable,
 		SipKeysTable,

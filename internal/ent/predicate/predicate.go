@@ -69,6 +69,12 @@ type NoticeRead func(*sql.Selector)
 // NoticeRoom is the predicate function for noticeroom builders.
 type NoticeRoom func(*sql.Selector)
 
+// Pass is the predicate function for pass builders.
+type Pass func(*sql.Selector)
+
+// PassUse is the predicate function for passuse builders.
+type PassUse func(*sql.Selector)
+
 // Resident is the predicate function for resident builders.
 type Resident func(*sql.Selector)
 

@@ -24,6 +24,8 @@ import (
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
 	"linli/internal/ent/noticeroom"
+	"linli/internal/ent/pass"
+	"linli/internal/ent/passuse"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/schema"
@@ -746,6 +748,78 @@ func init() {
 	noticeroom.Hooks[0] = noticeroomMixinHooks0[0]
 	noticeroomMixinInters0 := noticeroomMixin[0].Interceptors()
 	noticeroom.Interceptors[0] = noticeroomMixinInters0[0]
+	passMixin := schema.Pass{}.Mixin()
+	passMixinHooks0 := passMixin[0].Hooks()
+	pass.Hooks[0] = passMixinHooks0[0]
+	passMixinInters0 := passMixin[0].Interceptors()
+	pass.Interceptors[0] = passMixinInters0[0]
+	passFields := schema.Pass{}.Fields()
+	_ = passFields
+	// passDescPhone is the schema descriptor for phone field.
+	passDescPhone := passFields[4].Descriptor()
+	// pass.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	pass.PhoneValidator = passDescPhone.Validators[0].(func(string) error)
+	// passDescCreatorName is the schema descriptor for creator_name field.
+	passDescCreatorName := passFields[5].Descriptor()
+	// pass.DefaultCreatorName holds the default value on creation for the creator_name field.
+	pass.DefaultCreatorName = passDescCreatorName.Default.(string)
+	// pass.CreatorNameValidator is a validator for the "creator_name" field. It is called by the builders before save.
+	pass.CreatorNameValidator = passDescCreatorName.Validators[0].(func(string) error)
+	// passDescVisitorName is the schema descriptor for visitor_name field.
+	passDescVisitorName := passFields[6].Descriptor()
+	// pass.VisitorNameValidator is a validator for the "visitor_name" field. It is called by the builders before save.
+	pass.VisitorNameValidator = passDescVisitorName.Validators[0].(func(string) error)
+	// passDescNote is the schema descriptor for note field.
+	passDescNote := passFields[7].Descriptor()
+	// pass.DefaultNote holds the default value on creation for the note field.
+	pass.DefaultNote = passDescNote.Default.(string)
+	// pass.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	pass.NoteValidator = passDescNote.Validators[0].(func(string) error)
+	// passDescUses is the schema descriptor for uses field.
+	passDescUses := passFields[13].Descriptor()
+	// pass.DefaultUses holds the default value on creation for the uses field.
+	pass.DefaultUses = passDescUses.Default.(int)
+	// passDescPin is the schema descriptor for pin field.
+	passDescPin := passFields[14].Descriptor()
+	// pass.PinValidator is a validator for the "pin" field. It is called by the builders before save.
+	pass.PinValidator = passDescPin.Validators[0].(func(string) error)
+	// passDescQrToken is the schema descriptor for qr_token field.
+	passDescQrToken := passFields[15].Descriptor()
+	// pass.QrTokenValidator is a validator for the "qr_token" field. It is called by the builders before save.
+	pass.QrTokenValidator = passDescQrToken.Validators[0].(func(string) error)
+	// passDescShareToken is the schema descriptor for share_token field.
+	passDescShareToken := passFields[16].Descriptor()
+	// pass.ShareTokenValidator is a validator for the "share_token" field. It is called by the builders before save.
+	pass.ShareTokenValidator = passDescShareToken.Validators[0].(func(string) error)
+	// passDescRevokedBy is the schema descriptor for revoked_by field.
+	passDescRevokedBy := passFields[18].Descriptor()
+	// pass.DefaultRevokedBy holds the default value on creation for the revoked_by field.
+	pass.DefaultRevokedBy = passDescRevokedBy.Default.(string)
+	// pass.RevokedByValidator is a validator for the "revoked_by" field. It is called by the builders before save.
+	pass.RevokedByValidator = passDescRevokedBy.Validators[0].(func(string) error)
+	// passDescExpirySynced is the schema descriptor for expiry_synced field.
+	passDescExpirySynced := passFields[19].Descriptor()
+	// pass.DefaultExpirySynced holds the default value on creation for the expiry_synced field.
+	pass.DefaultExpirySynced = passDescExpirySynced.Default.(bool)
+	// passDescCreatedAt is the schema descriptor for created_at field.
+	passDescCreatedAt := passFields[20].Descriptor()
+	// pass.DefaultCreatedAt holds the default value on creation for the created_at field.
+	pass.DefaultCreatedAt = passDescCreatedAt.Default.(func() time.Time)
+	passuseMixin := schema.PassUse{}.Mixin()
+	passuseMixinHooks0 := passuseMixin[0].Hooks()
+	passuse.Hooks[0] = passuseMixinHooks0[0]
+	passuseMixinInters0 := passuseMixin[0].Interceptors()
+	passuse.Interceptors[0] = passuseMixinInters0[0]
+	passuseFields := schema.PassUse{}.Fields()
+	_ = passuseFields
+	// passuseDescEventID is the schema descriptor for event_id field.
+	passuseDescEventID := passuseFields[3].Descriptor()
+	// passuse.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	passuse.EventIDValidator = passuseDescEventID.Validators[0].(func(string) error)
+	// passuseDescCreatedAt is the schema descriptor for created_at field.
+	passuseDescCreatedAt := passuseFields[5].Descriptor()
+	// passuse.DefaultCreatedAt holds the default value on creation for the created_at field.
+	passuse.DefaultCreatedAt = passuseDescCreatedAt.Default.(func() time.Time)
 	residentMixin := schema.Resident{}.Mixin()
 	residentMixinHooks1 := residentMixin[1].Hooks()
 	resident.Hooks[0] = residentMixinHooks1[0]

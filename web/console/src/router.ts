@@ -62,6 +62,12 @@ export const router = createRouter({
           meta: { title: '门禁卡列表' },
         },
         {
+          path: 'passes',
+          name: 'passes',
+          component: () => import('@/views/PassesView.vue'),
+          meta: { title: '访客通行' },
+        },
+        {
           path: 'devices',
           name: 'devices',
           component: () => import('@/views/DevicesView.vue'),

@@ -59,6 +59,10 @@ export type IssueSuperCardBody = JsonBody<'/api/v1/communities/{cid}/cards/super
 export type CardNumberFormat = NonNullable<IssueCardBody['format']>
 export type CardUnitsBody = JsonBody<'/api/v1/communities/{cid}/cards/{id}/units', 'put'>
 export type CardExpiryBody = JsonBody<'/api/v1/communities/{cid}/cards/{id}/expiry', 'put'>
+
+export type VisitorPass = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/passes'>['items']>[number]
+export type VisitorPassStatus = VisitorPass['status']
+export type VisitorPassQuery = NonNullable<paths['/api/v1/communities/{cid}/passes']['get']['parameters']['query']>
 /** One row of 设备列表: a slot (安装位置) and the device bound to it, if any. */
 export type DeviceSlot = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/devices'>['items']>[number]
 export type DeviceKind = DeviceSlot['kind']

@@ -592,6 +592,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{cid}/passes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 访客通行
+         * @description 业主为访客和快递生成的通行证，最新的在前。不显示密码和二维码。
+         */
+        get: operations["list-passes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/passes/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 撤销通行证
+         * @description 撤销后各门禁设备在下次同步时删除该通行证；已撤销的再撤销不变。
+         */
+        post: operations["revoke-pass"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/records/calls": {
         parameters: {
             query?: never;
@@ -1315,6 +1355,88 @@ export interface paths {
         /** 标记通知已读 */
         post: operations["app-read-notice"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/pass-shares/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 分享的访客通行证
+         * @description 访客打开分享链接时看到的内容；已撤销、用完或过期的通行证仍显示状态，但不显示密码和二维码。
+         */
+        get: operations["app-get-pass-share"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/pass-shares/{token}/qr.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 分享的访客通行证二维码 */
+        get: operations["app-get-pass-share-qr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/passes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的访客通行证
+         * @description 我所有房间的通行证，最新的在前（最多 500 条）。
+         */
+        get: operations["app-list-passes"];
+        put?: never;
+        /**
+         * 创建访客通行证
+         * @description 为自己房间的单元门口机和小区围墙机生成二维码和 6 位密码，有效期最长 7 天。快递码（kind=delivery）默认一次、24 小时，可只开一台设备（door_id）。
+         */
+        post: operations["app-create-pass"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/passes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 访客通行证详情 */
+        get: operations["app-get-pass"];
+        put?: never;
+        post?: never;
+        /**
+         * 撤销访客通行证
+         * @description 房间的任一住户都可撤销；撤销后各门禁设备在下次同步时删除该通行证。
+         */
+        delete: operations["app-revoke-pass"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2072,6 +2194,42 @@ export interface components {
              */
             number: number;
         };
+        CreateInputBody: {
+            /**
+             * Format: int64
+             * @description 只开这一台门禁设备（GET /app/v1/doors 的 id）；不填为本单元门口机和围墙机
+             */
+            door_id?: number;
+            /**
+             * @description visitor 访客；delivery 快递码（默认一次、24 小时）
+             * @enum {string}
+             */
+            kind: "visitor" | "delivery";
+            /**
+             * Format: int64
+             * @description 可用次数，0 表示有效期内不限次数；快递码不填为 1
+             */
+            max_uses?: number;
+            /** @description 备注，最多 100 个字 */
+            note?: string;
+            /**
+             * Format: int64
+             * @description 我的房间
+             */
+            room_id: number;
+            /**
+             * Format: date-time
+             * @description 开始时间；不填为现在
+             */
+            valid_from?: string;
+            /**
+             * Format: date-time
+             * @description 结束时间：晚于开始时间和现在，最长到 7 天以后；快递码不填为开始后 24 小时
+             */
+            valid_to?: string;
+            /** @description 访客姓名，1 到 32 个字 */
+            visitor_name: string;
+        };
         CreateResidentInputBody: {
             /** @description 详细地址 */
             address?: string;
@@ -2187,15 +2345,29 @@ export interface components {
             content?: string;
             /** Format: int64 */
             height?: number;
-            /** @description 条目标识：card:<卡号>、face:<业主编号>、notice:<通知编号> 或 ad:<方向>:<广告位> */
+            /** @description 条目标识：card:<卡号>、face:<业主编号>、notice:<通知编号>、ad:<方向>:<广告位> 或 pass:<通行证编号> */
             key: string;
             /** @enum {string} */
-            kind: "card" | "face" | "notice" | "ad";
+            kind: "card" | "face" | "notice" | "ad" | "pass";
+            /**
+             * Format: int64
+             * @description 可用次数；不出现或为 0 表示不限次数
+             */
+            max_uses?: number;
             /**
              * @description ic 模式或身份证
              * @enum {string}
              */
             mode?: "ic" | "id_card" | "";
+            /**
+             * Format: int64
+             * @description 通行证编号（开锁事件的 pass_id）
+             */
+            pass_id?: number;
+            /** @description 通行证的 6 位开门密码 */
+            pin?: string;
+            /** @description 通行证二维码的内容 */
+            qr?: string;
             /** Format: int64 */
             resident_id?: number;
             /** @description 广告图片的 SHA-256 */
@@ -2210,6 +2382,11 @@ export interface components {
             /** @description 广告图片的下载路径（带设备令牌请求） */
             url?: string;
             /**
+             * Format: int64
+             * @description 服务器已记录的使用次数（各设备合计）
+             */
+            uses?: number;
+            /**
              * Format: date-time
              * @description 人脸有效期或通知展示时间的开始
              */
@@ -2219,6 +2396,8 @@ export interface components {
              * @description 为空表示永久有效；设备到期后自行失效（通知到期后不再展示）
              */
             valid_until?: string;
+            /** @description 访客姓名（显示用） */
+            visitor?: string;
             /** Format: int64 */
             width?: number;
         };
@@ -2605,6 +2784,14 @@ export interface components {
              */
             total: number;
         };
+        PageStaffPass: {
+            items: components["schemas"]["StaffPass"][];
+            /**
+             * Format: int64
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
         PageUnit: {
             items: components["schemas"]["Unit"][];
             /**
@@ -2612,6 +2799,56 @@ export interface components {
              * @description 符合条件的总条数
              */
             total: number;
+        };
+        Pass: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description 只开这一台门禁设备（快递码）
+             */
+            door_id?: number;
+            /** Format: int64 */
+            id: number;
+            /**
+             * @description visitor 访客；delivery 快递
+             * @enum {string}
+             */
+            kind: "visitor" | "delivery";
+            /**
+             * Format: int64
+             * @description 可用次数，0 表示不限次数
+             */
+            max_uses: number;
+            /** @description 备注 */
+            note: string;
+            /** @description 6 位开门密码 */
+            pin: string;
+            /** @description 二维码的内容 */
+            qr: string;
+            /** Format: int64 */
+            room_id: number;
+            /** @description 房间，如 【阳光花园】-1区-1栋-1单元-0502 */
+            room_label: string;
+            share_token: string;
+            /** @description 分享页面，如 /h5/pass/<share_token> */
+            share_url: string;
+            /** @enum {string} */
+            status: "有效" | "已用完" | "已撤销" | "已过期" | "未开始";
+            /**
+             * Format: int64
+             * @description 已使用次数（所有门禁设备合计）
+             */
+            uses: number;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_to: string;
+            /** @description 访客姓名 */
+            visitor_name: string;
+        };
+        PassesOutputBody: {
+            items: components["schemas"]["Pass"][];
         };
         Period: {
             /** @description 结束时间 HH:MM；早于开始时间表示跨过午夜到次日 */
@@ -2907,6 +3144,28 @@ export interface components {
             /** @description 按时间段自动免打扰 */
             schedule_enabled: boolean;
         };
+        Shared: {
+            community_name: string;
+            /**
+             * Format: int64
+             * @description 0 表示不限次数
+             */
+            max_uses: number;
+            /** @description 开门密码；通行证已撤销、用完或过期时为空 */
+            pin: string;
+            /** @description 二维码的内容；通行证已撤销、用完或过期时为空 */
+            qr: string;
+            room_label: string;
+            /** @enum {string} */
+            status: "有效" | "已用完" | "已撤销" | "已过期" | "未开始";
+            /** Format: int64 */
+            uses: number;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_to: string;
+            visitor_name: string;
+        };
         SignInInputBody: {
             /** @description 短信验证码 */
             code: string;
@@ -3015,6 +3274,47 @@ export interface components {
             items: components["schemas"]["SlotView"][];
             /** Format: int64 */
             total: number;
+        };
+        StaffPass: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description 创建人（业主姓名） */
+            creator_name: string;
+            /** Format: int64 */
+            id: number;
+            /**
+             * @description visitor 访客；delivery 快递
+             * @enum {string}
+             */
+            kind: "visitor" | "delivery";
+            /**
+             * Format: int64
+             * @description 可用次数，0 表示不限次数
+             */
+            max_uses: number;
+            /** @description 备注 */
+            note: string;
+            /** Format: date-time */
+            revoked_at?: string;
+            /** @description 撤销人：业主，或物业账号的姓名 */
+            revoked_by?: string;
+            /** Format: int64 */
+            room_id: number;
+            /** @description 房间 */
+            room_label: string;
+            /** @enum {string} */
+            status: "有效" | "已用完" | "已撤销" | "已过期" | "未开始";
+            /**
+             * Format: int64
+             * @description 已使用次数
+             */
+            uses: number;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_to: string;
+            /** @description 访客 */
+            visitor_name: string;
         };
         StatusItem: {
             /**
@@ -4808,6 +5108,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-passes": {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+                /** @description 区域 */
+                area_id?: number;
+                /** @description 楼栋 */
+                building_id?: number;
+                /** @description 单元 */
+                unit_id?: number;
+                /** @description 楼层 */
+                floor?: number;
+                /** @description 房号 */
+                room_id?: number;
+                /** @description 状态；不填为全部 */
+                status?: "有效" | "已用完" | "已撤销" | "已过期" | "未开始" | "";
+                /** @description 访客姓名（部分） */
+                visitor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageStaffPass"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "revoke-pass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 通行证编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffPass"];
+                };
             };
             /** @description Error */
             default: {
@@ -6841,6 +7226,203 @@ export interface operations {
             };
         };
     };
+    "app-get-pass-share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 分享链接中的令牌 */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shared"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-get-pass-share-qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 分享链接中的令牌 */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 二维码 PNG */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-list-passes": {
+        parameters: {
+            query?: {
+                /** @description 只看这个房间 */
+                room_id?: number;
+                /** @description 状态 */
+                status?: "有效" | "已用完" | "已撤销" | "已过期" | "未开始" | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassesOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-create-pass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInputBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pass"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-get-pass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 通行证编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pass"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-revoke-pass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 通行证编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "app-set-push-token": {
         parameters: {
             query?: never;
@@ -7175,6 +7757,8 @@ export interface operations {
                     card?: string;
                     /** @description 设备生成的事件编号，重发时不变 */
                     event_id: string;
+                    /** @description 二维码或密码开锁时所用访客通行证的编号（白名单条目的 pass_id） */
+                    pass_id?: string;
                     /** @description 人脸或 APP 开锁的业主编号 */
                     resident_id?: string;
                     /**

@@ -1,0 +1,152 @@
+package pass
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/auth"
+	"linli/internal/httpapi"
+)
+
+// appSecurity documents that an operation takes the app's bearer token.
+var appSecurity = []map[string][]string{{"app": {}}}
+
+type createInput struct {
+	Body struct {
+		RoomID      int        `json:"room_id" minimum:"1" doc:"我的房间"`
+		VisitorName string     `json:"visitor_name" maxLength:"64" doc:"访客姓名，1 到 32 个字"`
+		Note        string     `json:"note,omitempty" maxLength:"200" doc:"备注，最多 100 个字"`
+		Kind        string     `json:"kind" enum:"visitor,delivery" doc:"visitor 访客；delivery 快递码（默认一次、24 小时）"`
+		ValidFrom   *time.Time `json:"valid_from,omitempty" doc:"开始时间；不填为现在"`
+		ValidTo     *time.Time `json:"valid_to,omitempty" doc:"结束时间：晚于开始时间和现在，最长到 7 天以后；快递码不填为开始后 24 小时"`
+		MaxUses     *int       `json:"max_uses,omitempty" doc:"可用次数，0 表示有效期内不限次数；快递码不填为 1"`
+		DoorID      *int       `json:"door_id,omitempty" minimum:"1" doc:"只开这一台门禁设备（GET /app/v1/doors 的 id）；不填为本单元门口机和围墙机"`
+	}
+}
+
+type listMineInput struct {
+	RoomID int    `query:"room_id" minimum:"0" doc:"只看这个房间"`
+	Status string `query:"status" enum:"有效,已用完,已撤销,已过期,未开始," doc:"状态"`
+}
+
+type idInput struct {
+	ID int `path:"id" minimum:"1" doc:"通行证编号"`
+}
+
+type passOutput struct{ Body *Pass }
+
+type passesOutput struct {
+	Body struct {
+		Items []Pass `json:"items"`
+	}
+}
+
+type shareInput struct {
+	Token string `path:"token" maxLength:"100" doc:"分享链接中的令牌"`
+}
+
+type shareOutput struct{ Body *Shared }
+
+type staffListInput struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	httpapi.PageParams
+	Filter
+}
+
+type staffPath struct {
+	CID int `path:"cid" minimum:"1" doc:"小区编号"`
+	ID  int `path:"id" minimum:"1" doc:"通行证编号"`
+}
+
+type staffPage struct{ Body httpapi.Page[StaffPass] }
+
+type staffOutput struct{ Body *StaffPass }
+
+// Register adds the app's pass operations (/app/v1/passes), the public
+// share page's data (/app/v1/pass-shares) and 访客通行 of the console.
+func (s *Service) Register(api huma.API) {
+	tags := []string{"业主 APP"}
+	huma.Register(api, huma.Operation{OperationID: "app-create-pass", Method: http.MethodPost, Path: "/app/v1/passes",
+		Summary: "创建访客通行证", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusCreated,
+		Description: "为自己房间的单元门口机和小区围墙机生成二维码和 6 位密码，有效期最长 7 天。快递码（kind=delivery）默认一次、24 小时，可只开一台设备（door_id）。"},
+		func(ctx context.Context, in *createInput) (*passOutput, error) {
+			b := in.Body
+			p, err := s.Create(ctx, Input{RoomID: b.RoomID, VisitorName: b.VisitorName, Note: b.Note, Kind: b.Kind,
+				ValidFrom: b.ValidFrom, ValidTo: b.ValidTo, MaxUses: b.MaxUses, DoorID: b.DoorID})
+			if err != nil {
+				return nil, err
+			}
+			return &passOutput{Body: p}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "app-list-passes", Method: http.MethodGet, Path: "/app/v1/passes",
+		Summary: "我的访客通行证", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
+		Description: "我所有房间的通行证，最新的在前（最多 500 条）。"},
+		func(ctx context.Context, in *listMineInput) (*passesOutput, error) {
+			ps, err := s.Mine(ctx, in.RoomID, in.Status)
+			if err != nil {
+				return nil, err
+			}
+			out := &passesOutput{}
+			out.Body.Items = ps
+			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "app-get-pass", Method: http.MethodGet, Path: "/app/v1/passes/{id}",
+		Summary: "访客通行证详情", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity},
+		func(ctx context.Context, in *idInput) (*passOutput, error) {
+			p, err := s.Get(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &passOutput{Body: p}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "app-revoke-pass", Method: http.MethodDelete, Path: "/app/v1/passes/{id}",
+		Summary: "撤销访客通行证", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusNoContent,
+		Description: "房间的任一住户都可撤销；撤销后各门禁设备在下次同步时删除该通行证。"},
+		func(ctx context.Context, in *idInput) (*struct{}, error) {
+			return nil, s.RevokeMine(ctx, in.ID)
+		})
+	huma.Register(api, huma.Operation{OperationID: "app-get-pass-share", Method: http.MethodGet, Path: "/app/v1/pass-shares/{token}",
+		Summary: "分享的访客通行证", Tags: tags, Metadata: auth.Public(),
+		Description: "访客打开分享链接时看到的内容；已撤销、用完或过期的通行证仍显示状态，但不显示密码和二维码。"},
+		func(ctx context.Context, in *shareInput) (*shareOutput, error) {
+			sh, err := s.Share(ctx, in.Token)
+			if err != nil {
+				return nil, err
+			}
+			return &shareOutput{Body: sh}, nil
+		})
+	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "app-get-pass-share-qr", Method: http.MethodGet,
+		Path: "/app/v1/pass-shares/{token}/qr.png", Summary: "分享的访客通行证二维码", Tags: tags, Metadata: auth.Public()},
+		"image/png", "二维码 PNG"),
+		func(ctx context.Context, in *shareInput) (*httpapi.File, error) {
+			data, err := s.QRCode(ctx, in.Token)
+			if err != nil {
+				return nil, err
+			}
+			return httpapi.NewFile("image/png", "private, no-store", data), nil
+		})
+
+	staff := []string{"门禁信息管理"}
+	huma.Register(api, huma.Operation{OperationID: "list-passes", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/passes",
+		Summary: "访客通行", Tags: staff, Description: "业主为访客和快递生成的通行证，最新的在前。不显示密码和二维码。"},
+		func(ctx context.Context, in *staffListInput) (*staffPage, error) {
+			ps, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
+			if err != nil {
+				return nil, err
+			}
+			return &staffPage{Body: httpapi.Page[StaffPass]{Items: ps, Total: total}}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "revoke-pass", Method: http.MethodPost, Path: "/api/v1/communities/{cid}/passes/{id}/revoke",
+		Summary: "撤销通行证", Tags: staff, DefaultStatus: http.StatusOK,
+		Description: "撤销后各门禁设备在下次同步时删除该通行证；已撤销的再撤销不变。"},
+		func(ctx context.Context, in *staffPath) (*staffOutput, error) {
+			p, err := s.Revoke(ctx, in.CID, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &staffOutput{Body: p}, nil
+		})
+}
