@@ -21,6 +21,7 @@ import (
 	"linli/internal/ent/device"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
+	"linli/internal/ent/invitation"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
@@ -113,6 +114,7 @@ func checkColumn(t, c string) error {
 			device.Table:             device.ValidColumn,
 			event.Table:              event.ValidColumn,
 			firmware.Table:           firmware.ValidColumn,
+			invitation.Table:         invitation.ValidColumn,
 			loginfailure.Table:       loginfailure.ValidColumn,
 			notice.Table:             notice.ValidColumn,
 			noticeread.Table:         noticeread.ValidColumn,
