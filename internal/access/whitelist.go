@@ -62,6 +62,9 @@ func faceOpens(r *ent.Resident, loc Location, now time.Time) bool {
 	if !r.FaceEnabled || r.FacePhoto == "" || r.FaceValidTo != nil && !now.Before(*r.FaceValidTo) {
 		return false
 	}
+	if r.AccessUntil != nil && now.After(*r.AccessUntil) { // the resident's own access ended (租户有效期至)
+		return false
+	}
 	return loc.UnitID == 0 || r.UnitID == loc.UnitID
 }
 
@@ -272,6 +275,15 @@ func settle(d *Delta, current []Entry, keys []string) {
 // so that devices drop it at their next sync ("expired cards leave
 // whitelists on their own"). The background janitor calls it every minute.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	ended, err := s.EndResidents(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.expireDue(ctx)
+	return ended + n, err
+}
+
+func (s *Service) expireDue(ctx context.Context) (int, error) {
 	now := s.now()
 	cards, err := s.db.Card.Query().Where(card.StatusEQ(card.StatusActive), card.ValidUntilLTE(now), card.ExpirySynced(false)).Limit(5000).All(ctx)
 	if err != nil {

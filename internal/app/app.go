@@ -29,6 +29,7 @@ import (
 	"linli/internal/device"
 	"linli/internal/firmware"
 	"linli/internal/h5"
+	"linli/internal/household"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/imaging"
@@ -296,6 +297,9 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Devices.Register(api, s.Access, s.Firmware)
 	s.Records.Register(api, s.Devices.Place)
 	s.Owners.Register(api)
+	families := household.NewService(s.DB, s.Residents, s.Logger)
+	families.Register(api)
+	families.RegisterApp(api)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))

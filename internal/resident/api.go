@@ -34,6 +34,8 @@ type Resident struct {
 	AppCall        bool      `json:"app_call" doc:"APP呼叫权限"`
 	CallForward    bool      `json:"call_forward" doc:"电话转移权限"`
 	Face           Face      `json:"face" doc:"人脸权限"`
+	Origin         string    `json:"origin" enum:"物业添加,导入,申请,业主邀请" doc:"来源"`
+	AccessUntil    *string   `json:"access_until,omitempty" format:"date" doc:"有效期至（租户等，含当天）；为空表示长期"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at" doc:"更新时间"`
 }
@@ -61,6 +63,7 @@ func View(communityName string, r *ent.Resident) Resident {
 		Face: Face{HasPhoto: r.FacePhoto != "", Enabled: r.FaceEnabled, ValidFrom: r.FaceValidFrom,
 			ValidTo: r.FaceValidTo, ConsentAt: r.FaceConsentAt},
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Origin: OriginLabel(r.Origin), AccessUntil: AccessDate(r.AccessUntil),
 	}
 }
 

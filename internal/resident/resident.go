@@ -108,6 +108,9 @@ type Input struct {
 	Email        *string
 	HometownCode *string
 	Address      *string
+	// Origin is how the resident came (set on create only): "" is staff
+	// (物业添加); the application approval passes "application".
+	Origin string
 }
 
 // checked is Input after validation.
@@ -244,6 +247,9 @@ func (s *Service) Create(ctx context.Context, cid int, in Input) (*ent.Resident,
 	}
 	if ch.idNumber != "" {
 		cr.SetIDNumberSealed(s.box.Seal(ch.idNumber)).SetIDNumberMasked(idnumber.Mask(ch.idNumber))
+	}
+	if in.Origin != "" {
+		cr.SetOrigin(resident.Origin(in.Origin))
 	}
 	r, err := cr.Save(ctx)
 	if err != nil {
