@@ -436,6 +436,13 @@ func (a *App) janitor(ctx context.Context) {
 	}
 }
 
+// ExpireNow runs the janitor's minute job once: the cards, faces and
+// notices whose time ended, and the residents whose access ended, leave the
+// device whitelists. It says how many entries and residents it handled.
+func (a *App) ExpireNow(ctx context.Context) (int, error) {
+	return a.access.ExpireDue(actor.AsSystem(ctx))
+}
+
 // SweepFiles removes the stored files that no row refers to and that were
 // last written before before (what a crash between writing a file and its
 // row leaves), and the half-written files of interrupted writes, and says

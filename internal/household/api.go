@@ -15,14 +15,15 @@ import (
 	"linli/internal/store"
 )
 
-type roomPath struct {
+// RoomPath is a room of the signed-in resident.
+type RoomPath struct {
 	RoomID int `path:"room_id" minimum:"1" doc:"房间编号"`
 }
 
 type membersOutput struct{ Body *Members }
 
 type inviteInput struct {
-	roomPath
+	RoomPath
 	Body struct {
 		Phone       string `json:"phone" maxLength:"20" doc:"被邀请人手机号（其 APP 账号）"`
 		Name        string `json:"name" maxLength:"100" doc:"姓名，1–32 字"`
@@ -33,13 +34,15 @@ type inviteInput struct {
 
 type invitationOutput struct{ Body Invitation }
 
-type invitationPath struct {
-	roomPath
+// InvitationPath is one invitation of a room.
+type InvitationPath struct {
+	RoomPath
 	ID int `path:"id" minimum:"1" doc:"邀请编号"`
 }
 
-type memberPath struct {
-	roomPath
+// MemberPath is one resident of a room.
+type MemberPath struct {
+	RoomPath
 	ResidentID int `path:"resident_id" minimum:"1" doc:"住户编号"`
 }
 
@@ -66,7 +69,7 @@ func (s *Service) RegisterApp(api huma.API) {
 			Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: status}
 	}
 	huma.Register(api, op("app-list-members", http.MethodGet, "/app/v1/rooms/{room_id}/members", "房间住户（家人）", http.StatusOK),
-		func(ctx context.Context, in *roomPath) (*membersOutput, error) {
+		func(ctx context.Context, in *RoomPath) (*membersOutput, error) {
 			m, err := s.List(ctx, in.RoomID)
 			if err != nil {
 				return nil, err
@@ -84,11 +87,11 @@ func (s *Service) RegisterApp(api huma.API) {
 		return &invitationOutput{Body: viewInvitation(v)}, nil
 	})
 	huma.Register(api, op("app-withdraw-invitation", http.MethodDelete, "/app/v1/rooms/{room_id}/invitations/{id}", "撤回待审核的邀请", http.StatusNoContent),
-		func(ctx context.Context, in *invitationPath) (*struct{}, error) {
+		func(ctx context.Context, in *InvitationPath) (*struct{}, error) {
 			return nil, s.Withdraw(ctx, in.RoomID, in.ID)
 		})
 	huma.Register(api, op("app-remove-member", http.MethodDelete, "/app/v1/rooms/{room_id}/members/{resident_id}", "移除家人或租户", http.StatusNoContent),
-		func(ctx context.Context, in *memberPath) (*struct{}, error) {
+		func(ctx context.Context, in *MemberPath) (*struct{}, error) {
 			return nil, s.Remove(ctx, in.RoomID, in.ResidentID)
 		})
 	huma.Register(api, op("app-get-face", http.MethodGet, "/app/v1/face", "我的人脸（同意书与状态）", http.StatusOK),
@@ -143,23 +146,25 @@ func viewStaff(labels map[int]string, v *ent.Invitation) StaffInvitation {
 		Reason: v.Reason, ResidentID: v.ResidentID, CreatedAt: v.CreatedAt, DecidedAt: v.DecidedAt}
 }
 
-type communityPath struct {
+// CommunityPath is a community of the console.
+type CommunityPath struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 }
 
 type listInvitationsInput struct {
-	communityPath
+	CommunityPath
 	httpapi.PageParams
 	Status string `query:"status" enum:"joined,pending,rejected,withdrawn," doc:"状态：pending 待物业审核；不填为全部"`
 }
 
-type staffInvitationPath struct {
-	communityPath
+// StaffInvitationPath is one invitation of a community.
+type StaffInvitationPath struct {
+	CommunityPath
 	ID int `path:"id" minimum:"1" doc:"邀请编号"`
 }
 
 type rejectInvitationInput struct {
-	staffInvitationPath
+	StaffInvitationPath
 	Body struct {
 		Reason string `json:"reason" maxLength:"400" doc:"拒绝原因（业主在 APP 中可见）"`
 	}
@@ -212,7 +217,7 @@ func (s *Service) Register(api huma.API) {
 		})
 	approve := httpapi.Op("approve-invitation", http.MethodPost, base+"/{id}/approve", "通过业主邀请", tags...)
 	approve.DefaultStatus = http.StatusOK
-	huma.Register(api, approve, func(ctx context.Context, in *staffInvitationPath) (*staffInvitationOutput, error) {
+	huma.Register(api, approve, func(ctx context.Context, in *StaffInvitationPath) (*staffInvitationOutput, error) {
 		v, err := s.Approve(ctx, in.CID, in.ID)
 		return one(ctx, in.CID, v, err)
 	})
