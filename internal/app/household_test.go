@@ -354,15 +354,12 @@ func TestFamilyAccessUntil(t *testing.T) {
 		if _, again := syncAs(t, s.Client("door"), door.Token, 0); slices.Contains(cardsOf(again), "A0C00001") || hasKey(again, fmt.Sprintf("face:%d", tenantID)) {
 			t.Errorf("a full snapshot still has the tenant: %+v", again)
 		}
-		// The app: no longer a resident of the room, no SIP account, no code.
+		// The app: no longer a resident of the room, no SIP account.
 		if r := appDo(s, ht, "GET", fmt.Sprintf("/app/v1/rooms/%d/members", a.RoomID), nil); r.Status != 404 {
 			t.Errorf("the ended tenant lists the room: %d %s", r.Status, r.Body)
 		}
 		if r := appDo(s, ht, "GET", "/app/v1/sip", nil); r.Status != 403 {
 			t.Errorf("the ended tenant's SIP account: %d %s", r.Status, r.Body)
-		}
-		if r := s.Client("x").Do("POST", "/app/v1/sms-codes", map[string]any{"phone": "13911130002"}); r.Status != 403 {
-			t.Errorf("a code for the ended tenant: %d %s", r.Status, r.Body)
 		}
 		if l := members(t, s, ho, a.RoomID); len(l.Items) != 2 || l.Items[1].AccessUntil == nil {
 			t.Errorf("the 业主 still sees the ended tenant with the date: %+v", l)
