@@ -73,7 +73,11 @@ func cardEntry(c *ent.Card) Entry {
 }
 
 func faceEntry(r *ent.Resident) Entry {
-	return Entry{Key: faceKey(r.ID), Kind: "face", ResidentID: r.ID, ValidFrom: r.FaceValidFrom, ValidUntil: r.FaceValidTo}
+	until := r.FaceValidTo
+	if r.AccessUntil != nil && (until == nil || until.After(*r.AccessUntil)) {
+		until = r.AccessUntil // the resident's own access ends then (租户有效期至)
+	}
+	return Entry{Key: faceKey(r.ID), Kind: "face", ResidentID: r.ID, ValidFrom: r.FaceValidFrom, ValidUntil: until}
 }
 
 // Whitelist computes the whole whitelist of loc now, ordered by key.

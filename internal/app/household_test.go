@@ -324,7 +324,11 @@ func TestFamilyAccessUntil(t *testing.T) {
 		l := members(t, s, ho, a.RoomID)
 		tenantID := l.Items[1].ResidentID
 		ht := appSignIn(t, s, "13911130002")
-		m.Must(201, "POST", a.Path("/cards"), map[string]any{"number": "A0C00001", "resident_id": tenantID})
+		var issued cardView
+		m.Must(201, "POST", a.Path("/cards"), map[string]any{"number": "A0C00001", "resident_id": tenantID}).JSON(t, &issued)
+		if got, _ := time.Parse(time.RFC3339, issued.ValidUntil); got.In(region.Time).Format("2006-01-02 15:04:05") != day(0)+" 23:59:59" {
+			t.Errorf("the tenant's card ends at %q, want the end of their last day", issued.ValidUntil)
+		}
 		ct, data := faceForm(true)
 		if r := m.DoType("PUT", a.Path(fmt.Sprintf("/residents/%d/face", tenantID)), ct, data); r.Status != 200 {
 			t.Fatalf("face: %d %s", r.Status, r.Body)
