@@ -457,12 +457,13 @@ func TestFaceConsent(t *testing.T) {
 		}
 		var console struct {
 			Face struct {
-				HasPhoto bool `json:"has_photo"`
-				Enabled  bool `json:"enabled"`
+				HasPhoto       bool   `json:"has_photo"`
+				Enabled        bool   `json:"enabled"`
+				ConsentVersion string `json:"consent_version"`
 			}
 		}
 		m.Must(200, "GET", a.Path(fmt.Sprintf("/residents/%d", res.ID)), nil).JSON(t, &console)
-		if !console.Face.HasPhoto || !console.Face.Enabled {
+		if !console.Face.HasPhoto || !console.Face.Enabled || console.Face.ConsentVersion != f.ConsentVersion {
 			t.Errorf("console: %+v", console)
 		}
 

@@ -47,6 +47,8 @@ type Face struct {
 	ValidFrom *time.Time `json:"valid_from,omitempty" doc:"生效时间"`
 	ValidTo   *time.Time `json:"valid_to,omitempty" doc:"失效时间；为空表示永久有效"`
 	ConsentAt *time.Time `json:"consent_at,omitempty" doc:"记录业主同意的时间"`
+	// ConsentVersion is set when the resident consented in the app.
+	ConsentVersion string `json:"consent_version,omitempty" doc:"业主本人在 APP 中同意的同意书版本；为空表示由物业记录同意"`
 }
 
 // View returns the API form of r (loaded with its room path).
@@ -61,7 +63,7 @@ func View(communityName string, r *ent.Resident) Resident {
 		IDNumberMasked: r.IDNumberMasked, Email: r.Email, HometownCode: r.HometownCode, HometownName: home,
 		Address: r.Address, AppCall: r.AppCall, CallForward: r.CallForward,
 		Face: Face{HasPhoto: r.FacePhoto != "", Enabled: r.FaceEnabled, ValidFrom: r.FaceValidFrom,
-			ValidTo: r.FaceValidTo, ConsentAt: r.FaceConsentAt},
+			ValidTo: r.FaceValidTo, ConsentAt: r.FaceConsentAt, ConsentVersion: r.FaceConsentVersion},
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		Origin: OriginLabel(r.Origin), AccessUntil: AccessDate(r.AccessUntil),
 	}

@@ -2152,6 +2152,8 @@ export interface components {
              * @description 记录业主同意的时间
              */
             consent_at?: string;
+            /** @description 业主本人在 APP 中同意的同意书版本；为空表示由物业记录同意 */
+            consent_version?: string;
             /** @description 是否启用 */
             enabled: boolean;
             /** @description 是否已上传人脸照片 */
