@@ -341,6 +341,16 @@ func TestFamilyAccessUntil(t *testing.T) {
 		if n, err := s.App.ExpireNow(context.Background()); err != nil || n != 0 {
 			t.Fatalf("nothing has ended yet: %d %v", n, err)
 		}
+		// Both apps ring when the door calls the room.
+		var tenantSIP struct{ Username string }
+		appDo(s, ht, "GET", "/app/v1/sip", nil).JSON(t, &tenantSIP)
+		caller, ok, err := s.App.Directory().Account(context.Background(), fmt.Sprintf("d%d", door.DeviceID))
+		if !ok || err != nil {
+			t.Fatalf("door account: %v %v", ok, err)
+		}
+		if rt, err := s.App.Directory().Route(context.Background(), caller, "0502"); err != nil || len(rt.Branches) != 2 {
+			t.Fatalf("route before the end: %+v %v", rt, err)
+		}
 
 		// The last day passes.
 		ctx := actor.AsSystem(context.Background())
@@ -364,6 +374,12 @@ func TestFamilyAccessUntil(t *testing.T) {
 		}
 		if r := appDo(s, ht, "GET", "/app/v1/sip", nil); r.Status != 403 {
 			t.Errorf("the ended tenant's SIP account: %d %s", r.Status, r.Body)
+		}
+		if _, ok, _ := s.App.Directory().Account(context.Background(), tenantSIP.Username); ok {
+			t.Error("the ended tenant's app still registers with SIP")
+		}
+		if rt, err := s.App.Directory().Route(context.Background(), caller, "0502"); err != nil || len(rt.Branches) != 1 {
+			t.Errorf("route after the end: %+v %v (want only the 业主's app)", rt, err)
 		}
 		if l := members(t, s, ho, a.RoomID); len(l.Items) != 2 || l.Items[1].AccessUntil == nil {
 			t.Errorf("the 业主 still sees the ended tenant with the date: %+v", l)
