@@ -89,7 +89,7 @@ func (s *Service) Remove(ctx context.Context, roomID, id int) error {
 	case r.Role == OwnerRole:
 		return errs.New(errs.Forbidden, "不能移除本房间的其他业主，请联系物业")
 	}
-	return s.residents.Delete(ctx, r.CommunityID, r.ID)
+	return s.residents.RemovedByOwner(ctx, r.CommunityID, r.ID, owner.Name)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

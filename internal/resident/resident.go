@@ -322,6 +322,16 @@ func (s *Service) Update(ctx context.Context, cid, id int, in Input) (*ent.Resid
 // the delete hooks (cards, faces, device whitelists) run in the same
 // transaction, so access never outlives the resident.
 func (s *Service) Delete(ctx context.Context, cid, id int) error {
+	return s.delete(ctx, cid, id, "")
+}
+
+// RemovedByOwner is Delete for a family member or tenant whom the room's
+// 业主 owner removed in the app; the audit row says so.
+func (s *Service) RemovedByOwner(ctx context.Context, cid, id int, owner string) error {
+	return s.delete(ctx, cid, id, owner)
+}
+
+func (s *Service) delete(ctx context.Context, cid, id int, owner string) error {
 	r, err := s.Get(ctx, cid, id)
 	if err != nil {
 		return err
@@ -333,7 +343,11 @@ func (s *Service) Delete(ctx context.Context, cid, id int) error {
 		if err := runHooks(ctx, tx, s.onDelete, r); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx.Client(), cid, "delete_resident", id, fmt.Sprintf("删除业主 %s", r.Name))
+		detail := fmt.Sprintf("删除业主 %s", r.Name)
+		if owner != "" {
+			detail = fmt.Sprintf("业主 %s 在 APP 中移除 %s", owner, r.Name)
+		}
+		return s.audit(ctx, tx.Client(), cid, "delete_resident", id, detail)
 	})
 	if err != nil {
 		return err
