@@ -127,8 +127,12 @@ func (s *Service) IssueNormal(ctx context.Context, cid int, in CardInput) (*ent.
 		if err := numberFree(ctx, tx, cid, number); err != nil {
 			return nil, err
 		}
+		validUntil := in.ValidUntil
+		if r.AccessUntil != nil && (validUntil == nil || validUntil.After(*r.AccessUntil)) {
+			validUntil = r.AccessUntil // the resident's own access ends then (租户有效期至)
+		}
 		created, err = tx.Card.Create().SetCommunityID(cid).SetNumber(number).SetMode(mode).SetType(card.TypeNormal).
-			SetResidentID(r.ID).SetRoomID(r.RoomID).SetUnitIds(units).SetNillableValidUntil(in.ValidUntil).Save(ctx)
+			SetResidentID(r.ID).SetRoomID(r.RoomID).SetUnitIds(units).SetNillableValidUntil(validUntil).Save(ctx)
 		if err != nil {
 			return nil, store.Map(err, "门禁卡")
 		}
@@ -264,7 +268,7 @@ func (s *Service) ResidentDeleted(ctx context.Context, tx *ent.Tx, r *ent.Reside
 			}
 			keys = append(keys, cardKey(c.Number))
 		}
-		passes, err := revokePassesOf(ctx, tx, r.ID, s.now())
+		passes, err := revokePassesOf(ctx, tx, r.ID, s.now(), "住户已删除")
 		return append(keys, passes...), err
 	})
 }

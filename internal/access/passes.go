@@ -121,13 +121,13 @@ func markPassesExpired(ctx context.Context, tx *ent.Tx, ids []int) error {
 }
 
 // revokePassesOf revokes, inside tx, the passes resident residentID made
-// that can still open, and returns their keys.
-func revokePassesOf(ctx context.Context, tx *ent.Tx, residentID int, now time.Time) ([]string, error) {
+// that can still open, giving why as who revoked them, and returns their keys.
+func revokePassesOf(ctx context.Context, tx *ent.Tx, residentID int, now time.Time, why string) ([]string, error) {
 	ids, err := tx.Pass.Query().Where(pass.ResidentID(residentID), pass.RevokedAtIsNil(), pass.ValidToGT(now)).IDs(ctx)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	if err := tx.Pass.Update().Where(pass.IDIn(ids...)).SetRevokedAt(now).SetRevokedBy("住户已删除").Exec(ctx); err != nil {
+	if err := tx.Pass.Update().Where(pass.IDIn(ids...)).SetRevokedAt(now).SetRevokedBy(why).Exec(ctx); err != nil {
 		return nil, err
 	}
 	keys := make([]string, len(ids))

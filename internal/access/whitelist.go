@@ -65,6 +65,9 @@ func faceOpens(r *ent.Resident, loc Location, now time.Time) bool {
 	if !r.FaceEnabled || r.FacePhoto == "" || r.FaceValidTo != nil && !now.Before(*r.FaceValidTo) {
 		return false
 	}
+	if r.AccessUntil != nil && now.After(*r.AccessUntil) { // the resident's own access ended (租户有效期至)
+		return false
+	}
 	return loc.UnitID == 0 || r.UnitID == loc.UnitID
 }
 
@@ -73,7 +76,11 @@ func cardEntry(c *ent.Card) Entry {
 }
 
 func faceEntry(r *ent.Resident) Entry {
-	return Entry{Key: faceKey(r.ID), Kind: "face", ResidentID: r.ID, ValidFrom: r.FaceValidFrom, ValidUntil: r.FaceValidTo}
+	until := r.FaceValidTo
+	if r.AccessUntil != nil && (until == nil || until.After(*r.AccessUntil)) {
+		until = r.AccessUntil // the resident's own access ends then (租户有效期至)
+	}
+	return Entry{Key: faceKey(r.ID), Kind: "face", ResidentID: r.ID, ValidFrom: r.FaceValidFrom, ValidUntil: until}
 }
 
 // Whitelist computes the whole whitelist of loc now, ordered by key.
@@ -296,6 +303,15 @@ func settle(d *Delta, current []Entry, keys []string) {
 // cards leave whitelists on their own"). The background janitor calls it
 // every minute.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	ended, err := s.EndResidents(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.expireDue(ctx)
+	return ended + n, err
+}
+
+func (s *Service) expireDue(ctx context.Context) (int, error) {
 	now := s.now()
 	cards, err := s.db.Card.Query().Where(card.StatusEQ(card.StatusActive), card.ValidUntilLTE(now), card.ExpirySynced(false)).Limit(5000).All(ctx)
 	if err != nil {

@@ -29,6 +29,7 @@ import (
 	"linli/internal/device"
 	"linli/internal/firmware"
 	"linli/internal/h5"
+	"linli/internal/household"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/imaging"
@@ -304,6 +305,9 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Records.Register(api, s.Devices.Place, s.Passes.CountUse)
 	s.Owners.Register(api)
 	s.Passes.Register(api)
+	families := household.NewService(s.DB, s.Residents, s.Logger)
+	families.Register(api)
+	families.RegisterApp(api)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -441,6 +445,13 @@ func (a *App) janitor(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// ExpireNow runs the janitor's minute job once: the cards, faces and
+// notices whose time ended, and the residents whose access ended, leave the
+// device whitelists. It says how many entries and residents it handled.
+func (a *App) ExpireNow(ctx context.Context) (int, error) {
+	return a.access.ExpireDue(actor.AsSystem(ctx))
 }
 
 // SweepFiles removes the stored files that no row refers to and that were

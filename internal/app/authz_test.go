@@ -110,6 +110,21 @@ func (w *world) freshDevice(tb testing.TB) int {
 	return v.DeviceID
 }
 
+// freshInvitation writes a pending 业主邀请 to A's room straight into the
+// store, as if the 业主 had sent it from the app.
+func (w *world) freshInvitation(tb testing.TB) int {
+	ctx := actor.AsSystem(context.Background())
+	v := w.s.App.Store().Invitation.Create().SetCommunityID(w.a.ID).SetRoomID(w.a.RoomID).SetInviterID(w.resident).
+		SetInviterName("甲业主").SetPhone(fmt.Sprintf("136%08d", w.next())).SetName("被邀请人").SetRole("家属").SaveX(ctx)
+	return v.ID
+}
+
+func freshInvitationPath(rest string) func(testing.TB, *world) string {
+	return func(tb testing.TB, w *world) string {
+		return w.a.Path(fmt.Sprintf("/invitations/%d%s", w.freshInvitation(tb), rest))
+	}
+}
+
 func freshApplicationPath(rest string) func(testing.TB, *world) string {
 	return func(tb testing.TB, w *world) string {
 		return w.a.Path(fmt.Sprintf("/applications/%d%s", w.freshApplication(tb), rest))
@@ -425,6 +440,22 @@ func operations() []operation {
 		{id: "app-get-pass-share-qr", method: "GET", path: fixed("/app/v1/pass-shares/no-such-share-token/qr.png"), who: public, ok: 404},
 		{id: "list-passes", method: "GET", path: inA("/passes?status=有效"), who: communityA, ok: 200},
 		{id: "revoke-pass", method: "POST", path: freshPassPath("/revoke"), who: communityA, ok: 200},
+		{id: "app-list-members", method: "GET", path: fixed("/app/v1/rooms/1/members"), who: public, ok: 401},
+		{id: "app-invite-member", method: "POST", path: fixed("/app/v1/rooms/1/invitations"), who: public, ok: 401,
+			body: func(*world) any { return map[string]any{"phone": "13612340001", "name": "家人", "role": "家属"} }},
+		{id: "app-withdraw-invitation", method: "DELETE", path: fixed("/app/v1/rooms/1/invitations/1"), who: public, ok: 401},
+		{id: "app-remove-member", method: "DELETE", path: fixed("/app/v1/rooms/1/members/1"), who: public, ok: 401},
+		{id: "app-get-face", method: "GET", path: fixed("/app/v1/face"), who: public, ok: 401},
+		{id: "app-upload-face", method: "PUT", path: fixed("/app/v1/face"), who: public, ok: 401,
+			upload: func(*world) (string, []byte) {
+				return multipartFile("photo", "me.jpg", jpegBytes(300, 400), map[string]string{"consent_version": "2026-12-01"})
+			}},
+		{id: "app-withdraw-face", method: "DELETE", path: fixed("/app/v1/face"), who: public, ok: 401},
+		{id: "app-get-face-photo", method: "GET", path: fixed("/app/v1/face/photo"), who: public, ok: 401},
+		{id: "list-invitations", method: "GET", path: inA("/invitations?status=pending"), who: communityA, ok: 200},
+		{id: "approve-invitation", method: "POST", path: freshInvitationPath("/approve"), who: communityA, ok: 200},
+		{id: "reject-invitation", method: "POST", path: freshInvitationPath("/reject"), who: communityA, ok: 200,
+			body: func(*world) any { return map[string]any{"reason": "请到物业登记"} }},
 		{id: "list-ads", method: "GET", path: inA("/ads"), who: communityA, ok: 200},
 		{id: "put-ad", method: "PUT", path: inA("/ads/landscape/2"), who: communityA, ok: 200,
 			upload: func(*world) (string, []byte) { return adForm("ad.jpg", pictureJPEG(320, 200), false) }},

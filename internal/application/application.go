@@ -345,7 +345,7 @@ func (s *Service) Approve(ctx context.Context, cid, id int) (*ent.Application, e
 	if a.Status != entapp.StatusPending {
 		return nil, errs.New(errs.Conflict, "该申请已处理，不能重复审核")
 	}
-	in := resident.Input{RoomID: &a.RoomID, Name: &a.Name, Phone: &a.Phone, Role: &a.Role}
+	in := resident.Input{RoomID: &a.RoomID, Name: &a.Name, Phone: &a.Phone, Role: &a.Role, Origin: "application"}
 	g := string(a.Gender)
 	in.Gender = &g
 	if a.IDNumberSealed != nil && len(*a.IDNumberSealed) > 0 {

@@ -21,6 +21,7 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/resident"
+	"linli/internal/household"
 	"linli/internal/housing"
 	"linli/internal/secret"
 	"linli/internal/sip"
@@ -136,9 +137,10 @@ func (d *Directory) appAccount(ctx context.Context, id int) (sip.Account, bool, 
 }
 
 // callers is the query of the residents of phone p who may use the app for
-// calls (APP呼叫), oldest first: the first one is who the app signs in as.
+// calls (APP呼叫) and whose access has not ended, oldest first: the first
+// one is who the app signs in as.
 func callers(ctx context.Context, db *ent.Client, p string) *ent.ResidentQuery {
-	return db.Resident.Query().Where(resident.Phone(p), resident.AppCall(true)).Order(ent.Asc(resident.FieldID))
+	return db.Resident.Query().Where(resident.Phone(p), resident.AppCall(true), household.Current(time.Now())).Order(ent.Asc(resident.FieldID))
 }
 
 // AppUsername is the SIP username of app session id.

@@ -17,6 +17,7 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
+	"linli/internal/household"
 	"linli/internal/housing"
 	"linli/internal/sip"
 )
@@ -164,7 +165,7 @@ func (r *resolver) room(unitID int) (sip.Route, error) {
 	}
 	var phones []string
 	for _, res := range rs {
-		if res.AppCall {
+		if res.AppCall && !household.Ended(res, r.d.now()) {
 			phones = append(phones, res.Phone)
 		}
 	}
@@ -282,7 +283,7 @@ func (r *resolver) doorUnit() (*ent.Unit, error) {
 		}
 		own = []int{rm.UnitID}
 	case sip.KindApp:
-		units, err := r.d.db.Resident.Query().Where(resident.Phone(r.caller.Phone), resident.AppCall(true), resident.CommunityID(r.c.ID)).
+		units, err := r.d.db.Resident.Query().Where(resident.Phone(r.caller.Phone), resident.AppCall(true), resident.CommunityID(r.c.ID), household.Current(r.d.now())).
 			Unique(true).Select(resident.FieldUnitID).Ints(r.ctx)
 		if err != nil {
 			return nil, err

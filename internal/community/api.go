@@ -28,6 +28,7 @@ type Community struct {
 	PhoneGateway           string    `json:"phone_gateway" doc:"电话网关（SIP 地址）；为空表示未配置，不能开启电话转移"`
 	RingSeconds            int       `json:"ring_seconds" doc:"呼叫振铃时间（秒）：无人接听多久后转移到电话"`
 	UnlockDTMF             string    `json:"unlock_dtmf" doc:"通话中开门按键（DTMF），默认 #"`
+	InviteNeedsApproval    bool      `json:"invite_needs_approval" doc:"邀请需物业审核：业主在 APP 邀请的家人/租户须物业审核通过后才成为住户"`
 	CreatedAt              time.Time `json:"created_at" doc:"创建时间"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -40,6 +41,7 @@ func View(c *ent.Community) Community {
 		ManagementStationCount: c.ManagementStationCount, WallStationCount: c.WallStationCount,
 		CardType: string(c.CardType), CommunityPassword: c.CommunityPassword,
 		ResidentRoles: c.ResidentRoles, PhoneGateway: c.PhoneGateway, RingSeconds: c.RingSeconds, UnlockDTMF: c.UnlockDtmf, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		InviteNeedsApproval: c.InviteNeedsApproval,
 	}
 }
 
@@ -57,6 +59,7 @@ type communityBody struct {
 	PhoneGateway           *string  `json:"phone_gateway,omitempty" maxLength:"200" doc:"电话网关（SIP 地址，如 sip:gw.example.com:5060）；空字符串表示不配置"`
 	RingSeconds            *int     `json:"ring_seconds,omitempty" doc:"呼叫振铃时间（秒），10–120，默认 30"`
 	UnlockDTMF             *string  `json:"unlock_dtmf,omitempty" maxLength:"4" doc:"通话中开门按键：1–4 个 0–9 * # A–D，默认 #"`
+	InviteNeedsApproval    *bool    `json:"invite_needs_approval,omitempty" doc:"邀请需物业审核，默认否（业主邀请后立即成为住户）"`
 }
 
 func (b communityBody) input() Input {
@@ -65,6 +68,7 @@ func (b communityBody) input() Input {
 		ManagementStationCount: b.ManagementStationCount, WallStationCount: b.WallStationCount,
 		CardType: b.CardType, CommunityPassword: b.CommunityPassword, ResidentRoles: b.ResidentRoles,
 		PhoneGateway: b.PhoneGateway, RingSeconds: b.RingSeconds, UnlockDTMF: b.UnlockDTMF,
+		InviteNeedsApproval: b.InviteNeedsApproval,
 	}
 }
 

@@ -58,6 +58,7 @@ type Input struct {
 	PhoneGateway           *string
 	RingSeconds            *int
 	UnlockDTMF             *string
+	InviteNeedsApproval    *bool
 }
 
 // touchesIdentity reports whether in changes the name, region or address,
@@ -203,7 +204,8 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Community, error) 
 		roles = in.ResidentRoles
 	}
 	created, err := c.SetCommunityPassword(pw).SetResidentRoles(roles).SetNillablePhoneGateway(in.PhoneGateway).
-		SetNillableRingSeconds(in.RingSeconds).SetNillableUnlockDtmf(in.UnlockDTMF).Save(ctx)
+		SetNillableRingSeconds(in.RingSeconds).SetNillableUnlockDtmf(in.UnlockDTMF).
+		SetNillableInviteNeedsApproval(in.InviteNeedsApproval).Save(ctx)
 	return created, store.Map(err, "小区")
 }
 
@@ -282,7 +284,8 @@ func (s *Service) Update(ctx context.Context, id int, in Input, operator bool) (
 		SetNillableName(in.Name).SetNillableRegionCode(in.RegionCode).SetNillableAddress(in.Address).
 		SetNillableManagementStationCount(in.ManagementStationCount).SetNillableWallStationCount(in.WallStationCount).
 		SetNillableCommunityPassword(in.CommunityPassword).SetNillablePhoneGateway(in.PhoneGateway).
-		SetNillableRingSeconds(in.RingSeconds).SetNillableUnlockDtmf(in.UnlockDTMF).SetUpdatedAt(time.Now())
+		SetNillableRingSeconds(in.RingSeconds).SetNillableUnlockDtmf(in.UnlockDTMF).SetUpdatedAt(time.Now()).
+		SetNillableInviteNeedsApproval(in.InviteNeedsApproval)
 	if in.CardType != nil {
 		u.SetCardType(community.CardType(*in.CardType))
 	}

@@ -28,6 +28,7 @@ import (
 	"linli/internal/ent/doorcommand"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
+	"linli/internal/ent/invitation"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
@@ -89,6 +90,8 @@ type Client struct {
 	Event *EventClient
 	// Firmware is the client for interacting with the Firmware builders.
 	Firmware *FirmwareClient
+	// Invitation is the client for interacting with the Invitation builders.
+	Invitation *InvitationClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
 	// Notice is the client for interacting with the Notice builders.
@@ -143,6 +146,7 @@ func (c *Client) init() {
 	c.DoorCommand = NewDoorCommandClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Firmware = NewFirmwareClient(c.config)
+	c.Invitation = NewInvitationClient(c.config)
 	c.LoginFailure = NewLoginFailureClient(c.config)
 	c.Notice = NewNoticeClient(c.config)
 	c.NoticeRead = NewNoticeReadClient(c.config)
@@ -265,6 +269,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DoorCommand:        NewDoorCommandClient(cfg),
 		Event:              NewEventClient(cfg),
 		Firmware:           NewFirmwareClient(cfg),
+		Invitation:         NewInvitationClient(cfg),
 		LoginFailure:       NewLoginFailureClient(cfg),
 		Notice:             NewNoticeClient(cfg),
 		NoticeRead:         NewNoticeReadClient(cfg),
@@ -314,6 +319,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DoorCommand:        NewDoorCommandClient(cfg),
 		Event:              NewEventClient(cfg),
 		Firmware:           NewFirmwareClient(cfg),
+		Invitation:         NewInvitationClient(cfg),
 		LoginFailure:       NewLoginFailureClient(cfg),
 		Notice:             NewNoticeClient(cfg),
 		NoticeRead:         NewNoticeReadClient(cfg),
@@ -358,9 +364,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.DoorCommand, c.Event, c.Firmware, c.LoginFailure, c.Notice,
-		c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.Resident, c.Room, c.SIPKey,
-		c.SIPRegistration, c.Session, c.SyncChange, c.Unit,
+		c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation, c.LoginFailure,
+		c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.Resident, c.Room,
+		c.SIPKey, c.SIPRegistration, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -372,9 +378,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.DoorCommand, c.Event, c.Firmware, c.LoginFailure, c.Notice,
-		c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.Resident, c.Room, c.SIPKey,
-		c.SIPRegistration, c.Session, c.SyncChange, c.Unit,
+		c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation, c.LoginFailure,
+		c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.Resident, c.Room,
+		c.SIPKey, c.SIPRegistration, c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -417,6 +423,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Event.mutate(ctx, m)
 	case *FirmwareMutation:
 		return c.Firmware.mutate(ctx, m)
+	case *InvitationMutation:
+		return c.Invitation.mutate(ctx, m)
 	case *LoginFailureMutation:
 		return c.LoginFailure.mutate(ctx, m)
 	case *NoticeMutation:
@@ -2859,6 +2867,141 @@ func (c *FirmwareClient) mutate(ctx context.Context, m *FirmwareMutation) (Value
 	}
 }
 
+// InvitationClient is a client for the Invitation schema.
+type InvitationClient struct {
+	config
+}
+
+// NewInvitationClient returns a client for the Invitation from the given config.
+func NewInvitationClient(c config) *InvitationClient {
+	return &InvitationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `invitation.Hooks(f(g(h())))`.
+func (c *InvitationClient) Use(hooks ...Hook) {
+	c.hooks.Invitation = append(c.hooks.Invitation, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `invitation.Intercept(f(g(h())))`.
+func (c *InvitationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Invitation = append(c.inters.Invitation, interceptors...)
+}
+
+// Create returns a builder for creating a Invitation entity.
+func (c *InvitationClient) Create() *InvitationCreate {
+	mutation := newInvitationMutation(c.config, OpCreate)
+	return &InvitationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Invitation entities.
+func (c *InvitationClient) CreateBulk(builders ...*InvitationCreate) *InvitationCreateBulk {
+	return &InvitationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *InvitationClient) MapCreateBulk(slice any, setFunc func(*InvitationCreate, int)) *InvitationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &InvitationCreateBulk{err: fmt.Errorf("calling to InvitationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*InvitationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &InvitationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Invitation.
+func (c *InvitationClient) Update() *InvitationUpdate {
+	mutation := newInvitationMutation(c.config, OpUpdate)
+	return &InvitationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *InvitationClient) UpdateOne(_m *Invitation) *InvitationUpdateOne {
+	mutation := newInvitationMutation(c.config, OpUpdateOne, withInvitation(_m))
+	return &InvitationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *InvitationClient) UpdateOneID(id int) *InvitationUpdateOne {
+	mutation := newInvitationMutation(c.config, OpUpdateOne, withInvitationID(id))
+	return &InvitationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Invitation.
+func (c *InvitationClient) Delete() *InvitationDelete {
+	mutation := newInvitationMutation(c.config, OpDelete)
+	return &InvitationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *InvitationClient) DeleteOne(_m *Invitation) *InvitationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *InvitationClient) DeleteOneID(id int) *InvitationDeleteOne {
+	builder := c.Delete().Where(invitation.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &InvitationDeleteOne{builder}
+}
+
+// Query returns a query builder for Invitation.
+func (c *InvitationClient) Query() *InvitationQuery {
+	return &InvitationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeInvitation},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Invitation entity by its id.
+func (c *InvitationClient) Get(ctx context.Context, id int) (*Invitation, error) {
+	return c.Query().Where(invitation.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *InvitationClient) GetX(ctx context.Context, id int) *Invitation {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *InvitationClient) Hooks() []Hook {
+	hooks := c.hooks.Invitation
+	return append(hooks[:len(hooks):len(hooks)], invitation.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *InvitationClient) Interceptors() []Interceptor {
+	inters := c.inters.Invitation
+	return append(inters[:len(inters):len(inters)], invitation.Interceptors[:]...)
+}
+
+func (c *InvitationClient) mutate(ctx context.Context, m *InvitationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&InvitationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&InvitationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&InvitationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&InvitationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Invitation mutation op: %q", m.Op())
+	}
+}
+
 // LoginFailureClient is a client for the LoginFailure schema.
 type LoginFailureClient struct {
 	config
@@ -4707,16 +4850,16 @@ type (
 	hooks struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
 		ApplicationAttempt, Area, AuditLog, Building, Card, Community, Device,
-		DoorCommand, Event, Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom,
-		Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session, SyncChange,
-		Unit []ent.Hook
+		DoorCommand, Event, Firmware, Invitation, LoginFailure, Notice, NoticeRead,
+		NoticeRoom, Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session,
+		SyncChange, Unit []ent.Hook
 	}
 	inters struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
 		ApplicationAttempt, Area, AuditLog, Building, Card, Community, Device,
-		DoorCommand, Event, Firmware, LoginFailure, Notice, NoticeRead, NoticeRoom,
-		Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session, SyncChange,
-		Unit []ent.Interceptor
+		DoorCommand, Event, Firmware, Invitation, LoginFailure, Notice, NoticeRead,
+		NoticeRoom, Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session,
+		SyncChange, Unit []ent.Interceptor
 	}
 )
 

@@ -48,6 +48,8 @@ type Community struct {
 	RingSeconds int `json:"ring_seconds,omitempty"`
 	// the DTMF keys that open the door during a call
 	UnlockDtmf string `json:"unlock_dtmf,omitempty"`
+	// 邀请需物业审核: a 业主's invitation waits for staff before the invitee becomes a resident
+	InviteNeedsApproval bool `json:"invite_needs_approval,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CommunityQuery when eager-loading is set.
 	Edges        CommunityEdges `json:"edges"`
@@ -90,6 +92,8 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case community.FieldResidentRoles:
 			values[i] = new([]byte)
+		case community.FieldInviteNeedsApproval:
+			values[i] = new(sql.NullBool)
 		case community.FieldID, community.FieldManagementStationCount, community.FieldWallStationCount, community.FieldSyncVersion, community.FieldRingSeconds:
 			values[i] = new(sql.NullInt64)
 		case community.FieldName, community.FieldRegionCode, community.FieldAddress, community.FieldCardType, community.FieldCommunityPassword, community.FieldApplyToken, community.FieldPhoneGateway, community.FieldUnlockDtmf:
@@ -209,6 +213,12 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UnlockDtmf = value.String
 			}
+		case community.FieldInviteNeedsApproval:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field invite_needs_approval", values[i])
+			} else if value.Valid {
+				_m.InviteNeedsApproval = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -298,6 +308,9 @@ func (_m *Community) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("unlock_dtmf=")
 	builder.WriteString(_m.UnlockDtmf)
+	builder.WriteString(", ")
+	builder.WriteString("invite_needs_approval=")
+	builder.WriteString(fmt.Sprintf("%v", _m.InviteNeedsApproval))
 	builder.WriteByte(')')
 	return builder.String()
 }

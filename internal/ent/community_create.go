@@ -200,6 +200,20 @@ func (_c *CommunityCreate) SetNillableUnlockDtmf(v *string) *CommunityCreate {
 	return _c
 }
 
+// SetInviteNeedsApproval sets the "invite_needs_approval" field.
+func (_c *CommunityCreate) SetInviteNeedsApproval(v bool) *CommunityCreate {
+	_c.mutation.SetInviteNeedsApproval(v)
+	return _c
+}
+
+// SetNillableInviteNeedsApproval sets the "invite_needs_approval" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableInviteNeedsApproval(v *bool) *CommunityCreate {
+	if v != nil {
+		_c.SetInviteNeedsApproval(*v)
+	}
+	return _c
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by IDs.
 func (_c *CommunityCreate) AddAreaIDs(ids ...int) *CommunityCreate {
 	_c.mutation.AddAreaIDs(ids...)
@@ -317,6 +331,10 @@ func (_c *CommunityCreate) defaults() error {
 		v := community.DefaultUnlockDtmf
 		_c.mutation.SetUnlockDtmf(v)
 	}
+	if _, ok := _c.mutation.InviteNeedsApproval(); !ok {
+		v := community.DefaultInviteNeedsApproval
+		_c.mutation.SetInviteNeedsApproval(v)
+	}
 	return nil
 }
 
@@ -407,6 +425,9 @@ func (_c *CommunityCreate) check() error {
 			return &ValidationError{Name: "unlock_dtmf", err: fmt.Errorf(`ent: validator failed for field "Community.unlock_dtmf": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.InviteNeedsApproval(); !ok {
+		return &ValidationError{Name: "invite_needs_approval", err: errors.New(`ent: missing required field "Community.invite_needs_approval"`)}
+	}
 	return nil
 }
 
@@ -492,6 +513,10 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UnlockDtmf(); ok {
 		_spec.SetField(community.FieldUnlockDtmf, field.TypeString, value)
 		_node.UnlockDtmf = value
+	}
+	if value, ok := _c.mutation.InviteNeedsApproval(); ok {
+		_spec.SetField(community.FieldInviteNeedsApproval, field.TypeBool, value)
+		_node.InviteNeedsApproval = value
 	}
 	if nodes := _c.mutation.AreasIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -245,6 +245,20 @@ func (_u *CommunityUpdate) SetNillableUnlockDtmf(v *string) *CommunityUpdate {
 	return _u
 }
 
+// SetInviteNeedsApproval sets the "invite_needs_approval" field.
+func (_u *CommunityUpdate) SetInviteNeedsApproval(v bool) *CommunityUpdate {
+	_u.mutation.SetInviteNeedsApproval(v)
+	return _u
+}
+
+// SetNillableInviteNeedsApproval sets the "invite_needs_approval" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableInviteNeedsApproval(v *bool) *CommunityUpdate {
+	if v != nil {
+		_u.SetInviteNeedsApproval(*v)
+	}
+	return _u
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by IDs.
 func (_u *CommunityUpdate) AddAreaIDs(ids ...int) *CommunityUpdate {
 	_u.mutation.AddAreaIDs(ids...)
@@ -479,6 +493,9 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UnlockDtmf(); ok {
 		_spec.SetField(community.FieldUnlockDtmf, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.InviteNeedsApproval(); ok {
+		_spec.SetField(community.FieldInviteNeedsApproval, field.TypeBool, value)
 	}
 	if _u.mutation.AreasCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -804,6 +821,20 @@ func (_u *CommunityUpdateOne) SetNillableUnlockDtmf(v *string) *CommunityUpdateO
 	return _u
 }
 
+// SetInviteNeedsApproval sets the "invite_needs_approval" field.
+func (_u *CommunityUpdateOne) SetInviteNeedsApproval(v bool) *CommunityUpdateOne {
+	_u.mutation.SetInviteNeedsApproval(v)
+	return _u
+}
+
+// SetNillableInviteNeedsApproval sets the "invite_needs_approval" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableInviteNeedsApproval(v *bool) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetInviteNeedsApproval(*v)
+	}
+	return _u
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by IDs.
 func (_u *CommunityUpdateOne) AddAreaIDs(ids ...int) *CommunityUpdateOne {
 	_u.mutation.AddAreaIDs(ids...)
@@ -1068,6 +1099,9 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 	}
 	if value, ok := _u.mutation.UnlockDtmf(); ok {
 		_spec.SetField(community.FieldUnlockDtmf, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.InviteNeedsApproval(); ok {
+		_spec.SetField(community.FieldInviteNeedsApproval, field.TypeBool, value)
 	}
 	if _u.mutation.AreasCleared() {
 		edge := &sqlgraph.EdgeSpec{

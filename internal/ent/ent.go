@@ -23,6 +23,7 @@ import (
 	"linli/internal/ent/doorcommand"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
+	"linli/internal/ent/invitation"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
@@ -119,6 +120,7 @@ func checkColumn(t, c string) error {
 			doorcommand.Table:        doorcommand.ValidColumn,
 			event.Table:              event.ValidColumn,
 			firmware.Table:           firmware.ValidColumn,
+			invitation.Table:         invitation.ValidColumn,
 			loginfailure.Table:       loginfailure.ValidColumn,
 			notice.Table:             notice.ValidColumn,
 			noticeread.Table:         noticeread.ValidColumn,

@@ -24,6 +24,7 @@ import (
 	"linli/internal/ent/doorcommand"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
+	"linli/internal/ent/invitation"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
@@ -71,6 +72,7 @@ const (
 	TypeDoorCommand        = "DoorCommand"
 	TypeEvent              = "Event"
 	TypeFirmware           = "Firmware"
+	TypeInvitation         = "Invitation"
 	TypeLoginFailure       = "LoginFailure"
 	TypeNotice             = "Notice"
 	TypeNoticeRead         = "NoticeRead"
@@ -10414,6 +10416,7 @@ type CommunityMutation struct {
 	ring_seconds                *int
 	addring_seconds             *int
 	unlock_dtmf                 *string
+	invite_needs_approval       *bool
 	clearedFields               map[string]struct{}
 	areas                       map[int]struct{}
 	removedareas                map[int]struct{}
@@ -11159,6 +11162,42 @@ func (m *CommunityMutation) ResetUnlockDtmf() {
 	m.unlock_dtmf = nil
 }
 
+// SetInviteNeedsApproval sets the "invite_needs_approval" field.
+func (m *CommunityMutation) SetInviteNeedsApproval(b bool) {
+	m.invite_needs_approval = &b
+}
+
+// InviteNeedsApproval returns the value of the "invite_needs_approval" field in the mutation.
+func (m *CommunityMutation) InviteNeedsApproval() (r bool, exists bool) {
+	v := m.invite_needs_approval
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInviteNeedsApproval returns the old "invite_needs_approval" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldInviteNeedsApproval(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInviteNeedsApproval is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInviteNeedsApproval requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInviteNeedsApproval: %w", err)
+	}
+	return oldValue.InviteNeedsApproval, nil
+}
+
+// ResetInviteNeedsApproval resets all changes to the "invite_needs_approval" field.
+func (m *CommunityMutation) ResetInviteNeedsApproval() {
+	m.invite_needs_approval = nil
+}
+
 // AddAreaIDs adds the "areas" edge to the Area entity by ids.
 func (m *CommunityMutation) AddAreaIDs(ids ...int) {
 	if m.areas == nil {
@@ -11301,7 +11340,7 @@ func (m *CommunityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CommunityMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, community.FieldCreatedAt)
 	}
@@ -11347,6 +11386,9 @@ func (m *CommunityMutation) Fields() []string {
 	if m.unlock_dtmf != nil {
 		fields = append(fields, community.FieldUnlockDtmf)
 	}
+	if m.invite_needs_approval != nil {
+		fields = append(fields, community.FieldInviteNeedsApproval)
+	}
 	return fields
 }
 
@@ -11385,6 +11427,8 @@ func (m *CommunityMutation) Field(name string) (ent.Value, bool) {
 		return m.RingSeconds()
 	case community.FieldUnlockDtmf:
 		return m.UnlockDtmf()
+	case community.FieldInviteNeedsApproval:
+		return m.InviteNeedsApproval()
 	}
 	return nil, false
 }
@@ -11424,6 +11468,8 @@ func (m *CommunityMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldRingSeconds(ctx)
 	case community.FieldUnlockDtmf:
 		return m.OldUnlockDtmf(ctx)
+	case community.FieldInviteNeedsApproval:
+		return m.OldInviteNeedsApproval(ctx)
 	}
 	return nil, fmt.Errorf("unknown Community field %s", name)
 }
@@ -11537,6 +11583,13 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUnlockDtmf(v)
+		return nil
+	case community.FieldInviteNeedsApproval:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInviteNeedsApproval(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Community field %s", name)
@@ -11682,6 +11735,9 @@ func (m *CommunityMutation) ResetField(name string) error {
 		return nil
 	case community.FieldUnlockDtmf:
 		m.ResetUnlockDtmf()
+		return nil
+	case community.FieldInviteNeedsApproval:
+		m.ResetInviteNeedsApproval()
 		return nil
 	}
 	return fmt.Errorf("unknown Community field %s", name)
@@ -17855,6 +17911,1337 @@ func (m *FirmwareMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Firmware edge %s", name)
 }
 
+// InvitationMutation represents an operation that mutates the Invitation nodes in the graph.
+type InvitationMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	community_id    *int
+	addcommunity_id *int
+	room_id         *int
+	addroom_id      *int
+	inviter_id      *int
+	addinviter_id   *int
+	inviter_name    *string
+	phone           *string
+	name            *string
+	role            *string
+	access_until    *time.Time
+	status          *invitation.Status
+	reason          *string
+	resident_id     *int
+	addresident_id  *int
+	decided_by      *int
+	adddecided_by   *int
+	decided_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*Invitation, error)
+	predicates      []predicate.Invitation
+}
+
+var _ ent.Mutation = (*InvitationMutation)(nil)
+
+// invitationOption allows management of the mutation configuration using functional options.
+type invitationOption func(*InvitationMutation)
+
+// newInvitationMutation creates new mutation for the Invitation entity.
+func newInvitationMutation(c config, op Op, opts ...invitationOption) *InvitationMutation {
+	m := &InvitationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeInvitation,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withInvitationID sets the ID field of the mutation.
+func withInvitationID(id int) invitationOption {
+	return func(m *InvitationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Invitation
+		)
+		m.oldValue = func(ctx context.Context) (*Invitation, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Invitation.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withInvitation sets the old Invitation of the mutation.
+func withInvitation(node *Invitation) invitationOption {
+	return func(m *InvitationMutation) {
+		m.oldValue = func(context.Context) (*Invitation, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m InvitationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m InvitationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *InvitationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *InvitationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Invitation.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *InvitationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *InvitationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *InvitationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *InvitationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *InvitationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *InvitationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *InvitationMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *InvitationMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *InvitationMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *InvitationMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *InvitationMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetRoomID sets the "room_id" field.
+func (m *InvitationMutation) SetRoomID(i int) {
+	m.room_id = &i
+	m.addroom_id = nil
+}
+
+// RoomID returns the value of the "room_id" field in the mutation.
+func (m *InvitationMutation) RoomID() (r int, exists bool) {
+	v := m.room_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoomID returns the old "room_id" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldRoomID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoomID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoomID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoomID: %w", err)
+	}
+	return oldValue.RoomID, nil
+}
+
+// AddRoomID adds i to the "room_id" field.
+func (m *InvitationMutation) AddRoomID(i int) {
+	if m.addroom_id != nil {
+		*m.addroom_id += i
+	} else {
+		m.addroom_id = &i
+	}
+}
+
+// AddedRoomID returns the value that was added to the "room_id" field in this mutation.
+func (m *InvitationMutation) AddedRoomID() (r int, exists bool) {
+	v := m.addroom_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRoomID resets all changes to the "room_id" field.
+func (m *InvitationMutation) ResetRoomID() {
+	m.room_id = nil
+	m.addroom_id = nil
+}
+
+// SetInviterID sets the "inviter_id" field.
+func (m *InvitationMutation) SetInviterID(i int) {
+	m.inviter_id = &i
+	m.addinviter_id = nil
+}
+
+// InviterID returns the value of the "inviter_id" field in the mutation.
+func (m *InvitationMutation) InviterID() (r int, exists bool) {
+	v := m.inviter_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInviterID returns the old "inviter_id" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldInviterID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInviterID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInviterID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInviterID: %w", err)
+	}
+	return oldValue.InviterID, nil
+}
+
+// AddInviterID adds i to the "inviter_id" field.
+func (m *InvitationMutation) AddInviterID(i int) {
+	if m.addinviter_id != nil {
+		*m.addinviter_id += i
+	} else {
+		m.addinviter_id = &i
+	}
+}
+
+// AddedInviterID returns the value that was added to the "inviter_id" field in this mutation.
+func (m *InvitationMutation) AddedInviterID() (r int, exists bool) {
+	v := m.addinviter_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetInviterID resets all changes to the "inviter_id" field.
+func (m *InvitationMutation) ResetInviterID() {
+	m.inviter_id = nil
+	m.addinviter_id = nil
+}
+
+// SetInviterName sets the "inviter_name" field.
+func (m *InvitationMutation) SetInviterName(s string) {
+	m.inviter_name = &s
+}
+
+// InviterName returns the value of the "inviter_name" field in the mutation.
+func (m *InvitationMutation) InviterName() (r string, exists bool) {
+	v := m.inviter_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInviterName returns the old "inviter_name" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldInviterName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInviterName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInviterName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInviterName: %w", err)
+	}
+	return oldValue.InviterName, nil
+}
+
+// ResetInviterName resets all changes to the "inviter_name" field.
+func (m *InvitationMutation) ResetInviterName() {
+	m.inviter_name = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *InvitationMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *InvitationMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *InvitationMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetName sets the "name" field.
+func (m *InvitationMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *InvitationMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *InvitationMutation) ResetName() {
+	m.name = nil
+}
+
+// SetRole sets the "role" field.
+func (m *InvitationMutation) SetRole(s string) {
+	m.role = &s
+}
+
+// Role returns the value of the "role" field in the mutation.
+func (m *InvitationMutation) Role() (r string, exists bool) {
+	v := m.role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRole returns the old "role" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldRole(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRole: %w", err)
+	}
+	return oldValue.Role, nil
+}
+
+// ResetRole resets all changes to the "role" field.
+func (m *InvitationMutation) ResetRole() {
+	m.role = nil
+}
+
+// SetAccessUntil sets the "access_until" field.
+func (m *InvitationMutation) SetAccessUntil(t time.Time) {
+	m.access_until = &t
+}
+
+// AccessUntil returns the value of the "access_until" field in the mutation.
+func (m *InvitationMutation) AccessUntil() (r time.Time, exists bool) {
+	v := m.access_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccessUntil returns the old "access_until" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldAccessUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccessUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccessUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccessUntil: %w", err)
+	}
+	return oldValue.AccessUntil, nil
+}
+
+// ClearAccessUntil clears the value of the "access_until" field.
+func (m *InvitationMutation) ClearAccessUntil() {
+	m.access_until = nil
+	m.clearedFields[invitation.FieldAccessUntil] = struct{}{}
+}
+
+// AccessUntilCleared returns if the "access_until" field was cleared in this mutation.
+func (m *InvitationMutation) AccessUntilCleared() bool {
+	_, ok := m.clearedFields[invitation.FieldAccessUntil]
+	return ok
+}
+
+// ResetAccessUntil resets all changes to the "access_until" field.
+func (m *InvitationMutation) ResetAccessUntil() {
+	m.access_until = nil
+	delete(m.clearedFields, invitation.FieldAccessUntil)
+}
+
+// SetStatus sets the "status" field.
+func (m *InvitationMutation) SetStatus(i invitation.Status) {
+	m.status = &i
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *InvitationMutation) Status() (r invitation.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldStatus(ctx context.Context) (v invitation.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *InvitationMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *InvitationMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *InvitationMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *InvitationMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetResidentID sets the "resident_id" field.
+func (m *InvitationMutation) SetResidentID(i int) {
+	m.resident_id = &i
+	m.addresident_id = nil
+}
+
+// ResidentID returns the value of the "resident_id" field in the mutation.
+func (m *InvitationMutation) ResidentID() (r int, exists bool) {
+	v := m.resident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResidentID returns the old "resident_id" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldResidentID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResidentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResidentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResidentID: %w", err)
+	}
+	return oldValue.ResidentID, nil
+}
+
+// AddResidentID adds i to the "resident_id" field.
+func (m *InvitationMutation) AddResidentID(i int) {
+	if m.addresident_id != nil {
+		*m.addresident_id += i
+	} else {
+		m.addresident_id = &i
+	}
+}
+
+// AddedResidentID returns the value that was added to the "resident_id" field in this mutation.
+func (m *InvitationMutation) AddedResidentID() (r int, exists bool) {
+	v := m.addresident_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearResidentID clears the value of the "resident_id" field.
+func (m *InvitationMutation) ClearResidentID() {
+	m.resident_id = nil
+	m.addresident_id = nil
+	m.clearedFields[invitation.FieldResidentID] = struct{}{}
+}
+
+// ResidentIDCleared returns if the "resident_id" field was cleared in this mutation.
+func (m *InvitationMutation) ResidentIDCleared() bool {
+	_, ok := m.clearedFields[invitation.FieldResidentID]
+	return ok
+}
+
+// ResetResidentID resets all changes to the "resident_id" field.
+func (m *InvitationMutation) ResetResidentID() {
+	m.resident_id = nil
+	m.addresident_id = nil
+	delete(m.clearedFields, invitation.FieldResidentID)
+}
+
+// SetDecidedBy sets the "decided_by" field.
+func (m *InvitationMutation) SetDecidedBy(i int) {
+	m.decided_by = &i
+	m.adddecided_by = nil
+}
+
+// DecidedBy returns the value of the "decided_by" field in the mutation.
+func (m *InvitationMutation) DecidedBy() (r int, exists bool) {
+	v := m.decided_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedBy returns the old "decided_by" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldDecidedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedBy: %w", err)
+	}
+	return oldValue.DecidedBy, nil
+}
+
+// AddDecidedBy adds i to the "decided_by" field.
+func (m *InvitationMutation) AddDecidedBy(i int) {
+	if m.adddecided_by != nil {
+		*m.adddecided_by += i
+	} else {
+		m.adddecided_by = &i
+	}
+}
+
+// AddedDecidedBy returns the value that was added to the "decided_by" field in this mutation.
+func (m *InvitationMutation) AddedDecidedBy() (r int, exists bool) {
+	v := m.adddecided_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDecidedBy clears the value of the "decided_by" field.
+func (m *InvitationMutation) ClearDecidedBy() {
+	m.decided_by = nil
+	m.adddecided_by = nil
+	m.clearedFields[invitation.FieldDecidedBy] = struct{}{}
+}
+
+// DecidedByCleared returns if the "decided_by" field was cleared in this mutation.
+func (m *InvitationMutation) DecidedByCleared() bool {
+	_, ok := m.clearedFields[invitation.FieldDecidedBy]
+	return ok
+}
+
+// ResetDecidedBy resets all changes to the "decided_by" field.
+func (m *InvitationMutation) ResetDecidedBy() {
+	m.decided_by = nil
+	m.adddecided_by = nil
+	delete(m.clearedFields, invitation.FieldDecidedBy)
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (m *InvitationMutation) SetDecidedAt(t time.Time) {
+	m.decided_at = &t
+}
+
+// DecidedAt returns the value of the "decided_at" field in the mutation.
+func (m *InvitationMutation) DecidedAt() (r time.Time, exists bool) {
+	v := m.decided_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedAt returns the old "decided_at" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldDecidedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedAt: %w", err)
+	}
+	return oldValue.DecidedAt, nil
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (m *InvitationMutation) ClearDecidedAt() {
+	m.decided_at = nil
+	m.clearedFields[invitation.FieldDecidedAt] = struct{}{}
+}
+
+// DecidedAtCleared returns if the "decided_at" field was cleared in this mutation.
+func (m *InvitationMutation) DecidedAtCleared() bool {
+	_, ok := m.clearedFields[invitation.FieldDecidedAt]
+	return ok
+}
+
+// ResetDecidedAt resets all changes to the "decided_at" field.
+func (m *InvitationMutation) ResetDecidedAt() {
+	m.decided_at = nil
+	delete(m.clearedFields, invitation.FieldDecidedAt)
+}
+
+// Where appends a list predicates to the InvitationMutation builder.
+func (m *InvitationMutation) Where(ps ...predicate.Invitation) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the InvitationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *InvitationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Invitation, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *InvitationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *InvitationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Invitation).
+func (m *InvitationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *InvitationMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.created_at != nil {
+		fields = append(fields, invitation.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, invitation.FieldUpdatedAt)
+	}
+	if m.community_id != nil {
+		fields = append(fields, invitation.FieldCommunityID)
+	}
+	if m.room_id != nil {
+		fields = append(fields, invitation.FieldRoomID)
+	}
+	if m.inviter_id != nil {
+		fields = append(fields, invitation.FieldInviterID)
+	}
+	if m.inviter_name != nil {
+		fields = append(fields, invitation.FieldInviterName)
+	}
+	if m.phone != nil {
+		fields = append(fields, invitation.FieldPhone)
+	}
+	if m.name != nil {
+		fields = append(fields, invitation.FieldName)
+	}
+	if m.role != nil {
+		fields = append(fields, invitation.FieldRole)
+	}
+	if m.access_until != nil {
+		fields = append(fields, invitation.FieldAccessUntil)
+	}
+	if m.status != nil {
+		fields = append(fields, invitation.FieldStatus)
+	}
+	if m.reason != nil {
+		fields = append(fields, invitation.FieldReason)
+	}
+	if m.resident_id != nil {
+		fields = append(fields, invitation.FieldResidentID)
+	}
+	if m.decided_by != nil {
+		fields = append(fields, invitation.FieldDecidedBy)
+	}
+	if m.decided_at != nil {
+		fields = append(fields, invitation.FieldDecidedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *InvitationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case invitation.FieldCreatedAt:
+		return m.CreatedAt()
+	case invitation.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case invitation.FieldCommunityID:
+		return m.CommunityID()
+	case invitation.FieldRoomID:
+		return m.RoomID()
+	case invitation.FieldInviterID:
+		return m.InviterID()
+	case invitation.FieldInviterName:
+		return m.InviterName()
+	case invitation.FieldPhone:
+		return m.Phone()
+	case invitation.FieldName:
+		return m.Name()
+	case invitation.FieldRole:
+		return m.Role()
+	case invitation.FieldAccessUntil:
+		return m.AccessUntil()
+	case invitation.FieldStatus:
+		return m.Status()
+	case invitation.FieldReason:
+		return m.Reason()
+	case invitation.FieldResidentID:
+		return m.ResidentID()
+	case invitation.FieldDecidedBy:
+		return m.DecidedBy()
+	case invitation.FieldDecidedAt:
+		return m.DecidedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *InvitationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case invitation.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case invitation.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case invitation.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case invitation.FieldRoomID:
+		return m.OldRoomID(ctx)
+	case invitation.FieldInviterID:
+		return m.OldInviterID(ctx)
+	case invitation.FieldInviterName:
+		return m.OldInviterName(ctx)
+	case invitation.FieldPhone:
+		return m.OldPhone(ctx)
+	case invitation.FieldName:
+		return m.OldName(ctx)
+	case invitation.FieldRole:
+		return m.OldRole(ctx)
+	case invitation.FieldAccessUntil:
+		return m.OldAccessUntil(ctx)
+	case invitation.FieldStatus:
+		return m.OldStatus(ctx)
+	case invitation.FieldReason:
+		return m.OldReason(ctx)
+	case invitation.FieldResidentID:
+		return m.OldResidentID(ctx)
+	case invitation.FieldDecidedBy:
+		return m.OldDecidedBy(ctx)
+	case invitation.FieldDecidedAt:
+		return m.OldDecidedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Invitation field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *InvitationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case invitation.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case invitation.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case invitation.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case invitation.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoomID(v)
+		return nil
+	case invitation.FieldInviterID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInviterID(v)
+		return nil
+	case invitation.FieldInviterName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInviterName(v)
+		return nil
+	case invitation.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case invitation.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case invitation.FieldRole:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRole(v)
+		return nil
+	case invitation.FieldAccessUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccessUntil(v)
+		return nil
+	case invitation.FieldStatus:
+		v, ok := value.(invitation.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case invitation.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case invitation.FieldResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResidentID(v)
+		return nil
+	case invitation.FieldDecidedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedBy(v)
+		return nil
+	case invitation.FieldDecidedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Invitation field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *InvitationMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, invitation.FieldCommunityID)
+	}
+	if m.addroom_id != nil {
+		fields = append(fields, invitation.FieldRoomID)
+	}
+	if m.addinviter_id != nil {
+		fields = append(fields, invitation.FieldInviterID)
+	}
+	if m.addresident_id != nil {
+		fields = append(fields, invitation.FieldResidentID)
+	}
+	if m.adddecided_by != nil {
+		fields = append(fields, invitation.FieldDecidedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *InvitationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case invitation.FieldCommunityID:
+		return m.AddedCommunityID()
+	case invitation.FieldRoomID:
+		return m.AddedRoomID()
+	case invitation.FieldInviterID:
+		return m.AddedInviterID()
+	case invitation.FieldResidentID:
+		return m.AddedResidentID()
+	case invitation.FieldDecidedBy:
+		return m.AddedDecidedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *InvitationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case invitation.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case invitation.FieldRoomID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRoomID(v)
+		return nil
+	case invitation.FieldInviterID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddInviterID(v)
+		return nil
+	case invitation.FieldResidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResidentID(v)
+		return nil
+	case invitation.FieldDecidedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDecidedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Invitation numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *InvitationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(invitation.FieldAccessUntil) {
+		fields = append(fields, invitation.FieldAccessUntil)
+	}
+	if m.FieldCleared(invitation.FieldResidentID) {
+		fields = append(fields, invitation.FieldResidentID)
+	}
+	if m.FieldCleared(invitation.FieldDecidedBy) {
+		fields = append(fields, invitation.FieldDecidedBy)
+	}
+	if m.FieldCleared(invitation.FieldDecidedAt) {
+		fields = append(fields, invitation.FieldDecidedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *InvitationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *InvitationMutation) ClearField(name string) error {
+	switch name {
+	case invitation.FieldAccessUntil:
+		m.ClearAccessUntil()
+		return nil
+	case invitation.FieldResidentID:
+		m.ClearResidentID()
+		return nil
+	case invitation.FieldDecidedBy:
+		m.ClearDecidedBy()
+		return nil
+	case invitation.FieldDecidedAt:
+		m.ClearDecidedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Invitation nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *InvitationMutation) ResetField(name string) error {
+	switch name {
+	case invitation.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case invitation.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case invitation.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case invitation.FieldRoomID:
+		m.ResetRoomID()
+		return nil
+	case invitation.FieldInviterID:
+		m.ResetInviterID()
+		return nil
+	case invitation.FieldInviterName:
+		m.ResetInviterName()
+		return nil
+	case invitation.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case invitation.FieldName:
+		m.ResetName()
+		return nil
+	case invitation.FieldRole:
+		m.ResetRole()
+		return nil
+	case invitation.FieldAccessUntil:
+		m.ResetAccessUntil()
+		return nil
+	case invitation.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case invitation.FieldReason:
+		m.ResetReason()
+		return nil
+	case invitation.FieldResidentID:
+		m.ResetResidentID()
+		return nil
+	case invitation.FieldDecidedBy:
+		m.ResetDecidedBy()
+		return nil
+	case invitation.FieldDecidedAt:
+		m.ResetDecidedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Invitation field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *InvitationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *InvitationMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *InvitationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *InvitationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *InvitationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *InvitationMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *InvitationMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Invitation unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *InvitationMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Invitation edge %s", name)
+}
+
 // LoginFailureMutation represents an operation that mutates the LoginFailure nodes in the graph.
 type LoginFailureMutation struct {
 	config
@@ -22613,44 +24000,48 @@ func (m *PassUseMutation) ResetEdge(name string) error {
 // ResidentMutation represents an operation that mutates the Resident nodes in the graph.
 type ResidentMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	updated_at         *time.Time
-	community_id       *int
-	addcommunity_id    *int
-	area_id            *int
-	addarea_id         *int
-	building_id        *int
-	addbuilding_id     *int
-	unit_id            *int
-	addunit_id         *int
-	name               *string
-	phone              *string
-	gender             *resident.Gender
-	role               *string
-	id_number_sealed   *[]byte
-	id_number_masked   *string
-	email              *string
-	hometown_code      *string
-	address            *string
-	app_call           *bool
-	call_forward       *bool
-	face_photo         *string
-	face_enabled       *bool
-	face_valid_from    *time.Time
-	face_valid_to      *time.Time
-	face_consent_by    *int
-	addface_consent_by *int
-	face_consent_at    *time.Time
-	face_expiry_synced *bool
-	clearedFields      map[string]struct{}
-	room               *int
-	clearedroom        bool
-	done               bool
-	oldValue           func(context.Context) (*Resident, error)
-	predicates         []predicate.Resident
+	op                   Op
+	typ                  string
+	id                   *int
+	created_at           *time.Time
+	updated_at           *time.Time
+	community_id         *int
+	addcommunity_id      *int
+	area_id              *int
+	addarea_id           *int
+	building_id          *int
+	addbuilding_id       *int
+	unit_id              *int
+	addunit_id           *int
+	name                 *string
+	phone                *string
+	gender               *resident.Gender
+	role                 *string
+	id_number_sealed     *[]byte
+	id_number_masked     *string
+	email                *string
+	hometown_code        *string
+	address              *string
+	app_call             *bool
+	call_forward         *bool
+	face_photo           *string
+	face_enabled         *bool
+	face_valid_from      *time.Time
+	face_valid_to        *time.Time
+	face_consent_by      *int
+	addface_consent_by   *int
+	face_consent_at      *time.Time
+	face_expiry_synced   *bool
+	origin               *resident.Origin
+	access_until         *time.Time
+	access_ended_synced  *bool
+	face_consent_version *string
+	clearedFields        map[string]struct{}
+	room                 *int
+	clearedroom          bool
+	done                 bool
+	oldValue             func(context.Context) (*Resident, error)
+	predicates           []predicate.Resident
 }
 
 var _ ent.Mutation = (*ResidentMutation)(nil)
@@ -23817,6 +25208,163 @@ func (m *ResidentMutation) ResetFaceExpirySynced() {
 	m.face_expiry_synced = nil
 }
 
+// SetOrigin sets the "origin" field.
+func (m *ResidentMutation) SetOrigin(r resident.Origin) {
+	m.origin = &r
+}
+
+// Origin returns the value of the "origin" field in the mutation.
+func (m *ResidentMutation) Origin() (r resident.Origin, exists bool) {
+	v := m.origin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrigin returns the old "origin" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldOrigin(ctx context.Context) (v resident.Origin, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrigin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrigin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrigin: %w", err)
+	}
+	return oldValue.Origin, nil
+}
+
+// ResetOrigin resets all changes to the "origin" field.
+func (m *ResidentMutation) ResetOrigin() {
+	m.origin = nil
+}
+
+// SetAccessUntil sets the "access_until" field.
+func (m *ResidentMutation) SetAccessUntil(t time.Time) {
+	m.access_until = &t
+}
+
+// AccessUntil returns the value of the "access_until" field in the mutation.
+func (m *ResidentMutation) AccessUntil() (r time.Time, exists bool) {
+	v := m.access_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccessUntil returns the old "access_until" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldAccessUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccessUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccessUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccessUntil: %w", err)
+	}
+	return oldValue.AccessUntil, nil
+}
+
+// ClearAccessUntil clears the value of the "access_until" field.
+func (m *ResidentMutation) ClearAccessUntil() {
+	m.access_until = nil
+	m.clearedFields[resident.FieldAccessUntil] = struct{}{}
+}
+
+// AccessUntilCleared returns if the "access_until" field was cleared in this mutation.
+func (m *ResidentMutation) AccessUntilCleared() bool {
+	_, ok := m.clearedFields[resident.FieldAccessUntil]
+	return ok
+}
+
+// ResetAccessUntil resets all changes to the "access_until" field.
+func (m *ResidentMutation) ResetAccessUntil() {
+	m.access_until = nil
+	delete(m.clearedFields, resident.FieldAccessUntil)
+}
+
+// SetAccessEndedSynced sets the "access_ended_synced" field.
+func (m *ResidentMutation) SetAccessEndedSynced(b bool) {
+	m.access_ended_synced = &b
+}
+
+// AccessEndedSynced returns the value of the "access_ended_synced" field in the mutation.
+func (m *ResidentMutation) AccessEndedSynced() (r bool, exists bool) {
+	v := m.access_ended_synced
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccessEndedSynced returns the old "access_ended_synced" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldAccessEndedSynced(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccessEndedSynced is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccessEndedSynced requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccessEndedSynced: %w", err)
+	}
+	return oldValue.AccessEndedSynced, nil
+}
+
+// ResetAccessEndedSynced resets all changes to the "access_ended_synced" field.
+func (m *ResidentMutation) ResetAccessEndedSynced() {
+	m.access_ended_synced = nil
+}
+
+// SetFaceConsentVersion sets the "face_consent_version" field.
+func (m *ResidentMutation) SetFaceConsentVersion(s string) {
+	m.face_consent_version = &s
+}
+
+// FaceConsentVersion returns the value of the "face_consent_version" field in the mutation.
+func (m *ResidentMutation) FaceConsentVersion() (r string, exists bool) {
+	v := m.face_consent_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceConsentVersion returns the old "face_consent_version" field's value of the Resident entity.
+// If the Resident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResidentMutation) OldFaceConsentVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceConsentVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceConsentVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceConsentVersion: %w", err)
+	}
+	return oldValue.FaceConsentVersion, nil
+}
+
+// ResetFaceConsentVersion resets all changes to the "face_consent_version" field.
+func (m *ResidentMutation) ResetFaceConsentVersion() {
+	m.face_consent_version = nil
+}
+
 // ClearRoom clears the "room" edge to the Room entity.
 func (m *ResidentMutation) ClearRoom() {
 	m.clearedroom = true
@@ -23878,7 +25426,7 @@ func (m *ResidentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ResidentMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 29)
 	if m.created_at != nil {
 		fields = append(fields, resident.FieldCreatedAt)
 	}
@@ -23954,6 +25502,18 @@ func (m *ResidentMutation) Fields() []string {
 	if m.face_expiry_synced != nil {
 		fields = append(fields, resident.FieldFaceExpirySynced)
 	}
+	if m.origin != nil {
+		fields = append(fields, resident.FieldOrigin)
+	}
+	if m.access_until != nil {
+		fields = append(fields, resident.FieldAccessUntil)
+	}
+	if m.access_ended_synced != nil {
+		fields = append(fields, resident.FieldAccessEndedSynced)
+	}
+	if m.face_consent_version != nil {
+		fields = append(fields, resident.FieldFaceConsentVersion)
+	}
 	return fields
 }
 
@@ -24012,6 +25572,14 @@ func (m *ResidentMutation) Field(name string) (ent.Value, bool) {
 		return m.FaceConsentAt()
 	case resident.FieldFaceExpirySynced:
 		return m.FaceExpirySynced()
+	case resident.FieldOrigin:
+		return m.Origin()
+	case resident.FieldAccessUntil:
+		return m.AccessUntil()
+	case resident.FieldAccessEndedSynced:
+		return m.AccessEndedSynced()
+	case resident.FieldFaceConsentVersion:
+		return m.FaceConsentVersion()
 	}
 	return nil, false
 }
@@ -24071,6 +25639,14 @@ func (m *ResidentMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldFaceConsentAt(ctx)
 	case resident.FieldFaceExpirySynced:
 		return m.OldFaceExpirySynced(ctx)
+	case resident.FieldOrigin:
+		return m.OldOrigin(ctx)
+	case resident.FieldAccessUntil:
+		return m.OldAccessUntil(ctx)
+	case resident.FieldAccessEndedSynced:
+		return m.OldAccessEndedSynced(ctx)
+	case resident.FieldFaceConsentVersion:
+		return m.OldFaceConsentVersion(ctx)
 	}
 	return nil, fmt.Errorf("unknown Resident field %s", name)
 }
@@ -24255,6 +25831,34 @@ func (m *ResidentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetFaceExpirySynced(v)
 		return nil
+	case resident.FieldOrigin:
+		v, ok := value.(resident.Origin)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrigin(v)
+		return nil
+	case resident.FieldAccessUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccessUntil(v)
+		return nil
+	case resident.FieldAccessEndedSynced:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccessEndedSynced(v)
+		return nil
+	case resident.FieldFaceConsentVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceConsentVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Resident field %s", name)
 }
@@ -24363,6 +25967,9 @@ func (m *ResidentMutation) ClearedFields() []string {
 	if m.FieldCleared(resident.FieldFaceConsentAt) {
 		fields = append(fields, resident.FieldFaceConsentAt)
 	}
+	if m.FieldCleared(resident.FieldAccessUntil) {
+		fields = append(fields, resident.FieldAccessUntil)
+	}
 	return fields
 }
 
@@ -24391,6 +25998,9 @@ func (m *ResidentMutation) ClearField(name string) error {
 		return nil
 	case resident.FieldFaceConsentAt:
 		m.ClearFaceConsentAt()
+		return nil
+	case resident.FieldAccessUntil:
+		m.ClearAccessUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Resident nullable field %s", name)
@@ -24474,6 +26084,18 @@ func (m *ResidentMutation) ResetField(name string) error {
 		return nil
 	case resident.FieldFaceExpirySynced:
 		m.ResetFaceExpirySynced()
+		return nil
+	case resident.FieldOrigin:
+		m.ResetOrigin()
+		return nil
+	case resident.FieldAccessUntil:
+		m.ResetAccessUntil()
+		return nil
+	case resident.FieldAccessEndedSynced:
+		m.ResetAccessEndedSynced()
+		return nil
+	case resident.FieldFaceConsentVersion:
+		m.ResetFaceConsentVersion()
 		return nil
 	}
 	return fmt.Errorf("unknown Resident field %s", name)

@@ -68,6 +68,14 @@ type Resident struct {
 	FaceConsentAt *time.Time `json:"face_consent_at,omitempty"`
 	// the expiry job has told devices
 	FaceExpirySynced bool `json:"face_expiry_synced,omitempty"`
+	// how the resident came: 物业添加, 导入, 申请, 业主邀请
+	Origin resident.Origin `json:"origin,omitempty"`
+	// 23:59:59 China time of the last day (租户有效期至); nil: no end
+	AccessUntil *time.Time `json:"access_until,omitempty"`
+	// the expiry job has taken the ended resident's access off devices
+	AccessEndedSynced bool `json:"access_ended_synced,omitempty"`
+	// version of the consent text the resident accepted in the app; empty: consent recorded by staff
+	FaceConsentVersion string `json:"face_consent_version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ResidentQuery when eager-loading is set.
 	Edges        ResidentEdges `json:"edges"`
@@ -101,13 +109,13 @@ func (*Resident) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case resident.FieldIDNumberSealed:
 			values[i] = new([]byte)
-		case resident.FieldAppCall, resident.FieldCallForward, resident.FieldFaceEnabled, resident.FieldFaceExpirySynced:
+		case resident.FieldAppCall, resident.FieldCallForward, resident.FieldFaceEnabled, resident.FieldFaceExpirySynced, resident.FieldAccessEndedSynced:
 			values[i] = new(sql.NullBool)
 		case resident.FieldID, resident.FieldCommunityID, resident.FieldRoomID, resident.FieldAreaID, resident.FieldBuildingID, resident.FieldUnitID, resident.FieldFaceConsentBy:
 			values[i] = new(sql.NullInt64)
-		case resident.FieldName, resident.FieldPhone, resident.FieldGender, resident.FieldRole, resident.FieldIDNumberMasked, resident.FieldEmail, resident.FieldHometownCode, resident.FieldAddress, resident.FieldFacePhoto:
+		case resident.FieldName, resident.FieldPhone, resident.FieldGender, resident.FieldRole, resident.FieldIDNumberMasked, resident.FieldEmail, resident.FieldHometownCode, resident.FieldAddress, resident.FieldFacePhoto, resident.FieldOrigin, resident.FieldFaceConsentVersion:
 			values[i] = new(sql.NullString)
-		case resident.FieldCreatedAt, resident.FieldUpdatedAt, resident.FieldFaceValidFrom, resident.FieldFaceValidTo, resident.FieldFaceConsentAt:
+		case resident.FieldCreatedAt, resident.FieldUpdatedAt, resident.FieldFaceValidFrom, resident.FieldFaceValidTo, resident.FieldFaceConsentAt, resident.FieldAccessUntil:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -284,6 +292,31 @@ func (_m *Resident) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.FaceExpirySynced = value.Bool
 			}
+		case resident.FieldOrigin:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field origin", values[i])
+			} else if value.Valid {
+				_m.Origin = resident.Origin(value.String)
+			}
+		case resident.FieldAccessUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field access_until", values[i])
+			} else if value.Valid {
+				_m.AccessUntil = new(time.Time)
+				*_m.AccessUntil = value.Time
+			}
+		case resident.FieldAccessEndedSynced:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field access_ended_synced", values[i])
+			} else if value.Valid {
+				_m.AccessEndedSynced = value.Bool
+			}
+		case resident.FieldFaceConsentVersion:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field face_consent_version", values[i])
+			} else if value.Valid {
+				_m.FaceConsentVersion = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -405,6 +438,20 @@ func (_m *Resident) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("face_expiry_synced=")
 	builder.WriteString(fmt.Sprintf("%v", _m.FaceExpirySynced))
+	builder.WriteString(", ")
+	builder.WriteString("origin=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Origin))
+	builder.WriteString(", ")
+	if v := _m.AccessUntil; v != nil {
+		builder.WriteString("access_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("access_ended_synced=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AccessEndedSynced))
+	builder.WriteString(", ")
+	builder.WriteString("face_consent_version=")
+	builder.WriteString(_m.FaceConsentVersion)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -307,6 +307,62 @@ func (_c *ResidentCreate) SetNillableFaceExpirySynced(v *bool) *ResidentCreate {
 	return _c
 }
 
+// SetOrigin sets the "origin" field.
+func (_c *ResidentCreate) SetOrigin(v resident.Origin) *ResidentCreate {
+	_c.mutation.SetOrigin(v)
+	return _c
+}
+
+// SetNillableOrigin sets the "origin" field if the given value is not nil.
+func (_c *ResidentCreate) SetNillableOrigin(v *resident.Origin) *ResidentCreate {
+	if v != nil {
+		_c.SetOrigin(*v)
+	}
+	return _c
+}
+
+// SetAccessUntil sets the "access_until" field.
+func (_c *ResidentCreate) SetAccessUntil(v time.Time) *ResidentCreate {
+	_c.mutation.SetAccessUntil(v)
+	return _c
+}
+
+// SetNillableAccessUntil sets the "access_until" field if the given value is not nil.
+func (_c *ResidentCreate) SetNillableAccessUntil(v *time.Time) *ResidentCreate {
+	if v != nil {
+		_c.SetAccessUntil(*v)
+	}
+	return _c
+}
+
+// SetAccessEndedSynced sets the "access_ended_synced" field.
+func (_c *ResidentCreate) SetAccessEndedSynced(v bool) *ResidentCreate {
+	_c.mutation.SetAccessEndedSynced(v)
+	return _c
+}
+
+// SetNillableAccessEndedSynced sets the "access_ended_synced" field if the given value is not nil.
+func (_c *ResidentCreate) SetNillableAccessEndedSynced(v *bool) *ResidentCreate {
+	if v != nil {
+		_c.SetAccessEndedSynced(*v)
+	}
+	return _c
+}
+
+// SetFaceConsentVersion sets the "face_consent_version" field.
+func (_c *ResidentCreate) SetFaceConsentVersion(v string) *ResidentCreate {
+	_c.mutation.SetFaceConsentVersion(v)
+	return _c
+}
+
+// SetNillableFaceConsentVersion sets the "face_consent_version" field if the given value is not nil.
+func (_c *ResidentCreate) SetNillableFaceConsentVersion(v *string) *ResidentCreate {
+	if v != nil {
+		_c.SetFaceConsentVersion(*v)
+	}
+	return _c
+}
+
 // SetRoom sets the "room" edge to the Room entity.
 func (_c *ResidentCreate) SetRoom(v *Room) *ResidentCreate {
 	return _c.SetRoomID(v.ID)
@@ -406,6 +462,18 @@ func (_c *ResidentCreate) defaults() error {
 	if _, ok := _c.mutation.FaceExpirySynced(); !ok {
 		v := resident.DefaultFaceExpirySynced
 		_c.mutation.SetFaceExpirySynced(v)
+	}
+	if _, ok := _c.mutation.Origin(); !ok {
+		v := resident.DefaultOrigin
+		_c.mutation.SetOrigin(v)
+	}
+	if _, ok := _c.mutation.AccessEndedSynced(); !ok {
+		v := resident.DefaultAccessEndedSynced
+		_c.mutation.SetAccessEndedSynced(v)
+	}
+	if _, ok := _c.mutation.FaceConsentVersion(); !ok {
+		v := resident.DefaultFaceConsentVersion
+		_c.mutation.SetFaceConsentVersion(v)
 	}
 	return nil
 }
@@ -511,6 +579,25 @@ func (_c *ResidentCreate) check() error {
 	}
 	if _, ok := _c.mutation.FaceExpirySynced(); !ok {
 		return &ValidationError{Name: "face_expiry_synced", err: errors.New(`ent: missing required field "Resident.face_expiry_synced"`)}
+	}
+	if _, ok := _c.mutation.Origin(); !ok {
+		return &ValidationError{Name: "origin", err: errors.New(`ent: missing required field "Resident.origin"`)}
+	}
+	if v, ok := _c.mutation.Origin(); ok {
+		if err := resident.OriginValidator(v); err != nil {
+			return &ValidationError{Name: "origin", err: fmt.Errorf(`ent: validator failed for field "Resident.origin": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.AccessEndedSynced(); !ok {
+		return &ValidationError{Name: "access_ended_synced", err: errors.New(`ent: missing required field "Resident.access_ended_synced"`)}
+	}
+	if _, ok := _c.mutation.FaceConsentVersion(); !ok {
+		return &ValidationError{Name: "face_consent_version", err: errors.New(`ent: missing required field "Resident.face_consent_version"`)}
+	}
+	if v, ok := _c.mutation.FaceConsentVersion(); ok {
+		if err := resident.FaceConsentVersionValidator(v); err != nil {
+			return &ValidationError{Name: "face_consent_version", err: fmt.Errorf(`ent: validator failed for field "Resident.face_consent_version": %w`, err)}
+		}
 	}
 	if len(_c.mutation.RoomIDs()) == 0 {
 		return &ValidationError{Name: "room", err: errors.New(`ent: missing required edge "Resident.room"`)}
@@ -636,6 +723,22 @@ func (_c *ResidentCreate) createSpec() (*Resident, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.FaceExpirySynced(); ok {
 		_spec.SetField(resident.FieldFaceExpirySynced, field.TypeBool, value)
 		_node.FaceExpirySynced = value
+	}
+	if value, ok := _c.mutation.Origin(); ok {
+		_spec.SetField(resident.FieldOrigin, field.TypeEnum, value)
+		_node.Origin = value
+	}
+	if value, ok := _c.mutation.AccessUntil(); ok {
+		_spec.SetField(resident.FieldAccessUntil, field.TypeTime, value)
+		_node.AccessUntil = &value
+	}
+	if value, ok := _c.mutation.AccessEndedSynced(); ok {
+		_spec.SetField(resident.FieldAccessEndedSynced, field.TypeBool, value)
+		_node.AccessEndedSynced = value
+	}
+	if value, ok := _c.mutation.FaceConsentVersion(); ok {
+		_spec.SetField(resident.FieldFaceConsentVersion, field.TypeString, value)
+		_node.FaceConsentVersion = value
 	}
 	if nodes := _c.mutation.RoomIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

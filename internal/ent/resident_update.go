@@ -393,6 +393,68 @@ func (_u *ResidentUpdate) SetNillableFaceExpirySynced(v *bool) *ResidentUpdate {
 	return _u
 }
 
+// SetOrigin sets the "origin" field.
+func (_u *ResidentUpdate) SetOrigin(v resident.Origin) *ResidentUpdate {
+	_u.mutation.SetOrigin(v)
+	return _u
+}
+
+// SetNillableOrigin sets the "origin" field if the given value is not nil.
+func (_u *ResidentUpdate) SetNillableOrigin(v *resident.Origin) *ResidentUpdate {
+	if v != nil {
+		_u.SetOrigin(*v)
+	}
+	return _u
+}
+
+// SetAccessUntil sets the "access_until" field.
+func (_u *ResidentUpdate) SetAccessUntil(v time.Time) *ResidentUpdate {
+	_u.mutation.SetAccessUntil(v)
+	return _u
+}
+
+// SetNillableAccessUntil sets the "access_until" field if the given value is not nil.
+func (_u *ResidentUpdate) SetNillableAccessUntil(v *time.Time) *ResidentUpdate {
+	if v != nil {
+		_u.SetAccessUntil(*v)
+	}
+	return _u
+}
+
+// ClearAccessUntil clears the value of the "access_until" field.
+func (_u *ResidentUpdate) ClearAccessUntil() *ResidentUpdate {
+	_u.mutation.ClearAccessUntil()
+	return _u
+}
+
+// SetAccessEndedSynced sets the "access_ended_synced" field.
+func (_u *ResidentUpdate) SetAccessEndedSynced(v bool) *ResidentUpdate {
+	_u.mutation.SetAccessEndedSynced(v)
+	return _u
+}
+
+// SetNillableAccessEndedSynced sets the "access_ended_synced" field if the given value is not nil.
+func (_u *ResidentUpdate) SetNillableAccessEndedSynced(v *bool) *ResidentUpdate {
+	if v != nil {
+		_u.SetAccessEndedSynced(*v)
+	}
+	return _u
+}
+
+// SetFaceConsentVersion sets the "face_consent_version" field.
+func (_u *ResidentUpdate) SetFaceConsentVersion(v string) *ResidentUpdate {
+	_u.mutation.SetFaceConsentVersion(v)
+	return _u
+}
+
+// SetNillableFaceConsentVersion sets the "face_consent_version" field if the given value is not nil.
+func (_u *ResidentUpdate) SetNillableFaceConsentVersion(v *string) *ResidentUpdate {
+	if v != nil {
+		_u.SetFaceConsentVersion(*v)
+	}
+	return _u
+}
+
 // SetRoom sets the "room" edge to the Room entity.
 func (_u *ResidentUpdate) SetRoom(v *Room) *ResidentUpdate {
 	return _u.SetRoomID(v.ID)
@@ -491,6 +553,16 @@ func (_u *ResidentUpdate) check() error {
 	if v, ok := _u.mutation.Address(); ok {
 		if err := resident.AddressValidator(v); err != nil {
 			return &ValidationError{Name: "address", err: fmt.Errorf(`ent: validator failed for field "Resident.address": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Origin(); ok {
+		if err := resident.OriginValidator(v); err != nil {
+			return &ValidationError{Name: "origin", err: fmt.Errorf(`ent: validator failed for field "Resident.origin": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.FaceConsentVersion(); ok {
+		if err := resident.FaceConsentVersionValidator(v); err != nil {
+			return &ValidationError{Name: "face_consent_version", err: fmt.Errorf(`ent: validator failed for field "Resident.face_consent_version": %w`, err)}
 		}
 	}
 	if _u.mutation.RoomCleared() && len(_u.mutation.RoomIDs()) > 0 {
@@ -603,6 +675,21 @@ func (_u *ResidentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.FaceExpirySynced(); ok {
 		_spec.SetField(resident.FieldFaceExpirySynced, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Origin(); ok {
+		_spec.SetField(resident.FieldOrigin, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.AccessUntil(); ok {
+		_spec.SetField(resident.FieldAccessUntil, field.TypeTime, value)
+	}
+	if _u.mutation.AccessUntilCleared() {
+		_spec.ClearField(resident.FieldAccessUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AccessEndedSynced(); ok {
+		_spec.SetField(resident.FieldAccessEndedSynced, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.FaceConsentVersion(); ok {
+		_spec.SetField(resident.FieldFaceConsentVersion, field.TypeString, value)
 	}
 	if _u.mutation.RoomCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1017,6 +1104,68 @@ func (_u *ResidentUpdateOne) SetNillableFaceExpirySynced(v *bool) *ResidentUpdat
 	return _u
 }
 
+// SetOrigin sets the "origin" field.
+func (_u *ResidentUpdateOne) SetOrigin(v resident.Origin) *ResidentUpdateOne {
+	_u.mutation.SetOrigin(v)
+	return _u
+}
+
+// SetNillableOrigin sets the "origin" field if the given value is not nil.
+func (_u *ResidentUpdateOne) SetNillableOrigin(v *resident.Origin) *ResidentUpdateOne {
+	if v != nil {
+		_u.SetOrigin(*v)
+	}
+	return _u
+}
+
+// SetAccessUntil sets the "access_until" field.
+func (_u *ResidentUpdateOne) SetAccessUntil(v time.Time) *ResidentUpdateOne {
+	_u.mutation.SetAccessUntil(v)
+	return _u
+}
+
+// SetNillableAccessUntil sets the "access_until" field if the given value is not nil.
+func (_u *ResidentUpdateOne) SetNillableAccessUntil(v *time.Time) *ResidentUpdateOne {
+	if v != nil {
+		_u.SetAccessUntil(*v)
+	}
+	return _u
+}
+
+// ClearAccessUntil clears the value of the "access_until" field.
+func (_u *ResidentUpdateOne) ClearAccessUntil() *ResidentUpdateOne {
+	_u.mutation.ClearAccessUntil()
+	return _u
+}
+
+// SetAccessEndedSynced sets the "access_ended_synced" field.
+func (_u *ResidentUpdateOne) SetAccessEndedSynced(v bool) *ResidentUpdateOne {
+	_u.mutation.SetAccessEndedSynced(v)
+	return _u
+}
+
+// SetNillableAccessEndedSynced sets the "access_ended_synced" field if the given value is not nil.
+func (_u *ResidentUpdateOne) SetNillableAccessEndedSynced(v *bool) *ResidentUpdateOne {
+	if v != nil {
+		_u.SetAccessEndedSynced(*v)
+	}
+	return _u
+}
+
+// SetFaceConsentVersion sets the "face_consent_version" field.
+func (_u *ResidentUpdateOne) SetFaceConsentVersion(v string) *ResidentUpdateOne {
+	_u.mutation.SetFaceConsentVersion(v)
+	return _u
+}
+
+// SetNillableFaceConsentVersion sets the "face_consent_version" field if the given value is not nil.
+func (_u *ResidentUpdateOne) SetNillableFaceConsentVersion(v *string) *ResidentUpdateOne {
+	if v != nil {
+		_u.SetFaceConsentVersion(*v)
+	}
+	return _u
+}
+
 // SetRoom sets the "room" edge to the Room entity.
 func (_u *ResidentUpdateOne) SetRoom(v *Room) *ResidentUpdateOne {
 	return _u.SetRoomID(v.ID)
@@ -1128,6 +1277,16 @@ func (_u *ResidentUpdateOne) check() error {
 	if v, ok := _u.mutation.Address(); ok {
 		if err := resident.AddressValidator(v); err != nil {
 			return &ValidationError{Name: "address", err: fmt.Errorf(`ent: validator failed for field "Resident.address": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Origin(); ok {
+		if err := resident.OriginValidator(v); err != nil {
+			return &ValidationError{Name: "origin", err: fmt.Errorf(`ent: validator failed for field "Resident.origin": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.FaceConsentVersion(); ok {
+		if err := resident.FaceConsentVersionValidator(v); err != nil {
+			return &ValidationError{Name: "face_consent_version", err: fmt.Errorf(`ent: validator failed for field "Resident.face_consent_version": %w`, err)}
 		}
 	}
 	if _u.mutation.RoomCleared() && len(_u.mutation.RoomIDs()) > 0 {
@@ -1257,6 +1416,21 @@ func (_u *ResidentUpdateOne) sqlSave(ctx context.Context) (_node *Resident, err 
 	}
 	if value, ok := _u.mutation.FaceExpirySynced(); ok {
 		_spec.SetField(resident.FieldFaceExpirySynced, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Origin(); ok {
+		_spec.SetField(resident.FieldOrigin, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.AccessUntil(); ok {
+		_spec.SetField(resident.FieldAccessUntil, field.TypeTime, value)
+	}
+	if _u.mutation.AccessUntilCleared() {
+		_spec.ClearField(resident.FieldAccessUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AccessEndedSynced(); ok {
+		_spec.SetField(resident.FieldAccessEndedSynced, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.FaceConsentVersion(); ok {
+		_spec.SetField(resident.FieldFaceConsentVersion, field.TypeString, value)
 	}
 	if _u.mutation.RoomCleared() {
 		edge := &sqlgraph.EdgeSpec{

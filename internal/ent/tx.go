@@ -48,6 +48,8 @@ type Tx struct {
 	Event *EventClient
 	// Firmware is the client for interacting with the Firmware builders.
 	Firmware *FirmwareClient
+	// Invitation is the client for interacting with the Invitation builders.
+	Invitation *InvitationClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
 	// Notice is the client for interacting with the Notice builders.
@@ -222,6 +224,7 @@ func (tx *Tx) init() {
 	tx.DoorCommand = NewDoorCommandClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Firmware = NewFirmwareClient(tx.config)
+	tx.Invitation = NewInvitationClient(tx.config)
 	tx.LoginFailure = NewLoginFailureClient(tx.config)
 	tx.Notice = NewNoticeClient(tx.config)
 	tx.NoticeRead = NewNoticeReadClient(tx.config)

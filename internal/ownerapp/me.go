@@ -17,7 +17,9 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/errs"
+	"linli/internal/household"
 	"linli/internal/housing"
+	residents "linli/internal/resident"
 )
 
 // OwnerRole is the role of a room's owner in every community's 业主角色组.
@@ -54,7 +56,7 @@ type AppPermissions struct {
 // myResidents returns the resident rows of the phone of ctx, oldest first.
 func (s *Service) myResidents(ctx context.Context) ([]*ent.Resident, error) {
 	a, _ := actor.From(ctx)
-	return s.db.Resident.Query().Where(resident.Phone(a.Phone), resident.CommunityIDIn(a.Communities...)).
+	return s.db.Resident.Query().Where(resident.Phone(a.Phone), resident.CommunityIDIn(a.Communities...), household.Current(s.now())).
 		Order(ent.Asc(resident.FieldID)).All(actor.AsSystem(ctx))
 }
 
@@ -100,7 +102,8 @@ func (s *Service) Me(ctx context.Context) (*AppMe, error) {
 		}
 		rm := AppRoom{ResidentID: r.ID, RoomID: r.RoomID, Label: housing.RoomLabel(c.Name, byID[r.RoomID]), CommunityID: c.ID,
 			CommunityName: c.Name, Role: r.Role, IsOwner: r.Role == OwnerRole, InvitableRoles: []string{},
-			Permissions: AppPermissions{AppCall: r.AppCall, CallForward: r.CallForward, Face: r.FaceEnabled}}
+			Permissions: AppPermissions{AppCall: r.AppCall, CallForward: r.CallForward, Face: r.FaceEnabled},
+			AccessUntil: residents.AccessDate(r.AccessUntil)}
 		if rm.IsOwner {
 			for _, role := range c.ResidentRoles {
 				if role != OwnerRole {

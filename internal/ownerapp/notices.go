@@ -12,6 +12,7 @@ import (
 	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
+	"linli/internal/household"
 )
 
 // NoticeHistory is how far back the app lists notices.
@@ -35,7 +36,7 @@ type Notice struct {
 // community notices of their communities and the room notices of their rooms.
 func (s *Service) visible(ctx context.Context) (*ent.NoticeQuery, error) {
 	a, _ := actor.From(ctx)
-	rooms, err := s.db.Resident.Query().Where(resident.Phone(a.Phone)).Unique(true).Select(resident.FieldRoomID).Ints(ctx)
+	rooms, err := s.db.Resident.Query().Where(resident.Phone(a.Phone), household.Current(s.now())).Unique(true).Select(resident.FieldRoomID).Ints(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
+	"linli/internal/household"
 	"linli/internal/phone"
 	"linli/internal/secret"
 	"linli/internal/store"
@@ -92,9 +93,10 @@ func hash(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// communities returns the communities where phone p is a registered resident.
+// communities returns the communities where phone p is a registered resident
+// whose access has not ended.
 func (s *Service) communities(ctx context.Context, p string) ([]int, error) {
-	return s.db.Resident.Query().Where(resident.Phone(p)).Unique(true).Select(resident.FieldCommunityID).Ints(actor.AsSystem(ctx))
+	return s.db.Resident.Query().Where(resident.Phone(p), household.Current(s.now())).Unique(true).Select(resident.FieldCommunityID).Ints(actor.AsSystem(ctx))
 }
 
 // SendCode sends a sign-in code to phone raw, requested from ip.

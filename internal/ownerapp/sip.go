@@ -11,6 +11,7 @@ import (
 	"linli/internal/ent/community"
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
+	"linli/internal/household"
 )
 
 // SIPAccount is the SIP account of one app installation (one sign-in): the
@@ -48,7 +49,7 @@ func (s *Service) SIP(ctx context.Context, authorization string) (*SIPAccount, e
 	if err != nil {
 		return nil, err
 	}
-	cids, err := s.db.Resident.Query().Where(resident.Phone(sess.Phone), resident.AppCall(true)).
+	cids, err := s.db.Resident.Query().Where(resident.Phone(sess.Phone), resident.AppCall(true), household.Current(s.now())).
 		Unique(true).Select(resident.FieldCommunityID).Ints(sys)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	entpass "linli/internal/ent/pass"
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
+	"linli/internal/household"
 )
 
 // Input is a pass a resident asks for. Nil times and uses take the
@@ -86,7 +87,7 @@ func (in *Input) check(now time.Time) error {
 // Errors: errs.NotFound (not a room of the phone).
 func (s *Service) myResident(ctx context.Context, roomID int) (*ent.Resident, error) {
 	a, _ := actor.From(ctx)
-	r, err := s.db.Resident.Query().Where(resident.Phone(a.Phone), resident.RoomID(roomID)).First(ctx)
+	r, err := s.db.Resident.Query().Where(resident.Phone(a.Phone), resident.RoomID(roomID), household.Current(s.now())).First(ctx)
 	if ent.IsNotFound(err) || a.Phone == "" {
 		return nil, errs.New(errs.NotFound, "房间不存在或不是您的房间")
 	}

@@ -14,6 +14,7 @@ import (
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
+	"linli/internal/household"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -55,7 +56,7 @@ func (s *Service) myRooms(ctx context.Context) ([]int, error) {
 	if a.Phone == "" {
 		return nil, nil
 	}
-	return s.db.Resident.Query().Where(resident.Phone(a.Phone)).Unique(true).Select(resident.FieldRoomID).Ints(ctx)
+	return s.db.Resident.Query().Where(resident.Phone(a.Phone), household.Current(s.now())).Unique(true).Select(resident.FieldRoomID).Ints(ctx)
 }
 
 // Mine lists the passes of the rooms of the resident of ctx, newest

@@ -34,6 +34,8 @@ type Resident struct {
 	AppCall        bool      `json:"app_call" doc:"APP呼叫权限"`
 	CallForward    bool      `json:"call_forward" doc:"电话转移权限"`
 	Face           Face      `json:"face" doc:"人脸权限"`
+	Origin         string    `json:"origin" enum:"物业添加,导入,申请,业主邀请" doc:"来源"`
+	AccessUntil    *string   `json:"access_until,omitempty" format:"date" doc:"有效期至（租户等，含当天）；为空表示长期"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at" doc:"更新时间"`
 }
@@ -45,6 +47,8 @@ type Face struct {
 	ValidFrom *time.Time `json:"valid_from,omitempty" doc:"生效时间"`
 	ValidTo   *time.Time `json:"valid_to,omitempty" doc:"失效时间；为空表示永久有效"`
 	ConsentAt *time.Time `json:"consent_at,omitempty" doc:"记录业主同意的时间"`
+	// ConsentVersion is set when the resident consented in the app.
+	ConsentVersion string `json:"consent_version,omitempty" doc:"业主本人在 APP 中同意的同意书版本；为空表示由物业记录同意"`
 }
 
 // View returns the API form of r (loaded with its room path).
@@ -59,8 +63,9 @@ func View(communityName string, r *ent.Resident) Resident {
 		IDNumberMasked: r.IDNumberMasked, Email: r.Email, HometownCode: r.HometownCode, HometownName: home,
 		Address: r.Address, AppCall: r.AppCall, CallForward: r.CallForward,
 		Face: Face{HasPhoto: r.FacePhoto != "", Enabled: r.FaceEnabled, ValidFrom: r.FaceValidFrom,
-			ValidTo: r.FaceValidTo, ConsentAt: r.FaceConsentAt},
+			ValidTo: r.FaceValidTo, ConsentAt: r.FaceConsentAt, ConsentVersion: r.FaceConsentVersion},
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Origin: OriginLabel(r.Origin), AccessUntil: AccessDate(r.AccessUntil),
 	}
 }
 

@@ -69,7 +69,7 @@ func (s *Service) UploadFace(ctx context.Context, cid, id int, photo io.ReadSeek
 		return nil, err
 	}
 	updated, err := s.save(ctx, cid, id, true, func(u *ent.ResidentUpdateOne) {
-		u.SetFacePhoto(key).SetFaceConsentAt(time.Now())
+		u.SetFacePhoto(key).SetFaceConsentAt(time.Now()).SetFaceConsentVersion("")
 		if p := auth.Current(ctx); p != nil {
 			u.SetFaceConsentBy(p.Account.ID)
 		}
@@ -127,7 +127,7 @@ func (s *Service) DeleteFace(ctx context.Context, cid, id int) (*ent.Resident, e
 	}
 	updated, err := s.save(ctx, cid, id, true, func(u *ent.ResidentUpdateOne) {
 		u.SetFacePhoto("").SetFaceEnabled(false).
-			ClearFaceConsentAt().ClearFaceConsentBy().ClearFaceValidFrom().ClearFaceValidTo()
+			ClearFaceConsentAt().ClearFaceConsentBy().SetFaceConsentVersion("").ClearFaceValidFrom().ClearFaceValidTo()
 	})
 	if err != nil {
 		return nil, err

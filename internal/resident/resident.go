@@ -108,6 +108,9 @@ type Input struct {
 	Email        *string
 	HometownCode *string
 	Address      *string
+	// Origin is how the resident came (set on create only): "" is staff
+	// (物业添加); the application approval passes "application".
+	Origin string
 }
 
 // checked is Input after validation.
@@ -245,6 +248,9 @@ func (s *Service) Create(ctx context.Context, cid int, in Input) (*ent.Resident,
 	if ch.idNumber != "" {
 		cr.SetIDNumberSealed(s.box.Seal(ch.idNumber)).SetIDNumberMasked(idnumber.Mask(ch.idNumber))
 	}
+	if in.Origin != "" {
+		cr.SetOrigin(resident.Origin(in.Origin))
+	}
 	r, err := cr.Save(ctx)
 	if err != nil {
 		return nil, store.Map(err, "业主")
@@ -316,6 +322,16 @@ func (s *Service) Update(ctx context.Context, cid, id int, in Input) (*ent.Resid
 // the delete hooks (cards, faces, device whitelists) run in the same
 // transaction, so access never outlives the resident.
 func (s *Service) Delete(ctx context.Context, cid, id int) error {
+	return s.delete(ctx, cid, id, "")
+}
+
+// RemovedByOwner is Delete for a family member or tenant whom the room's
+// 业主 owner removed in the app; the audit row says so.
+func (s *Service) RemovedByOwner(ctx context.Context, cid, id int, owner string) error {
+	return s.delete(ctx, cid, id, owner)
+}
+
+func (s *Service) delete(ctx context.Context, cid, id int, owner string) error {
 	r, err := s.Get(ctx, cid, id)
 	if err != nil {
 		return err
@@ -327,7 +343,11 @@ func (s *Service) Delete(ctx context.Context, cid, id int) error {
 		if err := runHooks(ctx, tx, s.onDelete, r); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx.Client(), cid, "delete_resident", id, fmt.Sprintf("删除业主 %s", r.Name))
+		detail := fmt.Sprintf("删除业主 %s", r.Name)
+		if owner != "" {
+			detail = fmt.Sprintf("业主 %s 在 APP 中移除 %s", owner, r.Name)
+		}
+		return s.audit(ctx, tx.Client(), cid, "delete_resident", id, detail)
 	})
 	if err != nil {
 		return err

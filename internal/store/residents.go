@@ -41,7 +41,7 @@ func (w entResidentWriter) Insert(ctx context.Context, rows []NewResident) error
 	for i, r := range rows {
 		creates[i] = w.tx.Resident.Create().SetCommunityID(r.CommunityID).SetRoomID(r.RoomID).
 			SetAreaID(r.AreaID).SetBuildingID(r.BuildingID).SetUnitID(r.UnitID).
-			SetName(r.Name).SetPhone(r.Phone).SetRole(r.Role)
+			SetName(r.Name).SetPhone(r.Phone).SetRole(r.Role).SetOrigin("import")
 	}
 	return w.tx.Resident.CreateBulk(creates...).Exec(ctx)
 }
@@ -79,7 +79,7 @@ type pgResidentWriter struct{ tx pgx.Tx }
 var residentCopyColumns = []string{
 	"created_at", "updated_at", "community_id", "room_id", "area_id", "building_id", "unit_id",
 	"name", "phone", "gender", "role", "id_number_masked", "email", "hometown_code", "address",
-	"app_call", "call_forward", "face_photo", "face_enabled",
+	"app_call", "call_forward", "face_photo", "face_enabled", "origin",
 }
 
 func (w pgResidentWriter) Insert(ctx context.Context, rows []NewResident) error {
@@ -88,7 +88,7 @@ func (w pgResidentWriter) Insert(ctx context.Context, rows []NewResident) error 
 		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 			r := rows[i]
 			return []any{now, now, r.CommunityID, r.RoomID, r.AreaID, r.BuildingID, r.UnitID,
-				r.Name, r.Phone, "unknown", r.Role, "", "", "", "", true, false, "", false}, nil
+				r.Name, r.Phone, "unknown", r.Role, "", "", "", "", true, false, "", false, "import"}, nil
 		}))
 	return err
 }

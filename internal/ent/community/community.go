@@ -46,6 +46,8 @@ const (
 	FieldRingSeconds = "ring_seconds"
 	// FieldUnlockDtmf holds the string denoting the unlock_dtmf field in the database.
 	FieldUnlockDtmf = "unlock_dtmf"
+	// FieldInviteNeedsApproval holds the string denoting the invite_needs_approval field in the database.
+	FieldInviteNeedsApproval = "invite_needs_approval"
 	// EdgeAreas holds the string denoting the areas edge name in mutations.
 	EdgeAreas = "areas"
 	// EdgeStaff holds the string denoting the staff edge name in mutations.
@@ -84,6 +86,7 @@ var Columns = []string{
 	FieldPhoneGateway,
 	FieldRingSeconds,
 	FieldUnlockDtmf,
+	FieldInviteNeedsApproval,
 }
 
 var (
@@ -146,6 +149,8 @@ var (
 	DefaultUnlockDtmf string
 	// UnlockDtmfValidator is a validator for the "unlock_dtmf" field. It is called by the builders before save.
 	UnlockDtmfValidator func(string) error
+	// DefaultInviteNeedsApproval holds the default value on creation for the "invite_needs_approval" field.
+	DefaultInviteNeedsApproval bool
 )
 
 // CardType defines the type for the "card_type" enum field.
@@ -251,6 +256,11 @@ func ByRingSeconds(opts ...sql.OrderTermOption) OrderOption {
 // ByUnlockDtmf orders the results by the unlock_dtmf field.
 func ByUnlockDtmf(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnlockDtmf, opts...).ToFunc()
+}
+
+// ByInviteNeedsApproval orders the results by the invite_needs_approval field.
+func ByInviteNeedsApproval(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInviteNeedsApproval, opts...).ToFunc()
 }
 
 // ByAreasCount orders the results by areas count.

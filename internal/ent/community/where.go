@@ -120,6 +120,11 @@ func UnlockDtmf(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldUnlockDtmf, v))
 }
 
+// InviteNeedsApproval applies equality check predicate on the "invite_needs_approval" field. It's identical to InviteNeedsApprovalEQ.
+func InviteNeedsApproval(v bool) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldInviteNeedsApproval, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldCreatedAt, v))
@@ -833,6 +838,16 @@ func UnlockDtmfEqualFold(v string) predicate.Community {
 // UnlockDtmfContainsFold applies the ContainsFold predicate on the "unlock_dtmf" field.
 func UnlockDtmfContainsFold(v string) predicate.Community {
 	return predicate.Community(sql.FieldContainsFold(FieldUnlockDtmf, v))
+}
+
+// InviteNeedsApprovalEQ applies the EQ predicate on the "invite_needs_approval" field.
+func InviteNeedsApprovalEQ(v bool) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldInviteNeedsApproval, v))
+}
+
+// InviteNeedsApprovalNEQ applies the NEQ predicate on the "invite_needs_approval" field.
+func InviteNeedsApprovalNEQ(v bool) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldInviteNeedsApproval, v))
 }
 
 // HasAreas applies the HasEdge predicate on the "areas" edge.

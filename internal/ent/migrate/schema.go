@@ -382,6 +382,7 @@ var (
 		{Name: "phone_gateway", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "ring_seconds", Type: field.TypeInt, Default: 30},
 		{Name: "unlock_dtmf", Type: field.TypeString, Size: 4, Default: "#"},
+		{Name: "invite_needs_approval", Type: field.TypeBool, Default: false},
 	}
 	// CommunitiesTable holds the schema information for the "communities" table.
 	CommunitiesTable = &schema.Table{
@@ -575,6 +576,43 @@ var (
 				Name:    "firmware_model_version",
 				Unique:  true,
 				Columns: []*schema.Column{FirmwaresColumns[3], FirmwaresColumns[4]},
+			},
+		},
+	}
+	// InvitationsColumns holds the columns for the "invitations" table.
+	InvitationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "room_id", Type: field.TypeInt},
+		{Name: "inviter_id", Type: field.TypeInt},
+		{Name: "inviter_name", Type: field.TypeString, Size: 64},
+		{Name: "phone", Type: field.TypeString, Size: 16},
+		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "role", Type: field.TypeString, Size: 32},
+		{Name: "access_until", Type: field.TypeTime, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"joined", "pending", "rejected", "withdrawn"}, Default: "pending"},
+		{Name: "reason", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "resident_id", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_by", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+	}
+	// InvitationsTable holds the schema information for the "invitations" table.
+	InvitationsTable = &schema.Table{
+		Name:       "invitations",
+		Columns:    InvitationsColumns,
+		PrimaryKey: []*schema.Column{InvitationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "invitation_room_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{InvitationsColumns[4], InvitationsColumns[1]},
+			},
+			{
+				Name:    "invitation_community_id_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{InvitationsColumns[3], InvitationsColumns[11], InvitationsColumns[1]},
 			},
 		},
 	}
@@ -794,6 +832,10 @@ var (
 		{Name: "face_consent_by", Type: field.TypeInt, Nullable: true},
 		{Name: "face_consent_at", Type: field.TypeTime, Nullable: true},
 		{Name: "face_expiry_synced", Type: field.TypeBool, Default: false},
+		{Name: "origin", Type: field.TypeEnum, Enums: []string{"staff", "import", "application", "invitation"}, Default: "staff"},
+		{Name: "access_until", Type: field.TypeTime, Nullable: true},
+		{Name: "access_ended_synced", Type: field.TypeBool, Default: false},
+		{Name: "face_consent_version", Type: field.TypeString, Size: 32, Default: ""},
 		{Name: "room_id", Type: field.TypeInt},
 	}
 	// ResidentsTable holds the schema information for the "residents" table.
@@ -804,7 +846,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "residents_rooms_residents",
-				Columns:    []*schema.Column{ResidentsColumns[25]},
+				Columns:    []*schema.Column{ResidentsColumns[29]},
 				RefColumns: []*schema.Column{RoomsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -813,7 +855,7 @@ var (
 			{
 				Name:    "resident_room_id_phone",
 				Unique:  true,
-				Columns: []*schema.Column{ResidentsColumns[25], ResidentsColumns[8]},
+				Columns: []*schema.Column{ResidentsColumns[29], ResidentsColumns[8]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "phone <> ''",
 				},
@@ -1064,6 +1106,7 @@ var (
 		DoorCommandsTable,
 		EventsTable,
 		FirmwaresTable,
+		InvitationsTable,
 		LoginFailuresTable,
 		NoticesTable,
 		NoticeReadsTable,

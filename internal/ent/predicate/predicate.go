@@ -57,6 +57,9 @@ type Event func(*sql.Selector)
 // Firmware is the predicate function for firmware builders.
 type Firmware func(*sql.Selector)
 
+// Invitation is the predicate function for invitation builders.
+type Invitation func(*sql.Selector)
+
 // LoginFailure is the predicate function for loginfailure builders.
 type LoginFailure func(*sql.Selector)
 

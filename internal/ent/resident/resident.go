@@ -66,6 +66,14 @@ const (
 	FieldFaceConsentAt = "face_consent_at"
 	// FieldFaceExpirySynced holds the string denoting the face_expiry_synced field in the database.
 	FieldFaceExpirySynced = "face_expiry_synced"
+	// FieldOrigin holds the string denoting the origin field in the database.
+	FieldOrigin = "origin"
+	// FieldAccessUntil holds the string denoting the access_until field in the database.
+	FieldAccessUntil = "access_until"
+	// FieldAccessEndedSynced holds the string denoting the access_ended_synced field in the database.
+	FieldAccessEndedSynced = "access_ended_synced"
+	// FieldFaceConsentVersion holds the string denoting the face_consent_version field in the database.
+	FieldFaceConsentVersion = "face_consent_version"
 	// EdgeRoom holds the string denoting the room edge name in mutations.
 	EdgeRoom = "room"
 	// Table holds the table name of the resident in the database.
@@ -107,6 +115,10 @@ var Columns = []string{
 	FieldFaceConsentBy,
 	FieldFaceConsentAt,
 	FieldFaceExpirySynced,
+	FieldOrigin,
+	FieldAccessUntil,
+	FieldAccessEndedSynced,
+	FieldFaceConsentVersion,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -167,6 +179,12 @@ var (
 	DefaultFaceEnabled bool
 	// DefaultFaceExpirySynced holds the default value on creation for the "face_expiry_synced" field.
 	DefaultFaceExpirySynced bool
+	// DefaultAccessEndedSynced holds the default value on creation for the "access_ended_synced" field.
+	DefaultAccessEndedSynced bool
+	// DefaultFaceConsentVersion holds the default value on creation for the "face_consent_version" field.
+	DefaultFaceConsentVersion string
+	// FaceConsentVersionValidator is a validator for the "face_consent_version" field. It is called by the builders before save.
+	FaceConsentVersionValidator func(string) error
 )
 
 // Gender defines the type for the "gender" enum field.
@@ -193,6 +211,34 @@ func GenderValidator(ge Gender) error {
 		return nil
 	default:
 		return fmt.Errorf("resident: invalid enum value for gender field: %q", ge)
+	}
+}
+
+// Origin defines the type for the "origin" enum field.
+type Origin string
+
+// OriginStaff is the default value of the Origin enum.
+const DefaultOrigin = OriginStaff
+
+// Origin values.
+const (
+	OriginStaff       Origin = "staff"
+	OriginImport      Origin = "import"
+	OriginApplication Origin = "application"
+	OriginInvitation  Origin = "invitation"
+)
+
+func (o Origin) String() string {
+	return string(o)
+}
+
+// OriginValidator is a validator for the "origin" field enum values. It is called by the builders before save.
+func OriginValidator(o Origin) error {
+	switch o {
+	case OriginStaff, OriginImport, OriginApplication, OriginInvitation:
+		return nil
+	default:
+		return fmt.Errorf("resident: invalid enum value for origin field: %q", o)
 	}
 }
 
@@ -322,6 +368,26 @@ func ByFaceConsentAt(opts ...sql.OrderTermOption) OrderOption {
 // ByFaceExpirySynced orders the results by the face_expiry_synced field.
 func ByFaceExpirySynced(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFaceExpirySynced, opts...).ToFunc()
+}
+
+// ByOrigin orders the results by the origin field.
+func ByOrigin(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrigin, opts...).ToFunc()
+}
+
+// ByAccessUntil orders the results by the access_until field.
+func ByAccessUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAccessUntil, opts...).ToFunc()
+}
+
+// ByAccessEndedSynced orders the results by the access_ended_synced field.
+func ByAccessEndedSynced(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAccessEndedSynced, opts...).ToFunc()
+}
+
+// ByFaceConsentVersion orders the results by the face_consent_version field.
+func ByFaceConsentVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFaceConsentVersion, opts...).ToFunc()
 }
 
 // ByRoomField orders the results by room field.

@@ -175,6 +175,21 @@ func FaceExpirySynced(v bool) predicate.Resident {
 	return predicate.Resident(sql.FieldEQ(FieldFaceExpirySynced, v))
 }
 
+// AccessUntil applies equality check predicate on the "access_until" field. It's identical to AccessUntilEQ.
+func AccessUntil(v time.Time) predicate.Resident {
+	return predicate.Resident(sql.FieldEQ(FieldAccessUntil, v))
+}
+
+// AccessEndedSynced applies equality check predicate on the "access_ended_synced" field. It's identical to AccessEndedSyncedEQ.
+func AccessEndedSynced(v bool) predicate.Resident {
+	return predicate.Resident(sql.FieldEQ(FieldAccessEndedSynced, v))
+}
+
+// FaceConsentVersion applies equality check predicate on the "face_consent_version" field. It's identical to FaceConsentVersionEQ.
+func FaceConsentVersion(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldEQ(FieldFaceConsentVersion, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Resident {
 	return predicate.Resident(sql.FieldEQ(FieldCreatedAt, v))
@@ -1263,6 +1278,151 @@ func FaceExpirySyncedEQ(v bool) predicate.Resident {
 // FaceExpirySyncedNEQ applies the NEQ predicate on the "face_expiry_synced" field.
 func FaceExpirySyncedNEQ(v bool) predicate.Resident {
 	return predicate.Resident(sql.FieldNEQ(FieldFaceExpirySynced, v))
+}
+
+// OriginEQ applies the EQ predicate on the "origin" field.
+func OriginEQ(v Origin) predicate.Resident {
+	return predicate.Resident(sql.FieldEQ(FieldOrigin, v))
+}
+
+// OriginNEQ applies the NEQ predicate on the "origin" field.
+func OriginNEQ(v Origin) predicate.Resident {
+	return predicate.Resident(sql.FieldNEQ(FieldOrigin, v))
+}
+
+// OriginIn applies the In predicate on the "origin" field.
+func OriginIn(vs ...Origin) predicate.Resident {
+	return predicate.Resident(sql.FieldIn(FieldOrigin, vs...))
+}
+
+// OriginNotIn applies the NotIn predicate on the "origin" field.
+func OriginNotIn(vs ...Origin) predicate.Resident {
+	return predicate.Resident(sql.FieldNotIn(FieldOrigin, vs...))
+}
+
+// AccessUntilEQ applies the EQ predicate on the "access_until" field.
+func AccessUntilEQ(v time.Time) predicate.Resident {
+	return predicate.Resident(sql.FieldEQ(FieldAccessUntil, v))
+}
+
+// AccessUntilNEQ applies the NEQ predicate on the "access_until" field.
+func AccessUntilNEQ(v time.Time) predicate.Resident {
+	return predicate.Resident(sql.FieldNEQ(FieldAccessUntil, v))
+}
+
+// AccessUntilIn applies the In predicate on the "access_until" field.
+func AccessUntilIn(vs ...time.Time) predicate.Resident {
+	return predicate.Resident(sql.FieldIn(FieldAccessUntil, vs...))
+}
+
+// AccessUntilNotIn applies the NotIn predicate on the "access_until" field.
+func AccessUntilNotIn(vs ...time.Time) predicate.Resident {
+	return predicate.Resident(sql.FieldNotIn(FieldAccessUntil, vs...))
+}
+
+// AccessUntilGT applies the GT predicate on the "access_until" field.
+func AccessUntilGT(v time.Time) predicate.Resident {
+	return predicate.Resident(sql.FieldGT(FieldAccessUntil, v))
+}
+
+// AccessUntilGTE applies the GTE predicate on the "access_until" field.
+func AccessUntilGTE(v time.Time) predicate.Resident {
+	return predicate.Resident(sql.FieldGTE(FieldAccessUntil, v))
+}
+
+// AccessUntilLT applies the LT predicate on the "access_until" field.
+func AccessUntilLT(v time.Time) predicate.Resident {
+	return predicate.Resident(sql.FieldLT(FieldAccessUntil, v))
+}
+
+// AccessUntilLTE applies the LTE predicate on the "access_until" field.
+func AccessUntilLTE(v time.Time) predicate.Resident {
+	return predicate.Resident(sql.FieldLTE(FieldAccessUntil, v))
+}
+
+// AccessUntilIsNil applies the IsNil predicate on the "access_until" field.
+func AccessUntilIsNil() predicate.Resident {
+	return predicate.Resident(sql.FieldIsNull(FieldAccessUntil))
+}
+
+// AccessUntilNotNil applies the NotNil predicate on the "access_until" field.
+func AccessUntilNotNil() predicate.Resident {
+	return predicate.Resident(sql.FieldNotNull(FieldAccessUntil))
+}
+
+// AccessEndedSyncedEQ applies the EQ predicate on the "access_ended_synced" field.
+func AccessEndedSyncedEQ(v bool) predicate.Resident {
+	return predicate.Resident(sql.FieldEQ(FieldAccessEndedSynced, v))
+}
+
+// AccessEndedSyncedNEQ applies the NEQ predicate on the "access_ended_synced" field.
+func AccessEndedSyncedNEQ(v bool) predicate.Resident {
+	return predicate.Resident(sql.FieldNEQ(FieldAccessEndedSynced, v))
+}
+
+// FaceConsentVersionEQ applies the EQ predicate on the "face_consent_version" field.
+func FaceConsentVersionEQ(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldEQ(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionNEQ applies the NEQ predicate on the "face_consent_version" field.
+func FaceConsentVersionNEQ(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldNEQ(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionIn applies the In predicate on the "face_consent_version" field.
+func FaceConsentVersionIn(vs ...string) predicate.Resident {
+	return predicate.Resident(sql.FieldIn(FieldFaceConsentVersion, vs...))
+}
+
+// FaceConsentVersionNotIn applies the NotIn predicate on the "face_consent_version" field.
+func FaceConsentVersionNotIn(vs ...string) predicate.Resident {
+	return predicate.Resident(sql.FieldNotIn(FieldFaceConsentVersion, vs...))
+}
+
+// FaceConsentVersionGT applies the GT predicate on the "face_consent_version" field.
+func FaceConsentVersionGT(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldGT(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionGTE applies the GTE predicate on the "face_consent_version" field.
+func FaceConsentVersionGTE(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldGTE(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionLT applies the LT predicate on the "face_consent_version" field.
+func FaceConsentVersionLT(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldLT(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionLTE applies the LTE predicate on the "face_consent_version" field.
+func FaceConsentVersionLTE(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldLTE(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionContains applies the Contains predicate on the "face_consent_version" field.
+func FaceConsentVersionContains(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldContains(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionHasPrefix applies the HasPrefix predicate on the "face_consent_version" field.
+func FaceConsentVersionHasPrefix(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldHasPrefix(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionHasSuffix applies the HasSuffix predicate on the "face_consent_version" field.
+func FaceConsentVersionHasSuffix(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldHasSuffix(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionEqualFold applies the EqualFold predicate on the "face_consent_version" field.
+func FaceConsentVersionEqualFold(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldEqualFold(FieldFaceConsentVersion, v))
+}
+
+// FaceConsentVersionContainsFold applies the ContainsFold predicate on the "face_consent_version" field.
+func FaceConsentVersionContainsFold(v string) predicate.Resident {
+	return predicate.Resident(sql.FieldContainsFold(FieldFaceConsentVersion, v))
 }
 
 // HasRoom applies the HasEdge predicate on the "room" edge.

@@ -20,6 +20,7 @@ import (
 	"linli/internal/ent/doorcommand"
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
+	"linli/internal/ent/invitation"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
@@ -456,6 +457,10 @@ func init() {
 	community.DefaultUnlockDtmf = communityDescUnlockDtmf.Default.(string)
 	// community.UnlockDtmfValidator is a validator for the "unlock_dtmf" field. It is called by the builders before save.
 	community.UnlockDtmfValidator = communityDescUnlockDtmf.Validators[0].(func(string) error)
+	// communityDescInviteNeedsApproval is the schema descriptor for invite_needs_approval field.
+	communityDescInviteNeedsApproval := communityFields[13].Descriptor()
+	// community.DefaultInviteNeedsApproval holds the default value on creation for the invite_needs_approval field.
+	community.DefaultInviteNeedsApproval = communityDescInviteNeedsApproval.Default.(bool)
 	deviceMixin := schema.Device{}.Mixin()
 	deviceMixinHooks1 := deviceMixin[1].Hooks()
 	device.Hooks[0] = deviceMixinHooks1[0]
@@ -685,6 +690,47 @@ func init() {
 	firmware.DefaultUploadedBy = firmwareDescUploadedBy.Default.(string)
 	// firmware.UploadedByValidator is a validator for the "uploaded_by" field. It is called by the builders before save.
 	firmware.UploadedByValidator = firmwareDescUploadedBy.Validators[0].(func(string) error)
+	invitationMixin := schema.Invitation{}.Mixin()
+	invitationMixinHooks1 := invitationMixin[1].Hooks()
+	invitation.Hooks[0] = invitationMixinHooks1[0]
+	invitationMixinInters1 := invitationMixin[1].Interceptors()
+	invitation.Interceptors[0] = invitationMixinInters1[0]
+	invitationMixinFields0 := invitationMixin[0].Fields()
+	_ = invitationMixinFields0
+	invitationFields := schema.Invitation{}.Fields()
+	_ = invitationFields
+	// invitationDescCreatedAt is the schema descriptor for created_at field.
+	invitationDescCreatedAt := invitationMixinFields0[0].Descriptor()
+	// invitation.DefaultCreatedAt holds the default value on creation for the created_at field.
+	invitation.DefaultCreatedAt = invitationDescCreatedAt.Default.(func() time.Time)
+	// invitationDescUpdatedAt is the schema descriptor for updated_at field.
+	invitationDescUpdatedAt := invitationMixinFields0[1].Descriptor()
+	// invitation.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	invitation.DefaultUpdatedAt = invitationDescUpdatedAt.Default.(func() time.Time)
+	// invitation.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	invitation.UpdateDefaultUpdatedAt = invitationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// invitationDescInviterName is the schema descriptor for inviter_name field.
+	invitationDescInviterName := invitationFields[3].Descriptor()
+	// invitation.InviterNameValidator is a validator for the "inviter_name" field. It is called by the builders before save.
+	invitation.InviterNameValidator = invitationDescInviterName.Validators[0].(func(string) error)
+	// invitationDescPhone is the schema descriptor for phone field.
+	invitationDescPhone := invitationFields[4].Descriptor()
+	// invitation.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	invitation.PhoneValidator = invitationDescPhone.Validators[0].(func(string) error)
+	// invitationDescName is the schema descriptor for name field.
+	invitationDescName := invitationFields[5].Descriptor()
+	// invitation.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	invitation.NameValidator = invitationDescName.Validators[0].(func(string) error)
+	// invitationDescRole is the schema descriptor for role field.
+	invitationDescRole := invitationFields[6].Descriptor()
+	// invitation.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	invitation.RoleValidator = invitationDescRole.Validators[0].(func(string) error)
+	// invitationDescReason is the schema descriptor for reason field.
+	invitationDescReason := invitationFields[9].Descriptor()
+	// invitation.DefaultReason holds the default value on creation for the reason field.
+	invitation.DefaultReason = invitationDescReason.Default.(string)
+	// invitation.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	invitation.ReasonValidator = invitationDescReason.Validators[0].(func(string) error)
 	loginfailureFields := schema.LoginFailure{}.Fields()
 	_ = loginfailureFields
 	// loginfailureDescAccount is the schema descriptor for account field.
@@ -897,6 +943,16 @@ func init() {
 	residentDescFaceExpirySynced := residentFields[22].Descriptor()
 	// resident.DefaultFaceExpirySynced holds the default value on creation for the face_expiry_synced field.
 	resident.DefaultFaceExpirySynced = residentDescFaceExpirySynced.Default.(bool)
+	// residentDescAccessEndedSynced is the schema descriptor for access_ended_synced field.
+	residentDescAccessEndedSynced := residentFields[25].Descriptor()
+	// resident.DefaultAccessEndedSynced holds the default value on creation for the access_ended_synced field.
+	resident.DefaultAccessEndedSynced = residentDescAccessEndedSynced.Default.(bool)
+	// residentDescFaceConsentVersion is the schema descriptor for face_consent_version field.
+	residentDescFaceConsentVersion := residentFields[26].Descriptor()
+	// resident.DefaultFaceConsentVersion holds the default value on creation for the face_consent_version field.
+	resident.DefaultFaceConsentVersion = residentDescFaceConsentVersion.Default.(string)
+	// resident.FaceConsentVersionValidator is a validator for the "face_consent_version" field. It is called by the builders before save.
+	resident.FaceConsentVersionValidator = residentDescFaceConsentVersion.Validators[0].(func(string) error)
 	roomMixin := schema.Room{}.Mixin()
 	roomMixinHooks1 := roomMixin[1].Hooks()
 	room.Hooks[0] = roomMixinHooks1[0]

@@ -45,6 +45,12 @@ func (Resident) Fields() []ent.Field {
 		field.Int("face_consent_by").Optional().Nillable().Comment("account that recorded the consent"),
 		field.Time("face_consent_at").Optional().Nillable(),
 		field.Bool("face_expiry_synced").Default(false).Comment("the expiry job has told devices"),
+		// Family members (业主邀请) and the resident's own face consent.
+		field.Enum("origin").Values("staff", "import", "application", "invitation").Default("staff").
+			Comment("how the resident came: 物业添加, 导入, 申请, 业主邀请"),
+		field.Time("access_until").Optional().Nillable().Comment("23:59:59 China time of the last day (租户有效期至); nil: no end"),
+		field.Bool("access_ended_synced").Default(false).Comment("the expiry job has taken the ended resident's access off devices"),
+		field.String("face_consent_version").Default("").MaxLen(32).Comment("version of the consent text the resident accepted in the app; empty: consent recorded by staff"),
 	}
 }
 

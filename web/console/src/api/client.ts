@@ -33,6 +33,7 @@ type JsonBody<P extends keyof paths, M extends 'post' | 'patch' | 'put'> = paths
   : never
 export type Application = MethodResponse<Client, 'get', '/api/v1/communities/{cid}/applications/{id}'>
 export type ApplicationStatus = Application['status']
+export type StaffInvitation = MethodResponse<Client, 'post', '/api/v1/communities/{cid}/invitations/{id}/approve'>
 /** Query of the application list: the room cascade, 姓名或手机号, 状态, paging. */
 export type ApplicationQuery = NonNullable<
   paths['/api/v1/communities/{cid}/applications']['get']['parameters']['query']

@@ -554,6 +554,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{cid}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 业主邀请列表 */
+        get: operations["list-invitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/invitations/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 通过业主邀请 */
+        post: operations["approve-invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/invitations/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 拒绝业主邀请 */
+        post: operations["reject-invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/notices": {
         parameters: {
             query?: never;
@@ -1306,6 +1357,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/v1/face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的人脸（同意书与状态） */
+        get: operations["app-get-face"];
+        /**
+         * 同意并上传人脸照片
+         * @description 须提交当前同意书版本；照片用于本人所有房间的刷脸开门。
+         */
+        put: operations["app-upload-face"];
+        post?: never;
+        /** 撤回同意并删除人脸 */
+        delete: operations["app-withdraw-face"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/face/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的人脸照片 */
+        get: operations["app-get-face-photo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/v1/me": {
         parameters: {
             query?: never;
@@ -1457,6 +1547,77 @@ export interface paths {
         put: operations["app-set-push-token"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/rooms/{room_id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 邀请家人或租户
+         * @description 仅房间的业主可以邀请；本小区设置了“邀请需物业审核”时，被邀请人在物业审核通过后才成为住户。
+         */
+        post: operations["app-invite-member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/rooms/{room_id}/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 撤回待审核的邀请 */
+        delete: operations["app-withdraw-invitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/rooms/{room_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 房间住户（家人） */
+        get: operations["app-list-members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/rooms/{room_id}/members/{resident_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 移除家人或租户 */
+        delete: operations["app-remove-member"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2044,6 +2205,8 @@ export interface components {
              * @description 小区编号
              */
             id: number;
+            /** @description 邀请需物业审核：业主在 APP 邀请的家人/租户须物业审核通过后才成为住户 */
+            invite_needs_approval: boolean;
             /**
              * Format: int64
              * @description 管理机数量
@@ -2084,6 +2247,8 @@ export interface components {
             card_type?: "ic" | "id_card" | "both";
             /** @description 小区密码：4 到 16 位数字或字母 */
             community_password?: string;
+            /** @description 邀请需物业审核，默认否（业主邀请后立即成为住户） */
+            invite_needs_approval?: boolean;
             /**
              * Format: int64
              * @description 管理机数量
@@ -2455,6 +2620,8 @@ export interface components {
              * @description 记录业主同意的时间
              */
             consent_at?: string;
+            /** @description 业主本人在 APP 中同意的同意书版本；为空表示由物业记录同意 */
+            consent_version?: string;
             /** @description 是否启用 */
             enabled: boolean;
             /** @description 是否已上传人脸照片 */
@@ -2485,6 +2652,19 @@ export interface components {
              * @description 失效时间
              */
             valid_to?: string;
+        };
+        FaceState: {
+            /** @description 人脸信息处理同意书全文 */
+            consent_text: string;
+            /** @description 同意书版本；上传时须原样提交 */
+            consent_version: string;
+            /**
+             * Format: date-time
+             * @description 本人同意当前版本的时间；null 表示未同意
+             */
+            consented_at: string | null;
+            /** @description 是否已有人脸照片 */
+            has_photo: boolean;
         };
         Form: {
             areas: components["schemas"]["FormArea"][];
@@ -2547,6 +2727,37 @@ export interface components {
             size: number;
             /** @description 版本 */
             version: string;
+        };
+        Invitation: {
+            /**
+             * Format: date
+             * @description 有效期至（含当天）；null 表示长期
+             */
+            access_until: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 被邀请人姓名 */
+            name: string;
+            /** @description 被邀请人手机号（打码），如 138****0000 */
+            phone_masked: string;
+            /** @description 物业拒绝的原因 */
+            reason?: string;
+            /** @description 角色（本小区业主角色组中除业主外的角色） */
+            role: string;
+            /** @enum {string} */
+            status: "已加入" | "待物业审核" | "已拒绝" | "已撤回";
+        };
+        InviteInputBody: {
+            /** @description 有效期至 YYYY-MM-DD（含当天，如租户租期），不填为长期 */
+            access_until?: string;
+            /** @description 姓名，1–32 字 */
+            name: string;
+            /** @description 被邀请人手机号（其 APP 账号） */
+            phone: string;
+            /** @description 角色：本小区业主角色组中除业主外的角色，如 家属、租户 */
+            role: string;
         };
         IssueBody: {
             /**
@@ -2632,6 +2843,31 @@ export interface components {
              * @enum {string}
              */
             role: "operator" | "property_admin";
+        };
+        Member: {
+            /**
+             * Format: date
+             * @description 有效期至（含当天）；null 表示长期
+             */
+            access_until: string | null;
+            /** @description 是否是我自己 */
+            is_me: boolean;
+            name: string;
+            /**
+             * @description 来源
+             * @enum {string}
+             */
+            origin: "物业添加" | "导入" | "申请" | "业主邀请";
+            /** @description 手机号（打码），如 138****0000 */
+            phone_masked: string;
+            /** Format: int64 */
+            resident_id: number;
+            role: string;
+        };
+        Members: {
+            /** @description 本房间的邀请（仅业主可见），最新在前 */
+            invitations: components["schemas"]["Invitation"][];
+            items: components["schemas"]["Member"][];
         };
         Node: {
             children?: components["schemas"]["Node"][];
@@ -2778,6 +3014,14 @@ export interface components {
         };
         PageRoom: {
             items: components["schemas"]["Room"][];
+            /**
+             * Format: int64
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
+        PageStaffInvitation: {
+            items: components["schemas"]["StaffInvitation"][];
             /**
              * Format: int64
              * @description 符合条件的总条数
@@ -2969,11 +3213,20 @@ export interface components {
             /** @description 打回原因（申请人可在申请页面按手机号查看） */
             reason: string;
         };
+        RejectInvitationInputBody: {
+            /** @description 拒绝原因（业主在 APP 中可见） */
+            reason: string;
+        };
         ResetInputBody: {
             /** @description 新的初始密码，不填为 123456 */
             password?: string;
         };
         Resident: {
+            /**
+             * Format: date
+             * @description 有效期至（租户等，含当天）；为空表示长期
+             */
+            access_until?: string;
             /** @description 详细地址 */
             address: string;
             /** @description APP呼叫权限 */
@@ -3005,6 +3258,11 @@ export interface components {
             id_number_masked: string;
             /** @description 姓名 */
             name: string;
+            /**
+             * @description 来源
+             * @enum {string}
+             */
+            origin: "物业添加" | "导入" | "申请" | "业主邀请";
             /** @description 手机号码（业主 APP 账号） */
             phone: string;
             /** @description 业主类型（角色） */
@@ -3274,6 +3532,43 @@ export interface components {
             items: components["schemas"]["SlotView"][];
             /** Format: int64 */
             total: number;
+        };
+        StaffInvitation: {
+            /**
+             * Format: date
+             * @description 有效期至；为空表示长期
+             */
+            access_until?: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description 审核时间
+             */
+            decided_at?: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 邀请人（业主） */
+            inviter_name: string;
+            /** @description 被邀请人姓名 */
+            name: string;
+            /** @description 被邀请人手机号 */
+            phone: string;
+            /** @description 拒绝原因 */
+            reason: string;
+            /**
+             * Format: int64
+             * @description 加入后的住户编号
+             */
+            resident_id?: number;
+            /** @description 角色 */
+            role: string;
+            /** Format: int64 */
+            room_id: number;
+            /** @description 房间信息 */
+            room_label: string;
+            /** @enum {string} */
+            status: "已加入" | "待物业审核" | "已拒绝" | "已撤回";
         };
         StaffPass: {
             /** Format: date-time */
@@ -5003,6 +5298,117 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-invitations": {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+                /** @description 状态：pending 待物业审核；不填为全部 */
+                status?: "joined" | "pending" | "rejected" | "withdrawn" | "";
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageStaffInvitation"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "approve-invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 邀请编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffInvitation"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "reject-invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 邀请编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectInvitationInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffInvitation"];
+                };
             };
             /** @description Error */
             default: {
@@ -7138,6 +7544,134 @@ export interface operations {
             };
         };
     };
+    "app-get-face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaceState"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-upload-face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /** @description 所同意的同意书版本（GET /app/v1/face 的 consent_version） */
+                    consent_version?: string;
+                    /**
+                     * Format: binary
+                     * @description 人脸照片：JPEG 或 PNG，最大 5 MB，至少 120×120
+                     */
+                    photo: string;
+                };
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-withdraw-face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-get-face-photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JPEG 照片 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "app-me": {
         parameters: {
             query?: never;
@@ -7437,6 +7971,138 @@ export interface operations {
                 "application/json": components["schemas"]["PushTokenInputBody"];
             };
         };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-invite-member": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 房间编号 */
+                room_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteInputBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-withdraw-invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 房间编号 */
+                room_id: number;
+                /** @description 邀请编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-list-members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 房间编号 */
+                room_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Members"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-remove-member": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 房间编号 */
+                room_id: number;
+                /** @description 住户编号 */
+                resident_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description No Content */
             204: {
