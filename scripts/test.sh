@@ -52,3 +52,6 @@ go test -race -count=1 -timeout 20m ./...
 
 echo "== end-to-end in Chromium"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error && node run.mjs)
+
+echo "== the residents' H5 site in Chromium at 390×844"
+(cd e2e && node h5.mjs)
