@@ -10,10 +10,15 @@
 // property manager, 1区1栋1单元 with 24 rooms, 张三 业主 of 0502 with the
 // phone 13800138000, 李四 家属, a notice), signs in on the phone with the
 // code linli logs when no SMS gateway is configured, and walks every screen:
-// 开门 (the simulated door opens), 访客通行 (create, the public share page,
-// 撤销), 家人 (invite, withdraw, remove), 人脸 (consent, upload, withdraw),
-// 通知 (read), 通话记录, 免打扰, 我的房屋 and its sessions, then an expired
-// session back to sign-in. Screenshots go to e2e/artifacts/h5-real/.
+// 开门 (the simulated door opens: its /status shows last_open, and the
+// property manager's 开锁记录 at 1366×768 shows 张三 and APP远程), 访客通行
+// (create, the public share page, 撤销; a 2-use pass whose QR code the door
+// station accepts twice and refuses the third time), 家人 (invite a new phone,
+// who joins at once and signs in to see 0502 with the invited role; remove),
+// 人脸 (consent, upload, withdraw), 通知 (read), 通话记录, 免打扰 (left on and
+// active), 我的房屋 and its sessions, then an expired session back to sign-in.
+// Any failed check ends the walk with exit status 1, after the server, the
+// simulator and Chromium are stopped. Screenshots go to e2e/artifacts/h5-real/.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,6 +31,7 @@ const ADMIN_PW = arg('--admin-password') || process.env.LINLI_ADMIN_PASSWORD || 
 const MANAGER_PW = 'Manager-Pass-2026'
 const PHONE = '13800138000'
 const FAMILY_PHONE = '13900000002'
+const INVITED_PHONE = '13512345678'
 const stamp = Date.now().toString(36).slice(-4)
 const COMMUNITY = arg('--url') ? `H5小区${stamp}` : '测试小区1'
 
@@ -108,7 +114,7 @@ async function seed() {
   await mgr.call('POST', `/api/v1/communities/${cid}/residents`, { room_id: room.id, name: '李四', role: '家属', phone: FAMILY_PHONE })
   const now = Date.now()
   await mgr.call('POST', `/api/v1/communities/${cid}/notices`, { title: '停水通知', content: '周三 9:00–12:00 小区停水，请提前储水。', show_from: chinaDate(now), show_to: chinaDate(now + 3 * 86400000) })
-  return { cid, community, unitId: unit.id, room }
+  return { cid, community, unitId: unit.id, room, account }
 }
 
 // startDoor starts `linli sim` as the door station of the unit, so that
@@ -129,12 +135,13 @@ async function startDoor(cid, password, unitId) {
   return { proc, control }
 }
 
-const browser = await launch()
+let browser = null
 let door = null
 let failed = false
 const layoutFindings = []
 let shotNo = 0
 try {
+  browser = await launch()
   const scene = await seed()
   check(true, `seeded ${COMMUNITY}: 0502 with 张三 (业主) and 李四 (家属)`)
   door = await startDoor(scene.cid, scene.community.community_password, scene.unitId)
@@ -157,16 +164,20 @@ try {
       throw new Error(`${hash} shows ${said.trim()} instead of ${ready}`)
     }
   }
-  async function signIn() {
-    await tid('h5-login-phone').fill(PHONE)
+  async function signIn(p = page, phoneNo = PHONE) {
+    const t = (id) => p.getByTestId(id)
+    await t('h5-login-phone').fill(phoneNo)
     const before = srv.log().length
-    await tid('h5-login-send').click()
-    await tid('h5-login-send').filter({ hasText: /秒后重新获取/ }).waitFor()
-    const code = await codeFromLog(srv.log, PHONE, before)
-    await tid('h5-login-code').fill(code)
-    await tid('h5-login-submit').click()
-    await page.waitForURL((u) => !u.hash.startsWith('#/login'))
+    await t('h5-login-send').click()
+    await t('h5-login-send').filter({ hasText: /秒后重新获取/ }).waitFor()
+    const code = await codeFromLog(srv.log, phoneNo, before)
+    await t('h5-login-code').fill(code)
+    await t('h5-login-submit').click()
+    await p.waitForURL((u) => !u.hash.startsWith('#/login'))
   }
+  // simStatus is the door station's own account of itself (GET /status).
+  const simStatus = async () => (await (await fetch(`${door.control}/status`)).json())[0]
+  const simScan = async (code) => (await fetch(`${door.control}/qr`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code }) })).json()
 
   // ---- 登录 ----
   await page.goto(`${base}/h5/`)
@@ -209,6 +220,43 @@ try {
     await unitDoor.getByTestId('h5-door-open').filter({ hasText: '已开门' }).waitFor({ timeout: 20000 })
     check(true, 'one tap opens the simulated door: 已开门')
     await shot('doors-opened')
+    const me = (await appCall(token, 'GET', '/me')).body
+    let lastOpen
+    for (let i = 0; i < 50 && !lastOpen; i++) {
+      lastOpen = (await simStatus()).last_open
+      if (!lastOpen) await page.waitForTimeout(200)
+    }
+    check(lastOpen && lastOpen.type === 'app' && Date.now() - Date.parse(lastOpen.at) < 60000,
+      `the door station's /status shows the opening as last_open (${JSON.stringify(lastOpen)})`)
+    const mine = me.rooms.find((r) => r.label.endsWith('-0502'))
+    check(lastOpen.resident_id === mine.resident_id, `last_open names the resident who opened (resident ${lastOpen.resident_id})`)
+
+    // The property manager sees it in 开锁记录, at 1366×768.
+    const desk = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
+    const cp = await desk.newPage()
+    cp.setDefaultTimeout(15000)
+    cp.on('pageerror', (e) => problems.push('console script error: ' + e.message))
+    await cp.goto(`${base}/login`)
+    await cp.getByTestId('login-account').fill(scene.account)
+    await cp.getByTestId('login-password').fill(MANAGER_PW)
+    await cp.getByTestId('login-submit').click()
+    await cp.waitForURL((u) => !u.pathname.startsWith('/login'))
+    const appRow = cp.getByTestId('records-table').locator('.el-table__row')
+      .filter({ has: cp.getByTestId('record-unlock-type').filter({ hasText: 'APP远程' }) }).first()
+    for (let i = 0; i < 20; i++) {
+      await cp.goto(`${base}/records/unlocks?cid=${scene.cid}`)
+      await cp.getByTestId('records-table').waitFor()
+      await cp.waitForLoadState('networkidle')
+      if (await appRow.count()) break
+      await cp.waitForTimeout(500)
+    }
+    check((await appRow.count()) === 1, '开锁记录 in the console lists the opening as APP远程')
+    const who = (await appRow.getByTestId('record-resident').innerText()).trim()
+    check(who.includes('张三'), `开锁记录 names 张三 as 开锁业主 (${who})`)
+    check((await appRow.innerText()).includes('1区-1栋-1单元-门口机'), '开锁记录 names the unit door station')
+    await cp.waitForTimeout(300)
+    await cp.screenshot({ path: join(artifacts, `${String(++shotNo).padStart(2, '0')}-console-unlocks-1366.png`) })
+    await desk.close()
   }
 
   // ---- 访客通行 ----
@@ -244,6 +292,44 @@ try {
   check(!(await visitor.page.getByTestId('h5-share-qr').count()), 'the share page of a revoked pass shows 已撤销 and no QR')
   problems.push(...visitor.problems)
   await visitor.context.close()
+
+  // A 2-use pass opens the simulated door station twice, by its QR code, and not a third time.
+  if (door) {
+    await go('#/passes/new', 'h5-pass-form')
+    await tid('h5-pass-name').fill('赵阿姨')
+    await tid('h5-pass-uses').locator('button', { hasText: '2 次' }).click()
+    await tid('h5-pass-submit').click()
+    await tid('h5-pass-detail').waitFor()
+    await page.waitForURL(/#\/passes\/\d+/)
+    const passId = Number(page.url().match(/#\/passes\/(\d+)/)[1])
+    const pass = (await appCall(token, 'GET', `/passes/${passId}`)).body
+    check(pass.max_uses === 2 && /^LINLI-PASS:/.test(pass.qr), `the pass made with 2 次 allows 2 uses and has its QR text (${pass.max_uses})`)
+    let first
+    for (let i = 0; i < 50; i++) {
+      first = await simScan(pass.qr)
+      if (first.opened) break
+      await page.waitForTimeout(200)
+    }
+    check(first.opened && first.pass_id === passId, `the door station opens for the pass's QR code (${JSON.stringify({ ...first, event: undefined })})`)
+    const second = await simScan(pass.qr)
+    check(second.opened, `and opens a second time (${JSON.stringify({ ...second, event: undefined })})`)
+    let third = await simScan(pass.qr)
+    for (let i = 0; i < 10 && third.opened; i++) { await page.waitForTimeout(500); third = await simScan(pass.qr) }
+    check(!third.opened, `the third scan is refused (${third.reason})`)
+    // 次数已用完 while the door still holds the entry; once the server's count
+    // has removed the pass from the whitelist, the code is unknown (无效).
+    check(/次数已用完|无效/.test(third.reason || ''), `with the reason the door station gives (${third.reason})`)
+    let used
+    for (let i = 0; i < 25; i++) {
+      used = (await appCall(token, 'GET', `/passes/${passId}`)).body
+      if (used.uses === 2) break
+      await page.waitForTimeout(200)
+    }
+    check(used.uses === 2, `the server counted both uses (${used.uses}/${used.max_uses}, ${used.status})`)
+    await page.reload()
+    await tid('h5-pass-detail').waitFor()
+    await shot('pass-used-up')
+  }
   await go('#/passes', 'h5-pass')
   await shot('passes')
 
@@ -251,13 +337,36 @@ try {
   await go('#/family', 'h5-member')
   check((await tid('h5-member').filter({ hasText: '李四' }).count()) === 1, '家人 lists 李四')
   await tid('h5-invite-open').click()
-  await tid('h5-invite-phone').fill('13512345678')
+  await tid('h5-invite-phone').fill(INVITED_PHONE)
   await tid('h5-invite-name').fill('张小妹')
+  const roleOptions = await tid('h5-invite-role').locator('option').allInnerTexts()
+  const invitedRole = roleOptions.includes('租户') ? '租户' : roleOptions[0]
+  await tid('h5-invite-role').selectOption(invitedRole)
   await tid('h5-invite-until').fill('2027-03-31')
   await tid('h5-invite-submit').click()
   await tid('h5-invitation').filter({ hasText: '张小妹' }).waitFor()
   check(true, 'an invitation is sent and listed')
+  await tid('h5-member').filter({ hasText: '张小妹' }).waitFor()
+  check((await tid('h5-invitation').filter({ hasText: '张小妹' }).innerText()).includes('已加入'), `张小妹 joins 0502 at once as ${invitedRole} (the community does not ask for approval)`)
   await shot('family')
+  {
+    const invited = await phone(browser, base)
+    await invited.page.goto(`${base}/h5/`)
+    await invited.page.getByTestId('h5-login-form').waitFor()
+    await signIn(invited.page, INVITED_PHONE)
+    check(!!(await invited.page.evaluate(() => localStorage.getItem('linli.h5.token'))), `the invited phone ${INVITED_PHONE} signs in on the H5 with its code`)
+    await invited.page.goto(`${base}/h5/#/me`)
+    await invited.page.getByTestId('h5-room').first().waitFor()
+    const rooms = await invited.page.getByTestId('h5-room').allInnerTexts()
+    const r0502 = rooms.find((t) => t.includes(`【${COMMUNITY}】-1区-1栋-1单元-0502`)) || ''
+    check(rooms.length === 1 && r0502.includes(invitedRole), `her 我的房屋 shows 0502 as ${invitedRole} (${r0502.replace(/\s+/g, ' ')})`)
+    await invited.page.waitForTimeout(300)
+    const f = await layout(invited.page)
+    if (f.length) layoutFindings.push('invited 我的房屋: ' + f.join('; '))
+    await flatShot(invited.page, join(artifacts, `${String(++shotNo).padStart(2, '0')}-invited-me.png`))
+    problems.push(...invited.problems)
+    await invited.context.close()
+  }
   const pending = tid('h5-invitation').filter({ hasText: '张小妹' }).getByTestId('h5-invitation-withdraw')
   if (await pending.count()) {
     await pending.click()
@@ -311,6 +420,10 @@ try {
   const dnd = (await appCall(token, 'GET', '/dnd')).body
   check(dnd.on && dnd.schedule_enabled && dnd.schedule.length === 1, '免打扰 and its weekly period are saved')
   await shot('dnd')
+  await page.reload()
+  await tid('h5-dnd-active').filter({ hasText: '生效中' }).waitFor()
+  const dndNow = (await appCall(token, 'GET', '/dnd')).body
+  check(dndNow.on === true && dndNow.active === true, `免打扰 stays on: GET /app/v1/dnd says active (${JSON.stringify({ on: dndNow.on, active: dndNow.active })})`)
 
   // ---- an expired session goes back to sign-in ----
   const out = await appCall(token, 'DELETE', '/sessions')
@@ -331,7 +444,7 @@ try {
   if (!arg('--url')) console.error(`server log:\n${srv.log().slice(-5000)}`)
 } finally {
   if (door) door.proc.kill('SIGTERM')
-  await browser.close()
+  if (browser) await browser.close().catch((e) => console.error('closing Chromium:', e.message))
   srv.stop()
   rmSync(work, { recursive: true, force: true })
 }
