@@ -344,6 +344,7 @@ try {
   await tid('h5-invite-role').selectOption(invitedRole)
   await tid('h5-invite-until').fill('2027-03-31')
   await tid('h5-invite-submit').click()
+  await tid('h5-toast').filter({ hasText: '张小妹 已加入本房间' }).waitFor()
   await tid('h5-invitation').filter({ hasText: '张小妹' }).waitFor()
   check(true, 'an invitation is sent and listed')
   await tid('h5-member').filter({ hasText: '张小妹' }).waitFor()

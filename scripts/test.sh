@@ -55,3 +55,6 @@ echo "== end-to-end in Chromium"
 
 echo "== the residents' H5 site in Chromium at 390×844"
 (cd e2e && node h5.mjs)
+# The same pages with the API's answers staged in the browser: empty lists,
+# failing requests, an expired session, slow 3G, and axe-core on every screen.
+(cd e2e && node h5e2e.mjs)

@@ -94,7 +94,7 @@ function inviteForm(r, reload) {
     field('手机号', phone), field('姓名', name), field('身份', role),
     field('有效期至（选填）', until, '不填为长期有效；租户建议填写租期结束日'),
     h('div.field-gap'), err, submit,
-    h('p.hint', '邀请经物业审核后生效，对方即可用该手机号登录。'))
+    h('p.hint', '加入后对方即可用该手机号登录；小区要求物业审核时，审核通过后生效。'))
   const open = h('button.btn.block.ghost', { type: 'button', testid: 'h5-invite-open' }, '＋ 邀请家人')
   open.addEventListener('click', () => { form.hidden = false; open.hidden = true; phone.focus() })
   form.addEventListener('submit', async (e) => {
@@ -107,8 +107,8 @@ function inviteForm(r, reload) {
     if (until.value) body.access_until = until.value
     submit.disabled = true
     try {
-      await api('POST', `/rooms/${r.room_id}/invitations`, body)
-      toast('邀请已发送，等待物业审核')
+      const inv = await api('POST', `/rooms/${r.room_id}/invitations`, body)
+      toast(inv && inv.status === '待物业审核' ? '邀请已发送，等待物业审核' : `${body.name} 已加入本房间`)
       reload()
     } catch (e2) {
       err.show(e2)
