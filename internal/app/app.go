@@ -306,6 +306,8 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Owners.Register(api)
 	s.Passes.Register(api)
 	families := household.NewService(s.DB, s.Residents, s.Logger)
+	families.OnDecided(s.Owners.InvitationDecided)
+	s.Passes.OnUse(s.Owners.PassUsed)
 	families.Register(api)
 	families.RegisterApp(api)
 	mux.Handle("GET /h5/", h5.Handler())

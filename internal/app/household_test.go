@@ -82,6 +82,7 @@ func TestFamilyInvitations(t *testing.T) {
 			t.Errorf("console-added resident's origin %q", o)
 		}
 		ho := appSignIn(t, s, "13911120001")
+		wantStatus(t, appDo(s, ho, "PUT", "/app/v1/push-token", map[string]any{"platform": "log", "token": "tok-owner"}), 204, "")
 		hf := appSignIn(t, s, "13911120002")
 		hs := appSignIn(t, s, "13911120009")
 		invitePath := fmt.Sprintf("/app/v1/rooms/%d/invitations", a.RoomID)
@@ -222,6 +223,9 @@ func TestFamilyInvitations(t *testing.T) {
 		m.Must(200, "POST", a.Path(fmt.Sprintf("/invitations/%d/approve", inv.ID)), nil).JSON(t, &decided)
 		if decided.Status != "已加入" || decided.ResidentID == 0 {
 			t.Errorf("approved: %+v", decided)
+		}
+		if !strings.Contains(s.Logs(), "物业已通过您对 家属戊 的邀请") {
+			t.Error("the approval was not pushed to the inviting 业主")
 		}
 		if r := m.Do("POST", a.Path(fmt.Sprintf("/invitations/%d/approve", inv.ID)), nil); r.Status != 409 {
 			t.Errorf("approved twice: %d", r.Status)

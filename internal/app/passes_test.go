@@ -80,6 +80,9 @@ func TestVisitorPasses(t *testing.T) {
 		b.Manager.Must(201, "POST", b.Path("/residents"), map[string]any{"room_id": b.RoomID, "name": "丙", "role": "业主", "phone": "13911150003"})
 		p1, p2, p3 := passSignIn(t, s, "13911150001"), passSignIn(t, s, "13911150002"), passSignIn(t, s, "13911150003")
 		app := s.Client("app")
+		if r := app.DoHeaders("PUT", "/app/v1/push-token", p1, map[string]any{"platform": "log", "token": "tok-甲"}); r.Status != 204 {
+			t.Fatalf("push token: %d %s", r.Status, r.Body)
+		}
 		now := time.Now()
 		at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
 		visitor := func(extra map[string]any) map[string]any {
@@ -235,6 +238,11 @@ func TestVisitorPasses(t *testing.T) {
 		app.DoHeaders("GET", fmt.Sprintf("/app/v1/passes/%d", pass.ID), p1, nil).JSON(t, &got)
 		if got.Uses != 2 || got.Status != "已用完" {
 			t.Errorf("after two uses: %+v", got)
+		}
+		// Each counted use is pushed to the resident who made the pass; the
+		// repeated report is not.
+		if logs := s.Logs(); strings.Count(logs, "访客 王访客 已用通行证开门（已用 1/2 次）") != 1 || !strings.Contains(logs, "访客 王访客 已用通行证开门（已用 2/2 次）") {
+			t.Errorf("pass uses pushed: %q", regexp.MustCompile(`.*kind=pass_used.*`).FindAllString(logs, -1))
 		}
 		dev.DoHeaders("GET", fmt.Sprintf("/device/v1/sync?since=%d", since), auth, nil).JSON(t, &delta)
 		if len(delta.Deletes) != 1 || delta.Deletes[0] != fmt.Sprintf("pass:%d", pass.ID) {

@@ -45,6 +45,21 @@ type Service struct {
 	residents *resident.Service
 	logger    *slog.Logger
 	now       func() time.Time
+	onDecided func(ctx context.Context, v *ent.Invitation)
+}
+
+// OnDecided makes f hear of every invitation the property approved or
+// rejected, after it is stored (the app pushes it to the inviting 业主).
+func (s *Service) OnDecided(f func(ctx context.Context, v *ent.Invitation)) { s.onDecided = f }
+
+// decided tells the OnDecided hook about invitation id.
+func (s *Service) decided(ctx context.Context, id int) {
+	if s.onDecided == nil {
+		return
+	}
+	if v, err := s.db.Invitation.Get(ctx, id); err == nil {
+		s.onDecided(ctx, v)
+	}
 }
 
 // NewService returns a Service that changes residents through residents.

@@ -261,6 +261,7 @@ func (s *Service) Approve(ctx context.Context, cid, id int) (*ent.Invitation, er
 	if err != nil {
 		return nil, err
 	}
+	s.decided(ctx, id)
 	return s.getForStaff(ctx, cid, id)
 }
 
@@ -286,6 +287,7 @@ func (s *Service) Reject(ctx context.Context, cid, id int, reason string) (*ent.
 	if err != nil {
 		return nil, err
 	}
+	s.decided(ctx, id)
 	return s.getForStaff(ctx, cid, id)
 }
 

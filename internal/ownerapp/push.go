@@ -10,6 +10,7 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/appphone"
 	"linli/internal/ent/appsession"
+	"linli/internal/ent/invitation"
 	"linli/internal/ent/resident"
 	"linli/internal/phone"
 )
@@ -19,6 +20,8 @@ const (
 	PushCall   = "call"        // a door station calls the room now
 	PushMissed = "missed_call" // nobody answered
 	PushNotice = "notice"      // a new 小区通知 or 房间通知
+	PushPass   = "pass_used"   // a visitor opened a door with a pass
+	PushInvite = "invitation"  // the property approved or rejected an invitation
 )
 
 // Push is one notification to one signed-in app (session).
@@ -139,4 +142,30 @@ func (s *Service) NoticeSent(ctx context.Context, n *ent.Notice, roomIDs []int) 
 	}
 	s.pushTo(ctx, phones, false, Push{Kind: PushNotice, Title: n.Title, Body: string(body),
 		Data: map[string]string{"notice_id": strconv.Itoa(n.ID)}})
+}
+
+// PassUsed pushes the use of visitor pass p to the phone that made it.
+func (s *Service) PassUsed(ctx context.Context, p *ent.Pass) {
+	uses := strconv.Itoa(p.Uses) + " 次"
+	if p.MaxUses > 0 {
+		uses = strconv.Itoa(p.Uses) + "/" + strconv.Itoa(p.MaxUses) + " 次"
+	}
+	s.pushTo(ctx, []string{p.Phone}, false, Push{Kind: PushPass, Title: "访客已开门",
+		Body: "访客 " + p.VisitorName + " 已用通行证开门（已用 " + uses + "）",
+		Data: map[string]string{"pass_id": strconv.Itoa(p.ID), "room_id": strconv.Itoa(p.RoomID)}})
+}
+
+// InvitationDecided pushes the property's answer on invitation v to the
+// 业主 who sent it.
+func (s *Service) InvitationDecided(ctx context.Context, v *ent.Invitation) {
+	inviter, err := s.db.Resident.Get(actor.AsSystem(ctx), v.InviterID)
+	if err != nil || inviter.Phone == "" {
+		return
+	}
+	body := "物业已通过您对 " + v.Name + " 的邀请，对方现在可以登录"
+	if v.Status != invitation.StatusJoined {
+		body = "物业未通过您对 " + v.Name + " 的邀请：" + v.Reason
+	}
+	s.pushTo(ctx, []string{inviter.Phone}, false, Push{Kind: PushInvite, Title: "邀请审核结果", Body: body,
+		Data: map[string]string{"invitation_id": strconv.Itoa(v.ID), "room_id": strconv.Itoa(v.RoomID)}})
 }

@@ -60,7 +60,12 @@ type Service struct {
 	logger *slog.Logger
 	now    func() time.Time
 	pins   func() (string, error) // draws a PIN (tests draw colliding ones)
+	onUse  func(ctx context.Context, p *ent.Pass)
 }
+
+// OnUse makes f hear of every counted use of a pass, after it is stored,
+// with the pass as it is then (the app pushes it to the resident).
+func (s *Service) OnUse(f func(ctx context.Context, p *ent.Pass)) { s.onUse = f }
 
 // NewService returns a Service that tells acc about every change of a pass.
 func NewService(db *store.Store, acc *access.Service, logger *slog.Logger) *Service {

@@ -16,7 +16,8 @@ import (
 // reach the limit the pass leaves every whitelist in the same transaction.
 // Uses reported after the pass ran out are counted too: the door did open.
 func (s *Service) CountUse(ctx context.Context, cid, deviceID, passID int, eventID string, at time.Time) error {
-	return s.db.InTx(ctx, func(tx *ent.Tx) error {
+	counted := false
+	err := s.db.InTx(ctx, func(tx *ent.Tx) error {
 		p, err := tx.Pass.Query().Where(entpass.ID(passID), entpass.CommunityID(cid)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil
@@ -37,7 +38,15 @@ func (s *Service) CountUse(ctx context.Context, cid, deviceID, passID int, event
 		if err := tx.Pass.UpdateOneID(p.ID).AddUses(1).Exec(ctx); err != nil {
 			return err
 		}
+		counted = true
 		// Every device learns the new count; at the limit the pass is gone.
 		return s.access.PassesChanged(ctx, tx, cid, p.ID)
 	})
+	if err != nil || !counted || s.onUse == nil {
+		return err
+	}
+	if p, err := s.db.Pass.Get(ctx, passID); err == nil {
+		s.onUse(ctx, p)
+	}
+	return nil
 }
