@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -32,21 +31,6 @@ func eachDoors(t *testing.T, fn func(t *testing.T, s *apptest.Server)) {
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) { fn(t, startDoors(t, b)) })
 	}
-}
-
-// appSignInAs signs phone in from a phone named deviceName.
-func appSignInAs(t *testing.T, s *apptest.Server, phone, deviceName string) map[string]string {
-	t.Helper()
-	c := s.Client("app " + phone)
-	c.Must(204, "POST", "/app/v1/sms-codes", map[string]any{"phone": phone})
-	masked := phone[:3] + "****" + phone[7:]
-	m := regexp.MustCompile(`phone=`+regexp.QuoteMeta(masked)+` code=(\d{6})`).FindAllStringSubmatch(s.Logs(), -1)
-	if len(m) == 0 {
-		t.Fatalf("no code logged for %s", masked)
-	}
-	var sess struct{ Token string }
-	c.Must(200, "POST", "/app/v1/session", map[string]any{"phone": phone, "code": m[len(m)-1][1], "device_name": deviceName}).JSON(t, &sess)
-	return map[string]string{"Authorization": "Bearer " + sess.Token}
 }
 
 // extraSession opens another app session of phone directly in the store

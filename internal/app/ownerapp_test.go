@@ -9,23 +9,45 @@ import (
 )
 
 // appSignIn signs phone in to the residents' app with the code the server
-// logged (no SMS gateway in tests) and returns the bearer header.
+// logged (no SMS gateway in tests) and returns the bearer header; the code
+// must not work twice.
 func appSignIn(t *testing.T, s *apptest.Server, phone string) map[string]string {
 	t.Helper()
+	h, code := appCodeSignIn(t, s, phone, "")
+	if r := s.Client("app "+phone).Do("POST", "/app/v1/session", map[string]any{"phone": phone, "code": code}); r.Status != 401 {
+		t.Errorf("a code worked twice: %d", r.Status)
+	}
+	return h
+}
+
+// appSignInAs signs phone in as device deviceName and returns the bearer
+// header.
+func appSignInAs(tb testing.TB, s *apptest.Server, phone, deviceName string) map[string]string {
+	tb.Helper()
+	h, _ := appCodeSignIn(tb, s, phone, deviceName)
+	return h
+}
+
+// appCodeSignIn asks for a code for phone, signs in with the code the
+// server logged (as deviceName when set) and returns the bearer header and
+// the code.
+func appCodeSignIn(tb testing.TB, s *apptest.Server, phone, deviceName string) (map[string]string, string) {
+	tb.Helper()
 	c := s.Client("app " + phone)
 	c.Must(204, "POST", "/app/v1/sms-codes", map[string]any{"phone": phone})
 	masked := phone[:3] + "****" + phone[7:]
 	m := regexp.MustCompile(`phone=`+regexp.QuoteMeta(masked)+` code=(\d{6})`).FindAllStringSubmatch(s.Logs(), -1)
 	if len(m) == 0 {
-		t.Fatalf("no code logged for %s", masked)
+		tb.Fatalf("no code logged for %s", masked)
 	}
 	code := m[len(m)-1][1]
-	var sess struct{ Token string }
-	c.Must(200, "POST", "/app/v1/session", map[string]any{"phone": phone, "code": code}).JSON(t, &sess)
-	if r := c.Do("POST", "/app/v1/session", map[string]any{"phone": phone, "code": code}); r.Status != 401 {
-		t.Errorf("a code worked twice: %d", r.Status)
+	body := map[string]any{"phone": phone, "code": code}
+	if deviceName != "" {
+		body["device_name"] = deviceName
 	}
-	return map[string]string{"Authorization": "Bearer " + sess.Token}
+	var sess struct{ Token string }
+	c.Must(200, "POST", "/app/v1/session", body).JSON(tb, &sess)
+	return map[string]string{"Authorization": "Bearer " + sess.Token}, code
 }
 
 type appNotices struct {

@@ -30,7 +30,7 @@ func BenchmarkPassSync(b *testing.B) {
 			m := a.Manager
 			m.Must(200, "PATCH", a.Path(""), map[string]any{"wall_station_count": 1})
 			m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "甲", "role": "业主", "phone": "13911170001"})
-			h := passSignIn(b, s, "13911170001")
+			h := appSignInAs(b, s, "13911170001", "")
 			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 			slots := []sim.Slot{{Kind: "door", UnitID: a.UnitID, Index: 1}, {Kind: "door", UnitID: a.UnitID, Index: 2}, {Kind: "wall", Index: 1}}
 			ctx, cancel := context.WithCancel(context.Background())

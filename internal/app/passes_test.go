@@ -11,21 +11,6 @@ import (
 	"linli/internal/apptest"
 )
 
-// passSignIn signs phone in to the app and returns the bearer header.
-func passSignIn(tb testing.TB, s *apptest.Server, phone string) map[string]string {
-	tb.Helper()
-	c := s.Client("app " + phone)
-	c.Must(204, "POST", "/app/v1/sms-codes", map[string]any{"phone": phone})
-	masked := phone[:3] + "****" + phone[7:]
-	m := regexp.MustCompile(`phone=`+regexp.QuoteMeta(masked)+` code=(\d{6})`).FindAllStringSubmatch(s.Logs(), -1)
-	if len(m) == 0 {
-		tb.Fatalf("no code logged for %s", masked)
-	}
-	var sess struct{ Token string }
-	c.Must(200, "POST", "/app/v1/session", map[string]any{"phone": phone, "code": m[len(m)-1][1]}).JSON(tb, &sess)
-	return map[string]string{"Authorization": "Bearer " + sess.Token}
-}
-
 // appPass is a pass as the app gets it.
 type appPass struct {
 	ID          int
@@ -78,7 +63,7 @@ func TestVisitorPasses(t *testing.T) {
 		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "甲", "role": "业主", "phone": "13911150001"}).JSON(t, &jia)
 		m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": room2.ID, "name": "乙", "role": "业主", "phone": "13911150002"})
 		b.Manager.Must(201, "POST", b.Path("/residents"), map[string]any{"room_id": b.RoomID, "name": "丙", "role": "业主", "phone": "13911150003"})
-		p1, p2, p3 := passSignIn(t, s, "13911150001"), passSignIn(t, s, "13911150002"), passSignIn(t, s, "13911150003")
+		p1, p2, p3 := appSignInAs(t, s, "13911150001", ""), appSignInAs(t, s, "13911150002", ""), appSignInAs(t, s, "13911150003", "")
 		app := s.Client("app")
 		if r := app.DoHeaders("PUT", "/app/v1/push-token", p1, map[string]any{"platform": "log", "token": "tok-甲"}); r.Status != 204 {
 			t.Fatalf("push token: %d %s", r.Status, r.Body)

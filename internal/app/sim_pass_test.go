@@ -27,7 +27,7 @@ func TestSimulatedVisitorPass(t *testing.T) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "访客模拟小区", "SV")
 		a.Manager.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "甲", "role": "业主", "phone": "13911160001"})
-		h := passSignIn(t, s, "13911160001")
+		h := appSignInAs(t, s, "13911160001", "")
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		var doors []*sim.Device
 		for i := 1; i <= 2; i++ {

@@ -22,9 +22,6 @@ import (
 	residents "linli/internal/resident"
 )
 
-// OwnerRole is the role of a room's owner in every community's 业主角色组.
-const OwnerRole = "业主"
-
 // AppMe is the signed-in phone and its rooms.
 type AppMe struct {
 	Phone string    `json:"phone"`
@@ -101,15 +98,11 @@ func (s *Service) Me(ctx context.Context) (*AppMe, error) {
 			continue
 		}
 		rm := AppRoom{ResidentID: r.ID, RoomID: r.RoomID, Label: housing.RoomLabel(c.Name, byID[r.RoomID]), CommunityID: c.ID,
-			CommunityName: c.Name, Role: r.Role, IsOwner: r.Role == OwnerRole, InvitableRoles: []string{},
+			CommunityName: c.Name, Role: r.Role, IsOwner: r.Role == household.OwnerRole, InvitableRoles: []string{},
 			Permissions: AppPermissions{AppCall: r.AppCall, CallForward: r.CallForward, Face: r.FaceEnabled},
 			AccessUntil: residents.AccessDate(r.AccessUntil)}
 		if rm.IsOwner {
-			for _, role := range c.ResidentRoles {
-				if role != OwnerRole {
-					rm.InvitableRoles = append(rm.InvitableRoles, role)
-				}
-			}
+			rm.InvitableRoles = household.Invitable(c.ResidentRoles)
 		}
 		out.Rooms = append(out.Rooms, rm)
 	}
