@@ -43,7 +43,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.relayed(req, tx, h.Value())
 		return
 	}
-	caller, ok := s.authenticate(req, tx)
+	var caller Account
+	var ok bool
+	if h := req.GetHeader(CallerHeader); h != nil {
+		caller, ok = s.webCaller(req, tx, h.Value())
+	} else {
+		caller, ok = s.authenticate(req, tx)
+	}
 	if !ok {
 		return
 	}
@@ -159,6 +165,8 @@ func (s *Server) branchRequest(req *sip.Request, t target) *sip.Request {
 		out.RemoveHeader("Route")
 	}
 	for out.RemoveHeader(relayHeader) {
+	}
+	for out.RemoveHeader(CallerHeader) {
 	}
 	if mf := out.MaxForwards(); mf != nil {
 		mf.Dec()
