@@ -525,3 +525,11 @@ func (a *App) Close() error {
 	}
 	return a.db.Close()
 }
+
+// MediaStats counts what the media relay holds (zero without SIP).
+func (a *App) MediaStats() media.RelayStats {
+	if a.relay == nil {
+		return media.RelayStats{}
+	}
+	return a.relay.Stats()
+}

@@ -1,0 +1,357 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"linli/internal/apptest"
+	"linli/internal/sim"
+	"linli/internal/sip/ua"
+	"linli/internal/storetest"
+)
+
+// wsMsg is a message of the page's socket (docs/webcall.md).
+type wsMsg struct {
+	Type     string `json:"type"`
+	Call     string `json:"call,omitempty"`
+	SDP      string `json:"sdp,omitempty"`
+	From     string `json:"from,omitempty"`
+	DeviceID int    `json:"device_id,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Message  string `json:"message,omitempty"`
+	Name     string `json:"name,omitempty"`
+	On       *bool  `json:"on,omitempty"`
+}
+
+// testPage is a browser page as the server sees it: the socket, and a
+// pion PeerConnection per call standing in for the browser's WebRTC.
+type testPage struct {
+	t    *testing.T
+	ws   *websocket.Conn
+	in   chan wsMsg
+	wmu  sync.Mutex
+	seen []wsMsg
+	smu  sync.Mutex
+}
+
+func openPage(t *testing.T, s *apptest.Server, ticket string) *testPage {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(s.URL, "http") + "/webcall/ws?ticket=" + ticket
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatalf("open the page's socket: %v", err)
+	}
+	p := &testPage{t: t, ws: ws, in: make(chan wsMsg, 64)}
+	go func() {
+		defer close(p.in)
+		for {
+			var m wsMsg
+			if err := ws.ReadJSON(&m); err != nil {
+				return
+			}
+			p.smu.Lock()
+			p.seen = append(p.seen, m)
+			p.smu.Unlock()
+			p.in <- m
+		}
+	}()
+	t.Cleanup(func() { ws.Close() })
+	p.expect("ready")
+	return p
+}
+
+func (p *testPage) send(m wsMsg) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if err := p.ws.WriteJSON(m); err != nil {
+		p.t.Fatalf("page sends %s: %v", m.Type, err)
+	}
+}
+
+// expect waits for the next message of type typ, skipping others.
+func (p *testPage) expect(typ string) wsMsg {
+	p.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case m, ok := <-p.in:
+			if !ok {
+				p.t.Fatalf("the socket closed while waiting for %q", typ)
+			}
+			if m.Type == typ {
+				return m
+			}
+			if m.Type == "error" && typ != "error" {
+				p.t.Fatalf("waiting for %q, got error: %+v", typ, m)
+			}
+		case <-deadline:
+			p.t.Fatalf("no %q message within 20 s", typ)
+		}
+	}
+}
+
+// browserPeer is one call's WebRTC in the page.
+type browserPeer struct {
+	pc           *webrtc.PeerConnection
+	video, audio atomic.Int64 // RTP packets received
+	keyframes    atomic.Int64 // IDR NAL units seen
+	mic          *webrtc.TrackLocalStaticRTP
+	talking      atomic.Bool
+	stop         chan struct{}
+	stopOnce     sync.Once
+}
+
+// offer makes the browser's offer for call (video recvonly, audio with a
+// microphone track that stays silent until talking), sends it and applies
+// the server's answer.
+func (p *testPage) offer(call string) *browserPeer {
+	p.t.Helper()
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	b := &browserPeer{pc: pc, stop: make(chan struct{})}
+	p.t.Cleanup(b.close)
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		p.t.Fatal(err)
+	}
+	b.mic, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, "audio", "mic")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if _, err := pc.AddTransceiverFromTrack(b.mic, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
+		p.t.Fatal(err)
+	}
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			if tr.Kind() == webrtc.RTPCodecTypeVideo {
+				b.video.Add(1)
+				if isIDR(pkt) {
+					b.keyframes.Add(1)
+				}
+			} else {
+				b.audio.Add(1)
+			}
+		}
+	})
+	go b.speak()
+	o, err := pc.CreateOffer(nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(o); err != nil {
+		p.t.Fatal(err)
+	}
+	<-gathered
+	p.send(wsMsg{Type: "offer", Call: call, SDP: pc.LocalDescription().SDP})
+	a := p.expect("answer")
+	if a.Call != call {
+		p.t.Fatalf("answer for %q, want %q", a.Call, call)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: a.SDP}); err != nil {
+		p.t.Fatalf("the server's answer: %v\n%s", err, a.SDP)
+	}
+	return b
+}
+
+// speak sends 20 ms of PCMU silence-ish tone while talking, as the
+// microphone would.
+func (b *browserPeer) speak() {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 4242}, Payload: make([]byte, 160)}
+	for i := range pkt.Payload {
+		pkt.Payload[i] = byte(0x7f - i%16)
+	}
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		}
+		if !b.talking.Load() {
+			continue
+		}
+		pkt.SequenceNumber++
+		pkt.Timestamp += 160
+		_ = b.mic.WriteRTP(&pkt)
+	}
+}
+
+func (b *browserPeer) close() {
+	b.stopOnce.Do(func() {
+		close(b.stop)
+		_ = b.pc.Close()
+	})
+}
+
+// isIDR tells whether an H.264 RTP packet carries (the start of) an IDR
+// picture or its parameter sets.
+func isIDR(p *rtp.Packet) bool {
+	if len(p.Payload) < 2 {
+		return false
+	}
+	switch t := p.Payload[0] & 0x1f; t {
+	case 5, 7:
+		return true
+	case 24: // STAP-A
+		return len(p.Payload) > 3 && (p.Payload[3]&0x1f == 7 || p.Payload[3]&0x1f == 5)
+	case 28: // FU-A
+		return p.Payload[1]&0x1f == 5 && p.Payload[1]&0x80 != 0
+	}
+	return false
+}
+
+func waitCount(t *testing.T, what string, n *atomic.Int64, atLeast int64) {
+	t.Helper()
+	waitFor(t, what, func() bool { return n.Load() >= atLeast })
+}
+
+func staffTicket(t *testing.T, c *apptest.Client, cid int) string {
+	t.Helper()
+	var tk struct{ Ticket string }
+	c.Must(200, "POST", "/api/v1/webcall/ticket", map[string]any{"community_id": cid}).JSON(t, &tk)
+	return tk.Ticket
+}
+
+func appTicket(t *testing.T, s *apptest.Server, h map[string]string) string {
+	t.Helper()
+	var tk struct{ Ticket string }
+	r := s.Client("app ticket").DoHeaders("POST", "/app/v1/webcall/ticket", h, map[string]any{})
+	if r.Status != 200 {
+		t.Fatalf("app ticket: %d %s", r.Status, r.Detail())
+	}
+	r.JSON(t, &tk)
+	return tk.Ticket
+}
+
+// startDoor binds and registers a simulated door station sending the clip.
+func startDoor(t *testing.T, s *apptest.Server, a *apptest.Community, password, serial string) *sim.Device {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	door := sim.New(sim.Config{Server: s.URL, MQTTAddr: s.App.MQTTAddr().String(), CommunityID: a.ID, Password: password,
+		Slot: sim.Slot{Kind: "door", UnitID: a.UnitID, Index: 1}, Serial: serial, SIPAddr: s.App.SIPAddr()}, logger)
+	ctx := context.Background()
+	if err := door.Bind(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := door.StartSIP(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runSim(t, door)
+	waitFor(t, "the door station syncs and registers", func() bool {
+		st := door.Status()
+		if st.Syncs == 0 || st.SIP == nil {
+			return false
+		}
+		regs, err := s.App.SIPRegistrations(ctx, []string{st.SIP.Username})
+		return err == nil && len(regs) == 1
+	})
+	return door
+}
+
+// TestGuardRoomAnswersInBrowser: a property manager's 门口呼叫 page is
+// reachable at 管理中心 (9900); the simulated door station's call rings it
+// with the door's video before anyone answers (early media through the
+// relay); 接听 makes audio flow both ways (the door counts the browser's
+// packets, none before), 开门 opens the door with the staff member's name
+// in 开锁记录, and 挂断 ends the call with the name in 呼叫记录.
+func TestGuardRoomAnswersInBrowser(t *testing.T) {
+	s := apptest.Start(t, storetest.Backends()[0])
+	a := s.NewCommunity(t, s.Operator(), "门口呼叫小区", "GR")
+	m := a.Manager
+	var me struct{ Name, Account string }
+	m.Must(200, "GET", "/api/v1/me", nil).JSON(t, &me)
+	name := me.Name
+	if name == "" {
+		name = me.Account
+	}
+
+	// Without a page open and without a management station, 9900 reaches
+	// nobody.
+	door := startDoor(t, s, a, "pwGRx9", "SIM-GR-DOOR")
+	ctx := context.Background()
+	if _, err := door.PlaceCall(ctx, "9900"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "9900 refused with nobody to ring", func() bool {
+		c := door.Status().SIP.Calls
+		return len(c) == 1 && c[0].State == ua.StateEnded
+	})
+	if c := door.Status().SIP.Calls[0]; c.Code != 480 {
+		t.Fatalf("9900 with nobody on duty: %+v", c)
+	}
+
+	page := openPage(t, s, staffTicket(t, m, a.ID))
+	if _, err := door.PlaceCall(ctx, "9900"); err != nil {
+		t.Fatal(err)
+	}
+	ring := page.expect("ring")
+	if !strings.Contains(ring.From, "门口机1") || !strings.HasPrefix(ring.From, "【门口呼叫小区】") {
+		t.Errorf("ring from %q", ring.From)
+	}
+	peer := page.offer(ring.Call)
+	waitCount(t, "the door's video before answering", &peer.video, 50)
+	waitCount(t, "a keyframe reaches the page", &peer.keyframes, 1)
+	doorCall := func() ua.CallInfo { c := door.Status().SIP.Calls; return c[len(c)-1] }
+	if c := doorCall(); c.State != ua.StateRinging || c.PacketsReceived != 0 {
+		t.Fatalf("before 接听 the door must ring and hear nothing: %+v", c)
+	}
+
+	page.send(wsMsg{Type: "accept", Call: ring.Call})
+	page.expect("accepted")
+	peer.talking.Store(true)
+	waitFor(t, "the door hears the browser", func() bool {
+		c := doorCall()
+		return c.State == ua.StateAnswered && c.PacketsReceived >= 25
+	})
+	waitCount(t, "the door's audio reaches the page", &peer.audio, 25)
+
+	page.send(wsMsg{Type: "open", Call: ring.Call})
+	page.expect("opened")
+	waitFor(t, "the door opens", func() bool { return len(door.Status().Unlocks) == 1 })
+	if u := door.Status().Unlocks[0]; u.Type != "call" || u.Via != "info" {
+		t.Errorf("unlock: %+v", u)
+	}
+	time.Sleep(1500 * time.Millisecond) // some talk time for the record
+	page.send(wsMsg{Type: "hangup", Call: ring.Call})
+	if e := page.expect("ended"); e.Reason != "已挂断" {
+		t.Errorf("ended: %+v", e)
+	}
+	waitFor(t, "the door sees the BYE", func() bool { return doorCall().State == ua.StateEnded })
+
+	var calls map[string]any
+	waitFor(t, "the call record names the staff member", func() bool {
+		calls = nil
+		m.Must(200, "GET", a.Path("/records/calls"), nil).JSON(t, &calls)
+		b, _ := json.Marshal(calls)
+		return strings.Contains(string(b), name) && strings.Contains(string(b), "answered")
+	})
+	var unlocks map[string]any
+	waitFor(t, "开锁记录 shows 通话中开锁 by the staff member", func() bool {
+		unlocks = nil
+		m.Must(200, "GET", a.Path("/records/unlocks"), nil).JSON(t, &unlocks)
+		b, _ := json.Marshal(unlocks)
+		return strings.Contains(string(b), name) && strings.Contains(string(b), "call")
+	})
+	waitFor(t, "the relay lets go of the call", func() bool {
+		st := s.App.MediaStats()
+		return st.Streams == 0 && st.Viewers == 0 && st.Ports == 0
+	})
+}
