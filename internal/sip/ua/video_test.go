@@ -153,3 +153,44 @@ func TestKeyframeRequestByINFO(t *testing.T) {
 		t.Errorf("monitor counted %d key frame requests", got)
 	}
 }
+
+// TestMonitoringCall: an indoor monitor calls the door station (监视);
+// the door answers by itself and sends the clip and its tone; each side
+// counts the other's audio as audio only (video has its own count).
+func TestMonitoringCall(t *testing.T) {
+	door := newAgent(t, Config{Video: true, Answer: AnswerPolicy{Mode: AnswerAuto}})
+	monitor := newAgent(t, Config{Video: true, Answer: AnswerPolicy{Mode: AnswerNever}})
+	c, err := monitor.Call(t.Context(), door.URI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Answered():
+	case <-c.Done():
+		t.Fatalf("the door refused: %+v", c.Info())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the door did not answer: %+v", c.Info())
+	}
+	in := incoming(t, door)
+	waitFor(t, 10*time.Second, "a second of the door's video and audio at the monitor", func() bool {
+		i := c.Info()
+		return i.VideoReceived >= 50 && i.PacketsReceived >= 50
+	})
+	waitFor(t, 10*time.Second, "the monitor's audio at the door", func() bool { return in.Info().PacketsReceived >= 50 })
+	c.Hangup()
+	waitDone(t, c, 5*time.Second)
+	waitDone(t, in, 5*time.Second)
+	mon, dr := c.Info(), in.Info()
+	t.Logf("monitor: %+v; door: %+v", mon.MediaStats, dr.MediaStats)
+	// Audio counts never include video: no more audio received than the
+	// other side sent, although video packets outnumber audio.
+	if mon.PacketsReceived > dr.PacketsSent || dr.PacketsReceived > mon.PacketsSent {
+		t.Errorf("audio counts include other packets: monitor %+v, door %+v", mon.MediaStats, dr.MediaStats)
+	}
+	if dr.VideoSent <= dr.PacketsSent {
+		t.Errorf("door sent %d video and %d audio packets: video should outnumber audio at 1 Mbit/s", dr.VideoSent, dr.PacketsSent)
+	}
+	if mon.Direction != "out" || dr.Direction != "in" || dr.State != StateEnded {
+		t.Errorf("monitor %+v, door %+v", mon, dr)
+	}
+}
