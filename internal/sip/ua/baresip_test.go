@@ -126,7 +126,7 @@ func toneWAV(secs int) []byte {
 	return b
 }
 
-// TestInteropVideoBaresip: baresip decodes the door's H.264 pattern with
+// TestInteropVideoBaresip: baresip decodes the door's H.264 clip with
 // libavcodec (it reports the picture size only for a stream it decodes)
 // and sends its own video back.
 func TestInteropVideoBaresip(t *testing.T) {
@@ -143,7 +143,7 @@ func TestInteropVideoBaresip(t *testing.T) {
 		t.Fatalf("baresip did not answer: %+v\n%s", c.Info(), p.out.String())
 	}
 	waitFor(t, 10*time.Second, "baresip decoding the door's video", func() bool {
-		return strings.Contains(p.out.String(), "video: receiving with resolution 176 x 144")
+		return strings.Contains(p.out.String(), "video: receiving with resolution 640 x 480")
 	})
 	waitFor(t, 10*time.Second, "baresip's video", func() bool { return c.Info().VideoReceived >= 10 })
 	c.Hangup()

@@ -378,6 +378,13 @@ func (u *UA) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
+	if isFastUpdate(ct, req.Body()) {
+		if c.video != nil {
+			c.video.RequestKeyframe()
+		}
+		respond(tx, req, 200, "OK")
+		return
+	}
 	d, ok := parseDTMFInfo(ct, req.Body())
 	if !ok && len(req.Body()) > 0 {
 		respond(tx, req, 415, "Unsupported Media Type")
