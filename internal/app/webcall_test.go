@@ -355,3 +355,113 @@ func TestGuardRoomAnswersInBrowser(t *testing.T) {
 		return st.Streams == 0 && st.Viewers == 0 && st.Ports == 0
 	})
 }
+
+// TestResidentPageRingsAndWatches: a resident's H5 page is one of the
+// app's contacts; a call to the room rings it and the room's indoor
+// monitor, the monitor answers first and the page stops ringing (已在其他设备接听).
+// Then the page watches its unit's door station (监视) with the staff
+// page watching too: both get video over one SIP session to the station,
+// which ends when both leave and is recorded as 监视. Another community's
+// station cannot be watched.
+func TestResidentPageRingsAndWatches(t *testing.T) {
+	s := apptest.Start(t, storetest.Backends()[0])
+	a := s.NewCommunity(t, s.Operator(), "住户接听小区", "RP")
+	m := a.Manager
+	m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "李四", "role": "业主", "phone": "13911150001"})
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	monitor := sim.New(sim.Config{Server: s.URL, MQTTAddr: s.App.MQTTAddr().String(), CommunityID: a.ID, Password: "pwRPx9",
+		Slot: sim.Slot{Kind: "indoor", RoomID: a.RoomID}, Serial: "SIM-RP-MON", SIPAddr: s.App.SIPAddr(),
+		Answer: ua.AnswerPolicy{Mode: ua.AnswerAfter, Delay: 3 * time.Second}}, logger)
+	if err := monitor.Bind(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := monitor.StartSIP(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runSim(t, monitor)
+	door := startDoor(t, s, a, "pwRPx9", "SIM-RP-DOOR")
+
+	h := appSignIn(t, s, "13911150001")
+	page := openPage(t, s, appTicket(t, s, h))
+	if _, err := door.PlaceCall(ctx, "0502"); err != nil {
+		t.Fatal(err)
+	}
+	ring := page.expect("ring")
+	peer := page.offer(ring.Call)
+	waitCount(t, "the door's video rings on the page", &peer.video, 25)
+	if e := page.expect("ended"); e.Call != ring.Call || e.Reason != "已在其他设备接听" {
+		t.Errorf("when the monitor answers: %+v", e)
+	}
+	waitFor(t, "the monitor has the call", func() bool {
+		c := monitor.Status().SIP.Calls
+		return len(c) == 1 && c[0].State == ua.StateAnswered
+	})
+	if _, err := door.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+
+	// 监视: the stations the page may watch, then the door station from
+	// the H5 and from the guard room at once.
+	var stations struct {
+		Items []struct {
+			DeviceID int    `json:"device_id"`
+			Label    string `json:"label"`
+			Kind     string `json:"kind"`
+		}
+	}
+	r := s.Client("app stations").DoHeaders("GET", "/app/v1/webcall/stations", h, nil)
+	r.JSON(t, &stations)
+	doorID := door.Status().DeviceID
+	if len(stations.Items) != 1 || stations.Items[0].DeviceID != doorID || !strings.Contains(stations.Items[0].Label, "门口机1") {
+		t.Fatalf("stations: %d %+v", r.Status, stations)
+	}
+	before := len(door.Status().SIP.Calls)
+	page.send(wsMsg{Type: "watch", DeviceID: doorID})
+	w1 := page.expect("watching")
+	v1 := page.offer(w1.Call)
+	guard := openPage(t, s, staffTicket(t, m, a.ID))
+	guard.send(wsMsg{Type: "watch", DeviceID: doorID})
+	w2 := guard.expect("watching")
+	v2 := guard.offer(w2.Call)
+	waitCount(t, "the resident sees the door", &v1.video, 50)
+	waitCount(t, "the guard sees the door", &v2.video, 50)
+	if n := len(door.Status().SIP.Calls) - before; n != 1 {
+		t.Errorf("the door station has %d 监视 sessions, want one shared", n)
+	}
+	if c := door.Status().SIP.Calls; c[len(c)-1].PacketsReceived != 0 {
+		t.Errorf("监视 sends no audio until 对讲: %+v", c[len(c)-1])
+	}
+	guard.send(wsMsg{Type: "talk", Call: w2.Call, On: boolPtr(true)})
+	v2.talking.Store(true)
+	waitFor(t, "对讲 reaches the door", func() bool { c := door.Status().SIP.Calls; return c[len(c)-1].PacketsReceived >= 10 })
+
+	// Another community's door station.
+	b := s.NewCommunity(t, s.Operator(), "别的小区", "RQ")
+	other := startDoor(t, s, b, "pwRQx9", "SIM-RQ-DOOR")
+	page.send(wsMsg{Type: "watch", DeviceID: other.Status().DeviceID})
+	if e := page.expect("error"); !strings.Contains(e.Message, "设备不存在") {
+		t.Errorf("watching another community's station: %+v", e)
+	}
+
+	page.send(wsMsg{Type: "hangup", Call: w1.Call})
+	page.expect("ended")
+	if c := door.Status().SIP.Calls; c[len(c)-1].State != ua.StateAnswered {
+		t.Errorf("the session ended while the guard still watches")
+	}
+	guard.send(wsMsg{Type: "hangup", Call: w2.Call})
+	guard.expect("ended")
+	waitFor(t, "the 监视 session ends with its last viewer", func() bool {
+		c := door.Status().SIP.Calls
+		return c[len(c)-1].State == ua.StateEnded
+	})
+	waitFor(t, "呼叫记录 shows the 监视", func() bool {
+		var rows map[string]any
+		m.Must(200, "GET", a.Path("/records/calls"), nil).JSON(t, &rows)
+		b, _ := json.Marshal(rows)
+		return strings.Contains(string(b), `"monitor":true`)
+	})
+	waitFor(t, "the relay lets go", func() bool { st := s.App.MediaStats(); return st.Streams == 0 && st.Ports == 0 })
+}
+
+func boolPtr(v bool) *bool { return &v }
