@@ -16,6 +16,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"linli/internal/apptest"
+	"linli/internal/config"
 	"linli/internal/sim"
 	"linli/internal/sip/ua"
 	"linli/internal/storetest"
@@ -37,12 +38,14 @@ type wsMsg struct {
 // testPage is a browser page as the server sees it: the socket, and a
 // pion PeerConnection per call standing in for the browser's WebRTC.
 type testPage struct {
-	t    *testing.T
-	ws   *websocket.Conn
-	in   chan wsMsg
-	wmu  sync.Mutex
-	seen []wsMsg
-	smu  sync.Mutex
+	t      *testing.T
+	ws     *websocket.Conn
+	in     chan wsMsg
+	wmu    sync.Mutex
+	seen   []wsMsg
+	smu    sync.Mutex
+	frozen chan struct{} // closed to stop reading (and so answering pings), as a vanished browser
+	freeze sync.Once
 }
 
 func openPage(t *testing.T, s *apptest.Server, ticket string) *testPage {
@@ -52,10 +55,27 @@ func openPage(t *testing.T, s *apptest.Server, ticket string) *testPage {
 	if err != nil {
 		t.Fatalf("open the page's socket: %v", err)
 	}
-	p := &testPage{t: t, ws: ws, in: make(chan wsMsg, 64)}
+	p := &testPage{t: t, ws: ws, in: make(chan wsMsg, 64), frozen: make(chan struct{})}
+	ws.SetPingHandler(func(data string) error {
+		select {
+		case <-p.frozen:
+			return nil // a vanished browser answers nothing
+		default:
+		}
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		if err == websocket.ErrCloseSent {
+			return nil
+		}
+		return err
+	})
 	go func() {
 		defer close(p.in)
 		for {
+			select {
+			case <-p.frozen:
+				return
+			default:
+			}
 			var m wsMsg
 			if err := ws.ReadJSON(&m); err != nil {
 				return
@@ -70,6 +90,9 @@ func openPage(t *testing.T, s *apptest.Server, ticket string) *testPage {
 	p.expect("ready")
 	return p
 }
+
+// vanish stops the page without a word: no close frame, no more pongs.
+func (p *testPage) vanish() { p.freeze.Do(func() { close(p.frozen) }) }
 
 func (p *testPage) send(m wsMsg) {
 	p.wmu.Lock()
@@ -465,3 +488,76 @@ func TestResidentPageRingsAndWatches(t *testing.T) {
 }
 
 func boolPtr(v bool) *bool { return &v }
+
+// TestWebCallLimitsAndVanishedPages: a browser offer without H.264 is
+// refused with a message; the community's media sessions are capped (the
+// next 监视 is refused with the limit in its message); a page that
+// vanishes without closing (no pongs, its PeerConnection gone) loses its
+// 监视 within about 10 s, and the station's session and the relay's ports
+// are freed.
+func TestWebCallLimitsAndVanishedPages(t *testing.T) {
+	b := storetest.Backends()[0]
+	cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
+		MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", MediaMaxPerCommunity: 1}
+	s := apptest.StartWith(t, cfg)
+	a := s.NewCommunity(t, s.Operator(), "限制小区", "LV")
+	door := startDoor(t, s, a, "pwLVx9", "SIM-LV-DOOR")
+	doorID := door.Status().DeviceID
+	page := openPage(t, s, staffTicket(t, a.Manager, a.ID))
+
+	page.send(wsMsg{Type: "watch", DeviceID: doorID})
+	w := page.expect("watching")
+	// An offer of VP8 and Opus only.
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	for _, c := range []webrtc.RTPCodecCapability{{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, {MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}} {
+		tr, err := webrtc.NewTrackLocalStaticRTP(c, "x", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pc.AddTrack(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, _ := pc.CreateOffer(nil)
+	var sdp strings.Builder
+	for _, line := range strings.Split(o.SDP, "\r\n") {
+		if strings.Contains(line, "H264") || strings.Contains(line, "PCMU") || strings.Contains(line, "PCMA") {
+			continue
+		}
+		sdp.WriteString(line + "\r\n")
+	}
+	page.send(wsMsg{Type: "offer", Call: w.Call, SDP: strings.ReplaceAll(strings.ReplaceAll(sdp.String(), " 0 8 ", " "), " 0 ", " ")})
+	if e := page.expect("error"); !strings.Contains(e.Message, "H.264") {
+		t.Errorf("an offer without H.264: %+v", e)
+	}
+	v := page.offer(w.Call)
+	waitCount(t, "the view plays", &v.video, 25)
+
+	// The community's one media session is taken.
+	guard := openPage(t, s, staffTicket(t, s.Operator(), a.ID))
+	if _, err := door.PlaceCall(context.Background(), "9900"); err != nil {
+		t.Fatal(err)
+	}
+	if e := guard.expect("error"); !strings.Contains(e.Message, "上限") {
+		t.Errorf("over the limit: %+v", e)
+	}
+	waitFor(t, "the door's call is refused", func() bool {
+		c := door.Status().SIP.Calls
+		return c[len(c)-1].State == ua.StateEnded
+	})
+
+	// The watching page vanishes.
+	page.vanish()
+	v.close()
+	start := time.Now()
+	waitFor(t, "the station's 监视 session ends", func() bool {
+		c := door.Status().SIP.Calls
+		return c[len(c)-2].State == ua.StateEnded
+	})
+	waitFor(t, "the relay lets go", func() bool { st := s.App.MediaStats(); return st.Streams == 0 && st.Ports == 0 && st.Viewers == 0 })
+	t.Logf("a vanished page's session was torn down after %v", time.Since(start).Round(100*time.Millisecond))
+}
