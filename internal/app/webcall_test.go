@@ -38,7 +38,7 @@ type wsMsg struct {
 // testPage is a browser page as the server sees it: the socket, and a
 // pion PeerConnection per call standing in for the browser's WebRTC.
 type testPage struct {
-	t      *testing.T
+	t      testing.TB
 	ws     *websocket.Conn
 	in     chan wsMsg
 	wmu    sync.Mutex
@@ -48,7 +48,7 @@ type testPage struct {
 	freeze sync.Once
 }
 
-func openPage(t *testing.T, s *apptest.Server, ticket string) *testPage {
+func openPage(t testing.TB, s *apptest.Server, ticket string) *testPage {
 	t.Helper()
 	url := "ws" + strings.TrimPrefix(s.URL, "http") + "/webcall/ws?ticket=" + ticket
 	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
@@ -138,7 +138,11 @@ type browserPeer struct {
 // offer makes the browser's offer for call (video recvonly, audio with a
 // microphone track that stays silent until talking), sends it and applies
 // the server's answer.
-func (p *testPage) offer(call string) *browserPeer {
+func (p *testPage) offer(call string) *browserPeer { return p.offerWatch(call, nil) }
+
+// offerWatch is offer with onVideo told of every video packet and whether
+// a keyframe has begun.
+func (p *testPage) offerWatch(call string, onVideo func(pkt *rtp.Packet, idrSeen bool)) *browserPeer {
 	p.t.Helper()
 	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -157,6 +161,7 @@ func (p *testPage) offer(call string) *browserPeer {
 		p.t.Fatal(err)
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		idrSeen := false
 		for {
 			pkt, _, err := tr.ReadRTP()
 			if err != nil {
@@ -166,6 +171,10 @@ func (p *testPage) offer(call string) *browserPeer {
 				b.video.Add(1)
 				if isIDR(pkt) {
 					b.keyframes.Add(1)
+					idrSeen = true
+				}
+				if onVideo != nil {
+					onVideo(pkt, idrSeen)
 				}
 			} else {
 				b.audio.Add(1)
@@ -246,7 +255,7 @@ func waitCount(t *testing.T, what string, n *atomic.Int64, atLeast int64) {
 	waitFor(t, what, func() bool { return n.Load() >= atLeast })
 }
 
-func staffTicket(t *testing.T, c *apptest.Client, cid int) string {
+func staffTicket(t testing.TB, c *apptest.Client, cid int) string {
 	t.Helper()
 	var tk struct{ Ticket string }
 	c.Must(200, "POST", "/api/v1/webcall/ticket", map[string]any{"community_id": cid}).JSON(t, &tk)
@@ -265,7 +274,7 @@ func appTicket(t *testing.T, s *apptest.Server, h map[string]string) string {
 }
 
 // startDoor binds and registers a simulated door station sending the clip.
-func startDoor(t *testing.T, s *apptest.Server, a *apptest.Community, password, serial string) *sim.Device {
+func startDoor(t testing.TB, s *apptest.Server, a *apptest.Community, password, serial string) *sim.Device {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	door := sim.New(sim.Config{Server: s.URL, MQTTAddr: s.App.MQTTAddr().String(), CommunityID: a.ID, Password: password,
