@@ -45,7 +45,7 @@ func (a *App) startCalls() error {
 		}
 		return acc.Username, nil
 	}
-	a.calls, err = webcall.New(webcall.Config{}, a.db, a.box, a.directory, a.sip, a.relay, appSIP, a.logger)
+	a.calls, err = webcall.New(webcall.Config{WatchTime: a.cfg.WatchTime}, a.db, a.box, a.directory, a.sip, a.relay, appSIP, a.logger)
 	return err
 }
 

@@ -498,16 +498,14 @@ func TestResidentPageRingsAndWatches(t *testing.T) {
 
 func boolPtr(v bool) *bool { return &v }
 
-// TestWebCallLimitsAndVanishedPages: a browser offer without H.264 is
-// refused with a message; the community's media sessions are capped (the
-// next 监视 is refused with the limit in its message); a page that
-// vanishes without closing (no pongs, its PeerConnection gone) loses its
-// 监视 within about 10 s, and the station's session and the relay's ports
-// are freed.
-func TestWebCallLimitsAndVanishedPages(t *testing.T) {
+// TestWebCallLimits: a browser offer without H.264 is refused with a
+// message; the community's media sessions are capped (a call to 9900
+// while a view holds the only one is refused, the page told why); 延长
+// keeps a view past its time, and without it the view ends.
+func TestWebCallLimits(t *testing.T) {
 	b := storetest.Backends()[0]
 	cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
-		MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", MediaMaxPerCommunity: 1}
+		MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", MediaMaxPerCommunity: 1, WatchTime: 3 * time.Second}
 	s := apptest.StartWith(t, cfg)
 	a := s.NewCommunity(t, s.Operator(), "限制小区", "LV")
 	door := startDoor(t, s, a, "pwLVx9", "SIM-LV-DOOR")
@@ -545,27 +543,57 @@ func TestWebCallLimitsAndVanishedPages(t *testing.T) {
 	}
 	v := page.offer(w.Call)
 	waitCount(t, "the view plays", &v.video, 25)
+	// 延长 keeps it going past its first 3 s.
+	for range 3 {
+		time.Sleep(1500 * time.Millisecond)
+		page.send(wsMsg{Type: "extend", Call: w.Call})
+		page.expect("watching")
+	}
+	if c := door.Status().SIP.Calls; c[0].State != ua.StateAnswered {
+		t.Fatalf("延长 did not keep the view: %+v", c[0])
+	}
 
 	// The community's one media session is taken.
 	guard := openPage(t, s, staffTicket(t, s.Operator(), a.ID))
 	if _, err := door.PlaceCall(context.Background(), "9900"); err != nil {
 		t.Fatal(err)
 	}
-	if e := guard.expect("error"); !strings.Contains(e.Message, "上限") {
-		t.Errorf("over the limit: %+v", e)
+	// Both staff pages were to ring; both are told why they do not.
+	for _, p := range []*testPage{guard, page} {
+		if e := p.expect("error"); !strings.Contains(e.Message, "上限") {
+			t.Errorf("over the limit: %+v", e)
+		}
 	}
 	waitFor(t, "the door's call is refused", func() bool {
 		c := door.Status().SIP.Calls
 		return c[len(c)-1].State == ua.StateEnded
 	})
 
-	// The watching page vanishes.
+	// Left alone, a view ends when its time is up.
+	if e := page.expect("ended"); e.Call != w.Call || e.Reason != "监视已结束" {
+		t.Errorf("a view without 延长: %+v", e)
+	}
+	waitFor(t, "the relay lets go", func() bool { st := s.App.MediaStats(); return st.Streams == 0 && st.Ports == 0 && st.Viewers == 0 })
+}
+
+// TestVanishedPageTornDown: a page that vanishes without closing (no
+// pongs, its PeerConnection gone) loses its 监视 within about 10 s, and
+// the station's session and the relay's ports are freed.
+func TestVanishedPageTornDown(t *testing.T) {
+	s := apptest.Start(t, storetest.Backends()[0])
+	a := s.NewCommunity(t, s.Operator(), "断线小区", "VP")
+	door := startDoor(t, s, a, "pwVPx9", "SIM-VP-DOOR")
+	page := openPage(t, s, staffTicket(t, a.Manager, a.ID))
+	page.send(wsMsg{Type: "watch", DeviceID: door.Status().DeviceID})
+	w := page.expect("watching")
+	v := page.offer(w.Call)
+	waitCount(t, "the view plays", &v.video, 25)
 	page.vanish()
 	v.close()
 	start := time.Now()
 	waitFor(t, "the station's 监视 session ends", func() bool {
 		c := door.Status().SIP.Calls
-		return c[len(c)-2].State == ua.StateEnded
+		return c[len(c)-1].State == ua.StateEnded
 	})
 	waitFor(t, "the relay lets go", func() bool { st := s.App.MediaStats(); return st.Streams == 0 && st.Ports == 0 && st.Viewers == 0 })
 	t.Logf("a vanished page's session was torn down after %v", time.Since(start).Round(100*time.Millisecond))

@@ -39,6 +39,9 @@ type Config struct {
 	// DoorOpenTimeout is how long a remote opening from the app waits for
 	// the device's answer (0: 5 s). Set by tests, not from the environment.
 	DoorOpenTimeout time.Duration
+	// WatchTime is how long a 监视 view lasts before 延长 (0: 60 s). Set
+	// by tests, not from the environment.
+	WatchTime time.Duration
 }
 
 // Load parses args (without the program and command names) with getenv
