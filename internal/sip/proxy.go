@@ -223,7 +223,11 @@ func hostPort(h string, p int) string {
 // it: our Via taken off, addressed to where req came from.
 func relayResponse(r *sip.Response, req *sip.Request) *sip.Response {
 	res := sip.CopyResponse(r)
-	res.RemoveHeader("Via")
+	// A stand-in made from the caller's own request (no branch could be
+	// sent, or none answered) already carries the caller's Via on top.
+	if top, mine := res.Via(), req.Via(); top == nil || mine == nil || top.Params.String() != mine.Params.String() || top.Host != mine.Host {
+		res.RemoveHeader("Via")
+	}
 	res.SetTransport(req.Transport())
 	res.SetDestination(req.Source())
 	return res
