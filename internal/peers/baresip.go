@@ -80,7 +80,8 @@ type Baresip struct {
 	done    chan struct{} // closed when the process has exited
 	exitErr error
 
-	ctrl net.Conn
+	ctrl  net.Conn
+	cmdMu sync.Mutex // one command at a time: answers carry no reliable token
 
 	mu      sync.Mutex
 	events  []Event
@@ -175,6 +176,9 @@ func (b *Baresip) pause(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// Dir is baresip's configuration directory (with the MP4 of a door).
+func (b *Baresip) Dir() string { return b.dir }
+
 // SIPAddr is where this baresip receives SIP (127.0.0.1:port).
 func (b *Baresip) SIPAddr() string { return b.sipAddr }
 
@@ -191,6 +195,8 @@ func (b *Baresip) Events() []Event {
 // Command runs a baresip command ("dial 0502", "hangup", "reginfo"), as
 // typed after the slash on its console, and returns its answer text.
 func (b *Baresip) Command(ctx context.Context, command string) (string, error) {
+	b.cmdMu.Lock()
+	defer b.cmdMu.Unlock()
 	name, params, _ := strings.Cut(strings.TrimPrefix(command, "/"), " ")
 	msg, _ := json.Marshal(map[string]string{"command": name, "params": params, "token": name})
 	if dl, ok := ctx.Deadline(); ok {

@@ -76,7 +76,7 @@ func StartDoor(ctx context.Context, cfg DoorConfig) (*Baresip, error) {
 // screen (fakevideo) that need no hardware. Call it at
 // sip:monitor@SIPAddr().
 func StartMonitor(ctx context.Context, dir string, video bool) (*Baresip, error) {
-	modules := []string{"g711.so", "aufile.so", "aubridge.so", "ctrl_tcp.so"}
+	modules := []string{"g711.so", "aufile.so", "aubridge.so", "ctrl_tcp.so", "menu.so"}
 	if video {
 		modules = append(modules, "avcodec.so", "fakevideo.so")
 	}

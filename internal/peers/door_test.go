@@ -2,8 +2,11 @@ package peers_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -159,6 +162,19 @@ func TestDoorCallsThroughServer(t *testing.T) {
 	case <-in.Done():
 	case <-ctx.Done():
 		t.Fatal("the monitor's call did not end")
+	}
+	dir := door.Dir()
+	if _, err := os.Stat(filepath.Join(dir, "door.mp4")); err != nil {
+		t.Errorf("the clip's MP4: %v", err)
+	}
+	door.Close()
+	select {
+	case <-door.Exited():
+	default:
+		t.Error("baresip still runs after Close")
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s left behind: %v", dir, err)
 	}
 	for {
 		calls.mu.Lock()
