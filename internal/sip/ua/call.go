@@ -113,6 +113,7 @@ func (c *Call) Info() CallInfo {
 	if c.video != nil {
 		in.VideoSent, in.VideoReceived = c.video.sent.Load(), c.video.received.Load()
 		in.KeyframeRequests = c.video.keyRequests.Load()
+		in.VideoProfile, _ = c.video.profile.Load().(string)
 	}
 	return in
 }

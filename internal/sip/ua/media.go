@@ -36,6 +36,9 @@ type MediaStats struct {
 	// KeyframeRequests counts the peer's asks for a key frame: RTCP PLI or
 	// FIR, or SIP INFO picture_fast_update.
 	KeyframeRequests int64 `json:"keyframe_requests"`
+	// VideoProfile is the profile-level-id of the H.264 received, from its
+	// first SPS (42e01f: constrained baseline, level 3.1).
+	VideoProfile string `json:"video_profile,omitempty"`
 }
 
 // media is one call's RTP: a UDP socket that receives from the moment

@@ -79,6 +79,23 @@ func TestSDPVideo(t *testing.T) {
 	if d.Video != netip.MustParseAddrPort("127.0.0.1:4002") || d.VideoPT != 99 || d.Addr.Port() != 4000 || d.Event != 101 {
 		t.Errorf("%+v", d)
 	}
+	// baresip's offer: H.264 in mode 0 first, then mode 1, then others.
+	for _, tc := range []struct {
+		body string
+		want uint8
+	}{
+		{"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 96 97 98\r\na=rtpmap:96 H264/90000\r\n" +
+			"a=fmtp:96 packetization-mode=0;profile-level-id=42e01f\r\na=rtpmap:97 H264/90000\r\n" +
+			"a=fmtp:97 packetization-mode=1;profile-level-id=42e01f\r\na=rtpmap:98 VP8/90000\r\n", 97},
+		{"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 98 96\r\na=rtpmap:96 H264/90000\r\n" +
+			"a=rtpmap:98 H264/90000\r\na=fmtp:98 profile-level-id=42e01f\r\n", 98},
+		{"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 100 99\r\na=rtpmap:99 H264/90000\r\n" +
+			"a=fmtp:99 profile-level-id=42e01f; packetization-mode=1\r\na=rtpmap:100 H264/90000\r\na=fmtp:100 packetization-mode=1\r\n", 100},
+	} {
+		if d, err := parseSDP([]byte(tc.body)); err != nil || d.VideoPT != tc.want {
+			t.Errorf("%q: payload type %d (%v), want %d", tc.body, d.VideoPT, err, tc.want)
+		}
+	}
 	// A refused video stream (port 0) or one without H.264 is no video.
 	for _, body := range []string{
 		"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n",

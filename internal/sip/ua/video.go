@@ -2,6 +2,7 @@ package ua
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -26,7 +27,8 @@ type video struct {
 	conn, rtcp     *net.UDPConn
 	sent, received atomic.Int64
 	keyRequests    atomic.Int64
-	wantKey        atomic.Bool // the next frame sent is a key frame
+	wantKey        atomic.Bool  // the next frame sent is a key frame
+	profile        atomic.Value // string: profile-level-id of the first SPS received
 
 	mu     sync.Mutex
 	remote netip.AddrPort
@@ -213,6 +215,11 @@ func (v *video) receive() {
 		}
 		if pkt.Unmarshal(buf[:n]) == nil && pkt.Version == 2 {
 			v.received.Add(1)
+			if v.profile.Load() == nil {
+				if p, ok := spsProfile(pkt.Payload); ok {
+					v.profile.Store(p)
+				}
+			}
 		}
 	}
 }
@@ -251,4 +258,22 @@ func (v *video) onRTCP(b []byte) {
 			return
 		}
 	}
+}
+
+// spsProfile returns the profile-level-id (as in SDP: 42e01f) of an SPS
+// carried by an RTP payload: alone, as the first FU-A fragment, or first
+// in a STAP-A.
+func spsProfile(p []byte) (string, bool) {
+	var sps []byte
+	switch {
+	case len(p) >= 4 && p[0]&0x1F == 7:
+		sps = p[1:]
+	case len(p) >= 5 && p[0]&0x1F == 28 && p[1]&0x80 != 0 && p[1]&0x1F == 7:
+		sps = p[2:]
+	case len(p) >= 7 && p[0]&0x1F == 24 && p[3]&0x1F == 7:
+		sps = p[4:]
+	default:
+		return "", false
+	}
+	return fmt.Sprintf("%02x%02x%02x", sps[0], sps[1], sps[2]), true
 }

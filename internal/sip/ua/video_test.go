@@ -187,6 +187,10 @@ func TestMonitoringCall(t *testing.T) {
 	if mon.PacketsReceived > dr.PacketsSent || dr.PacketsReceived > mon.PacketsSent {
 		t.Errorf("audio counts include other packets: monitor %+v, door %+v", mon.MediaStats, dr.MediaStats)
 	}
+	// The clip: constrained baseline (constraint_set0 and set1), level 3.1.
+	if mon.VideoProfile != "42c01f" {
+		t.Errorf("monitor received H.264 profile-level-id %q, want the clip's 42c01f", mon.VideoProfile)
+	}
 	if dr.VideoSent <= dr.PacketsSent {
 		t.Errorf("door sent %d video and %d audio packets: video should outnumber audio at 1 Mbit/s", dr.VideoSent, dr.PacketsSent)
 	}
