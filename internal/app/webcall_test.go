@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +20,7 @@ import (
 
 	"linli/internal/apptest"
 	"linli/internal/config"
+	"linli/internal/peers"
 	"linli/internal/sim"
 	"linli/internal/sip/ua"
 	"linli/internal/storetest"
@@ -597,4 +601,66 @@ func TestVanishedPageTornDown(t *testing.T) {
 	})
 	waitFor(t, "the relay lets go", func() bool { st := s.App.MediaStats(); return st.Streams == 0 && st.Ports == 0 && st.Viewers == 0 })
 	t.Logf("a vanished page's session was torn down after %v", time.Since(start).Round(100*time.Millisecond))
+}
+
+// TestThirdPartyDoorAnsweredInBrowser: Debian's baresip, sending the clip
+// as an MP4 through its avformat module (encoded again by its own H.264
+// encoder), is a door station no one here wrote; it calls 管理中心, the
+// guard-room page sees its video before answering, answers, hears its
+// tone and is heard.
+func TestThirdPartyDoorAnsweredInBrowser(t *testing.T) {
+	if err := peers.Available(true, "avformat.so", "avcodec.so", "ctrl_tcp.so"); err != nil {
+		if os.Getenv("CI_REQUIRE_SIPP") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	s := apptest.Start(t, storetest.Backends()[0])
+	a := s.NewCommunity(t, s.Operator(), "第三方门口机小区", "TP")
+	cr := bindSlot(t, s, a, "pwTPx9", "BARESIP-DOOR", map[string]any{"kind": "door", "unit_id": a.UnitID, "index": 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	door, err := peers.StartDoor(ctx, peers.DoorConfig{Server: s.App.SIPAddr(), Username: cr.SIP.Username, Password: cr.SIP.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(door.Close)
+	if _, err := door.Wait(ctx, peers.EventRegistered); err != nil {
+		t.Fatalf("baresip registers: %v\n%s", err, door.Output())
+	}
+	page := openPage(t, s, staffTicket(t, a.Manager, a.ID))
+	if err := door.Dial(ctx, "9900"); err != nil {
+		t.Fatal(err)
+	}
+	ring := page.expect("ring")
+	if !strings.Contains(ring.From, "门口机1") {
+		t.Errorf("ring from %q", ring.From)
+	}
+	peer := page.offer(ring.Call)
+	waitCount(t, "baresip's video before answering", &peer.video, 50)
+	waitCount(t, "a keyframe from baresip", &peer.keyframes, 1)
+	page.send(wsMsg{Type: "accept", Call: ring.Call})
+	page.expect("accepted")
+	peer.talking.Store(true)
+	if _, err := door.Wait(ctx, peers.EventEstablished); err != nil {
+		t.Fatalf("baresip's call is answered: %v", err)
+	}
+	waitCount(t, "baresip's tone reaches the page", &peer.audio, 50)
+	waitFor(t, "the page's audio reaches baresip", func() bool {
+		st, err := door.Command(ctx, "/audio_debug")
+		return err == nil && audioReceived(st) >= 10
+	})
+	page.send(wsMsg{Type: "hangup", Call: ring.Call})
+	page.expect("ended")
+}
+
+// audioReceived reads the RTP packets baresip's audio stream received
+// from its peer ("rcvd=N" of the RTCP member in /audio_debug).
+func audioReceived(debug string) int {
+	m := regexp.MustCompile(`rcvd=(\d+)`).FindStringSubmatch(debug)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
