@@ -664,3 +664,49 @@ func audioReceived(debug string) int {
 	n, _ := strconv.Atoi(m[1])
 	return n
 }
+
+// TestGuardPageOnAnotherInstance: two instances on one database; the door
+// station registers with the first, the guard-room page is open on the
+// second; 9900 at the first rings the page through the second (the
+// page's registration names its instance), and the page answers with
+// video and audio relayed by the second.
+func TestGuardPageOnAnotherInstance(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
+				MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", DataKey: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+			s := apptest.StartWith(t, cfg)
+			cfg2 := cfg
+			cfg2.MQTTAddr = "off"
+			s2 := apptest.StartWith(t, cfg2)
+			a := s.NewCommunity(t, s.Operator(), "双实例接听小区", "TW")
+			door := startDoor(t, s, a, "pwTWx9", "SIM-TW-DOOR")
+			// The manager signs in on the second instance.
+			m2 := s2.Client("manager on the second instance")
+			m2.Must(200, "POST", "/api/v1/session", map[string]any{"account": a.ManagerAccount, "password": apptest.StaffPassword})
+			page := openPage(t, s2, staffTicket(t, m2, a.ID))
+			if _, err := door.PlaceCall(context.Background(), "9900"); err != nil {
+				t.Fatal(err)
+			}
+			ring := page.expect("ring")
+			peer := page.offer(ring.Call)
+			waitCount(t, "the door's video through the second instance", &peer.video, 50)
+			page.send(wsMsg{Type: "accept", Call: ring.Call})
+			page.expect("accepted")
+			peer.talking.Store(true)
+			waitFor(t, "the door hears the page", func() bool {
+				c := door.Status().SIP.Calls
+				return c[len(c)-1].State == ua.StateAnswered && c[len(c)-1].PacketsReceived >= 10
+			})
+			if st := s2.App.MediaStats(); st.Streams != 1 {
+				t.Errorf("the second instance relays the call: %+v", st)
+			}
+			page.send(wsMsg{Type: "hangup", Call: ring.Call})
+			page.expect("ended")
+			waitFor(t, "the door sees the BYE", func() bool {
+				c := door.Status().SIP.Calls
+				return c[len(c)-1].State == ua.StateEnded
+			})
+		})
+	}
+}

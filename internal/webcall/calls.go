@@ -103,13 +103,19 @@ func (s *Service) ring(p *page, req *sip.Request, tx sip.ServerTransaction, desc
 		}
 		return
 	case <-p.done:
-		d = "hangup"
+		d = "gone"
 	case <-s.ctx.Done():
-		d = "hangup"
+		d = "gone"
 	}
-	if d != "accept" {
+	switch d {
+	case "hangup":
+		// 挂断 while it rings refuses this branch only; the others ring on.
 		_ = sess.Respond(603, "Decline", nil)
 		reason = "已挂断"
+		return
+	case "gone":
+		_ = sess.Respond(480, "Temporarily Unavailable", nil, sip.NewHeader("Reason", `SIP;cause=480;text="Page closed"`))
+		reason = "连接中断"
 		return
 	}
 	res := sip.NewResponseFromRequest(sess.InviteRequest, 200, "OK", answer)
