@@ -138,7 +138,9 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 		}
 	}
 	reg := &interceptor.Registry{}
-	nackResponder, err := nack.NewResponderInterceptor()
+	// 256 packets are 2.5 s of 1 Mbit/s video, ample for a retransmission
+	// and a quarter of the default's memory per viewer.
+	nackResponder, err := nack.NewResponderInterceptor(nack.ResponderSize(256))
 	if err != nil {
 		return nil, err
 	}
