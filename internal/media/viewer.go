@@ -55,7 +55,10 @@ type Viewer struct {
 
 // AddViewer answers a browser's offer (WHEP style: video recvonly, audio
 // sendrecv, ICE gathered completely) and adds the browser as a viewer. The
-// answer carries our ICE candidates. It returns an error matching
+// answer carries our ICE candidates. A browser that does not connect
+// within twice the viewer timeout (at least 10 s) is closed. Audio goes to
+// the browser in the stream's G.711 law, or converted to the other one if
+// the browser offered only that. It returns an error matching
 // ErrNoCommonCodec, in Chinese, when the offer lacks H.264 constrained
 // baseline or G.711, and an error when the stream is closed.
 func (st *Stream) AddViewer(offerSDP string, opt ViewerOptions) (*Viewer, string, error) {
