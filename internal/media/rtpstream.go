@@ -146,7 +146,9 @@ func (rs *RTPStream) Close() { rs.st.Close() }
 
 // shutdown closes the sockets and waits for their readers (Stream.Close).
 func (rs *RTPStream) shutdown() {
-	close(rs.stop)
+	rs.mu.Lock()
+	close(rs.stop) // under mu: SendDTMF starts no sender after this
+	rs.mu.Unlock()
 	rs.st.r.ports.free(rs.audio)
 	rs.st.r.ports.free(rs.video)
 	rs.wg.Wait()

@@ -45,6 +45,7 @@ type Viewer struct {
 	keyframes atomic.Int64
 
 	mu        sync.Mutex
+	closing   bool // no reader may start once Close waits for them
 	connected bool
 	timer     *time.Timer // closes the viewer unless it (re)connects
 
@@ -134,7 +135,13 @@ func (v *Viewer) negotiate(offer string, om offerMedia, audioPT uint8) (string, 
 		if t.Kind() != webrtc.RTPCodecTypeAudio {
 			return
 		}
+		v.mu.Lock()
+		if v.closing {
+			v.mu.Unlock()
+			return
+		}
 		v.wg.Add(1)
+		v.mu.Unlock()
 		defer v.wg.Done()
 		v.readMicrophone(t)
 	})
@@ -263,6 +270,7 @@ func (v *Viewer) Close() {
 	v.closeOnce.Do(func() {
 		v.st.removeViewer(v)
 		v.mu.Lock()
+		v.closing = true
 		if v.timer != nil {
 			v.timer.Stop()
 			v.timer = nil
