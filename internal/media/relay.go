@@ -63,6 +63,8 @@ type Relay struct {
 	streams     map[*Stream]int // stream → community
 	byCommunity map[int]int
 	viewers     int
+
+	reportInterval time.Duration // RTCP receiver reports to devices (shortened by tests)
 }
 
 // New builds a Relay. It fails only on an invalid configuration.
@@ -99,6 +101,8 @@ func New(cfg Config) (*Relay, error) {
 		rtcCfg:      webrtc.Configuration{ICEServers: cfg.ICEServers},
 		streams:     map[*Stream]int{},
 		byCommunity: map[int]int{},
+
+		reportInterval: reportInterval,
 	}, nil
 }
 

@@ -54,6 +54,8 @@ type rtpCounter struct {
 	ssrc    uint32
 	lastSeq uint16
 	transit float64
+	// at the previous receiver report
+	lastExpected, lastLost int64
 }
 
 func (c *rtpCounter) add(p *rtp.Packet, size int, now time.Time) {

@@ -2,6 +2,9 @@ package media
 
 import (
 	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
 )
 
 func TestSendDTMF(t *testing.T) {
@@ -57,5 +60,24 @@ func TestSendDTMF(t *testing.T) {
 	}
 	if string(events) != "\x05\x0b" {
 		t.Errorf("events % x, want 05 0b", events)
+	}
+}
+
+func TestReceiverReports(t *testing.T) {
+	r := newTestRelay(t, Config{})
+	r.reportInterval = 100 * time.Millisecond
+	rs, d := startDevice(t, r, 0)
+	waitFor(t, "a receiver report for the device's video", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for _, p := range d.rtcpPkts {
+			if rr, ok := p.(*rtcp.ReceiverReport); ok && len(rr.Reports) == 1 && rr.Reports[0].SSRC == d.ssrcV.Load() {
+				return true
+			}
+		}
+		return false
+	})
+	if s := rs.Stats(); s.VideoLost != 0 || s.VideoPackets == 0 {
+		t.Errorf("stats %+v", s)
 	}
 }
