@@ -494,3 +494,30 @@ func TestPortRange(t *testing.T) {
 		t.Errorf("after freeing: %v", err)
 	}
 }
+
+// TestBrowserNeverConnects: a browser that takes the answer and is never
+// heard from again is given up and its viewer ends.
+func TestBrowserNeverConnects(t *testing.T) {
+	r := newTestRelay(t, Config{ViewerTimeout: time.Second})
+	st, err := r.NewStream(1, "camera", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, browserOptions{})
+	v, _, err := st.AddViewer(b.offer(t), ViewerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.pc.Close() // the tab closed before the answer arrived
+	waitFor(t, "the viewer to end", func() bool {
+		select {
+		case <-v.Done():
+			return true
+		default:
+			return false
+		}
+	})
+	if got := r.Stats(); got.Viewers != 0 || st.Viewers() != 0 {
+		t.Errorf("stats %+v, stream viewers %d", got, st.Viewers())
+	}
+}
