@@ -172,7 +172,10 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 		se.SetIncludeLoopbackCandidate(true)
 	}
 	if cfg.PublicIP != "" {
-		se.SetNAT1To1IPs([]string{cfg.PublicIP}, webrtc.ICECandidateTypeHost)
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: []string{cfg.PublicIP},
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace}); err != nil {
+			return nil, fmt.Errorf("媒体公网地址无效：%w", err)
+		}
 	}
 	// mDNS would open extra sockets per viewer; servers have real addresses.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)

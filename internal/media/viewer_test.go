@@ -521,3 +521,23 @@ func TestBrowserNeverConnects(t *testing.T) {
 		t.Errorf("stats %+v, stream viewers %d", got, st.Viewers())
 	}
 }
+
+// TestPublicIP: behind 1:1 NAT the answer announces the public address
+// instead of the local one. The answer is not applied: no traffic leaves
+// loopback.
+func TestPublicIP(t *testing.T) {
+	r := newTestRelay(t, Config{PublicIP: "198.51.100.7"})
+	st, err := r.NewStream(1, "camera", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, browserOptions{})
+	v, answer, err := st.AddViewer(b.offer(t), ViewerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if !strings.Contains(answer, " 198.51.100.7 ") || strings.Contains(answer, "candidate:") && strings.Contains(answer, " 127.0.0.1 ") {
+		t.Errorf("answer candidates:\n%s", answer)
+	}
+}
