@@ -2,9 +2,12 @@ package media
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -105,4 +108,20 @@ func TestBrowserWithOtherLaw(t *testing.T) {
 	b.answer(t, answer)
 	waitFor(t, "converted audio at the browser", func() bool { return b.audioPackets.Load() >= 25 })
 	waitFor(t, "video at the browser", func() bool { return b.frames.Load() >= 5 })
+}
+
+func TestCounterAcrossTimestampWrap(t *testing.T) {
+	c := rtpCounter{clock: 8000}
+	start := time.Unix(1000, 0)
+	ts := uint32(math.MaxUint32 - 800)
+	for i := range 20 {
+		p := &rtp.Packet{Header: rtp.Header{SSRC: 1, SequenceNumber: uint16(65530 + i), Timestamp: ts}}
+		if i != 7 { // one lost
+			c.add(p, 172, start.Add(time.Duration(i)*20*time.Millisecond))
+		}
+		ts += 160
+	}
+	if c.jitterDuration() > time.Millisecond || c.lost != 1 || c.packets != 19 {
+		t.Errorf("jitter %v, lost %d, packets %d", c.jitterDuration(), c.lost, c.packets)
+	}
 }

@@ -47,10 +47,11 @@ type device struct {
 	nextVideo    atomic.Uint32 // sequence number of the next packet
 	nextAudio    atomic.Uint32
 	paused       atomic.Bool
+	audioSSRC    uint32
 }
 
 func newDevice(toAudio, toVideo netip.AddrPort) (*device, error) {
-	d := &device{toAudio: toAudio, toVideo: toVideo}
+	d := &device{toAudio: toAudio, toVideo: toVideo, audioSSRC: rand.Uint32()}
 	var err error
 	lo := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}
 	if d.audio, err = net.ListenUDP("udp4", lo); err != nil {
@@ -84,7 +85,9 @@ func (d *device) run(frames [][][]byte, stop <-chan struct{}, wg *sync.WaitGroup
 			if err != nil {
 				return
 			}
-			if p.Unmarshal(buf[:n]) == nil {
+			// Only our own audio: the relay's RTCP to the device's neighbouring
+			// ports may land here too.
+			if p.Unmarshal(buf[:n]) == nil && p.PayloadType == 0 && p.SSRC == d.audioSSRC {
 				d.directStats.add(&p, time.Now())
 			}
 		}
@@ -93,7 +96,7 @@ func (d *device) run(frames [][][]byte, stop <-chan struct{}, wg *sync.WaitGroup
 		defer wg.Done()
 		directAddr := d.direct.LocalAddr().(*net.UDPAddr).AddrPort()
 		vs, vts, vssrc := uint16(rand.Uint32()), rand.Uint32(), rand.Uint32()
-		as, ats, assrc := uint16(rand.Uint32()), rand.Uint32(), rand.Uint32()
+		as, ats, assrc := uint16(rand.Uint32()), rand.Uint32(), d.audioSSRC
 		audio := bytes.Repeat([]byte{0xff}, 160)
 		buf := make([]byte, 1500)
 		// Start at a random phase so that the devices do not send in lockstep.
@@ -169,9 +172,9 @@ type jitter struct {
 	mu      sync.Mutex
 	clock   float64
 	started bool
-	transit float64
 	j       float64 // in clock ticks
 	lastTS  uint32
+	lastAt  time.Time
 }
 
 func (j *jitter) add(p *rtp.Packet, now time.Time) {
@@ -180,14 +183,13 @@ func (j *jitter) add(p *rtp.Packet, now time.Time) {
 	if j.started && p.Timestamp == j.lastTS {
 		return // packets of one video frame share a timestamp: count its first only
 	}
-	j.lastTS = p.Timestamp
-	transit := float64(now.UnixNano())/1e9*j.clock - float64(p.Timestamp)
 	if !j.started {
-		j.started, j.transit = true, transit
+		j.started, j.lastTS, j.lastAt = true, p.Timestamp, now
 		return
 	}
-	d := transit - j.transit
-	j.transit = transit
+	// D(i,j) of RFC 3550 §6.4.1, timestamps compared modulo 2^32.
+	d := now.Sub(j.lastAt).Seconds()*j.clock - float64(int32(p.Timestamp-j.lastTS))
+	j.lastTS, j.lastAt = p.Timestamp, now
 	if d < 0 {
 		d = -d
 	}
