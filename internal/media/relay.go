@@ -4,6 +4,23 @@
 // packets fan out to any number of WebRTC viewers, and a viewer's
 // microphone can talk back to the device. It knows nothing of SIP, HTTP or
 // the database.
+//
+// A door station call, as the SIP side drives it:
+//
+//	rs, err := relay.NewRTPStream(communityID, "0502")   // *LimitError when full
+//	// put rs.Audio() and rs.Video() in the INVITE's SDP; on the answer:
+//	rs.Start(media.Peer{Audio: a, AudioPT: 0, EventPT: 101, Video: v, VideoPT: 96})
+//	rs.OnKeyframe(sendPictureFastUpdateINFO)              // with Peer.FastUpdateViaSIP
+//	defer rs.Close()                                      // on BYE: ports freed at once
+//
+// and a browser, as the HTTP side drives it (WHEP style, the browser offers):
+//
+//	v, answer, err := rs.Stream().AddViewer(offer, media.ViewerOptions{Name: user})
+//	// errors.Is(err, media.ErrNoCommonCodec): show err.Error() (Chinese) to the user
+//	v.SetTalk(true)                                       // the 对讲 button
+//	<-v.Done()                                            // the browser left or vanished
+//
+// An RTSP camera pushes packets into relay.NewStream(...) instead.
 package media
 
 import (
