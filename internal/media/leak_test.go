@@ -1,6 +1,7 @@
 package media
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func TestThousandSessions(t *testing.T) {
 	}
 	rs.Close()
 	time.Sleep(100 * time.Millisecond) // not a timing assertion: lets the warm-up's goroutines exit
-	base := goroutines()
+	base, baseFDs := goroutines(), openFiles(t)
 
 	for i := range 1000 {
 		rs, err := r.NewRTPStream(i%7, "door")
@@ -66,5 +67,17 @@ func TestThousandSessions(t *testing.T) {
 	}
 	waitFor(t, "relay stats back to zero", func() bool { return r.Stats() == (RelayStats{}) })
 	waitFor(t, "goroutines back to the baseline", func() bool { return goroutines() <= base })
-	t.Logf("goroutines: %d at the start, %d at the end", base, goroutines())
+	waitFor(t, "open files (sockets) back to the baseline", func() bool { return openFiles(t) <= baseFDs })
+	t.Logf("goroutines: %d at the start, %d at the end; open files %d and %d", base, goroutines(), baseFDs, openFiles(t))
+}
+
+// openFiles counts the process's file descriptors: every UDP socket of the
+// relay and of the browsers is one.
+func openFiles(tb testing.TB) int {
+	tb.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		tb.Skip("no /proc/self/fd")
+	}
+	return len(fds)
 }
