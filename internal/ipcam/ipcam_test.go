@@ -1,0 +1,138 @@
+package ipcam_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"linli/internal/fakecam"
+	"linli/internal/ipcam"
+)
+
+func startCamera(t *testing.T, cfg fakecam.Config) *fakecam.Camera {
+	t.Helper()
+	cam, err := fakecam.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cam.Close)
+	return cam
+}
+
+func TestProbe(t *testing.T) {
+	cam := startCamera(t, fakecam.Config{Name: "GATE 1"})
+	ctx := context.Background()
+	info, err := ipcam.Probe(ctx, cam.Addr(), "admin", "admin123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Manufacturer != "Linli" || info.Model != "FakeCam-1" || info.ProfileToken != "main" || info.Width != 640 ||
+		info.StreamURI != cam.RTSPURL() || info.SnapshotURI != cam.SnapshotURL() || info.Serial != "FC-GATE 1" {
+		t.Errorf("probe: %+v", info)
+	}
+
+	if _, err := ipcam.Probe(ctx, cam.Addr(), "admin", "wrong"); !errors.Is(err, ipcam.ErrAuth) {
+		t.Errorf("wrong password: %v", err)
+	}
+	// A port nothing listens on.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := l.Addr().String()
+	l.Close()
+	if _, err := ipcam.Probe(ctx, dead, "admin", "admin123"); !errors.Is(err, ipcam.ErrUnreachable) {
+		t.Errorf("unreachable: %v", err)
+	}
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "<html>router</html>", http.StatusNotFound)
+	}))
+	defer web.Close()
+	if _, err := ipcam.Probe(ctx, strings.TrimPrefix(web.URL, "http://"), "admin", "admin123"); !errors.Is(err, ipcam.ErrNotONVIF) {
+		t.Errorf("not onvif: %v", err)
+	}
+	mjpeg := startCamera(t, fakecam.Config{NoH264: true})
+	if _, err := ipcam.Probe(ctx, mjpeg.Addr(), "admin", "admin123"); !errors.Is(err, ipcam.ErrNoH264) {
+		t.Errorf("no h264: %v", err)
+	}
+}
+
+func TestHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.168.1.64":      "192.168.1.64:80",
+		"192.168.1.64:8080": "192.168.1.64:8080",
+		"http://cam.local:8899/onvif/device_service": "cam.local:8899",
+		"http://10.0.0.2":      "10.0.0.2:80",
+		"[::1]:80":             "[::1]:80",
+		"rtsp://10.0.0.2":      "",
+		"http://u:p@10.0.0.2":  "",
+		"10.0.0.2:99999":       "",
+		"":                     "",
+		"http://10.0.0.2/?x=1": "",
+	} {
+		got, err := ipcam.Host(in)
+		if want == "" && err == nil || want != "" && got != want {
+			t.Errorf("Host(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestSnapshotDigest(t *testing.T) {
+	cam := startCamera(t, fakecam.Config{Name: "GATE 2"})
+	data, err := ipcam.Snapshot(context.Background(), cam.SnapshotURL(), "admin", "admin123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) < 1000 || data[0] != 0xff || data[1] != 0xd8 {
+		t.Errorf("snapshot: %d bytes", len(data))
+	}
+	if _, err := ipcam.Snapshot(context.Background(), cam.SnapshotURL(), "admin", "nope"); !errors.Is(err, ipcam.ErrAuth) {
+		t.Errorf("wrong password: %v", err)
+	}
+}
+
+func TestRTSP(t *testing.T) {
+	cam := startCamera(t, fakecam.Config{})
+	ctx := context.Background()
+	if _, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "bad"); !errors.Is(err, ipcam.ErrAuth) {
+		t.Errorf("wrong password: %v", err)
+	}
+	s, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "admin123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.AudioPT() != 0 {
+		t.Errorf("audio pt %d", s.AudioPT())
+	}
+	var video, audio, keys atomic.Int64
+	if err := s.Play(func(p *rtp.Packet) {
+		video.Add(1)
+		if len(p.Payload) > 0 && (p.Payload[0]&0x1f == 24 || p.Payload[0]&0x1f == 7) {
+			keys.Add(1)
+		}
+	}, func(*rtp.Packet) { audio.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for video.Load() < 100 || audio.Load() < 20 || keys.Load() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("video %d audio %d keyframes %d", video.Load(), audio.Load(), keys.Load())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if cam.ActiveSessions() != 1 {
+		t.Errorf("sessions %d", cam.ActiveSessions())
+	}
+	s.Close()
+	for cam.ActiveSessions() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the camera's session did not end")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
