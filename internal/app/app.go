@@ -24,6 +24,7 @@ import (
 	"linli/internal/auth"
 	"linli/internal/blob"
 	"linli/internal/call"
+	"linli/internal/camera"
 	"linli/internal/community"
 	"linli/internal/config"
 	"linli/internal/device"
@@ -73,6 +74,8 @@ type App struct {
 	files      *blob.Dir
 	fileOwners []blob.Owner
 	listener   net.Listener
+	// cameras is 监控设备; its live sessions end on Close.
+	cameras *camera.Service
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -137,11 +140,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if a.sip != nil {
 		devices.SetSIPPresence(a.sipPresence)
 	}
+	a.cameras = camera.NewService(db, box, logger)
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: applications, PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: images,
 		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.access, logger),
+		Cameras: a.cameras,
 	})
 	return a, nil
 }
@@ -280,6 +285,8 @@ type Services struct {
 	Owners *ownerapp.Service
 	// Passes keeps residents' visitor passes (访客通行).
 	Passes *pass.Service
+	// Cameras keeps the communities' IP cameras (监控设备).
+	Cameras *camera.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -310,6 +317,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Passes.OnUse(s.Owners.PassUsed)
 	families.Register(api)
 	families.RegisterApp(api)
+	s.Cameras.Register(api)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -330,7 +338,8 @@ func OpenAPI() ([]byte, error) {
 		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
-		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger)})
+		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger),
+		Cameras: camera.NewService(nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
@@ -489,6 +498,9 @@ func (a *App) Store() *store.Store { return a.db }
 
 // Close stops the broker and closes the database.
 func (a *App) Close() error {
+	if a.cameras != nil {
+		a.cameras.Close()
+	}
 	if a.sip != nil {
 		_ = a.sip.Close()
 	}

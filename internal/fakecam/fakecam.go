@@ -45,6 +45,7 @@ type Camera struct {
 	snaps    atomic.Int64 // snapshots served
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	closing  sync.Once
 }
 
 // Start starts a fake camera; Close stops it.
@@ -122,12 +123,14 @@ func (c *Camera) ActiveSessions() int { return int(c.active.Load()) }
 // Snapshots is how many snapshots the camera served.
 func (c *Camera) Snapshots() int { return int(c.snaps.Load()) }
 
-// Close stops the servers and the streamer.
+// Close stops the servers and the streamer; closing again does nothing.
 func (c *Camera) Close() {
-	c.cancel()
-	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = c.http.Shutdown(shut)
-	c.rtsp.close()
-	c.wg.Wait()
+	c.closing.Do(func() {
+		c.cancel()
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = c.http.Shutdown(shut)
+		c.rtsp.close()
+		c.wg.Wait()
+	})
 }
