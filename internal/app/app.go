@@ -34,6 +34,7 @@ import (
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/imaging"
+	"linli/internal/media"
 	"linli/internal/mqtt"
 	"linli/internal/ownerapp"
 	"linli/internal/pass"
@@ -75,7 +76,8 @@ type App struct {
 	fileOwners []blob.Owner
 	listener   net.Listener
 	// cameras is 监控设备; its live sessions end on Close.
-	cameras *camera.Service
+	cameras     *camera.Service
+	cameraRelay *media.Relay
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -140,7 +142,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if a.sip != nil {
 		devices.SetSIPPresence(a.sipPresence)
 	}
-	a.cameras = camera.NewService(db, box, logger)
+	if err := a.startCameras(box); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: applications, PublicURL: cfg.PublicURL,
@@ -498,9 +503,7 @@ func (a *App) Store() *store.Store { return a.db }
 
 // Close stops the broker and closes the database.
 func (a *App) Close() error {
-	if a.cameras != nil {
-		a.cameras.Close()
-	}
+	a.closeCameras()
 	if a.sip != nil {
 		_ = a.sip.Close()
 	}

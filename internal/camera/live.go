@@ -142,6 +142,7 @@ func (l *lives) join(ctx context.Context, id int, open func() (Stream, *ipcam.Se
 			l.mu.Unlock()
 			return "", "", err
 		}
+		l.mu.Unlock()
 		go l.watch(f)
 	} else {
 		f.pending++
