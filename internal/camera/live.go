@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -67,7 +68,7 @@ func (s *Service) Live(ctx context.Context, cid, id int, offer string) (answer, 
 	open := func() (Stream, *ipcam.Session, error) {
 		dctx, cancel := context.WithTimeout(context.Background(), ProbeTimeout)
 		defer cancel()
-		rs, err := ipcam.Dial(dctx, c.StreamURI, c.Username, password)
+		rs, err := ipcam.Dial(dctx, c.StreamURI, c.Username, password, s.logger)
 		if err != nil {
 			s.logger.Info("camera stream failed", "camera", id, "err", err)
 			if errors.Is(err, ipcam.ErrAuth) {
@@ -75,7 +76,8 @@ func (s *Service) Live(ctx context.Context, cid, id int, offer string) (answer, 
 			}
 			return nil, nil, &errs.Error{Code: errs.Unavailable, Message: "无法打开摄像机的视频流，请稍后再试或点击刷新检查摄像机", Err: err}
 		}
-		st, err := s.live.relay.NewStream(cid, "camera "+c.Name, rs.AudioPT())
+		// The label becomes the stream id of the browser's track: no spaces.
+		st, err := s.live.relay.NewStream(cid, fmt.Sprintf("camera-%d", c.ID), rs.AudioPT())
 		if err != nil {
 			rs.Close()
 			return nil, nil, err

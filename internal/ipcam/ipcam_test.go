@@ -3,6 +3,7 @@ package ipcam_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -99,10 +100,10 @@ func TestSnapshotDigest(t *testing.T) {
 func TestRTSP(t *testing.T) {
 	cam := startCamera(t, fakecam.Config{})
 	ctx := context.Background()
-	if _, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "bad"); !errors.Is(err, ipcam.ErrAuth) {
+	if _, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "bad", slog.New(slog.DiscardHandler)); !errors.Is(err, ipcam.ErrAuth) {
 		t.Errorf("wrong password: %v", err)
 	}
-	s, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "admin123")
+	s, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "admin123", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package ipcam
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"time"
@@ -34,7 +35,7 @@ type Session struct {
 // Dial opens an RTSP session with the camera (DESCRIBE and SETUP; UDP
 // first, TCP when the camera refuses UDP). Errors: ErrUnreachable, ErrAuth,
 // ErrNoH264.
-func Dial(ctx context.Context, streamURI, username, password string) (*Session, error) {
+func Dial(ctx context.Context, streamURI, username, password string, logger *slog.Logger) (*Session, error) {
 	u, err := base.ParseURL(streamURI)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrAddress, err)
@@ -50,6 +51,10 @@ func Dial(ctx context.Context, streamURI, username, password string) (*Session, 
 		DialContext: func(_ context.Context, network, address string) (net.Conn, error) {
 			return dialer.DialContext(ctx, network, address)
 		},
+		// The library logs these itself unless told where.
+		OnTransportSwitch: func(err error) { logger.Debug("rtsp transport switch", "stream", u.Host, "err", err) },
+		OnPacketsLost:     func(n uint64) { logger.Debug("rtsp packets lost", "stream", u.Host, "lost", n) },
+		OnDecodeError:     func(err error) { logger.Debug("rtsp decode error", "stream", u.Host, "err", err) },
 	}
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
