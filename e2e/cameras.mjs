@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { checkA11y } from './layout.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -69,7 +70,8 @@ try {
       // ICE on loopback only: the relay answers with 127.0.0.1 candidates.
       '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
   })
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  // bypassCSP lets the test inject axe-core.
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
   // Keep every RTCPeerConnection the page makes, to read its stats.
   await context.addInitScript(() => {
     const Native = window.RTCPeerConnection
@@ -86,6 +88,11 @@ try {
   const pageErrors = []
   page.on('pageerror', (e) => pageErrors.push(e.message))
   const tid = (id) => page.getByTestId(id)
+  const a11yFindings = []
+  async function a11y(what, scope) {
+    const found = await checkA11y(page, scope)
+    if (found.length) a11yFindings.push(`${what}:\n  ${found.join('\n  ')}`)
+  }
 
   // The operator signs in and changes the initial password.
   await page.goto(`${base}/login`)
@@ -119,6 +126,7 @@ try {
   const fieldError = page.getByTestId('camera-form-dialog').locator('.el-form-item__error')
   await fieldError.first().waitFor()
   check((await fieldError.first().innerText()).includes('用户名或密码错误'), 'a wrong password is refused on the form')
+  await a11y('the 新增监控设备 dialog', '[data-testid="camera-form-dialog"]')
   await tid('camera-form-password').fill(CAM_PW)
   await tid('camera-form-submit').click()
   await tid('camera-form-dialog').waitFor({ state: 'hidden' })
@@ -134,6 +142,7 @@ try {
   await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await thumb.elementHandle())
   check(await thumb.evaluate((el) => el.naturalWidth === 640), 'the snapshot thumbnail loads (640 px wide)')
   await page.screenshot({ path: join(shots, 'cameras-list.png') })
+  await a11y('监控设备')
 
   // 实时画面.
   await tid('camera-live').first().click()
@@ -166,6 +175,7 @@ try {
   const size = await tid('camera-live-video').evaluate((v) => [v.videoWidth, v.videoHeight])
   check(size[0] === 640 && size[1] === 480, `the video is 640×480 (${size.join('×')})`)
   await page.screenshot({ path: join(shots, 'cameras-live.png') })
+  await a11y('the 实时画面 dialog', '[data-testid="camera-live-dialog"]')
 
   await tid('camera-live-close').click()
   await tid('camera-live-dialog').waitFor({ state: 'hidden' })
@@ -176,6 +186,7 @@ try {
     if (viewers === 0) break
   }
   check(viewers === 0, 'closing the dialog ends the viewing session')
+  check(a11yFindings.length === 0, `axe finds nothing serious or critical on 监控设备 ${a11yFindings.join('\n')}`)
   check(pageErrors.length === 0, `no script errors on the page ${pageErrors.join('; ')}`)
 } catch (e) {
   failed = true
