@@ -243,6 +243,7 @@ func (l *lives) leave(id int, sid string) error {
 	var v Viewer
 	if f := l.feeds[id]; f != nil {
 		v = f.viewers[sid]
+		delete(f.viewers, sid) // its watcher arms the idle stop when it ends
 	}
 	l.mu.Unlock()
 	if v == nil {
