@@ -19,6 +19,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -79,10 +80,26 @@ func Host(address string) (string, error) {
 		}
 		host = strings.Trim(host, "[]")
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" {
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || !validHost(host) {
 		return "", ErrAddress
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// validHost accepts an IP address or a DNS name.
+func validHost(h string) bool {
+	if ip, err := netip.ParseAddr(h); err == nil {
+		return ip.Zone() == ""
+	}
+	if h == "" || len(h) > 253 || strings.HasPrefix(h, "-") || strings.HasPrefix(h, ".") {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // httpClient is a client that follows no redirects and gives up after Timeout.
