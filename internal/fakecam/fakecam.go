@@ -29,6 +29,9 @@ type Config struct {
 	RTSPAddr string // default 127.0.0.1:0
 	// NoAudio leaves the G.711 track out of the RTSP stream.
 	NoAudio bool
+	// NoInbandParams leaves SPS and PPS out of the stream (they are only in
+	// the SDP), as some cameras do.
+	NoInbandParams bool
 	// NoH264 makes the only profile's encoder JPEG (a camera Linli cannot relay).
 	NoH264 bool
 	Logger *slog.Logger

@@ -97,8 +97,11 @@ func (rs *rtspServer) play(ctx context.Context, h264 *format.H264, g711 *format.
 			return
 		case <-tick.C:
 		}
-		f := frames[n%len(frames)]
-		pkts, err := venc.Encode(f.NALs)
+		nals := frames[n%len(frames)].NALs
+		if rs.cam.cfg.NoInbandParams {
+			nals = withoutParams(nals)
+		}
+		pkts, err := venc.Encode(nals)
 		if err != nil {
 			continue
 		}
@@ -187,4 +190,15 @@ func (rs *rtspServer) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Res
 // OnPlay starts playing.
 func (rs *rtspServer) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
 	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// withoutParams drops SPS and PPS NAL units.
+func withoutParams(nals [][]byte) [][]byte {
+	out := make([][]byte, 0, len(nals))
+	for _, n := range nals {
+		if t := n[0] & 0x1f; t != 7 && t != 8 {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,5 +136,66 @@ func TestRTSP(t *testing.T) {
 			t.Fatal("the camera's session did not end")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestParameterSetsBeforeKeyframes: a camera that announces SPS and PPS only
+// in its SDP still gets them in front of every IDR, with the IDR's
+// timestamp, and the sequence numbers stay continuous.
+func TestParameterSetsBeforeKeyframes(t *testing.T) {
+	cam := startCamera(t, fakecam.Config{NoInbandParams: true, NoAudio: true})
+	s, err := ipcam.Dial(context.Background(), cam.RTSPURL(), "admin", "admin123", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if sps, pps := s.ParameterSets(); sps == nil || pps == nil {
+		t.Fatal("the SDP has no parameter sets")
+	}
+	type seen struct {
+		seq      uint16
+		ts       uint32
+		nal      byte // type of the first NAL (FU-A: of the fragment)
+		stapSPS  bool
+		fuaStart bool
+	}
+	var mu sync.Mutex
+	var got []seen
+	if err := s.Play(func(p *rtp.Packet) {
+		x := seen{seq: p.SequenceNumber, ts: p.Timestamp, nal: p.Payload[0] & 0x1f}
+		switch x.nal {
+		case 24:
+			x.stapSPS = p.Payload[3]&0x1f == 7
+		case 28:
+			x.fuaStart = p.Payload[1]&0x80 != 0
+			x.nal = p.Payload[1] & 0x1f
+		}
+		mu.Lock()
+		got = append(got, x)
+		mu.Unlock()
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	idrs := 0
+	for idrs < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d keyframes after 30 s", idrs)
+		}
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		idrs = 0
+		for i, x := range got {
+			if x.nal == 5 && x.fuaStart {
+				idrs++
+				if i == 0 || !got[i-1].stapSPS || got[i-1].ts != x.ts {
+					t.Errorf("IDR at %d without the parameter sets in front", i)
+				}
+			}
+			if i > 0 && x.seq != got[i-1].seq+1 {
+				t.Errorf("sequence %d after %d", x.seq, got[i-1].seq)
+			}
+		}
+		mu.Unlock()
 	}
 }

@@ -106,7 +106,9 @@ func (s *Session) ParameterSets() (sps, pps []byte) { return s.h264.SafeParams()
 // arrives (on the client's goroutines; audio may be nil). Done is closed
 // when the session ends.
 func (s *Session) Play(video, audio func(*rtp.Packet)) error {
-	s.client.OnPacketRTP(s.video, s.h264, func(p *rtp.Packet) { video(p) })
+	sps, pps := s.h264.SafeParams()
+	params := &paramSets{sps: sps, pps: pps}
+	s.client.OnPacketRTP(s.video, s.h264, func(p *rtp.Packet) { params.push(p, video) })
 	if s.audio != nil && audio != nil {
 		s.client.OnPacketRTP(s.audio, s.g711, func(p *rtp.Packet) { audio(p) })
 	}
