@@ -142,6 +142,27 @@ func TestCameras(t *testing.T) {
 			t.Errorf("renamed: %+v", c)
 		}
 
+		// A door station that offers ONVIF: the camera may name it, in its
+		// own community only.
+		door := boundDevice(t, s, a, "pwCAx9", "SN-CAM-DOOR", 1)
+		other := boundDevice(t, s, b, "pwCBx9", "SN-CAM-OTHER", 1)
+		if r := m.Do("PATCH", a.Path(fmt.Sprintf("/cameras/%d", c.ID)), map[string]any{"device_id": other.DeviceID}); r.Status != 422 ||
+			!strings.Contains(string(r.Body), "body.device_id") {
+			t.Errorf("a door station of another community: %d %s", r.Status, r.Body)
+		}
+		var linked struct {
+			DeviceID *int `json:"device_id"`
+		}
+		m.Must(200, "PATCH", a.Path(fmt.Sprintf("/cameras/%d", c.ID)), map[string]any{"device_id": door.DeviceID}).JSON(t, &linked)
+		if linked.DeviceID == nil || *linked.DeviceID != door.DeviceID {
+			t.Errorf("linked to the door station: %+v", linked)
+		}
+		linked.DeviceID = nil
+		m.Must(200, "PATCH", a.Path(fmt.Sprintf("/cameras/%d", c.ID)), map[string]any{"device_id": 0}).JSON(t, &linked)
+		if linked.DeviceID != nil {
+			t.Errorf("unlinked: %+v", linked)
+		}
+
 		// Refresh: a camera gone is a status, not an error.
 		m.Must(200, "POST", a.Path(fmt.Sprintf("/cameras/%d/refresh", c.ID)), nil).JSON(t, &c)
 		if c.Status != "正常" {
