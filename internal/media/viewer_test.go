@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -129,7 +130,6 @@ func TestKeyframeRequest(t *testing.T) {
 	b, v := watch(t, rs.Stream(), ViewerOptions{})
 	waitFor(t, "video at the browser", func() bool { return b.videoPackets.Load() > 0 })
 	// Requests on start and on connect have gone; now the browser asks.
-	time.Sleep(0) // nothing to wait for: counts below are compared, not timed
 	plis, hooked := d.plis(), hooks.Load()
 	if err := b.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: b.videoSSRC.Load()}}); err != nil {
 		t.Fatal(err)
@@ -210,22 +210,61 @@ func TestLatching(t *testing.T) {
 		t.Errorf("%d packets went to the SDP address instead of the latched one", n)
 	}
 
-	// Another source is not accepted once latched.
-	stranger, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if v.Stats().AudioReceived == 0 {
+		t.Error("viewer counted no microphone audio")
+	}
+}
+
+// TestLatchingIgnoresOthers: once latched, RTP from another source is
+// dropped; a new Start latches anew.
+func TestLatchingIgnoresOthers(t *testing.T) {
+	r := newTestRelay(t, Config{})
+	rs, err := r.NewRTPStream(1, "door")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stranger.Close()
-	before := rs.Stats().AudioPackets
-	for i := range 50 {
-		pkt := []byte{0x80, 0, 0, byte(i), 0, 0, 0, 0, 1, 2, 3, 4}
-		_, _ = stranger.WriteToUDPAddrPort(append(pkt, make([]byte, 160)...), rs.Audio())
+	defer rs.Close()
+	d := newFakeDevice(t, 0)
+	socket := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
 	}
-	waitFor(t, "more device audio", func() bool { return rs.Stats().AudioPackets >= before+60 })
-	if s := rs.Stats(); s.AudioPackets > before+60+40 {
-		t.Errorf("stranger's packets counted: %+v", s)
+	nat, stranger := socket(), socket()
+	var seq uint16
+	send := func(c *net.UDPConn, n int) {
+		for range n {
+			seq++
+			p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: uint32(seq) * 160, SSRC: 7},
+				Payload: make([]byte, 160)}
+			b, _ := p.Marshal()
+			if _, err := c.WriteToUDPAddrPort(b, rs.Audio()); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	_ = v
+	rs.Start(d.peer())
+	send(nat, 5)
+	waitFor(t, "the NAT's packets", func() bool { return rs.Stats().AudioPackets == 5 })
+	// The stranger's packets are queued before the NAT's next one.
+	send(stranger, 50)
+	send(nat, 1)
+	waitFor(t, "the NAT's next packet", func() bool { return rs.Stats().AudioPackets >= 6 })
+	if got := rs.Stats().AudioPackets; got != 6 {
+		t.Fatalf("accepted %d packets, want 6 (the stranger's dropped)", got)
+	}
+	// A re-INVITE: the next source latches, here the stranger.
+	rs.Start(d.peer())
+	send(stranger, 3)
+	send(nat, 10)
+	send(stranger, 1)
+	waitFor(t, "the stranger latched", func() bool { return rs.Stats().AudioPackets >= 10 })
+	if got := rs.Stats().AudioPackets; got != 10 {
+		t.Fatalf("accepted %d packets, want 10", got)
+	}
 }
 
 func TestLimits(t *testing.T) {
@@ -453,5 +492,52 @@ func TestPortRange(t *testing.T) {
 	c.Close()
 	if _, err := r.NewRTPStream(1, "c"); err != nil {
 		t.Errorf("after freeing: %v", err)
+	}
+}
+
+// TestBrowserNeverConnects: a browser that takes the answer and is never
+// heard from again is given up and its viewer ends.
+func TestBrowserNeverConnects(t *testing.T) {
+	r := newTestRelay(t, Config{ViewerTimeout: time.Second})
+	st, err := r.NewStream(1, "camera", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, browserOptions{})
+	v, _, err := st.AddViewer(b.offer(t), ViewerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.pc.Close() // the tab closed before the answer arrived
+	waitFor(t, "the viewer to end", func() bool {
+		select {
+		case <-v.Done():
+			return true
+		default:
+			return false
+		}
+	})
+	if got := r.Stats(); got.Viewers != 0 || st.Viewers() != 0 {
+		t.Errorf("stats %+v, stream viewers %d", got, st.Viewers())
+	}
+}
+
+// TestPublicIP: behind 1:1 NAT the answer announces the public address
+// instead of the local one. The answer is not applied: no traffic leaves
+// loopback.
+func TestPublicIP(t *testing.T) {
+	r := newTestRelay(t, Config{PublicIP: "198.51.100.7"})
+	st, err := r.NewStream(1, "camera", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, browserOptions{})
+	v, answer, err := st.AddViewer(b.offer(t), ViewerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if !strings.Contains(answer, " 198.51.100.7 ") || strings.Contains(answer, "candidate:") && strings.Contains(answer, " 127.0.0.1 ") {
+		t.Errorf("answer candidates:\n%s", answer)
 	}
 }
