@@ -1,8 +1,10 @@
 package ipcam_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -197,5 +199,86 @@ func TestParameterSetsBeforeKeyframes(t *testing.T) {
 			}
 		}
 		mu.Unlock()
+	}
+}
+
+// TestRTSPRedirectRefused: a DESCRIBE redirect to another host is not
+// followed, so the camera's credentials go nowhere else.
+func TestRTSPRedirectRefused(t *testing.T) {
+	elsewhere, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skip("127.0.0.2 is not available:", err)
+	}
+	defer elsewhere.Close()
+	var reached atomic.Int64
+	go func() {
+		for {
+			c, err := elsewhere.Accept()
+			if err != nil {
+				return
+			}
+			reached.Add(1)
+			c.Close()
+		}
+	}()
+	camera, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer camera.Close()
+	go func() {
+		for {
+			c, err := camera.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					req, err := readRTSPRequest(r)
+					if err != nil {
+						return
+					}
+					switch req.method {
+					case "OPTIONS":
+						fmt.Fprintf(c, "RTSP/1.0 200 OK\r\nCSeq: %s\r\nPublic: DESCRIBE, SETUP, PLAY\r\n\r\n", req.cseq)
+					default:
+						fmt.Fprintf(c, "RTSP/1.0 302 Found\r\nCSeq: %s\r\nLocation: rtsp://%s/stolen\r\n\r\n", req.cseq, elsewhere.Addr())
+					}
+				}
+			}()
+		}
+	}()
+	_, err = ipcam.Dial(context.Background(), "rtsp://"+camera.Addr().String()+"/live", "admin", "secret", slog.New(slog.DiscardHandler))
+	if err == nil {
+		t.Fatal("a redirect to another host was followed")
+	}
+	if reached.Load() != 0 {
+		t.Error("the client connected to the other host")
+	}
+}
+
+type rtspRequest struct{ method, cseq string }
+
+func readRTSPRequest(r *bufio.Reader) (rtspRequest, error) {
+	var req rtspRequest
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return req, err
+	}
+	req.method, _, _ = strings.Cut(line, " ")
+	for {
+		h, err := r.ReadString('\n')
+		if err != nil {
+			return req, err
+		}
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return req, nil
+		}
+		if k, v, ok := strings.Cut(h, ":"); ok && strings.EqualFold(k, "CSeq") {
+			req.cseq = strings.TrimSpace(v)
+		}
 	}
 }

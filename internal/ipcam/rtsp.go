@@ -49,6 +49,11 @@ func Dial(ctx context.Context, streamURI, username, password string, logger *slo
 		Host:        u.Host,
 		ReadTimeout: 10 * time.Second,
 		DialContext: func(_ context.Context, network, address string) (net.Conn, error) {
+			// A DESCRIBE redirect would take the client (and the camera's
+			// credentials) elsewhere: only the camera's own host is dialled.
+			if h, _, err := net.SplitHostPort(address); err != nil || h != u.Hostname() {
+				return nil, fmt.Errorf("ipcam: %s is not the camera's host %s", address, u.Hostname())
+			}
 			return dialer.DialContext(ctx, network, address)
 		},
 		// The library logs these itself unless told where.
