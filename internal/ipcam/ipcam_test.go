@@ -282,3 +282,24 @@ func readRTSPRequest(r *bufio.Reader) (rtspRequest, error) {
 		}
 	}
 }
+
+// TestHTTPRedirectsRefused: neither ONVIF nor the snapshot follow a
+// redirect to another host.
+func TestHTTPRedirectsRefused(t *testing.T) {
+	var reached atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) }))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	if _, err := ipcam.Probe(context.Background(), strings.TrimPrefix(redirect.URL, "http://"), "admin", "pw"); err == nil {
+		t.Error("probe through a redirect succeeded")
+	}
+	if _, err := ipcam.Snapshot(context.Background(), redirect.URL+"/snapshot.jpg", "admin", "pw"); err == nil {
+		t.Error("snapshot through a redirect succeeded")
+	}
+	if reached.Load() != 0 {
+		t.Errorf("the other host was asked %d times", reached.Load())
+	}
+}
