@@ -29,6 +29,9 @@ type Config struct {
 	RTSPAddr string // default 127.0.0.1:0
 	// NoAudio leaves the G.711 track out of the RTSP stream.
 	NoAudio bool
+	// UDP offers RTP over UDP too (on a free even/odd port pair of
+	// loopback); without it only TCP is offered.
+	UDP bool
 	// NoInbandParams leaves SPS and PPS out of the stream (they are only in
 	// the SDP), as some cameras do.
 	NoInbandParams bool

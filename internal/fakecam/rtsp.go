@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"time"
@@ -33,17 +34,32 @@ type rtspServer struct {
 func startRTSP(ctx context.Context, cam *Camera) (*rtspServer, error) {
 	rs := &rtspServer{cam: cam}
 	var ln net.Listener
-	rs.server = &gortsplib.Server{
-		Handler:     rs,
-		RTSPAddress: cam.cfg.RTSPAddr,
-		Listen: func(network, address string) (net.Listener, error) {
-			l, err := net.Listen(network, address)
-			ln = l
-			return l, err
-		},
-	}
-	if err := rs.server.Start(); err != nil {
-		return nil, fmt.Errorf("fakecam: rtsp: %w", err)
+	var err error
+	for try := 0; ; try++ {
+		rs.server = &gortsplib.Server{
+			Handler:     rs,
+			RTSPAddress: cam.cfg.RTSPAddr,
+			Listen: func(network, address string) (net.Listener, error) {
+				l, err := net.Listen(network, address)
+				ln = l
+				return l, err
+			},
+		}
+		if cam.cfg.UDP {
+			port := 40000 + 2*rand.IntN(9000)
+			rs.server.UDPRTPAddress = fmt.Sprintf("127.0.0.1:%d", port)
+			rs.server.UDPRTCPAddress = fmt.Sprintf("127.0.0.1:%d", port+1)
+		}
+		if err = rs.server.Start(); err == nil {
+			break
+		}
+		if ln != nil {
+			ln.Close()
+			ln = nil
+		}
+		if !cam.cfg.UDP || try == 20 {
+			return nil, fmt.Errorf("fakecam: rtsp: %w", err)
+		}
 	}
 	rs.addr = ln.Addr().String()
 	frames := clip.Door()

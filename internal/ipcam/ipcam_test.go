@@ -101,7 +101,14 @@ func TestSnapshotDigest(t *testing.T) {
 }
 
 func TestRTSP(t *testing.T) {
-	cam := startCamera(t, fakecam.Config{})
+	for _, udp := range []bool{false, true} {
+		t.Run(map[bool]string{false: "TCP", true: "UDP"}[udp], func(t *testing.T) { testRTSP(t, udp) })
+	}
+}
+
+// testRTSP plays the fake camera over TCP (it offers no UDP) or UDP.
+func testRTSP(t *testing.T, udp bool) {
+	cam := startCamera(t, fakecam.Config{UDP: udp})
 	ctx := context.Background()
 	if _, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "bad", slog.New(slog.DiscardHandler)); !errors.Is(err, ipcam.ErrAuth) {
 		t.Errorf("wrong password: %v", err)
@@ -112,6 +119,9 @@ func TestRTSP(t *testing.T) {
 	}
 	if s.AudioPT() != 0 {
 		t.Errorf("audio pt %d", s.AudioPT())
+	}
+	if want := map[bool]string{false: "TCP", true: "UDP"}[udp]; s.Transport() != want {
+		t.Errorf("transport %s, want %s", s.Transport(), want)
 	}
 	var video, audio, keys atomic.Int64
 	if err := s.Play(func(p *rtp.Packet) {

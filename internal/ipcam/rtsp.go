@@ -103,6 +103,14 @@ func (s *Session) AudioPT() uint8 {
 	return 8
 }
 
+// Transport is how RTP comes: "UDP" or "TCP".
+func (s *Session) Transport() string {
+	if t := s.client.Transport(); t != nil && t.Session != nil && t.Session.Protocol != gortsplib.ProtocolTCP {
+		return "UDP"
+	}
+	return "TCP"
+}
+
 // ParameterSets returns the SPS and PPS the camera announced in its SDP
 // (nil when it did not).
 func (s *Session) ParameterSets() (sps, pps []byte) { return s.h264.SafeParams() }
