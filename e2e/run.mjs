@@ -804,7 +804,7 @@ try {
   await accessFlow()
 
   // Every page at three sizes: screenshots, tables, axe.
-  await tour('manager', ['/communities', '/housing', '/residents', '/applications', '/cards', '/passes', '/devices', '/notices',
+  await tour('manager', ['/communities', '/housing', '/residents', '/applications', '/cards', '/passes', '/devices', '/cameras', '/notices',
     '/room-notices', '/ads', '/records/calls', '/records/unlocks', '/profile'])
   await logout()
   await login('admin', ADMIN_PW)

@@ -67,3 +67,6 @@ echo "== the residents' H5 site in Chromium at 390×844"
 # The same pages with the API's answers staged in the browser: empty lists,
 # failing requests, an expired session, slow 3G, and axe-core on every screen.
 (cd e2e && node h5e2e.mjs)
+
+echo "== 监控设备 in Chromium: a fake ONVIF camera added, its snapshot and live view"
+(cd e2e && node cameras.mjs)

@@ -10,6 +10,7 @@ import (
 
 	"linli/internal/app"
 	"linli/internal/config"
+	"linli/internal/fakecam"
 	"linli/internal/sim"
 )
 
@@ -19,7 +20,8 @@ commands:
   serve     start the server (console, API) — see "linli serve -h"
   version   print the version
   openapi   print the OpenAPI 3.1 document of the console API
-  sim       run simulated door stations against a server — see "linli sim -h"
+  sim       run simulated door stations against a server — see "linli sim -h";
+            "linli sim camera" runs a fake ONVIF camera (RTSP on loopback)
 `
 
 // run is the whole program; main only calls it, and tests call it too.
@@ -42,6 +44,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, err = fmt.Fprintf(stdout, "%s\n", doc)
 		return err
 	case "sim":
+		if len(args) > 1 && args[1] == "camera" {
+			return fakecam.Main(ctx, args[2:], stdout, stderr)
+		}
 		return sim.Main(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)

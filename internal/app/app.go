@@ -24,6 +24,7 @@ import (
 	"linli/internal/auth"
 	"linli/internal/blob"
 	"linli/internal/call"
+	"linli/internal/camera"
 	"linli/internal/community"
 	"linli/internal/config"
 	"linli/internal/device"
@@ -78,6 +79,8 @@ type App struct {
 	files      *blob.Dir
 	fileOwners []blob.Owner
 	listener   net.Listener
+	// cameras is 监控设备; its live sessions end on Close.
+	cameras *camera.Service
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -143,7 +146,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if a.sip != nil {
 		devices.SetSIPPresence(a.sipPresence)
 	}
+	if err := a.startMedia(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if err := a.startCalls(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.startCameras(box); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -152,6 +163,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Applications: applications, PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: images,
 		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.access, logger), Calls: a.calls,
+		Cameras: a.cameras,
 	})
 	return a, nil
 }
@@ -293,6 +305,8 @@ type Services struct {
 	// Calls brings browser pages into door calls (门口呼叫, the H5); nil
 	// when the SIP server is off.
 	Calls *webcall.Service
+	// Cameras keeps the communities' IP cameras (监控设备).
+	Cameras *camera.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -329,6 +343,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	}
 	calls.Register(api)
 	mux.Handle("GET /webcall/ws", calls)
+	s.Cameras.Register(api)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -349,7 +364,8 @@ func OpenAPI() ([]byte, error) {
 		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
-		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger)})
+		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger),
+		Cameras: camera.NewService(nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
@@ -510,6 +526,9 @@ func (a *App) Store() *store.Store { return a.db }
 func (a *App) Close() error {
 	if a.calls != nil {
 		a.calls.Close()
+	}
+	if a.cameras != nil {
+		a.cameras.Close()
 	}
 	if a.relay != nil {
 		a.relay.Close()

@@ -10,6 +10,7 @@ import (
 
 	"linli/internal/actor"
 	"linli/internal/apptest"
+	"linli/internal/fakecam"
 	"linli/internal/region"
 	"linli/internal/storetest"
 )
@@ -38,6 +39,20 @@ type world struct {
 	device   int // a bound (offline) indoor monitor of A
 	firmware int // firmware of model MATRIX-0
 	record   int // an unlock record of A with a snapshot
+	cam      *fakecam.Camera
+	camera   int // a camera of A (the fake camera)
+}
+
+// freshCamera adds the fake camera to A under a new name.
+func (w *world) freshCamera(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", w.a.Path("/cameras"), map[string]any{"name": fmt.Sprintf("摄像机%d", w.next()), "address": w.cam.Addr(),
+		"username": w.cam.Username(), "password": w.cam.Password()}).JSON(tb, &v)
+	return v.ID
+}
+
+func cameraPath(rest string) func(testing.TB, *world) string {
+	return func(_ testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/cameras/%d%s", w.camera, rest)) }
 }
 
 // freshFirmware uploads firmware of a model of its own.
@@ -484,6 +499,22 @@ func operations() []operation {
 			path: func(_ testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/records/%d/snapshot", w.record)) }},
 		{id: "device-report-upgrade", method: "POST", path: fixed("/device/v1/upgrade"), who: public, ok: 401,
 			body: func(w *world) any { return map[string]any{"firmware_id": w.firmware, "state": "failed"} }},
+		{id: "list-cameras", method: "GET", path: inA("/cameras"), who: communityA, ok: 200},
+		{id: "create-camera", method: "POST", path: inA("/cameras"), who: communityA, ok: 201,
+			body: func(w *world) any {
+				return map[string]any{"name": fmt.Sprintf("新摄像机%d", w.next()), "address": w.cam.Addr(), "username": w.cam.Username(), "password": w.cam.Password()}
+			}},
+		{id: "get-camera", method: "GET", path: cameraPath(""), who: communityA, ok: 200},
+		{id: "update-camera", method: "PATCH", path: cameraPath(""), who: communityA, ok: 200,
+			body: func(w *world) any { return map[string]any{"name": fmt.Sprintf("改名摄像机%d", w.next())} }},
+		{id: "refresh-camera", method: "POST", path: cameraPath("/refresh"), who: communityA, ok: 200},
+		{id: "delete-camera", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/cameras/%d", w.freshCamera(tb))) }},
+		{id: "get-camera-snapshot", method: "GET", path: cameraPath("/snapshot.jpg"), who: communityA, ok: 200},
+		// A malformed offer is refused after the access check.
+		{id: "start-camera-live", method: "POST", path: cameraPath("/live"), who: communityA, ok: 422,
+			body: func(*world) any { return map[string]any{"sdp": "not an offer"} }},
+		{id: "stop-camera-live", method: "DELETE", path: cameraPath("/live/no-such-session"), who: communityA, ok: 404},
 		// Logout is last: it ends each actor's session.
 		{id: "logout", method: "DELETE", path: fixed("/api/v1/session"), who: public, ok: 204},
 	}
@@ -557,6 +588,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if ct, body := adForm("ad.jpg", pictureJPEG(200, 320), false); op.DoType("PUT", w.a.Path("/ads/portrait/4"), ct, body).Status != 200 {
 				t.Fatal("put the portrait ad")
 			}
+			cam, err := fakecam.Start(fakecam.Config{Name: "MATRIX"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(cam.Close)
+			w.cam = cam
+			w.camera = w.freshCamera(t)
 			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, w.a.Manager, op}
 			w.a.NewManager.Name, w.b.Manager.Name, w.a.Manager.Name = "new manager A", "manager B", "manager A"
 

@@ -14,13 +14,9 @@ import (
 	"linli/internal/webcall"
 )
 
-// startCalls starts the media relay and the browser side of door calls
-// (门口呼叫, the H5) on top of the SIP server; without SIP there is
-// neither.
-func (a *App) startCalls() error {
-	if a.sip == nil {
-		return nil
-	}
+// startMedia starts the relay that carries call media and camera views
+// between devices and browsers.
+func (a *App) startMedia() error {
 	lo, hi, err := a.cfg.PortRange()
 	if err != nil {
 		return err
@@ -35,9 +31,16 @@ func (a *App) startCalls() error {
 	}
 	a.relay, err = media.New(media.Config{PortMin: lo, PortMax: hi, IP: ip, PublicIP: a.cfg.MediaPublicIP, ICEServers: ice,
 		MaxSessions: a.cfg.MediaMaxSessions, MaxPerCommunity: a.cfg.MediaMaxPerCommunity, Logger: a.logger.With("part", "media")})
-	if err != nil {
-		return err
+	return err
+}
+
+// startCalls starts the browser side of door calls (门口呼叫, the H5) on
+// top of the SIP server; without SIP there is none.
+func (a *App) startCalls() error {
+	if a.sip == nil {
+		return nil
 	}
+	var err error
 	appSIP := func(ctx context.Context, authorization string) (string, error) {
 		acc, err := a.owners.SIP(ctx, authorization)
 		if err != nil {
@@ -59,9 +62,11 @@ func (a *App) mediaIP() (netip.Addr, error) {
 		}
 		return ip, nil
 	}
-	if host, _, err := net.SplitHostPort(a.sip.Addr()); err == nil {
-		if ip, err := netip.ParseAddr(host); err == nil && !ip.IsUnspecified() {
-			return ip, nil
+	if a.sip != nil {
+		if host, _, err := net.SplitHostPort(a.sip.Addr()); err == nil {
+			if ip, err := netip.ParseAddr(host); err == nil && !ip.IsUnspecified() {
+				return ip, nil
+			}
 		}
 	}
 	return netip.MustParseAddr("127.0.0.1"), nil

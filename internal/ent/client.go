@@ -22,6 +22,7 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/camera"
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
@@ -78,6 +79,8 @@ type Client struct {
 	AuditLog *AuditLogClient
 	// Building is the client for interacting with the Building builders.
 	Building *BuildingClient
+	// Camera is the client for interacting with the Camera builders.
+	Camera *CameraClient
 	// Card is the client for interacting with the Card builders.
 	Card *CardClient
 	// Community is the client for interacting with the Community builders.
@@ -140,6 +143,7 @@ func (c *Client) init() {
 	c.Area = NewAreaClient(c.config)
 	c.AuditLog = NewAuditLogClient(c.config)
 	c.Building = NewBuildingClient(c.config)
+	c.Camera = NewCameraClient(c.config)
 	c.Card = NewCardClient(c.config)
 	c.Community = NewCommunityClient(c.config)
 	c.Device = NewDeviceClient(c.config)
@@ -263,6 +267,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Area:               NewAreaClient(cfg),
 		AuditLog:           NewAuditLogClient(cfg),
 		Building:           NewBuildingClient(cfg),
+		Camera:             NewCameraClient(cfg),
 		Card:               NewCardClient(cfg),
 		Community:          NewCommunityClient(cfg),
 		Device:             NewDeviceClient(cfg),
@@ -313,6 +318,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Area:               NewAreaClient(cfg),
 		AuditLog:           NewAuditLogClient(cfg),
 		Building:           NewBuildingClient(cfg),
+		Camera:             NewCameraClient(cfg),
 		Card:               NewCardClient(cfg),
 		Community:          NewCommunityClient(cfg),
 		Device:             NewDeviceClient(cfg),
@@ -363,10 +369,11 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
-		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation, c.LoginFailure,
-		c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.Resident, c.Room,
-		c.SIPKey, c.SIPRegistration, c.Session, c.SyncChange, c.Unit,
+		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Camera, c.Card,
+		c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation,
+		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse,
+		c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session, c.SyncChange,
+		c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -377,10 +384,11 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
-		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Card, c.Community,
-		c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation, c.LoginFailure,
-		c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.Resident, c.Room,
-		c.SIPKey, c.SIPRegistration, c.Session, c.SyncChange, c.Unit,
+		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Camera, c.Card,
+		c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation,
+		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse,
+		c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session, c.SyncChange,
+		c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -411,6 +419,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditLog.mutate(ctx, m)
 	case *BuildingMutation:
 		return c.Building.mutate(ctx, m)
+	case *CameraMutation:
+		return c.Camera.mutate(ctx, m)
 	case *CardMutation:
 		return c.Card.mutate(ctx, m)
 	case *CommunityMutation:
@@ -2026,6 +2036,141 @@ func (c *BuildingClient) mutate(ctx context.Context, m *BuildingMutation) (Value
 		return (&BuildingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Building mutation op: %q", m.Op())
+	}
+}
+
+// CameraClient is a client for the Camera schema.
+type CameraClient struct {
+	config
+}
+
+// NewCameraClient returns a client for the Camera from the given config.
+func NewCameraClient(c config) *CameraClient {
+	return &CameraClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `camera.Hooks(f(g(h())))`.
+func (c *CameraClient) Use(hooks ...Hook) {
+	c.hooks.Camera = append(c.hooks.Camera, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `camera.Intercept(f(g(h())))`.
+func (c *CameraClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Camera = append(c.inters.Camera, interceptors...)
+}
+
+// Create returns a builder for creating a Camera entity.
+func (c *CameraClient) Create() *CameraCreate {
+	mutation := newCameraMutation(c.config, OpCreate)
+	return &CameraCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Camera entities.
+func (c *CameraClient) CreateBulk(builders ...*CameraCreate) *CameraCreateBulk {
+	return &CameraCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CameraClient) MapCreateBulk(slice any, setFunc func(*CameraCreate, int)) *CameraCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CameraCreateBulk{err: fmt.Errorf("calling to CameraClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CameraCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CameraCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Camera.
+func (c *CameraClient) Update() *CameraUpdate {
+	mutation := newCameraMutation(c.config, OpUpdate)
+	return &CameraUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CameraClient) UpdateOne(_m *Camera) *CameraUpdateOne {
+	mutation := newCameraMutation(c.config, OpUpdateOne, withCamera(_m))
+	return &CameraUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CameraClient) UpdateOneID(id int) *CameraUpdateOne {
+	mutation := newCameraMutation(c.config, OpUpdateOne, withCameraID(id))
+	return &CameraUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Camera.
+func (c *CameraClient) Delete() *CameraDelete {
+	mutation := newCameraMutation(c.config, OpDelete)
+	return &CameraDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CameraClient) DeleteOne(_m *Camera) *CameraDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CameraClient) DeleteOneID(id int) *CameraDeleteOne {
+	builder := c.Delete().Where(camera.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CameraDeleteOne{builder}
+}
+
+// Query returns a query builder for Camera.
+func (c *CameraClient) Query() *CameraQuery {
+	return &CameraQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCamera},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Camera entity by its id.
+func (c *CameraClient) Get(ctx context.Context, id int) (*Camera, error) {
+	return c.Query().Where(camera.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CameraClient) GetX(ctx context.Context, id int) *Camera {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CameraClient) Hooks() []Hook {
+	hooks := c.hooks.Camera
+	return append(hooks[:len(hooks):len(hooks)], camera.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CameraClient) Interceptors() []Interceptor {
+	inters := c.inters.Camera
+	return append(inters[:len(inters):len(inters)], camera.Interceptors[:]...)
+}
+
+func (c *CameraClient) mutate(ctx context.Context, m *CameraMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CameraCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CameraUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CameraUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CameraDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Camera mutation op: %q", m.Op())
 	}
 }
 
@@ -4849,14 +4994,14 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 type (
 	hooks struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
-		ApplicationAttempt, Area, AuditLog, Building, Card, Community, Device,
+		ApplicationAttempt, Area, AuditLog, Building, Camera, Card, Community, Device,
 		DoorCommand, Event, Firmware, Invitation, LoginFailure, Notice, NoticeRead,
 		NoticeRoom, Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session,
 		SyncChange, Unit []ent.Hook
 	}
 	inters struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
-		ApplicationAttempt, Area, AuditLog, Building, Card, Community, Device,
+		ApplicationAttempt, Area, AuditLog, Building, Camera, Card, Community, Device,
 		DoorCommand, Event, Firmware, Invitation, LoginFailure, Notice, NoticeRead,
 		NoticeRoom, Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session,
 		SyncChange, Unit []ent.Interceptor

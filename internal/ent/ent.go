@@ -17,6 +17,7 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/camera"
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
@@ -114,6 +115,7 @@ func checkColumn(t, c string) error {
 			area.Table:               area.ValidColumn,
 			auditlog.Table:           auditlog.ValidColumn,
 			building.Table:           building.ValidColumn,
+			camera.Table:             camera.ValidColumn,
 			card.Table:               card.ValidColumn,
 			community.Table:          community.ValidColumn,
 			device.Table:             device.ValidColumn,

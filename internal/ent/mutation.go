@@ -18,6 +18,7 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/camera"
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
@@ -66,6 +67,7 @@ const (
 	TypeArea               = "Area"
 	TypeAuditLog           = "AuditLog"
 	TypeBuilding           = "Building"
+	TypeCamera             = "Camera"
 	TypeCard               = "Card"
 	TypeCommunity          = "Community"
 	TypeDevice             = "Device"
@@ -9268,6 +9270,1535 @@ func (m *BuildingMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Building edge %s", name)
+}
+
+// CameraMutation represents an operation that mutates the Camera nodes in the graph.
+type CameraMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	community_id    *int
+	addcommunity_id *int
+	name            *string
+	address         *string
+	username        *string
+	password_sealed *[]byte
+	device_id       *int
+	adddevice_id    *int
+	manufacturer    *string
+	model           *string
+	firmware        *string
+	serial          *string
+	profile_token   *string
+	stream_uri      *string
+	snapshot_uri    *string
+	width           *int
+	addwidth        *int
+	height          *int
+	addheight       *int
+	video_codec     *string
+	audio_codec     *string
+	last_checked_at *time.Time
+	last_error      *string
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*Camera, error)
+	predicates      []predicate.Camera
+}
+
+var _ ent.Mutation = (*CameraMutation)(nil)
+
+// cameraOption allows management of the mutation configuration using functional options.
+type cameraOption func(*CameraMutation)
+
+// newCameraMutation creates new mutation for the Camera entity.
+func newCameraMutation(c config, op Op, opts ...cameraOption) *CameraMutation {
+	m := &CameraMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCamera,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCameraID sets the ID field of the mutation.
+func withCameraID(id int) cameraOption {
+	return func(m *CameraMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Camera
+		)
+		m.oldValue = func(ctx context.Context) (*Camera, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Camera.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCamera sets the old Camera of the mutation.
+func withCamera(node *Camera) cameraOption {
+	return func(m *CameraMutation) {
+		m.oldValue = func(context.Context) (*Camera, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CameraMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CameraMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CameraMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CameraMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Camera.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *CameraMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *CameraMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *CameraMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *CameraMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *CameraMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetName sets the "name" field.
+func (m *CameraMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *CameraMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *CameraMutation) ResetName() {
+	m.name = nil
+}
+
+// SetAddress sets the "address" field.
+func (m *CameraMutation) SetAddress(s string) {
+	m.address = &s
+}
+
+// Address returns the value of the "address" field in the mutation.
+func (m *CameraMutation) Address() (r string, exists bool) {
+	v := m.address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress returns the old "address" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress: %w", err)
+	}
+	return oldValue.Address, nil
+}
+
+// ResetAddress resets all changes to the "address" field.
+func (m *CameraMutation) ResetAddress() {
+	m.address = nil
+}
+
+// SetUsername sets the "username" field.
+func (m *CameraMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *CameraMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *CameraMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetPasswordSealed sets the "password_sealed" field.
+func (m *CameraMutation) SetPasswordSealed(b []byte) {
+	m.password_sealed = &b
+}
+
+// PasswordSealed returns the value of the "password_sealed" field in the mutation.
+func (m *CameraMutation) PasswordSealed() (r []byte, exists bool) {
+	v := m.password_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPasswordSealed returns the old "password_sealed" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldPasswordSealed(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPasswordSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPasswordSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPasswordSealed: %w", err)
+	}
+	return oldValue.PasswordSealed, nil
+}
+
+// ResetPasswordSealed resets all changes to the "password_sealed" field.
+func (m *CameraMutation) ResetPasswordSealed() {
+	m.password_sealed = nil
+}
+
+// SetDeviceID sets the "device_id" field.
+func (m *CameraMutation) SetDeviceID(i int) {
+	m.device_id = &i
+	m.adddevice_id = nil
+}
+
+// DeviceID returns the value of the "device_id" field in the mutation.
+func (m *CameraMutation) DeviceID() (r int, exists bool) {
+	v := m.device_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeviceID returns the old "device_id" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldDeviceID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeviceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeviceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeviceID: %w", err)
+	}
+	return oldValue.DeviceID, nil
+}
+
+// AddDeviceID adds i to the "device_id" field.
+func (m *CameraMutation) AddDeviceID(i int) {
+	if m.adddevice_id != nil {
+		*m.adddevice_id += i
+	} else {
+		m.adddevice_id = &i
+	}
+}
+
+// AddedDeviceID returns the value that was added to the "device_id" field in this mutation.
+func (m *CameraMutation) AddedDeviceID() (r int, exists bool) {
+	v := m.adddevice_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDeviceID clears the value of the "device_id" field.
+func (m *CameraMutation) ClearDeviceID() {
+	m.device_id = nil
+	m.adddevice_id = nil
+	m.clearedFields[camera.FieldDeviceID] = struct{}{}
+}
+
+// DeviceIDCleared returns if the "device_id" field was cleared in this mutation.
+func (m *CameraMutation) DeviceIDCleared() bool {
+	_, ok := m.clearedFields[camera.FieldDeviceID]
+	return ok
+}
+
+// ResetDeviceID resets all changes to the "device_id" field.
+func (m *CameraMutation) ResetDeviceID() {
+	m.device_id = nil
+	m.adddevice_id = nil
+	delete(m.clearedFields, camera.FieldDeviceID)
+}
+
+// SetManufacturer sets the "manufacturer" field.
+func (m *CameraMutation) SetManufacturer(s string) {
+	m.manufacturer = &s
+}
+
+// Manufacturer returns the value of the "manufacturer" field in the mutation.
+func (m *CameraMutation) Manufacturer() (r string, exists bool) {
+	v := m.manufacturer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManufacturer returns the old "manufacturer" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldManufacturer(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManufacturer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManufacturer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManufacturer: %w", err)
+	}
+	return oldValue.Manufacturer, nil
+}
+
+// ResetManufacturer resets all changes to the "manufacturer" field.
+func (m *CameraMutation) ResetManufacturer() {
+	m.manufacturer = nil
+}
+
+// SetModel sets the "model" field.
+func (m *CameraMutation) SetModel(s string) {
+	m.model = &s
+}
+
+// Model returns the value of the "model" field in the mutation.
+func (m *CameraMutation) Model() (r string, exists bool) {
+	v := m.model
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModel returns the old "model" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldModel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModel: %w", err)
+	}
+	return oldValue.Model, nil
+}
+
+// ResetModel resets all changes to the "model" field.
+func (m *CameraMutation) ResetModel() {
+	m.model = nil
+}
+
+// SetFirmware sets the "firmware" field.
+func (m *CameraMutation) SetFirmware(s string) {
+	m.firmware = &s
+}
+
+// Firmware returns the value of the "firmware" field in the mutation.
+func (m *CameraMutation) Firmware() (r string, exists bool) {
+	v := m.firmware
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirmware returns the old "firmware" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldFirmware(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirmware is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirmware requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirmware: %w", err)
+	}
+	return oldValue.Firmware, nil
+}
+
+// ResetFirmware resets all changes to the "firmware" field.
+func (m *CameraMutation) ResetFirmware() {
+	m.firmware = nil
+}
+
+// SetSerial sets the "serial" field.
+func (m *CameraMutation) SetSerial(s string) {
+	m.serial = &s
+}
+
+// Serial returns the value of the "serial" field in the mutation.
+func (m *CameraMutation) Serial() (r string, exists bool) {
+	v := m.serial
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSerial returns the old "serial" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldSerial(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSerial is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSerial requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSerial: %w", err)
+	}
+	return oldValue.Serial, nil
+}
+
+// ResetSerial resets all changes to the "serial" field.
+func (m *CameraMutation) ResetSerial() {
+	m.serial = nil
+}
+
+// SetProfileToken sets the "profile_token" field.
+func (m *CameraMutation) SetProfileToken(s string) {
+	m.profile_token = &s
+}
+
+// ProfileToken returns the value of the "profile_token" field in the mutation.
+func (m *CameraMutation) ProfileToken() (r string, exists bool) {
+	v := m.profile_token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProfileToken returns the old "profile_token" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldProfileToken(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProfileToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProfileToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProfileToken: %w", err)
+	}
+	return oldValue.ProfileToken, nil
+}
+
+// ResetProfileToken resets all changes to the "profile_token" field.
+func (m *CameraMutation) ResetProfileToken() {
+	m.profile_token = nil
+}
+
+// SetStreamURI sets the "stream_uri" field.
+func (m *CameraMutation) SetStreamURI(s string) {
+	m.stream_uri = &s
+}
+
+// StreamURI returns the value of the "stream_uri" field in the mutation.
+func (m *CameraMutation) StreamURI() (r string, exists bool) {
+	v := m.stream_uri
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStreamURI returns the old "stream_uri" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldStreamURI(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStreamURI is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStreamURI requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStreamURI: %w", err)
+	}
+	return oldValue.StreamURI, nil
+}
+
+// ResetStreamURI resets all changes to the "stream_uri" field.
+func (m *CameraMutation) ResetStreamURI() {
+	m.stream_uri = nil
+}
+
+// SetSnapshotURI sets the "snapshot_uri" field.
+func (m *CameraMutation) SetSnapshotURI(s string) {
+	m.snapshot_uri = &s
+}
+
+// SnapshotURI returns the value of the "snapshot_uri" field in the mutation.
+func (m *CameraMutation) SnapshotURI() (r string, exists bool) {
+	v := m.snapshot_uri
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSnapshotURI returns the old "snapshot_uri" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldSnapshotURI(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSnapshotURI is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSnapshotURI requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSnapshotURI: %w", err)
+	}
+	return oldValue.SnapshotURI, nil
+}
+
+// ResetSnapshotURI resets all changes to the "snapshot_uri" field.
+func (m *CameraMutation) ResetSnapshotURI() {
+	m.snapshot_uri = nil
+}
+
+// SetWidth sets the "width" field.
+func (m *CameraMutation) SetWidth(i int) {
+	m.width = &i
+	m.addwidth = nil
+}
+
+// Width returns the value of the "width" field in the mutation.
+func (m *CameraMutation) Width() (r int, exists bool) {
+	v := m.width
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWidth returns the old "width" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldWidth(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWidth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWidth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWidth: %w", err)
+	}
+	return oldValue.Width, nil
+}
+
+// AddWidth adds i to the "width" field.
+func (m *CameraMutation) AddWidth(i int) {
+	if m.addwidth != nil {
+		*m.addwidth += i
+	} else {
+		m.addwidth = &i
+	}
+}
+
+// AddedWidth returns the value that was added to the "width" field in this mutation.
+func (m *CameraMutation) AddedWidth() (r int, exists bool) {
+	v := m.addwidth
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWidth resets all changes to the "width" field.
+func (m *CameraMutation) ResetWidth() {
+	m.width = nil
+	m.addwidth = nil
+}
+
+// SetHeight sets the "height" field.
+func (m *CameraMutation) SetHeight(i int) {
+	m.height = &i
+	m.addheight = nil
+}
+
+// Height returns the value of the "height" field in the mutation.
+func (m *CameraMutation) Height() (r int, exists bool) {
+	v := m.height
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeight returns the old "height" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldHeight(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeight is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeight requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeight: %w", err)
+	}
+	return oldValue.Height, nil
+}
+
+// AddHeight adds i to the "height" field.
+func (m *CameraMutation) AddHeight(i int) {
+	if m.addheight != nil {
+		*m.addheight += i
+	} else {
+		m.addheight = &i
+	}
+}
+
+// AddedHeight returns the value that was added to the "height" field in this mutation.
+func (m *CameraMutation) AddedHeight() (r int, exists bool) {
+	v := m.addheight
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetHeight resets all changes to the "height" field.
+func (m *CameraMutation) ResetHeight() {
+	m.height = nil
+	m.addheight = nil
+}
+
+// SetVideoCodec sets the "video_codec" field.
+func (m *CameraMutation) SetVideoCodec(s string) {
+	m.video_codec = &s
+}
+
+// VideoCodec returns the value of the "video_codec" field in the mutation.
+func (m *CameraMutation) VideoCodec() (r string, exists bool) {
+	v := m.video_codec
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVideoCodec returns the old "video_codec" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldVideoCodec(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVideoCodec is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVideoCodec requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVideoCodec: %w", err)
+	}
+	return oldValue.VideoCodec, nil
+}
+
+// ResetVideoCodec resets all changes to the "video_codec" field.
+func (m *CameraMutation) ResetVideoCodec() {
+	m.video_codec = nil
+}
+
+// SetAudioCodec sets the "audio_codec" field.
+func (m *CameraMutation) SetAudioCodec(s string) {
+	m.audio_codec = &s
+}
+
+// AudioCodec returns the value of the "audio_codec" field in the mutation.
+func (m *CameraMutation) AudioCodec() (r string, exists bool) {
+	v := m.audio_codec
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAudioCodec returns the old "audio_codec" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldAudioCodec(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAudioCodec is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAudioCodec requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAudioCodec: %w", err)
+	}
+	return oldValue.AudioCodec, nil
+}
+
+// ResetAudioCodec resets all changes to the "audio_codec" field.
+func (m *CameraMutation) ResetAudioCodec() {
+	m.audio_codec = nil
+}
+
+// SetLastCheckedAt sets the "last_checked_at" field.
+func (m *CameraMutation) SetLastCheckedAt(t time.Time) {
+	m.last_checked_at = &t
+}
+
+// LastCheckedAt returns the value of the "last_checked_at" field in the mutation.
+func (m *CameraMutation) LastCheckedAt() (r time.Time, exists bool) {
+	v := m.last_checked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastCheckedAt returns the old "last_checked_at" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldLastCheckedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastCheckedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastCheckedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastCheckedAt: %w", err)
+	}
+	return oldValue.LastCheckedAt, nil
+}
+
+// ClearLastCheckedAt clears the value of the "last_checked_at" field.
+func (m *CameraMutation) ClearLastCheckedAt() {
+	m.last_checked_at = nil
+	m.clearedFields[camera.FieldLastCheckedAt] = struct{}{}
+}
+
+// LastCheckedAtCleared returns if the "last_checked_at" field was cleared in this mutation.
+func (m *CameraMutation) LastCheckedAtCleared() bool {
+	_, ok := m.clearedFields[camera.FieldLastCheckedAt]
+	return ok
+}
+
+// ResetLastCheckedAt resets all changes to the "last_checked_at" field.
+func (m *CameraMutation) ResetLastCheckedAt() {
+	m.last_checked_at = nil
+	delete(m.clearedFields, camera.FieldLastCheckedAt)
+}
+
+// SetLastError sets the "last_error" field.
+func (m *CameraMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *CameraMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *CameraMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CameraMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CameraMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Camera entity.
+// If the Camera object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CameraMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CameraMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the CameraMutation builder.
+func (m *CameraMutation) Where(ps ...predicate.Camera) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CameraMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CameraMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Camera, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CameraMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CameraMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Camera).
+func (m *CameraMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CameraMutation) Fields() []string {
+	fields := make([]string, 0, 20)
+	if m.community_id != nil {
+		fields = append(fields, camera.FieldCommunityID)
+	}
+	if m.name != nil {
+		fields = append(fields, camera.FieldName)
+	}
+	if m.address != nil {
+		fields = append(fields, camera.FieldAddress)
+	}
+	if m.username != nil {
+		fields = append(fields, camera.FieldUsername)
+	}
+	if m.password_sealed != nil {
+		fields = append(fields, camera.FieldPasswordSealed)
+	}
+	if m.device_id != nil {
+		fields = append(fields, camera.FieldDeviceID)
+	}
+	if m.manufacturer != nil {
+		fields = append(fields, camera.FieldManufacturer)
+	}
+	if m.model != nil {
+		fields = append(fields, camera.FieldModel)
+	}
+	if m.firmware != nil {
+		fields = append(fields, camera.FieldFirmware)
+	}
+	if m.serial != nil {
+		fields = append(fields, camera.FieldSerial)
+	}
+	if m.profile_token != nil {
+		fields = append(fields, camera.FieldProfileToken)
+	}
+	if m.stream_uri != nil {
+		fields = append(fields, camera.FieldStreamURI)
+	}
+	if m.snapshot_uri != nil {
+		fields = append(fields, camera.FieldSnapshotURI)
+	}
+	if m.width != nil {
+		fields = append(fields, camera.FieldWidth)
+	}
+	if m.height != nil {
+		fields = append(fields, camera.FieldHeight)
+	}
+	if m.video_codec != nil {
+		fields = append(fields, camera.FieldVideoCodec)
+	}
+	if m.audio_codec != nil {
+		fields = append(fields, camera.FieldAudioCodec)
+	}
+	if m.last_checked_at != nil {
+		fields = append(fields, camera.FieldLastCheckedAt)
+	}
+	if m.last_error != nil {
+		fields = append(fields, camera.FieldLastError)
+	}
+	if m.created_at != nil {
+		fields = append(fields, camera.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CameraMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case camera.FieldCommunityID:
+		return m.CommunityID()
+	case camera.FieldName:
+		return m.Name()
+	case camera.FieldAddress:
+		return m.Address()
+	case camera.FieldUsername:
+		return m.Username()
+	case camera.FieldPasswordSealed:
+		return m.PasswordSealed()
+	case camera.FieldDeviceID:
+		return m.DeviceID()
+	case camera.FieldManufacturer:
+		return m.Manufacturer()
+	case camera.FieldModel:
+		return m.Model()
+	case camera.FieldFirmware:
+		return m.Firmware()
+	case camera.FieldSerial:
+		return m.Serial()
+	case camera.FieldProfileToken:
+		return m.ProfileToken()
+	case camera.FieldStreamURI:
+		return m.StreamURI()
+	case camera.FieldSnapshotURI:
+		return m.SnapshotURI()
+	case camera.FieldWidth:
+		return m.Width()
+	case camera.FieldHeight:
+		return m.Height()
+	case camera.FieldVideoCodec:
+		return m.VideoCodec()
+	case camera.FieldAudioCodec:
+		return m.AudioCodec()
+	case camera.FieldLastCheckedAt:
+		return m.LastCheckedAt()
+	case camera.FieldLastError:
+		return m.LastError()
+	case camera.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CameraMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case camera.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case camera.FieldName:
+		return m.OldName(ctx)
+	case camera.FieldAddress:
+		return m.OldAddress(ctx)
+	case camera.FieldUsername:
+		return m.OldUsername(ctx)
+	case camera.FieldPasswordSealed:
+		return m.OldPasswordSealed(ctx)
+	case camera.FieldDeviceID:
+		return m.OldDeviceID(ctx)
+	case camera.FieldManufacturer:
+		return m.OldManufacturer(ctx)
+	case camera.FieldModel:
+		return m.OldModel(ctx)
+	case camera.FieldFirmware:
+		return m.OldFirmware(ctx)
+	case camera.FieldSerial:
+		return m.OldSerial(ctx)
+	case camera.FieldProfileToken:
+		return m.OldProfileToken(ctx)
+	case camera.FieldStreamURI:
+		return m.OldStreamURI(ctx)
+	case camera.FieldSnapshotURI:
+		return m.OldSnapshotURI(ctx)
+	case camera.FieldWidth:
+		return m.OldWidth(ctx)
+	case camera.FieldHeight:
+		return m.OldHeight(ctx)
+	case camera.FieldVideoCodec:
+		return m.OldVideoCodec(ctx)
+	case camera.FieldAudioCodec:
+		return m.OldAudioCodec(ctx)
+	case camera.FieldLastCheckedAt:
+		return m.OldLastCheckedAt(ctx)
+	case camera.FieldLastError:
+		return m.OldLastError(ctx)
+	case camera.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Camera field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CameraMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case camera.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case camera.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case camera.FieldAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress(v)
+		return nil
+	case camera.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case camera.FieldPasswordSealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPasswordSealed(v)
+		return nil
+	case camera.FieldDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeviceID(v)
+		return nil
+	case camera.FieldManufacturer:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManufacturer(v)
+		return nil
+	case camera.FieldModel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModel(v)
+		return nil
+	case camera.FieldFirmware:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirmware(v)
+		return nil
+	case camera.FieldSerial:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSerial(v)
+		return nil
+	case camera.FieldProfileToken:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProfileToken(v)
+		return nil
+	case camera.FieldStreamURI:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStreamURI(v)
+		return nil
+	case camera.FieldSnapshotURI:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSnapshotURI(v)
+		return nil
+	case camera.FieldWidth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWidth(v)
+		return nil
+	case camera.FieldHeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeight(v)
+		return nil
+	case camera.FieldVideoCodec:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVideoCodec(v)
+		return nil
+	case camera.FieldAudioCodec:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAudioCodec(v)
+		return nil
+	case camera.FieldLastCheckedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastCheckedAt(v)
+		return nil
+	case camera.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case camera.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Camera field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CameraMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, camera.FieldCommunityID)
+	}
+	if m.adddevice_id != nil {
+		fields = append(fields, camera.FieldDeviceID)
+	}
+	if m.addwidth != nil {
+		fields = append(fields, camera.FieldWidth)
+	}
+	if m.addheight != nil {
+		fields = append(fields, camera.FieldHeight)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CameraMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case camera.FieldCommunityID:
+		return m.AddedCommunityID()
+	case camera.FieldDeviceID:
+		return m.AddedDeviceID()
+	case camera.FieldWidth:
+		return m.AddedWidth()
+	case camera.FieldHeight:
+		return m.AddedHeight()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CameraMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case camera.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	case camera.FieldDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDeviceID(v)
+		return nil
+	case camera.FieldWidth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWidth(v)
+		return nil
+	case camera.FieldHeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHeight(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Camera numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CameraMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(camera.FieldDeviceID) {
+		fields = append(fields, camera.FieldDeviceID)
+	}
+	if m.FieldCleared(camera.FieldLastCheckedAt) {
+		fields = append(fields, camera.FieldLastCheckedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CameraMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CameraMutation) ClearField(name string) error {
+	switch name {
+	case camera.FieldDeviceID:
+		m.ClearDeviceID()
+		return nil
+	case camera.FieldLastCheckedAt:
+		m.ClearLastCheckedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Camera nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CameraMutation) ResetField(name string) error {
+	switch name {
+	case camera.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case camera.FieldName:
+		m.ResetName()
+		return nil
+	case camera.FieldAddress:
+		m.ResetAddress()
+		return nil
+	case camera.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case camera.FieldPasswordSealed:
+		m.ResetPasswordSealed()
+		return nil
+	case camera.FieldDeviceID:
+		m.ResetDeviceID()
+		return nil
+	case camera.FieldManufacturer:
+		m.ResetManufacturer()
+		return nil
+	case camera.FieldModel:
+		m.ResetModel()
+		return nil
+	case camera.FieldFirmware:
+		m.ResetFirmware()
+		return nil
+	case camera.FieldSerial:
+		m.ResetSerial()
+		return nil
+	case camera.FieldProfileToken:
+		m.ResetProfileToken()
+		return nil
+	case camera.FieldStreamURI:
+		m.ResetStreamURI()
+		return nil
+	case camera.FieldSnapshotURI:
+		m.ResetSnapshotURI()
+		return nil
+	case camera.FieldWidth:
+		m.ResetWidth()
+		return nil
+	case camera.FieldHeight:
+		m.ResetHeight()
+		return nil
+	case camera.FieldVideoCodec:
+		m.ResetVideoCodec()
+		return nil
+	case camera.FieldAudioCodec:
+		m.ResetAudioCodec()
+		return nil
+	case camera.FieldLastCheckedAt:
+		m.ResetLastCheckedAt()
+		return nil
+	case camera.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case camera.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Camera field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CameraMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CameraMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CameraMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CameraMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CameraMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CameraMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CameraMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Camera unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CameraMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Camera edge %s", name)
 }
 
 // CardMutation represents an operation that mutates the Card nodes in the graph.

@@ -36,6 +36,8 @@ type Tx struct {
 	AuditLog *AuditLogClient
 	// Building is the client for interacting with the Building builders.
 	Building *BuildingClient
+	// Camera is the client for interacting with the Camera builders.
+	Camera *CameraClient
 	// Card is the client for interacting with the Card builders.
 	Card *CardClient
 	// Community is the client for interacting with the Community builders.
@@ -218,6 +220,7 @@ func (tx *Tx) init() {
 	tx.Area = NewAreaClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.Building = NewBuildingClient(tx.config)
+	tx.Camera = NewCameraClient(tx.config)
 	tx.Card = NewCardClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
 	tx.Device = NewDeviceClient(tx.config)

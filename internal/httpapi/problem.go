@@ -238,6 +238,8 @@ var fieldLabels = map[string]string{
 	"contact_phone":            "联系人手机",
 	"q":                        "姓名或手机号",
 	"status":                   "状态",
+	"username":                 "用户名",
+	"sdp":                      "SDP",
 }
 
 const requiredPrefix = "缺少必填字段 "

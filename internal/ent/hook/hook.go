@@ -140,6 +140,18 @@ func (f BuildingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BuildingMutation", m)
 }
 
+// The CameraFunc type is an adapter to allow the use of ordinary
+// function as Camera mutator.
+type CameraFunc func(context.Context, *ent.CameraMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CameraFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CameraMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CameraMutation", m)
+}
+
 // The CardFunc type is an adapter to allow the use of ordinary
 // function as Card mutator.
 type CardFunc func(context.Context, *ent.CardMutation) (ent.Value, error)

@@ -18,6 +18,7 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/camera"
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
@@ -394,6 +395,33 @@ func (f TraverseBuilding) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.BuildingQuery", q)
+}
+
+// The CameraFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CameraFunc func(context.Context, *ent.CameraQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CameraFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CameraQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CameraQuery", q)
+}
+
+// The TraverseCamera type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCamera func(context.Context, *ent.CameraQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCamera) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCamera) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CameraQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CameraQuery", q)
 }
 
 // The CardFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -961,6 +989,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuditLogQuery, predicate.AuditLog, auditlog.OrderOption]{typ: ent.TypeAuditLog, tq: q}, nil
 	case *ent.BuildingQuery:
 		return &query[*ent.BuildingQuery, predicate.Building, building.OrderOption]{typ: ent.TypeBuilding, tq: q}, nil
+	case *ent.CameraQuery:
+		return &query[*ent.CameraQuery, predicate.Camera, camera.OrderOption]{typ: ent.TypeCamera, tq: q}, nil
 	case *ent.CardQuery:
 		return &query[*ent.CardQuery, predicate.Card, card.OrderOption]{typ: ent.TypeCard, tq: q}, nil
 	case *ent.CommunityQuery:

@@ -317,6 +317,43 @@ var (
 			},
 		},
 	}
+	// CamerasColumns holds the columns for the "cameras" table.
+	CamerasColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "name", Type: field.TypeString, Size: 50},
+		{Name: "address", Type: field.TypeString, Size: 200},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "password_sealed", Type: field.TypeBytes},
+		{Name: "device_id", Type: field.TypeInt, Nullable: true},
+		{Name: "manufacturer", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "model", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "firmware", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "serial", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "profile_token", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "stream_uri", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "snapshot_uri", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "width", Type: field.TypeInt, Default: 0},
+		{Name: "height", Type: field.TypeInt, Default: 0},
+		{Name: "video_codec", Type: field.TypeString, Size: 20, Default: ""},
+		{Name: "audio_codec", Type: field.TypeString, Size: 20, Default: ""},
+		{Name: "last_checked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// CamerasTable holds the schema information for the "cameras" table.
+	CamerasTable = &schema.Table{
+		Name:       "cameras",
+		Columns:    CamerasColumns,
+		PrimaryKey: []*schema.Column{CamerasColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "camera_community_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{CamerasColumns[1], CamerasColumns[2]},
+			},
+		},
+	}
 	// CardsColumns holds the columns for the "cards" table.
 	CardsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1100,6 +1137,7 @@ var (
 		AreasTable,
 		AuditLogsTable,
 		BuildingsTable,
+		CamerasTable,
 		CardsTable,
 		CommunitiesTable,
 		DevicesTable,

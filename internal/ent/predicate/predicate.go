@@ -39,6 +39,9 @@ type AuditLog func(*sql.Selector)
 // Building is the predicate function for building builders.
 type Building func(*sql.Selector)
 
+// Camera is the predicate function for camera builders.
+type Camera func(*sql.Selector)
+
 // Card is the predicate function for card builders.
 type Card func(*sql.Selector)
 

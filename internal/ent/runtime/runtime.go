@@ -14,6 +14,7 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
+	"linli/internal/ent/camera"
 	"linli/internal/ent/card"
 	"linli/internal/ent/community"
 	"linli/internal/ent/device"
@@ -359,6 +360,97 @@ func init() {
 	buildingDescName := buildingFields[3].Descriptor()
 	// building.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	building.NameValidator = buildingDescName.Validators[0].(func(string) error)
+	cameraMixin := schema.Camera{}.Mixin()
+	cameraMixinHooks0 := cameraMixin[0].Hooks()
+	camera.Hooks[0] = cameraMixinHooks0[0]
+	cameraMixinInters0 := cameraMixin[0].Interceptors()
+	camera.Interceptors[0] = cameraMixinInters0[0]
+	cameraFields := schema.Camera{}.Fields()
+	_ = cameraFields
+	// cameraDescName is the schema descriptor for name field.
+	cameraDescName := cameraFields[1].Descriptor()
+	// camera.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	camera.NameValidator = cameraDescName.Validators[0].(func(string) error)
+	// cameraDescAddress is the schema descriptor for address field.
+	cameraDescAddress := cameraFields[2].Descriptor()
+	// camera.AddressValidator is a validator for the "address" field. It is called by the builders before save.
+	camera.AddressValidator = cameraDescAddress.Validators[0].(func(string) error)
+	// cameraDescUsername is the schema descriptor for username field.
+	cameraDescUsername := cameraFields[3].Descriptor()
+	// camera.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	camera.UsernameValidator = cameraDescUsername.Validators[0].(func(string) error)
+	// cameraDescManufacturer is the schema descriptor for manufacturer field.
+	cameraDescManufacturer := cameraFields[6].Descriptor()
+	// camera.DefaultManufacturer holds the default value on creation for the manufacturer field.
+	camera.DefaultManufacturer = cameraDescManufacturer.Default.(string)
+	// camera.ManufacturerValidator is a validator for the "manufacturer" field. It is called by the builders before save.
+	camera.ManufacturerValidator = cameraDescManufacturer.Validators[0].(func(string) error)
+	// cameraDescModel is the schema descriptor for model field.
+	cameraDescModel := cameraFields[7].Descriptor()
+	// camera.DefaultModel holds the default value on creation for the model field.
+	camera.DefaultModel = cameraDescModel.Default.(string)
+	// camera.ModelValidator is a validator for the "model" field. It is called by the builders before save.
+	camera.ModelValidator = cameraDescModel.Validators[0].(func(string) error)
+	// cameraDescFirmware is the schema descriptor for firmware field.
+	cameraDescFirmware := cameraFields[8].Descriptor()
+	// camera.DefaultFirmware holds the default value on creation for the firmware field.
+	camera.DefaultFirmware = cameraDescFirmware.Default.(string)
+	// camera.FirmwareValidator is a validator for the "firmware" field. It is called by the builders before save.
+	camera.FirmwareValidator = cameraDescFirmware.Validators[0].(func(string) error)
+	// cameraDescSerial is the schema descriptor for serial field.
+	cameraDescSerial := cameraFields[9].Descriptor()
+	// camera.DefaultSerial holds the default value on creation for the serial field.
+	camera.DefaultSerial = cameraDescSerial.Default.(string)
+	// camera.SerialValidator is a validator for the "serial" field. It is called by the builders before save.
+	camera.SerialValidator = cameraDescSerial.Validators[0].(func(string) error)
+	// cameraDescProfileToken is the schema descriptor for profile_token field.
+	cameraDescProfileToken := cameraFields[10].Descriptor()
+	// camera.DefaultProfileToken holds the default value on creation for the profile_token field.
+	camera.DefaultProfileToken = cameraDescProfileToken.Default.(string)
+	// camera.ProfileTokenValidator is a validator for the "profile_token" field. It is called by the builders before save.
+	camera.ProfileTokenValidator = cameraDescProfileToken.Validators[0].(func(string) error)
+	// cameraDescStreamURI is the schema descriptor for stream_uri field.
+	cameraDescStreamURI := cameraFields[11].Descriptor()
+	// camera.DefaultStreamURI holds the default value on creation for the stream_uri field.
+	camera.DefaultStreamURI = cameraDescStreamURI.Default.(string)
+	// camera.StreamURIValidator is a validator for the "stream_uri" field. It is called by the builders before save.
+	camera.StreamURIValidator = cameraDescStreamURI.Validators[0].(func(string) error)
+	// cameraDescSnapshotURI is the schema descriptor for snapshot_uri field.
+	cameraDescSnapshotURI := cameraFields[12].Descriptor()
+	// camera.DefaultSnapshotURI holds the default value on creation for the snapshot_uri field.
+	camera.DefaultSnapshotURI = cameraDescSnapshotURI.Default.(string)
+	// camera.SnapshotURIValidator is a validator for the "snapshot_uri" field. It is called by the builders before save.
+	camera.SnapshotURIValidator = cameraDescSnapshotURI.Validators[0].(func(string) error)
+	// cameraDescWidth is the schema descriptor for width field.
+	cameraDescWidth := cameraFields[13].Descriptor()
+	// camera.DefaultWidth holds the default value on creation for the width field.
+	camera.DefaultWidth = cameraDescWidth.Default.(int)
+	// cameraDescHeight is the schema descriptor for height field.
+	cameraDescHeight := cameraFields[14].Descriptor()
+	// camera.DefaultHeight holds the default value on creation for the height field.
+	camera.DefaultHeight = cameraDescHeight.Default.(int)
+	// cameraDescVideoCodec is the schema descriptor for video_codec field.
+	cameraDescVideoCodec := cameraFields[15].Descriptor()
+	// camera.DefaultVideoCodec holds the default value on creation for the video_codec field.
+	camera.DefaultVideoCodec = cameraDescVideoCodec.Default.(string)
+	// camera.VideoCodecValidator is a validator for the "video_codec" field. It is called by the builders before save.
+	camera.VideoCodecValidator = cameraDescVideoCodec.Validators[0].(func(string) error)
+	// cameraDescAudioCodec is the schema descriptor for audio_codec field.
+	cameraDescAudioCodec := cameraFields[16].Descriptor()
+	// camera.DefaultAudioCodec holds the default value on creation for the audio_codec field.
+	camera.DefaultAudioCodec = cameraDescAudioCodec.Default.(string)
+	// camera.AudioCodecValidator is a validator for the "audio_codec" field. It is called by the builders before save.
+	camera.AudioCodecValidator = cameraDescAudioCodec.Validators[0].(func(string) error)
+	// cameraDescLastError is the schema descriptor for last_error field.
+	cameraDescLastError := cameraFields[18].Descriptor()
+	// camera.DefaultLastError holds the default value on creation for the last_error field.
+	camera.DefaultLastError = cameraDescLastError.Default.(string)
+	// camera.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	camera.LastErrorValidator = cameraDescLastError.Validators[0].(func(string) error)
+	// cameraDescCreatedAt is the schema descriptor for created_at field.
+	cameraDescCreatedAt := cameraFields[19].Descriptor()
+	// camera.DefaultCreatedAt holds the default value on creation for the created_at field.
+	camera.DefaultCreatedAt = cameraDescCreatedAt.Default.(func() time.Time)
 	cardMixin := schema.Card{}.Mixin()
 	cardMixinHooks1 := cardMixin[1].Hooks()
 	card.Hooks[0] = cardMixinHooks1[0]

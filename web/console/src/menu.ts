@@ -37,6 +37,7 @@ export const menus: MenuItem[] = [
     children: [
       { title: '门禁卡列表', path: '/cards' },
       { title: '设备列表', path: '/devices' },
+      { title: '监控设备', path: '/cameras' },
       { title: '访客通行', path: '/passes' },
     ],
   },

@@ -74,6 +74,12 @@ export const router = createRouter({
           meta: { title: '设备列表' },
         },
         {
+          path: 'cameras',
+          name: 'cameras',
+          component: () => import('@/views/CamerasView.vue'),
+          meta: { title: '监控设备' },
+        },
+        {
           path: 'notices',
           name: 'notices',
           component: () => import('@/views/NoticesView.vue'),

@@ -64,6 +64,9 @@ export type CardExpiryBody = JsonBody<'/api/v1/communities/{cid}/cards/{id}/expi
 export type VisitorPass = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/passes'>['items']>[number]
 export type VisitorPassStatus = VisitorPass['status']
 export type VisitorPassQuery = NonNullable<paths['/api/v1/communities/{cid}/passes']['get']['parameters']['query']>
+/** One camera of 监控设备 (ONVIF): what it said when last checked, and its status. */
+export type Camera = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/cameras'>['items']>[number]
+export type CameraBody = JsonBody<'/api/v1/communities/{cid}/cameras', 'post'>
 /** One row of 设备列表: a slot (安装位置) and the device bound to it, if any. */
 export type DeviceSlot = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/devices'>['items']>[number]
 export type DeviceKind = DeviceSlot['kind']

@@ -363,6 +363,123 @@ export interface paths {
         patch: operations["update-building"];
         trace?: never;
     };
+    "/api/v1/communities/{cid}/cameras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 监控设备列表 */
+        get: operations["list-cameras"];
+        put?: never;
+        /**
+         * 新增监控设备
+         * @description 服务器先通过 ONVIF 连接摄像机，读取设备信息、H.264 配置、视频流和抓图地址；连接不上、密码错误、不是 ONVIF 设备或没有 H.264 配置时返回 422，不保存。
+         */
+        post: operations["create-camera"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cameras/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 监控设备详情 */
+        get: operations["get-camera"];
+        put?: never;
+        post?: never;
+        /** 删除监控设备 */
+        delete: operations["delete-camera"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改监控设备
+         * @description 改地址、用户名或密码时先重新连接摄像机检查；密码不填为不变。
+         */
+        patch: operations["update-camera"];
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cameras/{id}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 观看实时画面
+         * @description WHEP 方式：浏览器提交 SDP offer（视频 recvonly、音频 recvonly，收集完 ICE 候选），服务器返回 answer 和会话编号。同一摄像机的所有观看者共用一路 RTSP 连接。
+         */
+        post: operations["start-camera-live"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cameras/{id}/live/{session}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 结束观看实时画面 */
+        delete: operations["stop-camera-live"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cameras/{id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 刷新监控设备
+         * @description 重新通过 ONVIF 读取摄像机信息；失败时状态显示原因。
+         */
+        post: operations["refresh-camera"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/cameras/{id}/snapshot.jpg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 监控设备抓图 */
+        get: operations["get-camera-snapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/cards": {
         parameters: {
             query?: never;
@@ -2199,6 +2316,65 @@ export interface components {
              */
             missed_unseen: number;
         };
+        Camera: {
+            /** @description ONVIF 地址（IP:端口） */
+            address: string;
+            /** @description 音频编码，空为无音频 */
+            audio_codec: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description 对应的门禁设备（门口机等），可不填
+             */
+            device_id?: number;
+            /** @description 固件版本 */
+            firmware: string;
+            /** @description 摄像机提供抓图 */
+            has_snapshot: boolean;
+            /**
+             * Format: int64
+             * @description 分辨率高
+             */
+            height: number;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: date-time
+             * @description 上次检测时间
+             */
+            last_checked_at?: string;
+            /** @description 上次检测的错误，空为正常 */
+            last_error: string;
+            /** @description 厂商 */
+            manufacturer: string;
+            /** @description 型号 */
+            model: string;
+            /** @description 名称 */
+            name: string;
+            /** @description 使用的 ONVIF 配置（H.264） */
+            profile_token: string;
+            /** @description 序列号 */
+            serial: string;
+            /** @description 正常，或上次检测的错误 */
+            status: string;
+            /** @description RTSP 地址（不含密码） */
+            stream_uri: string;
+            /** @description 用户名 */
+            username: string;
+            /** @description 视频编码 */
+            video_codec: string;
+            /**
+             * Format: int64
+             * @description 正在观看实时画面的人数
+             */
+            viewers: number;
+            /**
+             * Format: int64
+             * @description 分辨率宽
+             */
+            width: number;
+        };
         Card: {
             /** Format: date-time */
             created_at: string;
@@ -2788,6 +2964,21 @@ export interface components {
             /** @description 版本 */
             version: string;
         };
+        Input: {
+            /** @description ONVIF 地址：IP:端口（如 192.168.1.64:80）或 http://IP:端口 */
+            address?: string;
+            /**
+             * Format: int64
+             * @description 对应的门禁设备编号，0 为不对应
+             */
+            device_id?: number;
+            /** @description 名称，1 到 50 个字 */
+            name?: string;
+            /** @description 密码；修改时不填为不变 */
+            password?: string;
+            /** @description 用户名 */
+            username?: string;
+        };
         Invitation: {
             /**
              * Format: date
@@ -2874,6 +3065,16 @@ export interface components {
         };
         ListOutputBody: {
             items: components["schemas"]["Image"][];
+        };
+        LiveInputBody: {
+            /** @description 浏览器的 SDP offer（收集完 ICE 候选后） */
+            sdp: string;
+        };
+        LiveOutputBody: {
+            /** @description 服务器的 SDP answer */
+            sdp: string;
+            /** @description 观看会话编号，结束时 DELETE …/live/{session} */
+            session: string;
         };
         LoginInputBody: {
             /** @description 账号 */
@@ -3026,6 +3227,14 @@ export interface components {
         };
         PageBuilding: {
             items: components["schemas"]["Building"][];
+            /**
+             * Format: int64
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
+        PageCamera: {
+            items: components["schemas"]["Camera"][];
             /**
              * Format: int64
              * @description 符合条件的总条数
@@ -4953,6 +5162,329 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Building"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-cameras": {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+                /** @description 名称（部分） */
+                name?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageCamera"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "create-camera": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Input"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Camera"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-camera": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 监控设备编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Camera"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-camera": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 监控设备编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "update-camera": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 监控设备编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Input"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Camera"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "start-camera-live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 监控设备编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiveInputBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "stop-camera-live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 监控设备编号 */
+                id: number;
+                /** @description 观看会话编号 */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "refresh-camera": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 监控设备编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Camera"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-camera-snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 监控设备编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JPEG 图片 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
                 };
             };
             /** @description Error */
