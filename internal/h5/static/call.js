@@ -64,6 +64,8 @@ async function connect() {
     ticket = (await api('POST', '/webcall/ticket', {})).ticket
   } catch (e) {
     if (mine !== gen || e.status === 401) return
+    // 403: no room of mine has APP呼叫; try again now and then, not often.
+    if (e.status === 403 || e.status === 404) attempt = Math.max(attempt, 5)
     retry(mine)
     return
   }
@@ -81,6 +83,7 @@ async function connect() {
     if (mine !== gen) return
     ws = null
     ready = false
+    delete document.body.dataset.calls
     endAll('连接中断')
     emit('presence', null)
     retry(mine)
@@ -97,6 +100,7 @@ function retry(mine) {
 
 function closeSocket() {
   ready = false
+  delete document.body.dataset.calls
   if (ws) {
     ws.onclose = null
     ws.onmessage = null
@@ -120,6 +124,7 @@ async function handle(msg) {
     case 'ready':
       ready = true
       attempt = 0
+      document.body.dataset.calls = 'ready'
       emit('presence', null)
       break
     case 'ring': {
