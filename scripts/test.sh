@@ -67,3 +67,8 @@ echo "== the residents' H5 site in Chromium at 390×844"
 # The same pages with the API's answers staged in the browser: empty lists,
 # failing requests, an expired session, slow 3G, and axe-core on every screen.
 (cd e2e && node h5e2e.mjs)
+
+echo "== door calls in the browser: 门口呼叫 in the console, the H5 call screen, 监视"
+# The real binary, a simulated door station and Chromium with a fake camera
+# and microphone (e2e/doorcall.mjs).
+(cd e2e && node doorcall.mjs)

@@ -470,6 +470,7 @@ onCallEvent((type, s, extra) => {
   const state = overlay.el.querySelector('[data-testid="h5-incoming-state"]')
   state.textContent = extra
   overlay.el.classList.add('ended')
+  overlay.el.querySelector('[data-testid="h5-incoming-sound-hint"]').hidden = true
   for (const b of overlay.el.querySelectorAll('button')) b.disabled = true
   const el = overlay.el
   setTimeout(() => { if (overlay && overlay.el === el) closeOverlay() }, 2500)
