@@ -33,6 +33,7 @@ import (
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/imaging"
+	"linli/internal/media"
 	"linli/internal/mqtt"
 	"linli/internal/ownerapp"
 	"linli/internal/pass"
@@ -42,6 +43,7 @@ import (
 	"linli/internal/secret"
 	"linli/internal/sip"
 	"linli/internal/store"
+	"linli/internal/webcall"
 	"linli/web"
 )
 
@@ -64,6 +66,9 @@ type App struct {
 	directory *call.Directory
 	callLog   *call.Log
 	sip       *sip.Server
+	relay     *media.Relay
+	calls     *webcall.Service
+	box       *secret.Box
 	broker    *mqtt.Broker
 	external  *mqtt.External
 	handler   http.Handler
@@ -100,6 +105,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		db.Close()
 		return nil, err
 	}
+	a.box = box
 	files, err := blob.NewDir(filepath.Join(cfg.DataDir, "files"))
 	if err != nil {
 		db.Close()
@@ -137,11 +143,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if a.sip != nil {
 		devices.SetSIPPresence(a.sipPresence)
 	}
+	if err := a.startCalls(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: applications, PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: images,
-		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.access, logger),
+		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.access, logger), Calls: a.calls,
 	})
 	return a, nil
 }
@@ -280,6 +290,9 @@ type Services struct {
 	Owners *ownerapp.Service
 	// Passes keeps residents' visitor passes (访客通行).
 	Passes *pass.Service
+	// Calls brings browser pages into door calls (门口呼叫, the H5); nil
+	// when the SIP server is off.
+	Calls *webcall.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -310,6 +323,12 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Passes.OnUse(s.Owners.PassUsed)
 	families.Register(api)
 	families.RegisterApp(api)
+	calls := s.Calls
+	if calls == nil {
+		calls = webcall.Off()
+	}
+	calls.Register(api)
+	mux.Handle("GET /webcall/ws", calls)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -489,6 +508,12 @@ func (a *App) Store() *store.Store { return a.db }
 
 // Close stops the broker and closes the database.
 func (a *App) Close() error {
+	if a.calls != nil {
+		a.calls.Close()
+	}
+	if a.relay != nil {
+		a.relay.Close()
+	}
 	if a.sip != nil {
 		_ = a.sip.Close()
 	}
@@ -499,4 +524,12 @@ func (a *App) Close() error {
 		_ = a.external.Close()
 	}
 	return a.db.Close()
+}
+
+// MediaStats counts what the media relay holds (zero without SIP).
+func (a *App) MediaStats() media.RelayStats {
+	if a.relay == nil {
+		return media.RelayStats{}
+	}
+	return a.relay.Stats()
 }

@@ -413,6 +413,11 @@ func operations() []operation {
 		{id: "app-read-notice", method: "POST", path: fixed("/app/v1/notices/1/read"), who: public, ok: 401},
 		{id: "app-sign-out", method: "DELETE", path: fixed("/app/v1/session"), who: public, ok: 401},
 		{id: "app-get-sip", method: "GET", path: fixed("/app/v1/sip"), who: public, ok: 401},
+		{id: "app-webcall-ticket", method: "POST", path: fixed("/app/v1/webcall/ticket"), who: public, ok: 401,
+			body: func(*world) any { return map[string]any{} }},
+		{id: "app-webcall-stations", method: "GET", path: fixed("/app/v1/webcall/stations"), who: public, ok: 401},
+		{id: "webcall-staff-ticket", method: "POST", path: fixed("/api/v1/webcall/ticket"), who: communityA, ok: 200,
+			body: func(w *world) any { return map[string]any{"community_id": w.a.ID} }},
 		// The residents' own objects: app sessions only (TestAppDoorsAuthz
 		// checks residents of another community and devices).
 		{id: "app-me", method: "GET", path: fixed("/app/v1/me"), who: public, ok: 401},

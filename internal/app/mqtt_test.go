@@ -110,7 +110,7 @@ func findDoor(t *testing.T, c *apptest.Client, a *apptest.Community, serial stri
 	return doorRow{}, false
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {

@@ -123,7 +123,7 @@ func TestSimulatorReconnects(t *testing.T) {
 // runSim connects the bound simulated device d and runs it, syncing only on
 // nudges, until stop is called or the test ends; stop returns once the
 // device has disconnected.
-func runSim(t *testing.T, d *sim.Device) (stop func()) {
+func runSim(t testing.TB, d *sim.Device) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := d.Connect(ctx); err != nil {

@@ -47,10 +47,14 @@ func NewDirectory(db *store.Store, box *secret.Box, logger *slog.Logger) *Direct
 var _ sip.Directory = (*Directory)(nil)
 
 // Account returns the account of a SIP username: d<id> is a bound device,
-// a<id> a resident's app installation (a signed-in app session). An app
+// a<id> a resident's app installation (a signed-in app session),
+// s<account>c<community> a staff member's 门口呼叫 page. An app
 // account exists only while its session lasts and the phone still belongs
 // to a resident with APP呼叫.
 func (d *Directory) Account(ctx context.Context, username string) (sip.Account, bool, error) {
+	if strings.HasPrefix(username, "s") {
+		return d.staffAccount(actor.AsSystem(ctx), username)
+	}
 	if len(username) < 2 || len(username) > 12 {
 		return sip.Account{}, false, nil
 	}

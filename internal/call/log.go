@@ -67,11 +67,13 @@ func (l *Log) write(ctx context.Context, c sip.Call) {
 }
 
 // place is where the caller stands: a device's own place; for an app, the
-// resident's name at the place of the station it watches.
+// resident's (or staff member's) name at the place of the station it
+// watches.
 func (l *Log) place(ctx context.Context, c sip.Call) (record.Place, error) {
 	sys := actor.AsSystem(ctx)
 	id := c.Caller.DeviceID
-	if c.Caller.Kind == sip.KindApp {
+	person := c.Caller.Kind == sip.KindApp || c.Caller.Kind == sip.KindStaff
+	if person {
 		id = c.Route.DeviceID
 	}
 	p := record.Place{CommunityID: c.Caller.CommunityID, Label: c.Caller.Label}
@@ -81,7 +83,7 @@ func (l *Log) place(ctx context.Context, c sip.Call) (record.Place, error) {
 	d, err := l.dir.db.Device.Query().Where(entdevice.ID(id), entdevice.CommunityID(c.Caller.CommunityID)).Only(sys)
 	if err != nil {
 		// Unbound since: keep the label the call started with.
-		if c.Caller.Kind != sip.KindApp {
+		if !person {
 			p.DeviceID = id
 		}
 		return p, nil
@@ -90,7 +92,7 @@ func (l *Log) place(ctx context.Context, c sip.Call) (record.Place, error) {
 	if err != nil {
 		return p, err
 	}
-	if c.Caller.Kind == sip.KindApp {
+	if person {
 		dp.DeviceID, dp.Label = 0, c.Caller.Label
 	}
 	return dp, nil

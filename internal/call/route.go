@@ -72,7 +72,7 @@ type resolver struct {
 
 func (r *resolver) resolve() (sip.Route, error) {
 	k := r.caller.Kind
-	if k != sip.KindApp {
+	if k != sip.KindApp && k != sip.KindStaff {
 		dev, err := r.d.db.Device.Query().Where(entdevice.ID(r.caller.DeviceID), entdevice.CommunityID(r.caller.CommunityID)).Only(r.ctx)
 		if ent.IsNotFound(err) {
 			return sip.Route{}, refuse(403, "Caller not bound")
@@ -86,6 +86,16 @@ func (r *resolver) resolve() (sip.Route, error) {
 		}
 	}
 	n := r.n
+	if k == sip.KindStaff {
+		// A staff page only ever watches a station of its community.
+		if n.Kind == dialplan.Door || n.Kind == dialplan.Wall {
+			if n.Kind == dialplan.Door && !n.Full {
+				return sip.Route{}, refuse(404, "Dial the full address: 请拨完整地址，如 M1-1-1-D1")
+			}
+			return r.station(true)
+		}
+		return sip.Route{}, refuse(403, "Staff pages only watch stations")
+	}
 	switch n.Kind {
 	case dialplan.Management:
 		return r.management()
@@ -203,7 +213,8 @@ func (r *resolver) room(unitID int) (sip.Route, error) {
 	return rt, nil
 }
 
-// management routes to 管理机N, or to every management station (9900).
+// management routes to 管理机N, or to 管理中心 (9900): every management
+// station and every staff page open on 门口呼叫.
 func (r *resolver) management() (sip.Route, error) {
 	i := r.n.Index
 	if i > r.c.ManagementStationCount {
@@ -217,10 +228,16 @@ func (r *resolver) management() (sip.Route, error) {
 	if err != nil {
 		return sip.Route{}, err
 	}
-	if len(ds) == 0 {
+	var staff []sip.Branch
+	if i == 0 {
+		if staff, err = r.d.staffBranches(r.ctx, r.c.ID); err != nil {
+			return sip.Route{}, err
+		}
+	}
+	if len(ds) == 0 && len(staff) == 0 {
 		return sip.Route{}, refuse(480, "Management station not bound: 管理机未安装")
 	}
-	rt := sip.Route{Target: housing.Label(r.c.Name, "管理中心")}
+	rt := sip.Route{Target: housing.Label(r.c.Name, "管理中心"), Branches: staff}
 	if i > 0 {
 		rt.Target, rt.DeviceID = housing.Label(r.c.Name, fmt.Sprintf("管理机%d", i)), ds[0].ID
 	}
@@ -274,7 +291,7 @@ func (r *resolver) station(monitor bool) (sip.Route, error) {
 func (r *resolver) doorUnit() (*ent.Unit, error) {
 	var own []int
 	switch r.caller.Kind {
-	case sip.KindManagement:
+	case sip.KindManagement, sip.KindStaff:
 		return r.unit()
 	case sip.KindIndoor:
 		rm, err := r.d.db.Room.Get(r.ctx, *r.dev.RoomID)

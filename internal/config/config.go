@@ -28,10 +28,20 @@ type Config struct {
 	MQTTURL       string // LINLI_MQTT_URL: an external MQTT 5 broker (mqtt://admin:password@host:port); replaces the embedded one
 	SIPAddr       string // LINLI_SIP_ADDR: the SIP server's UDP and TCP address, default ":5060"; "off" disables it
 	SIPAdvertise  string // LINLI_SIP_ADVERTISE: host[:port] devices reach the SIP server at (Record-Route, other instances); default the listen address
-	RetentionDays int    // LINLI_RECORD_RETENTION_DAYS: how long call and unlock records and their snapshots are kept, default 180
+	// Media of calls answered in browsers (门口呼叫, H5) and camera views.
+	RTPPorts             string // LINLI_RTP_PORTS: UDP port range for device RTP and browser ICE, default "20000-20999"
+	MediaIP              string // LINLI_MEDIA_IP: the address devices send RTP to; default the SIP server's advertised host when it is an IP, else 127.0.0.1
+	MediaPublicIP        string // LINLI_MEDIA_PUBLIC_IP: address announced to browsers when the server is behind NAT (1:1)
+	ICEServers           string // LINLI_ICE_SERVERS: STUN/TURN servers for browsers, comma-separated: stun:host:3478, turn:user:pass@host:3478
+	MediaMaxSessions     int    // LINLI_MEDIA_MAX_SESSIONS: concurrent media sessions per server, default 200
+	MediaMaxPerCommunity int    // LINLI_MEDIA_MAX_PER_COMMUNITY: concurrent media sessions per community, default 50
+	RetentionDays        int    // LINLI_RECORD_RETENTION_DAYS: how long call and unlock records and their snapshots are kept, default 180
 	// DoorOpenTimeout is how long a remote opening from the app waits for
 	// the device's answer (0: 5 s). Set by tests, not from the environment.
 	DoorOpenTimeout time.Duration
+	// WatchTime is how long a 监视 view lasts before 延长 (0: 60 s). Set
+	// by tests, not from the environment.
+	WatchTime time.Duration
 }
 
 // Load parses args (without the program and command names) with getenv
@@ -60,6 +70,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("LINLI_MQTT_ADDR", ":1883"), "embedded MQTT broker address for devices (LINLI_MQTT_ADDR); port 0 picks one; off disables it")
 	fs.StringVar(&c.SIPAddr, "sip-addr", env("LINLI_SIP_ADDR", ":5060"), "SIP address for devices and apps, UDP and TCP (LINLI_SIP_ADDR); port 0 picks one; off disables it")
 	fs.StringVar(&c.SIPAdvertise, "sip-advertise", env("LINLI_SIP_ADVERTISE", ""), "host[:port] at which devices and other instances reach this SIP server (LINLI_SIP_ADVERTISE); default: the listen address, 127.0.0.1 when it listens on every interface")
+	fs.StringVar(&c.RTPPorts, "rtp-ports", env("LINLI_RTP_PORTS", "20000-20999"), "UDP port range for call media, device RTP and browser ICE (LINLI_RTP_PORTS); 0 lets the system choose")
+	fs.StringVar(&c.MediaIP, "media-ip", env("LINLI_MEDIA_IP", ""), "address devices send call media to (LINLI_MEDIA_IP); default: the SIP server's advertised host when it is an IP address, else 127.0.0.1")
+	fs.StringVar(&c.MediaPublicIP, "media-public-ip", env("LINLI_MEDIA_PUBLIC_IP", ""), "public address announced to browsers when this server is behind 1:1 NAT (LINLI_MEDIA_PUBLIC_IP)")
+	fs.IntVar(&c.MediaMaxSessions, "media-max-sessions", envInt("LINLI_MEDIA_MAX_SESSIONS", 200), "concurrent media sessions (calls and views answered in browsers) per server (LINLI_MEDIA_MAX_SESSIONS)")
+	fs.IntVar(&c.MediaMaxPerCommunity, "media-max-per-community", envInt("LINLI_MEDIA_MAX_PER_COMMUNITY", 50), "concurrent media sessions per community (LINLI_MEDIA_MAX_PER_COMMUNITY)")
 	fs.IntVar(&c.RetentionDays, "record-retention-days", envInt("LINLI_RECORD_RETENTION_DAYS", 180), "days call and unlock records and their snapshots are kept (LINLI_RECORD_RETENTION_DAYS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
@@ -69,6 +84,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	c.DataKey = getenv("LINLI_DATA_KEY")
 	// So is the external broker's URL, which holds its password.
 	c.MQTTURL = getenv("LINLI_MQTT_URL")
+	// And the TURN servers' credentials.
+	c.ICEServers = getenv("LINLI_ICE_SERVERS")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -80,6 +97,12 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
 		return c, fmt.Errorf("record retention %d days: want 1 to 3650", c.RetentionDays)
+	}
+	if _, _, err := c.PortRange(); err != nil {
+		return c, err
+	}
+	if c.MediaMaxSessions < 1 || c.MediaMaxPerCommunity < 1 {
+		return c, fmt.Errorf("media session limits must be at least 1")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("log format %q: want text or json", c.LogFormat)
@@ -94,4 +117,19 @@ func (c Config) Level() (slog.Level, error) {
 		return l, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
 	}
 	return l, nil
+}
+
+// PortRange returns the bounds of RTPPorts; 0, 0 when the system chooses.
+func (c Config) PortRange() (int, int, error) {
+	v := strings.TrimSpace(c.RTPPorts)
+	if v == "" || v == "0" {
+		return 0, 0, nil
+	}
+	lo, hi, ok := strings.Cut(v, "-")
+	a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	b, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || err1 != nil || err2 != nil || a < 1024 || b > 65535 || b-a < 15 {
+		return 0, 0, fmt.Errorf("RTP ports %q: want a range like 20000-20999 (at least 16 ports, 1024–65535)", v)
+	}
+	return a, b, nil
 }

@@ -36,6 +36,27 @@ func TestParseAnswer(t *testing.T) {
 	}
 }
 
+// TestInitialAnswer: stations answer monitoring calls at once whatever
+// -answer says; indoor monitors follow it.
+func TestInitialAnswer(t *testing.T) {
+	after := ua.AnswerPolicy{Mode: ua.AnswerAfter, Delay: time.Second}
+	for _, tc := range []struct {
+		kind   string
+		answer ua.AnswerPolicy
+		want   string
+	}{
+		{"door", after, ua.AnswerAuto},
+		{"wall", ua.AnswerPolicy{Mode: ua.AnswerNever}, ua.AnswerAuto},
+		{"management", ua.AnswerPolicy{Mode: ua.AnswerReject}, ua.AnswerAuto},
+		{"indoor", after, ua.AnswerAfter},
+		{"indoor", ua.AnswerPolicy{}, ua.AnswerAuto},
+	} {
+		if got := initialAnswer(Config{Slot: Slot{Kind: tc.kind}, Answer: tc.answer}); got.Mode != tc.want {
+			t.Errorf("%s with %+v answers %q, want %q", tc.kind, tc.answer, got.Mode, tc.want)
+		}
+	}
+}
+
 // TestControlWithoutSIP: a device started with -sip off answers the call
 // actions with 409 and a reason, and keeps the old call report.
 func TestControlWithoutSIP(t *testing.T) {

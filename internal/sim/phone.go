@@ -63,10 +63,7 @@ func (d *Device) StartSIP(ctx context.Context) error {
 	}
 	local := probe.LocalAddr().(*net.UDPAddr).IP
 	probe.Close()
-	answer := d.cfg.Answer
-	if answer.Mode == "" {
-		answer.Mode = ua.AnswerAuto
-	}
+	answer := initialAnswer(d.cfg)
 	phone, err := ua.New(ua.Config{Username: d.cred.SIP.Username, Password: d.cred.SIP.Password, DisplayName: d.cred.Label,
 		Server: server, Transport: d.cfg.SIPTransport, Video: !d.cfg.NoVideo, Listen: net.JoinHostPort(local.String(), "0"), Answer: answer,
 		OnDTMF: d.onKey, Logger: d.logger.With("device", d.cred.DeviceID)})
@@ -168,8 +165,23 @@ func (d *Device) unlockCodeLocked() string {
 	return DefaultUnlockCode
 }
 
-// SetAnswerMode chooses how an indoor monitor treats incoming calls.
+// initialAnswer is how the device answers incoming calls at start: door,
+// wall and management stations answer at once, as a monitoring call (监视)
+// from an indoor monitor or the console expects the camera without anyone
+// at the door; an indoor monitor by its configured mode (auto when empty).
+func initialAnswer(cfg Config) ua.AnswerPolicy {
+	if cfg.Slot.Kind != "indoor" || cfg.Answer.Mode == "" {
+		return ua.AnswerPolicy{Mode: ua.AnswerAuto}
+	}
+	return cfg.Answer
+}
+
+// SetAnswerMode chooses how an indoor monitor treats incoming calls; a
+// station always answers at once.
 func (d *Device) SetAnswerMode(p ua.AnswerPolicy) error {
+	if d.cfg.Slot.Kind != "indoor" && p.Mode != ua.AnswerAuto {
+		return errors.New("门口机、围墙机和管理机总是自动接听（监视），只有室内分机可以设置接听方式")
+	}
 	phone, err := d.sip()
 	if err != nil {
 		return err

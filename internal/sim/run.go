@@ -54,7 +54,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&every, "sync-every", 10*time.Minute, "sync at least this often without nudges")
 	fs.StringVar(&cfg.SIPAddr, "sip", "", "SIP server host:port (default: the -server host, port 5060); off disables SIP")
 	fs.StringVar(&cfg.SIPTransport, "sip-transport", "udp", "udp or tcp")
-	fs.BoolVar(&cfg.NoVideo, "no-video", false, "calls carry audio only (no H.264 test pattern)")
+	fs.BoolVar(&cfg.NoVideo, "no-video", false, "calls carry audio only (no H.264 camera clip)")
 	fs.StringVar(&cfg.UnlockCode, "unlock-code", "", "the keys that open the door during a call (default: the community's 通话开门按键, # until the first sync)")
 	answer := fs.String("answer", "auto", "how indoor monitors answer: auto, after:N (seconds), reject[:486|603] or never")
 	if err := fs.Parse(args); err != nil {

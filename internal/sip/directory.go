@@ -20,11 +20,12 @@ const (
 	KindManagement = "management"
 	KindIndoor     = "indoor"
 	KindApp        = "app"
+	KindStaff      = "staff" // property staff on a console page (门口呼叫)
 )
 
 // Account is who a SIP username belongs to.
 type Account struct {
-	Username    string // d<device id> for devices, a<id> for app installations
+	Username    string // d<device id> for devices, a<id> for app installations, s<account id>c<community id> for staff pages
 	Password    string // the plain secret: digest needs it (HA1 is computed per realm and algorithm)
 	Kind        string // one of the Kind constants
 	CommunityID int

@@ -43,7 +43,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.relayed(req, tx, h.Value())
 		return
 	}
-	caller, ok := s.authenticate(req, tx)
+	var caller Account
+	var ok bool
+	if h := req.GetHeader(CallerHeader); h != nil {
+		caller, ok = s.webCaller(req, tx, h.Value())
+	} else {
+		caller, ok = s.authenticate(req, tx)
+	}
 	if !ok {
 		return
 	}
@@ -160,6 +166,8 @@ func (s *Server) branchRequest(req *sip.Request, t target) *sip.Request {
 	}
 	for out.RemoveHeader(relayHeader) {
 	}
+	for out.RemoveHeader(CallerHeader) {
+	}
 	if mf := out.MaxForwards(); mf != nil {
 		mf.Dec()
 	} else {
@@ -215,7 +223,11 @@ func hostPort(h string, p int) string {
 // it: our Via taken off, addressed to where req came from.
 func relayResponse(r *sip.Response, req *sip.Request) *sip.Response {
 	res := sip.CopyResponse(r)
-	res.RemoveHeader("Via")
+	// A stand-in made from the caller's own request (no branch could be
+	// sent, or none answered) already carries the caller's Via on top.
+	if top, mine := res.Via(), req.Via(); top == nil || mine == nil || top.Params.String() != mine.Params.String() || top.Host != mine.Host {
+		res.RemoveHeader("Via")
+	}
 	res.SetTransport(req.Transport())
 	res.SetDestination(req.Source())
 	return res

@@ -121,6 +121,11 @@ type Server struct {
 // Close it at shutdown; Server.Registrations feeds 设备列表's SIP state.
 func Start(ctx context.Context, cfg Config, db *store.Store, dir Directory, calls CallLog, logger *slog.Logger) (*Server, error) {
 	cfg.defaults()
+	// Offers with many codecs (a door station listing five video codecs)
+	// make INVITEs above 1300 bytes. RFC 3261 §18.1.1 would move them to
+	// TCP, but devices registered over UDP listen on UDP only; like other
+	// proxies, send them over UDP and let IP fragment them.
+	sip.UDPMTUSize = 65535
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

@@ -112,6 +112,8 @@ func (c *Call) Info() CallInfo {
 	}
 	if c.video != nil {
 		in.VideoSent, in.VideoReceived = c.video.sent.Load(), c.video.received.Load()
+		in.KeyframeRequests = c.video.keyRequests.Load()
+		in.VideoProfile, _ = c.video.profile.Load().(string)
 	}
 	return in
 }
@@ -163,7 +165,7 @@ func (c *Call) SendDTMF(ctx context.Context, keys, via string) error {
 			if _, ok := dtmfEvent(keys[i]); !ok {
 				return errors.New("按键只能是 0-9、*、#、A-D")
 			}
-			if err := c.info(ctx, keys[i]); err != nil {
+			if err := c.info(ctx, dtmfRelayType, dtmfRelayBody(keys[i])); err != nil {
 				return err
 			}
 		}
@@ -172,8 +174,20 @@ func (c *Call) SendDTMF(ctx context.Context, keys, via string) error {
 	return fmt.Errorf("ua: unknown DTMF method %q (rtp or info)", via)
 }
 
-// info sends one key as SIP INFO in the dialog.
-func (c *Call) info(ctx context.Context, d byte) error {
+// RequestKeyframe asks the peer of an answered call for a key frame with
+// SIP INFO picture_fast_update (application/media_control+xml).
+func (c *Call) RequestKeyframe(ctx context.Context) error {
+	c.mu.Lock()
+	state := c.state
+	c.mu.Unlock()
+	if state != StateAnswered {
+		return errors.New("通话未接通，不能请求关键帧")
+	}
+	return c.info(ctx, mediaControlType, []byte(fastUpdateBody))
+}
+
+// info sends SIP INFO in the dialog.
+func (c *Call) info(ctx context.Context, contentType string, body []byte) error {
 	build := func() *sip.Request {
 		var target sip.Uri
 		if c.server != nil {
@@ -182,8 +196,8 @@ func (c *Call) info(ctx context.Context, d byte) error {
 			target = c.clientSession().InviteResponse.Contact().Address
 		}
 		req := sip.NewRequest(sip.INFO, *target.Clone())
-		req.AppendHeader(sip.NewHeader("Content-Type", dtmfRelayType))
-		req.SetBody(dtmfRelayBody(d))
+		req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+		req.SetBody(body)
 		return req
 	}
 	do := func(req *sip.Request) (*sip.Response, error) {

@@ -46,3 +46,20 @@ func parseDTMFInfo(contentType string, body []byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// mediaControlType is the content type of a key frame request in SIP INFO
+// (the XML schema of draft-levin-mmusic-xml-media-control, which video
+// phones and door stations still use).
+const mediaControlType = "application/media_control+xml"
+
+// isFastUpdate reports whether an INFO body asks for a key frame
+// (<picture_fast_update/>).
+func isFastUpdate(contentType string, body []byte) bool {
+	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
+	return ct == mediaControlType && strings.Contains(string(body), "picture_fast_update")
+}
+
+// fastUpdateBody asks for a key frame.
+const fastUpdateBody = `<?xml version="1.0" encoding="utf-8" ?>
+<media_control><vc_primitive><to_encoder><picture_fast_update/></to_encoder></vc_primitive></media_control>
+`

@@ -23,7 +23,8 @@ const (
 	dtmfEndRepeats = 3
 )
 
-// MediaStats counts the RTP of a call.
+// MediaStats counts the RTP of a call. PacketsSent and PacketsReceived are
+// audio only; video has its own counts.
 type MediaStats struct {
 	PacketsSent     int64 `json:"rtp_sent"`
 	PacketsReceived int64 `json:"rtp_received"`
@@ -32,6 +33,12 @@ type MediaStats struct {
 	// H.264 packets, when video was negotiated.
 	VideoSent     int64 `json:"video_sent,omitempty"`
 	VideoReceived int64 `json:"video_received,omitempty"`
+	// KeyframeRequests counts the peer's asks for a key frame: RTCP PLI or
+	// FIR, or SIP INFO picture_fast_update.
+	KeyframeRequests int64 `json:"keyframe_requests"`
+	// VideoProfile is the profile-level-id of the H.264 received, from its
+	// first SPS (42e01f: constrained baseline, level 3.1).
+	VideoProfile string `json:"video_profile,omitempty"`
 }
 
 // media is one call's RTP: a UDP socket that receives from the moment
@@ -129,15 +136,8 @@ func (m *media) Close() {
 
 func (m *media) send() {
 	defer m.wg.Done()
-	m.mu.Lock()
-	enc := ulaw
-	if m.codec == ptPCMA {
-		enc = alaw
-	}
-	codec := m.codec
-	m.mu.Unlock()
-	frame := toneFrame(enc)
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, Marker: true, PayloadType: codec,
+	tones := map[uint8][]byte{ptPCMU: toneFrame(ulaw), ptPCMA: toneFrame(alaw)}
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, Marker: true,
 		SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32(), SSRC: rand.Uint32()}}
 	var (
 		buf      = make([]byte, 1500)
@@ -154,7 +154,8 @@ func (m *media) send() {
 		case <-t.C:
 		}
 		m.mu.Lock()
-		remote, event := m.remote, m.event
+		// A later answer (another fork of the call) may change both.
+		remote, event, codec := m.remote, m.event, m.codec
 		if digit == 0 && len(m.digits) > 0 {
 			digit, m.digits = m.digits[0], m.digits[1:]
 			evDur, endsSent = 0, 0
@@ -182,7 +183,7 @@ func (m *media) send() {
 			}
 			continue
 		}
-		pkt.PayloadType, pkt.Payload = codec, frame
+		pkt.PayloadType, pkt.Payload = codec, tones[codec]
 		m.write(&pkt, buf, remote)
 		pkt.Marker = false
 		pkt.SequenceNumber++

@@ -103,10 +103,22 @@ func (c *Call) runOutgoing(sess *sipgo.DialogClientSession, req *sip.Request) {
 		case <-ring.Done():
 		}
 	}()
+	// Early media: the door's camera and microphone go to the first 180/183
+	// with SDP at once (the callee shows the visitor before answering), and
+	// follow each later one: a forked call's branches answer in turn, and
+	// the 200 may come from yet another branch.
 	onResponse := func(res *sip.Response) error {
 		if res.StatusCode == 180 || res.StatusCode == 183 {
 			c.setState(StateRinging)
 			if len(res.Body()) > 0 {
+				d, err := parseSDP(res.Body())
+				if err == nil {
+					err = c.startMedia(d)
+				}
+				if err != nil {
+					u.logger.Info("sip early media refused", "call_id", c.id, "err", err)
+					return nil
+				}
 				c.mu.Lock()
 				c.early = true
 				c.mu.Unlock()

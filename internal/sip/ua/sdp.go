@@ -76,7 +76,7 @@ func buildSDP(sessID int64, addr netip.AddrPort, codecs []uint8, event uint8, vi
 	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
 	if video.IsValid() && videoPT != 0 {
 		fmt.Fprintf(&b, "m=video %d RTP/AVP %d\r\na=rtpmap:%d H264/90000\r\n", video.Port(), videoPT, videoPT)
-		fmt.Fprintf(&b, "a=fmtp:%d profile-level-id=42e01e;packetization-mode=1\r\na=sendrecv\r\n", videoPT)
+		fmt.Fprintf(&b, "a=fmtp:%d profile-level-id=42e01f;packetization-mode=1\r\na=sendrecv\r\n", videoPT)
 	}
 	return []byte(b.String())
 }
@@ -85,7 +85,8 @@ var errNoAudio = errors.New("sdp: no usable audio stream")
 
 // parseSDP reads the first audio stream of an SDP body (its address: the
 // media-level c= line, else the session-level one; payload types; the
-// telephone-event payload type) and the first H.264 video stream, if any.
+// telephone-event payload type) and the first H.264 video stream, if any,
+// preferring an H.264 payload type with packetization-mode=1.
 func parseSDP(body []byte) (sessionDesc, error) {
 	var (
 		d                  sessionDesc
@@ -96,6 +97,8 @@ func parseSDP(body []byte) (sessionDesc, error) {
 		audioIP, videoIP   string
 		audioPort, vidPort int
 		videoPTs           []uint8
+		h264PTs            []uint8 // in the order of the a=rtpmap lines
+		nonInterleaved     []uint8 // video payload types with packetization-mode=1
 	)
 	for line := range strings.Lines(string(body)) {
 		line = strings.TrimRight(line, "\r\n")
@@ -141,6 +144,13 @@ func parseSDP(body []byte) (sessionDesc, error) {
 				videoIP = ip
 			}
 		case 'a':
+			if section == "video" && strings.HasPrefix(val, "fmtp:") {
+				pt, params, _ := strings.Cut(strings.TrimPrefix(val, "fmtp:"), " ")
+				if n, err := strconv.ParseUint(pt, 10, 7); err == nil && strings.Contains(strings.ReplaceAll(params, " ", ""), "packetization-mode=1") {
+					nonInterleaved = append(nonInterleaved, uint8(n))
+				}
+				continue
+			}
 			if section != "audio" && section != "video" || !strings.HasPrefix(val, "rtpmap:") {
 				continue
 			}
@@ -156,13 +166,21 @@ func parseSDP(body []byte) (sessionDesc, error) {
 			switch {
 			case section == "audio" && strings.HasPrefix(enc, "telephone-event/"):
 				d.Event = uint8(pt)
-			case section == "video" && strings.HasPrefix(enc, "h264/90000") && slices.Contains(videoPTs, uint8(pt)) && d.VideoPT == 0:
-				d.VideoPT = uint8(pt)
+			case section == "video" && strings.HasPrefix(enc, "h264/90000") && slices.Contains(videoPTs, uint8(pt)):
+				h264PTs = append(h264PTs, uint8(pt))
 			}
 		}
 	}
 	if !seenAudio {
 		return d, errNoAudio
+	}
+	// The first H.264 in the m= line's order; one with packetization-mode=1
+	// (FU-A, which the key frames need) before any other: baresip offers
+	// mode 0 first.
+	for _, pt := range videoPTs {
+		if slices.Contains(h264PTs, pt) && (d.VideoPT == 0 || slices.Contains(nonInterleaved, pt) && !slices.Contains(nonInterleaved, d.VideoPT)) {
+			d.VideoPT = pt
+		}
 	}
 	addr := func(ip string, port int) (netip.AddrPort, error) {
 		if ip == "" {

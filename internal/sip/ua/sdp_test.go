@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"linli/internal/clip"
 )
 
 func TestSDPRoundTrip(t *testing.T) {
@@ -77,6 +79,23 @@ func TestSDPVideo(t *testing.T) {
 	if d.Video != netip.MustParseAddrPort("127.0.0.1:4002") || d.VideoPT != 99 || d.Addr.Port() != 4000 || d.Event != 101 {
 		t.Errorf("%+v", d)
 	}
+	// baresip's offer: H.264 in mode 0 first, then mode 1, then others.
+	for _, tc := range []struct {
+		body string
+		want uint8
+	}{
+		{"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 96 97 98\r\na=rtpmap:96 H264/90000\r\n" +
+			"a=fmtp:96 packetization-mode=0;profile-level-id=42e01f\r\na=rtpmap:97 H264/90000\r\n" +
+			"a=fmtp:97 packetization-mode=1;profile-level-id=42e01f\r\na=rtpmap:98 VP8/90000\r\n", 97},
+		{"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 98 96\r\na=rtpmap:96 H264/90000\r\n" +
+			"a=rtpmap:98 H264/90000\r\na=fmtp:98 profile-level-id=42e01f\r\n", 98},
+		{"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 100 99\r\na=rtpmap:99 H264/90000\r\n" +
+			"a=fmtp:99 profile-level-id=42e01f; packetization-mode=1\r\na=rtpmap:100 H264/90000\r\na=fmtp:100 packetization-mode=1\r\n", 100},
+	} {
+		if d, err := parseSDP([]byte(tc.body)); err != nil || d.VideoPT != tc.want {
+			t.Errorf("%q: payload type %d (%v), want %d", tc.body, d.VideoPT, err, tc.want)
+		}
+	}
 	// A refused video stream (port 0) or one without H.264 is no video.
 	for _, body := range []string{
 		"c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n",
@@ -89,33 +108,44 @@ func TestSDPVideo(t *testing.T) {
 	}
 }
 
-// TestH264Stream checks the test pattern's structure: start codes, NAL
-// types, no start code emulated inside a NAL unit.
-func TestH264Stream(t *testing.T) {
-	key := videoFrame(0)
-	var types []byte
-	for _, n := range bytes.Split(key, []byte{0, 0, 0, 1})[1:] {
-		types = append(types, n[0]&0x1F)
-		if bytes.Contains(n, []byte{0, 0, 1}) || bytes.Contains(n, []byte{0, 0, 0}) {
-			t.Errorf("NAL type %d carries a start code", n[0]&0x1F)
+// TestPacketizeH264: every frame of the clip packetized and put together
+// again gives back its NAL units; no payload passes the MTU; large units
+// go as FU-A with start and end bits.
+func TestPacketizeH264(t *testing.T) {
+	fragmented := 0
+	for i, f := range clip.Door() {
+		var got [][]byte
+		var cur []byte
+		for _, p := range packetizeH264(f.NALs, videoMTU) {
+			if len(p) > videoMTU {
+				t.Fatalf("frame %d: payload of %d bytes", i, len(p))
+			}
+			if p[0]&0x1F != 28 {
+				got = append(got, p)
+				continue
+			}
+			fragmented++
+			if p[1]&0x80 != 0 {
+				cur = []byte{p[0]&0xE0 | p[1]&0x1F}
+			}
+			cur = append(cur, p[2:]...)
+			if p[1]&0x40 != 0 {
+				got = append(got, cur)
+			}
+		}
+		if len(got) != len(f.NALs) {
+			t.Fatalf("frame %d: %d NAL units back, want %d", i, len(got), len(f.NALs))
+		}
+		for j := range got {
+			if !bytes.Equal(got[j], f.NALs[j]) {
+				t.Fatalf("frame %d NAL %d differs after packetization", i, j)
+			}
 		}
 	}
-	if !bytes.Equal(types, []byte{7, 8, 5}) {
-		t.Errorf("key frame NAL types %v, want SPS, PPS, IDR", types)
+	if fragmented == 0 {
+		t.Error("no FU-A fragment in the whole clip")
 	}
-	if n := len(key); n < 99*384 || n > 99*384+400 {
-		t.Errorf("key frame of %d bytes", n)
-	}
-	if p := videoFrame(1); p[4]&0x1F != 1 || len(p) > 20 {
-		t.Errorf("skip frame % x", p)
-	}
-	// ue(v) codes of the bit writer: 0 → 1, 1 → 010, 25 → 000011010.
-	var w bitWriter
-	w.ue(0)
-	w.ue(1)
-	w.ue(25)
-	w.trailing()
-	if !bytes.Equal(w.buf, []byte{0b10100000, 0b11010100}) {
-		t.Errorf("ue codes %08b", w.buf)
+	if f := clip.Door(); nextKeyframe(f, 1) != 25 || nextKeyframe(f, 0) != 0 || nextKeyframe(f, len(f)-1) != 0 {
+		t.Errorf("next key frames %d %d %d", nextKeyframe(f, 1), nextKeyframe(f, 0), nextKeyframe(f, len(f)-1))
 	}
 }

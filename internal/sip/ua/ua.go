@@ -60,8 +60,10 @@ type Config struct {
 	// EarlyMedia makes incoming calls answer 183 with SDP and send the
 	// tone while ringing.
 	EarlyMedia bool
-	// Video offers (and accepts) H.264 video and sends a test pattern, as
-	// a door station's camera.
+	// Video offers (and accepts) H.264 video and sends the door camera
+	// clip (internal/clip), looped, with a key frame at once when the peer
+	// asks (RTCP PLI or FIR on the RTP port + 1, SIP INFO
+	// picture_fast_update).
 	Video bool
 	// OnCall is told of every new call (both directions) before it rings;
 	// OnDTMF of every key the peer presses ("rtp" or "info"). Both are
@@ -377,6 +379,13 @@ func (u *UA) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
+	}
+	if isFastUpdate(ct, req.Body()) {
+		if c.video != nil {
+			c.video.RequestKeyframe()
+		}
+		respond(tx, req, 200, "OK")
+		return
 	}
 	d, ok := parseDTMFInfo(ct, req.Body())
 	if !ok && len(req.Body()) > 0 {

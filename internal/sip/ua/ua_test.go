@@ -318,8 +318,9 @@ func TestCloseWhileCallingNobody(t *testing.T) {
 	checkGoroutines(t, base)
 }
 
-// TestCallWithVideo: both sides offer and answer H.264 and send the test
-// pattern; packets arrive both ways, key frames split into FU-A fragments.
+// TestCallWithVideo: both sides offer and answer H.264 and send the
+// camera clip; packets arrive both ways, key frames split into FU-A
+// fragments.
 func TestCallWithVideo(t *testing.T) {
 	door := newAgent(t, Config{Video: true})
 	monitor := newAgent(t, Config{Video: true})
@@ -329,7 +330,6 @@ func TestCallWithVideo(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := incoming(t, monitor)
-	// A key frame of 176×144 I_PCM macroblocks is ~38 KB: over 30 packets.
 	waitFor(t, 5*time.Second, "video both ways", func() bool {
 		return c.Info().VideoReceived >= 40 && in.Info().VideoReceived >= 40
 	})

@@ -1187,6 +1187,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webcall/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 门口呼叫连接凭证
+         * @description 打开门口呼叫页面时获取，用于连接 /webcall/ws（见 docs/webcall.md）：页面即成为该小区管理中心（9900）的接听方之一，并可监视本小区的门口机和围墙机。
+         */
+        post: operations["webcall-staff-ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/v1/apply/{token}": {
         parameters: {
             query?: never;
@@ -1719,6 +1739,46 @@ export interface paths {
          * @description 向已登记业主的手机号发送 6 位验证码，5 分钟内有效。同一手机号 60 秒一次、每天 10 次。
          */
         post: operations["app-send-code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/webcall/stations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 可监视的设备
+         * @description 本人房间所在单元的门口机和小区的围墙机（房间需开通 APP呼叫）。
+         */
+        get: operations["app-webcall-stations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/v1/webcall/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 网页接听连接凭证
+         * @description H5 页面打开期间作为本 APP 的一个接听端：呼叫房间时与室内分机、APP 同时振铃；也可监视本单元门口机和小区围墙机。需要房间开通 APP呼叫。
+         */
+        post: operations["app-webcall-ticket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3611,6 +3671,32 @@ export interface components {
             /** @description 访客 */
             visitor_name: string;
         };
+        StaffTicketInputBody: {
+            /**
+             * Format: int64
+             * @description 接听哪个小区的门口呼叫
+             */
+            community_id: number;
+        };
+        Station: {
+            /**
+             * Format: int64
+             * @description 设备编号
+             */
+            device_id: number;
+            /**
+             * @description door 门口机；wall 围墙机
+             * @enum {string}
+             */
+            kind: "door" | "wall";
+            /** @description 设备位置，如【测试小区1】-1区-2栋-1单元-门口机1 */
+            label: string;
+            /** @description 设备是否在线 */
+            online: boolean;
+        };
+        StationsOutputBody: {
+            items: components["schemas"]["Station"][];
+        };
         StatusItem: {
             /**
              * Format: date-time
@@ -3642,6 +3728,15 @@ export interface components {
             /** Format: int64 */
             id: number;
             status: string;
+        };
+        Ticket: {
+            /**
+             * Format: int64
+             * @description 有效秒数
+             */
+            expires_in: number;
+            /** @description 一次性凭证：打开 /webcall/ws?ticket=… 时使用 */
+            ticket: string;
         };
         TreeArea: {
             buildings: components["schemas"]["TreeBuilding"][];
@@ -7167,6 +7262,39 @@ export interface operations {
             };
         };
     };
+    "webcall-staff-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffTicketInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "public-application-form": {
         parameters: {
             query?: never;
@@ -8326,6 +8454,68 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-webcall-stations": {
+        parameters: {
+            query?: never;
+            header?: {
+                Authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StationsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "app-webcall-ticket": {
+        parameters: {
+            query?: never;
+            header?: {
+                Authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
             };
             /** @description Error */
             default: {
