@@ -3,7 +3,7 @@
 // 监视 session (the browser offers: video recvonly, audio sendrecv without a
 // track until 接听 / 对讲), the ring sound, and the clock for timers.
 import { computed, markRaw, onBeforeUnmount, reactive, ref, watch, type Ref } from 'vue'
-import { problemMessage, toProblem } from '@/api/client'
+import { client, problemMessage, toProblem } from '@/api/client'
 
 /** A door call ringing or answered here, or a 监视 session. */
 export interface DoorSession {
@@ -107,15 +107,13 @@ export function useDoorCalls(communityId: Ref<number | null>, events: DoorCallEv
   }
 
   async function ticket(cid: number): Promise<string> {
-    const res = await fetch('/api/v1/webcall/ticket', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ community_id: cid }),
-    })
-    const body = (await res.json().catch(() => null)) as { ticket?: string } | null
-    if (!res.ok || !body?.ticket) throw new Error(problemMessage(toProblem(body, res)))
-    return body.ticket
+    const { data, error, response } = await client.POST('/api/v1/webcall/ticket', { body: { community_id: cid } })
+    if (error || !data?.ticket) {
+      // Not allowed here (403/404): try again seldom, not every few seconds.
+      if (response.status === 403 || response.status === 404) attempt = Math.max(attempt, 5)
+      throw new Error(problemMessage(toProblem(error, response)))
+    }
+    return data.ticket
   }
 
   async function connect(): Promise<void> {
