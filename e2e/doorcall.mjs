@@ -14,7 +14,8 @@
 //    the door calls 0502, both ring; the second answers and the first stops
 //    ringing with 已在其他设备接听.
 // 3. 监视 from the H5 (two phones) and the console: each decodes frames, and
-//    the door station has one monitoring call for all of them.
+//    the door station has one monitoring call for all of them; 对讲 in the
+//    console reaches the door station.
 //
 // Screenshots go to e2e/shots/doorcall-*.png. Any failed check ends the run
 // with exit status 1, after the server, the simulator and Chromium stop.
@@ -320,6 +321,14 @@ try {
   await shot(page, 'console-monitor')
   const incoming = ((await door.status()).sip?.calls || []).filter((c) => c.direction === 'in' && c.state !== 'ended')
   check(incoming.length === 1, `three viewers, one upstream: the door station has ${incoming.length} monitoring call`)
+  const monitorCall = () => door.status().then((st) => (st.sip?.calls || []).find((c) => c.id === incoming[0].id))
+  const quiet = (await monitorCall()).rtp_received
+  await tid('doorcalls-watch-talk').click()
+  await tid('doorcalls-watch-talk').filter({ hasText: '结束对讲' }).waitFor()
+  const talked = await until(async () => { const c = await monitorCall(); return c.rtp_received > quiet + 10 && c }, 'the console\'s voice at the door station (对讲)')
+  check(true, `对讲 in the console's 监视: the door station hears it (${quiet} → ${talked.rtp_received} audio packets)`)
+  await tid('doorcalls-watch-talk').click()
+  await tid('doorcalls-watch-talk').filter({ hasText: /^\s*对讲\s*$/ }).waitFor()
   await owner.page.getByTestId('h5-monitor-end').click()
   await owner.page.getByTestId('h5-monitor-viewer').waitFor({ state: 'hidden' })
   await family.page.getByTestId('h5-monitor-end').click()

@@ -312,7 +312,8 @@ export function watch(deviceId) {
 
 export function extend(s) {
   if (!send({ type: 'extend', call: s.id })) return
-  s.expiresAt = Math.max(s.expiresAt || Date.now(), Date.now()) + WATCH_EXTEND_MS
+  // The server answers with `watching` and the new deadline; until then, 60 s from now.
+  s.expiresAt = Date.now() + WATCH_EXTEND_MS
   emit('tick', s)
 }
 

@@ -414,7 +414,8 @@ export function useDoorCalls(communityId: Ref<number | null>, events: DoorCallEv
   function extend(id: string): void {
     const s = find(id)
     if (!s || !send({ type: 'extend', call: id })) return
-    s.expiresAt = Math.max(s.expiresAt ?? Date.now(), Date.now()) + WATCH_EXTEND_MS
+    // The server answers with `watching` and the new deadline; until then, 60 s from now.
+    s.expiresAt = Date.now() + WATCH_EXTEND_MS
   }
 
   async function talk(id: string, on: boolean): Promise<void> {
