@@ -24,6 +24,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { here, check, checkCount, startServer, launch, phone, layout, codeFromLog } from './h5lib.mjs'
+import { checkA11y } from './layout.mjs'
 
 const ADMIN_INITIAL = 'Admin-Initial-1'
 const MANAGER = { account: 'wyzx', name: '王经理', password: 'Manager-Pass-2026' }
@@ -220,6 +221,7 @@ try {
   check(early.framesDecoded > 0, `video is decoded before 接听 (early media): ${early.framesDecoded} frames`)
   check(early.audioSent === 0, 'no microphone before 接听')
   await shot(page, 'console-ringing')
+  const a11y = (await checkA11y(page)).map((f) => '门口呼叫 (ringing): ' + f)
 
   await tid('doorcalls-accept').click()
   await tid('doorcalls-open').waitFor()
@@ -319,6 +321,8 @@ try {
   await until(async () => (await media(page)).framesDecoded > 0, '监视 frames in the console')
   check(true, 'and the console (监视 panel)')
   await shot(page, 'console-monitor')
+  a11y.push(...(await checkA11y(page)).map((f) => '门口呼叫 (监视): ' + f))
+  check(a11y.length === 0, `axe finds nothing serious or critical on 门口呼叫${a11y.length ? ':\n  ' + a11y.join('\n  ') : ''}`)
   const incoming = ((await door.status()).sip?.calls || []).filter((c) => c.direction === 'in' && c.state !== 'ended')
   check(incoming.length === 1, `three viewers, one upstream: the door station has ${incoming.length} monitoring call`)
   const monitorCall = () => door.status().then((st) => (st.sip?.calls || []).find((c) => c.id === incoming[0].id))
