@@ -57,7 +57,7 @@ echo "== go test internal/app"
 go test -count=1 -timeout 20m ./internal/app/
 echo "== go test -race internal/app (the concurrency tests)"
 go test -race -count=1 -timeout 20m \
-	-run '^(TestLockoutUnderConcurrency|TestGuessLimitsUnderConcurrency|TestConcurrentApplicationsFromOneAddress|TestRemoteOpenAcrossInstances|TestImportWhileDatabaseBusy)$' ./internal/app/
+	-run '^(TestLockoutUnderConcurrency|TestGuessLimitsUnderConcurrency|TestConcurrentApplicationsFromOneAddress|TestRemoteOpenAcrossInstances|TestImportWhileDatabaseBusy|TestGuardRoomAnswersInBrowser|TestResidentPageRingsAndWatches)$' ./internal/app/
 
 echo "== end-to-end in Chromium"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error && node run.mjs)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -709,4 +710,72 @@ func TestGuardPageOnAnotherInstance(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestWebCallsLeaveNothingBehind: 20 calls answered and hung up in the
+// page, and 20 views, leave no relay stream, port, page call or goroutine
+// behind.
+func TestWebCallsLeaveNothingBehind(t *testing.T) {
+	s := apptest.Start(t, storetest.Backends()[0])
+	a := s.NewCommunity(t, s.Operator(), "不留痕小区", "NL")
+	door := startDoor(t, s, a, "pwNLx9", "SIM-NL-DOOR")
+	page := openPage(t, s, staffTicket(t, a.Manager, a.ID))
+	round := func() {
+		if _, err := door.PlaceCall(context.Background(), "9900"); err != nil {
+			t.Fatal(err)
+		}
+		ring := page.expect("ring")
+		peer := page.offer(ring.Call)
+		waitCount(t, "video", &peer.video, 5)
+		page.send(wsMsg{Type: "accept", Call: ring.Call})
+		page.expect("accepted")
+		page.send(wsMsg{Type: "hangup", Call: ring.Call})
+		page.expect("ended")
+		peer.close()
+		page.send(wsMsg{Type: "watch", DeviceID: door.Status().DeviceID})
+		w := page.expect("watching")
+		view := page.offer(w.Call)
+		waitCount(t, "view", &view.video, 5)
+		page.send(wsMsg{Type: "hangup", Call: w.Call})
+		page.expect("ended")
+		view.close()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			open := 0
+			for _, c := range door.Status().SIP.Calls {
+				if c.State != ua.StateEnded {
+					open++
+				}
+			}
+			if open == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				for _, c := range door.Status().SIP.Calls {
+					t.Logf("%s %s %s %d %s", c.Direction, c.ID, c.State, c.Code, c.Reason)
+				}
+				t.Fatal("the station's calls did not end")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	round()
+	waitFor(t, "the relay is empty", func() bool { st := s.App.MediaStats(); return st.Streams == 0 && st.Ports == 0 && st.Viewers == 0 })
+	base := runtime.NumGoroutine()
+	for range 20 {
+		round()
+	}
+	waitFor(t, "the relay is empty again", func() bool { st := s.App.MediaStats(); return st.Streams == 0 && st.Ports == 0 && st.Viewers == 0 })
+	// The test's own PeerConnections end too; allow the SIP transactions'
+	// timers (RFC 3261 timer J: 32 s for INFO and BYE over UDP) to run out.
+	peak := runtime.NumGoroutine()
+	deadline := time.Now().Add(45 * time.Second)
+	for runtime.NumGoroutine() > base+10 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	n := runtime.NumGoroutine()
+	if n > base+10 {
+		t.Errorf("goroutines grew from %d to %d over 20 calls and 20 views", base, n)
+	}
+	t.Logf("goroutines: %d after the first round, %d after 20 more, %d once the SIP timers ran out", base, peak, n)
 }

@@ -170,6 +170,10 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 	}
 	// mDNS would open extra sockets per viewer; servers have real addresses.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// ICE lite, as media servers do: the browser (full ICE, controlling)
+	// runs the checks and the relay answers them, so connecting takes one
+	// round of checks instead of both sides' schedules.
+	se.SetLite(true)
 	// ICE declares a silent browser disconnected after half the viewer
 	// timeout; the viewer closes once the other half passes without recovery.
 	half := cfg.ViewerTimeout / 2

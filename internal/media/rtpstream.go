@@ -129,7 +129,12 @@ func (rs *RTPStream) Start(p Peer) {
 	if p.AudioPT == 0 || p.AudioPT == 8 {
 		rs.st.audioPT.Store(uint32(p.AudioPT))
 	}
-	rs.st.requestKeyframe()
+	// Viewers already watching need a keyframe from the new source; with
+	// none yet, the request would only hold back the one the first viewer
+	// asks for when it connects (requests are rate limited).
+	if rs.st.Viewers() > 0 {
+		rs.st.requestKeyframe()
+	}
 }
 
 // OnKeyframe sets the hook called (at most once per 500 ms) when a viewer

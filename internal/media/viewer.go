@@ -41,6 +41,9 @@ type Viewer struct {
 
 	talk      atomic.Bool
 	waitKey   bool // video waits for a keyframe; guarded by st.videoMu
+	// live is set once ICE and DTLS are up: what is sent before that is
+	// lost, so video starts with the keyframe asked for then.
+	live atomic.Bool
 	received  atomic.Int64
 	keyframes atomic.Int64
 
@@ -107,7 +110,7 @@ func (v *Viewer) negotiate(offer string, om offerMedia, audioPT uint8) (string, 
 	sid := "linli-" + st.label
 	if om.video {
 		v.video = &viewerTrack{kind: webrtc.RTPCodecTypeVideo, id: "video", sid: sid,
-			prefer: h264Codec.RTPCodecCapability, onBind: st.requestKeyframe}
+			prefer: h264Codec.RTPCodecCapability}
 		tr, err := pc.AddTransceiverFromTrack(v.video, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
 			return "", fmt.Errorf("media: video transceiver: %w", err)
@@ -203,6 +206,9 @@ func (v *Viewer) stateChanged(s webrtc.PeerConnectionState) {
 	switch s {
 	case webrtc.PeerConnectionStateConnected:
 		v.connected = true
+		if !v.live.Swap(true) {
+			go v.st.requestKeyframe()
+		}
 		if v.timer != nil {
 			v.timer.Stop()
 			v.timer = nil
@@ -217,7 +223,7 @@ func (v *Viewer) stateChanged(s webrtc.PeerConnectionState) {
 }
 
 func (v *Viewer) writeVideo(p *rtp.Packet, key bool) {
-	if v.video == nil || !v.video.bound() {
+	if v.video == nil || !v.video.bound() || !v.live.Load() {
 		return
 	}
 	if v.waitKey {

@@ -77,6 +77,16 @@ func (c *Config) defaults() {
 	}
 }
 
+func init() {
+	// Offers with many codecs (a door station listing five video codecs)
+	// make INVITEs above 1300 bytes. RFC 3261 §18.1.1 would move them to
+	// TCP, but devices registered over UDP listen on UDP only; like other
+	// proxies, the server sends them over UDP and lets IP fragment them.
+	// The SIP stack keeps this limit in a package variable, set here once
+	// before any transport runs.
+	sip.UDPMTUSize = 65535
+}
+
 // allowed lists the methods the server handles, for Allow headers.
 const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, REGISTER, MESSAGE, NOTIFY"
 
@@ -121,11 +131,6 @@ type Server struct {
 // Close it at shutdown; Server.Registrations feeds 设备列表's SIP state.
 func Start(ctx context.Context, cfg Config, db *store.Store, dir Directory, calls CallLog, logger *slog.Logger) (*Server, error) {
 	cfg.defaults()
-	// Offers with many codecs (a door station listing five video codecs)
-	// make INVITEs above 1300 bytes. RFC 3261 §18.1.1 would move them to
-	// TCP, but devices registered over UDP listen on UDP only; like other
-	// proxies, send them over UDP and let IP fragment them.
-	sip.UDPMTUSize = 65535
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

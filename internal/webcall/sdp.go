@@ -122,6 +122,14 @@ func parseDevice(body []byte) (deviceDesc, error) {
 			}
 			if best >= 0 {
 				p.Video, p.VideoPT, out.videoFmtp = addr, uint8(best), fmtp[uint8(best)]
+				// A device that does not announce RTCP keyframe requests
+				// gets them as SIP INFO picture_fast_update too.
+				p.FastUpdateViaSIP = true
+				for _, a := range m.Attributes {
+					if a.Key == "rtcp-fb" && (strings.Contains(a.Value, "pli") || strings.Contains(a.Value, "fir")) {
+						p.FastUpdateViaSIP = false
+					}
+				}
 			}
 		}
 	}
