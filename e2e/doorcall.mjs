@@ -256,8 +256,10 @@ try {
   check((await page.locator('.el-table__row').filter({ hasText: '通话中开锁' }).first().innerText()).includes(MANAGER.name), 'the 开锁记录 page lists 通话中开锁 with the manager\'s name')
   await shot(page, 'console-unlock-records')
   await tid('menu-records/calls').click()
-  await page.locator('.el-table__row').filter({ hasText: MANAGER.name }).first().waitFor()
-  check(true, 'the 呼叫记录 page names the manager')
+  await page.waitForURL(/\/records\/calls/)
+  const row = page.locator('.el-table__row').filter({ hasText: '9900' }).filter({ hasText: MANAGER.name }).first()
+  await row.waitFor()
+  check(/[1-9]\d*秒/.test(await row.innerText()), `the 呼叫记录 page names the manager with the talk time (${(await row.innerText()).replace(/\s+/g, ' ')})`)
   await shot(page, 'console-call-records')
 
   // ---- 2. the residents' H5: a call to 0502 rings both phones ----
