@@ -352,14 +352,22 @@ let ringTimer = null
 function unlockSound() {
   try {
     audio = audio || new AudioContext()
-    audio.resume()
-    soundAllowed = true
   } catch { return }
-  for (const t of ['pointerdown', 'touchstart', 'keydown']) document.removeEventListener(t, unlockSound, true)
-  for (const el of document.querySelectorAll('[data-testid="h5-incoming-sound-hint"]')) el.hidden = true
-  updateRing()
+  // Sound is allowed once the context runs; a gesture that did not start it
+  // leaves the listeners for the next one.
+  const started = () => {
+    if (audio.state !== 'running' || soundAllowed) return
+    soundAllowed = true
+    for (const t of UNLOCK_EVENTS) document.removeEventListener(t, unlockSound, true)
+    for (const el of document.querySelectorAll('[data-testid="h5-incoming-sound-hint"]')) el.hidden = true
+    updateRing()
+  }
+  audio.resume().then(started, () => {})
 }
-for (const t of ['pointerdown', 'touchstart', 'keydown']) document.addEventListener(t, unlockSound, true)
+
+// iOS Safari lets sound start on touchend and click rather than touchstart.
+const UNLOCK_EVENTS = ['pointerdown', 'touchstart', 'touchend', 'click', 'keydown']
+for (const t of UNLOCK_EVENTS) document.addEventListener(t, unlockSound, true)
 
 function beep() {
   if (!audio || audio.state !== 'running') return
@@ -453,6 +461,7 @@ onCallEvent((type, s, extra) => {
   if (type === 'media' || type === 'accepted' || type === 'tick') refreshOverlay()
   if (type === 'opened' && s && s.kind === 'call') { toast('门已打开'); refreshOverlay() }
   if (type === 'error' && s && s.kind === 'call') { toast(extra, 'error'); refreshOverlay() }
+  if (type === 'error' && !s) toast(extra, 'error')
   if (type !== 'ended' || !s || s.kind !== 'call') return
   updateRing()
   if (!overlay || overlay.s !== s) { refreshOverlay(); return }

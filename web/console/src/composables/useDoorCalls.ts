@@ -516,17 +516,22 @@ function useRinger(ringing: Ref<boolean>) {
   let ctx: AudioContext | null = null
   let timer: ReturnType<typeof setInterval> | undefined
 
+  // Sound is allowed once the context runs; a gesture that did not start it
+  // leaves the listeners for the next one.
   const unlock = () => {
     try {
       ctx ??= new AudioContext()
-      void ctx.resume()
-      allowed.value = true
     } catch {
       return
     }
-    document.removeEventListener('pointerdown', unlock, true)
-    document.removeEventListener('keydown', unlock, true)
-    if (ringing.value) start()
+    const c = ctx
+    void c.resume().then(() => {
+      if (c.state !== 'running' || allowed.value) return
+      allowed.value = true
+      document.removeEventListener('pointerdown', unlock, true)
+      document.removeEventListener('keydown', unlock, true)
+      if (ringing.value) start()
+    }, () => {})
   }
   document.addEventListener('pointerdown', unlock, true)
   document.addEventListener('keydown', unlock, true)
