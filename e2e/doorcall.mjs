@@ -16,6 +16,8 @@
 // 3. 监视 from the H5 (two phones) and the console: each decodes frames, and
 //    the door station has one monitoring call for all of them; 对讲 in the
 //    console reaches the door station.
+// 4. The console against a staged socket: a refused microphone, two calls
+//    at once, answered elsewhere, a dropped socket and the reconnection.
 //
 // Screenshots go to e2e/shots/doorcall-*.png. Any failed check ends the run
 // with exit status 1, after the server, the simulator and Chromium stop.
@@ -342,6 +344,56 @@ try {
   await tid('doorcalls-watch').waitFor({ state: 'detached' })
   await until(async () => !((await door.status()).sip?.calls || []).some((c) => c.state !== 'ended'), 'the monitoring call to end when the last viewer leaves')
   check(true, 'when the last viewer leaves, the monitoring call ends')
+
+  // ---- 4. the console against a staged socket: what the door station cannot easily stage ----
+  // A refused microphone, two calls at once, answered elsewhere, and the
+  // socket dropping (the page gets a new ticket and comes back).
+  {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
+    await ctx.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'))
+    })
+    await ctx.addCookies(await staff.cookies(base))
+    const sockets = []
+    const received = []
+    await ctx.routeWebSocket(/\/webcall\/ws/, (ws) => {
+      sockets.push(ws)
+      ws.onMessage((m) => received.push(JSON.parse(String(m))))
+      ws.send(JSON.stringify({ type: 'ready', name: MANAGER.name }))
+    })
+    const sp = await ctx.newPage()
+    pages.push(sp)
+    sp.setDefaultTimeout(DEADLINE_MS)
+    const st = (id) => sp.getByTestId(id)
+    const sent = (type, call) => until(() => received.find((m) => m.type === type && m.call === call), `the page to send ${type} for ${call}`)
+    const send = (m) => sockets[sockets.length - 1].send(JSON.stringify(m))
+    await sp.goto(`${base}/door-calls`)
+    await st('doorcalls-presence').filter({ hasText: '已就绪' }).waitFor()
+    send({ type: 'ring', call: 'c1', from: '【测试小区1】-1区-1栋-1单元-门口机1', device_id: 1, started_at: new Date().toISOString() })
+    send({ type: 'ring', call: 'c2', from: '【测试小区1】-围墙机1', device_id: 2, started_at: new Date().toISOString() })
+    await sent('offer', 'c1')
+    await sent('offer', 'c2')
+    await until(async () => (await st('doorcalls-queue-item').count()) === 2, 'two calls in the queue')
+    check(true, 'two calls ring at once: both in the queue, an offer for each')
+    await st('doorcalls-queue-item').filter({ hasText: '围墙机1' }).locator('button').click()
+    await st('doorcalls-from').filter({ hasText: '围墙机1' }).waitFor()
+    await st('doorcalls-accept').click()
+    await sent('accept', 'c2')
+    await st('doorcalls-mic-refused').waitFor()
+    check(true, 'the microphone refused: 接听 goes through anyway and says 未获得麦克风权限，只能听到对方的声音')
+    send({ type: 'accepted', call: 'c2' })
+    await st('doorcalls-open').waitFor()
+    send({ type: 'ended', call: 'c1', reason: '已在其他设备接听' })
+    await st('doorcalls-outcome').filter({ hasText: '已在其他设备接听' }).waitFor()
+    check((await st('doorcalls-queue-item').count()) === 1, 'the other call answered elsewhere leaves the queue: 最近结果 says 已在其他设备接听')
+    await shot(sp, 'console-staged')
+    sockets[sockets.length - 1].close()
+    await st('doorcalls-outcome').filter({ hasText: '连接中断' }).waitFor()
+    await until(async () => sockets.length === 2, 'a new socket after the drop')
+    await st('doorcalls-presence').filter({ hasText: '已就绪' }).waitFor()
+    check(true, 'the socket drops: the call ends with 连接中断, and the page reconnects with a new ticket')
+    await ctx.close()
+  }
 
   check(problems.length === 0, `no script errors in the console (${problems.join('; ')})`)
   check(owner.problems.length === 0 && family.problems.length === 0, `no script errors or CSP violations on the phones (${[...owner.problems, ...family.problems].join('; ')})`)
