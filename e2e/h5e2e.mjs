@@ -466,6 +466,10 @@ try {
     check((await calls.next('hangup', seen)).call === 'm1', '结束 sends hangup')
     calls.send({ type: 'ended', call: 'm1', reason: '监视已结束' })
     await t('h5-monitor-viewer').waitFor({ state: 'hidden' })
+    await c.context.route((u) => new URL(u).pathname === '/app/v1/webcall/ticket', (r) => r.fulfill({ status: 403, contentType: 'application/problem+json', body: JSON.stringify({ status: 403, title: 'Forbidden', detail: '您的房间没有开通 APP呼叫，请联系物业开通' }) }))
+    await p.reload()
+    await t('h5-monitor-connecting').filter({ hasText: '没有开通 APP呼叫' }).waitFor()
+    check(true, 'a refused ticket (no APP呼叫): #/monitor says why')
     check(c.problems.length === 0, `no script errors in the call screens (${c.problems.join('; ')})`)
     await c.context.close()
   }

@@ -19,6 +19,7 @@ let retryTimer
 let running = false
 let ready = false
 let pendingWatch = null // { deviceId, resolve, reject }
+let refusal = '' // why the server last refused a ticket (e.g. no APP呼叫)
 
 // startCalls connects (once) while the person is signed in.
 export function startCalls() {
@@ -39,6 +40,9 @@ export function stopCalls() {
 
 // isReady says whether the server has the page as a contact.
 export function isReady() { return ready }
+
+// whyNotReady is the server's reason for refusing the page, if it did.
+export function whyNotReady() { return refusal }
 
 // onCallEvent registers fn(type, session) for 'ready', 'ring', 'watching',
 // 'media', 'accepted', 'ended', 'opened', 'error', 'tick'; returns the undo.
@@ -65,7 +69,11 @@ async function connect() {
   } catch (e) {
     if (mine !== gen || e.status === 401) return
     // 403: no room of mine has APP呼叫; try again now and then, not often.
-    if (e.status === 403 || e.status === 404) attempt = Math.max(attempt, 5)
+    if (e.status === 403 || e.status === 404) {
+      attempt = Math.max(attempt, 5)
+      refusal = e.message
+      emit('presence', null)
+    }
     retry(mine)
     return
   }
@@ -123,6 +131,7 @@ async function handle(msg) {
   switch (msg.type) {
     case 'ready':
       ready = true
+      refusal = ''
       attempt = 0
       document.body.dataset.calls = 'ready'
       emit('presence', null)

@@ -3,13 +3,18 @@
 // session goes over the page's call socket (call.js); leaving the screen
 // ends it.
 import { api, h, loading, empty, failed, toast, put } from '../core.js'
-import { watch, extend, talk, openDoor, hangup, onCallEvent, isReady } from '../call.js'
+import { watch, extend, talk, openDoor, hangup, onCallEvent, isReady, whyNotReady } from '../call.js'
 
 export function render(box) {
   let active = null // { s, el, video, timer }
   const viewer = h('section', { testid: 'h5-monitor-viewer', hidden: true, 'aria-label': '监视画面' })
   const list = h('div')
-  const note = h('div.msg.info', { testid: 'h5-monitor-connecting', role: 'status', hidden: isReady() }, '正在连接服务器…')
+  const note = h('div.msg.info', { testid: 'h5-monitor-connecting', role: 'status' })
+  const presence = () => {
+    note.hidden = isReady()
+    note.textContent = whyNotReady() || '正在连接服务器…'
+  }
+  presence()
 
   const load = async () => {
     put(list, loading())
@@ -96,7 +101,7 @@ export function render(box) {
   }
 
   const off = onCallEvent((type, s, extra) => {
-    if (type === 'presence') note.hidden = isReady()
+    if (type === 'presence') presence()
     if (!active || s !== active.s) return
     if (type === 'tick' || type === 'media') refresh()
     if (type === 'opened') { toast('门已打开'); refresh() }
