@@ -25,6 +25,11 @@ func (rs *RTPStream) SendDTMF(key byte) error {
 	}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	select {
+	case <-rs.stop:
+		return errors.New("视频通话已结束")
+	default:
+	}
 	if !rs.started || rs.peer.EventPT == 0 {
 		return errors.New("设备不支持 RFC 4733 按键（telephone-event）")
 	}

@@ -302,7 +302,11 @@ func newBrowser(tb testing.TB, o browserOptions) *browser {
 		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		tb.Fatal(err)
 	}
-	b.mic, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, "mic", "browser")
+	micCodec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}
+	if len(o.audioCodecs) > 0 {
+		micCodec = o.audioCodecs[0].RTPCodecCapability
+	}
+	b.mic, err = webrtc.NewTrackLocalStaticRTP(micCodec, "mic", "browser")
 	if err != nil {
 		tb.Fatal(err)
 	}

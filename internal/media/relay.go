@@ -4,6 +4,23 @@
 // packets fan out to any number of WebRTC viewers, and a viewer's
 // microphone can talk back to the device. It knows nothing of SIP, HTTP or
 // the database.
+//
+// A door station call, as the SIP side drives it:
+//
+//	rs, err := relay.NewRTPStream(communityID, "0502")   // *LimitError when full
+//	// put rs.Audio() and rs.Video() in the INVITE's SDP; on the answer:
+//	rs.Start(media.Peer{Audio: a, AudioPT: 0, EventPT: 101, Video: v, VideoPT: 96})
+//	rs.OnKeyframe(sendPictureFastUpdateINFO)              // with Peer.FastUpdateViaSIP
+//	defer rs.Close()                                      // on BYE: ports freed at once
+//
+// and a browser, as the HTTP side drives it (WHEP style, the browser offers):
+//
+//	v, answer, err := rs.Stream().AddViewer(offer, media.ViewerOptions{Name: user})
+//	// errors.Is(err, media.ErrNoCommonCodec): show err.Error() (Chinese) to the user
+//	v.SetTalk(true)                                       // the 对讲 button
+//	<-v.Done()                                            // the browser left or vanished
+//
+// An RTSP camera pushes packets into relay.NewStream(...) instead.
 package media
 
 import (
@@ -63,6 +80,8 @@ type Relay struct {
 	streams     map[*Stream]int // stream → community
 	byCommunity map[int]int
 	viewers     int
+
+	reportInterval time.Duration // RTCP receiver reports to devices (shortened by tests)
 }
 
 // New builds a Relay. It fails only on an invalid configuration.
@@ -99,6 +118,8 @@ func New(cfg Config) (*Relay, error) {
 		rtcCfg:      webrtc.Configuration{ICEServers: cfg.ICEServers},
 		streams:     map[*Stream]int{},
 		byCommunity: map[int]int{},
+
+		reportInterval: reportInterval,
 	}, nil
 }
 
@@ -138,7 +159,9 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 		}
 	}
 	reg := &interceptor.Registry{}
-	nackResponder, err := nack.NewResponderInterceptor()
+	// 256 packets are 2.5 s of 1 Mbit/s video, ample for a retransmission
+	// and a quarter of the default's memory per viewer.
+	nackResponder, err := nack.NewResponderInterceptor(nack.ResponderSize(256))
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +189,10 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 		se.SetIncludeLoopbackCandidate(true)
 	}
 	if cfg.PublicIP != "" {
-		se.SetNAT1To1IPs([]string{cfg.PublicIP}, webrtc.ICECandidateTypeHost)
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: []string{cfg.PublicIP},
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace}); err != nil {
+			return nil, fmt.Errorf("媒体公网地址无效：%w", err)
+		}
 	}
 	// mDNS would open extra sockets per viewer; servers have real addresses.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)

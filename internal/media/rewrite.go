@@ -53,16 +53,17 @@ type rtpCounter struct {
 	started bool
 	ssrc    uint32
 	lastSeq uint16
-	transit float64
+	lastTS  uint32
+	lastAt  time.Time
+	// at the previous receiver report
+	lastExpected, lastLost int64
 }
 
 func (c *rtpCounter) add(p *rtp.Packet, size int, now time.Time) {
 	c.packets++
 	c.bytes += int64(size)
-	arrival := float64(now.UnixNano()) / 1e9 * c.clock
-	transit := arrival - float64(p.Timestamp)
 	if !c.started || p.SSRC != c.ssrc {
-		c.started, c.ssrc, c.lastSeq, c.transit = true, p.SSRC, p.SequenceNumber, transit
+		c.started, c.ssrc, c.lastSeq, c.lastTS, c.lastAt = true, p.SSRC, p.SequenceNumber, p.Timestamp, now
 		return
 	}
 	gap := int16(p.SequenceNumber - c.lastSeq)
@@ -72,8 +73,10 @@ func (c *rtpCounter) add(p *rtp.Packet, size int, now time.Time) {
 		}
 		c.lastSeq = p.SequenceNumber
 	}
-	d := transit - c.transit
-	c.transit = transit
+	// D(i,j) of RFC 3550 §6.4.1, with the timestamp difference taken
+	// modulo 2^32 so that a wrap is no jump.
+	d := now.Sub(c.lastAt).Seconds()*c.clock - float64(int32(p.Timestamp-c.lastTS))
+	c.lastTS, c.lastAt = p.Timestamp, now
 	if d < 0 {
 		d = -d
 	}

@@ -93,7 +93,8 @@ func (r *Relay) NewRTPStream(communityID int, label string) (*RTPStream, error) 
 	st.onClose = rs.shutdown
 	st.OnKeyframeRequest(rs.requestKeyframe)
 	st.OnTalk(rs.sendTalk)
-	rs.wg.Add(4)
+	rs.wg.Add(5)
+	go rs.sendReports(r.reportInterval)
 	go rs.readRTP(rs.audio.rtp, false)
 	go rs.readRTP(rs.video.rtp, true)
 	go rs.readRTCP(rs.audio.rtcp, false)
@@ -151,7 +152,9 @@ func (rs *RTPStream) Close() { rs.st.Close() }
 
 // shutdown closes the sockets and waits for their readers (Stream.Close).
 func (rs *RTPStream) shutdown() {
-	close(rs.stop)
+	rs.mu.Lock()
+	close(rs.stop) // under mu: SendDTMF starts no sender after this
+	rs.mu.Unlock()
 	rs.st.r.ports.free(rs.audio)
 	rs.st.r.ports.free(rs.video)
 	rs.wg.Wait()
@@ -217,6 +220,11 @@ func (rs *RTPStream) accept(p *rtp.Packet, size int, from netip.AddrPort, video 
 	case video:
 		if rs.started && rs.peer.VideoPT != 0 && p.PayloadType != rs.peer.VideoPT {
 			return false
+		}
+		if rs.videoSSRC != p.SSRC && rs.videoSSRC != 0 {
+			// A new source (another fork, a restart): viewers need a
+			// keyframe of it. Asynchronous and rate-limited.
+			defer rs.st.requestKeyframe()
 		}
 		rs.videoSSRC = p.SSRC
 	case rs.started:

@@ -85,11 +85,15 @@ func (t *viewerTrack) write(p *rtp.Packet) bool {
 	if b == nil {
 		return false
 	}
-	pt := b.h264
+	pt, payload := b.h264, p.Payload
 	if t.kind == webrtc.RTPCodecTypeAudio {
-		pt = b.pcmu
+		same, other, otherPT := b.pcmu, b.pcma, uint8(8)
 		if p.PayloadType == 8 {
-			pt = b.pcma
+			same, other, otherPT = b.pcma, b.pcmu, 0
+		}
+		pt = same
+		if same < 0 && other >= 0 { // the browser took only the other law
+			pt, payload = other, convertG711(payload, otherPT)
 		}
 	}
 	if pt < 0 {
@@ -99,7 +103,7 @@ func (t *viewerTrack) write(p *rtp.Packet) bool {
 		Version: 2, Marker: p.Marker, PayloadType: uint8(pt),
 		SequenceNumber: p.SequenceNumber, Timestamp: p.Timestamp, SSRC: b.ssrc,
 	}
-	if _, err := b.ws.WriteRTP(&h, p.Payload); err != nil {
+	if _, err := b.ws.WriteRTP(&h, payload); err != nil {
 		return false
 	}
 	t.written.Add(1)

@@ -48,6 +48,7 @@ type Viewer struct {
 	keyframes atomic.Int64
 
 	mu        sync.Mutex
+	closing   bool // no reader may start once Close waits for them
 	connected bool
 	timer     *time.Timer // closes the viewer unless it (re)connects
 
@@ -58,7 +59,10 @@ type Viewer struct {
 
 // AddViewer answers a browser's offer (WHEP style: video recvonly, audio
 // sendrecv, ICE gathered completely) and adds the browser as a viewer. The
-// answer carries our ICE candidates. It returns an error matching
+// answer carries our ICE candidates. A browser that does not connect
+// within twice the viewer timeout (at least 10 s) is closed. Audio goes to
+// the browser in the stream's G.711 law, or converted to the other one if
+// the browser offered only that. It returns an error matching
 // ErrNoCommonCodec, in Chinese, when the offer lacks H.264 constrained
 // baseline or G.711, and an error when the stream is closed.
 func (st *Stream) AddViewer(offerSDP string, opt ViewerOptions) (*Viewer, string, error) {
@@ -134,7 +138,13 @@ func (v *Viewer) negotiate(offer string, om offerMedia, audioPT uint8) (string, 
 		if t.Kind() != webrtc.RTPCodecTypeAudio {
 			return
 		}
+		v.mu.Lock()
+		if v.closing {
+			v.mu.Unlock()
+			return
+		}
 		v.wg.Add(1)
+		v.mu.Unlock()
 		defer v.wg.Done()
 		v.readMicrophone(t)
 	})
@@ -266,6 +276,7 @@ func (v *Viewer) Close() {
 	v.closeOnce.Do(func() {
 		v.st.removeViewer(v)
 		v.mu.Lock()
+		v.closing = true
 		if v.timer != nil {
 			v.timer.Stop()
 			v.timer = nil
