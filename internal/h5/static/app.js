@@ -5,6 +5,7 @@
 // first use.
 import { api, h, token, setToken, whenExpired, errorBox, toast, forgetMe, put } from './core.js'
 import { startCalls, stopCalls } from './call.js'
+import './callscreen.js'
 
 const routes = [
   { re: /^\/login$/, title: '登录', login: true },

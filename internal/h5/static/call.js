@@ -1,10 +1,11 @@
 // 门口呼叫 in the residents' H5 (docs/webcall.md): while a signed-in page is
 // open it keeps one WebSocket to the server, so the page is one of the
-// resident's app contacts. A call to the room shows a full-screen overlay
-// with the door station's video (before answering), 接听 / 挂断 / 开门 and a
-// ring once the person has touched the page; 监视 sessions for #/monitor go
-// over the same socket. The microphone is asked for only at 接听 or 对讲.
-import { api, h, toast } from './core.js'
+// resident's app contacts. It holds the calls and 监视 sessions (one
+// RTCPeerConnection each, offered at once for the video before 接听) and
+// rings once the person has touched the page; callscreen.js shows the calls,
+// pages/monitor.js the 监视 sessions. The microphone is asked for only at
+// 接听 or 对讲.
+import { api } from './core.js'
 
 const BACKOFF_MAX_MS = 30000
 const ICE_GATHER_MS = 5000
@@ -38,14 +39,21 @@ export function stopCalls() {
   closeSocket()
 }
 
+// soundAllowed says whether the ring can be heard (the person has touched the page).
+export function soundOn() { return soundAllowed }
+
+// calls lists the door calls ringing or answered here, oldest first.
+export function calls() { return [...sessions.values()].filter((s) => s.kind === 'call') }
+
 // isReady says whether the server has the page as a contact.
 export function isReady() { return ready }
 
 // whyNotReady is the server's reason for refusing the page, if it did.
 export function whyNotReady() { return refusal }
 
-// onCallEvent registers fn(type, session) for 'ready', 'ring', 'watching',
-// 'media', 'accepted', 'ended', 'opened', 'error', 'tick'; returns the undo.
+// onCallEvent registers fn(type, session, text) for 'presence', 'ring',
+// 'watching', 'media', 'accepted', 'ended', 'opened', 'error', 'tick' and
+// 'sound'; returns the undo.
 export function onCallEvent(fn) {
   listeners.add(fn)
   return () => listeners.delete(fn)
@@ -140,8 +148,8 @@ async function handle(msg) {
       if (!msg.call || s) return
       const started = Date.parse(msg.started_at || '')
       const c = session(msg.call, 'call', msg.from, msg.device_id, isNaN(started) ? Date.now() : started)
+      updateRing()
       emit('ring', c)
-      showOverlay(c)
       await offer(c)
       break
     }
@@ -287,12 +295,14 @@ async function detachMic(s) {
 export async function accept(s) {
   if (s.state !== 'ringing') return
   s.state = 'answering'
+  updateRing()
   emit('tick', s)
   const mic = await attachMic(s)
   if (!sessions.has(s.id)) return
   if (!mic) s.micRefused = true
   if (!send({ type: 'accept', call: s.id })) {
     s.state = 'ringing'
+    updateRing()
     emit('error', s, '连接已中断，请稍后重试')
   }
   emit('tick', s)
@@ -344,6 +354,7 @@ function end(s, reason) {
   s.pc = null
   s.state = 'ended'
   s.reason = reason
+  updateRing()
   emit('ended', s, reason)
 }
 
@@ -368,8 +379,8 @@ function unlockSound() {
     if (audio.state !== 'running' || soundAllowed) return
     soundAllowed = true
     for (const t of UNLOCK_EVENTS) document.removeEventListener(t, unlockSound, true)
-    for (const el of document.querySelectorAll('[data-testid="h5-incoming-sound-hint"]')) el.hidden = true
     updateRing()
+    emit('sound', null)
   }
   audio.resume().then(started, () => {})
 }
@@ -404,93 +415,3 @@ function updateRing() {
     ringTimer = null
   }
 }
-
-// ---- the call overlay ----
-
-let overlay = null // { el, s, timer, closing }
-const pad = (n) => String(n).padStart(2, '0')
-const mmss = (ms) => { const t = Math.max(0, Math.floor(ms / 1000)); return pad(Math.floor(t / 60)) + ':' + pad(t % 60) }
-
-function showOverlay(s) {
-  updateRing()
-  if (overlay && !overlay.closing) { refreshOverlay(); return }
-  if (overlay) closeOverlay()
-  const video = h('video.call-video', { autoplay: true, playsinline: true, muted: true, 'aria-label': '门口机视频', testid: 'h5-incoming-video' })
-  video.muted = true
-  video.srcObject = s.stream
-  const el = h('div.call-overlay', { role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'call-from', testid: 'h5-incoming' },
-    h('div.call-head',
-      h('p.call-kind', '门口呼叫'),
-      h('h2#call-from.call-from', { testid: 'h5-incoming-from' }, s.from),
-      h('p.call-state', { testid: 'h5-incoming-state', role: 'status' }, '振铃中'),
-      h('p.call-more', { testid: 'h5-incoming-more', hidden: true })),
-    h('div.call-media', video),
-    h('p.call-hint', { testid: 'h5-incoming-sound-hint', hidden: soundAllowed }, '轻触屏幕任意处以启用铃声'),
-    h('p.call-hint', { testid: 'h5-incoming-mic', hidden: true }, '未获得麦克风权限，只能听到对方的声音'),
-    h('div.call-actions',
-      h('button.call-btn.hangup', { type: 'button', testid: 'h5-incoming-hangup', 'aria-label': '挂断', onclick: () => overlay && hangup(overlay.s) }, '挂断'),
-      h('button.call-btn.open', { type: 'button', testid: 'h5-incoming-open', 'aria-label': '开门', hidden: true, onclick: () => overlay && openDoor(overlay.s) }, '开门'),
-      h('button.call-btn.accept', { type: 'button', testid: 'h5-incoming-accept', 'aria-label': '接听', onclick: () => overlay && accept(overlay.s) }, '接听')))
-  overlay = { el, s, video, timer: setInterval(refreshOverlay, 1000), closing: false }
-  document.body.append(el)
-  document.body.classList.add('calling')
-  el.querySelector('[data-testid="h5-incoming-accept"]').focus()
-  refreshOverlay()
-}
-
-function refreshOverlay() {
-  if (!overlay || overlay.closing) return
-  const s = overlay.s
-  const q = (id) => overlay.el.querySelector(`[data-testid="${id}"]`)
-  const answered = s.state === 'answered'
-  q('h5-incoming-state').textContent = answered ? '通话中 ' + mmss(Date.now() - s.answeredAt) : s.state === 'answering' ? '正在接听…' : '振铃中'
-  q('h5-incoming-accept').hidden = answered
-  q('h5-incoming-accept').disabled = s.state === 'answering'
-  q('h5-incoming-open').hidden = !answered
-  q('h5-incoming-open').disabled = s.opening
-  q('h5-incoming-open').textContent = s.opening ? '开门中…' : '开门'
-  q('h5-incoming-mic').hidden = !s.micRefused
-  q('h5-incoming-sound-hint').hidden = soundAllowed || answered
-  const others = [...sessions.values()].filter((x) => x.kind === 'call' && x !== s).length
-  q('h5-incoming-more').hidden = !others
-  q('h5-incoming-more').textContent = others ? `另有 ${others} 个呼叫等待接听` : ''
-  overlay.video.muted = !answered
-  if (overlay.video.srcObject !== s.stream) overlay.video.srcObject = s.stream
-}
-
-function closeOverlay() {
-  if (!overlay) return
-  clearInterval(overlay.timer)
-  overlay.el.remove()
-  overlay = null
-  document.body.classList.remove('calling')
-}
-
-onCallEvent((type, s, extra) => {
-  if (type === 'media' || type === 'accepted' || type === 'tick') refreshOverlay()
-  if (type === 'opened' && s && s.kind === 'call') { toast('门已打开'); refreshOverlay() }
-  if (type === 'error' && s && s.kind === 'call') { toast(extra, 'error'); refreshOverlay() }
-  if (type === 'error' && !s) toast(extra, 'error')
-  if (type !== 'ended' || !s || s.kind !== 'call') return
-  updateRing()
-  if (!overlay || overlay.s !== s) { refreshOverlay(); return }
-  // The next call waiting, if any, takes the screen; otherwise the reason
-  // stays on it a moment.
-  const next = [...sessions.values()].find((x) => x.kind === 'call')
-  if (next) {
-    closeOverlay()
-    toast(extra)
-    showOverlay(next)
-    return
-  }
-  overlay.closing = true
-  clearInterval(overlay.timer)
-  toast(extra)
-  const state = overlay.el.querySelector('[data-testid="h5-incoming-state"]')
-  state.textContent = extra
-  overlay.el.classList.add('ended')
-  overlay.el.querySelector('[data-testid="h5-incoming-sound-hint"]').hidden = true
-  for (const b of overlay.el.querySelectorAll('button')) b.disabled = true
-  const el = overlay.el
-  setTimeout(() => { if (overlay && overlay.el === el) closeOverlay() }, 2500)
-})

@@ -4,6 +4,8 @@
 // track until 接听 / 对讲), the ring sound, and the clock for timers.
 import { computed, markRaw, onBeforeUnmount, reactive, ref, watch, type Ref } from 'vue'
 import { client, problemMessage, toProblem } from '@/api/client'
+import { useRinger } from '@/composables/useRinger'
+import { iceGathered, preferH264 } from '@/utils/webrtc'
 
 /** A door call ringing or answered here, or a 监视 session. */
 export interface DoorSession {
@@ -53,7 +55,7 @@ interface ServerMessage {
 }
 
 export interface DoorCallEvents {
-  /** A message for the person (開门 result, refusals…). */
+  /** A message for the person (开门 result, refusals…). */
   notify?: (kind: 'success' | 'error' | 'info', text: string) => void
 }
 
@@ -291,45 +293,13 @@ export function useDoorCalls(communityId: Ref<number | null>, events: DoorCallEv
     }
     try {
       await pc.setLocalDescription(await pc.createOffer())
-      await gathered(pc)
+      await iceGathered(pc, ICE_GATHER_MS)
     } catch {
       notify('error', '浏览器无法建立视频连接')
       return
     }
     if (peers.get(id) !== pc || !pc.localDescription) return
     send({ type: 'offer', call: id, sdp: pc.localDescription.sdp })
-  }
-
-  /** Offers H.264 first: the door stations send H.264 and nothing is transcoded. */
-  function preferH264(t: RTCRtpTransceiver): void {
-    const caps = typeof RTCRtpReceiver.getCapabilities === 'function' ? RTCRtpReceiver.getCapabilities('video') : null
-    if (!caps || typeof t.setCodecPreferences !== 'function') return
-    const h264 = caps.codecs.filter((c) => c.mimeType.toLowerCase() === 'video/h264')
-    const rest = caps.codecs.filter((c) => c.mimeType.toLowerCase() !== 'video/h264')
-    if (h264.length === 0) return
-    try {
-      t.setCodecPreferences([...h264, ...rest])
-    } catch {
-      // keep the browser's order
-    }
-  }
-
-  /** Waits until the offer carries all ICE candidates (no trickle), or a few seconds. */
-  function gathered(pc: RTCPeerConnection): Promise<void> {
-    if (pc.iceGatheringState === 'complete') return Promise.resolve()
-    return new Promise((resolve) => {
-      const done = () => {
-        if (pc.iceGatheringState !== 'complete') return
-        pc.removeEventListener('icegatheringstatechange', done)
-        clearTimeout(timer)
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        pc.removeEventListener('icegatheringstatechange', done)
-        resolve()
-      }, ICE_GATHER_MS)
-      pc.addEventListener('icegatheringstatechange', done)
-    })
   }
 
   /** Puts the microphone on the call's audio sender; false when refused. */
@@ -503,74 +473,5 @@ export function useDoorCalls(communityId: Ref<number | null>, events: DoorCallEv
     talk,
     /** The RTCPeerConnection of a session (for diagnostics). */
     peer: (id: string) => peers.get(id),
-  }
-}
-
-/**
- * useRinger beeps while `ringing` is true. Browsers allow sound only after
- * a gesture: the AudioContext is made on the first click or key press, and
- * `allowed` says whether that has happened.
- */
-function useRinger(ringing: Ref<boolean>) {
-  const allowed = ref(false)
-  let ctx: AudioContext | null = null
-  let timer: ReturnType<typeof setInterval> | undefined
-
-  // Sound is allowed once the context runs; a gesture that did not start it
-  // leaves the listeners for the next one.
-  const unlock = () => {
-    try {
-      ctx ??= new AudioContext()
-    } catch {
-      return
-    }
-    const c = ctx
-    void c.resume().then(() => {
-      if (c.state !== 'running' || allowed.value) return
-      allowed.value = true
-      document.removeEventListener('pointerdown', unlock, true)
-      document.removeEventListener('keydown', unlock, true)
-      if (ringing.value) start()
-    }, () => {})
-  }
-  document.addEventListener('pointerdown', unlock, true)
-  document.addEventListener('keydown', unlock, true)
-
-  // One ring: two short tones, repeated every 2 s.
-  function beep(): void {
-    if (!ctx || ctx.state !== 'running') return
-    for (const offset of [0, 0.4]) {
-      const osc = ctx.createOscillator()
-      const gain = ctx.createGain()
-      osc.frequency.value = 880
-      const t0 = ctx.currentTime + offset
-      gain.gain.setValueAtTime(0.0001, t0)
-      gain.gain.exponentialRampToValueAtTime(0.25, t0 + 0.02)
-      gain.gain.exponentialRampToValueAtTime(0.0001, t0 + 0.3)
-      osc.connect(gain).connect(ctx.destination)
-      osc.start(t0)
-      osc.stop(t0 + 0.32)
-    }
-  }
-  function start(): void {
-    if (timer !== undefined || !ctx) return
-    beep()
-    timer = setInterval(beep, 2000)
-  }
-  function silence(): void {
-    clearInterval(timer)
-    timer = undefined
-  }
-  watch(ringing, (on) => (on ? start() : silence()))
-
-  return {
-    allowed,
-    stop(): void {
-      silence()
-      document.removeEventListener('pointerdown', unlock, true)
-      document.removeEventListener('keydown', unlock, true)
-      void ctx?.close()
-      ctx = null
-    },
   }
 }
