@@ -111,7 +111,9 @@ func (st *Stream) AddViewer(offerSDP string, opt ViewerOptions) (*Viewer, string
 
 func (v *Viewer) negotiate(offer string, om offerMedia, audioPT uint8) (string, error) {
 	st, pc := v.st, v.pc
-	sid := "linli-" + st.label
+	// The stream id goes into the SDP's msid, where browsers accept only
+	// a token: never the label, which may hold spaces or Chinese.
+	sid := fmt.Sprintf("linli-%p", st)
 	if om.video {
 		v.video = &viewerTrack{kind: webrtc.RTPCodecTypeVideo, id: "video", sid: sid,
 			prefer: h264Codec.RTPCodecCapability}
