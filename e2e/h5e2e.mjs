@@ -76,13 +76,13 @@ try {
   await fake.install(context)
   const tid = (id) => page.getByTestId(id)
 
-  async function shot(name, { full = true } = {}) {
-    await page.waitForTimeout(250)
-    const found = await layout(page)
+  async function shot(name, { full = true, page: pg = page } = {}) {
+    await pg.waitForTimeout(250)
+    const found = await layout(pg)
     if (found.length) layoutFindings.push(`${name}: ${found.join('; ')}`)
     else console.log(`ok - ${name}: no sideways scroll, nothing sticks out, tap targets large enough`)
     shotNo++
-    await flatShot(page, join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`), full)
+    await flatShot(pg, join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`), full)
   }
   const go = async (hash, ready) => {
     await page.goto(`${base}/h5/${hash}`)
@@ -362,10 +362,123 @@ try {
   await shot('notices-error')
   await context.unroute((u) => new URL(u).pathname === '/app/v1/notices')
 
+
+  // ---- 门口呼叫 and 监视 over a staged call socket (docs/webcall.md) ----
+  {
+    const c = await phone(browser, base)
+    await fake.install(c.context)
+    const calls = await fake.installCalls(c.context)
+    const p = c.page
+    const t = (id) => p.getByTestId(id)
+    fake.state.sessions.set('t-calls', { id: 97, device_name: 'calls', created_at: new Date().toISOString() })
+    fake.state.doors = createFake().state.doors
+    await p.goto(`${base}/h5/#/login`)
+    await p.evaluate(() => localStorage.setItem('linli.h5.token', 't-calls'))
+    await p.goto(`${base}/h5/#/doors`)
+    await t('h5-door').first().waitFor()
+    await t('h5-doors-monitor').waitFor()
+    for (let i = 0; i < 100 && !calls.sockets.length; i++) await p.waitForTimeout(100)
+    check(calls.sockets.length === 1, 'a signed-in page opens one call socket with a ticket')
+    const FROM = '【测试小区1】-1区-1栋-1单元-门口机1'
+    let seen = calls.received.length
+    calls.send({ type: 'ring', call: 'c1', from: FROM, device_id: 11, started_at: new Date().toISOString() })
+    await t('h5-incoming').waitFor()
+    check((await t('h5-incoming-from').innerText()) === FROM, 'a ring shows the full-screen call with the caller')
+    const offer = await calls.next('offer', seen)
+    check(offer.call === 'c1' && /m=video[^]*a=recvonly/.test(offer.sdp) && /m=audio[^]*a=sendrecv/.test(offer.sdp), 'the page offers at once: video recvonly, audio sendrecv (early media, no microphone yet)')
+    check(/a=rtpmap:\d+ H264\/90000/.test(offer.sdp) && /a=candidate:/.test(offer.sdp), 'the offer has H.264 and its ICE candidates (no trickle)')
+    check(await t('h5-incoming-sound-hint').isVisible(), 'before the first touch the call says 轻触屏幕任意处以启用铃声')
+    check((await t('h5-incoming-state').innerText()) === '振铃中' && !(await t('h5-incoming-open').isVisible()), 'ringing: 接听 and 挂断, no 开门 yet')
+    await shot('incoming', { page: p })
+    await t('h5-incoming-from').tap()
+    await t('h5-incoming-sound-hint').waitFor({ state: 'hidden' })
+    check(true, 'a touch enables the ring and the hint goes away')
+    calls.send({ type: 'ended', call: 'c1', reason: '已在其他设备接听' })
+    await t('h5-incoming-state').filter({ hasText: '已在其他设备接听' }).waitFor()
+    check(true, 'answered elsewhere: the call says 已在其他设备接听')
+    await t('h5-incoming').waitFor({ state: 'detached' })
+    check(true, 'and closes')
+
+    seen = calls.received.length
+    calls.send({ type: 'ring', call: 'c2', from: FROM, device_id: 11, started_at: new Date().toISOString() })
+    await calls.next('offer', seen)
+    calls.send({ type: 'ring', call: 'c3', from: '【测试小区1】-围墙机1', device_id: 12, started_at: new Date().toISOString() })
+    await t('h5-incoming-more').filter({ hasText: '另有 1 个呼叫' }).waitFor()
+    check(true, 'a second call while one rings: 另有 1 个呼叫等待接听')
+    seen = calls.received.length
+    await t('h5-incoming-accept').click()
+    const acc = await calls.next('accept', seen)
+    check(acc.call === 'c2', '接听 sends accept for the call on screen (the microphone is asked for only now)')
+    check(await t('h5-incoming-mic').isVisible(), 'no microphone: 未获得麦克风权限，只能听到对方的声音, answered anyway')
+    calls.send({ type: 'accepted', call: 'c2' })
+    await t('h5-incoming-state').filter({ hasText: /通话中 00:0\d/ }).waitFor()
+    check(await t('h5-incoming-open').isVisible(), 'accepted: 通话中 with a timer, and 开门')
+    await shot('incoming-answered', { page: p })
+    seen = calls.received.length
+    await t('h5-incoming-open').click()
+    check((await calls.next('open', seen)).call === 'c2', '开门 sends open')
+    calls.send({ type: 'opened', call: 'c2' })
+    await p.getByTestId('h5-toast').filter({ hasText: '门已打开' }).waitFor()
+    check(true, 'opened: 门已打开')
+    seen = calls.received.length
+    await t('h5-incoming-hangup').click()
+    check((await calls.next('hangup', seen)).call === 'c2', '挂断 sends hangup')
+    calls.send({ type: 'ended', call: 'c2', reason: '已挂断' })
+    await t('h5-incoming-from').filter({ hasText: '围墙机1' }).waitFor()
+    check(true, 'the waiting call takes the screen after the first ends')
+    calls.send({ type: 'ended', call: 'c3', reason: '对方已挂断' })
+    await t('h5-incoming').waitFor({ state: 'detached' })
+
+    // 监视
+    await t('h5-doors-monitor').click()
+    await t('h5-station').first().waitFor()
+    check((await t('h5-station').count()) === 3, '#/monitor lists the stations I may watch')
+    check(await t('h5-monitor-start').nth(2).isDisabled(), 'an offline station cannot be watched')
+    seen = calls.received.length
+    await t('h5-monitor-start').first().click()
+    const w = await calls.next('watch', seen)
+    check(w.device_id === 11, '监视 sends watch with the device id')
+    calls.send({ type: 'error', message: '设备不在线' })
+    await p.getByTestId('h5-toast').filter({ hasText: '设备不在线' }).waitFor()
+    check(true, 'a refused watch shows the server\'s reason')
+    seen = calls.received.length
+    await t('h5-monitor-start').first().click()
+    await calls.next('watch', seen)
+    calls.send({ type: 'watching', call: 'm1', device_id: 11, from: FROM, expires_at: new Date(Date.now() + 30000).toISOString() })
+    await t('h5-monitor-viewer').waitFor()
+    check((await calls.next('offer', seen)).call === 'm1', 'watching: the page offers for the session')
+    const left = Number((await t('h5-monitor-left').innerText()).match(/\d+/)[0])
+    check(left > 20 && left <= 30, `剩余 ${left} 秒 as the server said`)
+    await shot('monitor', { page: p })
+    seen = calls.received.length
+    await t('h5-monitor-extend').click()
+    check((await calls.next('extend', seen)).call === 'm1', '延长 sends extend')
+    await t('h5-monitor-left').filter({ hasText: /剩余 (5\d|60) 秒/ }).waitFor()
+    check(true, 'and the time left is 60 s again')
+    calls.send({ type: 'watching', call: 'm1', device_id: 11, from: FROM, expires_at: new Date(Date.now() + 45000).toISOString() })
+    await t('h5-monitor-left').filter({ hasText: /剩余 4\d 秒/ }).waitFor()
+    check(true, 'a new watching for the session sets the deadline the server says')
+    seen = calls.received.length
+    await t('h5-monitor-open').click()
+    check((await calls.next('open', seen)).call === 'm1', '开门 during 监视 sends open')
+    seen = calls.received.length
+    await t('h5-monitor-end').click()
+    check((await calls.next('hangup', seen)).call === 'm1', '结束 sends hangup')
+    calls.send({ type: 'ended', call: 'm1', reason: '监视已结束' })
+    await t('h5-monitor-viewer').waitFor({ state: 'hidden' })
+    await c.context.route((u) => new URL(u).pathname === '/app/v1/webcall/ticket', (r) => r.fulfill({ status: 403, contentType: 'application/problem+json', body: JSON.stringify({ status: 403, title: 'Forbidden', detail: '您的房间没有开通 APP呼叫，请联系物业开通' }) }))
+    await p.reload()
+    await t('h5-monitor-connecting').filter({ hasText: '没有开通 APP呼叫' }).waitFor()
+    check(true, 'a refused ticket (no APP呼叫): #/monitor says why')
+    check(c.problems.length === 0, `no script errors in the call screens (${c.problems.join('; ')})`)
+    await c.context.close()
+  }
+
   // ---- axe-core on every screen (a context that lets the test inject it) ----
   {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN', bypassCSP: true })
     await fake.install(ctx)
+    const staged = await fake.installCalls(ctx)
     const p = await ctx.newPage()
     const findings = []
     await p.goto(`${base}/h5/#/login`)
@@ -381,6 +494,17 @@ try {
       await p.getByTestId(ready).first().waitFor()
       findings.push(...(await checkA11y(p)).map((f) => `${hash}: ${f}`))
     }
+    await p.goto(`${base}/h5/#/monitor`)
+    await p.getByTestId('h5-station').first().waitFor()
+    for (let i = 0; i < 100 && !staged.sockets.length; i++) await p.waitForTimeout(100)
+    await p.getByTestId('h5-monitor-start').first().click()
+    await staged.next('watch')
+    staged.send({ type: 'watching', call: 'm9', device_id: 11, from: '【测试小区1】-1区-1栋-1单元-门口机1', expires_at: new Date(Date.now() + 60000).toISOString() })
+    await p.getByTestId('h5-monitor-viewer').waitFor()
+    findings.push(...(await checkA11y(p)).map((f) => `#/monitor: ${f}`))
+    staged.send({ type: 'ring', call: 'c9', from: '【测试小区1】-1区-1栋-1单元-门口机1', device_id: 11, started_at: new Date().toISOString() })
+    await p.getByTestId('h5-incoming').waitFor()
+    findings.push(...(await checkA11y(p)).map((f) => `门口呼叫: ${f}`))
     await p.goto(`${base}/h5/pass/${fake.state.passes[1].share_token}`)
     await p.getByTestId('h5-share-card').waitFor()
     findings.push(...(await checkA11y(p)).map((f) => '/h5/pass: ' + f))

@@ -74,6 +74,11 @@ export function createFake({ openDelayMs = 400 } = {}) {
       { resident_id: 11, room_id: 502, label: '【测试小区1】-1区-1栋-1单元-0502', community_id: 1, community_name: '测试小区1', role: '业主', is_owner: true, permissions: { app_call: true, call_forward: true, face: true }, access_until: null, invitable_roles: ['家属', '租户'] },
       { resident_id: 12, room_id: 903, label: '【阳光花园】-2区-3栋-2单元-1203', community_id: 2, community_name: '阳光花园', role: '租户', is_owner: false, permissions: { app_call: true, call_forward: false, face: false }, access_until: '2027-06-30', invitable_roles: [] },
     ],
+    stations: [
+      { device_id: 11, label: '【测试小区1】-1区-1栋-1单元-门口机1', kind: 'door', online: true },
+      { device_id: 12, label: '【测试小区1】-围墙机1', kind: 'wall', online: true },
+      { device_id: 13, label: '【测试小区1】-1区-2栋-1单元-门口机1', kind: 'door', online: false },
+    ],
     doors: [
       { id: 1, name: '1区1栋1单元门口机', kind: '门口机', community_id: 1, community_name: '测试小区1', online: true },
       { id: 2, name: '东门围墙机', kind: '围墙机', community_id: 1, community_name: '测试小区1', online: true },
@@ -172,6 +177,8 @@ export function createFake({ openDelayMs = 400 } = {}) {
       return noContent()
     }
     if (method === 'GET' && path === '/doors') return json(200, { items: s.doors })
+    if (method === 'POST' && path === '/webcall/ticket') return json(200, { ticket: 'fake-' + randomBytes(8).toString('hex'), expires_in: 30 })
+    if (method === 'GET' && path === '/webcall/stations') return json(200, { items: s.stations })
     if ((m = path.match(/^\/doors\/(\d+)\/open$/)) && method === 'POST') {
       const d = s.doors.find((x) => x.id === Number(m[1]))
       if (!d) return problem(404, '门不存在')
@@ -288,6 +295,30 @@ export function createFake({ openDelayMs = 400 } = {}) {
       const out = await fake.handle(req.method(), req.url(), req.headers(), req.postDataBuffer())
       await route.fulfill({ status: out.status, headers: out.headers, body: out.body })
     })
+  }
+  // installCalls stages the call socket (/webcall/ws, docs/webcall.md) in a
+  // browser context: the page's messages are kept in calls.received, and
+  // calls.send(msg) speaks for the server. Each new socket is told `ready`.
+  fake.installCalls = async (context) => {
+    const calls = { received: [], sockets: [] }
+    calls.send = (msg) => { for (const ws of calls.sockets) ws.send(JSON.stringify(msg)) }
+    // next waits for the page's next message of a type (after those seen).
+    calls.next = async (type, after = 0, ms = 10000) => {
+      const start = Date.now()
+      while (Date.now() - start < ms) {
+        const m = calls.received.slice(after).find((x) => x.type === type)
+        if (m) return m
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      throw new Error(`the page sent no ${type} (got ${calls.received.map((x) => x.type).join(', ') || 'nothing'})`)
+    }
+    await context.routeWebSocket(/\/webcall\/ws/, (ws) => {
+      calls.sockets.push(ws)
+      ws.onMessage((m) => { try { calls.received.push(JSON.parse(String(m))) } catch { /* not ours */ } })
+      ws.onClose(() => { calls.sockets = calls.sockets.filter((x) => x !== ws) })
+      ws.send(JSON.stringify({ type: 'ready', name: '张三', community: '测试小区1' }))
+    })
+    return calls
   }
   return fake
 }

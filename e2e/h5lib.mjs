@@ -44,11 +44,13 @@ export async function startServer(work, { bin, env = {} } = {}) {
   return { bin, base, mqtt, sip, server, log: () => log, stop: () => server.kill('SIGTERM') }
 }
 
-export async function launch() {
+// launch starts Debian's Chromium; extra flags (e.g. the fake camera and
+// microphone for calls) come after the usual ones.
+export async function launch(extra = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run', '--lang=zh-CN'],
+      '--disable-component-update', '--no-first-run', '--lang=zh-CN', ...extra],
   })
 }
 

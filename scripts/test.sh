@@ -68,5 +68,10 @@ echo "== the residents' H5 site in Chromium at 390×844"
 # failing requests, an expired session, slow 3G, and axe-core on every screen.
 (cd e2e && node h5e2e.mjs)
 
+echo "== door calls in the browser: 门口呼叫 in the console, the H5 call screen, 监视"
+# The real binary, a simulated door station and Chromium with a fake camera
+# and microphone (e2e/doorcall.mjs).
+(cd e2e && node doorcall.mjs)
+
 echo "== 监控设备 in Chromium: a fake ONVIF camera added, its snapshot and live view"
 (cd e2e && node cameras.mjs)

@@ -16,10 +16,13 @@ var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, g
 // Gzip compresses the JSON answers of next for clients that accept gzip,
 // when they are larger than a few kilobytes: a full whitelist of 50,000
 // cards is 3.4 MB of JSON and 0.3 MB compressed. Files (pictures,
-// workbooks, firmware served with range requests) go out as they are.
+// workbooks, firmware served with range requests) go out as they are, and
+// protocol upgrades (the browsers' call socket, /webcall/ws) keep the
+// server's own ResponseWriter, which they must hijack: browsers send
+// Accept-Encoding: gzip with their WebSocket handshake.
 func Gzip(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if r.Header.Get("Upgrade") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			next.ServeHTTP(w, r)
 			return
 		}

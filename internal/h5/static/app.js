@@ -4,10 +4,13 @@
 // first page needs nothing else; the other screens are modules loaded on
 // first use.
 import { api, h, token, setToken, whenExpired, errorBox, toast, forgetMe, put } from './core.js'
+import { startCalls, stopCalls } from './call.js'
+import './callscreen.js'
 
 const routes = [
   { re: /^\/login$/, title: '登录', login: true },
   { re: /^\/doors$/, title: '开门', tab: 'doors', mod: './pages/doors.js' },
+  { re: /^\/monitor$/, title: '监视', tab: 'doors', mod: './pages/monitor.js', back: '#/doors' },
   { re: /^\/passes$/, title: '访客通行', tab: 'passes', mod: './pages/passes.js', view: 'list' },
   { re: /^\/passes\/new$/, title: '新建通行证', tab: 'passes', mod: './pages/passes.js', view: 'create', back: '#/passes' },
   { re: /^\/passes\/(\d+)$/, title: '通行证', tab: 'passes', mod: './pages/passes.js', view: 'detail', back: '#/passes' },
@@ -26,6 +29,7 @@ let current = null // the cleanup of the screen on show
 let seq = 0
 
 whenExpired(() => {
+  stopCalls()
   expiredNotice = true
   forgetMe()
   const here = location.hash
@@ -44,6 +48,9 @@ async function show() {
   if (!route) { location.replace(token() ? HOME : '#/login'); return }
   if (!route.login && !token()) { location.replace('#/login?next=' + encodeURIComponent('#' + path)); return }
   if (route.login && token()) { location.replace(HOME); return }
+  // While signed in, every screen keeps the call socket (call.js).
+  if (route.login) stopCalls()
+  else startCalls()
   const my = ++seq
   if (current) { try { current() } catch { /* ignore */ } current = null }
   document.title = route.title + ' · 邻里'

@@ -1,7 +1,7 @@
 // The left menu. THE single place where menu entries are added: when a new
 // page exists, add (or uncomment) its entry here and its route in router.ts.
 import type { Component } from 'vue'
-import { Avatar, Bell, Cpu, Key, OfficeBuilding, Picture, Tickets, User, UserFilled } from '@element-plus/icons-vue'
+import { Avatar, Bell, Cpu, Key, OfficeBuilding, PhoneFilled, Picture, Tickets, User, UserFilled } from '@element-plus/icons-vue'
 import type { Role } from '@/api/client'
 
 export interface MenuItem {
@@ -53,6 +53,11 @@ export const menus: MenuItem[] = [
     title: '内容信息管理',
     icon: Picture,
     children: [{ title: '门口机内容管理', path: '/ads' }],
+  },
+  {
+    title: '门口呼叫',
+    icon: PhoneFilled,
+    children: [{ title: '门口呼叫', path: '/door-calls' }],
   },
   {
     title: '记录信息管理',

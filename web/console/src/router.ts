@@ -98,6 +98,12 @@ export const router = createRouter({
           meta: { title: '门口机内容管理' },
         },
         {
+          path: 'door-calls',
+          name: 'door-calls',
+          component: () => import('@/views/DoorCallsView.vue'),
+          meta: { title: '门口呼叫' },
+        },
+        {
           path: 'records/calls',
           name: 'call-records',
           component: () => import('@/views/CallRecordsView.vue'),

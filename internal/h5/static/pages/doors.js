@@ -1,4 +1,5 @@
-// 开门: the doors of my units and communities, one tap each, with the result.
+// 开门: the doors of my units and communities, one tap each, with the result,
+// and the way to 监视.
 import { api, h, loading, empty, failed, put } from '../core.js'
 
 export function render(box) {
@@ -12,7 +13,7 @@ export function render(box) {
       return
     }
     if (!doors.length) {
-      put(box, empty('暂无可开的门。请联系物业确认您的住户信息和设备。'))
+      put(box, empty('暂无可开的门。请联系物业确认您的住户信息和设备。'), monitorLink())
       return
     }
     const byCommunity = new Map()
@@ -25,9 +26,15 @@ export function render(box) {
       if (byCommunity.size > 1) parts.push(h('h2.section-title', name))
       parts.push(h('ul.list', { testid: 'h5-doors' }, list.map(door)))
     }
-    put(box, ...parts)
+    put(box, ...parts, monitorLink())
   }
   load()
+}
+
+// monitorLink leads to 监视 (the live view of the door stations).
+function monitorLink() {
+  return h('ul.list', h('li', h('a.item', { href: '#/monitor', testid: 'h5-doors-monitor' },
+    h('div.grow', h('div.title-line', '监视门口'), h('div.muted.small', '查看门口机实时画面')))))
 }
 
 function door(d) {

@@ -1,1 +1,0 @@
-import{c$ as t,Q as c}from"./index-CTk4nKDZ.js";function a(){const r=c({});function o(){for(const e of Object.keys(r))delete r[e]}function s(e){o(),Object.assign(r,t(e))}return{errs:r,clear:o,apply:s}}export{a as u};
