@@ -22,6 +22,10 @@ command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || missing+=(baresip)
 command -v linphonec >/dev/null 2>&1 || missing+=(linphone-cli)
+# baresip as a third-party door station sends an MP4 (made with ffmpeg)
+# through its avformat module.
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+[ -e /usr/lib/baresip/modules/avformat.so ] || missing+=(baresip-ffmpeg)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "== installing ${missing[*]}"
 	need_root apt-get update -qq
