@@ -48,7 +48,7 @@ func (a *App) startCalls() error {
 		}
 		return acc.Username, nil
 	}
-	a.calls, err = webcall.New(webcall.Config{WatchTime: a.cfg.WatchTime}, a.db, a.box, a.directory, a.sip, a.relay, appSIP, a.logger)
+	a.calls, err = webcall.New(webcall.Config{WatchTime: a.cfg.WatchTime, Recheck: a.cfg.CallRecheck}, a.db, a.box, a.directory, a.sip, a.relay, appSIP, a.logger)
 	return err
 }
 

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -778,4 +779,51 @@ func TestWebCallsLeaveNothingBehind(t *testing.T) {
 		t.Errorf("goroutines grew from %d to %d over 20 calls and 20 views", base, n)
 	}
 	t.Logf("goroutines: %d after the first round, %d after 20 more, %d once the SIP timers ran out", base, peak, n)
+}
+
+// TestAppCallWithdrawnMidWatch: a resident watches the unit's door
+// station; the property withdraws the resident's APP呼叫; the page is told
+// and closed, and the station's session ends.
+func TestAppCallWithdrawnMidWatch(t *testing.T) {
+	b := storetest.Backends()[0]
+	cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
+		MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", CallRecheck: 500 * time.Millisecond}
+	s := apptest.StartWith(t, cfg)
+	a := s.NewCommunity(t, s.Operator(), "撤销权限小区", "AW")
+	m := a.Manager
+	var r struct{ ID int }
+	m.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "王五", "role": "业主", "phone": "13911160001"}).JSON(t, &r)
+	door := startDoor(t, s, a, "pwAWx9", "SIM-AW-DOOR")
+	h := appSignIn(t, s, "13911160001")
+	page := openPage(t, s, appTicket(t, s, h))
+	page.send(wsMsg{Type: "watch", DeviceID: door.Status().DeviceID})
+	w := page.expect("watching")
+	v := page.offer(w.Call)
+	waitCount(t, "the view plays", &v.video, 25)
+
+	m.Must(200, "PATCH", a.Path(fmt.Sprintf("/residents/%d/permissions", r.ID)), map[string]any{"app_call": false})
+	if e := page.expect("error"); !strings.Contains(e.Message, "权限") {
+		t.Errorf("the page is told: %+v", e)
+	}
+	waitFor(t, "the station's session ends", func() bool {
+		c := door.Status().SIP.Calls
+		return c[len(c)-1].State == ua.StateEnded
+	})
+	waitFor(t, "the relay lets go", func() bool { st := s.App.MediaStats(); return st.Streams == 0 && st.Viewers == 0 })
+	closed := time.After(15 * time.Second)
+drain:
+	for {
+		select {
+		case _, ok := <-page.in:
+			if !ok {
+				break drain
+			}
+		case <-closed:
+			t.Fatal("the page's socket stays open")
+		}
+	}
+	// A new ticket is refused now.
+	if r := s.Client("app again").DoHeaders("POST", "/app/v1/webcall/ticket", h, map[string]any{}); r.Status != 403 {
+		t.Errorf("a ticket without APP呼叫: %d %s", r.Status, r.Detail())
+	}
 }

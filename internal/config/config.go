@@ -42,6 +42,9 @@ type Config struct {
 	// WatchTime is how long a 监视 view lasts before 延长 (0: 60 s). Set
 	// by tests, not from the environment.
 	WatchTime time.Duration
+	// CallRecheck is how often an open call page's rights are checked
+	// again (0: 10 s). Set by tests, not from the environment.
+	CallRecheck time.Duration
 }
 
 // Load parses args (without the program and command names) with getenv

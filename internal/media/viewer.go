@@ -39,11 +39,11 @@ type Viewer struct {
 	video *viewerTrack // nil when the browser offered no video
 	audio *viewerTrack
 
-	talk      atomic.Bool
-	waitKey   bool // video waits for a keyframe; guarded by st.videoMu
+	talk    atomic.Bool
+	waitKey bool // video waits for a keyframe; guarded by st.videoMu
 	// live is set once ICE and DTLS are up: what is sent before that is
 	// lost, so video starts with the keyframe asked for then.
-	live atomic.Bool
+	live      atomic.Bool
 	received  atomic.Int64
 	keyframes atomic.Int64
 
