@@ -46,17 +46,26 @@ const TIME_ACCEPT = () => {
 function watchCall(since) {
   window.__glass = new Promise((resolve) => {
     let rang = 0
+    let frame = 0
+    let shown = 0
     const tick = async () => {
       if (!rang && document.querySelector('[data-testid="doorcalls-queue-item"]')) rang = Date.now()
+      // The first frame the page presents in a <video>, for comparison.
+      for (const v of document.querySelectorAll('video')) {
+        if (v.__glass === since) continue
+        v.__glass = since
+        v.requestVideoFrameCallback(() => { if (!shown && v.__glass === since) shown = Date.now() })
+      }
       const pcs = window.__pcs.slice(since).filter((pc) => pc.signalingState !== 'closed')
       const pc = pcs[pcs.length - 1]
-      if (pc) {
+      if (pc && !frame) {
         let frames = 0
         ;(await pc.getStats()).forEach((r) => {
           if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0
         })
-        if (frames > 0) return resolve({ rang: rang || Date.now(), frame: Date.now(), frames })
+        if (frames > 0) frame = Date.now()
       }
+      if (frame && (shown || Date.now() - frame > 3000)) return resolve({ rang: rang || frame, frame, shown })
       setTimeout(tick, 10)
     }
     tick()
@@ -126,7 +135,7 @@ try {
   console.log(`linli at ${base}; 门口呼叫 ready as ${MANAGER.name}; ${CALLS} calls from the door station to 9900`)
 
   const outCalls = async () => ((await door.status()).sip?.calls || []).filter((c) => c.direction === 'out')
-  const rows = { ring: [], frame: [], talk: [], doorHears: [], pageHears: [] }
+  const rows = { ring: [], frame: [], shown: [], talk: [], doorHears: [], pageHears: [] }
   let keyframes = 0
   let earlyAudio = 0
   for (let i = 1; i <= CALLS; i++) {
@@ -153,6 +162,7 @@ try {
     const t3 = Math.max(doorAt, heard.at)
     rows.ring.push(seen.rang - t0)
     rows.frame.push(seen.frame - t0)
+    if (seen.shown) rows.shown.push(seen.shown - t0)
     rows.talk.push(t3 - t2)
     rows.doorHears.push(doorAt - t2)
     rows.pageHears.push(heard.at - t2)
@@ -166,7 +176,7 @@ try {
     }, 'the call to end at the door station', DEADLINE_MS, 50)
     keyframes += done.keyframe_requests || 0
     await until(async () => (await tid('doorcalls-queue-item').count()) === 0, 'the page to have no call in its queue')
-    console.log(`call ${String(i).padStart(2)}: frame ${seen.frame - t0} ms (rang ${seen.rang - t0} ms), two-way audio ${t3 - t2} ms (door ${doorAt - t2}, page ${heard.at - t2}), key frame requests ${done.keyframe_requests ?? '-'}`)
+    console.log(`call ${String(i).padStart(2)}: frame ${seen.frame - t0} ms (rang ${seen.rang - t0}, shown ${seen.shown ? seen.shown - t0 : '-'}), two-way audio ${t3 - t2} ms (door ${doorAt - t2}, page ${heard.at - t2}), key frame requests ${done.keyframe_requests ?? '-'}`)
   }
 
   const line = (what, xs) => {
@@ -177,6 +187,7 @@ try {
   console.log(line('INVITE → first decoded frame', rows.frame))
   console.log(line('接听 → two-way audio', rows.talk))
   console.log(line('  INVITE → ringing on the page', rows.ring))
+  if (rows.shown.length) console.log(line('  INVITE → first frame presented in the <video>', rows.shown))
   console.log(line('  接听 → the door station hears the browser', rows.doorHears))
   console.log(line('  接听 → the page\'s inbound audio grows', rows.pageHears))
   console.log(`\nkey frame requests at the door station (PLI/FIR/INFO), all ${CALLS} calls: ${keyframes}`)
