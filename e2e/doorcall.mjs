@@ -21,18 +21,12 @@
 //
 // Screenshots go to e2e/shots/doorcall-*.png. Any failed check ends the run
 // with exit status 1, after the server, the simulator and Chromium stop.
-import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, check, checkCount, startServer, launch, phone, layout, codeFromLog } from './h5lib.mjs'
+import { here, check, checkCount, startServer, launch, phone, layout } from './h5lib.mjs'
+import { ADMIN_INITIAL, MANAGER, OWNER_PHONE, FAMILY_PHONE, DEADLINE_MS, MEDIA_FLAGS, until, appToken, seed, startDoor, RECORD_PEERS, media } from './calllib.mjs'
 import { checkA11y } from './layout.mjs'
-
-const ADMIN_INITIAL = 'Admin-Initial-1'
-const MANAGER = { account: 'wyzx', name: '王经理', password: 'Manager-Pass-2026' }
-const OWNER_PHONE = '13800138000'
-const FAMILY_PHONE = '13900000002'
-const DEADLINE_MS = 30000
 
 const shots = join(here, 'shots')
 mkdirSync(shots, { recursive: true })
@@ -43,140 +37,11 @@ const srv = await startServer(work, { bin: process.env.LINLI_BIN, env: { LINLI_A
 const base = srv.base
 console.log(`linli at ${base}`)
 
-// ---- helpers ----
-
-// until polls fn until it returns something truthy, or fails with what.
-async function until(fn, what, ms = DEADLINE_MS) {
-  const start = Date.now()
-  let last
-  while (Date.now() - start < ms) {
-    try {
-      last = await fn()
-      if (last) return last
-    } catch (e) {
-      last = e
-    }
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`)
-}
-
-// consoleAPI signs in to /api/v1 with a cookie, changing an initial password.
-async function consoleAPI(account, passwords, next) {
-  let cookie = ''
-  const call = async (method, path, body) => {
-    const res = await fetch(base + path, {
-      method, headers: { ...(body ? { 'Content-Type': 'application/json' } : {}), ...(cookie ? { Cookie: cookie } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-    return text ? JSON.parse(text) : null
-  }
-  for (const pw of passwords) {
-    const res = await fetch(base + '/api/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ account, password: pw }) })
-    if (res.status !== 200) continue
-    cookie = (res.headers.getSetCookie().find((c) => c.startsWith('linli_session=')) || '').split(';')[0]
-    if ((await res.json()).must_change_password) {
-      await call('PUT', '/api/v1/me/password', { old_password: pw, new_password: next })
-      return consoleAPI(account, [next])
-    }
-    return call
-  }
-  throw new Error(`cannot sign in as ${account}`)
-}
-
-// appToken signs a phone in to /app/v1 with the code the server logs.
-async function appToken(phoneNo) {
-  const before = srv.log().length
-  const res = await fetch(base + '/app/v1/sms-codes', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone: phoneNo }) })
-  if (!res.ok) throw new Error(`sms code for ${phoneNo}: ${res.status} ${await res.text()}`)
-  const code = await codeFromLog(srv.log, phoneNo, before)
-  const s = await fetch(base + '/app/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ phone: phoneNo, code, device_name: 'H5 网页浏览器' }) })
-  if (!s.ok) throw new Error(`sign-in of ${phoneNo}: ${s.status} ${await s.text()}`)
-  return (await s.json()).token
-}
-
-async function seed() {
-  const admin = await consoleAPI('admin', [ADMIN_INITIAL], 'Operator-Pass-2026')
-  const community = await admin('POST', '/api/v1/communities', { name: '测试小区1', region_code: '440306', address: '宝安大道 1 号', wall_station_count: 1 })
-  const cid = community.id
-  await admin('POST', '/api/v1/accounts', { account: MANAGER.account, name: MANAGER.name, phone: '13700137000', role: 'property_admin', community_ids: [cid] })
-  const mgr = await consoleAPI(MANAGER.account, ['123456'], MANAGER.password)
-  const area = await mgr('POST', `/api/v1/communities/${cid}/areas`, { number: 1 })
-  const building = await mgr('POST', `/api/v1/communities/${cid}/buildings`, { area_id: area.id, number: 1 })
-  const unit = await mgr('POST', `/api/v1/communities/${cid}/units`, { building_id: building.id, number: 1, device_count: 1 })
-  await mgr('POST', `/api/v1/communities/${cid}/units/${unit.id}/rooms/batch`, { floors: 6, rooms_per_floor: 4 })
-  const rooms = (await mgr('GET', `/api/v1/communities/${cid}/rooms?unit_id=${unit.id}&size=100`)).items
-  const room = rooms.find((r) => r.label.endsWith('-0502'))
-  for (const [name, role, phoneNo] of [['张三', '业主', OWNER_PHONE], ['李四', '家属', FAMILY_PHONE]]) {
-    const r = await mgr('POST', `/api/v1/communities/${cid}/residents`, { room_id: room.id, name, role, phone: phoneNo })
-    await mgr('PATCH', `/api/v1/communities/${cid}/residents/${r.id}/permissions`, { app_call: true })
-  }
-  return { cid, community, unitId: unit.id, room, mgr }
-}
-
-// startDoor starts `linli sim` as the unit's door station 1 and waits until
-// it is registered for SIP.
-async function startDoor(cid, password, unitId) {
-  const proc = spawn(srv.bin, ['sim', '-server', base, '-mqtt', srv.mqtt, '-sip', srv.sip, '-community', String(cid), '-password', password,
-    '-slot', `door:${unitId}:1`, '-serial', 'SIM-DOOR-1', '-orientation', 'landscape', '-control', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  proc.stderr.on('data', (c) => { out += c })
-  const control = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`simulator did not start:\n${out}`)), DEADLINE_MS)
-    proc.stdout.on('data', (c) => {
-      const m = String(c).match(/sim control at (http:\/\/[0-9.:]+)/)
-      if (m) { clearTimeout(timer); resolve(m[1]) }
-    })
-    proc.on('exit', (code) => reject(new Error(`simulator exited ${code}:\n${out}`)))
-  })
-  const status = async () => (await (await fetch(`${control}/status`)).json())[0]
-  await until(async () => (await status()).sip?.registration?.state === 'registered', 'the door station to register')
-  // dial places a call from the door; the answer comes when the call is set up.
-  const dial = (to) => fetch(`${control}/call?to=${encodeURIComponent(to)}`, { method: 'POST' }).then((r) => r.json()).catch((e) => ({ error: String(e) }))
-  const hangup = () => fetch(`${control}/hangup`, { method: 'POST' }).then((r) => r.json()).catch(() => null)
-  return { proc, control, status, dial, hangup, log: () => out }
-}
-
-// Every RTCPeerConnection a page makes is kept in window.__pcs, so that the
-// test can read getStats() of the calls it shows.
-const RECORD_PEERS = () => {
-  const Native = window.RTCPeerConnection
-  window.__pcs = []
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args)
-      window.__pcs.push(this)
-    }
-  }
-}
-
-// media sums the stats of a page's open peer connections.
-async function media(page) {
-  return page.evaluate(async () => {
-    const out = { peers: 0, framesDecoded: 0, audioReceived: 0, audioSent: 0 }
-    for (const pc of window.__pcs || []) {
-      if (pc.signalingState === 'closed') continue
-      out.peers++
-      const stats = await pc.getStats()
-      stats.forEach((r) => {
-        if (r.type === 'inbound-rtp' && r.kind === 'video') out.framesDecoded += r.framesDecoded || 0
-        if (r.type === 'inbound-rtp' && r.kind === 'audio') out.audioReceived += r.packetsReceived || 0
-        if (r.type === 'outbound-rtp' && r.kind === 'audio') out.audioSent += r.packetsSent || 0
-      })
-    }
-    return out
-  })
-}
-
 let shotNo = 0
 async function shot(page, name) {
   await page.waitForTimeout(300)
   await page.screenshot({ path: join(shots, `doorcall-${String(++shotNo).padStart(2, '0')}-${name}.png`) })
 }
-
-const MEDIA_FLAGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required']
 
 let browser = null
 let door = null
@@ -184,8 +49,8 @@ let failed = false
 const pages = [] // for a look at what they showed when a check failed
 try {
   browser = await launch(MEDIA_FLAGS)
-  const scene = await seed()
-  door = await startDoor(scene.cid, scene.community.community_password, scene.unitId)
+  const scene = await seed(srv)
+  door = await startDoor(srv, scene.cid, scene.community.community_password, scene.unitId)
   const doorLabel = (await door.status()).label
   check(true, `seeded 测试小区1 (0502: 张三 业主, 李四 家属, APP呼叫), 物业管理员 ${MANAGER.name}, door station ${doorLabel} registered`)
 
@@ -271,7 +136,7 @@ try {
     await p.context.addInitScript(RECORD_PEERS)
     p.page.setDefaultTimeout(DEADLINE_MS)
     pages.push(p.page)
-    const token = await appToken(phoneNo)
+    const token = await appToken(srv, phoneNo)
     await p.page.goto(`${base}/h5/#/login`)
     await p.page.evaluate((t) => localStorage.setItem('linli.h5.token', t), token)
     await p.page.goto(`${base}/h5/#/doors`)
