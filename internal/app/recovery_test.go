@@ -249,7 +249,9 @@ func TestChangeContactVerified(t *testing.T) {
 			// 替换手机: the code goes to the new phone.
 			m.Must(202, "POST", "/api/v1/me/contact-codes", map[string]any{"kind": "phone", "value": "137 0000 1111"})
 			code := smsCode(t, s, "13700001111", 1)
-			change := func(c *apptest.Client, path string, body map[string]any) apptest.Response { return c.Do("PUT", path, body) }
+			change := func(c *apptest.Client, path string, body map[string]any) apptest.Response {
+				return c.Do("PUT", path, body)
+			}
 			if r := change(m, "/api/v1/me/phone", map[string]any{"phone": "13700001111", "code": code, "password": "wrong-password"}); r.Status != 422 || !strings.Contains(r.Detail(), "当前密码不正确") {
 				t.Fatalf("wrong password: %d %s", r.Status, r.Body)
 			}
