@@ -82,6 +82,11 @@ func (s *Service) SendContactCode(ctx context.Context, p *auth.Principal, kind, 
 		if err := s.reserve(sys, tx, name, ip, now); err != nil {
 			return err
 		}
+		if busy, err := s.busyTarget(sys, tx, v, now); err != nil {
+			return err
+		} else if busy {
+			return errs.New(errs.TooMany, "向该号码或邮箱发送验证码过于频繁，请一小时后再试")
+		}
 		return tx.RecoveryCode.Create().SetAccount(name).SetAccountID(p.Account.ID).SetPurpose(purpose).SetTarget(v).
 			SetSecretHash(codeHash(name, purpose, code)).SetIP(ip).SetCreatedAt(now).SetExpiresAt(now.Add(CodeTTL)).Exec(sys)
 	})

@@ -154,3 +154,32 @@ func TestCodesAndLinksExpire(t *testing.T) {
 		}
 	})
 }
+
+func TestCodesPerTarget(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		sys := actor.AsSystem(ctx)
+		var ps []*auth.Principal
+		for _, name := range []string{"a1", "a2", "a3"} {
+			acc := db.Account.Create().SetAccount(name).SetPhone("13700000000").SetRole("operator").SetPasswordHash("x").SaveX(sys)
+			ps = append(ps, &auth.Principal{Account: acc})
+		}
+		// Two accounts send the day's codes to one new address within the hour.
+		for i := range CodesPerHourTo {
+			if _, err := f.s.SendContactCode(ctx, ps[i%2], KindEmail, "target@example.com", "10.0.0."+string(rune('1'+i%2))); err != nil {
+				t.Fatalf("code %d: %v", i+1, err)
+			}
+			if i%2 == 1 {
+				f.now = f.now.Add(61 * time.Second)
+			}
+		}
+		_, err := f.s.SendContactCode(ctx, ps[2], KindEmail, "target@example.com", "10.0.0.9")
+		if !errors.Is(err, errs.ErrTooMany) || !strings.Contains(err.Error(), "该号码或邮箱") {
+			t.Fatalf("code %d to one address within the hour: %v", CodesPerHourTo+1, err)
+		}
+		if _, err := f.s.SendContactCode(ctx, ps[2], KindEmail, "other@example.com", "10.0.0.9"); err != nil {
+			t.Fatalf("another address: %v", err)
+		}
+	})
+}

@@ -34,6 +34,7 @@ const (
 	CodeGap         = time.Minute      // between two requests for one account
 	CodesPerDay     = 10               // per account
 	CodesPerHourIP  = 20               // per client address
+	CodesPerHourTo  = 20               // per phone or e-mail address sent to
 	sendTimeout     = mail.Timeout + 5*time.Second
 	maxAccountInput = 64
 )
@@ -131,6 +132,18 @@ func (s *Service) reserve(ctx context.Context, tx *ent.Tx, name, ip string, now 
 		return errs.Newf(errs.TooMany, "验证码已发送，请 %d 秒后再获取", int((CodeGap-now.Sub(recent[0].CreatedAt)).Seconds())+1)
 	}
 	return nil
+}
+
+// busyTarget reports whether CodesPerHourTo codes or links already went to
+// target (a phone or e-mail address) within the hour. It runs in tx under a
+// lock of target.
+func (s *Service) busyTarget(ctx context.Context, tx *ent.Tx, target string, now time.Time) (bool, error) {
+	if err := s.db.Lock(ctx, tx, "recovery-target:"+target); err != nil {
+		return false, err
+	}
+	n, err := tx.RecoveryCode.Query().Where(recoverycode.Target(target), recoverycode.SecretHashNEQ(""),
+		recoverycode.CreatedAtGT(now.Add(-time.Hour))).Count(ctx)
+	return n >= CodesPerHourTo, err
 }
 
 // checkCode counts an attempt at the newest live code of purpose matching

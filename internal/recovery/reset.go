@@ -3,6 +3,7 @@ package recovery
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -73,6 +74,10 @@ func (s *Service) RequestReset(ctx context.Context, name, method, ip, baseURL st
 			if err != nil {
 				return row.SetExpiresAt(now).Exec(sys)
 			}
+			// A flooded phone gets nothing more, and the answer stays the same.
+			if busy, err := s.busyTarget(sys, tx, p, now); err != nil || busy {
+				return errors.Join(err, row.SetExpiresAt(now).Exec(sys))
+			}
 			code, err := newCode()
 			if err != nil {
 				return err
@@ -82,6 +87,9 @@ func (s *Service) RequestReset(ctx context.Context, name, method, ip, baseURL st
 		default:
 			if acc.Email == "" {
 				return row.SetExpiresAt(now).Exec(sys)
+			}
+			if busy, err := s.busyTarget(sys, tx, acc.Email, now); err != nil || busy {
+				return errors.Join(err, row.SetExpiresAt(now).Exec(sys))
 			}
 			token := newLinkToken()
 			link := strings.TrimRight(baseURL, "/") + "/reset-password?token=" + token

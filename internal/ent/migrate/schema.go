@@ -873,6 +873,11 @@ var (
 				Columns: []*schema.Column{RecoveryCodesColumns[6], RecoveryCodesColumns[10]},
 			},
 			{
+				Name:    "recoverycode_target_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RecoveryCodesColumns[4], RecoveryCodesColumns[10]},
+			},
+			{
 				Name:    "recoverycode_secret_hash",
 				Unique:  false,
 				Columns: []*schema.Column{RecoveryCodesColumns[5]},

@@ -34,5 +34,6 @@ func (RecoveryCode) Fields() []ent.Field {
 
 // Indexes of RecoveryCode.
 func (RecoveryCode) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("account", "created_at"), index.Fields("ip", "created_at"), index.Fields("secret_hash")}
+	return []ent.Index{index.Fields("account", "created_at"), index.Fields("ip", "created_at"), index.Fields("target", "created_at"),
+		index.Fields("secret_hash")}
 }
