@@ -1242,7 +1242,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** 修改个人信息（称呼、安全手机、安全邮箱） */
+        /** 修改个人信息（称呼） */
         patch: operations["update-me"];
         trace?: never;
     };
@@ -3524,11 +3524,11 @@ export interface components {
             call_forward?: boolean;
         };
         ProfileInputBody: {
-            /** @description 安全邮箱（用于找回密码） */
+            /** @description 安全邮箱：只能原样提交；替换邮箱用 PUT /api/v1/me/email（需当前密码和验证码） */
             email?: string;
             /** @description 称呼 */
             name?: string;
-            /** @description 安全手机 */
+            /** @description 安全手机：只能原样提交；替换手机用 PUT /api/v1/me/phone（需当前密码和验证码） */
             phone?: string;
         };
         Progress: {
