@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -143,6 +144,14 @@ func TestForgotPasswordBySMS(t *testing.T) {
 		}
 		staff := s.Client("staff")
 		staff.Must(200, "POST", "/api/v1/session", map[string]any{"account": "lisi", "password": "123456"})
+		// Someone has locked the account with wrong passwords; the reset
+		// lifts the lock.
+		for i := range 10 {
+			s.Client("guess").Login("lisi", fmt.Sprintf("wrong-%d", i), false)
+		}
+		if r := s.Client("owner").Login("lisi", "123456", false); r.Status != 429 {
+			t.Fatalf("the account is not locked: %d %s", r.Status, r.Body)
+		}
 		anon := s.Client("forgot")
 		r := anon.Must(202, "POST", "/api/v1/password-resets", map[string]any{"account": "lisi", "method": "sms"})
 		if !strings.Contains(string(r.Body), "如果账号存在，验证码已发送") {
@@ -265,6 +274,19 @@ func TestChangeContactVerified(t *testing.T) {
 			}
 			if r := m.Do("PUT", "/api/v1/me/phone", map[string]any{"phone": "13700001111", "code": code, "password": apptest.StaffPassword}); r.Status != 422 {
 				t.Fatalf("code used twice: %d %s", r.Status, r.Body)
+			}
+			// Wrong current passwords count as failed logins: a borrowed
+			// session cannot guess the password.
+			for i := range 10 {
+				if r := m.Do("PUT", "/api/v1/me/phone", map[string]any{"phone": "13700003333", "code": "123456", "password": fmt.Sprintf("guess-%d", i)}); r.Status != 422 {
+					t.Fatalf("guess %d: %d %s", i+1, r.Status, r.Body)
+				}
+			}
+			if r := m.Do("PUT", "/api/v1/me/phone", map[string]any{"phone": "13700003333", "code": "123456", "password": apptest.StaffPassword}); r.Status != 429 || !strings.Contains(r.Detail(), "锁定") {
+				t.Fatalf("after ten wrong passwords: %d %s", r.Status, r.Body)
+			}
+			if r := s.Client("again").Login(a.ManagerAccount, apptest.StaffPassword, false); r.Status != 429 {
+				t.Fatalf("login after ten wrong current passwords: %d %s", r.Status, r.Body)
 			}
 
 			// 替换邮箱 (another account: one code a minute per account): the

@@ -12,7 +12,6 @@ import (
 	"linli/internal/ent/recoverycode"
 	"linli/internal/errs"
 	"linli/internal/mail"
-	"linli/internal/password"
 	"linli/internal/phone"
 	"linli/internal/validate"
 )
@@ -116,12 +115,10 @@ func (s *Service) ChangeContact(ctx context.Context, p *auth.Principal, kind, va
 	if err != nil {
 		return nil, fmt.Errorf("recovery: load account: %w", err)
 	}
-	ok, err := password.Verify(currentPW, acc.PasswordHash)
-	if err != nil {
-		return nil, fmt.Errorf("recovery: verify: %w", err)
-	}
-	if !ok {
-		return nil, errs.Field("password", "当前密码不正确")
+	// A wrong password counts as a failed login, so that a borrowed session
+	// cannot be used to guess the password.
+	if err := s.auth.VerifyPassword(ctx, acc, currentPW, ip); err != nil {
+		return nil, err
 	}
 	wrong := errs.Field("code", msgWrongCode)
 	purpose := purposeOf(kind)

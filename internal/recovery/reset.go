@@ -181,13 +181,16 @@ func (s *Service) reset(ctx context.Context, c *ent.RecoveryCode, newPW, ip, met
 			SetPasswordChangedAt(s.now()).SetUpdatedAt(s.now()).Exec(sys); err != nil {
 			return err
 		}
+		if err := auth.ForgiveFailures(sys, tx.Client(), acc.Account); err != nil {
+			return err
+		}
 		return auth.KillSessions(sys, tx.Client(), acc.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("recovery: reset password: %w", err)
 	}
 	s.logger.InfoContext(ctx, "audit", "action", "password_reset", "account", acc.Account, "account_id", acc.ID,
-		"method", method, "ip", ip, "sessions", "all ended")
+		"method", method, "ip", ip, "sessions", "all ended", "lockout", "lifted")
 	return nil
 }
 
