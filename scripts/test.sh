@@ -79,3 +79,6 @@ echo "== door calls in the browser: 门口呼叫 in the console, the H5 call scr
 
 echo "== 监控设备 in Chromium: a fake ONVIF camera added, its snapshot and live view"
 (cd e2e && node cameras.mjs)
+
+echo "== 忘记密码 by e-mail and 替换邮箱 in Chromium, mail through a real SMTP server"
+(cd e2e && node recover.mjs)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"linli/internal/actor"
@@ -19,6 +20,7 @@ import (
 	"linli/internal/ent/community"
 	"linli/internal/errs"
 	"linli/internal/password"
+	"linli/internal/phone"
 	"linli/internal/store"
 	"linli/internal/validate"
 )
@@ -62,14 +64,16 @@ func (in *Input) check() error {
 	if in.Name, err = validate.Text("name", "称呼", in.Name, 1, 32); err != nil {
 		return err
 	}
-	if in.Phone, err = validate.Phone("phone", "电话", in.Phone); err != nil {
-		return err
-	}
-	if in.Phone == "" {
+	// The phone and e-mail recover the account (忘记密码): a mobile number
+	// that can receive SMS, and a real address.
+	if strings.TrimSpace(in.Phone) == "" {
 		return errs.Field("phone", "电话不能为空")
 	}
+	if in.Phone, err = phone.Parse(in.Phone); err != nil {
+		return errs.Field("phone", "电话格式不正确："+err.Error())
+	}
 	if in.Email, err = validate.Email("email", "邮箱", in.Email); err != nil {
-		return err
+		return errs.Field("email", "邮箱格式不正确，如 wang@example.com")
 	}
 	switch in.Role {
 	case RolePropertyAdmin:

@@ -34,11 +34,13 @@ import (
 	"linli/internal/housing"
 	"linli/internal/httpapi"
 	"linli/internal/imaging"
+	"linli/internal/mail"
 	"linli/internal/media"
 	"linli/internal/mqtt"
 	"linli/internal/ownerapp"
 	"linli/internal/pass"
 	"linli/internal/record"
+	"linli/internal/recovery"
 	"linli/internal/resident"
 	"linli/internal/roster"
 	"linli/internal/secret"
@@ -81,6 +83,8 @@ type App struct {
 	listener   net.Listener
 	// cameras is 监控设备; its live sessions end on Close.
 	cameras *camera.Service
+	// recovery is 忘记密码 and 替换手机/替换邮箱; its deliveries end on Close.
+	recovery *recovery.Service
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -125,7 +129,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	a.devices = devices
 	a.records = record.NewService(db, files, logger)
 	a.directory = call.NewDirectory(db, box, logger)
-	a.owners = ownerapp.NewService(db, box, ownerapp.LogSender{Logger: logger}, logger,
+	sms := ownerapp.LogSender{Logger: logger}
+	mailer, err := mail.New(cfg.SMTPURL, cfg.SMTPFrom, logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.recovery = recovery.NewService(db, a.auth, sms, mailer, logger)
+	a.owners = ownerapp.NewService(db, box, sms, logger,
 		ownerapp.WithDoors(devices, cfg.DoorOpenTimeout), ownerapp.WithSnapshots(a.records))
 	a.callLog = call.NewLog(a.directory, a.records, a.owners)
 	a.access.OnNotice(a.owners.NoticeSent)
@@ -163,7 +174,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Applications: applications, PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: images,
 		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.access, logger), Calls: a.calls,
-		Cameras: a.cameras,
+		Cameras: a.cameras, Recovery: a.recovery,
 	})
 	return a, nil
 }
@@ -307,6 +318,8 @@ type Services struct {
 	Calls *webcall.Service
 	// Cameras keeps the communities' IP cameras (监控设备).
 	Cameras *camera.Service
+	// Recovery is 忘记密码 and 替换手机/替换邮箱 of console accounts.
+	Recovery *recovery.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -344,6 +357,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	calls.Register(api)
 	mux.Handle("GET /webcall/ws", calls)
 	s.Cameras.Register(api)
+	s.Recovery.Register(api, s.PublicURL)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -365,7 +379,7 @@ func OpenAPI() ([]byte, error) {
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
 		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger),
-		Cameras: camera.NewService(nil, nil, logger)})
+		Cameras: camera.NewService(nil, nil, logger), Recovery: recovery.NewService(nil, nil, nil, nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
@@ -445,6 +459,9 @@ func (a *App) janitor(ctx context.Context) {
 		if n%60 == 0 {
 			if err := a.auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge sessions", "err", err)
+			}
+			if err := a.recovery.Purge(ctx); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge recovery codes", "err", err)
 			}
 			if err := a.owners.Purge(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge app sessions", "err", err)
@@ -541,6 +558,9 @@ func (a *App) Close() error {
 	}
 	if a.external != nil {
 		_ = a.external.Close()
+	}
+	if a.recovery != nil {
+		a.recovery.Close()
 	}
 	return a.db.Close()
 }

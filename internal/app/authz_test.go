@@ -246,7 +246,27 @@ func operations() []operation {
 				return map[string]any{"old_password": "not-the-password", "new_password": "Another-Pass-9"}
 			}},
 		{id: "update-me", method: "PATCH", path: fixed("/api/v1/me"), who: signedIn, ok: 200,
-			body: func(*world) any { return map[string]any{"email": "me@example.com"} }},
+			body: func(*world) any { return map[string]any{"name": "某某"} }},
+		{id: "request-password-reset", method: "POST", path: fixed("/api/v1/password-resets"), who: public, ok: 202,
+			body: func(w *world) any {
+				return map[string]any{"account": fmt.Sprintf("forgot%d", w.next()), "method": "sms"}
+			}},
+		{id: "reset-password-by-code", method: "POST", path: fixed("/api/v1/password-resets/by-code"), who: public, ok: 422,
+			body: func(w *world) any {
+				return map[string]any{"account": w.a.ManagerAccount, "code": "000000", "new_password": "Another-Pass-9"}
+			}},
+		{id: "reset-password-by-link", method: "POST", path: fixed("/api/v1/password-resets/by-link"), who: public, ok: 422,
+			body: func(*world) any { return map[string]any{"token": "no-such-link", "new_password": "Another-Pass-9"} }},
+		{id: "send-contact-code", method: "POST", path: fixed("/api/v1/me/contact-codes"), who: signedIn, ok: 202,
+			body: func(*world) any { return map[string]any{"kind": "email", "value": "new-address@example.com"} }},
+		{id: "change-my-phone", method: "PUT", path: fixed("/api/v1/me/phone"), who: signedIn, ok: 422,
+			body: func(*world) any {
+				return map[string]any{"phone": "13700000001", "code": "000000", "password": "not-the-password"}
+			}},
+		{id: "change-my-email", method: "PUT", path: fixed("/api/v1/me/email"), who: signedIn, ok: 422,
+			body: func(*world) any {
+				return map[string]any{"email": "new-address@example.com", "code": "000000", "password": "not-the-password"}
+			}},
 		{id: "list-regions", method: "GET", path: fixed("/api/v1/regions"), who: signedIn, ok: 200},
 		{id: "list-communities", method: "GET", path: fixed("/api/v1/communities"), who: signedIn, ok: 200},
 		{id: "create-community", method: "POST", path: fixed("/api/v1/communities"), who: operator, ok: 201,

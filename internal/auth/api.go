@@ -56,8 +56,8 @@ type changePasswordInput struct {
 type profileInput struct {
 	Body struct {
 		Name  *string `json:"name,omitempty" maxLength:"32" doc:"称呼"`
-		Phone *string `json:"phone,omitempty" maxLength:"20" doc:"安全手机"`
-		Email *string `json:"email,omitempty" maxLength:"254" doc:"安全邮箱（用于找回密码）"`
+		Phone *string `json:"phone,omitempty" maxLength:"20" doc:"安全手机：只能原样提交；替换手机用 PUT /api/v1/me/phone（需当前密码和验证码）"`
+		Email *string `json:"email,omitempty" maxLength:"254" doc:"安全邮箱：只能原样提交；替换邮箱用 PUT /api/v1/me/email（需当前密码和验证码）"`
 	}
 }
 
@@ -111,7 +111,7 @@ func (s *Service) Register(api huma.API) {
 
 	huma.Register(api, huma.Operation{
 		OperationID: "update-me", Method: http.MethodPatch, Path: "/api/v1/me",
-		Summary: "修改个人信息（称呼、安全手机、安全邮箱）", Tags: []string{"账号"},
+		Summary: "修改个人信息（称呼）", Tags: []string{"账号"},
 	}, func(ctx context.Context, in *profileInput) (*meBody, error) {
 		p := Current(ctx)
 		acc, err := s.UpdateProfile(ctx, p, ProfileInput{Name: in.Body.Name, Phone: in.Body.Phone, Email: in.Body.Email})

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"linli/internal/actor"
@@ -105,19 +106,14 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, in ProfileInp
 		}
 		u.SetName(v)
 	}
-	if in.Phone != nil {
-		v, err := validate.Phone("phone", "电话", *in.Phone)
-		if err != nil {
-			return nil, err
-		}
-		u.SetPhone(v)
+	// The phone and e-mail recover the account, so a new one takes effect
+	// only with the password and a code sent to it (PUT /api/v1/me/phone,
+	// /api/v1/me/email); here they may only be repeated unchanged.
+	if in.Phone != nil && strings.TrimSpace(*in.Phone) != p.Account.Phone {
+		return nil, errs.Field("phone", "替换手机需要当前密码和新手机收到的验证码，请使用“替换手机”")
 	}
-	if in.Email != nil {
-		v, err := validate.Email("email", "邮箱", *in.Email)
-		if err != nil {
-			return nil, err
-		}
-		u.SetEmail(v)
+	if in.Email != nil && strings.TrimSpace(*in.Email) != p.Account.Email {
+		return nil, errs.Field("email", "替换邮箱需要当前密码和新邮箱收到的验证码，请使用“替换邮箱”")
 	}
 	acc, err := u.SetUpdatedAt(time.Now()).Save(actor.AsSystem(ctx))
 	if err != nil {

@@ -36,6 +36,9 @@ type Config struct {
 	MediaMaxSessions     int    // LINLI_MEDIA_MAX_SESSIONS: concurrent media sessions per server, default 200
 	MediaMaxPerCommunity int    // LINLI_MEDIA_MAX_PER_COMMUNITY: concurrent media sessions per community, default 50
 	RetentionDays        int    // LINLI_RECORD_RETENTION_DAYS: how long call and unlock records and their snapshots are kept, default 180
+	// E-mail (password-reset links, codes for 替换邮箱).
+	SMTPURL  string // LINLI_SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://host:465; empty: mail goes to the log
+	SMTPFrom string // LINLI_SMTP_FROM: the From address, default "Linli <no-reply@localhost>"
 	// DoorOpenTimeout is how long a remote opening from the app waits for
 	// the device's answer (0: 5 s). Set by tests, not from the environment.
 	DoorOpenTimeout time.Duration
@@ -78,6 +81,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.MediaPublicIP, "media-public-ip", env("LINLI_MEDIA_PUBLIC_IP", ""), "public address announced to browsers when this server is behind 1:1 NAT (LINLI_MEDIA_PUBLIC_IP)")
 	fs.IntVar(&c.MediaMaxSessions, "media-max-sessions", envInt("LINLI_MEDIA_MAX_SESSIONS", 200), "concurrent media sessions (calls and views answered in browsers) per server (LINLI_MEDIA_MAX_SESSIONS)")
 	fs.IntVar(&c.MediaMaxPerCommunity, "media-max-per-community", envInt("LINLI_MEDIA_MAX_PER_COMMUNITY", 50), "concurrent media sessions per community (LINLI_MEDIA_MAX_PER_COMMUNITY)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", env("LINLI_SMTP_FROM", "Linli <no-reply@localhost>"), "From address of mail (LINLI_SMTP_FROM)")
 	fs.IntVar(&c.RetentionDays, "record-retention-days", envInt("LINLI_RECORD_RETENTION_DAYS", 180), "days call and unlock records and their snapshots are kept (LINLI_RECORD_RETENTION_DAYS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
@@ -89,6 +93,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	c.MQTTURL = getenv("LINLI_MQTT_URL")
 	// And the TURN servers' credentials.
 	c.ICEServers = getenv("LINLI_ICE_SERVERS")
+	// Environment only: it holds a password.
+	c.SMTPURL = getenv("LINLI_SMTP_URL")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

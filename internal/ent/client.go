@@ -36,6 +36,7 @@ import (
 	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/pass"
 	"linli/internal/ent/passuse"
+	"linli/internal/ent/recoverycode"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
@@ -107,6 +108,8 @@ type Client struct {
 	Pass *PassClient
 	// PassUse is the client for interacting with the PassUse builders.
 	PassUse *PassUseClient
+	// RecoveryCode is the client for interacting with the RecoveryCode builders.
+	RecoveryCode *RecoveryCodeClient
 	// Resident is the client for interacting with the Resident builders.
 	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
@@ -157,6 +160,7 @@ func (c *Client) init() {
 	c.NoticeRoom = NewNoticeRoomClient(c.config)
 	c.Pass = NewPassClient(c.config)
 	c.PassUse = NewPassUseClient(c.config)
+	c.RecoveryCode = NewRecoveryCodeClient(c.config)
 	c.Resident = NewResidentClient(c.config)
 	c.Room = NewRoomClient(c.config)
 	c.SIPKey = NewSIPKeyClient(c.config)
@@ -281,6 +285,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		NoticeRoom:         NewNoticeRoomClient(cfg),
 		Pass:               NewPassClient(cfg),
 		PassUse:            NewPassUseClient(cfg),
+		RecoveryCode:       NewRecoveryCodeClient(cfg),
 		Resident:           NewResidentClient(cfg),
 		Room:               NewRoomClient(cfg),
 		SIPKey:             NewSIPKeyClient(cfg),
@@ -332,6 +337,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		NoticeRoom:         NewNoticeRoomClient(cfg),
 		Pass:               NewPassClient(cfg),
 		PassUse:            NewPassUseClient(cfg),
+		RecoveryCode:       NewRecoveryCodeClient(cfg),
 		Resident:           NewResidentClient(cfg),
 		Room:               NewRoomClient(cfg),
 		SIPKey:             NewSIPKeyClient(cfg),
@@ -372,8 +378,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Camera, c.Card,
 		c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation,
 		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse,
-		c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session, c.SyncChange,
-		c.Unit,
+		c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session,
+		c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -387,8 +393,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Camera, c.Card,
 		c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation,
 		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse,
-		c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session, c.SyncChange,
-		c.Unit,
+		c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session,
+		c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -447,6 +453,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Pass.mutate(ctx, m)
 	case *PassUseMutation:
 		return c.PassUse.mutate(ctx, m)
+	case *RecoveryCodeMutation:
+		return c.RecoveryCode.mutate(ctx, m)
 	case *ResidentMutation:
 		return c.Resident.mutate(ctx, m)
 	case *RoomMutation:
@@ -3955,6 +3963,139 @@ func (c *PassUseClient) mutate(ctx context.Context, m *PassUseMutation) (Value, 
 	}
 }
 
+// RecoveryCodeClient is a client for the RecoveryCode schema.
+type RecoveryCodeClient struct {
+	config
+}
+
+// NewRecoveryCodeClient returns a client for the RecoveryCode from the given config.
+func NewRecoveryCodeClient(c config) *RecoveryCodeClient {
+	return &RecoveryCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `recoverycode.Hooks(f(g(h())))`.
+func (c *RecoveryCodeClient) Use(hooks ...Hook) {
+	c.hooks.RecoveryCode = append(c.hooks.RecoveryCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `recoverycode.Intercept(f(g(h())))`.
+func (c *RecoveryCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RecoveryCode = append(c.inters.RecoveryCode, interceptors...)
+}
+
+// Create returns a builder for creating a RecoveryCode entity.
+func (c *RecoveryCodeClient) Create() *RecoveryCodeCreate {
+	mutation := newRecoveryCodeMutation(c.config, OpCreate)
+	return &RecoveryCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RecoveryCode entities.
+func (c *RecoveryCodeClient) CreateBulk(builders ...*RecoveryCodeCreate) *RecoveryCodeCreateBulk {
+	return &RecoveryCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RecoveryCodeClient) MapCreateBulk(slice any, setFunc func(*RecoveryCodeCreate, int)) *RecoveryCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RecoveryCodeCreateBulk{err: fmt.Errorf("calling to RecoveryCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RecoveryCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RecoveryCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RecoveryCode.
+func (c *RecoveryCodeClient) Update() *RecoveryCodeUpdate {
+	mutation := newRecoveryCodeMutation(c.config, OpUpdate)
+	return &RecoveryCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RecoveryCodeClient) UpdateOne(_m *RecoveryCode) *RecoveryCodeUpdateOne {
+	mutation := newRecoveryCodeMutation(c.config, OpUpdateOne, withRecoveryCode(_m))
+	return &RecoveryCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RecoveryCodeClient) UpdateOneID(id int) *RecoveryCodeUpdateOne {
+	mutation := newRecoveryCodeMutation(c.config, OpUpdateOne, withRecoveryCodeID(id))
+	return &RecoveryCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RecoveryCode.
+func (c *RecoveryCodeClient) Delete() *RecoveryCodeDelete {
+	mutation := newRecoveryCodeMutation(c.config, OpDelete)
+	return &RecoveryCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RecoveryCodeClient) DeleteOne(_m *RecoveryCode) *RecoveryCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RecoveryCodeClient) DeleteOneID(id int) *RecoveryCodeDeleteOne {
+	builder := c.Delete().Where(recoverycode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RecoveryCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for RecoveryCode.
+func (c *RecoveryCodeClient) Query() *RecoveryCodeQuery {
+	return &RecoveryCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRecoveryCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RecoveryCode entity by its id.
+func (c *RecoveryCodeClient) Get(ctx context.Context, id int) (*RecoveryCode, error) {
+	return c.Query().Where(recoverycode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RecoveryCodeClient) GetX(ctx context.Context, id int) *RecoveryCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RecoveryCodeClient) Hooks() []Hook {
+	return c.hooks.RecoveryCode
+}
+
+// Interceptors returns the client interceptors.
+func (c *RecoveryCodeClient) Interceptors() []Interceptor {
+	return c.inters.RecoveryCode
+}
+
+func (c *RecoveryCodeClient) mutate(ctx context.Context, m *RecoveryCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RecoveryCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RecoveryCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RecoveryCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RecoveryCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RecoveryCode mutation op: %q", m.Op())
+	}
+}
+
 // ResidentClient is a client for the Resident schema.
 type ResidentClient struct {
 	config
@@ -4996,15 +5137,15 @@ type (
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
 		ApplicationAttempt, Area, AuditLog, Building, Camera, Card, Community, Device,
 		DoorCommand, Event, Firmware, Invitation, LoginFailure, Notice, NoticeRead,
-		NoticeRoom, Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session,
-		SyncChange, Unit []ent.Hook
+		NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room, SIPKey,
+		SIPRegistration, Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
 		ApplicationAttempt, Area, AuditLog, Building, Camera, Card, Community, Device,
 		DoorCommand, Event, Firmware, Invitation, LoginFailure, Notice, NoticeRead,
-		NoticeRoom, Pass, PassUse, Resident, Room, SIPKey, SIPRegistration, Session,
-		SyncChange, Unit []ent.Interceptor
+		NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room, SIPKey,
+		SIPRegistration, Session, SyncChange, Unit []ent.Interceptor
 	}
 )
 

@@ -31,6 +31,7 @@ import (
 	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/pass"
 	"linli/internal/ent/passuse"
+	"linli/internal/ent/recoverycode"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/session"
@@ -129,6 +130,7 @@ func checkColumn(t, c string) error {
 			noticeroom.Table:         noticeroom.ValidColumn,
 			pass.Table:               pass.ValidColumn,
 			passuse.Table:            passuse.ValidColumn,
+			recoverycode.Table:       recoverycode.ValidColumn,
 			resident.Table:           resident.ValidColumn,
 			room.Table:               room.ValidColumn,
 			sipkey.Table:             sipkey.ValidColumn,

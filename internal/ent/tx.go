@@ -64,6 +64,8 @@ type Tx struct {
 	Pass *PassClient
 	// PassUse is the client for interacting with the PassUse builders.
 	PassUse *PassUseClient
+	// RecoveryCode is the client for interacting with the RecoveryCode builders.
+	RecoveryCode *RecoveryCodeClient
 	// Resident is the client for interacting with the Resident builders.
 	Resident *ResidentClient
 	// Room is the client for interacting with the Room builders.
@@ -234,6 +236,7 @@ func (tx *Tx) init() {
 	tx.NoticeRoom = NewNoticeRoomClient(tx.config)
 	tx.Pass = NewPassClient(tx.config)
 	tx.PassUse = NewPassUseClient(tx.config)
+	tx.RecoveryCode = NewRecoveryCodeClient(tx.config)
 	tx.Resident = NewResidentClient(tx.config)
 	tx.Room = NewRoomClient(tx.config)
 	tx.SIPKey = NewSIPKeyClient(tx.config)

@@ -842,6 +842,48 @@ var (
 			},
 		},
 	}
+	// RecoveryCodesColumns holds the columns for the "recovery_codes" table.
+	RecoveryCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "account", Type: field.TypeString, Size: 64},
+		{Name: "account_id", Type: field.TypeInt, Default: 0},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"reset_sms", "reset_email", "change_phone", "change_email"}},
+		{Name: "target", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "secret_hash", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "used", Type: field.TypeBool, Default: false},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// RecoveryCodesTable holds the schema information for the "recovery_codes" table.
+	RecoveryCodesTable = &schema.Table{
+		Name:       "recovery_codes",
+		Columns:    RecoveryCodesColumns,
+		PrimaryKey: []*schema.Column{RecoveryCodesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "recoverycode_account_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RecoveryCodesColumns[1], RecoveryCodesColumns[10]},
+			},
+			{
+				Name:    "recoverycode_ip_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RecoveryCodesColumns[6], RecoveryCodesColumns[10]},
+			},
+			{
+				Name:    "recoverycode_target_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RecoveryCodesColumns[4], RecoveryCodesColumns[10]},
+			},
+			{
+				Name:    "recoverycode_secret_hash",
+				Unique:  false,
+				Columns: []*schema.Column{RecoveryCodesColumns[5]},
+			},
+		},
+	}
 	// ResidentsColumns holds the columns for the "residents" table.
 	ResidentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1151,6 +1193,7 @@ var (
 		NoticeRoomsTable,
 		PassesTable,
 		PassUsesTable,
+		RecoveryCodesTable,
 		ResidentsTable,
 		RoomsTable,
 		SipKeysTable,

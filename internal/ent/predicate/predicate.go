@@ -81,6 +81,9 @@ type Pass func(*sql.Selector)
 // PassUse is the predicate function for passuse builders.
 type PassUse func(*sql.Selector)
 
+// RecoveryCode is the predicate function for recoverycode builders.
+type RecoveryCode func(*sql.Selector)
+
 // Resident is the predicate function for resident builders.
 type Resident func(*sql.Selector)
 

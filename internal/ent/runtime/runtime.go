@@ -28,6 +28,7 @@ import (
 	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/pass"
 	"linli/internal/ent/passuse"
+	"linli/internal/ent/recoverycode"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/schema"
@@ -958,6 +959,46 @@ func init() {
 	passuseDescCreatedAt := passuseFields[5].Descriptor()
 	// passuse.DefaultCreatedAt holds the default value on creation for the created_at field.
 	passuse.DefaultCreatedAt = passuseDescCreatedAt.Default.(func() time.Time)
+	recoverycodeFields := schema.RecoveryCode{}.Fields()
+	_ = recoverycodeFields
+	// recoverycodeDescAccount is the schema descriptor for account field.
+	recoverycodeDescAccount := recoverycodeFields[0].Descriptor()
+	// recoverycode.AccountValidator is a validator for the "account" field. It is called by the builders before save.
+	recoverycode.AccountValidator = recoverycodeDescAccount.Validators[0].(func(string) error)
+	// recoverycodeDescAccountID is the schema descriptor for account_id field.
+	recoverycodeDescAccountID := recoverycodeFields[1].Descriptor()
+	// recoverycode.DefaultAccountID holds the default value on creation for the account_id field.
+	recoverycode.DefaultAccountID = recoverycodeDescAccountID.Default.(int)
+	// recoverycodeDescTarget is the schema descriptor for target field.
+	recoverycodeDescTarget := recoverycodeFields[3].Descriptor()
+	// recoverycode.DefaultTarget holds the default value on creation for the target field.
+	recoverycode.DefaultTarget = recoverycodeDescTarget.Default.(string)
+	// recoverycode.TargetValidator is a validator for the "target" field. It is called by the builders before save.
+	recoverycode.TargetValidator = recoverycodeDescTarget.Validators[0].(func(string) error)
+	// recoverycodeDescSecretHash is the schema descriptor for secret_hash field.
+	recoverycodeDescSecretHash := recoverycodeFields[4].Descriptor()
+	// recoverycode.DefaultSecretHash holds the default value on creation for the secret_hash field.
+	recoverycode.DefaultSecretHash = recoverycodeDescSecretHash.Default.(string)
+	// recoverycode.SecretHashValidator is a validator for the "secret_hash" field. It is called by the builders before save.
+	recoverycode.SecretHashValidator = recoverycodeDescSecretHash.Validators[0].(func(string) error)
+	// recoverycodeDescIP is the schema descriptor for ip field.
+	recoverycodeDescIP := recoverycodeFields[5].Descriptor()
+	// recoverycode.DefaultIP holds the default value on creation for the ip field.
+	recoverycode.DefaultIP = recoverycodeDescIP.Default.(string)
+	// recoverycode.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	recoverycode.IPValidator = recoverycodeDescIP.Validators[0].(func(string) error)
+	// recoverycodeDescAttempts is the schema descriptor for attempts field.
+	recoverycodeDescAttempts := recoverycodeFields[6].Descriptor()
+	// recoverycode.DefaultAttempts holds the default value on creation for the attempts field.
+	recoverycode.DefaultAttempts = recoverycodeDescAttempts.Default.(int)
+	// recoverycodeDescUsed is the schema descriptor for used field.
+	recoverycodeDescUsed := recoverycodeFields[7].Descriptor()
+	// recoverycode.DefaultUsed holds the default value on creation for the used field.
+	recoverycode.DefaultUsed = recoverycodeDescUsed.Default.(bool)
+	// recoverycodeDescCreatedAt is the schema descriptor for created_at field.
+	recoverycodeDescCreatedAt := recoverycodeFields[9].Descriptor()
+	// recoverycode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	recoverycode.DefaultCreatedAt = recoverycodeDescCreatedAt.Default.(func() time.Time)
 	residentMixin := schema.Resident{}.Mixin()
 	residentMixinHooks1 := residentMixin[1].Hooks()
 	resident.Hooks[0] = residentMixinHooks1[0]

@@ -1242,8 +1242,45 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** 修改个人信息（称呼、安全手机、安全邮箱） */
+        /** 修改个人信息（称呼） */
         patch: operations["update-me"];
+        trace?: never;
+    };
+    "/api/v1/me/contact-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 替换手机/邮箱：向新手机或新邮箱发送验证码 */
+        post: operations["send-contact-code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 替换邮箱
+         * @description 需要当前密码和新邮箱收到的验证码（先调用 POST /api/v1/me/contact-codes）。
+         */
+        put: operations["change-my-email"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/me/password": {
@@ -1260,6 +1297,86 @@ export interface paths {
          */
         put: operations["change-my-password"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 替换手机
+         * @description 需要当前密码和新手机收到的验证码（先调用 POST /api/v1/me/contact-codes）。
+         */
+        put: operations["change-my-phone"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/password-resets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 忘记密码：发送验证码或重置链接
+         * @description 向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。
+         */
+        post: operations["request-password-reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/password-resets/by-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 忘记密码：用手机验证码设置新密码
+         * @description 验证码正确时设置新密码，该账号的所有登录会话都会退出。
+         */
+        post: operations["reset-password-by-code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/password-resets/by-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 忘记密码：用邮件链接设置新密码
+         * @description 链接只能使用一次；设置后该账号的所有登录会话都会退出。
+         */
+        post: operations["reset-password-by-link"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2411,11 +2528,27 @@ export interface components {
              */
             valid_until?: string;
         };
+        ChangeEmailInputBody: {
+            /** @description 新邮箱收到的 6 位验证码 */
+            code: string;
+            /** @description 新邮箱 */
+            email: string;
+            /** @description 当前密码 */
+            password: string;
+        };
         ChangePasswordInputBody: {
             /** @description 新密码：至少 8 位；不能是 123456 或常见密码，不能含本人手机号、邮箱、姓名或所属小区名称，不能是账号或 linli 加数字，也不能是 5201314、键盘连键、姓名拼音加生日这类组合 */
             new_password: string;
             /** @description 原密码 */
             old_password: string;
+        };
+        ChangePhoneInputBody: {
+            /** @description 新手机收到的 6 位验证码 */
+            code: string;
+            /** @description 当前密码 */
+            password: string;
+            /** @description 新手机号（中国大陆手机号） */
+            phone: string;
         };
         CodeInputBody: {
             /** @description 业主登记的手机号 */
@@ -2520,6 +2653,15 @@ export interface components {
             show_to: string;
             /** @description 标题，如 停水通知 */
             title: string;
+        };
+        ContactCodeInputBody: {
+            /**
+             * @description phone 替换手机；email 替换邮箱
+             * @enum {string}
+             */
+            kind: "phone" | "email";
+            /** @description 新手机号或新邮箱 */
+            value: string;
         };
         CreateAccountInputBody: {
             /** @description 登录账号 */
@@ -3130,6 +3272,10 @@ export interface components {
             invitations: components["schemas"]["Invitation"][];
             items: components["schemas"]["Member"][];
         };
+        MessageOutputBody: {
+            /** @description 给用户看的提示 */
+            message: string;
+        };
         Node: {
             children?: components["schemas"]["Node"][];
             code: string;
@@ -3378,11 +3524,11 @@ export interface components {
             call_forward?: boolean;
         };
         ProfileInputBody: {
-            /** @description 安全邮箱（用于找回密码） */
+            /** @description 安全邮箱：只能原样提交；替换邮箱用 PUT /api/v1/me/email（需当前密码和验证码） */
             email?: string;
             /** @description 称呼 */
             name?: string;
-            /** @description 安全手机 */
+            /** @description 安全手机：只能原样提交；替换手机用 PUT /api/v1/me/phone（需当前密码和验证码） */
             phone?: string;
         };
         Progress: {
@@ -3486,9 +3632,32 @@ export interface components {
             /** @description 拒绝原因（业主在 APP 中可见） */
             reason: string;
         };
+        ResetByCodeInputBody: {
+            /** @description 账号 */
+            account: string;
+            /** @description 手机收到的 6 位验证码 */
+            code: string;
+            /** @description 新密码（与修改密码的规则相同） */
+            new_password: string;
+        };
+        ResetByLinkInputBody: {
+            /** @description 新密码（与修改密码的规则相同） */
+            new_password: string;
+            /** @description 邮件链接中的 token */
+            token: string;
+        };
         ResetInputBody: {
             /** @description 新的初始密码，不填为 123456 */
             password?: string;
+        };
+        ResetRequestInputBody: {
+            /** @description 账号 */
+            account: string;
+            /**
+             * @description sms 向绑定手机发送验证码；email 向绑定邮箱发送重置链接
+             * @enum {string}
+             */
+            method: "sms" | "email";
         };
         Resident: {
             /**
@@ -7668,6 +7837,72 @@ export interface operations {
             };
         };
     };
+    "send-contact-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactCodeInputBody"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "change-my-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeEmailInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "change-my-password": {
         parameters: {
             query?: never;
@@ -7690,6 +7925,134 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Me"];
                 };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "change-my-phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePhoneInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "request-password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetRequestInputBody"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "reset-password-by-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetByCodeInputBody"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "reset-password-by-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetByLinkInputBody"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error */
             default: {

@@ -1,0 +1,145 @@
+package recovery
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/auth"
+)
+
+type resetRequestInput struct {
+	Body struct {
+		Account string `json:"account" minLength:"1" maxLength:"64" doc:"账号"`
+		Method  string `json:"method" enum:"sms,email" doc:"sms 向绑定手机发送验证码；email 向绑定邮箱发送重置链接"`
+	}
+}
+
+type messageOutput struct {
+	Body struct {
+		Message string `json:"message" doc:"给用户看的提示"`
+	}
+}
+
+func message(m string) *messageOutput {
+	o := &messageOutput{}
+	o.Body.Message = m
+	return o
+}
+
+type resetByCodeInput struct {
+	Body struct {
+		Account     string `json:"account" minLength:"1" maxLength:"64" doc:"账号"`
+		Code        string `json:"code" minLength:"1" maxLength:"12" doc:"手机收到的 6 位验证码"`
+		NewPassword string `json:"new_password" minLength:"1" maxLength:"128" doc:"新密码（与修改密码的规则相同）"`
+	}
+}
+
+type resetByLinkInput struct {
+	Body struct {
+		Token       string `json:"token" minLength:"1" maxLength:"128" doc:"邮件链接中的 token"`
+		NewPassword string `json:"new_password" minLength:"1" maxLength:"128" doc:"新密码（与修改密码的规则相同）"`
+	}
+}
+
+type contactCodeInput struct {
+	Body struct {
+		Kind  string `json:"kind" enum:"phone,email" doc:"phone 替换手机；email 替换邮箱"`
+		Value string `json:"value" minLength:"1" maxLength:"254" doc:"新手机号或新邮箱"`
+	}
+}
+
+type changePhoneInput struct {
+	Body struct {
+		Phone    string `json:"phone" minLength:"1" maxLength:"20" doc:"新手机号（中国大陆手机号）"`
+		Code     string `json:"code" minLength:"1" maxLength:"12" doc:"新手机收到的 6 位验证码"`
+		Password string `json:"password" minLength:"1" maxLength:"128" doc:"当前密码"`
+	}
+}
+
+type changeEmailInput struct {
+	Body struct {
+		Email    string `json:"email" minLength:"1" maxLength:"254" doc:"新邮箱"`
+		Code     string `json:"code" minLength:"1" maxLength:"12" doc:"新邮箱收到的 6 位验证码"`
+		Password string `json:"password" minLength:"1" maxLength:"128" doc:"当前密码"`
+	}
+}
+
+type meOutput struct{ Body *auth.Me }
+
+// Register adds 忘记密码 and 替换手机/替换邮箱 to api. Reset links lead to
+// publicURL, or to the address the request came to when it is empty.
+func (s *Service) Register(api huma.API, publicURL string) {
+	baseURL := func(ctx context.Context) string {
+		if publicURL != "" {
+			return publicURL
+		}
+		return auth.RequestBaseURL(ctx)
+	}
+	tags := []string{"账号"}
+	huma.Register(api, huma.Operation{
+		OperationID: "request-password-reset", Method: http.MethodPost, Path: "/api/v1/password-resets",
+		Summary: "忘记密码：发送验证码或重置链接", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusAccepted,
+		Description: "向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。" +
+			"无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。",
+	}, func(ctx context.Context, in *resetRequestInput) (*messageOutput, error) {
+		m, err := s.RequestReset(ctx, in.Body.Account, in.Body.Method, auth.ClientIP(ctx), baseURL(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return message(m), nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "reset-password-by-code", Method: http.MethodPost, Path: "/api/v1/password-resets/by-code",
+		Summary: "忘记密码：用手机验证码设置新密码", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusNoContent,
+		Description: "验证码正确时设置新密码，该账号的所有登录会话都会退出。",
+	}, func(ctx context.Context, in *resetByCodeInput) (*struct{}, error) {
+		return nil, s.ResetWithCode(ctx, in.Body.Account, in.Body.Code, in.Body.NewPassword, auth.ClientIP(ctx))
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "reset-password-by-link", Method: http.MethodPost, Path: "/api/v1/password-resets/by-link",
+		Summary: "忘记密码：用邮件链接设置新密码", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusNoContent,
+		Description: "链接只能使用一次；设置后该账号的所有登录会话都会退出。",
+	}, func(ctx context.Context, in *resetByLinkInput) (*struct{}, error) {
+		return nil, s.ResetWithLink(ctx, in.Body.Token, in.Body.NewPassword, auth.ClientIP(ctx))
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "send-contact-code", Method: http.MethodPost, Path: "/api/v1/me/contact-codes",
+		Summary: "替换手机/邮箱：向新手机或新邮箱发送验证码", Tags: tags, DefaultStatus: http.StatusAccepted,
+	}, func(ctx context.Context, in *contactCodeInput) (*messageOutput, error) {
+		m, err := s.SendContactCode(ctx, auth.Current(ctx), in.Body.Kind, in.Body.Value, auth.ClientIP(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return message(m), nil
+	})
+
+	change := func(ctx context.Context, kind, value, code, pw string) (*meOutput, error) {
+		p := auth.Current(ctx)
+		acc, err := s.ChangeContact(ctx, p, kind, value, code, pw, auth.ClientIP(ctx))
+		if err != nil {
+			return nil, err
+		}
+		updated := *p
+		updated.Account = acc
+		return &meOutput{Body: auth.MeOf(&updated)}, nil
+	}
+	huma.Register(api, huma.Operation{
+		OperationID: "change-my-phone", Method: http.MethodPut, Path: "/api/v1/me/phone",
+		Summary: "替换手机", Tags: tags,
+		Description: "需要当前密码和新手机收到的验证码（先调用 POST /api/v1/me/contact-codes）。",
+	}, func(ctx context.Context, in *changePhoneInput) (*meOutput, error) {
+		return change(ctx, KindPhone, in.Body.Phone, in.Body.Code, in.Body.Password)
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "change-my-email", Method: http.MethodPut, Path: "/api/v1/me/email",
+		Summary: "替换邮箱", Tags: tags,
+		Description: "需要当前密码和新邮箱收到的验证码（先调用 POST /api/v1/me/contact-codes）。",
+	}, func(ctx context.Context, in *changeEmailInput) (*meOutput, error) {
+		return change(ctx, KindEmail, in.Body.Email, in.Body.Code, in.Body.Password)
+	})
+}

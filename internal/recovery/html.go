@@ -1,0 +1,5 @@
+package recovery
+
+import "html"
+
+func htmlEscape(s string) string { return html.EscapeString(s) }
