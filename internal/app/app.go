@@ -21,6 +21,7 @@ import (
 	"linli/internal/account"
 	"linli/internal/actor"
 	"linli/internal/application"
+	"linli/internal/audit"
 	"linli/internal/auth"
 	"linli/internal/blob"
 	"linli/internal/call"
@@ -81,6 +82,8 @@ type App struct {
 	listener   net.Listener
 	// cameras is 监控设备; its live sessions end on Close.
 	cameras *camera.Service
+	// audit is 操作日志; the janitor purges it.
+	audit *audit.Service
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -158,12 +161,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		a.Close()
 		return nil, err
 	}
+	a.audit = audit.NewService(db, logger)
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: applications, PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: images,
 		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.access, logger), Calls: a.calls,
-		Cameras: a.cameras,
+		Cameras: a.cameras, Audit: a.audit,
 	})
 	return a, nil
 }
@@ -307,6 +311,8 @@ type Services struct {
 	Calls *webcall.Service
 	// Cameras keeps the communities' IP cameras (监控设备).
 	Cameras *camera.Service
+	// Audit writes and lists 操作日志.
+	Audit *audit.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -314,7 +320,9 @@ func Handler(s Services) (http.Handler, huma.API) {
 	httpapi.InstallErrors(s.Logger)
 	mux := http.NewServeMux()
 	api := httpapi.NewAPI(mux, Version)
+	api.UseMiddleware(audit.Middleware(s.Audit))
 	api.UseMiddleware(auth.Gate(api, s.Devices.Resolve, s.Owners.Resolve))
+	s.Audit.Register(api)
 	s.Auth.Register(api)
 	s.Accounts.Register(api)
 	community.NewService(s.DB).Register(api)
@@ -365,7 +373,7 @@ func OpenAPI() ([]byte, error) {
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
 		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger),
-		Cameras: camera.NewService(nil, nil, logger)})
+		Cameras: camera.NewService(nil, nil, logger), Audit: audit.NewService(nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
@@ -433,7 +441,7 @@ func (a *App) Serve(ctx context.Context) error {
 // faces off whitelists; every hour it purges expired sessions, old login
 // failures, application attempts, whitelist changes older than 30 days, and
 // call and unlock records (with their snapshots) older than the retention
-// period; ten minutes after start and then daily it sweeps orphan files.
+// period, and 操作日志 entries older than theirs; ten minutes after start and then daily it sweeps orphan files.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -462,6 +470,11 @@ func (a *App) janitor(ctx context.Context) {
 				a.logger.Error("close stale calls", "err", err)
 			} else if n > 0 {
 				a.logger.Warn("closed calls that never ended", "calls", n)
+			}
+			if n, err := a.PurgeAudit(sys); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge audit log", "err", err)
+			} else if n > 0 {
+				a.logger.Info("purged old audit entries", "entries", n, "days", a.cfg.AuditRetentionDays)
 			}
 			if n, err := a.records.Purge(sys, time.Duration(a.cfg.RetentionDays)*24*time.Hour); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge records", "err", err)
