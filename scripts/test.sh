@@ -79,3 +79,8 @@ echo "== door calls in the browser: 门口呼叫 in the console, the H5 call scr
 
 echo "== 监控设备 in Chromium: a fake ONVIF camera added, its snapshot and live view"
 (cd e2e && node cameras.mjs)
+
+echo "== 操作日志, 登录设备 and 小区信息列表 in Chromium"
+# The real binary: changes, a failed sign-in, filters and 导出 in 操作日志;
+# 退出 of another browser; 停用 ends a session at once (e2e/audit.mjs).
+(cd e2e && node audit.mjs)
