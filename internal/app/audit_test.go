@@ -10,6 +10,7 @@ import (
 
 	"linli/internal/actor"
 	"linli/internal/apptest"
+	"linli/internal/audit"
 )
 
 type auditEntry struct {
@@ -89,6 +90,35 @@ func TestAuditLog(t *testing.T) {
 		if e := findEntry(auditLog(t, m, url.Values{"category": {"reveal"}}), "export-residents"); e == nil || e.CommunityID != a.ID {
 			t.Errorf("export entry: %+v", e)
 		}
+		// 显示 of an ID number is a reveal, on its resident.
+		var res created
+		m.Must(201, "POST", a.Path("/residents"), map[string]any{
+			"room_id": a.RoomID, "name": "审计业主", "role": "业主", "phone": "13912340077", "id_number": testIDNumber,
+		}).JSON(t, &res)
+		m.Must(200, "POST", a.Path(fmt.Sprintf("/residents/%d/id-number/reveal", res.ID)), nil)
+		if e := findEntry(auditLog(t, m, url.Values{"category": {"reveal"}}), "reveal-resident-id-number"); e == nil ||
+			e.Object != fmt.Sprintf("cid=%d id=%d", a.ID, res.ID) || e.Status != 200 {
+			t.Errorf("ID number reveal entry: %+v", e)
+		}
+		// Every operation named as a reveal exists.
+		ids := map[string]bool{}
+		var doc struct {
+			Paths map[string]map[string]struct {
+				OperationID string `json:"operationId"`
+			} `json:"paths"`
+		}
+		op.Must(200, "GET", "/api/openapi.json", nil).JSON(t, &doc)
+		for _, methods := range doc.Paths {
+			for _, o := range methods {
+				ids[o.OperationID] = true
+			}
+		}
+		for _, id := range audit.RevealOperations() {
+			if !ids[id] {
+				t.Errorf("reveal %q is no operation", id)
+			}
+		}
+
 		// Reads that show nothing personal are not.
 		if e := findEntry(auditLog(t, op, url.Values{}), "list-buildings"); e != nil {
 			t.Errorf("a plain read was logged: %+v", e)

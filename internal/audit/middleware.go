@@ -29,12 +29,25 @@ func RevealMeta() map[string]any { return map[string]any{metaKey: Reveal} }
 // here, beside the writer, so that a new export is added in one place (or
 // marked with RevealMeta where it is declared).
 var reveals = map[string]bool{
-	"export-residents":      true, // 导出业主
-	"export-residents-full": true, // 导出业主（完整资料）
-	"export-calls":          true, // 导出呼叫记录
-	"export-unlocks":        true, // 导出开锁记录
-	"export-audit-log":      true, // 导出操作日志
-	"get-application-photo": true, // 业主申请的证件/人脸照片
+	"export-residents":          true, // 导出业主
+	"export-residents-full":     true, // 导出业主（完整资料）
+	"export-calls":              true, // 导出呼叫记录
+	"export-unlocks":            true, // 导出开锁记录
+	"export-audit-log":          true, // 导出操作日志
+	"get-application-photo":     true, // 业主申请的证件/人脸照片
+	"get-resident-face-photo":   true, // 业主人脸照片
+	"get-record-snapshot":       true, // 呼叫/开锁记录的抓拍照片
+	"reveal-resident-id-number": true, // 显示完整身份证号 (a POST, but a reveal rather than a change)
+}
+
+// RevealOperations returns the ids of the operations logged as reveals by
+// name, so that a test can check they all exist.
+func RevealOperations() []string {
+	out := make([]string, 0, len(reveals))
+	for id := range reveals {
+		out = append(out, id)
+	}
+	return out
 }
 
 // signIns are the public operations whose body names the account tried.
