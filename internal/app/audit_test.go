@@ -137,16 +137,27 @@ func TestAuditLog(t *testing.T) {
 			t.Errorf("sign-ins of %s: %+v", a.ManagerAccount, signins.Items)
 		}
 
-		// Staff see their community's entries and their own, not another's.
+		// Staff see their community's entries and their own, not another's;
+		// their own attempt on another community does not tell its name.
 		m.Must(200, "PATCH", "/api/v1/me", map[string]any{"name": "经理AU"})
+		m.Must(404, "POST", b.Path("/buildings"), map[string]any{"area_id": b.AreaID, "number": 8})
 		mine := auditLog(t, m, url.Values{})
 		if findEntry(mine, "update-me") == nil {
 			t.Error("staff do not see their own change of profile")
 		}
 		for _, e := range mine.Items {
+			if e.Account == a.ManagerAccount {
+				if e.CommunityID == b.ID && (e.CommunityName != "" || e.Status != 404) {
+					t.Errorf("staff of A learn of B: %+v", e)
+				}
+				continue
+			}
 			if e.CommunityID == b.ID || e.Account == b.ManagerAccount || e.Account == "nosuchuser" {
 				t.Errorf("staff of A see %+v", e)
 			}
+		}
+		if p := auditLog(t, b.Manager, url.Values{"person": {a.ManagerAccount}}); p.Total != 1 || p.Items[0].Status != 404 || p.Items[0].CommunityName != "审计乙小区" {
+			t.Errorf("staff of B see of A's attempts on B: %+v", p.Items)
 		}
 		// Operators see everything, filtered by person, operation and time.
 		if p := auditLog(t, op, url.Values{"person": {b.ManagerAccount}, "q": {"create-building"}}); p.Total != 1 || p.Items[0].CommunityID != b.ID {

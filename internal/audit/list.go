@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"linli/internal/actor"
 	"linli/internal/ent"
 	"linli/internal/ent/auditentry"
 	"linli/internal/ent/community"
@@ -138,10 +137,12 @@ func (s *Service) views(ctx context.Context, rows []*ent.AuditEntry) ([]View, er
 	}
 	names := map[int]string{}
 	if len(cids) > 0 {
-		// An entry may name a community that is gone, or (for an entry of
-		// the staff member's own) one they no longer belong to.
+		// Names are read as the viewer: a staff member's own entry may name
+		// a community that is not theirs (a refused attempt on it), and that
+		// community's name stays hidden from them. A community that is gone
+		// has no name either.
 		cs, err := s.db.Community.Query().Where(community.IDIn(cids...)).
-			Select(community.FieldID, community.FieldName).All(actor.AsSystem(ctx))
+			Select(community.FieldID, community.FieldName).All(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("audit: community names: %w", err)
 		}
