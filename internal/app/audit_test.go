@@ -127,6 +127,16 @@ func TestAuditLog(t *testing.T) {
 		// Sign-ins and failures, with the account name tried.
 		s.Client("guesser").Must(401, "POST", "/api/v1/session", map[string]any{"account": "NoSuchUser", "password": "guess-1"})
 		s.Client("again").Must(200, "POST", "/api/v1/session", map[string]any{"account": a.ManagerAccount, "password": apptest.StaffPassword})
+		s.Client("nobody").Must(204, "DELETE", "/api/v1/session", nil)
+		if e := findEntry(auditLog(t, op, url.Values{"q": {"logout"}}), "logout"); e != nil {
+			t.Errorf("a sign-out without a session was logged: %+v", e)
+		}
+		leaving := s.Client("leaving")
+		leaving.Must(200, "POST", "/api/v1/session", map[string]any{"account": b.ManagerAccount, "password": apptest.StaffPassword})
+		leaving.Must(204, "DELETE", "/api/v1/session", nil)
+		if e := findEntry(auditLog(t, op, url.Values{"q": {"logout"}}), "logout"); e == nil || e.Account != b.ManagerAccount {
+			t.Errorf("a sign-out: %+v", e)
+		}
 		failed := auditLog(t, op, url.Values{"category": {"signin_failed"}, "person": {"nosuch"}})
 		if len(failed.Items) != 1 || failed.Items[0].Account != "nosuchuser" || failed.Items[0].AccountID != 0 ||
 			failed.Items[0].Status != 401 || failed.Items[0].Detail != "账号或密码错误" || failed.Items[0].IP != "127.0.0.1" {

@@ -94,6 +94,12 @@ func Middleware(s *Service) func(huma.Context, func(huma.Context)) {
 		if public && p == nil || category == SignIn {
 			rc.body = peekAccount(ctx, &e)
 		}
+		if p == nil && e.Account == "" && category != SignIn {
+			// A public operation by nobody that names no account (退出登录
+			// without a session): nothing to tell anyone.
+			next(rc)
+			return
+		}
 		next(rc)
 		e.Status = ctx.Status()
 		if e.Status == 0 {
