@@ -82,3 +82,8 @@ echo "== 监控设备 in Chromium: a fake ONVIF camera added, its snapshot and l
 
 echo "== 忘记密码 by e-mail and 替换邮箱 in Chromium, mail through a real SMTP server"
 (cd e2e && node recover.mjs)
+
+echo "== 操作日志, 登录设备 and 小区信息列表 in Chromium"
+# The real binary: changes, a failed sign-in, filters and 导出 in 操作日志;
+# 退出 of another browser; 停用 ends a session at once (e2e/audit.mjs).
+(cd e2e && node audit.mjs)

@@ -22,6 +22,7 @@ type Account struct {
 	Role               string    `json:"role" enum:"operator,property_admin"`
 	CommunityIDs       []int     `json:"community_ids" doc:"所属小区"`
 	MustChangePassword bool      `json:"must_change_password" doc:"是否还需修改初始密码"`
+	Disabled           bool      `json:"disabled" doc:"是否已停用"`
 	CreatedAt          time.Time `json:"created_at"`
 }
 
@@ -31,7 +32,7 @@ func view(a *ent.Account) Account {
 		ids = append(ids, c.ID)
 	}
 	return Account{ID: a.ID, Account: a.Account, Name: a.Name, Phone: a.Phone, Email: a.Email,
-		Role: string(a.Role), CommunityIDs: ids, MustChangePassword: a.MustChangePassword, CreatedAt: a.CreatedAt}
+		Role: string(a.Role), CommunityIDs: ids, MustChangePassword: a.MustChangePassword, Disabled: a.Disabled, CreatedAt: a.CreatedAt}
 }
 
 type createAccountInput struct {
@@ -111,4 +112,6 @@ func (s *Service) Register(api huma.API) {
 	}, func(ctx context.Context, in *AccountPath) (*struct{}, error) {
 		return nil, s.Delete(ctx, in.ID)
 	})
+
+	s.registerDisable(api, tags)
 }

@@ -21,6 +21,7 @@ import (
 	"linli/internal/account"
 	"linli/internal/actor"
 	"linli/internal/application"
+	"linli/internal/audit"
 	"linli/internal/auth"
 	"linli/internal/blob"
 	"linli/internal/call"
@@ -85,6 +86,8 @@ type App struct {
 	cameras *camera.Service
 	// recovery is 忘记密码 and 替换手机/替换邮箱; its deliveries end on Close.
 	recovery *recovery.Service
+	// audit is 操作日志; the janitor purges it.
+	audit *audit.Service
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -169,12 +172,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		a.Close()
 		return nil, err
 	}
+	a.audit = audit.NewService(db, logger)
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: applications, PublicURL: cfg.PublicURL,
 		Access: a.access, Devices: devices, Firmware: images,
 		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.access, logger), Calls: a.calls,
-		Cameras: a.cameras, Recovery: a.recovery,
+		Cameras: a.cameras, Recovery: a.recovery, Audit: a.audit,
 	})
 	return a, nil
 }
@@ -320,6 +324,8 @@ type Services struct {
 	Cameras *camera.Service
 	// Recovery is 忘记密码 and 替换手机/替换邮箱 of console accounts.
 	Recovery *recovery.Service
+	// Audit writes and lists 操作日志.
+	Audit *audit.Service
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
@@ -327,7 +333,9 @@ func Handler(s Services) (http.Handler, huma.API) {
 	httpapi.InstallErrors(s.Logger)
 	mux := http.NewServeMux()
 	api := httpapi.NewAPI(mux, Version)
+	api.UseMiddleware(audit.Middleware(s.Audit))
 	api.UseMiddleware(auth.Gate(api, s.Devices.Resolve, s.Owners.Resolve))
+	s.Audit.Register(api)
 	s.Auth.Register(api)
 	s.Accounts.Register(api)
 	community.NewService(s.DB).Register(api)
@@ -379,7 +387,7 @@ func OpenAPI() ([]byte, error) {
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
 		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger),
-		Cameras: camera.NewService(nil, nil, logger), Recovery: recovery.NewService(nil, nil, nil, nil, logger)})
+		Cameras: camera.NewService(nil, nil, logger), Recovery: recovery.NewService(nil, nil, nil, nil, logger), Audit: audit.NewService(nil, logger)})
 	return api.OpenAPI().MarshalJSON()
 }
 
@@ -447,7 +455,7 @@ func (a *App) Serve(ctx context.Context) error {
 // faces off whitelists; every hour it purges expired sessions, old login
 // failures, application attempts, whitelist changes older than 30 days, and
 // call and unlock records (with their snapshots) older than the retention
-// period; ten minutes after start and then daily it sweeps orphan files.
+// period, and 操作日志 entries older than theirs; ten minutes after start and then daily it sweeps orphan files.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -479,6 +487,11 @@ func (a *App) janitor(ctx context.Context) {
 				a.logger.Error("close stale calls", "err", err)
 			} else if n > 0 {
 				a.logger.Warn("closed calls that never ended", "calls", n)
+			}
+			if n, err := a.PurgeAudit(sys); err != nil && ctx.Err() == nil {
+				a.logger.Error("purge audit log", "err", err)
+			} else if n > 0 {
+				a.logger.Info("purged old audit entries", "entries", n, "days", a.cfg.AuditRetentionDays)
 			}
 			if n, err := a.records.Purge(sys, time.Duration(a.cfg.RetentionDays)*24*time.Hour); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge records", "err", err)

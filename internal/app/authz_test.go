@@ -268,6 +268,11 @@ func operations() []operation {
 				return map[string]any{"email": "new-address@example.com", "code": "000000", "password": "not-the-password"}
 			}},
 		{id: "list-regions", method: "GET", path: fixed("/api/v1/regions"), who: signedIn, ok: 200},
+		{id: "list-my-sessions", method: "GET", path: fixed("/api/v1/me/sessions"), who: signedIn, ok: 200},
+		{id: "end-my-session", method: "DELETE", path: fixed("/api/v1/me/sessions/999999"), who: signedIn, ok: 404},
+		{id: "end-my-other-sessions", method: "DELETE", path: fixed("/api/v1/me/sessions"), who: signedIn, ok: 200},
+		{id: "list-audit-log", method: "GET", path: fixed("/api/v1/audit-log"), who: signedIn, ok: 200},
+		{id: "export-audit-log", method: "GET", path: fixed("/api/v1/audit-log/export.xlsx"), who: signedIn, ok: 200},
 		{id: "list-communities", method: "GET", path: fixed("/api/v1/communities"), who: signedIn, ok: 200},
 		{id: "create-community", method: "POST", path: fixed("/api/v1/communities"), who: operator, ok: 201,
 			body: func(w *world) any {
@@ -288,6 +293,10 @@ func operations() []operation {
 		{id: "reset-account-password", method: "POST", who: operator, ok: 204,
 			path: func(tb testing.TB, w *world) string {
 				return fmt.Sprintf("/api/v1/accounts/%d/password-reset", w.freshAccount(tb))
+			}},
+		{id: "set-account-disabled", method: "PUT", who: operator, ok: 200, body: func(*world) any { return map[string]any{"disabled": true} },
+			path: func(tb testing.TB, w *world) string {
+				return fmt.Sprintf("/api/v1/accounts/%d/disabled", w.freshAccount(tb))
 			}},
 		{id: "delete-account", method: "DELETE", who: operator, ok: 204,
 			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/api/v1/accounts/%d", w.freshAccount(tb)) }},

@@ -122,4 +122,6 @@ func (s *Service) Register(api huma.API) {
 		updated.Account = acc
 		return &meBody{Body: meOf(&updated)}, nil
 	})
+
+	s.registerSessions(api)
 }

@@ -82,12 +82,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		_, _ = s.db.Session.Delete().Where(session.ID(sess.ID)).Exec(sys)
 		return nil, nil
 	}
-	if !sess.Remember && now.Sub(sess.LastSeenAt) > time.Minute {
-		expires := now.Add(IdleTimeout)
-		if hardEnd := sess.CreatedAt.Add(MaxBrowserSession); expires.After(hardEnd) {
-			expires = hardEnd
+	// Touched at most once a minute: 个人信息中心 shows when each browser
+	// was last used; a browser session's idle timeout moves on too.
+	if now.Sub(sess.LastSeenAt) > time.Minute {
+		u := s.db.Session.UpdateOneID(sess.ID).SetLastSeenAt(now)
+		if !sess.Remember {
+			expires := now.Add(IdleTimeout)
+			if hardEnd := sess.CreatedAt.Add(MaxBrowserSession); expires.After(hardEnd) {
+				expires = hardEnd
+			}
+			u.SetExpiresAt(expires)
 		}
-		if err := s.db.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).SetExpiresAt(expires).Exec(sys); err != nil {
+		if err := u.Exec(sys); err != nil {
 			return nil, fmt.Errorf("auth: touch session: %w", err)
 		}
 	}

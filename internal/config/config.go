@@ -37,8 +37,9 @@ type Config struct {
 	MediaMaxPerCommunity int    // LINLI_MEDIA_MAX_PER_COMMUNITY: concurrent media sessions per community, default 50
 	RetentionDays        int    // LINLI_RECORD_RETENTION_DAYS: how long call and unlock records and their snapshots are kept, default 180
 	// E-mail (password-reset links, codes for 替换邮箱).
-	SMTPURL  string // LINLI_SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://host:465; empty: mail goes to the log
-	SMTPFrom string // LINLI_SMTP_FROM: the From address, default "Linli <no-reply@localhost>"
+	SMTPURL            string // LINLI_SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://host:465; empty: mail goes to the log
+	SMTPFrom           string // LINLI_SMTP_FROM: the From address, default "Linli <no-reply@localhost>"
+	AuditRetentionDays int    // LINLI_AUDIT_RETENTION_DAYS: how long 操作日志 entries are kept, default 365
 	// DoorOpenTimeout is how long a remote opening from the app waits for
 	// the device's answer (0: 5 s). Set by tests, not from the environment.
 	DoorOpenTimeout time.Duration
@@ -83,6 +84,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.IntVar(&c.MediaMaxPerCommunity, "media-max-per-community", envInt("LINLI_MEDIA_MAX_PER_COMMUNITY", 50), "concurrent media sessions per community (LINLI_MEDIA_MAX_PER_COMMUNITY)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("LINLI_SMTP_FROM", "Linli <no-reply@localhost>"), "From address of mail (LINLI_SMTP_FROM)")
 	fs.IntVar(&c.RetentionDays, "record-retention-days", envInt("LINLI_RECORD_RETENTION_DAYS", 180), "days call and unlock records and their snapshots are kept (LINLI_RECORD_RETENTION_DAYS)")
+	fs.IntVar(&c.AuditRetentionDays, "audit-retention-days", envInt("LINLI_AUDIT_RETENTION_DAYS", 365), "days 操作日志 (audit log) entries are kept (LINLI_AUDIT_RETENTION_DAYS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
 	// The admin password is read from the environment only, so that it never
@@ -106,6 +108,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
 		return c, fmt.Errorf("record retention %d days: want 1 to 3650", c.RetentionDays)
+	}
+	if c.AuditRetentionDays < 1 || c.AuditRetentionDays > 3650 {
+		return c, fmt.Errorf("audit retention %d days: want 1 to 3650", c.AuditRetentionDays)
 	}
 	if _, _, err := c.PortRange(); err != nil {
 		return c, err

@@ -20,6 +20,7 @@ import (
 	"linli/internal/ent/appphone"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
+	"linli/internal/ent/auditentry"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
 	"linli/internal/ent/camera"
@@ -76,6 +77,8 @@ type Client struct {
 	ApplicationAttempt *ApplicationAttemptClient
 	// Area is the client for interacting with the Area builders.
 	Area *AreaClient
+	// AuditEntry is the client for interacting with the AuditEntry builders.
+	AuditEntry *AuditEntryClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
 	// Building is the client for interacting with the Building builders.
@@ -144,6 +147,7 @@ func (c *Client) init() {
 	c.Application = NewApplicationClient(c.config)
 	c.ApplicationAttempt = NewApplicationAttemptClient(c.config)
 	c.Area = NewAreaClient(c.config)
+	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.AuditLog = NewAuditLogClient(c.config)
 	c.Building = NewBuildingClient(c.config)
 	c.Camera = NewCameraClient(c.config)
@@ -269,6 +273,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Application:        NewApplicationClient(cfg),
 		ApplicationAttempt: NewApplicationAttemptClient(cfg),
 		Area:               NewAreaClient(cfg),
+		AuditEntry:         NewAuditEntryClient(cfg),
 		AuditLog:           NewAuditLogClient(cfg),
 		Building:           NewBuildingClient(cfg),
 		Camera:             NewCameraClient(cfg),
@@ -321,6 +326,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Application:        NewApplicationClient(cfg),
 		ApplicationAttempt: NewApplicationAttemptClient(cfg),
 		Area:               NewAreaClient(cfg),
+		AuditEntry:         NewAuditEntryClient(cfg),
 		AuditLog:           NewAuditLogClient(cfg),
 		Building:           NewBuildingClient(cfg),
 		Camera:             NewCameraClient(cfg),
@@ -375,11 +381,11 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
-		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Camera, c.Card,
-		c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation,
-		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse,
-		c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session,
-		c.SyncChange, c.Unit,
+		c.ApplicationAttempt, c.Area, c.AuditEntry, c.AuditLog, c.Building, c.Camera,
+		c.Card, c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware,
+		c.Invitation, c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass,
+		c.PassUse, c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
+		c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -390,11 +396,11 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
-		c.ApplicationAttempt, c.Area, c.AuditLog, c.Building, c.Camera, c.Card,
-		c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware, c.Invitation,
-		c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse,
-		c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration, c.Session,
-		c.SyncChange, c.Unit,
+		c.ApplicationAttempt, c.Area, c.AuditEntry, c.AuditLog, c.Building, c.Camera,
+		c.Card, c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware,
+		c.Invitation, c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass,
+		c.PassUse, c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
+		c.Session, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -421,6 +427,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ApplicationAttempt.mutate(ctx, m)
 	case *AreaMutation:
 		return c.Area.mutate(ctx, m)
+	case *AuditEntryMutation:
+		return c.AuditEntry.mutate(ctx, m)
 	case *AuditLogMutation:
 		return c.AuditLog.mutate(ctx, m)
 	case *BuildingMutation:
@@ -1742,6 +1750,141 @@ func (c *AreaClient) mutate(ctx context.Context, m *AreaMutation) (Value, error)
 		return (&AreaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Area mutation op: %q", m.Op())
+	}
+}
+
+// AuditEntryClient is a client for the AuditEntry schema.
+type AuditEntryClient struct {
+	config
+}
+
+// NewAuditEntryClient returns a client for the AuditEntry from the given config.
+func NewAuditEntryClient(c config) *AuditEntryClient {
+	return &AuditEntryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditentry.Hooks(f(g(h())))`.
+func (c *AuditEntryClient) Use(hooks ...Hook) {
+	c.hooks.AuditEntry = append(c.hooks.AuditEntry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditentry.Intercept(f(g(h())))`.
+func (c *AuditEntryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditEntry = append(c.inters.AuditEntry, interceptors...)
+}
+
+// Create returns a builder for creating a AuditEntry entity.
+func (c *AuditEntryClient) Create() *AuditEntryCreate {
+	mutation := newAuditEntryMutation(c.config, OpCreate)
+	return &AuditEntryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditEntry entities.
+func (c *AuditEntryClient) CreateBulk(builders ...*AuditEntryCreate) *AuditEntryCreateBulk {
+	return &AuditEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditEntryClient) MapCreateBulk(slice any, setFunc func(*AuditEntryCreate, int)) *AuditEntryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditEntryCreateBulk{err: fmt.Errorf("calling to AuditEntryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditEntryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditEntry.
+func (c *AuditEntryClient) Update() *AuditEntryUpdate {
+	mutation := newAuditEntryMutation(c.config, OpUpdate)
+	return &AuditEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditEntryClient) UpdateOne(_m *AuditEntry) *AuditEntryUpdateOne {
+	mutation := newAuditEntryMutation(c.config, OpUpdateOne, withAuditEntry(_m))
+	return &AuditEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditEntryClient) UpdateOneID(id int) *AuditEntryUpdateOne {
+	mutation := newAuditEntryMutation(c.config, OpUpdateOne, withAuditEntryID(id))
+	return &AuditEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditEntry.
+func (c *AuditEntryClient) Delete() *AuditEntryDelete {
+	mutation := newAuditEntryMutation(c.config, OpDelete)
+	return &AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditEntryClient) DeleteOne(_m *AuditEntry) *AuditEntryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditEntryClient) DeleteOneID(id int) *AuditEntryDeleteOne {
+	builder := c.Delete().Where(auditentry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditEntryDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditEntry.
+func (c *AuditEntryClient) Query() *AuditEntryQuery {
+	return &AuditEntryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditEntry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditEntry entity by its id.
+func (c *AuditEntryClient) Get(ctx context.Context, id int) (*AuditEntry, error) {
+	return c.Query().Where(auditentry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditEntryClient) GetX(ctx context.Context, id int) *AuditEntry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditEntryClient) Hooks() []Hook {
+	hooks := c.hooks.AuditEntry
+	return append(hooks[:len(hooks):len(hooks)], auditentry.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditEntryClient) Interceptors() []Interceptor {
+	inters := c.inters.AuditEntry
+	return append(inters[:len(inters):len(inters)], auditentry.Interceptors[:]...)
+}
+
+func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditEntryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditEntry mutation op: %q", m.Op())
 	}
 }
 
@@ -5135,17 +5278,17 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 type (
 	hooks struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
-		ApplicationAttempt, Area, AuditLog, Building, Camera, Card, Community, Device,
-		DoorCommand, Event, Firmware, Invitation, LoginFailure, Notice, NoticeRead,
-		NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room, SIPKey,
-		SIPRegistration, Session, SyncChange, Unit []ent.Hook
+		ApplicationAttempt, Area, AuditEntry, AuditLog, Building, Camera, Card,
+		Community, Device, DoorCommand, Event, Firmware, Invitation, LoginFailure,
+		Notice, NoticeRead, NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room,
+		SIPKey, SIPRegistration, Session, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
-		ApplicationAttempt, Area, AuditLog, Building, Camera, Card, Community, Device,
-		DoorCommand, Event, Firmware, Invitation, LoginFailure, Notice, NoticeRead,
-		NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room, SIPKey,
-		SIPRegistration, Session, SyncChange, Unit []ent.Interceptor
+		ApplicationAttempt, Area, AuditEntry, AuditLog, Building, Camera, Card,
+		Community, Device, DoorCommand, Event, Firmware, Invitation, LoginFailure,
+		Notice, NoticeRead, NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room,
+		SIPKey, SIPRegistration, Session, SyncChange, Unit []ent.Interceptor
 	}
 )
 

@@ -15,6 +15,7 @@ import (
 	"linli/internal/ent/appphone"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
+	"linli/internal/ent/auditentry"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
 	"linli/internal/ent/camera"
@@ -114,6 +115,7 @@ func checkColumn(t, c string) error {
 			application.Table:        application.ValidColumn,
 			applicationattempt.Table: applicationattempt.ValidColumn,
 			area.Table:               area.ValidColumn,
+			auditentry.Table:         auditentry.ValidColumn,
 			auditlog.Table:           auditlog.ValidColumn,
 			building.Table:           building.ValidColumn,
 			camera.Table:             camera.ValidColumn,

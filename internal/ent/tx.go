@@ -32,6 +32,8 @@ type Tx struct {
 	ApplicationAttempt *ApplicationAttemptClient
 	// Area is the client for interacting with the Area builders.
 	Area *AreaClient
+	// AuditEntry is the client for interacting with the AuditEntry builders.
+	AuditEntry *AuditEntryClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
 	// Building is the client for interacting with the Building builders.
@@ -220,6 +222,7 @@ func (tx *Tx) init() {
 	tx.Application = NewApplicationClient(tx.config)
 	tx.ApplicationAttempt = NewApplicationAttemptClient(tx.config)
 	tx.Area = NewAreaClient(tx.config)
+	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.Building = NewBuildingClient(tx.config)
 	tx.Camera = NewCameraClient(tx.config)

@@ -256,6 +256,47 @@ var (
 			},
 		},
 	}
+	// AuditEntriesColumns holds the columns for the "audit_entries" table.
+	AuditEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "account_id", Type: field.TypeInt, Nullable: true},
+		{Name: "account", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "actor_name", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "community_id", Type: field.TypeInt, Nullable: true},
+		{Name: "category", Type: field.TypeString, Size: 16},
+		{Name: "kind", Type: field.TypeString, Size: 64},
+		{Name: "summary", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "method", Type: field.TypeString, Size: 8},
+		{Name: "path", Type: field.TypeString, Size: 256},
+		{Name: "object", Type: field.TypeString, Size: 256, Default: ""},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "status", Type: field.TypeInt},
+		{Name: "detail", Type: field.TypeString, Size: 256, Default: ""},
+	}
+	// AuditEntriesTable holds the schema information for the "audit_entries" table.
+	AuditEntriesTable = &schema.Table{
+		Name:       "audit_entries",
+		Columns:    AuditEntriesColumns,
+		PrimaryKey: []*schema.Column{AuditEntriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditentry_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[1]},
+			},
+			{
+				Name:    "auditentry_community_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[5], AuditEntriesColumns[1]},
+			},
+			{
+				Name:    "auditentry_account_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[2], AuditEntriesColumns[1]},
+			},
+		},
+	}
 	// AuditLogsColumns holds the columns for the "audit_logs" table.
 	AuditLogsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1177,6 +1218,7 @@ var (
 		ApplicationsTable,
 		ApplicationAttemptsTable,
 		AreasTable,
+		AuditEntriesTable,
 		AuditLogsTable,
 		BuildingsTable,
 		CamerasTable,

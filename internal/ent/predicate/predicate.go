@@ -33,6 +33,9 @@ type ApplicationAttempt func(*sql.Selector)
 // Area is the predicate function for area builders.
 type Area func(*sql.Selector)
 
+// AuditEntry is the predicate function for auditentry builders.
+type AuditEntry func(*sql.Selector)
+
 // AuditLog is the predicate function for auditlog builders.
 type AuditLog func(*sql.Selector)
 

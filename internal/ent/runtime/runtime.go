@@ -12,6 +12,7 @@ import (
 	"linli/internal/ent/appphone"
 	"linli/internal/ent/appsession"
 	"linli/internal/ent/area"
+	"linli/internal/ent/auditentry"
 	"linli/internal/ent/auditlog"
 	"linli/internal/ent/building"
 	"linli/internal/ent/camera"
@@ -309,6 +310,68 @@ func init() {
 	area.DefaultParkingLotKey = areaDescParkingLotKey.Default.(string)
 	// area.ParkingLotKeyValidator is a validator for the "parking_lot_key" field. It is called by the builders before save.
 	area.ParkingLotKeyValidator = areaDescParkingLotKey.Validators[0].(func(string) error)
+	auditentryHooks := schema.AuditEntry{}.Hooks()
+	auditentry.Hooks[0] = auditentryHooks[0]
+	auditentryInters := schema.AuditEntry{}.Interceptors()
+	auditentry.Interceptors[0] = auditentryInters[0]
+	auditentryFields := schema.AuditEntry{}.Fields()
+	_ = auditentryFields
+	// auditentryDescCreatedAt is the schema descriptor for created_at field.
+	auditentryDescCreatedAt := auditentryFields[0].Descriptor()
+	// auditentry.DefaultCreatedAt holds the default value on creation for the created_at field.
+	auditentry.DefaultCreatedAt = auditentryDescCreatedAt.Default.(func() time.Time)
+	// auditentryDescAccount is the schema descriptor for account field.
+	auditentryDescAccount := auditentryFields[2].Descriptor()
+	// auditentry.DefaultAccount holds the default value on creation for the account field.
+	auditentry.DefaultAccount = auditentryDescAccount.Default.(string)
+	// auditentry.AccountValidator is a validator for the "account" field. It is called by the builders before save.
+	auditentry.AccountValidator = auditentryDescAccount.Validators[0].(func(string) error)
+	// auditentryDescActorName is the schema descriptor for actor_name field.
+	auditentryDescActorName := auditentryFields[3].Descriptor()
+	// auditentry.DefaultActorName holds the default value on creation for the actor_name field.
+	auditentry.DefaultActorName = auditentryDescActorName.Default.(string)
+	// auditentry.ActorNameValidator is a validator for the "actor_name" field. It is called by the builders before save.
+	auditentry.ActorNameValidator = auditentryDescActorName.Validators[0].(func(string) error)
+	// auditentryDescCategory is the schema descriptor for category field.
+	auditentryDescCategory := auditentryFields[5].Descriptor()
+	// auditentry.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	auditentry.CategoryValidator = auditentryDescCategory.Validators[0].(func(string) error)
+	// auditentryDescKind is the schema descriptor for kind field.
+	auditentryDescKind := auditentryFields[6].Descriptor()
+	// auditentry.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	auditentry.KindValidator = auditentryDescKind.Validators[0].(func(string) error)
+	// auditentryDescSummary is the schema descriptor for summary field.
+	auditentryDescSummary := auditentryFields[7].Descriptor()
+	// auditentry.DefaultSummary holds the default value on creation for the summary field.
+	auditentry.DefaultSummary = auditentryDescSummary.Default.(string)
+	// auditentry.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
+	auditentry.SummaryValidator = auditentryDescSummary.Validators[0].(func(string) error)
+	// auditentryDescMethod is the schema descriptor for method field.
+	auditentryDescMethod := auditentryFields[8].Descriptor()
+	// auditentry.MethodValidator is a validator for the "method" field. It is called by the builders before save.
+	auditentry.MethodValidator = auditentryDescMethod.Validators[0].(func(string) error)
+	// auditentryDescPath is the schema descriptor for path field.
+	auditentryDescPath := auditentryFields[9].Descriptor()
+	// auditentry.PathValidator is a validator for the "path" field. It is called by the builders before save.
+	auditentry.PathValidator = auditentryDescPath.Validators[0].(func(string) error)
+	// auditentryDescObject is the schema descriptor for object field.
+	auditentryDescObject := auditentryFields[10].Descriptor()
+	// auditentry.DefaultObject holds the default value on creation for the object field.
+	auditentry.DefaultObject = auditentryDescObject.Default.(string)
+	// auditentry.ObjectValidator is a validator for the "object" field. It is called by the builders before save.
+	auditentry.ObjectValidator = auditentryDescObject.Validators[0].(func(string) error)
+	// auditentryDescIP is the schema descriptor for ip field.
+	auditentryDescIP := auditentryFields[11].Descriptor()
+	// auditentry.DefaultIP holds the default value on creation for the ip field.
+	auditentry.DefaultIP = auditentryDescIP.Default.(string)
+	// auditentry.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	auditentry.IPValidator = auditentryDescIP.Validators[0].(func(string) error)
+	// auditentryDescDetail is the schema descriptor for detail field.
+	auditentryDescDetail := auditentryFields[13].Descriptor()
+	// auditentry.DefaultDetail holds the default value on creation for the detail field.
+	auditentry.DefaultDetail = auditentryDescDetail.Default.(string)
+	// auditentry.DetailValidator is a validator for the "detail" field. It is called by the builders before save.
+	auditentry.DetailValidator = auditentryDescDetail.Validators[0].(func(string) error)
 	auditlogMixin := schema.AuditLog{}.Mixin()
 	auditlogMixinHooks0 := auditlogMixin[0].Hooks()
 	auditlog.Hooks[0] = auditlogMixinHooks0[0]

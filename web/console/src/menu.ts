@@ -1,7 +1,7 @@
 // The left menu. THE single place where menu entries are added: when a new
 // page exists, add (or uncomment) its entry here and its route in router.ts.
 import type { Component } from 'vue'
-import { Avatar, Bell, Cpu, Key, OfficeBuilding, PhoneFilled, Picture, Tickets, User, UserFilled } from '@element-plus/icons-vue'
+import { Avatar, Bell, Cpu, Document, Key, OfficeBuilding, PhoneFilled, Picture, Tickets, User, UserFilled } from '@element-plus/icons-vue'
 import type { Role } from '@/api/client'
 
 export interface MenuItem {
@@ -69,6 +69,7 @@ export const menus: MenuItem[] = [
   },
   { title: '固件管理', icon: Cpu, path: '/firmware', roles: ['operator'] },
   { title: '账号管理', icon: UserFilled, path: '/accounts', roles: ['operator'] },
+  { title: '操作日志', icon: Document, path: '/audit-log' },
   { title: '个人信息中心', icon: User, path: '/profile' },
 ]
 

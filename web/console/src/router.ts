@@ -134,6 +134,12 @@ export const router = createRouter({
           meta: { title: '账号管理', operatorOnly: true },
         },
         {
+          path: 'audit-log',
+          name: 'audit-log',
+          component: () => import('@/views/AuditLogView.vue'),
+          meta: { title: '操作日志' },
+        },
+        {
           path: 'profile',
           name: 'profile',
           component: () => import('@/views/ProfileView.vue'),

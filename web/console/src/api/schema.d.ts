@@ -39,6 +39,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{id}/disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 停用或启用账号
+         * @description 停用后该账号的所有会话立即失效，登录时提示“账号已停用”。
+         */
+        put: operations["set-account-disabled"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{id}/password-reset": {
         parameters: {
             query?: never;
@@ -53,6 +73,43 @@ export interface paths {
          * @description 把密码重置为 123456（或指定的密码），该账号下次登录必须修改密码，现有会话全部失效。
          */
         post: operations["reset-account-password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 操作日志
+         * @description 谁在何时、从哪个地址对什么对象做了什么：所有变更、查看身份证号和导出、登录与登录失败。新的在前。
+         */
+        get: operations["list-audit-log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-log/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出操作日志（按当前筛选条件） */
+        get: operations["export-audit-log"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1323,6 +1380,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 登录设备
+         * @description 本账号已登录的浏览器：设备、登录地址、最近使用时间；current 为本浏览器。
+         */
+        get: operations["list-my-sessions"];
+        put?: never;
+        post?: never;
+        /**
+         * 退出其他所有登录设备
+         * @description 结束本账号除本浏览器以外的所有会话。
+         */
+        delete: operations["end-my-other-sessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 退出某个登录设备 */
+        delete: operations["end-my-session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/password-resets": {
         parameters: {
             query?: never;
@@ -2150,6 +2248,8 @@ export interface components {
             community_ids: number[];
             /** Format: date-time */
             created_at: string;
+            /** @description 是否已停用 */
+            disabled: boolean;
             /** @description 邮箱 */
             email: string;
             /** Format: int64 */
@@ -2878,8 +2978,19 @@ export interface components {
              */
             version: number;
         };
+        DisableInputBody: {
+            /** @description true 停用（立即退出该账号的所有登录设备）；false 启用 */
+            disabled: boolean;
+        };
         DoorsOutputBody: {
             items: components["schemas"]["AppDoor"][];
+        };
+        EndMySessionsOutputBody: {
+            /**
+             * Format: int64
+             * @description 退出的会话数
+             */
+            ended: number;
         };
         Entry: {
             /** @description 卡号（十六进制大写） */
@@ -3276,6 +3387,9 @@ export interface components {
             /** @description 给用户看的提示 */
             message: string;
         };
+        MySessionsOutputBody: {
+            items: components["schemas"]["SessionView"][];
+        };
         Node: {
             children?: components["schemas"]["Node"][];
             code: string;
@@ -3453,6 +3567,14 @@ export interface components {
         };
         PageUnit: {
             items: components["schemas"]["Unit"][];
+            /**
+             * Format: int64
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
+        PageView: {
+            items: components["schemas"]["View"][];
             /**
              * Format: int64
              * @description 符合条件的总条数
@@ -3829,6 +3951,35 @@ export interface components {
             sip?: components["schemas"]["SIPAccount"];
             /** @description 之后的请求带上 Authorization: Bearer <token> */
             token: string;
+        };
+        SessionView: {
+            /**
+             * Format: date-time
+             * @description 登录时间
+             */
+            created_at: string;
+            /** @description 是否为本浏览器 */
+            current: boolean;
+            /** @description 设备（由浏览器标识得出），如 Chrome 126 · Windows */
+            device: string;
+            /**
+             * Format: date-time
+             * @description 到期时间
+             */
+            expires_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 登录地址 */
+            ip: string;
+            /**
+             * Format: date-time
+             * @description 最近使用（精确到分钟）
+             */
+            last_seen_at: string;
+            /** @description 是否自动登录 */
+            remember: boolean;
+            /** @description 浏览器标识 */
+            user_agent: string;
         };
         SessionsOutputBody: {
             items: components["schemas"]["SignedInDevice"][];
@@ -4276,6 +4427,56 @@ export interface components {
              */
             firmware_id: number;
         };
+        View: {
+            /** @description 操作账号；登录失败时为所填账号 */
+            account: string;
+            /**
+             * Format: int64
+             * @description 操作账号编号；0 表示未登录（登录失败）
+             */
+            account_id: number;
+            /** @description 操作人称呼 */
+            actor_name: string;
+            /**
+             * @description 类别
+             * @enum {string}
+             */
+            category: "change" | "reveal" | "signin" | "signin_failed";
+            /** @description 类别名称 */
+            category_name: string;
+            /**
+             * Format: int64
+             * @description 所涉小区；0 表示无
+             */
+            community_id: number;
+            /** @description 所涉小区名称 */
+            community_name: string;
+            /**
+             * Format: date-time
+             * @description 时间
+             */
+            created_at: string;
+            /** @description 被拒绝时的原因 */
+            detail: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 来源地址 */
+            ip: string;
+            /** @description 操作代码（接口 operationId） */
+            kind: string;
+            method: string;
+            /** @description 操作对象（路径参数） */
+            object: string;
+            /** @description 请求路径 */
+            path: string;
+            /**
+             * Format: int64
+             * @description 结果（HTTP 状态码）
+             */
+            status: number;
+            /** @description 操作 */
+            summary: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -4383,6 +4584,41 @@ export interface operations {
             };
         };
     };
+    "set-account-disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisableInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "reset-account-password": {
         parameters: {
             query?: never;
@@ -4404,6 +4640,98 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-audit-log": {
+        parameters: {
+            query?: {
+                /** @description 操作人：账号或称呼（包含） */
+                person?: string;
+                /** @description 类别：change 变更；reveal 查看/导出；signin 登录；signin_failed 登录失败 */
+                category?: "change" | "reveal" | "signin" | "signin_failed" | "";
+                /** @description 操作：名称或代码（包含），如 删除楼栋、delete-building */
+                q?: string;
+                /** @description 小区 */
+                community_id?: number;
+                /** @description 开始时间（含），RFC 3339 */
+                from?: string;
+                /** @description 结束时间（不含），RFC 3339 */
+                to?: string;
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageView"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-audit-log": {
+        parameters: {
+            query?: {
+                /** @description 操作人：账号或称呼（包含） */
+                person?: string;
+                /** @description 类别：change 变更；reveal 查看/导出；signin 登录；signin_failed 登录失败 */
+                category?: "change" | "reveal" | "signin" | "signin_failed" | "";
+                /** @description 操作：名称或代码（包含），如 删除楼栋、delete-building */
+                q?: string;
+                /** @description 小区 */
+                community_id?: number;
+                /** @description 开始时间（含），RFC 3339 */
+                from?: string;
+                /** @description 结束时间（不含），RFC 3339 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 操作日志 */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
             };
             /** @description Error */
             default: {
@@ -7958,6 +8286,94 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Me"];
                 };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-my-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySessionsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "end-my-other-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndMySessionsOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "end-my-session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 会话编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error */
             default: {
