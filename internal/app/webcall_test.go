@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -167,6 +168,20 @@ func (p *testPage) offerWatch(call string, onVideo func(pkt *rtp.Packet, idrSeen
 		p.t.Fatal(err)
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			// As a browser does while it has nothing to decode: ask for a
+			// keyframe every half second until one comes.
+			go func() {
+				for b.keyframes.Load() == 0 {
+					select {
+					case <-b.stop:
+						return
+					case <-time.After(500 * time.Millisecond):
+					}
+					_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
+				}
+			}()
+		}
 		idrSeen := false
 		for {
 			pkt, _, err := tr.ReadRTP()
@@ -627,6 +642,12 @@ func TestThirdPartyDoorAnsweredInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(door.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			out := door.Output()
+			t.Logf("baresip's output (last 6000 bytes):\n%s", out[max(0, len(out)-6000):])
+		}
+	})
 	if _, err := door.Wait(ctx, peers.EventRegistered); err != nil {
 		t.Fatalf("baresip registers: %v\n%s", err, door.Output())
 	}

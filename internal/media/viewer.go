@@ -44,6 +44,7 @@ type Viewer struct {
 	// live is set once ICE and DTLS are up: what is sent before that is
 	// lost, so video starts with the keyframe asked for then.
 	live      atomic.Bool
+	liveAt    atomic.Int64 // when live was set, unix nanoseconds
 	received  atomic.Int64
 	keyframes atomic.Int64
 
@@ -219,6 +220,7 @@ func (v *Viewer) stateChanged(s webrtc.PeerConnectionState) {
 	case webrtc.PeerConnectionStateConnected:
 		v.connected = true
 		if !v.live.Swap(true) {
+			v.liveAt.Store(time.Now().UnixNano())
 			go v.st.requestKeyframe()
 		}
 		if v.timer != nil {
@@ -234,12 +236,18 @@ func (v *Viewer) stateChanged(s webrtc.PeerConnectionState) {
 	}
 }
 
+// keyframeWait is how long a new viewer's video waits for a keyframe.
+const keyframeWait = time.Second
+
 func (v *Viewer) writeVideo(p *rtp.Packet, key bool) {
 	if v.video == nil || !v.video.bound() || !v.live.Load() {
 		return
 	}
 	if v.waitKey {
-		if !key {
+		// A source that ignores keyframe requests would never be seen:
+		// after a second, pass what comes (the browser asks again with PLI
+		// and decodes from the next keyframe).
+		if !key && time.Since(time.Unix(0, v.liveAt.Load())) < keyframeWait {
 			return
 		}
 		v.waitKey = false
