@@ -79,3 +79,6 @@ echo "== door calls in the browser: 门口呼叫 in the console, the H5 call scr
 
 echo "== 监控设备 in Chromium: a fake ONVIF camera added, its snapshot and live view"
 (cd e2e && node cameras.mjs)
+
+echo "== staff roles in Chromium: a 保安 without 业主列表 and the 无权限 page"
+(cd e2e && node roles.mjs)

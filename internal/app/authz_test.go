@@ -531,6 +531,7 @@ func operations() []operation {
 			body: func(*world) any { return map[string]any{"sdp": "not an offer"} }},
 		{id: "stop-camera-live", method: "DELETE", path: cameraPath("/live/no-such-session"), who: communityA, ok: 404},
 		{id: "list-permissions", method: "GET", path: fixed("/api/v1/permissions"), who: signedIn, ok: 200},
+		{id: "list-community-admins", method: "GET", path: inA("/admins"), who: communityA, ok: 200},
 		{id: "list-roles", method: "GET", path: inA("/roles"), who: communityA, ok: 200},
 		{id: "create-role", method: "POST", path: inA("/roles"), who: communityA, ok: 201,
 			body: func(w *world) any {
@@ -566,7 +567,7 @@ var guardMay = map[string]bool{
 	"get-community": true, "get-housing-tree": true, "list-areas": true, "list-buildings": true, "list-units": true, "list-rooms": true,
 	"list-calls": true, "list-unlocks": true, "get-record-snapshot": true, "list-passes": true, "webcall-staff-ticket": true,
 	"list-devices": true, "list-cameras": true, "get-camera": true, "refresh-camera": true, "get-camera-snapshot": true,
-	"start-camera-live": true, "stop-camera-live": true,
+	"start-camera-live": true, "stop-camera-live": true, "list-community-admins": true,
 }
 
 // expected returns the status actor should get for an operation.

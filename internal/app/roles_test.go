@@ -57,6 +57,19 @@ func TestStaffRoles(t *testing.T) {
 			t.Errorf("guard creates staff: %q", r.Detail())
 		}
 
+		// The 无权限 page names whom to ask.
+		var admins struct {
+			Items []struct{ Name, Phone string }
+		}
+		guard.Must(200, "GET", a.Path("/admins"), nil).JSON(t, &admins)
+		var names []string
+		for _, it := range admins.Items {
+			names = append(names, it.Name)
+		}
+		if !slices.Contains(names, "经理A") || slices.Contains(names, "员工guarda") {
+			t.Errorf("admins of A = %+v", admins.Items)
+		}
+
 		// A role of the community's own, given to the guard, counts from the next request.
 		var role struct {
 			ID  int

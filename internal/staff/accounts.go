@@ -168,3 +168,27 @@ func (s *Service) DeleteMember(ctx context.Context, cid, id int) error {
 	}
 	return s.accounts.Delete(sysOf(ctx), id)
 }
+
+// Admin is a 物业管理员 of a community as the 无权限 page names them: whom
+// to ask for a permission.
+type Admin struct {
+	Name  string `json:"name" doc:"称呼"`
+	Phone string `json:"phone" doc:"电话"`
+}
+
+// Admins returns the enabled 物业管理员 of community cid.
+//
+// Errors: errs.NotFound (the community, also one the actor may not see).
+func (s *Service) Admins(ctx context.Context, cid int) ([]Admin, error) {
+	accs, err := s.members(ctx, cid)
+	if err != nil {
+		return nil, err
+	}
+	out := []Admin{}
+	for _, a := range accs {
+		if roleKey(a) == perm.PropertyAdmin && !a.Disabled {
+			out = append(out, Admin{Name: a.Name, Phone: a.Phone})
+		}
+	}
+	return out, nil
+}

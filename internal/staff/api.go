@@ -78,6 +78,12 @@ type membersOutput struct {
 	}
 }
 
+type adminsOutput struct {
+	Body struct {
+		Items []Admin `json:"items"`
+	}
+}
+
 type permissionsOutput struct {
 	Body struct {
 		Items []perm.PermissionInfo `json:"items" doc:"全部权限，按角色编辑器的顺序"`
@@ -98,6 +104,18 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, list, func(context.Context, *struct{}) (*permissionsOutput, error) {
 		out := &permissionsOutput{}
 		out.Body.Items = perm.All
+		return out, nil
+	})
+
+	admins := httpapi.Op("list-community-admins", http.MethodGet, "/api/v1/communities/{cid}/admins", "本小区的物业管理员（申请权限时联系）", tags...)
+	admins.Metadata = auth.Open()
+	huma.Register(api, admins, func(ctx context.Context, in *CommunityPath) (*adminsOutput, error) {
+		as, err := s.Admins(ctx, in.CID)
+		if err != nil {
+			return nil, err
+		}
+		out := &adminsOutput{}
+		out.Body.Items = as
 		return out, nil
 	})
 

@@ -99,6 +99,23 @@ export interface paths {
         patch: operations["update-community"];
         trace?: never;
     };
+    "/api/v1/communities/{cid}/admins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本小区的物业管理员（申请权限时联系） */
+        get: operations["list-community-admins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/ads": {
         parameters: {
             query?: never;
@@ -2201,6 +2218,15 @@ export interface components {
         AdTargetsInputBody: {
             /** @description 显示该方向广告的设备；空数组表示全部 */
             device_ids: number[];
+        };
+        Admin: {
+            /** @description 称呼 */
+            name: string;
+            /** @description 电话 */
+            phone: string;
+        };
+        AdminsOutputBody: {
+            items: components["schemas"]["Admin"][];
         };
         AdsOutputBody: {
             screens: components["schemas"]["AdScreen"][];
@@ -4597,6 +4623,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Community"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-community-admins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminsOutputBody"];
                 };
             };
             /** @description Error */

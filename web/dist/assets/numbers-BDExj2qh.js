@@ -1,1 +1,0 @@
-function r(n){return n===void 0}function t(n,e,i=.03){return n-e>i}export{t as a,r as i};

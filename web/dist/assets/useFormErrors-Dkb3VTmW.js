@@ -1,1 +1,0 @@
-import{d1 as t,Q as n}from"./index-BzPFX-V7.js";function a(){const r=n({});function o(){for(const e of Object.keys(r))delete r[e]}function s(e){o(),Object.assign(r,t(e))}return{errs:r,clear:o,apply:s}}export{a as u};
