@@ -107,7 +107,7 @@ func TestStaffRoles(t *testing.T) {
 		// Taking a permission off the role takes it off the account.
 		a.Manager.Must(200, "PATCH", a.Path(fmt.Sprintf("/roles/%d", role.ID)), map[string]any{"permissions": []string{"records.view"}})
 		guard.Must(403, "GET", a.Path("/residents"), nil)
-		// An operation declared for 物业管理员 only (none today) and one open to all.
+		// An operation open to every account.
 		guard.Must(200, "GET", "/api/v1/communities", nil)
 
 		// The role editor refuses what is not a role.

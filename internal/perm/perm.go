@@ -118,7 +118,7 @@ var Builtins = []Builtin{
 	{PropertyAdmin, "物业管理员", Every()},
 	{CustomerService, "客服", []Perm{
 		CommunityView, HousingView, ResidentsView, ResidentsEdit, ApplicationsView, ApplicationsEdit,
-		CardsView, NoticesView, NoticesEdit, RecordsView, PassesView, PassesEdit, DoorCall,
+		CardsView, CardsEdit, NoticesView, NoticesEdit, RecordsView, PassesView, PassesEdit, DoorCall,
 	}},
 	{Guard, "保安", []Perm{
 		CommunityView, HousingView, RecordsView, PassesView, DoorCall, DevicesView,
