@@ -44,6 +44,22 @@ func TestStaffRoles(t *testing.T) {
 		if m.RoleName != "保安" || slices.Contains(m.Permissions, "residents.view") || !slices.Contains(m.Permissions, "doorcall.answer") {
 			t.Fatalf("guard's me = %+v", m)
 		}
+		// The operator's 账号管理 names the role too.
+		var accs struct {
+			Items []struct {
+				Account  string
+				RoleName string `json:"role_name"`
+			}
+		}
+		op.Must(200, "GET", fmt.Sprintf("/api/v1/accounts?community_id=%d", a.ID), nil).JSON(t, &accs)
+		roles := map[string]string{}
+		for _, it := range accs.Items {
+			roles[it.Account] = it.RoleName
+		}
+		if roles["guarda"] != "保安" || roles[a.ManagerAccount] != "物业管理员" {
+			t.Errorf("账号管理 shows roles %v", roles)
+		}
+
 		r := guard.Must(403, "GET", a.Path("/residents"), nil)
 		if r.Detail() != "无权限：需要「业主·查看」权限" {
 			t.Errorf("guard lists residents: %q", r.Detail())

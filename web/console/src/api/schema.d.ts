@@ -2173,6 +2173,8 @@ export interface components {
             phone: string;
             /** @enum {string} */
             role: "operator" | "property_admin";
+            /** @description 角色名称：平台管理员，或物业人员的角色（物业管理员、客服、保安、工程或小区自建的角色） */
+            role_name: string;
         };
         AdScreen: {
             /** @description 显示广告的设备；为空表示该方向的全部门口机和围墙机 */
