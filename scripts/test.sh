@@ -87,3 +87,6 @@ echo "== 操作日志, 登录设备 and 小区信息列表 in Chromium"
 # The real binary: changes, a failed sign-in, filters and 导出 in 操作日志;
 # 退出 of another browser; 停用 ends a session at once (e2e/audit.mjs).
 (cd e2e && node audit.mjs)
+
+echo "== staff roles in Chromium: a 保安 without 业主列表 and the 无权限 page"
+(cd e2e && node roles.mjs)

@@ -7,10 +7,12 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"linli/internal/auth"
 	"linli/internal/ent"
 	"linli/internal/ent/ad"
 	"linli/internal/ent/adtarget"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	"linli/internal/store"
 )
 
@@ -117,11 +119,11 @@ type DeviceAd struct {
 func (s *Service) RegisterAds(api huma.API, deviceOnly map[string]any, where func(ctx context.Context) (Location, error)) {
 	tags := []string{"内容信息管理"}
 	const base = "/api/v1/communities/{cid}/ads"
-	huma.Register(api, huma.Operation{OperationID: "list-ads", Method: http.MethodGet, Path: base, Summary: "门口机内容管理", Tags: tags},
+	huma.Register(api, huma.Operation{OperationID: "list-ads", Metadata: auth.Needs(perm.AdsView), Method: http.MethodGet, Path: base, Summary: "门口机内容管理", Tags: tags},
 		func(ctx context.Context, in *adsInput) (*adsOutput, error) {
 			return s.adsOutput(ctx, in.CID)
 		})
-	huma.Register(api, huma.Operation{OperationID: "put-ad", Method: http.MethodPut, Path: base + "/{orientation}/{slot}",
+	huma.Register(api, huma.Operation{OperationID: "put-ad", Metadata: auth.Needs(perm.AdsEdit), Method: http.MethodPut, Path: base + "/{orientation}/{slot}",
 		Summary: "替换广告图片", Tags: tags, MaxBodyBytes: MaxAdBytes + 64<<10,
 		Description: "JPEG 或 PNG（按内容判断）。横屏不大于 1280×800，竖屏不大于 800×1280；更大的图片在 fit=true 时按比例缩小，否则拒绝。图片会重新编码，去掉拍摄信息等元数据。"},
 		func(ctx context.Context, in *putAdInput) (*adsOutput, error) {
@@ -131,12 +133,12 @@ func (s *Service) RegisterAds(api huma.API, deviceOnly map[string]any, where fun
 			}
 			return s.adsOutput(ctx, in.CID)
 		})
-	huma.Register(api, huma.Operation{OperationID: "delete-ad", Method: http.MethodDelete, Path: base + "/{orientation}/{slot}",
+	huma.Register(api, huma.Operation{OperationID: "delete-ad", Metadata: auth.Needs(perm.AdsEdit), Method: http.MethodDelete, Path: base + "/{orientation}/{slot}",
 		Summary: "删除广告图片", Tags: tags, DefaultStatus: http.StatusNoContent},
 		func(ctx context.Context, in *AdSlotPath) (*struct{}, error) {
 			return nil, s.DeleteAd(ctx, in.CID, in.Orientation, in.Slot)
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-ad-image", Method: http.MethodGet, Path: base + "/{orientation}/{slot}/image",
+	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-ad-image", Metadata: auth.Needs(perm.AdsView), Method: http.MethodGet, Path: base + "/{orientation}/{slot}/image",
 		Summary: "广告图片", Tags: tags}, "image/jpeg", "广告图片"),
 		func(ctx context.Context, in *AdSlotPath) (*httpapi.File, error) {
 			data, err := s.AdPicture(ctx, in.CID, in.Orientation, in.Slot)
@@ -145,7 +147,7 @@ func (s *Service) RegisterAds(api huma.API, deviceOnly map[string]any, where fun
 			}
 			return httpapi.NewFile("image/jpeg", "private, no-cache", data), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "set-ad-targets", Method: http.MethodPut, Path: base + "/{orientation}/targets",
+	huma.Register(api, huma.Operation{OperationID: "set-ad-targets", Metadata: auth.Needs(perm.AdsEdit), Method: http.MethodPut, Path: base + "/{orientation}/targets",
 		Summary: "选择显示广告的设备", Tags: tags},
 		func(ctx context.Context, in *adTargetsInput) (*adsOutput, error) {
 			if err := s.SetAdTargets(ctx, in.CID, in.Orientation, in.Body.DeviceIDs); err != nil {

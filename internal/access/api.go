@@ -7,11 +7,13 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"linli/internal/auth"
 	"linli/internal/cardno"
 	"linli/internal/ent"
 	"linli/internal/ent/resident"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	"linli/internal/store"
 )
 
@@ -133,7 +135,12 @@ func (s *Service) Register(api huma.API) {
 	tags := []string{"门禁信息管理"}
 	const base = "/api/v1/communities/{cid}/cards"
 	op := func(id, method, path, summary string) huma.Operation {
-		o := huma.Operation{OperationID: id, Method: method, Path: base + path, Summary: summary, Tags: tags}
+		// Reading 门禁卡 needs 门禁卡·查看, every change 门禁卡·编辑.
+		o := huma.Operation{OperationID: id, Method: method, Path: base + path, Summary: summary, Tags: tags,
+			Metadata: auth.Needs(perm.CardsEdit)}
+		if method == http.MethodGet {
+			o.Metadata = auth.Needs(perm.CardsView)
+		}
 		if method == http.MethodDelete {
 			o.DefaultStatus = http.StatusNoContent
 		}

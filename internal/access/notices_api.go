@@ -14,6 +14,7 @@ import (
 	"linli/internal/ent/noticeroom"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	"linli/internal/region"
 	"linli/internal/store"
 )
@@ -120,7 +121,7 @@ func (s *Service) RegisterNotices(api huma.API) {
 	tags := []string{"公告信息管理"}
 	const base = "/api/v1/communities/{cid}/"
 	for _, k := range []struct{ scope, path, name string }{{"community", "notices", "小区通知"}, {"rooms", "room-notices", "房间通知"}} {
-		huma.Register(api, huma.Operation{OperationID: "list-" + k.path, Method: http.MethodGet, Path: base + k.path, Summary: k.name, Tags: tags},
+		huma.Register(api, huma.Operation{OperationID: "list-" + k.path, Metadata: auth.Needs(perm.NoticesView), Method: http.MethodGet, Path: base + k.path, Summary: k.name, Tags: tags},
 			func(ctx context.Context, in *noticeListInput) (*noticePage, error) {
 				items, total, err := s.ListNotices(ctx, in.CID, k.scope, in.Offset(), in.Size)
 				if err != nil {
@@ -143,7 +144,7 @@ func (s *Service) RegisterNotices(api huma.API) {
 		}
 		return &noticeOutput{Body: vs[0]}, nil
 	}
-	huma.Register(api, huma.Operation{OperationID: "send-notice", Method: http.MethodPost, Path: base + "notices",
+	huma.Register(api, huma.Operation{OperationID: "send-notice", Metadata: auth.Needs(perm.NoticesEdit), Method: http.MethodPost, Path: base + "notices",
 		Summary: "发送小区通知", Tags: tags, DefaultStatus: http.StatusCreated,
 		Description: "推送到本小区全部设备（展示时间内显示）和业主 APP。展示时间 1 到 60 天。"},
 		func(ctx context.Context, in *communityNoticeInput) (*noticeOutput, error) {
@@ -151,7 +152,7 @@ func (s *Service) RegisterNotices(api huma.API) {
 			n, err := s.SendNotice(ctx, in.CID, false, NoticeInput{Title: b.Title, Content: b.Content, From: b.ShowFrom, To: b.ShowTo}, sender(ctx))
 			return sent(ctx, in.CID, n, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "send-room-notice", Method: http.MethodPost, Path: base + "room-notices",
+	huma.Register(api, huma.Operation{OperationID: "send-room-notice", Metadata: auth.Needs(perm.NoticesEdit), Method: http.MethodPost, Path: base + "room-notices",
 		Summary: "发送房间通知", Tags: tags, DefaultStatus: http.StatusCreated,
 		Description: "推送到所选房间的室内分机和这些房间业主的 APP。"},
 		func(ctx context.Context, in *roomNoticeInput) (*noticeOutput, error) {
@@ -160,7 +161,7 @@ func (s *Service) RegisterNotices(api huma.API) {
 				RoomIDs: b.RoomIDs, UnitIDs: b.UnitIDs}, sender(ctx))
 			return sent(ctx, in.CID, n, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "delete-notice", Method: http.MethodDelete, Path: base + "notices/{id}",
+	huma.Register(api, huma.Operation{OperationID: "delete-notice", Metadata: auth.Needs(perm.NoticesEdit), Method: http.MethodDelete, Path: base + "notices/{id}",
 		Summary: "删除通知（从设备和 APP 撤回）", Tags: tags, DefaultStatus: http.StatusNoContent},
 		func(ctx context.Context, in *noticeIDInput) (*struct{}, error) {
 			return nil, s.DeleteNotice(ctx, in.CID, in.ID)

@@ -53,6 +53,7 @@ type Input struct {
 	Role         string
 	CommunityIDs []int
 	Password     string // empty: password.DefaultInitial
+	StaffRole    string // the 角色 of property staff; empty: 物业管理员
 }
 
 func (in *Input) check() error {
@@ -124,7 +125,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Account, error) {
 	a, err := s.db.Account.Create().
 		SetAccount(in.Account).SetName(in.Name).SetPhone(in.Phone).SetEmail(in.Email).
 		SetRole(entaccount.Role(in.Role)).SetPasswordHash(hash).SetMustChangePassword(true).
-		AddCommunityIDs(in.CommunityIDs...).
+		AddCommunityIDs(in.CommunityIDs...).SetStaffRole(in.StaffRole).
 		Save(ctx)
 	if err != nil {
 		return nil, store.Map(err, "账号")

@@ -20,19 +20,20 @@ type Account struct {
 	Phone              string    `json:"phone" doc:"电话"`
 	Email              string    `json:"email" doc:"邮箱"`
 	Role               string    `json:"role" enum:"operator,property_admin"`
+	RoleName           string    `json:"role_name" doc:"角色名称：平台管理员，或物业人员的角色（物业管理员、客服、保安、工程或小区自建的角色）"`
 	CommunityIDs       []int     `json:"community_ids" doc:"所属小区"`
 	MustChangePassword bool      `json:"must_change_password" doc:"是否还需修改初始密码"`
 	Disabled           bool      `json:"disabled" doc:"是否已停用"`
 	CreatedAt          time.Time `json:"created_at"`
 }
 
-func view(a *ent.Account) Account {
+func view(a *ent.Account, roleName string) Account {
 	ids := make([]int, 0, len(a.Edges.Communities))
 	for _, c := range a.Edges.Communities {
 		ids = append(ids, c.ID)
 	}
 	return Account{ID: a.ID, Account: a.Account, Name: a.Name, Phone: a.Phone, Email: a.Email,
-		Role: string(a.Role), CommunityIDs: ids, MustChangePassword: a.MustChangePassword, Disabled: a.Disabled, CreatedAt: a.CreatedAt}
+		Role: string(a.Role), RoleName: roleName, CommunityIDs: ids, MustChangePassword: a.MustChangePassword, Disabled: a.Disabled, CreatedAt: a.CreatedAt}
 }
 
 type createAccountInput struct {
@@ -78,7 +79,11 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &listOutput{Body: httpapi.PageOf(items, total, view)}, nil
+		names, err := s.RoleNames(ctx, items)
+		if err != nil {
+			return nil, err
+		}
+		return &listOutput{Body: httpapi.PageOf(items, total, func(a *ent.Account) Account { return view(a, names[a.ID]) })}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -91,7 +96,11 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &accountOutput{Body: view(a)}, nil
+		names, err := s.RoleNames(ctx, []*ent.Account{a})
+		if err != nil {
+			return nil, err
+		}
+		return &accountOutput{Body: view(a, names[a.ID])}, nil
 	})
 
 	huma.Register(api, huma.Operation{

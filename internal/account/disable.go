@@ -57,6 +57,10 @@ func (s *Service) registerDisable(api huma.API, tags []string) {
 		if err != nil {
 			return nil, err
 		}
-		return &accountOutput{Body: view(a)}, nil
+		names, err := s.RoleNames(ctx, []*ent.Account{a})
+		if err != nil {
+			return nil, err
+		}
+		return &accountOutput{Body: view(a, names[a.ID])}, nil
 	})
 }

@@ -46,6 +46,7 @@ import (
 	"linli/internal/roster"
 	"linli/internal/secret"
 	"linli/internal/sip"
+	"linli/internal/staff"
 	"linli/internal/store"
 	"linli/internal/webcall"
 	"linli/web"
@@ -338,6 +339,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Audit.Register(api)
 	s.Auth.Register(api)
 	s.Accounts.Register(api)
+	staff.NewService(s.DB, s.Accounts, s.Logger).Register(api)
 	community.NewService(s.DB).Register(api)
 	housing.NewService(s.DB).Register(api)
 	s.Residents.Register(api)
@@ -381,6 +383,12 @@ func Handler(s Services) (http.Handler, huma.API) {
 // OpenAPI returns the API document without opening a database, for
 // generating the console's types.
 func OpenAPI() ([]byte, error) {
+	return offlineAPI().OpenAPI().MarshalJSON()
+}
+
+// offlineAPI returns the API with every operation registered on services
+// without a database.
+func offlineAPI() huma.API {
 	logger := slog.New(slog.DiscardHandler)
 	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
 		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
@@ -388,7 +396,7 @@ func OpenAPI() ([]byte, error) {
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
 		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger),
 		Cameras: camera.NewService(nil, nil, logger), Recovery: recovery.NewService(nil, nil, nil, nil, logger), Audit: audit.NewService(nil, logger)})
-	return api.OpenAPI().MarshalJSON()
+	return api
 }
 
 func apiNotFound() http.Handler {

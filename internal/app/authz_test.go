@@ -43,6 +43,21 @@ type world struct {
 	camera   int // a camera of A (the fake camera)
 }
 
+// freshRole makes a role of A for a destructive call.
+func (w *world) freshRole(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", w.a.Path("/roles"), map[string]any{"name": fmt.Sprintf("临时角色%d", w.next()), "permissions": []string{"housing.view"}}).JSON(tb, &v)
+	return v.ID
+}
+
+// freshStaff makes a 保安 account of A for a destructive call.
+func (w *world) freshStaff(tb testing.TB) int {
+	var v struct{ ID int }
+	w.op.Must(201, "POST", w.a.Path("/staff"), map[string]any{"account": fmt.Sprintf("staff%d", w.next()), "name": "临时员工",
+		"phone": "13700000001", "role": "guard"}).JSON(tb, &v)
+	return v.ID
+}
+
 // freshCamera adds the fake camera to A under a new name.
 func (w *world) freshCamera(tb testing.TB) int {
 	var v struct{ ID int }
@@ -544,9 +559,44 @@ func operations() []operation {
 		{id: "start-camera-live", method: "POST", path: cameraPath("/live"), who: communityA, ok: 422,
 			body: func(*world) any { return map[string]any{"sdp": "not an offer"} }},
 		{id: "stop-camera-live", method: "DELETE", path: cameraPath("/live/no-such-session"), who: communityA, ok: 404},
+		{id: "list-permissions", method: "GET", path: fixed("/api/v1/permissions"), who: signedIn, ok: 200},
+		{id: "list-community-admins", method: "GET", path: inA("/admins"), who: communityA, ok: 200},
+		{id: "list-roles", method: "GET", path: inA("/roles"), who: communityA, ok: 200},
+		{id: "create-role", method: "POST", path: inA("/roles"), who: communityA, ok: 201,
+			body: func(w *world) any {
+				return map[string]any{"name": fmt.Sprintf("值班%d", w.next()), "permissions": []string{"records.view", "doorcall.answer"}}
+			}},
+		{id: "update-role", method: "PATCH", who: communityA, ok: 200,
+			body: func(*world) any { return map[string]any{"permissions": []string{"records.view"}} },
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/roles/%d", w.freshRole(tb))) }},
+		{id: "delete-role", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/roles/%d", w.freshRole(tb))) }},
+		{id: "list-staff", method: "GET", path: inA("/staff"), who: communityA, ok: 200},
+		{id: "create-staff", method: "POST", path: inA("/staff"), who: communityA, ok: 201,
+			body: func(w *world) any {
+				return map[string]any{"account": fmt.Sprintf("newstaff%d", w.next()), "name": "新员工", "phone": "13700000002", "role": "engineer"}
+			}},
+		{id: "set-staff-role", method: "PUT", who: communityA, ok: 200,
+			body: func(*world) any { return map[string]any{"role": "customer_service"} },
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/staff/%d/role", w.freshStaff(tb))) }},
+		{id: "delete-staff", method: "DELETE", who: communityA, ok: 204,
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/staff/%d", w.freshStaff(tb))) }},
 		// Logout is last: it ends each actor's session.
 		{id: "logout", method: "DELETE", path: fixed("/api/v1/session"), who: public, ok: 204},
 	}
+}
+
+// guardMay lists the console operations the built-in role 保安 may call
+// beyond those open to every account: 小区信息·查看, 房屋·查看,
+// 呼叫/开锁记录·查看, 访客通行·查看, 设备·查看 (cameras, live view) and 门口呼叫.
+// It is written out rather than derived from the operations' declarations,
+// so that a wrong declaration fails the matrix.
+var guardMay = map[string]bool{
+	"update-me": true, "list-regions": true, "list-communities": true, "list-permissions": true,
+	"get-community": true, "get-housing-tree": true, "list-areas": true, "list-buildings": true, "list-units": true, "list-rooms": true,
+	"list-calls": true, "list-unlocks": true, "get-record-snapshot": true, "list-passes": true, "webcall-staff-ticket": true,
+	"list-devices": true, "list-cameras": true, "get-camera": true, "refresh-camera": true, "get-camera-snapshot": true,
+	"start-camera-live": true, "stop-camera-live": true, "list-community-admins": true,
 }
 
 // expected returns the status actor should get for an operation.
@@ -561,6 +611,11 @@ func expected(o operation, actor string) int {
 		return o.ok
 	}
 	switch actor {
+	case "guard A":
+		if guardMay[o.id] {
+			return o.ok
+		}
+		return 403
 	case "anonymous":
 		return 401
 	case "new manager A":
@@ -624,7 +679,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Cleanup(cam.Close)
 			w.cam = cam
 			w.camera = w.freshCamera(t)
-			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, w.a.Manager, op}
+			guard := staffClient(t, s, w.a, "guarda", "guard")
+			guard.Name = "guard A"
+			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, guard, w.a.Manager, op}
 			w.a.NewManager.Name, w.b.Manager.Name, w.a.Manager.Name = "new manager A", "manager B", "manager A"
 
 			ops := operations()
@@ -655,6 +712,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 						if r.Detail() == "" || !hasHan(r.Detail()) {
 							t.Errorf("%s as %s: error without a Chinese detail: %s", o.id, c.Name, r.Body)
 						}
+					}
+					if c.Name == "guard A" && want == 403 && o.who != operator && !strings.HasPrefix(r.Detail(), "无权限：需要「") {
+						t.Errorf("%s as guard A: detail %q does not name the missing permission", o.id, r.Detail())
 					}
 					if c.Name == "manager B" && o.who != public {
 						for _, leak := range []string{w.a.Name, w.a.Secret, "pwAx9", w.a.ManagerAccount, "甲业主", "13912340001", testIDNumber[:10]} {

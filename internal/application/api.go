@@ -11,6 +11,7 @@ import (
 	"linli/internal/auth"
 	"linli/internal/ent"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	"linli/internal/phone"
 	"linli/internal/store"
 )
@@ -109,7 +110,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		return &appOutput{Body: view(a, labels[a.RoomID], true)}, nil
 	}
 
-	huma.Register(api, huma.Operation{OperationID: "list-applications", Method: http.MethodGet, Path: base, Summary: "业主申请列表", Tags: tags},
+	huma.Register(api, huma.Operation{OperationID: "list-applications", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: base, Summary: "业主申请列表", Tags: tags},
 		func(ctx context.Context, in *listInput) (*appPage, error) {
 			as, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
 			if err != nil {
@@ -127,26 +128,26 @@ func (s *Service) Register(api huma.API, publicURL string) {
 				return view(a, labels[a.RoomID], false)
 			})}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "get-application", Method: http.MethodGet, Path: base + "/{id}", Summary: "业主申请详情", Tags: tags},
+	huma.Register(api, huma.Operation{OperationID: "get-application", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: base + "/{id}", Summary: "业主申请详情", Tags: tags},
 		func(ctx context.Context, in *AppPath) (*appOutput, error) {
 			a, err := s.Get(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, a, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "approve-application", Method: http.MethodPost, Path: base + "/{id}/approve", Summary: "通过（创建业主）", Tags: tags},
+	huma.Register(api, huma.Operation{OperationID: "approve-application", Metadata: auth.Needs(perm.ApplicationsEdit), Method: http.MethodPost, Path: base + "/{id}/approve", Summary: "通过（创建业主）", Tags: tags},
 		func(ctx context.Context, in *AppPath) (*appOutput, error) {
 			a, err := s.Approve(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, a, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "reject-application", Method: http.MethodPost, Path: base + "/{id}/reject", Summary: "打回", Tags: tags},
+	huma.Register(api, huma.Operation{OperationID: "reject-application", Metadata: auth.Needs(perm.ApplicationsEdit), Method: http.MethodPost, Path: base + "/{id}/reject", Summary: "打回", Tags: tags},
 		func(ctx context.Context, in *rejectInput) (*appOutput, error) {
 			a, err := s.Reject(ctx, in.CID, in.ID, in.Body.Reason)
 			return one(ctx, in.CID, a, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "delete-application", Method: http.MethodDelete, Path: base + "/{id}", Summary: "删除申请", Tags: tags, DefaultStatus: http.StatusNoContent},
+	huma.Register(api, huma.Operation{OperationID: "delete-application", Metadata: auth.Needs(perm.ApplicationsEdit), Method: http.MethodDelete, Path: base + "/{id}", Summary: "删除申请", Tags: tags, DefaultStatus: http.StatusNoContent},
 		func(ctx context.Context, in *AppPath) (*struct{}, error) {
 			return nil, s.Delete(ctx, in.CID, in.ID)
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-photo", Method: http.MethodGet, Path: base + "/{id}/photos/{n}", Summary: "信息照片", Tags: tags}, "image/jpeg", "JPEG 照片"),
+	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-photo", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: base + "/{id}/photos/{n}", Summary: "信息照片", Tags: tags}, "image/jpeg", "JPEG 照片"),
 		func(ctx context.Context, in *photoInput) (*httpapi.File, error) {
 			data, err := s.Photo(ctx, in.CID, in.ID, in.N)
 			if err != nil {
@@ -154,7 +155,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 			}
 			return httpapi.NewFile("image/jpeg", "private, no-store", data), nil
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-qr", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-qr.png", Summary: "下载业主申请二维码", Tags: tags}, "image/png", "二维码 PNG"),
+	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-qr", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-qr.png", Summary: "下载业主申请二维码", Tags: tags}, "image/png", "二维码 PNG"),
 		func(ctx context.Context, in *communityPath) (*httpapi.File, error) {
 			data, err := s.QRCode(ctx, in.CID, baseURL(ctx))
 			if err != nil {
@@ -162,7 +163,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 			}
 			return httpapi.Download("image/png", "apply-qr.png", "业主申请二维码.png", data), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "get-application-link", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-link", Summary: "业主申请页面地址", Tags: tags},
+	huma.Register(api, huma.Operation{OperationID: "get-application-link", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-link", Summary: "业主申请页面地址", Tags: tags},
 		func(ctx context.Context, in *communityPath) (*linkOutput, error) {
 			link, err := s.Link(ctx, in.CID, baseURL(ctx))
 			if err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"linli/internal/auth"
+	"linli/internal/perm"
 	"net/http"
 	"time"
 
@@ -27,7 +29,7 @@ type listOutput struct{ Body httpapi.Page[View] }
 // property staff see their communities' entries and their own.
 func (s *Service) Register(api huma.API) {
 	tags := []string{"操作日志"}
-	huma.Register(api, huma.Operation{OperationID: "list-audit-log", Method: http.MethodGet, Path: "/api/v1/audit-log",
+	huma.Register(api, huma.Operation{OperationID: "list-audit-log", Method: http.MethodGet, Path: "/api/v1/audit-log", Metadata: auth.Needs(perm.StaffManage),
 		Summary: "操作日志", Tags: tags,
 		Description: "谁在何时、从哪个地址对什么对象做了什么：所有变更、查看身份证号和导出、登录与登录失败。新的在前。"},
 		func(ctx context.Context, in *listInput) (*listOutput, error) {
@@ -38,7 +40,7 @@ func (s *Service) Register(api huma.API) {
 			return &listOutput{Body: httpapi.Page[View]{Items: items, Total: total}}, nil
 		})
 	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "export-audit-log", Method: http.MethodGet,
-		Path: "/api/v1/audit-log/export.xlsx", Summary: "导出操作日志（按当前筛选条件）", Tags: tags}, xlsx.ContentType, "操作日志"),
+		Path: "/api/v1/audit-log/export.xlsx", Metadata: auth.Needs(perm.StaffManage), Summary: "导出操作日志（按当前筛选条件）", Tags: tags}, xlsx.ContentType, "操作日志"),
 		func(ctx context.Context, in *exportInput) (*httpapi.File, error) {
 			var b bytes.Buffer
 			if err := s.Export(ctx, in.Filter, &b); err != nil {

@@ -5,18 +5,23 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/perm"
 )
 
 // Me is the signed-in account as the console sees it.
 type Me struct {
-	ID                 int    `json:"id"`
-	Account            string `json:"account" doc:"登录账号"`
-	Name               string `json:"name" doc:"称呼"`
-	Phone              string `json:"phone" doc:"电话"`
-	Email              string `json:"email" doc:"邮箱"`
-	Role               string `json:"role" enum:"operator,property_admin" doc:"operator 平台管理员；property_admin 物业管理员"`
-	CommunityIDs       []int  `json:"community_ids" doc:"所属小区（平台管理员为空，表示全部）"`
-	MustChangePassword bool   `json:"must_change_password" doc:"为 true 时必须先修改密码"`
+	ID                 int      `json:"id"`
+	Account            string   `json:"account" doc:"登录账号"`
+	Name               string   `json:"name" doc:"称呼"`
+	Phone              string   `json:"phone" doc:"电话"`
+	Email              string   `json:"email" doc:"邮箱"`
+	Role               string   `json:"role" enum:"operator,property_admin" doc:"operator 平台管理员；property_admin 物业管理员"`
+	CommunityIDs       []int    `json:"community_ids" doc:"所属小区（平台管理员为空，表示全部）"`
+	MustChangePassword bool     `json:"must_change_password" doc:"为 true 时必须先修改密码"`
+	StaffRole          string   `json:"staff_role" doc:"物业人员的角色：property_admin、customer_service、guard、engineer 或 custom:编号；平台管理员为空"`
+	RoleName           string   `json:"role_name" doc:"角色名称，如 物业管理员、保安"`
+	Permissions        []string `json:"permissions" doc:"本账号拥有的权限（见 GET /api/v1/permissions）；控制台据此显示菜单和按钮"`
 }
 
 func meOf(p *Principal) *Me {
@@ -25,8 +30,20 @@ func meOf(p *Principal) *Me {
 		ids = []int{}
 	}
 	a := p.Account
+	perms := make([]string, len(p.Permissions))
+	for i, x := range p.Permissions {
+		perms[i] = string(x)
+	}
+	staffRole := ""
+	if !p.IsOperator() {
+		staffRole = a.StaffRole
+		if staffRole == "" {
+			staffRole = perm.PropertyAdmin
+		}
+	}
 	return &Me{ID: a.ID, Account: a.Account, Name: a.Name, Phone: a.Phone, Email: a.Email,
-		Role: string(a.Role), CommunityIDs: ids, MustChangePassword: a.MustChangePassword}
+		Role: string(a.Role), CommunityIDs: ids, MustChangePassword: a.MustChangePassword,
+		StaffRole: staffRole, RoleName: p.RoleName, Permissions: perms}
 }
 
 type loginInput struct {
@@ -111,7 +128,7 @@ func (s *Service) Register(api huma.API) {
 
 	huma.Register(api, huma.Operation{
 		OperationID: "update-me", Method: http.MethodPatch, Path: "/api/v1/me",
-		Summary: "修改个人信息（称呼）", Tags: []string{"账号"},
+		Summary: "修改个人信息（称呼）", Tags: []string{"账号"}, Metadata: Open(),
 	}, func(ctx context.Context, in *profileInput) (*meBody, error) {
 		p := Current(ctx)
 		acc, err := s.UpdateProfile(ctx, p, ProfileInput{Name: in.Body.Name, Phone: in.Body.Phone, Email: in.Body.Email})

@@ -11,6 +11,7 @@ import (
 
 	"linli/internal/actor"
 	"linli/internal/ent"
+	"linli/internal/perm"
 	"linli/internal/store"
 )
 
@@ -43,6 +44,10 @@ type Principal struct {
 	Account     *ent.Account
 	SessionID   int
 	Communities []int
+	// Permissions of a staff account's role; operators hold every one.
+	Permissions []perm.Perm
+	// RoleName is the 角色 shown to people, e.g. 保安.
+	RoleName string
 }
 
 // Actor returns the data-layer actor of p.

@@ -146,6 +146,8 @@ func Gate(api huma.API, devices, residents BearerResolver) func(huma.Context, fu
 			err = errs.New(errs.MustChange, "首次登录或密码被重置后，请先修改密码再进行其他操作")
 		case meta[roleKey] == "operator" && !p.IsOperator():
 			err = errs.New(errs.Forbidden, "只有平台管理员可以进行此操作")
+		default:
+			err = checkPermission(p, meta)
 		}
 		if err != nil {
 			_ = huma.WriteErr(api, ctx, 0, "", err)

@@ -13,6 +13,7 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/account"
 	"linli/internal/ent/session"
+	"linli/internal/perm"
 	"linli/internal/store"
 )
 
@@ -98,11 +99,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		}
 	}
 	acc := sess.Edges.Account
-	p := &Principal{Account: acc, SessionID: sess.ID}
+	p := &Principal{Account: acc, SessionID: sess.ID, Permissions: perm.Every(), RoleName: "平台管理员"}
 	if acc.Role != "operator" {
 		p.Communities, err = s.db.Account.QueryCommunities(acc).IDs(sys)
 		if err != nil {
 			return nil, fmt.Errorf("auth: communities: %w", err)
+		}
+		if p.Permissions, p.RoleName, err = s.permissionsOf(sys, acc); err != nil {
+			return nil, err
 		}
 	}
 	return p, nil

@@ -89,7 +89,7 @@ type endMySessionsOutput struct {
 func (s *Service) registerSessions(api huma.API) {
 	tags := []string{"账号"}
 	huma.Register(api, huma.Operation{
-		OperationID: "list-my-sessions", Method: http.MethodGet, Path: "/api/v1/me/sessions",
+		OperationID: "list-my-sessions", Method: http.MethodGet, Path: "/api/v1/me/sessions", Metadata: Open(),
 		Summary: "登录设备", Tags: tags,
 		Description: "本账号已登录的浏览器：设备、登录地址、最近使用时间；current 为本浏览器。",
 	}, func(ctx context.Context, _ *struct{}) (*mySessionsOutput, error) {
@@ -103,14 +103,14 @@ func (s *Service) registerSessions(api huma.API) {
 	})
 
 	huma.Register(api, huma.Operation{
-		OperationID: "end-my-session", Method: http.MethodDelete, Path: "/api/v1/me/sessions/{id}",
+		OperationID: "end-my-session", Method: http.MethodDelete, Path: "/api/v1/me/sessions/{id}", Metadata: Open(),
 		Summary: "退出某个登录设备", Tags: tags, DefaultStatus: http.StatusNoContent,
 	}, func(ctx context.Context, in *sessionPath) (*struct{}, error) {
 		return nil, s.EndSession(ctx, Current(ctx), in.ID)
 	})
 
 	huma.Register(api, huma.Operation{
-		OperationID: "end-my-other-sessions", Method: http.MethodDelete, Path: "/api/v1/me/sessions",
+		OperationID: "end-my-other-sessions", Method: http.MethodDelete, Path: "/api/v1/me/sessions", Metadata: Open(),
 		Summary: "退出其他所有登录设备", Tags: tags,
 		Description: "结束本账号除本浏览器以外的所有会话。",
 	}, func(ctx context.Context, _ *struct{}) (*endMySessionsOutput, error) {

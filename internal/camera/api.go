@@ -6,7 +6,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"linli/internal/auth"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 )
 
 type listInput struct {
@@ -59,7 +61,14 @@ type pageOutput struct{ Body httpapi.Page[Camera] }
 // Register adds 监控设备 of the console.
 func (s *Service) Register(api huma.API) {
 	tags := []string{"门禁信息管理"}
-	huma.Register(api, httpapi.Op("list-cameras", http.MethodGet, "/api/v1/communities/{cid}/cameras", "监控设备列表", tags...),
+	// Cameras are 设备: watching (snapshots, live, refresh) needs
+	// 设备·查看, adding, changing and removing them 设备·编辑.
+	op := func(id, method, path, summary string, p perm.Perm) huma.Operation {
+		o := httpapi.Op(id, method, path, summary, tags...)
+		o.Metadata = auth.Needs(p)
+		return o
+	}
+	huma.Register(api, op("list-cameras", http.MethodGet, "/api/v1/communities/{cid}/cameras", "监控设备列表", perm.DevicesView),
 		func(ctx context.Context, in *listInput) (*pageOutput, error) {
 			cs, total, err := s.List(ctx, in.CID, in.Name, in.Offset(), in.Size)
 			if err != nil {
@@ -67,7 +76,7 @@ func (s *Service) Register(api huma.API) {
 			}
 			return &pageOutput{Body: httpapi.Page[Camera]{Items: cs, Total: total}}, nil
 		})
-	add := httpapi.Op("create-camera", http.MethodPost, "/api/v1/communities/{cid}/cameras", "新增监控设备", tags...)
+	add := op("create-camera", http.MethodPost, "/api/v1/communities/{cid}/cameras", "新增监控设备", perm.DevicesEdit)
 	add.Description = "服务器先通过 ONVIF 连接摄像机，读取设备信息、H.264 配置、视频流和抓图地址；连接不上、密码错误、不是 ONVIF 设备或没有 H.264 配置时返回 422，不保存。"
 	huma.Register(api, add, func(ctx context.Context, in *cidInput) (*cameraOutput, error) {
 		c, err := s.Add(ctx, in.CID, in.Body)
@@ -76,7 +85,7 @@ func (s *Service) Register(api huma.API) {
 		}
 		return &cameraOutput{Body: c}, nil
 	})
-	huma.Register(api, httpapi.Op("get-camera", http.MethodGet, "/api/v1/communities/{cid}/cameras/{id}", "监控设备详情", tags...),
+	huma.Register(api, op("get-camera", http.MethodGet, "/api/v1/communities/{cid}/cameras/{id}", "监控设备详情", perm.DevicesView),
 		func(ctx context.Context, in *pathInput) (*cameraOutput, error) {
 			c, err := s.Get(ctx, in.CID, in.ID)
 			if err != nil {
@@ -84,7 +93,7 @@ func (s *Service) Register(api huma.API) {
 			}
 			return &cameraOutput{Body: c}, nil
 		})
-	upd := httpapi.Op("update-camera", http.MethodPatch, "/api/v1/communities/{cid}/cameras/{id}", "修改监控设备", tags...)
+	upd := op("update-camera", http.MethodPatch, "/api/v1/communities/{cid}/cameras/{id}", "修改监控设备", perm.DevicesEdit)
 	upd.Description = "改地址、用户名或密码时先重新连接摄像机检查；密码不填为不变。"
 	huma.Register(api, upd, func(ctx context.Context, in *updateInput) (*cameraOutput, error) {
 		c, err := s.Update(ctx, in.CID, in.ID, in.Body)
@@ -93,7 +102,7 @@ func (s *Service) Register(api huma.API) {
 		}
 		return &cameraOutput{Body: c}, nil
 	})
-	refresh := httpapi.Op("refresh-camera", http.MethodPost, "/api/v1/communities/{cid}/cameras/{id}/refresh", "刷新监控设备", tags...)
+	refresh := op("refresh-camera", http.MethodPost, "/api/v1/communities/{cid}/cameras/{id}/refresh", "刷新监控设备", perm.DevicesView)
 	refresh.DefaultStatus = http.StatusOK
 	refresh.Description = "重新通过 ONVIF 读取摄像机信息；失败时状态显示原因。"
 	huma.Register(api, refresh, func(ctx context.Context, in *pathInput) (*cameraOutput, error) {
@@ -103,12 +112,12 @@ func (s *Service) Register(api huma.API) {
 		}
 		return &cameraOutput{Body: c}, nil
 	})
-	huma.Register(api, httpapi.Op("delete-camera", http.MethodDelete, "/api/v1/communities/{cid}/cameras/{id}", "删除监控设备", tags...),
+	huma.Register(api, op("delete-camera", http.MethodDelete, "/api/v1/communities/{cid}/cameras/{id}", "删除监控设备", perm.DevicesEdit),
 		func(ctx context.Context, in *pathInput) (*struct{}, error) {
 			return nil, s.Delete(ctx, in.CID, in.ID)
 		})
-	huma.Register(api, httpapi.Binary(httpapi.Op("get-camera-snapshot", http.MethodGet,
-		"/api/v1/communities/{cid}/cameras/{id}/snapshot.jpg", "监控设备抓图", tags...), "image/jpeg", "JPEG 图片"),
+	huma.Register(api, httpapi.Binary(op("get-camera-snapshot", http.MethodGet,
+		"/api/v1/communities/{cid}/cameras/{id}/snapshot.jpg", "监控设备抓图", perm.DevicesView), "image/jpeg", "JPEG 图片"),
 		func(ctx context.Context, in *pathInput) (*httpapi.File, error) {
 			data, err := s.Snapshot(ctx, in.CID, in.ID)
 			if err != nil {
@@ -116,7 +125,7 @@ func (s *Service) Register(api huma.API) {
 			}
 			return httpapi.NewFile("image/jpeg", "private, no-store", data), nil
 		})
-	live := httpapi.Op("start-camera-live", http.MethodPost, "/api/v1/communities/{cid}/cameras/{id}/live", "观看实时画面", tags...)
+	live := op("start-camera-live", http.MethodPost, "/api/v1/communities/{cid}/cameras/{id}/live", "观看实时画面", perm.DevicesView)
 	live.Description = "WHEP 方式：浏览器提交 SDP offer（视频 recvonly、音频 recvonly，收集完 ICE 候选），服务器返回 answer 和会话编号。同一摄像机的所有观看者共用一路 RTSP 连接。"
 	huma.Register(api, live, func(ctx context.Context, in *liveInput) (*liveOutput, error) {
 		answer, sid, err := s.Live(ctx, in.CID, in.ID, in.Body.SDP)
@@ -127,7 +136,7 @@ func (s *Service) Register(api huma.API) {
 		out.Body.SDP, out.Body.Session = answer, sid
 		return out, nil
 	})
-	huma.Register(api, httpapi.Op("stop-camera-live", http.MethodDelete, "/api/v1/communities/{cid}/cameras/{id}/live/{session}", "结束观看实时画面", tags...),
+	huma.Register(api, op("stop-camera-live", http.MethodDelete, "/api/v1/communities/{cid}/cameras/{id}/live/{session}", "结束观看实时画面", perm.DevicesView),
 		func(ctx context.Context, in *sessionInput) (*struct{}, error) {
 			return nil, s.StopLive(ctx, in.CID, in.ID, in.Session)
 		})

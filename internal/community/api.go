@@ -10,6 +10,7 @@ import (
 	"linli/internal/auth"
 	"linli/internal/ent"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	"linli/internal/region"
 )
 
@@ -110,7 +111,7 @@ type listOutput struct {
 func (s *Service) Register(api huma.API) {
 	tags := []string{"小区"}
 	huma.Register(api, huma.Operation{
-		OperationID: "list-communities", Method: http.MethodGet, Path: "/api/v1/communities",
+		OperationID: "list-communities", Metadata: auth.Open(), Method: http.MethodGet, Path: "/api/v1/communities",
 		Summary: "小区信息列表", Tags: tags,
 	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
 		items, total, err := s.List(ctx, in.Offset(), in.Size)
@@ -137,7 +138,7 @@ func (s *Service) Register(api huma.API) {
 	})
 
 	huma.Register(api, huma.Operation{
-		OperationID: "get-community", Method: http.MethodGet, Path: "/api/v1/communities/{cid}",
+		OperationID: "get-community", Metadata: auth.Needs(perm.CommunityView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}",
 		Summary: "小区详情", Tags: tags,
 	}, func(ctx context.Context, in *CommunityPath) (*communityOutput, error) {
 		c, err := s.Get(ctx, in.CID)
@@ -148,7 +149,7 @@ func (s *Service) Register(api huma.API) {
 	})
 
 	huma.Register(api, huma.Operation{
-		OperationID: "update-community", Method: http.MethodPatch, Path: "/api/v1/communities/{cid}",
+		OperationID: "update-community", Metadata: auth.Needs(perm.CommunityEdit), Method: http.MethodPatch, Path: "/api/v1/communities/{cid}",
 		Summary: "编辑或配置小区", Tags: tags,
 		Description: "只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关、呼叫振铃时间、通话开门按键）。",
 	}, func(ctx context.Context, in *updateInput) (*communityOutput, error) {
@@ -167,7 +168,7 @@ func (s *Service) Register(api huma.API) {
 	})
 
 	huma.Register(api, huma.Operation{
-		OperationID: "list-regions", Method: http.MethodGet, Path: "/api/v1/regions",
+		OperationID: "list-regions", Metadata: auth.Open(), Method: http.MethodGet, Path: "/api/v1/regions",
 		Summary: "省/市/区列表（GB/T 2260）", Tags: tags,
 	}, func(ctx context.Context, _ *struct{}) (*regionsOutput, error) {
 		return &regionsOutput{CacheControl: "private, max-age=86400", Body: region.Tree()}, nil

@@ -15,6 +15,7 @@ import (
 	"linli/internal/errs"
 	"linli/internal/firmware"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	"linli/internal/store"
 )
 
@@ -185,13 +186,13 @@ func (s *Service) Register(api huma.API, acc *access.Service, fws *firmware.Serv
 		})
 
 	ctags := []string{"门禁信息管理"}
-	huma.Register(api, huma.Operation{OperationID: "upgrade-devices", Method: http.MethodPost, Path: "/api/v1/communities/{cid}/devices/upgrade",
+	huma.Register(api, huma.Operation{OperationID: "upgrade-devices", Metadata: auth.Needs(perm.FirmwareUpgrade), Method: http.MethodPost, Path: "/api/v1/communities/{cid}/devices/upgrade",
 		Summary: "固件升级", Tags: ctags, DefaultStatus: http.StatusAccepted,
 		Description: "向所选的在线设备下发升级指令。设备必须是固件的型号、版本低于固件版本；任何一台不符合时都不下发。"},
 		func(ctx context.Context, in *upgradeInput) (*struct{}, error) {
 			return nil, s.StartUpgrade(ctx, fws, in.CID, in.Body.DeviceIDs, in.Body.FirmwareID)
 		})
-	huma.Register(api, huma.Operation{OperationID: "list-devices", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/devices",
+	huma.Register(api, huma.Operation{OperationID: "list-devices", Metadata: auth.Needs(perm.DevicesView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/devices",
 		Summary: "设备列表（按安装位置）", Tags: ctags},
 		func(ctx context.Context, in *slotsInput) (*slotsOutput, error) {
 			items, err := s.Slots(ctx, in.CID, SlotFilter{Kind: in.Kind, AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Status: in.Status})
@@ -202,7 +203,7 @@ func (s *Service) Register(api huma.API, acc *access.Service, fws *firmware.Serv
 			out.Body.Items, out.Body.Total = items, len(items)
 			return out, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "unbind-device", Method: http.MethodDelete, Path: "/api/v1/communities/{cid}/devices/{id}",
+	huma.Register(api, huma.Operation{OperationID: "unbind-device", Metadata: auth.Needs(perm.DevicesEdit), Method: http.MethodDelete, Path: "/api/v1/communities/{cid}/devices/{id}",
 		Summary: "解绑设备", Tags: ctags, DefaultStatus: http.StatusNoContent},
 		func(ctx context.Context, in *DevicePath) (*struct{}, error) {
 			return nil, s.Unbind(ctx, in.CID, in.ID)

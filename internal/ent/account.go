@@ -39,6 +39,8 @@ type Account struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// PasswordChangedAt holds the value of the "password_changed_at" field.
 	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
+	// StaffRole holds the value of the "staff_role" field.
+	StaffRole string `json:"staff_role,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AccountQuery when eager-loading is set.
 	Edges        AccountEdges `json:"edges"`
@@ -83,7 +85,7 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case account.FieldID:
 			values[i] = new(sql.NullInt64)
-		case account.FieldAccount, account.FieldName, account.FieldPhone, account.FieldEmail, account.FieldRole, account.FieldPasswordHash:
+		case account.FieldAccount, account.FieldName, account.FieldPhone, account.FieldEmail, account.FieldRole, account.FieldPasswordHash, account.FieldStaffRole:
 			values[i] = new(sql.NullString)
 		case account.FieldCreatedAt, account.FieldUpdatedAt, account.FieldPasswordChangedAt:
 			values[i] = new(sql.NullTime)
@@ -175,6 +177,12 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 				_m.PasswordChangedAt = new(time.Time)
 				*_m.PasswordChangedAt = value.Time
 			}
+		case account.FieldStaffRole:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field staff_role", values[i])
+			} else if value.Valid {
+				_m.StaffRole = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -254,6 +262,9 @@ func (_m *Account) String() string {
 		builder.WriteString("password_changed_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("staff_role=")
+	builder.WriteString(_m.StaffRole)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -152,6 +152,20 @@ func (_c *AccountCreate) SetNillablePasswordChangedAt(v *time.Time) *AccountCrea
 	return _c
 }
 
+// SetStaffRole sets the "staff_role" field.
+func (_c *AccountCreate) SetStaffRole(v string) *AccountCreate {
+	_c.mutation.SetStaffRole(v)
+	return _c
+}
+
+// SetNillableStaffRole sets the "staff_role" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableStaffRole(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetStaffRole(*v)
+	}
+	return _c
+}
+
 // AddCommunityIDs adds the "communities" edge to the Community entity by IDs.
 func (_c *AccountCreate) AddCommunityIDs(ids ...int) *AccountCreate {
 	_c.mutation.AddCommunityIDs(ids...)
@@ -253,6 +267,10 @@ func (_c *AccountCreate) defaults() error {
 		v := account.DefaultDisabled
 		_c.mutation.SetDisabled(v)
 	}
+	if _, ok := _c.mutation.StaffRole(); !ok {
+		v := account.DefaultStaffRole
+		_c.mutation.SetStaffRole(v)
+	}
 	return nil
 }
 
@@ -312,6 +330,14 @@ func (_c *AccountCreate) check() error {
 	}
 	if _, ok := _c.mutation.Disabled(); !ok {
 		return &ValidationError{Name: "disabled", err: errors.New(`ent: missing required field "Account.disabled"`)}
+	}
+	if _, ok := _c.mutation.StaffRole(); !ok {
+		return &ValidationError{Name: "staff_role", err: errors.New(`ent: missing required field "Account.staff_role"`)}
+	}
+	if v, ok := _c.mutation.StaffRole(); ok {
+		if err := account.StaffRoleValidator(v); err != nil {
+			return &ValidationError{Name: "staff_role", err: fmt.Errorf(`ent: validator failed for field "Account.staff_role": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -382,6 +408,10 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PasswordChangedAt(); ok {
 		_spec.SetField(account.FieldPasswordChangedAt, field.TypeTime, value)
 		_node.PasswordChangedAt = &value
+	}
+	if value, ok := _c.mutation.StaffRole(); ok {
+		_spec.SetField(account.FieldStaffRole, field.TypeString, value)
+		_node.StaffRole = value
 	}
 	if nodes := _c.mutation.CommunitiesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

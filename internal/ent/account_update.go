@@ -168,6 +168,20 @@ func (_u *AccountUpdate) ClearPasswordChangedAt() *AccountUpdate {
 	return _u
 }
 
+// SetStaffRole sets the "staff_role" field.
+func (_u *AccountUpdate) SetStaffRole(v string) *AccountUpdate {
+	_u.mutation.SetStaffRole(v)
+	return _u
+}
+
+// SetNillableStaffRole sets the "staff_role" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableStaffRole(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetStaffRole(*v)
+	}
+	return _u
+}
+
 // AddCommunityIDs adds the "communities" edge to the Community entity by IDs.
 func (_u *AccountUpdate) AddCommunityIDs(ids ...int) *AccountUpdate {
 	_u.mutation.AddCommunityIDs(ids...)
@@ -314,6 +328,11 @@ func (_u *AccountUpdate) check() error {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "Account.role": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.StaffRole(); ok {
+		if err := account.StaffRoleValidator(v); err != nil {
+			return &ValidationError{Name: "staff_role", err: fmt.Errorf(`ent: validator failed for field "Account.staff_role": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -361,6 +380,9 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.PasswordChangedAtCleared() {
 		_spec.ClearField(account.FieldPasswordChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.StaffRole(); ok {
+		_spec.SetField(account.FieldStaffRole, field.TypeString, value)
 	}
 	if _u.mutation.CommunitiesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -610,6 +632,20 @@ func (_u *AccountUpdateOne) ClearPasswordChangedAt() *AccountUpdateOne {
 	return _u
 }
 
+// SetStaffRole sets the "staff_role" field.
+func (_u *AccountUpdateOne) SetStaffRole(v string) *AccountUpdateOne {
+	_u.mutation.SetStaffRole(v)
+	return _u
+}
+
+// SetNillableStaffRole sets the "staff_role" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableStaffRole(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetStaffRole(*v)
+	}
+	return _u
+}
+
 // AddCommunityIDs adds the "communities" edge to the Community entity by IDs.
 func (_u *AccountUpdateOne) AddCommunityIDs(ids ...int) *AccountUpdateOne {
 	_u.mutation.AddCommunityIDs(ids...)
@@ -769,6 +805,11 @@ func (_u *AccountUpdateOne) check() error {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "Account.role": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.StaffRole(); ok {
+		if err := account.StaffRoleValidator(v); err != nil {
+			return &ValidationError{Name: "staff_role", err: fmt.Errorf(`ent: validator failed for field "Account.staff_role": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -833,6 +874,9 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 	}
 	if _u.mutation.PasswordChangedAtCleared() {
 		_spec.ClearField(account.FieldPasswordChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.StaffRole(); ok {
+		_spec.SetField(account.FieldStaffRole, field.TypeString, value)
 	}
 	if _u.mutation.CommunitiesCleared() {
 		edge := &sqlgraph.EdgeSpec{

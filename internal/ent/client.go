@@ -43,6 +43,7 @@ import (
 	"linli/internal/ent/session"
 	"linli/internal/ent/sipkey"
 	"linli/internal/ent/sipregistration"
+	"linli/internal/ent/staffrole"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 
@@ -123,6 +124,8 @@ type Client struct {
 	SIPRegistration *SIPRegistrationClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// StaffRole is the client for interacting with the StaffRole builders.
+	StaffRole *StaffRoleClient
 	// SyncChange is the client for interacting with the SyncChange builders.
 	SyncChange *SyncChangeClient
 	// Unit is the client for interacting with the Unit builders.
@@ -170,6 +173,7 @@ func (c *Client) init() {
 	c.SIPKey = NewSIPKeyClient(c.config)
 	c.SIPRegistration = NewSIPRegistrationClient(c.config)
 	c.Session = NewSessionClient(c.config)
+	c.StaffRole = NewStaffRoleClient(c.config)
 	c.SyncChange = NewSyncChangeClient(c.config)
 	c.Unit = NewUnitClient(c.config)
 }
@@ -296,6 +300,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		SIPKey:             NewSIPKeyClient(cfg),
 		SIPRegistration:    NewSIPRegistrationClient(cfg),
 		Session:            NewSessionClient(cfg),
+		StaffRole:          NewStaffRoleClient(cfg),
 		SyncChange:         NewSyncChangeClient(cfg),
 		Unit:               NewUnitClient(cfg),
 	}, nil
@@ -349,6 +354,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		SIPKey:             NewSIPKeyClient(cfg),
 		SIPRegistration:    NewSIPRegistrationClient(cfg),
 		Session:            NewSessionClient(cfg),
+		StaffRole:          NewStaffRoleClient(cfg),
 		SyncChange:         NewSyncChangeClient(cfg),
 		Unit:               NewUnitClient(cfg),
 	}, nil
@@ -385,7 +391,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Card, c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware,
 		c.Invitation, c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass,
 		c.PassUse, c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
-		c.Session, c.SyncChange, c.Unit,
+		c.Session, c.StaffRole, c.SyncChange, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -400,7 +406,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Card, c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware,
 		c.Invitation, c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass,
 		c.PassUse, c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
-		c.Session, c.SyncChange, c.Unit,
+		c.Session, c.StaffRole, c.SyncChange, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -473,6 +479,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.SIPRegistration.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
+	case *StaffRoleMutation:
+		return c.StaffRole.mutate(ctx, m)
 	case *SyncChangeMutation:
 		return c.SyncChange.mutate(ctx, m)
 	case *UnitMutation:
@@ -4972,6 +4980,141 @@ func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, 
 	}
 }
 
+// StaffRoleClient is a client for the StaffRole schema.
+type StaffRoleClient struct {
+	config
+}
+
+// NewStaffRoleClient returns a client for the StaffRole from the given config.
+func NewStaffRoleClient(c config) *StaffRoleClient {
+	return &StaffRoleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `staffrole.Hooks(f(g(h())))`.
+func (c *StaffRoleClient) Use(hooks ...Hook) {
+	c.hooks.StaffRole = append(c.hooks.StaffRole, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `staffrole.Intercept(f(g(h())))`.
+func (c *StaffRoleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StaffRole = append(c.inters.StaffRole, interceptors...)
+}
+
+// Create returns a builder for creating a StaffRole entity.
+func (c *StaffRoleClient) Create() *StaffRoleCreate {
+	mutation := newStaffRoleMutation(c.config, OpCreate)
+	return &StaffRoleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StaffRole entities.
+func (c *StaffRoleClient) CreateBulk(builders ...*StaffRoleCreate) *StaffRoleCreateBulk {
+	return &StaffRoleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StaffRoleClient) MapCreateBulk(slice any, setFunc func(*StaffRoleCreate, int)) *StaffRoleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StaffRoleCreateBulk{err: fmt.Errorf("calling to StaffRoleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StaffRoleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StaffRoleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StaffRole.
+func (c *StaffRoleClient) Update() *StaffRoleUpdate {
+	mutation := newStaffRoleMutation(c.config, OpUpdate)
+	return &StaffRoleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StaffRoleClient) UpdateOne(_m *StaffRole) *StaffRoleUpdateOne {
+	mutation := newStaffRoleMutation(c.config, OpUpdateOne, withStaffRole(_m))
+	return &StaffRoleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StaffRoleClient) UpdateOneID(id int) *StaffRoleUpdateOne {
+	mutation := newStaffRoleMutation(c.config, OpUpdateOne, withStaffRoleID(id))
+	return &StaffRoleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StaffRole.
+func (c *StaffRoleClient) Delete() *StaffRoleDelete {
+	mutation := newStaffRoleMutation(c.config, OpDelete)
+	return &StaffRoleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StaffRoleClient) DeleteOne(_m *StaffRole) *StaffRoleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StaffRoleClient) DeleteOneID(id int) *StaffRoleDeleteOne {
+	builder := c.Delete().Where(staffrole.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StaffRoleDeleteOne{builder}
+}
+
+// Query returns a query builder for StaffRole.
+func (c *StaffRoleClient) Query() *StaffRoleQuery {
+	return &StaffRoleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStaffRole},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StaffRole entity by its id.
+func (c *StaffRoleClient) Get(ctx context.Context, id int) (*StaffRole, error) {
+	return c.Query().Where(staffrole.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StaffRoleClient) GetX(ctx context.Context, id int) *StaffRole {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *StaffRoleClient) Hooks() []Hook {
+	hooks := c.hooks.StaffRole
+	return append(hooks[:len(hooks):len(hooks)], staffrole.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StaffRoleClient) Interceptors() []Interceptor {
+	inters := c.inters.StaffRole
+	return append(inters[:len(inters):len(inters)], staffrole.Interceptors[:]...)
+}
+
+func (c *StaffRoleClient) mutate(ctx context.Context, m *StaffRoleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StaffRoleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StaffRoleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StaffRoleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StaffRoleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StaffRole mutation op: %q", m.Op())
+	}
+}
+
 // SyncChangeClient is a client for the SyncChange schema.
 type SyncChangeClient struct {
 	config
@@ -5281,14 +5424,14 @@ type (
 		ApplicationAttempt, Area, AuditEntry, AuditLog, Building, Camera, Card,
 		Community, Device, DoorCommand, Event, Firmware, Invitation, LoginFailure,
 		Notice, NoticeRead, NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room,
-		SIPKey, SIPRegistration, Session, SyncChange, Unit []ent.Hook
+		SIPKey, SIPRegistration, Session, StaffRole, SyncChange, Unit []ent.Hook
 	}
 	inters struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
 		ApplicationAttempt, Area, AuditEntry, AuditLog, Building, Camera, Card,
 		Community, Device, DoorCommand, Event, Firmware, Invitation, LoginFailure,
 		Notice, NoticeRead, NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room,
-		SIPKey, SIPRegistration, Session, SyncChange, Unit []ent.Interceptor
+		SIPKey, SIPRegistration, Session, StaffRole, SyncChange, Unit []ent.Interceptor
 	}
 )
 

@@ -38,6 +38,7 @@ import (
 	"linli/internal/ent/session"
 	"linli/internal/ent/sipkey"
 	"linli/internal/ent/sipregistration"
+	"linli/internal/ent/staffrole"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"reflect"
@@ -138,6 +139,7 @@ func checkColumn(t, c string) error {
 			sipkey.Table:             sipkey.ValidColumn,
 			sipregistration.Table:    sipregistration.ValidColumn,
 			session.Table:            session.ValidColumn,
+			staffrole.Table:          staffrole.ValidColumn,
 			syncchange.Table:         syncchange.ValidColumn,
 			unit.Table:               unit.ValidColumn,
 		})

@@ -40,6 +40,7 @@ import (
 	"linli/internal/ent/session"
 	"linli/internal/ent/sipkey"
 	"linli/internal/ent/sipregistration"
+	"linli/internal/ent/staffrole"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"sync"
@@ -90,6 +91,7 @@ const (
 	TypeSIPKey             = "SIPKey"
 	TypeSIPRegistration    = "SIPRegistration"
 	TypeSession            = "Session"
+	TypeStaffRole          = "StaffRole"
 	TypeSyncChange         = "SyncChange"
 	TypeUnit               = "Unit"
 )
@@ -111,6 +113,7 @@ type AccountMutation struct {
 	must_change_password *bool
 	disabled             *bool
 	password_changed_at  *time.Time
+	staff_role           *string
 	clearedFields        map[string]struct{}
 	communities          map[int]struct{}
 	removedcommunities   map[int]struct{}
@@ -630,6 +633,42 @@ func (m *AccountMutation) ResetPasswordChangedAt() {
 	delete(m.clearedFields, account.FieldPasswordChangedAt)
 }
 
+// SetStaffRole sets the "staff_role" field.
+func (m *AccountMutation) SetStaffRole(s string) {
+	m.staff_role = &s
+}
+
+// StaffRole returns the value of the "staff_role" field in the mutation.
+func (m *AccountMutation) StaffRole() (r string, exists bool) {
+	v := m.staff_role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStaffRole returns the old "staff_role" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldStaffRole(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStaffRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStaffRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStaffRole: %w", err)
+	}
+	return oldValue.StaffRole, nil
+}
+
+// ResetStaffRole resets all changes to the "staff_role" field.
+func (m *AccountMutation) ResetStaffRole() {
+	m.staff_role = nil
+}
+
 // AddCommunityIDs adds the "communities" edge to the Community entity by ids.
 func (m *AccountMutation) AddCommunityIDs(ids ...int) {
 	if m.communities == nil {
@@ -772,7 +811,7 @@ func (m *AccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, account.FieldCreatedAt)
 	}
@@ -806,6 +845,9 @@ func (m *AccountMutation) Fields() []string {
 	if m.password_changed_at != nil {
 		fields = append(fields, account.FieldPasswordChangedAt)
 	}
+	if m.staff_role != nil {
+		fields = append(fields, account.FieldStaffRole)
+	}
 	return fields
 }
 
@@ -836,6 +878,8 @@ func (m *AccountMutation) Field(name string) (ent.Value, bool) {
 		return m.Disabled()
 	case account.FieldPasswordChangedAt:
 		return m.PasswordChangedAt()
+	case account.FieldStaffRole:
+		return m.StaffRole()
 	}
 	return nil, false
 }
@@ -867,6 +911,8 @@ func (m *AccountMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldDisabled(ctx)
 	case account.FieldPasswordChangedAt:
 		return m.OldPasswordChangedAt(ctx)
+	case account.FieldStaffRole:
+		return m.OldStaffRole(ctx)
 	}
 	return nil, fmt.Errorf("unknown Account field %s", name)
 }
@@ -952,6 +998,13 @@ func (m *AccountMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPasswordChangedAt(v)
+		return nil
+	case account.FieldStaffRole:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStaffRole(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Account field %s", name)
@@ -1043,6 +1096,9 @@ func (m *AccountMutation) ResetField(name string) error {
 		return nil
 	case account.FieldPasswordChangedAt:
 		m.ResetPasswordChangedAt()
+		return nil
+	case account.FieldStaffRole:
+		m.ResetStaffRole()
 		return nil
 	}
 	return fmt.Errorf("unknown Account field %s", name)
@@ -32783,6 +32839,600 @@ func (m *SessionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Session edge %s", name)
+}
+
+// StaffRoleMutation represents an operation that mutates the StaffRole nodes in the graph.
+type StaffRoleMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	community_id      *int
+	addcommunity_id   *int
+	name              *string
+	permissions       *[]string
+	appendpermissions []string
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*StaffRole, error)
+	predicates        []predicate.StaffRole
+}
+
+var _ ent.Mutation = (*StaffRoleMutation)(nil)
+
+// staffroleOption allows management of the mutation configuration using functional options.
+type staffroleOption func(*StaffRoleMutation)
+
+// newStaffRoleMutation creates new mutation for the StaffRole entity.
+func newStaffRoleMutation(c config, op Op, opts ...staffroleOption) *StaffRoleMutation {
+	m := &StaffRoleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStaffRole,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStaffRoleID sets the ID field of the mutation.
+func withStaffRoleID(id int) staffroleOption {
+	return func(m *StaffRoleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StaffRole
+		)
+		m.oldValue = func(ctx context.Context) (*StaffRole, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StaffRole.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStaffRole sets the old StaffRole of the mutation.
+func withStaffRole(node *StaffRole) staffroleOption {
+	return func(m *StaffRoleMutation) {
+		m.oldValue = func(context.Context) (*StaffRole, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StaffRoleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StaffRoleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StaffRoleMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StaffRoleMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StaffRole.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StaffRoleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StaffRoleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StaffRole entity.
+// If the StaffRole object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffRoleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StaffRoleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *StaffRoleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *StaffRoleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the StaffRole entity.
+// If the StaffRole object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffRoleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *StaffRoleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *StaffRoleMutation) SetCommunityID(i int) {
+	m.community_id = &i
+	m.addcommunity_id = nil
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *StaffRoleMutation) CommunityID() (r int, exists bool) {
+	v := m.community_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the StaffRole entity.
+// If the StaffRole object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffRoleMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// AddCommunityID adds i to the "community_id" field.
+func (m *StaffRoleMutation) AddCommunityID(i int) {
+	if m.addcommunity_id != nil {
+		*m.addcommunity_id += i
+	} else {
+		m.addcommunity_id = &i
+	}
+}
+
+// AddedCommunityID returns the value that was added to the "community_id" field in this mutation.
+func (m *StaffRoleMutation) AddedCommunityID() (r int, exists bool) {
+	v := m.addcommunity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *StaffRoleMutation) ResetCommunityID() {
+	m.community_id = nil
+	m.addcommunity_id = nil
+}
+
+// SetName sets the "name" field.
+func (m *StaffRoleMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *StaffRoleMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the StaffRole entity.
+// If the StaffRole object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffRoleMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *StaffRoleMutation) ResetName() {
+	m.name = nil
+}
+
+// SetPermissions sets the "permissions" field.
+func (m *StaffRoleMutation) SetPermissions(s []string) {
+	m.permissions = &s
+	m.appendpermissions = nil
+}
+
+// Permissions returns the value of the "permissions" field in the mutation.
+func (m *StaffRoleMutation) Permissions() (r []string, exists bool) {
+	v := m.permissions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPermissions returns the old "permissions" field's value of the StaffRole entity.
+// If the StaffRole object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffRoleMutation) OldPermissions(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPermissions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPermissions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPermissions: %w", err)
+	}
+	return oldValue.Permissions, nil
+}
+
+// AppendPermissions adds s to the "permissions" field.
+func (m *StaffRoleMutation) AppendPermissions(s []string) {
+	m.appendpermissions = append(m.appendpermissions, s...)
+}
+
+// AppendedPermissions returns the list of values that were appended to the "permissions" field in this mutation.
+func (m *StaffRoleMutation) AppendedPermissions() ([]string, bool) {
+	if len(m.appendpermissions) == 0 {
+		return nil, false
+	}
+	return m.appendpermissions, true
+}
+
+// ResetPermissions resets all changes to the "permissions" field.
+func (m *StaffRoleMutation) ResetPermissions() {
+	m.permissions = nil
+	m.appendpermissions = nil
+}
+
+// Where appends a list predicates to the StaffRoleMutation builder.
+func (m *StaffRoleMutation) Where(ps ...predicate.StaffRole) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StaffRoleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StaffRoleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StaffRole, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StaffRoleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StaffRoleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StaffRole).
+func (m *StaffRoleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StaffRoleMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, staffrole.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, staffrole.FieldUpdatedAt)
+	}
+	if m.community_id != nil {
+		fields = append(fields, staffrole.FieldCommunityID)
+	}
+	if m.name != nil {
+		fields = append(fields, staffrole.FieldName)
+	}
+	if m.permissions != nil {
+		fields = append(fields, staffrole.FieldPermissions)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StaffRoleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case staffrole.FieldCreatedAt:
+		return m.CreatedAt()
+	case staffrole.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case staffrole.FieldCommunityID:
+		return m.CommunityID()
+	case staffrole.FieldName:
+		return m.Name()
+	case staffrole.FieldPermissions:
+		return m.Permissions()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StaffRoleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case staffrole.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case staffrole.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case staffrole.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case staffrole.FieldName:
+		return m.OldName(ctx)
+	case staffrole.FieldPermissions:
+		return m.OldPermissions(ctx)
+	}
+	return nil, fmt.Errorf("unknown StaffRole field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StaffRoleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case staffrole.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case staffrole.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case staffrole.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case staffrole.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case staffrole.FieldPermissions:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPermissions(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StaffRole field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StaffRoleMutation) AddedFields() []string {
+	var fields []string
+	if m.addcommunity_id != nil {
+		fields = append(fields, staffrole.FieldCommunityID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StaffRoleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case staffrole.FieldCommunityID:
+		return m.AddedCommunityID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StaffRoleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case staffrole.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommunityID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StaffRole numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StaffRoleMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StaffRoleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StaffRoleMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown StaffRole nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StaffRoleMutation) ResetField(name string) error {
+	switch name {
+	case staffrole.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case staffrole.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case staffrole.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case staffrole.FieldName:
+		m.ResetName()
+		return nil
+	case staffrole.FieldPermissions:
+		m.ResetPermissions()
+		return nil
+	}
+	return fmt.Errorf("unknown StaffRole field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StaffRoleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StaffRoleMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StaffRoleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StaffRoleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StaffRoleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StaffRoleMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StaffRoleMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown StaffRole unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StaffRoleMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown StaffRole edge %s", name)
 }
 
 // SyncChangeMutation represents an operation that mutates the SyncChange nodes in the graph.

@@ -78,6 +78,8 @@ type Tx struct {
 	SIPRegistration *SIPRegistrationClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// StaffRole is the client for interacting with the StaffRole builders.
+	StaffRole *StaffRoleClient
 	// SyncChange is the client for interacting with the SyncChange builders.
 	SyncChange *SyncChangeClient
 	// Unit is the client for interacting with the Unit builders.
@@ -245,6 +247,7 @@ func (tx *Tx) init() {
 	tx.SIPKey = NewSIPKeyClient(tx.config)
 	tx.SIPRegistration = NewSIPRegistrationClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.StaffRole = NewStaffRoleClient(tx.config)
 	tx.SyncChange = NewSyncChangeClient(tx.config)
 	tx.Unit = NewUnitClient(tx.config)
 }

@@ -9,6 +9,7 @@ import (
 
 	"linli/internal/auth"
 	"linli/internal/ent"
+	"linli/internal/perm"
 )
 
 // Image is a firmware image as the console shows it.
@@ -73,7 +74,7 @@ func (s *Service) Register(api huma.API) {
 			}
 			return &viewOutput{Body: ImageOf(f)}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "list-firmware", Method: http.MethodGet, Path: "/api/v1/firmware",
+	huma.Register(api, huma.Operation{OperationID: "list-firmware", Metadata: auth.Needs(perm.FirmwareUpgrade), Method: http.MethodGet, Path: "/api/v1/firmware",
 		Summary: "固件列表", Tags: tags},
 		func(ctx context.Context, in *listInput) (*listOutput, error) {
 			fs, err := s.List(ctx, in.Model)

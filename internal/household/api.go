@@ -11,6 +11,7 @@ import (
 	"linli/internal/ent"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	"linli/internal/resident"
 	"linli/internal/store"
 )
@@ -203,7 +204,10 @@ func (s *Service) Register(api huma.API) {
 		}
 		return &staffInvitationOutput{Body: viewStaff(labels, v)}, nil
 	}
-	huma.Register(api, httpapi.Op("list-invitations", http.MethodGet, base, "业主邀请列表", tags...),
+	// 业主邀请 are reviewed like 业主申请.
+	list := httpapi.Op("list-invitations", http.MethodGet, base, "业主邀请列表", tags...)
+	list.Metadata = auth.Needs(perm.ApplicationsView)
+	huma.Register(api, list,
 		func(ctx context.Context, in *listInvitationsInput) (*staffInvitationPage, error) {
 			vs, total, err := s.Pending(ctx, in.CID, in.Status, in.Offset(), in.Size)
 			if err != nil {
@@ -217,12 +221,14 @@ func (s *Service) Register(api huma.API) {
 		})
 	approve := httpapi.Op("approve-invitation", http.MethodPost, base+"/{id}/approve", "通过业主邀请", tags...)
 	approve.DefaultStatus = http.StatusOK
+	approve.Metadata = auth.Needs(perm.ApplicationsEdit)
 	huma.Register(api, approve, func(ctx context.Context, in *StaffInvitationPath) (*staffInvitationOutput, error) {
 		v, err := s.Approve(ctx, in.CID, in.ID)
 		return one(ctx, in.CID, v, err)
 	})
 	reject := httpapi.Op("reject-invitation", http.MethodPost, base+"/{id}/reject", "拒绝业主邀请", tags...)
 	reject.DefaultStatus = http.StatusOK
+	reject.Metadata = auth.Needs(perm.ApplicationsEdit)
 	huma.Register(api, reject, func(ctx context.Context, in *rejectInvitationInput) (*staffInvitationOutput, error) {
 		v, err := s.Reject(ctx, in.CID, in.ID, in.Body.Reason)
 		return one(ctx, in.CID, v, err)

@@ -6,11 +6,13 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"linli/internal/auth"
 	"linli/internal/ent"
 	"linli/internal/ent/area"
 	"linli/internal/ent/building"
 	"linli/internal/ent/unit"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 )
 
 // Area is an area as the API shows it.
@@ -201,8 +203,14 @@ func page[T any](items []T, total int) *body[httpapi.Page[T]] {
 func (s *Service) Register(api huma.API) {
 	tags := []string{"房屋信息"}
 	const base = "/api/v1/communities/{cid}"
+	// Reading 房屋 needs 房屋·查看, every change 房屋·编辑.
 	op := func(id, method, path, summary string) huma.Operation {
-		return httpapi.Op(id, method, base+path, summary, tags...)
+		o := httpapi.Op(id, method, base+path, summary, tags...)
+		o.Metadata = auth.Needs(perm.HousingEdit)
+		if method == http.MethodGet {
+			o.Metadata = auth.Needs(perm.HousingView)
+		}
+		return o
 	}
 
 	huma.Register(api, op("get-housing-tree", http.MethodGet, "/tree", "房屋信息树（区域/楼栋/单元）"),

@@ -9,6 +9,7 @@ import (
 
 	"linli/internal/auth"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 )
 
 // appSecurity documents that an operation takes the app's bearer token.
@@ -130,7 +131,7 @@ func (s *Service) Register(api huma.API) {
 		})
 
 	staff := []string{"门禁信息管理"}
-	huma.Register(api, huma.Operation{OperationID: "list-passes", Method: http.MethodGet, Path: "/api/v1/communities/{cid}/passes",
+	huma.Register(api, huma.Operation{OperationID: "list-passes", Metadata: auth.Needs(perm.PassesView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/passes",
 		Summary: "访客通行", Tags: staff, Description: "业主为访客和快递生成的通行证，最新的在前。不显示密码和二维码。"},
 		func(ctx context.Context, in *staffListInput) (*staffPage, error) {
 			ps, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
@@ -139,7 +140,7 @@ func (s *Service) Register(api huma.API) {
 			}
 			return &staffPage{Body: httpapi.Page[StaffPass]{Items: ps, Total: total}}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "revoke-pass", Method: http.MethodPost, Path: "/api/v1/communities/{cid}/passes/{id}/revoke",
+	huma.Register(api, huma.Operation{OperationID: "revoke-pass", Metadata: auth.Needs(perm.PassesEdit), Method: http.MethodPost, Path: "/api/v1/communities/{cid}/passes/{id}/revoke",
 		Summary: "撤销通行证", Tags: staff, DefaultStatus: http.StatusOK,
 		Description: "撤销后各门禁设备在下次同步时删除该通行证；已撤销的再撤销不变。"},
 		func(ctx context.Context, in *staffPath) (*staffOutput, error) {

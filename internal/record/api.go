@@ -13,6 +13,7 @@ import (
 	"linli/internal/auth"
 	"linli/internal/errs"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	"linli/internal/region"
 	"linli/internal/xlsx"
 )
@@ -114,7 +115,7 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 	tags := []string{"记录信息管理"}
 	for _, k := range []struct{ kind, path, name string }{{"call", "calls", "呼叫记录"}, {"unlock", "unlocks", "开锁记录"}} {
 		base := "/api/v1/communities/{cid}/records/" + k.path
-		huma.Register(api, huma.Operation{OperationID: "list-" + k.path, Method: http.MethodGet, Path: base,
+		huma.Register(api, huma.Operation{OperationID: "list-" + k.path, Metadata: auth.Needs(perm.RecordsView), Method: http.MethodGet, Path: base,
 			Summary: k.name, Tags: tags},
 			func(ctx context.Context, in *listInput) (*listOutput, error) {
 				items, total, err := s.List(ctx, in.CID, k.kind, in.Filter, in.Offset(), in.Size)
@@ -123,7 +124,7 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 				}
 				return &listOutput{Body: httpapi.Page[Record]{Items: items, Total: total}}, nil
 			})
-		huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "export-" + k.path, Method: http.MethodGet, Path: base + "/export.xlsx",
+		huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "export-" + k.path, Metadata: auth.Needs(perm.RecordsExport), Method: http.MethodGet, Path: base + "/export.xlsx",
 			Summary: "导出" + k.name + "（按当前筛选条件）", Tags: tags}, xlsx.ContentType, k.name),
 			func(ctx context.Context, in *exportInput) (*httpapi.File, error) {
 				var b bytes.Buffer
@@ -134,7 +135,7 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 				return httpapi.Download(xlsx.ContentType, "export.xlsx", name, b.Bytes()), nil
 			})
 	}
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-record-snapshot", Method: http.MethodGet,
+	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-record-snapshot", Metadata: auth.Needs(perm.RecordsView), Method: http.MethodGet,
 		Path: "/api/v1/communities/{cid}/records/{id}/snapshot", Summary: "抓拍照片", Tags: tags}, "image/jpeg", "抓拍照片"),
 		func(ctx context.Context, in *snapshotInput) (*httpapi.File, error) {
 			data, err := s.Snapshot(ctx, in.CID, in.ID)

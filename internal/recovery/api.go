@@ -108,7 +108,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 	})
 
 	huma.Register(api, huma.Operation{
-		OperationID: "send-contact-code", Method: http.MethodPost, Path: "/api/v1/me/contact-codes",
+		OperationID: "send-contact-code", Method: http.MethodPost, Path: "/api/v1/me/contact-codes", Metadata: auth.Open(),
 		Summary: "替换手机/邮箱：向新手机或新邮箱发送验证码", Tags: tags, DefaultStatus: http.StatusAccepted,
 	}, func(ctx context.Context, in *contactCodeInput) (*messageOutput, error) {
 		m, err := s.SendContactCode(ctx, auth.Current(ctx), in.Body.Kind, in.Body.Value, auth.ClientIP(ctx))
@@ -129,14 +129,14 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		return &meOutput{Body: auth.MeOf(&updated)}, nil
 	}
 	huma.Register(api, huma.Operation{
-		OperationID: "change-my-phone", Method: http.MethodPut, Path: "/api/v1/me/phone",
+		OperationID: "change-my-phone", Method: http.MethodPut, Path: "/api/v1/me/phone", Metadata: auth.Open(),
 		Summary: "替换手机", Tags: tags,
 		Description: "需要当前密码和新手机收到的验证码（先调用 POST /api/v1/me/contact-codes）。",
 	}, func(ctx context.Context, in *changePhoneInput) (*meOutput, error) {
 		return change(ctx, KindPhone, in.Body.Phone, in.Body.Code, in.Body.Password)
 	})
 	huma.Register(api, huma.Operation{
-		OperationID: "change-my-email", Method: http.MethodPut, Path: "/api/v1/me/email",
+		OperationID: "change-my-email", Method: http.MethodPut, Path: "/api/v1/me/email", Metadata: auth.Open(),
 		Summary: "替换邮箱", Tags: tags,
 		Description: "需要当前密码和新邮箱收到的验证码（先调用 POST /api/v1/me/contact-codes）。",
 	}, func(ctx context.Context, in *changeEmailInput) (*meOutput, error) {

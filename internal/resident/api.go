@@ -7,9 +7,11 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"linli/internal/auth"
 	"linli/internal/ent"
 	"linli/internal/errs"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	"linli/internal/region"
 )
 
@@ -165,8 +167,15 @@ type residentPage struct{ Body httpapi.Page[Resident] }
 func (s *Service) Register(api huma.API) {
 	tags := []string{"业主管理"}
 	const base = "/api/v1/communities/{cid}/residents"
+	// Reading 业主 needs 业主·查看, every change 业主·编辑; the full
+	// 身份证号 needs 身份证号查看 (set where it is revealed).
 	op := func(id, method, path, summary string) huma.Operation {
-		return httpapi.Op(id, method, base+path, summary, tags...)
+		o := httpapi.Op(id, method, base+path, summary, tags...)
+		o.Metadata = auth.Needs(perm.ResidentsEdit)
+		if method == http.MethodGet {
+			o.Metadata = auth.Needs(perm.ResidentsView)
+		}
+		return o
 	}
 	one := func(ctx context.Context, cid int, r *ent.Resident, err error) (*residentOutput, error) {
 		if err != nil {
@@ -213,6 +222,7 @@ func (s *Service) Register(api huma.API) {
 			return nil, s.Delete(ctx, in.CID, in.ID)
 		})
 	reveal := op("reveal-resident-id-number", http.MethodPost, "/{id}/id-number/reveal", "显示完整身份证号（记录审计）")
+	reveal.Metadata = auth.Needs(perm.IDNumberView)
 	reveal.DefaultStatus = http.StatusOK
 	huma.Register(api, reveal,
 		func(ctx context.Context, in *ResidentPath) (*revealOutput, error) {

@@ -10,7 +10,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"linli/internal/auth"
 	"linli/internal/httpapi"
+	"linli/internal/perm"
 	residentpkg "linli/internal/resident"
 	"linli/internal/xlsx"
 )
@@ -48,7 +50,7 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 	stamp := func() string { return time.Now().Format("20060102-1504") }
 
 	huma.Register(api, httpapi.Binary(huma.Operation{
-		OperationID: "export-resident-template", Method: http.MethodGet, Path: base + "/template.xlsx", Tags: tags,
+		OperationID: "export-resident-template", Metadata: auth.Needs(perm.ResidentsEdit), Method: http.MethodGet, Path: base + "/template.xlsx", Tags: tags,
 		Summary: "导出模板（每个单元一个工作表）",
 	}, xlsxType, "业主模板"), func(ctx context.Context, in *communityPath) (*httpapi.File, error) {
 		var b bytes.Buffer
@@ -58,7 +60,7 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 		return xlsxFile(fmt.Sprintf("业主模板-%s.xlsx", stamp()), b.Bytes()), nil
 	})
 	huma.Register(api, httpapi.Binary(huma.Operation{
-		OperationID: "export-residents", Method: http.MethodGet, Path: base + "/export.xlsx", Tags: tags,
+		OperationID: "export-residents", Metadata: auth.Needs(perm.ResidentsView), Method: http.MethodGet, Path: base + "/export.xlsx", Tags: tags,
 		Summary: "导出业主（模板格式，可修改后再导入）",
 	}, xlsxType, "业主表格"), func(ctx context.Context, in *communityPath) (*httpapi.File, error) {
 		var b bytes.Buffer
@@ -68,7 +70,7 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 		return xlsxFile(fmt.Sprintf("业主-%s.xlsx", stamp()), b.Bytes()), nil
 	})
 	huma.Register(api, httpapi.Binary(huma.Operation{
-		OperationID: "export-residents-full", Method: http.MethodGet, Path: base + "/export-full.xlsx", Tags: tags,
+		OperationID: "export-residents-full", Metadata: auth.Needs(perm.ResidentsView), Method: http.MethodGet, Path: base + "/export-full.xlsx", Tags: tags,
 		Summary: "导出业主列表（全部字段，按当前筛选条件）",
 	}, xlsxType, "业主列表"), func(ctx context.Context, in *exportFullInput) (*httpapi.File, error) {
 		var b bytes.Buffer
@@ -78,7 +80,7 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 		return xlsxFile(fmt.Sprintf("业主列表-%s.xlsx", stamp()), b.Bytes()), nil
 	})
 	huma.Register(api, huma.Operation{
-		OperationID: "import-residents", Method: http.MethodPost, Path: base + "/import", Tags: tags,
+		OperationID: "import-residents", Metadata: auth.Needs(perm.ResidentsEdit), Method: http.MethodPost, Path: base + "/import", Tags: tags,
 		Summary:      "导入业主（全部正确才写入）",
 		Description:  "上传填好的业主表格。任何一行有误时不写入任何数据，并在 errors 中列出每一处错误（工作表、行、列、原因）。",
 		MaxBodyBytes: MaxFileBytes + 64<<10,

@@ -14,6 +14,7 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
 	"linli/internal/household"
+	"linli/internal/perm"
 	"linli/internal/sip"
 )
 
@@ -54,7 +55,7 @@ type stationsOutput struct {
 // Register adds the ticket operations and the residents' station list;
 // the socket itself is ServeHTTP, mounted at /webcall/ws.
 func (s *Service) Register(api huma.API) {
-	huma.Register(api, huma.Operation{OperationID: "webcall-staff-ticket", Method: http.MethodPost, Path: "/api/v1/webcall/ticket",
+	huma.Register(api, huma.Operation{OperationID: "webcall-staff-ticket", Metadata: auth.Needs(perm.DoorCall), Method: http.MethodPost, Path: "/api/v1/webcall/ticket",
 		Summary: "门口呼叫连接凭证", Tags: []string{"门口呼叫"},
 		Description: "打开门口呼叫页面时获取，用于连接 /webcall/ws（见 docs/webcall.md）：页面即成为该小区管理中心（9900）的接听方之一，并可监视本小区的门口机和围墙机。"},
 		func(ctx context.Context, in *staffTicketInput) (*ticketOutput, error) {

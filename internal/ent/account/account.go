@@ -38,6 +38,8 @@ const (
 	FieldDisabled = "disabled"
 	// FieldPasswordChangedAt holds the string denoting the password_changed_at field in the database.
 	FieldPasswordChangedAt = "password_changed_at"
+	// FieldStaffRole holds the string denoting the staff_role field in the database.
+	FieldStaffRole = "staff_role"
 	// EdgeCommunities holds the string denoting the communities edge name in mutations.
 	EdgeCommunities = "communities"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
@@ -72,6 +74,7 @@ var Columns = []string{
 	FieldMustChangePassword,
 	FieldDisabled,
 	FieldPasswordChangedAt,
+	FieldStaffRole,
 }
 
 var (
@@ -122,6 +125,10 @@ var (
 	DefaultMustChangePassword bool
 	// DefaultDisabled holds the default value on creation for the "disabled" field.
 	DefaultDisabled bool
+	// DefaultStaffRole holds the default value on creation for the "staff_role" field.
+	DefaultStaffRole string
+	// StaffRoleValidator is a validator for the "staff_role" field. It is called by the builders before save.
+	StaffRoleValidator func(string) error
 )
 
 // Role defines the type for the "role" enum field.
@@ -208,6 +215,11 @@ func ByDisabled(opts ...sql.OrderTermOption) OrderOption {
 // ByPasswordChangedAt orders the results by the password_changed_at field.
 func ByPasswordChangedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPasswordChangedAt, opts...).ToFunc()
+}
+
+// ByStaffRole orders the results by the staff_role field.
+func ByStaffRole(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStaffRole, opts...).ToFunc()
 }
 
 // ByCommunitiesCount orders the results by communities count.

@@ -105,6 +105,11 @@ func PasswordChangedAt(v time.Time) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldPasswordChangedAt, v))
 }
 
+// StaffRole applies equality check predicate on the "staff_role" field. It's identical to StaffRoleEQ.
+func StaffRole(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldStaffRole, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldCreatedAt, v))
@@ -598,6 +603,71 @@ func PasswordChangedAtIsNil() predicate.Account {
 // PasswordChangedAtNotNil applies the NotNil predicate on the "password_changed_at" field.
 func PasswordChangedAtNotNil() predicate.Account {
 	return predicate.Account(sql.FieldNotNull(FieldPasswordChangedAt))
+}
+
+// StaffRoleEQ applies the EQ predicate on the "staff_role" field.
+func StaffRoleEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldStaffRole, v))
+}
+
+// StaffRoleNEQ applies the NEQ predicate on the "staff_role" field.
+func StaffRoleNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldStaffRole, v))
+}
+
+// StaffRoleIn applies the In predicate on the "staff_role" field.
+func StaffRoleIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldStaffRole, vs...))
+}
+
+// StaffRoleNotIn applies the NotIn predicate on the "staff_role" field.
+func StaffRoleNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldStaffRole, vs...))
+}
+
+// StaffRoleGT applies the GT predicate on the "staff_role" field.
+func StaffRoleGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldStaffRole, v))
+}
+
+// StaffRoleGTE applies the GTE predicate on the "staff_role" field.
+func StaffRoleGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldStaffRole, v))
+}
+
+// StaffRoleLT applies the LT predicate on the "staff_role" field.
+func StaffRoleLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldStaffRole, v))
+}
+
+// StaffRoleLTE applies the LTE predicate on the "staff_role" field.
+func StaffRoleLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldStaffRole, v))
+}
+
+// StaffRoleContains applies the Contains predicate on the "staff_role" field.
+func StaffRoleContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldStaffRole, v))
+}
+
+// StaffRoleHasPrefix applies the HasPrefix predicate on the "staff_role" field.
+func StaffRoleHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldStaffRole, v))
+}
+
+// StaffRoleHasSuffix applies the HasSuffix predicate on the "staff_role" field.
+func StaffRoleHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldStaffRole, v))
+}
+
+// StaffRoleEqualFold applies the EqualFold predicate on the "staff_role" field.
+func StaffRoleEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldStaffRole, v))
+}
+
+// StaffRoleContainsFold applies the ContainsFold predicate on the "staff_role" field.
+func StaffRoleContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldStaffRole, v))
 }
 
 // HasCommunities applies the HasEdge predicate on the "communities" edge.

@@ -392,6 +392,18 @@ func (f SessionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SessionMutation", m)
 }
 
+// The StaffRoleFunc type is an adapter to allow the use of ordinary
+// function as StaffRole mutator.
+type StaffRoleFunc func(context.Context, *ent.StaffRoleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StaffRoleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StaffRoleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StaffRoleMutation", m)
+}
+
 // The SyncChangeFunc type is an adapter to allow the use of ordinary
 // function as SyncChange mutator.
 type SyncChangeFunc func(context.Context, *ent.SyncChangeMutation) (ent.Value, error)

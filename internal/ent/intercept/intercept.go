@@ -40,6 +40,7 @@ import (
 	"linli/internal/ent/session"
 	"linli/internal/ent/sipkey"
 	"linli/internal/ent/sipregistration"
+	"linli/internal/ent/staffrole"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 
@@ -966,6 +967,33 @@ func (f TraverseSession) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.SessionQuery", q)
 }
 
+// The StaffRoleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StaffRoleFunc func(context.Context, *ent.StaffRoleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StaffRoleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StaffRoleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StaffRoleQuery", q)
+}
+
+// The TraverseStaffRole type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStaffRole func(context.Context, *ent.StaffRoleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStaffRole) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStaffRole) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StaffRoleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StaffRoleQuery", q)
+}
+
 // The SyncChangeFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SyncChangeFunc func(context.Context, *ent.SyncChangeQuery) (ent.Value, error)
 
@@ -1087,6 +1115,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.SIPRegistrationQuery, predicate.SIPRegistration, sipregistration.OrderOption]{typ: ent.TypeSIPRegistration, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
+	case *ent.StaffRoleQuery:
+		return &query[*ent.StaffRoleQuery, predicate.StaffRole, staffrole.OrderOption]{typ: ent.TypeStaffRole, tq: q}, nil
 	case *ent.SyncChangeQuery:
 		return &query[*ent.SyncChangeQuery, predicate.SyncChange, syncchange.OrderOption]{typ: ent.TypeSyncChange, tq: q}, nil
 	case *ent.UnitQuery:

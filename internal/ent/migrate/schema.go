@@ -23,6 +23,7 @@ var (
 		{Name: "must_change_password", Type: field.TypeBool, Default: true},
 		{Name: "disabled", Type: field.TypeBool, Default: false},
 		{Name: "password_changed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "staff_role", Type: field.TypeString, Size: 32, Default: ""},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
 	AccountsTable = &schema.Table{
@@ -1123,6 +1124,28 @@ var (
 			},
 		},
 	}
+	// StaffRolesColumns holds the columns for the "staff_roles" table.
+	StaffRolesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "name", Type: field.TypeString, Size: 32},
+		{Name: "permissions", Type: field.TypeJSON},
+	}
+	// StaffRolesTable holds the schema information for the "staff_roles" table.
+	StaffRolesTable = &schema.Table{
+		Name:       "staff_roles",
+		Columns:    StaffRolesColumns,
+		PrimaryKey: []*schema.Column{StaffRolesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "staffrole_community_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{StaffRolesColumns[3], StaffRolesColumns[4]},
+			},
+		},
+	}
 	// SyncChangesColumns holds the columns for the "sync_changes" table.
 	SyncChangesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1241,6 +1264,7 @@ var (
 		SipKeysTable,
 		SipRegistrationsTable,
 		SessionsTable,
+		StaffRolesTable,
 		SyncChangesTable,
 		UnitsTable,
 		AccountCommunitiesTable,

@@ -102,6 +102,9 @@ type SIPRegistration func(*sql.Selector)
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 
+// StaffRole is the predicate function for staffrole builders.
+type StaffRole func(*sql.Selector)
+
 // SyncChange is the predicate function for syncchange builders.
 type SyncChange func(*sql.Selector)
 

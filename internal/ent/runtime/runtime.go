@@ -36,6 +36,7 @@ import (
 	"linli/internal/ent/session"
 	"linli/internal/ent/sipkey"
 	"linli/internal/ent/sipregistration"
+	"linli/internal/ent/staffrole"
 	"linli/internal/ent/syncchange"
 	"linli/internal/ent/unit"
 	"time"
@@ -94,6 +95,12 @@ func init() {
 	accountDescDisabled := accountFields[7].Descriptor()
 	// account.DefaultDisabled holds the default value on creation for the disabled field.
 	account.DefaultDisabled = accountDescDisabled.Default.(bool)
+	// accountDescStaffRole is the schema descriptor for staff_role field.
+	accountDescStaffRole := accountFields[9].Descriptor()
+	// account.DefaultStaffRole holds the default value on creation for the staff_role field.
+	account.DefaultStaffRole = accountDescStaffRole.Default.(string)
+	// account.StaffRoleValidator is a validator for the "staff_role" field. It is called by the builders before save.
+	account.StaffRoleValidator = accountDescStaffRole.Validators[0].(func(string) error)
 	adMixin := schema.Ad{}.Mixin()
 	adMixinHooks1 := adMixin[1].Hooks()
 	ad.Hooks[0] = adMixinHooks1[0]
@@ -1249,6 +1256,29 @@ func init() {
 	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
 	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
+	staffroleMixin := schema.StaffRole{}.Mixin()
+	staffroleMixinHooks1 := staffroleMixin[1].Hooks()
+	staffrole.Hooks[0] = staffroleMixinHooks1[0]
+	staffroleMixinInters1 := staffroleMixin[1].Interceptors()
+	staffrole.Interceptors[0] = staffroleMixinInters1[0]
+	staffroleMixinFields0 := staffroleMixin[0].Fields()
+	_ = staffroleMixinFields0
+	staffroleFields := schema.StaffRole{}.Fields()
+	_ = staffroleFields
+	// staffroleDescCreatedAt is the schema descriptor for created_at field.
+	staffroleDescCreatedAt := staffroleMixinFields0[0].Descriptor()
+	// staffrole.DefaultCreatedAt holds the default value on creation for the created_at field.
+	staffrole.DefaultCreatedAt = staffroleDescCreatedAt.Default.(func() time.Time)
+	// staffroleDescUpdatedAt is the schema descriptor for updated_at field.
+	staffroleDescUpdatedAt := staffroleMixinFields0[1].Descriptor()
+	// staffrole.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	staffrole.DefaultUpdatedAt = staffroleDescUpdatedAt.Default.(func() time.Time)
+	// staffrole.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	staffrole.UpdateDefaultUpdatedAt = staffroleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// staffroleDescName is the schema descriptor for name field.
+	staffroleDescName := staffroleFields[1].Descriptor()
+	// staffrole.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	staffrole.NameValidator = staffroleDescName.Validators[0].(func(string) error)
 	syncchangeMixin := schema.SyncChange{}.Mixin()
 	syncchangeMixinHooks0 := syncchangeMixin[0].Hooks()
 	syncchange.Hooks[0] = syncchangeMixinHooks0[0]

@@ -34,6 +34,9 @@ func (Account) Fields() []ent.Field {
 		field.Bool("must_change_password").Default(true),
 		field.Bool("disabled").Default(false),
 		field.Time("password_changed_at").Optional().Nillable(),
+		// staff_role is the 角色 of property staff: a built-in role key of
+		// package perm or "custom:<id>" of a StaffRole; empty means 物业管理员.
+		field.String("staff_role").Default("").MaxLen(32),
 	}
 }
 

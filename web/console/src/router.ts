@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
-import { ensureMe } from '@/session'
+import { can, ensureMe } from '@/session'
+import { menus, visibleMenus, type MenuItem } from '@/menu'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -7,6 +8,8 @@ declare module 'vue-router' {
     public?: boolean
     /** Only for operators. */
     operatorOnly?: boolean
+    /** The permission the page needs (角色权限); without it the 无权限 page shows. */
+    perm?: string
     title?: string
   }
 }
@@ -41,85 +44,85 @@ export const router = createRouter({
           path: 'communities',
           name: 'communities',
           component: () => import('@/views/CommunitiesView.vue'),
-          meta: { title: '小区信息列表' },
+          meta: { title: '小区信息列表', perm: 'community.view' },
         },
         {
           path: 'housing',
           name: 'housing',
           component: () => import('@/views/HousingView.vue'),
-          meta: { title: '房屋信息列表' },
+          meta: { title: '房屋信息列表', perm: 'housing.view' },
         },
         {
           path: 'residents',
           name: 'residents',
           component: () => import('@/views/ResidentsView.vue'),
-          meta: { title: '业主列表' },
+          meta: { title: '业主列表', perm: 'residents.view' },
         },
         {
           path: 'applications',
           name: 'applications',
           component: () => import('@/views/ApplicationsView.vue'),
-          meta: { title: '业主申请列表' },
+          meta: { title: '业主申请列表', perm: 'applications.view' },
         },
         {
           path: 'cards',
           name: 'cards',
           component: () => import('@/views/CardsView.vue'),
-          meta: { title: '门禁卡列表' },
+          meta: { title: '门禁卡列表', perm: 'cards.view' },
         },
         {
           path: 'passes',
           name: 'passes',
           component: () => import('@/views/PassesView.vue'),
-          meta: { title: '访客通行' },
+          meta: { title: '访客通行', perm: 'passes.view' },
         },
         {
           path: 'devices',
           name: 'devices',
           component: () => import('@/views/DevicesView.vue'),
-          meta: { title: '设备列表' },
+          meta: { title: '设备列表', perm: 'devices.view' },
         },
         {
           path: 'cameras',
           name: 'cameras',
           component: () => import('@/views/CamerasView.vue'),
-          meta: { title: '监控设备' },
+          meta: { title: '监控设备', perm: 'devices.view' },
         },
         {
           path: 'notices',
           name: 'notices',
           component: () => import('@/views/NoticesView.vue'),
-          meta: { title: '小区通知' },
+          meta: { title: '小区通知', perm: 'notices.view' },
         },
         {
           path: 'room-notices',
           name: 'room-notices',
           component: () => import('@/views/RoomNoticesView.vue'),
-          meta: { title: '房间通知' },
+          meta: { title: '房间通知', perm: 'notices.view' },
         },
         {
           path: 'ads',
           name: 'ads',
           component: () => import('@/views/AdsView.vue'),
-          meta: { title: '门口机内容管理' },
+          meta: { title: '门口机内容管理', perm: 'ads.view' },
         },
         {
           path: 'door-calls',
           name: 'door-calls',
           component: () => import('@/views/DoorCallsView.vue'),
-          meta: { title: '门口呼叫' },
+          meta: { title: '门口呼叫', perm: 'doorcall.answer' },
         },
         {
           path: 'records/calls',
           name: 'call-records',
           component: () => import('@/views/CallRecordsView.vue'),
-          meta: { title: '呼叫记录' },
+          meta: { title: '呼叫记录', perm: 'records.view' },
         },
         {
           path: 'records/unlocks',
           name: 'unlock-records',
           component: () => import('@/views/UnlockRecordsView.vue'),
-          meta: { title: '开锁记录' },
+          meta: { title: '开锁记录', perm: 'records.view' },
         },
         {
           path: 'firmware',
@@ -137,7 +140,19 @@ export const router = createRouter({
           path: 'audit-log',
           name: 'audit-log',
           component: () => import('@/views/AuditLogView.vue'),
-          meta: { title: '操作日志' },
+          meta: { title: '操作日志', perm: 'staff.manage' },
+        },
+        {
+          path: 'staff',
+          name: 'staff',
+          component: () => import('@/views/StaffView.vue'),
+          meta: { title: '员工与角色', perm: 'staff.manage' },
+        },
+        {
+          path: 'forbidden',
+          name: 'forbidden',
+          component: () => import('@/views/ForbiddenView.vue'),
+          meta: { title: '无权限' },
         },
         {
           path: 'profile',
@@ -168,8 +183,22 @@ router.beforeEach(async (to) => {
   if (to.meta.operatorOnly && me.role !== 'operator') {
     return { name: 'not-found', params: { pathMatch: to.path.slice(1).split('/') } }
   }
+  if (to.meta.perm && !can(to.meta.perm)) {
+    // The home page goes to the first page the role may open instead.
+    const first = to.redirectedFrom?.path === '/' ? firstPage(visibleMenus(me, menus)) : undefined
+    if (first) return first
+    return { name: 'forbidden', query: { perm: to.meta.perm, page: to.meta.title ?? to.path } }
+  }
   return true
 })
+
+function firstPage(items: MenuItem[]): string | undefined {
+  for (const m of items) {
+    const p = m.children ? firstPage(m.children) : m.path
+    if (p && p !== '/profile') return p
+  }
+  return undefined
+}
 
 router.afterEach((to) => {
   document.title = to.meta.title ? `${to.meta.title} · 智慧社区管理平台` : '智慧社区管理平台'

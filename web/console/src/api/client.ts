@@ -11,6 +11,11 @@ export type Client = typeof client
 // ---- Types derived from the generated schema (by path, not by schema name) ----
 export type Me = MethodResponse<Client, 'get', '/api/v1/me'>
 export type Role = Me['role']
+/** A permission of a staff role, e.g. `residents.edit` (GET /api/v1/permissions). */
+export type Permission = string
+export type PermissionInfo = NonNullable<MethodResponse<Client, 'get', '/api/v1/permissions'>['items']>[number]
+export type StaffRole = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/roles'>['items']>[number]
+export type StaffAccount = NonNullable<MethodResponse<Client, 'get', '/api/v1/communities/{cid}/staff'>['items']>[number]
 export type Community = MethodResponse<Client, 'get', '/api/v1/communities/{cid}'>
 export type Account = NonNullable<MethodResponse<Client, 'get', '/api/v1/accounts'>['items']>[number]
 export type Region = NonNullable<MethodResponse<Client, 'get', '/api/v1/regions'>>[number]

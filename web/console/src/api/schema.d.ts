@@ -156,6 +156,23 @@ export interface paths {
         patch: operations["update-community"];
         trace?: never;
     };
+    "/api/v1/communities/{cid}/admins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本小区的物业管理员（申请权限时联系） */
+        get: operations["list-community-admins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/ads": {
         parameters: {
             query?: never;
@@ -1120,6 +1137,45 @@ export interface paths {
         patch: operations["set-resident-permissions"];
         trace?: never;
     };
+    "/api/v1/communities/{cid}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 角色列表（内置角色和自建角色） */
+        get: operations["list-roles"];
+        put?: never;
+        /** 新建角色 */
+        post: operations["create-role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/roles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除角色 */
+        delete: operations["delete-role"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改角色
+         * @description 内置角色不能修改。使用该角色的账号从下一次请求起按新的权限。
+         */
+        patch: operations["update-role"];
+        trace?: never;
+    };
     "/api/v1/communities/{cid}/room-notices": {
         parameters: {
             query?: never;
@@ -1175,6 +1231,61 @@ export interface paths {
         head?: never;
         /** 编辑房间 */
         patch: operations["update-room"];
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 员工账号列表 */
+        get: operations["list-staff"];
+        put?: never;
+        /**
+         * 新建员工账号
+         * @description 为本小区创建员工账号并指定角色。首次登录必须修改初始密码。
+         */
+        post: operations["create-staff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/staff/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除员工账号 */
+        delete: operations["delete-staff"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{cid}/staff/{id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 修改员工角色 */
+        put: operations["set-staff-role"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/communities/{cid}/tree": {
@@ -1475,6 +1586,23 @@ export interface paths {
          * @description 链接只能使用一次；设置后该账号的所有登录会话都会退出。
          */
         post: operations["reset-password-by-link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 全部权限 */
+        get: operations["list-permissions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2262,6 +2390,8 @@ export interface components {
             phone: string;
             /** @enum {string} */
             role: "operator" | "property_admin";
+            /** @description 角色名称：平台管理员，或物业人员的角色（物业管理员、客服、保安、工程或小区自建的角色） */
+            role_name: string;
         };
         AdScreen: {
             /** @description 显示广告的设备；为空表示该方向的全部门口机和围墙机 */
@@ -2307,6 +2437,15 @@ export interface components {
         AdTargetsInputBody: {
             /** @description 显示该方向广告的设备；空数组表示全部 */
             device_ids: number[];
+        };
+        Admin: {
+            /** @description 称呼 */
+            name: string;
+            /** @description 电话 */
+            phone: string;
+        };
+        AdminsOutputBody: {
+            items: components["schemas"]["Admin"][];
         };
         AdsOutputBody: {
             screens: components["schemas"]["AdScreen"][];
@@ -2873,6 +3012,20 @@ export interface components {
             /** @description 访客姓名，1 到 32 个字 */
             visitor_name: string;
         };
+        CreateMemberInputBody: {
+            /** @description 登录账号 */
+            account: string;
+            /** @description 邮箱（可选） */
+            email?: string;
+            /** @description 称呼 */
+            name: string;
+            /** @description 初始密码，不填为 123456；首次登录必须修改 */
+            password?: string;
+            /** @description 电话 */
+            phone: string;
+            /** @description 角色标识（见角色列表的 key） */
+            role: string;
+        };
         CreateResidentInputBody: {
             /** @description 详细地址 */
             address?: string;
@@ -3350,6 +3503,8 @@ export interface components {
             must_change_password: boolean;
             /** @description 称呼 */
             name: string;
+            /** @description 本账号拥有的权限（见 GET /api/v1/permissions）；控制台据此显示菜单和按钮 */
+            permissions: string[];
             /** @description 电话 */
             phone: string;
             /**
@@ -3357,6 +3512,10 @@ export interface components {
              * @enum {string}
              */
             role: "operator" | "property_admin";
+            /** @description 角色名称，如 物业管理员、保安 */
+            role_name: string;
+            /** @description 物业人员的角色：property_admin、customer_service、guard、engineer 或 custom:编号；平台管理员为空 */
+            staff_role: string;
         };
         Member: {
             /**
@@ -3382,6 +3541,9 @@ export interface components {
             /** @description 本房间的邀请（仅业主可见），最新在前 */
             invitations: components["schemas"]["Invitation"][];
             items: components["schemas"]["Member"][];
+        };
+        MembersOutputBody: {
+            items: components["schemas"]["StaffAccount"][];
         };
         MessageOutputBody: {
             /** @description 给用户看的提示 */
@@ -3639,11 +3801,22 @@ export interface components {
             /** @description 星期几，1=星期一 … 7=星期日 */
             weekdays: number[];
         };
+        PermissionInfo: {
+            /** @description 功能区，如 业主 */
+            area: string;
+            /** @description 完整名称，如 业主·编辑 */
+            label: string;
+            perm: string;
+        };
         PermissionsInputBody: {
             /** @description APP呼叫 */
             app_call?: boolean;
             /** @description 电话转移（需小区配置电话网关） */
             call_forward?: boolean;
+        };
+        PermissionsOutputBody: {
+            /** @description 全部权限，按角色编辑器的顺序 */
+            items: components["schemas"]["PermissionInfo"][];
         };
         ProfileInputBody: {
             /** @description 安全邮箱：只能原样提交；替换邮箱用 PUT /api/v1/me/email（需当前密码和验证码） */
@@ -3886,6 +4059,35 @@ export interface components {
             /** @description 完整身份证号（本次查看已记录审计日志） */
             id_number: string;
         };
+        Role: {
+            /**
+             * Format: int64
+             * @description 使用该角色的本小区账号数
+             */
+            accounts: number;
+            /** @description 内置角色不能修改或删除 */
+            builtin: boolean;
+            /**
+             * Format: int64
+             * @description 自建角色的编号；内置角色为 0
+             */
+            id?: number;
+            /** @description 角色标识：内置角色为 property_admin、customer_service、guard、engineer，自建角色为 custom:编号 */
+            key: string;
+            /** @description 角色名称 */
+            name: string;
+            /** @description 权限列表 */
+            permissions: string[];
+        };
+        RoleBody: {
+            /** @description 角色名称，1–32 字，不能与内置角色同名 */
+            name?: string;
+            /** @description 权限列表（见 GET /api/v1/permissions） */
+            permissions?: string[];
+        };
+        RolesOutputBody: {
+            items: components["schemas"]["Role"][];
+        };
         Room: {
             /**
              * Format: int64
@@ -3983,6 +4185,10 @@ export interface components {
         };
         SessionsOutputBody: {
             items: components["schemas"]["SignedInDevice"][];
+        };
+        SetMemberRoleInputBody: {
+            /** @description 角色标识 */
+            role: string;
         };
         Settings: {
             /** @description 手动开启免打扰 */
@@ -4121,6 +4327,26 @@ export interface components {
             items: components["schemas"]["SlotView"][];
             /** Format: int64 */
             total: number;
+        };
+        StaffAccount: {
+            /** @description 登录账号 */
+            account: string;
+            /** @description 是否已停用 */
+            disabled: boolean;
+            /** @description 邮箱 */
+            email: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 是否还需修改初始密码 */
+            must_change_password: boolean;
+            /** @description 称呼 */
+            name: string;
+            /** @description 电话 */
+            phone: string;
+            /** @description 角色标识 */
+            role: string;
+            /** @description 角色名称 */
+            role_name: string;
         };
         StaffInvitation: {
             /**
@@ -4896,6 +5122,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Community"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-community-admins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminsOutputBody"];
                 };
             };
             /** @description Error */
@@ -7569,6 +7827,144 @@ export interface operations {
             };
         };
     };
+    "list-roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolesOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "create-role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 角色编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "update-role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 角色编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-room-notices": {
         parameters: {
             query?: {
@@ -7774,6 +8170,144 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Room"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembersOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "create-staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateMemberInputBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffAccount"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 账号编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "set-staff-role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 小区编号 */
+                cid: number;
+                /** @description 账号编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetMemberRoleInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffAccount"];
                 };
             };
             /** @description Error */
@@ -8469,6 +9003,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionsOutputBody"];
+                };
             };
             /** @description Error */
             default: {

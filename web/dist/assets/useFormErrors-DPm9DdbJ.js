@@ -1,1 +1,0 @@
-import{ct as s,Q as c}from"./index-D4IMK69i.js";function a(){const r=c({});function o(){for(const e of Object.keys(r))delete r[e]}function t(e){o(),Object.assign(r,s(e))}return{errs:r,clear:o,apply:t}}export{a as u};
