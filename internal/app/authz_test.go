@@ -597,6 +597,9 @@ var guardMay = map[string]bool{
 	"list-calls": true, "list-unlocks": true, "get-record-snapshot": true, "list-passes": true, "webcall-staff-ticket": true,
 	"list-devices": true, "list-cameras": true, "get-camera": true, "refresh-camera": true, "get-camera-snapshot": true,
 	"start-camera-live": true, "stop-camera-live": true, "list-community-admins": true,
+	// Their own account: contact details and signed-in browsers.
+	"send-contact-code": true, "change-my-phone": true, "change-my-email": true,
+	"list-my-sessions": true, "end-my-session": true, "end-my-other-sessions": true,
 }
 
 // expected returns the status actor should get for an operation.
