@@ -3,11 +3,9 @@ package ipcam
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	httpdigest "github.com/icholy/digest"
 	"io"
 	"net/http"
 	"strings"
@@ -76,9 +74,11 @@ func get(ctx context.Context, client *http.Client, uri, authz string) (*http.Res
 	return resp, nil
 }
 
-// digest answers an HTTP digest challenge (RFC 7616, MD5, qop auth or none).
+// digest answers an HTTP digest challenge (RFC 7616) with the same library
+// the SIP user agent uses. A challenge it cannot read or answer (garbled,
+// an unknown algorithm or qop) is answered as plain MD5 with what could be
+// read, and the camera says whether that will do.
 func digest(challenge, method, uri, username, password string) string {
-	p := params(challenge)
 	path := uri
 	if i := strings.Index(uri, "://"); i >= 0 {
 		if j := strings.IndexByte(uri[i+3:], '/'); j >= 0 {
@@ -87,63 +87,14 @@ func digest(challenge, method, uri, username, password string) string {
 			path = "/"
 		}
 	}
-	ha1 := md5hex(username + ":" + p["realm"] + ":" + password)
-	ha2 := md5hex(method + ":" + path)
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	cnonce := hex.EncodeToString(b)
-	var resp, qop string
-	for _, q := range strings.Split(p["qop"], ",") {
-		if strings.TrimSpace(q) == "auth" {
-			qop = "auth"
-		}
+	opts := httpdigest.Options{Method: method, URI: path, Username: username, Password: password}
+	chal, err := httpdigest.ParseChallenge("Digest " + challenge)
+	if err != nil {
+		chal = &httpdigest.Challenge{}
 	}
-	if qop != "" {
-		resp = md5hex(ha1 + ":" + p["nonce"] + ":00000001:" + cnonce + ":auth:" + ha2)
-	} else {
-		resp = md5hex(ha1 + ":" + p["nonce"] + ":" + ha2)
+	cred, err := httpdigest.Digest(chal, opts)
+	if err != nil {
+		cred, _ = httpdigest.Digest(&httpdigest.Challenge{Realm: chal.Realm, Nonce: chal.Nonce, Opaque: chal.Opaque}, opts)
 	}
-	out := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=MD5`,
-		username, p["realm"], p["nonce"], path, resp)
-	if qop != "" {
-		out += fmt.Sprintf(`, qop=auth, nc=00000001, cnonce="%s"`, cnonce)
-	}
-	if o := p["opaque"]; o != "" {
-		out += fmt.Sprintf(`, opaque="%s"`, o)
-	}
-	return out
-}
-
-func md5hex(s string) string {
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
-// params reads a comma-separated list of key=value or key="value".
-func params(s string) map[string]string {
-	out := map[string]string{}
-	for s != "" {
-		s = strings.TrimLeft(s, " ,")
-		eq := strings.IndexByte(s, '=')
-		if eq < 0 {
-			break
-		}
-		key := strings.ToLower(strings.TrimSpace(s[:eq]))
-		s = s[eq+1:]
-		var val string
-		if strings.HasPrefix(s, `"`) {
-			end := strings.IndexByte(s[1:], '"')
-			if end < 0 {
-				val, s = s[1:], ""
-			} else {
-				val, s = s[1:1+end], s[2+end:]
-			}
-		} else if end := strings.IndexByte(s, ','); end >= 0 {
-			val, s = s[:end], s[end:]
-		} else {
-			val, s = s, ""
-		}
-		out[key] = strings.TrimSpace(val)
-	}
-	return out
+	return cred.String()
 }
