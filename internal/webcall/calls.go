@@ -40,10 +40,8 @@ type ringLeg struct {
 	sess   *sipgo.DialogServerSession
 	decide chan string // "accept" or "hangup"
 
-	mu       sync.Mutex
-	viewer   *media.Viewer
-	answered bool
-	ended    bool
+	view
+	answered bool // guarded by view.mu
 }
 
 // ring answers a branch INVITE for page p: 183 with the relay's SDP at
@@ -131,11 +129,8 @@ func (s *Service) ring(p *page, req *sip.Request, tx sip.ServerTransaction, desc
 	}
 	l.mu.Lock()
 	l.answered = true
-	v := l.viewer
 	l.mu.Unlock()
-	if v != nil {
-		v.SetTalk(true)
-	}
+	l.setTalk(true)
 	p.send(msg{Type: "accepted", Call: l.id})
 	s.logger.Info("page answered", "page", p.id, "call_id", in.callID)
 	in.stream.OnKeyframe(func() {
@@ -225,16 +220,8 @@ func (in *incoming) release() {
 }
 
 func (l *ringLeg) end(reason string) {
-	l.mu.Lock()
-	if l.ended {
-		l.mu.Unlock()
+	if !l.finish() {
 		return
-	}
-	l.ended = true
-	v := l.viewer
-	l.mu.Unlock()
-	if v != nil {
-		v.Close()
 	}
 	l.p.dropLeg(l.id)
 	l.p.send(msg{Type: "ended", Call: l.id, Reason: reason})
@@ -243,32 +230,7 @@ func (l *ringLeg) end(reason string) {
 }
 
 func (l *ringLeg) offer(sdp string) (string, error) {
-	l.mu.Lock()
-	if l.ended {
-		l.mu.Unlock()
-		return "", errText("通话已结束")
-	}
-	old := l.viewer
-	l.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
-	v, answer, err := l.in.stream.Stream().AddViewer(sdp, media.ViewerOptions{Name: l.p.acc.Label})
-	if err != nil {
-		return "", err
-	}
-	l.mu.Lock()
-	if l.ended {
-		l.mu.Unlock()
-		v.Close()
-		return "", errText("通话已结束")
-	}
-	l.viewer = v
-	if l.answered {
-		v.SetTalk(true)
-	}
-	l.mu.Unlock()
-	return answer, nil
+	return l.attach(l.in.stream.Stream(), l.p.acc.Label, sdp, "通话已结束")
 }
 
 func (l *ringLeg) accept() error {

@@ -48,10 +48,7 @@ type watchLeg struct {
 	p  *page
 	w  *watch
 
-	mu     sync.Mutex
-	viewer *media.Viewer
-	talkOn bool
-	ended  bool
+	view
 }
 
 // station finds a door or wall station of the page's community and the
@@ -331,16 +328,8 @@ func (w *watch) leave(l *watchLeg) {
 }
 
 func (l *watchLeg) end(reason string) {
-	l.mu.Lock()
-	if l.ended {
-		l.mu.Unlock()
+	if !l.finish() {
 		return
-	}
-	l.ended = true
-	v := l.viewer
-	l.mu.Unlock()
-	if v != nil {
-		v.Close()
 	}
 	l.p.dropLeg(l.id)
 	l.p.send(msg{Type: "ended", Call: l.id, Reason: reason})
@@ -353,26 +342,7 @@ func (l *watchLeg) offer(sdp string) (string, error) {
 	default:
 		return "", errText("监视尚未建立")
 	}
-	l.mu.Lock()
-	old := l.viewer
-	l.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
-	v, answer, err := l.w.stream.Stream().AddViewer(sdp, media.ViewerOptions{Name: l.p.acc.Label})
-	if err != nil {
-		return "", err
-	}
-	l.mu.Lock()
-	if l.ended {
-		l.mu.Unlock()
-		v.Close()
-		return "", errText("监视已结束")
-	}
-	l.viewer = v
-	v.SetTalk(l.talkOn)
-	l.mu.Unlock()
-	return answer, nil
+	return l.attach(l.w.stream.Stream(), l.p.acc.Label, sdp, "监视已结束")
 }
 
 func (l *watchLeg) accept() error { return errText("监视无需接听") }
@@ -414,12 +384,7 @@ func (l *watchLeg) extend() error {
 }
 
 func (l *watchLeg) talk(on bool) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.talkOn = on
-	if l.viewer != nil {
-		l.viewer.SetTalk(on)
-	}
+	l.setTalk(on)
 	return nil
 }
 
