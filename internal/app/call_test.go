@@ -3,12 +3,10 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"linli/internal/apptest"
+	"linli/internal/peers"
 	"linli/internal/sim"
 	"linli/internal/sip/ua"
 )
@@ -88,7 +87,7 @@ func startBaresip(t *testing.T, bin, server, username, password, answer string) 
 		"",
 	}, "\n")
 	accounts := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=120;answermode=%s;audio_codecs=PCMU/8000/1,PCMA/8000/1\n", username, server, password, answer)
-	for name, body := range map[string][]byte{"config": []byte(config), "accounts": []byte(accounts), "tone.wav": toneWAV(60)} {
+	for name, body := range map[string][]byte{"config": []byte(config), "accounts": []byte(accounts), "tone.wav": peers.ToneWAV(60)} {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -153,28 +152,6 @@ func freeUDPPort(t *testing.T) int {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-// toneWAV is secs seconds of a 440 Hz tone, 8 kHz 16-bit mono.
-func toneWAV(secs int) []byte {
-	n := 8000 * secs
-	b := make([]byte, 44+2*n)
-	copy(b, "RIFF")
-	binary.LittleEndian.PutUint32(b[4:], uint32(36+2*n))
-	copy(b[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(b[16:], 16)
-	binary.LittleEndian.PutUint16(b[20:], 1)
-	binary.LittleEndian.PutUint16(b[22:], 1)
-	binary.LittleEndian.PutUint32(b[24:], 8000)
-	binary.LittleEndian.PutUint32(b[28:], 16000)
-	binary.LittleEndian.PutUint16(b[32:], 2)
-	binary.LittleEndian.PutUint16(b[34:], 16)
-	copy(b[36:], "data")
-	binary.LittleEndian.PutUint32(b[40:], uint32(2*n))
-	for i := range n {
-		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(int16(8000*math.Sin(2*math.Pi*440*float64(i)/8000))))
-	}
-	return b
 }
 
 // rawInvite sends an INVITE for 0502 from user without credentials over
