@@ -7,11 +7,11 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	httpdigest "github.com/icholy/digest"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -51,62 +51,28 @@ func (c *Camera) snapshot(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(Picture(c.cfg.Name, time.Now()))
 }
 
+// digestOK checks the answer to the challenge. The header is read with
+// the digest library the client side uses; the response is computed here
+// on its own, so that a fault in the client's answer shows.
 func (c *Camera) digestOK(r *http.Request) bool {
-	h := r.Header.Get("Authorization")
-	rest, ok := strings.CutPrefix(h, "Digest ")
-	if !ok {
-		return false
-	}
-	p := parseParams(rest)
-	if p["username"] != c.cfg.Username || p["realm"] != realm || p["nonce"] != serverNonce() || p["uri"] != r.URL.RequestURI() {
+	p, err := httpdigest.ParseCredentials(r.Header.Get("Authorization"))
+	if err != nil || p.Username != c.cfg.Username || p.Realm != realm || p.Nonce != serverNonce() || p.URI != r.URL.RequestURI() {
 		return false
 	}
 	ha1 := md5hex(c.cfg.Username + ":" + realm + ":" + c.cfg.Password)
-	ha2 := md5hex(r.Method + ":" + p["uri"])
+	ha2 := md5hex(r.Method + ":" + p.URI)
 	var want string
-	if p["qop"] == "auth" {
-		want = md5hex(ha1 + ":" + p["nonce"] + ":" + p["nc"] + ":" + p["cnonce"] + ":auth:" + ha2)
+	if p.QOP == "auth" {
+		want = md5hex(fmt.Sprintf("%s:%s:%08x:%s:auth:%s", ha1, p.Nonce, p.Nc, p.Cnonce, ha2))
 	} else {
-		want = md5hex(ha1 + ":" + p["nonce"] + ":" + ha2)
+		want = md5hex(ha1 + ":" + p.Nonce + ":" + ha2)
 	}
-	return subtle.ConstantTimeCompare([]byte(want), []byte(p["response"])) == 1
+	return subtle.ConstantTimeCompare([]byte(want), []byte(p.Response)) == 1
 }
 
 func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
-}
-
-// parseParams reads a comma-separated list of key=value or key="value".
-func parseParams(s string) map[string]string {
-	out := map[string]string{}
-	for s != "" {
-		s = strings.TrimLeft(s, " ,")
-		eq := strings.IndexByte(s, '=')
-		if eq < 0 {
-			break
-		}
-		key := strings.ToLower(strings.TrimSpace(s[:eq]))
-		s = s[eq+1:]
-		var val string
-		if strings.HasPrefix(s, `"`) {
-			end := strings.IndexByte(s[1:], '"')
-			if end < 0 {
-				val, s = s[1:], ""
-			} else {
-				val, s = s[1:1+end], s[2+end:]
-			}
-		} else {
-			end := strings.IndexByte(s, ',')
-			if end < 0 {
-				val, s = s, ""
-			} else {
-				val, s = s[:end], s[end:]
-			}
-		}
-		out[key] = strings.TrimSpace(val)
-	}
-	return out
 }
 
 // Picture draws the camera's snapshot: colour bars with its name and the
