@@ -17,15 +17,16 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"linli/internal/access"
 	"linli/internal/account"
 	"linli/internal/actor"
+	"linli/internal/ad"
 	"linli/internal/application"
 	"linli/internal/audit"
 	"linli/internal/auth"
 	"linli/internal/blob"
 	"linli/internal/call"
 	"linli/internal/camera"
+	"linli/internal/card"
 	"linli/internal/community"
 	"linli/internal/config"
 	"linli/internal/device"
@@ -38,6 +39,7 @@ import (
 	"linli/internal/mail"
 	"linli/internal/media"
 	"linli/internal/mqtt"
+	"linli/internal/notice"
 	"linli/internal/ownerapp"
 	"linli/internal/pass"
 	"linli/internal/record"
@@ -49,6 +51,7 @@ import (
 	"linli/internal/staff"
 	"linli/internal/store"
 	"linli/internal/webcall"
+	"linli/internal/whitelist"
 	"linli/web"
 )
 
@@ -57,15 +60,15 @@ var Version = "dev"
 
 // App is a running Linli.
 type App struct {
-	cfg     config.Config
-	logger  *slog.Logger
-	db      *store.Store
-	auth    *auth.Service
-	access  *access.Service
-	records *record.Service
-	owners  *ownerapp.Service
-	devices *device.Service
-	apply   *application.Service
+	cfg       config.Config
+	logger    *slog.Logger
+	db        *store.Store
+	auth      *auth.Service
+	whitelist *whitelist.Service
+	records   *record.Service
+	owners    *ownerapp.Service
+	devices   *device.Service
+	apply     *application.Service
 	// directory and callLog are what the SIP server asks: accounts, routes,
 	// and where call records go.
 	directory *call.Directory
@@ -125,10 +128,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	// One budget for decoding pictures, whichever path they come by.
 	pictures := imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait)
 	residents := resident.NewService(db, box, files, pictures, logger)
-	a.access = access.NewService(db, logger)
-	a.access.UseFiles(files, pictures)
-	residents.OnDelete(a.access.ResidentDeleted)
-	residents.OnChange(a.access.ResidentChanged)
+	a.whitelist = whitelist.NewService(db, logger, sources(db))
+	residents.OnDelete(a.whitelist.ResidentDeleted)
+	residents.OnChange(a.whitelist.ResidentChanged)
+	notices := notice.NewService(db, a.whitelist)
+	ads := ad.NewService(db, a.whitelist, files, pictures)
 	devices := device.NewService(db, box, logger)
 	a.devices = devices
 	a.records = record.NewService(db, files, logger)
@@ -143,11 +147,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	a.owners = ownerapp.NewService(db, box, sms, logger,
 		ownerapp.WithDoors(devices, cfg.DoorOpenTimeout), ownerapp.WithSnapshots(a.records))
 	a.callLog = call.NewLog(a.directory, a.records, a.owners)
-	a.access.OnNotice(a.owners.NoticeSent)
+	notices.OnNotice(a.owners.NoticeSent)
 	applications := application.NewService(db, box, files, residents, pictures, logger)
 	images := firmware.NewService(db, files, logger)
 	a.files = files
-	a.fileOwners = []blob.Owner{a.records.StoredFiles(), residents.StoredFiles(), a.access.StoredFiles(),
+	a.fileOwners = []blob.Owner{a.records.StoredFiles(), residents.StoredFiles(), ads.StoredFiles(),
 		applications.StoredFiles(), images.StoredFiles()}
 	a.apply = applications
 	if err := a.startBroker(ctx, devices); err != nil {
@@ -177,11 +181,18 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	a.handler, a.api = Handler(Services{
 		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
 		Applications: applications, PublicURL: cfg.PublicURL,
-		Access: a.access, Devices: devices, Firmware: images,
-		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.access, logger), Calls: a.calls,
+		Whitelist: a.whitelist, Cards: card.NewService(db, a.whitelist), Notices: notices, Ads: ads,
+		Devices: devices, Firmware: images,
+		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.whitelist, logger), Calls: a.calls,
 		Cameras: a.cameras, Recovery: a.recovery, Audit: a.audit,
 	})
 	return a, nil
+}
+
+// sources are the features whose entries make up whitelists, in the order
+// a delta lists their changes.
+func sources(db *store.Store) []whitelist.Source {
+	return []whitelist.Source{pass.NewSource(db), ad.NewSource(db), notice.NewSource(db), card.NewSource(db)}
 }
 
 // startBroker starts the embedded MQTT broker, or connects to the external
@@ -198,7 +209,7 @@ func (a *App) startBroker(ctx context.Context, devices *device.Service) error {
 		a.external = e
 		devices.SetPublisher(e.Publish)
 		devices.SetBrokerAccounts(e)
-		a.access.OnChange(devices.Nudge)
+		a.whitelist.OnChange(devices.Nudge)
 		return nil
 	}
 	addr := a.cfg.MQTTAddr
@@ -222,7 +233,7 @@ func (a *App) startBroker(ctx context.Context, devices *device.Service) error {
 	a.broker = b
 	devices.SetPublisher(b.Publish)
 	devices.SetBrokerAccounts(b)
-	a.access.OnChange(devices.Nudge)
+	a.whitelist.OnChange(devices.Nudge)
 	a.logger.Info("MQTT broker listening", "mqtt", b.Addr().String())
 	return nil
 }
@@ -307,8 +318,12 @@ type Services struct {
 	// Applications handles 业主申请; PublicURL is the base of its QR links.
 	Applications *application.Service
 	PublicURL    string
-	// Access manages cards and whitelists; Devices binds and serves devices.
-	Access  *access.Service
+	// Whitelist answers devices' syncs; Cards, Notices and Ads feed it.
+	Whitelist *whitelist.Service
+	Cards     *card.Service
+	Notices   *notice.Service
+	Ads       *ad.Service
+	// Devices binds and serves devices.
 	Devices *device.Service
 	// Firmware keeps the operator's firmware images.
 	Firmware *firmware.Service
@@ -345,13 +360,14 @@ func Handler(s Services) (http.Handler, huma.API) {
 	s.Residents.Register(api)
 	roster.NewService(s.DB, s.Logger).Register(api, s.Residents)
 	s.Applications.Register(api, s.PublicURL)
-	s.Access.Register(api)
-	s.Access.RegisterNotices(api)
-	s.Access.RegisterAds(api, auth.DeviceOnly(), func(ctx context.Context) (access.Location, error) {
+	s.Cards.Register(api)
+	s.Notices.Register(api)
+	s.Ads.Register(api, auth.DeviceOnly(), func(ctx context.Context) (whitelist.Location, error) {
 		return s.Devices.Location(ctx, device.Current(ctx))
 	})
 	s.Firmware.Register(api)
-	s.Devices.Register(api, s.Access, s.Firmware)
+	s.Devices.Register(api, s.Firmware)
+	s.Whitelist.Register(api, s.Devices, device.Current)
 	s.Records.Register(api, s.Devices.Place, s.Passes.CountUse)
 	s.Owners.Register(api)
 	s.Passes.Register(api)
@@ -392,7 +408,8 @@ func offlineAPI() huma.API {
 	logger := slog.New(slog.DiscardHandler)
 	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
 		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
-		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
+		Whitelist: whitelist.NewService(nil, logger, nil), Cards: card.NewService(nil, nil), Notices: notice.NewService(nil, nil),
+		Ads: ad.NewService(nil, nil, nil, nil), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
 		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger),
 		Cameras: camera.NewService(nil, nil, logger), Recovery: recovery.NewService(nil, nil, nil, nil, logger), Audit: audit.NewService(nil, logger)})
@@ -469,7 +486,7 @@ func (a *App) janitor(ctx context.Context) {
 	defer t.Stop()
 	sys := actor.AsSystem(ctx)
 	for n := 0; ; n++ {
-		if _, err := a.access.ExpireDue(sys); err != nil && ctx.Err() == nil {
+		if _, err := a.whitelist.ExpireDue(sys); err != nil && ctx.Err() == nil {
 			a.logger.Error("expire cards", "err", err)
 		}
 		if n%60 == 0 {
@@ -488,7 +505,7 @@ func (a *App) janitor(ctx context.Context) {
 			if err := a.apply.PurgeAttempts(sys); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge application attempts", "err", err)
 			}
-			if err := a.access.PurgeChanges(sys, 30*24*time.Hour); err != nil && ctx.Err() == nil {
+			if err := a.whitelist.PurgeChanges(sys, 30*24*time.Hour); err != nil && ctx.Err() == nil {
 				a.logger.Error("purge whitelist changes", "err", err)
 			}
 			if n, err := a.records.CloseStaleCalls(sys); err != nil && ctx.Err() == nil {
@@ -526,7 +543,7 @@ func (a *App) janitor(ctx context.Context) {
 // notices whose time ended, and the residents whose access ended, leave the
 // device whitelists. It says how many entries and residents it handled.
 func (a *App) ExpireNow(ctx context.Context) (int, error) {
-	return a.access.ExpireDue(actor.AsSystem(ctx))
+	return a.whitelist.ExpireDue(actor.AsSystem(ctx))
 }
 
 // SweepFiles removes the stored files that no row refers to and that were

@@ -8,7 +8,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
-	"linli/internal/access"
 	"linli/internal/actor"
 	"linli/internal/auth"
 	"linli/internal/ent"
@@ -17,6 +16,7 @@ import (
 	"linli/internal/httpapi"
 	"linli/internal/perm"
 	"linli/internal/store"
+	"linli/internal/whitelist"
 )
 
 type bindInput struct {
@@ -32,12 +32,6 @@ type bindInput struct {
 }
 
 type bindOutput struct{ Body *Credentials }
-
-type syncInput struct {
-	Since int64 `query:"since" minimum:"0" doc:"设备已有的白名单版本；新设备为 0"`
-}
-
-type syncOutput struct{ Body *access.Delta }
 
 type slotsInput struct {
 	CID        int    `path:"cid" minimum:"1" doc:"小区编号"`
@@ -108,8 +102,8 @@ func Current(ctx context.Context) *ent.Device {
 var deviceSecurity = []map[string][]string{{"device": {}}}
 
 // Location returns where device d stands for its whitelist.
-func (s *Service) Location(ctx context.Context, d *ent.Device) (access.Location, error) {
-	loc := access.Location{CommunityID: d.CommunityID, DeviceID: d.ID, Orientation: string(d.Orientation),
+func (s *Service) Location(ctx context.Context, d *ent.Device) (whitelist.Location, error) {
+	loc := whitelist.Location{CommunityID: d.CommunityID, DeviceID: d.ID, Orientation: string(d.Orientation),
 		Screen: d.Kind == KindDoor || d.Kind == KindWall}
 	switch {
 	case d.UnitID != nil:
@@ -125,8 +119,8 @@ func (s *Service) Location(ctx context.Context, d *ent.Device) (access.Location,
 }
 
 // Register adds the device operations (/device/v1) and the console's device
-// list (/api/v1) to api.
-func (s *Service) Register(api huma.API, acc *access.Service, fws *firmware.Service) {
+// list (/api/v1) to api; GET /device/v1/sync is the whitelist's.
+func (s *Service) Register(api huma.API, fws *firmware.Service) {
 	tags := []string{"设备接口"}
 	huma.Register(api, huma.Operation{OperationID: "device-bind", Method: http.MethodPost, Path: "/device/v1/bind",
 		Summary: "绑定设备", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusOK,
@@ -139,24 +133,6 @@ func (s *Service) Register(api huma.API, acc *access.Service, fws *firmware.Serv
 				return nil, err
 			}
 			return &bindOutput{Body: cr}, nil
-		})
-	huma.Register(api, huma.Operation{OperationID: "device-sync", Method: http.MethodGet, Path: "/device/v1/sync",
-		Summary: "同步白名单", Tags: tags, Metadata: auth.DeviceOnly(), Security: deviceSecurity,
-		Description: "返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。"},
-		func(ctx context.Context, in *syncInput) (*syncOutput, error) {
-			d := Current(ctx)
-			loc, err := s.Location(ctx, d)
-			if err != nil {
-				return nil, err
-			}
-			delta, err := acc.Sync(ctx, loc, in.Since)
-			if err != nil {
-				return nil, err
-			}
-			if err := s.Seen(ctx, d, auth.ClientIP(ctx)); err != nil {
-				return nil, err
-			}
-			return &syncOutput{Body: delta}, nil
 		})
 	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "device-download-firmware", Method: http.MethodGet,
 		Path: "/device/v1/firmware/{id}", Summary: "下载固件", Tags: tags, Metadata: auth.DeviceOnly(), Security: deviceSecurity,

@@ -147,7 +147,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Pass, error) {
 		if err != nil {
 			return err
 		}
-		return s.access.PassesChanged(ctx, tx, r.CommunityID, created.ID)
+		return s.changed(ctx, tx, r.CommunityID, created.ID)
 	})
 	if err != nil {
 		return nil, err

@@ -143,7 +143,7 @@ func (s *Service) revoke(ctx context.Context, cid, id int, by string) (*ent.Pass
 			return err
 		}
 		if n > 0 {
-			if err := s.access.PassesChanged(ctx, tx, cid, id); err != nil {
+			if err := s.changed(ctx, tx, cid, id); err != nil {
 				return err
 			}
 		}

@@ -5,12 +5,12 @@
 // delivery code (快递码) is the preset of one use, one door, 24 hours.
 //
 // Passes reach door stations through the versioned whitelist sync (entry
-// kind pass, see internal/access): creating, using and revoking a pass
+// kind pass, see internal/whitelist): creating, using and revoking a pass
 // bump the community's sync version in the same transaction. Devices check
 // the window and the uses offline and report every use as an unlock event
 // with the pass id; the server counts uses once per device event, and a
 // pass that is used up, revoked or expired leaves every whitelist (expiry
-// through the janitor's access.ExpireDue, every minute; devices also stop
+// through the janitor's whitelist.ExpireDue, every minute; devices also stop
 // at valid_until on their own).
 package pass
 
@@ -23,10 +23,10 @@ import (
 	"math/big"
 	"time"
 
-	"linli/internal/access"
 	"linli/internal/ent"
 	"linli/internal/housing"
 	"linli/internal/store"
+	"linli/internal/whitelist"
 )
 
 // Limits of passes.
@@ -55,21 +55,21 @@ const (
 
 // Service makes, lists, counts and revokes passes.
 type Service struct {
-	db     *store.Store
-	access *access.Service
-	logger *slog.Logger
-	now    func() time.Time
-	pins   func() (string, error) // draws a PIN (tests draw colliding ones)
-	onUse  func(ctx context.Context, p *ent.Pass)
+	db        *store.Store
+	whitelist *whitelist.Service
+	logger    *slog.Logger
+	now       func() time.Time
+	pins      func() (string, error) // draws a PIN (tests draw colliding ones)
+	onUse     func(ctx context.Context, p *ent.Pass)
 }
 
 // OnUse makes f hear of every counted use of a pass, after it is stored,
 // with the pass as it is then (the app pushes it to the resident).
 func (s *Service) OnUse(f func(ctx context.Context, p *ent.Pass)) { s.onUse = f }
 
-// NewService returns a Service that tells acc about every change of a pass.
-func NewService(db *store.Store, acc *access.Service, logger *slog.Logger) *Service {
-	return &Service{db: db, access: acc, logger: logger, now: time.Now, pins: randomPIN}
+// NewService returns a Service that tells wl about every change of a pass.
+func NewService(db *store.Store, wl *whitelist.Service, logger *slog.Logger) *Service {
+	return &Service{db: db, whitelist: wl, logger: logger, now: time.Now, pins: randomPIN}
 }
 
 // Status returns the status of p at now.
@@ -119,7 +119,7 @@ func (s *Service) views(ctx context.Context, ps []*ent.Pass) ([]Pass, error) {
 	for i, p := range ps {
 		out[i] = Pass{ID: p.ID, RoomID: p.RoomID, RoomLabel: labels[p.RoomID], VisitorName: p.VisitorName, Note: p.Note,
 			Kind: string(p.Kind), DoorID: p.DoorID, ValidFrom: p.ValidFrom, ValidTo: p.ValidTo, MaxUses: p.MaxUses, Uses: p.Uses,
-			PIN: p.Pin, QR: access.PassQR(p.QrToken), ShareToken: p.ShareToken, ShareURL: ShareURL(p.ShareToken),
+			PIN: p.Pin, QR: QRText(p.QrToken), ShareToken: p.ShareToken, ShareURL: ShareURL(p.ShareToken),
 			Status: Status(p, now), CreatedAt: p.CreatedAt}
 	}
 	return out, nil

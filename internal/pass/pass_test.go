@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"linli/internal/access"
 	"linli/internal/actor"
 	"linli/internal/community"
 	"linli/internal/ent"
 	"linli/internal/housing"
 	"linli/internal/store"
 	"linli/internal/storetest"
+	"linli/internal/whitelist"
 )
 
 // TestPINsUnique: a new pass never takes the PIN of a pass of the
@@ -43,7 +43,7 @@ func TestPINsUnique(t *testing.T) {
 			SetName("甲").SetRole("业主").SetPhone("13911180001").SaveX(op)
 
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		svc := NewService(db, access.NewService(db, logger), logger)
+		svc := NewService(db, whitelist.NewService(db, logger, []whitelist.Source{NewSource(db)}), logger)
 		var drawn []string
 		queue := []string{}
 		svc.pins = func() (string, error) {

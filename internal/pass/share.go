@@ -9,7 +9,6 @@ import (
 	qrcode "github.com/yeqown/go-qrcode/v2"
 	"github.com/yeqown/go-qrcode/writer/standard"
 
-	"linli/internal/access"
 	"linli/internal/actor"
 	"linli/internal/ent"
 	entpass "linli/internal/ent/pass"
@@ -67,7 +66,7 @@ func (s *Service) Share(ctx context.Context, token string) (*Shared, error) {
 	out := &Shared{VisitorName: p.VisitorName, CommunityName: c.Name, RoomLabel: labels[p.RoomID], ValidFrom: p.ValidFrom,
 		ValidTo: p.ValidTo, Uses: p.Uses, MaxUses: p.MaxUses, Status: Status(p, s.now())}
 	if opensNow(out.Status) {
-		out.PIN, out.QR = p.Pin, access.PassQR(p.QrToken)
+		out.PIN, out.QR = p.Pin, QRText(p.QrToken)
 	}
 	return out, nil
 }
@@ -83,7 +82,7 @@ func (s *Service) QRCode(ctx context.Context, token string) ([]byte, error) {
 	if !opensNow(Status(p, s.now())) {
 		return nil, errs.New(errs.NotFound, "通行证已失效（已撤销、已用完或已过期），没有二维码")
 	}
-	qrc, err := qrcode.NewWith(access.PassQR(p.QrToken), qrcode.WithErrorCorrectionLevel(qrcode.ErrorCorrectionMedium))
+	qrc, err := qrcode.NewWith(QRText(p.QrToken), qrcode.WithErrorCorrectionLevel(qrcode.ErrorCorrectionMedium))
 	if err != nil {
 		return nil, fmt.Errorf("pass: qr: %w", err)
 	}

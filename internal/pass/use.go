@@ -40,7 +40,7 @@ func (s *Service) CountUse(ctx context.Context, cid, deviceID, passID int, event
 		}
 		counted = true
 		// Every device learns the new count; at the limit the pass is gone.
-		return s.access.PassesChanged(ctx, tx, cid, p.ID)
+		return s.changed(ctx, tx, cid, p.ID)
 	})
 	if err != nil || !counted || s.onUse == nil {
 		return err

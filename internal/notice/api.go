@@ -1,4 +1,4 @@
-package access
+package notice
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"linli/internal/auth"
 	"linli/internal/ent"
-	"linli/internal/ent/notice"
+	entnotice "linli/internal/ent/notice"
 	"linli/internal/ent/noticeroom"
 	"linli/internal/housing"
 	"linli/internal/httpapi"
@@ -39,12 +39,12 @@ func (s *Service) ListNotices(ctx context.Context, cid int, scope string, offset
 	if err != nil {
 		return nil, 0, err
 	}
-	q := s.db.Notice.Query().Where(notice.CommunityID(cid), notice.ScopeEQ(notice.Scope(scope)))
+	q := s.db.Notice.Query().Where(entnotice.CommunityID(cid), entnotice.ScopeEQ(entnotice.Scope(scope)))
 	total, err := q.Clone().Count(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	ns, err := q.Order(ent.Desc(notice.FieldCreatedAt), ent.Desc(notice.FieldID)).Offset(offset).Limit(limit).All(ctx)
+	ns, err := q.Order(ent.Desc(entnotice.FieldCreatedAt), ent.Desc(entnotice.FieldID)).Offset(offset).Limit(limit).All(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -59,7 +59,7 @@ func (s *Service) noticeViews(ctx context.Context, c *ent.Community, ns []*ent.N
 		out[i] = NoticeView{ID: n.ID, Scope: string(n.Scope), Title: n.Title, Content: n.Content,
 			ShowFrom: n.ShowFrom.In(region.Time).Format(time.DateOnly), ShowTo: n.ShowUntil.In(region.Time).AddDate(0, 0, -1).Format(time.DateOnly),
 			SentAt: n.CreatedAt, SentBy: n.SentBy}
-		if n.Scope != notice.ScopeRooms {
+		if n.Scope != entnotice.ScopeRooms {
 			continue
 		}
 		rooms, err := s.db.NoticeRoom.Query().Where(noticeroom.NoticeID(n.ID)).Select(noticeroom.FieldRoomID).Ints(ctx)
@@ -116,8 +116,8 @@ type noticeIDInput struct {
 
 type noticeOutput struct{ Body NoticeView }
 
-// RegisterNotices adds 公告信息管理 (小区通知, 房间通知) to api.
-func (s *Service) RegisterNotices(api huma.API) {
+// Register adds 公告信息管理 (小区通知, 房间通知) to api.
+func (s *Service) Register(api huma.API) {
 	tags := []string{"公告信息管理"}
 	const base = "/api/v1/communities/{cid}/"
 	for _, k := range []struct{ scope, path, name string }{{"community", "notices", "小区通知"}, {"rooms", "room-notices", "房间通知"}} {

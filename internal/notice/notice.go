@@ -1,21 +1,44 @@
-package access
+// Package notice is 公告信息管理: 小区通知 for every device of a community
+// and 房间通知 for the indoor monitors of chosen rooms, shown for 1 to 60
+// days, which reach devices through the whitelist (internal/whitelist) and
+// residents' apps through the function told of each notice sent.
+package notice
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"linli/internal/ent"
-	"linli/internal/ent/notice"
+	entnotice "linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
 	"linli/internal/ent/noticeroom"
 	"linli/internal/ent/room"
 	"linli/internal/errs"
 	"linli/internal/region"
 	"linli/internal/store"
+	"linli/internal/whitelist"
 )
+
+// Service sends and withdraws notices.
+type Service struct {
+	db *store.Store
+	wl *whitelist.Service
+	// noticed, if set, is told of each notice sent, after it is committed
+	// (to push it to residents' apps).
+	noticed func(ctx context.Context, n *ent.Notice, roomIDs []int)
+}
+
+// NewService returns a Service that records its changes in wl.
+func NewService(db *store.Store, wl *whitelist.Service) *Service {
+	return &Service{db: db, wl: wl}
+}
+
+// OnNotice sets the function told about every notice sent, after commit.
+func (s *Service) OnNotice(fn func(ctx context.Context, n *ent.Notice, roomIDs []int)) {
+	s.noticed = fn
+}
 
 // Notice limits (发送通知).
 const (
@@ -24,13 +47,6 @@ const (
 	MaxNoticeDays  = 60
 	MaxNoticeRooms = 5000
 )
-
-func noticeKey(id int) string { return fmt.Sprintf("notice:%d", id) }
-
-func noticeEntry(n *ent.Notice) Entry {
-	from, until := n.ShowFrom, n.ShowUntil
-	return Entry{Key: noticeKey(n.ID), Kind: "notice", Title: n.Title, Content: n.Content, ValidFrom: &from, ValidUntil: &until}
-}
 
 // NoticeInput is a notice to send. From and To are days (2006-01-02),
 // both shown. Rooms and Units choose the rooms of a 房间通知.
@@ -58,7 +74,7 @@ func (s *Service) window(from, to string) (time.Time, time.Time, error) {
 	if days > MaxNoticeDays {
 		return start, end, errs.Fieldf("show_to", "展示时间为 1 到 %d 天，现在是 %d 天", MaxNoticeDays, days)
 	}
-	today := s.now().In(region.Time)
+	today := s.wl.Now().In(region.Time)
 	if end.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, region.Time)) {
 		return start, end, errs.Field("show_to", "展示时间已经过去，请选择今天或以后的日期")
 	}
@@ -87,7 +103,7 @@ func (s *Service) SendNotice(ctx context.Context, cid int, rooms bool, in Notice
 		return nil, errs.Fieldf("content", "内容最多 %d 个字，现在 %d 个字", MaxContent, n)
 	}
 	if rooms && in.From == "" && in.To == "" {
-		today := s.now().In(region.Time)
+		today := s.wl.Now().In(region.Time)
 		in.From, in.To = today.Format(time.DateOnly), today.AddDate(0, 0, 6).Format(time.DateOnly)
 	}
 	from, until, err := s.window(in.From, in.To)
@@ -100,15 +116,15 @@ func (s *Service) SendNotice(ctx context.Context, cid int, rooms bool, in Notice
 			return nil, err
 		}
 	}
-	scope := notice.ScopeCommunity
+	scope := entnotice.ScopeCommunity
 	if rooms {
-		scope = notice.ScopeRooms
+		scope = entnotice.ScopeRooms
 	}
 	var n *ent.Notice
-	err = s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+	err = s.wl.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
 		var err error
 		n, err = tx.Notice.Create().SetCommunityID(cid).SetScope(scope).SetTitle(in.Title).SetContent(in.Content).
-			SetShowFrom(from).SetShowUntil(until).SetSentBy(by).SetCreatedAt(s.now()).Save(ctx)
+			SetShowFrom(from).SetShowUntil(until).SetSentBy(by).SetCreatedAt(s.wl.Now()).Save(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +137,7 @@ func (s *Service) SendNotice(ctx context.Context, cid int, rooms bool, in Notice
 				return nil, err
 			}
 		}
-		return []string{noticeKey(n.ID)}, nil
+		return []string{whitelist.NoticeKey(n.ID)}, nil
 	})
 	if err == nil && s.noticed != nil {
 		s.noticed(ctx, n, roomIDs)
@@ -163,11 +179,11 @@ func (s *Service) noticeRooms(ctx context.Context, cid int, roomIDs, unitIDs []i
 //
 // Errors: errs.NotFound.
 func (s *Service) DeleteNotice(ctx context.Context, cid, id int) error {
-	n, err := s.db.Notice.Query().Where(notice.ID(id), notice.CommunityID(cid)).Only(ctx)
+	n, err := s.db.Notice.Query().Where(entnotice.ID(id), entnotice.CommunityID(cid)).Only(ctx)
 	if err != nil {
 		return store.Map(err, "通知")
 	}
-	return s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+	return s.wl.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
 		if _, err := tx.NoticeRoom.Delete().Where(noticeroom.NoticeID(n.ID)).Exec(ctx); err != nil {
 			return nil, err
 		}
@@ -177,34 +193,6 @@ func (s *Service) DeleteNotice(ctx context.Context, cid, id int) error {
 		if err := tx.Notice.DeleteOneID(n.ID).Exec(ctx); err != nil {
 			return nil, err
 		}
-		return []string{noticeKey(n.ID)}, nil
+		return []string{whitelist.NoticeKey(n.ID)}, nil
 	})
-}
-
-// noticesFor returns the notice entries of loc that are still to be shown:
-// every community notice, and the room notices of an indoor monitor's room.
-// With ids, only those notices are considered.
-func (s *Service) noticesFor(ctx context.Context, loc Location, ids []int) ([]Entry, error) {
-	q := s.db.Notice.Query().Where(notice.CommunityID(loc.CommunityID), notice.ShowUntilGT(s.now()))
-	if ids != nil {
-		q.Where(notice.IDIn(ids...))
-	}
-	if loc.RoomID == 0 {
-		q.Where(notice.ScopeEQ(notice.ScopeCommunity))
-	} else {
-		mine, err := s.db.NoticeRoom.Query().Where(noticeroom.RoomID(loc.RoomID)).Select(noticeroom.FieldNoticeID).Ints(ctx)
-		if err != nil {
-			return nil, err
-		}
-		q.Where(notice.Or(notice.ScopeEQ(notice.ScopeCommunity), notice.IDIn(mine...)))
-	}
-	ns, err := q.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Entry, len(ns))
-	for i, n := range ns {
-		out[i] = noticeEntry(n)
-	}
-	return out, nil
 }

@@ -1,4 +1,4 @@
-package access
+package notice
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"linli/internal/housing"
 	"linli/internal/store"
 	"linli/internal/storetest"
+	"linli/internal/whitelist"
 )
 
 // TestNotices: the display window is 1 to 60 days; a 房间通知 reaches only
@@ -22,8 +23,9 @@ func TestNotices(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.Store) {
 		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
 		clock := time.Date(2026, 7, 23, 2, 0, 0, 0, time.UTC) // 10:00 in China
-		svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		svc.now = func() time.Time { return clock }
+		wl := whitelist.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)), []whitelist.Source{NewSource(db)},
+			whitelist.WithClock(func() time.Time { return clock }))
+		svc := NewService(db, wl)
 		name, code, addr := "通知小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {
@@ -59,11 +61,11 @@ func TestNotices(t *testing.T) {
 			t.Error("a notice without a title was sent")
 		}
 
-		door := Location{CommunityID: c.ID, UnitID: un.ID}
-		mon1 := Location{CommunityID: c.ID, UnitID: un.ID, RoomID: r1.ID}
-		mon2 := Location{CommunityID: c.ID, UnitID: un.ID, RoomID: r2.ID}
-		has := func(loc Location, key string) bool {
-			es, err := svc.Whitelist(ctx, loc)
+		door := whitelist.Location{CommunityID: c.ID, UnitID: un.ID}
+		mon1 := whitelist.Location{CommunityID: c.ID, UnitID: un.ID, RoomID: r1.ID}
+		mon2 := whitelist.Location{CommunityID: c.ID, UnitID: un.ID, RoomID: r2.ID}
+		has := func(loc whitelist.Location, key string) bool {
+			es, err := wl.Whitelist(ctx, loc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,35 +80,35 @@ func TestNotices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := noticeKey(rn.ID)
+		key := whitelist.NoticeKey(rn.ID)
 		if !has(mon1, key) || has(mon2, key) || has(door, key) {
 			t.Errorf("room notice: room 1 %v, room 2 %v, door station %v; want only room 1", has(mon1, key), has(mon2, key), has(door, key))
 		}
 		// Whole unit: both rooms.
 		un2, err := svc.SendNotice(ctx, c.ID, true, NoticeInput{Title: "电梯检修", Content: "本单元电梯检修", UnitIDs: []int{un.ID}}, "mgr")
-		if err != nil || !has(mon1, noticeKey(un2.ID)) || !has(mon2, noticeKey(un2.ID)) {
+		if err != nil || !has(mon1, whitelist.NoticeKey(un2.ID)) || !has(mon2, whitelist.NoticeKey(un2.ID)) {
 			t.Errorf("unit notice: %v", err)
 		}
 
 		// A device synced before the deletion gets the withdrawal.
-		d0, _ := svc.Sync(ctx, mon1, 0)
+		d0, _ := wl.Sync(ctx, mon1, 0)
 		if err := svc.DeleteNotice(ctx, c.ID, rn.ID); err != nil {
 			t.Fatal(err)
 		}
-		d1, err := svc.Sync(ctx, mon1, d0.Version)
+		d1, err := wl.Sync(ctx, mon1, d0.Version)
 		if err != nil || d1.Full || len(d1.Deletes) != 1 || d1.Deletes[0] != key {
 			t.Fatalf("after deleting: %+v %v", d1, err)
 		}
 
 		// When the last day is over, the janitor takes it off devices.
 		cn, _ := svc.SendNotice(ctx, c.ID, false, NoticeInput{Title: "停电通知", Content: "今晚停电", From: "2026-07-23", To: "2026-07-23"}, "mgr")
-		d2, _ := svc.Sync(ctx, door, 0)
+		d2, _ := wl.Sync(ctx, door, 0)
 		clock = time.Date(2026, 7, 23, 16, 0, 1, 0, time.UTC) // 00:00:01 on the 24th in China
-		if _, err := svc.ExpireDue(ctx); err != nil {
+		if _, err := wl.ExpireDue(ctx); err != nil {
 			t.Fatal(err)
 		}
-		d3, _ := svc.Sync(ctx, door, d2.Version)
-		if d3.Full || !strings.Contains(strings.Join(d3.Deletes, ","), noticeKey(cn.ID)) {
+		d3, _ := wl.Sync(ctx, door, d2.Version)
+		if d3.Full || !strings.Contains(strings.Join(d3.Deletes, ","), whitelist.NoticeKey(cn.ID)) {
 			t.Errorf("after the last day: %+v", d3)
 		}
 	})

@@ -1,4 +1,4 @@
-package access
+package whitelist_test
 
 import (
 	"bytes"
@@ -6,30 +6,30 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 
 	"linli/internal/actor"
+	"linli/internal/card"
 	"linli/internal/community"
 	"linli/internal/ent"
-	"linli/internal/ent/card"
+	entcard "linli/internal/ent/card"
 	"linli/internal/housing"
 	"linli/internal/storetest"
+	"linli/internal/whitelist"
 )
 
 // BenchmarkSync50k measures the sync of a door station in a community with
 // 50,000 cards: the full snapshot a new device gets (time and size) and the
 // delta after one change.
 //
-//	go test ./internal/access -run '^$' -bench Sync50k -benchtime 5x
+//	go test ./internal/whitelist -run '^$' -bench Sync50k -benchtime 5x
 func BenchmarkSync50k(b *testing.B) {
 	const cards = 50_000
 	for _, be := range storetest.Backends() {
 		b.Run(be.Name, func(b *testing.B) {
 			db := storetest.Open(b, be)
 			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
-			svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			wl, cardSvc, _ := newServices(db, nil)
 			name, code, addr := "五万卡小区", "440306", "x"
 			c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 			if err != nil {
@@ -47,14 +47,14 @@ func BenchmarkSync50k(b *testing.B) {
 				bulk := make([]*ent.CardCreate, 1000)
 				for j := range bulk {
 					bulk[j] = db.Card.Create().SetCommunityID(c.ID).SetNumber(fmt.Sprintf("%08X", 0x10000000+i+j)).
-						SetType(card.TypeNormal).SetUnitIds([]int{un.ID})
+						SetType(entcard.TypeNormal).SetUnitIds([]int{un.ID})
 				}
 				if err := db.Card.CreateBulk(bulk...).Exec(ctx); err != nil {
 					b.Fatal(err)
 				}
 			}
-			loc := Location{CommunityID: c.ID, UnitID: un.ID}
-			size := func(d *Delta) (raw, gz int) {
+			loc := whitelist.Location{CommunityID: c.ID, UnitID: un.ID}
+			size := func(d *whitelist.Delta) (raw, gz int) {
 				data, _ := json.Marshal(d)
 				var z bytes.Buffer
 				w := gzip.NewWriter(&z)
@@ -64,9 +64,9 @@ func BenchmarkSync50k(b *testing.B) {
 			}
 
 			b.Run("full", func(b *testing.B) {
-				var d *Delta
+				var d *whitelist.Delta
 				for b.Loop() {
-					if d, err = svc.Sync(ctx, loc, 0); err != nil {
+					if d, err = wl.Sync(ctx, loc, 0); err != nil {
 						b.Fatal(err)
 					}
 					if _, err := json.Marshal(d); err != nil {
@@ -82,14 +82,14 @@ func BenchmarkSync50k(b *testing.B) {
 			})
 			b.Run("delta", func(b *testing.B) {
 				for _, n := range []string{"5A5A5A5A", "5B5B5B5B"} {
-					if _, err := svc.IssueSuper(ctx, c.ID, CardInput{Number: n}); err != nil {
+					if _, err := cardSvc.IssueSuper(ctx, c.ID, card.CardInput{Number: n}); err != nil {
 						b.Fatal(err)
 					}
 				}
-				cur, _ := svc.Sync(ctx, loc, 0)
-				var d *Delta
+				cur, _ := wl.Sync(ctx, loc, 0)
+				var d *whitelist.Delta
 				for b.Loop() {
-					if d, err = svc.Sync(ctx, loc, cur.Version-1); err != nil {
+					if d, err = wl.Sync(ctx, loc, cur.Version-1); err != nil {
 						b.Fatal(err)
 					}
 				}

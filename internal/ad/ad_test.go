@@ -1,4 +1,4 @@
-package access
+package ad
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"linli/internal/imaging"
 	"linli/internal/store"
 	"linli/internal/storetest"
+	"linli/internal/whitelist"
 )
 
 // TestAdPixelFloodBounded: a picture whose header claims 64,000 × 64,000
@@ -31,8 +32,8 @@ func TestAdPixelFloodBounded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		svc.UseFiles(files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait))
+		wl := whitelist.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)), []whitelist.Source{NewSource(db)})
+		svc := NewService(db, wl, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait))
 		name, code, addr := "广告小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {
@@ -75,8 +76,8 @@ func TestFailedAdReplaceKeepsTheShownPicture(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		svc.UseFiles(files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait))
+		wl := whitelist.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)), []whitelist.Source{NewSource(db)})
+		svc := NewService(db, wl, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait))
 		name, code, addr := "替换小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {

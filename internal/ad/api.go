@@ -1,4 +1,4 @@
-package access
+package ad
 
 import (
 	"context"
@@ -9,11 +9,12 @@ import (
 
 	"linli/internal/auth"
 	"linli/internal/ent"
-	"linli/internal/ent/ad"
+	entad "linli/internal/ent/ad"
 	"linli/internal/ent/adtarget"
 	"linli/internal/httpapi"
 	"linli/internal/perm"
 	"linli/internal/store"
+	"linli/internal/whitelist"
 )
 
 // AdSlot is one ad slot as 门口机内容管理 shows it.
@@ -41,7 +42,7 @@ func (s *Service) Ads(ctx context.Context, cid int) ([]AdScreen, error) {
 	if _, err := store.Community(ctx, s.db.Client, cid); err != nil {
 		return nil, err
 	}
-	ads, err := s.db.Ad.Query().Where(ad.CommunityID(cid)).All(ctx)
+	ads, err := s.db.Ad.Query().Where(entad.CommunityID(cid)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -114,9 +115,9 @@ type DeviceAd struct {
 	ID int `path:"id" minimum:"1" doc:"广告编号（同步结果中的 url）"`
 }
 
-// RegisterAds adds 门口机内容管理 to api. where tells where the device of a
+// Register adds 门口机内容管理 to api. where tells where the device of a
 // device request stands.
-func (s *Service) RegisterAds(api huma.API, deviceOnly map[string]any, where func(ctx context.Context) (Location, error)) {
+func (s *Service) Register(api huma.API, deviceOnly map[string]any, where func(ctx context.Context) (whitelist.Location, error)) {
 	tags := []string{"内容信息管理"}
 	const base = "/api/v1/communities/{cid}/ads"
 	huma.Register(api, huma.Operation{OperationID: "list-ads", Metadata: auth.Needs(perm.AdsView), Method: http.MethodGet, Path: base, Summary: "门口机内容管理", Tags: tags},

@@ -1,4 +1,4 @@
-package access
+package whitelist_test
 
 import (
 	"context"
@@ -11,25 +11,30 @@ import (
 	"time"
 
 	"linli/internal/actor"
+	"linli/internal/ad"
+	"linli/internal/card"
 	"linli/internal/community"
 	"linli/internal/ent"
-	"linli/internal/ent/card"
+	entcard "linli/internal/ent/card"
 	"linli/internal/housing"
+	"linli/internal/notice"
+	"linli/internal/pass"
 	"linli/internal/region"
 	"linli/internal/store"
 	"linli/internal/storetest"
+	"linli/internal/whitelist"
 )
 
 // device is a simulated device: it applies every sync answer to its own set.
 type device struct {
-	loc     Location
+	loc     whitelist.Location
 	version int64
-	set     map[string]Entry
+	set     map[string]whitelist.Entry
 }
 
-func (d *device) apply(delta *Delta) {
+func (d *device) apply(delta *whitelist.Delta) {
 	if delta.Full {
-		d.set = map[string]Entry{}
+		d.set = map[string]whitelist.Entry{}
 	}
 	for _, e := range delta.Upserts {
 		d.set[e.Key] = e
@@ -38,6 +43,18 @@ func (d *device) apply(delta *Delta) {
 		delete(d.set, k)
 	}
 	d.version = delta.Version
+}
+
+// newServices returns the whitelist of db with every source, going by now,
+// and the card and notice services that feed it.
+func newServices(db *store.Store, now func() time.Time) (*whitelist.Service, *card.Service, *notice.Service) {
+	var opts []whitelist.Option
+	if now != nil {
+		opts = append(opts, whitelist.WithClock(now))
+	}
+	sources := []whitelist.Source{pass.NewSource(db), ad.NewSource(db), notice.NewSource(db), card.NewSource(db)}
+	wl := whitelist.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)), sources, opts...)
+	return wl, card.NewService(db, wl), notice.NewService(db, wl)
 }
 
 // TestWhitelistConvergence performs random card and resident operations with
@@ -55,8 +72,7 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
 	clock := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
-	svc := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	svc.now = func() time.Time { return clock }
+	wl, cardSvc, noticeSvc := newServices(db, func() time.Time { return clock })
 
 	name, code, addr := fmt.Sprintf("收敛小区%d", seed), "440306", "x"
 	c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
@@ -98,13 +114,13 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 
 	devices := []*device{}
 	for _, u := range units {
-		devices = append(devices, &device{loc: Location{CommunityID: c.ID, UnitID: u}, set: map[string]Entry{}})
+		devices = append(devices, &device{loc: whitelist.Location{CommunityID: c.ID, UnitID: u}, set: map[string]whitelist.Entry{}})
 	}
 	// A wall station (with a screen), then a management station.
-	devices = append(devices, &device{loc: Location{CommunityID: c.ID, Screen: true}, set: map[string]Entry{}})
-	devices = append(devices, &device{loc: Location{CommunityID: c.ID}, set: map[string]Entry{}})
+	devices = append(devices, &device{loc: whitelist.Location{CommunityID: c.ID, Screen: true}, set: map[string]whitelist.Entry{}})
+	devices = append(devices, &device{loc: whitelist.Location{CommunityID: c.ID}, set: map[string]whitelist.Entry{}})
 	for _, rm := range rooms[:3] { // indoor monitors
-		devices = append(devices, &device{loc: Location{CommunityID: c.ID, UnitID: rm.UnitID, RoomID: rm.ID}, set: map[string]Entry{}})
+		devices = append(devices, &device{loc: whitelist.Location{CommunityID: c.ID, UnitID: rm.UnitID, RoomID: rm.ID}, set: map[string]whitelist.Entry{}})
 	}
 	for i, d := range devices {
 		d.loc.DeviceID = 1000 + i
@@ -112,14 +128,14 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	var notices []int
 	notice := func(rooms []int) {
 		from := clock.In(region.Time).AddDate(0, 0, rng.IntN(2)-1)
-		in := NoticeInput{Title: "停水通知", Content: "明天停水", From: from.Format(time.DateOnly), To: from.AddDate(0, 0, rng.IntN(4)).Format(time.DateOnly), RoomIDs: rooms}
-		if n, err := svc.SendNotice(ctx, c.ID, rooms != nil, in, "test"); err == nil {
+		in := notice.NoticeInput{Title: "停水通知", Content: "明天停水", From: from.Format(time.DateOnly), To: from.AddDate(0, 0, rng.IntN(4)).Format(time.DateOnly), RoomIDs: rooms}
+		if n, err := noticeSvc.SendNotice(ctx, c.ID, rooms != nil, in, "test"); err == nil {
 			notices = append(notices, n.ID)
 		}
 	}
 	passEntries := 0 // pass entries devices received
 	sync := func(d *device) {
-		delta, err := svc.Sync(ctx, d.loc, d.version)
+		delta, err := wl.Sync(ctx, d.loc, d.version)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +149,7 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 
 	numbers := []string{}
 	randomCard := func() *ent.Card {
-		cs := db.Card.Query().Where(card.CommunityID(c.ID), card.StatusNEQ(card.StatusBlank)).AllX(ctx)
+		cs := db.Card.Query().Where(entcard.CommunityID(c.ID), entcard.StatusNEQ(entcard.StatusBlank)).AllX(ctx)
 		if len(cs) == 0 {
 			return nil
 		}
@@ -156,7 +172,7 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 		return &t
 	}
 
-	passes := passOps(t, ctx, db, svc, c.ID, rooms, devices, rng, func() time.Time { return clock },
+	passes := passOps(t, ctx, db, wl, c.ID, rooms, devices, rng, func() time.Time { return clock },
 		func() int { return residents[rng.IntN(len(residents))].ID })
 	for range 250 {
 		switch op := rng.IntN(19); op {
@@ -168,30 +184,30 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 				n = numbers[rng.IntN(len(numbers))] // reuse a number: refused while issued, fine when blank
 			}
 			numbers = append(numbers, n)
-			_, _ = svc.IssueNormal(ctx, c.ID, CardInput{Number: n, ResidentID: residents[rng.IntN(len(residents))].ID, UnitIDs: randomUnits(), ValidUntil: expiry()})
+			_, _ = cardSvc.IssueNormal(ctx, c.ID, card.CardInput{Number: n, ResidentID: residents[rng.IntN(len(residents))].ID, UnitIDs: randomUnits(), ValidUntil: expiry()})
 		case 2:
 			n := fmt.Sprintf("%08X", rng.Uint32())
 			numbers = append(numbers, n)
-			_, _ = svc.IssueSuper(ctx, c.ID, CardInput{Number: n, ValidUntil: expiry()})
+			_, _ = cardSvc.IssueSuper(ctx, c.ID, card.CardInput{Number: n, ValidUntil: expiry()})
 		case 3:
 			if cd := randomCard(); cd != nil {
-				_, _ = svc.SetUnits(ctx, c.ID, cd.ID, randomUnits())
+				_, _ = cardSvc.SetUnits(ctx, c.ID, cd.ID, randomUnits())
 			}
 		case 4:
 			if cd := randomCard(); cd != nil {
-				_, _ = svc.SetExpiry(ctx, c.ID, cd.ID, expiry())
+				_, _ = cardSvc.SetExpiry(ctx, c.ID, cd.ID, expiry())
 			}
 		case 5:
 			if cd := randomCard(); cd != nil {
-				_, _ = svc.SetEnabled(ctx, c.ID, cd.ID, rng.IntN(2) == 0)
+				_, _ = cardSvc.SetEnabled(ctx, c.ID, cd.ID, rng.IntN(2) == 0)
 			}
 		case 6:
 			if cd := randomCard(); cd != nil {
-				_, _ = svc.Blank(ctx, c.ID, cd.ID)
+				_, _ = cardSvc.Blank(ctx, c.ID, cd.ID)
 			}
 		case 7:
 			if cd := randomCard(); cd != nil {
-				_ = svc.Delete(ctx, c.ID, cd.ID)
+				_ = cardSvc.Delete(ctx, c.ID, cd.ID)
 			}
 		case 8:
 			// A resident leaves: their cards and face go; someone else moves in.
@@ -201,7 +217,7 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 				if err := tx.Resident.DeleteOneID(r.ID).Exec(ctx); err != nil {
 					return err
 				}
-				return svc.ResidentDeleted(ctx, tx, r)
+				return wl.ResidentDeleted(ctx, tx, r)
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -220,14 +236,14 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 				if err != nil {
 					return err
 				}
-				return svc.ResidentChanged(ctx, tx, r)
+				return wl.ResidentChanged(ctx, tx, r)
 			}); err != nil {
 				t.Fatal(err)
 			}
 		case 10:
 			// Time passes; the janitor expires what ran out.
 			clock = clock.Add(time.Duration(rng.IntN(20)) * time.Hour)
-			if _, err := svc.ExpireDue(ctx); err != nil {
+			if _, err := wl.ExpireDue(ctx); err != nil {
 				t.Fatal(err)
 			}
 		case 12:
@@ -236,19 +252,19 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 			notice([]int{rooms[rng.IntN(len(rooms))].ID, rooms[rng.IntN(len(rooms))].ID})
 		case 14:
 			if len(notices) > 0 {
-				_ = svc.DeleteNotice(ctx, c.ID, notices[rng.IntN(len(notices))])
+				_ = noticeSvc.DeleteNotice(ctx, c.ID, notices[rng.IntN(len(notices))])
 			}
 		case 11:
 			if rng.IntN(10) == 0 {
 				d := devices[rng.IntN(len(devices))]
-				d.version, d.set = 0, map[string]Entry{} // a replaced device starts from nothing
+				d.version, d.set = 0, map[string]whitelist.Entry{} // a replaced device starts from nothing
 			}
 		}
 		if rng.IntN(3) == 0 {
 			sync(devices[rng.IntN(len(devices))])
 		}
 	}
-	if _, err := svc.ExpireDue(ctx); err != nil {
+	if _, err := wl.ExpireDue(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if passEntries == 0 {
@@ -256,11 +272,11 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	}
 	for i, d := range devices {
 		sync(d)
-		want, err := svc.Whitelist(ctx, d.loc)
+		want, err := wl.Whitelist(ctx, d.loc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := make([]Entry, 0, len(d.set))
+		got := make([]whitelist.Entry, 0, len(d.set))
 		for _, e := range want {
 			if g, ok := d.set[e.Key]; ok {
 				got = append(got, g)
@@ -273,8 +289,8 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	}
 }
 
-func normalize(es []Entry) []Entry {
-	out := make([]Entry, len(es))
+func normalize(es []whitelist.Entry) []whitelist.Entry {
+	out := make([]whitelist.Entry, len(es))
 	for i, e := range es {
 		if e.ValidUntil != nil {
 			v := e.ValidUntil.UTC().Truncate(time.Second)
@@ -289,7 +305,7 @@ func normalize(es []Entry) []Entry {
 	return out
 }
 
-func keys(m map[string]Entry) []string {
+func keys(m map[string]whitelist.Entry) []string {
 	var ks []string
 	for k := range m {
 		ks = append(ks, k)
@@ -302,7 +318,7 @@ func keys(m map[string]Entry) []string {
 // uses one (at times beyond its limit), 2 revokes one, 3 creates one that
 // ends within hours, for the expiry job. Deleting a resident (case 8)
 // revokes the passes they made.
-func passOps(t *testing.T, ctx context.Context, db *store.Store, svc *Service, cid int, rooms []*ent.Room, devices []*device,
+func passOps(t *testing.T, ctx context.Context, db *store.Store, wl *whitelist.Service, cid int, rooms []*ent.Room, devices []*device,
 	rng *rand.Rand, now func() time.Time, resident func() int) func(op int) {
 	var ids []int
 	change := func(fn func(tx *ent.Tx) (int, error)) {
@@ -312,7 +328,7 @@ func passOps(t *testing.T, ctx context.Context, db *store.Store, svc *Service, c
 			if err != nil {
 				return err
 			}
-			return svc.PassesChanged(ctx, tx, cid, id)
+			return wl.ChangeIn(ctx, tx, cid, func(*ent.Tx) ([]string, error) { return []string{whitelist.PassKey(id)}, nil })
 		}); err != nil {
 			t.Fatal(err)
 		}

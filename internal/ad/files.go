@@ -1,11 +1,11 @@
-package access
+package ad
 
 import (
 	"context"
 
 	"linli/internal/actor"
 	"linli/internal/blob"
-	"linli/internal/ent/ad"
+	entad "linli/internal/ent/ad"
 )
 
 // adPrefix starts the key of every stored ad picture.
@@ -15,7 +15,7 @@ const adPrefix = "ads/"
 // an ad slot shows it.
 func (s *Service) StoredFiles() blob.Owner {
 	return blob.Owner{Prefix: adPrefix, InUse: func(ctx context.Context, keys []string) (map[string]bool, error) {
-		used, err := s.db.Ad.Query().Where(ad.ImageKeyIn(keys...)).Select(ad.FieldImageKey).Strings(actor.AsSystem(ctx))
+		used, err := s.db.Ad.Query().Where(entad.ImageKeyIn(keys...)).Select(entad.FieldImageKey).Strings(actor.AsSystem(ctx))
 		m := make(map[string]bool, len(used))
 		for _, k := range used {
 			m[k] = true

@@ -1,11 +1,13 @@
-package access
+package whitelist
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"linli/internal/ent"
 	"linli/internal/ent/card"
+	"linli/internal/ent/pass"
 	"linli/internal/ent/resident"
 )
 
@@ -26,7 +28,7 @@ func (s *Service) EndResidents(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for cid, rs := range byCommunity {
-		err := s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+		err := s.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
 			var keys []string
 			for _, r := range rs {
 				end := *r.AccessUntil
@@ -40,7 +42,7 @@ func (s *Service) EndResidents(ctx context.Context) (int, error) {
 							return nil, err
 						}
 					}
-					keys = append(keys, cardKey(c.Number))
+					keys = append(keys, CardKey(c.Number))
 				}
 				u := tx.Resident.UpdateOneID(r.ID).SetAccessEndedSynced(true)
 				if r.FaceValidTo == nil || r.FaceValidTo.After(end) {
@@ -49,7 +51,7 @@ func (s *Service) EndResidents(ctx context.Context) (int, error) {
 				if err := u.Exec(ctx); err != nil {
 					return nil, err
 				}
-				keys = append(keys, faceKey(r.ID))
+				keys = append(keys, FaceKey(r.ID))
 				passes, err := revokePassesOf(ctx, tx, r.ID, now, "住户有效期已到")
 				if err != nil {
 					return nil, err
@@ -59,9 +61,26 @@ func (s *Service) EndResidents(ctx context.Context) (int, error) {
 			return keys, nil
 		})
 		if err != nil {
-			return n, fmt.Errorf("access: end residents in community %d: %w", cid, err)
+			return n, fmt.Errorf("whitelist: end residents in community %d: %w", cid, err)
 		}
 		n += len(rs)
 	}
 	return n, nil
+}
+
+// revokePassesOf revokes, inside tx, the passes resident residentID made
+// that can still open, giving why as who revoked them, and returns their keys.
+func revokePassesOf(ctx context.Context, tx *ent.Tx, residentID int, now time.Time, why string) ([]string, error) {
+	ids, err := tx.Pass.Query().Where(pass.ResidentID(residentID), pass.RevokedAtIsNil(), pass.ValidToGT(now)).IDs(ctx)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	if err := tx.Pass.Update().Where(pass.IDIn(ids...)).SetRevokedAt(now).SetRevokedBy(why).Exec(ctx); err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = PassKey(id)
+	}
+	return keys, nil
 }

@@ -1,4 +1,8 @@
-package access
+// Package ad is 门口机内容管理: four picture slots per screen orientation
+// that a community's door and wall stations show, chosen devices or all,
+// which reach devices through the whitelist (internal/whitelist) and are
+// downloaded with the device's token.
+package ad
 
 import (
 	"bytes"
@@ -17,13 +21,29 @@ import (
 
 	"linli/internal/blob"
 	"linli/internal/ent"
-	"linli/internal/ent/ad"
+	entad "linli/internal/ent/ad"
 	"linli/internal/ent/adtarget"
 	entdevice "linli/internal/ent/device"
 	"linli/internal/errs"
 	"linli/internal/imaging"
 	"linli/internal/store"
+	"linli/internal/whitelist"
 )
+
+// Service keeps the ad slots of communities.
+type Service struct {
+	db *store.Store
+	wl *whitelist.Service
+	// files holds ad pictures, decoded through pictures.
+	files    *blob.Dir
+	pictures *imaging.Gate
+}
+
+// NewService returns a Service that stores ad pictures in files, decodes
+// them through pictures, and records its changes in wl.
+func NewService(db *store.Store, wl *whitelist.Service, files *blob.Dir, pictures *imaging.Gate) *Service {
+	return &Service{db: db, wl: wl, files: files, pictures: pictures}
+}
 
 // Ad slots and picture limits (门口机内容管理).
 const (
@@ -43,14 +63,6 @@ func AdLimit(o string) (w, h int) {
 	}
 	return 1280, 800
 }
-
-// UseFiles sets where ad pictures are stored and the gate they are decoded
-// through.
-func (s *Service) UseFiles(files *blob.Dir, pictures *imaging.Gate) {
-	s.files, s.pictures = files, pictures
-}
-
-func adKey(o string, slot int) string { return fmt.Sprintf("ad:%s:%d", o, slot) }
 
 func checkAdPlace(o string, slot int) error {
 	if o != "landscape" && o != "portrait" {
@@ -117,21 +129,21 @@ func (s *Service) PutAd(ctx context.Context, cid int, o string, slot int, fileNa
 	}
 	var out *ent.Ad
 	var oldKey string
-	err = s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
-		cur, err := tx.Ad.Query().Where(ad.CommunityID(cid), ad.OrientationEQ(ad.Orientation(o)), ad.Slot(slot)).Only(ctx)
+	err = s.wl.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+		cur, err := tx.Ad.Query().Where(entad.CommunityID(cid), entad.OrientationEQ(entad.Orientation(o)), entad.Slot(slot)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
-			out, err = tx.Ad.Create().SetCommunityID(cid).SetOrientation(ad.Orientation(o)).SetSlot(slot).SetImageKey(key).
+			out, err = tx.Ad.Create().SetCommunityID(cid).SetOrientation(entad.Orientation(o)).SetSlot(slot).SetImageKey(key).
 				SetSha256(hexSum).SetSize(len(jpg)).SetWidth(cfg.Width).SetHeight(cfg.Height).Save(ctx)
 		case err == nil:
 			oldKey = cur.ImageKey
 			out, err = tx.Ad.UpdateOne(cur).SetImageKey(key).SetSha256(hexSum).SetSize(len(jpg)).
-				SetWidth(cfg.Width).SetHeight(cfg.Height).SetUpdatedAt(s.now()).Save(ctx)
+				SetWidth(cfg.Width).SetHeight(cfg.Height).SetUpdatedAt(s.wl.Now()).Save(ctx)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return []string{adKey(o, slot)}, nil
+		return []string{whitelist.AdKey(o, slot)}, nil
 	})
 	if err != nil {
 		// The file stays: the key is named by content, so the slot may be
@@ -167,12 +179,12 @@ func (s *Service) DeleteAd(ctx context.Context, cid int, o string, slot int) err
 	if err := checkAdPlace(o, slot); err != nil {
 		return err
 	}
-	a, err := s.db.Ad.Query().Where(ad.CommunityID(cid), ad.OrientationEQ(ad.Orientation(o)), ad.Slot(slot)).Only(ctx)
+	a, err := s.db.Ad.Query().Where(entad.CommunityID(cid), entad.OrientationEQ(entad.Orientation(o)), entad.Slot(slot)).Only(ctx)
 	if err != nil {
 		return store.Map(err, "广告")
 	}
-	err = s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
-		return []string{adKey(o, slot)}, tx.Ad.DeleteOneID(a.ID).Exec(ctx)
+	err = s.wl.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+		return []string{whitelist.AdKey(o, slot)}, tx.Ad.DeleteOneID(a.ID).Exec(ctx)
 	})
 	if err == nil {
 		_ = s.files.Delete(ctx, a.ImageKey)
@@ -202,7 +214,7 @@ func (s *Service) SetAdTargets(ctx context.Context, cid int, o string, deviceIDs
 	if ok != len(deviceIDs) {
 		return errs.Fieldf("device_ids", "只能选择本小区%s的门口机或围墙机", map[string]string{"landscape": "横屏", "portrait": "竖屏"}[o])
 	}
-	return s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+	return s.wl.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
 		if _, err := tx.AdTarget.Delete().Where(adtarget.CommunityID(cid), adtarget.OrientationEQ(adtarget.Orientation(o))).Exec(ctx); err != nil {
 			return nil, err
 		}
@@ -213,42 +225,17 @@ func (s *Service) SetAdTargets(ctx context.Context, cid int, o string, deviceIDs
 		}
 		keys := make([]string, AdSlots)
 		for i := range AdSlots {
-			keys[i] = adKey(o, i+1)
+			keys[i] = whitelist.AdKey(o, i+1)
 		}
 		return keys, nil
 	})
 }
 
-// adsFor returns the ad entries a device at loc shows.
-func (s *Service) adsFor(ctx context.Context, loc Location) ([]Entry, error) {
-	if !loc.Screen || loc.Orientation == "" {
-		return nil, nil
-	}
-	targets, err := s.db.AdTarget.Query().Where(adtarget.CommunityID(loc.CommunityID),
-		adtarget.OrientationEQ(adtarget.Orientation(loc.Orientation))).Select(adtarget.FieldDeviceID).Ints(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(targets) > 0 && !slices.Contains(targets, loc.DeviceID) {
-		return nil, nil
-	}
-	ads, err := s.db.Ad.Query().Where(ad.CommunityID(loc.CommunityID), ad.OrientationEQ(ad.Orientation(loc.Orientation))).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Entry, len(ads))
-	for i, a := range ads {
-		out[i] = Entry{Key: adKey(string(a.Orientation), a.Slot), Kind: "ad", Slot: a.Slot, URL: fmt.Sprintf("/device/v1/ads/%d", a.ID),
-			SHA256: a.Sha256, Width: a.Width, Height: a.Height}
-	}
-	return out, nil
-}
-
 // AdImage returns the picture of ad id for a device at loc, which must show it.
 //
 // Errors: errs.NotFound.
-func (s *Service) AdImage(ctx context.Context, loc Location, id int) ([]byte, time.Time, error) {
-	entries, err := s.adsFor(ctx, loc)
+func (s *Service) AdImage(ctx context.Context, loc whitelist.Location, id int) ([]byte, time.Time, error) {
+	entries, err := entries(ctx, s.db, loc)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -271,7 +258,7 @@ func (s *Service) AdPicture(ctx context.Context, cid int, o string, slot int) ([
 	if err := checkAdPlace(o, slot); err != nil {
 		return nil, err
 	}
-	a, err := s.db.Ad.Query().Where(ad.CommunityID(cid), ad.OrientationEQ(ad.Orientation(o)), ad.Slot(slot)).Only(ctx)
+	a, err := s.db.Ad.Query().Where(entad.CommunityID(cid), entad.OrientationEQ(entad.Orientation(o)), entad.Slot(slot)).Only(ctx)
 	if err != nil {
 		return nil, store.Map(err, "广告")
 	}

@@ -1,4 +1,6 @@
-package access
+// Package card is 门禁卡: the cards of a community (普通卡, 超级卡, 恢复白卡,
+// 时效, 停用) and their entries on device whitelists (internal/whitelist).
+package card
 
 import (
 	"context"
@@ -9,7 +11,7 @@ import (
 	"linli/internal/cardno"
 	"linli/internal/ent"
 	"linli/internal/ent/building"
-	"linli/internal/ent/card"
+	entcard "linli/internal/ent/card"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -17,7 +19,20 @@ import (
 	"linli/internal/errs"
 	"linli/internal/housing"
 	"linli/internal/store"
+	"linli/internal/whitelist"
 )
+
+// Service issues and manages a community's cards (门禁卡); every change
+// reaches devices through the whitelist.
+type Service struct {
+	db *store.Store
+	wl *whitelist.Service
+}
+
+// NewService returns a Service that records its changes in wl.
+func NewService(db *store.Store, wl *whitelist.Service) *Service {
+	return &Service{db: db, wl: wl}
+}
 
 // CardInput issues a card.
 type CardInput struct {
@@ -37,18 +52,18 @@ func (s *Service) parseNumber(in CardInput) (string, error) {
 	return n, nil
 }
 
-func checkMode(mode string) (card.Mode, error) {
+func checkMode(mode string) (entcard.Mode, error) {
 	if mode == "" {
-		return card.ModeIc, nil
+		return entcard.ModeIc, nil
 	}
-	if card.ModeValidator(card.Mode(mode)) != nil {
+	if entcard.ModeValidator(entcard.Mode(mode)) != nil {
 		return "", errs.Field("mode", "卡模式只能是 ic（IC 卡）或 id_card（身份证）")
 	}
-	return card.Mode(mode), nil
+	return entcard.Mode(mode), nil
 }
 
 func (s *Service) checkExpiry(v *time.Time) error {
-	if v != nil && !v.After(s.now()) {
+	if v != nil && !v.After(s.wl.Now()) {
 		return errs.Field("valid_until", "有效时间必须晚于现在；永久有效请不填")
 	}
 	return nil
@@ -56,7 +71,7 @@ func (s *Service) checkExpiry(v *time.Time) error {
 
 // numberFree checks that number is not issued in the community.
 func numberFree(ctx context.Context, tx *ent.Tx, cid int, number string) error {
-	taken, err := tx.Card.Query().Where(card.CommunityID(cid), card.Number(number), card.StatusNEQ(card.StatusBlank)).Exist(ctx)
+	taken, err := tx.Card.Query().Where(entcard.CommunityID(cid), entcard.Number(number), entcard.StatusNEQ(entcard.StatusBlank)).Exist(ctx)
 	if err != nil {
 		return err
 	}
@@ -84,7 +99,7 @@ func checkUnits(ctx context.Context, tx *ent.Tx, cid int, ids []int) ([]int, err
 }
 
 // checkCard checks what every new card needs: its number, mode and expiry.
-func (s *Service) checkCard(in CardInput) (string, card.Mode, error) {
+func (s *Service) checkCard(in CardInput) (string, entcard.Mode, error) {
 	number, err := s.parseNumber(in)
 	if err != nil {
 		return "", "", err
@@ -106,7 +121,7 @@ func (s *Service) IssueNormal(ctx context.Context, cid int, in CardInput) (*ent.
 		return nil, err
 	}
 	var created *ent.Card
-	err = s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+	err = s.wl.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
 		if _, err := store.Community(ctx, tx.Client(), cid); err != nil {
 			return nil, err
 		}
@@ -131,12 +146,12 @@ func (s *Service) IssueNormal(ctx context.Context, cid int, in CardInput) (*ent.
 		if r.AccessUntil != nil && (validUntil == nil || validUntil.After(*r.AccessUntil)) {
 			validUntil = r.AccessUntil // the resident's own access ends then (租户有效期至)
 		}
-		created, err = tx.Card.Create().SetCommunityID(cid).SetNumber(number).SetMode(mode).SetType(card.TypeNormal).
+		created, err = tx.Card.Create().SetCommunityID(cid).SetNumber(number).SetMode(mode).SetType(entcard.TypeNormal).
 			SetResidentID(r.ID).SetRoomID(r.RoomID).SetUnitIds(units).SetNillableValidUntil(validUntil).Save(ctx)
 		if err != nil {
 			return nil, store.Map(err, "门禁卡")
 		}
-		return []string{cardKey(number)}, nil
+		return []string{whitelist.CardKey(number)}, nil
 	})
 	return created, err
 }
@@ -148,19 +163,19 @@ func (s *Service) IssueSuper(ctx context.Context, cid int, in CardInput) (*ent.C
 		return nil, err
 	}
 	var created *ent.Card
-	err = s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+	err = s.wl.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
 		if _, err := store.Community(ctx, tx.Client(), cid); err != nil {
 			return nil, err
 		}
 		if err := numberFree(ctx, tx, cid, number); err != nil {
 			return nil, err
 		}
-		created, err = tx.Card.Create().SetCommunityID(cid).SetNumber(number).SetMode(mode).SetType(card.TypeSuper).
+		created, err = tx.Card.Create().SetCommunityID(cid).SetNumber(number).SetMode(mode).SetType(entcard.TypeSuper).
 			SetNillableValidUntil(in.ValidUntil).Save(ctx)
 		if err != nil {
 			return nil, store.Map(err, "门禁卡")
 		}
-		return []string{cardKey(number)}, nil
+		return []string{whitelist.CardKey(number)}, nil
 	})
 	return created, err
 }
@@ -169,19 +184,19 @@ func (s *Service) IssueSuper(ctx context.Context, cid int, in CardInput) (*ent.C
 // records the change.
 func (s *Service) updateCard(ctx context.Context, cid, id int, fn func(tx *ent.Tx, c *ent.Card) error) (*ent.Card, error) {
 	var out *ent.Card
-	err := s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
-		c, err := tx.Card.Query().Where(card.ID(id), card.CommunityID(cid)).Only(ctx)
+	err := s.wl.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+		c, err := tx.Card.Query().Where(entcard.ID(id), entcard.CommunityID(cid)).Only(ctx)
 		if err != nil {
 			return nil, store.Map(err, "门禁卡")
 		}
-		if c.Status == card.StatusBlank {
+		if c.Status == entcard.StatusBlank {
 			return nil, errs.New(errs.Conflict, "该卡已恢复为白卡，请重新发卡")
 		}
 		if err := fn(tx, c); err != nil {
 			return nil, err
 		}
 		out, err = tx.Card.Get(ctx, id)
-		return []string{cardKey(c.Number)}, err
+		return []string{whitelist.CardKey(c.Number)}, err
 	})
 	return out, err
 }
@@ -189,14 +204,14 @@ func (s *Service) updateCard(ctx context.Context, cid, id int, fn func(tx *ent.T
 // SetUnits changes which units a normal card opens (权限).
 func (s *Service) SetUnits(ctx context.Context, cid, id int, unitIDs []int) (*ent.Card, error) {
 	return s.updateCard(ctx, cid, id, func(tx *ent.Tx, c *ent.Card) error {
-		if c.Type == card.TypeSuper {
+		if c.Type == entcard.TypeSuper {
 			return errs.New(errs.Invalid, "超级卡可开本小区所有门，不需要设置权限")
 		}
 		units, err := checkUnits(ctx, tx, cid, unitIDs)
 		if err != nil {
 			return err
 		}
-		return tx.Card.UpdateOneID(id).SetUnitIds(units).SetUpdatedAt(s.now()).Exec(ctx)
+		return tx.Card.UpdateOneID(id).SetUnitIds(units).SetUpdatedAt(s.wl.Now()).Exec(ctx)
 	})
 }
 
@@ -206,7 +221,7 @@ func (s *Service) SetExpiry(ctx context.Context, cid, id int, until *time.Time) 
 		return nil, err
 	}
 	return s.updateCard(ctx, cid, id, func(tx *ent.Tx, c *ent.Card) error {
-		u := tx.Card.UpdateOneID(id).SetExpirySynced(false).SetUpdatedAt(s.now())
+		u := tx.Card.UpdateOneID(id).SetExpirySynced(false).SetUpdatedAt(s.wl.Now())
 		if until == nil {
 			u.ClearValidUntil()
 		} else {
@@ -219,11 +234,11 @@ func (s *Service) SetExpiry(ctx context.Context, cid, id int, until *time.Time) 
 // SetEnabled stops (停用) or re-enables a card.
 func (s *Service) SetEnabled(ctx context.Context, cid, id int, enabled bool) (*ent.Card, error) {
 	return s.updateCard(ctx, cid, id, func(tx *ent.Tx, c *ent.Card) error {
-		status := card.StatusDisabled
+		status := entcard.StatusDisabled
 		if enabled {
-			status = card.StatusActive
+			status = entcard.StatusActive
 		}
-		return tx.Card.UpdateOneID(id).SetStatus(status).SetUpdatedAt(s.now()).Exec(ctx)
+		return tx.Card.UpdateOneID(id).SetStatus(status).SetUpdatedAt(s.wl.Now()).Exec(ctx)
 	})
 }
 
@@ -231,76 +246,24 @@ func (s *Service) SetEnabled(ctx context.Context, cid, id int, enabled bool) (*e
 // its record stays, and its number can be issued again.
 func (s *Service) Blank(ctx context.Context, cid, id int) (*ent.Card, error) {
 	return s.updateCard(ctx, cid, id, func(tx *ent.Tx, c *ent.Card) error {
-		return tx.Card.UpdateOneID(id).SetStatus(card.StatusBlank).SetUpdatedAt(s.now()).Exec(ctx)
+		return tx.Card.UpdateOneID(id).SetStatus(entcard.StatusBlank).SetUpdatedAt(s.wl.Now()).Exec(ctx)
 	})
 }
 
 // Delete removes a card (删除) and takes it off every whitelist.
 func (s *Service) Delete(ctx context.Context, cid, id int) error {
-	return s.change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
-		c, err := tx.Card.Query().Where(card.ID(id), card.CommunityID(cid)).Only(ctx)
+	return s.wl.Change(ctx, cid, func(tx *ent.Tx) ([]string, error) {
+		c, err := tx.Card.Query().Where(entcard.ID(id), entcard.CommunityID(cid)).Only(ctx)
 		if err != nil {
 			return nil, store.Map(err, "门禁卡")
 		}
 		if err := tx.Card.DeleteOneID(id).Exec(ctx); err != nil {
 			return nil, err
 		}
-		if c.Status == card.StatusBlank {
+		if c.Status == entcard.StatusBlank {
 			return nil, nil
 		}
-		return []string{cardKey(c.Number)}, nil
-	})
-}
-
-// ResidentDeleted takes a deleted resident's cards, face and visitor
-// passes off every whitelist: the cards become blank (their history
-// stays), the passes revoked.
-func (s *Service) ResidentDeleted(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
-	return s.changeIn(ctx, tx, r.CommunityID, func(tx *ent.Tx) ([]string, error) {
-		cards, err := tx.Card.Query().Where(card.ResidentID(r.ID), card.StatusNEQ(card.StatusBlank)).All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		keys := []string{faceKey(r.ID)}
-		for _, c := range cards {
-			if err := tx.Card.UpdateOneID(c.ID).SetStatus(card.StatusBlank).ClearResidentID().Exec(ctx); err != nil {
-				return nil, err
-			}
-			keys = append(keys, cardKey(c.Number))
-		}
-		passes, err := revokePassesOf(ctx, tx, r.ID, s.now(), "住户已删除")
-		return append(keys, passes...), err
-	})
-}
-
-// ResidentChanged records that a resident's face entry may have changed
-// (photo, validity, enabled, or the room and so the unit). When the resident
-// moved, their normal cards move with them: the card's room becomes the new
-// room and the old room's unit is replaced by the new one among the units
-// the card opens.
-func (s *Service) ResidentChanged(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
-	return s.changeIn(ctx, tx, r.CommunityID, func(tx *ent.Tx) ([]string, error) {
-		keys := []string{faceKey(r.ID)}
-		cards, err := tx.Card.Query().Where(card.ResidentID(r.ID), card.StatusNEQ(card.StatusBlank), card.RoomIDNEQ(r.RoomID)).All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cards {
-			units := slices.Clone(c.UnitIds)
-			if c.RoomID != nil {
-				if old, err := tx.Room.Get(ctx, *c.RoomID); err == nil {
-					units = slices.DeleteFunc(units, func(u int) bool { return u == old.UnitID })
-				}
-			}
-			units = append(units, r.UnitID)
-			slices.Sort(units)
-			units = slices.Compact(units)
-			if err := tx.Card.UpdateOneID(c.ID).SetRoomID(r.RoomID).SetUnitIds(units).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
-				return nil, err
-			}
-			keys = append(keys, cardKey(c.Number))
-		}
-		return keys, nil
+		return []string{whitelist.CardKey(c.Number)}, nil
 	})
 }
 
@@ -317,7 +280,7 @@ func (s *Service) ListCards(ctx context.Context, cid int, f CardFilter, offset, 
 	if _, err := store.Community(ctx, s.db.Client, cid); err != nil {
 		return nil, 0, err
 	}
-	ps := []predicate.Card{card.CommunityID(cid)}
+	ps := []predicate.Card{entcard.CommunityID(cid)}
 	roomPs := []predicate.Room{room.CommunityID(cid)}
 	if f.RoomID > 0 {
 		roomPs = append(roomPs, room.ID(f.RoomID))
@@ -340,21 +303,21 @@ func (s *Service) ListCards(ctx context.Context, cid int, f CardFilter, offset, 
 			return nil, 0, err
 		}
 		// Super cards belong to no room; they show when no room is chosen.
-		ps = append(ps, card.RoomIDIn(ids...))
+		ps = append(ps, entcard.RoomIDIn(ids...))
 	}
 	if f.Status != "" {
-		ps = append(ps, card.StatusEQ(card.Status(f.Status)))
+		ps = append(ps, entcard.StatusEQ(entcard.Status(f.Status)))
 	} else {
-		ps = append(ps, card.StatusNEQ(card.StatusBlank))
+		ps = append(ps, entcard.StatusNEQ(entcard.StatusBlank))
 	}
 	if f.Number != "" {
-		ps = append(ps, card.NumberContains(strings.ToUpper(strings.TrimSpace(f.Number))))
+		ps = append(ps, entcard.NumberContains(strings.ToUpper(strings.TrimSpace(f.Number))))
 	}
 	q := s.db.Card.Query().Where(ps...)
 	total, err := q.Clone().Count(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	items, err := q.Order(ent.Desc(card.FieldCreatedAt), ent.Desc(card.FieldID)).Offset(offset).Limit(limit).All(ctx)
+	items, err := q.Order(ent.Desc(entcard.FieldCreatedAt), ent.Desc(entcard.FieldID)).Offset(offset).Limit(limit).All(ctx)
 	return items, total, err
 }

@@ -1,0 +1,47 @@
+package whitelist
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"linli/internal/auth"
+	"linli/internal/ent"
+)
+
+// Devices is what the sync handler asks of the device service: where a
+// device stands, and a record that it was seen.
+type Devices interface {
+	Location(ctx context.Context, d *ent.Device) (Location, error)
+	Seen(ctx context.Context, d *ent.Device, ip string) error
+}
+
+type syncInput struct {
+	Since int64 `query:"since" minimum:"0" doc:"设备已有的白名单版本；新设备为 0"`
+}
+
+type syncOutput struct{ Body *Delta }
+
+// Register adds GET /device/v1/sync to api. current returns the device of
+// a device request (the gate has authenticated it).
+func (s *Service) Register(api huma.API, devices Devices, current func(ctx context.Context) *ent.Device) {
+	huma.Register(api, huma.Operation{OperationID: "device-sync", Method: http.MethodGet, Path: "/device/v1/sync",
+		Summary: "同步白名单", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(), Security: []map[string][]string{{"device": {}}},
+		Description: "返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。"},
+		func(ctx context.Context, in *syncInput) (*syncOutput, error) {
+			d := current(ctx)
+			loc, err := devices.Location(ctx, d)
+			if err != nil {
+				return nil, err
+			}
+			delta, err := s.Sync(ctx, loc, in.Since)
+			if err != nil {
+				return nil, err
+			}
+			if err := devices.Seen(ctx, d, auth.ClientIP(ctx)); err != nil {
+				return nil, err
+			}
+			return &syncOutput{Body: delta}, nil
+		})
+}
