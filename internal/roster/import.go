@@ -10,8 +10,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
-
 	"linli/internal/ent"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
@@ -20,6 +18,7 @@ import (
 	"linli/internal/housing"
 	"linli/internal/phone"
 	"linli/internal/store"
+	"linli/internal/xlsx"
 )
 
 // Limits of an import. The upload itself is bounded by the HTTP layer.
@@ -85,11 +84,9 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 	if !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
 		return res, errs.Field("file", "文件不是 Excel 工作簿（.xlsx）：请用“导出模板”或“导出业主”得到的文件填写后导入")
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		UnzipSizeLimit: MaxUnzippedBytes, UnzipXMLSizeLimit: MaxSheetXMLBytes,
-	})
+	f, err := xlsx.Open(data, xlsx.Limits{Unzipped: MaxUnzippedBytes, SheetXML: MaxSheetXMLBytes})
 	if err != nil {
-		if errors.Is(err, excelize.ErrOptionsUnzipSizeLimit) || strings.Contains(err.Error(), "unzip size") {
+		if errors.Is(err, xlsx.ErrTooLarge) {
 			return res, errs.Fieldf("file", "文件解压后超过 %d MB，已拒绝（可能是损坏或恶意构造的文件）", MaxUnzippedBytes>>20)
 		}
 		return res, errs.Field("file", "无法读取该 Excel 文件，请确认是 .xlsx 格式且没有损坏")
@@ -129,10 +126,10 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 			problems = append(problems, p)
 		}
 	}
-	for _, sheet := range f.GetSheetList() {
+	for _, sheet := range f.Sheets() {
 		it, err := f.Rows(sheet)
 		if err != nil {
-			if strings.Contains(err.Error(), "unzip size") || strings.Contains(err.Error(), "size limit") {
+			if errors.Is(err, xlsx.ErrTooLarge) {
 				return res, errs.Fieldf("file", "工作表“%s”解压后过大，已拒绝", sheet)
 			}
 			add(problem{sheet: sheet, row: 1, msg: "无法读取该工作表"})
@@ -145,7 +142,7 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 				return res, err
 			}
 			line++
-			cells, err := it.Columns(excelize.Options{RawCellValue: false})
+			cells, err := it.Columns()
 			if err != nil {
 				add(problem{sheet: sheet, row: line, msg: "无法读取该行"})
 				continue
@@ -205,6 +202,9 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 			if !bad {
 				send(r)
 			}
+		}
+		if it.Err() != nil {
+			add(problem{sheet: sheet, row: line + 1, msg: "无法读取该行"})
 		}
 		_ = it.Close()
 	}

@@ -1,6 +1,8 @@
 // Package xlsx writes .xlsx workbooks as a stream (exports of residents and
-// records), and escapes text so that spreadsheet programs never run it as a
-// formula.
+// records), reads uploaded ones sheet by sheet and row by row within limits
+// on what they unzip (imports), and escapes text so that spreadsheet
+// programs never run it as a formula. It alone imports the spreadsheet
+// library.
 package xlsx
 
 import (
