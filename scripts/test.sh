@@ -51,6 +51,17 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== go mod tidy (go.mod and go.sum must be as it leaves them)"
+if ! go mod tidy -diff; then
+	echo "run go mod tidy and commit go.mod and go.sum"; exit 1
+fi
+
+echo "== golangci-lint (.golangci.yml)"
+./scripts/lint.sh
+
+echo "== generated files (ent, OpenAPI, console API types, web/dist) match their sources"
+./scripts/generate.sh --check
+
 echo "== go test -race (SQLite and PostgreSQL at $TEST_POSTGRES_URL)"
 # The API tests of internal/app start whole servers, peers and browsers'
 # worth of requests; under the race detector they take over 20 minutes on

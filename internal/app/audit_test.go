@@ -142,9 +142,9 @@ func TestAuditLog(t *testing.T) {
 			failed.Items[0].Status != 401 || failed.Items[0].Detail != "账号或密码错误" || failed.Items[0].IP != "127.0.0.1" {
 			t.Errorf("failed sign-ins %+v", failed.Items)
 		}
-		signins := auditLog(t, op, url.Values{"category": {"signin"}, "person": {a.ManagerAccount}})
-		if signins.Total != 2 || signins.Items[0].ActorName != "经理AU" || signins.Items[0].AccountID == 0 {
-			t.Errorf("sign-ins of %s: %+v", a.ManagerAccount, signins.Items)
+		signIns := auditLog(t, op, url.Values{"category": {"signin"}, "person": {a.ManagerAccount}})
+		if signIns.Total != 2 || signIns.Items[0].ActorName != "经理AU" || signIns.Items[0].AccountID == 0 {
+			t.Errorf("sign-ins of %s: %+v", a.ManagerAccount, signIns.Items)
 		}
 
 		// Staff see their community's entries and their own, not another's;

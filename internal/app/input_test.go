@@ -59,7 +59,7 @@ func TestBadInput(t *testing.T) {
 			{"empty body", m, "POST", a.Path("/areas"), "", "", 400, "请求内容不能为空"},
 			{"form instead of JSON", m, "POST", a.Path("/areas"), "application/x-www-form-urlencoded", "number=1", 415, "application/json"},
 			{"XML instead of JSON", op, "POST", "/api/v1/communities", "application/xml", "<name>x</name>", 415, "application/json"},
-			{"unknown field", m, "POST", a.Path("/areas"), "", map[string]any{"number": 9, "nmae": "x"}, 422, "不认识的字段"},
+			{"unknown field", m, "POST", a.Path("/areas"), "", map[string]any{"number": 9, "nmae": "x"}, 422, "不认识的字段"}, //nolint:misspell // a mistyped field name is the point
 			{"account name with spaces", op, "POST", "/api/v1/accounts", "", map[string]any{"account": "wang jl", "name": "王", "phone": "13800000000", "community_ids": []int{a.ID}}, 422, "账号须为"},
 			{"account bad phone", op, "POST", "/api/v1/accounts", "", map[string]any{"account": "wangjl", "name": "王", "phone": "phone-no", "community_ids": []int{a.ID}}, 422, "电话格式不正确"},
 			{"account bad email", op, "POST", "/api/v1/accounts", "", map[string]any{"account": "wangjl", "name": "王", "phone": "13800000000", "email": "not-an-email", "community_ids": []int{a.ID}}, 422, "邮箱"},

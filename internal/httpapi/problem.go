@@ -60,7 +60,7 @@ func install() {
 	huma.DefaultArrayNullable = false
 	translateValidation()
 	huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, es ...error) huma.StatusError {
-		var ctx context.Context = context.Background()
+		ctx := context.Background()
 		path := ""
 		if hctx != nil {
 			ctx = hctx.Context()

@@ -113,13 +113,13 @@ func (s *Session) Transport() string {
 
 // ParameterSets returns the SPS and PPS the camera announced in its SDP
 // (nil when it did not).
-func (s *Session) ParameterSets() (sps, pps []byte) { return s.h264.SafeParams() }
+func (s *Session) ParameterSets() (sps, pps []byte) { return s.h264.SPS, s.h264.PPS }
 
 // Play starts the stream: video and audio get every RTP packet as it
 // arrives (on the client's goroutines; audio may be nil). Done is closed
 // when the session ends.
 func (s *Session) Play(video, audio func(*rtp.Packet)) error {
-	sps, pps := s.h264.SafeParams()
+	sps, pps := s.h264.SPS, s.h264.PPS
 	params := &paramSets{sps: sps, pps: pps}
 	s.client.OnPacketRTP(s.video, s.h264, func(p *rtp.Packet) { params.push(p, video) })
 	if s.audio != nil && audio != nil {

@@ -21,8 +21,6 @@ import (
 	"linli/internal/clip"
 )
 
-var loopback = netip.MustParseAddr("127.0.0.1")
-
 // waitFor polls cond until it holds or a generous deadline passes.
 func waitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()

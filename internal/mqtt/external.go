@@ -66,7 +66,7 @@ func Connect(ctx context.Context, rawURL string, devices Devices, logger *slog.L
 	cfg := autopaho.ClientConfig{
 		ServerUrls: []*url.URL{u}, KeepAlive: 30, CleanStartOnInitialConnection: true,
 		ConnectUsername: u.User.Username(), ConnectPassword: []byte(password),
-		ConnectRetryDelay: 2 * time.Second, ConnectTimeout: 10 * time.Second,
+		ReconnectBackoff: autopaho.NewConstantBackoff(2 * time.Second), ConnectTimeout: 10 * time.Second,
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
 			// Subscribing waits for the broker, which answers on the
 			// connection's own goroutine: do it elsewhere.

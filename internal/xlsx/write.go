@@ -77,17 +77,19 @@ func (s *Writer) Sheet(name string, widths ...float64) error {
 		return err
 	}
 	s.cur, s.row = bufio.NewWriterSize(f, 32<<10), 0
-	s.cur.WriteString(xml.Header + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
+	// A bufio.Writer keeps its first error and Flush, which ends the sheet,
+	// reports it; the writes in between need no checks of their own.
+	_, _ = s.cur.WriteString(xml.Header + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
 	if len(widths) > 0 {
-		s.cur.WriteString("<cols>")
+		_, _ = s.cur.WriteString("<cols>")
 		for i, w := range widths {
 			if w > 0 {
 				fmt.Fprintf(s.cur, `<col min="%d" max="%d" width="%g" customWidth="1"/>`, i+1, i+1, w)
 			}
 		}
-		s.cur.WriteString("</cols>")
+		_, _ = s.cur.WriteString("</cols>")
 	}
-	s.cur.WriteString("<sheetData>")
+	_, _ = s.cur.WriteString("<sheetData>")
 	return nil
 }
 
@@ -103,18 +105,18 @@ func (s *Writer) Add(cells ...Cell) {
 		if c.Style != Plain {
 			fmt.Fprintf(s.cur, ` s="%d"`, c.Style)
 		}
-		s.cur.WriteString(`><is><t xml:space="preserve">`)
+		_, _ = s.cur.WriteString(`><is><t xml:space="preserve">`)
 		_ = xml.EscapeText(s.cur, []byte(strings.ToValidUTF8(c.V, "")))
-		s.cur.WriteString(`</t></is></c>`)
+		_, _ = s.cur.WriteString(`</t></is></c>`)
 	}
-	s.cur.WriteString("</row>")
+	_, _ = s.cur.WriteString("</row>")
 }
 
 func (s *Writer) endSheet() error {
 	if s.cur == nil {
 		return nil
 	}
-	s.cur.WriteString("</sheetData></worksheet>")
+	_, _ = s.cur.WriteString("</sheetData></worksheet>")
 	err := s.cur.Flush()
 	s.cur = nil
 	return err

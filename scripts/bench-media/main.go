@@ -90,7 +90,7 @@ func run(nlist string, window time.Duration) error {
 		}
 		res, err := measure(ctl, pid, n, window)
 		if err != nil {
-			return fmt.Errorf("N=%d: %w", n, err)
+			return fmt.Errorf("with %d calls: %w", n, err)
 		}
 		results = append(results, res)
 	}

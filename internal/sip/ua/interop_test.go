@@ -188,7 +188,7 @@ func TestInteropRegisterWithSipp(t *testing.T) {
 				_ = u.Close()
 				t.Fatalf("register: %v, state %+v\n%s", err, reg, p.out.String())
 			}
-			if tc.ok && reg.Expires.Sub(time.Now()) < time.Duration(tc.granted-1)*time.Second {
+			if tc.ok && time.Until(reg.Expires) < time.Duration(tc.granted-1)*time.Second {
 				t.Errorf("expires %v, want the registrar's %d s", reg.Expires, tc.granted)
 			}
 			if !tc.ok && reg.Code != 403 {
