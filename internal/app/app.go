@@ -110,13 +110,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		// it back to the system instead of keeping it until the scavenger runs.
 		debug.FreeOSMemory()
 	}
-	a.auth = auth.NewService(db, logger)
 	box, err := secret.Load(cfg.DataKey, cfg.DataDir)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.box = box
+	a.auth = auth.NewService(db, box, logger)
 	files, err := blob.NewDir(filepath.Join(cfg.DataDir, "files"))
 	if err != nil {
 		db.Close()
@@ -390,7 +390,7 @@ func OpenAPI() ([]byte, error) {
 // without a database.
 func offlineAPI() huma.API {
 	logger := slog.New(slog.DiscardHandler)
-	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
+	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, nil, logger), Accounts: account.NewService(nil, logger),
 		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
 		Access: access.NewService(nil, logger), Devices: device.NewService(nil, nil, logger),
 		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
