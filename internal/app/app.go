@@ -113,13 +113,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		// it back to the system instead of keeping it until the scavenger runs.
 		debug.FreeOSMemory()
 	}
-	a.auth = auth.NewService(db, logger)
 	box, err := secret.Load(cfg.DataKey, cfg.DataDir)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.box = box
+	a.auth = auth.NewService(db, box, logger)
 	files, err := blob.NewDir(filepath.Join(cfg.DataDir, "files"))
 	if err != nil {
 		db.Close()
@@ -406,7 +406,7 @@ func OpenAPI() ([]byte, error) {
 // without a database.
 func offlineAPI() huma.API {
 	logger := slog.New(slog.DiscardHandler)
-	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, logger), Accounts: account.NewService(nil, logger),
+	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, nil, logger), Accounts: account.NewService(nil, logger),
 		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
 		Whitelist: whitelist.NewService(nil, logger, nil), Cards: card.NewService(nil, nil), Notices: notice.NewService(nil, nil),
 		Ads: ad.NewService(nil, nil, nil, nil), Devices: device.NewService(nil, nil, logger),

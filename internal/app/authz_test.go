@@ -286,6 +286,25 @@ func operations() []operation {
 		{id: "list-my-sessions", method: "GET", path: fixed("/api/v1/me/sessions"), who: signedIn, ok: 200},
 		{id: "end-my-session", method: "DELETE", path: fixed("/api/v1/me/sessions/999999"), who: signedIn, ok: 404},
 		{id: "end-my-other-sessions", method: "DELETE", path: fixed("/api/v1/me/sessions"), who: signedIn, ok: 200},
+		{id: "get-my-two-factor", method: "GET", path: fixed("/api/v1/me/two-factor"), who: signedIn, ok: 200},
+		{id: "set-my-login-check", method: "PUT", path: fixed("/api/v1/me/login-check"), who: signedIn, ok: 422,
+			body: func(*world) any { return map[string]any{"enabled": true, "password": ""} }},
+		{id: "start-totp", method: "POST", path: fixed("/api/v1/me/totp"), who: signedIn, ok: 200},
+		{id: "confirm-totp", method: "PUT", path: fixed("/api/v1/me/totp"), who: signedIn, ok: 422,
+			body: func(*world) any { return map[string]any{"code": "00000"} }},
+		{id: "remove-totp", method: "POST", path: fixed("/api/v1/me/totp/remove"), who: signedIn, ok: 422,
+			body: func(*world) any { return map[string]any{"password": ""} }},
+		{id: "renew-recovery-codes", method: "POST", path: fixed("/api/v1/me/totp/recovery-codes"), who: signedIn, ok: 422,
+			body: func(*world) any { return map[string]any{"password": ""} }},
+		{id: "forget-my-devices", method: "DELETE", path: fixed("/api/v1/me/trusted-devices"), who: signedIn, ok: 204},
+		{id: "send-login-code", method: "POST", path: fixed("/api/v1/session/code"), who: public, ok: 401,
+			body: func(w *world) any {
+				return map[string]any{"account": "no-such-account", "challenge": "no-such-challenge", "method": "sms"}
+			}},
+		{id: "verify-login", method: "POST", path: fixed("/api/v1/session/verify"), who: public, ok: 401,
+			body: func(w *world) any {
+				return map[string]any{"account": "no-such-account", "challenge": "no-such-challenge", "method": "totp", "code": "123456"}
+			}},
 		{id: "list-audit-log", method: "GET", path: fixed("/api/v1/audit-log"), who: signedIn, ok: 200},
 		{id: "export-audit-log", method: "GET", path: fixed("/api/v1/audit-log/export.xlsx"), who: signedIn, ok: 200},
 		{id: "list-communities", method: "GET", path: fixed("/api/v1/communities"), who: signedIn, ok: 200},
@@ -312,6 +331,10 @@ func operations() []operation {
 		{id: "set-account-disabled", method: "PUT", who: operator, ok: 200, body: func(*world) any { return map[string]any{"disabled": true} },
 			path: func(tb testing.TB, w *world) string {
 				return fmt.Sprintf("/api/v1/accounts/%d/disabled", w.freshAccount(tb))
+			}},
+		{id: "reset-account-two-factor", method: "DELETE", who: operator, ok: 204,
+			path: func(tb testing.TB, w *world) string {
+				return fmt.Sprintf("/api/v1/accounts/%d/two-factor", w.freshAccount(tb))
 			}},
 		{id: "delete-account", method: "DELETE", who: operator, ok: 204,
 			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/api/v1/accounts/%d", w.freshAccount(tb)) }},
@@ -600,6 +623,8 @@ var guardMay = map[string]bool{
 	// Their own account: contact details and signed-in browsers.
 	"send-contact-code": true, "change-my-phone": true, "change-my-email": true,
 	"list-my-sessions": true, "end-my-session": true, "end-my-other-sessions": true,
+	"get-my-two-factor": true, "set-my-login-check": true, "start-totp": true, "confirm-totp": true,
+	"remove-totp": true, "renew-recovery-codes": true, "forget-my-devices": true,
 }
 
 // expected returns the status actor should get for an operation.

@@ -51,7 +51,7 @@ func RevealOperations() []string {
 }
 
 // signIns are the public operations whose body names the account tried.
-var signIns = map[string]bool{"login": true}
+var signIns = map[string]bool{"login": true, "verify-login": true}
 
 // maxPeek is how much of a sign-in body is read to learn the account name;
 // the body's own limit stays with the operation.
@@ -125,6 +125,12 @@ func (s *Service) signedIn(ctx context.Context, e *Entry) {
 	if e.Status >= 300 {
 		e.Category = SignInFailed
 		return
+	}
+	switch {
+	case e.Status == http.StatusAccepted:
+		e.Detail = "密码正确，等待登录验证"
+	case e.Kind == "verify-login":
+		e.Detail = "通过登录验证"
 	}
 	acc, err := s.db.Account.Query().Where(account.Account(auth.NormalizeAccount(e.Account))).Only(actor.AsSystem(ctx))
 	if err != nil {

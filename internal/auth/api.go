@@ -47,7 +47,8 @@ func meOf(p *Principal) *Me {
 }
 
 type loginInput struct {
-	Body struct {
+	Device string `cookie:"linli_device" doc:"本浏览器的设备标识（服务器签发的 Cookie）"`
+	Body   struct {
 		Account  string `json:"account" minLength:"1" maxLength:"64" doc:"账号"`
 		Password string `json:"password" minLength:"1" maxLength:"128" doc:"密码"`
 		Remember bool   `json:"remember,omitempty" doc:"自动登录：保持登录 30 天"`
@@ -57,6 +58,54 @@ type loginInput struct {
 type meOutput struct {
 	SetCookie http.Cookie `header:"Set-Cookie"`
 	Body      *Me
+}
+
+// SignIn is the answer to a sign-in: the account now signed in, or, with
+// status 202, the second factor the browser must prove first (Verify).
+type SignIn struct {
+	Me
+	Verify *Verify `json:"verify,omitempty" doc:"需要登录验证时（状态 202）：可用的验证方式；此时尚未登录"`
+}
+
+// Verify is a sign-in waiting for a second factor.
+type Verify struct {
+	Challenge string   `json:"challenge" doc:"验证凭据，提交验证码时带上；10 分钟内有效，最多试 5 次"`
+	Methods   []string `json:"methods" doc:"可用的验证方式：totp 身份验证器，recovery 恢复码，sms 短信验证码，email 邮箱验证码"`
+	Phone     string   `json:"phone,omitempty" doc:"绑定的手机（部分隐藏）"`
+	Email     string   `json:"email,omitempty" doc:"绑定的邮箱（部分隐藏）"`
+}
+
+// SignInOutput is the HTTP answer of a sign-in step.
+type SignInOutput struct {
+	Status    int
+	SetCookie []http.Cookie `header:"Set-Cookie"`
+	Body      *SignIn
+}
+
+// SignedIn is the answer to a completed sign-in: the session cookie (and a
+// new device cookie when the browser had none) and the account.
+func (s *Service) SignedIn(ctx context.Context, res *LoginResult, deviceCookie string) *SignInOutput {
+	out := &SignInOutput{Status: http.StatusOK}
+	if deviceCookie != "" {
+		out.SetCookie = append(out.SetCookie, s.deviceCookie(ctx, deviceCookie))
+	}
+	if res.Challenge != nil {
+		c := res.Challenge
+		out.Status = http.StatusAccepted
+		out.Body = &SignIn{Verify: &Verify{Challenge: c.Token, Methods: c.Methods, Phone: c.Phone, Email: c.Email}}
+		return out
+	}
+	out.SetCookie = append(out.SetCookie, sessionCookie(ctx, res.Token, res.Remember, res.ExpiresAt))
+	out.Body = &SignIn{Me: *meOf(res.Principal)}
+	return out
+}
+
+// deviceCookie returns the cookie that names this browser for 记住此设备.
+func (s *Service) deviceCookie(ctx context.Context, value string) http.Cookie {
+	return http.Cookie{
+		Name: DeviceCookie, Value: value, Path: "/api/v1/session", MaxAge: int(deviceCookieAge.Seconds()),
+		Expires: s.now().Add(deviceCookieAge), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: requestOf(ctx).https,
+	}
 }
 
 type logoutOutput struct {
@@ -85,14 +134,21 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "login", Method: http.MethodPost, Path: "/api/v1/session",
 		Summary: "登录", Tags: []string{"账号"}, Metadata: Public(),
-		Description: "账号密码登录。同一账号 10 分钟内失败 10 次将被锁定 10 分钟。成功时设置会话 Cookie。",
-	}, func(ctx context.Context, in *loginInput) (*meOutput, error) {
+		Description: "账号密码登录。同一账号 10 分钟内失败 10 次将被锁定 10 分钟。成功时设置会话 Cookie（200）。" +
+			"开启了登录验证的账号在未记住的浏览器上登录时，密码正确后回答 202 和 verify：" +
+			"再用 POST /api/v1/session/verify 提交验证码（短信、邮箱验证码先用 POST /api/v1/session/code 获取）。",
+		Responses: map[string]*huma.Response{"202": {Description: "密码正确，需要登录验证（见 verify）"}},
+	}, func(ctx context.Context, in *loginInput) (*SignInOutput, error) {
 		req := requestOf(ctx)
-		res, err := s.Login(ctx, in.Body.Account, in.Body.Password, in.Body.Remember, req.client, req.token)
+		device, cookie, fresh := s.Device(in.Device)
+		if !fresh {
+			cookie = ""
+		}
+		res, err := s.Login(ctx, in.Body.Account, in.Body.Password, in.Body.Remember, req.client, req.token, device)
 		if err != nil {
 			return nil, err
 		}
-		return &meOutput{SetCookie: sessionCookie(ctx, res.Token, res.Remember, res.ExpiresAt), Body: meOf(res.Principal)}, nil
+		return s.SignedIn(ctx, res, cookie), nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -141,4 +197,5 @@ func (s *Service) Register(api huma.API) {
 	})
 
 	s.registerSessions(api)
+	s.registerTwoFactor(api)
 }

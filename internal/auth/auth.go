@@ -12,6 +12,7 @@ import (
 	"linli/internal/actor"
 	"linli/internal/ent"
 	"linli/internal/perm"
+	"linli/internal/secret"
 	"linli/internal/store"
 )
 
@@ -30,13 +31,14 @@ const (
 // Service is the authentication service.
 type Service struct {
 	db     *store.Store
+	box    *secret.Box // seals authenticator secrets, signs device cookies
 	logger *slog.Logger
 	now    func() time.Time
 }
 
-// NewService returns a Service on db.
-func NewService(db *store.Store, logger *slog.Logger) *Service {
-	return &Service{db: db, logger: logger, now: time.Now}
+// NewService returns a Service on db that seals and signs with box.
+func NewService(db *store.Store, box *secret.Box, logger *slog.Logger) *Service {
+	return &Service{db: db, box: box, logger: logger, now: time.Now}
 }
 
 // Principal is the signed-in account behind a request.

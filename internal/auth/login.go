@@ -41,15 +41,21 @@ type LoginResult struct {
 	ExpiresAt time.Time
 	Remember  bool
 	Principal *Principal
+	// Challenge is set instead of the rest when the password was right but
+	// the browser must prove a second factor first (see CompleteSignIn).
+	Challenge *Challenge
 }
 
 // Login checks account and pw and opens a new session. previousToken, if any,
 // is the session cookie the browser already had; it is removed so that a
-// login always rotates the session.
+// login always rotates the session. device is the browser's device id (see
+// Device): when the account needs a second factor and the browser is not
+// remembered for it, the result holds a Challenge instead of a session.
 //
-// Errors: errs.Unauthorized for wrong credentials or a disabled account,
+// Errors: errs.Forbidden when a second factor is required and the account
+// has none; errs.Unauthorized for wrong credentials or a disabled account,
 // errs.TooMany when the account is locked or the IP is throttled.
-func (s *Service) Login(ctx context.Context, name, pw string, remember bool, ci ClientInfo, previousToken string) (*LoginResult, error) {
+func (s *Service) Login(ctx context.Context, name, pw string, remember bool, ci ClientInfo, previousToken, device string) (*LoginResult, error) {
 	sys := actor.AsSystem(ctx)
 	name = NormalizeAccount(name)
 	now := s.now()
@@ -80,6 +86,20 @@ func (s *Service) Login(ctx context.Context, name, pw string, remember bool, ci 
 	}
 	if acc.Disabled {
 		return nil, errs.New(errs.Unauthorized, msgDisabled)
+	}
+	if need, _, err := s.secondFactorRequired(sys, acc); err != nil {
+		return nil, err
+	} else if need {
+		if ok, err := s.trusted(sys, acc.ID, device); err != nil {
+			return nil, fmt.Errorf("auth: trusted device: %w", err)
+		} else if !ok {
+			c, err := s.challenge(sys, acc, remember, ci.IP, attempt)
+			if err != nil {
+				return nil, err
+			}
+			s.logger.InfoContext(ctx, "login needs second factor", "account", name, "ip", ci.IP)
+			return &LoginResult{Challenge: c}, nil
+		}
 	}
 
 	var res LoginResult

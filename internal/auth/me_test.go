@@ -20,7 +20,7 @@ func TestChangePasswordKeepsRemember(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.Store) {
 		ctx := context.Background()
 		clk := &clock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
-		s := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := NewService(db, testBox(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		s.now = clk.now
 		for _, tc := range []struct {
 			account  string
@@ -33,7 +33,7 @@ func TestChangePasswordKeepsRemember(t *testing.T) {
 			hash, _ := password.Hash("123456")
 			db.Account.Create().SetAccount(tc.account).SetRole("operator").SetPasswordHash(hash).
 				SetMustChangePassword(true).ExecX(actor.AsSystem(ctx))
-			login, err := s.Login(ctx, tc.account, "123456", tc.remember, ClientInfo{IP: "127.0.0.1"}, "")
+			login, err := s.Login(ctx, tc.account, "123456", tc.remember, ClientInfo{IP: "127.0.0.1"}, "", "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -132,6 +132,9 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 	if _, err := s.db.Session.Delete().Where(session.ExpiresAtLT(now)).Exec(sys); err != nil {
 		return fmt.Errorf("auth: purge sessions: %w", err)
 	}
+	if err := s.purgeChallenges(sys, now); err != nil {
+		return err
+	}
 	return s.purgeFailures(sys, now)
 }
 

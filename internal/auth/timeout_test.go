@@ -24,14 +24,14 @@ func TestSessionTimeouts(t *testing.T) {
 		hash, _ := password.Hash("Good-Password-1")
 		db.Account.Create().SetAccount("zhang").SetRole("operator").SetPasswordHash(hash).SetMustChangePassword(false).ExecX(actor.AsSystem(ctx))
 		clk := &clock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
-		s := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := NewService(db, testBox(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		s.now = clk.now
 
-		browser, err := s.Login(ctx, "zhang", "Good-Password-1", false, ClientInfo{IP: "127.0.0.1"}, "")
+		browser, err := s.Login(ctx, "zhang", "Good-Password-1", false, ClientInfo{IP: "127.0.0.1"}, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		remembered, err := s.Login(ctx, "zhang", "Good-Password-1", true, ClientInfo{IP: "127.0.0.1"}, "")
+		remembered, err := s.Login(ctx, "zhang", "Good-Password-1", true, ClientInfo{IP: "127.0.0.1"}, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,27 +75,27 @@ func TestLockExpires(t *testing.T) {
 		hash, _ := password.Hash("Good-Password-1")
 		db.Account.Create().SetAccount("li").SetRole("operator").SetPasswordHash(hash).SetMustChangePassword(false).ExecX(actor.AsSystem(ctx))
 		clk := &clock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
-		s := NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := NewService(db, testBox(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		s.now = clk.now
 		ci := ClientInfo{IP: "10.0.0.1"}
 		// Ten failures spread over more than ten minutes do not lock.
 		for range 10 {
-			_, _ = s.Login(ctx, "li", "bad", false, ci, "")
+			_, _ = s.Login(ctx, "li", "bad", false, ci, "", "")
 			clk.t = clk.t.Add(70 * time.Second)
 		}
-		if _, err := s.Login(ctx, "li", "Good-Password-1", false, ci, ""); err != nil {
+		if _, err := s.Login(ctx, "li", "Good-Password-1", false, ci, "", ""); err != nil {
 			t.Fatalf("10 failures over 11+ minutes locked the account: %v", err)
 		}
 		// Ten within ten minutes lock it for ten minutes.
 		for range 10 {
-			_, _ = s.Login(ctx, "li", "bad", false, ci, "")
+			_, _ = s.Login(ctx, "li", "bad", false, ci, "", "")
 			clk.t = clk.t.Add(5 * time.Second)
 		}
-		if _, err := s.Login(ctx, "li", "Good-Password-1", false, ci, ""); err == nil {
+		if _, err := s.Login(ctx, "li", "Good-Password-1", false, ci, "", ""); err == nil {
 			t.Fatal("account not locked after 10 failures in 50 seconds")
 		}
 		clk.t = clk.t.Add(LockFor)
-		if _, err := s.Login(ctx, "li", "Good-Password-1", false, ci, ""); err != nil {
+		if _, err := s.Login(ctx, "li", "Good-Password-1", false, ci, "", ""); err != nil {
 			t.Fatalf("still locked after %s: %v", LockFor, err)
 		}
 	})

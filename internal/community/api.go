@@ -30,6 +30,7 @@ type Community struct {
 	RingSeconds            int       `json:"ring_seconds" doc:"呼叫振铃时间（秒）：无人接听多久后转移到电话"`
 	UnlockDTMF             string    `json:"unlock_dtmf" doc:"通话中开门按键（DTMF），默认 #"`
 	InviteNeedsApproval    bool      `json:"invite_needs_approval" doc:"邀请需物业审核：业主在 APP 邀请的家人/租户须物业审核通过后才成为住户"`
+	RequireTwoFactor       bool      `json:"require_two_factor" doc:"要求登录验证：本小区所有物业人员在新设备登录时须输入验证码"`
 	CreatedAt              time.Time `json:"created_at" doc:"创建时间"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -42,7 +43,7 @@ func View(c *ent.Community) Community {
 		ManagementStationCount: c.ManagementStationCount, WallStationCount: c.WallStationCount,
 		CardType: string(c.CardType), CommunityPassword: c.CommunityPassword,
 		ResidentRoles: c.ResidentRoles, PhoneGateway: c.PhoneGateway, RingSeconds: c.RingSeconds, UnlockDTMF: c.UnlockDtmf, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		InviteNeedsApproval: c.InviteNeedsApproval,
+		InviteNeedsApproval: c.InviteNeedsApproval, RequireTwoFactor: c.RequireTwoFactor,
 	}
 }
 
@@ -61,6 +62,7 @@ type communityBody struct {
 	RingSeconds            *int     `json:"ring_seconds,omitempty" doc:"呼叫振铃时间（秒），10–120，默认 30"`
 	UnlockDTMF             *string  `json:"unlock_dtmf,omitempty" maxLength:"4" doc:"通话中开门按键：1–4 个 0–9 * # A–D，默认 #"`
 	InviteNeedsApproval    *bool    `json:"invite_needs_approval,omitempty" doc:"邀请需物业审核，默认否（业主邀请后立即成为住户）"`
+	RequireTwoFactor       *bool    `json:"require_two_factor,omitempty" doc:"要求登录验证（仅平台管理员可设置）：本小区所有物业人员在未记住的浏览器上登录须输入短信、邮箱或身份验证器的验证码"`
 }
 
 func (b communityBody) input() Input {
@@ -69,7 +71,7 @@ func (b communityBody) input() Input {
 		ManagementStationCount: b.ManagementStationCount, WallStationCount: b.WallStationCount,
 		CardType: b.CardType, CommunityPassword: b.CommunityPassword, ResidentRoles: b.ResidentRoles,
 		PhoneGateway: b.PhoneGateway, RingSeconds: b.RingSeconds, UnlockDTMF: b.UnlockDTMF,
-		InviteNeedsApproval: b.InviteNeedsApproval,
+		InviteNeedsApproval: b.InviteNeedsApproval, RequireTwoFactor: b.RequireTwoFactor,
 	}
 }
 

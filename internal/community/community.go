@@ -59,6 +59,7 @@ type Input struct {
 	RingSeconds            *int
 	UnlockDTMF             *string
 	InviteNeedsApproval    *bool
+	RequireTwoFactor       *bool
 }
 
 // touchesIdentity reports whether in changes the name, region or address,
@@ -205,7 +206,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Community, error) 
 	}
 	created, err := c.SetCommunityPassword(pw).SetResidentRoles(roles).SetNillablePhoneGateway(in.PhoneGateway).
 		SetNillableRingSeconds(in.RingSeconds).SetNillableUnlockDtmf(in.UnlockDTMF).
-		SetNillableInviteNeedsApproval(in.InviteNeedsApproval).Save(ctx)
+		SetNillableInviteNeedsApproval(in.InviteNeedsApproval).SetNillableRequireTwoFactor(in.RequireTwoFactor).Save(ctx)
 	return created, store.Map(err, "小区")
 }
 
@@ -249,6 +250,9 @@ func (s *Service) Update(ctx context.Context, id int, in Input, operator bool) (
 	if in.touchesIdentity() && !operator {
 		return nil, errs.New(errs.Forbidden, "小区名称、所在城市和地址只能由平台管理员修改")
 	}
+	if in.RequireTwoFactor != nil && !operator {
+		return nil, errs.New(errs.Forbidden, "要求登录验证只能由平台管理员设置")
+	}
 	if err := in.check(); err != nil {
 		return nil, err
 	}
@@ -285,7 +289,7 @@ func (s *Service) Update(ctx context.Context, id int, in Input, operator bool) (
 		SetNillableManagementStationCount(in.ManagementStationCount).SetNillableWallStationCount(in.WallStationCount).
 		SetNillableCommunityPassword(in.CommunityPassword).SetNillablePhoneGateway(in.PhoneGateway).
 		SetNillableRingSeconds(in.RingSeconds).SetNillableUnlockDtmf(in.UnlockDTMF).SetUpdatedAt(time.Now()).
-		SetNillableInviteNeedsApproval(in.InviteNeedsApproval)
+		SetNillableInviteNeedsApproval(in.InviteNeedsApproval).SetNillableRequireTwoFactor(in.RequireTwoFactor)
 	if in.CardType != nil {
 		u.SetCardType(community.CardType(*in.CardType))
 	}

@@ -41,6 +41,14 @@ type Account struct {
 	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
 	// StaffRole holds the value of the "staff_role" field.
 	StaffRole string `json:"staff_role,omitempty"`
+	// LoginCheck holds the value of the "login_check" field.
+	LoginCheck bool `json:"login_check,omitempty"`
+	// TotpSecret holds the value of the "totp_secret" field.
+	TotpSecret *[]byte `json:"-"`
+	// TotpPending holds the value of the "totp_pending" field.
+	TotpPending *[]byte `json:"-"`
+	// the newest time step accepted, so that a code is never accepted twice
+	TotpLastStep int64 `json:"totp_last_step,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AccountQuery when eager-loading is set.
 	Edges        AccountEdges `json:"edges"`
@@ -81,9 +89,11 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case account.FieldMustChangePassword, account.FieldDisabled:
+		case account.FieldTotpSecret, account.FieldTotpPending:
+			values[i] = new([]byte)
+		case account.FieldMustChangePassword, account.FieldDisabled, account.FieldLoginCheck:
 			values[i] = new(sql.NullBool)
-		case account.FieldID:
+		case account.FieldID, account.FieldTotpLastStep:
 			values[i] = new(sql.NullInt64)
 		case account.FieldAccount, account.FieldName, account.FieldPhone, account.FieldEmail, account.FieldRole, account.FieldPasswordHash, account.FieldStaffRole:
 			values[i] = new(sql.NullString)
@@ -183,6 +193,30 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.StaffRole = value.String
 			}
+		case account.FieldLoginCheck:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field login_check", values[i])
+			} else if value.Valid {
+				_m.LoginCheck = value.Bool
+			}
+		case account.FieldTotpSecret:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_secret", values[i])
+			} else if value != nil {
+				_m.TotpSecret = value
+			}
+		case account.FieldTotpPending:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_pending", values[i])
+			} else if value != nil {
+				_m.TotpPending = value
+			}
+		case account.FieldTotpLastStep:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_last_step", values[i])
+			} else if value.Valid {
+				_m.TotpLastStep = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -265,6 +299,16 @@ func (_m *Account) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("staff_role=")
 	builder.WriteString(_m.StaffRole)
+	builder.WriteString(", ")
+	builder.WriteString("login_check=")
+	builder.WriteString(fmt.Sprintf("%v", _m.LoginCheck))
+	builder.WriteString(", ")
+	builder.WriteString("totp_secret=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("totp_pending=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("totp_last_step=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TotpLastStep))
 	builder.WriteByte(')')
 	return builder.String()
 }

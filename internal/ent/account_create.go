@@ -166,6 +166,46 @@ func (_c *AccountCreate) SetNillableStaffRole(v *string) *AccountCreate {
 	return _c
 }
 
+// SetLoginCheck sets the "login_check" field.
+func (_c *AccountCreate) SetLoginCheck(v bool) *AccountCreate {
+	_c.mutation.SetLoginCheck(v)
+	return _c
+}
+
+// SetNillableLoginCheck sets the "login_check" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableLoginCheck(v *bool) *AccountCreate {
+	if v != nil {
+		_c.SetLoginCheck(*v)
+	}
+	return _c
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (_c *AccountCreate) SetTotpSecret(v []byte) *AccountCreate {
+	_c.mutation.SetTotpSecret(v)
+	return _c
+}
+
+// SetTotpPending sets the "totp_pending" field.
+func (_c *AccountCreate) SetTotpPending(v []byte) *AccountCreate {
+	_c.mutation.SetTotpPending(v)
+	return _c
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_c *AccountCreate) SetTotpLastStep(v int64) *AccountCreate {
+	_c.mutation.SetTotpLastStep(v)
+	return _c
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableTotpLastStep(v *int64) *AccountCreate {
+	if v != nil {
+		_c.SetTotpLastStep(*v)
+	}
+	return _c
+}
+
 // AddCommunityIDs adds the "communities" edge to the Community entity by IDs.
 func (_c *AccountCreate) AddCommunityIDs(ids ...int) *AccountCreate {
 	_c.mutation.AddCommunityIDs(ids...)
@@ -271,6 +311,14 @@ func (_c *AccountCreate) defaults() error {
 		v := account.DefaultStaffRole
 		_c.mutation.SetStaffRole(v)
 	}
+	if _, ok := _c.mutation.LoginCheck(); !ok {
+		v := account.DefaultLoginCheck
+		_c.mutation.SetLoginCheck(v)
+	}
+	if _, ok := _c.mutation.TotpLastStep(); !ok {
+		v := account.DefaultTotpLastStep
+		_c.mutation.SetTotpLastStep(v)
+	}
 	return nil
 }
 
@@ -338,6 +386,12 @@ func (_c *AccountCreate) check() error {
 		if err := account.StaffRoleValidator(v); err != nil {
 			return &ValidationError{Name: "staff_role", err: fmt.Errorf(`ent: validator failed for field "Account.staff_role": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.LoginCheck(); !ok {
+		return &ValidationError{Name: "login_check", err: errors.New(`ent: missing required field "Account.login_check"`)}
+	}
+	if _, ok := _c.mutation.TotpLastStep(); !ok {
+		return &ValidationError{Name: "totp_last_step", err: errors.New(`ent: missing required field "Account.totp_last_step"`)}
 	}
 	return nil
 }
@@ -412,6 +466,22 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.StaffRole(); ok {
 		_spec.SetField(account.FieldStaffRole, field.TypeString, value)
 		_node.StaffRole = value
+	}
+	if value, ok := _c.mutation.LoginCheck(); ok {
+		_spec.SetField(account.FieldLoginCheck, field.TypeBool, value)
+		_node.LoginCheck = value
+	}
+	if value, ok := _c.mutation.TotpSecret(); ok {
+		_spec.SetField(account.FieldTotpSecret, field.TypeBytes, value)
+		_node.TotpSecret = &value
+	}
+	if value, ok := _c.mutation.TotpPending(); ok {
+		_spec.SetField(account.FieldTotpPending, field.TypeBytes, value)
+		_node.TotpPending = &value
+	}
+	if value, ok := _c.mutation.TotpLastStep(); ok {
+		_spec.SetField(account.FieldTotpLastStep, field.TypeInt64, value)
+		_node.TotpLastStep = value
 	}
 	if nodes := _c.mutation.CommunitiesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

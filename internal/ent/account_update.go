@@ -182,6 +182,65 @@ func (_u *AccountUpdate) SetNillableStaffRole(v *string) *AccountUpdate {
 	return _u
 }
 
+// SetLoginCheck sets the "login_check" field.
+func (_u *AccountUpdate) SetLoginCheck(v bool) *AccountUpdate {
+	_u.mutation.SetLoginCheck(v)
+	return _u
+}
+
+// SetNillableLoginCheck sets the "login_check" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableLoginCheck(v *bool) *AccountUpdate {
+	if v != nil {
+		_u.SetLoginCheck(*v)
+	}
+	return _u
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (_u *AccountUpdate) SetTotpSecret(v []byte) *AccountUpdate {
+	_u.mutation.SetTotpSecret(v)
+	return _u
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (_u *AccountUpdate) ClearTotpSecret() *AccountUpdate {
+	_u.mutation.ClearTotpSecret()
+	return _u
+}
+
+// SetTotpPending sets the "totp_pending" field.
+func (_u *AccountUpdate) SetTotpPending(v []byte) *AccountUpdate {
+	_u.mutation.SetTotpPending(v)
+	return _u
+}
+
+// ClearTotpPending clears the value of the "totp_pending" field.
+func (_u *AccountUpdate) ClearTotpPending() *AccountUpdate {
+	_u.mutation.ClearTotpPending()
+	return _u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_u *AccountUpdate) SetTotpLastStep(v int64) *AccountUpdate {
+	_u.mutation.ResetTotpLastStep()
+	_u.mutation.SetTotpLastStep(v)
+	return _u
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableTotpLastStep(v *int64) *AccountUpdate {
+	if v != nil {
+		_u.SetTotpLastStep(*v)
+	}
+	return _u
+}
+
+// AddTotpLastStep adds value to the "totp_last_step" field.
+func (_u *AccountUpdate) AddTotpLastStep(v int64) *AccountUpdate {
+	_u.mutation.AddTotpLastStep(v)
+	return _u
+}
+
 // AddCommunityIDs adds the "communities" edge to the Community entity by IDs.
 func (_u *AccountUpdate) AddCommunityIDs(ids ...int) *AccountUpdate {
 	_u.mutation.AddCommunityIDs(ids...)
@@ -383,6 +442,27 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.StaffRole(); ok {
 		_spec.SetField(account.FieldStaffRole, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LoginCheck(); ok {
+		_spec.SetField(account.FieldLoginCheck, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TotpSecret(); ok {
+		_spec.SetField(account.FieldTotpSecret, field.TypeBytes, value)
+	}
+	if _u.mutation.TotpSecretCleared() {
+		_spec.ClearField(account.FieldTotpSecret, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.TotpPending(); ok {
+		_spec.SetField(account.FieldTotpPending, field.TypeBytes, value)
+	}
+	if _u.mutation.TotpPendingCleared() {
+		_spec.ClearField(account.FieldTotpPending, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.TotpLastStep(); ok {
+		_spec.SetField(account.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotpLastStep(); ok {
+		_spec.AddField(account.FieldTotpLastStep, field.TypeInt64, value)
 	}
 	if _u.mutation.CommunitiesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -646,6 +726,65 @@ func (_u *AccountUpdateOne) SetNillableStaffRole(v *string) *AccountUpdateOne {
 	return _u
 }
 
+// SetLoginCheck sets the "login_check" field.
+func (_u *AccountUpdateOne) SetLoginCheck(v bool) *AccountUpdateOne {
+	_u.mutation.SetLoginCheck(v)
+	return _u
+}
+
+// SetNillableLoginCheck sets the "login_check" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableLoginCheck(v *bool) *AccountUpdateOne {
+	if v != nil {
+		_u.SetLoginCheck(*v)
+	}
+	return _u
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (_u *AccountUpdateOne) SetTotpSecret(v []byte) *AccountUpdateOne {
+	_u.mutation.SetTotpSecret(v)
+	return _u
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (_u *AccountUpdateOne) ClearTotpSecret() *AccountUpdateOne {
+	_u.mutation.ClearTotpSecret()
+	return _u
+}
+
+// SetTotpPending sets the "totp_pending" field.
+func (_u *AccountUpdateOne) SetTotpPending(v []byte) *AccountUpdateOne {
+	_u.mutation.SetTotpPending(v)
+	return _u
+}
+
+// ClearTotpPending clears the value of the "totp_pending" field.
+func (_u *AccountUpdateOne) ClearTotpPending() *AccountUpdateOne {
+	_u.mutation.ClearTotpPending()
+	return _u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_u *AccountUpdateOne) SetTotpLastStep(v int64) *AccountUpdateOne {
+	_u.mutation.ResetTotpLastStep()
+	_u.mutation.SetTotpLastStep(v)
+	return _u
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableTotpLastStep(v *int64) *AccountUpdateOne {
+	if v != nil {
+		_u.SetTotpLastStep(*v)
+	}
+	return _u
+}
+
+// AddTotpLastStep adds value to the "totp_last_step" field.
+func (_u *AccountUpdateOne) AddTotpLastStep(v int64) *AccountUpdateOne {
+	_u.mutation.AddTotpLastStep(v)
+	return _u
+}
+
 // AddCommunityIDs adds the "communities" edge to the Community entity by IDs.
 func (_u *AccountUpdateOne) AddCommunityIDs(ids ...int) *AccountUpdateOne {
 	_u.mutation.AddCommunityIDs(ids...)
@@ -877,6 +1016,27 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 	}
 	if value, ok := _u.mutation.StaffRole(); ok {
 		_spec.SetField(account.FieldStaffRole, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LoginCheck(); ok {
+		_spec.SetField(account.FieldLoginCheck, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TotpSecret(); ok {
+		_spec.SetField(account.FieldTotpSecret, field.TypeBytes, value)
+	}
+	if _u.mutation.TotpSecretCleared() {
+		_spec.ClearField(account.FieldTotpSecret, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.TotpPending(); ok {
+		_spec.SetField(account.FieldTotpPending, field.TypeBytes, value)
+	}
+	if _u.mutation.TotpPendingCleared() {
+		_spec.ClearField(account.FieldTotpPending, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.TotpLastStep(); ok {
+		_spec.SetField(account.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotpLastStep(); ok {
+		_spec.AddField(account.FieldTotpLastStep, field.TypeInt64, value)
 	}
 	if _u.mutation.CommunitiesCleared() {
 		edge := &sqlgraph.EdgeSpec{

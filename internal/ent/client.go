@@ -22,6 +22,7 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditentry"
 	"linli/internal/ent/auditlog"
+	"linli/internal/ent/backupcode"
 	"linli/internal/ent/building"
 	"linli/internal/ent/camera"
 	"linli/internal/ent/card"
@@ -31,6 +32,7 @@ import (
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/invitation"
+	"linli/internal/ent/loginchallenge"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
@@ -45,6 +47,7 @@ import (
 	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/staffrole"
 	"linli/internal/ent/syncchange"
+	"linli/internal/ent/trusteddevice"
 	"linli/internal/ent/unit"
 
 	"entgo.io/ent"
@@ -82,6 +85,8 @@ type Client struct {
 	AuditEntry *AuditEntryClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
+	// BackupCode is the client for interacting with the BackupCode builders.
+	BackupCode *BackupCodeClient
 	// Building is the client for interacting with the Building builders.
 	Building *BuildingClient
 	// Camera is the client for interacting with the Camera builders.
@@ -100,6 +105,8 @@ type Client struct {
 	Firmware *FirmwareClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
+	// LoginChallenge is the client for interacting with the LoginChallenge builders.
+	LoginChallenge *LoginChallengeClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
 	// Notice is the client for interacting with the Notice builders.
@@ -128,6 +135,8 @@ type Client struct {
 	StaffRole *StaffRoleClient
 	// SyncChange is the client for interacting with the SyncChange builders.
 	SyncChange *SyncChangeClient
+	// TrustedDevice is the client for interacting with the TrustedDevice builders.
+	TrustedDevice *TrustedDeviceClient
 	// Unit is the client for interacting with the Unit builders.
 	Unit *UnitClient
 }
@@ -152,6 +161,7 @@ func (c *Client) init() {
 	c.Area = NewAreaClient(c.config)
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.AuditLog = NewAuditLogClient(c.config)
+	c.BackupCode = NewBackupCodeClient(c.config)
 	c.Building = NewBuildingClient(c.config)
 	c.Camera = NewCameraClient(c.config)
 	c.Card = NewCardClient(c.config)
@@ -161,6 +171,7 @@ func (c *Client) init() {
 	c.Event = NewEventClient(c.config)
 	c.Firmware = NewFirmwareClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
+	c.LoginChallenge = NewLoginChallengeClient(c.config)
 	c.LoginFailure = NewLoginFailureClient(c.config)
 	c.Notice = NewNoticeClient(c.config)
 	c.NoticeRead = NewNoticeReadClient(c.config)
@@ -175,6 +186,7 @@ func (c *Client) init() {
 	c.Session = NewSessionClient(c.config)
 	c.StaffRole = NewStaffRoleClient(c.config)
 	c.SyncChange = NewSyncChangeClient(c.config)
+	c.TrustedDevice = NewTrustedDeviceClient(c.config)
 	c.Unit = NewUnitClient(c.config)
 }
 
@@ -279,6 +291,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Area:               NewAreaClient(cfg),
 		AuditEntry:         NewAuditEntryClient(cfg),
 		AuditLog:           NewAuditLogClient(cfg),
+		BackupCode:         NewBackupCodeClient(cfg),
 		Building:           NewBuildingClient(cfg),
 		Camera:             NewCameraClient(cfg),
 		Card:               NewCardClient(cfg),
@@ -288,6 +301,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Event:              NewEventClient(cfg),
 		Firmware:           NewFirmwareClient(cfg),
 		Invitation:         NewInvitationClient(cfg),
+		LoginChallenge:     NewLoginChallengeClient(cfg),
 		LoginFailure:       NewLoginFailureClient(cfg),
 		Notice:             NewNoticeClient(cfg),
 		NoticeRead:         NewNoticeReadClient(cfg),
@@ -302,6 +316,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Session:            NewSessionClient(cfg),
 		StaffRole:          NewStaffRoleClient(cfg),
 		SyncChange:         NewSyncChangeClient(cfg),
+		TrustedDevice:      NewTrustedDeviceClient(cfg),
 		Unit:               NewUnitClient(cfg),
 	}, nil
 }
@@ -333,6 +348,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Area:               NewAreaClient(cfg),
 		AuditEntry:         NewAuditEntryClient(cfg),
 		AuditLog:           NewAuditLogClient(cfg),
+		BackupCode:         NewBackupCodeClient(cfg),
 		Building:           NewBuildingClient(cfg),
 		Camera:             NewCameraClient(cfg),
 		Card:               NewCardClient(cfg),
@@ -342,6 +358,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Event:              NewEventClient(cfg),
 		Firmware:           NewFirmwareClient(cfg),
 		Invitation:         NewInvitationClient(cfg),
+		LoginChallenge:     NewLoginChallengeClient(cfg),
 		LoginFailure:       NewLoginFailureClient(cfg),
 		Notice:             NewNoticeClient(cfg),
 		NoticeRead:         NewNoticeReadClient(cfg),
@@ -356,6 +373,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Session:            NewSessionClient(cfg),
 		StaffRole:          NewStaffRoleClient(cfg),
 		SyncChange:         NewSyncChangeClient(cfg),
+		TrustedDevice:      NewTrustedDeviceClient(cfg),
 		Unit:               NewUnitClient(cfg),
 	}, nil
 }
@@ -387,11 +405,12 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
-		c.ApplicationAttempt, c.Area, c.AuditEntry, c.AuditLog, c.Building, c.Camera,
-		c.Card, c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware,
-		c.Invitation, c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass,
-		c.PassUse, c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
-		c.Session, c.StaffRole, c.SyncChange, c.Unit,
+		c.ApplicationAttempt, c.Area, c.AuditEntry, c.AuditLog, c.BackupCode,
+		c.Building, c.Camera, c.Card, c.Community, c.Device, c.DoorCommand, c.Event,
+		c.Firmware, c.Invitation, c.LoginChallenge, c.LoginFailure, c.Notice,
+		c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.RecoveryCode, c.Resident,
+		c.Room, c.SIPKey, c.SIPRegistration, c.Session, c.StaffRole, c.SyncChange,
+		c.TrustedDevice, c.Unit,
 	} {
 		n.Use(hooks...)
 	}
@@ -402,11 +421,12 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.Ad, c.AdTarget, c.AppCode, c.AppPhone, c.AppSession, c.Application,
-		c.ApplicationAttempt, c.Area, c.AuditEntry, c.AuditLog, c.Building, c.Camera,
-		c.Card, c.Community, c.Device, c.DoorCommand, c.Event, c.Firmware,
-		c.Invitation, c.LoginFailure, c.Notice, c.NoticeRead, c.NoticeRoom, c.Pass,
-		c.PassUse, c.RecoveryCode, c.Resident, c.Room, c.SIPKey, c.SIPRegistration,
-		c.Session, c.StaffRole, c.SyncChange, c.Unit,
+		c.ApplicationAttempt, c.Area, c.AuditEntry, c.AuditLog, c.BackupCode,
+		c.Building, c.Camera, c.Card, c.Community, c.Device, c.DoorCommand, c.Event,
+		c.Firmware, c.Invitation, c.LoginChallenge, c.LoginFailure, c.Notice,
+		c.NoticeRead, c.NoticeRoom, c.Pass, c.PassUse, c.RecoveryCode, c.Resident,
+		c.Room, c.SIPKey, c.SIPRegistration, c.Session, c.StaffRole, c.SyncChange,
+		c.TrustedDevice, c.Unit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -437,6 +457,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEntry.mutate(ctx, m)
 	case *AuditLogMutation:
 		return c.AuditLog.mutate(ctx, m)
+	case *BackupCodeMutation:
+		return c.BackupCode.mutate(ctx, m)
 	case *BuildingMutation:
 		return c.Building.mutate(ctx, m)
 	case *CameraMutation:
@@ -455,6 +477,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Firmware.mutate(ctx, m)
 	case *InvitationMutation:
 		return c.Invitation.mutate(ctx, m)
+	case *LoginChallengeMutation:
+		return c.LoginChallenge.mutate(ctx, m)
 	case *LoginFailureMutation:
 		return c.LoginFailure.mutate(ctx, m)
 	case *NoticeMutation:
@@ -483,6 +507,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.StaffRole.mutate(ctx, m)
 	case *SyncChangeMutation:
 		return c.SyncChange.mutate(ctx, m)
+	case *TrustedDeviceMutation:
+		return c.TrustedDevice.mutate(ctx, m)
 	case *UnitMutation:
 		return c.Unit.mutate(ctx, m)
 	default:
@@ -2031,6 +2057,139 @@ func (c *AuditLogClient) mutate(ctx context.Context, m *AuditLogMutation) (Value
 	}
 }
 
+// BackupCodeClient is a client for the BackupCode schema.
+type BackupCodeClient struct {
+	config
+}
+
+// NewBackupCodeClient returns a client for the BackupCode from the given config.
+func NewBackupCodeClient(c config) *BackupCodeClient {
+	return &BackupCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `backupcode.Hooks(f(g(h())))`.
+func (c *BackupCodeClient) Use(hooks ...Hook) {
+	c.hooks.BackupCode = append(c.hooks.BackupCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `backupcode.Intercept(f(g(h())))`.
+func (c *BackupCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BackupCode = append(c.inters.BackupCode, interceptors...)
+}
+
+// Create returns a builder for creating a BackupCode entity.
+func (c *BackupCodeClient) Create() *BackupCodeCreate {
+	mutation := newBackupCodeMutation(c.config, OpCreate)
+	return &BackupCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BackupCode entities.
+func (c *BackupCodeClient) CreateBulk(builders ...*BackupCodeCreate) *BackupCodeCreateBulk {
+	return &BackupCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BackupCodeClient) MapCreateBulk(slice any, setFunc func(*BackupCodeCreate, int)) *BackupCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BackupCodeCreateBulk{err: fmt.Errorf("calling to BackupCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BackupCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BackupCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BackupCode.
+func (c *BackupCodeClient) Update() *BackupCodeUpdate {
+	mutation := newBackupCodeMutation(c.config, OpUpdate)
+	return &BackupCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BackupCodeClient) UpdateOne(_m *BackupCode) *BackupCodeUpdateOne {
+	mutation := newBackupCodeMutation(c.config, OpUpdateOne, withBackupCode(_m))
+	return &BackupCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BackupCodeClient) UpdateOneID(id int) *BackupCodeUpdateOne {
+	mutation := newBackupCodeMutation(c.config, OpUpdateOne, withBackupCodeID(id))
+	return &BackupCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BackupCode.
+func (c *BackupCodeClient) Delete() *BackupCodeDelete {
+	mutation := newBackupCodeMutation(c.config, OpDelete)
+	return &BackupCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BackupCodeClient) DeleteOne(_m *BackupCode) *BackupCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BackupCodeClient) DeleteOneID(id int) *BackupCodeDeleteOne {
+	builder := c.Delete().Where(backupcode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BackupCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for BackupCode.
+func (c *BackupCodeClient) Query() *BackupCodeQuery {
+	return &BackupCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBackupCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BackupCode entity by its id.
+func (c *BackupCodeClient) Get(ctx context.Context, id int) (*BackupCode, error) {
+	return c.Query().Where(backupcode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BackupCodeClient) GetX(ctx context.Context, id int) *BackupCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *BackupCodeClient) Hooks() []Hook {
+	return c.hooks.BackupCode
+}
+
+// Interceptors returns the client interceptors.
+func (c *BackupCodeClient) Interceptors() []Interceptor {
+	return c.inters.BackupCode
+}
+
+func (c *BackupCodeClient) mutate(ctx context.Context, m *BackupCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BackupCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BackupCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BackupCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BackupCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BackupCode mutation op: %q", m.Op())
+	}
+}
+
 // BuildingClient is a client for the Building schema.
 type BuildingClient struct {
 	config
@@ -3303,6 +3462,139 @@ func (c *InvitationClient) mutate(ctx context.Context, m *InvitationMutation) (V
 		return (&InvitationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Invitation mutation op: %q", m.Op())
+	}
+}
+
+// LoginChallengeClient is a client for the LoginChallenge schema.
+type LoginChallengeClient struct {
+	config
+}
+
+// NewLoginChallengeClient returns a client for the LoginChallenge from the given config.
+func NewLoginChallengeClient(c config) *LoginChallengeClient {
+	return &LoginChallengeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `loginchallenge.Hooks(f(g(h())))`.
+func (c *LoginChallengeClient) Use(hooks ...Hook) {
+	c.hooks.LoginChallenge = append(c.hooks.LoginChallenge, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `loginchallenge.Intercept(f(g(h())))`.
+func (c *LoginChallengeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LoginChallenge = append(c.inters.LoginChallenge, interceptors...)
+}
+
+// Create returns a builder for creating a LoginChallenge entity.
+func (c *LoginChallengeClient) Create() *LoginChallengeCreate {
+	mutation := newLoginChallengeMutation(c.config, OpCreate)
+	return &LoginChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LoginChallenge entities.
+func (c *LoginChallengeClient) CreateBulk(builders ...*LoginChallengeCreate) *LoginChallengeCreateBulk {
+	return &LoginChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LoginChallengeClient) MapCreateBulk(slice any, setFunc func(*LoginChallengeCreate, int)) *LoginChallengeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LoginChallengeCreateBulk{err: fmt.Errorf("calling to LoginChallengeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LoginChallengeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LoginChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LoginChallenge.
+func (c *LoginChallengeClient) Update() *LoginChallengeUpdate {
+	mutation := newLoginChallengeMutation(c.config, OpUpdate)
+	return &LoginChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LoginChallengeClient) UpdateOne(_m *LoginChallenge) *LoginChallengeUpdateOne {
+	mutation := newLoginChallengeMutation(c.config, OpUpdateOne, withLoginChallenge(_m))
+	return &LoginChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LoginChallengeClient) UpdateOneID(id int) *LoginChallengeUpdateOne {
+	mutation := newLoginChallengeMutation(c.config, OpUpdateOne, withLoginChallengeID(id))
+	return &LoginChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LoginChallenge.
+func (c *LoginChallengeClient) Delete() *LoginChallengeDelete {
+	mutation := newLoginChallengeMutation(c.config, OpDelete)
+	return &LoginChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LoginChallengeClient) DeleteOne(_m *LoginChallenge) *LoginChallengeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LoginChallengeClient) DeleteOneID(id int) *LoginChallengeDeleteOne {
+	builder := c.Delete().Where(loginchallenge.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LoginChallengeDeleteOne{builder}
+}
+
+// Query returns a query builder for LoginChallenge.
+func (c *LoginChallengeClient) Query() *LoginChallengeQuery {
+	return &LoginChallengeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLoginChallenge},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LoginChallenge entity by its id.
+func (c *LoginChallengeClient) Get(ctx context.Context, id int) (*LoginChallenge, error) {
+	return c.Query().Where(loginchallenge.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LoginChallengeClient) GetX(ctx context.Context, id int) *LoginChallenge {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *LoginChallengeClient) Hooks() []Hook {
+	return c.hooks.LoginChallenge
+}
+
+// Interceptors returns the client interceptors.
+func (c *LoginChallengeClient) Interceptors() []Interceptor {
+	return c.inters.LoginChallenge
+}
+
+func (c *LoginChallengeClient) mutate(ctx context.Context, m *LoginChallengeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LoginChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LoginChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LoginChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LoginChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LoginChallenge mutation op: %q", m.Op())
 	}
 }
 
@@ -5250,6 +5542,139 @@ func (c *SyncChangeClient) mutate(ctx context.Context, m *SyncChangeMutation) (V
 	}
 }
 
+// TrustedDeviceClient is a client for the TrustedDevice schema.
+type TrustedDeviceClient struct {
+	config
+}
+
+// NewTrustedDeviceClient returns a client for the TrustedDevice from the given config.
+func NewTrustedDeviceClient(c config) *TrustedDeviceClient {
+	return &TrustedDeviceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `trusteddevice.Hooks(f(g(h())))`.
+func (c *TrustedDeviceClient) Use(hooks ...Hook) {
+	c.hooks.TrustedDevice = append(c.hooks.TrustedDevice, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `trusteddevice.Intercept(f(g(h())))`.
+func (c *TrustedDeviceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TrustedDevice = append(c.inters.TrustedDevice, interceptors...)
+}
+
+// Create returns a builder for creating a TrustedDevice entity.
+func (c *TrustedDeviceClient) Create() *TrustedDeviceCreate {
+	mutation := newTrustedDeviceMutation(c.config, OpCreate)
+	return &TrustedDeviceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TrustedDevice entities.
+func (c *TrustedDeviceClient) CreateBulk(builders ...*TrustedDeviceCreate) *TrustedDeviceCreateBulk {
+	return &TrustedDeviceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TrustedDeviceClient) MapCreateBulk(slice any, setFunc func(*TrustedDeviceCreate, int)) *TrustedDeviceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TrustedDeviceCreateBulk{err: fmt.Errorf("calling to TrustedDeviceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TrustedDeviceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TrustedDeviceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TrustedDevice.
+func (c *TrustedDeviceClient) Update() *TrustedDeviceUpdate {
+	mutation := newTrustedDeviceMutation(c.config, OpUpdate)
+	return &TrustedDeviceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TrustedDeviceClient) UpdateOne(_m *TrustedDevice) *TrustedDeviceUpdateOne {
+	mutation := newTrustedDeviceMutation(c.config, OpUpdateOne, withTrustedDevice(_m))
+	return &TrustedDeviceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TrustedDeviceClient) UpdateOneID(id int) *TrustedDeviceUpdateOne {
+	mutation := newTrustedDeviceMutation(c.config, OpUpdateOne, withTrustedDeviceID(id))
+	return &TrustedDeviceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TrustedDevice.
+func (c *TrustedDeviceClient) Delete() *TrustedDeviceDelete {
+	mutation := newTrustedDeviceMutation(c.config, OpDelete)
+	return &TrustedDeviceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TrustedDeviceClient) DeleteOne(_m *TrustedDevice) *TrustedDeviceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TrustedDeviceClient) DeleteOneID(id int) *TrustedDeviceDeleteOne {
+	builder := c.Delete().Where(trusteddevice.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TrustedDeviceDeleteOne{builder}
+}
+
+// Query returns a query builder for TrustedDevice.
+func (c *TrustedDeviceClient) Query() *TrustedDeviceQuery {
+	return &TrustedDeviceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTrustedDevice},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TrustedDevice entity by its id.
+func (c *TrustedDeviceClient) Get(ctx context.Context, id int) (*TrustedDevice, error) {
+	return c.Query().Where(trusteddevice.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TrustedDeviceClient) GetX(ctx context.Context, id int) *TrustedDevice {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TrustedDeviceClient) Hooks() []Hook {
+	return c.hooks.TrustedDevice
+}
+
+// Interceptors returns the client interceptors.
+func (c *TrustedDeviceClient) Interceptors() []Interceptor {
+	return c.inters.TrustedDevice
+}
+
+func (c *TrustedDeviceClient) mutate(ctx context.Context, m *TrustedDeviceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TrustedDeviceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TrustedDeviceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TrustedDeviceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TrustedDeviceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TrustedDevice mutation op: %q", m.Op())
+	}
+}
+
 // UnitClient is a client for the Unit schema.
 type UnitClient struct {
 	config
@@ -5421,17 +5846,19 @@ func (c *UnitClient) mutate(ctx context.Context, m *UnitMutation) (Value, error)
 type (
 	hooks struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
-		ApplicationAttempt, Area, AuditEntry, AuditLog, Building, Camera, Card,
-		Community, Device, DoorCommand, Event, Firmware, Invitation, LoginFailure,
-		Notice, NoticeRead, NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room,
-		SIPKey, SIPRegistration, Session, StaffRole, SyncChange, Unit []ent.Hook
+		ApplicationAttempt, Area, AuditEntry, AuditLog, BackupCode, Building, Camera,
+		Card, Community, Device, DoorCommand, Event, Firmware, Invitation,
+		LoginChallenge, LoginFailure, Notice, NoticeRead, NoticeRoom, Pass, PassUse,
+		RecoveryCode, Resident, Room, SIPKey, SIPRegistration, Session, StaffRole,
+		SyncChange, TrustedDevice, Unit []ent.Hook
 	}
 	inters struct {
 		Account, Ad, AdTarget, AppCode, AppPhone, AppSession, Application,
-		ApplicationAttempt, Area, AuditEntry, AuditLog, Building, Camera, Card,
-		Community, Device, DoorCommand, Event, Firmware, Invitation, LoginFailure,
-		Notice, NoticeRead, NoticeRoom, Pass, PassUse, RecoveryCode, Resident, Room,
-		SIPKey, SIPRegistration, Session, StaffRole, SyncChange, Unit []ent.Interceptor
+		ApplicationAttempt, Area, AuditEntry, AuditLog, BackupCode, Building, Camera,
+		Card, Community, Device, DoorCommand, Event, Firmware, Invitation,
+		LoginChallenge, LoginFailure, Notice, NoticeRead, NoticeRoom, Pass, PassUse,
+		RecoveryCode, Resident, Room, SIPKey, SIPRegistration, Session, StaffRole,
+		SyncChange, TrustedDevice, Unit []ent.Interceptor
 	}
 )
 

@@ -48,6 +48,8 @@ type Community struct {
 	RingSeconds int `json:"ring_seconds,omitempty"`
 	// the DTMF keys that open the door during a call
 	UnlockDtmf string `json:"unlock_dtmf,omitempty"`
+	// 要求登录验证: every staff account of the community proves a second factor on a new browser
+	RequireTwoFactor bool `json:"require_two_factor,omitempty"`
 	// 邀请需物业审核: a 业主's invitation waits for staff before the invitee becomes a resident
 	InviteNeedsApproval bool `json:"invite_needs_approval,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -92,7 +94,7 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case community.FieldResidentRoles:
 			values[i] = new([]byte)
-		case community.FieldInviteNeedsApproval:
+		case community.FieldRequireTwoFactor, community.FieldInviteNeedsApproval:
 			values[i] = new(sql.NullBool)
 		case community.FieldID, community.FieldManagementStationCount, community.FieldWallStationCount, community.FieldSyncVersion, community.FieldRingSeconds:
 			values[i] = new(sql.NullInt64)
@@ -213,6 +215,12 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UnlockDtmf = value.String
 			}
+		case community.FieldRequireTwoFactor:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field require_two_factor", values[i])
+			} else if value.Valid {
+				_m.RequireTwoFactor = value.Bool
+			}
 		case community.FieldInviteNeedsApproval:
 			if value, ok := values[i].(*sql.NullBool); !ok {
 				return fmt.Errorf("unexpected type %T for field invite_needs_approval", values[i])
@@ -308,6 +316,9 @@ func (_m *Community) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("unlock_dtmf=")
 	builder.WriteString(_m.UnlockDtmf)
+	builder.WriteString(", ")
+	builder.WriteString("require_two_factor=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RequireTwoFactor))
 	builder.WriteString(", ")
 	builder.WriteString("invite_needs_approval=")
 	builder.WriteString(fmt.Sprintf("%v", _m.InviteNeedsApproval))

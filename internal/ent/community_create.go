@@ -200,6 +200,20 @@ func (_c *CommunityCreate) SetNillableUnlockDtmf(v *string) *CommunityCreate {
 	return _c
 }
 
+// SetRequireTwoFactor sets the "require_two_factor" field.
+func (_c *CommunityCreate) SetRequireTwoFactor(v bool) *CommunityCreate {
+	_c.mutation.SetRequireTwoFactor(v)
+	return _c
+}
+
+// SetNillableRequireTwoFactor sets the "require_two_factor" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableRequireTwoFactor(v *bool) *CommunityCreate {
+	if v != nil {
+		_c.SetRequireTwoFactor(*v)
+	}
+	return _c
+}
+
 // SetInviteNeedsApproval sets the "invite_needs_approval" field.
 func (_c *CommunityCreate) SetInviteNeedsApproval(v bool) *CommunityCreate {
 	_c.mutation.SetInviteNeedsApproval(v)
@@ -331,6 +345,10 @@ func (_c *CommunityCreate) defaults() error {
 		v := community.DefaultUnlockDtmf
 		_c.mutation.SetUnlockDtmf(v)
 	}
+	if _, ok := _c.mutation.RequireTwoFactor(); !ok {
+		v := community.DefaultRequireTwoFactor
+		_c.mutation.SetRequireTwoFactor(v)
+	}
 	if _, ok := _c.mutation.InviteNeedsApproval(); !ok {
 		v := community.DefaultInviteNeedsApproval
 		_c.mutation.SetInviteNeedsApproval(v)
@@ -425,6 +443,9 @@ func (_c *CommunityCreate) check() error {
 			return &ValidationError{Name: "unlock_dtmf", err: fmt.Errorf(`ent: validator failed for field "Community.unlock_dtmf": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.RequireTwoFactor(); !ok {
+		return &ValidationError{Name: "require_two_factor", err: errors.New(`ent: missing required field "Community.require_two_factor"`)}
+	}
 	if _, ok := _c.mutation.InviteNeedsApproval(); !ok {
 		return &ValidationError{Name: "invite_needs_approval", err: errors.New(`ent: missing required field "Community.invite_needs_approval"`)}
 	}
@@ -513,6 +534,10 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UnlockDtmf(); ok {
 		_spec.SetField(community.FieldUnlockDtmf, field.TypeString, value)
 		_node.UnlockDtmf = value
+	}
+	if value, ok := _c.mutation.RequireTwoFactor(); ok {
+		_spec.SetField(community.FieldRequireTwoFactor, field.TypeBool, value)
+		_node.RequireTwoFactor = value
 	}
 	if value, ok := _c.mutation.InviteNeedsApproval(); ok {
 		_spec.SetField(community.FieldInviteNeedsApproval, field.TypeBool, value)

@@ -245,6 +245,20 @@ func (_u *CommunityUpdate) SetNillableUnlockDtmf(v *string) *CommunityUpdate {
 	return _u
 }
 
+// SetRequireTwoFactor sets the "require_two_factor" field.
+func (_u *CommunityUpdate) SetRequireTwoFactor(v bool) *CommunityUpdate {
+	_u.mutation.SetRequireTwoFactor(v)
+	return _u
+}
+
+// SetNillableRequireTwoFactor sets the "require_two_factor" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableRequireTwoFactor(v *bool) *CommunityUpdate {
+	if v != nil {
+		_u.SetRequireTwoFactor(*v)
+	}
+	return _u
+}
+
 // SetInviteNeedsApproval sets the "invite_needs_approval" field.
 func (_u *CommunityUpdate) SetInviteNeedsApproval(v bool) *CommunityUpdate {
 	_u.mutation.SetInviteNeedsApproval(v)
@@ -493,6 +507,9 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UnlockDtmf(); ok {
 		_spec.SetField(community.FieldUnlockDtmf, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RequireTwoFactor(); ok {
+		_spec.SetField(community.FieldRequireTwoFactor, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.InviteNeedsApproval(); ok {
 		_spec.SetField(community.FieldInviteNeedsApproval, field.TypeBool, value)
@@ -821,6 +838,20 @@ func (_u *CommunityUpdateOne) SetNillableUnlockDtmf(v *string) *CommunityUpdateO
 	return _u
 }
 
+// SetRequireTwoFactor sets the "require_two_factor" field.
+func (_u *CommunityUpdateOne) SetRequireTwoFactor(v bool) *CommunityUpdateOne {
+	_u.mutation.SetRequireTwoFactor(v)
+	return _u
+}
+
+// SetNillableRequireTwoFactor sets the "require_two_factor" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableRequireTwoFactor(v *bool) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetRequireTwoFactor(*v)
+	}
+	return _u
+}
+
 // SetInviteNeedsApproval sets the "invite_needs_approval" field.
 func (_u *CommunityUpdateOne) SetInviteNeedsApproval(v bool) *CommunityUpdateOne {
 	_u.mutation.SetInviteNeedsApproval(v)
@@ -1099,6 +1130,9 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 	}
 	if value, ok := _u.mutation.UnlockDtmf(); ok {
 		_spec.SetField(community.FieldUnlockDtmf, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RequireTwoFactor(); ok {
+		_spec.SetField(community.FieldRequireTwoFactor, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.InviteNeedsApproval(); ok {
 		_spec.SetField(community.FieldInviteNeedsApproval, field.TypeBool, value)

@@ -17,6 +17,7 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditentry"
 	"linli/internal/ent/auditlog"
+	"linli/internal/ent/backupcode"
 	"linli/internal/ent/building"
 	"linli/internal/ent/camera"
 	"linli/internal/ent/card"
@@ -26,6 +27,7 @@ import (
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/invitation"
+	"linli/internal/ent/loginchallenge"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
@@ -40,6 +42,7 @@ import (
 	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/staffrole"
 	"linli/internal/ent/syncchange"
+	"linli/internal/ent/trusteddevice"
 	"linli/internal/ent/unit"
 	"reflect"
 	"sync"
@@ -118,6 +121,7 @@ func checkColumn(t, c string) error {
 			area.Table:               area.ValidColumn,
 			auditentry.Table:         auditentry.ValidColumn,
 			auditlog.Table:           auditlog.ValidColumn,
+			backupcode.Table:         backupcode.ValidColumn,
 			building.Table:           building.ValidColumn,
 			camera.Table:             camera.ValidColumn,
 			card.Table:               card.ValidColumn,
@@ -127,6 +131,7 @@ func checkColumn(t, c string) error {
 			event.Table:              event.ValidColumn,
 			firmware.Table:           firmware.ValidColumn,
 			invitation.Table:         invitation.ValidColumn,
+			loginchallenge.Table:     loginchallenge.ValidColumn,
 			loginfailure.Table:       loginfailure.ValidColumn,
 			notice.Table:             notice.ValidColumn,
 			noticeread.Table:         noticeread.ValidColumn,
@@ -141,6 +146,7 @@ func checkColumn(t, c string) error {
 			session.Table:            session.ValidColumn,
 			staffrole.Table:          staffrole.ValidColumn,
 			syncchange.Table:         syncchange.ValidColumn,
+			trusteddevice.Table:      trusteddevice.ValidColumn,
 			unit.Table:               unit.ValidColumn,
 		})
 	})

@@ -36,6 +36,8 @@ type Tx struct {
 	AuditEntry *AuditEntryClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
+	// BackupCode is the client for interacting with the BackupCode builders.
+	BackupCode *BackupCodeClient
 	// Building is the client for interacting with the Building builders.
 	Building *BuildingClient
 	// Camera is the client for interacting with the Camera builders.
@@ -54,6 +56,8 @@ type Tx struct {
 	Firmware *FirmwareClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
+	// LoginChallenge is the client for interacting with the LoginChallenge builders.
+	LoginChallenge *LoginChallengeClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
 	// Notice is the client for interacting with the Notice builders.
@@ -82,6 +86,8 @@ type Tx struct {
 	StaffRole *StaffRoleClient
 	// SyncChange is the client for interacting with the SyncChange builders.
 	SyncChange *SyncChangeClient
+	// TrustedDevice is the client for interacting with the TrustedDevice builders.
+	TrustedDevice *TrustedDeviceClient
 	// Unit is the client for interacting with the Unit builders.
 	Unit *UnitClient
 
@@ -226,6 +232,7 @@ func (tx *Tx) init() {
 	tx.Area = NewAreaClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
+	tx.BackupCode = NewBackupCodeClient(tx.config)
 	tx.Building = NewBuildingClient(tx.config)
 	tx.Camera = NewCameraClient(tx.config)
 	tx.Card = NewCardClient(tx.config)
@@ -235,6 +242,7 @@ func (tx *Tx) init() {
 	tx.Event = NewEventClient(tx.config)
 	tx.Firmware = NewFirmwareClient(tx.config)
 	tx.Invitation = NewInvitationClient(tx.config)
+	tx.LoginChallenge = NewLoginChallengeClient(tx.config)
 	tx.LoginFailure = NewLoginFailureClient(tx.config)
 	tx.Notice = NewNoticeClient(tx.config)
 	tx.NoticeRead = NewNoticeReadClient(tx.config)
@@ -249,6 +257,7 @@ func (tx *Tx) init() {
 	tx.Session = NewSessionClient(tx.config)
 	tx.StaffRole = NewStaffRoleClient(tx.config)
 	tx.SyncChange = NewSyncChangeClient(tx.config)
+	tx.TrustedDevice = NewTrustedDeviceClient(tx.config)
 	tx.Unit = NewUnitClient(tx.config)
 }
 

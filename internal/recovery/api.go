@@ -68,6 +68,25 @@ type changeEmailInput struct {
 
 type meOutput struct{ Body *auth.Me }
 
+type loginCodeInput struct {
+	Body struct {
+		Account   string `json:"account" minLength:"1" maxLength:"64" doc:"账号（与登录时相同）"`
+		Challenge string `json:"challenge" minLength:"1" maxLength:"100" doc:"登录回答 202 时的 verify.challenge"`
+		Method    string `json:"method" enum:"sms,email" doc:"sms 发到绑定手机；email 发到绑定邮箱"`
+	}
+}
+
+type verifyLoginInput struct {
+	Device string `cookie:"linli_device" doc:"本浏览器的设备标识（服务器签发的 Cookie）"`
+	Body   struct {
+		Account     string `json:"account" minLength:"1" maxLength:"64" doc:"账号（与登录时相同）"`
+		Challenge   string `json:"challenge" minLength:"1" maxLength:"100" doc:"登录回答 202 时的 verify.challenge"`
+		Method      string `json:"method" enum:"totp,recovery,sms,email" doc:"totp 身份验证器；recovery 恢复码；sms 短信验证码；email 邮箱验证码"`
+		Code        string `json:"code" minLength:"1" maxLength:"20" doc:"验证码或恢复码"`
+		TrustDevice bool   `json:"trust_device,omitempty" doc:"记住此设备：30 天内在本浏览器登录不再验证"`
+	}
+}
+
 // Register adds 忘记密码 and 替换手机/替换邮箱 to api. Reset links lead to
 // publicURL, or to the address the request came to when it is empty.
 func (s *Service) Register(api huma.API, publicURL string) {
@@ -105,6 +124,40 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		Description: "链接只能使用一次；设置后该账号的所有登录会话都会退出。",
 	}, func(ctx context.Context, in *resetByLinkInput) (*struct{}, error) {
 		return nil, s.ResetWithLink(ctx, in.Body.Token, in.Body.NewPassword, auth.ClientIP(ctx))
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "send-login-code", Method: http.MethodPost, Path: "/api/v1/session/code",
+		Summary: "登录验证：发送短信或邮箱验证码", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusAccepted,
+		Description: "登录回答 202 后，向账号绑定的手机或邮箱发送 6 位验证码（5 分钟内有效）。同一账号每分钟 1 次、每天 10 次。",
+	}, func(ctx context.Context, in *loginCodeInput) (*messageOutput, error) {
+		m, err := s.SendLoginCode(ctx, in.Body.Account, in.Body.Challenge, in.Body.Method, auth.ClientIP(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return message(m), nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "verify-login", Method: http.MethodPost, Path: "/api/v1/session/verify",
+		Summary: "登录验证：提交验证码", Tags: tags, Metadata: auth.Public(),
+		Description: "验证码正确即完成登录并设置会话 Cookie。验证码错误计入账号的登录失败次数（10 分钟内 10 次锁定）；" +
+			"同一次登录最多试 5 次，之后需重新输入密码。",
+	}, func(ctx context.Context, in *verifyLoginInput) (*auth.SignInOutput, error) {
+		check, err := s.Check(in.Body.Method, in.Body.Code)
+		if err != nil {
+			return nil, err
+		}
+		device, cookie, fresh := s.auth.Device(in.Device)
+		if !fresh {
+			cookie = ""
+		}
+		res, err := s.auth.CompleteSignIn(ctx, in.Body.Account, in.Body.Challenge, check, in.Body.TrustDevice, device,
+			auth.Client(ctx), auth.SessionToken(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return s.auth.SignedIn(ctx, res, cookie), nil
 	})
 
 	huma.Register(api, huma.Operation{

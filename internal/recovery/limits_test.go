@@ -16,6 +16,7 @@ import (
 	"linli/internal/errs"
 	"linli/internal/mail"
 	"linli/internal/password"
+	"linli/internal/secret"
 	"linli/internal/store"
 	"linli/internal/storetest"
 )
@@ -54,7 +55,11 @@ func newFixture(t *testing.T, db *store.Store) *fixture {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f := &fixture{now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC), out: &outbox{}}
-	f.s = NewService(db, auth.NewService(db, logger), f.out, mailbox{f.out}, logger)
+	box, err := secret.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s = NewService(db, auth.NewService(db, box, logger), f.out, mailbox{f.out}, logger)
 	f.s.now = func() time.Time { return f.now }
 	hash, _ := password.Hash("Old-Pass-2026x")
 	db.Account.Create().SetAccount("liu").SetName("刘").SetPhone("13712345678").SetEmail("liu@example.com").

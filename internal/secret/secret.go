@@ -6,7 +6,9 @@ package secret
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -21,6 +23,9 @@ const KeyFile = "secret.key"
 // Box seals and opens values with one key.
 type Box struct {
 	aead cipher.AEAD
+	// mac signs values that leave the server (device cookies); its key is
+	// derived from the data key, so it needs no configuration of its own.
+	macKey []byte
 }
 
 // New returns a Box for a 32-byte key.
@@ -36,7 +41,9 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	derive := hmac.New(sha256.New, key)
+	derive.Write([]byte("linli signing key v1"))
+	return &Box{aead: aead, macKey: derive.Sum(nil)}, nil
 }
 
 // Load returns the Box for configured (base64, may be empty) or, when it is
@@ -107,4 +114,30 @@ func (b *Box) Open(sealed []byte) (string, error) {
 		return "", ErrOpen
 	}
 	return string(out), nil
+}
+
+// Sign returns value with a signature appended ("value.signature"), for a
+// value that a client keeps and gives back, such as a device cookie.
+func (b *Box) Sign(value string) string {
+	return value + "." + b.signature(value)
+}
+
+// Verify returns the value of signed when its signature is this Box's, and
+// false for anything else.
+func (b *Box) Verify(signed string) (string, bool) {
+	i := strings.LastIndexByte(signed, '.')
+	if i <= 0 {
+		return "", false
+	}
+	value, sig := signed[:i], signed[i+1:]
+	if !hmac.Equal([]byte(sig), []byte(b.signature(value))) {
+		return "", false
+	}
+	return value, true
+}
+
+func (b *Box) signature(value string) string {
+	m := hmac.New(sha256.New, b.macKey)
+	m.Write([]byte(value))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

@@ -45,3 +45,23 @@ func TestSealOpen(t *testing.T) {
 		t.Fatal("a bad configured key was accepted")
 	}
 }
+
+func TestSignAndVerify(t *testing.T) {
+	key := make([]byte, 32)
+	b, err := New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := b.Sign("device-1")
+	if v, ok := b.Verify(signed); !ok || v != "device-1" {
+		t.Fatalf("Verify(%q) = %q, %v", signed, v, ok)
+	}
+	other := make([]byte, 32)
+	other[0] = 1
+	b2, _ := New(other)
+	for _, bad := range []string{"", "device-1", "device-1.", ".x", signed + "x", "device-2" + signed[len("device-1"):], b2.Sign("device-1")} {
+		if _, ok := b.Verify(bad); ok {
+			t.Errorf("Verify(%q) accepted", bad)
+		}
+	}
+}

@@ -40,6 +40,14 @@ const (
 	FieldPasswordChangedAt = "password_changed_at"
 	// FieldStaffRole holds the string denoting the staff_role field in the database.
 	FieldStaffRole = "staff_role"
+	// FieldLoginCheck holds the string denoting the login_check field in the database.
+	FieldLoginCheck = "login_check"
+	// FieldTotpSecret holds the string denoting the totp_secret field in the database.
+	FieldTotpSecret = "totp_secret"
+	// FieldTotpPending holds the string denoting the totp_pending field in the database.
+	FieldTotpPending = "totp_pending"
+	// FieldTotpLastStep holds the string denoting the totp_last_step field in the database.
+	FieldTotpLastStep = "totp_last_step"
 	// EdgeCommunities holds the string denoting the communities edge name in mutations.
 	EdgeCommunities = "communities"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
@@ -75,6 +83,10 @@ var Columns = []string{
 	FieldDisabled,
 	FieldPasswordChangedAt,
 	FieldStaffRole,
+	FieldLoginCheck,
+	FieldTotpSecret,
+	FieldTotpPending,
+	FieldTotpLastStep,
 }
 
 var (
@@ -129,6 +141,10 @@ var (
 	DefaultStaffRole string
 	// StaffRoleValidator is a validator for the "staff_role" field. It is called by the builders before save.
 	StaffRoleValidator func(string) error
+	// DefaultLoginCheck holds the default value on creation for the "login_check" field.
+	DefaultLoginCheck bool
+	// DefaultTotpLastStep holds the default value on creation for the "totp_last_step" field.
+	DefaultTotpLastStep int64
 )
 
 // Role defines the type for the "role" enum field.
@@ -220,6 +236,16 @@ func ByPasswordChangedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByStaffRole orders the results by the staff_role field.
 func ByStaffRole(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStaffRole, opts...).ToFunc()
+}
+
+// ByLoginCheck orders the results by the login_check field.
+func ByLoginCheck(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLoginCheck, opts...).ToFunc()
+}
+
+// ByTotpLastStep orders the results by the totp_last_step field.
+func ByTotpLastStep(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTotpLastStep, opts...).ToFunc()
 }
 
 // ByCommunitiesCount orders the results by communities count.

@@ -110,6 +110,26 @@ func StaffRole(v string) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldStaffRole, v))
 }
 
+// LoginCheck applies equality check predicate on the "login_check" field. It's identical to LoginCheckEQ.
+func LoginCheck(v bool) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldLoginCheck, v))
+}
+
+// TotpSecret applies equality check predicate on the "totp_secret" field. It's identical to TotpSecretEQ.
+func TotpSecret(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldTotpSecret, v))
+}
+
+// TotpPending applies equality check predicate on the "totp_pending" field. It's identical to TotpPendingEQ.
+func TotpPending(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldTotpPending, v))
+}
+
+// TotpLastStep applies equality check predicate on the "totp_last_step" field. It's identical to TotpLastStepEQ.
+func TotpLastStep(v int64) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldCreatedAt, v))
@@ -668,6 +688,156 @@ func StaffRoleEqualFold(v string) predicate.Account {
 // StaffRoleContainsFold applies the ContainsFold predicate on the "staff_role" field.
 func StaffRoleContainsFold(v string) predicate.Account {
 	return predicate.Account(sql.FieldContainsFold(FieldStaffRole, v))
+}
+
+// LoginCheckEQ applies the EQ predicate on the "login_check" field.
+func LoginCheckEQ(v bool) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldLoginCheck, v))
+}
+
+// LoginCheckNEQ applies the NEQ predicate on the "login_check" field.
+func LoginCheckNEQ(v bool) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldLoginCheck, v))
+}
+
+// TotpSecretEQ applies the EQ predicate on the "totp_secret" field.
+func TotpSecretEQ(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldTotpSecret, v))
+}
+
+// TotpSecretNEQ applies the NEQ predicate on the "totp_secret" field.
+func TotpSecretNEQ(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldTotpSecret, v))
+}
+
+// TotpSecretIn applies the In predicate on the "totp_secret" field.
+func TotpSecretIn(vs ...[]byte) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldTotpSecret, vs...))
+}
+
+// TotpSecretNotIn applies the NotIn predicate on the "totp_secret" field.
+func TotpSecretNotIn(vs ...[]byte) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldTotpSecret, vs...))
+}
+
+// TotpSecretGT applies the GT predicate on the "totp_secret" field.
+func TotpSecretGT(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldTotpSecret, v))
+}
+
+// TotpSecretGTE applies the GTE predicate on the "totp_secret" field.
+func TotpSecretGTE(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldTotpSecret, v))
+}
+
+// TotpSecretLT applies the LT predicate on the "totp_secret" field.
+func TotpSecretLT(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldTotpSecret, v))
+}
+
+// TotpSecretLTE applies the LTE predicate on the "totp_secret" field.
+func TotpSecretLTE(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldTotpSecret, v))
+}
+
+// TotpSecretIsNil applies the IsNil predicate on the "totp_secret" field.
+func TotpSecretIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldTotpSecret))
+}
+
+// TotpSecretNotNil applies the NotNil predicate on the "totp_secret" field.
+func TotpSecretNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldTotpSecret))
+}
+
+// TotpPendingEQ applies the EQ predicate on the "totp_pending" field.
+func TotpPendingEQ(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldTotpPending, v))
+}
+
+// TotpPendingNEQ applies the NEQ predicate on the "totp_pending" field.
+func TotpPendingNEQ(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldTotpPending, v))
+}
+
+// TotpPendingIn applies the In predicate on the "totp_pending" field.
+func TotpPendingIn(vs ...[]byte) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldTotpPending, vs...))
+}
+
+// TotpPendingNotIn applies the NotIn predicate on the "totp_pending" field.
+func TotpPendingNotIn(vs ...[]byte) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldTotpPending, vs...))
+}
+
+// TotpPendingGT applies the GT predicate on the "totp_pending" field.
+func TotpPendingGT(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldTotpPending, v))
+}
+
+// TotpPendingGTE applies the GTE predicate on the "totp_pending" field.
+func TotpPendingGTE(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldTotpPending, v))
+}
+
+// TotpPendingLT applies the LT predicate on the "totp_pending" field.
+func TotpPendingLT(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldTotpPending, v))
+}
+
+// TotpPendingLTE applies the LTE predicate on the "totp_pending" field.
+func TotpPendingLTE(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldTotpPending, v))
+}
+
+// TotpPendingIsNil applies the IsNil predicate on the "totp_pending" field.
+func TotpPendingIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldTotpPending))
+}
+
+// TotpPendingNotNil applies the NotNil predicate on the "totp_pending" field.
+func TotpPendingNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldTotpPending))
+}
+
+// TotpLastStepEQ applies the EQ predicate on the "totp_last_step" field.
+func TotpLastStepEQ(v int64) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepNEQ applies the NEQ predicate on the "totp_last_step" field.
+func TotpLastStepNEQ(v int64) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepIn applies the In predicate on the "totp_last_step" field.
+func TotpLastStepIn(vs ...int64) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepNotIn applies the NotIn predicate on the "totp_last_step" field.
+func TotpLastStepNotIn(vs ...int64) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepGT applies the GT predicate on the "totp_last_step" field.
+func TotpLastStepGT(v int64) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepGTE applies the GTE predicate on the "totp_last_step" field.
+func TotpLastStepGTE(v int64) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLT applies the LT predicate on the "totp_last_step" field.
+func TotpLastStepLT(v int64) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLTE applies the LTE predicate on the "totp_last_step" field.
+func TotpLastStepLTE(v int64) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldTotpLastStep, v))
 }
 
 // HasCommunities applies the HasEdge predicate on the "communities" edge.

@@ -46,6 +46,8 @@ const (
 	FieldRingSeconds = "ring_seconds"
 	// FieldUnlockDtmf holds the string denoting the unlock_dtmf field in the database.
 	FieldUnlockDtmf = "unlock_dtmf"
+	// FieldRequireTwoFactor holds the string denoting the require_two_factor field in the database.
+	FieldRequireTwoFactor = "require_two_factor"
 	// FieldInviteNeedsApproval holds the string denoting the invite_needs_approval field in the database.
 	FieldInviteNeedsApproval = "invite_needs_approval"
 	// EdgeAreas holds the string denoting the areas edge name in mutations.
@@ -86,6 +88,7 @@ var Columns = []string{
 	FieldPhoneGateway,
 	FieldRingSeconds,
 	FieldUnlockDtmf,
+	FieldRequireTwoFactor,
 	FieldInviteNeedsApproval,
 }
 
@@ -149,6 +152,8 @@ var (
 	DefaultUnlockDtmf string
 	// UnlockDtmfValidator is a validator for the "unlock_dtmf" field. It is called by the builders before save.
 	UnlockDtmfValidator func(string) error
+	// DefaultRequireTwoFactor holds the default value on creation for the "require_two_factor" field.
+	DefaultRequireTwoFactor bool
 	// DefaultInviteNeedsApproval holds the default value on creation for the "invite_needs_approval" field.
 	DefaultInviteNeedsApproval bool
 )
@@ -256,6 +261,11 @@ func ByRingSeconds(opts ...sql.OrderTermOption) OrderOption {
 // ByUnlockDtmf orders the results by the unlock_dtmf field.
 func ByUnlockDtmf(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnlockDtmf, opts...).ToFunc()
+}
+
+// ByRequireTwoFactor orders the results by the require_two_factor field.
+func ByRequireTwoFactor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRequireTwoFactor, opts...).ToFunc()
 }
 
 // ByInviteNeedsApproval orders the results by the invite_needs_approval field.

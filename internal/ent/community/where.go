@@ -120,6 +120,11 @@ func UnlockDtmf(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldUnlockDtmf, v))
 }
 
+// RequireTwoFactor applies equality check predicate on the "require_two_factor" field. It's identical to RequireTwoFactorEQ.
+func RequireTwoFactor(v bool) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldRequireTwoFactor, v))
+}
+
 // InviteNeedsApproval applies equality check predicate on the "invite_needs_approval" field. It's identical to InviteNeedsApprovalEQ.
 func InviteNeedsApproval(v bool) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldInviteNeedsApproval, v))
@@ -838,6 +843,16 @@ func UnlockDtmfEqualFold(v string) predicate.Community {
 // UnlockDtmfContainsFold applies the ContainsFold predicate on the "unlock_dtmf" field.
 func UnlockDtmfContainsFold(v string) predicate.Community {
 	return predicate.Community(sql.FieldContainsFold(FieldUnlockDtmf, v))
+}
+
+// RequireTwoFactorEQ applies the EQ predicate on the "require_two_factor" field.
+func RequireTwoFactorEQ(v bool) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldRequireTwoFactor, v))
+}
+
+// RequireTwoFactorNEQ applies the NEQ predicate on the "require_two_factor" field.
+func RequireTwoFactorNEQ(v bool) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldRequireTwoFactor, v))
 }
 
 // InviteNeedsApprovalEQ applies the EQ predicate on the "invite_needs_approval" field.

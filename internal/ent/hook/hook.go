@@ -140,6 +140,18 @@ func (f AuditLogFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditLogMutation", m)
 }
 
+// The BackupCodeFunc type is an adapter to allow the use of ordinary
+// function as BackupCode mutator.
+type BackupCodeFunc func(context.Context, *ent.BackupCodeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BackupCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BackupCodeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BackupCodeMutation", m)
+}
+
 // The BuildingFunc type is an adapter to allow the use of ordinary
 // function as Building mutator.
 type BuildingFunc func(context.Context, *ent.BuildingMutation) (ent.Value, error)
@@ -246,6 +258,18 @@ func (f InvitationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.InvitationMutation", m)
+}
+
+// The LoginChallengeFunc type is an adapter to allow the use of ordinary
+// function as LoginChallenge mutator.
+type LoginChallengeFunc func(context.Context, *ent.LoginChallengeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LoginChallengeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LoginChallengeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginChallengeMutation", m)
 }
 
 // The LoginFailureFunc type is an adapter to allow the use of ordinary
@@ -414,6 +438,18 @@ func (f SyncChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SyncChangeMutation", m)
+}
+
+// The TrustedDeviceFunc type is an adapter to allow the use of ordinary
+// function as TrustedDevice mutator.
+type TrustedDeviceFunc func(context.Context, *ent.TrustedDeviceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TrustedDeviceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TrustedDeviceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TrustedDeviceMutation", m)
 }
 
 // The UnitFunc type is an adapter to allow the use of ordinary

@@ -18,6 +18,7 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditentry"
 	"linli/internal/ent/auditlog"
+	"linli/internal/ent/backupcode"
 	"linli/internal/ent/building"
 	"linli/internal/ent/camera"
 	"linli/internal/ent/card"
@@ -27,6 +28,7 @@ import (
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/invitation"
+	"linli/internal/ent/loginchallenge"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
@@ -42,6 +44,7 @@ import (
 	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/staffrole"
 	"linli/internal/ent/syncchange"
+	"linli/internal/ent/trusteddevice"
 	"linli/internal/ent/unit"
 
 	"entgo.io/ent/dialect/sql"
@@ -400,6 +403,33 @@ func (f TraverseAuditLog) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditLogQuery", q)
 }
 
+// The BackupCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BackupCodeFunc func(context.Context, *ent.BackupCodeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BackupCodeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BackupCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BackupCodeQuery", q)
+}
+
+// The TraverseBackupCode type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBackupCode func(context.Context, *ent.BackupCodeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBackupCode) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBackupCode) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BackupCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BackupCodeQuery", q)
+}
+
 // The BuildingFunc type is an adapter to allow the use of ordinary function as a Querier.
 type BuildingFunc func(context.Context, *ent.BuildingQuery) (ent.Value, error)
 
@@ -641,6 +671,33 @@ func (f TraverseInvitation) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.InvitationQuery", q)
+}
+
+// The LoginChallengeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type LoginChallengeFunc func(context.Context, *ent.LoginChallengeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f LoginChallengeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.LoginChallengeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.LoginChallengeQuery", q)
+}
+
+// The TraverseLoginChallenge type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseLoginChallenge func(context.Context, *ent.LoginChallengeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseLoginChallenge) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseLoginChallenge) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginChallengeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.LoginChallengeQuery", q)
 }
 
 // The LoginFailureFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1021,6 +1078,33 @@ func (f TraverseSyncChange) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.SyncChangeQuery", q)
 }
 
+// The TrustedDeviceFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TrustedDeviceFunc func(context.Context, *ent.TrustedDeviceQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TrustedDeviceFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TrustedDeviceQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TrustedDeviceQuery", q)
+}
+
+// The TraverseTrustedDevice type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTrustedDevice func(context.Context, *ent.TrustedDeviceQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTrustedDevice) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTrustedDevice) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TrustedDeviceQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TrustedDeviceQuery", q)
+}
+
 // The UnitFunc type is an adapter to allow the use of ordinary function as a Querier.
 type UnitFunc func(context.Context, *ent.UnitQuery) (ent.Value, error)
 
@@ -1073,6 +1157,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuditEntryQuery, predicate.AuditEntry, auditentry.OrderOption]{typ: ent.TypeAuditEntry, tq: q}, nil
 	case *ent.AuditLogQuery:
 		return &query[*ent.AuditLogQuery, predicate.AuditLog, auditlog.OrderOption]{typ: ent.TypeAuditLog, tq: q}, nil
+	case *ent.BackupCodeQuery:
+		return &query[*ent.BackupCodeQuery, predicate.BackupCode, backupcode.OrderOption]{typ: ent.TypeBackupCode, tq: q}, nil
 	case *ent.BuildingQuery:
 		return &query[*ent.BuildingQuery, predicate.Building, building.OrderOption]{typ: ent.TypeBuilding, tq: q}, nil
 	case *ent.CameraQuery:
@@ -1091,6 +1177,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.FirmwareQuery, predicate.Firmware, firmware.OrderOption]{typ: ent.TypeFirmware, tq: q}, nil
 	case *ent.InvitationQuery:
 		return &query[*ent.InvitationQuery, predicate.Invitation, invitation.OrderOption]{typ: ent.TypeInvitation, tq: q}, nil
+	case *ent.LoginChallengeQuery:
+		return &query[*ent.LoginChallengeQuery, predicate.LoginChallenge, loginchallenge.OrderOption]{typ: ent.TypeLoginChallenge, tq: q}, nil
 	case *ent.LoginFailureQuery:
 		return &query[*ent.LoginFailureQuery, predicate.LoginFailure, loginfailure.OrderOption]{typ: ent.TypeLoginFailure, tq: q}, nil
 	case *ent.NoticeQuery:
@@ -1119,6 +1207,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.StaffRoleQuery, predicate.StaffRole, staffrole.OrderOption]{typ: ent.TypeStaffRole, tq: q}, nil
 	case *ent.SyncChangeQuery:
 		return &query[*ent.SyncChangeQuery, predicate.SyncChange, syncchange.OrderOption]{typ: ent.TypeSyncChange, tq: q}, nil
+	case *ent.TrustedDeviceQuery:
+		return &query[*ent.TrustedDeviceQuery, predicate.TrustedDevice, trusteddevice.OrderOption]{typ: ent.TypeTrustedDevice, tq: q}, nil
 	case *ent.UnitQuery:
 		return &query[*ent.UnitQuery, predicate.Unit, unit.OrderOption]{typ: ent.TypeUnit, tq: q}, nil
 	default:

@@ -24,6 +24,10 @@ var (
 		{Name: "disabled", Type: field.TypeBool, Default: false},
 		{Name: "password_changed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "staff_role", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "login_check", Type: field.TypeBool, Default: false},
+		{Name: "totp_secret", Type: field.TypeBytes, Nullable: true},
+		{Name: "totp_pending", Type: field.TypeBytes, Nullable: true},
+		{Name: "totp_last_step", Type: field.TypeInt64, Default: 0},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
 	AccountsTable = &schema.Table{
@@ -323,6 +327,27 @@ var (
 			},
 		},
 	}
+	// BackupCodesColumns holds the columns for the "backup_codes" table.
+	BackupCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "account_id", Type: field.TypeInt},
+		{Name: "code_hash", Type: field.TypeString, Size: 64},
+		{Name: "used", Type: field.TypeBool, Default: false},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// BackupCodesTable holds the schema information for the "backup_codes" table.
+	BackupCodesTable = &schema.Table{
+		Name:       "backup_codes",
+		Columns:    BackupCodesColumns,
+		PrimaryKey: []*schema.Column{BackupCodesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "backupcode_account_id",
+				Unique:  false,
+				Columns: []*schema.Column{BackupCodesColumns[1]},
+			},
+		},
+	}
 	// BuildingsColumns holds the columns for the "buildings" table.
 	BuildingsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -461,6 +486,7 @@ var (
 		{Name: "phone_gateway", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "ring_seconds", Type: field.TypeInt, Default: 30},
 		{Name: "unlock_dtmf", Type: field.TypeString, Size: 4, Default: "#"},
+		{Name: "require_two_factor", Type: field.TypeBool, Default: false},
 		{Name: "invite_needs_approval", Type: field.TypeBool, Default: false},
 	}
 	// CommunitiesTable holds the schema information for the "communities" table.
@@ -695,6 +721,30 @@ var (
 			},
 		},
 	}
+	// LoginChallengesColumns holds the columns for the "login_challenges" table.
+	LoginChallengesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "token_hash", Type: field.TypeString, Unique: true},
+		{Name: "account_id", Type: field.TypeInt},
+		{Name: "remember", Type: field.TypeBool, Default: false},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+	}
+	// LoginChallengesTable holds the schema information for the "login_challenges" table.
+	LoginChallengesTable = &schema.Table{
+		Name:       "login_challenges",
+		Columns:    LoginChallengesColumns,
+		PrimaryKey: []*schema.Column{LoginChallengesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "loginchallenge_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginChallengesColumns[7]},
+			},
+		},
+	}
 	// LoginFailuresColumns holds the columns for the "login_failures" table.
 	LoginFailuresColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -889,7 +939,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "account", Type: field.TypeString, Size: 64},
 		{Name: "account_id", Type: field.TypeInt, Default: 0},
-		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"reset_sms", "reset_email", "change_phone", "change_email"}},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"reset_sms", "reset_email", "change_phone", "change_email", "login_sms", "login_email"}},
 		{Name: "target", Type: field.TypeString, Size: 254, Default: ""},
 		{Name: "secret_hash", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
@@ -1167,6 +1217,34 @@ var (
 			},
 		},
 	}
+	// TrustedDevicesColumns holds the columns for the "trusted_devices" table.
+	TrustedDevicesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "account_id", Type: field.TypeInt},
+		{Name: "device_hash", Type: field.TypeString, Size: 64},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "user_agent", Type: field.TypeString, Size: 256, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+	}
+	// TrustedDevicesTable holds the schema information for the "trusted_devices" table.
+	TrustedDevicesTable = &schema.Table{
+		Name:       "trusted_devices",
+		Columns:    TrustedDevicesColumns,
+		PrimaryKey: []*schema.Column{TrustedDevicesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "trusteddevice_account_id_device_hash",
+				Unique:  true,
+				Columns: []*schema.Column{TrustedDevicesColumns[1], TrustedDevicesColumns[2]},
+			},
+			{
+				Name:    "trusteddevice_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{TrustedDevicesColumns[6]},
+			},
+		},
+	}
 	// UnitsColumns holds the columns for the "units" table.
 	UnitsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1243,6 +1321,7 @@ var (
 		AreasTable,
 		AuditEntriesTable,
 		AuditLogsTable,
+		BackupCodesTable,
 		BuildingsTable,
 		CamerasTable,
 		CardsTable,
@@ -1252,6 +1331,7 @@ var (
 		EventsTable,
 		FirmwaresTable,
 		InvitationsTable,
+		LoginChallengesTable,
 		LoginFailuresTable,
 		NoticesTable,
 		NoticeReadsTable,
@@ -1266,6 +1346,7 @@ var (
 		SessionsTable,
 		StaffRolesTable,
 		SyncChangesTable,
+		TrustedDevicesTable,
 		UnitsTable,
 		AccountCommunitiesTable,
 	}

@@ -39,6 +39,9 @@ type AuditEntry func(*sql.Selector)
 // AuditLog is the predicate function for auditlog builders.
 type AuditLog func(*sql.Selector)
 
+// BackupCode is the predicate function for backupcode builders.
+type BackupCode func(*sql.Selector)
+
 // Building is the predicate function for building builders.
 type Building func(*sql.Selector)
 
@@ -65,6 +68,9 @@ type Firmware func(*sql.Selector)
 
 // Invitation is the predicate function for invitation builders.
 type Invitation func(*sql.Selector)
+
+// LoginChallenge is the predicate function for loginchallenge builders.
+type LoginChallenge func(*sql.Selector)
 
 // LoginFailure is the predicate function for loginfailure builders.
 type LoginFailure func(*sql.Selector)
@@ -107,6 +113,9 @@ type StaffRole func(*sql.Selector)
 
 // SyncChange is the predicate function for syncchange builders.
 type SyncChange func(*sql.Selector)
+
+// TrustedDevice is the predicate function for trusteddevice builders.
+type TrustedDevice func(*sql.Selector)
 
 // Unit is the predicate function for unit builders.
 type Unit func(*sql.Selector)

@@ -97,6 +97,8 @@ const (
 	PurposeResetEmail  Purpose = "reset_email"
 	PurposeChangePhone Purpose = "change_phone"
 	PurposeChangeEmail Purpose = "change_email"
+	PurposeLoginSms    Purpose = "login_sms"
+	PurposeLoginEmail  Purpose = "login_email"
 )
 
 func (pu Purpose) String() string {
@@ -106,7 +108,7 @@ func (pu Purpose) String() string {
 // PurposeValidator is a validator for the "purpose" field enum values. It is called by the builders before save.
 func PurposeValidator(pu Purpose) error {
 	switch pu {
-	case PurposeResetSms, PurposeResetEmail, PurposeChangePhone, PurposeChangeEmail:
+	case PurposeResetSms, PurposeResetEmail, PurposeChangePhone, PurposeChangeEmail, PurposeLoginSms, PurposeLoginEmail:
 		return nil
 	default:
 		return fmt.Errorf("recoverycode: invalid enum value for purpose field: %q", pu)

@@ -14,6 +14,7 @@ import (
 	"linli/internal/ent/area"
 	"linli/internal/ent/auditentry"
 	"linli/internal/ent/auditlog"
+	"linli/internal/ent/backupcode"
 	"linli/internal/ent/building"
 	"linli/internal/ent/camera"
 	"linli/internal/ent/card"
@@ -23,6 +24,7 @@ import (
 	"linli/internal/ent/event"
 	"linli/internal/ent/firmware"
 	"linli/internal/ent/invitation"
+	"linli/internal/ent/loginchallenge"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/ent/notice"
 	"linli/internal/ent/noticeread"
@@ -38,6 +40,7 @@ import (
 	"linli/internal/ent/sipregistration"
 	"linli/internal/ent/staffrole"
 	"linli/internal/ent/syncchange"
+	"linli/internal/ent/trusteddevice"
 	"linli/internal/ent/unit"
 	"time"
 )
@@ -101,6 +104,14 @@ func init() {
 	account.DefaultStaffRole = accountDescStaffRole.Default.(string)
 	// account.StaffRoleValidator is a validator for the "staff_role" field. It is called by the builders before save.
 	account.StaffRoleValidator = accountDescStaffRole.Validators[0].(func(string) error)
+	// accountDescLoginCheck is the schema descriptor for login_check field.
+	accountDescLoginCheck := accountFields[10].Descriptor()
+	// account.DefaultLoginCheck holds the default value on creation for the login_check field.
+	account.DefaultLoginCheck = accountDescLoginCheck.Default.(bool)
+	// accountDescTotpLastStep is the schema descriptor for totp_last_step field.
+	accountDescTotpLastStep := accountFields[13].Descriptor()
+	// account.DefaultTotpLastStep holds the default value on creation for the totp_last_step field.
+	account.DefaultTotpLastStep = accountDescTotpLastStep.Default.(int64)
 	adMixin := schema.Ad{}.Mixin()
 	adMixinHooks1 := adMixin[1].Hooks()
 	ad.Hooks[0] = adMixinHooks1[0]
@@ -408,6 +419,20 @@ func init() {
 	auditlogDescCreatedAt := auditlogFields[7].Descriptor()
 	// auditlog.DefaultCreatedAt holds the default value on creation for the created_at field.
 	auditlog.DefaultCreatedAt = auditlogDescCreatedAt.Default.(func() time.Time)
+	backupcodeFields := schema.BackupCode{}.Fields()
+	_ = backupcodeFields
+	// backupcodeDescCodeHash is the schema descriptor for code_hash field.
+	backupcodeDescCodeHash := backupcodeFields[1].Descriptor()
+	// backupcode.CodeHashValidator is a validator for the "code_hash" field. It is called by the builders before save.
+	backupcode.CodeHashValidator = backupcodeDescCodeHash.Validators[0].(func(string) error)
+	// backupcodeDescUsed is the schema descriptor for used field.
+	backupcodeDescUsed := backupcodeFields[2].Descriptor()
+	// backupcode.DefaultUsed holds the default value on creation for the used field.
+	backupcode.DefaultUsed = backupcodeDescUsed.Default.(bool)
+	// backupcodeDescCreatedAt is the schema descriptor for created_at field.
+	backupcodeDescCreatedAt := backupcodeFields[3].Descriptor()
+	// backupcode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	backupcode.DefaultCreatedAt = backupcodeDescCreatedAt.Default.(func() time.Time)
 	buildingMixin := schema.Building{}.Mixin()
 	buildingMixinHooks1 := buildingMixin[1].Hooks()
 	building.Hooks[0] = buildingMixinHooks1[0]
@@ -620,8 +645,12 @@ func init() {
 	community.DefaultUnlockDtmf = communityDescUnlockDtmf.Default.(string)
 	// community.UnlockDtmfValidator is a validator for the "unlock_dtmf" field. It is called by the builders before save.
 	community.UnlockDtmfValidator = communityDescUnlockDtmf.Validators[0].(func(string) error)
+	// communityDescRequireTwoFactor is the schema descriptor for require_two_factor field.
+	communityDescRequireTwoFactor := communityFields[13].Descriptor()
+	// community.DefaultRequireTwoFactor holds the default value on creation for the require_two_factor field.
+	community.DefaultRequireTwoFactor = communityDescRequireTwoFactor.Default.(bool)
 	// communityDescInviteNeedsApproval is the schema descriptor for invite_needs_approval field.
-	communityDescInviteNeedsApproval := communityFields[13].Descriptor()
+	communityDescInviteNeedsApproval := communityFields[14].Descriptor()
 	// community.DefaultInviteNeedsApproval holds the default value on creation for the invite_needs_approval field.
 	community.DefaultInviteNeedsApproval = communityDescInviteNeedsApproval.Default.(bool)
 	deviceMixin := schema.Device{}.Mixin()
@@ -894,6 +923,26 @@ func init() {
 	invitation.DefaultReason = invitationDescReason.Default.(string)
 	// invitation.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	invitation.ReasonValidator = invitationDescReason.Validators[0].(func(string) error)
+	loginchallengeFields := schema.LoginChallenge{}.Fields()
+	_ = loginchallengeFields
+	// loginchallengeDescRemember is the schema descriptor for remember field.
+	loginchallengeDescRemember := loginchallengeFields[2].Descriptor()
+	// loginchallenge.DefaultRemember holds the default value on creation for the remember field.
+	loginchallenge.DefaultRemember = loginchallengeDescRemember.Default.(bool)
+	// loginchallengeDescAttempts is the schema descriptor for attempts field.
+	loginchallengeDescAttempts := loginchallengeFields[3].Descriptor()
+	// loginchallenge.DefaultAttempts holds the default value on creation for the attempts field.
+	loginchallenge.DefaultAttempts = loginchallengeDescAttempts.Default.(int)
+	// loginchallengeDescIP is the schema descriptor for ip field.
+	loginchallengeDescIP := loginchallengeFields[4].Descriptor()
+	// loginchallenge.DefaultIP holds the default value on creation for the ip field.
+	loginchallenge.DefaultIP = loginchallengeDescIP.Default.(string)
+	// loginchallenge.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	loginchallenge.IPValidator = loginchallengeDescIP.Validators[0].(func(string) error)
+	// loginchallengeDescCreatedAt is the schema descriptor for created_at field.
+	loginchallengeDescCreatedAt := loginchallengeFields[5].Descriptor()
+	// loginchallenge.DefaultCreatedAt holds the default value on creation for the created_at field.
+	loginchallenge.DefaultCreatedAt = loginchallengeDescCreatedAt.Default.(func() time.Time)
 	loginfailureFields := schema.LoginFailure{}.Fields()
 	_ = loginfailureFields
 	// loginfailureDescAccount is the schema descriptor for account field.
@@ -1294,6 +1343,28 @@ func init() {
 	syncchangeDescCreatedAt := syncchangeFields[3].Descriptor()
 	// syncchange.DefaultCreatedAt holds the default value on creation for the created_at field.
 	syncchange.DefaultCreatedAt = syncchangeDescCreatedAt.Default.(func() time.Time)
+	trusteddeviceFields := schema.TrustedDevice{}.Fields()
+	_ = trusteddeviceFields
+	// trusteddeviceDescDeviceHash is the schema descriptor for device_hash field.
+	trusteddeviceDescDeviceHash := trusteddeviceFields[1].Descriptor()
+	// trusteddevice.DeviceHashValidator is a validator for the "device_hash" field. It is called by the builders before save.
+	trusteddevice.DeviceHashValidator = trusteddeviceDescDeviceHash.Validators[0].(func(string) error)
+	// trusteddeviceDescIP is the schema descriptor for ip field.
+	trusteddeviceDescIP := trusteddeviceFields[2].Descriptor()
+	// trusteddevice.DefaultIP holds the default value on creation for the ip field.
+	trusteddevice.DefaultIP = trusteddeviceDescIP.Default.(string)
+	// trusteddevice.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	trusteddevice.IPValidator = trusteddeviceDescIP.Validators[0].(func(string) error)
+	// trusteddeviceDescUserAgent is the schema descriptor for user_agent field.
+	trusteddeviceDescUserAgent := trusteddeviceFields[3].Descriptor()
+	// trusteddevice.DefaultUserAgent holds the default value on creation for the user_agent field.
+	trusteddevice.DefaultUserAgent = trusteddeviceDescUserAgent.Default.(string)
+	// trusteddevice.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
+	trusteddevice.UserAgentValidator = trusteddeviceDescUserAgent.Validators[0].(func(string) error)
+	// trusteddeviceDescCreatedAt is the schema descriptor for created_at field.
+	trusteddeviceDescCreatedAt := trusteddeviceFields[4].Descriptor()
+	// trusteddevice.DefaultCreatedAt holds the default value on creation for the created_at field.
+	trusteddevice.DefaultCreatedAt = trusteddeviceDescCreatedAt.Default.(func() time.Time)
 	unitMixin := schema.Unit{}.Mixin()
 	unitMixinHooks1 := unitMixin[1].Hooks()
 	unit.Hooks[0] = unitMixinHooks1[0]

@@ -37,6 +37,14 @@ func (Account) Fields() []ent.Field {
 		// staff_role is the 角色 of property staff: a built-in role key of
 		// package perm or "custom:<id>" of a StaffRole; empty means 物业管理员.
 		field.String("staff_role").Default("").MaxLen(32),
+		// Two-factor sign-in (登录验证). login_check: the account asked for a
+		// code whenever it signs in from a browser it has not used before.
+		// totp_secret: the sealed secret of its authenticator app, set once
+		// enrolment is confirmed; totp_pending: one being enrolled.
+		field.Bool("login_check").Default(false),
+		field.Bytes("totp_secret").Optional().Nillable().Sensitive(),
+		field.Bytes("totp_pending").Optional().Nillable().Sensitive(),
+		field.Int64("totp_last_step").Default(0).Comment("the newest time step accepted, so that a code is never accepted twice"),
 	}
 }
 
@@ -135,4 +143,70 @@ func (LoginFailure) Fields() []ent.Field {
 // Indexes of LoginFailure.
 func (LoginFailure) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("account", "created_at"), index.Fields("ip", "created_at")}
+}
+
+// LoginChallenge is a sign-in whose password was right and that waits for a
+// second factor (a code by SMS or e-mail, an authenticator code or a
+// recovery code). Only the hash of its token is stored.
+type LoginChallenge struct{ ent.Schema }
+
+// Fields of LoginChallenge.
+func (LoginChallenge) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("token_hash").Unique().Immutable().Sensitive(),
+		field.Int("account_id").Immutable(),
+		field.Bool("remember").Default(false).Immutable(),
+		field.Int("attempts").Default(0),
+		field.String("ip").Default("").MaxLen(64).Immutable(),
+		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("expires_at").Immutable(),
+	}
+}
+
+// Indexes of LoginChallenge.
+func (LoginChallenge) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("expires_at")}
+}
+
+// TrustedDevice is a browser an account proved a second factor in and asked
+// to be remembered (记住此设备): it signs in there without a code until
+// expires_at. The browser is known by its signed device cookie; only the
+// hash of the device id is stored.
+type TrustedDevice struct{ ent.Schema }
+
+// Fields of TrustedDevice.
+func (TrustedDevice) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("account_id").Immutable(),
+		field.String("device_hash").MaxLen(64).Immutable(),
+		field.String("ip").Default("").MaxLen(64),
+		field.String("user_agent").Default("").MaxLen(256),
+		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("expires_at"),
+	}
+}
+
+// Indexes of TrustedDevice.
+func (TrustedDevice) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("account_id", "device_hash").Unique(), index.Fields("expires_at")}
+}
+
+// BackupCode is one of the ten one-time recovery codes (恢复码) given when an
+// authenticator is enrolled, for when the phone with the app is lost. Only
+// its hash is stored.
+type BackupCode struct{ ent.Schema }
+
+// Fields of BackupCode.
+func (BackupCode) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("account_id").Immutable(),
+		field.String("code_hash").MaxLen(64).Immutable().Sensitive(),
+		field.Bool("used").Default(false),
+		field.Time("created_at").Default(time.Now).Immutable(),
+	}
+}
+
+// Indexes of BackupCode.
+func (BackupCode) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("account_id")}
 }

@@ -33,6 +33,7 @@ func (Community) Fields() []ent.Field {
 		field.String("phone_gateway").Default("").MaxLen(200).Comment("SIP address of the community's phone gateway; empty: none, so 电话转移 is off"),
 		field.Int("ring_seconds").Default(30).Comment("呼叫振铃时间: how long a call rings before 电话转移, 10–120"),
 		field.String("unlock_dtmf").Default("#").MaxLen(4).Comment("the DTMF keys that open the door during a call"),
+		field.Bool("require_two_factor").Default(false).Comment("要求登录验证: every staff account of the community proves a second factor on a new browser"),
 		field.Bool("invite_needs_approval").Default(false).Comment("邀请需物业审核: a 业主's invitation waits for staff before the invitee becomes a resident"),
 	}
 }

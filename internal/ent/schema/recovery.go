@@ -21,7 +21,7 @@ func (RecoveryCode) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("account").MaxLen(64).Immutable().Comment("the account name as requested, normalised"),
 		field.Int("account_id").Default(0).Immutable().Comment("0 when the account does not exist"),
-		field.Enum("purpose").Values("reset_sms", "reset_email", "change_phone", "change_email").Immutable(),
+		field.Enum("purpose").Values("reset_sms", "reset_email", "change_phone", "change_email", "login_sms", "login_email").Immutable(),
 		field.String("target").Default("").MaxLen(254).Immutable().Comment("the phone or e-mail address it was sent to"),
 		field.String("secret_hash").Default("").MaxLen(64).Immutable().Sensitive().Comment("empty: nothing was sent"),
 		field.String("ip").Default("").MaxLen(64).Immutable(),

@@ -79,6 +79,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{id}/two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * 重置登录验证
+         * @description 员工丢失了装有身份验证器的手机时使用：解除其身份验证器、作废恢复码、忘记所有记住的浏览器，并关闭新设备登录验证。所在小区要求登录验证时，之后仍需短信或邮箱验证码。此操作记入操作日志。
+         */
+        delete: operations["reset-account-two-factor"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-log": {
         parameters: {
             query?: never;
@@ -1451,6 +1471,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/login-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 开启或关闭新设备登录验证
+         * @description 开启后，在未记住的浏览器上登录需要短信、邮箱或身份验证器的验证码。需要当前密码。
+         */
+        put: operations["set-my-login-check"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/password": {
         parameters: {
             query?: never;
@@ -1527,6 +1567,107 @@ export interface paths {
         post?: never;
         /** 退出某个登录设备 */
         delete: operations["end-my-session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 绑定身份验证器：确认验证码
+         * @description 验证码正确即完成绑定，并返回 10 个一次性恢复码（只显示这一次）。
+         */
+        put: operations["confirm-totp"];
+        /**
+         * 绑定身份验证器：生成二维码
+         * @description 生成新的密钥和二维码；用身份验证器扫描后，用 PUT /api/v1/me/totp 提交显示的验证码完成绑定。
+         */
+        post: operations["start-totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/totp/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 重新生成恢复码
+         * @description 需要当前密码；原来的恢复码全部作废。
+         */
+        post: operations["renew-recovery-codes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/totp/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 解除绑定身份验证器
+         * @description 需要当前密码；恢复码一并作废。
+         */
+        post: operations["remove-totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/trusted-devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * 不再记住任何浏览器
+         * @description 之后在任何浏览器上登录都需要重新验证（已登录的会话不受影响，可在登录设备中退出）。
+         */
+        delete: operations["forget-my-devices"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 登录验证设置 */
+        get: operations["get-my-two-factor"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1637,11 +1778,51 @@ export interface paths {
         put?: never;
         /**
          * 登录
-         * @description 账号密码登录。同一账号 10 分钟内失败 10 次将被锁定 10 分钟。成功时设置会话 Cookie。
+         * @description 账号密码登录。同一账号 10 分钟内失败 10 次将被锁定 10 分钟。成功时设置会话 Cookie（200）。开启了登录验证的账号在未记住的浏览器上登录时，密码正确后回答 202 和 verify：再用 POST /api/v1/session/verify 提交验证码（短信、邮箱验证码先用 POST /api/v1/session/code 获取）。
          */
         post: operations["login"];
         /** 退出登录 */
         delete: operations["logout"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 登录验证：发送短信或邮箱验证码
+         * @description 登录回答 202 后，向账号绑定的手机或邮箱发送 6 位验证码（5 分钟内有效）。同一账号每分钟 1 次、每天 10 次。
+         */
+        post: operations["send-login-code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 登录验证：提交验证码
+         * @description 验证码正确即完成登录并设置会话 Cookie。验证码错误计入账号的登录失败次数（10 分钟内 10 次锁定）；同一次登录最多试 5 次，之后需重新输入密码。
+         */
+        post: operations["verify-login"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2601,6 +2782,10 @@ export interface components {
             /** @description 车场编号 */
             parking_lot_no?: string;
         };
+        BackupCodesOutputBody: {
+            /** @description 10 个一次性恢复码，只显示这一次：手机丢失时用来登录，请妥善保存 */
+            recovery_codes: string[];
+        };
         BatchInputBody: {
             /**
              * Format: int64
@@ -2828,6 +3013,8 @@ export interface components {
             region_code: string;
             /** @description 所在城市，如 广东省/深圳市/宝安区 */
             region_name: string;
+            /** @description 要求登录验证：本小区所有物业人员在新设备登录时须输入验证码 */
+            require_two_factor: boolean;
             /** @description 业主角色组 */
             resident_roles: string[];
             /**
@@ -2868,6 +3055,8 @@ export interface components {
             phone_gateway?: string;
             /** @description 所在城市（区县代码） */
             region_code?: string;
+            /** @description 要求登录验证（仅平台管理员可设置）：本小区所有物业人员在未记住的浏览器上登录须输入短信、邮箱或身份验证器的验证码 */
+            require_two_factor?: boolean;
             /** @description 业主角色组，如 业主、家属、租户 */
             resident_roles?: string[];
             /**
@@ -3144,6 +3333,14 @@ export interface components {
              * @description 退出的会话数
              */
             ended: number;
+        };
+        EnrolmentOutputBody: {
+            /** @description 二维码图片（PNG data URL），用身份验证器扫描 */
+            qr_code: string;
+            /** @description 密钥（无法扫码时手动输入） */
+            secret: string;
+            /** @description otpauth:// 地址 */
+            uri: string;
         };
         Entry: {
             /** @description 卡号（十六进制大写） */
@@ -3482,6 +3679,23 @@ export interface components {
             /** @description 观看会话编号，结束时 DELETE …/live/{session} */
             session: string;
         };
+        LoginCheckInputBody: {
+            /** @description 开启或关闭新设备登录验证 */
+            enabled: boolean;
+            /** @description 当前密码 */
+            password: string;
+        };
+        LoginCodeInputBody: {
+            /** @description 账号（与登录时相同） */
+            account: string;
+            /** @description 登录回答 202 时的 verify.challenge */
+            challenge: string;
+            /**
+             * @description sms 发到绑定手机；email 发到绑定邮箱
+             * @enum {string}
+             */
+            method: "sms" | "email";
+        };
         LoginInputBody: {
             /** @description 账号 */
             account: string;
@@ -3792,6 +4006,10 @@ export interface components {
         };
         PassesOutputBody: {
             items: components["schemas"]["Pass"][];
+        };
+        PasswordInputBody: {
+            /** @description 当前密码 */
+            password: string;
         };
         Period: {
             /** @description 结束时间 HH:MM；早于开始时间表示跨过午夜到次日 */
@@ -4219,6 +4437,35 @@ export interface components {
             valid_to: string;
             visitor_name: string;
         };
+        SignIn: {
+            /** @description 登录账号 */
+            account: string;
+            /** @description 所属小区（平台管理员为空，表示全部） */
+            community_ids: number[];
+            /** @description 邮箱 */
+            email: string;
+            /** Format: int64 */
+            id: number;
+            /** @description 为 true 时必须先修改密码 */
+            must_change_password: boolean;
+            /** @description 称呼 */
+            name: string;
+            /** @description 本账号拥有的权限（见 GET /api/v1/permissions）；控制台据此显示菜单和按钮 */
+            permissions: string[];
+            /** @description 电话 */
+            phone: string;
+            /**
+             * @description operator 平台管理员；property_admin 物业管理员
+             * @enum {string}
+             */
+            role: "operator" | "property_admin";
+            /** @description 角色名称，如 物业管理员、保安 */
+            role_name: string;
+            /** @description 物业人员的角色：property_admin、customer_service、guard、engineer 或 custom:编号；平台管理员为空 */
+            staff_role: string;
+            /** @description 需要登录验证时（状态 202）：可用的验证方式；此时尚未登录 */
+            verify?: components["schemas"]["Verify"];
+        };
         SignInInputBody: {
             /** @description 短信验证码 */
             code: string;
@@ -4493,6 +4740,10 @@ export interface components {
             /** @description 一次性凭证：打开 /webcall/ws?ticket=… 时使用 */
             ticket: string;
         };
+        TotpCodeInputBody: {
+            /** @description 身份验证器显示的 6 位验证码 */
+            code: string;
+        };
         TreeArea: {
             buildings: components["schemas"]["TreeBuilding"][];
             /** Format: int64 */
@@ -4556,6 +4807,24 @@ export interface components {
              * @enum {string}
              */
             type: "normal" | "villa";
+        };
+        TwoFactorBody: {
+            /**
+             * Format: int64
+             * @description 剩余可用的恢复码
+             */
+            backup_codes_left: number;
+            /** @description 新设备登录验证：在未记住的浏览器上登录需要验证码 */
+            login_check: boolean;
+            /** @description 所在小区要求登录验证（不能关闭） */
+            required: boolean;
+            /** @description 已绑定身份验证器 */
+            totp: boolean;
+            /**
+             * Format: int64
+             * @description 记住的浏览器数（30 天内免验证）
+             */
+            trusted_devices: number;
         };
         Unit: {
             /** Format: int64 */
@@ -4652,6 +4921,31 @@ export interface components {
              * @description 固件
              */
             firmware_id: number;
+        };
+        Verify: {
+            /** @description 验证凭据，提交验证码时带上；10 分钟内有效，最多试 5 次 */
+            challenge: string;
+            /** @description 绑定的邮箱（部分隐藏） */
+            email?: string;
+            /** @description 可用的验证方式：totp 身份验证器，recovery 恢复码，sms 短信验证码，email 邮箱验证码 */
+            methods: string[];
+            /** @description 绑定的手机（部分隐藏） */
+            phone?: string;
+        };
+        VerifyLoginInputBody: {
+            /** @description 账号（与登录时相同） */
+            account: string;
+            /** @description 登录回答 202 时的 verify.challenge */
+            challenge: string;
+            /** @description 验证码或恢复码 */
+            code: string;
+            /**
+             * @description totp 身份验证器；recovery 恢复码；sms 短信验证码；email 邮箱验证码
+             * @enum {string}
+             */
+            method: "totp" | "recovery" | "sms" | "email";
+            /** @description 记住此设备：30 天内在本浏览器登录不再验证 */
+            trust_device?: boolean;
         };
         View: {
             /** @description 操作账号；登录失败时为所填账号 */
@@ -4859,6 +5153,36 @@ export interface operations {
                 "application/json": components["schemas"]["ResetInputBody"];
             };
         };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "reset-account-two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 账号编号 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description No Content */
             204: {
@@ -8765,6 +9089,39 @@ export interface operations {
             };
         };
     };
+    "set-my-login-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginCheckInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "change-my-password": {
         parameters: {
             query?: never;
@@ -8908,6 +9265,188 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "confirm-totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCodeInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupCodesOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "start-totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "renew-recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupCodesOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "remove-totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordInputBody"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "forget-my-devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-my-two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorBody"];
+                };
             };
             /** @description Error */
             default: {
@@ -9079,7 +9618,10 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description 本浏览器的设备标识（服务器签发的 Cookie） */
+                linli_device?: string;
+            };
         };
         requestBody: {
             content: {
@@ -9094,17 +9636,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Me"];
+                    "application/json": components["schemas"]["SignIn"];
                 };
             };
-            /** @description Error */
-            default: {
+            /** @description 密码正确，需要登录验证（见 verify） */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/problem+json": components["schemas"]["ErrorModel"];
-                };
+                content?: never;
             };
         };
     };
@@ -9124,6 +9664,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "send-login-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginCodeInputBody"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "verify-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: {
+                /** @description 本浏览器的设备标识（服务器签发的 Cookie） */
+                linli_device?: string;
+            };
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyLoginInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignIn"];
+                };
             };
             /** @description Error */
             default: {

@@ -1,0 +1,162 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// TwoFactorBody is 登录验证 as 个人信息中心 shows it.
+type TwoFactorBody struct {
+	TOTP            bool `json:"totp" doc:"已绑定身份验证器"`
+	LoginCheck      bool `json:"login_check" doc:"新设备登录验证：在未记住的浏览器上登录需要验证码"`
+	Required        bool `json:"required" doc:"所在小区要求登录验证（不能关闭）"`
+	BackupCodesLeft int  `json:"backup_codes_left" doc:"剩余可用的恢复码"`
+	TrustedDevices  int  `json:"trusted_devices" doc:"记住的浏览器数（30 天内免验证）"`
+}
+
+type twoFactorOutput struct{ Body *TwoFactorBody }
+
+type passwordInput struct {
+	Body struct {
+		Password string `json:"password" minLength:"1" maxLength:"128" doc:"当前密码"`
+	}
+}
+
+type loginCheckInput struct {
+	Body struct {
+		Enabled  bool   `json:"enabled" doc:"开启或关闭新设备登录验证"`
+		Password string `json:"password" minLength:"1" maxLength:"128" doc:"当前密码"`
+	}
+}
+
+type enrolmentOutput struct {
+	Body struct {
+		Secret string `json:"secret" doc:"密钥（无法扫码时手动输入）"`
+		URI    string `json:"uri" doc:"otpauth:// 地址"`
+		QRCode string `json:"qr_code" doc:"二维码图片（PNG data URL），用身份验证器扫描"`
+	}
+}
+
+type totpCodeInput struct {
+	Body struct {
+		Code string `json:"code" minLength:"1" maxLength:"12" doc:"身份验证器显示的 6 位验证码"`
+	}
+}
+
+type backupCodesOutput struct {
+	Body struct {
+		Codes []string `json:"recovery_codes" doc:"10 个一次性恢复码，只显示这一次：手机丢失时用来登录，请妥善保存"`
+	}
+}
+
+type accountIDInput struct {
+	ID int `path:"id" minimum:"1" doc:"账号编号"`
+}
+
+func (s *Service) twoFactorOf(ctx context.Context) (*twoFactorOutput, error) {
+	st, err := s.TwoFactor(ctx, Current(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &twoFactorOutput{Body: &TwoFactorBody{TOTP: st.TOTP, LoginCheck: st.LoginCheck, Required: st.Required,
+		BackupCodesLeft: st.BackupCodesLeft, TrustedDevices: st.TrustedDevices}}, nil
+}
+
+func backupCodes(codes []string) *backupCodesOutput {
+	out := &backupCodesOutput{}
+	out.Body.Codes = codes
+	return out
+}
+
+// registerTwoFactor adds 登录验证 of 个人信息中心 and the operator's reset.
+func (s *Service) registerTwoFactor(api huma.API) {
+	tags := []string{"账号"}
+	huma.Register(api, huma.Operation{
+		OperationID: "get-my-two-factor", Method: http.MethodGet, Path: "/api/v1/me/two-factor",
+		Summary: "登录验证设置", Tags: tags, Metadata: Open(),
+	}, func(ctx context.Context, _ *struct{}) (*twoFactorOutput, error) {
+		return s.twoFactorOf(ctx)
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "set-my-login-check", Method: http.MethodPut, Path: "/api/v1/me/login-check",
+		Summary: "开启或关闭新设备登录验证", Tags: tags, Metadata: Open(),
+		Description: "开启后，在未记住的浏览器上登录需要短信、邮箱或身份验证器的验证码。需要当前密码。",
+	}, func(ctx context.Context, in *loginCheckInput) (*twoFactorOutput, error) {
+		if _, err := s.SetLoginCheck(ctx, Current(ctx), in.Body.Enabled, in.Body.Password); err != nil {
+			return nil, err
+		}
+		return s.twoFactorOf(ctx)
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "start-totp", Method: http.MethodPost, Path: "/api/v1/me/totp",
+		Summary: "绑定身份验证器：生成二维码", Tags: tags, Metadata: Open(),
+		Description: "生成新的密钥和二维码；用身份验证器扫描后，用 PUT /api/v1/me/totp 提交显示的验证码完成绑定。",
+	}, func(ctx context.Context, _ *struct{}) (*enrolmentOutput, error) {
+		e, err := s.StartTOTP(ctx, Current(ctx))
+		if err != nil {
+			return nil, err
+		}
+		out := &enrolmentOutput{}
+		out.Body.Secret, out.Body.URI, out.Body.QRCode = e.Secret, e.URI, e.QRCode
+		return out, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "confirm-totp", Method: http.MethodPut, Path: "/api/v1/me/totp",
+		Summary: "绑定身份验证器：确认验证码", Tags: tags, Metadata: Open(),
+		Description: "验证码正确即完成绑定，并返回 10 个一次性恢复码（只显示这一次）。",
+	}, func(ctx context.Context, in *totpCodeInput) (*backupCodesOutput, error) {
+		codes, err := s.ConfirmTOTP(ctx, Current(ctx), in.Body.Code)
+		if err != nil {
+			return nil, err
+		}
+		return backupCodes(codes), nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "remove-totp", Method: http.MethodPost, Path: "/api/v1/me/totp/remove",
+		Summary: "解除绑定身份验证器", Tags: tags, Metadata: Open(), DefaultStatus: http.StatusNoContent,
+		Description: "需要当前密码；恢复码一并作废。",
+	}, func(ctx context.Context, in *passwordInput) (*struct{}, error) {
+		return nil, s.RemoveTOTP(ctx, Current(ctx), in.Body.Password)
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "renew-recovery-codes", Method: http.MethodPost, Path: "/api/v1/me/totp/recovery-codes",
+		Summary: "重新生成恢复码", Tags: tags, Metadata: Open(),
+		Description: "需要当前密码；原来的恢复码全部作废。",
+	}, func(ctx context.Context, in *passwordInput) (*backupCodesOutput, error) {
+		codes, err := s.NewBackupCodes(ctx, Current(ctx), in.Body.Password)
+		if err != nil {
+			return nil, err
+		}
+		return backupCodes(codes), nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "forget-my-devices", Method: http.MethodDelete, Path: "/api/v1/me/trusted-devices",
+		Summary: "不再记住任何浏览器", Tags: tags, Metadata: Open(), DefaultStatus: http.StatusNoContent,
+		Description: "之后在任何浏览器上登录都需要重新验证（已登录的会话不受影响，可在登录设备中退出）。",
+	}, func(ctx context.Context, _ *struct{}) (*struct{}, error) {
+		return nil, s.ForgetDevices(ctx, Current(ctx))
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "reset-account-two-factor", Method: http.MethodDelete, Path: "/api/v1/accounts/{id}/two-factor",
+		Summary: "重置登录验证", Tags: tags, Metadata: OperatorOnly(), DefaultStatus: http.StatusNoContent,
+		Description: "员工丢失了装有身份验证器的手机时使用：解除其身份验证器、作废恢复码、忘记所有记住的浏览器，并关闭新设备登录验证。" +
+			"所在小区要求登录验证时，之后仍需短信或邮箱验证码。此操作记入操作日志。",
+	}, func(ctx context.Context, in *accountIDInput) (*struct{}, error) {
+		return nil, s.ResetSecondFactor(ctx, in.ID)
+	})
+}
+
+// Client returns where the request of ctx comes from.
+func Client(ctx context.Context) ClientInfo { return requestOf(ctx).client }
+
+// SessionToken returns the session cookie the request of ctx carries, if any.
+func SessionToken(ctx context.Context) string { return requestOf(ctx).token }
