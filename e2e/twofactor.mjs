@@ -268,6 +268,26 @@ try {
   const reset = await desk.call('GET', '/api/v1/me/two-factor')
   check(reset.body && !reset.body.totp && reset.body.trusted_devices === 0, 'the authenticator and the remembered browsers are gone')
 
+  // The manager turns 新设备登录验证 on again in 个人信息中心 with the
+  // current password.
+  await desk.page.goto(`${base}/profile`)
+  await desk.tid('twofactor-card').waitFor()
+  await desk.page.waitForFunction(() => document.querySelector('[data-testid="twofactor-totp-status"]')?.textContent.includes('未绑定'))
+  await desk.tid('twofactor-login-check').click()
+  await desk.tid('twofactor-password-dialog').waitFor()
+  await desk.tid('twofactor-password').fill('not-my-password')
+  await desk.tid('twofactor-password-submit').click()
+  const pwError = desk.tid('twofactor-password-dialog').locator('.el-form-item__error')
+  await pwError.waitFor()
+  check((await pwError.innerText()).includes('密码'), `a wrong password is refused on the form: ${await pwError.innerText()}`)
+  await desk.page.screenshot({ path: join(shots, 'twofactor-password.png') })
+  await a11y(desk.page, 'the password dialog', '[data-testid="twofactor-password-dialog"]')
+  await desk.tid('twofactor-password').fill(MGR.pw)
+  await desk.tid('twofactor-password-submit').click()
+  await desk.tid('twofactor-password-dialog').waitFor({ state: 'hidden' })
+  await desk.page.waitForFunction(() => document.querySelector('[data-testid="twofactor-login-check"]')?.classList.contains('is-checked'))
+  check((await desk.call('GET', '/api/v1/me/two-factor')).body?.login_check === true, '新设备登录验证 is turned on with the password')
+
   // The operator requires 登录验证 for the community in 编辑小区.
   await op.page.goto(`${base}/communities`)
   const crow = op.tid('communities-table').locator('tr', { hasText: '验证花园' })
@@ -289,6 +309,22 @@ try {
   await password(required, MGR.account, MGR.pw)
   await required.tid('login-verify-step').waitFor()
   check(true, 'a new browser is asked for a code again')
+  // Five wrong codes spend the sign-in: the next try goes back to the password.
+  for (let i = 0; i < 5; i++) {
+    await required.tid('login-code').fill(`00000${i}`)
+    const [answer] = await Promise.all([
+      required.page.waitForResponse((r) => r.url().endsWith('/api/v1/session/verify')),
+      required.tid('login-verify').click(),
+    ])
+    check(answer.status() === 422, `wrong code ${i + 1} is refused`)
+  }
+  await required.tid('login-code').fill('000009')
+  await required.tid('login-verify').click()
+  await required.tid('login-form').waitFor()
+  const toast = await required.page.locator('.el-message').last().innerText()
+  check(toast.includes('重新输入账号密码'), `a spent sign-in goes back to the password step: ${toast}`)
+  check((await required.tid('login-account').inputValue()) === MGR.account && (await required.tid('login-password').inputValue()) === '',
+    'with the account kept and the password emptied')
 
   check(a11yFindings.length === 0, `axe finds nothing serious or critical ${a11yFindings.join('\n')}`)
   check(pageErrors.length === 0, `no script errors on the pages ${pageErrors.join('; ')}`)
