@@ -101,3 +101,7 @@ echo "== 操作日志, 登录设备 and 小区信息列表 in Chromium"
 
 echo "== staff roles in Chromium: a 保安 without 业主列表 and the 无权限 page"
 (cd e2e && node roles.mjs)
+
+echo "== 登录验证 in Chromium: authenticator enrolment, a new browser asked for the code"
+# A recovery code, an SMS code from the log, 重置登录验证 and 要求登录验证 (e2e/twofactor.mjs).
+(cd e2e && node twofactor.mjs)

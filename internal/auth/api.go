@@ -137,7 +137,16 @@ func (s *Service) Register(api huma.API) {
 		Description: "账号密码登录。同一账号 10 分钟内失败 10 次将被锁定 10 分钟。成功时设置会话 Cookie（200）。" +
 			"开启了登录验证的账号在未记住的浏览器上登录时，密码正确后回答 202 和 verify：" +
 			"再用 POST /api/v1/session/verify 提交验证码（短信、邮箱验证码先用 POST /api/v1/session/code 获取）。",
-		Responses: map[string]*huma.Response{"202": {Description: "密码正确，需要登录验证（见 verify）"}},
+		// Declaring 202 here takes away what huma adds by itself: the body of
+		// 202 (the same SignIn, with verify) and the error answers.
+		Responses: map[string]*huma.Response{
+			"202": {Description: "密码正确，需要登录验证（见 verify）", Content: map[string]*huma.MediaType{
+				"application/json": {Schema: &huma.Schema{Ref: "#/components/schemas/SignIn"}},
+			}},
+			"default": {Description: "Error", Content: map[string]*huma.MediaType{
+				"application/problem+json": {Schema: &huma.Schema{Ref: "#/components/schemas/ErrorModel"}},
+			}},
+		},
 	}, func(ctx context.Context, in *loginInput) (*SignInOutput, error) {
 		req := requestOf(ctx)
 		device, cookie, fresh := s.Device(in.Device)

@@ -204,8 +204,9 @@ export function setAuthHandlers(h: AuthHandlers): void {
   handlers = h
 }
 
-// Calls whose 401 is handled by the caller itself.
-const selfHandled401 = new Set(['/api/v1/session', '/api/v1/me'])
+// Calls whose 401 is handled by the caller itself (登录验证 answers 401 when
+// the sign-in must start over from the password).
+const selfHandled401 = new Set(['/api/v1/session', '/api/v1/session/code', '/api/v1/session/verify', '/api/v1/me'])
 
 const passwordChangePattern = /修改.*密码|密码.*修改|更改.*密码|初始密码|must.?change.?password/i
 

@@ -12,6 +12,9 @@ export const vCombobox: Directive<HTMLElement, string> = {
     if (!input) return
     input.setAttribute('role', 'combobox')
     input.setAttribute('aria-label', binding.value)
+    // A combobox must say whether it is open; the cascader sets this only
+    // once it has been opened (a dialog that opens with a value set).
+    if (!input.hasAttribute('aria-expanded')) input.setAttribute('aria-expanded', 'false')
   },
 }
 

@@ -16,8 +16,9 @@ function show(type: 'success' | 'error', message: string): void {
 /** Shows the server's Chinese `detail` for a failed call and returns the problem. */
 export function notifyError(error: unknown, response?: Response): Problem {
   const problem = toProblem(error, response)
-  // 401s are turned into a redirect to /login by the client middleware.
-  if (problem.status !== 401 || response?.url.endsWith('/api/v1/session')) {
+  // 401s are turned into a redirect to /login by the client middleware, except
+  // those of signing in (wrong password, 登录验证 expired), which are shown.
+  if (problem.status !== 401 || /\/api\/v1\/session(\/code|\/verify)?$/.test(response?.url ?? '')) {
     show('error', problemMessage(problem))
   }
   return problem

@@ -1,1 +1,0 @@
-import{co as a}from"./index-DTAzBBhs.js";const p=(e="")=>e.replace(/[|\\{}()[\]^$+*?.]/g,"\\$&").replace(/-/g,"\\x2d"),t=e=>a(e);export{t as c,p as e};
