@@ -63,6 +63,7 @@ func wantStatus(t *testing.T, r apptest.Response, status int, detail string) {
 // permissions; it lists its signed-in devices, signs one out, registers a
 // push token, and signs out everywhere.
 func TestAppMeAndSessions(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		a := s.NewCommunity(t, s.Operator(), "我的小区", "ME")
 		m := a.Manager
@@ -167,6 +168,7 @@ type appDoorList struct {
 // without a record, a phone opening too often 429, and the door of another
 // community 404.
 func TestAppRemoteOpen(t *testing.T) {
+	t.Parallel()
 	eachDoors(t, func(t *testing.T, s *apptest.Server) {
 		a := s.NewCommunity(t, s.Operator(), "开门小区", "KM")
 		m := a.Manager
@@ -269,6 +271,7 @@ func TestAppRemoteOpen(t *testing.T) {
 // in the app's 通话记录 as 未接听 with their snapshot until seen; a new
 // notice is pushed.
 func TestAppCallsAndDND(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		ctx := context.Background()
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))

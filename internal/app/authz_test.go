@@ -643,6 +643,7 @@ func expected(o operation, actor string) int {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			s := apptest.Start(t, b)

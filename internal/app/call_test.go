@@ -232,6 +232,7 @@ type callRecords struct {
 // and 呼叫记录 and 开锁记录 show it. A second call nobody answers ends
 // 未接听 after the ring time.
 func TestDoorCallThroughServer(t *testing.T) {
+	t.Parallel()
 	bin := requireBaresip(t)
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		ctx := context.Background()

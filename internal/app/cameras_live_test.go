@@ -118,6 +118,7 @@ func waitUntil(tb testing.TB, what string, cond func() bool) {
 // camera's one RTSP session; another community's staff get 404 and no
 // media; the RTSP session ends after the last viewer left.
 func TestCameraLive(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	op := s.Operator()
 	a := s.NewCommunity(t, op, "直播小区", "CL")

@@ -122,6 +122,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 func TestMQTTDeviceChannel(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) { testDeviceChannel(t, s, s.App.MQTTAddr().String()) })
 }
 

@@ -88,6 +88,7 @@ func snapshotFiles(t *testing.T, dir string) int {
 // reports are idempotent under concurrency and across a restart; the
 // manager lists, filters, opens the photo and exports.
 func TestDeviceEvents(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial, MQTTAddr: "off"}

@@ -44,6 +44,7 @@ func smsCode(t *testing.T, s *apptest.Server, phone string, n int) string {
 var linkRE = regexp.MustCompile(`https?://[^\s"<]+/reset-password\?token=[0-9a-f]+`)
 
 func TestForgotPasswordByEmail(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			s, smtp := startWithMail(t, b)
@@ -136,6 +137,7 @@ func TestForgotPasswordByEmail(t *testing.T) {
 }
 
 func TestForgotPasswordBySMS(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "短信找回小区", "M")
@@ -211,6 +213,7 @@ func TestForgotPasswordBySMS(t *testing.T) {
 }
 
 func TestResetRequestsPerAddress(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	c := s.Client("flood")
 	for i := range recovery.CodesPerHourIP {
@@ -223,6 +226,7 @@ func TestResetRequestsPerAddress(t *testing.T) {
 }
 
 func TestChangeContactVerified(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			s, smtp := startWithMail(t, b)
