@@ -223,7 +223,7 @@ func TestAppRemoteOpen(t *testing.T) {
 		d.IgnoreCommands(true)
 		wantStatus(t, appDo(s, h, "POST", fmt.Sprintf("/app/v1/doors/%d/open", door.ID), nil), 504, "开门超时")
 		d.IgnoreCommands(false)
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond) // not a wait for a condition: a late record would show by now
 		m.Must(200, "GET", a.Path("/records/unlocks"), nil).JSON(t, &unlocks)
 		if unlocks.Total != 1 {
 			t.Errorf("a failed opening left a record: %+v", unlocks)

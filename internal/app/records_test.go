@@ -3,6 +3,7 @@ package app_test
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -248,19 +249,27 @@ func floodJPEG() []byte {
 	return data
 }
 
-// cutUpload sends half of a report with a snapshot and closes the
-// connection, as a device losing power would.
+// cutUpload sends half of a report with a snapshot and ends the connection
+// there, as a device losing power would, then waits until the server is
+// done with the request: it has answered and closed its side.
 func cutUpload(t *testing.T, base, token string, fields map[string]string, snapshot []byte) {
+	t.Helper()
 	ct, body := eventForm(fields, snapshot)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer conn.Close()
 	fmt.Fprintf(conn, "POST /device/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", token, ct, len(body))
 	_, _ = conn.Write(body[:len(body)/2])
-	time.Sleep(100 * time.Millisecond)
-	conn.Close()
-	time.Sleep(200 * time.Millisecond)
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	// A reset counts as the server's close too.
+	if _, err := io.Copy(io.Discard, conn); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("the server did not finish with a cut-off upload")
+	}
 }
 
 // unzipSheet returns the XML of the first worksheet of a workbook.

@@ -29,16 +29,17 @@ func startWithMail(t *testing.T, b storetest.Backend) (*apptest.Server, *mailtes
 func smsCode(t *testing.T, s *apptest.Server, phone string, n int) string {
 	t.Helper()
 	re := regexp.MustCompile(`phone=` + regexp.QuoteMeta(phone[:3]+"****"+phone[7:]) + ` code=(\d{6})`)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if m := re.FindAllStringSubmatch(s.Logs(), -1); len(m) >= n {
-			return m[n-1][1]
+	var code string
+	if !apptest.Within(60*time.Second, func() bool {
+		m := re.FindAllStringSubmatch(s.Logs(), -1)
+		if len(m) >= n {
+			code = m[n-1][1]
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("SMS code %d to %s was not sent", n, phone)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return code != ""
+	}) {
+		t.Fatalf("SMS code %d to %s was not sent", n, phone)
 	}
+	return code
 }
 
 var linkRE = regexp.MustCompile(`https?://[^\s"<]+/reset-password\?token=[0-9a-f]+`)

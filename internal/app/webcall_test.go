@@ -768,24 +768,19 @@ func TestWebCallsLeaveNothingBehind(t *testing.T) {
 		page.send(wsMsg{Type: "hangup", Call: w.Call})
 		page.expect("ended")
 		view.close()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			open := 0
+		ended := apptest.Within(15*time.Second, func() bool {
 			for _, c := range door.Status().SIP.Calls {
 				if c.State != ua.StateEnded {
-					open++
+					return false
 				}
 			}
-			if open == 0 {
-				break
+			return true
+		})
+		if !ended {
+			for _, c := range door.Status().SIP.Calls {
+				t.Logf("%s %s %s %d %s", c.Direction, c.ID, c.State, c.Code, c.Reason)
 			}
-			if time.Now().After(deadline) {
-				for _, c := range door.Status().SIP.Calls {
-					t.Logf("%s %s %s %d %s", c.Direction, c.ID, c.State, c.Code, c.Reason)
-				}
-				t.Fatal("the station's calls did not end")
-			}
-			time.Sleep(50 * time.Millisecond)
+			t.Fatal("the station's calls did not end")
 		}
 	}
 	round()
@@ -798,10 +793,7 @@ func TestWebCallsLeaveNothingBehind(t *testing.T) {
 	// The test's own PeerConnections end too; allow the SIP transactions'
 	// timers (RFC 3261 timer J: 32 s for INFO and BYE over UDP) to run out.
 	peak := runtime.NumGoroutine()
-	deadline := time.Now().Add(45 * time.Second)
-	for runtime.NumGoroutine() > base+10 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
+	apptest.Within(45*time.Second, func() bool { return runtime.NumGoroutine() <= base+10 })
 	n := runtime.NumGoroutine()
 	if n > base+10 {
 		t.Errorf("goroutines grew from %d to %d over 20 calls and 20 views", base, n)
