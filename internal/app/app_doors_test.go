@@ -28,6 +28,7 @@ func startDoors(t *testing.T, b storetest.Backend) *apptest.Server {
 }
 
 func eachDoors(t *testing.T, fn func(t *testing.T, s *apptest.Server)) {
+	t.Helper()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) { fn(t, startDoors(t, b)) })
 	}

@@ -217,6 +217,7 @@ func TestPerIPThrottle(t *testing.T) {
 
 // storetestEach starts a server per backend.
 func storetestEach(t *testing.T, fn func(t *testing.T, s *apptest.Server)) {
+	t.Helper()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) { fn(t, apptest.Start(t, b)) })
 	}

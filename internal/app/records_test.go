@@ -51,6 +51,7 @@ func snapshotJPEG(w, h int) []byte {
 
 // boundDevice binds a door station of a's unit and returns its token.
 func boundDevice(t *testing.T, s *apptest.Server, a *apptest.Community, password, serial string, index int) credentials {
+	t.Helper()
 	var cr credentials
 	s.Client("installer").Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": a.ID, "community_password": password,
 		"serial": serial, "slot": map[string]any{"kind": "door", "unit_id": a.UnitID, "index": index}}).JSON(t, &cr)
@@ -75,6 +76,7 @@ type recordList struct {
 }
 
 func snapshotFiles(t *testing.T, dir string) int {
+	t.Helper()
 	n := 0
 	_ = filepath.Walk(filepath.Join(dir, "files", "snapshots"), func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
@@ -274,6 +276,7 @@ func cutUpload(t *testing.T, base, token string, fields map[string]string, snaps
 
 // unzipSheet returns the XML of the first worksheet of a workbook.
 func unzipSheet(t *testing.T, data []byte) string {
+	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)

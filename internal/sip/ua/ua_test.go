@@ -14,6 +14,7 @@ import (
 )
 
 func testLogger(tb testing.TB) *slog.Logger {
+	tb.Helper()
 	if os.Getenv("UA_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
