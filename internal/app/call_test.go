@@ -70,7 +70,7 @@ func startBaresip(t *testing.T, bin, server, username, password, answer string) 
 	dir := t.TempDir()
 	ctrl := freeAddr(t)
 	config := strings.Join([]string{
-		"sip_listen 127.0.0.1:" + strconv.Itoa(freeUDPPort(t)),
+		"sip_listen 127.0.0.1:" + strconv.Itoa(freeSIPPort(t)),
 		"module_path /usr/lib/baresip/modules",
 		"module g711.so",
 		"module aufile.so",
@@ -144,14 +144,14 @@ func (b *baresip) rtpStats() (sent, received int, ok bool) {
 	return sent, received, ok
 }
 
-func freeUDPPort(t *testing.T) int {
+// freeSIPPort returns a port free for baresip's SIP over UDP and TCP.
+func freeSIPPort(t *testing.T) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	port, err := peers.FreeSIPPort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	return port
 }
 
 // rawInvite sends an INVITE for 0502 from user without credentials over
