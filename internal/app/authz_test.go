@@ -662,6 +662,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel() // the longest test of the package: one server per backend, side by side
 			s := apptest.Start(t, b)
 			op := s.Operator()
 			w := &world{s: s, op: op}
