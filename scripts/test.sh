@@ -68,10 +68,12 @@ echo "== go test -race (SQLite and PostgreSQL at $TEST_POSTGRES_URL)"
 # two cores, so they run without it, and those that exercise concurrency
 # run again with it.
 go test -race -count=1 -timeout 20m $(go list ./... | grep -v '/internal/app$')
+# The API tests run in parallel; most of their time is spent waiting on
+# sockets, peers and timers, so four at once on two cores.
 echo "== go test internal/app"
-go test -count=1 -timeout 20m ./internal/app/
+go test -count=1 -timeout 20m -parallel 4 ./internal/app/
 echo "== go test -race internal/app (the concurrency tests)"
-go test -race -count=1 -timeout 20m \
+go test -race -count=1 -timeout 20m -parallel 4 \
 	-run '^(TestLockoutUnderConcurrency|TestGuessLimitsUnderConcurrency|TestConcurrentApplicationsFromOneAddress|TestRemoteOpenAcrossInstances|TestImportWhileDatabaseBusy|TestGuardRoomAnswersInBrowser|TestResidentPageRingsAndWatches)$' ./internal/app/
 
 echo "== end-to-end in Chromium"

@@ -55,6 +55,7 @@ func deviceSync(t *testing.T, s *apptest.Server, token string, since int64) sync
 // without metadata, reach only door stations of their orientation (and only
 // the chosen ones), and leave them when deleted.
 func TestDoorStationAds(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "广告小区", "AD")

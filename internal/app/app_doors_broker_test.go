@@ -20,6 +20,7 @@ import (
 // either instance. Openings through both instances succeed: the instance
 // that waits finds an answer the other one received by its command id.
 func TestRemoteOpenAcrossInstances(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			broker := apptest.Mosquitto(t)

@@ -28,6 +28,7 @@ func startDoors(t *testing.T, b storetest.Backend) *apptest.Server {
 }
 
 func eachDoors(t *testing.T, fn func(t *testing.T, s *apptest.Server)) {
+	t.Helper()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) { fn(t, startDoors(t, b)) })
 	}
@@ -63,6 +64,7 @@ func wantStatus(t *testing.T, r apptest.Response, status int, detail string) {
 // permissions; it lists its signed-in devices, signs one out, registers a
 // push token, and signs out everywhere.
 func TestAppMeAndSessions(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		a := s.NewCommunity(t, s.Operator(), "我的小区", "ME")
 		m := a.Manager
@@ -167,6 +169,7 @@ type appDoorList struct {
 // without a record, a phone opening too often 429, and the door of another
 // community 404.
 func TestAppRemoteOpen(t *testing.T) {
+	t.Parallel()
 	eachDoors(t, func(t *testing.T, s *apptest.Server) {
 		a := s.NewCommunity(t, s.Operator(), "开门小区", "KM")
 		m := a.Manager
@@ -221,7 +224,7 @@ func TestAppRemoteOpen(t *testing.T) {
 		d.IgnoreCommands(true)
 		wantStatus(t, appDo(s, h, "POST", fmt.Sprintf("/app/v1/doors/%d/open", door.ID), nil), 504, "开门超时")
 		d.IgnoreCommands(false)
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond) // not a wait for a condition: a late record would show by now
 		m.Must(200, "GET", a.Path("/records/unlocks"), nil).JSON(t, &unlocks)
 		if unlocks.Total != 1 {
 			t.Errorf("a failed opening left a record: %+v", unlocks)
@@ -269,6 +272,7 @@ func TestAppRemoteOpen(t *testing.T) {
 // in the app's 通话记录 as 未接听 with their snapshot until seen; a new
 // notice is pushed.
 func TestAppCallsAndDND(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		ctx := context.Background()
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -46,6 +46,7 @@ func applicationForm(roomID int, name, phone string, photos int) (string, []byte
 }
 
 func TestApplications(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "申请小区", "AP")

@@ -57,6 +57,7 @@ func findEntry(p auditPage, kind string) *auditEntry {
 // entries and their own, operators all; filters, export, no way to edit or
 // delete, and retention.
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "审计甲小区", "AU")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestLoginLockout(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "锁定小区", "L")
@@ -47,6 +48,7 @@ func TestLoginLockout(t *testing.T) {
 }
 
 func TestSessionLifecycle(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "会话小区", "S")
@@ -130,6 +132,7 @@ func TestSessionLifecycle(t *testing.T) {
 }
 
 func TestPasswordPolicy(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	op := s.Operator()
 	a := s.NewCommunity(t, op, "密码小区", "P")
@@ -173,6 +176,7 @@ func TestPasswordPolicy(t *testing.T) {
 // number, the product's name with digits, a love-number string or their
 // community's name with digits, on either database.
 func TestPasswordPolicyPersonal(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			s := apptest.Start(t, b)
@@ -198,6 +202,7 @@ func TestPasswordPolicyPersonal(t *testing.T) {
 }
 
 func TestPerIPThrottle(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	c := s.Client("spray")
 	// Password spraying: one try each at many account names from one address.
@@ -212,12 +217,14 @@ func TestPerIPThrottle(t *testing.T) {
 
 // storetestEach starts a server per backend.
 func storetestEach(t *testing.T, fn func(t *testing.T, s *apptest.Server)) {
+	t.Helper()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) { fn(t, apptest.Start(t, b)) })
 	}
 }
 
 func TestCrossOriginWritesRefused(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	op := s.Operator()
 	for _, h := range []map[string]string{

@@ -45,6 +45,7 @@ type world struct {
 
 // freshRole makes a role of A for a destructive call.
 func (w *world) freshRole(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", w.a.Path("/roles"), map[string]any{"name": fmt.Sprintf("临时角色%d", w.next()), "permissions": []string{"housing.view"}}).JSON(tb, &v)
 	return v.ID
@@ -52,6 +53,7 @@ func (w *world) freshRole(tb testing.TB) int {
 
 // freshStaff makes a 保安 account of A for a destructive call.
 func (w *world) freshStaff(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", w.a.Path("/staff"), map[string]any{"account": fmt.Sprintf("staff%d", w.next()), "name": "临时员工",
 		"phone": "13700000001", "role": "guard"}).JSON(tb, &v)
@@ -60,6 +62,7 @@ func (w *world) freshStaff(tb testing.TB) int {
 
 // freshCamera adds the fake camera to A under a new name.
 func (w *world) freshCamera(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", w.a.Path("/cameras"), map[string]any{"name": fmt.Sprintf("摄像机%d", w.next()), "address": w.cam.Addr(),
 		"username": w.cam.Username(), "password": w.cam.Password()}).JSON(tb, &v)
@@ -72,6 +75,7 @@ func cameraPath(rest string) func(testing.TB, *world) string {
 
 // freshFirmware uploads firmware of a model of its own.
 func (w *world) freshFirmware(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	ct, body := multipartBody("fw.bin", []byte("image"), map[string]string{"model": fmt.Sprintf("TMP-%d", w.next()), "version": "1.0"})
 	r := w.op.DoType("POST", "/api/v1/firmware", ct, body)
@@ -86,6 +90,7 @@ func (w *world) freshFirmware(tb testing.TB) int {
 // the store, so that the matrix does not run into the per-address limit of
 // the public form (which has its own test).
 func (w *world) freshApplication(tb testing.TB) int {
+	tb.Helper()
 	ctx := actor.AsSystem(context.Background())
 	rm := w.s.App.Store().Room.GetX(ctx, w.a.RoomID)
 	a := w.s.App.Store().Application.Create().SetCommunityID(w.a.ID).SetRoomID(rm.ID).
@@ -97,6 +102,7 @@ func (w *world) freshApplication(tb testing.TB) int {
 
 // freshCard issues a super card in A.
 func (w *world) freshCard(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", w.a.Path("/cards/super"), map[string]any{"number": fmt.Sprintf("AB%06X", w.next())}).JSON(tb, &v)
 	return v.ID
@@ -105,6 +111,7 @@ func (w *world) freshCard(tb testing.TB) int {
 // freshPass writes a visitor pass of A's resident straight into the store
 // (the matrix has no app sign-in) and returns its id.
 func (w *world) freshPass(tb testing.TB) int {
+	tb.Helper()
 	ctx := actor.AsSystem(context.Background())
 	rm := w.s.App.Store().Room.GetX(ctx, w.a.RoomID)
 	n := w.next()
@@ -129,6 +136,7 @@ func freshCardPath(rest string) func(testing.TB, *world) string {
 
 // freshDevice binds an indoor monitor to a new room of A.
 func (w *world) freshDevice(tb testing.TB) int {
+	tb.Helper()
 	room := w.freshRoom(tb)
 	var v struct {
 		DeviceID int `json:"device_id"`
@@ -143,6 +151,7 @@ func (w *world) freshDevice(tb testing.TB) int {
 // freshInvitation writes a pending 业主邀请 to A's room straight into the
 // store, as if the 业主 had sent it from the app.
 func (w *world) freshInvitation(tb testing.TB) int {
+	tb.Helper()
 	ctx := actor.AsSystem(context.Background())
 	v := w.s.App.Store().Invitation.Create().SetCommunityID(w.a.ID).SetRoomID(w.a.RoomID).SetInviterID(w.resident).
 		SetInviterName("甲业主").SetPhone(fmt.Sprintf("136%08d", w.next())).SetName("被邀请人").SetRole("家属").SaveX(ctx)
@@ -167,6 +176,7 @@ func publicPath(rest string) func(testing.TB, *world) string {
 
 // freshResident makes a resident in A for a destructive call.
 func (w *world) freshResident(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", w.a.Path("/residents"), map[string]any{
 		"room_id": w.a.RoomID, "name": fmt.Sprintf("临时业主%d", w.next()), "role": "业主",
@@ -188,24 +198,28 @@ func (w *world) next() int { w.serial++; return w.serial }
 
 // freshArea makes an empty area in A for a destructive call.
 func (w *world) freshArea(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", w.a.Path("/areas"), map[string]any{"number": 100 + w.next()}).JSON(tb, &v)
 	return v.ID
 }
 
 func (w *world) freshBuilding(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", w.a.Path("/buildings"), map[string]any{"area_id": w.a.AreaID, "number": 100 + w.next()}).JSON(tb, &v)
 	return v.ID
 }
 
 func (w *world) freshUnit(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", w.a.Path("/units"), map[string]any{"building_id": w.a.BuildingID, "number": 10 + w.next()%80, "device_count": 1}).JSON(tb, &v)
 	return v.ID
 }
 
 func (w *world) freshRoom(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	n := w.next()
 	w.op.Must(201, "POST", w.a.Path("/rooms"), map[string]any{"unit_id": w.a.UnitID, "floor": 50 + n/90, "number": 1 + n%90}).JSON(tb, &v)
@@ -213,6 +227,7 @@ func (w *world) freshRoom(tb testing.TB) int {
 }
 
 func (w *world) freshAccount(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", "/api/v1/accounts", map[string]any{
 		"account": fmt.Sprintf("tmp%d", w.next()), "name": "临时", "phone": "13700000000", "community_ids": []int{w.a.ID},
@@ -221,6 +236,7 @@ func (w *world) freshAccount(tb testing.TB) int {
 }
 
 func (w *world) freshCommunity(tb testing.TB) int {
+	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", "/api/v1/communities", map[string]any{
 		"name": fmt.Sprintf("临时小区%d", w.next()), "region_code": "110101", "address": "东城区1号",
@@ -668,8 +684,10 @@ func expected(o operation, actor string) int {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel() // the longest test of the package: one server per backend, side by side
 			s := apptest.Start(t, b)
 			op := s.Operator()
 			w := &world{s: s, op: op}

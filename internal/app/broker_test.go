@@ -20,6 +20,7 @@ import (
 // topic permissions at binding, real command-line clients are refused or
 // admitted by them, and two server instances share the device stream.
 func TestExternalBroker(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			broker := apptest.Mosquitto(t)

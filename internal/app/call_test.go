@@ -70,7 +70,7 @@ func startBaresip(t *testing.T, bin, server, username, password, answer string) 
 	dir := t.TempDir()
 	ctrl := freeAddr(t)
 	config := strings.Join([]string{
-		"sip_listen 127.0.0.1:" + strconv.Itoa(freeUDPPort(t)),
+		"sip_listen 127.0.0.1:" + strconv.Itoa(freeSIPPort(t)),
 		"module_path /usr/lib/baresip/modules",
 		"module g711.so",
 		"module aufile.so",
@@ -144,14 +144,14 @@ func (b *baresip) rtpStats() (sent, received int, ok bool) {
 	return sent, received, ok
 }
 
-func freeUDPPort(t *testing.T) int {
+// freeSIPPort returns a port free for baresip's SIP over UDP and TCP.
+func freeSIPPort(t *testing.T) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	port, err := peers.FreeSIPPort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	return port
 }
 
 // rawInvite sends an INVITE for 0502 from user without credentials over
@@ -232,6 +232,7 @@ type callRecords struct {
 // and 呼叫记录 and 开锁记录 show it. A second call nobody answers ends
 // 未接听 after the ring time.
 func TestDoorCallThroughServer(t *testing.T) {
+	t.Parallel()
 	bin := requireBaresip(t)
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		ctx := context.Background()
@@ -307,7 +308,7 @@ func TestDoorCallThroughServer(t *testing.T) {
 		}
 
 		monitor.command(t, "sndcode", "#")
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond) // not a wait for a condition: a wrong opening would show by now
 		if n := len(door.Status().Unlocks); n != 0 {
 			t.Fatalf("# alone opened the door (%d)", n)
 		}
@@ -358,12 +359,8 @@ func TestDoorCallThroughServer(t *testing.T) {
 		if _, err := door.PlaceCall(ctx, "0502"); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(20 * time.Second)
-		for door.Status().SIP.Calls[1].State != ua.StateEnded {
-			if time.Now().After(deadline) {
-				t.Fatalf("the unanswered call still rings: %+v", door.Status().SIP.Calls[1])
-			}
-			time.Sleep(100 * time.Millisecond)
+		if !apptest.Within(20*time.Second, func() bool { return door.Status().SIP.Calls[1].State == ua.StateEnded }) {
+			t.Fatalf("the unanswered call still rings: %+v", door.Status().SIP.Calls[1])
 		}
 		t.Logf("unanswered call: %+v", door.Status().SIP.Calls[1])
 		waitFor(t, "the unanswered call's record", func() bool {

@@ -15,6 +15,7 @@ import (
 // unlock keys are DTMF keys (# by default); managers change both in 小区配置
 // and devices receive them with every sync.
 func TestCallSettings(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "振铃小区", "RG")
@@ -59,6 +60,7 @@ func TestCallSettings(t *testing.T) {
 // TestAppSIPAccount: a resident's sign-in answers its SIP account, GET
 // /app/v1/sip repeats it, and it ends with the sign-out or APP呼叫.
 func TestAppSIPAccount(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "账号小区", "SA")
@@ -100,6 +102,7 @@ func TestAppSIPAccount(t *testing.T) {
 // answerer, talk time, result and the snapshot the door station uploaded
 // with the call's id; the result filter and the export follow.
 func TestCallRecordColumns(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "呼叫小区", "CR")

@@ -102,15 +102,11 @@ func (v *viewer) watch(tb testing.TB, c *apptest.Client, path string) string {
 	return out.Session
 }
 
+// waitUntil waits up to a minute for cond (a camera's RTSP session can
+// take that long to start on a busy machine).
 func waitUntil(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	apptest.Eventually(tb, 60*time.Second, what, cond)
 }
 
 // TestCameraLive: a browser's offer gets an answer and the fake camera's
@@ -118,6 +114,7 @@ func waitUntil(tb testing.TB, what string, cond func() bool) {
 // camera's one RTSP session; another community's staff get 404 and no
 // media; the RTSP session ends after the last viewer left.
 func TestCameraLive(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	op := s.Operator()
 	a := s.NewCommunity(t, op, "直播小区", "CL")

@@ -44,6 +44,7 @@ type apiCamera struct {
 // password is sealed in the database; the snapshot is served; staff of
 // another community see nothing of it.
 func TestCameras(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "监控小区", "CA")

@@ -22,6 +22,7 @@ type cardView struct {
 }
 
 func TestCardRules(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "卡片小区", "CR")

@@ -55,6 +55,7 @@ func cardsOf(d delta) []string {
 }
 
 func TestDeviceBindingAndSync(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "门禁小区", "DV")
@@ -186,6 +187,7 @@ func TestDeviceBindingAndSync(t *testing.T) {
 // TestBoundDevicesKeepTheirSlots checks that housing and counts cannot be cut
 // from under a bound device, and that cards follow a resident who moves.
 func TestBoundDevicesKeepTheirSlots(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "槽位小区", "SL")
@@ -235,6 +237,7 @@ func TestBoundDevicesKeepTheirSlots(t *testing.T) {
 // the whitelist: an uploaded face reaches the door station of the
 // resident's unit, and stopping it takes it away.
 func TestFacesReachDoorStations(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	op := s.Operator()
 	a := s.NewCommunity(t, op, "人脸小区", "FC")
@@ -266,6 +269,7 @@ func TestFacesReachDoorStations(t *testing.T) {
 // TestSyncCompressed: a device that accepts gzip gets a large whitelist
 // compressed (small answers are not worth it), and the answer is the same.
 func TestSyncCompressed(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	op := s.Operator()
 	a := s.NewCommunity(t, op, "压缩小区", "GZ")

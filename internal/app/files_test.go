@@ -23,6 +23,7 @@ import (
 // than the grace period is removed, as is a half-written file a crash left;
 // a fresh orphan and every file a row refers to stay, however old.
 func TestOrphanFilesSwept(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "清理小区", "OR")
@@ -167,6 +168,7 @@ func contains(keys []string, key string) bool {
 // directory started on a new, empty PostgreSQL database (a migration begun
 // the wrong way round) keeps every stored file; the sweep says why.
 func TestOrphanSweepSparesFilesOfAnotherDatabase(t *testing.T) {
+	t.Parallel()
 	bs := storetest.Backends()
 	if len(bs) < 2 {
 		t.Skip("needs TEST_POSTGRES_URL: the files of a SQLite installation meet a new PostgreSQL database")

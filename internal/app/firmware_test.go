@@ -84,6 +84,7 @@ func uploadFirmware(t *testing.T, op *apptest.Client, model, version string, ima
 // whose download breaks halfway (it resumes with a range request), then
 // shows a corrupted image and a downgrade refused by the device as failed.
 func TestFirmwareUpgrade(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "升级小区", "UP")

@@ -69,6 +69,7 @@ func day(offset int) string {
 // afterwards; bad input, duplicates, non-owners and strangers are refused;
 // removal blanks the member's cards on devices.
 func TestFamilyInvitations(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "家人小区", "FA")
@@ -274,6 +275,7 @@ func TestFamilyInvitations(t *testing.T) {
 
 // TestResidentOrigin: each way a resident comes records its origin.
 func TestResidentOrigin(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "来源小区", "OR")
@@ -311,6 +313,7 @@ func TestResidentOrigin(t *testing.T) {
 // job takes their card and face off the doors (one version), and the app
 // no longer treats them as a resident of the room.
 func TestFamilyAccessUntil(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "到期小区", "AU")
@@ -412,6 +415,7 @@ func hasKey(d delta, key string) bool {
 // text, it reaches the door; withdrawing the consent deletes the photo and
 // takes the face off the door.
 func TestFaceConsent(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "人脸小区", "FC")

@@ -23,6 +23,7 @@ type roomPage struct {
 }
 
 func TestHousingTree(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "测试小区1", "H")
@@ -146,6 +147,7 @@ func TestHousingTree(t *testing.T) {
 }
 
 func TestCommunityRules(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "规则小区", "R")
@@ -183,6 +185,7 @@ func TestCommunityRules(t *testing.T) {
 
 // TestSurvivesRestart stops the server and starts a new one on the same data.
 func TestSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	cfg := config.Config{DataDir: t.TempDir(), AdminAccount: "admin", AdminPassword: apptest.AdminInitial}
 	srv := apptest.StartWith(t, cfg)
 	op := srv.Operator()

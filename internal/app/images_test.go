@@ -50,6 +50,7 @@ func rgbaPNG(tb testing.TB, w, h int) []byte {
 // TestHugePicturesRefusedFromHeader: a face or an information photo needs
 // no 64 megapixels; such a picture is refused from its header, at once.
 func TestHugePicturesRefusedFromHeader(t *testing.T) {
+	t.Parallel()
 	huge := flatPNG(t, 10000, 10000)
 	face := flatPNG(t, 8000, 8000)
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
@@ -100,6 +101,7 @@ func TestHugePicturesRefusedFromHeader(t *testing.T) {
 // as far as the photos counts against the address, refused or not, so that
 // broken photos cannot be sent without end.
 func TestRefusedApplicationsCountAgainstTheAddress(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "限流小区", "RL")
@@ -123,6 +125,7 @@ func TestRefusedApplicationsCountAgainstTheAddress(t *testing.T) {
 // TestConcurrentApplicationsFromOneAddress: twenty submissions at once from
 // one address cannot all pass one count; at most ten are accepted.
 func TestConcurrentApplicationsFromOneAddress(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "并发小区", "CC")

@@ -17,6 +17,7 @@ import (
 // answers that the database is busy (it never hangs), writes nothing, and
 // works once the lock is gone.
 func TestImportWhileDatabaseBusy(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	a := s.NewCommunity(t, s.Operator(), "繁忙小区", "BZ")
 	m := a.Manager

@@ -11,6 +11,7 @@ import (
 // TestBadInput sends wrong input to every kind of form and checks that each is
 // refused with a message naming the field, and that nothing is written.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "输入小区", "I")

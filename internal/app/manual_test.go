@@ -12,6 +12,7 @@ import (
 // console masks it until 显示), and rooms added in any order are listed by
 // floor and room, so that new rooms appear where they belong.
 func TestManualDetails(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "手册小区", "MN")

@@ -110,18 +110,14 @@ func findDoor(t *testing.T, c *apptest.Client, a *apptest.Community, serial stri
 	return doorRow{}, false
 }
 
+// waitFor waits up to 15 s for cond.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apptest.Eventually(t, 15*time.Second, what, cond)
 }
 
 func TestMQTTDeviceChannel(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) { testDeviceChannel(t, s, s.App.MQTTAddr().String()) })
 }
 

@@ -13,6 +13,7 @@ import (
 // fails: go run ./cmd/linli openapi > web/console/openapi.json, then
 // (cd web/console && npm run gen:api && npm run build).
 func TestConsoleTypesUpToDate(t *testing.T) {
+	t.Parallel()
 	want, err := app.OpenAPI()
 	if err != nil {
 		t.Fatal(err)

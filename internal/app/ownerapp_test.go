@@ -64,6 +64,7 @@ type appNotices struct {
 // community's notices and their own rooms' notices (never another room's),
 // mark them read, and lose them when the manager deletes them.
 func TestOwnerAppNotices(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "通知小区", "NT")

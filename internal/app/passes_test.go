@@ -52,6 +52,7 @@ func createPass(tb testing.TB, s *apptest.Server, h map[string]string, want int,
 // used-up or revoked pass leaves the door stations, and staff see and
 // revoke passes of their community only.
 func TestVisitorPasses(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "通行小区", "PS")

@@ -3,6 +3,7 @@ package app_test
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -50,6 +51,7 @@ func snapshotJPEG(w, h int) []byte {
 
 // boundDevice binds a door station of a's unit and returns its token.
 func boundDevice(t *testing.T, s *apptest.Server, a *apptest.Community, password, serial string, index int) credentials {
+	t.Helper()
 	var cr credentials
 	s.Client("installer").Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": a.ID, "community_password": password,
 		"serial": serial, "slot": map[string]any{"kind": "door", "unit_id": a.UnitID, "index": index}}).JSON(t, &cr)
@@ -74,6 +76,7 @@ type recordList struct {
 }
 
 func snapshotFiles(t *testing.T, dir string) int {
+	t.Helper()
 	n := 0
 	_ = filepath.Walk(filepath.Join(dir, "files", "snapshots"), func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
@@ -88,6 +91,7 @@ func snapshotFiles(t *testing.T, dir string) int {
 // reports are idempotent under concurrency and across a restart; the
 // manager lists, filters, opens the photo and exports.
 func TestDeviceEvents(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial, MQTTAddr: "off"}
@@ -247,23 +251,32 @@ func floodJPEG() []byte {
 	return data
 }
 
-// cutUpload sends half of a report with a snapshot and closes the
-// connection, as a device losing power would.
+// cutUpload sends half of a report with a snapshot and ends the connection
+// there, as a device losing power would, then waits until the server is
+// done with the request: it has answered and closed its side.
 func cutUpload(t *testing.T, base, token string, fields map[string]string, snapshot []byte) {
+	t.Helper()
 	ct, body := eventForm(fields, snapshot)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer conn.Close()
 	fmt.Fprintf(conn, "POST /device/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", token, ct, len(body))
 	_, _ = conn.Write(body[:len(body)/2])
-	time.Sleep(100 * time.Millisecond)
-	conn.Close()
-	time.Sleep(200 * time.Millisecond)
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	// A reset counts as the server's close too.
+	if _, err := io.Copy(io.Discard, conn); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("the server did not finish with a cut-off upload")
+	}
 }
 
 // unzipSheet returns the XML of the first worksheet of a workbook.
 func unzipSheet(t *testing.T, data []byte) string {
+	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)

@@ -29,21 +29,23 @@ func startWithMail(t *testing.T, b storetest.Backend) (*apptest.Server, *mailtes
 func smsCode(t *testing.T, s *apptest.Server, phone string, n int) string {
 	t.Helper()
 	re := regexp.MustCompile(`phone=` + regexp.QuoteMeta(phone[:3]+"****"+phone[7:]) + ` code=(\d{6})`)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if m := re.FindAllStringSubmatch(s.Logs(), -1); len(m) >= n {
-			return m[n-1][1]
+	var code string
+	if !apptest.Within(60*time.Second, func() bool {
+		m := re.FindAllStringSubmatch(s.Logs(), -1)
+		if len(m) >= n {
+			code = m[n-1][1]
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("SMS code %d to %s was not sent", n, phone)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return code != ""
+	}) {
+		t.Fatalf("SMS code %d to %s was not sent", n, phone)
 	}
+	return code
 }
 
 var linkRE = regexp.MustCompile(`https?://[^\s"<]+/reset-password\?token=[0-9a-f]+`)
 
 func TestForgotPasswordByEmail(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			s, smtp := startWithMail(t, b)
@@ -136,6 +138,7 @@ func TestForgotPasswordByEmail(t *testing.T) {
 }
 
 func TestForgotPasswordBySMS(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "短信找回小区", "M")
@@ -211,6 +214,7 @@ func TestForgotPasswordBySMS(t *testing.T) {
 }
 
 func TestResetRequestsPerAddress(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	c := s.Client("flood")
 	for i := range recovery.CodesPerHourIP {
@@ -223,6 +227,7 @@ func TestResetRequestsPerAddress(t *testing.T) {
 }
 
 func TestChangeContactVerified(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			s, smtp := startWithMail(t, b)

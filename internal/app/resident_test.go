@@ -35,6 +35,7 @@ type residentList struct {
 }
 
 func TestResidents(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "测试小区1", "RS")

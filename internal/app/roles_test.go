@@ -27,6 +27,7 @@ type me struct {
 }
 
 func TestStaffRoles(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "阳光花园", "A")
@@ -167,6 +168,7 @@ func meID(tb testing.TB, c *apptest.Client) int {
 // TestEveryOperationDeclared keeps every console operation stating who may
 // call it, so that none reaches a limited role by being forgotten.
 func TestEveryOperationDeclared(t *testing.T) {
+	t.Parallel()
 	if ops := app.UndeclaredOperations(); len(ops) > 0 {
 		t.Errorf("operations without auth.Needs, auth.Open or another access rule: %v", ops)
 	}

@@ -61,6 +61,7 @@ func fillTemplate(t *testing.T, c *apptest.Client, a *apptest.Community, rows []
 }
 
 func TestResidentWorkbook(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "表格小区", "WB")
@@ -171,6 +172,8 @@ func firstRoom(t *testing.T, c *apptest.Client, a *apptest.Community) int {
 // TestImportRefusesBadFiles sends files that are not workbooks or are built
 // to exhaust memory; each is refused with a reason and little memory.
 func TestImportRefusesBadFiles(t *testing.T) {
+	// Not parallel: it measures what the whole test process allocates
+	// while a file is refused.
 	s := apptest.Start(t, storetest.Backends()[0])
 	op := s.Operator()
 	a := s.NewCommunity(t, op, "坏文件小区", "BF")
@@ -242,6 +245,7 @@ func zipBomb(t *testing.T, size int) []byte {
 // TestImportLibreOfficeWorkbook imports a workbook that LibreOffice wrote from
 // a CSV, as a person's own tools would produce it.
 func TestImportLibreOfficeWorkbook(t *testing.T) {
+	t.Parallel()
 	lo, err := exec.LookPath("libreoffice")
 	if err != nil {
 		if os.Getenv("CI_REQUIRE_LIBREOFFICE") != "" {

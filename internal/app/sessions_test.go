@@ -32,6 +32,7 @@ const firefoxUA = "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Fire
 // device and address and marks this one; 退出 ends one, 全部退出 all the
 // others; nobody ends another account's session.
 func TestSignedInSessions(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "会话小区", "SE")
@@ -86,6 +87,7 @@ func TestSignedInSessions(t *testing.T) {
 // TestDisableAccount: disabling an account ends its sessions at once and
 // its sign-in is answered "账号已停用"; enabled again, it signs in.
 func TestDisableAccount(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "停用小区", "DI")

@@ -23,6 +23,7 @@ func holdsPass(d *sim.Device, id int) bool {
 // refused at either, because the server counts the uses of both and the
 // used-up pass leaves their whitelists. A revoked pass's PIN stops working.
 func TestSimulatedVisitorPass(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "访客模拟小区", "SV")

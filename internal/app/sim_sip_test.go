@@ -22,6 +22,7 @@ import (
 // RFC 4733 and then by SIP INFO, and the call's snapshot and the 通话中开锁
 // reach 开锁记录 and 呼叫记录 on the server.
 func TestSimulatorCallsOverSIP(t *testing.T) {
+	t.Parallel()
 	b := storetest.Backends()[0]
 	cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
 		HTTPAddr: freeAddr(t), MQTTAddr: freeAddr(t)}

@@ -20,6 +20,7 @@ import (
 // server: a card issued in the console opens the door within 2 seconds, a
 // stopped card no longer does, and the device list follows its presence.
 func TestSimulatedDoorStation(t *testing.T) {
+	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {
 		op := s.Operator()
 		a := s.NewCommunity(t, op, "模拟小区", "SM")
@@ -85,6 +86,7 @@ func TestSimulatedDoorStation(t *testing.T) {
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
 func freeAddr(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +98,7 @@ func freeAddr(t *testing.T) string {
 // TestSimulatorReconnects: after the server restarts, the simulated door
 // station reconnects on its own, shows 在线 again and receives new cards.
 func TestSimulatorReconnects(t *testing.T) {
+	t.Parallel()
 	b := storetest.Backends()[0]
 	cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
 		HTTPAddr: freeAddr(t), MQTTAddr: freeAddr(t)}

@@ -326,6 +326,7 @@ func startDoor(t testing.TB, s *apptest.Server, a *apptest.Community, password, 
 // packets, none before), 开门 opens the door with the staff member's name
 // in 开锁记录, and 挂断 ends the call with the name in 呼叫记录.
 func TestGuardRoomAnswersInBrowser(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	a := s.NewCommunity(t, s.Operator(), "门口呼叫小区", "GR")
 	m := a.Manager
@@ -417,6 +418,7 @@ func TestGuardRoomAnswersInBrowser(t *testing.T) {
 // which ends when both leave and is recorded as 监视. Another community's
 // station cannot be watched.
 func TestResidentPageRingsAndWatches(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	a := s.NewCommunity(t, s.Operator(), "住户接听小区", "RP")
 	m := a.Manager
@@ -524,6 +526,7 @@ func boolPtr(v bool) *bool { return &v }
 // while a view holds the only one is refused, the page told why); 延长
 // keeps a view past its time, and without it the view ends.
 func TestWebCallLimits(t *testing.T) {
+	t.Parallel()
 	b := storetest.Backends()[0]
 	cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
 		MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", MediaMaxPerCommunity: 1, WatchTime: 3 * time.Second}
@@ -601,6 +604,7 @@ func TestWebCallLimits(t *testing.T) {
 // pongs, its PeerConnection gone) loses its 监视 within about 10 s, and
 // the station's session and the relay's ports are freed.
 func TestVanishedPageTornDown(t *testing.T) {
+	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
 	a := s.NewCommunity(t, s.Operator(), "断线小区", "VP")
 	door := startDoor(t, s, a, "pwVPx9", "SIM-VP-DOOR")
@@ -626,6 +630,7 @@ func TestVanishedPageTornDown(t *testing.T) {
 // guard-room page sees its video before answering, answers, hears its
 // tone and is heard.
 func TestThirdPartyDoorAnsweredInBrowser(t *testing.T) {
+	t.Parallel()
 	if err := peers.Available(true, "avformat.so", "avcodec.so", "ctrl_tcp.so"); err != nil {
 		if os.Getenv("CI_REQUIRE_SIPP") != "" {
 			t.Fatal(err)
@@ -694,6 +699,7 @@ func audioReceived(debug string) int {
 // page's registration names its instance), and the page answers with
 // video and audio relayed by the second.
 func TestGuardPageOnAnotherInstance(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
@@ -738,6 +744,7 @@ func TestGuardPageOnAnotherInstance(t *testing.T) {
 // page, and 20 views, leave no relay stream, port, page call or goroutine
 // behind.
 func TestWebCallsLeaveNothingBehind(t *testing.T) {
+	// Not parallel: it counts the goroutines of the whole test process.
 	s := apptest.Start(t, storetest.Backends()[0])
 	a := s.NewCommunity(t, s.Operator(), "不留痕小区", "NL")
 	door := startDoor(t, s, a, "pwNLx9", "SIM-NL-DOOR")
@@ -761,24 +768,19 @@ func TestWebCallsLeaveNothingBehind(t *testing.T) {
 		page.send(wsMsg{Type: "hangup", Call: w.Call})
 		page.expect("ended")
 		view.close()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			open := 0
+		ended := apptest.Within(15*time.Second, func() bool {
 			for _, c := range door.Status().SIP.Calls {
 				if c.State != ua.StateEnded {
-					open++
+					return false
 				}
 			}
-			if open == 0 {
-				break
+			return true
+		})
+		if !ended {
+			for _, c := range door.Status().SIP.Calls {
+				t.Logf("%s %s %s %d %s", c.Direction, c.ID, c.State, c.Code, c.Reason)
 			}
-			if time.Now().After(deadline) {
-				for _, c := range door.Status().SIP.Calls {
-					t.Logf("%s %s %s %d %s", c.Direction, c.ID, c.State, c.Code, c.Reason)
-				}
-				t.Fatal("the station's calls did not end")
-			}
-			time.Sleep(50 * time.Millisecond)
+			t.Fatal("the station's calls did not end")
 		}
 	}
 	round()
@@ -791,10 +793,7 @@ func TestWebCallsLeaveNothingBehind(t *testing.T) {
 	// The test's own PeerConnections end too; allow the SIP transactions'
 	// timers (RFC 3261 timer J: 32 s for INFO and BYE over UDP) to run out.
 	peak := runtime.NumGoroutine()
-	deadline := time.Now().Add(45 * time.Second)
-	for runtime.NumGoroutine() > base+10 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
+	apptest.Within(45*time.Second, func() bool { return runtime.NumGoroutine() <= base+10 })
 	n := runtime.NumGoroutine()
 	if n > base+10 {
 		t.Errorf("goroutines grew from %d to %d over 20 calls and 20 views", base, n)
@@ -806,6 +805,7 @@ func TestWebCallsLeaveNothingBehind(t *testing.T) {
 // station; the property withdraws the resident's APP呼叫; the page is told
 // and closed, and the station's session ends.
 func TestAppCallWithdrawnMidWatch(t *testing.T) {
+	t.Parallel()
 	b := storetest.Backends()[0]
 	cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
 		MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", CallRecheck: 500 * time.Millisecond}

@@ -85,21 +85,30 @@ plugin_opt_config_file %s
 	})
 	b.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	b.URL = fmt.Sprintf("mqtt://%s:%s@%s", b.Admin, b.Password, b.Addr)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	listening := func() bool {
 		c, err := net.Dial("tcp", b.Addr)
 		if err == nil {
 			c.Close()
-			return b
 		}
+		return err == nil
+	}
+	gone := func() bool {
 		select {
 		case <-exited:
-			tb.Fatalf("mosquitto exited: %s", logs.String())
+			return true
 		default:
+			return false
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("mosquitto did not start listening on %s: %s", b.Addr, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	up := false
+	Within(10*time.Second, func() bool { up = listening(); return up || gone() })
+	switch {
+	case up:
+		return b
+	case gone():
+		tb.Fatalf("mosquitto exited: %s", logs.String())
+	default:
+		tb.Fatalf("mosquitto did not start listening on %s: %s", b.Addr, logs.String())
+	}
+	return nil
 }

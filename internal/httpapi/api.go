@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -18,12 +19,17 @@ const (
 	DocsPath    = "/api/docs"
 )
 
+var multipartOnce sync.Once
+
 // NewAPI returns a huma API mounted on mux. Domain packages register their
 // operations on it with paths that start with /api/v1.
 func NewAPI(mux *http.ServeMux, version string) huma.API {
 	// Uploads up to 2 MB (snapshots, photos, most workbooks) are parsed in
-	// memory; larger ones (firmware) go to temporary files as before.
-	humago.MultipartMaxMemory = 2 << 20
+	// memory; larger ones (firmware) go to temporary files as before. The
+	// limit is humago's, for the whole process: it is set once, so that a
+	// second API built in the same process does not write it while the
+	// first one's requests read it.
+	multipartOnce.Do(func() { humago.MultipartMaxMemory = 2 << 20 })
 	cfg := huma.DefaultConfig(Title, version)
 	cfg.OpenAPIPath = OpenAPIPath
 	cfg.DocsPath = DocsPath

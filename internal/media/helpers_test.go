@@ -187,6 +187,7 @@ func (d *fakeDevice) plis() int {
 // frames to the relay's ports from the device's sockets, in real time,
 // until Close. from, if set, sends from other sockets (a NAT).
 func (d *fakeDevice) send(tb testing.TB, audioTo, videoTo netip.AddrPort, audioFrom, videoFrom *net.UDPConn) {
+	tb.Helper()
 	if audioFrom == nil {
 		audioFrom = d.audio
 	}

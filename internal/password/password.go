@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -39,6 +40,28 @@ const (
 	saltLen      = 16
 )
 
+// cost is a set of argon2id cost parameters; an encoded hash carries the
+// ones it was made with, so Verify reads any hash whatever Hash uses now.
+type cost struct {
+	time    uint32
+	memory  uint32 // KiB
+	threads uint8
+}
+
+// serverCost is what Hash uses in the server, always.
+var serverCost = cost{time: argonTime, memory: argonMemory, threads: argonThreads}
+
+// testCost is set by UseTestCost, which only test binaries may call.
+var testCost atomic.Bool
+
+// hashCost returns the parameters Hash uses now.
+func hashCost() cost {
+	if testCost.Load() {
+		return cheapCost
+	}
+	return serverCost
+}
+
 // hashing bounds how many argon2id computations (64 MiB each) run at once,
 // so that a burst of logins cannot exhaust memory.
 var hashing = make(chan struct{}, max(2, runtime.NumCPU()))
@@ -55,10 +78,11 @@ func Hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: salt: %w", err)
 	}
-	key := idKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	c := hashCost()
+	key := idKey([]byte(pw), salt, c.time, c.memory, c.threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, c.memory, c.time, c.threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // ErrMalformedHash is returned by Verify for a stored hash it cannot read.

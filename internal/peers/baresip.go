@@ -105,11 +105,11 @@ type baresipConfig struct {
 // start runs baresip on 127.0.0.1 with the configuration and waits until
 // it is ready and its control socket answers.
 func start(ctx context.Context, c baresipConfig, ownDir bool) (*Baresip, error) {
-	sipPort, err := freePort("udp")
+	sipPort, err := FreeSIPPort()
 	if err != nil {
 		return nil, err
 	}
-	ctrlPort, err := freePort("tcp")
+	ctrlPort, err := freeTCPPort()
 	if err != nil {
 		return nil, err
 	}
@@ -363,22 +363,36 @@ func (b *Baresip) Close() {
 // Exited is closed when the process has ended.
 func (b *Baresip) Exited() <-chan struct{} { return b.done }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(network string) (int, error) {
-	if network == "tcp" {
+// freeTCPPort returns a loopback TCP port that was free a moment ago.
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// FreeSIPPort returns a loopback port that was free a moment ago for both
+// UDP and TCP, since baresip listens for SIP on both. It starts from a TCP
+// port the kernel chose for a listener: Linux gives listeners odd ports and
+// outgoing connections even ones, so a busy test process's own connections
+// are unlikely to take it before the peer binds it.
+func FreeSIPPort() (int, error) {
+	for range 20 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return 0, err
 		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port, nil
+		port := l.Addr().(*net.TCPAddr).Port
+		c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
+		l.Close()
+		if err == nil {
+			c.Close()
+			return port, nil
+		}
 	}
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+	return 0, errors.New("peers: no port free for both UDP and TCP")
 }
 
 // syncBuffer is a bytes.Buffer the process writes while others read.

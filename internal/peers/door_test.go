@@ -56,6 +56,7 @@ func (l *callLog) CallAnswered(_ context.Context, c sip.Call) { l.note("answered
 func (l *callLog) CallEnded(_ context.Context, c sip.Call)    { l.note("ended", c) }
 
 func logger(tb testing.TB) *slog.Logger {
+	tb.Helper()
 	if os.Getenv("SIP_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

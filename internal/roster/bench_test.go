@@ -74,6 +74,7 @@ func peak(fn func()) uint64 {
 
 // setup makes the community with 2,000 units of 50 rooms and returns its id.
 func setup(b *testing.B, db *store.Store) int {
+	b.Helper()
 	ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
 	name, code, addr := "基准小区", "440306", "x"
 	c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
@@ -107,6 +108,7 @@ func setup(b *testing.B, db *store.Store) int {
 
 // filledWorkbook fills the community's template with one resident per room.
 func filledWorkbook(b *testing.B, svc *roster.Service, ctx context.Context, cid int) []byte {
+	b.Helper()
 	var tpl bytes.Buffer
 	if err := svc.WriteTemplate(ctx, cid, false, &tpl); err != nil {
 		b.Fatal(err)

@@ -3,12 +3,14 @@ package sip
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -244,4 +246,31 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitBound waits until the sipp runs started on ports have bound them (UDP
+// on the loopback), so that the server's INVITE does not meet a closed
+// port. It reads the kernel's socket table rather than trying to bind the
+// port itself, which could take it from sipp.
+func waitBound(t testing.TB, ports ...int) {
+	t.Helper()
+	for _, p := range ports {
+		waitFor(t, fmt.Sprintf("sipp binds UDP port %d", p), func() bool { return udpBound(t, p) })
+	}
+}
+
+// udpBound reports whether a UDP socket is bound to 127.0.0.1:port.
+func udpBound(t testing.TB, port int) bool {
+	t.Helper()
+	data, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		t.Fatalf("the socket table: %v", err)
+	}
+	want := fmt.Sprintf("0100007F:%04X", port)
+	for line := range strings.Lines(string(data)) {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == want {
+			return true
+		}
+	}
+	return false
 }

@@ -51,7 +51,7 @@ func TestTwoInstancesShareRegistrations(t *testing.T) {
 	}
 	// The INVITE must come down instance 2's flow: its Via on top.
 	mon := startSipp(t, s2, "monitor-answer.xml", monPort, map[string]string{"ring": "200", "expect": "Via: SIP/2.0/UDP " + s2.Addr() + ";branch"}, "-s", "i1")
-	time.Sleep(200 * time.Millisecond)
+	waitBound(t, monPort)
 	doorCall(t, s1, "0502", "300").wait(t, "door station on instance 1")
 	mon.wait(t, "monitor on instance 2")
 	c := log1.ended(t, 1)[0]
@@ -82,7 +82,7 @@ func TestCancelAcrossInstances(t *testing.T) {
 	register(t, s1, "a1", "app-secret-1", p2)
 	c1 := startSipp(t, s2, "monitor-cancelled.xml", p1, map[string]string{"reason": "cause=487"}, "-s", "i1")
 	c2 := startSipp(t, s1, "monitor-cancelled.xml", p2, map[string]string{"reason": "cause=487"}, "-s", "a1")
-	time.Sleep(200 * time.Millisecond)
+	waitBound(t, p1, p2)
 	startSipp(t, s1, "door-cancel.xml", freePort(t), map[string]string{"user": "d1"},
 		"-s", "0502", "-au", "d1", "-ap", "door-secret", "-auth_uri", "0502@"+s1.Addr()).wait(t, "door station")
 	c1.wait(t, "monitor on instance 2")

@@ -26,7 +26,7 @@ func TestRegisterAndCallOverTCP(t *testing.T) {
 	monPort := freePort(t)
 	register(t, s, "i1", "monitor-secret", monPort)
 	mon := startSipp(t, s, "monitor-answer.xml", monPort, map[string]string{"ring": "200", "expect": "INVITE sip:i1@127.0.0.1"}, "-s", "i1")
-	time.Sleep(200 * time.Millisecond)
+	waitBound(t, monPort)
 	startSipp(t, s, "door-call.xml", freePort(t), map[string]string{"user": "d1", "talk": "300"},
 		"-t", "t1", "-s", "0502", "-au", "d1", "-ap", "door-secret", "-auth_uri", "0502@"+s.Addr()).wait(t, "door station over TCP")
 	mon.wait(t, "indoor monitor over UDP")
@@ -47,7 +47,7 @@ func TestInviteWithStaleNonce(t *testing.T) {
 	monPort := freePort(t)
 	register(t, s, "i1", "monitor-secret", monPort)
 	mon := startSipp(t, s, "monitor-answer.xml", monPort, map[string]string{"ring": "200", "expect": "INVITE sip:i1@127.0.0.1"}, "-s", "i1")
-	time.Sleep(200 * time.Millisecond)
+	waitBound(t, monPort)
 	startSipp(t, s, "door-stale.xml", freePort(t), map[string]string{"user": "d1", "talk": "300", "wait": "1500"},
 		"-s", "0502", "-au", "d1", "-ap", "door-secret", "-auth_uri", "0502@"+s.Addr()).wait(t, "door station with a stale nonce")
 	mon.wait(t, "indoor monitor")

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -58,11 +59,23 @@ func Open(ctx context.Context, url, dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialect, db)))
-	if err := client.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
+	if err := migrateSchema(ctx, client); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
 	return &Store{Client: client, DB: db, Dialect: dialect}, nil
+}
+
+// migrating serializes the migrations of the stores one process opens:
+// ent's migration completes the generated table descriptions (package
+// variables of internal/ent/migrate) in place, so two stores migrating at
+// once would race on them.
+var migrating sync.Mutex
+
+func migrateSchema(ctx context.Context, client *ent.Client) error {
+	migrating.Lock()
+	defer migrating.Unlock()
+	return client.Schema.Create(ctx, migrate.WithForeignKeys(true))
 }
 
 const (

@@ -3,11 +3,13 @@ package ua
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +27,28 @@ func requirePeer(tb testing.TB, name, pkg string) string {
 		tb.Skipf("%s is not installed (apt-get install %s); set CI_REQUIRE_SIPP to make this a failure", name, pkg)
 	}
 	return path
+}
+
+// waitBound waits until a peer the test started has bound port on the
+// loopback (transport "udp", or "tcp" listening). It reads the kernel's
+// socket table rather than binding the port itself, which could take it
+// from the peer.
+func waitBound(tb testing.TB, transport string, port int) {
+	tb.Helper()
+	waitFor(tb, 10*time.Second, fmt.Sprintf("a peer on %s port %d", transport, port), func() bool {
+		data, err := os.ReadFile("/proc/net/" + transport)
+		if err != nil {
+			tb.Fatalf("the socket table: %v", err)
+		}
+		want := fmt.Sprintf("0100007F:%04X", port)
+		for line := range strings.Lines(string(data)) {
+			// Fields: sl, local address, remote address, state (0A: TCP LISTEN).
+			if f := strings.Fields(line); len(f) > 3 && f[1] == want && (transport == "udp" || f[3] == "0A") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // freePort returns a UDP port on loopback that was free a moment ago.
@@ -108,7 +132,7 @@ func TestInteropCallSippUAS(t *testing.T) {
 	port, mport := freePort(t), freePort(t)
 	p := startPeer(t, t.TempDir(), sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-mp", strconv.Itoa(mport), "-rtp_echo", "-m", "1", "-nostdin", "-timeout", "30", "-timeout_error")
-	time.Sleep(300 * time.Millisecond) // sipp binds its port
+	waitBound(t, "udp", port)
 	door := newAgent(t, Config{Username: "d7"})
 	c, err := door.Call(t.Context(), "sip:0502@127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
@@ -174,7 +198,7 @@ func TestInteropRegisterWithSipp(t *testing.T) {
 			p := startPeer(t, t.TempDir(), sipp, "-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-t", transport,
 				"-set", "user", "d7", "-set", "password", "s3cret-Pw", "-set", "expires", strconv.Itoa(tc.granted),
 				"-m", "1", "-nostdin", "-timeout", "20")
-			time.Sleep(300 * time.Millisecond)
+			waitBound(t, tc.transport, port)
 			u, err := New(Config{Username: "d7", Password: tc.password, Server: "127.0.0.1:" + strconv.Itoa(port),
 				Transport: tc.transport, Logger: testLogger(t)})
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 )
 
 func testLogger(tb testing.TB) *slog.Logger {
+	tb.Helper()
 	if os.Getenv("UA_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -305,7 +306,11 @@ func TestCloseWhileCallingNobody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// The INVITE is out: its transaction is what Close must not wait for.
+	_ = silent.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, _, err := silent.ReadFromUDP(make([]byte, 8192)); err != nil {
+		t.Fatalf("no INVITE reached the silent address: %v", err)
+	}
 	start := time.Now()
 	_ = door.Close()
 	if d := time.Since(start); d > 5*time.Second {
