@@ -43,6 +43,7 @@ func verify(c *apptest.Client, account, challenge, method, code string, trust bo
 }
 
 func TestTwoFactorSignIn(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			s, smtp := startWithMail(t, b)
