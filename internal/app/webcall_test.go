@@ -848,3 +848,39 @@ drain:
 		t.Errorf("a ticket without APP呼叫: %d %s", r.Status, r.Detail())
 	}
 }
+
+// TestDoorCallRoleWithdrawn: a 保安 has 门口呼叫 open; the 物业管理员 moves
+// them to 工程, a role without 门口呼叫; the page is told and closed, and a
+// new ticket is refused.
+func TestDoorCallRoleWithdrawn(t *testing.T) {
+	t.Parallel()
+	b := storetest.Backends()[0]
+	cfg := config.Config{DataDir: t.TempDir(), DBURL: b.URL(t), AdminAccount: "admin", AdminPassword: apptest.AdminInitial,
+		MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", CallRecheck: 500 * time.Millisecond}
+	s := apptest.StartWith(t, cfg)
+	a := s.NewCommunity(t, s.Operator(), "换岗小区", "RW")
+	guard := staffClient(t, s, a, "guardrw", "guard")
+	var me struct{ ID int }
+	guard.Must(200, "GET", "/api/v1/me", nil).JSON(t, &me)
+	page := openPage(t, s, staffTicket(t, guard, a.ID))
+
+	a.Manager.Must(200, "PUT", a.Path(fmt.Sprintf("/staff/%d/role", me.ID)), map[string]any{"role": "engineer"})
+	if e := page.expect("error"); !strings.Contains(e.Message, "权限") {
+		t.Errorf("the page is told: %+v", e)
+	}
+	closed := time.After(15 * time.Second)
+drain:
+	for {
+		select {
+		case _, ok := <-page.in:
+			if !ok {
+				break drain
+			}
+		case <-closed:
+			t.Fatal("the page's socket stays open")
+		}
+	}
+	if r := guard.Do("POST", "/api/v1/webcall/ticket", map[string]any{"community_id": a.ID}); r.Status != 403 {
+		t.Errorf("a ticket without 门口呼叫: %d %s", r.Status, r.Detail())
+	}
+}

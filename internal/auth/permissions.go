@@ -106,10 +106,16 @@ func CustomRoleID(key string) int {
 	return id
 }
 
-// permissionsOf resolves the permissions of a staff account. The role is
-// read with sys (the account's own community roles); a custom role that no
-// longer exists grants nothing.
+// permissionsOf resolves the permissions of a staff account and the name
+// of its role.
 func (s *Service) permissionsOf(sys context.Context, acc *ent.Account) ([]perm.Perm, string, error) {
+	return RolePermissions(sys, s.db.Client, acc)
+}
+
+// RolePermissions resolves the permissions of staff account acc and the
+// name of its role. The role is read with ctx (the system, or the account's
+// own community roles); a custom role that no longer exists grants nothing.
+func RolePermissions(ctx context.Context, db *ent.Client, acc *ent.Account) ([]perm.Perm, string, error) {
 	key := acc.StaffRole
 	if key == "" {
 		key = perm.PropertyAdmin
@@ -118,7 +124,7 @@ func (s *Service) permissionsOf(sys context.Context, acc *ent.Account) ([]perm.P
 		return b.Perms, b.Name, nil
 	}
 	id := CustomRoleID(key)
-	r, err := s.db.StaffRole.Get(sys, id)
+	r, err := db.StaffRole.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return []perm.Perm{}, key, nil
 	}

@@ -2,13 +2,16 @@ package call
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
+	"linli/internal/auth"
 	"linli/internal/ent"
 	entaccount "linli/internal/ent/account"
 	"linli/internal/ent/community"
 	"linli/internal/ent/sipregistration"
+	"linli/internal/perm"
 	"linli/internal/sip"
 )
 
@@ -58,6 +61,15 @@ func (d *Directory) staffAccount(ctx context.Context, username string) (sip.Acco
 	q := d.db.Community.Query().Where(community.ID(cid))
 	if a.Role != entaccount.RoleOperator {
 		q.Where(community.HasStaffWith(entaccount.ID(aid)))
+		// A role without 门口呼叫 takes no calls: its open page is closed
+		// at the next check, and 9900 no longer rings it.
+		perms, _, err := auth.RolePermissions(ctx, d.db.Client, a)
+		if err != nil {
+			return sip.Account{}, false, err
+		}
+		if !slices.Contains(perms, perm.DoorCall) {
+			return sip.Account{}, false, nil
+		}
 	}
 	c, err := q.Only(ctx)
 	if ent.IsNotFound(err) {

@@ -27,6 +27,9 @@ type msg struct {
 	On        *bool      `json:"on,omitempty"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// quit is not sent: the writer closes the page with this reason once
+	// the messages queued before it are out.
+	quit string
 }
 
 // leg is a page's part in one call or 监视 session.
@@ -133,6 +136,12 @@ func (p *page) fail(call, message string) {
 	p.send(msg{Type: "error", Call: call, Message: message})
 }
 
+// quit tells the page message and then closes it for reason.
+func (p *page) quit(message, reason string) {
+	p.fail("", message)
+	p.send(msg{quit: reason})
+}
+
 // read handles the page's messages until the socket ends.
 func (p *page) read() {
 	defer p.close("连接中断")
@@ -208,6 +217,10 @@ func (p *page) write() {
 	for {
 		select {
 		case m := <-p.out:
+			if m.quit != "" {
+				p.close(m.quit)
+				return
+			}
 			_ = p.conn.SetWriteDeadline(time.Now().Add(p.s.cfg.Dead))
 			if err := p.conn.WriteJSON(m); err != nil {
 				p.close("连接中断")
@@ -244,8 +257,7 @@ func (p *page) keep() {
 				continue
 			}
 			if !ok {
-				p.fail("", "账号已失效或已失去接听权限")
-				p.close("已失去接听权限")
+				p.quit("账号已失效或已失去接听权限", "已失去接听权限")
 				return
 			}
 			p.s.recheckWatches(p)
