@@ -1,8 +1,13 @@
 import { ref, shallowRef } from 'vue'
 import { client, type Area, type Room } from '@/api/client'
+import { can } from '@/session'
 import { notifyError } from '@/utils/notify'
 
-/** The 区域/楼栋/单元 tree of one community, for the room cascade selects. */
+/**
+ * The 区域/楼栋/单元 tree of one community, for the room cascade selects.
+ * A role without 房屋·查看 gets no options (the server would refuse them),
+ * so its pages work without the room filters instead of showing errors.
+ */
 export function useHousingTree() {
   const areas = shallowRef<Area[]>([])
   const loading = ref(false)
@@ -10,7 +15,7 @@ export function useHousingTree() {
 
   async function load(cid: number | null): Promise<void> {
     const mine = ++seq
-    if (cid === null) {
+    if (cid === null || !can('housing.view')) {
       areas.value = []
       return
     }
@@ -45,6 +50,7 @@ const roomCache = new Map<string, { at: number; rooms: Promise<Room[] | null> }>
  */
 export function loadUnitRooms(cid: number, unitId: number, fresh = false): Promise<Room[] | null> {
   const key = `${cid}:${unitId}`
+  if (!can('housing.view')) return Promise.resolve([])
   const hit = roomCache.get(key)
   if (!fresh && hit && Date.now() - hit.at < CACHE_MS) return hit.rooms
   const rooms = (async () => {
