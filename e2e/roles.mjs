@@ -137,12 +137,12 @@ try {
   const refused = await guard.call('GET', `/api/v1/communities/${cid}/residents`)
   check(refused.status === 403 && refused.body?.detail === '无权限：需要「业主·查看」权限', 'the API refuses the 保安 with the same words')
 
-  // The admin makes a role with 业主·查看 and gives it to the 保安.
+  // The admin makes a role with 业主·查看 (but not 房屋·查看) and gives it to the 保安.
   await admin.page.getByRole('tab', { name: '角色权限' }).click()
   await admin.tid('role-add').click()
   await admin.tid('role-dialog').waitFor()
   await admin.tid('role-name').fill('值班保安')
-  for (const p of ['residents.view', 'housing.view', 'records.view']) await admin.tid(`role-perm-${p}`).click()
+  for (const p of ['residents.view', 'records.view']) await admin.tid(`role-perm-${p}`).click()
   await admin.tid('role-save').click()
   await admin.tid('role-dialog').waitFor({ state: 'hidden' })
   await admin.tid('roles-table').locator('tr', { hasText: '值班保安' }).waitFor()
@@ -156,6 +156,10 @@ try {
   const menu2 = await guard.tid('side-menu').innerText()
   check(menu2.includes('业主列表') && !menu2.includes('门口呼叫'), 'with the new role the menu shows 业主列表 and no longer 门口呼叫')
   check(await guard.tid('residents-add').count() === 0, 'the 添加 button is hidden without 业主·编辑')
+  // Without 房屋·查看 the room filters have no options, and nothing is refused.
+  await guard.page.waitForLoadState('networkidle')
+  const errorsShown = await guard.page.locator('.el-message--error').allInnerTexts()
+  check(errorsShown.length === 0, `no error messages on 业主列表 without 房屋·查看: ${errorsShown.join('; ')}`)
 
   check(staffA11y.length === 0, `axe finds nothing serious or critical on 员工与角色 ${staffA11y.join('\n')}`)
   check(forbiddenA11y.length === 0, `axe finds nothing serious or critical on the 无权限 page ${forbiddenA11y.join('\n')}`)
