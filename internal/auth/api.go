@@ -86,17 +86,18 @@ type SignInOutput struct {
 // new device cookie when the browser had none) and the account.
 func (s *Service) SignedIn(ctx context.Context, res *LoginResult, deviceCookie string) *SignInOutput {
 	out := &SignInOutput{Status: http.StatusOK}
-	if deviceCookie != "" {
-		out.SetCookie = append(out.SetCookie, s.deviceCookie(ctx, deviceCookie))
-	}
 	if res.Challenge != nil {
 		c := res.Challenge
 		out.Status = http.StatusAccepted
 		out.Body = &SignIn{Verify: &Verify{Challenge: c.Token, Methods: c.Methods, Phone: c.Phone, Email: c.Email}}
-		return out
+	} else {
+		out.SetCookie = append(out.SetCookie, sessionCookie(ctx, res.Token, res.Remember, res.ExpiresAt))
+		out.Body = &SignIn{Me: *meOf(res.Principal)}
 	}
-	out.SetCookie = append(out.SetCookie, sessionCookie(ctx, res.Token, res.Remember, res.ExpiresAt))
-	out.Body = &SignIn{Me: *meOf(res.Principal)}
+	// The session cookie comes first: it is the one a sign-in is about.
+	if deviceCookie != "" {
+		out.SetCookie = append(out.SetCookie, s.deviceCookie(ctx, deviceCookie))
+	}
 	return out
 }
 
