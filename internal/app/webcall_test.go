@@ -781,6 +781,7 @@ func TestWebCallsLeaveNothingBehind(t *testing.T) {
 			for _, c := range door.Status().SIP.Calls {
 				t.Logf("%s %s %s %d %s", c.Direction, c.ID, c.State, c.Code, c.Reason)
 			}
+			t.Log(s.Logs())
 			t.Fatal("the station's calls did not end")
 		}
 	}

@@ -150,7 +150,9 @@ func (s *Service) ring(p *page, req *sip.Request, tx sip.ServerTransaction, desc
 	}
 	if sess.Context().Err() == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = sess.Bye(ctx)
+		if err := sess.Bye(ctx); err != nil {
+			s.logger.Warn("hanging up the door station's call", "call_id", in.callID, "err", err)
+		}
 		cancel()
 	}
 }
