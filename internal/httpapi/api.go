@@ -54,7 +54,7 @@ type server struct {
 	api    huma.API
 
 	labelsOnce sync.Once
-	labels     map[string]string // field name → label, from the doc tags
+	labels     *fieldLabels
 }
 
 type serverKey struct{}

@@ -7,9 +7,9 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 )
 
-// label turns a location such as "body.floors" or "query.size" into a
-// label a person recognises: "楼层数（floors）".
-func (srv *server) label(loc string) string {
+// label turns a location such as "body.floors" or "query.size" of the
+// operation opID into a label a person recognises: "楼层数（floors）".
+func (srv *server) label(opID, loc string) string {
 	name := loc
 	if i := strings.LastIndexByte(loc, '.'); i >= 0 {
 		name = loc[i+1:]
@@ -20,97 +20,107 @@ func (srv *server) label(loc string) string {
 	if label, ok := labelOverrides[name]; ok {
 		return label + "（" + name + "）"
 	}
-	if label, ok := srv.docLabels()[name]; ok {
+	labels := srv.docLabels()
+	if label, ok := labels.byOp[opID][name]; ok {
+		return label + "（" + name + "）"
+	}
+	if label, ok := labels.all[name]; ok {
 		return label + "（" + name + "）"
 	}
 	return name
 }
 
-// docLabels returns the labels the API's own documentation gives its
-// fields: the doc tag of each request body property and each parameter,
-// up to its first pause. A name documented with different labels in
-// different places has none unless labelOverrides gives it one. It is
-// built once, at the first error, when every operation is registered.
-func (srv *server) docLabels() map[string]string {
+// fieldLabels are the labels an API's documentation gives its request
+// fields: the doc tag of each request body property and each parameter, up
+// to its first pause.
+type fieldLabels struct {
+	byOp map[string]map[string]string // operation id → field name → label
+	all  map[string]string            // names labelled the same by every operation
+}
+
+// docLabels returns the labels of the API's fields. They are read once, at
+// the first error, when every operation is registered.
+func (srv *server) docLabels() *fieldLabels {
 	if srv.api == nil {
-		return nil
+		return &fieldLabels{}
 	}
-	srv.labelsOnce.Do(func() { srv.labels = DocLabels(srv.api.OpenAPI()) })
+	srv.labelsOnce.Do(func() { srv.labels = labelsOf(srv.api.OpenAPI()) })
 	return srv.labels
 }
 
-// DocLabels returns, for every request body field and parameter name
-// documented the same way wherever it appears in doc, the label its
-// description gives.
-func DocLabels(doc *huma.OpenAPI) map[string]string {
-	seen := map[string]map[string]bool{}
-	add := func(name, description string) {
-		l := labelOf(description)
-		if l == "" {
-			return
-		}
-		if seen[name] == nil {
-			seen[name] = map[string]bool{}
-		}
-		seen[name][l] = true
-	}
+func labelsOf(doc *huma.OpenAPI) *fieldLabels {
 	var registry huma.Registry
 	if doc.Components != nil {
 		registry = doc.Components.Schemas
 	}
-	visited := map[*huma.Schema]bool{}
-	var walk func(s *huma.Schema)
-	walk = func(s *huma.Schema) {
-		if s == nil {
-			return
-		}
-		if s.Ref != "" && registry != nil {
-			s = registry.SchemaFromRef(s.Ref)
-		}
-		if s == nil || visited[s] {
-			return
-		}
-		visited[s] = true
-		for name, p := range s.Properties {
-			add(name, p.Description)
-			walk(p)
-		}
-		walk(s.Items)
-		for _, sub := range s.OneOf {
-			walk(sub)
-		}
-		for _, sub := range s.AnyOf {
-			walk(sub)
-		}
-		for _, sub := range s.AllOf {
-			walk(sub)
-		}
-	}
+	seen := map[string]map[string]bool{}
+	byOp := map[string]map[string]string{}
 	for _, item := range doc.Paths {
 		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
 			if op == nil {
 				continue
 			}
+			labels := map[string]string{}
+			add := func(name, description string) {
+				l := labelOf(description)
+				if l == "" {
+					return
+				}
+				if _, ok := labels[name]; !ok {
+					labels[name] = l
+				}
+				if seen[name] == nil {
+					seen[name] = map[string]bool{}
+				}
+				seen[name][l] = true
+			}
 			for _, p := range op.Parameters {
 				add(p.Name, p.Description)
 			}
 			if op.RequestBody != nil {
+				visited := map[*huma.Schema]bool{}
 				for _, mt := range op.RequestBody.Content {
-					walk(mt.Schema)
+					walkProperties(registry, mt.Schema, visited, add)
 				}
 			}
+			byOp[op.OperationID] = labels
 		}
 	}
-	labels := map[string]string{}
+	all := map[string]string{}
 	for name, ls := range seen {
 		if len(ls) != 1 {
 			continue
 		}
 		for l := range ls {
-			labels[name] = l
+			all[name] = l
 		}
 	}
-	return labels
+	return &fieldLabels{byOp: byOp, all: all}
+}
+
+// walkProperties calls add for every property of s and of the objects
+// within it, following references into registry.
+func walkProperties(registry huma.Registry, s *huma.Schema, visited map[*huma.Schema]bool, add func(name, description string)) {
+	if s == nil {
+		return
+	}
+	if s.Ref != "" && registry != nil {
+		s = registry.SchemaFromRef(s.Ref)
+	}
+	if s == nil || visited[s] {
+		return
+	}
+	visited[s] = true
+	for name, p := range s.Properties {
+		add(name, p.Description)
+		walkProperties(registry, p, visited, add)
+	}
+	walkProperties(registry, s.Items, visited, add)
+	for _, subs := range [][]*huma.Schema{s.OneOf, s.AnyOf, s.AllOf} {
+		for _, sub := range subs {
+			walkProperties(registry, sub, visited, add)
+		}
+	}
 }
 
 // labelOf is a description's first words: up to the first pause.
@@ -129,8 +139,9 @@ func labelOf(description string) string {
 	return ""
 }
 
-// labelOverrides names fields whose doc tag is missing, reads badly as a
-// label, or differs between the places the field appears.
+// labelOverrides names fields whose doc tag is missing or reads badly as a
+// label, and keeps the labels error messages have always used where the
+// doc tags differ between the places a field appears.
 var labelOverrides = map[string]string{
 	"account":         "账号",
 	"password":        "密码",

@@ -72,10 +72,11 @@ func setProcessDefaults() {
 // and logs internal errors with the logger of the API the request came to.
 func newError(hctx huma.Context, status int, msg string, es ...error) huma.StatusError {
 	ctx := context.Background()
-	path := ""
+	path, opID := "", ""
 	if hctx != nil {
 		ctx = hctx.Context()
 		path = hctx.Operation().Method + " " + hctx.URL().Path
+		opID = hctx.Operation().OperationID
 	}
 	srv := serverOf(ctx)
 	for _, e := range es {
@@ -87,7 +88,7 @@ func newError(hctx huma.Context, status int, msg string, es ...error) huma.Statu
 		srv.logger.ErrorContext(ctx, "request failed", "op", path, "status", status, "msg", msg, "err", errors.Join(es...))
 		return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: "服务器内部错误，请稍后再试"}
 	}
-	return srv.fromHuma(status, msg, es)
+	return srv.fromHuma(opID, status, msg, es)
 }
 
 func fromAppError(ctx context.Context, logger *slog.Logger, path string, e *errs.Error) huma.StatusError {
@@ -113,8 +114,8 @@ func fromAppError(ctx context.Context, logger *slog.Logger, path string, e *errs
 }
 
 // fromHuma translates huma's own request errors (validation, parsing,
-// content type, size) into Chinese, naming each field.
-func (srv *server) fromHuma(status int, msg string, es []error) huma.StatusError {
+// content type, size) of the operation opID into Chinese, naming each field.
+func (srv *server) fromHuma(opID string, status int, msg string, es []error) huma.StatusError {
 	p := &huma.ErrorModel{Status: status, Title: http.StatusText(status)}
 	var parts []string
 	for _, e := range es {
@@ -126,7 +127,7 @@ func (srv *server) fromHuma(status int, msg string, es []error) huma.StatusError
 		if errors.As(e, &hd) {
 			d = hd.ErrorDetail()
 		}
-		d.Message = srv.detailMessage(status, d)
+		d.Message = srv.detailMessage(opID, status, d)
 		p.Errors = append(p.Errors, d)
 		parts = append(parts, d.Message)
 	}
@@ -158,13 +159,13 @@ func isBodyParse(ds []*huma.ErrorDetail) bool {
 }
 
 // detailMessage prefixes a validation message with the field it is about.
-func (srv *server) detailMessage(status int, d *huma.ErrorDetail) string {
+func (srv *server) detailMessage(opID string, status int, d *huma.ErrorDetail) string {
 	loc := d.Location
 	if field, ok := strings.CutPrefix(d.Message, requiredPrefix); ok {
-		return srv.label(field) + "：必填"
+		return srv.label(opID, field) + "：必填"
 	}
 	if d.Message == "required form parameter is missing" || d.Message == "File required" {
-		return srv.label(loc) + "：必填"
+		return srv.label(opID, loc) + "：必填"
 	}
 	if loc == "" || (loc == "body" && status == http.StatusBadRequest) {
 		if status == http.StatusBadRequest && loc == "body" {
@@ -172,7 +173,7 @@ func (srv *server) detailMessage(status int, d *huma.ErrorDetail) string {
 		}
 		return d.Message
 	}
-	return srv.label(loc) + "：" + d.Message
+	return srv.label(opID, loc) + "：" + d.Message
 }
 
 const requiredPrefix = "缺少必填字段 "

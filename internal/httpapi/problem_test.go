@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -53,8 +54,8 @@ func TestErrorsLogToTheirOwnServer(t *testing.T) {
 }
 
 // TestFieldLabelsFromDocs checks that a validation error names the field by
-// the label its own API documents, and that two APIs documenting the same
-// field differently each use their own.
+// the label its own operation documents: two APIs, and two operations in
+// each, document the same field differently, and each error uses its own.
 func TestFieldLabelsFromDocs(t *testing.T) {
 	t.Parallel()
 	type input struct {
@@ -62,23 +63,27 @@ func TestFieldLabelsFromDocs(t *testing.T) {
 			Count int `json:"count" minimum:"1"`
 		}
 	}
-	for _, label := range []string{"房间数量", "车位数量"} {
+	for _, labels := range [][]string{{"房间数量", "车位数量"}, {"楼栋数量", "单元数量"}} {
 		mux := http.NewServeMux()
 		api := httpapi.NewAPI(mux, "test", slog.New(slog.DiscardHandler))
-		op := httpapi.Op("count", http.MethodPost, "/api/v1/count", "数量")
-		op.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{"application/json": {Schema: &huma.Schema{
-			Type:                 "object",
-			Required:             []string{"count"},
-			AdditionalProperties: false,
-			Properties:           map[string]*huma.Schema{"count": {Type: "integer", Minimum: ptr(1.0), Description: label + "（至少 1）"}},
-		}}}}
-		huma.Register(api, op, func(ctx context.Context, in *input) (*struct{}, error) { return nil, nil })
-		w := httptest.NewRecorder()
-		r := httptest.NewRequest(http.MethodPost, "/api/v1/count", strings.NewReader(`{"count":0}`))
-		r.Header.Set("Content-Type", "application/json")
-		mux.ServeHTTP(w, r)
-		if want := label + "（count）：不能小于 1"; w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), want) {
-			t.Errorf("%d %s, want 422 with %q", w.Code, w.Body, want)
+		for i, label := range labels {
+			op := httpapi.Op(fmt.Sprintf("count-%d", i), http.MethodPost, fmt.Sprintf("/api/v1/count/%d", i), "数量")
+			op.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{"application/json": {Schema: &huma.Schema{
+				Type:                 "object",
+				Required:             []string{"count"},
+				AdditionalProperties: false,
+				Properties:           map[string]*huma.Schema{"count": {Type: "integer", Minimum: ptr(1.0), Description: label + "（至少 1）"}},
+			}}}}
+			huma.Register(api, op, func(ctx context.Context, in *input) (*struct{}, error) { return nil, nil })
+		}
+		for i, label := range labels {
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/api/v1/count/%d", i), strings.NewReader(`{"count":0}`))
+			r.Header.Set("Content-Type", "application/json")
+			mux.ServeHTTP(w, r)
+			if want := label + "（count）：不能小于 1"; w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), want) {
+				t.Errorf("%d %s, want 422 with %q", w.Code, w.Body, want)
+			}
 		}
 	}
 }
