@@ -54,7 +54,7 @@ type listInput struct {
 }
 
 type AccountPath struct {
-	ID int `path:"id" minimum:"1"`
+	ID int `path:"id" minimum:"1" doc:"账号编号"`
 }
 
 type resetInput struct {

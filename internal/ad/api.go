@@ -103,7 +103,7 @@ type putAdInput struct {
 
 type adTargetsInput struct {
 	CID         int    `path:"cid" minimum:"1" doc:"小区编号"`
-	Orientation string `path:"orientation" enum:"landscape,portrait"`
+	Orientation string `path:"orientation" enum:"landscape,portrait" doc:"屏幕方向：landscape 横屏；portrait 竖屏"`
 	Body        struct {
 		DeviceIDs []int `json:"device_ids" maxItems:"2000" doc:"显示该方向广告的设备；空数组表示全部"`
 	}

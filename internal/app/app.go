@@ -346,9 +346,8 @@ type Services struct {
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
 func Handler(s Services) (http.Handler, huma.API) {
-	httpapi.InstallErrors(s.Logger)
 	mux := http.NewServeMux()
-	api := httpapi.NewAPI(mux, Version)
+	api := httpapi.NewAPI(mux, Version, s.Logger)
 	api.UseMiddleware(audit.Middleware(s.Audit))
 	api.UseMiddleware(auth.Gate(api, s.Devices.Resolve, s.Owners.Resolve))
 	s.Audit.Register(api)

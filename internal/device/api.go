@@ -36,9 +36,9 @@ type bindOutput struct{ Body *Credentials }
 type slotsInput struct {
 	CID        int    `path:"cid" minimum:"1" doc:"小区编号"`
 	Kind       string `query:"kind" enum:"door,wall,management,indoor," doc:"设备类型；不填为门口机、围墙机、管理机"`
-	AreaID     int    `query:"area_id" minimum:"0"`
-	BuildingID int    `query:"building_id" minimum:"0"`
-	UnitID     int    `query:"unit_id" minimum:"0"`
+	AreaID     int    `query:"area_id" minimum:"0" doc:"区域编号；不填或 0 为不限"`
+	BuildingID int    `query:"building_id" minimum:"0" doc:"楼栋编号；不填或 0 为不限"`
+	UnitID     int    `query:"unit_id" minimum:"0" doc:"单元编号；不填或 0 为不限"`
 	Status     string `query:"status" enum:"online,offline,unbound," doc:"在线、离线、未绑定"`
 }
 

@@ -134,7 +134,7 @@ func (s *Service) failUpgrade(ctx context.Context, id int, msg string) {
 
 // Progress is what a device reports while it upgrades.
 type Progress struct {
-	FirmwareID int    `json:"firmware_id" minimum:"1"`
+	FirmwareID int    `json:"firmware_id" minimum:"1" doc:"固件（正在升级的固件编号）"`
 	State      string `json:"state" enum:"downloading,installing,succeeded,failed" doc:"downloading 下载中；installing 安装中；succeeded 成功；failed 失败"`
 	Progress   int    `json:"progress,omitempty" minimum:"0" maximum:"100" doc:"下载进度 0–100"`
 	Message    string `json:"message,omitempty" maxLength:"200" doc:"失败原因，如 SHA-256 校验失败、拒绝降级"`

@@ -30,7 +30,7 @@ type Period struct {
 type Settings struct {
 	On              bool     `json:"on" doc:"手动开启免打扰"`
 	ScheduleEnabled bool     `json:"schedule_enabled" doc:"按时间段自动免打扰"`
-	Schedule        []Period `json:"schedule" maxItems:"7"`
+	Schedule        []Period `json:"schedule" maxItems:"7" doc:"免打扰时间段，最多 7 段"`
 }
 
 // minutes parses "HH:MM" into minutes after midnight.

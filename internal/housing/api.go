@@ -75,7 +75,7 @@ type CommunityPath struct {
 
 type NodePath struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
-	ID  int `path:"id" minimum:"1"`
+	ID  int `path:"id" minimum:"1" doc:"区域、楼栋、单元或房间的编号"`
 }
 
 type areaFields struct {

@@ -5,6 +5,8 @@
 package httpapi
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"sync"
 
@@ -19,17 +21,12 @@ const (
 	DocsPath    = "/api/docs"
 )
 
-var multipartOnce sync.Once
-
 // NewAPI returns a huma API mounted on mux. Domain packages register their
-// operations on it with paths that start with /api/v1.
-func NewAPI(mux *http.ServeMux, version string) huma.API {
-	// Uploads up to 2 MB (snapshots, photos, most workbooks) are parsed in
-	// memory; larger ones (firmware) go to temporary files as before. The
-	// limit is humago's, for the whole process: it is set once, so that a
-	// second API built in the same process does not write it while the
-	// first one's requests read it.
-	multipartOnce.Do(func() { humago.MultipartMaxMemory = 2 << 20 })
+// operations on it with paths that start with /api/v1. Errors of its
+// requests are logged with logger and name fields by the labels its own
+// operations document, so several APIs in one process stay independent.
+func NewAPI(mux *http.ServeMux, version string, logger *slog.Logger) huma.API {
+	setProcessDefaults()
 	cfg := huma.DefaultConfig(Title, version)
 	cfg.OpenAPIPath = OpenAPIPath
 	cfg.DocsPath = DocsPath
@@ -41,7 +38,35 @@ func NewAPI(mux *http.ServeMux, version string) huma.API {
 		"device":  {Type: "http", Scheme: "bearer", Description: "设备绑定时得到的 token"},
 		"app":     {Type: "http", Scheme: "bearer", Description: "业主 APP 验证码登录得到的 token"},
 	}
-	return humago.New(mux, cfg)
+	api := humago.New(mux, cfg)
+	srv := &server{logger: logger, api: api}
+	// First of the API's middlewares, so that errors of every later one
+	// find the server too.
+	api.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
+		next(huma.WithValue(ctx, serverKey{}, srv))
+	})
+	return api
+}
+
+// server is what the error constructor needs of the API a request came to.
+type server struct {
+	logger *slog.Logger
+	api    huma.API
+
+	labelsOnce sync.Once
+	labels     *fieldLabels
+}
+
+type serverKey struct{}
+
+// serverOf returns the server of the request ctx belongs to. Errors raised
+// outside any API's request (huma.NewError without a context) get the
+// default logger and the hand-written labels.
+func serverOf(ctx context.Context) *server {
+	if srv, ok := ctx.Value(serverKey{}).(*server); ok {
+		return srv
+	}
+	return &server{logger: slog.Default()}
 }
 
 // Binary documents that op answers with a file of contentType rather than

@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/danielgtaylor/huma/v2/validation"
 
 	"linli/internal/errs"
@@ -42,45 +42,53 @@ func StatusOf(err error) int {
 // Problem is the RFC 9457 problem document Linli answers errors with.
 type Problem = huma.ErrorModel
 
-// InstallErrors makes huma answer every error as a problem document with a
-// Chinese detail, and logs internal errors with logger. It replaces huma's
-// package-level error constructor, so call it once at start.
-func InstallErrors(logger *slog.Logger) {
-	errorLogger.Store(logger)
-	installOnce.Do(install)
+// processDefaults are huma's package-level settings that have no per-API
+// alternative. They are the same for every server Linli builds, so they are
+// set exactly once per process, before the first API is built; everything
+// that differs between servers (the error logger, the field labels) is
+// taken from the request's context by the error constructor instead.
+var processDefaults sync.Once
+
+func setProcessDefaults() {
+	processDefaults.Do(func() {
+		// Uploads up to 2 MB (snapshots, photos, most workbooks) are parsed
+		// in memory; larger ones (firmware) go to temporary files.
+		humago.MultipartMaxMemory = 2 << 20
+		// Lists are always sent as arrays, never null.
+		huma.DefaultArrayNullable = false
+		// huma's validation messages are package variables: Chinese text,
+		// the same for every server.
+		translateValidation()
+		// huma's one hook for building errors; it finds the server whose
+		// request failed (its logger and labels) in the request's context.
+		huma.NewErrorWithContext = newError
+		huma.NewError = func(status int, msg string, es ...error) huma.StatusError {
+			return newError(nil, status, msg, es...)
+		}
+	})
 }
 
-var (
-	installOnce sync.Once
-	errorLogger atomic.Pointer[slog.Logger]
-)
-
-func install() {
-	// Lists are always sent as arrays, never null.
-	huma.DefaultArrayNullable = false
-	translateValidation()
-	huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, es ...error) huma.StatusError {
-		ctx := context.Background()
-		path := ""
-		if hctx != nil {
-			ctx = hctx.Context()
-			path = hctx.Operation().Method + " " + hctx.URL().Path
-		}
-		logger := errorLogger.Load()
-		for _, e := range es {
-			if ae, ok := errs.As(e); ok {
-				return fromAppError(ctx, logger, path, ae)
-			}
-		}
-		if status >= 500 {
-			logger.ErrorContext(ctx, "request failed", "op", path, "status", status, "msg", msg, "err", errors.Join(es...))
-			return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: "服务器内部错误，请稍后再试"}
-		}
-		return fromHuma(status, msg, es)
+// newError answers every error as a problem document with a Chinese detail
+// and logs internal errors with the logger of the API the request came to.
+func newError(hctx huma.Context, status int, msg string, es ...error) huma.StatusError {
+	ctx := context.Background()
+	path, opID := "", ""
+	if hctx != nil {
+		ctx = hctx.Context()
+		path = hctx.Operation().Method + " " + hctx.URL().Path
+		opID = hctx.Operation().OperationID
 	}
-	huma.NewError = func(status int, msg string, es ...error) huma.StatusError {
-		return huma.NewErrorWithContext(nil, status, msg, es...)
+	srv := serverOf(ctx)
+	for _, e := range es {
+		if ae, ok := errs.As(e); ok {
+			return fromAppError(ctx, srv.logger, path, ae)
+		}
 	}
+	if status >= 500 {
+		srv.logger.ErrorContext(ctx, "request failed", "op", path, "status", status, "msg", msg, "err", errors.Join(es...))
+		return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: "服务器内部错误，请稍后再试"}
+	}
+	return srv.fromHuma(opID, status, msg, es)
 }
 
 func fromAppError(ctx context.Context, logger *slog.Logger, path string, e *errs.Error) huma.StatusError {
@@ -106,8 +114,8 @@ func fromAppError(ctx context.Context, logger *slog.Logger, path string, e *errs
 }
 
 // fromHuma translates huma's own request errors (validation, parsing,
-// content type, size) into Chinese, naming each field.
-func fromHuma(status int, msg string, es []error) huma.StatusError {
+// content type, size) of the operation opID into Chinese, naming each field.
+func (srv *server) fromHuma(opID string, status int, msg string, es []error) huma.StatusError {
 	p := &huma.ErrorModel{Status: status, Title: http.StatusText(status)}
 	var parts []string
 	for _, e := range es {
@@ -119,7 +127,7 @@ func fromHuma(status int, msg string, es []error) huma.StatusError {
 		if errors.As(e, &hd) {
 			d = hd.ErrorDetail()
 		}
-		d.Message = detailMessage(status, d)
+		d.Message = srv.detailMessage(opID, status, d)
 		p.Errors = append(p.Errors, d)
 		parts = append(parts, d.Message)
 	}
@@ -151,13 +159,13 @@ func isBodyParse(ds []*huma.ErrorDetail) bool {
 }
 
 // detailMessage prefixes a validation message with the field it is about.
-func detailMessage(status int, d *huma.ErrorDetail) string {
+func (srv *server) detailMessage(opID string, status int, d *huma.ErrorDetail) string {
 	loc := d.Location
 	if field, ok := strings.CutPrefix(d.Message, requiredPrefix); ok {
-		return FieldLabel(field) + "：必填"
+		return srv.label(opID, field) + "：必填"
 	}
 	if d.Message == "required form parameter is missing" || d.Message == "File required" {
-		return FieldLabel(loc) + "：必填"
+		return srv.label(opID, loc) + "：必填"
 	}
 	if loc == "" || (loc == "body" && status == http.StatusBadRequest) {
 		if status == http.StatusBadRequest && loc == "body" {
@@ -165,81 +173,7 @@ func detailMessage(status int, d *huma.ErrorDetail) string {
 		}
 		return d.Message
 	}
-	return FieldLabel(loc) + "：" + d.Message
-}
-
-// FieldLabel turns a location such as "body.floors" or "query.size" into a
-// label a person recognises: "楼层数（floors）".
-func FieldLabel(loc string) string {
-	name := loc
-	if i := strings.LastIndexByte(loc, '.'); i >= 0 {
-		name = loc[i+1:]
-	}
-	if name == "body" {
-		return "请求内容"
-	}
-	if label, ok := fieldLabels[name]; ok {
-		return label + "（" + name + "）"
-	}
-	return name
-}
-
-var fieldLabels = map[string]string{
-	"account":                  "账号",
-	"password":                 "密码",
-	"old_password":             "原密码",
-	"new_password":             "新密码",
-	"remember":                 "自动登录",
-	"name":                     "名称",
-	"phone":                    "电话",
-	"email":                    "邮箱",
-	"role":                     "角色",
-	"community_ids":            "所属小区",
-	"region_code":              "所在城市",
-	"address":                  "详细地址",
-	"management_station_count": "管理机数量",
-	"wall_station_count":       "围墙机数量",
-	"card_type":                "门禁卡类型",
-	"community_password":       "小区密码",
-	"resident_roles":           "业主角色组",
-	"number":                   "编号",
-	"parking_lot_no":           "车场编号",
-	"parking_lot_key":          "车场密钥",
-	"area_id":                  "区域",
-	"building_id":              "楼栋",
-	"unit_id":                  "单元",
-	"type":                     "单元类型",
-	"device_count":             "设备数量",
-	"floor":                    "楼层编号",
-	"floors":                   "楼层数",
-	"rooms_per_floor":          "每层房间数",
-	"page":                     "页码",
-	"size":                     "每页条数",
-	"cid":                      "小区编号",
-	"id":                       "编号",
-	"uid":                      "单元编号",
-	"kind":                     "设备类型",
-	"serial":                   "序列号",
-	"slot":                     "安装位置",
-	"index":                    "编号",
-	"community_id":             "小区编号",
-	"orientation":              "屏幕方向",
-	"resident_id":              "业主",
-	"unit_ids":                 "可开的单元",
-	"valid_until":              "有效时间",
-	"format":                   "卡号格式",
-	"mode":                     "卡模式",
-	"since":                    "版本号",
-	"reason":                   "打回原因",
-	"gender":                   "性别",
-	"id_number":                "身份证号",
-	"hometown_code":            "户籍城市",
-	"room_id":                  "房间",
-	"contact_phone":            "联系人手机",
-	"q":                        "姓名或手机号",
-	"status":                   "状态",
-	"username":                 "用户名",
-	"sdp":                      "SDP",
+	return srv.label(opID, loc) + "：" + d.Message
 }
 
 const requiredPrefix = "缺少必填字段 "

@@ -17,7 +17,7 @@ type codeInput struct {
 
 type signInInput struct {
 	Body struct {
-		Phone string `json:"phone" maxLength:"20"`
+		Phone string `json:"phone" maxLength:"20" doc:"业主登记的手机号"`
 		Code  string `json:"code" maxLength:"10" doc:"短信验证码"`
 		// DeviceName names the phone in the list of signed-in devices.
 		DeviceName string `json:"device_name,omitempty" required:"false" maxLength:"64" doc:"设备名称，如 iPhone 15（登录设备列表中显示）"`

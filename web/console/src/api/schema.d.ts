@@ -2659,6 +2659,7 @@ export interface components {
             active: boolean;
             /** @description 手动开启免打扰 */
             on: boolean;
+            /** @description 免打扰时间段，最多 7 段 */
             schedule: components["schemas"]["Period"][];
             /** @description 按时间段自动免打扰 */
             schedule_enabled: boolean;
@@ -4045,7 +4046,10 @@ export interface components {
             phone?: string;
         };
         Progress: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description 固件（正在升级的固件编号）
+             */
             firmware_id: number;
             /** @description 失败原因，如 SHA-256 校验失败、拒绝降级 */
             message?: string;
@@ -4411,6 +4415,7 @@ export interface components {
         Settings: {
             /** @description 手动开启免打扰 */
             on: boolean;
+            /** @description 免打扰时间段，最多 7 段 */
             schedule: components["schemas"]["Period"][];
             /** @description 按时间段自动免打扰 */
             schedule_enabled: boolean;
@@ -4471,6 +4476,7 @@ export interface components {
             code: string;
             /** @description 设备名称，如 iPhone 15（登录设备列表中显示） */
             device_name?: string;
+            /** @description 业主登记的手机号 */
             phone: string;
         };
         SignedInDevice: {
@@ -5080,6 +5086,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 账号编号 */
                 id: number;
             };
             cookie?: never;
@@ -5109,6 +5116,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 账号编号 */
                 id: number;
             };
             cookie?: never;
@@ -5144,6 +5152,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 账号编号 */
                 id: number;
             };
             cookie?: never;
@@ -5530,6 +5539,7 @@ export interface operations {
             path: {
                 /** @description 小区编号 */
                 cid: number;
+                /** @description 屏幕方向：landscape 横屏；portrait 竖屏 */
                 orientation: "landscape" | "portrait";
             };
             cookie?: never;
@@ -6054,6 +6064,7 @@ export interface operations {
             path: {
                 /** @description 小区编号 */
                 cid: number;
+                /** @description 区域、楼栋、单元或房间的编号 */
                 id: number;
             };
             cookie?: never;
@@ -6085,6 +6096,7 @@ export interface operations {
             path: {
                 /** @description 小区编号 */
                 cid: number;
+                /** @description 区域、楼栋、单元或房间的编号 */
                 id: number;
             };
             cookie?: never;
@@ -6193,6 +6205,7 @@ export interface operations {
             path: {
                 /** @description 小区编号 */
                 cid: number;
+                /** @description 区域、楼栋、单元或房间的编号 */
                 id: number;
             };
             cookie?: never;
@@ -6224,6 +6237,7 @@ export interface operations {
             path: {
                 /** @description 小区编号 */
                 cid: number;
+                /** @description 区域、楼栋、单元或房间的编号 */
                 id: number;
             };
             cookie?: never;
@@ -6915,8 +6929,11 @@ export interface operations {
             query?: {
                 /** @description 设备类型；不填为门口机、围墙机、管理机 */
                 kind?: "door" | "wall" | "management" | "indoor" | "";
+                /** @description 区域编号；不填或 0 为不限 */
                 area_id?: number;
+                /** @description 楼栋编号；不填或 0 为不限 */
                 building_id?: number;
+                /** @description 单元编号；不填或 0 为不限 */
                 unit_id?: number;
                 /** @description 在线、离线、未绑定 */
                 status?: "online" | "offline" | "unbound" | "";
@@ -8446,6 +8463,7 @@ export interface operations {
             path: {
                 /** @description 小区编号 */
                 cid: number;
+                /** @description 区域、楼栋、单元或房间的编号 */
                 id: number;
             };
             cookie?: never;
@@ -8477,6 +8495,7 @@ export interface operations {
             path: {
                 /** @description 小区编号 */
                 cid: number;
+                /** @description 区域、楼栋、单元或房间的编号 */
                 id: number;
             };
             cookie?: never;
@@ -8755,6 +8774,7 @@ export interface operations {
             path: {
                 /** @description 小区编号 */
                 cid: number;
+                /** @description 区域、楼栋、单元或房间的编号 */
                 id: number;
             };
             cookie?: never;
@@ -8786,6 +8806,7 @@ export interface operations {
             path: {
                 /** @description 小区编号 */
                 cid: number;
+                /** @description 区域、楼栋、单元或房间的编号 */
                 id: number;
             };
             cookie?: never;
