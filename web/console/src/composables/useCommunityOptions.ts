@@ -1,6 +1,6 @@
 import { shallowRef } from 'vue'
 import { client, type Community } from '@/api/client'
-import { notifyError } from '@/utils/notify'
+import { apiAction } from '@/utils/notify'
 
 const PAGE = 100
 const MAX_PAGES = 50
@@ -15,13 +15,10 @@ export function useCommunityOptions() {
     try {
       const all: Community[] = []
       for (let page = 1; page <= MAX_PAGES; page++) {
-        const { data, error, response } = await client.GET('/api/v1/communities', {
+        const data = await apiAction(client.GET('/api/v1/communities', {
           params: { query: { page, size: PAGE } },
-        })
-        if (error || !data) {
-          notifyError(error, response)
-          return
-        }
+        }))
+        if (!data) return
         const items = data.items ?? []
         all.push(...items)
         if (items.length === 0 || all.length >= data.total) break

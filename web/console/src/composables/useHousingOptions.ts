@@ -1,7 +1,7 @@
 import { ref, shallowRef } from 'vue'
 import { client, type Area, type Room } from '@/api/client'
 import { can } from '@/session'
-import { notifyError } from '@/utils/notify'
+import { apiAction, notifyError } from '@/utils/notify'
 
 /**
  * The 区域/楼栋/单元 tree of one community, for the room cascade selects.
@@ -56,11 +56,10 @@ export function loadUnitRooms(cid: number, unitId: number, fresh = false): Promi
   const rooms = (async () => {
     const all: Room[] = []
     for (let page = 1; page <= ROOM_MAX_PAGES; page++) {
-      const { data, error, response } = await client.GET('/api/v1/communities/{cid}/rooms', {
+      const data = await apiAction(client.GET('/api/v1/communities/{cid}/rooms', {
         params: { path: { cid }, query: { unit_id: unitId, page, size: ROOM_PAGE } },
-      })
-      if (error || !data) {
-        notifyError(error, response)
+      }))
+      if (!data) {
         roomCache.delete(key)
         return null
       }

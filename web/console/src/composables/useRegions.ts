@@ -1,6 +1,6 @@
 import { shallowRef } from 'vue'
 import { client, type Region } from '@/api/client'
-import { notifyError } from '@/utils/notify'
+import { apiAction } from '@/utils/notify'
 
 /** A region as el-cascader wants it: districts have no `children` at all, so they are leaves. */
 export type RegionOption = { code: string; name: string; children?: RegionOption[] }
@@ -22,9 +22,8 @@ export function useRegions() {
     if (regions.value.length > 0) return Promise.resolve()
     if (!pending) {
       pending = (async () => {
-        const { data, error, response } = await client.GET('/api/v1/regions')
-        if (error || !data) notifyError(error, response)
-        else regions.value = toOptions(data)
+        const data = await apiAction(client.GET('/api/v1/regions'))
+        if (data) regions.value = toOptions(data)
         pending = null
       })()
     }

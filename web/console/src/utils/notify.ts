@@ -27,3 +27,23 @@ export function notifyError(error: unknown, response?: Response): Problem {
 export function notifySuccess(message: string): void {
   show('success', message)
 }
+
+/** What apiAction resolves to on success: the body, or `true` for a call that answers without one. */
+export type ActionResult<D> = [NonNullable<D>] extends [never] ? true : NonNullable<D>
+
+/**
+ * Awaits an openapi-fetch call; on failure shows the server's message
+ * (notifyError) and resolves to undefined, else to the answer's body (`true`
+ * when it has none, e.g. 204). Callers that handle some statuses themselves
+ * (form field errors, 登录验证) keep notifyError and the response instead.
+ */
+export async function apiAction<D>(
+  call: Promise<{ data?: D; error?: unknown; response: Response }>,
+): Promise<ActionResult<D> | undefined> {
+  const { data, error, response } = await call
+  if (error || !response.ok) {
+    notifyError(error, response)
+    return undefined
+  }
+  return (data ?? true) as ActionResult<D>
+}

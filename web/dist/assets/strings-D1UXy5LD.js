@@ -1,1 +1,0 @@
-import{cl as a}from"./index-Cxm9HTOY.js";const p=(e="")=>e.replace(/[|\\{}()[\]^$+*?.]/g,"\\$&").replace(/-/g,"\\x2d"),t=e=>a(e);export{t as c,p as e};
