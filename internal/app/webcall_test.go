@@ -110,6 +110,23 @@ func (p *testPage) send(m wsMsg) {
 }
 
 // expect waits for the next message of type typ, skipping others.
+// waitClosed reads what the page is still sent until the server closes its
+// socket.
+func (p *testPage) waitClosed() {
+	p.t.Helper()
+	closed := time.After(15 * time.Second)
+	for {
+		select {
+		case _, ok := <-p.in:
+			if !ok {
+				return
+			}
+		case <-closed:
+			p.t.Fatal("the page's socket stays open")
+		}
+	}
+}
+
 func (p *testPage) expect(typ string) wsMsg {
 	p.t.Helper()
 	deadline := time.After(20 * time.Second)
@@ -833,18 +850,7 @@ func TestAppCallWithdrawnMidWatch(t *testing.T) {
 		return c[len(c)-1].State == ua.StateEnded
 	})
 	waitFor(t, "the relay lets go", func() bool { st := s.App.MediaStats(); return st.Streams == 0 && st.Viewers == 0 })
-	closed := time.After(15 * time.Second)
-drain:
-	for {
-		select {
-		case _, ok := <-page.in:
-			if !ok {
-				break drain
-			}
-		case <-closed:
-			t.Fatal("the page's socket stays open")
-		}
-	}
+	page.waitClosed()
 	// A new ticket is refused now.
 	if r := s.Client("app again").DoHeaders("POST", "/app/v1/webcall/ticket", h, map[string]any{}); r.Status != 403 {
 		t.Errorf("a ticket without APP呼叫: %d %s", r.Status, r.Detail())
@@ -870,18 +876,7 @@ func TestDoorCallRoleWithdrawn(t *testing.T) {
 	if e := page.expect("error"); !strings.Contains(e.Message, "权限") {
 		t.Errorf("the page is told: %+v", e)
 	}
-	closed := time.After(15 * time.Second)
-drain:
-	for {
-		select {
-		case _, ok := <-page.in:
-			if !ok {
-				break drain
-			}
-		case <-closed:
-			t.Fatal("the page's socket stays open")
-		}
-	}
+	page.waitClosed()
 	if r := guard.Do("POST", "/api/v1/webcall/ticket", map[string]any{"community_id": a.ID}); r.Status != 403 {
 		t.Errorf("a ticket without 门口呼叫: %d %s", r.Status, r.Detail())
 	}

@@ -108,7 +108,7 @@ func methodsOf(acc *ent.Account) []string {
 	return m
 }
 
-// MaskEmail hides most of the local part of an e-mail address.
+// MaskEmail hides most of the local part of an e-mail address ("" stays "").
 func MaskEmail(e string) string {
 	at := strings.LastIndexByte(e, '@')
 	if at < 0 {
@@ -149,9 +149,6 @@ func (s *Service) challenge(ctx context.Context, acc *ent.Account, remember bool
 	c := &Challenge{Token: token, Methods: methods, Email: MaskEmail(acc.Email)}
 	if acc.Phone != "" {
 		c.Phone = phone.Mask(acc.Phone)
-	}
-	if acc.Email == "" {
-		c.Email = ""
 	}
 	return c, nil
 }

@@ -74,22 +74,7 @@ func (s *Service) SendContactCode(ctx context.Context, p *auth.Principal, kind, 
 	if err != nil {
 		return "", err
 	}
-	sys := actor.AsSystem(ctx)
-	now := s.now()
-	name, purpose := p.Account.Account, purposeOf(kind)
-	err = s.db.InTx(sys, func(tx *ent.Tx) error {
-		if err := s.reserve(sys, tx, name, ip, now); err != nil {
-			return err
-		}
-		if busy, err := s.busyTarget(sys, tx, v, now); err != nil {
-			return err
-		} else if busy {
-			return errs.New(errs.TooMany, "向该号码或邮箱发送验证码过于频繁，请一小时后再试")
-		}
-		return tx.RecoveryCode.Create().SetAccount(name).SetAccountID(p.Account.ID).SetPurpose(purpose).SetTarget(v).
-			SetSecretHash(codeHash(name, purpose, code)).SetIP(ip).SetCreatedAt(now).SetExpiresAt(now.Add(CodeTTL)).Exec(sys)
-	})
-	if err != nil {
+	if err := s.issueCode(ctx, p.Account, purposeOf(kind), v, code, ip); err != nil {
 		return "", err
 	}
 	if kind == KindPhone {
@@ -99,6 +84,27 @@ func (s *Service) SendContactCode(ctx context.Context, p *auth.Principal, kind, 
 	m := contactMail(p.Account, v, code)
 	s.deliver(ctx, "contact code mail", func(ctx context.Context) error { return s.mail.Send(ctx, m) })
 	return "验证码已发送到新邮箱 " + v + "，5 分钟内有效", nil
+}
+
+// issueCode records code for account acc and purpose, sent to target, under
+// the limits of the account, the client address ip and the target.
+//
+// Errors: errs.TooMany.
+func (s *Service) issueCode(ctx context.Context, acc *ent.Account, purpose recoverycode.Purpose, target, code, ip string) error {
+	sys := actor.AsSystem(ctx)
+	now := s.now()
+	return s.db.InTx(sys, func(tx *ent.Tx) error {
+		if err := s.reserve(sys, tx, acc.Account, ip, now); err != nil {
+			return err
+		}
+		if busy, err := s.busyTarget(sys, tx, target, now); err != nil {
+			return err
+		} else if busy {
+			return errs.New(errs.TooMany, "向该号码或邮箱发送验证码过于频繁，请一小时后再试")
+		}
+		return tx.RecoveryCode.Create().SetAccount(acc.Account).SetAccountID(acc.ID).SetPurpose(purpose).SetTarget(target).
+			SetSecretHash(codeHash(acc.Account, purpose, code)).SetIP(ip).SetCreatedAt(now).SetExpiresAt(now.Add(CodeTTL)).Exec(sys)
+	})
 }
 
 // ChangeContact binds the new phone or e-mail value to p after checking p's

@@ -34,21 +34,7 @@ func (s *Service) SendLoginCode(ctx context.Context, name, challenge, method, ip
 	if err != nil {
 		return "", err
 	}
-	sys := actor.AsSystem(ctx)
-	now := s.now()
-	err = s.db.InTx(sys, func(tx *ent.Tx) error {
-		if err := s.reserve(sys, tx, acc.Account, ip, now); err != nil {
-			return err
-		}
-		if busy, err := s.busyTarget(sys, tx, target, now); err != nil {
-			return err
-		} else if busy {
-			return errs.New(errs.TooMany, "向该手机或邮箱发送验证码过于频繁，请一小时后再试")
-		}
-		return tx.RecoveryCode.Create().SetAccount(acc.Account).SetAccountID(acc.ID).SetPurpose(purpose).SetTarget(target).
-			SetSecretHash(codeHash(acc.Account, purpose, code)).SetIP(ip).SetCreatedAt(now).SetExpiresAt(now.Add(CodeTTL)).Exec(sys)
-	})
-	if err != nil {
+	if err := s.issueCode(ctx, acc, purpose, target, code, ip); err != nil {
 		return "", err
 	}
 	if purpose == recoverycode.PurposeLoginSms {
