@@ -171,19 +171,25 @@ func (c *Call) runOutgoing(sess *sipgo.DialogClientSession, req *sip.Request) {
 		return
 	}
 	res := sess.InviteResponse
+	to, from := res.To(), req.From()
+	remoteTag, _ := to.Params.Get("tag")
+	localTag, _ := from.Params.Get("tag")
+	dialog := sip.DialogIDMake(c.id, localTag, remoteTag)
+	// The call is known before the ACK leaves: the other side may hang up
+	// the moment it has the ACK, and that BYE must find the call.
+	u.mu.Lock()
+	u.calls[dialog] = c
+	u.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	ackErr := sess.Ack(ctx)
 	cancel()
 	if ackErr != nil {
+		u.mu.Lock()
+		delete(u.calls, dialog)
+		u.mu.Unlock()
 		c.end(500, "ACK 发送失败："+ackErr.Error())
 		return
 	}
-	to, from := res.To(), req.From()
-	remoteTag, _ := to.Params.Get("tag")
-	localTag, _ := from.Params.Get("tag")
-	u.mu.Lock()
-	u.calls[sip.DialogIDMake(c.id, localTag, remoteTag)] = c
-	u.mu.Unlock()
 	u.logger.Debug("sip answer", "call_id", c.id, "sdp", string(res.Body()))
 	d, err := parseSDP(res.Body())
 	if err == nil {
