@@ -59,6 +59,7 @@ func TestExternalBroker(t *testing.T) {
 			// A second instance on the same database and broker: each status
 			// message is handled by exactly one of them.
 			s2 := apptest.StartWith(t, cfg)
+			before := s.App.DeviceMessages() + s2.App.DeviceMessages()
 			dev, err := connectDevice(t, broker.Addr, dc.MQTT.Username, dc.MQTT.Password, dc.MQTT.Username, dc.MQTT.StatusTopic)
 			if err != nil {
 				t.Fatal(err)
@@ -66,9 +67,9 @@ func TestExternalBroker(t *testing.T) {
 			if rc := dev.subscribe(t, dc.MQTT.CmdTopic); rc >= 0x80 {
 				t.Fatalf("subscribe to its cmd topic: %#x", rc)
 			}
-			before := s.App.DeviceMessages() + s2.App.DeviceMessages()
-			const n = 40
-			for range n {
+			// The device announces itself once on connecting, then sends n.
+			const n = 40 + 1
+			for range n - 1 {
 				if _, err := dev.c.Publish(context.Background(), &paho.Publish{Topic: dc.MQTT.StatusTopic, QoS: 1, Payload: []byte(`{"online":true}`)}); err != nil {
 					t.Fatal(err)
 				}

@@ -84,6 +84,11 @@ func newError(hctx huma.Context, status int, msg string, es ...error) huma.Statu
 			return fromAppError(ctx, srv.logger, path, ae)
 		}
 	}
+	if status == 0 {
+		// An error without a status (a middleware's failure passed on as
+		// it came) is an internal one.
+		status = http.StatusInternalServerError
+	}
 	if status >= 500 {
 		srv.logger.ErrorContext(ctx, "request failed", "op", path, "status", status, "msg", msg, "err", errors.Join(es...))
 		return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: "服务器内部错误，请稍后再试"}

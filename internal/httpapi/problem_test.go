@@ -89,3 +89,29 @@ func TestFieldLabelsFromDocs(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestMiddlewareFailureWithoutStatus checks that an error a middleware
+// writes without a status of its own (a plain error from a token lookup) is
+// answered 500 through the compressing writer, not a status of 0.
+func TestMiddlewareFailureWithoutStatus(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	var log bytes.Buffer
+	api := httpapi.NewAPI(mux, "test", slog.New(slog.NewTextHandler(&log, nil)))
+	api.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
+		_ = huma.WriteErr(api, ctx, 0, "", errors.New("token store down"))
+	})
+	huma.Register(api, httpapi.Op("never", http.MethodGet, "/api/v1/never", "不会执行"), func(ctx context.Context, _ *struct{}) (*struct{}, error) {
+		return nil, nil
+	})
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "/api/v1/never", nil)
+	r.Header.Set("Accept-Encoding", "gzip")
+	httpapi.Gzip(mux).ServeHTTP(w, r)
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "服务器内部错误") {
+		t.Fatalf("%d %s, want 500 with a Chinese detail", w.Code, w.Body)
+	}
+	if !strings.Contains(log.String(), "token store down") {
+		t.Errorf("the cause is not logged: %s", log.String())
+	}
+}
