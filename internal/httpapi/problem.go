@@ -84,9 +84,10 @@ func newError(hctx huma.Context, status int, msg string, es ...error) huma.Statu
 			return fromAppError(ctx, srv.logger, path, ae)
 		}
 	}
-	if status == 0 {
-		// An error without a status (a middleware's failure passed on as
-		// it came) is an internal one.
+	if status == 0 && len(es) > 0 {
+		// A failure without a status (a middleware's, passed on as it
+		// came) is an internal one. (huma itself asks for an error of
+		// status 0 without a cause, for its schema.)
 		status = http.StatusInternalServerError
 	}
 	if status >= 500 {
