@@ -37,12 +37,20 @@ type Service struct {
 	// files holds ad pictures, decoded through pictures.
 	files    *blob.Dir
 	pictures *imaging.Gate
+	devices  Devices
+}
+
+// Devices tells which device is behind a device request and where it
+// stands, so that it gets only the ads of its screen.
+type Devices interface {
+	Current(ctx context.Context) *ent.Device
+	Location(ctx context.Context, d *ent.Device) (whitelist.Location, error)
 }
 
 // NewService returns a Service that stores ad pictures in files, decodes
-// them through pictures, and records its changes in wl.
-func NewService(db *store.Store, wl *whitelist.Service, files *blob.Dir, pictures *imaging.Gate) *Service {
-	return &Service{db: db, wl: wl, files: files, pictures: pictures}
+// them through pictures, records its changes in wl and serves devices.
+func NewService(db *store.Store, wl *whitelist.Service, files *blob.Dir, pictures *imaging.Gate, devices Devices) *Service {
+	return &Service{db: db, wl: wl, files: files, pictures: pictures, devices: devices}
 }
 
 // Ad slots and picture limits (门口机内容管理).

@@ -33,7 +33,7 @@ func TestAdPixelFloodBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		wl := whitelist.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)), []whitelist.Source{NewSource(db)})
-		svc := NewService(db, wl, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait))
+		svc := NewService(db, wl, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait), nil)
 		name, code, addr := "广告小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {
@@ -77,7 +77,7 @@ func TestFailedAdReplaceKeepsTheShownPicture(t *testing.T) {
 			t.Fatal(err)
 		}
 		wl := whitelist.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)), []whitelist.Source{NewSource(db)})
-		svc := NewService(db, wl, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait))
+		svc := NewService(db, wl, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait), nil)
 		name, code, addr := "替换小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {

@@ -14,7 +14,6 @@ import (
 	"linli/internal/httpapi"
 	"linli/internal/perm"
 	"linli/internal/store"
-	"linli/internal/whitelist"
 )
 
 // AdSlot is one ad slot as 门口机内容管理 shows it.
@@ -115,9 +114,8 @@ type DeviceAd struct {
 	ID int `path:"id" minimum:"1" doc:"广告编号（同步结果中的 url）"`
 }
 
-// Register adds 门口机内容管理 to api. where tells where the device of a
-// device request stands.
-func (s *Service) Register(api huma.API, deviceOnly map[string]any, where func(ctx context.Context) (whitelist.Location, error)) {
+// Register adds 门口机内容管理 and the devices' ad downloads to api.
+func (s *Service) Register(api huma.API) {
 	tags := []string{"内容信息管理"}
 	const base = "/api/v1/communities/{cid}/ads"
 	huma.Register(api, huma.Operation{OperationID: "list-ads", Metadata: auth.Needs(perm.AdsView), Method: http.MethodGet, Path: base, Summary: "门口机内容管理", Tags: tags},
@@ -157,10 +155,10 @@ func (s *Service) Register(api huma.API, deviceOnly map[string]any, where func(c
 			return s.adsOutput(ctx, in.CID)
 		})
 	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "device-get-ad", Method: http.MethodGet, Path: "/device/v1/ads/{id}",
-		Summary: "下载广告图片", Tags: []string{"设备接口"}, Metadata: deviceOnly, Security: []map[string][]string{{"device": {}}},
+		Summary: "下载广告图片", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(), Security: []map[string][]string{{"device": {}}},
 		Description: "只能下载本设备应显示的广告（同一小区、相同屏幕方向、被选中或未指定设备）。"}, "image/jpeg", "广告图片"),
 		func(ctx context.Context, in *DeviceAd) (*httpapi.File, error) {
-			loc, err := where(ctx)
+			loc, err := s.devices.Location(ctx, s.devices.Current(ctx))
 			if err != nil {
 				return nil, err
 			}

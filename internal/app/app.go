@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -125,45 +126,46 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		db.Close()
 		return nil, err
 	}
-	// One budget for decoding pictures, whichever path they come by.
-	pictures := imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait)
-	residents := resident.NewService(db, box, files, pictures, logger)
-	a.whitelist = whitelist.NewService(db, logger, sources(db))
-	residents.OnDelete(a.whitelist.ResidentDeleted)
-	residents.OnChange(a.whitelist.ResidentChanged)
-	notices := notice.NewService(db, a.whitelist)
-	ads := ad.NewService(db, a.whitelist, files, pictures)
-	devices := device.NewService(db, box, logger)
-	a.devices = devices
-	a.records = record.NewService(db, files, logger)
-	a.directory = call.NewDirectory(db, box, logger)
-	sms := ownerapp.LogSender{Logger: logger}
-	mailer, err := mail.New(cfg.SMTPURL, cfg.SMTPFrom, logger)
+	a.files = files
+	broker, err := a.openBroker()
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	a.recovery = recovery.NewService(db, a.auth, sms, mailer, logger)
-	a.owners = ownerapp.NewService(db, box, sms, logger,
-		ownerapp.WithDoors(devices, cfg.DoorOpenTimeout), ownerapp.WithSnapshots(a.records))
-	a.callLog = call.NewLog(a.directory, a.records, a.owners)
-	notices.OnNotice(a.owners.NoticeSent)
-	applications := application.NewService(db, box, files, residents, pictures, logger)
+	// One budget for decoding pictures, whichever path they come by.
+	pictures := imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait)
 	images := firmware.NewService(db, files, logger)
-	a.files = files
-	a.fileOwners = []blob.Owner{a.records.StoredFiles(), residents.StoredFiles(), ads.StoredFiles(),
-		applications.StoredFiles(), images.StoredFiles()}
-	a.apply = applications
-	if err := a.startBroker(ctx, devices); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := a.startSIP(ctx); err != nil {
+	devices := device.NewService(db, box, broker, logger, device.WithFirmware(images), device.WithSIPPresence(a.sipPresence))
+	a.devices = devices
+	if err := a.serveBroker(ctx, devices); err != nil {
 		a.Close()
 		return nil, err
 	}
-	if a.sip != nil {
-		devices.SetSIPPresence(a.sipPresence)
+	a.whitelist = whitelist.NewService(db, logger, sources(db), whitelist.WithDevices(devices))
+	residents := resident.NewService(db, box, files, pictures, a.whitelist, logger)
+	pushes := ownerapp.NewPushes(db, ownerapp.LogPusher{Logger: logger}, logger)
+	notices := notice.NewService(db, a.whitelist, pushes)
+	ads := ad.NewService(db, a.whitelist, files, pictures, devices)
+	passes := pass.NewService(db, a.whitelist, pushes, logger)
+	a.records = record.NewService(db, files, devices, passes, logger)
+	a.directory = call.NewDirectory(db, box, logger)
+	sms := ownerapp.LogSender{Logger: logger}
+	mailer, err := mail.New(cfg.SMTPURL, cfg.SMTPFrom, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.recovery = recovery.NewService(db, a.auth, sms, mailer, cfg.PublicURL, logger)
+	a.owners = ownerapp.NewService(db, box, sms, logger,
+		ownerapp.WithDoors(devices, cfg.DoorOpenTimeout), ownerapp.WithSnapshots(a.records))
+	a.callLog = call.NewLog(a.directory, a.records, pushes)
+	applications := application.NewService(db, box, files, residents, pictures, cfg.PublicURL, logger)
+	a.fileOwners = []blob.Owner{a.records.StoredFiles(), residents.StoredFiles(), ads.StoredFiles(),
+		applications.StoredFiles(), images.StoredFiles()}
+	a.apply = applications
+	if err := a.startSIP(ctx); err != nil {
+		a.Close()
+		return nil, err
 	}
 	if err := a.startMedia(); err != nil {
 		a.Close()
@@ -178,14 +180,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		return nil, err
 	}
 	a.audit = audit.NewService(db, logger)
-	a.handler, a.api = Handler(Services{
-		DB: db, Logger: logger, Auth: a.auth, Accounts: accounts, Residents: residents,
-		Applications: applications, PublicURL: cfg.PublicURL,
-		Whitelist: a.whitelist, Cards: card.NewService(db, a.whitelist), Notices: notices, Ads: ads,
-		Devices: devices, Firmware: images,
-		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.whitelist, logger), Calls: a.calls,
-		Cameras: a.cameras, Recovery: a.recovery, Audit: a.audit,
-	})
+	calls := a.calls
+	if calls == nil {
+		calls = webcall.Off()
+	}
+	a.handler, a.api = Handler(Server{Logger: logger, Auth: a.auth, Audit: a.audit, DeviceTokens: devices.Resolve,
+		ResidentTokens: a.owners.Resolve, Calls: calls},
+		a.audit, a.auth, accounts, staff.NewService(db, accounts, logger), community.NewService(db),
+		housing.NewService(db, devices), residents, roster.NewService(db, residents, logger), applications,
+		card.NewService(db, a.whitelist), notices, ads, images, devices, a.whitelist, a.records, a.owners, passes,
+		household.NewService(db, residents, pushes, logger), calls, a.cameras, a.recovery)
 	return a, nil
 }
 
@@ -195,46 +199,60 @@ func sources(db *store.Store) []whitelist.Source {
 	return []whitelist.Source{pass.NewSource(db), ad.NewSource(db), notice.NewSource(db), card.NewSource(db)}
 }
 
-// startBroker starts the embedded MQTT broker, or connects to the external
-// one, and connects it to the device service: logins, presence, and the
-// nudges sent after whitelist changes.
-func (a *App) startBroker(ctx context.Context, devices *device.Service) error {
+// openBroker makes the MQTT broker devices keep a session with: the
+// embedded one, listening on LINLI_MQTT_ADDR, or the connection to the
+// external one at LINLI_MQTT_URL. It returns nil when devices have none;
+// serveBroker lets devices in.
+func (a *App) openBroker() (device.Broker, error) {
 	if a.cfg.MQTTURL != "" {
-		// Devices stay connected to the external broker while this instance
-		// restarts, so their presence is kept as it was.
-		e, err := mqtt.Connect(ctx, a.cfg.MQTTURL, devices, a.logger)
+		e, err := mqtt.NewExternal(a.cfg.MQTTURL, a.logger)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a.external = e
-		devices.SetPublisher(e.Publish)
-		devices.SetBrokerAccounts(e)
-		a.whitelist.OnChange(devices.Nudge)
-		return nil
+		return e, nil
 	}
 	addr := a.cfg.MQTTAddr
 	if addr == "" || addr == "off" {
 		a.logger.Info("embedded MQTT broker disabled")
-		return nil
+		return nil, nil
 	}
-	if err := devices.ResetPresence(ctx); err != nil {
-		return err
-	}
-	b, err := mqtt.Start(addr, devices, a.logger)
+	b, err := mqtt.Listen(addr, a.logger)
 	if err != nil {
 		if addr == ":1883" && errors.Is(err, syscall.EADDRINUSE) {
 			// Another broker (often a system Mosquitto) holds the standard
 			// port; keep the console running and say how to fix it.
 			a.logger.Warn("MQTT port 1883 is in use: devices cannot connect until LINLI_MQTT_ADDR names a free address (for example :1884)", "err", err)
-			return nil
+			return nil, nil
 		}
-		return err
+		return nil, err
 	}
 	a.broker = b
-	devices.SetPublisher(b.Publish)
-	devices.SetBrokerAccounts(b)
-	a.whitelist.OnChange(devices.Nudge)
-	a.logger.Info("MQTT broker listening", "mqtt", b.Addr().String())
+	return b, nil
+}
+
+// serveBroker connects the broker of openBroker to devices: logins,
+// presence and the answers devices send.
+func (a *App) serveBroker(ctx context.Context, devices *device.Service) error {
+	if a.external != nil {
+		// Devices stay connected to the external broker while this instance
+		// restarts, so their presence is kept as it was.
+		if err := a.external.Connect(ctx, devices); err != nil {
+			a.external = nil // nothing to close
+			return err
+		}
+		return nil
+	}
+	if a.broker == nil {
+		return nil
+	}
+	if err := devices.ResetPresence(ctx); err != nil {
+		return err
+	}
+	if err := a.broker.Serve(devices); err != nil {
+		return err
+	}
+	a.logger.Info("MQTT broker listening", "mqtt", a.broker.Addr().String())
 	return nil
 }
 
@@ -281,8 +299,11 @@ func (a *App) SIPRegistrations(ctx context.Context, usernames []string) (map[str
 }
 
 // sipPresence is SIPRegistrations for 设备列表: where each device is
-// reached.
+// reached; nil when the SIP server is off.
 func (a *App) sipPresence(ctx context.Context, usernames []string) (map[string][]device.SIPContact, error) {
+	if a.sip == nil {
+		return nil, nil
+	}
 	regs, err := a.SIPRegistrations(ctx, usernames)
 	if err != nil {
 		return nil, err
@@ -308,81 +329,38 @@ func (a *App) MQTTAddr() net.Addr {
 	return a.broker.Addr()
 }
 
-// Services are what Handler serves.
-type Services struct {
-	DB        *store.Store
-	Logger    *slog.Logger
-	Auth      *auth.Service
-	Accounts  *account.Service
-	Residents *resident.Service
-	// Applications handles 业主申请; PublicURL is the base of its QR links.
-	Applications *application.Service
-	PublicURL    string
-	// Whitelist answers devices' syncs; Cards, Notices and Ads feed it.
-	Whitelist *whitelist.Service
-	Cards     *card.Service
-	Notices   *notice.Service
-	Ads       *ad.Service
-	// Devices binds and serves devices.
-	Devices *device.Service
-	// Firmware keeps the operator's firmware images.
-	Firmware *firmware.Service
-	// Records keeps the calls and unlocks devices report.
-	Records *record.Service
-	// Owners serves the residents' app.
-	Owners *ownerapp.Service
-	// Passes keeps residents' visitor passes (访客通行).
-	Passes *pass.Service
-	// Calls brings browser pages into door calls (门口呼叫, the H5); nil
-	// when the SIP server is off.
-	Calls *webcall.Service
-	// Cameras keeps the communities' IP cameras (监控设备).
-	Cameras *camera.Service
-	// Recovery is 忘记密码 and 替换手机/替换邮箱 of console accounts.
-	Recovery *recovery.Service
-	// Audit writes and lists 操作日志.
-	Audit *audit.Service
+// Feature is a part of the API: it adds its operations to an API.
+type Feature interface {
+	Register(api huma.API)
 }
 
-// Handler builds the HTTP handler: API, OpenAPI document and console.
-func Handler(s Services) (http.Handler, huma.API) {
+// Server is what Handler needs besides the features: the log, the gate's
+// sessions and bearer tokens, 操作日志 of every change, and the browsers'
+// call socket.
+type Server struct {
+	Logger *slog.Logger
+	// Auth resolves console sessions.
+	Auth *auth.Service
+	// Audit writes 操作日志.
+	Audit *audit.Service
+	// DeviceTokens and ResidentTokens resolve the bearer tokens of devices
+	// and of residents' apps.
+	DeviceTokens, ResidentTokens auth.BearerResolver
+	// Calls is the browsers' call socket (/webcall/ws).
+	Calls http.Handler
+}
+
+// Handler builds the HTTP handler: the operations of features, the OpenAPI
+// document, the H5 pages and the console.
+func Handler(s Server, features ...Feature) (http.Handler, huma.API) {
 	mux := http.NewServeMux()
 	api := httpapi.NewAPI(mux, Version, s.Logger)
 	api.UseMiddleware(audit.Middleware(s.Audit))
-	api.UseMiddleware(auth.Gate(api, s.Devices.Resolve, s.Owners.Resolve))
-	s.Audit.Register(api)
-	s.Auth.Register(api)
-	s.Accounts.Register(api)
-	staff.NewService(s.DB, s.Accounts, s.Logger).Register(api)
-	community.NewService(s.DB).Register(api)
-	housing.NewService(s.DB).Register(api)
-	s.Residents.Register(api)
-	roster.NewService(s.DB, s.Logger).Register(api, s.Residents)
-	s.Applications.Register(api, s.PublicURL)
-	s.Cards.Register(api)
-	s.Notices.Register(api)
-	s.Ads.Register(api, auth.DeviceOnly(), func(ctx context.Context) (whitelist.Location, error) {
-		return s.Devices.Location(ctx, device.Current(ctx))
-	})
-	s.Firmware.Register(api)
-	s.Devices.Register(api, s.Firmware)
-	s.Whitelist.Register(api, s.Devices, device.Current)
-	s.Records.Register(api, s.Devices.Place, s.Passes.CountUse)
-	s.Owners.Register(api)
-	s.Passes.Register(api)
-	families := household.NewService(s.DB, s.Residents, s.Logger)
-	families.OnDecided(s.Owners.InvitationDecided)
-	s.Passes.OnUse(s.Owners.PassUsed)
-	families.Register(api)
-	families.RegisterApp(api)
-	calls := s.Calls
-	if calls == nil {
-		calls = webcall.Off()
+	api.UseMiddleware(auth.Gate(api, s.DeviceTokens, s.ResidentTokens))
+	for _, f := range features {
+		f.Register(api)
 	}
-	calls.Register(api)
-	mux.Handle("GET /webcall/ws", calls)
-	s.Cameras.Register(api)
-	s.Recovery.Register(api, s.PublicURL)
+	mux.Handle("GET /webcall/ws", s.Calls)
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -395,24 +373,33 @@ func Handler(s Services) (http.Handler, huma.API) {
 	return csrf.Handler(s.Auth.Middleware(httpapi.Gzip(mux))), api
 }
 
-// OpenAPI returns the API document without opening a database, for
-// generating the console's types.
+// OpenAPI returns the API document, for generating the console's types.
 func OpenAPI() ([]byte, error) {
-	return offlineAPI().OpenAPI().MarshalJSON()
+	var doc []byte
+	err := withOfflineAPI(func(api huma.API) error {
+		var err error
+		doc, err = api.OpenAPI().MarshalJSON()
+		return err
+	})
+	return doc, err
 }
 
-// offlineAPI returns the API with every operation registered on services
-// without a database.
-func offlineAPI() huma.API {
-	logger := slog.New(slog.DiscardHandler)
-	_, api := Handler(Services{Logger: logger, Auth: auth.NewService(nil, nil, logger), Accounts: account.NewService(nil, logger),
-		Residents: resident.NewService(nil, nil, nil, nil, logger), Applications: application.NewService(nil, nil, nil, nil, nil, logger),
-		Whitelist: whitelist.NewService(nil, logger, nil), Cards: card.NewService(nil, nil), Notices: notice.NewService(nil, nil),
-		Ads: ad.NewService(nil, nil, nil, nil), Devices: device.NewService(nil, nil, logger),
-		Firmware: firmware.NewService(nil, nil, logger), Records: record.NewService(nil, nil, logger),
-		Owners: ownerapp.NewService(nil, nil, nil, logger), Passes: pass.NewService(nil, nil, logger),
-		Cameras: camera.NewService(nil, nil, logger), Recovery: recovery.NewService(nil, nil, nil, nil, logger), Audit: audit.NewService(nil, logger)})
-	return api
+// withOfflineAPI runs f on the API of a whole server built on a throwaway
+// SQLite database, with neither broker nor SIP server, and removes it
+// afterwards.
+func withOfflineAPI(f func(api huma.API) error) error {
+	dir, err := os.MkdirTemp("", "linli-api-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	a, err := New(context.Background(), config.Config{DataDir: dir, AdminAccount: "admin", MQTTAddr: "off", SIPAddr: "off"},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return f(a.api)
 }
 
 func apiNotFound() http.Handler {

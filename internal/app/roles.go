@@ -13,18 +13,21 @@ import (
 // that declare no access rule (auth.Needs, auth.Open, …). The gate refuses
 // them to every role short of 物业管理员; a test keeps the list empty, so
 // that each new operation states who may call it.
-func UndeclaredOperations() []string {
+func UndeclaredOperations() ([]string, error) {
 	var out []string
-	for path, item := range offlineAPI().OpenAPI().Paths {
-		if !strings.HasPrefix(path, "/api/") {
-			continue
-		}
-		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
-			if op != nil && !auth.Declared(op.Metadata) {
-				out = append(out, op.OperationID)
+	err := withOfflineAPI(func(api huma.API) error {
+		for path, item := range api.OpenAPI().Paths {
+			if !strings.HasPrefix(path, "/api/") {
+				continue
+			}
+			for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
+				if op != nil && !auth.Declared(op.Metadata) {
+					out = append(out, op.OperationID)
+				}
 			}
 		}
-	}
+		return nil
+	})
 	sort.Strings(out)
-	return out
+	return out, err
 }

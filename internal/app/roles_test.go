@@ -169,7 +169,11 @@ func meID(tb testing.TB, c *apptest.Client) int {
 // call it, so that none reaches a limited role by being forgotten.
 func TestEveryOperationDeclared(t *testing.T) {
 	t.Parallel()
-	if ops := app.UndeclaredOperations(); len(ops) > 0 {
+	ops, err := app.UndeclaredOperations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) > 0 {
 		t.Errorf("operations without auth.Needs, auth.Open or another access rule: %v", ops)
 	}
 }

@@ -85,8 +85,9 @@ type appOutput struct{ Body Application }
 type appPage struct{ Body httpapi.Page[Application] }
 
 // Register adds the staff operations on applications and the public H5
-// operations to api. publicURL, when set, is the base of QR-code links.
-func (s *Service) Register(api huma.API, publicURL string) {
+// operations to api.
+func (s *Service) Register(api huma.API) {
+	publicURL := s.publicURL
 	tags := []string{"业主申请"}
 	const base = "/api/v1/communities/{cid}/applications"
 	baseURL := func(ctx context.Context) string {

@@ -59,11 +59,13 @@ type Service struct {
 	pictures  *imaging.Gate
 	lookups   *limiter
 	now       func() time.Time
+	publicURL string
 }
 
 // NewService returns a Service that decodes photos through pictures.
-func NewService(db *store.Store, box *secret.Box, files resident.Files, residents *resident.Service, pictures *imaging.Gate, logger *slog.Logger) *Service {
-	return &Service{db: db, box: box, files: files, residents: residents, pictures: pictures, logger: logger,
+// publicURL, when set, is the base of QR-code links.
+func NewService(db *store.Store, box *secret.Box, files resident.Files, residents *resident.Service, pictures *imaging.Gate, publicURL string, logger *slog.Logger) *Service {
+	return &Service{db: db, box: box, files: files, residents: residents, pictures: pictures, publicURL: publicURL, logger: logger,
 		lookups: newLimiter(20, statusLookupWindow), now: time.Now}
 }
 

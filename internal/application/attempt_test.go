@@ -18,7 +18,7 @@ import (
 func TestAttemptsPerAddress(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.Store) {
 		ctx := actor.AsSystem(context.Background())
-		s := NewService(db, nil, nil, nil, nil, slog.New(slog.DiscardHandler))
+		s := NewService(db, nil, nil, nil, nil, "", slog.New(slog.DiscardHandler))
 		now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 		s.now = func() time.Time { return now }
 		for i := range PerIPPerHour {

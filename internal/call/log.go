@@ -69,14 +69,14 @@ func (l *Log) write(ctx context.Context, c sip.Call) {
 // place is where the caller stands: a device's own place; for an app, the
 // resident's (or staff member's) name at the place of the station it
 // watches.
-func (l *Log) place(ctx context.Context, c sip.Call) (record.Place, error) {
+func (l *Log) place(ctx context.Context, c sip.Call) (device.Place, error) {
 	sys := actor.AsSystem(ctx)
 	id := c.Caller.DeviceID
 	person := c.Caller.Kind == sip.KindApp || c.Caller.Kind == sip.KindStaff
 	if person {
 		id = c.Route.DeviceID
 	}
-	p := record.Place{CommunityID: c.Caller.CommunityID, Label: c.Caller.Label}
+	p := device.Place{CommunityID: c.Caller.CommunityID, Label: c.Caller.Label}
 	if id == 0 {
 		return p, nil
 	}

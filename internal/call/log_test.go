@@ -45,7 +45,7 @@ func TestCallRecords(t *testing.T) {
 		_, acc := w.signIn(t, "13800000001")
 		files, err := blob.NewDir(t.TempDir())
 		w.must(t, err)
-		records := record.NewService(db, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		records := record.NewService(db, files, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		log := NewLog(w.dir, records)
 		ctx := context.Background()
 		door := w.account(t, dev(e.door1))
@@ -67,7 +67,7 @@ func TestCallRecords(t *testing.T) {
 			t.Fatalf("record %d not listed", id)
 			return record.Record{}
 		}
-		report := func(p record.Place, r record.Report) (record.Stored, error) {
+		report := func(p device.Place, r record.Report) (record.Stored, error) {
 			if r.Time.IsZero() {
 				r.Time = time.Now()
 			}
@@ -229,7 +229,7 @@ func TestCallRecordRace(t *testing.T) {
 		w.signIn(t, "13800000001")
 		files, err := blob.NewDir(t.TempDir())
 		w.must(t, err)
-		records := record.NewService(db, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		records := record.NewService(db, files, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		log := NewLog(w.dir, records)
 		door := w.account(t, dev(e.door1))
 		place, err := device.PlaceOf(w.ctx, db.Client, e.door1)

@@ -12,7 +12,6 @@ import (
 	"linli/internal/auth"
 	"linli/internal/ent"
 	"linli/internal/errs"
-	"linli/internal/firmware"
 	"linli/internal/httpapi"
 	"linli/internal/perm"
 	"linli/internal/store"
@@ -98,6 +97,10 @@ func Current(ctx context.Context) *ent.Device {
 	return d
 }
 
+// Current returns the device of a device request (the package's Current,
+// for the features that are handed the device service).
+func (s *Service) Current(ctx context.Context) *ent.Device { return Current(ctx) }
+
 // deviceSecurity documents that an operation takes the device's bearer token.
 var deviceSecurity = []map[string][]string{{"device": {}}}
 
@@ -120,7 +123,8 @@ func (s *Service) Location(ctx context.Context, d *ent.Device) (whitelist.Locati
 
 // Register adds the device operations (/device/v1) and the console's device
 // list (/api/v1) to api; GET /device/v1/sync is the whitelist's.
-func (s *Service) Register(api huma.API, fws *firmware.Service) {
+func (s *Service) Register(api huma.API) {
+	fws := s.firmware
 	tags := []string{"设备接口"}
 	huma.Register(api, huma.Operation{OperationID: "device-bind", Method: http.MethodPost, Path: "/device/v1/bind",
 		Summary: "绑定设备", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusOK,

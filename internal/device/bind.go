@@ -17,6 +17,7 @@ import (
 	entdevice "linli/internal/ent/device"
 	"linli/internal/ent/loginfailure"
 	"linli/internal/errs"
+	"linli/internal/firmware"
 	"linli/internal/mqtt"
 	"linli/internal/secret"
 	"linli/internal/store"
@@ -30,21 +31,39 @@ const (
 
 // Service binds and authenticates devices.
 type Service struct {
-	db       *store.Store
-	box      *secret.Box
-	logger   *slog.Logger
-	now      func() time.Time
-	publish  Publisher
-	accounts BrokerAccounts
+	db     *store.Store
+	box    *secret.Box
+	logger *slog.Logger
+	now    func() time.Time
+	// broker carries commands to devices (nil: no broker).
+	broker Broker
+	// firmware keeps the images devices are upgraded to.
+	firmware *firmware.Service
 	// sipPresence reads devices' SIP registrations (nil: SIP off).
 	sipPresence SIPPresence
 	// acks are the remote openings waiting on this instance.
 	acks acks
 }
 
-// NewService returns a Service.
-func NewService(db *store.Store, box *secret.Box, logger *slog.Logger) *Service {
-	return &Service{db: db, box: box, logger: logger, now: time.Now}
+// An Option gives a Service what a part of it needs.
+type Option func(*Service)
+
+// WithFirmware serves devices the firmware images of fws and upgrades them.
+func WithFirmware(fws *firmware.Service) Option { return func(s *Service) { s.firmware = fws } }
+
+// WithSIPPresence lets 设备列表 show each bound device's SIP registration;
+// without it (SIP off) the column stays empty.
+func WithSIPPresence(p SIPPresence) Option { return func(s *Service) { s.sipPresence = p } }
+
+// NewService returns a Service that reaches devices through broker (nil
+// when devices have no broker: commands then fail as if devices were
+// offline).
+func NewService(db *store.Store, box *secret.Box, broker Broker, logger *slog.Logger, opts ...Option) *Service {
+	s := &Service{db: db, box: box, broker: broker, logger: logger, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // BindInput is what an installer's device sends to bind itself.
@@ -208,8 +227,8 @@ func (s *Service) Bind(ctx context.Context, in BindInput) (*Credentials, error) 
 	cr.MQTT.StatusTopic = StatusTopic(c.ID, dev.ID)
 	cr.SIP.Username = fmt.Sprintf("d%d", dev.ID)
 	cr.SIP.Password = sipPW
-	if s.accounts != nil {
-		if err := s.accounts.AddDevice(ctx, mqtt.Device{CommunityID: c.ID, DeviceID: dev.ID}, cr.MQTT.Username, mqttPW); err != nil {
+	if s.broker != nil {
+		if err := s.broker.AddDevice(ctx, mqtt.Device{CommunityID: c.ID, DeviceID: dev.ID}, cr.MQTT.Username, mqttPW); err != nil {
 			s.logger.ErrorContext(ctx, "create the device's broker account", "device", dev.ID, "err", err)
 			return nil, &errs.Error{Code: errs.Unavailable, Message: "设备消息服务暂时不可用，请稍后重新绑定", Err: err}
 		}

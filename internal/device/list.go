@@ -40,12 +40,8 @@ type SIPContact struct {
 }
 
 // SIPPresence returns the live registrations of SIP usernames (d<device
-// id>), by username.
+// id>), by username; nil when the SIP server is off.
 type SIPPresence func(ctx context.Context, usernames []string) (map[string][]SIPContact, error)
-
-// SetSIPPresence lets 设备列表 show each bound device's SIP registration;
-// without it (SIP off) the column stays empty.
-func (s *Service) SetSIPPresence(p SIPPresence) { s.sipPresence = p }
 
 // SIPUsername is the SIP account of device id.
 func SIPUsername(id int) string { return fmt.Sprintf("d%d", id) }
@@ -65,7 +61,7 @@ func (s *Service) withSIP(ctx context.Context, rows []SlotView) error {
 		return nil
 	}
 	regs, err := s.sipPresence(ctx, names)
-	if err != nil {
+	if err != nil || regs == nil {
 		return err
 	}
 	for i, v := range rows {
@@ -192,8 +188,8 @@ func (s *Service) Unbind(ctx context.Context, cid, id int) error {
 	}
 	// The broker account goes first: a device whose unbinding failed can
 	// still be unbound again, but a leftover account would go on working.
-	if s.accounts != nil {
-		if err := s.accounts.RemoveDevice(ctx, fmt.Sprintf("dev-%d", d.ID)); err != nil {
+	if s.broker != nil {
+		if err := s.broker.RemoveDevice(ctx, fmt.Sprintf("dev-%d", d.ID)); err != nil {
 			s.logger.ErrorContext(ctx, "remove the device's broker account", "device", id, "err", err)
 			return &errs.Error{Code: errs.Unavailable, Message: "设备消息服务暂时不可用，请稍后再解绑", Err: err}
 		}

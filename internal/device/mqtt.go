@@ -37,23 +37,16 @@ func (s *Service) SetOnline(ctx context.Context, deviceID int, online bool, ip s
 	}
 }
 
-// Publisher sends a message to an MQTT topic.
-type Publisher func(topic string, payload []byte) error
-
-// SetPublisher sets how commands reach devices (the MQTT broker).
-func (s *Service) SetPublisher(p Publisher) { s.publish = p }
-
-// BrokerAccounts keeps devices' accounts on the broker: an external broker
-// creates and removes them; either broker ends the session of credentials
-// that were replaced or revoked.
-type BrokerAccounts interface {
+// Broker is the MQTT broker devices keep a session with. It sends
+// commands to their cmd topics and keeps their accounts: binding creates,
+// and unbinding removes, each device's account (on an external broker),
+// and either broker ends the session of credentials that were replaced or
+// revoked.
+type Broker interface {
+	Publish(topic string, payload []byte) error
 	AddDevice(ctx context.Context, d mqtt.Device, username, password string) error
 	RemoveDevice(ctx context.Context, username string) error
 }
-
-// SetBrokerAccounts makes binding create, and unbinding remove, each
-// device's account on the broker, ending sessions of revoked credentials.
-func (s *Service) SetBrokerAccounts(a BrokerAccounts) { s.accounts = a }
 
 // Command is a message on a device's cmd topic.
 type Command struct {
@@ -63,7 +56,7 @@ type Command struct {
 
 // Nudge tells every bound device of community cid to sync to version.
 func (s *Service) Nudge(ctx context.Context, cid int, version int64) {
-	if s.publish == nil {
+	if s.broker == nil {
 		return
 	}
 	devs, err := s.db.Device.Query().Where(entdevice.CommunityID(cid)).Select(entdevice.FieldID).All(actor.AsSystem(ctx))
@@ -73,7 +66,7 @@ func (s *Service) Nudge(ctx context.Context, cid int, version int64) {
 	}
 	payload, _ := json.Marshal(Command{Type: "sync", Version: version})
 	for _, d := range devs {
-		if err := s.publish(CmdTopic(cid, d.ID), payload); err != nil {
+		if err := s.broker.Publish(CmdTopic(cid, d.ID), payload); err != nil {
 			s.logger.WarnContext(ctx, "nudge device", "device", d.ID, "err", err)
 		}
 	}

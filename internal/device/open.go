@@ -92,7 +92,7 @@ func (a *acks) deliver(ack Ack) {
 func (s *Service) Open(ctx context.Context, req OpenRequest) (time.Time, error) {
 	sys := actor.AsSystem(ctx)
 	d := req.Device
-	if !d.Online || s.publish == nil {
+	if !d.Online || s.broker == nil {
 		return time.Time{}, errs.New(errs.Conflict, "设备离线，无法开门")
 	}
 	b := make([]byte, 12)
@@ -122,7 +122,7 @@ func (s *Service) Open(ctx context.Context, req OpenRequest) (time.Time, error) 
 	ch := s.acks.add(cmd.ID)
 	defer s.acks.remove(cmd.ID)
 	payload, _ := json.Marshal(cmd)
-	if err := s.publish(CmdTopic(d.CommunityID, d.ID), payload); err != nil {
+	if err := s.broker.Publish(CmdTopic(d.CommunityID, d.ID), payload); err != nil {
 		s.logger.WarnContext(ctx, "send open command", "device", d.ID, "err", err)
 		return time.Time{}, errs.New(errs.Conflict, "设备离线，无法开门")
 	}

@@ -12,6 +12,7 @@ import (
 	"linli/internal/actor"
 	"linli/internal/ent"
 	"linli/internal/errs"
+	"linli/internal/mqtt"
 	"linli/internal/store"
 	"linli/internal/storetest"
 )
@@ -35,16 +36,16 @@ func TestOpenAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sender, other := NewService(db, nil, logger), NewService(db, nil, logger)
 		var answer func(cmd OpenCommand)
-		sender.SetPublisher(func(topic string, payload []byte) error {
+		sender := NewService(db, nil, publishFunc(func(topic string, payload []byte) error {
 			var cmd OpenCommand
 			if err := json.Unmarshal(payload, &cmd); err != nil || topic != CmdTopic(c.ID, d.ID) {
 				t.Errorf("command %s on %s", payload, topic)
 			}
 			go answer(cmd)
 			return nil
-		})
+		}), logger)
+		other := NewService(db, nil, nil, logger)
 		ack := func(deviceID int, a Ack) {
 			b, _ := json.Marshal(a)
 			other.DeviceMessage(ctx, deviceID, b)
@@ -78,3 +79,12 @@ func TestOpenAcrossInstances(t *testing.T) {
 		}
 	})
 }
+
+// publishFunc is a Broker that only publishes, through itself.
+type publishFunc func(topic string, payload []byte) error
+
+func (f publishFunc) Publish(topic string, payload []byte) error { return f(topic, payload) }
+
+func (publishFunc) AddDevice(context.Context, mqtt.Device, string, string) error { return nil }
+
+func (publishFunc) RemoveDevice(context.Context, string) error { return nil }

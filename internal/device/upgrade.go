@@ -78,7 +78,7 @@ func (s *Service) StartUpgrade(ctx context.Context, fws *firmware.Service, cid i
 	if len(ids) == 0 {
 		return errs.Field("device_ids", "请选择要升级的设备")
 	}
-	if s.publish == nil {
+	if s.broker == nil {
 		return errs.New(errs.Conflict, "设备消息通道（MQTT）未启用，无法下发升级")
 	}
 	fw, err := fws.Get(ctx, fwID)
@@ -115,7 +115,7 @@ func (s *Service) StartUpgrade(ctx context.Context, fws *firmware.Service, cid i
 	payload, _ := json.Marshal(UpgradeCommand{Type: "upgrade", FirmwareID: fw.ID, Model: fw.Model, Version: fw.Version,
 		Size: fw.Size, SHA256: fw.Sha256, URL: fmt.Sprintf("/device/v1/firmware/%d", fw.ID)})
 	for _, d := range devs {
-		if err := s.publish(CmdTopic(cid, d.ID), payload); err != nil {
+		if err := s.broker.Publish(CmdTopic(cid, d.ID), payload); err != nil {
 			s.logger.WarnContext(ctx, "send upgrade", "device", d.ID, "err", err)
 			s.failUpgrade(ctx, d.ID, "升级指令发送失败")
 		}

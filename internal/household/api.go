@@ -61,9 +61,9 @@ type faceUploadInput struct {
 // appSecurity documents that an operation takes the app's bearer token.
 var appSecurity = []map[string][]string{{"app": {}}}
 
-// RegisterApp adds the residents' app operations (/app/v1) for family
+// registerApp adds the residents' app operations (/app/v1) for family
 // members and the resident's own face.
-func (s *Service) RegisterApp(api huma.API) {
+func (s *Service) registerApp(api huma.API) {
 	tags := []string{"业主 APP"}
 	op := func(id, method, path, summary string, status int) huma.Operation {
 		return huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags,
@@ -190,8 +190,10 @@ func (s *Service) labels(ctx context.Context, cid int, vs ...*ent.Invitation) (m
 	return housing.RoomLabels(ctx, s.db.Client, c.Name, ids)
 }
 
-// Register adds the staff operations on invitations (业主邀请审核).
+// Register adds the staff operations on invitations (业主邀请审核) and the
+// residents' app operations on their households.
 func (s *Service) Register(api huma.API) {
+	s.registerApp(api)
 	tags := []string{"业主邀请"}
 	const base = "/api/v1/communities/{cid}/invitations"
 	one := func(ctx context.Context, cid int, v *ent.Invitation, err error) (*staffInvitationOutput, error) {

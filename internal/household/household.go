@@ -45,26 +45,29 @@ type Service struct {
 	residents *resident.Service
 	logger    *slog.Logger
 	now       func() time.Time
-	onDecided func(ctx context.Context, v *ent.Invitation)
+	listener  Listener
 }
 
-// OnDecided makes f hear of every invitation the property approved or
-// rejected, after it is stored (the app pushes it to the inviting 业主).
-func (s *Service) OnDecided(f func(ctx context.Context, v *ent.Invitation)) { s.onDecided = f }
+// Listener hears of every invitation the property approved or rejected,
+// after it is stored (the app pushes it to the inviting 业主).
+type Listener interface {
+	InvitationDecided(ctx context.Context, v *ent.Invitation)
+}
 
-// decided tells the OnDecided hook about invitation id.
+// decided tells the listener about invitation id.
 func (s *Service) decided(ctx context.Context, id int) {
-	if s.onDecided == nil {
+	if s.listener == nil {
 		return
 	}
 	if v, err := s.db.Invitation.Get(ctx, id); err == nil {
-		s.onDecided(ctx, v)
+		s.listener.InvitationDecided(ctx, v)
 	}
 }
 
-// NewService returns a Service that changes residents through residents.
-func NewService(db *store.Store, residents *resident.Service, logger *slog.Logger) *Service {
-	return &Service{db: db, residents: residents, logger: logger, now: time.Now}
+// NewService returns a Service that changes residents through residents
+// and tells listener (if not nil) of every decided invitation.
+func NewService(db *store.Store, residents *resident.Service, listener Listener, logger *slog.Logger) *Service {
+	return &Service{db: db, residents: residents, listener: listener, logger: logger, now: time.Now}
 }
 
 // phoneOf returns the phone of the signed-in app user.

@@ -7,7 +7,6 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/area"
 	"linli/internal/ent/building"
-	"linli/internal/ent/device"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
@@ -136,7 +135,7 @@ func (s *Service) DeleteArea(ctx context.Context, cid, id int) error {
 	if err != nil {
 		return err
 	}
-	devices, err := s.db.Device.Query().Where(device.UnitIDIn(unitIDs...)).Count(ctx)
+	devices, err := s.devices.BoundInUnits(ctx, unitIDs...)
 	if err != nil {
 		return err
 	}

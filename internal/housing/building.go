@@ -6,7 +6,6 @@ import (
 
 	"linli/internal/ent"
 	"linli/internal/ent/building"
-	"linli/internal/ent/device"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
@@ -124,7 +123,7 @@ func (s *Service) DeleteBuilding(ctx context.Context, cid, id int) error {
 	if err != nil {
 		return err
 	}
-	devices, err := s.db.Device.Query().Where(device.UnitIDIn(unitIDs...)).Count(ctx)
+	devices, err := s.devices.BoundInUnits(ctx, unitIDs...)
 	if err != nil {
 		return err
 	}

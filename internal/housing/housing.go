@@ -28,11 +28,27 @@ const (
 
 // Service manages the housing tree.
 type Service struct {
-	db *store.Store
+	db      *store.Store
+	devices Devices
 }
 
-// NewService returns a Service on db.
-func NewService(db *store.Store) *Service { return &Service{db: db} }
+// Devices answers what the housing tree must know of the devices bound in
+// it: a place that holds one is not deleted, and a unit keeps at least as
+// many door stations as its highest bound one. The device service
+// implements it.
+type Devices interface {
+	// BoundInUnits counts the door stations bound in units.
+	BoundInUnits(ctx context.Context, unitIDs ...int) (int, error)
+	// BoundInRoom counts the indoor monitors bound in room.
+	BoundInRoom(ctx context.Context, roomID int) (int, error)
+	// LastBoundDoor returns the index and serial of unit's bound door
+	// station with the highest index; index 0 when none is bound.
+	LastBoundDoor(ctx context.Context, unitID int) (index int, serial string, err error)
+}
+
+// NewService returns a Service on db that asks devices about the devices
+// bound in places before it removes or shrinks them.
+func NewService(db *store.Store, devices Devices) *Service { return &Service{db: db, devices: devices} }
 
 // Label joins a community name and the names below it into a location label:
 // Label("测试小区1", "1区", "2栋", "1单元", "0502") = "【测试小区1】-1区-2栋-1单元-0502".

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"linli/internal/ent"
-	"linli/internal/ent/device"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/errs"
@@ -119,7 +118,7 @@ func (s *Service) DeleteRoom(ctx context.Context, cid, id int) error {
 	if residents > 0 {
 		return errs.Newf(errs.Conflict, "房间 %s 还有 %d 个业主，请先删除业主后再删除房间", RoomNo(r.Floor, r.Number), residents)
 	}
-	if monitors, err := s.db.Device.Query().Where(device.RoomID(id)).Count(ctx); err != nil {
+	if monitors, err := s.devices.BoundInRoom(ctx, id); err != nil {
 		return err
 	} else if monitors > 0 {
 		return errs.Newf(errs.Conflict, "房间 %s 的室内分机已绑定，请先在设备列表中解绑", RoomNo(r.Floor, r.Number))

@@ -2,10 +2,12 @@ package housing_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"linli/internal/actor"
 	"linli/internal/community"
+	"linli/internal/device"
 	"linli/internal/ent"
 	"linli/internal/errs"
 	"linli/internal/housing"
@@ -19,7 +21,7 @@ func TestTenancyInDataLayer(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.Store) {
 		bg := context.Background()
 		op := actor.With(bg, actor.Actor{Kind: actor.Operator, AccountID: 1})
-		cs, hs := community.NewService(db), housing.NewService(db)
+		cs, hs := community.NewService(db), housing.NewService(db, device.NewService(db, nil, nil, slog.New(slog.DiscardHandler)))
 		mk := func(name string) (int, int) {
 			region, addr := "440306", "地址"
 			c, err := cs.Create(op, community.Input{Name: &name, RegionCode: &region, Address: &addr})

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"linli/internal/ent"
-	"linli/internal/ent/device"
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
@@ -116,12 +115,12 @@ func (s *Service) UpdateUnit(ctx context.Context, cid, id int, in UnitInput) (*e
 		}
 	}
 	if in.DeviceCount != nil && *in.DeviceCount < u.DeviceCount {
-		bound, err := s.db.Device.Query().Where(device.UnitID(id), device.IndexGT(*in.DeviceCount)).Order(ent.Asc(device.FieldIndex)).All(ctx)
+		last, serial, err := s.devices.LastBoundDoor(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if len(bound) > 0 {
-			return nil, errs.Fieldf("device_count", "门口机%d 已绑定设备 %s，设备数量不能少于 %d；请先在设备列表中解绑", bound[len(bound)-1].Index, bound[len(bound)-1].Serial, bound[len(bound)-1].Index)
+		if last > *in.DeviceCount {
+			return nil, errs.Fieldf("device_count", "门口机%d 已绑定设备 %s，设备数量不能少于 %d；请先在设备列表中解绑", last, serial, last)
 		}
 	}
 	upd := s.db.Unit.UpdateOneID(id).SetNillableNumber(in.Number).SetNillableName(in.Name).
@@ -149,7 +148,7 @@ func (s *Service) DeleteUnit(ctx context.Context, cid, id int) error {
 	if err != nil {
 		return err
 	}
-	devices, err := s.db.Device.Query().Where(device.UnitID(id)).Count(ctx)
+	devices, err := s.devices.BoundInUnits(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -36,13 +36,14 @@ type Devices interface {
 
 // Broker is the embedded MQTT broker.
 type Broker struct {
-	srv    *mqtt.Server
-	addr   net.Addr
-	logger *slog.Logger
+	srv      *mqtt.Server
+	listener net.Listener
+	logger   *slog.Logger
 }
 
-// Start listens on addr (":1883"; port 0 picks one) and serves devices.
-func Start(addr string, devices Devices, logger *slog.Logger) (*Broker, error) {
+// Listen binds the embedded broker to addr (":1883"; port 0 picks one).
+// Devices are served once Serve is called.
+func Listen(addr string, logger *slog.Logger) (*Broker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	// A device receives a few small commands, not a stream: the default
 	// queue of 8,192 pending writes costs 64 KiB per connection before the
@@ -53,37 +54,36 @@ func Start(addr string, devices Devices, logger *slog.Logger) (*Broker, error) {
 	caps.RetainAvailable = 0
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: logger.With("part", "mqtt"),
 		ClientNetReadBufferSize: 1024, ClientNetWriteBufferSize: 1024})
-	h := &hook{devices: devices, logger: logger, clients: map[string]session{}}
-	if err := srv.AddHook(h, nil); err != nil {
-		return nil, err
-	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt: listen %s: %w", addr, err)
 	}
-	tcp := listeners.NewNet("devices", l)
-	if err := srv.AddListener(tcp); err != nil {
-		l.Close()
-		return nil, err
+	return &Broker{srv: srv, listener: l, logger: logger}, nil
+}
+
+// Serve lets devices log in, checked and followed by devices.
+func (b *Broker) Serve(devices Devices) error {
+	h := &hook{devices: devices, logger: b.logger, clients: map[string]session{}}
+	if err := b.srv.AddHook(h, nil); err != nil {
+		return err
 	}
-	if err := srv.Serve(); err != nil {
-		return nil, err
+	if err := b.srv.AddListener(listeners.NewNet("devices", b.listener)); err != nil {
+		return err
+	}
+	if err := b.srv.Serve(); err != nil {
+		return err
 	}
 	// A device may publish only on its own events topic (OnACLCheck), so
 	// the topic names the device truthfully.
-	if err := srv.Subscribe(eventsFilter, 1, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+	return b.srv.Subscribe(eventsFilter, 1, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
 		if did, ok := deviceTopic(pk.TopicName, "events"); ok {
 			devices.DeviceMessage(context.Background(), did, pk.Payload)
 		}
-	}); err != nil {
-		_ = srv.Close()
-		return nil, err
-	}
-	return &Broker{srv: srv, addr: l.Addr(), logger: logger}, nil
+	})
 }
 
 // Addr is the address the broker listens on.
-func (b *Broker) Addr() net.Addr { return b.addr }
+func (b *Broker) Addr() net.Addr { return b.listener.Addr() }
 
 // Publish sends payload to topic (QoS 1, not retained).
 func (b *Broker) Publish(topic string, payload []byte) error {
@@ -112,7 +112,12 @@ func (b *Broker) kick(clientID string) {
 }
 
 // Close disconnects every device and stops the broker.
-func (b *Broker) Close() error { return b.srv.Close() }
+func (b *Broker) Close() error {
+	err := b.srv.Close()
+	// Before Serve the listener is the broker's alone to close.
+	_ = b.listener.Close()
+	return err
+}
 
 // hook authenticates devices, enforces their topics and tracks presence.
 type hook struct {

@@ -28,6 +28,7 @@ import (
 // one broker: they receive device status through a shared subscription, so
 // each message is handled by exactly one of them.
 type External struct {
+	url     *url.URL
 	cm      *autopaho.ConnectionManager
 	devices Devices
 	logger  *slog.Logger
@@ -50,16 +51,23 @@ const (
 	controlTimeout = 10 * time.Second
 )
 
-// Connect connects to the broker at rawURL (mqtt://user:password@host:port;
-// the account must be the dynamic security administrator) and starts
-// following device status.
-func Connect(ctx context.Context, rawURL string, devices Devices, logger *slog.Logger) (*External, error) {
+// NewExternal returns the connection to the broker at rawURL
+// (mqtt://user:password@host:port; the account must be the dynamic security
+// administrator), made by Connect.
+func NewExternal(rawURL string, logger *slog.Logger) (*External, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" || (u.Scheme != "mqtt" && u.Scheme != "tcp" && u.Scheme != "mqtts" && u.Scheme != "tls") {
 		return nil, fmt.Errorf("LINLI_MQTT_URL %q: want mqtt://user:password@host:port", redact(rawURL))
 	}
+	return &External{url: u, logger: logger.With("part", "mqtt"), waiting: map[string]chan []controlResponse{}}, nil
+}
+
+// Connect connects to the broker and starts following the status and
+// events of devices.
+func (e *External) Connect(ctx context.Context, devices Devices) error {
+	e.devices = devices
+	u := e.url
 	password, _ := u.User.Password()
-	e := &External{devices: devices, logger: logger.With("part", "mqtt"), waiting: map[string]chan []controlResponse{}}
 	host, _ := os.Hostname()
 	clientID := fmt.Sprintf("linli-server-%s-%s", host, randomHex(4))
 	up := make(chan error, 1)
@@ -93,7 +101,7 @@ func Connect(ctx context.Context, rawURL string, devices Devices, logger *slog.L
 	}
 	cm, err := autopaho.NewConnection(context.WithoutCancel(ctx), cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	e.cm = cm
 	wait, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -102,13 +110,13 @@ func Connect(ctx context.Context, rawURL string, devices Devices, logger *slog.L
 	case err := <-up:
 		if err != nil {
 			_ = cm.Disconnect(context.Background())
-			return nil, err
+			return err
 		}
 	case <-wait.Done():
 		_ = cm.Disconnect(context.Background())
-		return nil, fmt.Errorf("mqtt: no connection to %s within 15 s (check LINLI_MQTT_URL and that the broker runs)", u.Host)
+		return fmt.Errorf("mqtt: no connection to %s within 15 s (check LINLI_MQTT_URL and that the broker runs)", u.Host)
 	}
-	return e, nil
+	return nil
 }
 
 // errRoleAdded says that setUp gave the server's account its role; the

@@ -25,19 +25,21 @@ import (
 type Service struct {
 	db *store.Store
 	wl *whitelist.Service
-	// noticed, if set, is told of each notice sent, after it is committed
-	// (to push it to residents' apps).
-	noticed func(ctx context.Context, n *ent.Notice, roomIDs []int)
+	// listener, if not nil, is told of each notice sent, after it is
+	// committed (to push it to residents' apps).
+	listener Listener
 }
 
-// NewService returns a Service that records its changes in wl.
-func NewService(db *store.Store, wl *whitelist.Service) *Service {
-	return &Service{db: db, wl: wl}
+// Listener hears of every notice sent: to every resident of its community,
+// or to those of roomIDs.
+type Listener interface {
+	NoticeSent(ctx context.Context, n *ent.Notice, roomIDs []int)
 }
 
-// OnNotice sets the function told about every notice sent, after commit.
-func (s *Service) OnNotice(fn func(ctx context.Context, n *ent.Notice, roomIDs []int)) {
-	s.noticed = fn
+// NewService returns a Service that records its changes in wl and tells
+// listener (if not nil) of every notice sent.
+func NewService(db *store.Store, wl *whitelist.Service, listener Listener) *Service {
+	return &Service{db: db, wl: wl, listener: listener}
 }
 
 // Notice limits (发送通知).
@@ -139,8 +141,8 @@ func (s *Service) SendNotice(ctx context.Context, cid int, rooms bool, in Notice
 		}
 		return []string{whitelist.NoticeKey(n.ID)}, nil
 	})
-	if err == nil && s.noticed != nil {
-		s.noticed(ctx, n, roomIDs)
+	if err == nil && s.listener != nil {
+		s.listener.NoticeSent(ctx, n, roomIDs)
 	}
 	return n, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"linli/internal/actor"
 	"linli/internal/community"
+	"linli/internal/device"
 	"linli/internal/housing"
 	"linli/internal/store"
 	"linli/internal/storetest"
@@ -25,13 +26,13 @@ func TestNotices(t *testing.T) {
 		clock := time.Date(2026, 7, 23, 2, 0, 0, 0, time.UTC) // 10:00 in China
 		wl := whitelist.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)), []whitelist.Source{NewSource(db)},
 			whitelist.WithClock(func() time.Time { return clock }))
-		svc := NewService(db, wl)
+		svc := NewService(db, wl, nil)
 		name, code, addr := "通知小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {
 			t.Fatal(err)
 		}
-		hs := housing.NewService(db)
+		hs := housing.NewService(db, device.NewService(db, nil, nil, slog.New(slog.DiscardHandler)))
 		one, two := 1, 2
 		area, _ := hs.CreateArea(ctx, c.ID, housing.AreaInput{Number: &one})
 		bld, _ := hs.CreateBuilding(ctx, c.ID, housing.BuildingInput{AreaID: area.ID, Number: &one})

@@ -49,9 +49,6 @@ func WithDoors(d Doors, timeout time.Duration) Option {
 // WithSnapshots serves call snapshots from r.
 func WithSnapshots(r Snapshots) Option { return func(s *Service) { s.snapshots = r } }
 
-// WithPusher sends pushes through p instead of the log.
-func WithPusher(p Pusher) Option { return func(s *Service) { s.pusher = p } }
-
 // AppDoor is a door the resident may open from the app.
 type AppDoor struct {
 	ID            int    `json:"id"`

@@ -66,15 +66,13 @@ type Service struct {
 	doors       Doors
 	openTimeout time.Duration
 	snapshots   Snapshots
-	pusher      Pusher
 }
 
 // NewService returns a Service that sends codes with sender; box seals the
-// SIP passwords of app installations. Options give it what remote opening,
-// call records and pushes need.
+// SIP passwords of app installations. Options give it what remote opening
+// and call records need.
 func NewService(db *store.Store, box *secret.Box, sender Sender, logger *slog.Logger, opts ...Option) *Service {
-	s := &Service{db: db, box: box, sender: sender, logger: logger, now: time.Now, openTimeout: DefaultOpenTimeout,
-		pusher: LogPusher{Logger: logger}}
+	s := &Service{db: db, box: box, sender: sender, logger: logger, now: time.Now, openTimeout: DefaultOpenTimeout}
 	for _, o := range opts {
 		o(s)
 	}

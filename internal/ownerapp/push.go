@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"linli/internal/actor"
 	"linli/internal/dnd"
@@ -13,6 +14,7 @@ import (
 	"linli/internal/ent/invitation"
 	"linli/internal/ent/resident"
 	"linli/internal/phone"
+	"linli/internal/store"
 )
 
 // Kinds of pushes.
@@ -53,10 +55,25 @@ func (l LogPusher) Push(ctx context.Context, p Push) error {
 	return nil
 }
 
+// Pushes tells residents' apps what happened: a door calls their room, a
+// call was missed, a notice was sent, a visitor used their pass, the
+// property decided on their invitation.
+type Pushes struct {
+	db     *store.Store
+	pusher Pusher
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// NewPushes returns Pushes that deliver through pusher.
+func NewPushes(db *store.Store, pusher Pusher, logger *slog.Logger) *Pushes {
+	return &Pushes{db: db, pusher: pusher, logger: logger, now: time.Now}
+}
+
 // pushTo sends a push to every signed-in app with a push token of phones,
 // leaving out the phones whose 免打扰 is active when quiet is set. A failed
 // push is logged: it never undoes what it tells about.
-func (s *Service) pushTo(ctx context.Context, phones []string, quiet bool, p Push) {
+func (s *Pushes) pushTo(ctx context.Context, phones []string, quiet bool, p Push) {
 	if len(phones) == 0 || s.pusher == nil {
 		return
 	}
@@ -96,7 +113,7 @@ func (s *Service) pushTo(ctx context.Context, phones []string, quiet bool, p Pus
 
 // roomPhones returns the phones of the residents of room roomID; with
 // appCall only those with APP呼叫.
-func (s *Service) roomPhones(ctx context.Context, roomIDs []int, appCall bool) []string {
+func (s *Pushes) roomPhones(ctx context.Context, roomIDs []int, appCall bool) []string {
 	q := s.db.Resident.Query().Where(resident.RoomIDIn(roomIDs...), resident.PhoneNEQ(""))
 	if appCall {
 		q.Where(resident.AppCall(true))
@@ -110,20 +127,20 @@ func (s *Service) roomPhones(ctx context.Context, roomIDs []int, appCall bool) [
 
 // RoomCalled pushes an incoming door call of caller (a device's label) to
 // room roomID to its residents with APP呼叫, except phones in 免打扰.
-func (s *Service) RoomCalled(ctx context.Context, roomID int, caller, callID string) {
+func (s *Pushes) RoomCalled(ctx context.Context, roomID int, caller, callID string) {
 	s.pushTo(ctx, s.roomPhones(ctx, []int{roomID}, true), true, Push{Kind: PushCall, Title: "门口机来电", Body: caller + " 正在呼叫",
 		Data: map[string]string{"room_id": strconv.Itoa(roomID), "call_id": callID}})
 }
 
 // RoomMissed pushes a missed door call to room roomID to its residents.
-func (s *Service) RoomMissed(ctx context.Context, roomID int, caller, callID string) {
+func (s *Pushes) RoomMissed(ctx context.Context, roomID int, caller, callID string) {
 	s.pushTo(ctx, s.roomPhones(ctx, []int{roomID}, false), false, Push{Kind: PushMissed, Title: "未接来电", Body: caller + " 呼叫未接听",
 		Data: map[string]string{"room_id": strconv.Itoa(roomID), "call_id": callID}})
 }
 
 // NoticeSent pushes a new notice: a 小区通知 to every resident of its
 // community, a 房间通知 to the residents of its rooms.
-func (s *Service) NoticeSent(ctx context.Context, n *ent.Notice, roomIDs []int) {
+func (s *Pushes) NoticeSent(ctx context.Context, n *ent.Notice, roomIDs []int) {
 	var phones []string
 	if len(roomIDs) > 0 {
 		phones = s.roomPhones(ctx, roomIDs, false)
@@ -145,7 +162,7 @@ func (s *Service) NoticeSent(ctx context.Context, n *ent.Notice, roomIDs []int) 
 }
 
 // PassUsed pushes the use of visitor pass p to the phone that made it.
-func (s *Service) PassUsed(ctx context.Context, p *ent.Pass) {
+func (s *Pushes) PassUsed(ctx context.Context, p *ent.Pass) {
 	uses := strconv.Itoa(p.Uses) + " 次"
 	if p.MaxUses > 0 {
 		uses = strconv.Itoa(p.Uses) + "/" + strconv.Itoa(p.MaxUses) + " 次"
@@ -157,7 +174,7 @@ func (s *Service) PassUsed(ctx context.Context, p *ent.Pass) {
 
 // InvitationDecided pushes the property's answer on invitation v to the
 // 业主 who sent it.
-func (s *Service) InvitationDecided(ctx context.Context, v *ent.Invitation) {
+func (s *Pushes) InvitationDecided(ctx context.Context, v *ent.Invitation) {
 	inviter, err := s.db.Resident.Get(actor.AsSystem(ctx), v.InviterID)
 	if err != nil || inviter.Phone == "" {
 		return

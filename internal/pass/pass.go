@@ -60,16 +60,19 @@ type Service struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	pins      func() (string, error) // draws a PIN (tests draw colliding ones)
-	onUse     func(ctx context.Context, p *ent.Pass)
+	listener  Listener
 }
 
-// OnUse makes f hear of every counted use of a pass, after it is stored,
-// with the pass as it is then (the app pushes it to the resident).
-func (s *Service) OnUse(f func(ctx context.Context, p *ent.Pass)) { s.onUse = f }
+// Listener hears of every counted use of a pass, after it is stored, with
+// the pass as it is then (the app pushes it to the resident).
+type Listener interface {
+	PassUsed(ctx context.Context, p *ent.Pass)
+}
 
-// NewService returns a Service that tells wl about every change of a pass.
-func NewService(db *store.Store, wl *whitelist.Service, logger *slog.Logger) *Service {
-	return &Service{db: db, whitelist: wl, logger: logger, now: time.Now, pins: randomPIN}
+// NewService returns a Service that tells wl about every change of a pass
+// and listener (if not nil) about every use.
+func NewService(db *store.Store, wl *whitelist.Service, listener Listener, logger *slog.Logger) *Service {
+	return &Service{db: db, whitelist: wl, listener: listener, logger: logger, now: time.Now, pins: randomPIN}
 }
 
 // Status returns the status of p at now.

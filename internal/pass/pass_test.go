@@ -9,6 +9,7 @@ import (
 
 	"linli/internal/actor"
 	"linli/internal/community"
+	"linli/internal/device"
 	"linli/internal/ent"
 	"linli/internal/housing"
 	"linli/internal/store"
@@ -27,7 +28,7 @@ func TestPINsUnique(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hs := housing.NewService(db)
+		hs := housing.NewService(db, device.NewService(db, nil, nil, slog.New(slog.DiscardHandler)))
 		one, dc := 1, 1
 		area, err := hs.CreateArea(op, c.ID, housing.AreaInput{Number: &one})
 		if err != nil {
@@ -43,7 +44,7 @@ func TestPINsUnique(t *testing.T) {
 			SetName("甲").SetRole("业主").SetPhone("13911180001").SaveX(op)
 
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		svc := NewService(db, whitelist.NewService(db, logger, []whitelist.Source{NewSource(db)}), logger)
+		svc := NewService(db, whitelist.NewService(db, logger, []whitelist.Source{NewSource(db)}), nil, logger)
 		var drawn []string
 		queue := []string{}
 		svc.pins = func() (string, error) {

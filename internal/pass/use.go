@@ -42,11 +42,11 @@ func (s *Service) CountUse(ctx context.Context, cid, deviceID, passID int, event
 		// Every device learns the new count; at the limit the pass is gone.
 		return s.changed(ctx, tx, cid, p.ID)
 	})
-	if err != nil || !counted || s.onUse == nil {
+	if err != nil || !counted || s.listener == nil {
 		return err
 	}
 	if p, err := s.db.Pass.Get(ctx, passID); err == nil {
-		s.onUse(ctx, p)
+		s.listener.PassUsed(ctx, p)
 	}
 	return nil
 }

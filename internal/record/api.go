@@ -58,14 +58,8 @@ type snapshotInput struct {
 	ID  int `path:"id" minimum:"1" doc:"记录编号"`
 }
 
-// PassUses counts a use of a visitor pass a device reported: once per
-// device and event id, however often the report is sent.
-type PassUses func(ctx context.Context, communityID, deviceID, passID int, eventID string, at time.Time) error
-
 // Register adds the device's event report and the console's record lists.
-// place tells where the device of a device request stands; uses counts
-// the uses of visitor passes.
-func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place, error), uses PassUses) {
+func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "device-report-event", Method: http.MethodPost, Path: "/device/v1/events",
 		Summary: "上报呼叫或开锁事件", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(),
 		Security:     []map[string][]string{{"device": {}}},
@@ -73,7 +67,7 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 		Description: "multipart/form-data。同一 event_id 重发（内容相同）返回 200 和已有记录，不会重复记录；" +
 			"同一 event_id 内容不同返回 409。上传中断时不留下任何记录或文件。"},
 		func(ctx context.Context, in *eventInput) (*eventOutput, error) {
-			p, err := place(ctx)
+			p, err := s.devices.Place(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -101,7 +95,7 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 				// Counted after the record (also for a retried report, which
 				// counts nothing twice): a failure here answers 500, and the
 				// device's retry completes the count.
-				if err := uses(ctx, p.CommunityID, p.DeviceID, r.PassID, r.EventID, r.Time); err != nil {
+				if err := s.passes.CountUse(ctx, p.CommunityID, p.DeviceID, r.PassID, r.EventID, r.Time); err != nil {
 					return nil, err
 				}
 			}

@@ -61,7 +61,7 @@ FROM generate_series(1, %d) AS x`, c.ID, units, units, records)
 				_, _ = db.DB.ExecContext(ctx, "ANALYZE")
 			}
 			b.Logf("%d records written in %s", records, time.Since(t0).Round(time.Second))
-			s := NewService(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			s := NewService(db, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			rng := rand.New(rand.NewPCG(5, 6))
 			lat := make([]time.Duration, 0, b.N)
 			var total int

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"linli/internal/actor"
+	"linli/internal/device"
 	"linli/internal/ent"
 	entevent "linli/internal/ent/event"
 	"linli/internal/ent/resident"
@@ -51,7 +52,7 @@ func sipEventID(callID string) string {
 // its 呼叫记录, creating the record on first sight. One record per Call-ID
 // and community: when the calling door station reported the call (with its
 // snapshot) first, that record is completed instead.
-func (s *Service) RecordCall(ctx context.Context, p Place, c Call) error {
+func (s *Service) RecordCall(ctx context.Context, p device.Place, c Call) error {
 	ctx = actor.AsSystem(ctx)
 	if len(c.CallID) > 200 {
 		c.CallID = c.CallID[:200]
@@ -180,7 +181,7 @@ func trim(s string, n int) string {
 // joinCall completes the server's record of a call with the device's report
 // of it (its event id, snapshot and content hash), so that retries of the
 // report find it.
-func (s *Service) joinCall(ctx context.Context, p Place, r Report, call *ent.Event, key, sum string) (Stored, error) {
+func (s *Service) joinCall(ctx context.Context, p device.Place, r Report, call *ent.Event, key, sum string) (Stored, error) {
 	n, err := s.db.Event.Update().Where(entevent.ID(call.ID), entevent.ContentHash("")).
 		SetEventID(r.EventID).SetContentHash(sum).SetSnapshotKey(key).Save(ctx)
 	if err == nil && n == 0 {
@@ -211,7 +212,7 @@ func (s *Service) joinCall(ctx context.Context, p Place, r Report, call *ent.Eve
 // answered it (室内分机, 管理机1); for 监视 from the app, the resident
 // watching. Only the call's own door station (caller or the station
 // watched) can name it.
-func (s *Service) callAnswerer(ctx context.Context, p Place, r Report, create *ent.EventCreate) error {
+func (s *Service) callAnswerer(ctx context.Context, p device.Place, r Report, create *ent.EventCreate) error {
 	if r.Kind != "unlock" || r.UnlockType != "call" || r.CallID == "" {
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 
 	"linli/internal/actor"
 	"linli/internal/blob"
+	"linli/internal/device"
 	"linli/internal/ent"
 	entcard "linli/internal/ent/card"
 	entevent "linli/internal/ent/event"
@@ -41,22 +42,30 @@ var snapshotLimits = imaging.Limits{MaxBytes: MaxSnapshotBytes, MinWidth: 16, Mi
 
 // Service stores and lists records.
 type Service struct {
-	db     *store.Store
-	files  *blob.Dir
-	logger *slog.Logger
-	now    func() time.Time
+	db      *store.Store
+	files   *blob.Dir
+	devices Devices
+	passes  Passes
+	logger  *slog.Logger
+	now     func() time.Time
 }
 
-// NewService returns a Service.
-func NewService(db *store.Store, files *blob.Dir, logger *slog.Logger) *Service {
-	return &Service{db: db, files: files, logger: logger, now: time.Now}
+// Devices tells where the device behind a device request stands.
+type Devices interface {
+	Place(ctx context.Context) (device.Place, error)
 }
 
-// Place is where the reporting device stands.
-type Place struct {
-	CommunityID, DeviceID      int
-	Label                      string
-	AreaID, BuildingID, UnitID *int
+// Passes counts a use of a visitor pass a device reported: once per device
+// and event id, however often the report is sent.
+type Passes interface {
+	CountUse(ctx context.Context, communityID, deviceID, passID int, eventID string, at time.Time) error
+}
+
+// NewService returns a Service that stores snapshots in files; devices
+// places the devices that report events and passes counts the visitor
+// passes they were opened with.
+func NewService(db *store.Store, files *blob.Dir, devices Devices, passes Passes, logger *slog.Logger) *Service {
+	return &Service{db: db, files: files, devices: devices, passes: passes, logger: logger, now: time.Now}
 }
 
 // Report is one event as a device sends it.
@@ -145,7 +154,7 @@ func (r *Report) check() error {
 // content it is refused.
 //
 // Errors: errs.Invalid, errs.Conflict (the event id was used for another event).
-func (s *Service) Ingest(ctx context.Context, p Place, r Report) (Stored, error) {
+func (s *Service) Ingest(ctx context.Context, p device.Place, r Report) (Stored, error) {
 	if err := r.check(); err != nil {
 		return Stored{}, err
 	}

@@ -17,6 +17,7 @@ import (
 	"linli/internal/actor"
 	"linli/internal/blob"
 	"linli/internal/community"
+	"linli/internal/device"
 	"linli/internal/ent"
 	"linli/internal/store"
 	"linli/internal/storetest"
@@ -32,7 +33,7 @@ func TestPurge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := NewService(db, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := NewService(db, files, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		name, code, addr := "保留小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {
@@ -40,7 +41,7 @@ func TestPurge(t *testing.T) {
 		}
 		var b bytes.Buffer
 		_ = jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 32, 32)), nil)
-		p := Place{CommunityID: c.ID, DeviceID: 1, Label: "【保留小区】-围墙机1"}
+		p := device.Place{CommunityID: c.ID, DeviceID: 1, Label: "【保留小区】-围墙机1"}
 		now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 		for i, age := range []int{200, 181, 179, 1} {
 			s.now = func() time.Time { return now.AddDate(0, 0, -age) }
@@ -76,7 +77,7 @@ func TestPurge(t *testing.T) {
 func TestEachVisitsEveryRecordOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.Store) {
 		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
-		s := NewService(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := NewService(db, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		name, code, addr := "导出小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {
@@ -125,7 +126,7 @@ func TestFailedIngestKeepsAnotherReportsSnapshot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := NewService(db, files, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := NewService(db, files, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		name, code, addr := "并发小区", "440306", "x"
 		c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
 		if err != nil {
@@ -133,7 +134,7 @@ func TestFailedIngestKeepsAnotherReportsSnapshot(t *testing.T) {
 		}
 		var b bytes.Buffer
 		_ = jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 32, 32)), nil)
-		p := Place{CommunityID: c.ID, DeviceID: 1, Label: "【并发小区】-围墙机1"}
+		p := device.Place{CommunityID: c.ID, DeviceID: 1, Label: "【并发小区】-围墙机1"}
 		r := Report{EventID: "same", Kind: "call", Time: time.Now(), Snapshot: b.Bytes()}
 		var first Stored
 		racing := true

@@ -62,7 +62,7 @@ FROM generate_series(1, %d) AS x`, c.ID, c.ID, records)
 			if err != nil {
 				b.Fatal(err)
 			}
-			s := NewService(db, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			s := NewService(db, dir, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			old := time.Now().Add(-blob.OrphanGrace - time.Hour)
 			plant := func() {
 				for i := 1; i <= files; i++ {

@@ -87,9 +87,9 @@ type verifyLoginInput struct {
 	}
 }
 
-// Register adds 忘记密码 and 替换手机/替换邮箱 to api. Reset links lead to
-// publicURL, or to the address the request came to when it is empty.
-func (s *Service) Register(api huma.API, publicURL string) {
+// Register adds 忘记密码 and 替换手机/替换邮箱 to api.
+func (s *Service) Register(api huma.API) {
+	publicURL := s.publicURL
 	baseURL := func(ctx context.Context) string {
 		if publicURL != "" {
 			return publicURL

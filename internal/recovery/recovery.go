@@ -58,14 +58,19 @@ type Service struct {
 	mail   MailSender
 	logger *slog.Logger
 	now    func() time.Time
+	// publicURL is where reset links lead; the address a request came to
+	// when it is empty.
+	publicURL string
 	// sending tracks deliveries, which run after the answer so that it
 	// takes as long whether or not anything is sent.
 	sending sync.WaitGroup
 }
 
-// NewService returns a Service that sends with sms and mailer.
-func NewService(db *store.Store, authn *auth.Service, sms SMSSender, mailer MailSender, logger *slog.Logger) *Service {
-	return &Service{db: db, auth: authn, sms: sms, mail: mailer, logger: logger, now: time.Now}
+// NewService returns a Service that sends with sms and mailer; reset links
+// lead to publicURL, or to the address the request came to when it is
+// empty.
+func NewService(db *store.Store, authn *auth.Service, sms SMSSender, mailer MailSender, publicURL string, logger *slog.Logger) *Service {
+	return &Service{db: db, auth: authn, sms: sms, mail: mailer, publicURL: publicURL, logger: logger, now: time.Now}
 }
 
 // Close waits for deliveries under way (each is bounded by a timeout).

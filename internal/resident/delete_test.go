@@ -10,6 +10,7 @@ import (
 	"linli/internal/actor"
 	"linli/internal/blob"
 	"linli/internal/community"
+	"linli/internal/device"
 	"linli/internal/ent"
 	"linli/internal/housing"
 	"linli/internal/imaging"
@@ -31,7 +32,7 @@ func TestDeleteRunsHooks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hs := housing.NewService(db)
+		hs := housing.NewService(db, device.NewService(db, nil, nil, slog.New(slog.DiscardHandler)))
 		one, two := 1, 2
 		a, _ := hs.CreateArea(ctx, c.ID, housing.AreaInput{Number: &one})
 		b, _ := hs.CreateBuilding(ctx, c.ID, housing.BuildingInput{AreaID: a.ID, Number: &one})
@@ -42,31 +43,30 @@ func TestDeleteRunsHooks(t *testing.T) {
 		}
 		box, _ := secret.Load("", t.TempDir())
 		files, _ := blob.NewDir(t.TempDir())
-		svc := resident.NewService(db, box, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		var seen []string
 		fail := errors.New("whitelist store down")
 		failing := true
-		svc.OnDelete(func(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
-			gone, err := tx.Resident.Query().Count(ctx)
-			if err != nil || gone != 0 {
-				t.Errorf("hook ran before the resident was deleted (%d left, %v)", gone, err)
-			}
-			seen = append(seen, "sessions:"+r.Phone)
-			return nil
-		})
-		svc.OnDelete(func(_ context.Context, _ *ent.Tx, r *ent.Resident) error {
-			if failing {
-				return fail
-			}
-			seen = append(seen, "whitelists:"+r.Name)
-			return nil
-		})
-		svc.OnChange(func(context.Context, *ent.Tx, *ent.Resident) error {
-			if failing {
-				return fail
-			}
-			return nil
-		})
+		access := accessFuncs{
+			deleted: func(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
+				gone, err := tx.Resident.Query().Count(ctx)
+				if err != nil || gone != 0 {
+					t.Errorf("hook ran before the resident was deleted (%d left, %v)", gone, err)
+				}
+				seen = append(seen, "sessions:"+r.Phone)
+				if failing {
+					return fail
+				}
+				seen = append(seen, "whitelists:"+r.Name)
+				return nil
+			},
+			changed: func(context.Context, *ent.Tx, *ent.Resident) error {
+				if failing {
+					return fail
+				}
+				return nil
+			},
+		}
+		svc := resident.NewService(db, box, files, imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait), access, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
 		n, ph, role := "张三", "13800138000", "业主"
 		r, err := svc.Create(ctx, c.ID, resident.Input{RoomID: &room.ID, Name: &n, Phone: &ph, Role: &role})
@@ -99,4 +99,17 @@ func TestDeleteRunsHooks(t *testing.T) {
 			t.Fatalf("audit rows %+v", audits)
 		}
 	})
+}
+
+// accessFuncs is a resident.Access made of functions.
+type accessFuncs struct {
+	changed, deleted func(ctx context.Context, tx *ent.Tx, r *ent.Resident) error
+}
+
+func (a accessFuncs) ResidentChanged(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
+	return a.changed(ctx, tx, r)
+}
+
+func (a accessFuncs) ResidentDeleted(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
+	return a.deleted(ctx, tx, r)
 }

@@ -24,12 +24,16 @@ import (
 	"linli/internal/validate"
 )
 
-// Hook runs inside the transaction that deletes or changes a resident, so
-// that the consequences for access hold exactly when the change does: the
-// access layer takes a deleted resident's cards and face off every device
-// whitelist, and moves a moved resident's cards. An error rolls the whole
-// change back.
-type Hook func(ctx context.Context, tx *ent.Tx, r *ent.Resident) error
+// Access keeps device whitelists in step with residents. Its methods run
+// inside the transaction that changes or deletes a resident, so that the
+// consequences for access hold exactly when the change does: a deleted
+// resident's cards and face leave every whitelist, a moved resident's
+// cards move, a changed face permission resends the face entry. An error
+// rolls the whole change back. The whitelist implements it.
+type Access interface {
+	ResidentChanged(ctx context.Context, tx *ent.Tx, r *ent.Resident) error
+	ResidentDeleted(ctx context.Context, tx *ent.Tx, r *ent.Resident) error
+}
 
 // Service manages residents.
 type Service struct {
@@ -37,14 +41,9 @@ type Service struct {
 	box      *secret.Box
 	files    Files
 	pictures *imaging.Gate
+	access   Access
 	logger   *slog.Logger
-	onDelete []Hook
-	onChange []Hook
 }
-
-// OnChange registers a hook that runs when a resident's room or face
-// permission changes (the access layer resends the face entry).
-func (s *Service) OnChange(h Hook) { s.onChange = append(s.onChange, h) }
 
 // save applies set to resident id of community cid in one transaction with
 // the change hooks when access may change (hooks), and returns the resident.
@@ -57,7 +56,7 @@ func (s *Service) save(ctx context.Context, cid, id int, hooks bool, set func(u 
 			return store.Map(err, "业主")
 		}
 		if hooks {
-			return runHooks(ctx, tx, s.onChange, r)
+			return s.changed(ctx, tx, r)
 		}
 		return nil
 	})
@@ -67,13 +66,13 @@ func (s *Service) save(ctx context.Context, cid, id int, hooks bool, set func(u 
 	return s.Get(ctx, cid, id)
 }
 
-func runHooks(ctx context.Context, tx *ent.Tx, hooks []Hook, r *ent.Resident) error {
-	for _, h := range hooks {
-		if err := h(ctx, tx, r); err != nil {
-			return err
-		}
+// changed tells access, inside tx, that r's room or face permission
+// changed.
+func (s *Service) changed(ctx context.Context, tx *ent.Tx, r *ent.Resident) error {
+	if s.access == nil {
+		return nil
 	}
-	return nil
+	return s.access.ResidentChanged(ctx, tx, r)
 }
 
 // Files stores face photos; the blob store implements it.
@@ -83,13 +82,11 @@ type Files interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// NewService returns a Service that decodes face photos through pictures.
-func NewService(db *store.Store, box *secret.Box, files Files, pictures *imaging.Gate, logger *slog.Logger) *Service {
-	return &Service{db: db, box: box, files: files, pictures: pictures, logger: logger}
+// NewService returns a Service that decodes face photos through pictures
+// and keeps access (if not nil) in step with every change.
+func NewService(db *store.Store, box *secret.Box, files Files, pictures *imaging.Gate, access Access, logger *slog.Logger) *Service {
+	return &Service{db: db, box: box, files: files, pictures: pictures, access: access, logger: logger}
 }
-
-// OnDelete registers a hook that runs with every resident deletion.
-func (s *Service) OnDelete(h Hook) { s.onDelete = append(s.onDelete, h) }
 
 // Limits of resident fields.
 const (
@@ -340,8 +337,10 @@ func (s *Service) delete(ctx context.Context, cid, id int, owner string) error {
 		if err := tx.Resident.DeleteOneID(id).Exec(ctx); err != nil {
 			return store.Map(err, "业主")
 		}
-		if err := runHooks(ctx, tx, s.onDelete, r); err != nil {
-			return err
+		if s.access != nil {
+			if err := s.access.ResidentDeleted(ctx, tx, r); err != nil {
+				return err
+			}
 		}
 		detail := fmt.Sprintf("删除业主 %s", r.Name)
 		if owner != "" {

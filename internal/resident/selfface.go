@@ -46,7 +46,7 @@ func (s *Service) SelfFace(ctx context.Context, rs []*ent.Resident, jpeg []byte,
 			if err != nil {
 				return store.Map(err, "业主")
 			}
-			if err := runHooks(ctx, tx, s.onChange, u); err != nil {
+			if err := s.changed(ctx, tx, u); err != nil {
 				return err
 			}
 		}
@@ -76,7 +76,7 @@ func (s *Service) WithdrawFace(ctx context.Context, rs []*ent.Resident) error {
 			if err != nil {
 				return store.Map(err, "业主")
 			}
-			if err := runHooks(ctx, tx, s.onChange, u); err != nil {
+			if err := s.changed(ctx, tx, u); err != nil {
 				return err
 			}
 		}

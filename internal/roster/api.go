@@ -44,7 +44,8 @@ type importInput struct {
 type importOutput struct{ Body Result }
 
 // Register adds the workbook operations to api.
-func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
+func (s *Service) Register(api huma.API) {
+	residents := s.residents
 	tags := []string{"业主管理"}
 	const base = "/api/v1/communities/{cid}/residents"
 	stamp := func() string { return time.Now().Format("20060102-1504") }

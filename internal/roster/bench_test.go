@@ -15,6 +15,7 @@ import (
 
 	"linli/internal/actor"
 	"linli/internal/community"
+	"linli/internal/device"
 	"linli/internal/housing"
 	"linli/internal/resident"
 	"linli/internal/roster"
@@ -81,7 +82,7 @@ func setup(b *testing.B, db *store.Store) int {
 	if err != nil {
 		b.Fatal(err)
 	}
-	hs := housing.NewService(db)
+	hs := housing.NewService(db, device.NewService(db, nil, nil, slog.New(slog.DiscardHandler)))
 	one := 1
 	area, err := hs.CreateArea(ctx, c.ID, housing.AreaInput{Number: &one})
 	if err != nil {
@@ -163,7 +164,8 @@ func BenchmarkImport100k(b *testing.B) {
 			db := storetest.Open(b, backend)
 			cid := setup(b, db)
 			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
-			svc := roster.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			rs := resident.NewService(db, nil, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			svc := roster.NewService(db, rs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			data := filledWorkbook(b, svc, ctx, cid)
 			b.Logf("workbook: %.1f MB, %d sheets", float64(len(data))/1e6, benchUnits)
 
@@ -226,7 +228,6 @@ func BenchmarkImport100k(b *testing.B) {
 			b.Logf("export: %.1f MB", float64(size)/1e6)
 
 			// Resident list over 100,000: a unit filter and a name/phone search.
-			rs := resident.NewService(db, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			units, _ := db.Unit.Query().IDs(ctx)
 			for _, tc := range []struct {
 				name string

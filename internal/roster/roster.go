@@ -14,6 +14,7 @@ import (
 
 	"linli/internal/ent/unit"
 	"linli/internal/housing"
+	residentpkg "linli/internal/resident"
 	"linli/internal/store"
 	"linli/internal/xlsx"
 )
@@ -45,13 +46,14 @@ var instructions = []string{
 
 // Service builds and imports workbooks.
 type Service struct {
-	db     *store.Store
-	logger *slog.Logger
+	db        *store.Store
+	residents *residentpkg.Service
+	logger    *slog.Logger
 }
 
-// NewService returns a Service.
-func NewService(db *store.Store, logger *slog.Logger) *Service {
-	return &Service{db: db, logger: logger}
+// NewService returns a Service that imports residents through residents.
+func NewService(db *store.Store, residents *residentpkg.Service, logger *slog.Logger) *Service {
+	return &Service{db: db, residents: residents, logger: logger}
 }
 
 // unitInfo is a unit with the names that make its sheet title.

@@ -10,11 +10,14 @@ import (
 	"linli/internal/ent"
 )
 
-// Devices is what the sync handler asks of the device service: where a
-// device stands, and a record that it was seen.
+// Devices is what whitelists ask of the device service: the device behind
+// a device request, where it stands, a record that it was seen, and a
+// nudge to a community's devices that their whitelist is now at version.
 type Devices interface {
+	Current(ctx context.Context) *ent.Device
 	Location(ctx context.Context, d *ent.Device) (Location, error)
 	Seen(ctx context.Context, d *ent.Device, ip string) error
+	Nudge(ctx context.Context, communityID int, version int64)
 }
 
 type syncInput struct {
@@ -23,15 +26,14 @@ type syncInput struct {
 
 type syncOutput struct{ Body *Delta }
 
-// Register adds GET /device/v1/sync to api. current returns the device of
-// a device request (the gate has authenticated it).
-func (s *Service) Register(api huma.API, devices Devices, current func(ctx context.Context) *ent.Device) {
+// Register adds GET /device/v1/sync to api.
+func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "device-sync", Method: http.MethodGet, Path: "/device/v1/sync",
 		Summary: "同步白名单", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(), Security: []map[string][]string{{"device": {}}},
 		Description: "返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。"},
 		func(ctx context.Context, in *syncInput) (*syncOutput, error) {
-			d := current(ctx)
-			loc, err := devices.Location(ctx, d)
+			d := s.devices.Current(ctx)
+			loc, err := s.devices.Location(ctx, d)
 			if err != nil {
 				return nil, err
 			}
@@ -39,7 +41,7 @@ func (s *Service) Register(api huma.API, devices Devices, current func(ctx conte
 			if err != nil {
 				return nil, err
 			}
-			if err := devices.Seen(ctx, d, auth.ClientIP(ctx)); err != nil {
+			if err := s.devices.Seen(ctx, d, auth.ClientIP(ctx)); err != nil {
 				return nil, err
 			}
 			return &syncOutput{Body: delta}, nil

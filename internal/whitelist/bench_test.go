@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"linli/internal/actor"
 	"linli/internal/card"
 	"linli/internal/community"
+	devicepkg "linli/internal/device"
 	"linli/internal/ent"
 	entcard "linli/internal/ent/card"
 	"linli/internal/housing"
@@ -35,7 +37,7 @@ func BenchmarkSync50k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			hs := housing.NewService(db)
+			hs := housing.NewService(db, devicepkg.NewService(db, nil, nil, slog.New(slog.DiscardHandler)))
 			one := 1
 			area, _ := hs.CreateArea(ctx, c.ID, housing.AreaInput{Number: &one})
 			bld, _ := hs.CreateBuilding(ctx, c.ID, housing.BuildingInput{AreaID: area.ID, Number: &one})

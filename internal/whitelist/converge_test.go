@@ -14,6 +14,7 @@ import (
 	"linli/internal/ad"
 	"linli/internal/card"
 	"linli/internal/community"
+	devicepkg "linli/internal/device"
 	"linli/internal/ent"
 	entcard "linli/internal/ent/card"
 	"linli/internal/housing"
@@ -54,7 +55,7 @@ func newServices(db *store.Store, now func() time.Time) (*whitelist.Service, *ca
 	}
 	sources := []whitelist.Source{pass.NewSource(db), ad.NewSource(db), notice.NewSource(db), card.NewSource(db)}
 	wl := whitelist.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)), sources, opts...)
-	return wl, card.NewService(db, wl), notice.NewService(db, wl)
+	return wl, card.NewService(db, wl), notice.NewService(db, wl, nil)
 }
 
 // TestWhitelistConvergence performs random card and resident operations with
@@ -79,7 +80,7 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := housing.NewService(db)
+	hs := housing.NewService(db, devicepkg.NewService(db, nil, nil, slog.New(slog.DiscardHandler)))
 	one := 1
 	area, _ := hs.CreateArea(ctx, c.ID, housing.AreaInput{Number: &one})
 	var units []int

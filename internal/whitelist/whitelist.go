@@ -30,9 +30,10 @@ type Service struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	sources []Source
-	// nudge, if set, is told after each change so that devices sync now
-	// (the MQTT layer sends "sync to V" on their cmd topics).
-	nudge func(ctx context.Context, communityID int, version int64)
+	// devices, if set, are nudged after each change so that they sync now
+	// (the MQTT layer sends "sync to V" on their cmd topics), and answer
+	// the sync requests of devices.
+	devices Devices
 	// snapshots bounds how many full whitelists are built at once: when a
 	// whole estate's devices come back together, each would otherwise hold
 	// its own copy of the community's cards in memory at the same time.
@@ -48,6 +49,12 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Service) { s.now = now }
 }
 
+// WithDevices makes the Service nudge devices about every new whitelist
+// version and serve their syncs.
+func WithDevices(d Devices) Option {
+	return func(s *Service) { s.devices = d }
+}
+
 // NewService returns a Service whose whitelists are made of the entries of
 // sources, in the order a delta lists their changes, and of residents'
 // faces.
@@ -58,11 +65,6 @@ func NewService(db *store.Store, logger *slog.Logger, sources []Source, opts ...
 		o(s)
 	}
 	return s
-}
-
-// OnChange sets the function told about every new whitelist version.
-func (s *Service) OnChange(nudge func(ctx context.Context, communityID int, version int64)) {
-	s.nudge = nudge
 }
 
 // Now is the time whitelists go by; features stamp their changes with it.
@@ -110,8 +112,8 @@ func (s *Service) ChangeIn(ctx context.Context, tx *ent.Tx, cid int, fn func(tx 
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			err := next.Commit(ctx, tx)
-			if err == nil && s.nudge != nil {
-				s.nudge(ctx, cid, version)
+			if err == nil && s.devices != nil {
+				s.devices.Nudge(ctx, cid, version)
 			}
 			return err
 		})
