@@ -38,6 +38,7 @@ import (
 	"linli/internal/imaging"
 	"linli/internal/mail"
 	"linli/internal/media"
+	"linli/internal/metrics"
 	"linli/internal/mqtt"
 	"linli/internal/notice"
 	"linli/internal/ownerapp"
@@ -92,6 +93,11 @@ type App struct {
 	recovery *recovery.Service
 	// audit is 操作日志; the janitor purges it.
 	audit *audit.Service
+	// metrics are this server's Prometheus instruments; metricsAddr is
+	// their own listener (LINLI_METRICS_ADDR), which stopMetrics ends.
+	metrics     *metrics.Metrics
+	metricsAddr net.Addr
+	stopMetrics func()
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -102,6 +108,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		return nil, err
 	}
 	a := &App{cfg: cfg, logger: logger, db: db}
+	a.metrics = metrics.New(metrics.Gauges{DevicesOnline: a.devicesOnline, SIPRegistrations: a.sipRegistrations})
 	accounts := account.NewService(db, logger)
 	created, err := accounts.EnsureOperator(ctx, cfg.AdminAccount, cfg.AdminPassword)
 	if err != nil {
@@ -128,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	// One budget for decoding pictures, whichever path they come by.
 	pictures := imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait)
 	residents := resident.NewService(db, box, files, pictures, logger)
-	a.whitelist = whitelist.NewService(db, logger, sources(db))
+	a.whitelist = whitelist.NewService(db, logger, sources(db), whitelist.WithSyncsServed(a.metrics.SyncServed))
 	residents.OnDelete(a.whitelist.ResidentDeleted)
 	residents.OnChange(a.whitelist.ResidentChanged)
 	notices := notice.NewService(db, a.whitelist)
@@ -185,7 +192,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Devices: devices, Firmware: images,
 		Records: a.records, Owners: a.owners, Passes: pass.NewService(db, a.whitelist, logger), Calls: a.calls,
 		Cameras: a.cameras, Recovery: a.recovery, Audit: a.audit,
+		Metrics: a.metrics, Operations: a.operations(),
 	})
+	if err := a.startMetrics(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -202,7 +214,7 @@ func (a *App) startBroker(ctx context.Context, devices *device.Service) error {
 	if a.cfg.MQTTURL != "" {
 		// Devices stay connected to the external broker while this instance
 		// restarts, so their presence is kept as it was.
-		e, err := mqtt.Connect(ctx, a.cfg.MQTTURL, devices, a.logger)
+		e, err := mqtt.Connect(ctx, a.cfg.MQTTURL, countedDevices{devices, a.metrics}, a.logger)
 		if err != nil {
 			return err
 		}
@@ -220,7 +232,7 @@ func (a *App) startBroker(ctx context.Context, devices *device.Service) error {
 	if err := devices.ResetPresence(ctx); err != nil {
 		return err
 	}
-	b, err := mqtt.Start(addr, devices, a.logger)
+	b, err := mqtt.Start(addr, countedDevices{devices, a.metrics}, a.logger)
 	if err != nil {
 		if addr == ":1883" && errors.Is(err, syscall.EADDRINUSE) {
 			// Another broker (often a system Mosquitto) holds the standard
@@ -247,7 +259,7 @@ func (a *App) startSIP(ctx context.Context) error {
 		a.logger.Info("SIP server disabled")
 		return nil
 	}
-	srv, err := sip.Start(ctx, sip.Config{Addr: addr, Advertise: a.cfg.SIPAdvertise}, a.db, a.directory, a.callLog, a.logger.With("part", "sip"))
+	srv, err := sip.Start(ctx, sip.Config{Addr: addr, Advertise: a.cfg.SIPAdvertise}, a.db, a.directory, countedCalls{a.callLog, a.metrics}, a.logger.With("part", "sip"))
 	if err != nil {
 		if addr == ":5060" && errors.Is(err, syscall.EADDRINUSE) {
 			a.logger.Warn("SIP port 5060 is in use: door calls cannot be made until LINLI_SIP_ADDR names a free address (for example :5070)", "err", err)
@@ -342,12 +354,18 @@ type Services struct {
 	Recovery *recovery.Service
 	// Audit writes and lists 操作日志.
 	Audit *audit.Service
+	// Metrics counts API requests and workbook imports; nil counts nothing.
+	Metrics *metrics.Metrics
+	// Operations answers /healthz, /readyz and /metrics; nil leaves them
+	// out.
+	Operations http.Handler
 }
 
 // Handler builds the HTTP handler: API, OpenAPI document and console.
 func Handler(s Services) (http.Handler, huma.API) {
 	mux := http.NewServeMux()
 	api := httpapi.NewAPI(mux, Version, s.Logger)
+	api.UseMiddleware(s.Metrics.HTTP)
 	api.UseMiddleware(audit.Middleware(s.Audit))
 	api.UseMiddleware(auth.Gate(api, s.Devices.Resolve, s.Owners.Resolve))
 	s.Audit.Register(api)
@@ -357,7 +375,7 @@ func Handler(s Services) (http.Handler, huma.API) {
 	community.NewService(s.DB).Register(api)
 	housing.NewService(s.DB).Register(api)
 	s.Residents.Register(api)
-	roster.NewService(s.DB, s.Logger).Register(api, s.Residents)
+	roster.NewService(s.DB, s.Logger, roster.WithImportTimer(s.Metrics.ImportTook)).Register(api, s.Residents)
 	s.Applications.Register(api, s.PublicURL)
 	s.Cards.Register(api)
 	s.Notices.Register(api)
@@ -383,6 +401,11 @@ func Handler(s Services) (http.Handler, huma.API) {
 	mux.Handle("GET /webcall/ws", calls)
 	s.Cameras.Register(api)
 	s.Recovery.Register(api, s.PublicURL)
+	if s.Operations != nil {
+		for _, p := range operationPaths {
+			mux.Handle(p, s.Operations)
+		}
+	}
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -552,7 +575,9 @@ func (a *App) ExpireNow(ctx context.Context) (int, error) {
 func (a *App) SweepFiles(ctx context.Context, before time.Time) (int, error) {
 	tmp, terr := a.files.RemoveTemporary(ctx, before)
 	n, err := blob.Sweep(ctx, a.files, a.fileOwners, before, blob.SweepBatch)
-	return tmp + n, errors.Join(terr, err)
+	err = errors.Join(terr, err)
+	a.metrics.Swept(tmp+n, err)
+	return tmp + n, err
 }
 
 // DeviceMessages is how many device status messages this instance handled
@@ -578,6 +603,9 @@ func (a *App) Store() *store.Store { return a.db }
 
 // Close stops the broker and closes the database.
 func (a *App) Close() error {
+	if a.stopMetrics != nil {
+		a.stopMetrics()
+	}
 	if a.calls != nil {
 		a.calls.Close()
 	}

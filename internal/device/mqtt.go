@@ -37,6 +37,12 @@ func (s *Service) SetOnline(ctx context.Context, deviceID int, online bool, ip s
 	}
 }
 
+// CountOnline counts the bound devices that are 在线 (have an MQTT
+// session), in every community, as all instances recorded them.
+func (s *Service) CountOnline(ctx context.Context) (int, error) {
+	return s.db.Device.Query().Where(entdevice.Online(true)).Count(actor.AsSystem(ctx))
+}
+
 // Publisher sends a message to an MQTT topic.
 type Publisher func(topic string, payload []byte) error
 

@@ -7,11 +7,13 @@ package mqtt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -39,6 +41,7 @@ type Broker struct {
 	srv    *mqtt.Server
 	addr   net.Addr
 	logger *slog.Logger
+	closed atomic.Bool
 }
 
 // Start listens on addr (":1883"; port 0 picks one) and serves devices.
@@ -112,7 +115,19 @@ func (b *Broker) kick(clientID string) {
 }
 
 // Close disconnects every device and stops the broker.
-func (b *Broker) Close() error { return b.srv.Close() }
+func (b *Broker) Close() error {
+	b.closed.Store(true)
+	return b.srv.Close()
+}
+
+// Check says whether the broker still listens for devices: it does from
+// Start until Close.
+func (b *Broker) Check(context.Context) error {
+	if b.closed.Load() {
+		return errors.New("mqtt: broker closed")
+	}
+	return nil
+}
 
 // hook authenticates devices, enforces their topics and tracks presence.
 type hook struct {
