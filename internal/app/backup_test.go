@@ -102,8 +102,22 @@ func TestBackupAndRestore(t *testing.T) {
 			t.Fatalf("a %s archive changed the target", name)
 		}
 	}
-	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(target), ".restored.restore-*")); len(left) > 0 {
+	if left, _ := filepath.Glob(filepath.Join(target, ".re*")); len(left) > 0 {
 		t.Errorf("staging directories left: %v", left)
+	}
+
+	// -force replaces what a backup holds and leaves anything else.
+	keep := filepath.Join(target, "keep.txt")
+	_ = os.WriteFile(keep, []byte("mine"), 0o600)
+	_ = os.WriteFile(filepath.Join(target, "linli.db-wal"), []byte("stale journal"), 0o600)
+	if _, err := backup.Restore(context.Background(), archive, target, true); err != nil {
+		t.Fatalf("restore -force: %v", err)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("restore removed a file it does not own: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(target, "linli.db-wal")); err == nil {
+		t.Error("restore left a stale SQLite journal beside the restored database")
 	}
 
 	s2 := apptest.StartWith(t, config.Config{DataDir: target, AdminAccount: "admin", AdminPassword: apptest.AdminInitial,

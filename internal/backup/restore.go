@@ -13,8 +13,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
-	"time"
 
 	"linli/internal/secret"
 	"linli/internal/store"
@@ -23,32 +23,38 @@ import (
 // maxManifest bounds the manifest read into memory.
 const maxManifest = 64 << 20
 
-// ErrNotEmpty is returned by Restore for a data directory that holds
-// something, unless it is told to replace it.
+// ErrNotEmpty is returned by Restore for a data directory that holds a
+// database, stored files or a key, unless it is told to replace them.
 var ErrNotEmpty = errors.New("数据目录不为空")
 
-// Restore puts the backup archive back as the data directory dataDir. It
-// refuses a dataDir that is not empty unless force is set (a server must
-// not be running on it). The archive is unpacked into a staging directory
-// beside dataDir and checked (every entry named in the manifest, sizes and
-// SHA-256, the database's integrity) before dataDir is replaced by renames;
-// a bad archive leaves dataDir as it was.
+// replaced are the entries of a data directory that a restore replaces:
+// what a backup holds, and SQLite's journal files, which must never meet
+// another database. Anything else in the directory is left alone.
+var replaced = []string{databaseName, databaseName + "-wal", databaseName + "-shm", filesDir, secret.KeyFile}
+
+// Restore puts the backup archive back into the data directory dataDir. It
+// refuses a dataDir that already holds a database, files or a key unless
+// force is set (a server must not be running on it). The archive is
+// unpacked into a staging directory inside dataDir and checked (every
+// entry named in the manifest, sizes and SHA-256, the database's
+// integrity) before anything of dataDir is touched; then the old entries
+// are moved aside and the new ones moved in by renames, which works on a
+// data directory that is a mount point (a container volume) too. A bad
+// archive leaves dataDir as it was.
 func Restore(ctx context.Context, archive, dataDir string, force bool) (Manifest, error) {
 	var m Manifest
-	dataDir = filepath.Clean(dataDir)
-	if entries, err := os.ReadDir(dataDir); err == nil && len(entries) > 0 && !force {
+	old := present(dataDir)
+	if len(old) > 0 && !force {
 		what := "文件"
-		if _, err := os.Stat(filepath.Join(dataDir, store.SQLiteFile)); err == nil {
+		if slices.Contains(old, databaseName) {
 			what = "数据库"
 		}
-		return m, fmt.Errorf("%w：%s 已有%s，恢复会整个替换它；确认服务已停止后加 -force", ErrNotEmpty, dataDir, what)
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return m, fmt.Errorf("%w：%s 已有%s，恢复会替换它们；确认服务已停止后加 -force", ErrNotEmpty, dataDir, what)
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(dataDir), 0o750); err != nil {
-		return m, fmt.Errorf("backup: %w", err)
-	}
-	staging, err := os.MkdirTemp(filepath.Dir(dataDir), "."+filepath.Base(dataDir)+".restore-*")
+	staging, err := os.MkdirTemp(dataDir, ".restore-*")
 	if err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
@@ -58,38 +64,58 @@ func Restore(ctx context.Context, archive, dataDir string, force bool) (Manifest
 	}
 	if m.Database != "" {
 		if err := store.CheckSQLite(ctx, filepath.Join(staging, databaseName)); err != nil {
-			return m, fmt.Errorf("备份中的数据库已损坏：%w", err)
+			return m, fmt.Errorf("备份中的数据库已损坏，未做任何改动：%w", err)
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(staging, filesDir), 0o750); err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
-	if err := os.Chmod(staging, 0o750); err != nil {
-		return m, fmt.Errorf("backup: %w", err)
-	}
-	return m, replace(dataDir, staging)
+	return m, swap(dataDir, staging, old, present(staging))
 }
 
-// replace puts staging in the place of dataDir, moving the old one aside
-// first and back when the second rename fails.
-func replace(dataDir, staging string) error {
-	old := ""
-	if _, err := os.Stat(dataDir); err == nil {
-		old = fmt.Sprintf("%s.old-%d", dataDir, time.Now().UnixNano())
-		if err := os.Rename(dataDir, old); err != nil {
-			return fmt.Errorf("backup: move the old data directory aside: %w", err)
+// present returns the entries of replaced that dir holds.
+func present(dir string) []string {
+	var out []string
+	for _, name := range replaced {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			out = append(out, name)
 		}
 	}
-	if err := os.Rename(staging, dataDir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dataDir)
-		}
+	return out
+}
+
+// swap moves the entries old of dataDir aside and the entries fresh of
+// staging into dataDir, putting everything back when a rename fails.
+func swap(dataDir, staging string, old, fresh []string) error {
+	aside, err := os.MkdirTemp(dataDir, ".replaced-*")
+	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	if old != "" {
-		if err := os.RemoveAll(old); err != nil {
-			return fmt.Errorf("backup: restored, but the old data directory %s is left: %w", old, err)
+	var movedOut, movedIn []string
+	undo := func(cause error) error {
+		for _, name := range movedIn {
+			_ = os.Rename(filepath.Join(dataDir, name), filepath.Join(staging, name))
 		}
+		for _, name := range movedOut {
+			_ = os.Rename(filepath.Join(aside, name), filepath.Join(dataDir, name))
+		}
+		_ = os.Remove(aside)
+		return fmt.Errorf("backup: %w", cause)
+	}
+	for _, name := range old {
+		if err := os.Rename(filepath.Join(dataDir, name), filepath.Join(aside, name)); err != nil {
+			return undo(err)
+		}
+		movedOut = append(movedOut, name)
+	}
+	for _, name := range fresh {
+		if err := os.Rename(filepath.Join(staging, name), filepath.Join(dataDir, name)); err != nil {
+			return undo(err)
+		}
+		movedIn = append(movedIn, name)
+	}
+	if err := os.RemoveAll(aside); err != nil {
+		return fmt.Errorf("backup: restored, but the replaced data are left in %s: %w", aside, err)
 	}
 	return nil
 }
