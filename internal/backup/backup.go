@@ -4,9 +4,8 @@
 // (secret.key) and, last, a manifest listing every entry with its size and
 // SHA-256. A PostgreSQL database is not included: pg_dump backs it up.
 //
-// Restore checks the whole archive in a staging directory beside the target
-// before it replaces the target with one rename, so a bad archive changes
-// nothing.
+// Restore checks the whole archive in a staging directory before it moves
+// anything of the target, so a bad archive changes nothing.
 package backup
 
 import (
