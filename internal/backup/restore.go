@@ -27,29 +27,37 @@ const maxManifest = 64 << 20
 // database, stored files or a key, unless it is told to replace them.
 var ErrNotEmpty = errors.New("数据目录不为空")
 
-// replaced are the entries of a data directory that a restore replaces:
-// what a backup holds, and SQLite's journal files, which must never meet
-// another database. Anything else in the directory is left alone.
-var replaced = []string{databaseName, databaseName + "-wal", databaseName + "-shm", filesDir, secret.KeyFile}
+// managed are the entries of a data directory that a backup holds, with
+// SQLite's journal files, which must never meet another database. Anything
+// else in the directory is left alone.
+var managed = []string{databaseName, databaseName + "-wal", databaseName + "-shm", filesDir, secret.KeyFile}
 
 // Restore puts the backup archive back into the data directory dataDir. It
 // refuses a dataDir that already holds a database, files or a key unless
-// force is set (a server must not be running on it). The archive is
+// force is set (a server must not be running on it); then it replaces the
+// files, and the database and the key when the archive has them. The archive is
 // unpacked into a staging directory inside dataDir and checked (every
 // entry named in the manifest, sizes and SHA-256, the database's
 // integrity) before anything of dataDir is touched; then the old entries
 // are moved aside and the new ones moved in by renames, which works on a
 // data directory that is a mount point (a container volume) too. A bad
 // archive leaves dataDir as it was.
-func Restore(ctx context.Context, archive, dataDir string, force bool) (Manifest, error) {
-	var m Manifest
-	old := present(dataDir)
+func Restore(ctx context.Context, archive, dataDir string, force bool) (m Manifest, err error) {
+	old := present(dataDir, managed)
 	if len(old) > 0 && !force {
 		what := "文件"
 		if slices.Contains(old, databaseName) {
 			what = "数据库"
 		}
 		return m, fmt.Errorf("%w：%s 已有%s，恢复会替换它们；确认服务已停止后加 -force", ErrNotEmpty, dataDir, what)
+	}
+	if _, err := os.Stat(dataDir); errors.Is(err, os.ErrNotExist) {
+		// A refused archive leaves no empty directory behind.
+		defer func() {
+			if err != nil {
+				_ = os.Remove(dataDir)
+			}
+		}()
 	}
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return m, fmt.Errorf("backup: %w", err)
@@ -70,13 +78,23 @@ func Restore(ctx context.Context, archive, dataDir string, force bool) (Manifest
 	if err := os.MkdirAll(filepath.Join(staging, filesDir), 0o750); err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
-	return m, swap(dataDir, staging, old, present(staging))
+	// What the archive holds is replaced: the files always; the database
+	// and the key only when it has them (a PostgreSQL server's archive has
+	// no database, one whose key is LINLI_DATA_KEY no key).
+	replaced := []string{filesDir}
+	if m.Database != "" {
+		replaced = append(replaced, databaseName, databaseName+"-wal", databaseName+"-shm")
+	}
+	if m.Key == KeyInArchive {
+		replaced = append(replaced, secret.KeyFile)
+	}
+	return m, swap(dataDir, staging, present(dataDir, replaced), present(staging, replaced))
 }
 
-// present returns the entries of replaced that dir holds.
-func present(dir string) []string {
+// present returns those of names that dir holds.
+func present(dir string, names []string) []string {
 	var out []string
-	for _, name := range replaced {
+	for _, name := range names {
 		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
 			out = append(out, name)
 		}
