@@ -36,7 +36,7 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprintf(stdout, "backup written: %s (database: %s, files: %d, key: %s)\n", fs.Arg(0), orNone(m.Database), m.Files(), m.Key)
 	if m.Key == backup.KeyEnvironment {
-		fmt.Fprintln(stdout, "note: the data key comes from LINLI_DATA_KEY and is not in the archive; keep it with the backup, ID numbers and passwords sealed with it cannot be read without it")
+		fmt.Fprintln(stdout, "note: the data key comes from LINLI_DATA_KEY and is not in the archive; keep it with the backup: ID numbers and the other data sealed with it cannot be read without it")
 	}
 	return nil
 }
