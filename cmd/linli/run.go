@@ -20,6 +20,8 @@ commands:
   serve     start the server (console, API) — see "linli serve -h"
   version   print the version
   openapi   print the OpenAPI 3.1 document of the console API
+  backup    back up the database (SQLite), files and data key into a tar.gz — see "linli backup -h"
+  restore   restore a backup into the data directory — see "linli restore -h"
   sim       run simulated door stations against a server — see "linli sim -h";
             "linli sim camera" runs a fake ONVIF camera (RTSP on loopback)
 `
@@ -43,6 +45,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		_, err = fmt.Fprintf(stdout, "%s\n", doc)
 		return err
+	case "backup":
+		return backupCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "sim":
 		if len(args) > 1 && args[1] == "camera" {
 			return fakecam.Main(ctx, args[2:], stdout, stderr)

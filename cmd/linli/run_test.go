@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -28,6 +30,44 @@ func TestRun(t *testing.T) {
 	for _, args := range [][]string{nil, {"frobnicate"}, {"sim", "-slot", "lift:1"}} {
 		if err := run(context.Background(), args, getenv, &out, &errOut); err == nil {
 			t.Errorf("run(%v) succeeded", args)
+		}
+	}
+}
+
+func TestBackupCommands(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"LINLI_DATA_DIR": dataDir, "LINLI_DB_URL": "postgres://linli@127.0.0.1/linli", "LINLI_DATA_KEY": "a2V5"}
+	getenv := func(k string) string { return env[k] }
+	var out, errOut bytes.Buffer
+	archive := filepath.Join(t.TempDir(), "b.tar.gz")
+	if err := run(context.Background(), []string{"backup", archive}, getenv, &out, &errOut); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Fatalf("backup on PostgreSQL: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dataDir, "files", "faces"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "files", "faces", "1.jpg"), []byte("jpeg"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"backup", "-files-only", archive}, getenv, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "files: 1, key: environment") || !strings.Contains(out.String(), "LINLI_DATA_KEY") {
+		t.Fatalf("backup -files-only: %v %s", err, out.String())
+	}
+	out.Reset()
+	target := filepath.Join(t.TempDir(), "data")
+	if err := run(context.Background(), []string{"restore", "-data-dir", target, archive}, getenv, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "pg_dump") {
+		t.Fatalf("restore: %v %s", err, out.String())
+	}
+	if got, _ := os.ReadFile(filepath.Join(target, "files", "faces", "1.jpg")); string(got) != "jpeg" {
+		t.Fatalf("restored file: %q", got)
+	}
+	if err := run(context.Background(), []string{"restore", "-data-dir", target, archive}, getenv, &out, &errOut); err == nil {
+		t.Fatal("restore over a data directory that is not empty without -force")
+	}
+	for _, args := range [][]string{{"backup"}, {"restore"}} {
+		if err := run(context.Background(), args, getenv, &out, &errOut); err == nil {
+			t.Errorf("run(%v) without a file succeeded", args)
 		}
 	}
 }

@@ -39,6 +39,7 @@ import (
 	"linli/internal/imaging"
 	"linli/internal/mail"
 	"linli/internal/media"
+	"linli/internal/metrics"
 	"linli/internal/mqtt"
 	"linli/internal/notice"
 	"linli/internal/ownerapp"
@@ -93,6 +94,11 @@ type App struct {
 	recovery *recovery.Service
 	// audit is 操作日志; the janitor purges it.
 	audit *audit.Service
+	// metrics are this server's Prometheus instruments; metricsAddr is
+	// their own listener (LINLI_METRICS_ADDR), which stopMetrics ends.
+	metrics     *metrics.Metrics
+	metricsAddr net.Addr
+	stopMetrics func()
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -103,6 +109,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		return nil, err
 	}
 	a := &App{cfg: cfg, logger: logger, db: db}
+	a.metrics = metrics.New(metrics.Gauges{DevicesOnline: a.devicesOnline, SIPRegistrations: a.sipRegistrations})
 	accounts := account.NewService(db, logger)
 	created, err := accounts.EnsureOperator(ctx, cfg.AdminAccount, cfg.AdminPassword)
 	if err != nil {
@@ -141,7 +148,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		a.Close()
 		return nil, err
 	}
-	a.whitelist = whitelist.NewService(db, logger, sources(db), whitelist.WithDevices(devices))
+	a.whitelist = whitelist.NewService(db, logger, sources(db), whitelist.WithDevices(devices), whitelist.WithSyncsServed(a.metrics.SyncServed))
 	residents := resident.NewService(db, box, files, pictures, a.whitelist, logger)
 	pushes := ownerapp.NewPushes(db, ownerapp.LogPusher{Logger: logger}, logger)
 	notices := notice.NewService(db, a.whitelist, pushes)
@@ -185,11 +192,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		calls = webcall.Off()
 	}
 	a.handler, a.api = Handler(Server{Logger: logger, Auth: a.auth, Audit: a.audit, DeviceTokens: devices.Resolve,
-		ResidentTokens: a.owners.Resolve, Calls: calls},
+		ResidentTokens: a.owners.Resolve, Calls: calls, Metrics: a.metrics, Operations: a.operations()},
 		a.audit, a.auth, accounts, staff.NewService(db, accounts, logger), community.NewService(db),
-		housing.NewService(db, devices), residents, roster.NewService(db, residents, logger), applications,
-		card.NewService(db, a.whitelist), notices, ads, images, devices, a.whitelist, a.records, a.owners, passes,
+		housing.NewService(db, devices), residents, roster.NewService(db, residents, logger, roster.WithImportTimer(a.metrics.ImportTook)),
+		applications, card.NewService(db, a.whitelist), notices, ads, images, devices, a.whitelist, a.records, a.owners, passes,
 		household.NewService(db, residents, pushes, logger), calls, a.cameras, a.recovery)
+	if err := a.startMetrics(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -237,7 +248,7 @@ func (a *App) serveBroker(ctx context.Context, devices *device.Service) error {
 	if a.external != nil {
 		// Devices stay connected to the external broker while this instance
 		// restarts, so their presence is kept as it was.
-		if err := a.external.Connect(ctx, devices); err != nil {
+		if err := a.external.Connect(ctx, countedDevices{devices, a.metrics}); err != nil {
 			a.external = nil // nothing to close
 			return err
 		}
@@ -249,7 +260,7 @@ func (a *App) serveBroker(ctx context.Context, devices *device.Service) error {
 	if err := devices.ResetPresence(ctx); err != nil {
 		return err
 	}
-	if err := a.broker.Serve(devices); err != nil {
+	if err := a.broker.Serve(countedDevices{devices, a.metrics}); err != nil {
 		return err
 	}
 	a.logger.Info("MQTT broker listening", "mqtt", a.broker.Addr().String())
@@ -265,7 +276,7 @@ func (a *App) startSIP(ctx context.Context) error {
 		a.logger.Info("SIP server disabled")
 		return nil
 	}
-	srv, err := sip.Start(ctx, sip.Config{Addr: addr, Advertise: a.cfg.SIPAdvertise}, a.db, a.directory, a.callLog, a.logger.With("part", "sip"))
+	srv, err := sip.Start(ctx, sip.Config{Addr: addr, Advertise: a.cfg.SIPAdvertise}, a.db, a.directory, countedCalls{a.callLog, a.metrics}, a.logger.With("part", "sip"))
 	if err != nil {
 		if addr == ":5060" && errors.Is(err, syscall.EADDRINUSE) {
 			a.logger.Warn("SIP port 5060 is in use: door calls cannot be made until LINLI_SIP_ADDR names a free address (for example :5070)", "err", err)
@@ -348,6 +359,11 @@ type Server struct {
 	DeviceTokens, ResidentTokens auth.BearerResolver
 	// Calls is the browsers' call socket (/webcall/ws).
 	Calls http.Handler
+	// Metrics counts API requests; nil counts nothing.
+	Metrics *metrics.Metrics
+	// Operations answers /healthz, /readyz and /metrics; nil leaves them
+	// out.
+	Operations http.Handler
 }
 
 // Handler builds the HTTP handler: the operations of features, the OpenAPI
@@ -355,12 +371,18 @@ type Server struct {
 func Handler(s Server, features ...Feature) (http.Handler, huma.API) {
 	mux := http.NewServeMux()
 	api := httpapi.NewAPI(mux, Version, s.Logger)
+	api.UseMiddleware(s.Metrics.HTTP)
 	api.UseMiddleware(audit.Middleware(s.Audit))
 	api.UseMiddleware(auth.Gate(api, s.DeviceTokens, s.ResidentTokens))
 	for _, f := range features {
 		f.Register(api)
 	}
 	mux.Handle("GET /webcall/ws", s.Calls)
+	if s.Operations != nil {
+		for _, p := range operationPaths {
+			mux.Handle(p, s.Operations)
+		}
+	}
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
@@ -539,7 +561,9 @@ func (a *App) ExpireNow(ctx context.Context) (int, error) {
 func (a *App) SweepFiles(ctx context.Context, before time.Time) (int, error) {
 	tmp, terr := a.files.RemoveTemporary(ctx, before)
 	n, err := blob.Sweep(ctx, a.files, a.fileOwners, before, blob.SweepBatch)
-	return tmp + n, errors.Join(terr, err)
+	err = errors.Join(terr, err)
+	a.metrics.Swept(tmp+n, err)
+	return tmp + n, err
 }
 
 // DeviceMessages is how many device status messages this instance handled
@@ -565,6 +589,9 @@ func (a *App) Store() *store.Store { return a.db }
 
 // Close stops the broker and closes the database.
 func (a *App) Close() error {
+	if a.stopMetrics != nil {
+		a.stopMetrics()
+	}
 	if a.calls != nil {
 		a.calls.Close()
 	}

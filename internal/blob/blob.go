@@ -29,6 +29,23 @@ func NewDir(root string) (*Dir, error) {
 	return &Dir{root: root}, nil
 }
 
+// Check says whether files can be written under the root: it writes and
+// removes a small temporary file (one a crash leaves behind is swept like
+// any other temporary file).
+func (d *Dir) Check(context.Context) error {
+	f, err := os.CreateTemp(d.root, tempPrefix+"check-*")
+	if err != nil {
+		return fmt.Errorf("blob: %w", err)
+	}
+	_, werr := f.WriteString("ok")
+	cerr := f.Close()
+	rerr := os.Remove(f.Name())
+	if err := errors.Join(werr, cerr, rerr); err != nil {
+		return fmt.Errorf("blob: %w", err)
+	}
+	return nil
+}
+
 var keyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9/_.-]{0,200}$`)
 
 func (d *Dir) path(key string) (string, error) {

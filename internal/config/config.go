@@ -40,6 +40,7 @@ type Config struct {
 	SMTPURL            string // LINLI_SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://host:465; empty: mail goes to the log
 	SMTPFrom           string // LINLI_SMTP_FROM: the From address, default "Linli <no-reply@localhost>"
 	AuditRetentionDays int    // LINLI_AUDIT_RETENTION_DAYS: how long 操作日志 entries are kept, default 365
+	MetricsAddr        string // LINLI_METRICS_ADDR: a separate listener for Prometheus's /metrics; empty: /metrics on the HTTP address
 	// DoorOpenTimeout is how long a remote opening from the app waits for
 	// the device's answer (0: 5 s). Set by tests, not from the environment.
 	DoorOpenTimeout time.Duration
@@ -85,6 +86,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("LINLI_SMTP_FROM", "Linli <no-reply@localhost>"), "From address of mail (LINLI_SMTP_FROM)")
 	fs.IntVar(&c.RetentionDays, "record-retention-days", envInt("LINLI_RECORD_RETENTION_DAYS", 180), "days call and unlock records and their snapshots are kept (LINLI_RECORD_RETENTION_DAYS)")
 	fs.IntVar(&c.AuditRetentionDays, "audit-retention-days", envInt("LINLI_AUDIT_RETENTION_DAYS", 365), "days 操作日志 (audit log) entries are kept (LINLI_AUDIT_RETENTION_DAYS)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("LINLI_METRICS_ADDR", ""), "separate listen address for Prometheus metrics at /metrics, e.g. 127.0.0.1:9100 (LINLI_METRICS_ADDR); empty: /metrics on the HTTP address")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
 	// The admin password is read from the environment only, so that it never

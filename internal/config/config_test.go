@@ -30,3 +30,13 @@ func TestLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadMetricsAddr(t *testing.T) {
+	c, err := Load(nil, func(k string) string { return map[string]string{"LINLI_METRICS_ADDR": "127.0.0.1:9100"}[k] }, io.Discard)
+	if err != nil || c.MetricsAddr != "127.0.0.1:9100" {
+		t.Fatalf("LINLI_METRICS_ADDR: %q %v", c.MetricsAddr, err)
+	}
+	if c, _ := Load(nil, func(string) string { return "" }, io.Discard); c.MetricsAddr != "" {
+		t.Fatalf("metrics address by default: %q", c.MetricsAddr)
+	}
+}

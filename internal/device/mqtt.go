@@ -37,6 +37,12 @@ func (s *Service) SetOnline(ctx context.Context, deviceID int, online bool, ip s
 	}
 }
 
+// CountOnline counts the bound devices that are 在线 (have an MQTT
+// session), in every community, as all instances recorded them.
+func (s *Service) CountOnline(ctx context.Context) (int, error) {
+	return s.db.Device.Query().Where(entdevice.Online(true)).Count(actor.AsSystem(ctx))
+}
+
 // Broker is the MQTT broker devices keep a session with. It sends
 // commands to their cmd topics and keeps their accounts: binding creates,
 // and unbinding removes, each device's account (on an external broker),

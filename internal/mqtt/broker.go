@@ -7,11 +7,13 @@ package mqtt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -39,6 +41,7 @@ type Broker struct {
 	srv      *mqtt.Server
 	listener net.Listener
 	logger   *slog.Logger
+	closed   atomic.Bool
 }
 
 // Listen binds the embedded broker to addr (":1883"; port 0 picks one).
@@ -113,10 +116,20 @@ func (b *Broker) kick(clientID string) {
 
 // Close disconnects every device and stops the broker.
 func (b *Broker) Close() error {
+	b.closed.Store(true)
 	err := b.srv.Close()
 	// Before Serve the listener is the broker's alone to close.
 	_ = b.listener.Close()
 	return err
+}
+
+// Check says whether the broker still listens for devices: it does until
+// Close.
+func (b *Broker) Check(context.Context) error {
+	if b.closed.Load() {
+		return errors.New("mqtt: broker closed")
+	}
+	return nil
 }
 
 // hook authenticates devices, enforces their topics and tracks presence.

@@ -184,6 +184,17 @@ func (e *External) setUp(ctx context.Context, cm *autopaho.ConnectionManager, ad
 	return nil
 }
 
+// Check says whether the connection to the broker is up. It waits a
+// moment at most: a reconnecting client is not ready now.
+func (e *External) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := e.cm.AwaitConnection(ctx); err != nil {
+		return fmt.Errorf("mqtt: not connected to the broker: %w", err)
+	}
+	return nil
+}
+
 // Handled is how many device status messages this instance handled.
 func (e *External) Handled() int64 { return e.handled.Load() }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"linli/internal/ent"
@@ -73,6 +74,9 @@ type row struct {
 // Errors: errs.Invalid listing every bad row (sheet, row, column, reason), or
 // the reason the file as a whole is refused.
 func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, error) {
+	if s.importTook != nil {
+		defer func(start time.Time) { s.importTook(time.Since(start)) }(time.Now())
+	}
 	var res Result
 	c, err := store.Community(ctx, s.db.Client, cid)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"linli/internal/ent/unit"
 	"linli/internal/housing"
@@ -49,11 +50,26 @@ type Service struct {
 	db        *store.Store
 	residents *residentpkg.Service
 	logger    *slog.Logger
+	// importTook, if set, is told how long each import took.
+	importTook func(time.Duration)
+}
+
+// An Option changes a Service as it is made.
+type Option func(*Service)
+
+// WithImportTimer makes the Service tell took how long each workbook
+// import took, whatever its outcome, for the server's metrics.
+func WithImportTimer(took func(time.Duration)) Option {
+	return func(s *Service) { s.importTook = took }
 }
 
 // NewService returns a Service that imports residents through residents.
-func NewService(db *store.Store, residents *residentpkg.Service, logger *slog.Logger) *Service {
-	return &Service{db: db, residents: residents, logger: logger}
+func NewService(db *store.Store, residents *residentpkg.Service, logger *slog.Logger, opts ...Option) *Service {
+	s := &Service{db: db, residents: residents, logger: logger}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // unitInfo is a unit with the names that make its sheet title.

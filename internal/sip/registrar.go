@@ -44,6 +44,12 @@ func (s *Server) Registrations(ctx context.Context, usernames []string) (map[str
 	return out, nil
 }
 
+// CountRegistrations counts the live registrations of every account, as
+// all instances recorded them.
+func (s *Server) CountRegistrations(ctx context.Context) (int, error) {
+	return s.db.SIPRegistration.Query().Where(sipregistration.ExpiresAtGT(s.now())).Count(actor.AsSystem(ctx))
+}
+
 func (s *Server) liveRegistrations(ctx context.Context, usernames []string) ([]*ent.SIPRegistration, error) {
 	if len(usernames) == 0 {
 		return nil, nil

@@ -89,7 +89,7 @@ func openSQLite(url, dataDir string) (*sql.DB, error) {
 		if err := os.MkdirAll(dataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("store: create data dir: %w", err)
 		}
-		path = filepath.Join(dataDir, "linli.db")
+		path = filepath.Join(dataDir, SQLiteFile)
 	}
 	// WAL lets readers run beside the writer; busy_timeout makes writers wait
 	// instead of failing; _txlock=immediate takes the write lock at BEGIN so

@@ -86,12 +86,22 @@ func (s *Service) Sync(ctx context.Context, loc Location, since int64) (*Delta, 
 		if d.Upserts == nil {
 			d.Upserts = []Entry{}
 		}
+		if err == nil {
+			s.countServed(true)
+		}
 		return d, err
 	}
 	if err := s.resolve(ctx, loc, keys, d); err != nil {
 		return nil, err
 	}
+	s.countServed(false)
 	return d, nil
+}
+
+func (s *Service) countServed(full bool) {
+	if s.served != nil {
+		s.served(full)
+	}
 }
 
 // resolve puts the current state of keys for loc into d, source by

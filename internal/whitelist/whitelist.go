@@ -38,6 +38,9 @@ type Service struct {
 	// whole estate's devices come back together, each would otherwise hold
 	// its own copy of the community's cards in memory at the same time.
 	snapshots chan struct{}
+	// served, if set, is told of every sync answered: a full snapshot or
+	// a delta.
+	served func(full bool)
 }
 
 // An Option changes a Service as it is made.
@@ -53,6 +56,12 @@ func WithClock(now func() time.Time) Option {
 // version and serve their syncs.
 func WithDevices(d Devices) Option {
 	return func(s *Service) { s.devices = d }
+}
+
+// WithSyncsServed makes the Service tell served of every sync it answers,
+// full (a whole whitelist) or not (a delta), for the server's metrics.
+func WithSyncsServed(served func(full bool)) Option {
+	return func(s *Service) { s.served = served }
 }
 
 // NewService returns a Service whose whitelists are made of the entries of
