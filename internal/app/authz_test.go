@@ -868,7 +868,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 // checkScope fails an operation whose path is not where its access level
 // belongs: device tokens open /device/v1 only, resident tokens /app/v1 only,
 // console sessions /api/v1 only. So a row that lets a token into another
-// API fails, whatever the code declares.
+// API fails, whatever the code declares. The token of a device or resident
+// operation must pass the gate.
 func checkScope(t *testing.T, o operation, path string) {
 	t.Helper()
 	prefix := "/api/v1/"
@@ -879,6 +880,9 @@ func checkScope(t *testing.T, o operation, path string) {
 		prefix = "/device/v1/"
 	case residentToken:
 		prefix = "/app/v1/"
+	}
+	if o.who.bearer() != "" && (o.ok == 401 || o.ok == 403) {
+		t.Errorf("%s: ok %d, but the %s's token must pass the gate", o.id, o.ok, o.who.bearer())
 	}
 	if !strings.HasPrefix(path, prefix) {
 		t.Errorf("%s: %s is outside %s, where its callers belong", o.id, path, prefix)
