@@ -38,14 +38,22 @@ func eachDoors(t *testing.T, fn func(t *testing.T, s *apptest.Server)) {
 // (a second code would wait a minute).
 func extraSession(t *testing.T, s *apptest.Server, phone, deviceName string) map[string]string {
 	t.Helper()
+	_, token := openAppSession(t, s, phone, deviceName)
+	return map[string]string{"Authorization": "Bearer " + token}
+}
+
+// openAppSession opens an app session of phone directly in the store and
+// returns its id and bearer token.
+func openAppSession(tb testing.TB, s *apptest.Server, phone, deviceName string) (int, string) {
+	tb.Helper()
 	token := fmt.Sprintf("extra-%s-%d", phone, time.Now().UnixNano())
 	sum := sha256.Sum256([]byte(token))
-	err := s.App.Store().AppSession.Create().SetTokenHash(hex.EncodeToString(sum[:])).SetPhone(phone).SetDeviceName(deviceName).
-		SetExpiresAt(time.Now().Add(time.Hour)).Exec(actor.AsSystem(context.Background()))
+	sess, err := s.App.Store().AppSession.Create().SetTokenHash(hex.EncodeToString(sum[:])).SetPhone(phone).SetDeviceName(deviceName).
+		SetExpiresAt(time.Now().Add(time.Hour)).Save(actor.AsSystem(context.Background()))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return map[string]string{"Authorization": "Bearer " + token}
+	return sess.ID, token
 }
 
 // appDo sends an app request with the bearer header h.

@@ -19,12 +19,26 @@ import (
 type access int
 
 const (
-	public     access = iota // anyone
-	anySession               // any signed-in account, even before changing the initial password
-	signedIn                 // any account that has changed its initial password
-	communityA               // staff of community A and operators; staff of B get 404
-	operator                 // operators only
+	public        access = iota // anyone
+	anySession                  // any signed-in account, even before changing the initial password
+	signedIn                    // any account that has changed its initial password
+	communityA                  // staff of community A and operators; staff of B get 404
+	operator                    // operators only
+	deviceToken                 // a bound device with its bearer token (/device/v1 only)
+	residentToken               // a resident signed in to the app with its bearer token (/app/v1 only)
 )
+
+// bearer names the matrix's actor that holds the token a device or resident
+// operation takes; console operations take no token.
+func (a access) bearer() string {
+	switch a {
+	case deviceToken:
+		return "device"
+	case residentToken:
+		return "resident"
+	}
+	return ""
+}
 
 // world is the state the matrix runs in: two communities and every actor.
 type world struct {
@@ -41,6 +55,12 @@ type world struct {
 	record   int // an unlock record of A with a snapshot
 	cam      *fakecam.Camera
 	camera   int // a camera of A (the fake camera)
+	// door is a door station of A's unit, the device actor; doorFirmware
+	// is firmware of its model and adURL the picture it shows.
+	door         credentials
+	doorFirmware int
+	adURL        string
+	app          *apptest.Client // the resident actor: 甲业主 signed in to the app
 }
 
 // freshRole makes a role of A for a destructive call.
@@ -76,8 +96,14 @@ func cameraPath(rest string) func(testing.TB, *world) string {
 // freshFirmware uploads firmware of a model of its own.
 func (w *world) freshFirmware(tb testing.TB) int {
 	tb.Helper()
+	return w.uploadFirmware(tb, fmt.Sprintf("TMP-%d", w.next()))
+}
+
+// uploadFirmware uploads version 1.0 of model's firmware.
+func (w *world) uploadFirmware(tb testing.TB, model string) int {
+	tb.Helper()
 	var v struct{ ID int }
-	ct, body := multipartBody("fw.bin", []byte("image"), map[string]string{"model": fmt.Sprintf("TMP-%d", w.next()), "version": "1.0"})
+	ct, body := multipartBody("fw.bin", []byte("image"), map[string]string{"model": model, "version": "1.0"})
 	r := w.op.DoType("POST", "/api/v1/firmware", ct, body)
 	if r.Status != 201 {
 		tb.Fatalf("upload firmware: %d %s", r.Status, r.Body)
@@ -108,8 +134,8 @@ func (w *world) freshCard(tb testing.TB) int {
 	return v.ID
 }
 
-// freshPass writes a visitor pass of A's resident straight into the store
-// (the matrix has no app sign-in) and returns its id.
+// freshPass writes a visitor pass of 甲业主 straight into the store and
+// returns its id.
 func (w *world) freshPass(tb testing.TB) int {
 	tb.Helper()
 	ctx := actor.AsSystem(context.Background())
@@ -174,13 +200,30 @@ func publicPath(rest string) func(testing.TB, *world) string {
 	return func(_ testing.TB, w *world) string { return "/app/v1/apply/" + w.token + rest }
 }
 
-// freshResident makes a resident in A for a destructive call.
-func (w *world) freshResident(tb testing.TB) int {
+// freshResident makes a resident of A's room (role 业主 or 家属) for a
+// destructive call.
+func (w *world) freshResident(tb testing.TB, role string) int {
 	tb.Helper()
 	var v struct{ ID int }
 	w.op.Must(201, "POST", w.a.Path("/residents"), map[string]any{
-		"room_id": w.a.RoomID, "name": fmt.Sprintf("临时业主%d", w.next()), "role": "业主",
+		"room_id": w.a.RoomID, "name": fmt.Sprintf("临时%s%d", role, w.next()), "role": role,
 	}).JSON(tb, &v)
+	return v.ID
+}
+
+// residentPhone is the phone of 甲业主, the resident actor of the matrix.
+const residentPhone = "13912340001"
+
+// appRoomPath is an app path under the room of 甲业主.
+func appRoomPath(rest string) func(testing.TB, *world) string {
+	return func(_ testing.TB, w *world) string { return fmt.Sprintf("/app/v1/rooms/%d%s", w.a.RoomID, rest) }
+}
+
+// freshNotice sends a 小区通知 of A shown today.
+func (w *world) freshNotice(tb testing.TB) int {
+	tb.Helper()
+	var v struct{ ID int }
+	w.op.Must(201, "POST", w.a.Path("/notices"), map[string]any{"title": "临时", "content": "x", "show_from": chinaToday(), "show_to": chinaToday()}).JSON(tb, &v)
 	return v.ID
 }
 
@@ -190,7 +233,7 @@ func residentPath(rest string) func(testing.TB, *world) string {
 
 func freshResidentPath(rest string) func(testing.TB, *world) string {
 	return func(tb testing.TB, w *world) string {
-		return w.a.Path(fmt.Sprintf("/residents/%d%s", w.freshResident(tb), rest))
+		return w.a.Path(fmt.Sprintf("/residents/%d%s", w.freshResident(tb, "业主"), rest))
 	}
 }
 
@@ -254,6 +297,9 @@ type operation struct {
 	ok     int // status for an actor that may call it
 	// upload, if set, sends a multipart body instead of JSON.
 	upload func(w *world) (contentType string, body []byte)
+	// endsSession says the call ends the resident's app session: the
+	// resident signs in again after it.
+	endsSession bool
 }
 
 // chinaToday is today's date in the estates' time zone.
@@ -478,13 +524,12 @@ func operations() []operation {
 			}},
 		{id: "delete-firmware", method: "DELETE", who: operator, ok: 204,
 			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/api/v1/firmware/%d", w.freshFirmware(tb)) }},
-		// A console session is no device credential.
-		{id: "device-sync", method: "GET", path: fixed("/device/v1/sync?since=0"), who: public, ok: 401},
-		{id: "device-download-firmware", method: "GET", who: public, ok: 401,
-			path: func(_ testing.TB, w *world) string { return fmt.Sprintf("/device/v1/firmware/%d", w.firmware) }},
-		{id: "device-report-event", method: "POST", path: fixed("/device/v1/events"), who: public, ok: 401,
-			upload: func(*world) (string, []byte) {
-				return eventForm(map[string]string{"event_id": "m-1", "type": "call", "time": "2026-01-28T16:43:01+08:00"}, nil)
+		{id: "device-sync", method: "GET", path: fixed("/device/v1/sync?since=0"), who: deviceToken, ok: 200},
+		{id: "device-download-firmware", method: "GET", who: deviceToken, ok: 200,
+			path: func(_ testing.TB, w *world) string { return fmt.Sprintf("/device/v1/firmware/%d", w.doorFirmware) }},
+		{id: "device-report-event", method: "POST", path: fixed("/device/v1/events"), who: deviceToken, ok: 201,
+			upload: func(w *world) (string, []byte) {
+				return eventForm(map[string]string{"event_id": fmt.Sprintf("m-%d", w.next()), "type": "call", "time": "2026-01-28T16:43:01+08:00"}, nil)
 			}},
 		{id: "list-notices", method: "GET", path: inA("/notices"), who: communityA, ok: 200},
 		{id: "list-room-notices", method: "GET", path: inA("/room-notices"), who: communityA, ok: 200},
@@ -497,64 +542,73 @@ func operations() []operation {
 				return map[string]any{"title": "缴费", "content": "请缴费", "room_ids": []int{w.a.RoomID}}
 			}},
 		{id: "delete-notice", method: "DELETE", who: communityA, ok: 204,
-			path: func(tb testing.TB, w *world) string {
-				var v struct{ ID int }
-				w.op.Must(201, "POST", w.a.Path("/notices"), map[string]any{"title": "临时", "content": "x", "show_from": chinaToday(), "show_to": chinaToday()}).JSON(tb, &v)
-				return w.a.Path(fmt.Sprintf("/notices/%d", v.ID))
-			}},
+			path: func(tb testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/notices/%d", w.freshNotice(tb))) }},
 		{id: "app-send-code", method: "POST", path: fixed("/app/v1/sms-codes"), who: public, ok: 422,
 			body: func(*world) any { return map[string]any{"phone": "12345"} }},
 		{id: "app-sign-in", method: "POST", path: fixed("/app/v1/session"), who: public, ok: 401,
 			body: func(*world) any { return map[string]any{"phone": "13912340001", "code": "000000"} }},
-		// A console session is no app sign-in.
-		{id: "app-list-notices", method: "GET", path: fixed("/app/v1/notices"), who: public, ok: 401},
-		{id: "app-read-notice", method: "POST", path: fixed("/app/v1/notices/1/read"), who: public, ok: 401},
-		{id: "app-sign-out", method: "DELETE", path: fixed("/app/v1/session"), who: public, ok: 401},
-		{id: "app-get-sip", method: "GET", path: fixed("/app/v1/sip"), who: public, ok: 401},
-		{id: "app-webcall-ticket", method: "POST", path: fixed("/app/v1/webcall/ticket"), who: public, ok: 401,
+		{id: "app-list-notices", method: "GET", path: fixed("/app/v1/notices"), who: residentToken, ok: 200},
+		{id: "app-read-notice", method: "POST", who: residentToken, ok: 204,
+			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/app/v1/notices/%d/read", w.freshNotice(tb)) }},
+		{id: "app-sign-out", method: "DELETE", path: fixed("/app/v1/session"), who: residentToken, ok: 204, endsSession: true},
+		{id: "app-get-sip", method: "GET", path: fixed("/app/v1/sip"), who: residentToken, ok: 200},
+		{id: "app-webcall-ticket", method: "POST", path: fixed("/app/v1/webcall/ticket"), who: residentToken, ok: 200,
 			body: func(*world) any { return map[string]any{} }},
-		{id: "app-webcall-stations", method: "GET", path: fixed("/app/v1/webcall/stations"), who: public, ok: 401},
+		{id: "app-webcall-stations", method: "GET", path: fixed("/app/v1/webcall/stations"), who: residentToken, ok: 200},
 		{id: "webcall-staff-ticket", method: "POST", path: fixed("/api/v1/webcall/ticket"), who: communityA, ok: 200,
 			body: func(w *world) any { return map[string]any{"community_id": w.a.ID} }},
-		// The residents' own objects: app sessions only (TestAppDoorsAuthz
-		// checks residents of another community and devices).
-		{id: "app-me", method: "GET", path: fixed("/app/v1/me"), who: public, ok: 401},
-		{id: "app-list-sessions", method: "GET", path: fixed("/app/v1/sessions"), who: public, ok: 401},
-		{id: "app-end-session", method: "DELETE", path: fixed("/app/v1/sessions/1"), who: public, ok: 401},
-		{id: "app-end-all-sessions", method: "DELETE", path: fixed("/app/v1/sessions"), who: public, ok: 401},
-		{id: "app-set-push-token", method: "PUT", path: fixed("/app/v1/push-token"), who: public, ok: 401,
+		// The residents' own objects (TestAppDoorsAuthz checks residents of
+		// another community).
+		{id: "app-me", method: "GET", path: fixed("/app/v1/me"), who: residentToken, ok: 200},
+		{id: "app-list-sessions", method: "GET", path: fixed("/app/v1/sessions"), who: residentToken, ok: 200},
+		{id: "app-end-session", method: "DELETE", who: residentToken, ok: 204,
+			path: func(tb testing.TB, w *world) string {
+				id, _ := openAppSession(tb, w.s, residentPhone, "另一台手机")
+				return fmt.Sprintf("/app/v1/sessions/%d", id)
+			}},
+		{id: "app-end-all-sessions", method: "DELETE", path: fixed("/app/v1/sessions"), who: residentToken, ok: 204, endsSession: true},
+		{id: "app-set-push-token", method: "PUT", path: fixed("/app/v1/push-token"), who: residentToken, ok: 204,
 			body: func(*world) any { return map[string]any{"platform": "log", "token": "t"} }},
-		{id: "app-list-doors", method: "GET", path: fixed("/app/v1/doors"), who: public, ok: 401},
-		{id: "app-open-door", method: "POST", path: fixed("/app/v1/doors/1/open"), who: public, ok: 401},
-		{id: "app-list-calls", method: "GET", path: fixed("/app/v1/calls"), who: public, ok: 401},
-		{id: "app-call-snapshot", method: "GET", path: fixed("/app/v1/calls/1/snapshot"), who: public, ok: 401},
-		{id: "app-see-calls", method: "POST", path: fixed("/app/v1/calls/seen"), who: public, ok: 401},
-		{id: "app-get-dnd", method: "GET", path: fixed("/app/v1/dnd"), who: public, ok: 401},
-		{id: "app-set-dnd", method: "PUT", path: fixed("/app/v1/dnd"), who: public, ok: 401,
+		{id: "app-list-doors", method: "GET", path: fixed("/app/v1/doors"), who: residentToken, ok: 200},
+		{id: "app-open-door", method: "POST", who: residentToken, ok: 409,
+			path: func(_ testing.TB, w *world) string { return fmt.Sprintf("/app/v1/doors/%d/open", w.door.DeviceID) }},
+		{id: "app-list-calls", method: "GET", path: fixed("/app/v1/calls"), who: residentToken, ok: 200},
+		{id: "app-call-snapshot", method: "GET", path: fixed("/app/v1/calls/1/snapshot"), who: residentToken, ok: 404},
+		{id: "app-see-calls", method: "POST", path: fixed("/app/v1/calls/seen"), who: residentToken, ok: 204},
+		{id: "app-get-dnd", method: "GET", path: fixed("/app/v1/dnd"), who: residentToken, ok: 200},
+		{id: "app-set-dnd", method: "PUT", path: fixed("/app/v1/dnd"), who: residentToken, ok: 200,
 			body: func(*world) any { return map[string]any{"on": true, "schedule_enabled": false, "schedule": []any{}} }},
-		{id: "app-create-pass", method: "POST", path: fixed("/app/v1/passes"), who: public, ok: 401,
+		{id: "app-create-pass", method: "POST", path: fixed("/app/v1/passes"), who: residentToken, ok: 201,
 			body: func(w *world) any {
 				return map[string]any{"room_id": w.a.RoomID, "visitor_name": "访客", "kind": "delivery"}
 			}},
-		{id: "app-list-passes", method: "GET", path: fixed("/app/v1/passes"), who: public, ok: 401},
-		{id: "app-get-pass", method: "GET", path: fixed("/app/v1/passes/1"), who: public, ok: 401},
-		{id: "app-revoke-pass", method: "DELETE", path: fixed("/app/v1/passes/1"), who: public, ok: 401},
+		{id: "app-list-passes", method: "GET", path: fixed("/app/v1/passes"), who: residentToken, ok: 200},
+		{id: "app-get-pass", method: "GET", who: residentToken, ok: 200,
+			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/app/v1/passes/%d", w.freshPass(tb)) }},
+		{id: "app-revoke-pass", method: "DELETE", who: residentToken, ok: 204,
+			path: func(tb testing.TB, w *world) string { return fmt.Sprintf("/app/v1/passes/%d", w.freshPass(tb)) }},
 		{id: "app-get-pass-share", method: "GET", path: fixed("/app/v1/pass-shares/no-such-share-token"), who: public, ok: 404},
 		{id: "app-get-pass-share-qr", method: "GET", path: fixed("/app/v1/pass-shares/no-such-share-token/qr.png"), who: public, ok: 404},
 		{id: "list-passes", method: "GET", path: inA("/passes?status=有效"), who: communityA, ok: 200},
 		{id: "revoke-pass", method: "POST", path: freshPassPath("/revoke"), who: communityA, ok: 200},
-		{id: "app-list-members", method: "GET", path: fixed("/app/v1/rooms/1/members"), who: public, ok: 401},
-		{id: "app-invite-member", method: "POST", path: fixed("/app/v1/rooms/1/invitations"), who: public, ok: 401,
+		{id: "app-list-members", method: "GET", path: appRoomPath("/members"), who: residentToken, ok: 200},
+		{id: "app-invite-member", method: "POST", path: appRoomPath("/invitations"), who: residentToken, ok: 201,
 			body: func(*world) any { return map[string]any{"phone": "13612340001", "name": "家人", "role": "家属"} }},
-		{id: "app-withdraw-invitation", method: "DELETE", path: fixed("/app/v1/rooms/1/invitations/1"), who: public, ok: 401},
-		{id: "app-remove-member", method: "DELETE", path: fixed("/app/v1/rooms/1/members/1"), who: public, ok: 401},
-		{id: "app-get-face", method: "GET", path: fixed("/app/v1/face"), who: public, ok: 401},
-		{id: "app-upload-face", method: "PUT", path: fixed("/app/v1/face"), who: public, ok: 401,
+		{id: "app-withdraw-invitation", method: "DELETE", who: residentToken, ok: 204,
+			path: func(tb testing.TB, w *world) string {
+				return appRoomPath(fmt.Sprintf("/invitations/%d", w.freshInvitation(tb)))(tb, w)
+			}},
+		{id: "app-remove-member", method: "DELETE", who: residentToken, ok: 204,
+			path: func(tb testing.TB, w *world) string {
+				return appRoomPath(fmt.Sprintf("/members/%d", w.freshResident(tb, "家属")))(tb, w)
+			}},
+		{id: "app-get-face", method: "GET", path: fixed("/app/v1/face"), who: residentToken, ok: 200},
+		{id: "app-upload-face", method: "PUT", path: fixed("/app/v1/face"), who: residentToken, ok: 204,
 			upload: func(*world) (string, []byte) {
 				return multipartFile("photo", "me.jpg", jpegBytes(300, 400), map[string]string{"consent_version": "2026-12-01"})
 			}},
-		{id: "app-withdraw-face", method: "DELETE", path: fixed("/app/v1/face"), who: public, ok: 401},
-		{id: "app-get-face-photo", method: "GET", path: fixed("/app/v1/face/photo"), who: public, ok: 401},
+		{id: "app-get-face-photo", method: "GET", path: fixed("/app/v1/face/photo"), who: residentToken, ok: 200},
+		{id: "app-withdraw-face", method: "DELETE", path: fixed("/app/v1/face"), who: residentToken, ok: 204},
 		{id: "list-invitations", method: "GET", path: inA("/invitations?status=pending"), who: communityA, ok: 200},
 		{id: "approve-invitation", method: "POST", path: freshInvitationPath("/approve"), who: communityA, ok: 200},
 		{id: "reject-invitation", method: "POST", path: freshInvitationPath("/reject"), who: communityA, ok: 200,
@@ -573,15 +627,16 @@ func operations() []operation {
 		{id: "get-ad-image", method: "GET", path: inA("/ads/portrait/4/image"), who: communityA, ok: 200},
 		{id: "set-ad-targets", method: "PUT", path: inA("/ads/portrait/targets"), who: communityA, ok: 200,
 			body: func(*world) any { return map[string]any{"device_ids": []int{}} }},
-		{id: "device-get-ad", method: "GET", path: fixed("/device/v1/ads/1"), who: public, ok: 401},
+		{id: "device-get-ad", method: "GET", path: func(_ testing.TB, w *world) string { return w.adURL }, who: deviceToken, ok: 200},
 		{id: "list-calls", method: "GET", path: inA("/records/calls?result=missed"), who: communityA, ok: 200},
 		{id: "list-unlocks", method: "GET", path: inA("/records/unlocks?unlock_type=card"), who: communityA, ok: 200},
 		{id: "export-calls", method: "GET", path: inA("/records/calls/export.xlsx"), who: communityA, ok: 200},
 		{id: "export-unlocks", method: "GET", path: inA("/records/unlocks/export.xlsx"), who: communityA, ok: 200},
 		{id: "get-record-snapshot", method: "GET", who: communityA, ok: 200,
 			path: func(_ testing.TB, w *world) string { return w.a.Path(fmt.Sprintf("/records/%d/snapshot", w.record)) }},
-		{id: "device-report-upgrade", method: "POST", path: fixed("/device/v1/upgrade"), who: public, ok: 401,
-			body: func(w *world) any { return map[string]any{"firmware_id": w.firmware, "state": "failed"} }},
+		// No upgrade was sent to the device: refused after the access check.
+		{id: "device-report-upgrade", method: "POST", path: fixed("/device/v1/upgrade"), who: deviceToken, ok: 409,
+			body: func(w *world) any { return map[string]any{"firmware_id": w.doorFirmware, "state": "failed"} }},
 		{id: "list-cameras", method: "GET", path: inA("/cameras"), who: communityA, ok: 200},
 		{id: "create-camera", method: "POST", path: inA("/cameras"), who: communityA, ok: 201,
 			body: func(w *world) any {
@@ -648,6 +703,16 @@ func expected(o operation, actor string) int {
 	switch o.who {
 	case public:
 		return o.ok
+	case deviceToken, residentToken:
+		if actor == o.who.bearer() {
+			return o.ok
+		}
+		return 401
+	}
+	if actor == "device" || actor == "resident" {
+		actor = "anonymous" // a bearer token is no console session
+	}
+	switch o.who {
 	case anySession:
 		if actor == "anonymous" {
 			return 401
@@ -710,14 +775,28 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			w.device = w.freshDevice(t)
 			w.firmware = w.freshFirmware(t)
-			door := boundDevice(t, s, w.a, "pwAx9", "SN-MATRIX-DOOR", 1)
+			s.Client("installer").Must(200, "POST", "/device/v1/bind", map[string]any{"community_id": w.a.ID, "community_password": "pwAx9",
+				"serial": "SN-MATRIX-DOOR", "model": "MATRIX-DOOR", "orientation": "portrait", "slot": map[string]any{"kind": "door", "unit_id": w.a.UnitID, "index": 1}}).JSON(t, &w.door)
+			w.doorFirmware = w.uploadFirmware(t, "MATRIX-DOOR")
 			var stored struct{ ID int }
-			postEvent(s, door.Token, map[string]string{"event_id": "m-0", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D",
+			postEvent(s, w.door.Token, map[string]string{"event_id": "m-0", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D",
 				"time": "2026-01-28T16:53:01+08:00"}, snapshotJPEG(64, 48)).JSON(t, &stored)
 			w.record = stored.ID
 			if ct, body := adForm("ad.jpg", pictureJPEG(200, 320), false); op.DoType("PUT", w.a.Path("/ads/portrait/4"), ct, body).Status != 200 {
 				t.Fatal("put the portrait ad")
 			}
+			for _, u := range deviceSync(t, s, w.door.Token, 0).Upserts {
+				if u.Kind == "ad" {
+					w.adURL = u.URL
+				}
+			}
+			if w.adURL == "" {
+				t.Fatal("the door station shows no ad")
+			}
+			dev := s.Client("device")
+			dev.Bearer = w.door.Token
+			w.app = s.Client("resident")
+			w.app.Bearer = strings.TrimPrefix(appSignInAs(t, s, residentPhone, "矩阵手机")["Authorization"], "Bearer ")
 			cam, err := fakecam.Start(fakecam.Config{Name: "MATRIX"})
 			if err != nil {
 				t.Fatal(err)
@@ -727,14 +806,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 			w.camera = w.freshCamera(t)
 			guard := staffClient(t, s, w.a, "guarda", "guard")
 			guard.Name = "guard A"
-			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, guard, w.a.Manager, op}
+			actors := []*apptest.Client{s.Client("anonymous"), w.a.NewManager, w.b.Manager, guard, w.a.Manager, dev, w.app, op}
 			w.a.NewManager.Name, w.b.Manager.Name, w.a.Manager.Name = "new manager A", "manager B", "manager A"
 
 			ops := operations()
 			checkCoverage(t, s, ops)
 			for _, o := range ops {
-				for _, c := range actors {
+				for i, c := range actors {
 					path := o.path(t, w)
+					if i == 0 {
+						checkScope(t, o, path)
+					}
 					var body any
 					if o.body != nil {
 						body = o.body(w)
@@ -750,6 +832,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 					if r.Status != want {
 						t.Errorf("%s as %s: %s %s = %d %s, want %d", o.id, c.Name, o.method, path, r.Status, r.Body, want)
+					}
+					if o.endsSession && c == w.app {
+						_, w.app.Bearer = openAppSession(t, s, residentPhone, "矩阵手机")
 					}
 					if r.Status >= 400 && r.Status != 401 || r.Status == 401 && o.id != "login" {
 						if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
@@ -777,6 +862,30 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkScope fails an operation whose path is not where its access level
+// belongs: device tokens open /device/v1 only, resident tokens /app/v1 only,
+// console sessions /api/v1 only. So a row that lets a token into another
+// API fails, whatever the code declares. The token of a device or resident
+// operation must pass the gate.
+func checkScope(t *testing.T, o operation, path string) {
+	t.Helper()
+	prefix := "/api/v1/"
+	switch o.who {
+	case public:
+		return
+	case deviceToken:
+		prefix = "/device/v1/"
+	case residentToken:
+		prefix = "/app/v1/"
+	}
+	if o.who.bearer() != "" && (o.ok == 401 || o.ok == 403) {
+		t.Errorf("%s: ok %d, but the %s's token must pass the gate", o.id, o.ok, o.who.bearer())
+	}
+	if !strings.HasPrefix(path, prefix) {
+		t.Errorf("%s: %s is outside %s, where its callers belong", o.id, path, prefix)
 	}
 }
 

@@ -80,6 +80,18 @@ func TestAppSIPAccount(t *testing.T) {
 		if got, ok, err := s.App.Directory().Account(context.Background(), acc.Username); !ok || err != nil || got.Password != acc.Password {
 			t.Fatalf("the directory does not know %s: %v %v", acc.Username, ok, err)
 		}
+		// A session from before app SIP accounts has no password yet: the
+		// directory knows no account for it, and the first ask makes one.
+		oldID, oldToken := openAppSession(t, s, "13911120001", "旧版本")
+		if _, ok, err := s.App.Directory().Account(context.Background(), fmt.Sprintf("a%d", oldID)); ok || err != nil {
+			t.Errorf("a session without a SIP password has an account: %v %v", ok, err)
+		}
+		if r := app.DoHeaders("GET", "/app/v1/sip", map[string]string{"Authorization": "Bearer " + oldToken}, nil); r.Status != 200 {
+			t.Errorf("a session without a SIP password: %d %s", r.Status, r.Body)
+		}
+		if _, ok, err := s.App.Directory().Account(context.Background(), fmt.Sprintf("a%d", oldID)); !ok || err != nil {
+			t.Errorf("the SIP password made on asking is unknown to the directory: %v %v", ok, err)
+		}
 		m.Must(200, "PATCH", a.Path(fmt.Sprintf("/residents/%d/permissions", res.ID)), map[string]any{"app_call": false})
 		if r := app.DoHeaders("GET", "/app/v1/sip", h, nil); r.Status != 403 || !strings.Contains(r.Detail(), "APP呼叫") {
 			t.Errorf("without APP呼叫: %d %s", r.Status, r.Body)

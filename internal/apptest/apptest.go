@@ -121,6 +121,10 @@ type Client struct {
 	s    *Server
 	http *http.Client
 	Name string
+	// Bearer, when set, is sent as "Authorization: Bearer <Bearer>" with
+	// every request that names no Authorization of its own, as devices and
+	// the residents' app send their tokens.
+	Bearer string
 }
 
 // Client returns a new anonymous client.
@@ -195,6 +199,9 @@ func (c *Client) do(method, path string, headers map[string]string, body any) Re
 	req, err := http.NewRequest(method, c.s.URL+path, rd)
 	if err != nil {
 		c.s.tb.Fatalf("request: %v", err)
+	}
+	if c.Bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Bearer)
 	}
 	for k, v := range headers {
 		if k != "Content-Type" || rd != nil {

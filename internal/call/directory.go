@@ -122,8 +122,8 @@ func (d *Directory) appAccount(ctx context.Context, id int) (sip.Account, bool, 
 	if err != nil {
 		return sip.Account{}, false, err
 	}
-	if sess.SipPasswordSealed == nil {
-		return sip.Account{}, false, nil
+	if sess.SipPasswordSealed == nil || len(*sess.SipPasswordSealed) == 0 {
+		return sip.Account{}, false, nil // ent reads NULL as no bytes: no password yet
 	}
 	r, err := callers(ctx, d.db.Client, sess.Phone).First(ctx)
 	if ent.IsNotFound(err) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -222,17 +223,32 @@ func (e *External) receive(pr paho.PublishReceived) (bool, error) {
 	if !ok {
 		return true, nil
 	}
-	var st struct {
-		Online *bool  `json:"online"`
-		IP     string `json:"ip"`
-	}
-	if err := json.Unmarshal(p.Payload, &st); err != nil || st.Online == nil {
+	online, ip, ok := parseStatus(p.Payload)
+	if !ok {
 		e.logger.Warn("mqtt: device status is not {\"online\":true|false}", "topic", p.Topic)
 		return true, nil
 	}
 	e.handled.Add(1)
-	e.devices.SetOnline(context.Background(), did, *st.Online, st.IP)
+	e.devices.SetOnline(context.Background(), did, online, ip)
 	return true, nil
+}
+
+// parseStatus reads a device's status message, {"online":true|false} with
+// an optional "ip". An ip that is not an address is left out (the device
+// record keeps addresses only, and would refuse the whole update), a zone
+// is dropped; the presence counts either way.
+func parseStatus(payload []byte) (online bool, ip string, ok bool) {
+	var st struct {
+		Online *bool  `json:"online"`
+		IP     string `json:"ip"`
+	}
+	if err := json.Unmarshal(payload, &st); err != nil || st.Online == nil {
+		return false, "", false
+	}
+	if a, err := netip.ParseAddr(st.IP); err == nil {
+		ip = a.WithZone("").String()
+	}
+	return *st.Online, ip, true
 }
 
 // deviceTopic returns the device of linli/{community}/device/{device}/<leaf>.

@@ -58,7 +58,8 @@ func (s *Service) SIP(ctx context.Context, authorization string) (*SIPAccount, e
 		return nil, errs.New(errs.Forbidden, "您的房间没有开通 APP呼叫，不能用 APP 接听门口机呼叫，请联系物业开通")
 	}
 	var pw string
-	if sess.SipPasswordSealed == nil {
+	// ent reads a NULL column as a pointer to no bytes, never as nil.
+	if sess.SipPasswordSealed == nil || len(*sess.SipPasswordSealed) == 0 {
 		pw = newSIPPassword()
 		if err := s.db.AppSession.UpdateOneID(sess.ID).SetSipPasswordSealed(s.box.Seal(pw)).Exec(sys); err != nil {
 			return nil, err

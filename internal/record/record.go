@@ -26,6 +26,7 @@ import (
 	"linli/internal/errs"
 	"linli/internal/imaging"
 	"linli/internal/store"
+	"linli/internal/validate"
 )
 
 // UnlockTypes names every way a door opens; devices report the code, the
@@ -131,6 +132,15 @@ func (r *Report) check() error {
 		return errs.Field("target", "呼叫号码最多 32 个字符")
 	case r.PassID != 0 && (r.Kind != "unlock" || r.UnlockType != "qrcode" && r.UnlockType != "password"):
 		return errs.Field("pass_id", "pass_id 只用于二维码（qrcode）或密码（password）开锁")
+	}
+	// PostgreSQL stores no NUL and no broken UTF-8 in text: refuse them here
+	// rather than fail the insert.
+	for _, f := range []struct{ field, label, value string }{
+		{"event_id", "事件编号", r.EventID}, {"card", "卡号", r.Card}, {"target", "呼叫号码", r.Target}, {"call_id", "call_id", r.CallID},
+	} {
+		if _, err := validate.Text(f.field, f.label, f.value, 0, len(f.value)); err != nil {
+			return err
+		}
 	}
 	if r.Snapshot != nil {
 		// The header and the end marker are checked, not every pixel: a
