@@ -19,6 +19,7 @@ import (
 	"linli/internal/auth"
 	"linli/internal/blob"
 	"linli/internal/community"
+	"linli/internal/device"
 	entevent "linli/internal/ent/event"
 	"linli/internal/httpapi"
 	"linli/internal/storetest"
@@ -30,8 +31,14 @@ type eventServer struct {
 	name    string
 	handler http.Handler
 	records *Service
-	place   Place
+	place   device.Place
 }
+
+// Place is where the door station stands.
+func (es *eventServer) Place(context.Context) (device.Place, error) { return es.place, nil }
+
+// CountUse counts nothing: passes are not fuzzed here.
+func (es *eventServer) CountUse(context.Context, int, int, int, string, time.Time) error { return nil }
 
 // newEventServer builds the event API on backend b behind the real access
 // gate, with a device resolver that accepts every token as the door station.
@@ -49,15 +56,14 @@ func newEventServer(tb testing.TB, b storetest.Backend) *eventServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	es := &eventServer{name: b.Name, records: NewService(db, files, logger),
-		place: Place{CommunityID: c.ID, DeviceID: 1, Label: "【模糊小区】-1区-1栋-1单元-门口机1"}}
+	es := &eventServer{name: b.Name, place: device.Place{CommunityID: c.ID, DeviceID: 1, Label: "【模糊小区】-1区-1栋-1单元-门口机1"}}
+	es.records = NewService(db, files, es, es, logger)
 	door := actor.Actor{Kind: actor.Device, DeviceID: es.place.DeviceID, Communities: []int{c.ID}}
 	asDoor := func(ctx context.Context, _ string) (context.Context, error) { return actor.With(ctx, door), nil }
 	mux := http.NewServeMux()
 	api := httpapi.NewAPI(mux, "test", logger)
 	api.UseMiddleware(auth.Gate(api, asDoor, asDoor))
-	es.records.Register(api, func(context.Context) (Place, error) { return es.place, nil },
-		func(context.Context, int, int, int, string, time.Time) error { return nil })
+	es.records.Register(api)
 	es.handler = mux
 	return es
 }
