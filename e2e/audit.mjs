@@ -4,16 +4,14 @@
 // browsers and 退出 ends the other one; 停用 ends a staff member's session at
 // once and their sign-in is answered 账号已停用; 小区信息列表 shows 管理机数量,
 // 围墙机数量 and a masked 小区密码 with 显示. Screenshots go to e2e/shots/.
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { here, root, check, startProcess as start, firstSignIn } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..')
 const shots = join(here, 'shots')
 const work = mkdtempSync(join(tmpdir(), 'linli-e2e-audit-'))
 const ADMIN_INITIAL = 'Admin-Initial-1'
@@ -21,29 +19,6 @@ const ADMIN_PW = 'Operator-Pass-2026'
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0'
 
 mkdirSync(shots, { recursive: true })
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`)
-  console.log(`ok - ${what}`)
-}
-
-function start(bin, args, env, re, what) {
-  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  let log = ''
-  const found = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${log}`)), 30000)
-    child.stdout.on('data', (chunk) => {
-      log += chunk
-      const m = log.match(re)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m)
-      }
-    })
-    child.on('exit', (code) => reject(new Error(`${what} exited ${code}:\n${log}`)))
-  })
-  return { child, found }
-}
 
 // api calls the console API from page (with its session cookie) and returns
 // [status, body].
@@ -98,16 +73,7 @@ try {
   }
 
   // The operator signs in and changes the initial password.
-  await page.goto(`${base}/login`)
-  await tid('login-account').fill('admin')
-  await tid('login-password').fill(ADMIN_INITIAL)
-  await tid('login-submit').click()
-  await page.waitForURL(/\/change-password/)
-  await tid('change-password-old').fill(ADMIN_INITIAL)
-  await tid('change-password-new').fill(ADMIN_PW)
-  await tid('change-password-confirm').fill(ADMIN_PW)
-  await tid('change-password-submit').click()
-  await page.waitForURL((u) => !u.pathname.startsWith('/change-password'))
+  await firstSignIn(page, base, 'admin', ADMIN_INITIAL, ADMIN_PW)
   const [, community] = await api(page, 'POST', '/api/v1/communities', {
     name: '审计花园', region_code: '440306', address: '南山区2号', community_password: 'Gate2468',
     management_station_count: 2, wall_station_count: 3,

@@ -22,7 +22,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startServer, launch } from './h5lib.mjs'
+import { startServer, launch } from './lib.mjs'
 import { ADMIN_INITIAL, MANAGER, DEADLINE_MS, MEDIA_FLAGS, until, seed, startDoor, RECORD_PEERS } from './calllib.mjs'
 
 const CALLS = Number(process.env.CALLS || 20)

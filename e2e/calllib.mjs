@@ -2,9 +2,9 @@
 // binary (doorcall.mjs, bench-glass.mjs): signing in to the console and the
 // app API, the seeded community, the simulated door station (`linli sim`)
 // and the WebRTC stats of a page. Each takes the server object that
-// h5lib.startServer returns.
+// lib.startServer returns.
 import { spawn } from 'node:child_process'
-import { codeFromLog } from './h5lib.mjs'
+import { codeFromLog } from './lib.mjs'
 
 export const ADMIN_INITIAL = 'Admin-Initial-1'
 export const MANAGER = { account: 'wyzx', name: '王经理', password: 'Manager-Pass-2026' }

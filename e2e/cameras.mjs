@@ -4,16 +4,14 @@
 // snapshot thumbnail loads, and 实时画面 plays the camera's H.264 through the
 // media relay: getStats() shows framesDecoded above zero and growing.
 // Closing the dialog ends the viewing session. Screenshots go to e2e/shots/.
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { here, root, check, startProcess as start, firstSignIn } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..')
 const shots = join(here, 'shots')
 const work = mkdtempSync(join(tmpdir(), 'linli-e2e-cameras-'))
 const ADMIN_INITIAL = 'Admin-Initial-1'
@@ -21,31 +19,6 @@ const ADMIN_PW = 'Operator-Pass-2026'
 const CAM_PW = 'Cam-Pass-2026'
 
 mkdirSync(shots, { recursive: true })
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`)
-  console.log(`ok - ${what}`)
-}
-
-// start runs the binary with args and resolves with the first match of re
-// in its output.
-function start(bin, args, env, re, what) {
-  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  let log = ''
-  const found = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${log}`)), 30000)
-    child.stdout.on('data', (chunk) => {
-      log += chunk
-      const m = log.match(re)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m)
-      }
-    })
-    child.on('exit', (code) => reject(new Error(`${what} exited ${code}:\n${log}`)))
-  })
-  return { child, found }
-}
 
 const bin = join(work, 'linli')
 execFileSync('go', ['build', '-o', bin, './cmd/linli'], { cwd: root, stdio: 'inherit' })
@@ -95,16 +68,7 @@ try {
   }
 
   // The operator signs in and changes the initial password.
-  await page.goto(`${base}/login`)
-  await tid('login-account').fill('admin')
-  await tid('login-password').fill(ADMIN_INITIAL)
-  await tid('login-submit').click()
-  await page.waitForURL(/\/change-password/)
-  await tid('change-password-old').fill(ADMIN_INITIAL)
-  await tid('change-password-new').fill(ADMIN_PW)
-  await tid('change-password-confirm').fill(ADMIN_PW)
-  await tid('change-password-submit').click()
-  await page.waitForURL((u) => !u.pathname.startsWith('/change-password'))
+  await firstSignIn(page, base, 'admin', ADMIN_INITIAL, ADMIN_PW)
   const community = await page.evaluate(async () => {
     const r = await fetch('/api/v1/communities', {
       method: 'POST', headers: { 'Content-Type': 'application/json' },

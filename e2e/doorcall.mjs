@@ -24,7 +24,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, check, checkCount, startServer, launch, phone, layout } from './h5lib.mjs'
+import { here, check, checkCount, startServer, launch, phone, layout } from './lib.mjs'
 import { ADMIN_INITIAL, MANAGER, OWNER_PHONE, FAMILY_PHONE, DEADLINE_MS, MEDIA_FLAGS, until, appToken, seed, startDoor, RECORD_PEERS, media } from './calllib.mjs'
 import { checkA11y } from './layout.mjs'
 

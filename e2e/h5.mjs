@@ -23,7 +23,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, check, checkCount, startServer, launch, phone, layout, codeFromLog, flatShot } from './h5lib.mjs'
+import { here, check, checkCount, startServer, launch, phone, layout, codeFromLog, flatShot } from './lib.mjs'
 
 const arg = (k) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined }
 const ADMIN_INITIAL = 'Admin-Initial-1'

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFake, PHONE, CODE } from './h5fake.mjs'
 import { checkA11y } from './layout.mjs'
-import { here, check, checkCount, startServer, launch, phone, layout, flatShot } from './h5lib.mjs'
+import { here, check, checkCount, startServer, launch, phone, layout, flatShot } from './lib.mjs'
 
 const artifacts = join(here, 'artifacts', 'h5-fake')
 rmSync(artifacts, { recursive: true, force: true })

@@ -7,17 +7,15 @@
 // signs in; another forgets it and resets it with an SMS code in the dialog.
 // Then the operator replaces the e-mail in 个人信息中心 with the code
 // mailed to the new address. Screenshots go to e2e/shots/.
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { here, root, check, startProcess as start, firstSignIn } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..')
 const shots = join(here, 'shots')
 const work = mkdtempSync(join(tmpdir(), 'linli-e2e-recover-'))
 const ADMIN_INITIAL = 'Admin-Initial-1'
@@ -25,11 +23,6 @@ const ADMIN_PW = 'Operator-Pass-2026'
 const MGR = { account: 'wangjl', name: '王经理', email: 'wang@example.com', pw: 'Desk-Pass-2026x', newPw: 'Found-Again-2026y' }
 
 mkdirSync(shots, { recursive: true })
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`)
-  console.log(`ok - ${what}`)
-}
 
 // ---- a small SMTP server: one connection at a time, messages recorded ----
 const mails = []
@@ -100,24 +93,6 @@ async function waitMail(n) {
   throw new Error(`mail ${n} did not arrive (have ${mails.length})`)
 }
 
-function start(bin, args, env, re, what) {
-  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  let log = ''
-  const found = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${log}`)), 30000)
-    child.stdout.on('data', (chunk) => {
-      log += chunk
-      const m = log.match(re)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m)
-      }
-    })
-    child.on('exit', (code) => reject(new Error(`${what} exited ${code}:\n${log}`)))
-  })
-  return { child, found, log: () => log }
-}
-
 await new Promise((resolve) => smtp.listen(0, '127.0.0.1', resolve))
 const smtpAddr = `127.0.0.1:${smtp.address().port}`
 const bin = join(work, 'linli')
@@ -159,16 +134,7 @@ try {
   const admin = await newPage()
   admin.on('pageerror', (e) => pageErrors.push(e.message))
   const atid = (id) => admin.getByTestId(id)
-  await admin.goto(`${base}/login`)
-  await atid('login-account').fill('admin')
-  await atid('login-password').fill(ADMIN_INITIAL)
-  await atid('login-submit').click()
-  await admin.waitForURL(/\/change-password/)
-  await atid('change-password-old').fill(ADMIN_INITIAL)
-  await atid('change-password-new').fill(ADMIN_PW)
-  await atid('change-password-confirm').fill(ADMIN_PW)
-  await atid('change-password-submit').click()
-  await admin.waitForURL((u) => !u.pathname.startsWith('/change-password'))
+  await firstSignIn(admin, base, 'admin', ADMIN_INITIAL, ADMIN_PW)
   const community = JSON.parse((await api(admin, 'POST', '/api/v1/communities', { name: '找回小区', region_code: '440306', address: '南山区1号' })).body)
   const created = await api(admin, 'POST', '/api/v1/accounts', {
     account: MGR.account, name: MGR.name, phone: '13812345678', email: MGR.email, role: 'property_admin', community_ids: [community.id],

@@ -5,16 +5,14 @@
 // 无权限 page naming 业主·查看 and the admin to ask. The admin then makes a
 // role with 业主·查看 in the role editor and gives it to the 保安, whose menu
 // shows 业主列表 after a reload. Screenshots go to e2e/shots/.
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { here, root, check, startProcess as start } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..')
 const shots = join(here, 'shots')
 const work = mkdtempSync(join(tmpdir(), 'linli-e2e-roles-'))
 const ADMIN_INITIAL = 'Admin-Initial-1'
@@ -24,33 +22,14 @@ const GUARD_PW = 'Guard-Pass-2026'
 
 mkdirSync(shots, { recursive: true })
 
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`)
-  console.log(`ok - ${what}`)
-}
-
 const bin = join(work, 'linli')
 execFileSync('go', ['build', '-o', bin, './cmd/linli'], { cwd: root, stdio: 'inherit' })
-const child = spawn(bin, ['serve'], {
-  env: {
-    ...process.env, LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: '127.0.0.1:0', LINLI_SIP_ADDR: 'off',
-    LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL,
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-const listening = new Promise((resolve, reject) => {
-  let log = ''
-  const timer = setTimeout(() => reject(new Error(`linli did not start:\n${log}`)), 30000)
-  child.stdout.on('data', (chunk) => {
-    log += chunk
-    const m = log.match(/msg="linli listening" http=(http:\/\/[0-9.:]+)/)
-    if (m) {
-      clearTimeout(timer)
-      resolve(m[1])
-    }
-  })
-  child.on('exit', (code) => reject(new Error(`linli exited ${code}:\n${log}`)))
-})
+const server = start(bin, ['serve'], {
+  LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: '127.0.0.1:0', LINLI_SIP_ADDR: 'off',
+  LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL,
+}, /msg="linli listening" http=(http:\/\/[0-9.:]+)/, 'linli')
+const child = server.child
+const listening = server.found.then((m) => m[1])
 
 let browser
 let failed = false

@@ -12,13 +12,11 @@
 import { spawn, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { here, root, check } from './lib.mjs'
 import { checkA11y, checkTables, checkToasts, SIZES } from './layout.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..')
 const artifacts = join(here, 'artifacts')
 const work = mkdtempSync(join(tmpdir(), 'linli-e2e-'))
 const ADMIN_INITIAL = 'Admin-Initial-1'
@@ -28,11 +26,6 @@ const COMMUNITY = '测试小区1'
 
 rmSync(artifacts, { recursive: true, force: true })
 mkdirSync(artifacts, { recursive: true })
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`)
-  console.log(`ok - ${what}`)
-}
 
 // ---- the real binary ----
 const bin = join(work, 'linli')

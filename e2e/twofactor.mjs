@@ -8,17 +8,15 @@
 // SMS code taken from the server's log. The operator resets the manager's
 // 登录验证 from the account list and then requires it for the community.
 // Screenshots go to e2e/shots/.
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { here, root, check, startProcess as start } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..')
 const shots = join(here, 'shots')
 const work = mkdtempSync(join(tmpdir(), 'linli-e2e-twofactor-'))
 const ADMIN_INITIAL = 'Admin-Initial-1'
@@ -26,11 +24,6 @@ const OPERATOR_PW = 'Operator-Pass-2026'
 const MGR = { account: 'zhaomgr', name: '赵经理', phone: '13822223333', pw: 'Zhao-Desk-2026x' }
 
 mkdirSync(shots, { recursive: true })
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`)
-  console.log(`ok - ${what}`)
-}
 
 // base32 decodes an RFC 4648 base32 string (no padding needed).
 function base32(s) {
@@ -69,26 +62,13 @@ check(totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 59) === '287082', 'the test compu
 
 const bin = join(work, 'linli')
 execFileSync('go', ['build', '-o', bin, './cmd/linli'], { cwd: root, stdio: 'inherit' })
-const child = spawn(bin, ['serve'], {
-  env: {
-    ...process.env, LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: 'off', LINLI_SIP_ADDR: 'off',
-    LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL,
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-let serverLog = ''
-const listening = new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`linli did not start:\n${serverLog}`)), 30000)
-  child.stdout.on('data', (chunk) => {
-    serverLog += chunk
-    const m = serverLog.match(/msg="linli listening" http=(http:\/\/[0-9.:]+)/)
-    if (m) {
-      clearTimeout(timer)
-      resolve(m[1])
-    }
-  })
-  child.on('exit', (code) => reject(new Error(`linli exited ${code}:\n${serverLog}`)))
-})
+const server = start(bin, ['serve'], {
+  LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: 'off', LINLI_SIP_ADDR: 'off',
+  LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL,
+}, /msg="linli listening" http=(http:\/\/[0-9.:]+)/, 'linli')
+const child = server.child
+const listening = server.found.then((m) => m[1])
+const serverLog = server.log
 
 let browser
 let failed = false
@@ -245,7 +225,7 @@ try {
   check((await kiosk.tid('login-send-code').innerText()).includes('秒后重发'), 'the send button counts down')
   let smsCode
   for (const stop = Date.now() + 30000; !smsCode && Date.now() < stop; await new Promise((r) => setTimeout(r, 100))) {
-    smsCode = [...serverLog.matchAll(/phone=138\*\*\*\*3333 code=(\d{6})/g)].pop()?.[1]
+    smsCode = [...serverLog().matchAll(/phone=138\*\*\*\*3333 code=(\d{6})/g)].pop()?.[1]
   }
   check(smsCode, 'the SMS code goes to the bound phone')
   await kiosk.page.screenshot({ path: join(shots, 'twofactor-login-sms.png') })

@@ -1,6 +1,6 @@
-// Helpers shared by the H5 end-to-end walks (h5e2e.mjs against the fake API,
-// h5.mjs against the real one): the linli binary started the way run.mjs
-// starts it, Debian's Chromium, a phone-sized context, and the layout checks.
+// Helpers shared by the end-to-end walks: checks, the linli binary and other
+// processes started and waited for, Debian's Chromium, a phone-sized
+// context, and the layout checks of the H5 pages.
 import { spawn, execFileSync } from 'node:child_process'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +17,27 @@ export function check(cond, what) {
   console.log(`ok - ${what}`)
 }
 export const checkCount = () => checks
+
+// startProcess runs bin with args (env added to this process's) and
+// resolves found with the first match of re in its output; log() returns
+// what it has printed.
+export function startProcess(bin, args, env, re, what) {
+  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  let log = ''
+  const found = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${log}`)), 30000)
+    child.stdout.on('data', (chunk) => {
+      log += chunk
+      const m = log.match(re)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m)
+      }
+    })
+    child.on('exit', (code) => reject(new Error(`${what} exited ${code}:\n${log}`)))
+  })
+  return { child, found, log: () => log }
+}
 
 // startServer builds ./cmd/linli (unless bin is given) and starts it on free
 // ports with a fresh data directory; log() returns what it has printed.
@@ -42,6 +63,22 @@ export async function startServer(work, { bin, env = {} } = {}) {
   const mqtt = (log.match(/msg="MQTT broker listening" mqtt=([0-9.:]+)/) || [])[1]
   const sip = (log.match(/msg="SIP server listening" sip=([0-9.:]+)/) || [])[1]
   return { bin, base, mqtt, sip, server, log: () => log, stop: () => server.kill('SIGTERM') }
+}
+
+// firstSignIn signs account in on page at base with its initial password
+// and sets newPassword, as the console asks at a first sign-in.
+export async function firstSignIn(page, base, account, initial, newPassword) {
+  const tid = (id) => page.getByTestId(id)
+  await page.goto(`${base}/login`)
+  await tid('login-account').fill(account)
+  await tid('login-password').fill(initial)
+  await tid('login-submit').click()
+  await page.waitForURL(/\/change-password/)
+  await tid('change-password-old').fill(initial)
+  await tid('change-password-new').fill(newPassword)
+  await tid('change-password-confirm').fill(newPassword)
+  await tid('change-password-submit').click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/change-password'))
 }
 
 // launch starts Debian's Chromium; extra flags (e.g. the fake camera and
