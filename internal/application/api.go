@@ -87,8 +87,6 @@ type appPage struct{ Body httpapi.Page[Application] }
 // Register adds the staff operations on applications and the public H5
 // operations to api. publicURL, when set, is the base of QR-code links.
 func (s *Service) Register(api huma.API, publicURL string) {
-	tags := []string{"业主申请"}
-	const base = "/api/v1/communities/{cid}/applications"
 	baseURL := func(ctx context.Context) string {
 		if publicURL != "" {
 			return strings.TrimRight(publicURL, "/")
@@ -110,7 +108,8 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		return &appOutput{Body: view(a, labels[a.RoomID], true)}, nil
 	}
 
-	huma.Register(api, huma.Operation{OperationID: "list-applications", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: base, Summary: "业主申请列表", Tags: tags},
+	huma.Register(api, httpapi.Op("list-applications", http.MethodGet, "/api/v1/communities/{cid}/applications", "业主申请列表", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请")),
 		func(ctx context.Context, in *listInput) (*appPage, error) {
 			as, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
 			if err != nil {
@@ -128,26 +127,33 @@ func (s *Service) Register(api huma.API, publicURL string) {
 				return view(a, labels[a.RoomID], false)
 			})}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "get-application", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: base + "/{id}", Summary: "业主申请详情", Tags: tags},
+	huma.Register(api, httpapi.Op("get-application", http.MethodGet, "/api/v1/communities/{cid}/applications/{id}", "业主申请详情", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请")),
 		func(ctx context.Context, in *AppPath) (*appOutput, error) {
 			a, err := s.Get(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, a, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "approve-application", Metadata: auth.Needs(perm.ApplicationsEdit), Method: http.MethodPost, Path: base + "/{id}/approve", Summary: "通过（创建业主）", Tags: tags},
+	huma.Register(api, httpapi.Op("approve-application", http.MethodPost, "/api/v1/communities/{cid}/applications/{id}/approve", "通过（创建业主）", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主申请")),
 		func(ctx context.Context, in *AppPath) (*appOutput, error) {
 			a, err := s.Approve(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, a, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "reject-application", Metadata: auth.Needs(perm.ApplicationsEdit), Method: http.MethodPost, Path: base + "/{id}/reject", Summary: "打回", Tags: tags},
+	huma.Register(api, httpapi.Op("reject-application", http.MethodPost, "/api/v1/communities/{cid}/applications/{id}/reject", "打回", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主申请")),
 		func(ctx context.Context, in *rejectInput) (*appOutput, error) {
 			a, err := s.Reject(ctx, in.CID, in.ID, in.Body.Reason)
 			return one(ctx, in.CID, a, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "delete-application", Metadata: auth.Needs(perm.ApplicationsEdit), Method: http.MethodDelete, Path: base + "/{id}", Summary: "删除申请", Tags: tags, DefaultStatus: http.StatusNoContent},
+	huma.Register(api, httpapi.Op("delete-application", http.MethodDelete, "/api/v1/communities/{cid}/applications/{id}", "删除申请", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主申请"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *AppPath) (*struct{}, error) {
 			return nil, s.Delete(ctx, in.CID, in.ID)
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-photo", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: base + "/{id}/photos/{n}", Summary: "信息照片", Tags: tags}, "image/jpeg", "JPEG 照片"),
+	huma.Register(api, httpapi.Op("get-application-photo", http.MethodGet, "/api/v1/communities/{cid}/applications/{id}/photos/{n}", "信息照片", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请"),
+		httpapi.Binary("image/jpeg", "JPEG 照片")),
 		func(ctx context.Context, in *photoInput) (*httpapi.File, error) {
 			data, err := s.Photo(ctx, in.CID, in.ID, in.N)
 			if err != nil {
@@ -155,7 +161,9 @@ func (s *Service) Register(api huma.API, publicURL string) {
 			}
 			return httpapi.NewFile("image/jpeg", "private, no-store", data), nil
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-qr", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-qr.png", Summary: "下载业主申请二维码", Tags: tags}, "image/png", "二维码 PNG"),
+	huma.Register(api, httpapi.Op("get-application-qr", http.MethodGet, "/api/v1/communities/{cid}/application-qr.png", "下载业主申请二维码", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请"),
+		httpapi.Binary("image/png", "二维码 PNG")),
 		func(ctx context.Context, in *communityPath) (*httpapi.File, error) {
 			data, err := s.QRCode(ctx, in.CID, baseURL(ctx))
 			if err != nil {
@@ -163,7 +171,8 @@ func (s *Service) Register(api huma.API, publicURL string) {
 			}
 			return httpapi.Download("image/png", "apply-qr.png", "业主申请二维码.png", data), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "get-application-link", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-link", Summary: "业主申请页面地址", Tags: tags},
+	huma.Register(api, httpapi.Op("get-application-link", http.MethodGet, "/api/v1/communities/{cid}/application-link", "业主申请页面地址", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请")),
 		func(ctx context.Context, in *communityPath) (*linkOutput, error) {
 			link, err := s.Link(ctx, in.CID, baseURL(ctx))
 			if err != nil {
@@ -221,10 +230,8 @@ type roomsOutput struct{ Body []FormRoom }
 type statusOutput struct{ Body []StatusItem }
 
 func (s *Service) registerPublic(api huma.API) {
-	tags := []string{"业主申请（H5 公开接口）"}
-	const base = "/app/v1/apply/{token}"
-	huma.Register(api, huma.Operation{OperationID: "public-application-form", Method: http.MethodGet, Path: base,
-		Summary: "申请页面所需的小区、角色和楼栋单元", Tags: tags, Metadata: auth.Public()},
+	huma.Register(api, httpapi.Op("public-application-form", http.MethodGet, "/app/v1/apply/{token}", "申请页面所需的小区、角色和楼栋单元", auth.Public(),
+		httpapi.Tags("业主申请（H5 公开接口）")),
 		func(ctx context.Context, in *TokenPath) (*formOutput, error) {
 			f, err := s.PublicForm(ctx, in.Token)
 			if err != nil {
@@ -232,8 +239,8 @@ func (s *Service) registerPublic(api huma.API) {
 			}
 			return &formOutput{Body: f}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "public-application-rooms", Method: http.MethodGet, Path: base + "/rooms",
-		Summary: "单元的房间", Tags: tags, Metadata: auth.Public()},
+	huma.Register(api, httpapi.Op("public-application-rooms", http.MethodGet, "/app/v1/apply/{token}/rooms", "单元的房间", auth.Public(),
+		httpapi.Tags("业主申请（H5 公开接口）")),
 		func(ctx context.Context, in *roomsInput) (*roomsOutput, error) {
 			rs, err := s.PublicRooms(ctx, in.Token, in.UnitID)
 			if err != nil {
@@ -241,9 +248,10 @@ func (s *Service) registerPublic(api huma.API) {
 			}
 			return &roomsOutput{Body: rs}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "public-submit-application", Method: http.MethodPost, Path: base,
-		Summary: "提交业主申请", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusCreated,
-		MaxBodyBytes: MaxPhotos*MaxPhotoBytes + 256<<10},
+	huma.Register(api, httpapi.Op("public-submit-application", http.MethodPost, "/app/v1/apply/{token}", "提交业主申请", auth.Public(),
+		httpapi.Tags("业主申请（H5 公开接口）"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.MaxBody(MaxPhotos*MaxPhotoBytes+256<<10)),
 		func(ctx context.Context, in *submitInput) (*submitOutput, error) {
 			form := in.RawBody.Data()
 			sub := Submission{RoomID: form.RoomID, Name: form.Name, Gender: form.Gender, Phone: form.Phone,
@@ -259,8 +267,8 @@ func (s *Service) registerPublic(api huma.API) {
 			out.Body.ID, out.Body.Status = a.ID, string(a.Status)
 			return out, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "public-application-status", Method: http.MethodGet, Path: base + "/status",
-		Summary: "按手机号查询申请结果", Tags: tags, Metadata: auth.Public()},
+	huma.Register(api, httpapi.Op("public-application-status", http.MethodGet, "/app/v1/apply/{token}/status", "按手机号查询申请结果", auth.Public(),
+		httpapi.Tags("业主申请（H5 公开接口）")),
 		func(ctx context.Context, in *statusInput) (*statusOutput, error) {
 			items, err := s.PublicStatus(ctx, in.Token, in.Phone, auth.ClientIP(ctx))
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"linli/internal/auth"
 	"linli/internal/ent"
+	"linli/internal/httpapi"
 	"linli/internal/perm"
 )
 
@@ -60,11 +61,11 @@ type idPath struct {
 // Register adds the firmware operations to api: operators upload and delete;
 // every signed-in account may list (managers choose from it to upgrade).
 func (s *Service) Register(api huma.API) {
-	tags := []string{"固件管理"}
-	huma.Register(api, huma.Operation{OperationID: "upload-firmware", Method: http.MethodPost, Path: "/api/v1/firmware",
-		Summary: "上传固件", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusCreated,
-		Description:  "上传一个型号的新版本固件。服务器计算并保存文件的 SHA-256；同一型号的版本只能升高。",
-		MaxBodyBytes: MaxBytes + 1<<20},
+	huma.Register(api, httpapi.Op("upload-firmware", http.MethodPost, "/api/v1/firmware", "上传固件", auth.OperatorOnly(),
+		httpapi.Tags("固件管理"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.MaxBody(MaxBytes+1<<20),
+		httpapi.Describe("上传一个型号的新版本固件。服务器计算并保存文件的 SHA-256；同一型号的版本只能升高。")),
 		func(ctx context.Context, in *uploadInput) (*viewOutput, error) {
 			form := in.RawBody.Data()
 			f, err := s.Upload(ctx, UploadInput{Model: form.Model, Version: form.Version, Notes: form.Notes,
@@ -74,8 +75,8 @@ func (s *Service) Register(api huma.API) {
 			}
 			return &viewOutput{Body: ImageOf(f)}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "list-firmware", Metadata: auth.Needs(perm.FirmwareUpgrade), Method: http.MethodGet, Path: "/api/v1/firmware",
-		Summary: "固件列表", Tags: tags},
+	huma.Register(api, httpapi.Op("list-firmware", http.MethodGet, "/api/v1/firmware", "固件列表", auth.Needs(perm.FirmwareUpgrade),
+		httpapi.Tags("固件管理")),
 		func(ctx context.Context, in *listInput) (*listOutput, error) {
 			fs, err := s.List(ctx, in.Model)
 			if err != nil {
@@ -88,8 +89,9 @@ func (s *Service) Register(api huma.API) {
 			}
 			return out, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "delete-firmware", Method: http.MethodDelete, Path: "/api/v1/firmware/{id}",
-		Summary: "删除固件", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent},
+	huma.Register(api, httpapi.Op("delete-firmware", http.MethodDelete, "/api/v1/firmware/{id}", "删除固件", auth.OperatorOnly(),
+		httpapi.Tags("固件管理"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *idPath) (*struct{}, error) {
 			return nil, s.Delete(ctx, in.ID)
 		})

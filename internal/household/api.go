@@ -58,18 +58,12 @@ type faceUploadInput struct {
 	RawBody huma.MultipartFormFiles[faceUpload]
 }
 
-// appSecurity documents that an operation takes the app's bearer token.
-var appSecurity = []map[string][]string{{"app": {}}}
-
 // RegisterApp adds the residents' app operations (/app/v1) for family
 // members and the resident's own face.
 func (s *Service) RegisterApp(api huma.API) {
-	tags := []string{"业主 APP"}
-	op := func(id, method, path, summary string, status int) huma.Operation {
-		return huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags,
-			Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: status}
-	}
-	huma.Register(api, op("app-list-members", http.MethodGet, "/app/v1/rooms/{room_id}/members", "房间住户（家人）", http.StatusOK),
+	huma.Register(api, httpapi.Op("app-list-members", http.MethodGet, "/app/v1/rooms/{room_id}/members", "房间住户（家人）", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app")),
 		func(ctx context.Context, in *RoomPath) (*membersOutput, error) {
 			m, err := s.List(ctx, in.RoomID)
 			if err != nil {
@@ -77,9 +71,11 @@ func (s *Service) RegisterApp(api huma.API) {
 			}
 			return &membersOutput{Body: m}, nil
 		})
-	invite := op("app-invite-member", http.MethodPost, "/app/v1/rooms/{room_id}/invitations", "邀请家人或租户", http.StatusCreated)
-	invite.Description = "仅房间的业主可以邀请；本小区设置了“邀请需物业审核”时，被邀请人在物业审核通过后才成为住户。"
-	huma.Register(api, invite, func(ctx context.Context, in *inviteInput) (*invitationOutput, error) {
+	huma.Register(api, httpapi.Op("app-invite-member", http.MethodPost, "/app/v1/rooms/{room_id}/invitations", "邀请家人或租户", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.Describe("仅房间的业主可以邀请；本小区设置了“邀请需物业审核”时，被邀请人在物业审核通过后才成为住户。")), func(ctx context.Context, in *inviteInput) (*invitationOutput, error) {
 		b := in.Body
 		v, err := s.Invite(ctx, in.RoomID, InviteInput{Phone: b.Phone, Name: b.Name, Role: b.Role, AccessUntil: b.AccessUntil})
 		if err != nil {
@@ -87,15 +83,23 @@ func (s *Service) RegisterApp(api huma.API) {
 		}
 		return &invitationOutput{Body: viewInvitation(v)}, nil
 	})
-	huma.Register(api, op("app-withdraw-invitation", http.MethodDelete, "/app/v1/rooms/{room_id}/invitations/{id}", "撤回待审核的邀请", http.StatusNoContent),
+	huma.Register(api, httpapi.Op("app-withdraw-invitation", http.MethodDelete, "/app/v1/rooms/{room_id}/invitations/{id}", "撤回待审核的邀请", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *InvitationPath) (*struct{}, error) {
 			return nil, s.Withdraw(ctx, in.RoomID, in.ID)
 		})
-	huma.Register(api, op("app-remove-member", http.MethodDelete, "/app/v1/rooms/{room_id}/members/{resident_id}", "移除家人或租户", http.StatusNoContent),
+	huma.Register(api, httpapi.Op("app-remove-member", http.MethodDelete, "/app/v1/rooms/{room_id}/members/{resident_id}", "移除家人或租户", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *MemberPath) (*struct{}, error) {
 			return nil, s.Remove(ctx, in.RoomID, in.ResidentID)
 		})
-	huma.Register(api, op("app-get-face", http.MethodGet, "/app/v1/face", "我的人脸（同意书与状态）", http.StatusOK),
+	huma.Register(api, httpapi.Op("app-get-face", http.MethodGet, "/app/v1/face", "我的人脸（同意书与状态）", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app")),
 		func(ctx context.Context, _ *struct{}) (*faceOutput, error) {
 			f, err := s.Face(ctx)
 			if err != nil {
@@ -103,18 +107,26 @@ func (s *Service) RegisterApp(api huma.API) {
 			}
 			return &faceOutput{Body: f}, nil
 		})
-	upload := op("app-upload-face", http.MethodPut, "/app/v1/face", "同意并上传人脸照片", http.StatusNoContent)
-	upload.MaxBodyBytes = int64(resident.FaceLimits.MaxBytes) + 64<<10
-	upload.Description = "须提交当前同意书版本；照片用于本人所有房间的刷脸开门。"
-	huma.Register(api, upload, func(ctx context.Context, in *faceUploadInput) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("app-upload-face", http.MethodPut, "/app/v1/face", "同意并上传人脸照片", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.MaxBody(int64(resident.FaceLimits.MaxBytes)+64<<10),
+		httpapi.Describe("须提交当前同意书版本；照片用于本人所有房间的刷脸开门。")), func(ctx context.Context, in *faceUploadInput) (*struct{}, error) {
 		form := in.RawBody.Data()
 		return nil, s.UploadFace(ctx, form.Photo, form.ConsentVersion)
 	})
-	huma.Register(api, op("app-withdraw-face", http.MethodDelete, "/app/v1/face", "撤回同意并删除人脸", http.StatusNoContent),
+	huma.Register(api, httpapi.Op("app-withdraw-face", http.MethodDelete, "/app/v1/face", "撤回同意并删除人脸", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, _ *struct{}) (*struct{}, error) {
 			return nil, s.WithdrawFace(ctx)
 		})
-	huma.Register(api, httpapi.Binary(op("app-get-face-photo", http.MethodGet, "/app/v1/face/photo", "我的人脸照片", http.StatusOK), "image/jpeg", "JPEG 照片"),
+	huma.Register(api, httpapi.Op("app-get-face-photo", http.MethodGet, "/app/v1/face/photo", "我的人脸照片", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Binary("image/jpeg", "JPEG 照片")),
 		func(ctx context.Context, _ *struct{}) (*httpapi.File, error) {
 			data, err := s.FacePhoto(ctx)
 			if err != nil {
@@ -192,8 +204,6 @@ func (s *Service) labels(ctx context.Context, cid int, vs ...*ent.Invitation) (m
 
 // Register adds the staff operations on invitations (业主邀请审核).
 func (s *Service) Register(api huma.API) {
-	tags := []string{"业主邀请"}
-	const base = "/api/v1/communities/{cid}/invitations"
 	one := func(ctx context.Context, cid int, v *ent.Invitation, err error) (*staffInvitationOutput, error) {
 		if err != nil {
 			return nil, err
@@ -205,9 +215,8 @@ func (s *Service) Register(api huma.API) {
 		return &staffInvitationOutput{Body: viewStaff(labels, v)}, nil
 	}
 	// 业主邀请 are reviewed like 业主申请.
-	list := httpapi.Op("list-invitations", http.MethodGet, base, "业主邀请列表", tags...)
-	list.Metadata = auth.Needs(perm.ApplicationsView)
-	huma.Register(api, list,
+	huma.Register(api, httpapi.Op("list-invitations", http.MethodGet, "/api/v1/communities/{cid}/invitations", "业主邀请列表", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主邀请")),
 		func(ctx context.Context, in *listInvitationsInput) (*staffInvitationPage, error) {
 			vs, total, err := s.Pending(ctx, in.CID, in.Status, in.Offset(), in.Size)
 			if err != nil {
@@ -219,17 +228,13 @@ func (s *Service) Register(api huma.API) {
 			}
 			return &staffInvitationPage{Body: httpapi.PageOf(vs, total, func(v *ent.Invitation) StaffInvitation { return viewStaff(labels, v) })}, nil
 		})
-	approve := httpapi.Op("approve-invitation", http.MethodPost, base+"/{id}/approve", "通过业主邀请", tags...)
-	approve.DefaultStatus = http.StatusOK
-	approve.Metadata = auth.Needs(perm.ApplicationsEdit)
-	huma.Register(api, approve, func(ctx context.Context, in *StaffInvitationPath) (*staffInvitationOutput, error) {
+	huma.Register(api, httpapi.Op("approve-invitation", http.MethodPost, "/api/v1/communities/{cid}/invitations/{id}/approve", "通过业主邀请", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主邀请")), func(ctx context.Context, in *StaffInvitationPath) (*staffInvitationOutput, error) {
 		v, err := s.Approve(ctx, in.CID, in.ID)
 		return one(ctx, in.CID, v, err)
 	})
-	reject := httpapi.Op("reject-invitation", http.MethodPost, base+"/{id}/reject", "拒绝业主邀请", tags...)
-	reject.DefaultStatus = http.StatusOK
-	reject.Metadata = auth.Needs(perm.ApplicationsEdit)
-	huma.Register(api, reject, func(ctx context.Context, in *rejectInvitationInput) (*staffInvitationOutput, error) {
+	huma.Register(api, httpapi.Op("reject-invitation", http.MethodPost, "/api/v1/communities/{cid}/invitations/{id}/reject", "拒绝业主邀请", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主邀请")), func(ctx context.Context, in *rejectInvitationInput) (*staffInvitationOutput, error) {
 		v, err := s.Reject(ctx, in.CID, in.ID, in.Body.Reason)
 		return one(ctx, in.CID, v, err)
 	})

@@ -201,19 +201,9 @@ func page[T any](items []T, total int) *body[httpapi.Page[T]] {
 
 // Register adds the housing operations to api.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"房屋信息"}
-	const base = "/api/v1/communities/{cid}"
 	// Reading 房屋 needs 房屋·查看, every change 房屋·编辑.
-	op := func(id, method, path, summary string) huma.Operation {
-		o := httpapi.Op(id, method, base+path, summary, tags...)
-		o.Metadata = auth.Needs(perm.HousingEdit)
-		if method == http.MethodGet {
-			o.Metadata = auth.Needs(perm.HousingView)
-		}
-		return o
-	}
-
-	huma.Register(api, op("get-housing-tree", http.MethodGet, "/tree", "房屋信息树（区域/楼栋/单元）"),
+	huma.Register(api, httpapi.Op("get-housing-tree", http.MethodGet, "/api/v1/communities/{cid}/tree", "房屋信息树（区域/楼栋/单元）", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
 		func(ctx context.Context, in *CommunityPath) (*body[[]TreeArea], error) {
 			t, err := s.Tree(ctx, in.CID)
 			if err != nil {
@@ -223,7 +213,8 @@ func (s *Service) Register(api huma.API) {
 		})
 
 	// Areas.
-	huma.Register(api, op("list-areas", http.MethodGet, "/areas", "区域列表"),
+	huma.Register(api, httpapi.Op("list-areas", http.MethodGet, "/api/v1/communities/{cid}/areas", "区域列表", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
 		func(ctx context.Context, in *CommunityPath) (*body[httpapi.Page[Area]], error) {
 			if _, err := s.community(ctx, in.CID); err != nil {
 				return nil, err
@@ -238,7 +229,9 @@ func (s *Service) Register(api huma.API) {
 			}
 			return page(items, len(items)), nil
 		})
-	huma.Register(api, op("create-area", http.MethodPost, "/areas", "添加区域"),
+	huma.Register(api, httpapi.Op("create-area", http.MethodPost, "/api/v1/communities/{cid}/areas", "添加区域", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
 		func(ctx context.Context, in *createAreaInput) (*body[Area], error) {
 			b := in.Body
 			a, err := s.CreateArea(ctx, in.CID, AreaInput{Number: &b.Number, Name: &b.Name, ParkingLotNo: b.ParkingLotNo, ParkingLotKey: b.ParkingLotKey})
@@ -247,7 +240,8 @@ func (s *Service) Register(api huma.API) {
 			}
 			return ok(areaView(a)), nil
 		})
-	huma.Register(api, op("update-area", http.MethodPatch, "/areas/{id}", "编辑区域"),
+	huma.Register(api, httpapi.Op("update-area", http.MethodPatch, "/api/v1/communities/{cid}/areas/{id}", "编辑区域", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息")),
 		func(ctx context.Context, in *updateAreaInput) (*body[Area], error) {
 			a, err := s.UpdateArea(ctx, in.CID, in.ID, in.Body.input())
 			if err != nil {
@@ -255,13 +249,16 @@ func (s *Service) Register(api huma.API) {
 			}
 			return ok(areaView(a)), nil
 		})
-	huma.Register(api, op("delete-area", http.MethodDelete, "/areas/{id}", "删除区域"),
+	huma.Register(api, httpapi.Op("delete-area", http.MethodDelete, "/api/v1/communities/{cid}/areas/{id}", "删除区域", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteArea(ctx, in.CID, in.ID)
 		})
 
 	// Buildings.
-	huma.Register(api, op("list-buildings", http.MethodGet, "/buildings", "楼栋列表"),
+	huma.Register(api, httpapi.Op("list-buildings", http.MethodGet, "/api/v1/communities/{cid}/buildings", "楼栋列表", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
 		func(ctx context.Context, in *listBuildingsInput) (*body[httpapi.Page[Building]], error) {
 			if _, err := s.community(ctx, in.CID); err != nil {
 				return nil, err
@@ -280,7 +277,9 @@ func (s *Service) Register(api huma.API) {
 			}
 			return page(items, len(items)), nil
 		})
-	huma.Register(api, op("create-building", http.MethodPost, "/buildings", "添加楼栋"),
+	huma.Register(api, httpapi.Op("create-building", http.MethodPost, "/api/v1/communities/{cid}/buildings", "添加楼栋", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
 		func(ctx context.Context, in *createBuildingInput) (*body[Building], error) {
 			b, err := s.CreateBuilding(ctx, in.CID, BuildingInput{AreaID: in.Body.AreaID, Number: &in.Body.Number, Name: &in.Body.Name})
 			if err != nil {
@@ -288,7 +287,8 @@ func (s *Service) Register(api huma.API) {
 			}
 			return ok(buildingView(b)), nil
 		})
-	huma.Register(api, op("update-building", http.MethodPatch, "/buildings/{id}", "编辑楼栋"),
+	huma.Register(api, httpapi.Op("update-building", http.MethodPatch, "/api/v1/communities/{cid}/buildings/{id}", "编辑楼栋", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息")),
 		func(ctx context.Context, in *updateBuildingInput) (*body[Building], error) {
 			b, err := s.UpdateBuilding(ctx, in.CID, in.ID, BuildingInput{Number: in.Body.Number, Name: in.Body.Name})
 			if err != nil {
@@ -296,13 +296,16 @@ func (s *Service) Register(api huma.API) {
 			}
 			return ok(buildingView(b)), nil
 		})
-	huma.Register(api, op("delete-building", http.MethodDelete, "/buildings/{id}", "删除楼栋"),
+	huma.Register(api, httpapi.Op("delete-building", http.MethodDelete, "/api/v1/communities/{cid}/buildings/{id}", "删除楼栋", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteBuilding(ctx, in.CID, in.ID)
 		})
 
 	// Units.
-	huma.Register(api, op("list-units", http.MethodGet, "/units", "单元列表"),
+	huma.Register(api, httpapi.Op("list-units", http.MethodGet, "/api/v1/communities/{cid}/units", "单元列表", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
 		func(ctx context.Context, in *listUnitsInput) (*body[httpapi.Page[Unit]], error) {
 			if _, err := s.community(ctx, in.CID); err != nil {
 				return nil, err
@@ -321,7 +324,9 @@ func (s *Service) Register(api huma.API) {
 			}
 			return page(items, len(items)), nil
 		})
-	huma.Register(api, op("create-unit", http.MethodPost, "/units", "添加单元"),
+	huma.Register(api, httpapi.Op("create-unit", http.MethodPost, "/api/v1/communities/{cid}/units", "添加单元", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
 		func(ctx context.Context, in *createUnitInput) (*body[Unit], error) {
 			b := in.Body
 			u, err := s.CreateUnit(ctx, in.CID, UnitInput{BuildingID: b.BuildingID, Number: &b.Number, Name: &b.Name, Type: &b.Type, DeviceCount: &b.DeviceCount})
@@ -330,7 +335,8 @@ func (s *Service) Register(api huma.API) {
 			}
 			return ok(unitView(u)), nil
 		})
-	huma.Register(api, op("update-unit", http.MethodPatch, "/units/{id}", "编辑单元"),
+	huma.Register(api, httpapi.Op("update-unit", http.MethodPatch, "/api/v1/communities/{cid}/units/{id}", "编辑单元", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息")),
 		func(ctx context.Context, in *updateUnitInput) (*body[Unit], error) {
 			b := in.Body
 			u, err := s.UpdateUnit(ctx, in.CID, in.ID, UnitInput{Number: b.Number, Name: b.Name, Type: b.Type, DeviceCount: b.DeviceCount})
@@ -339,13 +345,16 @@ func (s *Service) Register(api huma.API) {
 			}
 			return ok(unitView(u)), nil
 		})
-	huma.Register(api, op("delete-unit", http.MethodDelete, "/units/{id}", "删除单元"),
+	huma.Register(api, httpapi.Op("delete-unit", http.MethodDelete, "/api/v1/communities/{cid}/units/{id}", "删除单元", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteUnit(ctx, in.CID, in.ID)
 		})
 
 	// Rooms.
-	huma.Register(api, op("list-rooms", http.MethodGet, "/rooms", "房间列表"),
+	huma.Register(api, httpapi.Op("list-rooms", http.MethodGet, "/api/v1/communities/{cid}/rooms", "房间列表", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
 		func(ctx context.Context, in *listRoomsInput) (*body[httpapi.Page[Room]], error) {
 			c, err := s.community(ctx, in.CID)
 			if err != nil {
@@ -361,7 +370,9 @@ func (s *Service) Register(api huma.API) {
 			}
 			return page(items, total), nil
 		})
-	huma.Register(api, op("create-room", http.MethodPost, "/rooms", "添加房间"),
+	huma.Register(api, httpapi.Op("create-room", http.MethodPost, "/api/v1/communities/{cid}/rooms", "添加房间", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
 		func(ctx context.Context, in *createRoomInput) (*body[Room], error) {
 			b := in.Body
 			r, err := s.CreateRoom(ctx, in.CID, RoomInput{UnitID: b.UnitID, Floor: &b.Floor, Number: &b.Number})
@@ -370,7 +381,8 @@ func (s *Service) Register(api huma.API) {
 			}
 			return s.roomOutput(ctx, in.CID, r)
 		})
-	huma.Register(api, op("update-room", http.MethodPatch, "/rooms/{id}", "编辑房间"),
+	huma.Register(api, httpapi.Op("update-room", http.MethodPatch, "/api/v1/communities/{cid}/rooms/{id}", "编辑房间", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息")),
 		func(ctx context.Context, in *updateRoomInput) (*body[Room], error) {
 			r, err := s.UpdateRoom(ctx, in.CID, in.ID, RoomInput{Floor: in.Body.Floor, Number: in.Body.Number})
 			if err != nil {
@@ -378,11 +390,15 @@ func (s *Service) Register(api huma.API) {
 			}
 			return s.roomOutput(ctx, in.CID, r)
 		})
-	huma.Register(api, op("delete-room", http.MethodDelete, "/rooms/{id}", "删除房间"),
+	huma.Register(api, httpapi.Op("delete-room", http.MethodDelete, "/api/v1/communities/{cid}/rooms/{id}", "删除房间", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteRoom(ctx, in.CID, in.ID)
 		})
-	huma.Register(api, op("batch-create-rooms", http.MethodPost, "/units/{uid}/rooms/batch", "批量添加房间"),
+	huma.Register(api, httpapi.Op("batch-create-rooms", http.MethodPost, "/api/v1/communities/{cid}/units/{uid}/rooms/batch", "批量添加房间", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
 		func(ctx context.Context, in *batchInput) (*batchOutput, error) {
 			n, err := s.BatchRooms(ctx, in.CID, in.UID, in.Body.Floors, in.Body.RoomsPerFloor)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"linli/internal/auth"
+	"linli/internal/httpapi"
 )
 
 type resetRequestInput struct {
@@ -96,13 +97,10 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		}
 		return auth.RequestBaseURL(ctx)
 	}
-	tags := []string{"账号"}
-	huma.Register(api, huma.Operation{
-		OperationID: "request-password-reset", Method: http.MethodPost, Path: "/api/v1/password-resets",
-		Summary: "忘记密码：发送验证码或重置链接", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusAccepted,
-		Description: "向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。" +
-			"无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。",
-	}, func(ctx context.Context, in *resetRequestInput) (*messageOutput, error) {
+	huma.Register(api, httpapi.Op("request-password-reset", http.MethodPost, "/api/v1/password-resets", "忘记密码：发送验证码或重置链接", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusAccepted),
+		httpapi.Describe("向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。")), func(ctx context.Context, in *resetRequestInput) (*messageOutput, error) {
 		m, err := s.RequestReset(ctx, in.Body.Account, in.Body.Method, auth.ClientIP(ctx), baseURL(ctx))
 		if err != nil {
 			return nil, err
@@ -110,27 +108,24 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		return message(m), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "reset-password-by-code", Method: http.MethodPost, Path: "/api/v1/password-resets/by-code",
-		Summary: "忘记密码：用手机验证码设置新密码", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusNoContent,
-		Description: "验证码正确时设置新密码，该账号的所有登录会话都会退出。",
-	}, func(ctx context.Context, in *resetByCodeInput) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("reset-password-by-code", http.MethodPost, "/api/v1/password-resets/by-code", "忘记密码：用手机验证码设置新密码", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("验证码正确时设置新密码，该账号的所有登录会话都会退出。")), func(ctx context.Context, in *resetByCodeInput) (*struct{}, error) {
 		return nil, s.ResetWithCode(ctx, in.Body.Account, in.Body.Code, in.Body.NewPassword, auth.ClientIP(ctx))
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "reset-password-by-link", Method: http.MethodPost, Path: "/api/v1/password-resets/by-link",
-		Summary: "忘记密码：用邮件链接设置新密码", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusNoContent,
-		Description: "链接只能使用一次；设置后该账号的所有登录会话都会退出。",
-	}, func(ctx context.Context, in *resetByLinkInput) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("reset-password-by-link", http.MethodPost, "/api/v1/password-resets/by-link", "忘记密码：用邮件链接设置新密码", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("链接只能使用一次；设置后该账号的所有登录会话都会退出。")), func(ctx context.Context, in *resetByLinkInput) (*struct{}, error) {
 		return nil, s.ResetWithLink(ctx, in.Body.Token, in.Body.NewPassword, auth.ClientIP(ctx))
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "send-login-code", Method: http.MethodPost, Path: "/api/v1/session/code",
-		Summary: "登录验证：发送短信或邮箱验证码", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusAccepted,
-		Description: "登录回答 202 后，向账号绑定的手机或邮箱发送 6 位验证码（5 分钟内有效）。同一账号每分钟 1 次、每天 10 次。",
-	}, func(ctx context.Context, in *loginCodeInput) (*messageOutput, error) {
+	huma.Register(api, httpapi.Op("send-login-code", http.MethodPost, "/api/v1/session/code", "登录验证：发送短信或邮箱验证码", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusAccepted),
+		httpapi.Describe("登录回答 202 后，向账号绑定的手机或邮箱发送 6 位验证码（5 分钟内有效）。同一账号每分钟 1 次、每天 10 次。")), func(ctx context.Context, in *loginCodeInput) (*messageOutput, error) {
 		m, err := s.SendLoginCode(ctx, in.Body.Account, in.Body.Challenge, in.Body.Method, auth.ClientIP(ctx))
 		if err != nil {
 			return nil, err
@@ -138,12 +133,9 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		return message(m), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "verify-login", Method: http.MethodPost, Path: "/api/v1/session/verify",
-		Summary: "登录验证：提交验证码", Tags: tags, Metadata: auth.Public(),
-		Description: "验证码正确即完成登录并设置会话 Cookie。验证码错误计入账号的登录失败次数（10 分钟内 10 次锁定）；" +
-			"同一次登录最多试 5 次，之后需重新输入密码。",
-	}, func(ctx context.Context, in *verifyLoginInput) (*auth.SignInOutput, error) {
+	huma.Register(api, httpapi.Op("verify-login", http.MethodPost, "/api/v1/session/verify", "登录验证：提交验证码", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("验证码正确即完成登录并设置会话 Cookie。验证码错误计入账号的登录失败次数（10 分钟内 10 次锁定）；同一次登录最多试 5 次，之后需重新输入密码。")), func(ctx context.Context, in *verifyLoginInput) (*auth.SignInOutput, error) {
 		check, err := s.Check(in.Body.Method, in.Body.Code)
 		if err != nil {
 			return nil, err
@@ -160,10 +152,9 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		return s.auth.SignedIn(ctx, res, cookie), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "send-contact-code", Method: http.MethodPost, Path: "/api/v1/me/contact-codes", Metadata: auth.Open(),
-		Summary: "替换手机/邮箱：向新手机或新邮箱发送验证码", Tags: tags, DefaultStatus: http.StatusAccepted,
-	}, func(ctx context.Context, in *contactCodeInput) (*messageOutput, error) {
+	huma.Register(api, httpapi.Op("send-contact-code", http.MethodPost, "/api/v1/me/contact-codes", "替换手机/邮箱：向新手机或新邮箱发送验证码", auth.Open(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusAccepted)), func(ctx context.Context, in *contactCodeInput) (*messageOutput, error) {
 		m, err := s.SendContactCode(ctx, auth.Current(ctx), in.Body.Kind, in.Body.Value, auth.ClientIP(ctx))
 		if err != nil {
 			return nil, err
@@ -181,18 +172,14 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		updated.Account = acc
 		return &meOutput{Body: auth.MeOf(&updated)}, nil
 	}
-	huma.Register(api, huma.Operation{
-		OperationID: "change-my-phone", Method: http.MethodPut, Path: "/api/v1/me/phone", Metadata: auth.Open(),
-		Summary: "替换手机", Tags: tags,
-		Description: "需要当前密码和新手机收到的验证码（先调用 POST /api/v1/me/contact-codes）。",
-	}, func(ctx context.Context, in *changePhoneInput) (*meOutput, error) {
+	huma.Register(api, httpapi.Op("change-my-phone", http.MethodPut, "/api/v1/me/phone", "替换手机", auth.Open(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("需要当前密码和新手机收到的验证码（先调用 POST /api/v1/me/contact-codes）。")), func(ctx context.Context, in *changePhoneInput) (*meOutput, error) {
 		return change(ctx, KindPhone, in.Body.Phone, in.Body.Code, in.Body.Password)
 	})
-	huma.Register(api, huma.Operation{
-		OperationID: "change-my-email", Method: http.MethodPut, Path: "/api/v1/me/email", Metadata: auth.Open(),
-		Summary: "替换邮箱", Tags: tags,
-		Description: "需要当前密码和新邮箱收到的验证码（先调用 POST /api/v1/me/contact-codes）。",
-	}, func(ctx context.Context, in *changeEmailInput) (*meOutput, error) {
+	huma.Register(api, httpapi.Op("change-my-email", http.MethodPut, "/api/v1/me/email", "替换邮箱", auth.Open(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("需要当前密码和新邮箱收到的验证码（先调用 POST /api/v1/me/contact-codes）。")), func(ctx context.Context, in *changeEmailInput) (*meOutput, error) {
 		return change(ctx, KindEmail, in.Body.Email, in.Body.Code, in.Body.Password)
 	})
 }

@@ -14,11 +14,10 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
 	"linli/internal/household"
+	"linli/internal/httpapi"
 	"linli/internal/perm"
 	"linli/internal/sip"
 )
-
-var appSecurity = []map[string][]string{{"app": {}}}
 
 type staffTicketInput struct {
 	Body struct {
@@ -55,9 +54,9 @@ type stationsOutput struct {
 // Register adds the ticket operations and the residents' station list;
 // the socket itself is ServeHTTP, mounted at /webcall/ws.
 func (s *Service) Register(api huma.API) {
-	huma.Register(api, huma.Operation{OperationID: "webcall-staff-ticket", Metadata: auth.Needs(perm.DoorCall), Method: http.MethodPost, Path: "/api/v1/webcall/ticket",
-		Summary: "门口呼叫连接凭证", Tags: []string{"门口呼叫"},
-		Description: "打开门口呼叫页面时获取，用于连接 /webcall/ws（见 docs/webcall.md）：页面即成为该小区管理中心（9900）的接听方之一，并可监视本小区的门口机和围墙机。"},
+	huma.Register(api, httpapi.Op("webcall-staff-ticket", http.MethodPost, "/api/v1/webcall/ticket", "门口呼叫连接凭证", auth.Needs(perm.DoorCall),
+		httpapi.Tags("门口呼叫"),
+		httpapi.Describe("打开门口呼叫页面时获取，用于连接 /webcall/ws（见 docs/webcall.md）：页面即成为该小区管理中心（9900）的接听方之一，并可监视本小区的门口机和围墙机。")),
 		func(ctx context.Context, in *staffTicketInput) (*ticketOutput, error) {
 			t, err := s.StaffTicket(ctx, in.Body.CommunityID)
 			if err != nil {
@@ -65,10 +64,10 @@ func (s *Service) Register(api huma.API) {
 			}
 			return &ticketOutput{Body: t}, nil
 		})
-	tags := []string{"业主 APP"}
-	huma.Register(api, huma.Operation{OperationID: "app-webcall-ticket", Method: http.MethodPost, Path: "/app/v1/webcall/ticket",
-		Summary: "网页接听连接凭证", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "H5 页面打开期间作为本 APP 的一个接听端：呼叫房间时与室内分机、APP 同时振铃；也可监视本单元门口机和小区围墙机。需要房间开通 APP呼叫。"},
+	huma.Register(api, httpapi.Op("app-webcall-ticket", http.MethodPost, "/app/v1/webcall/ticket", "网页接听连接凭证", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("H5 页面打开期间作为本 APP 的一个接听端：呼叫房间时与室内分机、APP 同时振铃；也可监视本单元门口机和小区围墙机。需要房间开通 APP呼叫。")),
 		func(ctx context.Context, in *appTicketInput) (*ticketOutput, error) {
 			t, err := s.AppTicket(ctx, in.Authorization)
 			if err != nil {
@@ -76,9 +75,10 @@ func (s *Service) Register(api huma.API) {
 			}
 			return &ticketOutput{Body: t}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-webcall-stations", Method: http.MethodGet, Path: "/app/v1/webcall/stations",
-		Summary: "可监视的设备", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "本人房间所在单元的门口机和小区的围墙机（房间需开通 APP呼叫）。"},
+	huma.Register(api, httpapi.Op("app-webcall-stations", http.MethodGet, "/app/v1/webcall/stations", "可监视的设备", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("本人房间所在单元的门口机和小区的围墙机（房间需开通 APP呼叫）。")),
 		func(ctx context.Context, in *appTicketInput) (*stationsOutput, error) {
 			items, err := s.Stations(ctx, in.Authorization)
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"linli/internal/auth"
 	"linli/internal/ent"
+	"linli/internal/httpapi"
 )
 
 // Devices is what the sync handler asks of the device service: where a
@@ -26,9 +27,10 @@ type syncOutput struct{ Body *Delta }
 // Register adds GET /device/v1/sync to api. current returns the device of
 // a device request (the gate has authenticated it).
 func (s *Service) Register(api huma.API, devices Devices, current func(ctx context.Context) *ent.Device) {
-	huma.Register(api, huma.Operation{OperationID: "device-sync", Method: http.MethodGet, Path: "/device/v1/sync",
-		Summary: "同步白名单", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(), Security: []map[string][]string{{"device": {}}},
-		Description: "返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。"},
+	huma.Register(api, httpapi.Op("device-sync", http.MethodGet, "/device/v1/sync", "同步白名单", auth.DeviceOnly(),
+		httpapi.Tags("设备接口"),
+		httpapi.Security("device"),
+		httpapi.Describe("返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。")),
 		func(ctx context.Context, in *syncInput) (*syncOutput, error) {
 			d := current(ctx)
 			loc, err := devices.Location(ctx, d)
