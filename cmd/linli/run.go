@@ -20,6 +20,7 @@ commands:
   serve     start the server (console, API) — see "linli serve -h"
   version   print the version
   openapi   print the OpenAPI 3.1 document of the console API
+  routes    list every HTTP route: method, path, who may call it, where it is declared
   sim       run simulated door stations against a server — see "linli sim -h";
             "linli sim camera" runs a fake ONVIF camera (RTSP on loopback)
 `
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		_, err = fmt.Fprintf(stdout, "%s\n", doc)
 		return err
+	case "routes":
+		return app.WriteRoutes(stdout, app.Routes())
 	case "sim":
 		if len(args) > 1 && args[1] == "camera" {
 			return fakecam.Main(ctx, args[2:], stdout, stderr)
