@@ -64,14 +64,10 @@ type resetInput struct {
 	}
 }
 
-type accountOutput struct{ Body Account }
-
-type listOutput struct{ Body httpapi.Page[Account] }
-
 // Register adds the account operations (operators only) to api.
 func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("list-accounts", http.MethodGet, "/api/v1/accounts", "账号列表", auth.OperatorOnly(),
-		httpapi.Tags("账号管理")), func(ctx context.Context, in *listInput) (*listOutput, error) {
+		httpapi.Tags("账号管理")), func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[Account]], error) {
 		items, total, err := s.List(ctx, in.CommunityID, in.Offset(), in.Size)
 		if err != nil {
 			return nil, err
@@ -80,12 +76,12 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &listOutput{Body: httpapi.PageOf(items, total, func(a *ent.Account) Account { return view(a, names[a.ID]) })}, nil
+		return httpapi.Reply(httpapi.PageOf(items, total, func(a *ent.Account) Account { return view(a, names[a.ID]) })), nil
 	})
 
 	huma.Register(api, httpapi.Op("create-account", http.MethodPost, "/api/v1/accounts", "创建物业管理账号", auth.OperatorOnly(),
 		httpapi.Tags("账号管理"),
-		httpapi.Status(http.StatusCreated)), func(ctx context.Context, in *createAccountInput) (*accountOutput, error) {
+		httpapi.Status(http.StatusCreated)), func(ctx context.Context, in *createAccountInput) (*httpapi.Body[Account], error) {
 		b := in.Body
 		a, err := s.Create(ctx, Input{Account: b.Account, Name: b.Name, Phone: b.Phone, Email: b.Email,
 			Role: b.Role, CommunityIDs: b.CommunityIDs, Password: b.Password})
@@ -96,7 +92,7 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &accountOutput{Body: view(a, names[a.ID])}, nil
+		return httpapi.Reply(view(a, names[a.ID])), nil
 	})
 
 	huma.Register(api, httpapi.Op("reset-account-password", http.MethodPost, "/api/v1/accounts/{id}/password-reset", "重置密码", auth.OperatorOnly(),

@@ -51,7 +51,7 @@ type disableInput struct {
 func (s *Service) registerDisable(api huma.API) {
 	huma.Register(api, httpapi.Op("set-account-disabled", http.MethodPut, "/api/v1/accounts/{id}/disabled", "停用或启用账号", auth.OperatorOnly(),
 		httpapi.Tags("账号管理"),
-		httpapi.Describe("停用后该账号的所有会话立即失效，登录时提示“账号已停用”。")), func(ctx context.Context, in *disableInput) (*accountOutput, error) {
+		httpapi.Describe("停用后该账号的所有会话立即失效，登录时提示“账号已停用”。")), func(ctx context.Context, in *disableInput) (*httpapi.Body[Account], error) {
 		a, err := s.SetDisabled(ctx, in.ID, in.Body.Disabled)
 		if err != nil {
 			return nil, err
@@ -60,6 +60,6 @@ func (s *Service) registerDisable(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &accountOutput{Body: view(a, names[a.ID])}, nil
+		return httpapi.Reply(view(a, names[a.ID])), nil
 	})
 }

@@ -80,10 +80,6 @@ type linkOutput struct {
 	}
 }
 
-type appOutput struct{ Body Application }
-
-type appPage struct{ Body httpapi.Page[Application] }
-
 // Register adds the staff operations on applications and the public H5
 // operations to api. publicURL, when set, is the base of QR-code links.
 func (s *Service) Register(api huma.API, publicURL string) {
@@ -93,7 +89,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		}
 		return auth.RequestBaseURL(ctx)
 	}
-	one := func(ctx context.Context, cid int, a *ent.Application, err error) (*appOutput, error) {
+	one := func(ctx context.Context, cid int, a *ent.Application, err error) (*httpapi.Body[Application], error) {
 		if err != nil {
 			return nil, err
 		}
@@ -105,12 +101,12 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		if err != nil {
 			return nil, err
 		}
-		return &appOutput{Body: view(a, labels[a.RoomID], true)}, nil
+		return httpapi.Reply(view(a, labels[a.RoomID], true)), nil
 	}
 
 	huma.Register(api, httpapi.Op("list-applications", http.MethodGet, "/api/v1/communities/{cid}/applications", "业主申请列表", auth.Needs(perm.ApplicationsView),
 		httpapi.Tags("业主申请")),
-		func(ctx context.Context, in *listInput) (*appPage, error) {
+		func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[Application]], error) {
 			as, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
@@ -123,25 +119,25 @@ func (s *Service) Register(api huma.API, publicURL string) {
 			if err != nil {
 				return nil, err
 			}
-			return &appPage{Body: httpapi.PageOf(as, total, func(a *ent.Application) Application {
+			return httpapi.Reply(httpapi.PageOf(as, total, func(a *ent.Application) Application {
 				return view(a, labels[a.RoomID], false)
-			})}, nil
+			})), nil
 		})
 	huma.Register(api, httpapi.Op("get-application", http.MethodGet, "/api/v1/communities/{cid}/applications/{id}", "业主申请详情", auth.Needs(perm.ApplicationsView),
 		httpapi.Tags("业主申请")),
-		func(ctx context.Context, in *AppPath) (*appOutput, error) {
+		func(ctx context.Context, in *AppPath) (*httpapi.Body[Application], error) {
 			a, err := s.Get(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, a, err)
 		})
 	huma.Register(api, httpapi.Op("approve-application", http.MethodPost, "/api/v1/communities/{cid}/applications/{id}/approve", "通过（创建业主）", auth.Needs(perm.ApplicationsEdit),
 		httpapi.Tags("业主申请")),
-		func(ctx context.Context, in *AppPath) (*appOutput, error) {
+		func(ctx context.Context, in *AppPath) (*httpapi.Body[Application], error) {
 			a, err := s.Approve(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, a, err)
 		})
 	huma.Register(api, httpapi.Op("reject-application", http.MethodPost, "/api/v1/communities/{cid}/applications/{id}/reject", "打回", auth.Needs(perm.ApplicationsEdit),
 		httpapi.Tags("业主申请")),
-		func(ctx context.Context, in *rejectInput) (*appOutput, error) {
+		func(ctx context.Context, in *rejectInput) (*httpapi.Body[Application], error) {
 			a, err := s.Reject(ctx, in.CID, in.ID, in.Body.Reason)
 			return one(ctx, in.CID, a, err)
 		})
@@ -223,30 +219,24 @@ type submitOutput struct {
 	}
 }
 
-type formOutput struct{ Body *Form }
-
-type roomsOutput struct{ Body []FormRoom }
-
-type statusOutput struct{ Body []StatusItem }
-
 func (s *Service) registerPublic(api huma.API) {
 	huma.Register(api, httpapi.Op("public-application-form", http.MethodGet, "/app/v1/apply/{token}", "申请页面所需的小区、角色和楼栋单元", auth.Public(),
 		httpapi.Tags("业主申请（H5 公开接口）")),
-		func(ctx context.Context, in *TokenPath) (*formOutput, error) {
+		func(ctx context.Context, in *TokenPath) (*httpapi.Body[*Form], error) {
 			f, err := s.PublicForm(ctx, in.Token)
 			if err != nil {
 				return nil, err
 			}
-			return &formOutput{Body: f}, nil
+			return httpapi.Reply(f), nil
 		})
 	huma.Register(api, httpapi.Op("public-application-rooms", http.MethodGet, "/app/v1/apply/{token}/rooms", "单元的房间", auth.Public(),
 		httpapi.Tags("业主申请（H5 公开接口）")),
-		func(ctx context.Context, in *roomsInput) (*roomsOutput, error) {
+		func(ctx context.Context, in *roomsInput) (*httpapi.Body[[]FormRoom], error) {
 			rs, err := s.PublicRooms(ctx, in.Token, in.UnitID)
 			if err != nil {
 				return nil, err
 			}
-			return &roomsOutput{Body: rs}, nil
+			return httpapi.Reply(rs), nil
 		})
 	huma.Register(api, httpapi.Op("public-submit-application", http.MethodPost, "/app/v1/apply/{token}", "提交业主申请", auth.Public(),
 		httpapi.Tags("业主申请（H5 公开接口）"),
@@ -269,11 +259,11 @@ func (s *Service) registerPublic(api huma.API) {
 		})
 	huma.Register(api, httpapi.Op("public-application-status", http.MethodGet, "/app/v1/apply/{token}/status", "按手机号查询申请结果", auth.Public(),
 		httpapi.Tags("业主申请（H5 公开接口）")),
-		func(ctx context.Context, in *statusInput) (*statusOutput, error) {
+		func(ctx context.Context, in *statusInput) (*httpapi.Body[[]StatusItem], error) {
 			items, err := s.PublicStatus(ctx, in.Token, in.Phone, auth.ClientIP(ctx))
 			if err != nil {
 				return nil, err
 			}
-			return &statusOutput{Body: items}, nil
+			return httpapi.Reply(items), nil
 		})
 }

@@ -22,8 +22,6 @@ type listInput struct {
 
 type exportInput struct{ Filter }
 
-type listOutput struct{ Body httpapi.Page[View] }
-
 // Register adds 操作日志 (list and export) to api. There is deliberately no
 // operation that edits or deletes an entry. An operator sees every entry;
 // property staff see their communities' entries and their own.
@@ -31,12 +29,12 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("list-audit-log", http.MethodGet, "/api/v1/audit-log", "操作日志", auth.Needs(perm.StaffManage),
 		httpapi.Tags("操作日志"),
 		httpapi.Describe("谁在何时、从哪个地址对什么对象做了什么：所有变更、查看身份证号和导出、登录与登录失败。新的在前。")),
-		func(ctx context.Context, in *listInput) (*listOutput, error) {
+		func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[View]], error) {
 			items, total, err := s.List(ctx, in.Filter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
 			}
-			return &listOutput{Body: httpapi.Page[View]{Items: items, Total: total}}, nil
+			return httpapi.Reply(httpapi.Page[View]{Items: items, Total: total}), nil
 		})
 	huma.Register(api, httpapi.Op("export-audit-log", http.MethodGet, "/api/v1/audit-log/export.xlsx", "导出操作日志（按当前筛选条件）", auth.Needs(perm.StaffManage),
 		httpapi.Tags("操作日志"),

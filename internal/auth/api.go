@@ -129,8 +129,6 @@ type profileInput struct {
 	}
 }
 
-type meBody struct{ Body *Me }
-
 // Register adds the session and "me" operations to api.
 func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("login", http.MethodPost, "/api/v1/session", "登录", Public(),
@@ -171,8 +169,8 @@ func (s *Service) Register(api huma.API) {
 	})
 
 	huma.Register(api, httpapi.Op("get-me", http.MethodGet, "/api/v1/me", "当前账号", AnySession(),
-		httpapi.Tags("账号")), func(ctx context.Context, _ *struct{}) (*meBody, error) {
-		return &meBody{Body: meOf(Current(ctx))}, nil
+		httpapi.Tags("账号")), func(ctx context.Context, _ *struct{}) (*httpapi.Body[*Me], error) {
+		return httpapi.Reply(meOf(Current(ctx))), nil
 	})
 
 	huma.Register(api, httpapi.Op("change-my-password", http.MethodPut, "/api/v1/me/password", "修改密码", AnySession(),
@@ -186,7 +184,7 @@ func (s *Service) Register(api huma.API) {
 	})
 
 	huma.Register(api, httpapi.Op("update-me", http.MethodPatch, "/api/v1/me", "修改个人信息（称呼）", Open(),
-		httpapi.Tags("账号")), func(ctx context.Context, in *profileInput) (*meBody, error) {
+		httpapi.Tags("账号")), func(ctx context.Context, in *profileInput) (*httpapi.Body[*Me], error) {
 		p := Current(ctx)
 		acc, err := s.UpdateProfile(ctx, p, ProfileInput{Name: in.Body.Name, Phone: in.Body.Phone, Email: in.Body.Email})
 		if err != nil {
@@ -194,7 +192,7 @@ func (s *Service) Register(api huma.API) {
 		}
 		updated := *p
 		updated.Account = acc
-		return &meBody{Body: meOf(&updated)}, nil
+		return httpapi.Reply(meOf(&updated)), nil
 	})
 
 	s.registerSessions(api)

@@ -17,8 +17,6 @@ type TwoFactorBody struct {
 	TrustedDevices  int  `json:"trusted_devices" doc:"记住的浏览器数（30 天内免验证）"`
 }
 
-type twoFactorOutput struct{ Body *TwoFactorBody }
-
 type passwordInput struct {
 	Body struct {
 		Password string `json:"password" minLength:"1" maxLength:"128" doc:"当前密码"`
@@ -56,13 +54,13 @@ type accountIDInput struct {
 	ID int `path:"id" minimum:"1" doc:"账号编号"`
 }
 
-func (s *Service) twoFactorOf(ctx context.Context) (*twoFactorOutput, error) {
+func (s *Service) twoFactorOf(ctx context.Context) (*httpapi.Body[*TwoFactorBody], error) {
 	st, err := s.TwoFactor(ctx, Current(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return &twoFactorOutput{Body: &TwoFactorBody{TOTP: st.TOTP, LoginCheck: st.LoginCheck, Required: st.Required,
-		BackupCodesLeft: st.BackupCodesLeft, TrustedDevices: st.TrustedDevices}}, nil
+	return httpapi.Reply(&TwoFactorBody{TOTP: st.TOTP, LoginCheck: st.LoginCheck, Required: st.Required,
+		BackupCodesLeft: st.BackupCodesLeft, TrustedDevices: st.TrustedDevices}), nil
 }
 
 func backupCodes(codes []string) *backupCodesOutput {
@@ -74,13 +72,13 @@ func backupCodes(codes []string) *backupCodesOutput {
 // registerTwoFactor adds 登录验证 of 个人信息中心 and the operator's reset.
 func (s *Service) registerTwoFactor(api huma.API) {
 	huma.Register(api, httpapi.Op("get-my-two-factor", http.MethodGet, "/api/v1/me/two-factor", "登录验证设置", Open(),
-		httpapi.Tags("账号")), func(ctx context.Context, _ *struct{}) (*twoFactorOutput, error) {
+		httpapi.Tags("账号")), func(ctx context.Context, _ *struct{}) (*httpapi.Body[*TwoFactorBody], error) {
 		return s.twoFactorOf(ctx)
 	})
 
 	huma.Register(api, httpapi.Op("set-my-login-check", http.MethodPut, "/api/v1/me/login-check", "开启或关闭新设备登录验证", Open(),
 		httpapi.Tags("账号"),
-		httpapi.Describe("开启后，在未记住的浏览器上登录需要短信、邮箱或身份验证器的验证码。需要当前密码。")), func(ctx context.Context, in *loginCheckInput) (*twoFactorOutput, error) {
+		httpapi.Describe("开启后，在未记住的浏览器上登录需要短信、邮箱或身份验证器的验证码。需要当前密码。")), func(ctx context.Context, in *loginCheckInput) (*httpapi.Body[*TwoFactorBody], error) {
 		if _, err := s.SetLoginCheck(ctx, Current(ctx), in.Body.Enabled, in.Body.Password); err != nil {
 			return nil, err
 		}

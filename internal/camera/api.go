@@ -54,59 +54,55 @@ type sessionInput struct {
 	Session string `path:"session" maxLength:"64" doc:"观看会话编号"`
 }
 
-type cameraOutput struct{ Body *Camera }
-
-type pageOutput struct{ Body httpapi.Page[Camera] }
-
 // Register adds 监控设备 of the console.
 func (s *Service) Register(api huma.API) {
 	// Cameras are 设备: watching (snapshots, live, refresh) needs
 	// 设备·查看, adding, changing and removing them 设备·编辑.
 	huma.Register(api, httpapi.Op("list-cameras", http.MethodGet, "/api/v1/communities/{cid}/cameras", "监控设备列表", auth.Needs(perm.DevicesView),
 		httpapi.Tags("门禁信息管理")),
-		func(ctx context.Context, in *listInput) (*pageOutput, error) {
+		func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[Camera]], error) {
 			cs, total, err := s.List(ctx, in.CID, in.Name, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
 			}
-			return &pageOutput{Body: httpapi.Page[Camera]{Items: cs, Total: total}}, nil
+			return httpapi.Reply(httpapi.Page[Camera]{Items: cs, Total: total}), nil
 		})
 	huma.Register(api, httpapi.Op("create-camera", http.MethodPost, "/api/v1/communities/{cid}/cameras", "新增监控设备", auth.Needs(perm.DevicesEdit),
 		httpapi.Tags("门禁信息管理"),
 		httpapi.Status(http.StatusCreated),
-		httpapi.Describe("服务器先通过 ONVIF 连接摄像机，读取设备信息、H.264 配置、视频流和抓图地址；连接不上、密码错误、不是 ONVIF 设备或没有 H.264 配置时返回 422，不保存。")), func(ctx context.Context, in *cidInput) (*cameraOutput, error) {
+		httpapi.Describe("服务器先通过 ONVIF 连接摄像机，读取设备信息、H.264 配置、视频流和抓图地址；连接不上、密码错误、不是 ONVIF 设备或没有 H.264 配置时返回 422，不保存。")), func(ctx context.Context, in *cidInput) (*httpapi.Body[*Camera], error) {
 		c, err := s.Add(ctx, in.CID, in.Body)
 		if err != nil {
 			return nil, err
 		}
-		return &cameraOutput{Body: c}, nil
+		return httpapi.Reply(c), nil
 	})
 	huma.Register(api, httpapi.Op("get-camera", http.MethodGet, "/api/v1/communities/{cid}/cameras/{id}", "监控设备详情", auth.Needs(perm.DevicesView),
 		httpapi.Tags("门禁信息管理")),
-		func(ctx context.Context, in *pathInput) (*cameraOutput, error) {
+		func(ctx context.Context, in *pathInput) (*httpapi.Body[*Camera], error) {
 			c, err := s.Get(ctx, in.CID, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &cameraOutput{Body: c}, nil
+			return httpapi.Reply(c), nil
 		})
 	huma.Register(api, httpapi.Op("update-camera", http.MethodPatch, "/api/v1/communities/{cid}/cameras/{id}", "修改监控设备", auth.Needs(perm.DevicesEdit),
 		httpapi.Tags("门禁信息管理"),
-		httpapi.Describe("改地址、用户名或密码时先重新连接摄像机检查；密码不填为不变。")), func(ctx context.Context, in *updateInput) (*cameraOutput, error) {
+		httpapi.Describe("改地址、用户名或密码时先重新连接摄像机检查；密码不填为不变。")), func(ctx context.Context, in *updateInput) (*httpapi.Body[*Camera], error) {
 		c, err := s.Update(ctx, in.CID, in.ID, in.Body)
 		if err != nil {
 			return nil, err
 		}
-		return &cameraOutput{Body: c}, nil
+		return httpapi.Reply(c), nil
 	})
 	huma.Register(api, httpapi.Op("refresh-camera", http.MethodPost, "/api/v1/communities/{cid}/cameras/{id}/refresh", "刷新监控设备", auth.Needs(perm.DevicesView),
 		httpapi.Tags("门禁信息管理"),
-		httpapi.Describe("重新通过 ONVIF 读取摄像机信息；失败时状态显示原因。")), func(ctx context.Context, in *pathInput) (*cameraOutput, error) {
+		httpapi.Describe("重新通过 ONVIF 读取摄像机信息；失败时状态显示原因。")), func(ctx context.Context, in *pathInput) (*httpapi.Body[*Camera], error) {
 		c, err := s.Refresh(ctx, in.CID, in.ID)
 		if err != nil {
 			return nil, err
 		}
-		return &cameraOutput{Body: c}, nil
+		return httpapi.Reply(c), nil
 	})
 	huma.Register(api, httpapi.Op("delete-camera", http.MethodDelete, "/api/v1/communities/{cid}/cameras/{id}", "删除监控设备", auth.Needs(perm.DevicesEdit),
 		httpapi.Tags("门禁信息管理"),

@@ -103,8 +103,6 @@ type listInput struct {
 	httpapi.PageParams
 }
 
-type communityOutput struct{ Body Community }
-
 type listOutput struct {
 	Body httpapi.Page[Community]
 }
@@ -122,7 +120,7 @@ func (s *Service) Register(api huma.API) {
 
 	huma.Register(api, httpapi.Op("create-community", http.MethodPost, "/api/v1/communities", "添加小区", auth.OperatorOnly(),
 		httpapi.Tags("小区"),
-		httpapi.Status(http.StatusCreated)), func(ctx context.Context, in *createInput) (*communityOutput, error) {
+		httpapi.Status(http.StatusCreated)), func(ctx context.Context, in *createInput) (*httpapi.Body[Community], error) {
 		b := in.Body
 		c, err := s.Create(ctx, Input{
 			Name: &b.Name, RegionCode: &b.RegionCode, Address: &b.Address,
@@ -132,26 +130,26 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &communityOutput{Body: View(c)}, nil
+		return httpapi.Reply(View(c)), nil
 	})
 
 	huma.Register(api, httpapi.Op("get-community", http.MethodGet, "/api/v1/communities/{cid}", "小区详情", auth.Needs(perm.CommunityView),
-		httpapi.Tags("小区")), func(ctx context.Context, in *CommunityPath) (*communityOutput, error) {
+		httpapi.Tags("小区")), func(ctx context.Context, in *CommunityPath) (*httpapi.Body[Community], error) {
 		c, err := s.Get(ctx, in.CID)
 		if err != nil {
 			return nil, err
 		}
-		return &communityOutput{Body: View(c)}, nil
+		return httpapi.Reply(View(c)), nil
 	})
 
 	huma.Register(api, httpapi.Op("update-community", http.MethodPatch, "/api/v1/communities/{cid}", "编辑或配置小区", auth.Needs(perm.CommunityEdit),
 		httpapi.Tags("小区"),
-		httpapi.Describe("只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关、呼叫振铃时间、通话开门按键）。")), func(ctx context.Context, in *updateInput) (*communityOutput, error) {
+		httpapi.Describe("只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关、呼叫振铃时间、通话开门按键）。")), func(ctx context.Context, in *updateInput) (*httpapi.Body[Community], error) {
 		c, err := s.Update(ctx, in.CID, in.Body.input(), auth.Current(ctx).IsOperator())
 		if err != nil {
 			return nil, err
 		}
-		return &communityOutput{Body: View(c)}, nil
+		return httpapi.Reply(View(c)), nil
 	})
 
 	huma.Register(api, httpapi.Op("delete-community", http.MethodDelete, "/api/v1/communities/{cid}", "删除小区", auth.OperatorOnly(),

@@ -31,8 +31,6 @@ type bindInput struct {
 	}
 }
 
-type bindOutput struct{ Body *Credentials }
-
 type slotsInput struct {
 	CID        int    `path:"cid" minimum:"1" doc:"小区编号"`
 	Kind       string `query:"kind" enum:"door,wall,management,indoor," doc:"设备类型；不填为门口机、围墙机、管理机"`
@@ -121,14 +119,14 @@ func (s *Service) Register(api huma.API, fws *firmware.Service) {
 	huma.Register(api, httpapi.Op("device-bind", http.MethodPost, "/device/v1/bind", "绑定设备", auth.Public(),
 		httpapi.Tags("设备接口"),
 		httpapi.Describe("安装人员在设备上输入小区编号、小区密码和安装位置。小区密码连续错误 5 次将锁定 10 分钟。同一序列号重新绑定到同一位置会得到新的凭据，旧凭据作废。")),
-		func(ctx context.Context, in *bindInput) (*bindOutput, error) {
+		func(ctx context.Context, in *bindInput) (*httpapi.Body[*Credentials], error) {
 			b := in.Body
 			cr, err := s.Bind(ctx, BindInput{CommunityID: b.CommunityID, CommunityPassword: b.CommunityPassword, Slot: b.Slot,
 				Serial: strings.TrimSpace(b.Serial), Model: b.Model, Firmware: b.Firmware, Orientation: b.Orientation, IP: auth.ClientIP(ctx)})
 			if err != nil {
 				return nil, err
 			}
-			return &bindOutput{Body: cr}, nil
+			return httpapi.Reply(cr), nil
 		})
 	huma.Register(api, httpapi.Op("device-download-firmware", http.MethodGet, "/device/v1/firmware/{id}", "下载固件", auth.DeviceOnly(),
 		httpapi.Tags("设备接口"),

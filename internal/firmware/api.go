@@ -42,8 +42,6 @@ type uploadInput struct {
 	RawBody huma.MultipartFormFiles[uploadForm]
 }
 
-type viewOutput struct{ Body Image }
-
 type listInput struct {
 	Model string `query:"model" maxLength:"64" doc:"型号；不填为全部"`
 }
@@ -66,14 +64,14 @@ func (s *Service) Register(api huma.API) {
 		httpapi.Status(http.StatusCreated),
 		httpapi.MaxBody(MaxBytes+1<<20),
 		httpapi.Describe("上传一个型号的新版本固件。服务器计算并保存文件的 SHA-256；同一型号的版本只能升高。")),
-		func(ctx context.Context, in *uploadInput) (*viewOutput, error) {
+		func(ctx context.Context, in *uploadInput) (*httpapi.Body[Image], error) {
 			form := in.RawBody.Data()
 			f, err := s.Upload(ctx, UploadInput{Model: form.Model, Version: form.Version, Notes: form.Notes,
 				FileName: form.File.Filename, File: form.File}, auth.Current(ctx).Account.Account)
 			if err != nil {
 				return nil, err
 			}
-			return &viewOutput{Body: ImageOf(f)}, nil
+			return httpapi.Reply(ImageOf(f)), nil
 		})
 	huma.Register(api, httpapi.Op("list-firmware", http.MethodGet, "/api/v1/firmware", "固件列表", auth.Needs(perm.FirmwareUpgrade),
 		httpapi.Tags("固件管理")),

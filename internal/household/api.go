@@ -21,8 +21,6 @@ type RoomPath struct {
 	RoomID int `path:"room_id" minimum:"1" doc:"房间编号"`
 }
 
-type membersOutput struct{ Body *Members }
-
 type inviteInput struct {
 	RoomPath
 	Body struct {
@@ -32,8 +30,6 @@ type inviteInput struct {
 		AccessUntil string `json:"access_until,omitempty" maxLength:"10" doc:"有效期至 YYYY-MM-DD（含当天，如租户租期），不填为长期"`
 	}
 }
-
-type invitationOutput struct{ Body Invitation }
 
 // InvitationPath is one invitation of a room.
 type InvitationPath struct {
@@ -46,8 +42,6 @@ type MemberPath struct {
 	RoomPath
 	ResidentID int `path:"resident_id" minimum:"1" doc:"住户编号"`
 }
-
-type faceOutput struct{ Body *FaceState }
 
 type faceUpload struct {
 	Photo          huma.FormFile `form:"photo" required:"true" doc:"人脸照片：JPEG 或 PNG，最大 5 MB，至少 120×120"`
@@ -64,24 +58,24 @@ func (s *Service) RegisterApp(api huma.API) {
 	huma.Register(api, httpapi.Op("app-list-members", http.MethodGet, "/app/v1/rooms/{room_id}/members", "房间住户（家人）", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app")),
-		func(ctx context.Context, in *RoomPath) (*membersOutput, error) {
+		func(ctx context.Context, in *RoomPath) (*httpapi.Body[*Members], error) {
 			m, err := s.List(ctx, in.RoomID)
 			if err != nil {
 				return nil, err
 			}
-			return &membersOutput{Body: m}, nil
+			return httpapi.Reply(m), nil
 		})
 	huma.Register(api, httpapi.Op("app-invite-member", http.MethodPost, "/app/v1/rooms/{room_id}/invitations", "邀请家人或租户", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
 		httpapi.Status(http.StatusCreated),
-		httpapi.Describe("仅房间的业主可以邀请；本小区设置了“邀请需物业审核”时，被邀请人在物业审核通过后才成为住户。")), func(ctx context.Context, in *inviteInput) (*invitationOutput, error) {
+		httpapi.Describe("仅房间的业主可以邀请；本小区设置了“邀请需物业审核”时，被邀请人在物业审核通过后才成为住户。")), func(ctx context.Context, in *inviteInput) (*httpapi.Body[Invitation], error) {
 		b := in.Body
 		v, err := s.Invite(ctx, in.RoomID, InviteInput{Phone: b.Phone, Name: b.Name, Role: b.Role, AccessUntil: b.AccessUntil})
 		if err != nil {
 			return nil, err
 		}
-		return &invitationOutput{Body: viewInvitation(v)}, nil
+		return httpapi.Reply(viewInvitation(v)), nil
 	})
 	huma.Register(api, httpapi.Op("app-withdraw-invitation", http.MethodDelete, "/app/v1/rooms/{room_id}/invitations/{id}", "撤回待审核的邀请", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
@@ -100,12 +94,12 @@ func (s *Service) RegisterApp(api huma.API) {
 	huma.Register(api, httpapi.Op("app-get-face", http.MethodGet, "/app/v1/face", "我的人脸（同意书与状态）", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app")),
-		func(ctx context.Context, _ *struct{}) (*faceOutput, error) {
+		func(ctx context.Context, _ *struct{}) (*httpapi.Body[*FaceState], error) {
 			f, err := s.Face(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return &faceOutput{Body: f}, nil
+			return httpapi.Reply(f), nil
 		})
 	huma.Register(api, httpapi.Op("app-upload-face", http.MethodPut, "/app/v1/face", "同意并上传人脸照片", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
@@ -183,8 +177,6 @@ type rejectInvitationInput struct {
 	}
 }
 
-type staffInvitationOutput struct{ Body StaffInvitation }
-
 type staffInvitationPage struct {
 	Body httpapi.Page[StaffInvitation]
 }
@@ -204,7 +196,7 @@ func (s *Service) labels(ctx context.Context, cid int, vs ...*ent.Invitation) (m
 
 // Register adds the staff operations on invitations (业主邀请审核).
 func (s *Service) Register(api huma.API) {
-	one := func(ctx context.Context, cid int, v *ent.Invitation, err error) (*staffInvitationOutput, error) {
+	one := func(ctx context.Context, cid int, v *ent.Invitation, err error) (*httpapi.Body[StaffInvitation], error) {
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +204,7 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &staffInvitationOutput{Body: viewStaff(labels, v)}, nil
+		return httpapi.Reply(viewStaff(labels, v)), nil
 	}
 	// 业主邀请 are reviewed like 业主申请.
 	huma.Register(api, httpapi.Op("list-invitations", http.MethodGet, "/api/v1/communities/{cid}/invitations", "业主邀请列表", auth.Needs(perm.ApplicationsView),
@@ -229,12 +221,12 @@ func (s *Service) Register(api huma.API) {
 			return &staffInvitationPage{Body: httpapi.PageOf(vs, total, func(v *ent.Invitation) StaffInvitation { return viewStaff(labels, v) })}, nil
 		})
 	huma.Register(api, httpapi.Op("approve-invitation", http.MethodPost, "/api/v1/communities/{cid}/invitations/{id}/approve", "通过业主邀请", auth.Needs(perm.ApplicationsEdit),
-		httpapi.Tags("业主邀请")), func(ctx context.Context, in *StaffInvitationPath) (*staffInvitationOutput, error) {
+		httpapi.Tags("业主邀请")), func(ctx context.Context, in *StaffInvitationPath) (*httpapi.Body[StaffInvitation], error) {
 		v, err := s.Approve(ctx, in.CID, in.ID)
 		return one(ctx, in.CID, v, err)
 	})
 	huma.Register(api, httpapi.Op("reject-invitation", http.MethodPost, "/api/v1/communities/{cid}/invitations/{id}/reject", "拒绝业主邀请", auth.Needs(perm.ApplicationsEdit),
-		httpapi.Tags("业主邀请")), func(ctx context.Context, in *rejectInvitationInput) (*staffInvitationOutput, error) {
+		httpapi.Tags("业主邀请")), func(ctx context.Context, in *rejectInvitationInput) (*httpapi.Body[StaffInvitation], error) {
 		v, err := s.Reject(ctx, in.CID, in.ID, in.Body.Reason)
 		return one(ctx, in.CID, v, err)
 	})

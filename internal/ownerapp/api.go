@@ -25,10 +25,6 @@ type signInInput struct {
 	}
 }
 
-type sessionOutput struct{ Body *Session }
-
-type sipOutput struct{ Body *SIPAccount }
-
 type bearerInput struct {
 	Authorization string `header:"Authorization"`
 }
@@ -54,12 +50,12 @@ func (s *Service) Register(api huma.API) {
 		})
 	huma.Register(api, httpapi.Op("app-sign-in", http.MethodPost, "/app/v1/session", "验证码登录", auth.Public(),
 		httpapi.Tags("业主 APP")),
-		func(ctx context.Context, in *signInInput) (*sessionOutput, error) {
+		func(ctx context.Context, in *signInInput) (*httpapi.Body[*Session], error) {
 			sess, err := s.SignInDevice(ctx, in.Body.Phone, in.Body.Code, in.Body.DeviceName)
 			if err != nil {
 				return nil, err
 			}
-			return &sessionOutput{Body: sess}, nil
+			return httpapi.Reply(sess), nil
 		})
 	huma.Register(api, httpapi.Op("app-sign-out", http.MethodDelete, "/app/v1/session", "退出登录", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
@@ -72,12 +68,12 @@ func (s *Service) Register(api huma.API) {
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
 		httpapi.Describe("每次登录（每个 APP 安装）有自己的 SIP 账号，用于接听门口机呼叫和监视门口机；退出登录、业主被删除或失去 APP呼叫 权限后立即失效。")),
-		func(ctx context.Context, in *bearerInput) (*sipOutput, error) {
+		func(ctx context.Context, in *bearerInput) (*httpapi.Body[*SIPAccount], error) {
 			acc, err := s.SIP(ctx, in.Authorization)
 			if err != nil {
 				return nil, err
 			}
-			return &sipOutput{Body: acc}, nil
+			return httpapi.Reply(acc), nil
 		})
 	huma.Register(api, httpapi.Op("app-list-notices", http.MethodGet, "/app/v1/notices", "我的通知", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),

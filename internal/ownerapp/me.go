@@ -200,8 +200,6 @@ func (s *Service) SetPushToken(ctx context.Context, authorization, platform, tok
 	return s.db.AppSession.UpdateOneID(cur.ID).SetPushPlatform(platform).SetPushToken(token).Exec(actor.AsSystem(ctx))
 }
 
-type meOutput struct{ Body *AppMe }
-
 type sessionsOutput struct {
 	Body struct {
 		Items []SignedInDevice `json:"items"`
@@ -225,12 +223,12 @@ func (s *Service) registerMe(api huma.API) {
 	huma.Register(api, httpapi.Op("app-me", http.MethodGet, "/app/v1/me", "我的信息和房屋", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app")),
-		func(ctx context.Context, _ *struct{}) (*meOutput, error) {
+		func(ctx context.Context, _ *struct{}) (*httpapi.Body[*AppMe], error) {
 			me, err := s.Me(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return &meOutput{Body: me}, nil
+			return httpapi.Reply(me), nil
 		})
 	huma.Register(api, httpapi.Op("app-list-sessions", http.MethodGet, "/app/v1/sessions", "登录设备", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),

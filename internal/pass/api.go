@@ -34,8 +34,6 @@ type idInput struct {
 	ID int `path:"id" minimum:"1" doc:"通行证编号"`
 }
 
-type passOutput struct{ Body *Pass }
-
 type passesOutput struct {
 	Body struct {
 		Items []Pass `json:"items"`
@@ -45,8 +43,6 @@ type passesOutput struct {
 type shareInput struct {
 	Token string `path:"token" maxLength:"100" doc:"分享链接中的令牌"`
 }
-
-type shareOutput struct{ Body *Shared }
 
 type staffListInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
@@ -59,10 +55,6 @@ type staffPath struct {
 	ID  int `path:"id" minimum:"1" doc:"通行证编号"`
 }
 
-type staffPage struct{ Body httpapi.Page[StaffPass] }
-
-type staffOutput struct{ Body *StaffPass }
-
 // Register adds the app's pass operations (/app/v1/passes), the public
 // share page's data (/app/v1/pass-shares) and 访客通行 of the console.
 func (s *Service) Register(api huma.API) {
@@ -71,14 +63,14 @@ func (s *Service) Register(api huma.API) {
 		httpapi.Security("app"),
 		httpapi.Status(http.StatusCreated),
 		httpapi.Describe("为自己房间的单元门口机和小区围墙机生成二维码和 6 位密码，有效期最长 7 天。快递码（kind=delivery）默认一次、24 小时，可只开一台设备（door_id）。")),
-		func(ctx context.Context, in *createInput) (*passOutput, error) {
+		func(ctx context.Context, in *createInput) (*httpapi.Body[*Pass], error) {
 			b := in.Body
 			p, err := s.Create(ctx, Input{RoomID: b.RoomID, VisitorName: b.VisitorName, Note: b.Note, Kind: b.Kind,
 				ValidFrom: b.ValidFrom, ValidTo: b.ValidTo, MaxUses: b.MaxUses, DoorID: b.DoorID})
 			if err != nil {
 				return nil, err
 			}
-			return &passOutput{Body: p}, nil
+			return httpapi.Reply(p), nil
 		})
 	huma.Register(api, httpapi.Op("app-list-passes", http.MethodGet, "/app/v1/passes", "我的访客通行证", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
@@ -96,12 +88,12 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("app-get-pass", http.MethodGet, "/app/v1/passes/{id}", "访客通行证详情", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app")),
-		func(ctx context.Context, in *idInput) (*passOutput, error) {
+		func(ctx context.Context, in *idInput) (*httpapi.Body[*Pass], error) {
 			p, err := s.Get(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &passOutput{Body: p}, nil
+			return httpapi.Reply(p), nil
 		})
 	huma.Register(api, httpapi.Op("app-revoke-pass", http.MethodDelete, "/app/v1/passes/{id}", "撤销访客通行证", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
@@ -114,12 +106,12 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("app-get-pass-share", http.MethodGet, "/app/v1/pass-shares/{token}", "分享的访客通行证", auth.Public(),
 		httpapi.Tags("业主 APP"),
 		httpapi.Describe("访客打开分享链接时看到的内容；已撤销、用完或过期的通行证仍显示状态，但不显示密码和二维码。")),
-		func(ctx context.Context, in *shareInput) (*shareOutput, error) {
+		func(ctx context.Context, in *shareInput) (*httpapi.Body[*Shared], error) {
 			sh, err := s.Share(ctx, in.Token)
 			if err != nil {
 				return nil, err
 			}
-			return &shareOutput{Body: sh}, nil
+			return httpapi.Reply(sh), nil
 		})
 	huma.Register(api, httpapi.Op("app-get-pass-share-qr", http.MethodGet, "/app/v1/pass-shares/{token}/qr.png", "分享的访客通行证二维码", auth.Public(),
 		httpapi.Tags("业主 APP"),
@@ -135,21 +127,21 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("list-passes", http.MethodGet, "/api/v1/communities/{cid}/passes", "访客通行", auth.Needs(perm.PassesView),
 		httpapi.Tags("门禁信息管理"),
 		httpapi.Describe("业主为访客和快递生成的通行证，最新的在前。不显示密码和二维码。")),
-		func(ctx context.Context, in *staffListInput) (*staffPage, error) {
+		func(ctx context.Context, in *staffListInput) (*httpapi.Body[httpapi.Page[StaffPass]], error) {
 			ps, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
 			}
-			return &staffPage{Body: httpapi.Page[StaffPass]{Items: ps, Total: total}}, nil
+			return httpapi.Reply(httpapi.Page[StaffPass]{Items: ps, Total: total}), nil
 		})
 	huma.Register(api, httpapi.Op("revoke-pass", http.MethodPost, "/api/v1/communities/{cid}/passes/{id}/revoke", "撤销通行证", auth.Needs(perm.PassesEdit),
 		httpapi.Tags("门禁信息管理"),
 		httpapi.Describe("撤销后各门禁设备在下次同步时删除该通行证；已撤销的再撤销不变。")),
-		func(ctx context.Context, in *staffPath) (*staffOutput, error) {
+		func(ctx context.Context, in *staffPath) (*httpapi.Body[*StaffPass], error) {
 			p, err := s.Revoke(ctx, in.CID, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &staffOutput{Body: p}, nil
+			return httpapi.Reply(p), nil
 		})
 }

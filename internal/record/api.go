@@ -51,8 +51,6 @@ type exportInput struct {
 	Filter
 }
 
-type listOutput struct{ Body httpapi.Page[Record] }
-
 type snapshotInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 	ID  int `path:"id" minimum:"1" doc:"记录编号"`
@@ -112,13 +110,13 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 			return out, nil
 		})
 
-	list := func(kind string) func(context.Context, *listInput) (*listOutput, error) {
-		return func(ctx context.Context, in *listInput) (*listOutput, error) {
+	list := func(kind string) func(context.Context, *listInput) (*httpapi.Body[httpapi.Page[Record]], error) {
+		return func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[Record]], error) {
 			items, total, err := s.List(ctx, in.CID, kind, in.Filter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
 			}
-			return &listOutput{Body: httpapi.Page[Record]{Items: items, Total: total}}, nil
+			return httpapi.Reply(httpapi.Page[Record]{Items: items, Total: total}), nil
 		}
 	}
 	export := func(kind, title string) func(context.Context, *exportInput) (*httpapi.File, error) {

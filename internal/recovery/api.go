@@ -67,8 +67,6 @@ type changeEmailInput struct {
 	}
 }
 
-type meOutput struct{ Body *auth.Me }
-
 type loginCodeInput struct {
 	Body struct {
 		Account   string `json:"account" minLength:"1" maxLength:"64" doc:"账号（与登录时相同）"`
@@ -162,7 +160,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		return message(m), nil
 	})
 
-	change := func(ctx context.Context, kind, value, code, pw string) (*meOutput, error) {
+	change := func(ctx context.Context, kind, value, code, pw string) (*httpapi.Body[*auth.Me], error) {
 		p := auth.Current(ctx)
 		acc, err := s.ChangeContact(ctx, p, kind, value, code, pw, auth.ClientIP(ctx))
 		if err != nil {
@@ -170,16 +168,16 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		}
 		updated := *p
 		updated.Account = acc
-		return &meOutput{Body: auth.MeOf(&updated)}, nil
+		return httpapi.Reply(auth.MeOf(&updated)), nil
 	}
 	huma.Register(api, httpapi.Op("change-my-phone", http.MethodPut, "/api/v1/me/phone", "替换手机", auth.Open(),
 		httpapi.Tags("账号"),
-		httpapi.Describe("需要当前密码和新手机收到的验证码（先调用 POST /api/v1/me/contact-codes）。")), func(ctx context.Context, in *changePhoneInput) (*meOutput, error) {
+		httpapi.Describe("需要当前密码和新手机收到的验证码（先调用 POST /api/v1/me/contact-codes）。")), func(ctx context.Context, in *changePhoneInput) (*httpapi.Body[*auth.Me], error) {
 		return change(ctx, KindPhone, in.Body.Phone, in.Body.Code, in.Body.Password)
 	})
 	huma.Register(api, httpapi.Op("change-my-email", http.MethodPut, "/api/v1/me/email", "替换邮箱", auth.Open(),
 		httpapi.Tags("账号"),
-		httpapi.Describe("需要当前密码和新邮箱收到的验证码（先调用 POST /api/v1/me/contact-codes）。")), func(ctx context.Context, in *changeEmailInput) (*meOutput, error) {
+		httpapi.Describe("需要当前密码和新邮箱收到的验证码（先调用 POST /api/v1/me/contact-codes）。")), func(ctx context.Context, in *changeEmailInput) (*httpapi.Body[*auth.Me], error) {
 		return change(ctx, KindEmail, in.Body.Email, in.Body.Code, in.Body.Password)
 	})
 }

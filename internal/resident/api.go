@@ -159,15 +159,11 @@ type revealOutput struct {
 	}
 }
 
-type residentOutput struct{ Body Resident }
-
-type residentPage struct{ Body httpapi.Page[Resident] }
-
 // Register adds the resident operations to api.
 func (s *Service) Register(api huma.API) {
 	// Reading 业主 needs 业主·查看, every change 业主·编辑; the full
 	// 身份证号 needs 身份证号查看 (set where it is revealed).
-	one := func(ctx context.Context, cid int, r *ent.Resident, err error) (*residentOutput, error) {
+	one := func(ctx context.Context, cid int, r *ent.Resident, err error) (*httpapi.Body[Resident], error) {
 		if err != nil {
 			return nil, err
 		}
@@ -175,12 +171,12 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &residentOutput{Body: View(c.Name, r)}, nil
+		return httpapi.Reply(View(c.Name, r)), nil
 	}
 
 	huma.Register(api, httpapi.Op("list-residents", http.MethodGet, "/api/v1/communities/{cid}/residents", "业主列表", auth.Needs(perm.ResidentsView),
 		httpapi.Tags("业主管理")),
-		func(ctx context.Context, in *listResidentsInput) (*residentPage, error) {
+		func(ctx context.Context, in *listResidentsInput) (*httpapi.Body[httpapi.Page[Resident]], error) {
 			c, err := s.community(ctx, in.CID)
 			if err != nil {
 				return nil, err
@@ -189,12 +185,12 @@ func (s *Service) Register(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &residentPage{Body: httpapi.PageOf(rs, total, func(r *ent.Resident) Resident { return View(c.Name, r) })}, nil
+			return httpapi.Reply(httpapi.PageOf(rs, total, func(r *ent.Resident) Resident { return View(c.Name, r) })), nil
 		})
 	huma.Register(api, httpapi.Op("create-resident", http.MethodPost, "/api/v1/communities/{cid}/residents", "添加业主", auth.Needs(perm.ResidentsEdit),
 		httpapi.Tags("业主管理"),
 		httpapi.Status(http.StatusCreated)),
-		func(ctx context.Context, in *createResidentInput) (*residentOutput, error) {
+		func(ctx context.Context, in *createResidentInput) (*httpapi.Body[Resident], error) {
 			b := in.Body
 			r, err := s.Create(ctx, in.CID, Input{RoomID: &b.RoomID, Name: &b.Name, Role: &b.Role, Phone: b.Phone,
 				Gender: b.Gender, IDNumber: b.IDNumber, Email: b.Email, HometownCode: b.HometownCode, Address: b.Address})
@@ -202,13 +198,13 @@ func (s *Service) Register(api huma.API) {
 		})
 	huma.Register(api, httpapi.Op("get-resident", http.MethodGet, "/api/v1/communities/{cid}/residents/{id}", "业主详情", auth.Needs(perm.ResidentsView),
 		httpapi.Tags("业主管理")),
-		func(ctx context.Context, in *ResidentPath) (*residentOutput, error) {
+		func(ctx context.Context, in *ResidentPath) (*httpapi.Body[Resident], error) {
 			r, err := s.Get(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, r, err)
 		})
 	huma.Register(api, httpapi.Op("update-resident", http.MethodPatch, "/api/v1/communities/{cid}/residents/{id}", "编辑业主", auth.Needs(perm.ResidentsEdit),
 		httpapi.Tags("业主管理")),
-		func(ctx context.Context, in *updateResidentInput) (*residentOutput, error) {
+		func(ctx context.Context, in *updateResidentInput) (*httpapi.Body[Resident], error) {
 			r, err := s.Update(ctx, in.CID, in.ID, in.Body.input())
 			return one(ctx, in.CID, r, err)
 		})
@@ -231,13 +227,13 @@ func (s *Service) Register(api huma.API) {
 		})
 	huma.Register(api, httpapi.Op("set-resident-permissions", http.MethodPatch, "/api/v1/communities/{cid}/residents/{id}/permissions", "业主权限：APP呼叫、电话转移", auth.Needs(perm.ResidentsEdit),
 		httpapi.Tags("业主管理")),
-		func(ctx context.Context, in *permissionsInput) (*residentOutput, error) {
+		func(ctx context.Context, in *permissionsInput) (*httpapi.Body[Resident], error) {
 			r, err := s.SetPermissions(ctx, in.CID, in.ID, Permissions{AppCall: in.Body.AppCall, CallForward: in.Body.CallForward})
 			return one(ctx, in.CID, r, err)
 		})
 	huma.Register(api, httpapi.Op("upload-resident-face", http.MethodPut, "/api/v1/communities/{cid}/residents/{id}/face", "上传人脸照片（需业主同意）", auth.Needs(perm.ResidentsEdit),
 		httpapi.Tags("业主管理"),
-		httpapi.MaxBody(int64(FaceLimits.MaxBytes)+64<<10)), func(ctx context.Context, in *uploadFaceInput) (*residentOutput, error) {
+		httpapi.MaxBody(int64(FaceLimits.MaxBytes)+64<<10)), func(ctx context.Context, in *uploadFaceInput) (*httpapi.Body[Resident], error) {
 		form := in.RawBody.Data()
 		f := FaceSettings{Permanent: form.Permanent}
 		var err error
@@ -252,7 +248,7 @@ func (s *Service) Register(api huma.API) {
 	})
 	huma.Register(api, httpapi.Op("set-resident-face", http.MethodPatch, "/api/v1/communities/{cid}/residents/{id}/face", "人脸权限：启用/停用、有效时间", auth.Needs(perm.ResidentsEdit),
 		httpapi.Tags("业主管理")),
-		func(ctx context.Context, in *setFaceInput) (*residentOutput, error) {
+		func(ctx context.Context, in *setFaceInput) (*httpapi.Body[Resident], error) {
 			b := in.Body
 			r, err := s.SetFace(ctx, in.CID, in.ID, FaceSettings{Enabled: b.Enabled, ValidFrom: b.ValidFrom, ValidTo: b.ValidTo, Permanent: b.Permanent})
 			return one(ctx, in.CID, r, err)

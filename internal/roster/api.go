@@ -41,8 +41,6 @@ type importInput struct {
 	RawBody huma.MultipartFormFiles[importForm]
 }
 
-type importOutput struct{ Body Result }
-
 // Register adds the workbook operations to api.
 func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 	stamp := func() string { return time.Now().Format("20060102-1504") }
@@ -77,7 +75,7 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 	huma.Register(api, httpapi.Op("import-residents", http.MethodPost, "/api/v1/communities/{cid}/residents/import", "导入业主（全部正确才写入）", auth.Needs(perm.ResidentsEdit),
 		httpapi.Tags("业主管理"),
 		httpapi.MaxBody(MaxFileBytes+64<<10),
-		httpapi.Describe("上传填好的业主表格。任何一行有误时不写入任何数据，并在 errors 中列出每一处错误（工作表、行、列、原因）。")), func(ctx context.Context, in *importInput) (*importOutput, error) {
+		httpapi.Describe("上传填好的业主表格。任何一行有误时不写入任何数据，并在 errors 中列出每一处错误（工作表、行、列、原因）。")), func(ctx context.Context, in *importInput) (*httpapi.Body[Result], error) {
 		data, err := io.ReadAll(io.LimitReader(in.RawBody.Data().File, MaxFileBytes+1))
 		if err != nil {
 			return nil, err
@@ -86,6 +84,6 @@ func (s *Service) Register(api huma.API, residents *residentpkg.Service) {
 		if err != nil {
 			return nil, err
 		}
-		return &importOutput{Body: res}, nil
+		return httpapi.Reply(res), nil
 	})
 }

@@ -37,8 +37,6 @@ type updateRoleInput struct {
 	Body roleBody
 }
 
-type roleOutput struct{ Body Role }
-
 type rolesOutput struct {
 	Body struct {
 		Items []Role `json:"items"`
@@ -69,8 +67,6 @@ type setMemberRoleInput struct {
 		Role string `json:"role" minLength:"1" maxLength:"32" doc:"角色标识"`
 	}
 }
-
-type memberOutput struct{ Body StaffAccount }
 
 type membersOutput struct {
 	Body struct {
@@ -125,15 +121,15 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("create-role", http.MethodPost, "/api/v1/communities/{cid}/roles", "新建角色", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色"),
 		httpapi.Status(http.StatusCreated)),
-		func(ctx context.Context, in *createRoleInput) (*roleOutput, error) {
+		func(ctx context.Context, in *createRoleInput) (*httpapi.Body[Role], error) {
 			r, err := s.CreateRole(ctx, in.CID, RoleInput{Name: in.Body.Name, Permissions: in.Body.Permissions})
-			return &roleOutput{Body: r}, err
+			return httpapi.Reply(r), err
 		})
 	huma.Register(api, httpapi.Op("update-role", http.MethodPatch, "/api/v1/communities/{cid}/roles/{id}", "修改角色", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色"),
-		httpapi.Describe("内置角色不能修改。使用该角色的账号从下一次请求起按新的权限。")), func(ctx context.Context, in *updateRoleInput) (*roleOutput, error) {
+		httpapi.Describe("内置角色不能修改。使用该角色的账号从下一次请求起按新的权限。")), func(ctx context.Context, in *updateRoleInput) (*httpapi.Body[Role], error) {
 		r, err := s.UpdateRole(ctx, in.CID, in.ID, RoleInput{Name: in.Body.Name, Permissions: in.Body.Permissions})
-		return &roleOutput{Body: r}, err
+		return httpapi.Reply(r), err
 	})
 	huma.Register(api, httpapi.Op("delete-role", http.MethodDelete, "/api/v1/communities/{cid}/roles/{id}", "删除角色", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色"),
@@ -156,16 +152,16 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("create-staff", http.MethodPost, "/api/v1/communities/{cid}/staff", "新建员工账号", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色"),
 		httpapi.Status(http.StatusCreated),
-		httpapi.Describe("为本小区创建员工账号并指定角色。首次登录必须修改初始密码。")), func(ctx context.Context, in *createMemberInput) (*memberOutput, error) {
+		httpapi.Describe("为本小区创建员工账号并指定角色。首次登录必须修改初始密码。")), func(ctx context.Context, in *createMemberInput) (*httpapi.Body[StaffAccount], error) {
 		b := in.Body
 		m, err := s.CreateMember(ctx, in.CID, MemberInput{Account: b.StaffAccount, Name: b.Name, Phone: b.Phone, Email: b.Email, Role: b.Role, Password: b.Password})
-		return &memberOutput{Body: m}, err
+		return httpapi.Reply(m), err
 	})
 	huma.Register(api, httpapi.Op("set-staff-role", http.MethodPut, "/api/v1/communities/{cid}/staff/{id}/role", "修改员工角色", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色")),
-		func(ctx context.Context, in *setMemberRoleInput) (*memberOutput, error) {
+		func(ctx context.Context, in *setMemberRoleInput) (*httpapi.Body[StaffAccount], error) {
 			m, err := s.SetMemberRole(ctx, in.CID, in.ID, in.Body.Role)
-			return &memberOutput{Body: m}, err
+			return httpapi.Reply(m), err
 		})
 	huma.Register(api, httpapi.Op("delete-staff", http.MethodDelete, "/api/v1/communities/{cid}/staff/{id}", "删除员工账号", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色"),

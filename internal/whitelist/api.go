@@ -22,8 +22,6 @@ type syncInput struct {
 	Since int64 `query:"since" minimum:"0" doc:"设备已有的白名单版本；新设备为 0"`
 }
 
-type syncOutput struct{ Body *Delta }
-
 // Register adds GET /device/v1/sync to api. current returns the device of
 // a device request (the gate has authenticated it).
 func (s *Service) Register(api huma.API, devices Devices, current func(ctx context.Context) *ent.Device) {
@@ -31,7 +29,7 @@ func (s *Service) Register(api huma.API, devices Devices, current func(ctx conte
 		httpapi.Tags("设备接口"),
 		httpapi.Security("device"),
 		httpapi.Describe("返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。")),
-		func(ctx context.Context, in *syncInput) (*syncOutput, error) {
+		func(ctx context.Context, in *syncInput) (*httpapi.Body[*Delta], error) {
 			d := current(ctx)
 			loc, err := devices.Location(ctx, d)
 			if err != nil {
@@ -44,6 +42,6 @@ func (s *Service) Register(api huma.API, devices Devices, current func(ctx conte
 			if err := devices.Seen(ctx, d, auth.ClientIP(ctx)); err != nil {
 				return nil, err
 			}
-			return &syncOutput{Body: delta}, nil
+			return httpapi.Reply(delta), nil
 		})
 }
