@@ -78,10 +78,8 @@ type adsInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 }
 
-type adsOutput struct {
-	Body struct {
-		Screens []AdScreen `json:"screens"`
-	}
+type adsOutputBody struct {
+	Screens []AdScreen `json:"screens"`
 }
 
 // AdSlotPath names one ad slot.
@@ -120,14 +118,14 @@ type DeviceAd struct {
 func (s *Service) Register(api huma.API, deviceOnly map[string]any, where func(ctx context.Context) (whitelist.Location, error)) {
 	huma.Register(api, httpapi.Op("list-ads", http.MethodGet, "/api/v1/communities/{cid}/ads", "门口机内容管理", auth.Needs(perm.AdsView),
 		httpapi.Tags("内容信息管理")),
-		func(ctx context.Context, in *adsInput) (*adsOutput, error) {
+		func(ctx context.Context, in *adsInput) (*httpapi.Body[adsOutputBody], error) {
 			return s.adsOutput(ctx, in.CID)
 		})
 	huma.Register(api, httpapi.Op("put-ad", http.MethodPut, "/api/v1/communities/{cid}/ads/{orientation}/{slot}", "替换广告图片", auth.Needs(perm.AdsEdit),
 		httpapi.Tags("内容信息管理"),
 		httpapi.MaxBody(MaxAdBytes+64<<10),
 		httpapi.Describe("JPEG 或 PNG（按内容判断）。横屏不大于 1280×800，竖屏不大于 800×1280；更大的图片在 fit=true 时按比例缩小，否则拒绝。图片会重新编码，去掉拍摄信息等元数据。")),
-		func(ctx context.Context, in *putAdInput) (*adsOutput, error) {
+		func(ctx context.Context, in *putAdInput) (*httpapi.Body[adsOutputBody], error) {
 			form := in.RawBody.Data()
 			if _, err := s.PutAd(ctx, in.CID, in.Orientation, in.Slot, form.File.Filename, form.File, form.Fit == "true"); err != nil {
 				return nil, err
@@ -152,7 +150,7 @@ func (s *Service) Register(api huma.API, deviceOnly map[string]any, where func(c
 		})
 	huma.Register(api, httpapi.Op("set-ad-targets", http.MethodPut, "/api/v1/communities/{cid}/ads/{orientation}/targets", "选择显示广告的设备", auth.Needs(perm.AdsEdit),
 		httpapi.Tags("内容信息管理")),
-		func(ctx context.Context, in *adTargetsInput) (*adsOutput, error) {
+		func(ctx context.Context, in *adTargetsInput) (*httpapi.Body[adsOutputBody], error) {
 			if err := s.SetAdTargets(ctx, in.CID, in.Orientation, in.Body.DeviceIDs); err != nil {
 				return nil, err
 			}
@@ -176,12 +174,10 @@ func (s *Service) Register(api huma.API, deviceOnly map[string]any, where func(c
 		})
 }
 
-func (s *Service) adsOutput(ctx context.Context, cid int) (*adsOutput, error) {
+func (s *Service) adsOutput(ctx context.Context, cid int) (*httpapi.Body[adsOutputBody], error) {
 	screens, err := s.Ads(ctx, cid)
 	if err != nil {
 		return nil, err
 	}
-	out := &adsOutput{}
-	out.Body.Screens = screens
-	return out, nil
+	return httpapi.Reply(adsOutputBody{Screens: screens}), nil
 }

@@ -74,10 +74,8 @@ type communityPath struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 }
 
-type linkOutput struct {
-	Body struct {
-		URL string `json:"url" doc:"业主申请页面地址（二维码内容）"`
-	}
+type linkOutputBody struct {
+	URL string `json:"url" doc:"业主申请页面地址（二维码内容）"`
 }
 
 // Register adds the staff operations on applications and the public H5
@@ -169,14 +167,12 @@ func (s *Service) Register(api huma.API, publicURL string) {
 		})
 	huma.Register(api, httpapi.Op("get-application-link", http.MethodGet, "/api/v1/communities/{cid}/application-link", "业主申请页面地址", auth.Needs(perm.ApplicationsView),
 		httpapi.Tags("业主申请")),
-		func(ctx context.Context, in *communityPath) (*linkOutput, error) {
+		func(ctx context.Context, in *communityPath) (*httpapi.Body[linkOutputBody], error) {
 			link, err := s.Link(ctx, in.CID, baseURL(ctx))
 			if err != nil {
 				return nil, err
 			}
-			out := &linkOutput{}
-			out.Body.URL = link
-			return out, nil
+			return httpapi.Reply(linkOutputBody{URL: link}), nil
 		})
 	s.registerPublic(api)
 }
@@ -212,11 +208,9 @@ type submitInput struct {
 	RawBody huma.MultipartFormFiles[submitForm]
 }
 
-type submitOutput struct {
-	Body struct {
-		ID     int    `json:"id"`
-		Status string `json:"status"`
-	}
+type submitOutputBody struct {
+	ID     int    `json:"id"`
+	Status string `json:"status"`
 }
 
 func (s *Service) registerPublic(api huma.API) {
@@ -242,7 +236,7 @@ func (s *Service) registerPublic(api huma.API) {
 		httpapi.Tags("业主申请（H5 公开接口）"),
 		httpapi.Status(http.StatusCreated),
 		httpapi.MaxBody(MaxPhotos*MaxPhotoBytes+256<<10)),
-		func(ctx context.Context, in *submitInput) (*submitOutput, error) {
+		func(ctx context.Context, in *submitInput) (*httpapi.Body[submitOutputBody], error) {
 			form := in.RawBody.Data()
 			sub := Submission{RoomID: form.RoomID, Name: form.Name, Gender: form.Gender, Phone: form.Phone,
 				ContactPhone: form.ContactPhone, IDNumber: form.IDNumber, Role: form.Role, IP: auth.ClientIP(ctx)}
@@ -253,9 +247,7 @@ func (s *Service) registerPublic(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			out := &submitOutput{}
-			out.Body.ID, out.Body.Status = a.ID, string(a.Status)
-			return out, nil
+			return httpapi.Reply(submitOutputBody{ID: a.ID, Status: string(a.Status)}), nil
 		})
 	huma.Register(api, httpapi.Op("public-application-status", http.MethodGet, "/app/v1/apply/{token}/status", "按手机号查询申请结果", auth.Public(),
 		httpapi.Tags("业主申请（H5 公开接口）")),

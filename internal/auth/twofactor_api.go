@@ -30,12 +30,10 @@ type loginCheckInput struct {
 	}
 }
 
-type enrolmentOutput struct {
-	Body struct {
-		Secret string `json:"secret" doc:"密钥（无法扫码时手动输入）"`
-		URI    string `json:"uri" doc:"otpauth:// 地址"`
-		QRCode string `json:"qr_code" doc:"二维码图片（PNG data URL），用身份验证器扫描"`
-	}
+type enrolmentOutputBody struct {
+	Secret string `json:"secret" doc:"密钥（无法扫码时手动输入）"`
+	URI    string `json:"uri" doc:"otpauth:// 地址"`
+	QRCode string `json:"qr_code" doc:"二维码图片（PNG data URL），用身份验证器扫描"`
 }
 
 type totpCodeInput struct {
@@ -44,10 +42,8 @@ type totpCodeInput struct {
 	}
 }
 
-type backupCodesOutput struct {
-	Body struct {
-		Codes []string `json:"recovery_codes" doc:"10 个一次性恢复码，只显示这一次：手机丢失时用来登录，请妥善保存"`
-	}
+type backupCodesOutputBody struct {
+	Codes []string `json:"recovery_codes" doc:"10 个一次性恢复码，只显示这一次：手机丢失时用来登录，请妥善保存"`
 }
 
 type accountIDInput struct {
@@ -63,10 +59,8 @@ func (s *Service) twoFactorOf(ctx context.Context) (*httpapi.Body[*TwoFactorBody
 		BackupCodesLeft: st.BackupCodesLeft, TrustedDevices: st.TrustedDevices}), nil
 }
 
-func backupCodes(codes []string) *backupCodesOutput {
-	out := &backupCodesOutput{}
-	out.Body.Codes = codes
-	return out
+func backupCodes(codes []string) *httpapi.Body[backupCodesOutputBody] {
+	return httpapi.Reply(backupCodesOutputBody{Codes: codes})
 }
 
 // registerTwoFactor adds 登录验证 of 个人信息中心 and the operator's reset.
@@ -87,19 +81,17 @@ func (s *Service) registerTwoFactor(api huma.API) {
 
 	huma.Register(api, httpapi.Op("start-totp", http.MethodPost, "/api/v1/me/totp", "绑定身份验证器：生成二维码", Open(),
 		httpapi.Tags("账号"),
-		httpapi.Describe("生成新的密钥和二维码；用身份验证器扫描后，用 PUT /api/v1/me/totp 提交显示的验证码完成绑定。")), func(ctx context.Context, _ *struct{}) (*enrolmentOutput, error) {
+		httpapi.Describe("生成新的密钥和二维码；用身份验证器扫描后，用 PUT /api/v1/me/totp 提交显示的验证码完成绑定。")), func(ctx context.Context, _ *struct{}) (*httpapi.Body[enrolmentOutputBody], error) {
 		e, err := s.StartTOTP(ctx, Current(ctx))
 		if err != nil {
 			return nil, err
 		}
-		out := &enrolmentOutput{}
-		out.Body.Secret, out.Body.URI, out.Body.QRCode = e.Secret, e.URI, e.QRCode
-		return out, nil
+		return httpapi.Reply(enrolmentOutputBody{Secret: e.Secret, URI: e.URI, QRCode: e.QRCode}), nil
 	})
 
 	huma.Register(api, httpapi.Op("confirm-totp", http.MethodPut, "/api/v1/me/totp", "绑定身份验证器：确认验证码", Open(),
 		httpapi.Tags("账号"),
-		httpapi.Describe("验证码正确即完成绑定，并返回 10 个一次性恢复码（只显示这一次）。")), func(ctx context.Context, in *totpCodeInput) (*backupCodesOutput, error) {
+		httpapi.Describe("验证码正确即完成绑定，并返回 10 个一次性恢复码（只显示这一次）。")), func(ctx context.Context, in *totpCodeInput) (*httpapi.Body[backupCodesOutputBody], error) {
 		codes, err := s.ConfirmTOTP(ctx, Current(ctx), in.Body.Code)
 		if err != nil {
 			return nil, err
@@ -116,7 +108,7 @@ func (s *Service) registerTwoFactor(api huma.API) {
 
 	huma.Register(api, httpapi.Op("renew-recovery-codes", http.MethodPost, "/api/v1/me/totp/recovery-codes", "重新生成恢复码", Open(),
 		httpapi.Tags("账号"),
-		httpapi.Describe("需要当前密码；原来的恢复码全部作废。")), func(ctx context.Context, in *passwordInput) (*backupCodesOutput, error) {
+		httpapi.Describe("需要当前密码；原来的恢复码全部作废。")), func(ctx context.Context, in *passwordInput) (*httpapi.Body[backupCodesOutputBody], error) {
 		codes, err := s.NewBackupCodes(ctx, Current(ctx), in.Body.Password)
 		if err != nil {
 			return nil, err

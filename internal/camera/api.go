@@ -41,11 +41,9 @@ type liveInput struct {
 	}
 }
 
-type liveOutput struct {
-	Body struct {
-		SDP     string `json:"sdp" doc:"服务器的 SDP answer"`
-		Session string `json:"session" doc:"观看会话编号，结束时 DELETE …/live/{session}"`
-	}
+type liveOutputBody struct {
+	SDP     string `json:"sdp" doc:"服务器的 SDP answer"`
+	Session string `json:"session" doc:"观看会话编号，结束时 DELETE …/live/{session}"`
 }
 
 type sessionInput struct {
@@ -123,14 +121,12 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("start-camera-live", http.MethodPost, "/api/v1/communities/{cid}/cameras/{id}/live", "观看实时画面", auth.Needs(perm.DevicesView),
 		httpapi.Tags("门禁信息管理"),
 		httpapi.Status(http.StatusCreated),
-		httpapi.Describe("WHEP 方式：浏览器提交 SDP offer（视频 recvonly、音频 recvonly，收集完 ICE 候选），服务器返回 answer 和会话编号。同一摄像机的所有观看者共用一路 RTSP 连接。")), func(ctx context.Context, in *liveInput) (*liveOutput, error) {
+		httpapi.Describe("WHEP 方式：浏览器提交 SDP offer（视频 recvonly、音频 recvonly，收集完 ICE 候选），服务器返回 answer 和会话编号。同一摄像机的所有观看者共用一路 RTSP 连接。")), func(ctx context.Context, in *liveInput) (*httpapi.Body[liveOutputBody], error) {
 		answer, sid, err := s.Live(ctx, in.CID, in.ID, in.Body.SDP)
 		if err != nil {
 			return nil, err
 		}
-		out := &liveOutput{}
-		out.Body.SDP, out.Body.Session = answer, sid
-		return out, nil
+		return httpapi.Reply(liveOutputBody{SDP: answer, Session: sid}), nil
 	})
 	huma.Register(api, httpapi.Op("stop-camera-live", http.MethodDelete, "/api/v1/communities/{cid}/cameras/{id}/live/{session}", "结束观看实时画面", auth.Needs(perm.DevicesView),
 		httpapi.Tags("门禁信息管理"),

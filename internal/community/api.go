@@ -103,19 +103,15 @@ type listInput struct {
 	httpapi.PageParams
 }
 
-type listOutput struct {
-	Body httpapi.Page[Community]
-}
-
 // Register adds the community operations to api.
 func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("list-communities", http.MethodGet, "/api/v1/communities", "小区信息列表", auth.Open(),
-		httpapi.Tags("小区")), func(ctx context.Context, in *listInput) (*listOutput, error) {
+		httpapi.Tags("小区")), func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[Community]], error) {
 		items, total, err := s.List(ctx, in.Offset(), in.Size)
 		if err != nil {
 			return nil, err
 		}
-		return &listOutput{Body: httpapi.PageOf(items, total, View)}, nil
+		return httpapi.Reply(httpapi.PageOf(items, total, View)), nil
 	})
 
 	huma.Register(api, httpapi.Op("create-community", http.MethodPost, "/api/v1/communities", "添加小区", auth.OperatorOnly(),

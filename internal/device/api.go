@@ -40,11 +40,9 @@ type slotsInput struct {
 	Status     string `query:"status" enum:"online,offline,unbound," doc:"在线、离线、未绑定"`
 }
 
-type slotsOutput struct {
-	Body struct {
-		Items []SlotView `json:"items"`
-		Total int        `json:"total"`
-	}
+type slotsOutputBody struct {
+	Items []SlotView `json:"items"`
+	Total int        `json:"total"`
 }
 
 // DevicePath is the path of one bound device.
@@ -168,14 +166,12 @@ func (s *Service) Register(api huma.API, fws *firmware.Service) {
 		})
 	huma.Register(api, httpapi.Op("list-devices", http.MethodGet, "/api/v1/communities/{cid}/devices", "设备列表（按安装位置）", auth.Needs(perm.DevicesView),
 		httpapi.Tags("门禁信息管理")),
-		func(ctx context.Context, in *slotsInput) (*slotsOutput, error) {
+		func(ctx context.Context, in *slotsInput) (*httpapi.Body[slotsOutputBody], error) {
 			items, err := s.Slots(ctx, in.CID, SlotFilter{Kind: in.Kind, AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Status: in.Status})
 			if err != nil {
 				return nil, err
 			}
-			out := &slotsOutput{}
-			out.Body.Items, out.Body.Total = items, len(items)
-			return out, nil
+			return httpapi.Reply(slotsOutputBody{Items: items, Total: len(items)}), nil
 		})
 	huma.Register(api, httpapi.Op("unbind-device", http.MethodDelete, "/api/v1/communities/{cid}/devices/{id}", "解绑设备", auth.Needs(perm.DevicesEdit),
 		httpapi.Tags("门禁信息管理"),

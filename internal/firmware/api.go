@@ -46,10 +46,8 @@ type listInput struct {
 	Model string `query:"model" maxLength:"64" doc:"型号；不填为全部"`
 }
 
-type listOutput struct {
-	Body struct {
-		Items []Image `json:"items"`
-	}
+type listOutputBody struct {
+	Items []Image `json:"items"`
 }
 
 type idPath struct {
@@ -75,17 +73,16 @@ func (s *Service) Register(api huma.API) {
 		})
 	huma.Register(api, httpapi.Op("list-firmware", http.MethodGet, "/api/v1/firmware", "固件列表", auth.Needs(perm.FirmwareUpgrade),
 		httpapi.Tags("固件管理")),
-		func(ctx context.Context, in *listInput) (*listOutput, error) {
+		func(ctx context.Context, in *listInput) (*httpapi.Body[listOutputBody], error) {
 			fs, err := s.List(ctx, in.Model)
 			if err != nil {
 				return nil, err
 			}
-			out := &listOutput{}
-			out.Body.Items = make([]Image, len(fs))
+			items := make([]Image, len(fs))
 			for i, f := range fs {
-				out.Body.Items[i] = ImageOf(f)
+				items[i] = ImageOf(f)
 			}
-			return out, nil
+			return httpapi.Reply(listOutputBody{Items: items}), nil
 		})
 	huma.Register(api, httpapi.Op("delete-firmware", http.MethodDelete, "/api/v1/firmware/{id}", "删除固件", auth.OperatorOnly(),
 		httpapi.Tags("固件管理"),

@@ -177,10 +177,6 @@ type rejectInvitationInput struct {
 	}
 }
 
-type staffInvitationPage struct {
-	Body httpapi.Page[StaffInvitation]
-}
-
 // labels returns the room labels of invitations vs of community cid.
 func (s *Service) labels(ctx context.Context, cid int, vs ...*ent.Invitation) (map[int]string, error) {
 	c, err := store.Community(ctx, s.db.Client, cid)
@@ -209,7 +205,7 @@ func (s *Service) Register(api huma.API) {
 	// 业主邀请 are reviewed like 业主申请.
 	huma.Register(api, httpapi.Op("list-invitations", http.MethodGet, "/api/v1/communities/{cid}/invitations", "业主邀请列表", auth.Needs(perm.ApplicationsView),
 		httpapi.Tags("业主邀请")),
-		func(ctx context.Context, in *listInvitationsInput) (*staffInvitationPage, error) {
+		func(ctx context.Context, in *listInvitationsInput) (*httpapi.Body[httpapi.Page[StaffInvitation]], error) {
 			vs, total, err := s.Pending(ctx, in.CID, in.Status, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
@@ -218,7 +214,7 @@ func (s *Service) Register(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &staffInvitationPage{Body: httpapi.PageOf(vs, total, func(v *ent.Invitation) StaffInvitation { return viewStaff(labels, v) })}, nil
+			return httpapi.Reply(httpapi.PageOf(vs, total, func(v *ent.Invitation) StaffInvitation { return viewStaff(labels, v) })), nil
 		})
 	huma.Register(api, httpapi.Op("approve-invitation", http.MethodPost, "/api/v1/communities/{cid}/invitations/{id}/approve", "通过业主邀请", auth.Needs(perm.ApplicationsEdit),
 		httpapi.Tags("业主邀请")), func(ctx context.Context, in *StaffInvitationPath) (*httpapi.Body[StaffInvitation], error) {

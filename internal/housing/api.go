@@ -185,10 +185,8 @@ type batchInput struct {
 	}
 }
 
-type batchOutput struct {
-	Body struct {
-		Created int `json:"created" doc:"添加的房间数"`
-	}
+type batchOutputBody struct {
+	Created int `json:"created" doc:"添加的房间数"`
 }
 
 // Register adds the housing operations to api.
@@ -391,14 +389,12 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("batch-create-rooms", http.MethodPost, "/api/v1/communities/{cid}/units/{uid}/rooms/batch", "批量添加房间", auth.Needs(perm.HousingEdit),
 		httpapi.Tags("房屋信息"),
 		httpapi.Status(http.StatusCreated)),
-		func(ctx context.Context, in *batchInput) (*batchOutput, error) {
+		func(ctx context.Context, in *batchInput) (*httpapi.Body[batchOutputBody], error) {
 			n, err := s.BatchRooms(ctx, in.CID, in.UID, in.Body.Floors, in.Body.RoomsPerFloor)
 			if err != nil {
 				return nil, err
 			}
-			out := &batchOutput{}
-			out.Body.Created = n
-			return out, nil
+			return httpapi.Reply(batchOutputBody{Created: n}), nil
 		})
 }
 

@@ -29,10 +29,8 @@ type bearerInput struct {
 	Authorization string `header:"Authorization"`
 }
 
-type noticesOutput struct {
-	Body struct {
-		Items []Notice `json:"items"`
-	}
+type noticesOutputBody struct {
+	Items []Notice `json:"items"`
 }
 
 type noticeInput struct {
@@ -79,14 +77,12 @@ func (s *Service) Register(api huma.API) {
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
 		httpapi.Describe("业主所在小区的小区通知和所在房间的房间通知（近 90 天），带已读状态。")),
-		func(ctx context.Context, _ *struct{}) (*noticesOutput, error) {
+		func(ctx context.Context, _ *struct{}) (*httpapi.Body[noticesOutputBody], error) {
 			ns, err := s.Notices(ctx)
 			if err != nil {
 				return nil, err
 			}
-			out := &noticesOutput{}
-			out.Body.Items = ns
-			return out, nil
+			return httpapi.Reply(noticesOutputBody{Items: ns}), nil
 		})
 	huma.Register(api, httpapi.Op("app-read-notice", http.MethodPost, "/app/v1/notices/{id}/read", "标记通知已读", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),

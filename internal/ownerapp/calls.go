@@ -142,11 +142,9 @@ type callsInput struct {
 	Limit    int `query:"limit" minimum:"0" maximum:"100" doc:"条数，默认 20，最多 100"`
 }
 
-type callsOutput struct {
-	Body struct {
-		Items        []AppCall `json:"items"`
-		MissedUnseen int       `json:"missed_unseen" doc:"未查看的未接来电数"`
-	}
+type callsOutputBody struct {
+	Items        []AppCall `json:"items"`
+	MissedUnseen int       `json:"missed_unseen" doc:"未查看的未接来电数"`
 }
 
 type callInput struct {
@@ -158,14 +156,12 @@ func (s *Service) registerCalls(api huma.API) {
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
 		httpapi.Describe("门口机等呼叫我的房间的记录，最新的在前；missed_unseen 为未查看的未接来电数。")),
-		func(ctx context.Context, in *callsInput) (*callsOutput, error) {
+		func(ctx context.Context, in *callsInput) (*httpapi.Body[callsOutputBody], error) {
 			items, unseen, err := s.Calls(ctx, in.BeforeID, in.Limit)
 			if err != nil {
 				return nil, err
 			}
-			out := &callsOutput{}
-			out.Body.Items, out.Body.MissedUnseen = items, unseen
-			return out, nil
+			return httpapi.Reply(callsOutputBody{Items: items, MissedUnseen: unseen}), nil
 		})
 	huma.Register(api, httpapi.Op("app-call-snapshot", http.MethodGet, "/app/v1/calls/{id}/snapshot", "呼叫抓拍照片", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),

@@ -200,10 +200,8 @@ func (s *Service) SetPushToken(ctx context.Context, authorization, platform, tok
 	return s.db.AppSession.UpdateOneID(cur.ID).SetPushPlatform(platform).SetPushToken(token).Exec(actor.AsSystem(ctx))
 }
 
-type sessionsOutput struct {
-	Body struct {
-		Items []SignedInDevice `json:"items"`
-	}
+type sessionsOutputBody struct {
+	Items []SignedInDevice `json:"items"`
 }
 
 type sessionIDInput struct {
@@ -234,14 +232,12 @@ func (s *Service) registerMe(api huma.API) {
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
 		httpapi.Describe("本手机号当前有效的登录（每台设备一个），current 为本设备。")),
-		func(ctx context.Context, in *bearerInput) (*sessionsOutput, error) {
+		func(ctx context.Context, in *bearerInput) (*httpapi.Body[sessionsOutputBody], error) {
 			items, err := s.Sessions(ctx, in.Authorization)
 			if err != nil {
 				return nil, err
 			}
-			out := &sessionsOutput{}
-			out.Body.Items = items
-			return out, nil
+			return httpapi.Reply(sessionsOutputBody{Items: items}), nil
 		})
 	huma.Register(api, httpapi.Op("app-end-session", http.MethodDelete, "/app/v1/sessions/{id}", "退出某台设备", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),

@@ -34,10 +34,8 @@ type idInput struct {
 	ID int `path:"id" minimum:"1" doc:"通行证编号"`
 }
 
-type passesOutput struct {
-	Body struct {
-		Items []Pass `json:"items"`
-	}
+type passesOutputBody struct {
+	Items []Pass `json:"items"`
 }
 
 type shareInput struct {
@@ -76,14 +74,12 @@ func (s *Service) Register(api huma.API) {
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
 		httpapi.Describe("我所有房间的通行证，最新的在前（最多 500 条）。")),
-		func(ctx context.Context, in *listMineInput) (*passesOutput, error) {
+		func(ctx context.Context, in *listMineInput) (*httpapi.Body[passesOutputBody], error) {
 			ps, err := s.Mine(ctx, in.RoomID, in.Status)
 			if err != nil {
 				return nil, err
 			}
-			out := &passesOutput{}
-			out.Body.Items = ps
-			return out, nil
+			return httpapi.Reply(passesOutputBody{Items: ps}), nil
 		})
 	huma.Register(api, httpapi.Op("app-get-pass", http.MethodGet, "/app/v1/passes/{id}", "访客通行证详情", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),

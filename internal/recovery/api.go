@@ -17,16 +17,12 @@ type resetRequestInput struct {
 	}
 }
 
-type messageOutput struct {
-	Body struct {
-		Message string `json:"message" doc:"给用户看的提示"`
-	}
+type messageOutputBody struct {
+	Message string `json:"message" doc:"给用户看的提示"`
 }
 
-func message(m string) *messageOutput {
-	o := &messageOutput{}
-	o.Body.Message = m
-	return o
+func message(m string) *httpapi.Body[messageOutputBody] {
+	return httpapi.Reply(messageOutputBody{Message: m})
 }
 
 type resetByCodeInput struct {
@@ -98,7 +94,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 	huma.Register(api, httpapi.Op("request-password-reset", http.MethodPost, "/api/v1/password-resets", "忘记密码：发送验证码或重置链接", auth.Public(),
 		httpapi.Tags("账号"),
 		httpapi.Status(http.StatusAccepted),
-		httpapi.Describe("向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。")), func(ctx context.Context, in *resetRequestInput) (*messageOutput, error) {
+		httpapi.Describe("向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。")), func(ctx context.Context, in *resetRequestInput) (*httpapi.Body[messageOutputBody], error) {
 		m, err := s.RequestReset(ctx, in.Body.Account, in.Body.Method, auth.ClientIP(ctx), baseURL(ctx))
 		if err != nil {
 			return nil, err
@@ -123,7 +119,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 	huma.Register(api, httpapi.Op("send-login-code", http.MethodPost, "/api/v1/session/code", "登录验证：发送短信或邮箱验证码", auth.Public(),
 		httpapi.Tags("账号"),
 		httpapi.Status(http.StatusAccepted),
-		httpapi.Describe("登录回答 202 后，向账号绑定的手机或邮箱发送 6 位验证码（5 分钟内有效）。同一账号每分钟 1 次、每天 10 次。")), func(ctx context.Context, in *loginCodeInput) (*messageOutput, error) {
+		httpapi.Describe("登录回答 202 后，向账号绑定的手机或邮箱发送 6 位验证码（5 分钟内有效）。同一账号每分钟 1 次、每天 10 次。")), func(ctx context.Context, in *loginCodeInput) (*httpapi.Body[messageOutputBody], error) {
 		m, err := s.SendLoginCode(ctx, in.Body.Account, in.Body.Challenge, in.Body.Method, auth.ClientIP(ctx))
 		if err != nil {
 			return nil, err
@@ -152,7 +148,7 @@ func (s *Service) Register(api huma.API, publicURL string) {
 
 	huma.Register(api, httpapi.Op("send-contact-code", http.MethodPost, "/api/v1/me/contact-codes", "替换手机/邮箱：向新手机或新邮箱发送验证码", auth.Open(),
 		httpapi.Tags("账号"),
-		httpapi.Status(http.StatusAccepted)), func(ctx context.Context, in *contactCodeInput) (*messageOutput, error) {
+		httpapi.Status(http.StatusAccepted)), func(ctx context.Context, in *contactCodeInput) (*httpapi.Body[messageOutputBody], error) {
 		m, err := s.SendContactCode(ctx, auth.Current(ctx), in.Body.Kind, in.Body.Value, auth.ClientIP(ctx))
 		if err != nil {
 			return nil, err

@@ -153,10 +153,8 @@ type uploadFaceInput struct {
 	RawBody huma.MultipartFormFiles[faceForm]
 }
 
-type revealOutput struct {
-	Body struct {
-		IDNumber string `json:"id_number" doc:"完整身份证号（本次查看已记录审计日志）"`
-	}
+type revealOutputBody struct {
+	IDNumber string `json:"id_number" doc:"完整身份证号（本次查看已记录审计日志）"`
 }
 
 // Register adds the resident operations to api.
@@ -216,14 +214,12 @@ func (s *Service) Register(api huma.API) {
 		})
 	huma.Register(api, httpapi.Op("reveal-resident-id-number", http.MethodPost, "/api/v1/communities/{cid}/residents/{id}/id-number/reveal", "显示完整身份证号（记录审计）", auth.Needs(perm.IDNumberView),
 		httpapi.Tags("业主管理")),
-		func(ctx context.Context, in *ResidentPath) (*revealOutput, error) {
+		func(ctx context.Context, in *ResidentPath) (*httpapi.Body[revealOutputBody], error) {
 			v, err := s.RevealIDNumber(ctx, in.CID, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			out := &revealOutput{}
-			out.Body.IDNumber = v
-			return out, nil
+			return httpapi.Reply(revealOutputBody{IDNumber: v}), nil
 		})
 	huma.Register(api, httpapi.Op("set-resident-permissions", http.MethodPatch, "/api/v1/communities/{cid}/residents/{id}/permissions", "业主权限：APP呼叫、电话转移", auth.Needs(perm.ResidentsEdit),
 		httpapi.Tags("业主管理")),

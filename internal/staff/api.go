@@ -37,10 +37,8 @@ type updateRoleInput struct {
 	Body roleBody
 }
 
-type rolesOutput struct {
-	Body struct {
-		Items []Role `json:"items"`
-	}
+type rolesOutputBody struct {
+	Items []Role `json:"items"`
 }
 
 // StaffPath is a staff account of a community.
@@ -68,55 +66,43 @@ type setMemberRoleInput struct {
 	}
 }
 
-type membersOutput struct {
-	Body struct {
-		Items []StaffAccount `json:"items"`
-	}
+type membersOutputBody struct {
+	Items []StaffAccount `json:"items"`
 }
 
-type adminsOutput struct {
-	Body struct {
-		Items []Admin `json:"items"`
-	}
+type adminsOutputBody struct {
+	Items []Admin `json:"items"`
 }
 
-type permissionsOutput struct {
-	Body struct {
-		Items []perm.PermissionInfo `json:"items" doc:"全部权限，按角色编辑器的顺序"`
-	}
+type permissionsOutputBody struct {
+	Items []perm.PermissionInfo `json:"items" doc:"全部权限，按角色编辑器的顺序"`
 }
 
 // Register adds the role editor and the staff accounts of a community.
 // They need 员工与角色管理, which only 物业管理员 holds among the built-in roles.
 func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("list-permissions", http.MethodGet, "/api/v1/permissions", "全部权限", auth.Open(),
-		httpapi.Tags("员工与角色")), func(context.Context, *struct{}) (*permissionsOutput, error) {
-		out := &permissionsOutput{}
-		out.Body.Items = perm.All
-		return out, nil
+		httpapi.Tags("员工与角色")), func(context.Context, *struct{}) (*httpapi.Body[permissionsOutputBody], error) {
+		return httpapi.Reply(permissionsOutputBody{Items: perm.All}), nil
 	})
 
 	huma.Register(api, httpapi.Op("list-community-admins", http.MethodGet, "/api/v1/communities/{cid}/admins", "本小区的物业管理员（申请权限时联系）", auth.Open(),
-		httpapi.Tags("员工与角色")), func(ctx context.Context, in *CommunityPath) (*adminsOutput, error) {
+		httpapi.Tags("员工与角色")), func(ctx context.Context, in *CommunityPath) (*httpapi.Body[adminsOutputBody], error) {
 		as, err := s.Admins(ctx, in.CID)
 		if err != nil {
 			return nil, err
 		}
-		out := &adminsOutput{}
-		out.Body.Items = as
-		return out, nil
+		return httpapi.Reply(adminsOutputBody{Items: as}), nil
 	})
 
 	huma.Register(api, httpapi.Op("list-roles", http.MethodGet, "/api/v1/communities/{cid}/roles", "角色列表（内置角色和自建角色）", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色")),
-		func(ctx context.Context, in *CommunityPath) (*rolesOutput, error) {
+		func(ctx context.Context, in *CommunityPath) (*httpapi.Body[rolesOutputBody], error) {
 			rs, err := s.Roles(ctx, in.CID)
 			if err != nil {
 				return nil, err
 			}
-			out := &rolesOutput{}
-			out.Body.Items = rs
-			return out, nil
+			return httpapi.Reply(rolesOutputBody{Items: rs}), nil
 		})
 	huma.Register(api, httpapi.Op("create-role", http.MethodPost, "/api/v1/communities/{cid}/roles", "新建角色", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色"),
@@ -140,14 +126,12 @@ func (s *Service) Register(api huma.API) {
 
 	huma.Register(api, httpapi.Op("list-staff", http.MethodGet, "/api/v1/communities/{cid}/staff", "员工账号列表", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色")),
-		func(ctx context.Context, in *CommunityPath) (*membersOutput, error) {
+		func(ctx context.Context, in *CommunityPath) (*httpapi.Body[membersOutputBody], error) {
 			ms, err := s.Members(ctx, in.CID)
 			if err != nil {
 				return nil, err
 			}
-			out := &membersOutput{}
-			out.Body.Items = ms
-			return out, nil
+			return httpapi.Reply(membersOutputBody{Items: ms}), nil
 		})
 	huma.Register(api, httpapi.Op("create-staff", http.MethodPost, "/api/v1/communities/{cid}/staff", "新建员工账号", auth.Needs(perm.StaffManage),
 		httpapi.Tags("员工与角色"),

@@ -43,10 +43,8 @@ type Station struct {
 	Online   bool   `json:"online" doc:"设备是否在线"`
 }
 
-type stationsOutput struct {
-	Body struct {
-		Items []Station `json:"items"`
-	}
+type stationsOutputBody struct {
+	Items []Station `json:"items"`
 }
 
 // Register adds the ticket operations and the residents' station list;
@@ -77,14 +75,12 @@ func (s *Service) Register(api huma.API) {
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
 		httpapi.Describe("本人房间所在单元的门口机和小区的围墙机（房间需开通 APP呼叫）。")),
-		func(ctx context.Context, in *appTicketInput) (*stationsOutput, error) {
+		func(ctx context.Context, in *appTicketInput) (*httpapi.Body[stationsOutputBody], error) {
 			items, err := s.Stations(ctx, in.Authorization)
 			if err != nil {
 				return nil, err
 			}
-			out := &stationsOutput{}
-			out.Body.Items = items
-			return out, nil
+			return httpapi.Reply(stationsOutputBody{Items: items}), nil
 		})
 }
 
