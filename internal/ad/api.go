@@ -124,7 +124,8 @@ func (s *Service) Register(api huma.API, deviceOnly map[string]any, where func(c
 	huma.Register(api, httpapi.Op("put-ad", http.MethodPut, "/api/v1/communities/{cid}/ads/{orientation}/{slot}", "替换广告图片", auth.Needs(perm.AdsEdit),
 		httpapi.Tags("内容信息管理"),
 		httpapi.MaxBody(MaxAdBytes+64<<10),
-		httpapi.Describe("JPEG 或 PNG（按内容判断）。横屏不大于 1280×800，竖屏不大于 800×1280；更大的图片在 fit=true 时按比例缩小，否则拒绝。图片会重新编码，去掉拍摄信息等元数据。")),
+		httpapi.Describe("JPEG 或 PNG（按内容判断）。横屏不大于 1280×800，竖屏不大于 800×1280；"+
+			"更大的图片在 fit=true 时按比例缩小，否则拒绝。图片会重新编码，去掉拍摄信息等元数据。")),
 		func(ctx context.Context, in *putAdInput) (*httpapi.Body[adsOutputBody], error) {
 			form := in.RawBody.Data()
 			if _, err := s.PutAd(ctx, in.CID, in.Orientation, in.Slot, form.File.Filename, form.File, form.Fit == "true"); err != nil {
@@ -156,7 +157,7 @@ func (s *Service) Register(api huma.API, deviceOnly map[string]any, where func(c
 			}
 			return s.adsOutput(ctx, in.CID)
 		})
-	huma.Register(api, httpapi.Op("device-get-ad", http.MethodGet, "/device/v1/ads/{id}", "下载广告图片", auth.DeviceOnly(),
+	huma.Register(api, httpapi.Op("device-get-ad", http.MethodGet, "/device/v1/ads/{id}", "下载广告图片", deviceOnly,
 		httpapi.Tags("设备接口"),
 		httpapi.Security("device"),
 		httpapi.Binary("image/jpeg", "广告图片"),

@@ -126,7 +126,8 @@ func (s *Service) registerTwoFactor(api huma.API) {
 	huma.Register(api, httpapi.Op("reset-account-two-factor", http.MethodDelete, "/api/v1/accounts/{id}/two-factor", "重置登录验证", OperatorOnly(),
 		httpapi.Tags("账号"),
 		httpapi.Status(http.StatusNoContent),
-		httpapi.Describe("员工丢失了装有身份验证器的手机时使用：解除其身份验证器、作废恢复码、忘记所有记住的浏览器，并关闭新设备登录验证。所在小区要求登录验证时，之后仍需短信或邮箱验证码。此操作记入操作日志。")), func(ctx context.Context, in *accountIDInput) (*struct{}, error) {
+		httpapi.Describe("员工丢失了装有身份验证器的手机时使用：解除其身份验证器、作废恢复码、忘记所有记住的浏览器，并关闭新设备登录验证。"+
+			"所在小区要求登录验证时，之后仍需短信或邮箱验证码。此操作记入操作日志。")), func(ctx context.Context, in *accountIDInput) (*struct{}, error) {
 		return nil, s.ResetSecondFactor(ctx, in.ID)
 	})
 }

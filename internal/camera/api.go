@@ -68,7 +68,8 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("create-camera", http.MethodPost, "/api/v1/communities/{cid}/cameras", "新增监控设备", auth.Needs(perm.DevicesEdit),
 		httpapi.Tags("门禁信息管理"),
 		httpapi.Status(http.StatusCreated),
-		httpapi.Describe("服务器先通过 ONVIF 连接摄像机，读取设备信息、H.264 配置、视频流和抓图地址；连接不上、密码错误、不是 ONVIF 设备或没有 H.264 配置时返回 422，不保存。")), func(ctx context.Context, in *cidInput) (*httpapi.Body[*Camera], error) {
+		httpapi.Describe("服务器先通过 ONVIF 连接摄像机，读取设备信息、H.264 配置、视频流和抓图地址；"+
+			"连接不上、密码错误、不是 ONVIF 设备或没有 H.264 配置时返回 422，不保存。")), func(ctx context.Context, in *cidInput) (*httpapi.Body[*Camera], error) {
 		c, err := s.Add(ctx, in.CID, in.Body)
 		if err != nil {
 			return nil, err
@@ -121,7 +122,8 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("start-camera-live", http.MethodPost, "/api/v1/communities/{cid}/cameras/{id}/live", "观看实时画面", auth.Needs(perm.DevicesView),
 		httpapi.Tags("门禁信息管理"),
 		httpapi.Status(http.StatusCreated),
-		httpapi.Describe("WHEP 方式：浏览器提交 SDP offer（视频 recvonly、音频 recvonly，收集完 ICE 候选），服务器返回 answer 和会话编号。同一摄像机的所有观看者共用一路 RTSP 连接。")), func(ctx context.Context, in *liveInput) (*httpapi.Body[liveOutputBody], error) {
+		httpapi.Describe("WHEP 方式：浏览器提交 SDP offer（视频 recvonly、音频 recvonly，收集完 ICE 候选），服务器返回 answer 和会话编号。"+
+			"同一摄像机的所有观看者共用一路 RTSP 连接。")), func(ctx context.Context, in *liveInput) (*httpapi.Body[liveOutputBody], error) {
 		answer, sid, err := s.Live(ctx, in.CID, in.ID, in.Body.SDP)
 		if err != nil {
 			return nil, err

@@ -140,7 +140,8 @@ func (s *Service) Register(api huma.API) {
 
 	huma.Register(api, httpapi.Op("update-community", http.MethodPatch, "/api/v1/communities/{cid}", "编辑或配置小区", auth.Needs(perm.CommunityEdit),
 		httpapi.Tags("小区"),
-		httpapi.Describe("只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关、呼叫振铃时间、通话开门按键）。")), func(ctx context.Context, in *updateInput) (*httpapi.Body[Community], error) {
+		httpapi.Describe("只提交要修改的字段。"+
+			"物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关、呼叫振铃时间、通话开门按键）。")), func(ctx context.Context, in *updateInput) (*httpapi.Body[Community], error) {
 		c, err := s.Update(ctx, in.CID, in.Body.input(), auth.Current(ctx).IsOperator())
 		if err != nil {
 			return nil, err

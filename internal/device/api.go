@@ -116,7 +116,8 @@ func (s *Service) Location(ctx context.Context, d *ent.Device) (whitelist.Locati
 func (s *Service) Register(api huma.API, fws *firmware.Service) {
 	huma.Register(api, httpapi.Op("device-bind", http.MethodPost, "/device/v1/bind", "绑定设备", auth.Public(),
 		httpapi.Tags("设备接口"),
-		httpapi.Describe("安装人员在设备上输入小区编号、小区密码和安装位置。小区密码连续错误 5 次将锁定 10 分钟。同一序列号重新绑定到同一位置会得到新的凭据，旧凭据作废。")),
+		httpapi.Describe("安装人员在设备上输入小区编号、小区密码和安装位置。小区密码连续错误 5 次将锁定 10 分钟。"+
+			"同一序列号重新绑定到同一位置会得到新的凭据，旧凭据作废。")),
 		func(ctx context.Context, in *bindInput) (*httpapi.Body[*Credentials], error) {
 			b := in.Body
 			cr, err := s.Bind(ctx, BindInput{CommunityID: b.CommunityID, CommunityPassword: b.CommunityPassword, Slot: b.Slot,

@@ -65,7 +65,8 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("app-get-sip", http.MethodGet, "/app/v1/sip", "本 APP 的 SIP 账号", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
-		httpapi.Describe("每次登录（每个 APP 安装）有自己的 SIP 账号，用于接听门口机呼叫和监视门口机；退出登录、业主被删除或失去 APP呼叫 权限后立即失效。")),
+		httpapi.Describe("每次登录（每个 APP 安装）有自己的 SIP 账号，用于接听门口机呼叫和监视门口机；"+
+			"退出登录、业主被删除或失去 APP呼叫 权限后立即失效。")),
 		func(ctx context.Context, in *bearerInput) (*httpapi.Body[*SIPAccount], error) {
 			acc, err := s.SIP(ctx, in.Authorization)
 			if err != nil {

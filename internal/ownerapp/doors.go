@@ -199,7 +199,8 @@ func (s *Service) registerDoors(api huma.API) {
 	huma.Register(api, httpapi.Op("app-open-door", http.MethodPost, "/app/v1/doors/{id}/open", "远程开门", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
-		httpapi.Describe("向设备发送开门命令并等待设备确认（最多 5 秒）。设备离线 409；设备没有响应 504（没有开门，也不产生开锁记录）；每个手机号每分钟最多 10 次，超过 429。开门后设备上报开锁记录（开锁方式 APP远程，显示住户姓名）。")),
+		httpapi.Describe("向设备发送开门命令并等待设备确认（最多 5 秒）。设备离线 409；设备没有响应 504（没有开门，也不产生开锁记录）；"+
+			"每个手机号每分钟最多 10 次，超过 429。开门后设备上报开锁记录（开锁方式 APP远程，显示住户姓名）。")),
 		func(ctx context.Context, in *doorInput) (*httpapi.Body[openedOutputBody], error) {
 			at, err := s.OpenDoor(ctx, in.ID)
 			if err != nil {

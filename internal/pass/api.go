@@ -60,7 +60,8 @@ func (s *Service) Register(api huma.API) {
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
 		httpapi.Status(http.StatusCreated),
-		httpapi.Describe("为自己房间的单元门口机和小区围墙机生成二维码和 6 位密码，有效期最长 7 天。快递码（kind=delivery）默认一次、24 小时，可只开一台设备（door_id）。")),
+		httpapi.Describe("为自己房间的单元门口机和小区围墙机生成二维码和 6 位密码，有效期最长 7 天。"+
+			"快递码（kind=delivery）默认一次、24 小时，可只开一台设备（door_id）。")),
 		func(ctx context.Context, in *createInput) (*httpapi.Body[*Pass], error) {
 			b := in.Body
 			p, err := s.Create(ctx, Input{RoomID: b.RoomID, VisitorName: b.VisitorName, Note: b.Note, Kind: b.Kind,

@@ -69,7 +69,8 @@ func (s *Service) Register(api huma.API, place func(ctx context.Context) (Place,
 		httpapi.Security("device"),
 		httpapi.Status(http.StatusCreated),
 		httpapi.MaxBody(MaxSnapshotBytes+64<<10),
-		httpapi.Describe("multipart/form-data。同一 event_id 重发（内容相同）返回 200 和已有记录，不会重复记录；同一 event_id 内容不同返回 409。上传中断时不留下任何记录或文件。")),
+		httpapi.Describe("multipart/form-data。同一 event_id 重发（内容相同）返回 200 和已有记录，不会重复记录；"+
+			"同一 event_id 内容不同返回 409。上传中断时不留下任何记录或文件。")),
 		func(ctx context.Context, in *eventInput) (*eventOutput, error) {
 			p, err := place(ctx)
 			if err != nil {

@@ -94,7 +94,8 @@ func (s *Service) Register(api huma.API, publicURL string) {
 	huma.Register(api, httpapi.Op("request-password-reset", http.MethodPost, "/api/v1/password-resets", "忘记密码：发送验证码或重置链接", auth.Public(),
 		httpapi.Tags("账号"),
 		httpapi.Status(http.StatusAccepted),
-		httpapi.Describe("向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。")), func(ctx context.Context, in *resetRequestInput) (*httpapi.Body[messageOutputBody], error) {
+		httpapi.Describe("向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。"+
+			"无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。")), func(ctx context.Context, in *resetRequestInput) (*httpapi.Body[messageOutputBody], error) {
 		m, err := s.RequestReset(ctx, in.Body.Account, in.Body.Method, auth.ClientIP(ctx), baseURL(ctx))
 		if err != nil {
 			return nil, err
@@ -129,7 +130,8 @@ func (s *Service) Register(api huma.API, publicURL string) {
 
 	huma.Register(api, httpapi.Op("verify-login", http.MethodPost, "/api/v1/session/verify", "登录验证：提交验证码", auth.Public(),
 		httpapi.Tags("账号"),
-		httpapi.Describe("验证码正确即完成登录并设置会话 Cookie。验证码错误计入账号的登录失败次数（10 分钟内 10 次锁定）；同一次登录最多试 5 次，之后需重新输入密码。")), func(ctx context.Context, in *verifyLoginInput) (*auth.SignInOutput, error) {
+		httpapi.Describe("验证码正确即完成登录并设置会话 Cookie。验证码错误计入账号的登录失败次数（10 分钟内 10 次锁定）；"+
+			"同一次登录最多试 5 次，之后需重新输入密码。")), func(ctx context.Context, in *verifyLoginInput) (*auth.SignInOutput, error) {
 		check, err := s.Check(in.Body.Method, in.Body.Code)
 		if err != nil {
 			return nil, err

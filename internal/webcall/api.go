@@ -63,7 +63,8 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, httpapi.Op("app-webcall-ticket", http.MethodPost, "/app/v1/webcall/ticket", "网页接听连接凭证", auth.ResidentOnly(),
 		httpapi.Tags("业主 APP"),
 		httpapi.Security("app"),
-		httpapi.Describe("H5 页面打开期间作为本 APP 的一个接听端：呼叫房间时与室内分机、APP 同时振铃；也可监视本单元门口机和小区围墙机。需要房间开通 APP呼叫。")),
+		httpapi.Describe("H5 页面打开期间作为本 APP 的一个接听端：呼叫房间时与室内分机、APP 同时振铃；"+
+			"也可监视本单元门口机和小区围墙机。需要房间开通 APP呼叫。")),
 		func(ctx context.Context, in *appTicketInput) (*httpapi.Body[*Ticket], error) {
 			t, err := s.AppTicket(ctx, in.Authorization)
 			if err != nil {

@@ -28,7 +28,8 @@ func (s *Service) Register(api huma.API, devices Devices, current func(ctx conte
 	huma.Register(api, httpapi.Op("device-sync", http.MethodGet, "/device/v1/sync", "同步白名单", auth.DeviceOnly(),
 		httpapi.Tags("设备接口"),
 		httpapi.Security("device"),
-		httpapi.Describe("返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。")),
+		httpapi.Describe("返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；"+
+			"新设备或落后太多时返回完整白名单（full 为 true）。")),
 		func(ctx context.Context, in *syncInput) (*httpapi.Body[*Delta], error) {
 			d := current(ctx)
 			loc, err := devices.Location(ctx, d)
