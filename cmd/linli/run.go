@@ -22,6 +22,7 @@ commands:
   openapi   print the OpenAPI 3.1 document of the console API
   backup    back up the database (SQLite), files and data key into a tar.gz — see "linli backup -h"
   restore   restore a backup into the data directory — see "linli restore -h"
+  routes    list every HTTP route: method, path, who may call it, where it is declared
   sim       run simulated door stations against a server — see "linli sim -h";
             "linli sim camera" runs a fake ONVIF camera (RTSP on loopback)
 `
@@ -49,6 +50,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
 		return restoreCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "routes":
+		routes, err := app.Routes()
+		if err != nil {
+			return err
+		}
+		return app.WriteRoutes(stdout, routes)
 	case "sim":
 		if len(args) > 1 && args[1] == "camera" {
 			return fakecam.Main(ctx, args[2:], stdout, stderr)

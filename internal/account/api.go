@@ -64,17 +64,10 @@ type resetInput struct {
 	}
 }
 
-type accountOutput struct{ Body Account }
-
-type listOutput struct{ Body httpapi.Page[Account] }
-
 // Register adds the account operations (operators only) to api.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"账号管理"}
-	huma.Register(api, huma.Operation{
-		OperationID: "list-accounts", Method: http.MethodGet, Path: "/api/v1/accounts",
-		Summary: "账号列表", Tags: tags, Metadata: auth.OperatorOnly(),
-	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
+	huma.Register(api, httpapi.Op("list-accounts", http.MethodGet, "/api/v1/accounts", "账号列表", auth.OperatorOnly(),
+		httpapi.Tags("账号管理")), func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[Account]], error) {
 		items, total, err := s.List(ctx, in.CommunityID, in.Offset(), in.Size)
 		if err != nil {
 			return nil, err
@@ -83,13 +76,12 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &listOutput{Body: httpapi.PageOf(items, total, func(a *ent.Account) Account { return view(a, names[a.ID]) })}, nil
+		return httpapi.Reply(httpapi.PageOf(items, total, func(a *ent.Account) Account { return view(a, names[a.ID]) })), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "create-account", Method: http.MethodPost, Path: "/api/v1/accounts",
-		Summary: "创建物业管理账号", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusCreated,
-	}, func(ctx context.Context, in *createAccountInput) (*accountOutput, error) {
+	huma.Register(api, httpapi.Op("create-account", http.MethodPost, "/api/v1/accounts", "创建物业管理账号", auth.OperatorOnly(),
+		httpapi.Tags("账号管理"),
+		httpapi.Status(http.StatusCreated)), func(ctx context.Context, in *createAccountInput) (*httpapi.Body[Account], error) {
 		b := in.Body
 		a, err := s.Create(ctx, Input{Account: b.Account, Name: b.Name, Phone: b.Phone, Email: b.Email,
 			Role: b.Role, CommunityIDs: b.CommunityIDs, Password: b.Password})
@@ -100,14 +92,13 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &accountOutput{Body: view(a, names[a.ID])}, nil
+		return httpapi.Reply(view(a, names[a.ID])), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "reset-account-password", Method: http.MethodPost, Path: "/api/v1/accounts/{id}/password-reset",
-		Summary: "重置密码", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent,
-		Description: "把密码重置为 123456（或指定的密码），该账号下次登录必须修改密码，现有会话全部失效。",
-	}, func(ctx context.Context, in *resetInput) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("reset-account-password", http.MethodPost, "/api/v1/accounts/{id}/password-reset", "重置密码", auth.OperatorOnly(),
+		httpapi.Tags("账号管理"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("把密码重置为 123456（或指定的密码），该账号下次登录必须修改密码，现有会话全部失效。")), func(ctx context.Context, in *resetInput) (*struct{}, error) {
 		pw := ""
 		if in.Body != nil {
 			pw = in.Body.Password
@@ -115,12 +106,11 @@ func (s *Service) Register(api huma.API) {
 		return nil, s.ResetPassword(ctx, in.ID, pw)
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "delete-account", Method: http.MethodDelete, Path: "/api/v1/accounts/{id}",
-		Summary: "删除账号", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent,
-	}, func(ctx context.Context, in *AccountPath) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("delete-account", http.MethodDelete, "/api/v1/accounts/{id}", "删除账号", auth.OperatorOnly(),
+		httpapi.Tags("账号管理"),
+		httpapi.Status(http.StatusNoContent)), func(ctx context.Context, in *AccountPath) (*struct{}, error) {
 		return nil, s.Delete(ctx, in.ID)
 	})
 
-	s.registerDisable(api, tags)
+	s.registerDisable(api)
 }

@@ -11,6 +11,7 @@ import (
 	"linli/internal/auth"
 	"linli/internal/ent"
 	"linli/internal/errs"
+	"linli/internal/httpapi"
 	"linli/internal/store"
 )
 
@@ -47,12 +48,10 @@ type disableInput struct {
 	}
 }
 
-func (s *Service) registerDisable(api huma.API, tags []string) {
-	huma.Register(api, huma.Operation{
-		OperationID: "set-account-disabled", Method: http.MethodPut, Path: "/api/v1/accounts/{id}/disabled",
-		Summary: "停用或启用账号", Tags: tags, Metadata: auth.OperatorOnly(),
-		Description: "停用后该账号的所有会话立即失效，登录时提示“账号已停用”。",
-	}, func(ctx context.Context, in *disableInput) (*accountOutput, error) {
+func (s *Service) registerDisable(api huma.API) {
+	huma.Register(api, httpapi.Op("set-account-disabled", http.MethodPut, "/api/v1/accounts/{id}/disabled", "停用或启用账号", auth.OperatorOnly(),
+		httpapi.Tags("账号管理"),
+		httpapi.Describe("停用后该账号的所有会话立即失效，登录时提示“账号已停用”。")), func(ctx context.Context, in *disableInput) (*httpapi.Body[Account], error) {
 		a, err := s.SetDisabled(ctx, in.ID, in.Body.Disabled)
 		if err != nil {
 			return nil, err
@@ -61,6 +60,6 @@ func (s *Service) registerDisable(api huma.API, tags []string) {
 		if err != nil {
 			return nil, err
 		}
-		return &accountOutput{Body: view(a, names[a.ID])}, nil
+		return httpapi.Reply(view(a, names[a.ID])), nil
 	})
 }

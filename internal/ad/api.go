@@ -77,10 +77,8 @@ type adsInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 }
 
-type adsOutput struct {
-	Body struct {
-		Screens []AdScreen `json:"screens"`
-	}
+type adsOutputBody struct {
+	Screens []AdScreen `json:"screens"`
 }
 
 // AdSlotPath names one ad slot.
@@ -116,29 +114,32 @@ type DeviceAd struct {
 
 // Register adds 门口机内容管理 and the devices' ad downloads to api.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"内容信息管理"}
-	const base = "/api/v1/communities/{cid}/ads"
-	huma.Register(api, huma.Operation{OperationID: "list-ads", Metadata: auth.Needs(perm.AdsView), Method: http.MethodGet, Path: base, Summary: "门口机内容管理", Tags: tags},
-		func(ctx context.Context, in *adsInput) (*adsOutput, error) {
+	huma.Register(api, httpapi.Op("list-ads", http.MethodGet, "/api/v1/communities/{cid}/ads", "门口机内容管理", auth.Needs(perm.AdsView),
+		httpapi.Tags("内容信息管理")),
+		func(ctx context.Context, in *adsInput) (*httpapi.Body[adsOutputBody], error) {
 			return s.adsOutput(ctx, in.CID)
 		})
-	huma.Register(api, huma.Operation{OperationID: "put-ad", Metadata: auth.Needs(perm.AdsEdit), Method: http.MethodPut, Path: base + "/{orientation}/{slot}",
-		Summary: "替换广告图片", Tags: tags, MaxBodyBytes: MaxAdBytes + 64<<10,
-		Description: "JPEG 或 PNG（按内容判断）。横屏不大于 1280×800，竖屏不大于 800×1280；更大的图片在 fit=true 时按比例缩小，否则拒绝。图片会重新编码，去掉拍摄信息等元数据。"},
-		func(ctx context.Context, in *putAdInput) (*adsOutput, error) {
+	huma.Register(api, httpapi.Op("put-ad", http.MethodPut, "/api/v1/communities/{cid}/ads/{orientation}/{slot}", "替换广告图片", auth.Needs(perm.AdsEdit),
+		httpapi.Tags("内容信息管理"),
+		httpapi.MaxBody(MaxAdBytes+64<<10),
+		httpapi.Describe("JPEG 或 PNG（按内容判断）。横屏不大于 1280×800，竖屏不大于 800×1280；"+
+			"更大的图片在 fit=true 时按比例缩小，否则拒绝。图片会重新编码，去掉拍摄信息等元数据。")),
+		func(ctx context.Context, in *putAdInput) (*httpapi.Body[adsOutputBody], error) {
 			form := in.RawBody.Data()
 			if _, err := s.PutAd(ctx, in.CID, in.Orientation, in.Slot, form.File.Filename, form.File, form.Fit == "true"); err != nil {
 				return nil, err
 			}
 			return s.adsOutput(ctx, in.CID)
 		})
-	huma.Register(api, huma.Operation{OperationID: "delete-ad", Metadata: auth.Needs(perm.AdsEdit), Method: http.MethodDelete, Path: base + "/{orientation}/{slot}",
-		Summary: "删除广告图片", Tags: tags, DefaultStatus: http.StatusNoContent},
+	huma.Register(api, httpapi.Op("delete-ad", http.MethodDelete, "/api/v1/communities/{cid}/ads/{orientation}/{slot}", "删除广告图片", auth.Needs(perm.AdsEdit),
+		httpapi.Tags("内容信息管理"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *AdSlotPath) (*struct{}, error) {
 			return nil, s.DeleteAd(ctx, in.CID, in.Orientation, in.Slot)
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-ad-image", Metadata: auth.Needs(perm.AdsView), Method: http.MethodGet, Path: base + "/{orientation}/{slot}/image",
-		Summary: "广告图片", Tags: tags}, "image/jpeg", "广告图片"),
+	huma.Register(api, httpapi.Op("get-ad-image", http.MethodGet, "/api/v1/communities/{cid}/ads/{orientation}/{slot}/image", "广告图片", auth.Needs(perm.AdsView),
+		httpapi.Tags("内容信息管理"),
+		httpapi.Binary("image/jpeg", "广告图片")),
 		func(ctx context.Context, in *AdSlotPath) (*httpapi.File, error) {
 			data, err := s.AdPicture(ctx, in.CID, in.Orientation, in.Slot)
 			if err != nil {
@@ -146,17 +147,19 @@ func (s *Service) Register(api huma.API) {
 			}
 			return httpapi.NewFile("image/jpeg", "private, no-cache", data), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "set-ad-targets", Metadata: auth.Needs(perm.AdsEdit), Method: http.MethodPut, Path: base + "/{orientation}/targets",
-		Summary: "选择显示广告的设备", Tags: tags},
-		func(ctx context.Context, in *adTargetsInput) (*adsOutput, error) {
+	huma.Register(api, httpapi.Op("set-ad-targets", http.MethodPut, "/api/v1/communities/{cid}/ads/{orientation}/targets", "选择显示广告的设备", auth.Needs(perm.AdsEdit),
+		httpapi.Tags("内容信息管理")),
+		func(ctx context.Context, in *adTargetsInput) (*httpapi.Body[adsOutputBody], error) {
 			if err := s.SetAdTargets(ctx, in.CID, in.Orientation, in.Body.DeviceIDs); err != nil {
 				return nil, err
 			}
 			return s.adsOutput(ctx, in.CID)
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "device-get-ad", Method: http.MethodGet, Path: "/device/v1/ads/{id}",
-		Summary: "下载广告图片", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(), Security: []map[string][]string{{"device": {}}},
-		Description: "只能下载本设备应显示的广告（同一小区、相同屏幕方向、被选中或未指定设备）。"}, "image/jpeg", "广告图片"),
+	huma.Register(api, httpapi.Op("device-get-ad", http.MethodGet, "/device/v1/ads/{id}", "下载广告图片", auth.DeviceOnly(),
+		httpapi.Tags("设备接口"),
+		httpapi.Security("device"),
+		httpapi.Binary("image/jpeg", "广告图片"),
+		httpapi.Describe("只能下载本设备应显示的广告（同一小区、相同屏幕方向、被选中或未指定设备）。")),
 		func(ctx context.Context, in *DeviceAd) (*httpapi.File, error) {
 			loc, err := s.devices.Location(ctx, s.devices.Current(ctx))
 			if err != nil {
@@ -170,12 +173,10 @@ func (s *Service) Register(api huma.API) {
 		})
 }
 
-func (s *Service) adsOutput(ctx context.Context, cid int) (*adsOutput, error) {
+func (s *Service) adsOutput(ctx context.Context, cid int) (*httpapi.Body[adsOutputBody], error) {
 	screens, err := s.Ads(ctx, cid)
 	if err != nil {
 		return nil, err
 	}
-	out := &adsOutput{}
-	out.Body.Screens = screens
-	return out, nil
+	return httpapi.Reply(adsOutputBody{Screens: screens}), nil
 }

@@ -379,9 +379,9 @@ func Handler(s Server, features ...Feature) (http.Handler, huma.API) {
 	}
 	mux.Handle("GET /webcall/ws", s.Calls)
 	if s.Operations != nil {
-		for _, p := range operationPaths {
-			mux.Handle(p, s.Operations)
-		}
+		mux.Handle("GET /healthz", s.Operations)
+		mux.Handle("GET /readyz", s.Operations)
+		mux.Handle("GET /metrics", s.Operations)
 	}
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())

@@ -36,9 +36,6 @@ func (a *App) operations() http.Handler {
 	return mux
 }
 
-// operationPaths are the paths Handler gives to Services.Operations.
-var operationPaths = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
-
 func (a *App) pingDatabase(ctx context.Context) error {
 	var one int
 	return a.db.DB.QueryRowContext(ctx, "SELECT 1").Scan(&one)

@@ -74,29 +74,21 @@ type communityPath struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 }
 
-type linkOutput struct {
-	Body struct {
-		URL string `json:"url" doc:"业主申请页面地址（二维码内容）"`
-	}
+type linkOutputBody struct {
+	URL string `json:"url" doc:"业主申请页面地址（二维码内容）"`
 }
-
-type appOutput struct{ Body Application }
-
-type appPage struct{ Body httpapi.Page[Application] }
 
 // Register adds the staff operations on applications and the public H5
 // operations to api.
 func (s *Service) Register(api huma.API) {
 	publicURL := s.publicURL
-	tags := []string{"业主申请"}
-	const base = "/api/v1/communities/{cid}/applications"
 	baseURL := func(ctx context.Context) string {
 		if publicURL != "" {
 			return strings.TrimRight(publicURL, "/")
 		}
 		return auth.RequestBaseURL(ctx)
 	}
-	one := func(ctx context.Context, cid int, a *ent.Application, err error) (*appOutput, error) {
+	one := func(ctx context.Context, cid int, a *ent.Application, err error) (*httpapi.Body[Application], error) {
 		if err != nil {
 			return nil, err
 		}
@@ -108,11 +100,12 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &appOutput{Body: view(a, labels[a.RoomID], true)}, nil
+		return httpapi.Reply(view(a, labels[a.RoomID], true)), nil
 	}
 
-	huma.Register(api, huma.Operation{OperationID: "list-applications", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: base, Summary: "业主申请列表", Tags: tags},
-		func(ctx context.Context, in *listInput) (*appPage, error) {
+	huma.Register(api, httpapi.Op("list-applications", http.MethodGet, "/api/v1/communities/{cid}/applications", "业主申请列表", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请")),
+		func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[Application]], error) {
 			as, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
@@ -125,30 +118,37 @@ func (s *Service) Register(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &appPage{Body: httpapi.PageOf(as, total, func(a *ent.Application) Application {
+			return httpapi.Reply(httpapi.PageOf(as, total, func(a *ent.Application) Application {
 				return view(a, labels[a.RoomID], false)
-			})}, nil
+			})), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "get-application", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: base + "/{id}", Summary: "业主申请详情", Tags: tags},
-		func(ctx context.Context, in *AppPath) (*appOutput, error) {
+	huma.Register(api, httpapi.Op("get-application", http.MethodGet, "/api/v1/communities/{cid}/applications/{id}", "业主申请详情", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请")),
+		func(ctx context.Context, in *AppPath) (*httpapi.Body[Application], error) {
 			a, err := s.Get(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, a, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "approve-application", Metadata: auth.Needs(perm.ApplicationsEdit), Method: http.MethodPost, Path: base + "/{id}/approve", Summary: "通过（创建业主）", Tags: tags},
-		func(ctx context.Context, in *AppPath) (*appOutput, error) {
+	huma.Register(api, httpapi.Op("approve-application", http.MethodPost, "/api/v1/communities/{cid}/applications/{id}/approve", "通过（创建业主）", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主申请")),
+		func(ctx context.Context, in *AppPath) (*httpapi.Body[Application], error) {
 			a, err := s.Approve(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, a, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "reject-application", Metadata: auth.Needs(perm.ApplicationsEdit), Method: http.MethodPost, Path: base + "/{id}/reject", Summary: "打回", Tags: tags},
-		func(ctx context.Context, in *rejectInput) (*appOutput, error) {
+	huma.Register(api, httpapi.Op("reject-application", http.MethodPost, "/api/v1/communities/{cid}/applications/{id}/reject", "打回", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主申请")),
+		func(ctx context.Context, in *rejectInput) (*httpapi.Body[Application], error) {
 			a, err := s.Reject(ctx, in.CID, in.ID, in.Body.Reason)
 			return one(ctx, in.CID, a, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "delete-application", Metadata: auth.Needs(perm.ApplicationsEdit), Method: http.MethodDelete, Path: base + "/{id}", Summary: "删除申请", Tags: tags, DefaultStatus: http.StatusNoContent},
+	huma.Register(api, httpapi.Op("delete-application", http.MethodDelete, "/api/v1/communities/{cid}/applications/{id}", "删除申请", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主申请"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *AppPath) (*struct{}, error) {
 			return nil, s.Delete(ctx, in.CID, in.ID)
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-photo", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: base + "/{id}/photos/{n}", Summary: "信息照片", Tags: tags}, "image/jpeg", "JPEG 照片"),
+	huma.Register(api, httpapi.Op("get-application-photo", http.MethodGet, "/api/v1/communities/{cid}/applications/{id}/photos/{n}", "信息照片", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请"),
+		httpapi.Binary("image/jpeg", "JPEG 照片")),
 		func(ctx context.Context, in *photoInput) (*httpapi.File, error) {
 			data, err := s.Photo(ctx, in.CID, in.ID, in.N)
 			if err != nil {
@@ -156,7 +156,9 @@ func (s *Service) Register(api huma.API) {
 			}
 			return httpapi.NewFile("image/jpeg", "private, no-store", data), nil
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-application-qr", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-qr.png", Summary: "下载业主申请二维码", Tags: tags}, "image/png", "二维码 PNG"),
+	huma.Register(api, httpapi.Op("get-application-qr", http.MethodGet, "/api/v1/communities/{cid}/application-qr.png", "下载业主申请二维码", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请"),
+		httpapi.Binary("image/png", "二维码 PNG")),
 		func(ctx context.Context, in *communityPath) (*httpapi.File, error) {
 			data, err := s.QRCode(ctx, in.CID, baseURL(ctx))
 			if err != nil {
@@ -164,15 +166,14 @@ func (s *Service) Register(api huma.API) {
 			}
 			return httpapi.Download("image/png", "apply-qr.png", "业主申请二维码.png", data), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "get-application-link", Metadata: auth.Needs(perm.ApplicationsView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/application-link", Summary: "业主申请页面地址", Tags: tags},
-		func(ctx context.Context, in *communityPath) (*linkOutput, error) {
+	huma.Register(api, httpapi.Op("get-application-link", http.MethodGet, "/api/v1/communities/{cid}/application-link", "业主申请页面地址", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主申请")),
+		func(ctx context.Context, in *communityPath) (*httpapi.Body[linkOutputBody], error) {
 			link, err := s.Link(ctx, in.CID, baseURL(ctx))
 			if err != nil {
 				return nil, err
 			}
-			out := &linkOutput{}
-			out.Body.URL = link
-			return out, nil
+			return httpapi.Reply(linkOutputBody{URL: link}), nil
 		})
 	s.registerPublic(api)
 }
@@ -208,44 +209,35 @@ type submitInput struct {
 	RawBody huma.MultipartFormFiles[submitForm]
 }
 
-type submitOutput struct {
-	Body struct {
-		ID     int    `json:"id"`
-		Status string `json:"status"`
-	}
+type submitOutputBody struct {
+	ID     int    `json:"id"`
+	Status string `json:"status"`
 }
 
-type formOutput struct{ Body *Form }
-
-type roomsOutput struct{ Body []FormRoom }
-
-type statusOutput struct{ Body []StatusItem }
-
 func (s *Service) registerPublic(api huma.API) {
-	tags := []string{"业主申请（H5 公开接口）"}
-	const base = "/app/v1/apply/{token}"
-	huma.Register(api, huma.Operation{OperationID: "public-application-form", Method: http.MethodGet, Path: base,
-		Summary: "申请页面所需的小区、角色和楼栋单元", Tags: tags, Metadata: auth.Public()},
-		func(ctx context.Context, in *TokenPath) (*formOutput, error) {
+	huma.Register(api, httpapi.Op("public-application-form", http.MethodGet, "/app/v1/apply/{token}", "申请页面所需的小区、角色和楼栋单元", auth.Public(),
+		httpapi.Tags("业主申请（H5 公开接口）")),
+		func(ctx context.Context, in *TokenPath) (*httpapi.Body[*Form], error) {
 			f, err := s.PublicForm(ctx, in.Token)
 			if err != nil {
 				return nil, err
 			}
-			return &formOutput{Body: f}, nil
+			return httpapi.Reply(f), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "public-application-rooms", Method: http.MethodGet, Path: base + "/rooms",
-		Summary: "单元的房间", Tags: tags, Metadata: auth.Public()},
-		func(ctx context.Context, in *roomsInput) (*roomsOutput, error) {
+	huma.Register(api, httpapi.Op("public-application-rooms", http.MethodGet, "/app/v1/apply/{token}/rooms", "单元的房间", auth.Public(),
+		httpapi.Tags("业主申请（H5 公开接口）")),
+		func(ctx context.Context, in *roomsInput) (*httpapi.Body[[]FormRoom], error) {
 			rs, err := s.PublicRooms(ctx, in.Token, in.UnitID)
 			if err != nil {
 				return nil, err
 			}
-			return &roomsOutput{Body: rs}, nil
+			return httpapi.Reply(rs), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "public-submit-application", Method: http.MethodPost, Path: base,
-		Summary: "提交业主申请", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusCreated,
-		MaxBodyBytes: MaxPhotos*MaxPhotoBytes + 256<<10},
-		func(ctx context.Context, in *submitInput) (*submitOutput, error) {
+	huma.Register(api, httpapi.Op("public-submit-application", http.MethodPost, "/app/v1/apply/{token}", "提交业主申请", auth.Public(),
+		httpapi.Tags("业主申请（H5 公开接口）"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.MaxBody(MaxPhotos*MaxPhotoBytes+256<<10)),
+		func(ctx context.Context, in *submitInput) (*httpapi.Body[submitOutputBody], error) {
 			form := in.RawBody.Data()
 			sub := Submission{RoomID: form.RoomID, Name: form.Name, Gender: form.Gender, Phone: form.Phone,
 				ContactPhone: form.ContactPhone, IDNumber: form.IDNumber, Role: form.Role, IP: auth.ClientIP(ctx)}
@@ -256,17 +248,15 @@ func (s *Service) registerPublic(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			out := &submitOutput{}
-			out.Body.ID, out.Body.Status = a.ID, string(a.Status)
-			return out, nil
+			return httpapi.Reply(submitOutputBody{ID: a.ID, Status: string(a.Status)}), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "public-application-status", Method: http.MethodGet, Path: base + "/status",
-		Summary: "按手机号查询申请结果", Tags: tags, Metadata: auth.Public()},
-		func(ctx context.Context, in *statusInput) (*statusOutput, error) {
+	huma.Register(api, httpapi.Op("public-application-status", http.MethodGet, "/app/v1/apply/{token}/status", "按手机号查询申请结果", auth.Public(),
+		httpapi.Tags("业主申请（H5 公开接口）")),
+		func(ctx context.Context, in *statusInput) (*httpapi.Body[[]StatusItem], error) {
 			items, err := s.PublicStatus(ctx, in.Token, in.Phone, auth.ClientIP(ctx))
 			if err != nil {
 				return nil, err
 			}
-			return &statusOutput{Body: items}, nil
+			return httpapi.Reply(items), nil
 		})
 }

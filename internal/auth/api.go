@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"linli/internal/httpapi"
 	"linli/internal/perm"
 )
 
@@ -128,43 +129,37 @@ type profileInput struct {
 	}
 }
 
-type meBody struct{ Body *Me }
-
 // Register adds the session and "me" operations to api.
 func (s *Service) Register(api huma.API) {
-	huma.Register(api, huma.Operation{
-		OperationID: "login", Method: http.MethodPost, Path: "/api/v1/session",
-		Summary: "登录", Tags: []string{"账号"}, Metadata: Public(),
-		Description: "账号密码登录。同一账号 10 分钟内失败 10 次将被锁定 10 分钟。成功时设置会话 Cookie（200）。" +
-			"开启了登录验证的账号在未记住的浏览器上登录时，密码正确后回答 202 和 verify：" +
-			"再用 POST /api/v1/session/verify 提交验证码（短信、邮箱验证码先用 POST /api/v1/session/code 获取）。",
+	huma.Register(api, httpapi.Op("login", http.MethodPost, "/api/v1/session", "登录", Public(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("账号密码登录。同一账号 10 分钟内失败 10 次将被锁定 10 分钟。成功时设置会话 Cookie（200）。"+
+			"开启了登录验证的账号在未记住的浏览器上登录时，密码正确后回答 202 和 verify："+
+			"再用 POST /api/v1/session/verify 提交验证码（短信、邮箱验证码先用 POST /api/v1/session/code 获取）。"),
 		// Declaring 202 here takes away what huma adds by itself: the body of
 		// 202 (the same SignIn, with verify) and the error answers.
-		Responses: map[string]*huma.Response{
-			"202": {Description: "密码正确，需要登录验证（见 verify）", Content: map[string]*huma.MediaType{
-				"application/json": {Schema: &huma.Schema{Ref: "#/components/schemas/SignIn"}},
-			}},
-			"default": {Description: "Error", Content: map[string]*huma.MediaType{
-				"application/problem+json": {Schema: &huma.Schema{Ref: "#/components/schemas/ErrorModel"}},
-			}},
-		},
-	}, func(ctx context.Context, in *loginInput) (*SignInOutput, error) {
-		req := requestOf(ctx)
-		device, cookie, fresh := s.Device(in.Device)
-		if !fresh {
-			cookie = ""
-		}
-		res, err := s.Login(ctx, in.Body.Account, in.Body.Password, in.Body.Remember, req.client, req.token, device)
-		if err != nil {
-			return nil, err
-		}
-		return s.SignedIn(ctx, res, cookie), nil
-	})
+		httpapi.Response("202", &huma.Response{Description: "密码正确，需要登录验证（见 verify）", Content: map[string]*huma.MediaType{
+			"application/json": {Schema: &huma.Schema{Ref: "#/components/schemas/SignIn"}},
+		}}),
+		httpapi.Response("default", &huma.Response{Description: "Error", Content: map[string]*huma.MediaType{
+			"application/problem+json": {Schema: &huma.Schema{Ref: "#/components/schemas/ErrorModel"}},
+		}})),
+		func(ctx context.Context, in *loginInput) (*SignInOutput, error) {
+			req := requestOf(ctx)
+			device, cookie, fresh := s.Device(in.Device)
+			if !fresh {
+				cookie = ""
+			}
+			res, err := s.Login(ctx, in.Body.Account, in.Body.Password, in.Body.Remember, req.client, req.token, device)
+			if err != nil {
+				return nil, err
+			}
+			return s.SignedIn(ctx, res, cookie), nil
+		})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "logout", Method: http.MethodDelete, Path: "/api/v1/session",
-		Summary: "退出登录", Tags: []string{"账号"}, Metadata: Public(), DefaultStatus: http.StatusNoContent,
-	}, func(ctx context.Context, _ *struct{}) (*logoutOutput, error) {
+	huma.Register(api, httpapi.Op("logout", http.MethodDelete, "/api/v1/session", "退出登录", Public(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusNoContent)), func(ctx context.Context, _ *struct{}) (*logoutOutput, error) {
 		if t := requestOf(ctx).token; t != "" {
 			if err := s.Logout(ctx, t); err != nil {
 				return nil, err
@@ -173,18 +168,14 @@ func (s *Service) Register(api huma.API) {
 		return &logoutOutput{SetCookie: clearCookie(ctx)}, nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "get-me", Method: http.MethodGet, Path: "/api/v1/me",
-		Summary: "当前账号", Tags: []string{"账号"}, Metadata: AnySession(),
-	}, func(ctx context.Context, _ *struct{}) (*meBody, error) {
-		return &meBody{Body: meOf(Current(ctx))}, nil
+	huma.Register(api, httpapi.Op("get-me", http.MethodGet, "/api/v1/me", "当前账号", AnySession(),
+		httpapi.Tags("账号")), func(ctx context.Context, _ *struct{}) (*httpapi.Body[*Me], error) {
+		return httpapi.Reply(meOf(Current(ctx))), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "change-my-password", Method: http.MethodPut, Path: "/api/v1/me/password",
-		Summary: "修改密码", Tags: []string{"账号"}, Metadata: AnySession(),
-		Description: "校验原密码后修改密码。该账号的所有会话都会失效，本浏览器获得新的会话 Cookie。",
-	}, func(ctx context.Context, in *changePasswordInput) (*meOutput, error) {
+	huma.Register(api, httpapi.Op("change-my-password", http.MethodPut, "/api/v1/me/password", "修改密码", AnySession(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("校验原密码后修改密码。该账号的所有会话都会失效，本浏览器获得新的会话 Cookie。")), func(ctx context.Context, in *changePasswordInput) (*meOutput, error) {
 		res, err := s.ChangePassword(ctx, Current(ctx), in.Body.OldPassword, in.Body.NewPassword, requestOf(ctx).client)
 		if err != nil {
 			return nil, err
@@ -192,10 +183,8 @@ func (s *Service) Register(api huma.API) {
 		return &meOutput{SetCookie: sessionCookie(ctx, res.Token, res.Remember, res.ExpiresAt), Body: meOf(res.Principal)}, nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "update-me", Method: http.MethodPatch, Path: "/api/v1/me",
-		Summary: "修改个人信息（称呼）", Tags: []string{"账号"}, Metadata: Open(),
-	}, func(ctx context.Context, in *profileInput) (*meBody, error) {
+	huma.Register(api, httpapi.Op("update-me", http.MethodPatch, "/api/v1/me", "修改个人信息（称呼）", Open(),
+		httpapi.Tags("账号")), func(ctx context.Context, in *profileInput) (*httpapi.Body[*Me], error) {
 		p := Current(ctx)
 		acc, err := s.UpdateProfile(ctx, p, ProfileInput{Name: in.Body.Name, Phone: in.Body.Phone, Email: in.Body.Email})
 		if err != nil {
@@ -203,7 +192,7 @@ func (s *Service) Register(api huma.API) {
 		}
 		updated := *p
 		updated.Account = acc
-		return &meBody{Body: meOf(&updated)}, nil
+		return httpapi.Reply(meOf(&updated)), nil
 	})
 
 	s.registerSessions(api)

@@ -12,6 +12,7 @@ import (
 	"linli/internal/ent"
 	"linli/internal/ent/session"
 	"linli/internal/errs"
+	"linli/internal/httpapi"
 )
 
 // SessionView is a signed-in browser of the account, as 个人信息中心 lists it.
@@ -69,57 +70,43 @@ func (s *Service) EndOtherSessions(ctx context.Context, p *Principal) (int, erro
 	return n, nil
 }
 
-type mySessionsOutput struct {
-	Body struct {
-		Items []SessionView `json:"items"`
-	}
+type mySessionsOutputBody struct {
+	Items []SessionView `json:"items"`
 }
 
 type sessionPath struct {
 	ID int `path:"id" minimum:"1" doc:"会话编号"`
 }
 
-type endMySessionsOutput struct {
-	Body struct {
-		Ended int `json:"ended" doc:"退出的会话数"`
-	}
+type endMySessionsOutputBody struct {
+	Ended int `json:"ended" doc:"退出的会话数"`
 }
 
 // registerSessions adds 个人信息中心's list of signed-in browsers.
 func (s *Service) registerSessions(api huma.API) {
-	tags := []string{"账号"}
-	huma.Register(api, huma.Operation{
-		OperationID: "list-my-sessions", Method: http.MethodGet, Path: "/api/v1/me/sessions", Metadata: Open(),
-		Summary: "登录设备", Tags: tags,
-		Description: "本账号已登录的浏览器：设备、登录地址、最近使用时间；current 为本浏览器。",
-	}, func(ctx context.Context, _ *struct{}) (*mySessionsOutput, error) {
+	huma.Register(api, httpapi.Op("list-my-sessions", http.MethodGet, "/api/v1/me/sessions", "登录设备", Open(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("本账号已登录的浏览器：设备、登录地址、最近使用时间；current 为本浏览器。")), func(ctx context.Context, _ *struct{}) (*httpapi.Body[mySessionsOutputBody], error) {
 		items, err := s.Sessions(ctx, Current(ctx))
 		if err != nil {
 			return nil, err
 		}
-		out := &mySessionsOutput{}
-		out.Body.Items = items
-		return out, nil
+		return httpapi.Reply(mySessionsOutputBody{Items: items}), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "end-my-session", Method: http.MethodDelete, Path: "/api/v1/me/sessions/{id}", Metadata: Open(),
-		Summary: "退出某个登录设备", Tags: tags, DefaultStatus: http.StatusNoContent,
-	}, func(ctx context.Context, in *sessionPath) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("end-my-session", http.MethodDelete, "/api/v1/me/sessions/{id}", "退出某个登录设备", Open(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusNoContent)), func(ctx context.Context, in *sessionPath) (*struct{}, error) {
 		return nil, s.EndSession(ctx, Current(ctx), in.ID)
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "end-my-other-sessions", Method: http.MethodDelete, Path: "/api/v1/me/sessions", Metadata: Open(),
-		Summary: "退出其他所有登录设备", Tags: tags,
-		Description: "结束本账号除本浏览器以外的所有会话。",
-	}, func(ctx context.Context, _ *struct{}) (*endMySessionsOutput, error) {
+	huma.Register(api, httpapi.Op("end-my-other-sessions", http.MethodDelete, "/api/v1/me/sessions", "退出其他所有登录设备", Open(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("结束本账号除本浏览器以外的所有会话。")), func(ctx context.Context, _ *struct{}) (*httpapi.Body[endMySessionsOutputBody], error) {
 		n, err := s.EndOtherSessions(ctx, Current(ctx))
 		if err != nil {
 			return nil, err
 		}
-		out := &endMySessionsOutput{}
-		out.Body.Ended = n
-		return out, nil
+		return httpapi.Reply(endMySessionsOutputBody{Ended: n}), nil
 	})
 }

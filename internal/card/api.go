@@ -126,27 +126,9 @@ type expiryInput struct {
 	}
 }
 
-type cardOutput struct{ Body Card }
-
-type cardPage struct{ Body httpapi.Page[Card] }
-
 // Register adds 门禁卡列表 operations to api.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"门禁信息管理"}
-	const base = "/api/v1/communities/{cid}/cards"
-	op := func(id, method, path, summary string) huma.Operation {
-		// Reading 门禁卡 needs 门禁卡·查看, every change 门禁卡·编辑.
-		o := huma.Operation{OperationID: id, Method: method, Path: base + path, Summary: summary, Tags: tags,
-			Metadata: auth.Needs(perm.CardsEdit)}
-		if method == http.MethodGet {
-			o.Metadata = auth.Needs(perm.CardsView)
-		}
-		if method == http.MethodDelete {
-			o.DefaultStatus = http.StatusNoContent
-		}
-		return o
-	}
-	one := func(ctx context.Context, cid int, c *ent.Card, err error) (*cardOutput, error) {
+	one := func(ctx context.Context, cid int, c *ent.Card, err error) (*httpapi.Body[Card], error) {
 		if err != nil {
 			return nil, err
 		}
@@ -154,10 +136,11 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &cardOutput{Body: vs[0]}, nil
+		return httpapi.Reply(vs[0]), nil
 	}
-	huma.Register(api, op("list-cards", http.MethodGet, "", "门禁卡列表"),
-		func(ctx context.Context, in *listCardsInput) (*cardPage, error) {
+	huma.Register(api, httpapi.Op("list-cards", http.MethodGet, "/api/v1/communities/{cid}/cards", "门禁卡列表", auth.Needs(perm.CardsView),
+		httpapi.Tags("门禁信息管理")),
+		func(ctx context.Context, in *listCardsInput) (*httpapi.Body[httpapi.Page[Card]], error) {
 			cs, total, err := s.ListCards(ctx, in.CID, in.CardFilter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
@@ -166,49 +149,56 @@ func (s *Service) Register(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &cardPage{Body: httpapi.Page[Card]{Items: vs, Total: total}}, nil
+			return httpapi.Reply(httpapi.Page[Card]{Items: vs, Total: total}), nil
 		})
-	issue := op("issue-card", http.MethodPost, "", "发普通卡")
-	issue.DefaultStatus = http.StatusCreated
-	huma.Register(api, issue, func(ctx context.Context, in *issueNormalInput) (*cardOutput, error) {
+	huma.Register(api, httpapi.Op("issue-card", http.MethodPost, "/api/v1/communities/{cid}/cards", "发普通卡", auth.Needs(perm.CardsEdit),
+		httpapi.Tags("门禁信息管理"),
+		httpapi.Status(http.StatusCreated)), func(ctx context.Context, in *issueNormalInput) (*httpapi.Body[Card], error) {
 		b := in.Body
 		c, err := s.IssueNormal(ctx, in.CID, CardInput{Number: b.Number, Format: cardno.Format(b.Format), Mode: b.Mode,
 			ResidentID: b.ResidentID, ValidUntil: b.ValidUntil, UnitIDs: b.UnitIDs})
 		return one(ctx, in.CID, c, err)
 	})
-	super := op("issue-super-card", http.MethodPost, "/super", "发超级卡")
-	super.DefaultStatus = http.StatusCreated
-	huma.Register(api, super, func(ctx context.Context, in *issueSuperInput) (*cardOutput, error) {
+	huma.Register(api, httpapi.Op("issue-super-card", http.MethodPost, "/api/v1/communities/{cid}/cards/super", "发超级卡", auth.Needs(perm.CardsEdit),
+		httpapi.Tags("门禁信息管理"),
+		httpapi.Status(http.StatusCreated)), func(ctx context.Context, in *issueSuperInput) (*httpapi.Body[Card], error) {
 		b := in.Body
 		c, err := s.IssueSuper(ctx, in.CID, CardInput{Number: b.Number, Format: cardno.Format(b.Format), Mode: b.Mode, ValidUntil: b.ValidUntil})
 		return one(ctx, in.CID, c, err)
 	})
-	huma.Register(api, op("set-card-units", http.MethodPut, "/{id}/units", "权限：设置可开的单元"),
-		func(ctx context.Context, in *unitsInput) (*cardOutput, error) {
+	huma.Register(api, httpapi.Op("set-card-units", http.MethodPut, "/api/v1/communities/{cid}/cards/{id}/units", "权限：设置可开的单元", auth.Needs(perm.CardsEdit),
+		httpapi.Tags("门禁信息管理")),
+		func(ctx context.Context, in *unitsInput) (*httpapi.Body[Card], error) {
 			c, err := s.SetUnits(ctx, in.CID, in.ID, in.Body.UnitIDs)
 			return one(ctx, in.CID, c, err)
 		})
-	huma.Register(api, op("set-card-expiry", http.MethodPut, "/{id}/expiry", "时效：设置到期时间"),
-		func(ctx context.Context, in *expiryInput) (*cardOutput, error) {
+	huma.Register(api, httpapi.Op("set-card-expiry", http.MethodPut, "/api/v1/communities/{cid}/cards/{id}/expiry", "时效：设置到期时间", auth.Needs(perm.CardsEdit),
+		httpapi.Tags("门禁信息管理")),
+		func(ctx context.Context, in *expiryInput) (*httpapi.Body[Card], error) {
 			c, err := s.SetExpiry(ctx, in.CID, in.ID, in.Body.ValidUntil)
 			return one(ctx, in.CID, c, err)
 		})
-	huma.Register(api, op("disable-card", http.MethodPost, "/{id}/disable", "停用（停用该卡后，该卡将不能使用）"),
-		func(ctx context.Context, in *CardPath) (*cardOutput, error) {
+	huma.Register(api, httpapi.Op("disable-card", http.MethodPost, "/api/v1/communities/{cid}/cards/{id}/disable", "停用（停用该卡后，该卡将不能使用）", auth.Needs(perm.CardsEdit),
+		httpapi.Tags("门禁信息管理")),
+		func(ctx context.Context, in *CardPath) (*httpapi.Body[Card], error) {
 			c, err := s.SetEnabled(ctx, in.CID, in.ID, false)
 			return one(ctx, in.CID, c, err)
 		})
-	huma.Register(api, op("enable-card", http.MethodPost, "/{id}/enable", "启用"),
-		func(ctx context.Context, in *CardPath) (*cardOutput, error) {
+	huma.Register(api, httpapi.Op("enable-card", http.MethodPost, "/api/v1/communities/{cid}/cards/{id}/enable", "启用", auth.Needs(perm.CardsEdit),
+		httpapi.Tags("门禁信息管理")),
+		func(ctx context.Context, in *CardPath) (*httpapi.Body[Card], error) {
 			c, err := s.SetEnabled(ctx, in.CID, in.ID, true)
 			return one(ctx, in.CID, c, err)
 		})
-	huma.Register(api, op("blank-card", http.MethodPost, "/{id}/blank", "恢复白卡"),
-		func(ctx context.Context, in *CardPath) (*cardOutput, error) {
+	huma.Register(api, httpapi.Op("blank-card", http.MethodPost, "/api/v1/communities/{cid}/cards/{id}/blank", "恢复白卡", auth.Needs(perm.CardsEdit),
+		httpapi.Tags("门禁信息管理")),
+		func(ctx context.Context, in *CardPath) (*httpapi.Body[Card], error) {
 			c, err := s.Blank(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, c, err)
 		})
-	huma.Register(api, op("delete-card", http.MethodDelete, "/{id}", "删除"),
+	huma.Register(api, httpapi.Op("delete-card", http.MethodDelete, "/api/v1/communities/{cid}/cards/{id}", "删除", auth.Needs(perm.CardsEdit),
+		httpapi.Tags("门禁信息管理"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *CardPath) (*struct{}, error) {
 			return nil, s.Delete(ctx, in.CID, in.ID)
 		})

@@ -103,30 +103,20 @@ type listInput struct {
 	httpapi.PageParams
 }
 
-type communityOutput struct{ Body Community }
-
-type listOutput struct {
-	Body httpapi.Page[Community]
-}
-
 // Register adds the community operations to api.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"小区"}
-	huma.Register(api, huma.Operation{
-		OperationID: "list-communities", Metadata: auth.Open(), Method: http.MethodGet, Path: "/api/v1/communities",
-		Summary: "小区信息列表", Tags: tags,
-	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
+	huma.Register(api, httpapi.Op("list-communities", http.MethodGet, "/api/v1/communities", "小区信息列表", auth.Open(),
+		httpapi.Tags("小区")), func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[Community]], error) {
 		items, total, err := s.List(ctx, in.Offset(), in.Size)
 		if err != nil {
 			return nil, err
 		}
-		return &listOutput{Body: httpapi.PageOf(items, total, View)}, nil
+		return httpapi.Reply(httpapi.PageOf(items, total, View)), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "create-community", Method: http.MethodPost, Path: "/api/v1/communities",
-		Summary: "添加小区", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusCreated,
-	}, func(ctx context.Context, in *createInput) (*communityOutput, error) {
+	huma.Register(api, httpapi.Op("create-community", http.MethodPost, "/api/v1/communities", "添加小区", auth.OperatorOnly(),
+		httpapi.Tags("小区"),
+		httpapi.Status(http.StatusCreated)), func(ctx context.Context, in *createInput) (*httpapi.Body[Community], error) {
 		b := in.Body
 		c, err := s.Create(ctx, Input{
 			Name: &b.Name, RegionCode: &b.RegionCode, Address: &b.Address,
@@ -136,43 +126,37 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &communityOutput{Body: View(c)}, nil
+		return httpapi.Reply(View(c)), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "get-community", Metadata: auth.Needs(perm.CommunityView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}",
-		Summary: "小区详情", Tags: tags,
-	}, func(ctx context.Context, in *CommunityPath) (*communityOutput, error) {
+	huma.Register(api, httpapi.Op("get-community", http.MethodGet, "/api/v1/communities/{cid}", "小区详情", auth.Needs(perm.CommunityView),
+		httpapi.Tags("小区")), func(ctx context.Context, in *CommunityPath) (*httpapi.Body[Community], error) {
 		c, err := s.Get(ctx, in.CID)
 		if err != nil {
 			return nil, err
 		}
-		return &communityOutput{Body: View(c)}, nil
+		return httpapi.Reply(View(c)), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "update-community", Metadata: auth.Needs(perm.CommunityEdit), Method: http.MethodPatch, Path: "/api/v1/communities/{cid}",
-		Summary: "编辑或配置小区", Tags: tags,
-		Description: "只提交要修改的字段。物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关、呼叫振铃时间、通话开门按键）。",
-	}, func(ctx context.Context, in *updateInput) (*communityOutput, error) {
+	huma.Register(api, httpapi.Op("update-community", http.MethodPatch, "/api/v1/communities/{cid}", "编辑或配置小区", auth.Needs(perm.CommunityEdit),
+		httpapi.Tags("小区"),
+		httpapi.Describe("只提交要修改的字段。"+
+			"物业管理员只能修改小区配置（管理机数量、围墙机数量、门禁卡类型、小区密码、业主角色组、电话网关、呼叫振铃时间、通话开门按键）。")), func(ctx context.Context, in *updateInput) (*httpapi.Body[Community], error) {
 		c, err := s.Update(ctx, in.CID, in.Body.input(), auth.Current(ctx).IsOperator())
 		if err != nil {
 			return nil, err
 		}
-		return &communityOutput{Body: View(c)}, nil
+		return httpapi.Reply(View(c)), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "delete-community", Method: http.MethodDelete, Path: "/api/v1/communities/{cid}",
-		Summary: "删除小区", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent,
-	}, func(ctx context.Context, in *CommunityPath) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("delete-community", http.MethodDelete, "/api/v1/communities/{cid}", "删除小区", auth.OperatorOnly(),
+		httpapi.Tags("小区"),
+		httpapi.Status(http.StatusNoContent)), func(ctx context.Context, in *CommunityPath) (*struct{}, error) {
 		return nil, s.Delete(ctx, in.CID)
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "list-regions", Metadata: auth.Open(), Method: http.MethodGet, Path: "/api/v1/regions",
-		Summary: "省/市/区列表（GB/T 2260）", Tags: tags,
-	}, func(ctx context.Context, _ *struct{}) (*regionsOutput, error) {
+	huma.Register(api, httpapi.Op("list-regions", http.MethodGet, "/api/v1/regions", "省/市/区列表（GB/T 2260）", auth.Open(),
+		httpapi.Tags("小区")), func(ctx context.Context, _ *struct{}) (*regionsOutput, error) {
 		return &regionsOutput{CacheControl: "private, max-age=86400", Body: region.Tree()}, nil
 	})
 }

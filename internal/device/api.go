@@ -30,8 +30,6 @@ type bindInput struct {
 	}
 }
 
-type bindOutput struct{ Body *Credentials }
-
 type slotsInput struct {
 	CID        int    `path:"cid" minimum:"1" doc:"小区编号"`
 	Kind       string `query:"kind" enum:"door,wall,management,indoor," doc:"设备类型；不填为门口机、围墙机、管理机"`
@@ -41,11 +39,9 @@ type slotsInput struct {
 	Status     string `query:"status" enum:"online,offline,unbound," doc:"在线、离线、未绑定"`
 }
 
-type slotsOutput struct {
-	Body struct {
-		Items []SlotView `json:"items"`
-		Total int        `json:"total"`
-	}
+type slotsOutputBody struct {
+	Items []SlotView `json:"items"`
+	Total int        `json:"total"`
 }
 
 // DevicePath is the path of one bound device.
@@ -101,9 +97,6 @@ func Current(ctx context.Context) *ent.Device {
 // for the features that are handed the device service).
 func (s *Service) Current(ctx context.Context) *ent.Device { return Current(ctx) }
 
-// deviceSecurity documents that an operation takes the device's bearer token.
-var deviceSecurity = []map[string][]string{{"device": {}}}
-
 // Location returns where device d stands for its whitelist.
 func (s *Service) Location(ctx context.Context, d *ent.Device) (whitelist.Location, error) {
 	loc := whitelist.Location{CommunityID: d.CommunityID, DeviceID: d.ID, Orientation: string(d.Orientation),
@@ -125,22 +118,24 @@ func (s *Service) Location(ctx context.Context, d *ent.Device) (whitelist.Locati
 // list (/api/v1) to api; GET /device/v1/sync is the whitelist's.
 func (s *Service) Register(api huma.API) {
 	fws := s.firmware
-	tags := []string{"设备接口"}
-	huma.Register(api, huma.Operation{OperationID: "device-bind", Method: http.MethodPost, Path: "/device/v1/bind",
-		Summary: "绑定设备", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusOK,
-		Description: "安装人员在设备上输入小区编号、小区密码和安装位置。小区密码连续错误 5 次将锁定 10 分钟。同一序列号重新绑定到同一位置会得到新的凭据，旧凭据作废。"},
-		func(ctx context.Context, in *bindInput) (*bindOutput, error) {
+	huma.Register(api, httpapi.Op("device-bind", http.MethodPost, "/device/v1/bind", "绑定设备", auth.Public(),
+		httpapi.Tags("设备接口"),
+		httpapi.Describe("安装人员在设备上输入小区编号、小区密码和安装位置。小区密码连续错误 5 次将锁定 10 分钟。"+
+			"同一序列号重新绑定到同一位置会得到新的凭据，旧凭据作废。")),
+		func(ctx context.Context, in *bindInput) (*httpapi.Body[*Credentials], error) {
 			b := in.Body
 			cr, err := s.Bind(ctx, BindInput{CommunityID: b.CommunityID, CommunityPassword: b.CommunityPassword, Slot: b.Slot,
 				Serial: strings.TrimSpace(b.Serial), Model: b.Model, Firmware: b.Firmware, Orientation: b.Orientation, IP: auth.ClientIP(ctx)})
 			if err != nil {
 				return nil, err
 			}
-			return &bindOutput{Body: cr}, nil
+			return httpapi.Reply(cr), nil
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "device-download-firmware", Method: http.MethodGet,
-		Path: "/device/v1/firmware/{id}", Summary: "下载固件", Tags: tags, Metadata: auth.DeviceOnly(), Security: deviceSecurity,
-		Description: "支持 Range 请求，可断点续传。只能下载本设备型号的固件。"}, "application/octet-stream", "固件文件"),
+	huma.Register(api, httpapi.Op("device-download-firmware", http.MethodGet, "/device/v1/firmware/{id}", "下载固件", auth.DeviceOnly(),
+		httpapi.Tags("设备接口"),
+		httpapi.Security("device"),
+		httpapi.Binary("application/octet-stream", "固件文件"),
+		httpapi.Describe("支持 Range 请求，可断点续传。只能下载本设备型号的固件。")),
 		func(ctx context.Context, in *firmwareInput) (*huma.StreamResponse, error) {
 			fw, err := s.Firmware(ctx, fws, Current(ctx), in.ID)
 			if err != nil {
@@ -158,33 +153,34 @@ func (s *Service) Register(api huma.API) {
 				http.ServeContent(w, r, fw.FileName, fw.CreatedAt, f)
 			}}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "device-report-upgrade", Method: http.MethodPost, Path: "/device/v1/upgrade",
-		Summary: "回报升级进度", Tags: tags, Metadata: auth.DeviceOnly(), Security: deviceSecurity, DefaultStatus: http.StatusNoContent,
-		Description: "设备在下载、安装过程中回报进度，结束时回报 succeeded 或 failed（附原因）。"},
+	huma.Register(api, httpapi.Op("device-report-upgrade", http.MethodPost, "/device/v1/upgrade", "回报升级进度", auth.DeviceOnly(),
+		httpapi.Tags("设备接口"),
+		httpapi.Security("device"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("设备在下载、安装过程中回报进度，结束时回报 succeeded 或 failed（附原因）。")),
 		func(ctx context.Context, in *progressInput) (*struct{}, error) {
 			return nil, s.ReportUpgrade(ctx, Current(ctx), in.Body)
 		})
 
-	ctags := []string{"门禁信息管理"}
-	huma.Register(api, huma.Operation{OperationID: "upgrade-devices", Metadata: auth.Needs(perm.FirmwareUpgrade), Method: http.MethodPost, Path: "/api/v1/communities/{cid}/devices/upgrade",
-		Summary: "固件升级", Tags: ctags, DefaultStatus: http.StatusAccepted,
-		Description: "向所选的在线设备下发升级指令。设备必须是固件的型号、版本低于固件版本；任何一台不符合时都不下发。"},
+	huma.Register(api, httpapi.Op("upgrade-devices", http.MethodPost, "/api/v1/communities/{cid}/devices/upgrade", "固件升级", auth.Needs(perm.FirmwareUpgrade),
+		httpapi.Tags("门禁信息管理"),
+		httpapi.Status(http.StatusAccepted),
+		httpapi.Describe("向所选的在线设备下发升级指令。设备必须是固件的型号、版本低于固件版本；任何一台不符合时都不下发。")),
 		func(ctx context.Context, in *upgradeInput) (*struct{}, error) {
 			return nil, s.StartUpgrade(ctx, fws, in.CID, in.Body.DeviceIDs, in.Body.FirmwareID)
 		})
-	huma.Register(api, huma.Operation{OperationID: "list-devices", Metadata: auth.Needs(perm.DevicesView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/devices",
-		Summary: "设备列表（按安装位置）", Tags: ctags},
-		func(ctx context.Context, in *slotsInput) (*slotsOutput, error) {
+	huma.Register(api, httpapi.Op("list-devices", http.MethodGet, "/api/v1/communities/{cid}/devices", "设备列表（按安装位置）", auth.Needs(perm.DevicesView),
+		httpapi.Tags("门禁信息管理")),
+		func(ctx context.Context, in *slotsInput) (*httpapi.Body[slotsOutputBody], error) {
 			items, err := s.Slots(ctx, in.CID, SlotFilter{Kind: in.Kind, AreaID: in.AreaID, BuildingID: in.BuildingID, UnitID: in.UnitID, Status: in.Status})
 			if err != nil {
 				return nil, err
 			}
-			out := &slotsOutput{}
-			out.Body.Items, out.Body.Total = items, len(items)
-			return out, nil
+			return httpapi.Reply(slotsOutputBody{Items: items, Total: len(items)}), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "unbind-device", Metadata: auth.Needs(perm.DevicesEdit), Method: http.MethodDelete, Path: "/api/v1/communities/{cid}/devices/{id}",
-		Summary: "解绑设备", Tags: ctags, DefaultStatus: http.StatusNoContent},
+	huma.Register(api, httpapi.Op("unbind-device", http.MethodDelete, "/api/v1/communities/{cid}/devices/{id}", "解绑设备", auth.Needs(perm.DevicesEdit),
+		httpapi.Tags("门禁信息管理"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *DevicePath) (*struct{}, error) {
 			return nil, s.Unbind(ctx, in.CID, in.ID)
 		})

@@ -9,6 +9,7 @@ import (
 
 	"linli/internal/auth"
 	"linli/internal/ent"
+	"linli/internal/httpapi"
 	"linli/internal/perm"
 )
 
@@ -41,16 +42,12 @@ type uploadInput struct {
 	RawBody huma.MultipartFormFiles[uploadForm]
 }
 
-type viewOutput struct{ Body Image }
-
 type listInput struct {
 	Model string `query:"model" maxLength:"64" doc:"型号；不填为全部"`
 }
 
-type listOutput struct {
-	Body struct {
-		Items []Image `json:"items"`
-	}
+type listOutputBody struct {
+	Items []Image `json:"items"`
 }
 
 type idPath struct {
@@ -60,36 +57,36 @@ type idPath struct {
 // Register adds the firmware operations to api: operators upload and delete;
 // every signed-in account may list (managers choose from it to upgrade).
 func (s *Service) Register(api huma.API) {
-	tags := []string{"固件管理"}
-	huma.Register(api, huma.Operation{OperationID: "upload-firmware", Method: http.MethodPost, Path: "/api/v1/firmware",
-		Summary: "上传固件", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusCreated,
-		Description:  "上传一个型号的新版本固件。服务器计算并保存文件的 SHA-256；同一型号的版本只能升高。",
-		MaxBodyBytes: MaxBytes + 1<<20},
-		func(ctx context.Context, in *uploadInput) (*viewOutput, error) {
+	huma.Register(api, httpapi.Op("upload-firmware", http.MethodPost, "/api/v1/firmware", "上传固件", auth.OperatorOnly(),
+		httpapi.Tags("固件管理"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.MaxBody(MaxBytes+1<<20),
+		httpapi.Describe("上传一个型号的新版本固件。服务器计算并保存文件的 SHA-256；同一型号的版本只能升高。")),
+		func(ctx context.Context, in *uploadInput) (*httpapi.Body[Image], error) {
 			form := in.RawBody.Data()
 			f, err := s.Upload(ctx, UploadInput{Model: form.Model, Version: form.Version, Notes: form.Notes,
 				FileName: form.File.Filename, File: form.File}, auth.Current(ctx).Account.Account)
 			if err != nil {
 				return nil, err
 			}
-			return &viewOutput{Body: ImageOf(f)}, nil
+			return httpapi.Reply(ImageOf(f)), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "list-firmware", Metadata: auth.Needs(perm.FirmwareUpgrade), Method: http.MethodGet, Path: "/api/v1/firmware",
-		Summary: "固件列表", Tags: tags},
-		func(ctx context.Context, in *listInput) (*listOutput, error) {
+	huma.Register(api, httpapi.Op("list-firmware", http.MethodGet, "/api/v1/firmware", "固件列表", auth.Needs(perm.FirmwareUpgrade),
+		httpapi.Tags("固件管理")),
+		func(ctx context.Context, in *listInput) (*httpapi.Body[listOutputBody], error) {
 			fs, err := s.List(ctx, in.Model)
 			if err != nil {
 				return nil, err
 			}
-			out := &listOutput{}
-			out.Body.Items = make([]Image, len(fs))
+			items := make([]Image, len(fs))
 			for i, f := range fs {
-				out.Body.Items[i] = ImageOf(f)
+				items[i] = ImageOf(f)
 			}
-			return out, nil
+			return httpapi.Reply(listOutputBody{Items: items}), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "delete-firmware", Method: http.MethodDelete, Path: "/api/v1/firmware/{id}",
-		Summary: "删除固件", Tags: tags, Metadata: auth.OperatorOnly(), DefaultStatus: http.StatusNoContent},
+	huma.Register(api, httpapi.Op("delete-firmware", http.MethodDelete, "/api/v1/firmware/{id}", "删除固件", auth.OperatorOnly(),
+		httpapi.Tags("固件管理"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *idPath) (*struct{}, error) {
 			return nil, s.Delete(ctx, in.ID)
 		})

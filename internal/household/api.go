@@ -21,8 +21,6 @@ type RoomPath struct {
 	RoomID int `path:"room_id" minimum:"1" doc:"房间编号"`
 }
 
-type membersOutput struct{ Body *Members }
-
 type inviteInput struct {
 	RoomPath
 	Body struct {
@@ -32,8 +30,6 @@ type inviteInput struct {
 		AccessUntil string `json:"access_until,omitempty" maxLength:"10" doc:"有效期至 YYYY-MM-DD（含当天，如租户租期），不填为长期"`
 	}
 }
-
-type invitationOutput struct{ Body Invitation }
 
 // InvitationPath is one invitation of a room.
 type InvitationPath struct {
@@ -47,8 +43,6 @@ type MemberPath struct {
 	ResidentID int `path:"resident_id" minimum:"1" doc:"住户编号"`
 }
 
-type faceOutput struct{ Body *FaceState }
-
 type faceUpload struct {
 	Photo          huma.FormFile `form:"photo" required:"true" doc:"人脸照片：JPEG 或 PNG，最大 5 MB，至少 120×120"`
 	ConsentVersion string        `form:"consent_version" required:"false" doc:"所同意的同意书版本（GET /app/v1/face 的 consent_version）"`
@@ -58,63 +52,75 @@ type faceUploadInput struct {
 	RawBody huma.MultipartFormFiles[faceUpload]
 }
 
-// appSecurity documents that an operation takes the app's bearer token.
-var appSecurity = []map[string][]string{{"app": {}}}
-
 // registerApp adds the residents' app operations (/app/v1) for family
 // members and the resident's own face.
 func (s *Service) registerApp(api huma.API) {
-	tags := []string{"业主 APP"}
-	op := func(id, method, path, summary string, status int) huma.Operation {
-		return huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags,
-			Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: status}
-	}
-	huma.Register(api, op("app-list-members", http.MethodGet, "/app/v1/rooms/{room_id}/members", "房间住户（家人）", http.StatusOK),
-		func(ctx context.Context, in *RoomPath) (*membersOutput, error) {
+	huma.Register(api, httpapi.Op("app-list-members", http.MethodGet, "/app/v1/rooms/{room_id}/members", "房间住户（家人）", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app")),
+		func(ctx context.Context, in *RoomPath) (*httpapi.Body[*Members], error) {
 			m, err := s.List(ctx, in.RoomID)
 			if err != nil {
 				return nil, err
 			}
-			return &membersOutput{Body: m}, nil
+			return httpapi.Reply(m), nil
 		})
-	invite := op("app-invite-member", http.MethodPost, "/app/v1/rooms/{room_id}/invitations", "邀请家人或租户", http.StatusCreated)
-	invite.Description = "仅房间的业主可以邀请；本小区设置了“邀请需物业审核”时，被邀请人在物业审核通过后才成为住户。"
-	huma.Register(api, invite, func(ctx context.Context, in *inviteInput) (*invitationOutput, error) {
+	huma.Register(api, httpapi.Op("app-invite-member", http.MethodPost, "/app/v1/rooms/{room_id}/invitations", "邀请家人或租户", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.Describe("仅房间的业主可以邀请；本小区设置了“邀请需物业审核”时，被邀请人在物业审核通过后才成为住户。")), func(ctx context.Context, in *inviteInput) (*httpapi.Body[Invitation], error) {
 		b := in.Body
 		v, err := s.Invite(ctx, in.RoomID, InviteInput{Phone: b.Phone, Name: b.Name, Role: b.Role, AccessUntil: b.AccessUntil})
 		if err != nil {
 			return nil, err
 		}
-		return &invitationOutput{Body: viewInvitation(v)}, nil
+		return httpapi.Reply(viewInvitation(v)), nil
 	})
-	huma.Register(api, op("app-withdraw-invitation", http.MethodDelete, "/app/v1/rooms/{room_id}/invitations/{id}", "撤回待审核的邀请", http.StatusNoContent),
+	huma.Register(api, httpapi.Op("app-withdraw-invitation", http.MethodDelete, "/app/v1/rooms/{room_id}/invitations/{id}", "撤回待审核的邀请", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *InvitationPath) (*struct{}, error) {
 			return nil, s.Withdraw(ctx, in.RoomID, in.ID)
 		})
-	huma.Register(api, op("app-remove-member", http.MethodDelete, "/app/v1/rooms/{room_id}/members/{resident_id}", "移除家人或租户", http.StatusNoContent),
+	huma.Register(api, httpapi.Op("app-remove-member", http.MethodDelete, "/app/v1/rooms/{room_id}/members/{resident_id}", "移除家人或租户", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *MemberPath) (*struct{}, error) {
 			return nil, s.Remove(ctx, in.RoomID, in.ResidentID)
 		})
-	huma.Register(api, op("app-get-face", http.MethodGet, "/app/v1/face", "我的人脸（同意书与状态）", http.StatusOK),
-		func(ctx context.Context, _ *struct{}) (*faceOutput, error) {
+	huma.Register(api, httpapi.Op("app-get-face", http.MethodGet, "/app/v1/face", "我的人脸（同意书与状态）", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app")),
+		func(ctx context.Context, _ *struct{}) (*httpapi.Body[*FaceState], error) {
 			f, err := s.Face(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return &faceOutput{Body: f}, nil
+			return httpapi.Reply(f), nil
 		})
-	upload := op("app-upload-face", http.MethodPut, "/app/v1/face", "同意并上传人脸照片", http.StatusNoContent)
-	upload.MaxBodyBytes = int64(resident.FaceLimits.MaxBytes) + 64<<10
-	upload.Description = "须提交当前同意书版本；照片用于本人所有房间的刷脸开门。"
-	huma.Register(api, upload, func(ctx context.Context, in *faceUploadInput) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("app-upload-face", http.MethodPut, "/app/v1/face", "同意并上传人脸照片", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.MaxBody(int64(resident.FaceLimits.MaxBytes)+64<<10),
+		httpapi.Describe("须提交当前同意书版本；照片用于本人所有房间的刷脸开门。")), func(ctx context.Context, in *faceUploadInput) (*struct{}, error) {
 		form := in.RawBody.Data()
 		return nil, s.UploadFace(ctx, form.Photo, form.ConsentVersion)
 	})
-	huma.Register(api, op("app-withdraw-face", http.MethodDelete, "/app/v1/face", "撤回同意并删除人脸", http.StatusNoContent),
+	huma.Register(api, httpapi.Op("app-withdraw-face", http.MethodDelete, "/app/v1/face", "撤回同意并删除人脸", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, _ *struct{}) (*struct{}, error) {
 			return nil, s.WithdrawFace(ctx)
 		})
-	huma.Register(api, httpapi.Binary(op("app-get-face-photo", http.MethodGet, "/app/v1/face/photo", "我的人脸照片", http.StatusOK), "image/jpeg", "JPEG 照片"),
+	huma.Register(api, httpapi.Op("app-get-face-photo", http.MethodGet, "/app/v1/face/photo", "我的人脸照片", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Binary("image/jpeg", "JPEG 照片")),
 		func(ctx context.Context, _ *struct{}) (*httpapi.File, error) {
 			data, err := s.FacePhoto(ctx)
 			if err != nil {
@@ -171,12 +177,6 @@ type rejectInvitationInput struct {
 	}
 }
 
-type staffInvitationOutput struct{ Body StaffInvitation }
-
-type staffInvitationPage struct {
-	Body httpapi.Page[StaffInvitation]
-}
-
 // labels returns the room labels of invitations vs of community cid.
 func (s *Service) labels(ctx context.Context, cid int, vs ...*ent.Invitation) (map[int]string, error) {
 	c, err := store.Community(ctx, s.db.Client, cid)
@@ -194,9 +194,7 @@ func (s *Service) labels(ctx context.Context, cid int, vs ...*ent.Invitation) (m
 // residents' app operations on their households.
 func (s *Service) Register(api huma.API) {
 	s.registerApp(api)
-	tags := []string{"业主邀请"}
-	const base = "/api/v1/communities/{cid}/invitations"
-	one := func(ctx context.Context, cid int, v *ent.Invitation, err error) (*staffInvitationOutput, error) {
+	one := func(ctx context.Context, cid int, v *ent.Invitation, err error) (*httpapi.Body[StaffInvitation], error) {
 		if err != nil {
 			return nil, err
 		}
@@ -204,13 +202,12 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &staffInvitationOutput{Body: viewStaff(labels, v)}, nil
+		return httpapi.Reply(viewStaff(labels, v)), nil
 	}
 	// 业主邀请 are reviewed like 业主申请.
-	list := httpapi.Op("list-invitations", http.MethodGet, base, "业主邀请列表", tags...)
-	list.Metadata = auth.Needs(perm.ApplicationsView)
-	huma.Register(api, list,
-		func(ctx context.Context, in *listInvitationsInput) (*staffInvitationPage, error) {
+	huma.Register(api, httpapi.Op("list-invitations", http.MethodGet, "/api/v1/communities/{cid}/invitations", "业主邀请列表", auth.Needs(perm.ApplicationsView),
+		httpapi.Tags("业主邀请")),
+		func(ctx context.Context, in *listInvitationsInput) (*httpapi.Body[httpapi.Page[StaffInvitation]], error) {
 			vs, total, err := s.Pending(ctx, in.CID, in.Status, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
@@ -219,19 +216,15 @@ func (s *Service) Register(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &staffInvitationPage{Body: httpapi.PageOf(vs, total, func(v *ent.Invitation) StaffInvitation { return viewStaff(labels, v) })}, nil
+			return httpapi.Reply(httpapi.PageOf(vs, total, func(v *ent.Invitation) StaffInvitation { return viewStaff(labels, v) })), nil
 		})
-	approve := httpapi.Op("approve-invitation", http.MethodPost, base+"/{id}/approve", "通过业主邀请", tags...)
-	approve.DefaultStatus = http.StatusOK
-	approve.Metadata = auth.Needs(perm.ApplicationsEdit)
-	huma.Register(api, approve, func(ctx context.Context, in *StaffInvitationPath) (*staffInvitationOutput, error) {
+	huma.Register(api, httpapi.Op("approve-invitation", http.MethodPost, "/api/v1/communities/{cid}/invitations/{id}/approve", "通过业主邀请", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主邀请")), func(ctx context.Context, in *StaffInvitationPath) (*httpapi.Body[StaffInvitation], error) {
 		v, err := s.Approve(ctx, in.CID, in.ID)
 		return one(ctx, in.CID, v, err)
 	})
-	reject := httpapi.Op("reject-invitation", http.MethodPost, base+"/{id}/reject", "拒绝业主邀请", tags...)
-	reject.DefaultStatus = http.StatusOK
-	reject.Metadata = auth.Needs(perm.ApplicationsEdit)
-	huma.Register(api, reject, func(ctx context.Context, in *rejectInvitationInput) (*staffInvitationOutput, error) {
+	huma.Register(api, httpapi.Op("reject-invitation", http.MethodPost, "/api/v1/communities/{cid}/invitations/{id}/reject", "拒绝业主邀请", auth.Needs(perm.ApplicationsEdit),
+		httpapi.Tags("业主邀请")), func(ctx context.Context, in *rejectInvitationInput) (*httpapi.Body[StaffInvitation], error) {
 		v, err := s.Reject(ctx, in.CID, in.ID, in.Body.Reason)
 		return one(ctx, in.CID, v, err)
 	})

@@ -185,46 +185,27 @@ type batchInput struct {
 	}
 }
 
-type batchOutput struct {
-	Body struct {
-		Created int `json:"created" doc:"添加的房间数"`
-	}
-}
-
-type body[T any] struct{ Body T }
-
-func ok[T any](v T) *body[T] { return &body[T]{Body: v} }
-
-func page[T any](items []T, total int) *body[httpapi.Page[T]] {
-	return ok(httpapi.Page[T]{Items: items, Total: total})
+type batchOutputBody struct {
+	Created int `json:"created" doc:"添加的房间数"`
 }
 
 // Register adds the housing operations to api.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"房屋信息"}
-	const base = "/api/v1/communities/{cid}"
 	// Reading 房屋 needs 房屋·查看, every change 房屋·编辑.
-	op := func(id, method, path, summary string) huma.Operation {
-		o := httpapi.Op(id, method, base+path, summary, tags...)
-		o.Metadata = auth.Needs(perm.HousingEdit)
-		if method == http.MethodGet {
-			o.Metadata = auth.Needs(perm.HousingView)
-		}
-		return o
-	}
-
-	huma.Register(api, op("get-housing-tree", http.MethodGet, "/tree", "房屋信息树（区域/楼栋/单元）"),
-		func(ctx context.Context, in *CommunityPath) (*body[[]TreeArea], error) {
+	huma.Register(api, httpapi.Op("get-housing-tree", http.MethodGet, "/api/v1/communities/{cid}/tree", "房屋信息树（区域/楼栋/单元）", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
+		func(ctx context.Context, in *CommunityPath) (*httpapi.Body[[]TreeArea], error) {
 			t, err := s.Tree(ctx, in.CID)
 			if err != nil {
 				return nil, err
 			}
-			return ok(t), nil
+			return httpapi.Reply(t), nil
 		})
 
 	// Areas.
-	huma.Register(api, op("list-areas", http.MethodGet, "/areas", "区域列表"),
-		func(ctx context.Context, in *CommunityPath) (*body[httpapi.Page[Area]], error) {
+	huma.Register(api, httpapi.Op("list-areas", http.MethodGet, "/api/v1/communities/{cid}/areas", "区域列表", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
+		func(ctx context.Context, in *CommunityPath) (*httpapi.Body[httpapi.Page[Area]], error) {
 			if _, err := s.community(ctx, in.CID); err != nil {
 				return nil, err
 			}
@@ -236,33 +217,39 @@ func (s *Service) Register(api huma.API) {
 			for i, a := range as {
 				items[i] = areaView(a)
 			}
-			return page(items, len(items)), nil
+			return httpapi.Reply(httpapi.Page[Area]{Items: items, Total: len(items)}), nil
 		})
-	huma.Register(api, op("create-area", http.MethodPost, "/areas", "添加区域"),
-		func(ctx context.Context, in *createAreaInput) (*body[Area], error) {
+	huma.Register(api, httpapi.Op("create-area", http.MethodPost, "/api/v1/communities/{cid}/areas", "添加区域", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
+		func(ctx context.Context, in *createAreaInput) (*httpapi.Body[Area], error) {
 			b := in.Body
 			a, err := s.CreateArea(ctx, in.CID, AreaInput{Number: &b.Number, Name: &b.Name, ParkingLotNo: b.ParkingLotNo, ParkingLotKey: b.ParkingLotKey})
 			if err != nil {
 				return nil, err
 			}
-			return ok(areaView(a)), nil
+			return httpapi.Reply(areaView(a)), nil
 		})
-	huma.Register(api, op("update-area", http.MethodPatch, "/areas/{id}", "编辑区域"),
-		func(ctx context.Context, in *updateAreaInput) (*body[Area], error) {
+	huma.Register(api, httpapi.Op("update-area", http.MethodPatch, "/api/v1/communities/{cid}/areas/{id}", "编辑区域", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息")),
+		func(ctx context.Context, in *updateAreaInput) (*httpapi.Body[Area], error) {
 			a, err := s.UpdateArea(ctx, in.CID, in.ID, in.Body.input())
 			if err != nil {
 				return nil, err
 			}
-			return ok(areaView(a)), nil
+			return httpapi.Reply(areaView(a)), nil
 		})
-	huma.Register(api, op("delete-area", http.MethodDelete, "/areas/{id}", "删除区域"),
+	huma.Register(api, httpapi.Op("delete-area", http.MethodDelete, "/api/v1/communities/{cid}/areas/{id}", "删除区域", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteArea(ctx, in.CID, in.ID)
 		})
 
 	// Buildings.
-	huma.Register(api, op("list-buildings", http.MethodGet, "/buildings", "楼栋列表"),
-		func(ctx context.Context, in *listBuildingsInput) (*body[httpapi.Page[Building]], error) {
+	huma.Register(api, httpapi.Op("list-buildings", http.MethodGet, "/api/v1/communities/{cid}/buildings", "楼栋列表", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
+		func(ctx context.Context, in *listBuildingsInput) (*httpapi.Body[httpapi.Page[Building]], error) {
 			if _, err := s.community(ctx, in.CID); err != nil {
 				return nil, err
 			}
@@ -278,32 +265,38 @@ func (s *Service) Register(api huma.API) {
 			for i, b := range bs {
 				items[i] = buildingView(b)
 			}
-			return page(items, len(items)), nil
+			return httpapi.Reply(httpapi.Page[Building]{Items: items, Total: len(items)}), nil
 		})
-	huma.Register(api, op("create-building", http.MethodPost, "/buildings", "添加楼栋"),
-		func(ctx context.Context, in *createBuildingInput) (*body[Building], error) {
+	huma.Register(api, httpapi.Op("create-building", http.MethodPost, "/api/v1/communities/{cid}/buildings", "添加楼栋", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
+		func(ctx context.Context, in *createBuildingInput) (*httpapi.Body[Building], error) {
 			b, err := s.CreateBuilding(ctx, in.CID, BuildingInput{AreaID: in.Body.AreaID, Number: &in.Body.Number, Name: &in.Body.Name})
 			if err != nil {
 				return nil, err
 			}
-			return ok(buildingView(b)), nil
+			return httpapi.Reply(buildingView(b)), nil
 		})
-	huma.Register(api, op("update-building", http.MethodPatch, "/buildings/{id}", "编辑楼栋"),
-		func(ctx context.Context, in *updateBuildingInput) (*body[Building], error) {
+	huma.Register(api, httpapi.Op("update-building", http.MethodPatch, "/api/v1/communities/{cid}/buildings/{id}", "编辑楼栋", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息")),
+		func(ctx context.Context, in *updateBuildingInput) (*httpapi.Body[Building], error) {
 			b, err := s.UpdateBuilding(ctx, in.CID, in.ID, BuildingInput{Number: in.Body.Number, Name: in.Body.Name})
 			if err != nil {
 				return nil, err
 			}
-			return ok(buildingView(b)), nil
+			return httpapi.Reply(buildingView(b)), nil
 		})
-	huma.Register(api, op("delete-building", http.MethodDelete, "/buildings/{id}", "删除楼栋"),
+	huma.Register(api, httpapi.Op("delete-building", http.MethodDelete, "/api/v1/communities/{cid}/buildings/{id}", "删除楼栋", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteBuilding(ctx, in.CID, in.ID)
 		})
 
 	// Units.
-	huma.Register(api, op("list-units", http.MethodGet, "/units", "单元列表"),
-		func(ctx context.Context, in *listUnitsInput) (*body[httpapi.Page[Unit]], error) {
+	huma.Register(api, httpapi.Op("list-units", http.MethodGet, "/api/v1/communities/{cid}/units", "单元列表", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
+		func(ctx context.Context, in *listUnitsInput) (*httpapi.Body[httpapi.Page[Unit]], error) {
 			if _, err := s.community(ctx, in.CID); err != nil {
 				return nil, err
 			}
@@ -319,34 +312,40 @@ func (s *Service) Register(api huma.API) {
 			for i, u := range us {
 				items[i] = unitView(u)
 			}
-			return page(items, len(items)), nil
+			return httpapi.Reply(httpapi.Page[Unit]{Items: items, Total: len(items)}), nil
 		})
-	huma.Register(api, op("create-unit", http.MethodPost, "/units", "添加单元"),
-		func(ctx context.Context, in *createUnitInput) (*body[Unit], error) {
+	huma.Register(api, httpapi.Op("create-unit", http.MethodPost, "/api/v1/communities/{cid}/units", "添加单元", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
+		func(ctx context.Context, in *createUnitInput) (*httpapi.Body[Unit], error) {
 			b := in.Body
 			u, err := s.CreateUnit(ctx, in.CID, UnitInput{BuildingID: b.BuildingID, Number: &b.Number, Name: &b.Name, Type: &b.Type, DeviceCount: &b.DeviceCount})
 			if err != nil {
 				return nil, err
 			}
-			return ok(unitView(u)), nil
+			return httpapi.Reply(unitView(u)), nil
 		})
-	huma.Register(api, op("update-unit", http.MethodPatch, "/units/{id}", "编辑单元"),
-		func(ctx context.Context, in *updateUnitInput) (*body[Unit], error) {
+	huma.Register(api, httpapi.Op("update-unit", http.MethodPatch, "/api/v1/communities/{cid}/units/{id}", "编辑单元", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息")),
+		func(ctx context.Context, in *updateUnitInput) (*httpapi.Body[Unit], error) {
 			b := in.Body
 			u, err := s.UpdateUnit(ctx, in.CID, in.ID, UnitInput{Number: b.Number, Name: b.Name, Type: b.Type, DeviceCount: b.DeviceCount})
 			if err != nil {
 				return nil, err
 			}
-			return ok(unitView(u)), nil
+			return httpapi.Reply(unitView(u)), nil
 		})
-	huma.Register(api, op("delete-unit", http.MethodDelete, "/units/{id}", "删除单元"),
+	huma.Register(api, httpapi.Op("delete-unit", http.MethodDelete, "/api/v1/communities/{cid}/units/{id}", "删除单元", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteUnit(ctx, in.CID, in.ID)
 		})
 
 	// Rooms.
-	huma.Register(api, op("list-rooms", http.MethodGet, "/rooms", "房间列表"),
-		func(ctx context.Context, in *listRoomsInput) (*body[httpapi.Page[Room]], error) {
+	huma.Register(api, httpapi.Op("list-rooms", http.MethodGet, "/api/v1/communities/{cid}/rooms", "房间列表", auth.Needs(perm.HousingView),
+		httpapi.Tags("房屋信息")),
+		func(ctx context.Context, in *listRoomsInput) (*httpapi.Body[httpapi.Page[Room]], error) {
 			c, err := s.community(ctx, in.CID)
 			if err != nil {
 				return nil, err
@@ -359,10 +358,12 @@ func (s *Service) Register(api huma.API) {
 			for i, r := range rs {
 				items[i] = roomView(c.Name, r)
 			}
-			return page(items, total), nil
+			return httpapi.Reply(httpapi.Page[Room]{Items: items, Total: total}), nil
 		})
-	huma.Register(api, op("create-room", http.MethodPost, "/rooms", "添加房间"),
-		func(ctx context.Context, in *createRoomInput) (*body[Room], error) {
+	huma.Register(api, httpapi.Op("create-room", http.MethodPost, "/api/v1/communities/{cid}/rooms", "添加房间", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
+		func(ctx context.Context, in *createRoomInput) (*httpapi.Body[Room], error) {
 			b := in.Body
 			r, err := s.CreateRoom(ctx, in.CID, RoomInput{UnitID: b.UnitID, Floor: &b.Floor, Number: &b.Number})
 			if err != nil {
@@ -370,32 +371,35 @@ func (s *Service) Register(api huma.API) {
 			}
 			return s.roomOutput(ctx, in.CID, r)
 		})
-	huma.Register(api, op("update-room", http.MethodPatch, "/rooms/{id}", "编辑房间"),
-		func(ctx context.Context, in *updateRoomInput) (*body[Room], error) {
+	huma.Register(api, httpapi.Op("update-room", http.MethodPatch, "/api/v1/communities/{cid}/rooms/{id}", "编辑房间", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息")),
+		func(ctx context.Context, in *updateRoomInput) (*httpapi.Body[Room], error) {
 			r, err := s.UpdateRoom(ctx, in.CID, in.ID, RoomInput{Floor: in.Body.Floor, Number: in.Body.Number})
 			if err != nil {
 				return nil, err
 			}
 			return s.roomOutput(ctx, in.CID, r)
 		})
-	huma.Register(api, op("delete-room", http.MethodDelete, "/rooms/{id}", "删除房间"),
+	huma.Register(api, httpapi.Op("delete-room", http.MethodDelete, "/api/v1/communities/{cid}/rooms/{id}", "删除房间", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			return nil, s.DeleteRoom(ctx, in.CID, in.ID)
 		})
-	huma.Register(api, op("batch-create-rooms", http.MethodPost, "/units/{uid}/rooms/batch", "批量添加房间"),
-		func(ctx context.Context, in *batchInput) (*batchOutput, error) {
+	huma.Register(api, httpapi.Op("batch-create-rooms", http.MethodPost, "/api/v1/communities/{cid}/units/{uid}/rooms/batch", "批量添加房间", auth.Needs(perm.HousingEdit),
+		httpapi.Tags("房屋信息"),
+		httpapi.Status(http.StatusCreated)),
+		func(ctx context.Context, in *batchInput) (*httpapi.Body[batchOutputBody], error) {
 			n, err := s.BatchRooms(ctx, in.CID, in.UID, in.Body.Floors, in.Body.RoomsPerFloor)
 			if err != nil {
 				return nil, err
 			}
-			out := &batchOutput{}
-			out.Body.Created = n
-			return out, nil
+			return httpapi.Reply(batchOutputBody{Created: n}), nil
 		})
 }
 
 // roomOutput returns r with its label.
-func (s *Service) roomOutput(ctx context.Context, cid int, r *ent.Room) (*body[Room], error) {
+func (s *Service) roomOutput(ctx context.Context, cid int, r *ent.Room) (*httpapi.Body[Room], error) {
 	c, err := s.community(ctx, cid)
 	if err != nil {
 		return nil, err
@@ -404,6 +408,6 @@ func (s *Service) roomOutput(ctx context.Context, cid int, r *ent.Room) (*body[R
 	if err != nil {
 		return nil, err
 	}
-	return ok(Room{ID: r.ID, UnitID: r.UnitID, Floor: r.Floor, Number: r.Number,
+	return httpapi.Reply(Room{ID: r.ID, UnitID: r.UnitID, Floor: r.Floor, Number: r.Number,
 		RoomNo: RoomNo(r.Floor, r.Number), Label: labels[r.ID]}), nil
 }

@@ -68,29 +68,3 @@ func serverOf(ctx context.Context) *server {
 	}
 	return &server{logger: slog.Default()}
 }
-
-// Binary documents that op answers with a file of contentType rather than
-// JSON, so that the API document and generated clients treat it as bytes.
-func Binary(op huma.Operation, contentType, description string) huma.Operation {
-	if op.Responses == nil {
-		op.Responses = map[string]*huma.Response{}
-	}
-	op.Responses["200"] = &huma.Response{
-		Description: description,
-		Content:     map[string]*huma.MediaType{contentType: {Schema: &huma.Schema{Type: "string", Format: "binary"}}},
-	}
-	return op
-}
-
-// Op returns the operation id at path under tags: creating (POST) answers
-// 201 and deleting answers 204, as the console's lists expect.
-func Op(id, method, path, summary string, tags ...string) huma.Operation {
-	o := huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags}
-	switch method {
-	case http.MethodPost:
-		o.DefaultStatus = http.StatusCreated
-	case http.MethodDelete:
-		o.DefaultStatus = http.StatusNoContent
-	}
-	return o
-}

@@ -31,7 +31,7 @@ func TestErrorsLogToTheirOwnServer(t *testing.T) {
 		mux := http.NewServeMux()
 		api := httpapi.NewAPI(mux, "test", slog.New(slog.NewTextHandler(&s.log, nil)))
 		name := s.name
-		huma.Register(api, httpapi.Op("fail", http.MethodGet, "/api/v1/fail", "失败"), func(ctx context.Context, _ *struct{}) (*struct{}, error) {
+		huma.Register(api, httpapi.Op("fail", http.MethodGet, "/api/v1/fail", "失败", nil), func(ctx context.Context, _ *struct{}) (*struct{}, error) {
 			return nil, errors.New("broken in " + name)
 		})
 		s.h = mux
@@ -67,7 +67,7 @@ func TestFieldLabelsFromDocs(t *testing.T) {
 		mux := http.NewServeMux()
 		api := httpapi.NewAPI(mux, "test", slog.New(slog.DiscardHandler))
 		for i, label := range labels {
-			op := httpapi.Op(fmt.Sprintf("count-%d", i), http.MethodPost, fmt.Sprintf("/api/v1/count/%d", i), "数量")
+			op := httpapi.Op(fmt.Sprintf("count-%d", i), http.MethodPost, fmt.Sprintf("/api/v1/count/%d", i), "数量", nil)
 			op.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{"application/json": {Schema: &huma.Schema{
 				Type:                 "object",
 				Required:             []string{"count"},
@@ -101,7 +101,7 @@ func TestMiddlewareFailureWithoutStatus(t *testing.T) {
 	api.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
 		_ = huma.WriteErr(api, ctx, 0, "", errors.New("token store down"))
 	})
-	huma.Register(api, httpapi.Op("never", http.MethodGet, "/api/v1/never", "不会执行"), func(ctx context.Context, _ *struct{}) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("never", http.MethodGet, "/api/v1/never", "不会执行", nil), func(ctx context.Context, _ *struct{}) (*struct{}, error) {
 		return nil, nil
 	})
 	w := httptest.NewRecorder()

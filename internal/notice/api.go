@@ -85,8 +85,6 @@ type noticeListInput struct {
 	httpapi.PageParams
 }
 
-type noticePage struct{ Body httpapi.Page[NoticeView] }
-
 type communityNoticeInput struct {
 	CID  int `path:"cid" minimum:"1" doc:"小区编号"`
 	Body struct {
@@ -114,23 +112,22 @@ type noticeIDInput struct {
 	ID  int `path:"id" minimum:"1" doc:"通知编号"`
 }
 
-type noticeOutput struct{ Body NoticeView }
-
 // Register adds 公告信息管理 (小区通知, 房间通知) to api.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"公告信息管理"}
-	const base = "/api/v1/communities/{cid}/"
-	for _, k := range []struct{ scope, path, name string }{{"community", "notices", "小区通知"}, {"rooms", "room-notices", "房间通知"}} {
-		huma.Register(api, huma.Operation{OperationID: "list-" + k.path, Metadata: auth.Needs(perm.NoticesView), Method: http.MethodGet, Path: base + k.path, Summary: k.name, Tags: tags},
-			func(ctx context.Context, in *noticeListInput) (*noticePage, error) {
-				items, total, err := s.ListNotices(ctx, in.CID, k.scope, in.Offset(), in.Size)
-				if err != nil {
-					return nil, err
-				}
-				return &noticePage{Body: httpapi.Page[NoticeView]{Items: items, Total: total}}, nil
-			})
+	list := func(scope string) func(context.Context, *noticeListInput) (*httpapi.Body[httpapi.Page[NoticeView]], error) {
+		return func(ctx context.Context, in *noticeListInput) (*httpapi.Body[httpapi.Page[NoticeView]], error) {
+			items, total, err := s.ListNotices(ctx, in.CID, scope, in.Offset(), in.Size)
+			if err != nil {
+				return nil, err
+			}
+			return httpapi.Reply(httpapi.Page[NoticeView]{Items: items, Total: total}), nil
+		}
 	}
-	sent := func(ctx context.Context, cid int, n *ent.Notice, err error) (*noticeOutput, error) {
+	huma.Register(api, httpapi.Op("list-notices", http.MethodGet, "/api/v1/communities/{cid}/notices", "小区通知", auth.Needs(perm.NoticesView),
+		httpapi.Tags("公告信息管理")), list("community"))
+	huma.Register(api, httpapi.Op("list-room-notices", http.MethodGet, "/api/v1/communities/{cid}/room-notices", "房间通知", auth.Needs(perm.NoticesView),
+		httpapi.Tags("公告信息管理")), list("rooms"))
+	sent := func(ctx context.Context, cid int, n *ent.Notice, err error) (*httpapi.Body[NoticeView], error) {
 		if err != nil {
 			return nil, err
 		}
@@ -142,27 +139,30 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &noticeOutput{Body: vs[0]}, nil
+		return httpapi.Reply(vs[0]), nil
 	}
-	huma.Register(api, huma.Operation{OperationID: "send-notice", Metadata: auth.Needs(perm.NoticesEdit), Method: http.MethodPost, Path: base + "notices",
-		Summary: "发送小区通知", Tags: tags, DefaultStatus: http.StatusCreated,
-		Description: "推送到本小区全部设备（展示时间内显示）和业主 APP。展示时间 1 到 60 天。"},
-		func(ctx context.Context, in *communityNoticeInput) (*noticeOutput, error) {
+	huma.Register(api, httpapi.Op("send-notice", http.MethodPost, "/api/v1/communities/{cid}/notices", "发送小区通知", auth.Needs(perm.NoticesEdit),
+		httpapi.Tags("公告信息管理"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.Describe("推送到本小区全部设备（展示时间内显示）和业主 APP。展示时间 1 到 60 天。")),
+		func(ctx context.Context, in *communityNoticeInput) (*httpapi.Body[NoticeView], error) {
 			b := in.Body
 			n, err := s.SendNotice(ctx, in.CID, false, NoticeInput{Title: b.Title, Content: b.Content, From: b.ShowFrom, To: b.ShowTo}, sender(ctx))
 			return sent(ctx, in.CID, n, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "send-room-notice", Metadata: auth.Needs(perm.NoticesEdit), Method: http.MethodPost, Path: base + "room-notices",
-		Summary: "发送房间通知", Tags: tags, DefaultStatus: http.StatusCreated,
-		Description: "推送到所选房间的室内分机和这些房间业主的 APP。"},
-		func(ctx context.Context, in *roomNoticeInput) (*noticeOutput, error) {
+	huma.Register(api, httpapi.Op("send-room-notice", http.MethodPost, "/api/v1/communities/{cid}/room-notices", "发送房间通知", auth.Needs(perm.NoticesEdit),
+		httpapi.Tags("公告信息管理"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.Describe("推送到所选房间的室内分机和这些房间业主的 APP。")),
+		func(ctx context.Context, in *roomNoticeInput) (*httpapi.Body[NoticeView], error) {
 			b := in.Body
 			n, err := s.SendNotice(ctx, in.CID, true, NoticeInput{Title: b.Title, Content: b.Content, From: b.ShowFrom, To: b.ShowTo,
 				RoomIDs: b.RoomIDs, UnitIDs: b.UnitIDs}, sender(ctx))
 			return sent(ctx, in.CID, n, err)
 		})
-	huma.Register(api, huma.Operation{OperationID: "delete-notice", Metadata: auth.Needs(perm.NoticesEdit), Method: http.MethodDelete, Path: base + "notices/{id}",
-		Summary: "删除通知（从设备和 APP 撤回）", Tags: tags, DefaultStatus: http.StatusNoContent},
+	huma.Register(api, httpapi.Op("delete-notice", http.MethodDelete, "/api/v1/communities/{cid}/notices/{id}", "删除通知（从设备和 APP 撤回）", auth.Needs(perm.NoticesEdit),
+		httpapi.Tags("公告信息管理"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *noticeIDInput) (*struct{}, error) {
 			return nil, s.DeleteNotice(ctx, in.CID, in.ID)
 		})

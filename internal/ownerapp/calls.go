@@ -142,32 +142,31 @@ type callsInput struct {
 	Limit    int `query:"limit" minimum:"0" maximum:"100" doc:"条数，默认 20，最多 100"`
 }
 
-type callsOutput struct {
-	Body struct {
-		Items        []AppCall `json:"items"`
-		MissedUnseen int       `json:"missed_unseen" doc:"未查看的未接来电数"`
-	}
+type callsOutputBody struct {
+	Items        []AppCall `json:"items"`
+	MissedUnseen int       `json:"missed_unseen" doc:"未查看的未接来电数"`
 }
 
 type callInput struct {
 	ID int `path:"id" minimum:"1" doc:"呼叫记录编号"`
 }
 
-func (s *Service) registerCalls(api huma.API, tags []string) {
-	huma.Register(api, huma.Operation{OperationID: "app-list-calls", Method: http.MethodGet, Path: "/app/v1/calls",
-		Summary: "通话记录", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "门口机等呼叫我的房间的记录，最新的在前；missed_unseen 为未查看的未接来电数。"},
-		func(ctx context.Context, in *callsInput) (*callsOutput, error) {
+func (s *Service) registerCalls(api huma.API) {
+	huma.Register(api, httpapi.Op("app-list-calls", http.MethodGet, "/app/v1/calls", "通话记录", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("门口机等呼叫我的房间的记录，最新的在前；missed_unseen 为未查看的未接来电数。")),
+		func(ctx context.Context, in *callsInput) (*httpapi.Body[callsOutputBody], error) {
 			items, unseen, err := s.Calls(ctx, in.BeforeID, in.Limit)
 			if err != nil {
 				return nil, err
 			}
-			out := &callsOutput{}
-			out.Body.Items, out.Body.MissedUnseen = items, unseen
-			return out, nil
+			return httpapi.Reply(callsOutputBody{Items: items, MissedUnseen: unseen}), nil
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "app-call-snapshot", Method: http.MethodGet, Path: "/app/v1/calls/{id}/snapshot",
-		Summary: "呼叫抓拍照片", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity}, "image/jpeg", "抓拍照片"),
+	huma.Register(api, httpapi.Op("app-call-snapshot", http.MethodGet, "/app/v1/calls/{id}/snapshot", "呼叫抓拍照片", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Binary("image/jpeg", "抓拍照片")),
 		func(ctx context.Context, in *callInput) (*httpapi.File, error) {
 			data, err := s.CallSnapshot(ctx, in.ID)
 			if err != nil {
@@ -175,8 +174,10 @@ func (s *Service) registerCalls(api huma.API, tags []string) {
 			}
 			return httpapi.NewFile("image/jpeg", "private, max-age=3600", data), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-see-calls", Method: http.MethodPost, Path: "/app/v1/calls/seen",
-		Summary: "未接来电标为已查看", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusNoContent},
+	huma.Register(api, httpapi.Op("app-see-calls", http.MethodPost, "/app/v1/calls/seen", "未接来电标为已查看", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, _ *struct{}) (*struct{}, error) {
 			return nil, s.SeeCalls(ctx)
 		})

@@ -11,6 +11,7 @@ import (
 	"linli/internal/dnd"
 	"linli/internal/ent"
 	"linli/internal/ent/appphone"
+	"linli/internal/httpapi"
 )
 
 // phoneSettings returns the settings row of phone p, or the defaults
@@ -85,29 +86,29 @@ func (s *Service) SetDND(ctx context.Context, set dnd.Settings) (*AppDND, error)
 	return s.GetDND(ctx)
 }
 
-type dndOutput struct{ Body *AppDND }
-
 type dndInput struct{ Body dnd.Settings }
 
-func (s *Service) registerDND(api huma.API, tags []string) {
-	huma.Register(api, huma.Operation{OperationID: "app-get-dnd", Method: http.MethodGet, Path: "/app/v1/dnd",
-		Summary: "免打扰", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "本手机号的免打扰设置；active 表示此刻正在免打扰。免打扰时门口机呼叫不再振铃本手机号的 APP（室内分机照常振铃），也不推送来电。"},
-		func(ctx context.Context, _ *struct{}) (*dndOutput, error) {
+func (s *Service) registerDND(api huma.API) {
+	huma.Register(api, httpapi.Op("app-get-dnd", http.MethodGet, "/app/v1/dnd", "免打扰", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("本手机号的免打扰设置；active 表示此刻正在免打扰。免打扰时门口机呼叫不再振铃本手机号的 APP（室内分机照常振铃），也不推送来电。")),
+		func(ctx context.Context, _ *struct{}) (*httpapi.Body[*AppDND], error) {
 			d, err := s.GetDND(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return &dndOutput{Body: d}, nil
+			return httpapi.Reply(d), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-set-dnd", Method: http.MethodPut, Path: "/app/v1/dnd",
-		Summary: "设置免打扰", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "手动开关 on，或按时间段（北京时间，最多 7 段；结束早于开始表示跨过午夜）自动免打扰。"},
-		func(ctx context.Context, in *dndInput) (*dndOutput, error) {
+	huma.Register(api, httpapi.Op("app-set-dnd", http.MethodPut, "/app/v1/dnd", "设置免打扰", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("手动开关 on，或按时间段（北京时间，最多 7 段；结束早于开始表示跨过午夜）自动免打扰。")),
+		func(ctx context.Context, in *dndInput) (*httpapi.Body[*AppDND], error) {
 			d, err := s.SetDND(ctx, in.Body)
 			if err != nil {
 				return nil, err
 			}
-			return &dndOutput{Body: d}, nil
+			return httpapi.Reply(d), nil
 		})
 }

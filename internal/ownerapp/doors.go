@@ -17,6 +17,7 @@ import (
 	"linli/internal/ent/unit"
 	"linli/internal/errs"
 	"linli/internal/housing"
+	"linli/internal/httpapi"
 )
 
 // DefaultOpenTimeout is how long a remote opening waits for the device.
@@ -168,46 +169,40 @@ func (s *Service) OpenDoor(ctx context.Context, id int) (time.Time, error) {
 	return s.doors.Open(ctx, device.OpenRequest{Device: d, Phone: a.Phone, ResidentID: who.ID, Timeout: s.openTimeout})
 }
 
-type doorsOutput struct {
-	Body struct {
-		Items []AppDoor `json:"items"`
-	}
+type doorsOutputBody struct {
+	Items []AppDoor `json:"items"`
 }
 
 type doorInput struct {
 	ID int `path:"id" minimum:"1" doc:"门禁设备编号"`
 }
 
-type openedOutput struct {
-	Body struct {
-		OpenedAt time.Time `json:"opened_at" doc:"设备确认开门的时间"`
-	}
+type openedOutputBody struct {
+	OpenedAt time.Time `json:"opened_at" doc:"设备确认开门的时间"`
 }
 
-func (s *Service) registerDoors(api huma.API, tags []string) {
-	huma.Register(api, huma.Operation{OperationID: "app-list-doors", Method: http.MethodGet, Path: "/app/v1/doors",
-		Summary: "我可以开的门", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "所在单元的门口机、所在小区的围墙机和管理机（已安装的设备），online 为设备当前在线。"},
-		func(ctx context.Context, _ *struct{}) (*doorsOutput, error) {
+func (s *Service) registerDoors(api huma.API) {
+	huma.Register(api, httpapi.Op("app-list-doors", http.MethodGet, "/app/v1/doors", "我可以开的门", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("所在单元的门口机、所在小区的围墙机和管理机（已安装的设备），online 为设备当前在线。")),
+		func(ctx context.Context, _ *struct{}) (*httpapi.Body[doorsOutputBody], error) {
 			items, err := s.Doors(ctx)
 			if err != nil {
 				return nil, err
 			}
-			out := &doorsOutput{}
-			out.Body.Items = items
-			return out, nil
+			return httpapi.Reply(doorsOutputBody{Items: items}), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-open-door", Method: http.MethodPost, Path: "/app/v1/doors/{id}/open",
-		Summary: "远程开门", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusOK,
-		Description: "向设备发送开门命令并等待设备确认（最多 5 秒）。设备离线 409；设备没有响应 504（没有开门，也不产生开锁记录）；" +
-			"每个手机号每分钟最多 10 次，超过 429。开门后设备上报开锁记录（开锁方式 APP远程，显示住户姓名）。"},
-		func(ctx context.Context, in *doorInput) (*openedOutput, error) {
+	huma.Register(api, httpapi.Op("app-open-door", http.MethodPost, "/app/v1/doors/{id}/open", "远程开门", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("向设备发送开门命令并等待设备确认（最多 5 秒）。设备离线 409；设备没有响应 504（没有开门，也不产生开锁记录）；"+
+			"每个手机号每分钟最多 10 次，超过 429。开门后设备上报开锁记录（开锁方式 APP远程，显示住户姓名）。")),
+		func(ctx context.Context, in *doorInput) (*httpapi.Body[openedOutputBody], error) {
 			at, err := s.OpenDoor(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			out := &openedOutput{}
-			out.Body.OpenedAt = at
-			return out, nil
+			return httpapi.Reply(openedOutputBody{OpenedAt: at}), nil
 		})
 }

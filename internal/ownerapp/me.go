@@ -19,6 +19,7 @@ import (
 	"linli/internal/errs"
 	"linli/internal/household"
 	"linli/internal/housing"
+	"linli/internal/httpapi"
 	residents "linli/internal/resident"
 )
 
@@ -199,12 +200,8 @@ func (s *Service) SetPushToken(ctx context.Context, authorization, platform, tok
 	return s.db.AppSession.UpdateOneID(cur.ID).SetPushPlatform(platform).SetPushToken(token).Exec(actor.AsSystem(ctx))
 }
 
-type meOutput struct{ Body *AppMe }
-
-type sessionsOutput struct {
-	Body struct {
-		Items []SignedInDevice `json:"items"`
-	}
+type sessionsOutputBody struct {
+	Items []SignedInDevice `json:"items"`
 }
 
 type sessionIDInput struct {
@@ -220,43 +217,49 @@ type pushTokenInput struct {
 	}
 }
 
-func (s *Service) registerMe(api huma.API, tags []string) {
-	huma.Register(api, huma.Operation{OperationID: "app-me", Method: http.MethodGet, Path: "/app/v1/me",
-		Summary: "我的信息和房屋", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity},
-		func(ctx context.Context, _ *struct{}) (*meOutput, error) {
+func (s *Service) registerMe(api huma.API) {
+	huma.Register(api, httpapi.Op("app-me", http.MethodGet, "/app/v1/me", "我的信息和房屋", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app")),
+		func(ctx context.Context, _ *struct{}) (*httpapi.Body[*AppMe], error) {
 			me, err := s.Me(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return &meOutput{Body: me}, nil
+			return httpapi.Reply(me), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-list-sessions", Method: http.MethodGet, Path: "/app/v1/sessions",
-		Summary: "登录设备", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "本手机号当前有效的登录（每台设备一个），current 为本设备。"},
-		func(ctx context.Context, in *bearerInput) (*sessionsOutput, error) {
+	huma.Register(api, httpapi.Op("app-list-sessions", http.MethodGet, "/app/v1/sessions", "登录设备", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("本手机号当前有效的登录（每台设备一个），current 为本设备。")),
+		func(ctx context.Context, in *bearerInput) (*httpapi.Body[sessionsOutputBody], error) {
 			items, err := s.Sessions(ctx, in.Authorization)
 			if err != nil {
 				return nil, err
 			}
-			out := &sessionsOutput{}
-			out.Body.Items = items
-			return out, nil
+			return httpapi.Reply(sessionsOutputBody{Items: items}), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-end-session", Method: http.MethodDelete, Path: "/app/v1/sessions/{id}",
-		Summary: "退出某台设备", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusNoContent,
-		Description: "该设备的登录和 SIP 账号立即失效。"},
+	huma.Register(api, httpapi.Op("app-end-session", http.MethodDelete, "/app/v1/sessions/{id}", "退出某台设备", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("该设备的登录和 SIP 账号立即失效。")),
 		func(ctx context.Context, in *sessionIDInput) (*struct{}, error) {
 			return nil, s.EndSession(ctx, in.Authorization, in.ID)
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-end-all-sessions", Method: http.MethodDelete, Path: "/app/v1/sessions",
-		Summary: "退出所有设备", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusNoContent,
-		Description: "本手机号的所有登录（包括本设备）和它们的 SIP 账号立即失效。"},
+	huma.Register(api, httpapi.Op("app-end-all-sessions", http.MethodDelete, "/app/v1/sessions", "退出所有设备", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("本手机号的所有登录（包括本设备）和它们的 SIP 账号立即失效。")),
 		func(ctx context.Context, in *bearerInput) (*struct{}, error) {
 			return nil, s.EndAllSessions(ctx, in.Authorization)
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-set-push-token", Method: http.MethodPut, Path: "/app/v1/push-token",
-		Summary: "登记推送令牌", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusNoContent,
-		Description: "本设备（本次登录）的推送令牌，用于门口机来电、未接来电和新通知的推送。"},
+	huma.Register(api, httpapi.Op("app-set-push-token", http.MethodPut, "/app/v1/push-token", "登记推送令牌", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("本设备（本次登录）的推送令牌，用于门口机来电、未接来电和新通知的推送。")),
 		func(ctx context.Context, in *pushTokenInput) (*struct{}, error) {
 			return nil, s.SetPushToken(ctx, in.Authorization, in.Body.Platform, in.Body.Token)
 		})

@@ -12,9 +12,6 @@ import (
 	"linli/internal/perm"
 )
 
-// appSecurity documents that an operation takes the app's bearer token.
-var appSecurity = []map[string][]string{{"app": {}}}
-
 type createInput struct {
 	Body struct {
 		RoomID      int        `json:"room_id" minimum:"1" doc:"我的房间"`
@@ -37,19 +34,13 @@ type idInput struct {
 	ID int `path:"id" minimum:"1" doc:"通行证编号"`
 }
 
-type passOutput struct{ Body *Pass }
-
-type passesOutput struct {
-	Body struct {
-		Items []Pass `json:"items"`
-	}
+type passesOutputBody struct {
+	Items []Pass `json:"items"`
 }
 
 type shareInput struct {
 	Token string `path:"token" maxLength:"100" doc:"分享链接中的令牌"`
 }
-
-type shareOutput struct{ Body *Shared }
 
 type staffListInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
@@ -62,66 +53,66 @@ type staffPath struct {
 	ID  int `path:"id" minimum:"1" doc:"通行证编号"`
 }
 
-type staffPage struct{ Body httpapi.Page[StaffPass] }
-
-type staffOutput struct{ Body *StaffPass }
-
 // Register adds the app's pass operations (/app/v1/passes), the public
 // share page's data (/app/v1/pass-shares) and 访客通行 of the console.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"业主 APP"}
-	huma.Register(api, huma.Operation{OperationID: "app-create-pass", Method: http.MethodPost, Path: "/app/v1/passes",
-		Summary: "创建访客通行证", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusCreated,
-		Description: "为自己房间的单元门口机和小区围墙机生成二维码和 6 位密码，有效期最长 7 天。快递码（kind=delivery）默认一次、24 小时，可只开一台设备（door_id）。"},
-		func(ctx context.Context, in *createInput) (*passOutput, error) {
+	huma.Register(api, httpapi.Op("app-create-pass", http.MethodPost, "/app/v1/passes", "创建访客通行证", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.Describe("为自己房间的单元门口机和小区围墙机生成二维码和 6 位密码，有效期最长 7 天。"+
+			"快递码（kind=delivery）默认一次、24 小时，可只开一台设备（door_id）。")),
+		func(ctx context.Context, in *createInput) (*httpapi.Body[*Pass], error) {
 			b := in.Body
 			p, err := s.Create(ctx, Input{RoomID: b.RoomID, VisitorName: b.VisitorName, Note: b.Note, Kind: b.Kind,
 				ValidFrom: b.ValidFrom, ValidTo: b.ValidTo, MaxUses: b.MaxUses, DoorID: b.DoorID})
 			if err != nil {
 				return nil, err
 			}
-			return &passOutput{Body: p}, nil
+			return httpapi.Reply(p), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-list-passes", Method: http.MethodGet, Path: "/app/v1/passes",
-		Summary: "我的访客通行证", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "我所有房间的通行证，最新的在前（最多 500 条）。"},
-		func(ctx context.Context, in *listMineInput) (*passesOutput, error) {
+	huma.Register(api, httpapi.Op("app-list-passes", http.MethodGet, "/app/v1/passes", "我的访客通行证", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("我所有房间的通行证，最新的在前（最多 500 条）。")),
+		func(ctx context.Context, in *listMineInput) (*httpapi.Body[passesOutputBody], error) {
 			ps, err := s.Mine(ctx, in.RoomID, in.Status)
 			if err != nil {
 				return nil, err
 			}
-			out := &passesOutput{}
-			out.Body.Items = ps
-			return out, nil
+			return httpapi.Reply(passesOutputBody{Items: ps}), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-get-pass", Method: http.MethodGet, Path: "/app/v1/passes/{id}",
-		Summary: "访客通行证详情", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity},
-		func(ctx context.Context, in *idInput) (*passOutput, error) {
+	huma.Register(api, httpapi.Op("app-get-pass", http.MethodGet, "/app/v1/passes/{id}", "访客通行证详情", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app")),
+		func(ctx context.Context, in *idInput) (*httpapi.Body[*Pass], error) {
 			p, err := s.Get(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &passOutput{Body: p}, nil
+			return httpapi.Reply(p), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-revoke-pass", Method: http.MethodDelete, Path: "/app/v1/passes/{id}",
-		Summary: "撤销访客通行证", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity, DefaultStatus: http.StatusNoContent,
-		Description: "房间的任一住户都可撤销；撤销后各门禁设备在下次同步时删除该通行证。"},
+	huma.Register(api, httpapi.Op("app-revoke-pass", http.MethodDelete, "/app/v1/passes/{id}", "撤销访客通行证", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("房间的任一住户都可撤销；撤销后各门禁设备在下次同步时删除该通行证。")),
 		func(ctx context.Context, in *idInput) (*struct{}, error) {
 			return nil, s.RevokeMine(ctx, in.ID)
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-get-pass-share", Method: http.MethodGet, Path: "/app/v1/pass-shares/{token}",
-		Summary: "分享的访客通行证", Tags: tags, Metadata: auth.Public(),
-		Description: "访客打开分享链接时看到的内容；已撤销、用完或过期的通行证仍显示状态，但不显示密码和二维码。"},
-		func(ctx context.Context, in *shareInput) (*shareOutput, error) {
+	huma.Register(api, httpapi.Op("app-get-pass-share", http.MethodGet, "/app/v1/pass-shares/{token}", "分享的访客通行证", auth.Public(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Describe("访客打开分享链接时看到的内容；已撤销、用完或过期的通行证仍显示状态，但不显示密码和二维码。")),
+		func(ctx context.Context, in *shareInput) (*httpapi.Body[*Shared], error) {
 			sh, err := s.Share(ctx, in.Token)
 			if err != nil {
 				return nil, err
 			}
-			return &shareOutput{Body: sh}, nil
+			return httpapi.Reply(sh), nil
 		})
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "app-get-pass-share-qr", Method: http.MethodGet,
-		Path: "/app/v1/pass-shares/{token}/qr.png", Summary: "分享的访客通行证二维码", Tags: tags, Metadata: auth.Public()},
-		"image/png", "二维码 PNG"),
+	huma.Register(api, httpapi.Op("app-get-pass-share-qr", http.MethodGet, "/app/v1/pass-shares/{token}/qr.png", "分享的访客通行证二维码", auth.Public(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Binary("image/png", "二维码 PNG")),
 		func(ctx context.Context, in *shareInput) (*httpapi.File, error) {
 			data, err := s.QRCode(ctx, in.Token)
 			if err != nil {
@@ -130,24 +121,24 @@ func (s *Service) Register(api huma.API) {
 			return httpapi.NewFile("image/png", "private, no-store", data), nil
 		})
 
-	staff := []string{"门禁信息管理"}
-	huma.Register(api, huma.Operation{OperationID: "list-passes", Metadata: auth.Needs(perm.PassesView), Method: http.MethodGet, Path: "/api/v1/communities/{cid}/passes",
-		Summary: "访客通行", Tags: staff, Description: "业主为访客和快递生成的通行证，最新的在前。不显示密码和二维码。"},
-		func(ctx context.Context, in *staffListInput) (*staffPage, error) {
+	huma.Register(api, httpapi.Op("list-passes", http.MethodGet, "/api/v1/communities/{cid}/passes", "访客通行", auth.Needs(perm.PassesView),
+		httpapi.Tags("门禁信息管理"),
+		httpapi.Describe("业主为访客和快递生成的通行证，最新的在前。不显示密码和二维码。")),
+		func(ctx context.Context, in *staffListInput) (*httpapi.Body[httpapi.Page[StaffPass]], error) {
 			ps, total, err := s.List(ctx, in.CID, in.Filter, in.Offset(), in.Size)
 			if err != nil {
 				return nil, err
 			}
-			return &staffPage{Body: httpapi.Page[StaffPass]{Items: ps, Total: total}}, nil
+			return httpapi.Reply(httpapi.Page[StaffPass]{Items: ps, Total: total}), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "revoke-pass", Metadata: auth.Needs(perm.PassesEdit), Method: http.MethodPost, Path: "/api/v1/communities/{cid}/passes/{id}/revoke",
-		Summary: "撤销通行证", Tags: staff, DefaultStatus: http.StatusOK,
-		Description: "撤销后各门禁设备在下次同步时删除该通行证；已撤销的再撤销不变。"},
-		func(ctx context.Context, in *staffPath) (*staffOutput, error) {
+	huma.Register(api, httpapi.Op("revoke-pass", http.MethodPost, "/api/v1/communities/{cid}/passes/{id}/revoke", "撤销通行证", auth.Needs(perm.PassesEdit),
+		httpapi.Tags("门禁信息管理"),
+		httpapi.Describe("撤销后各门禁设备在下次同步时删除该通行证；已撤销的再撤销不变。")),
+		func(ctx context.Context, in *staffPath) (*httpapi.Body[*StaffPass], error) {
 			p, err := s.Revoke(ctx, in.CID, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &staffOutput{Body: p}, nil
+			return httpapi.Reply(p), nil
 		})
 }

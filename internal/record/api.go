@@ -51,8 +51,6 @@ type exportInput struct {
 	Filter
 }
 
-type listOutput struct{ Body httpapi.Page[Record] }
-
 type snapshotInput struct {
 	CID int `path:"cid" minimum:"1" doc:"小区编号"`
 	ID  int `path:"id" minimum:"1" doc:"记录编号"`
@@ -60,12 +58,13 @@ type snapshotInput struct {
 
 // Register adds the device's event report and the console's record lists.
 func (s *Service) Register(api huma.API) {
-	huma.Register(api, huma.Operation{OperationID: "device-report-event", Method: http.MethodPost, Path: "/device/v1/events",
-		Summary: "上报呼叫或开锁事件", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(),
-		Security:     []map[string][]string{{"device": {}}},
-		MaxBodyBytes: MaxSnapshotBytes + 64<<10, DefaultStatus: http.StatusCreated,
-		Description: "multipart/form-data。同一 event_id 重发（内容相同）返回 200 和已有记录，不会重复记录；" +
-			"同一 event_id 内容不同返回 409。上传中断时不留下任何记录或文件。"},
+	huma.Register(api, httpapi.Op("device-report-event", http.MethodPost, "/device/v1/events", "上报呼叫或开锁事件", auth.DeviceOnly(),
+		httpapi.Tags("设备接口"),
+		httpapi.Security("device"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.MaxBody(MaxSnapshotBytes+64<<10),
+		httpapi.Describe("multipart/form-data。同一 event_id 重发（内容相同）返回 200 和已有记录，不会重复记录；"+
+			"同一 event_id 内容不同返回 409。上传中断时不留下任何记录或文件。")),
 		func(ctx context.Context, in *eventInput) (*eventOutput, error) {
 			p, err := s.devices.Place(ctx)
 			if err != nil {
@@ -106,31 +105,36 @@ func (s *Service) Register(api huma.API) {
 			return out, nil
 		})
 
-	tags := []string{"记录信息管理"}
-	for _, k := range []struct{ kind, path, name string }{{"call", "calls", "呼叫记录"}, {"unlock", "unlocks", "开锁记录"}} {
-		base := "/api/v1/communities/{cid}/records/" + k.path
-		huma.Register(api, huma.Operation{OperationID: "list-" + k.path, Metadata: auth.Needs(perm.RecordsView), Method: http.MethodGet, Path: base,
-			Summary: k.name, Tags: tags},
-			func(ctx context.Context, in *listInput) (*listOutput, error) {
-				items, total, err := s.List(ctx, in.CID, k.kind, in.Filter, in.Offset(), in.Size)
-				if err != nil {
-					return nil, err
-				}
-				return &listOutput{Body: httpapi.Page[Record]{Items: items, Total: total}}, nil
-			})
-		huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "export-" + k.path, Metadata: auth.Needs(perm.RecordsExport), Method: http.MethodGet, Path: base + "/export.xlsx",
-			Summary: "导出" + k.name + "（按当前筛选条件）", Tags: tags}, xlsx.ContentType, k.name),
-			func(ctx context.Context, in *exportInput) (*httpapi.File, error) {
-				var b bytes.Buffer
-				if err := s.Export(ctx, in.CID, k.kind, in.Filter, &b); err != nil {
-					return nil, err
-				}
-				name := fmt.Sprintf("%s-%s.xlsx", k.name, time.Now().Format("20060102-1504"))
-				return httpapi.Download(xlsx.ContentType, "export.xlsx", name, b.Bytes()), nil
-			})
+	list := func(kind string) func(context.Context, *listInput) (*httpapi.Body[httpapi.Page[Record]], error) {
+		return func(ctx context.Context, in *listInput) (*httpapi.Body[httpapi.Page[Record]], error) {
+			items, total, err := s.List(ctx, in.CID, kind, in.Filter, in.Offset(), in.Size)
+			if err != nil {
+				return nil, err
+			}
+			return httpapi.Reply(httpapi.Page[Record]{Items: items, Total: total}), nil
+		}
 	}
-	huma.Register(api, httpapi.Binary(huma.Operation{OperationID: "get-record-snapshot", Metadata: auth.Needs(perm.RecordsView), Method: http.MethodGet,
-		Path: "/api/v1/communities/{cid}/records/{id}/snapshot", Summary: "抓拍照片", Tags: tags}, "image/jpeg", "抓拍照片"),
+	export := func(kind, title string) func(context.Context, *exportInput) (*httpapi.File, error) {
+		return func(ctx context.Context, in *exportInput) (*httpapi.File, error) {
+			var b bytes.Buffer
+			if err := s.Export(ctx, in.CID, kind, in.Filter, &b); err != nil {
+				return nil, err
+			}
+			name := fmt.Sprintf("%s-%s.xlsx", title, time.Now().Format("20060102-1504"))
+			return httpapi.Download(xlsx.ContentType, "export.xlsx", name, b.Bytes()), nil
+		}
+	}
+	huma.Register(api, httpapi.Op("list-calls", http.MethodGet, "/api/v1/communities/{cid}/records/calls", "呼叫记录", auth.Needs(perm.RecordsView),
+		httpapi.Tags("记录信息管理")), list("call"))
+	huma.Register(api, httpapi.Op("export-calls", http.MethodGet, "/api/v1/communities/{cid}/records/calls/export.xlsx", "导出呼叫记录（按当前筛选条件）", auth.Needs(perm.RecordsExport),
+		httpapi.Tags("记录信息管理"), httpapi.Binary(xlsx.ContentType, "呼叫记录")), export("call", "呼叫记录"))
+	huma.Register(api, httpapi.Op("list-unlocks", http.MethodGet, "/api/v1/communities/{cid}/records/unlocks", "开锁记录", auth.Needs(perm.RecordsView),
+		httpapi.Tags("记录信息管理")), list("unlock"))
+	huma.Register(api, httpapi.Op("export-unlocks", http.MethodGet, "/api/v1/communities/{cid}/records/unlocks/export.xlsx", "导出开锁记录（按当前筛选条件）", auth.Needs(perm.RecordsExport),
+		httpapi.Tags("记录信息管理"), httpapi.Binary(xlsx.ContentType, "开锁记录")), export("unlock", "开锁记录"))
+	huma.Register(api, httpapi.Op("get-record-snapshot", http.MethodGet, "/api/v1/communities/{cid}/records/{id}/snapshot", "抓拍照片", auth.Needs(perm.RecordsView),
+		httpapi.Tags("记录信息管理"),
+		httpapi.Binary("image/jpeg", "抓拍照片")),
 		func(ctx context.Context, in *snapshotInput) (*httpapi.File, error) {
 			data, err := s.Snapshot(ctx, in.CID, in.ID)
 			if err != nil {

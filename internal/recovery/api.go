@@ -7,6 +7,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"linli/internal/auth"
+	"linli/internal/httpapi"
 )
 
 type resetRequestInput struct {
@@ -16,16 +17,12 @@ type resetRequestInput struct {
 	}
 }
 
-type messageOutput struct {
-	Body struct {
-		Message string `json:"message" doc:"给用户看的提示"`
-	}
+type messageOutputBody struct {
+	Message string `json:"message" doc:"给用户看的提示"`
 }
 
-func message(m string) *messageOutput {
-	o := &messageOutput{}
-	o.Body.Message = m
-	return o
+func message(m string) *httpapi.Body[messageOutputBody] {
+	return httpapi.Reply(messageOutputBody{Message: m})
 }
 
 type resetByCodeInput struct {
@@ -66,8 +63,6 @@ type changeEmailInput struct {
 	}
 }
 
-type meOutput struct{ Body *auth.Me }
-
 type loginCodeInput struct {
 	Body struct {
 		Account   string `json:"account" minLength:"1" maxLength:"64" doc:"账号（与登录时相同）"`
@@ -96,13 +91,11 @@ func (s *Service) Register(api huma.API) {
 		}
 		return auth.RequestBaseURL(ctx)
 	}
-	tags := []string{"账号"}
-	huma.Register(api, huma.Operation{
-		OperationID: "request-password-reset", Method: http.MethodPost, Path: "/api/v1/password-resets",
-		Summary: "忘记密码：发送验证码或重置链接", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusAccepted,
-		Description: "向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。" +
-			"无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。",
-	}, func(ctx context.Context, in *resetRequestInput) (*messageOutput, error) {
+	huma.Register(api, httpapi.Op("request-password-reset", http.MethodPost, "/api/v1/password-resets", "忘记密码：发送验证码或重置链接", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusAccepted),
+		httpapi.Describe("向账号绑定的手机发送 6 位验证码（5 分钟内有效，最多试 5 次），或向绑定的邮箱发送重置链接（30 分钟内有效）。"+
+			"无论账号是否存在、是否绑定了手机或邮箱，回答都相同。同一账号每分钟 1 次、每天 10 次，同一地址每小时 20 次。")), func(ctx context.Context, in *resetRequestInput) (*httpapi.Body[messageOutputBody], error) {
 		m, err := s.RequestReset(ctx, in.Body.Account, in.Body.Method, auth.ClientIP(ctx), baseURL(ctx))
 		if err != nil {
 			return nil, err
@@ -110,27 +103,24 @@ func (s *Service) Register(api huma.API) {
 		return message(m), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "reset-password-by-code", Method: http.MethodPost, Path: "/api/v1/password-resets/by-code",
-		Summary: "忘记密码：用手机验证码设置新密码", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusNoContent,
-		Description: "验证码正确时设置新密码，该账号的所有登录会话都会退出。",
-	}, func(ctx context.Context, in *resetByCodeInput) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("reset-password-by-code", http.MethodPost, "/api/v1/password-resets/by-code", "忘记密码：用手机验证码设置新密码", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("验证码正确时设置新密码，该账号的所有登录会话都会退出。")), func(ctx context.Context, in *resetByCodeInput) (*struct{}, error) {
 		return nil, s.ResetWithCode(ctx, in.Body.Account, in.Body.Code, in.Body.NewPassword, auth.ClientIP(ctx))
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "reset-password-by-link", Method: http.MethodPost, Path: "/api/v1/password-resets/by-link",
-		Summary: "忘记密码：用邮件链接设置新密码", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusNoContent,
-		Description: "链接只能使用一次；设置后该账号的所有登录会话都会退出。",
-	}, func(ctx context.Context, in *resetByLinkInput) (*struct{}, error) {
+	huma.Register(api, httpapi.Op("reset-password-by-link", http.MethodPost, "/api/v1/password-resets/by-link", "忘记密码：用邮件链接设置新密码", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusNoContent),
+		httpapi.Describe("链接只能使用一次；设置后该账号的所有登录会话都会退出。")), func(ctx context.Context, in *resetByLinkInput) (*struct{}, error) {
 		return nil, s.ResetWithLink(ctx, in.Body.Token, in.Body.NewPassword, auth.ClientIP(ctx))
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "send-login-code", Method: http.MethodPost, Path: "/api/v1/session/code",
-		Summary: "登录验证：发送短信或邮箱验证码", Tags: tags, Metadata: auth.Public(), DefaultStatus: http.StatusAccepted,
-		Description: "登录回答 202 后，向账号绑定的手机或邮箱发送 6 位验证码（5 分钟内有效）。同一账号每分钟 1 次、每天 10 次。",
-	}, func(ctx context.Context, in *loginCodeInput) (*messageOutput, error) {
+	huma.Register(api, httpapi.Op("send-login-code", http.MethodPost, "/api/v1/session/code", "登录验证：发送短信或邮箱验证码", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusAccepted),
+		httpapi.Describe("登录回答 202 后，向账号绑定的手机或邮箱发送 6 位验证码（5 分钟内有效）。同一账号每分钟 1 次、每天 10 次。")), func(ctx context.Context, in *loginCodeInput) (*httpapi.Body[messageOutputBody], error) {
 		m, err := s.SendLoginCode(ctx, in.Body.Account, in.Body.Challenge, in.Body.Method, auth.ClientIP(ctx))
 		if err != nil {
 			return nil, err
@@ -138,12 +128,10 @@ func (s *Service) Register(api huma.API) {
 		return message(m), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "verify-login", Method: http.MethodPost, Path: "/api/v1/session/verify",
-		Summary: "登录验证：提交验证码", Tags: tags, Metadata: auth.Public(),
-		Description: "验证码正确即完成登录并设置会话 Cookie。验证码错误计入账号的登录失败次数（10 分钟内 10 次锁定）；" +
-			"同一次登录最多试 5 次，之后需重新输入密码。",
-	}, func(ctx context.Context, in *verifyLoginInput) (*auth.SignInOutput, error) {
+	huma.Register(api, httpapi.Op("verify-login", http.MethodPost, "/api/v1/session/verify", "登录验证：提交验证码", auth.Public(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("验证码正确即完成登录并设置会话 Cookie。验证码错误计入账号的登录失败次数（10 分钟内 10 次锁定）；"+
+			"同一次登录最多试 5 次，之后需重新输入密码。")), func(ctx context.Context, in *verifyLoginInput) (*auth.SignInOutput, error) {
 		check, err := s.Check(in.Body.Method, in.Body.Code)
 		if err != nil {
 			return nil, err
@@ -160,10 +148,9 @@ func (s *Service) Register(api huma.API) {
 		return s.auth.SignedIn(ctx, res, cookie), nil
 	})
 
-	huma.Register(api, huma.Operation{
-		OperationID: "send-contact-code", Method: http.MethodPost, Path: "/api/v1/me/contact-codes", Metadata: auth.Open(),
-		Summary: "替换手机/邮箱：向新手机或新邮箱发送验证码", Tags: tags, DefaultStatus: http.StatusAccepted,
-	}, func(ctx context.Context, in *contactCodeInput) (*messageOutput, error) {
+	huma.Register(api, httpapi.Op("send-contact-code", http.MethodPost, "/api/v1/me/contact-codes", "替换手机/邮箱：向新手机或新邮箱发送验证码", auth.Open(),
+		httpapi.Tags("账号"),
+		httpapi.Status(http.StatusAccepted)), func(ctx context.Context, in *contactCodeInput) (*httpapi.Body[messageOutputBody], error) {
 		m, err := s.SendContactCode(ctx, auth.Current(ctx), in.Body.Kind, in.Body.Value, auth.ClientIP(ctx))
 		if err != nil {
 			return nil, err
@@ -171,7 +158,7 @@ func (s *Service) Register(api huma.API) {
 		return message(m), nil
 	})
 
-	change := func(ctx context.Context, kind, value, code, pw string) (*meOutput, error) {
+	change := func(ctx context.Context, kind, value, code, pw string) (*httpapi.Body[*auth.Me], error) {
 		p := auth.Current(ctx)
 		acc, err := s.ChangeContact(ctx, p, kind, value, code, pw, auth.ClientIP(ctx))
 		if err != nil {
@@ -179,20 +166,16 @@ func (s *Service) Register(api huma.API) {
 		}
 		updated := *p
 		updated.Account = acc
-		return &meOutput{Body: auth.MeOf(&updated)}, nil
+		return httpapi.Reply(auth.MeOf(&updated)), nil
 	}
-	huma.Register(api, huma.Operation{
-		OperationID: "change-my-phone", Method: http.MethodPut, Path: "/api/v1/me/phone", Metadata: auth.Open(),
-		Summary: "替换手机", Tags: tags,
-		Description: "需要当前密码和新手机收到的验证码（先调用 POST /api/v1/me/contact-codes）。",
-	}, func(ctx context.Context, in *changePhoneInput) (*meOutput, error) {
+	huma.Register(api, httpapi.Op("change-my-phone", http.MethodPut, "/api/v1/me/phone", "替换手机", auth.Open(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("需要当前密码和新手机收到的验证码（先调用 POST /api/v1/me/contact-codes）。")), func(ctx context.Context, in *changePhoneInput) (*httpapi.Body[*auth.Me], error) {
 		return change(ctx, KindPhone, in.Body.Phone, in.Body.Code, in.Body.Password)
 	})
-	huma.Register(api, huma.Operation{
-		OperationID: "change-my-email", Method: http.MethodPut, Path: "/api/v1/me/email", Metadata: auth.Open(),
-		Summary: "替换邮箱", Tags: tags,
-		Description: "需要当前密码和新邮箱收到的验证码（先调用 POST /api/v1/me/contact-codes）。",
-	}, func(ctx context.Context, in *changeEmailInput) (*meOutput, error) {
+	huma.Register(api, httpapi.Op("change-my-email", http.MethodPut, "/api/v1/me/email", "替换邮箱", auth.Open(),
+		httpapi.Tags("账号"),
+		httpapi.Describe("需要当前密码和新邮箱收到的验证码（先调用 POST /api/v1/me/contact-codes）。")), func(ctx context.Context, in *changeEmailInput) (*httpapi.Body[*auth.Me], error) {
 		return change(ctx, KindEmail, in.Body.Email, in.Body.Code, in.Body.Password)
 	})
 }

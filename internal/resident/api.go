@@ -153,31 +153,15 @@ type uploadFaceInput struct {
 	RawBody huma.MultipartFormFiles[faceForm]
 }
 
-type revealOutput struct {
-	Body struct {
-		IDNumber string `json:"id_number" doc:"完整身份证号（本次查看已记录审计日志）"`
-	}
+type revealOutputBody struct {
+	IDNumber string `json:"id_number" doc:"完整身份证号（本次查看已记录审计日志）"`
 }
-
-type residentOutput struct{ Body Resident }
-
-type residentPage struct{ Body httpapi.Page[Resident] }
 
 // Register adds the resident operations to api.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"业主管理"}
-	const base = "/api/v1/communities/{cid}/residents"
 	// Reading 业主 needs 业主·查看, every change 业主·编辑; the full
 	// 身份证号 needs 身份证号查看 (set where it is revealed).
-	op := func(id, method, path, summary string) huma.Operation {
-		o := httpapi.Op(id, method, base+path, summary, tags...)
-		o.Metadata = auth.Needs(perm.ResidentsEdit)
-		if method == http.MethodGet {
-			o.Metadata = auth.Needs(perm.ResidentsView)
-		}
-		return o
-	}
-	one := func(ctx context.Context, cid int, r *ent.Resident, err error) (*residentOutput, error) {
+	one := func(ctx context.Context, cid int, r *ent.Resident, err error) (*httpapi.Body[Resident], error) {
 		if err != nil {
 			return nil, err
 		}
@@ -185,11 +169,12 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &residentOutput{Body: View(c.Name, r)}, nil
+		return httpapi.Reply(View(c.Name, r)), nil
 	}
 
-	huma.Register(api, op("list-residents", http.MethodGet, "", "业主列表"),
-		func(ctx context.Context, in *listResidentsInput) (*residentPage, error) {
+	huma.Register(api, httpapi.Op("list-residents", http.MethodGet, "/api/v1/communities/{cid}/residents", "业主列表", auth.Needs(perm.ResidentsView),
+		httpapi.Tags("业主管理")),
+		func(ctx context.Context, in *listResidentsInput) (*httpapi.Body[httpapi.Page[Resident]], error) {
 			c, err := s.community(ctx, in.CID)
 			if err != nil {
 				return nil, err
@@ -198,50 +183,53 @@ func (s *Service) Register(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return &residentPage{Body: httpapi.PageOf(rs, total, func(r *ent.Resident) Resident { return View(c.Name, r) })}, nil
+			return httpapi.Reply(httpapi.PageOf(rs, total, func(r *ent.Resident) Resident { return View(c.Name, r) })), nil
 		})
-	huma.Register(api, op("create-resident", http.MethodPost, "", "添加业主"),
-		func(ctx context.Context, in *createResidentInput) (*residentOutput, error) {
+	huma.Register(api, httpapi.Op("create-resident", http.MethodPost, "/api/v1/communities/{cid}/residents", "添加业主", auth.Needs(perm.ResidentsEdit),
+		httpapi.Tags("业主管理"),
+		httpapi.Status(http.StatusCreated)),
+		func(ctx context.Context, in *createResidentInput) (*httpapi.Body[Resident], error) {
 			b := in.Body
 			r, err := s.Create(ctx, in.CID, Input{RoomID: &b.RoomID, Name: &b.Name, Role: &b.Role, Phone: b.Phone,
 				Gender: b.Gender, IDNumber: b.IDNumber, Email: b.Email, HometownCode: b.HometownCode, Address: b.Address})
 			return one(ctx, in.CID, r, err)
 		})
-	huma.Register(api, op("get-resident", http.MethodGet, "/{id}", "业主详情"),
-		func(ctx context.Context, in *ResidentPath) (*residentOutput, error) {
+	huma.Register(api, httpapi.Op("get-resident", http.MethodGet, "/api/v1/communities/{cid}/residents/{id}", "业主详情", auth.Needs(perm.ResidentsView),
+		httpapi.Tags("业主管理")),
+		func(ctx context.Context, in *ResidentPath) (*httpapi.Body[Resident], error) {
 			r, err := s.Get(ctx, in.CID, in.ID)
 			return one(ctx, in.CID, r, err)
 		})
-	huma.Register(api, op("update-resident", http.MethodPatch, "/{id}", "编辑业主"),
-		func(ctx context.Context, in *updateResidentInput) (*residentOutput, error) {
+	huma.Register(api, httpapi.Op("update-resident", http.MethodPatch, "/api/v1/communities/{cid}/residents/{id}", "编辑业主", auth.Needs(perm.ResidentsEdit),
+		httpapi.Tags("业主管理")),
+		func(ctx context.Context, in *updateResidentInput) (*httpapi.Body[Resident], error) {
 			r, err := s.Update(ctx, in.CID, in.ID, in.Body.input())
 			return one(ctx, in.CID, r, err)
 		})
-	huma.Register(api, op("delete-resident", http.MethodDelete, "/{id}", "删除业主"),
+	huma.Register(api, httpapi.Op("delete-resident", http.MethodDelete, "/api/v1/communities/{cid}/residents/{id}", "删除业主", auth.Needs(perm.ResidentsEdit),
+		httpapi.Tags("业主管理"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *ResidentPath) (*struct{}, error) {
 			return nil, s.Delete(ctx, in.CID, in.ID)
 		})
-	reveal := op("reveal-resident-id-number", http.MethodPost, "/{id}/id-number/reveal", "显示完整身份证号（记录审计）")
-	reveal.Metadata = auth.Needs(perm.IDNumberView)
-	reveal.DefaultStatus = http.StatusOK
-	huma.Register(api, reveal,
-		func(ctx context.Context, in *ResidentPath) (*revealOutput, error) {
+	huma.Register(api, httpapi.Op("reveal-resident-id-number", http.MethodPost, "/api/v1/communities/{cid}/residents/{id}/id-number/reveal", "显示完整身份证号（记录审计）", auth.Needs(perm.IDNumberView),
+		httpapi.Tags("业主管理")),
+		func(ctx context.Context, in *ResidentPath) (*httpapi.Body[revealOutputBody], error) {
 			v, err := s.RevealIDNumber(ctx, in.CID, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			out := &revealOutput{}
-			out.Body.IDNumber = v
-			return out, nil
+			return httpapi.Reply(revealOutputBody{IDNumber: v}), nil
 		})
-	huma.Register(api, op("set-resident-permissions", http.MethodPatch, "/{id}/permissions", "业主权限：APP呼叫、电话转移"),
-		func(ctx context.Context, in *permissionsInput) (*residentOutput, error) {
+	huma.Register(api, httpapi.Op("set-resident-permissions", http.MethodPatch, "/api/v1/communities/{cid}/residents/{id}/permissions", "业主权限：APP呼叫、电话转移", auth.Needs(perm.ResidentsEdit),
+		httpapi.Tags("业主管理")),
+		func(ctx context.Context, in *permissionsInput) (*httpapi.Body[Resident], error) {
 			r, err := s.SetPermissions(ctx, in.CID, in.ID, Permissions{AppCall: in.Body.AppCall, CallForward: in.Body.CallForward})
 			return one(ctx, in.CID, r, err)
 		})
-	upload := op("upload-resident-face", http.MethodPut, "/{id}/face", "上传人脸照片（需业主同意）")
-	upload.MaxBodyBytes = int64(FaceLimits.MaxBytes) + 64<<10
-	huma.Register(api, upload, func(ctx context.Context, in *uploadFaceInput) (*residentOutput, error) {
+	huma.Register(api, httpapi.Op("upload-resident-face", http.MethodPut, "/api/v1/communities/{cid}/residents/{id}/face", "上传人脸照片（需业主同意）", auth.Needs(perm.ResidentsEdit),
+		httpapi.Tags("业主管理"),
+		httpapi.MaxBody(int64(FaceLimits.MaxBytes)+64<<10)), func(ctx context.Context, in *uploadFaceInput) (*httpapi.Body[Resident], error) {
 		form := in.RawBody.Data()
 		f := FaceSettings{Permanent: form.Permanent}
 		var err error
@@ -254,18 +242,23 @@ func (s *Service) Register(api huma.API) {
 		r, err := s.UploadFace(ctx, in.CID, in.ID, form.File, form.Consent, f)
 		return one(ctx, in.CID, r, err)
 	})
-	huma.Register(api, op("set-resident-face", http.MethodPatch, "/{id}/face", "人脸权限：启用/停用、有效时间"),
-		func(ctx context.Context, in *setFaceInput) (*residentOutput, error) {
+	huma.Register(api, httpapi.Op("set-resident-face", http.MethodPatch, "/api/v1/communities/{cid}/residents/{id}/face", "人脸权限：启用/停用、有效时间", auth.Needs(perm.ResidentsEdit),
+		httpapi.Tags("业主管理")),
+		func(ctx context.Context, in *setFaceInput) (*httpapi.Body[Resident], error) {
 			b := in.Body
 			r, err := s.SetFace(ctx, in.CID, in.ID, FaceSettings{Enabled: b.Enabled, ValidFrom: b.ValidFrom, ValidTo: b.ValidTo, Permanent: b.Permanent})
 			return one(ctx, in.CID, r, err)
 		})
-	huma.Register(api, op("delete-resident-face", http.MethodDelete, "/{id}/face", "删除人脸照片"),
+	huma.Register(api, httpapi.Op("delete-resident-face", http.MethodDelete, "/api/v1/communities/{cid}/residents/{id}/face", "删除人脸照片", auth.Needs(perm.ResidentsEdit),
+		httpapi.Tags("业主管理"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *ResidentPath) (*struct{}, error) {
 			_, err := s.DeleteFace(ctx, in.CID, in.ID)
 			return nil, err
 		})
-	huma.Register(api, httpapi.Binary(op("get-resident-face-photo", http.MethodGet, "/{id}/face.jpg", "人脸照片"), "image/jpeg", "JPEG 照片"),
+	huma.Register(api, httpapi.Op("get-resident-face-photo", http.MethodGet, "/api/v1/communities/{cid}/residents/{id}/face.jpg", "人脸照片", auth.Needs(perm.ResidentsView),
+		httpapi.Tags("业主管理"),
+		httpapi.Binary("image/jpeg", "JPEG 照片")),
 		func(ctx context.Context, in *ResidentPath) (*httpapi.File, error) {
 			data, err := s.FacePhoto(ctx, in.CID, in.ID)
 			if err != nil {

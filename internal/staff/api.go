@@ -37,12 +37,8 @@ type updateRoleInput struct {
 	Body roleBody
 }
 
-type roleOutput struct{ Body Role }
-
-type rolesOutput struct {
-	Body struct {
-		Items []Role `json:"items"`
-	}
+type rolesOutputBody struct {
+	Items []Role `json:"items"`
 }
 
 // StaffPath is a staff account of a community.
@@ -70,104 +66,90 @@ type setMemberRoleInput struct {
 	}
 }
 
-type memberOutput struct{ Body StaffAccount }
-
-type membersOutput struct {
-	Body struct {
-		Items []StaffAccount `json:"items"`
-	}
+type membersOutputBody struct {
+	Items []StaffAccount `json:"items"`
 }
 
-type adminsOutput struct {
-	Body struct {
-		Items []Admin `json:"items"`
-	}
+type adminsOutputBody struct {
+	Items []Admin `json:"items"`
 }
 
-type permissionsOutput struct {
-	Body struct {
-		Items []perm.PermissionInfo `json:"items" doc:"全部权限，按角色编辑器的顺序"`
-	}
+type permissionsOutputBody struct {
+	Items []perm.PermissionInfo `json:"items" doc:"全部权限，按角色编辑器的顺序"`
 }
 
 // Register adds the role editor and the staff accounts of a community.
 // They need 员工与角色管理, which only 物业管理员 holds among the built-in roles.
 func (s *Service) Register(api huma.API) {
-	tags := []string{"员工与角色"}
-	op := func(id, method, path, summary string) huma.Operation {
-		o := httpapi.Op(id, method, path, summary, tags...)
-		o.Metadata = auth.Needs(perm.StaffManage)
-		return o
-	}
-	list := httpapi.Op("list-permissions", http.MethodGet, "/api/v1/permissions", "全部权限", tags...)
-	list.Metadata = auth.Open()
-	huma.Register(api, list, func(context.Context, *struct{}) (*permissionsOutput, error) {
-		out := &permissionsOutput{}
-		out.Body.Items = perm.All
-		return out, nil
+	huma.Register(api, httpapi.Op("list-permissions", http.MethodGet, "/api/v1/permissions", "全部权限", auth.Open(),
+		httpapi.Tags("员工与角色")), func(context.Context, *struct{}) (*httpapi.Body[permissionsOutputBody], error) {
+		return httpapi.Reply(permissionsOutputBody{Items: perm.All}), nil
 	})
 
-	admins := httpapi.Op("list-community-admins", http.MethodGet, "/api/v1/communities/{cid}/admins", "本小区的物业管理员（申请权限时联系）", tags...)
-	admins.Metadata = auth.Open()
-	huma.Register(api, admins, func(ctx context.Context, in *CommunityPath) (*adminsOutput, error) {
+	huma.Register(api, httpapi.Op("list-community-admins", http.MethodGet, "/api/v1/communities/{cid}/admins", "本小区的物业管理员（申请权限时联系）", auth.Open(),
+		httpapi.Tags("员工与角色")), func(ctx context.Context, in *CommunityPath) (*httpapi.Body[adminsOutputBody], error) {
 		as, err := s.Admins(ctx, in.CID)
 		if err != nil {
 			return nil, err
 		}
-		out := &adminsOutput{}
-		out.Body.Items = as
-		return out, nil
+		return httpapi.Reply(adminsOutputBody{Items: as}), nil
 	})
 
-	huma.Register(api, op("list-roles", http.MethodGet, "/api/v1/communities/{cid}/roles", "角色列表（内置角色和自建角色）"),
-		func(ctx context.Context, in *CommunityPath) (*rolesOutput, error) {
+	huma.Register(api, httpapi.Op("list-roles", http.MethodGet, "/api/v1/communities/{cid}/roles", "角色列表（内置角色和自建角色）", auth.Needs(perm.StaffManage),
+		httpapi.Tags("员工与角色")),
+		func(ctx context.Context, in *CommunityPath) (*httpapi.Body[rolesOutputBody], error) {
 			rs, err := s.Roles(ctx, in.CID)
 			if err != nil {
 				return nil, err
 			}
-			out := &rolesOutput{}
-			out.Body.Items = rs
-			return out, nil
+			return httpapi.Reply(rolesOutputBody{Items: rs}), nil
 		})
-	huma.Register(api, op("create-role", http.MethodPost, "/api/v1/communities/{cid}/roles", "新建角色"),
-		func(ctx context.Context, in *createRoleInput) (*roleOutput, error) {
+	huma.Register(api, httpapi.Op("create-role", http.MethodPost, "/api/v1/communities/{cid}/roles", "新建角色", auth.Needs(perm.StaffManage),
+		httpapi.Tags("员工与角色"),
+		httpapi.Status(http.StatusCreated)),
+		func(ctx context.Context, in *createRoleInput) (*httpapi.Body[Role], error) {
 			r, err := s.CreateRole(ctx, in.CID, RoleInput{Name: in.Body.Name, Permissions: in.Body.Permissions})
-			return &roleOutput{Body: r}, err
+			return httpapi.Reply(r), err
 		})
-	upd := op("update-role", http.MethodPatch, "/api/v1/communities/{cid}/roles/{id}", "修改角色")
-	upd.Description = "内置角色不能修改。使用该角色的账号从下一次请求起按新的权限。"
-	huma.Register(api, upd, func(ctx context.Context, in *updateRoleInput) (*roleOutput, error) {
+	huma.Register(api, httpapi.Op("update-role", http.MethodPatch, "/api/v1/communities/{cid}/roles/{id}", "修改角色", auth.Needs(perm.StaffManage),
+		httpapi.Tags("员工与角色"),
+		httpapi.Describe("内置角色不能修改。使用该角色的账号从下一次请求起按新的权限。")), func(ctx context.Context, in *updateRoleInput) (*httpapi.Body[Role], error) {
 		r, err := s.UpdateRole(ctx, in.CID, in.ID, RoleInput{Name: in.Body.Name, Permissions: in.Body.Permissions})
-		return &roleOutput{Body: r}, err
+		return httpapi.Reply(r), err
 	})
-	huma.Register(api, op("delete-role", http.MethodDelete, "/api/v1/communities/{cid}/roles/{id}", "删除角色"),
+	huma.Register(api, httpapi.Op("delete-role", http.MethodDelete, "/api/v1/communities/{cid}/roles/{id}", "删除角色", auth.Needs(perm.StaffManage),
+		httpapi.Tags("员工与角色"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *RolePath) (*struct{}, error) {
 			return nil, s.DeleteRole(ctx, in.CID, in.ID)
 		})
 
-	huma.Register(api, op("list-staff", http.MethodGet, "/api/v1/communities/{cid}/staff", "员工账号列表"),
-		func(ctx context.Context, in *CommunityPath) (*membersOutput, error) {
+	huma.Register(api, httpapi.Op("list-staff", http.MethodGet, "/api/v1/communities/{cid}/staff", "员工账号列表", auth.Needs(perm.StaffManage),
+		httpapi.Tags("员工与角色")),
+		func(ctx context.Context, in *CommunityPath) (*httpapi.Body[membersOutputBody], error) {
 			ms, err := s.Members(ctx, in.CID)
 			if err != nil {
 				return nil, err
 			}
-			out := &membersOutput{}
-			out.Body.Items = ms
-			return out, nil
+			return httpapi.Reply(membersOutputBody{Items: ms}), nil
 		})
-	add := op("create-staff", http.MethodPost, "/api/v1/communities/{cid}/staff", "新建员工账号")
-	add.Description = "为本小区创建员工账号并指定角色。首次登录必须修改初始密码。"
-	huma.Register(api, add, func(ctx context.Context, in *createMemberInput) (*memberOutput, error) {
+	huma.Register(api, httpapi.Op("create-staff", http.MethodPost, "/api/v1/communities/{cid}/staff", "新建员工账号", auth.Needs(perm.StaffManage),
+		httpapi.Tags("员工与角色"),
+		httpapi.Status(http.StatusCreated),
+		httpapi.Describe("为本小区创建员工账号并指定角色。首次登录必须修改初始密码。")), func(ctx context.Context, in *createMemberInput) (*httpapi.Body[StaffAccount], error) {
 		b := in.Body
 		m, err := s.CreateMember(ctx, in.CID, MemberInput{Account: b.StaffAccount, Name: b.Name, Phone: b.Phone, Email: b.Email, Role: b.Role, Password: b.Password})
-		return &memberOutput{Body: m}, err
+		return httpapi.Reply(m), err
 	})
-	huma.Register(api, op("set-staff-role", http.MethodPut, "/api/v1/communities/{cid}/staff/{id}/role", "修改员工角色"),
-		func(ctx context.Context, in *setMemberRoleInput) (*memberOutput, error) {
+	huma.Register(api, httpapi.Op("set-staff-role", http.MethodPut, "/api/v1/communities/{cid}/staff/{id}/role", "修改员工角色", auth.Needs(perm.StaffManage),
+		httpapi.Tags("员工与角色")),
+		func(ctx context.Context, in *setMemberRoleInput) (*httpapi.Body[StaffAccount], error) {
 			m, err := s.SetMemberRole(ctx, in.CID, in.ID, in.Body.Role)
-			return &memberOutput{Body: m}, err
+			return httpapi.Reply(m), err
 		})
-	huma.Register(api, op("delete-staff", http.MethodDelete, "/api/v1/communities/{cid}/staff/{id}", "删除员工账号"),
+	huma.Register(api, httpapi.Op("delete-staff", http.MethodDelete, "/api/v1/communities/{cid}/staff/{id}", "删除员工账号", auth.Needs(perm.StaffManage),
+		httpapi.Tags("员工与角色"),
+		httpapi.Status(http.StatusNoContent)),
 		func(ctx context.Context, in *StaffPath) (*struct{}, error) {
 			return nil, s.DeleteMember(ctx, in.CID, in.ID)
 		})

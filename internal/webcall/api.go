@@ -14,11 +14,10 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
 	"linli/internal/household"
+	"linli/internal/httpapi"
 	"linli/internal/perm"
 	"linli/internal/sip"
 )
-
-var appSecurity = []map[string][]string{{"app": {}}}
 
 type staffTicketInput struct {
 	Body struct {
@@ -36,8 +35,6 @@ type Ticket struct {
 	ExpiresIn int    `json:"expires_in" doc:"有效秒数"`
 }
 
-type ticketOutput struct{ Body *Ticket }
-
 // Station is a door or wall station a resident may watch.
 type Station struct {
 	DeviceID int    `json:"device_id" doc:"设备编号"`
@@ -46,47 +43,45 @@ type Station struct {
 	Online   bool   `json:"online" doc:"设备是否在线"`
 }
 
-type stationsOutput struct {
-	Body struct {
-		Items []Station `json:"items"`
-	}
+type stationsOutputBody struct {
+	Items []Station `json:"items"`
 }
 
 // Register adds the ticket operations and the residents' station list;
 // the socket itself is ServeHTTP, mounted at /webcall/ws.
 func (s *Service) Register(api huma.API) {
-	huma.Register(api, huma.Operation{OperationID: "webcall-staff-ticket", Metadata: auth.Needs(perm.DoorCall), Method: http.MethodPost, Path: "/api/v1/webcall/ticket",
-		Summary: "门口呼叫连接凭证", Tags: []string{"门口呼叫"},
-		Description: "打开门口呼叫页面时获取，用于连接 /webcall/ws（见 docs/webcall.md）：页面即成为该小区管理中心（9900）的接听方之一，并可监视本小区的门口机和围墙机。"},
-		func(ctx context.Context, in *staffTicketInput) (*ticketOutput, error) {
+	huma.Register(api, httpapi.Op("webcall-staff-ticket", http.MethodPost, "/api/v1/webcall/ticket", "门口呼叫连接凭证", auth.Needs(perm.DoorCall),
+		httpapi.Tags("门口呼叫"),
+		httpapi.Describe("打开门口呼叫页面时获取，用于连接 /webcall/ws（见 docs/webcall.md）：页面即成为该小区管理中心（9900）的接听方之一，并可监视本小区的门口机和围墙机。")),
+		func(ctx context.Context, in *staffTicketInput) (*httpapi.Body[*Ticket], error) {
 			t, err := s.StaffTicket(ctx, in.Body.CommunityID)
 			if err != nil {
 				return nil, err
 			}
-			return &ticketOutput{Body: t}, nil
+			return httpapi.Reply(t), nil
 		})
-	tags := []string{"业主 APP"}
-	huma.Register(api, huma.Operation{OperationID: "app-webcall-ticket", Method: http.MethodPost, Path: "/app/v1/webcall/ticket",
-		Summary: "网页接听连接凭证", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "H5 页面打开期间作为本 APP 的一个接听端：呼叫房间时与室内分机、APP 同时振铃；也可监视本单元门口机和小区围墙机。需要房间开通 APP呼叫。"},
-		func(ctx context.Context, in *appTicketInput) (*ticketOutput, error) {
+	huma.Register(api, httpapi.Op("app-webcall-ticket", http.MethodPost, "/app/v1/webcall/ticket", "网页接听连接凭证", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("H5 页面打开期间作为本 APP 的一个接听端：呼叫房间时与室内分机、APP 同时振铃；"+
+			"也可监视本单元门口机和小区围墙机。需要房间开通 APP呼叫。")),
+		func(ctx context.Context, in *appTicketInput) (*httpapi.Body[*Ticket], error) {
 			t, err := s.AppTicket(ctx, in.Authorization)
 			if err != nil {
 				return nil, err
 			}
-			return &ticketOutput{Body: t}, nil
+			return httpapi.Reply(t), nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "app-webcall-stations", Method: http.MethodGet, Path: "/app/v1/webcall/stations",
-		Summary: "可监视的设备", Tags: tags, Metadata: auth.ResidentOnly(), Security: appSecurity,
-		Description: "本人房间所在单元的门口机和小区的围墙机（房间需开通 APP呼叫）。"},
-		func(ctx context.Context, in *appTicketInput) (*stationsOutput, error) {
+	huma.Register(api, httpapi.Op("app-webcall-stations", http.MethodGet, "/app/v1/webcall/stations", "可监视的设备", auth.ResidentOnly(),
+		httpapi.Tags("业主 APP"),
+		httpapi.Security("app"),
+		httpapi.Describe("本人房间所在单元的门口机和小区的围墙机（房间需开通 APP呼叫）。")),
+		func(ctx context.Context, in *appTicketInput) (*httpapi.Body[stationsOutputBody], error) {
 			items, err := s.Stations(ctx, in.Authorization)
 			if err != nil {
 				return nil, err
 			}
-			out := &stationsOutput{}
-			out.Body.Items = items
-			return out, nil
+			return httpapi.Reply(stationsOutputBody{Items: items}), nil
 		})
 }
 

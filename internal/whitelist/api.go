@@ -8,6 +8,7 @@ import (
 
 	"linli/internal/auth"
 	"linli/internal/ent"
+	"linli/internal/httpapi"
 )
 
 // Devices is what whitelists ask of the device service: the device behind
@@ -24,14 +25,14 @@ type syncInput struct {
 	Since int64 `query:"since" minimum:"0" doc:"设备已有的白名单版本；新设备为 0"`
 }
 
-type syncOutput struct{ Body *Delta }
-
 // Register adds GET /device/v1/sync to api.
 func (s *Service) Register(api huma.API) {
-	huma.Register(api, huma.Operation{OperationID: "device-sync", Method: http.MethodGet, Path: "/device/v1/sync",
-		Summary: "同步白名单", Tags: []string{"设备接口"}, Metadata: auth.DeviceOnly(), Security: []map[string][]string{{"device": {}}},
-		Description: "返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；新设备或落后太多时返回完整白名单（full 为 true）。"},
-		func(ctx context.Context, in *syncInput) (*syncOutput, error) {
+	huma.Register(api, httpapi.Op("device-sync", http.MethodGet, "/device/v1/sync", "同步白名单", auth.DeviceOnly(),
+		httpapi.Tags("设备接口"),
+		httpapi.Security("device"),
+		httpapi.Describe("返回自 since 版本以来的变化（upserts 与 deletes）和新版本号；"+
+			"新设备或落后太多时返回完整白名单（full 为 true）。")),
+		func(ctx context.Context, in *syncInput) (*httpapi.Body[*Delta], error) {
 			d := s.devices.Current(ctx)
 			loc, err := s.devices.Location(ctx, d)
 			if err != nil {
@@ -44,6 +45,6 @@ func (s *Service) Register(api huma.API) {
 			if err := s.devices.Seen(ctx, d, auth.ClientIP(ctx)); err != nil {
 				return nil, err
 			}
-			return &syncOutput{Body: delta}, nil
+			return httpapi.Reply(delta), nil
 		})
 }
