@@ -101,6 +101,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if err != nil {
 		return nil, err
 	}
+	if db.SearchUnindexed != nil {
+		logger.Warn("search boxes scan their tables: no substring indexes", "err", db.SearchUnindexed)
+	}
 	a := &App{cfg: cfg, logger: logger, db: db}
 	accounts := account.NewService(db, logger)
 	created, err := accounts.EnsureOperator(ctx, cfg.AdminAccount, cfg.AdminPassword)
