@@ -2,7 +2,12 @@ package store_test
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -254,4 +259,64 @@ func searchRoom(tb testing.TB, ctx context.Context, db *store.Store) store.NewRe
 		tb.Fatal(err)
 	}
 	return store.NewResident{CommunityID: c.ID, RoomID: r.ID, AreaID: a.ID, BuildingID: b.ID, UnitID: u.ID, Role: "owner"}
+}
+
+// TestSearchWithoutTrigramRights checks that a PostgreSQL user who may not
+// create pg_trgm still opens the store, is told why search scans, and finds
+// the same rows.
+func TestSearchWithoutTrigramRights(t *testing.T) {
+	base := os.Getenv("TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("TEST_POSTGRES_URL not set")
+	}
+	ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	role := "linli_test_" + hex.EncodeToString(suffix)
+	// Registered first, the role is dropped last: after the database that
+	// holds its grants and tables.
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.Exec("DROP ROLE IF EXISTS " + role); err != nil {
+			t.Errorf("drop role: %v", err)
+		}
+	})
+	dbURL := storetest.FreshPostgres(t, base)
+	admin, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	// The role may create tables in the schema, not extensions in the database.
+	for _, stmt := range []string{"CREATE ROLE " + role + " LOGIN", "GRANT CREATE ON SCHEMA public TO " + role} {
+		if _, err := admin.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	db, err := store.Open(ctx, u.String(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.SearchUnindexed == nil || !strings.Contains(db.SearchUnindexed.Error(), "pg_trgm") {
+		t.Fatalf("SearchUnindexed = %v, want why pg_trgm is missing", db.SearchUnindexed)
+	}
+	at := searchRoom(t, ctx, db)
+	id := db.Resident.Create().SetCommunityID(at.CommunityID).SetRoomID(at.RoomID).SetAreaID(at.AreaID).
+		SetBuildingID(at.BuildingID).SetUnitID(at.UnitID).SetName("张三丰").SetPhone("13800001111").SetRole("owner").SaveX(ctx).ID
+	for _, q := range []string{"张", "三丰", "张三丰", "0000111"} {
+		if got := db.Resident.Query().Where(store.ResidentSearch.Contains(q)).IDsX(ctx); !slices.Equal(got, []int{id}) {
+			t.Errorf("search %q found %v, want [%d]", q, got, id)
+		}
+	}
 }
