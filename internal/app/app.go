@@ -108,6 +108,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if err != nil {
 		return nil, err
 	}
+	if db.SearchUnindexed != nil {
+		logger.Warn("search boxes scan their tables: no substring indexes", "err", db.SearchUnindexed)
+	}
 	a := &App{cfg: cfg, logger: logger, db: db}
 	a.metrics = metrics.New(metrics.Gauges{DevicesOnline: a.devicesOnline, SIPRegistrations: a.sipRegistrations})
 	accounts := account.NewService(db, logger)

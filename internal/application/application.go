@@ -315,7 +315,7 @@ func (s *Service) List(ctx context.Context, cid int, f Filter, offset, limit int
 		ps = append(ps, entapp.RoomIDIn(ids...))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		ps = append(ps, entapp.Or(entapp.NameContains(q), entapp.PhoneContains(q)))
+		ps = append(ps, store.ApplicationSearch.Contains(q))
 	}
 	if f.Status != "" {
 		ps = append(ps, entapp.StatusEQ(entapp.Status(f.Status)))

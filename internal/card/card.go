@@ -311,7 +311,7 @@ func (s *Service) ListCards(ctx context.Context, cid int, f CardFilter, offset, 
 		ps = append(ps, entcard.StatusNEQ(entcard.StatusBlank))
 	}
 	if f.Number != "" {
-		ps = append(ps, entcard.NumberContains(strings.ToUpper(strings.TrimSpace(f.Number))))
+		ps = append(ps, store.CardSearch.Contains(strings.ToUpper(strings.TrimSpace(f.Number))))
 	}
 	q := s.db.Card.Query().Where(ps...)
 	total, err := q.Clone().Count(ctx)

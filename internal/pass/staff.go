@@ -82,7 +82,7 @@ func (s *Service) List(ctx context.Context, cid int, f Filter, offset, limit int
 		ps = append(ps, p)
 	}
 	if v := trimmed(f.Visitor, 32); v != "" {
-		ps = append(ps, entpass.VisitorNameContains(v))
+		ps = append(ps, store.PassSearch.Contains(v))
 	}
 	q := s.db.Pass.Query().Where(ps...)
 	total, err := q.Clone().Count(ctx)

@@ -9,6 +9,7 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/ent/room"
 	"linli/internal/housing"
+	"linli/internal/store"
 )
 
 // Filter selects residents: the room cascade and 姓名或手机号. Zero values
@@ -36,7 +37,7 @@ func (f Filter) predicates(cid int) []predicate.Resident {
 		ps = append(ps, resident.HasRoomWith(room.Floor(f.Floor)))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		ps = append(ps, resident.Or(resident.NameContains(q), resident.PhoneContains(q)))
+		ps = append(ps, store.ResidentSearch.Contains(q))
 	}
 	return ps
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"linli/internal/ent"
+	"linli/internal/ent/resident"
 )
 
 // NewResident is a resident written in bulk by an import.
@@ -25,13 +26,21 @@ type ResidentWriter interface {
 
 // WriteResidents runs fn with a ResidentWriter in one transaction, committed
 // when fn returns nil and rolled back otherwise. On PostgreSQL inserts use
-// COPY; on SQLite multi-row INSERTs. Callers have already checked that the
-// actor may write to the community (the writer bypasses ent's hooks).
+// COPY; on SQLite multi-row INSERTs. After the commit the planner's
+// statistics are refreshed. Callers have already checked that the actor may
+// write to the community (the writer bypasses ent's hooks).
 func (s *Store) WriteResidents(ctx context.Context, fn func(ResidentWriter) error) error {
+	var err error
 	if s.Dialect == dialectPostgres {
-		return s.copyResidents(ctx, fn)
+		err = s.copyResidents(ctx, fn)
+	} else {
+		err = s.InTx(ctx, func(tx *ent.Tx) error { return fn(entResidentWriter{tx}) })
 	}
-	return s.InTx(ctx, func(tx *ent.Tx) error { return fn(entResidentWriter{tx}) })
+	if err != nil {
+		return err
+	}
+	s.analyze(ctx, resident.Table)
+	return nil
 }
 
 type entResidentWriter struct{ tx *ent.Tx }

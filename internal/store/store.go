@@ -16,8 +16,9 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "modernc.org/sqlite"             // registers "sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers "sqlite"
 
 	"linli/internal/ent"
 	"linli/internal/ent/migrate"
@@ -29,6 +30,10 @@ type Store struct {
 	*ent.Client
 	DB      *sql.DB
 	Dialect string // dialect.SQLite or dialect.Postgres
+	// SearchUnindexed says why the search boxes scan their tables instead
+	// of using substring indexes (PostgreSQL without the right to create
+	// pg_trgm); nil when they are indexed.
+	SearchUnindexed error
 }
 
 // Open connects to url (empty: SQLite file linli.db in dataDir; postgres://…
@@ -63,7 +68,33 @@ func Open(ctx context.Context, url, dataDir string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
-	return &Store{Client: client, DB: db, Dialect: dialect}, nil
+	unindexed, err := migrateSearch(ctx, db, dialect)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	s := &Store{Client: client, DB: db, Dialect: dialect, SearchUnindexed: unindexed}
+	if dialect == dialectSQLite {
+		s.analyze(ctx, "")
+	}
+	return s, nil
+}
+
+// analyze refreshes the planner's statistics, as SQLite advises on opening
+// a database and both advise after large changes (PostgreSQL's autovacuum
+// comes round only later): on SQLite of every table whose size changed
+// much since it was last measured, on PostgreSQL of table. Without them the
+// planners guess that community_id selects a handful of rows and walk a
+// whole community instead of the few rows a search index finds. Statistics
+// only guide the planner: when refreshing them fails, queries still give
+// the same results, so the error is not reported.
+func (s *Store) analyze(ctx context.Context, table string) {
+	switch s.Dialect {
+	case dialectSQLite:
+		_, _ = s.DB.ExecContext(ctx, "PRAGMA optimize=0x10002")
+	case dialectPostgres:
+		_, _ = s.DB.ExecContext(ctx, "ANALYZE "+table)
+	}
 }
 
 // migrating serializes the migrations of the stores one process opens:
@@ -109,10 +140,20 @@ func openSQLite(url, dataDir string) (*sql.DB, error) {
 }
 
 func openPostgres(url string) (*sql.DB, error) {
-	db, err := sql.Open("pgx", url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
+	// Statements are prepared once per connection. PostgreSQL would soon
+	// plan them once for any value (a generic plan), guessing how many rows
+	// a LIKE pattern selects: a search of the resident list then walks the
+	// whole community in updated_at order instead of asking the trigram
+	// indexes. Planned for their values, searches take the indexes when the
+	// pattern is selective.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxLifetime(30 * time.Minute)
