@@ -10,11 +10,9 @@ import (
 
 	"linli/internal/cardno"
 	"linli/internal/ent"
-	"linli/internal/ent/building"
 	entcard "linli/internal/ent/card"
 	"linli/internal/ent/predicate"
 	"linli/internal/ent/resident"
-	"linli/internal/ent/room"
 	"linli/internal/ent/unit"
 	"linli/internal/errs"
 	"linli/internal/housing"
@@ -281,27 +279,11 @@ func (s *Service) ListCards(ctx context.Context, cid int, f CardFilter, offset, 
 		return nil, 0, err
 	}
 	ps := []predicate.Card{entcard.CommunityID(cid)}
-	roomPs := []predicate.Room{room.CommunityID(cid)}
-	if f.RoomID > 0 {
-		roomPs = append(roomPs, room.ID(f.RoomID))
+	ids, narrowed, err := f.Rooms(ctx, s.db.Client, cid)
+	if err != nil {
+		return nil, 0, err
 	}
-	if f.UnitID > 0 {
-		roomPs = append(roomPs, room.UnitID(f.UnitID))
-	}
-	if f.BuildingID > 0 {
-		roomPs = append(roomPs, room.HasUnitWith(unit.BuildingID(f.BuildingID)))
-	}
-	if f.AreaID > 0 {
-		roomPs = append(roomPs, room.HasUnitWith(unit.HasBuildingWith(building.AreaID(f.AreaID))))
-	}
-	if f.Floor > 0 {
-		roomPs = append(roomPs, room.Floor(f.Floor))
-	}
-	if len(roomPs) > 1 {
-		ids, err := s.db.Room.Query().Where(roomPs...).IDs(ctx)
-		if err != nil {
-			return nil, 0, err
-		}
+	if narrowed {
 		// Super cards belong to no room; they show when no room is chosen.
 		ps = append(ps, entcard.RoomIDIn(ids...))
 	}

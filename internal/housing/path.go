@@ -5,7 +5,10 @@ import (
 	"context"
 
 	"linli/internal/ent"
+	"linli/internal/ent/building"
+	"linli/internal/ent/predicate"
 	"linli/internal/ent/room"
+	"linli/internal/ent/unit"
 )
 
 // Cascade is the room cascade of list pages (区域 ▾ 楼栋 ▾ 单元 ▾ 楼层 ▾ 房号 ▾),
@@ -16,6 +19,33 @@ type Cascade struct {
 	UnitID     int `query:"unit_id" minimum:"0" doc:"单元"`
 	Floor      int `query:"floor" minimum:"0" maximum:"99" doc:"楼层"`
 	RoomID     int `query:"room_id" minimum:"0" doc:"房号"`
+}
+
+// Rooms returns the rooms of community cid that the cascade selects, and
+// false when it selects no part of the tree (every room, and whatever
+// belongs to no room, then shows).
+func (c Cascade) Rooms(ctx context.Context, db *ent.Client, cid int) ([]int, bool, error) {
+	ps := []predicate.Room{room.CommunityID(cid)}
+	if c.RoomID > 0 {
+		ps = append(ps, room.ID(c.RoomID))
+	}
+	if c.UnitID > 0 {
+		ps = append(ps, room.UnitID(c.UnitID))
+	}
+	if c.BuildingID > 0 {
+		ps = append(ps, room.HasUnitWith(unit.BuildingID(c.BuildingID)))
+	}
+	if c.AreaID > 0 {
+		ps = append(ps, room.HasUnitWith(unit.HasBuildingWith(building.AreaID(c.AreaID))))
+	}
+	if c.Floor > 0 {
+		ps = append(ps, room.Floor(c.Floor))
+	}
+	if len(ps) == 1 {
+		return nil, false, nil
+	}
+	ids, err := db.Room.Query().Where(ps...).IDs(ctx)
+	return ids, true, err
 }
 
 // WithUnitPath loads a unit's building and area, which its labels need.

@@ -6,11 +6,8 @@ import (
 
 	"linli/internal/auth"
 	"linli/internal/ent"
-	"linli/internal/ent/building"
 	entpass "linli/internal/ent/pass"
 	"linli/internal/ent/predicate"
-	"linli/internal/ent/room"
-	"linli/internal/ent/unit"
 	"linli/internal/housing"
 	"linli/internal/store"
 )
@@ -51,27 +48,11 @@ func (s *Service) List(ctx context.Context, cid int, f Filter, offset, limit int
 		return nil, 0, err
 	}
 	ps := []predicate.Pass{entpass.CommunityID(cid)}
-	roomPs := []predicate.Room{room.CommunityID(cid)}
-	if f.RoomID > 0 {
-		roomPs = append(roomPs, room.ID(f.RoomID))
+	ids, narrowed, err := f.Rooms(ctx, s.db.Client, cid)
+	if err != nil {
+		return nil, 0, err
 	}
-	if f.UnitID > 0 {
-		roomPs = append(roomPs, room.UnitID(f.UnitID))
-	}
-	if f.BuildingID > 0 {
-		roomPs = append(roomPs, room.HasUnitWith(unit.BuildingID(f.BuildingID)))
-	}
-	if f.AreaID > 0 {
-		roomPs = append(roomPs, room.HasUnitWith(unit.HasBuildingWith(building.AreaID(f.AreaID))))
-	}
-	if f.Floor > 0 {
-		roomPs = append(roomPs, room.Floor(f.Floor))
-	}
-	if len(roomPs) > 1 {
-		ids, err := s.db.Room.Query().Where(roomPs...).IDs(ctx)
-		if err != nil {
-			return nil, 0, err
-		}
+	if narrowed {
 		ps = append(ps, entpass.RoomIDIn(ids...))
 	}
 	if f.Status != "" {
