@@ -8,8 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import { here, root, check, startProcess as start, firstSignIn } from './lib.mjs'
+import { here, root, check, startProcess as start, firstSignIn, launch } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -54,11 +53,7 @@ let failed = false
 try {
   const base = (await server.found)[1]
   console.log(`linli at ${base}`)
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-  })
+  browser = await launch()
   const newContext = (extra = {}) => browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true, acceptDownloads: true, ...extra })
   const context = await newContext()
   const page = await context.newPage()

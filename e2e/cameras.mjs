@@ -8,8 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import { here, root, check, startProcess as start, firstSignIn } from './lib.mjs'
+import { here, root, check, startProcess as start, firstSignIn, launch } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -35,14 +34,10 @@ try {
   const camAddr = (await camera.found)[1]
   console.log(`linli at ${base}, fake camera at ${camAddr}`)
 
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-      // ICE on loopback only: the relay answers with 127.0.0.1 candidates.
-      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
-  })
+  browser = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required',
+    // ICE on loopback only: the relay answers with 127.0.0.1 candidates.
+    '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'])
   // bypassCSP lets the test inject axe-core.
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
   // Keep every RTCPeerConnection the page makes, to read its stats.

@@ -12,8 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import { here, root, check, startProcess as start, firstSignIn } from './lib.mjs'
+import { here, root, check, startProcess as start, firstSignIn, launch } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -107,11 +106,7 @@ let failed = false
 try {
   const base = (await server.found)[1]
   console.log(`linli at ${base}, SMTP at ${smtpAddr}`)
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-  })
+  browser = await launch()
   const newPage = async () => {
     const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
     const page = await ctx.newPage()

@@ -9,8 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import { here, root, check, startProcess as start } from './lib.mjs'
+import { here, root, check, startProcess as start, launch, firstSignIn } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -36,11 +35,7 @@ let failed = false
 try {
   const base = await listening
   console.log(`linli at ${base}`)
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-  })
+  browser = await launch()
   const pageErrors = []
 
   // newPerson opens a browser of its own and signs account in, changing
@@ -49,22 +44,12 @@ try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
     const page = await context.newPage()
     page.on('pageerror', (e) => pageErrors.push(`${account}: ${e.message}`))
-    const tid = (id) => page.getByTestId(id)
-    await page.goto(`${base}/login`)
-    await tid('login-account').fill(account)
-    await tid('login-password').fill(initial)
-    await tid('login-submit').click()
-    await page.waitForURL(/\/change-password/)
-    await tid('change-password-old').fill(initial)
-    await tid('change-password-new').fill(pw)
-    await tid('change-password-confirm').fill(pw)
-    await tid('change-password-submit').click()
-    await page.waitForURL((u) => !u.pathname.startsWith('/change-password'))
+    await firstSignIn(page, base, account, initial, pw)
     const call = (method, path, body) => page.evaluate(async ([m, p, b]) => {
       const r = await fetch(p, { method: m, headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined })
       return { status: r.status, body: await r.json().catch(() => null) }
     }, [method, path, body])
-    return { page, tid, call }
+    return { page, tid: (id) => page.getByTestId(id), call }
   }
 
   // The operator creates the community and its first 物业管理员.

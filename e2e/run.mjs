@@ -13,8 +13,7 @@ import { spawn, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import { here, root, check } from './lib.mjs'
+import { here, root, check, launch } from './lib.mjs'
 import { checkA11y, checkTables, checkToasts, SIZES } from './layout.mjs'
 
 const artifacts = join(here, 'artifacts')
@@ -48,11 +47,7 @@ const mqttAddr = serverLog.match(/msg="MQTT broker listening" mqtt=([0-9.:]+)/)[
 const sipAddr = serverLog.match(/msg="SIP server listening" sip=([0-9.:]+)/)[1]
 console.log(`linli at ${base}, MQTT at ${mqttAddr}, SIP at ${sipAddr}`)
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--no-first-run'],
-})
+const browser = await launch()
 // bypassCSP lets the test inject axe-core into the console's pages.
 const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
 const page = await context.newPage()

@@ -13,8 +13,7 @@ import { createHmac } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import { here, root, check, startProcess as start } from './lib.mjs'
+import { here, root, check, startProcess as start, launch } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -75,11 +74,7 @@ let failed = false
 try {
   const base = await listening
   console.log(`linli at ${base}`)
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-  })
+  browser = await launch()
   const pageErrors = []
   const a11yFindings = []
   async function a11y(page, what, scope) {
