@@ -255,6 +255,12 @@ try {
   const pwError = desk.tid('twofactor-password-dialog').locator('.el-form-item__error')
   await pwError.waitFor()
   check((await pwError.innerText()).includes('密码'), `a wrong password is refused on the form: ${await pwError.innerText()}`)
+  // The submit button has left its loading state and its colour
+  // transition has ended, so axe measures the colours the user sees.
+  await desk.page.waitForFunction(() => {
+    const b = document.querySelector('[data-testid="twofactor-password-submit"]')
+    return b && !b.classList.contains('is-loading') && b.getAnimations({ subtree: true }).length === 0
+  })
   await desk.page.screenshot({ path: join(shots, 'twofactor-password.png') })
   await a11y(desk.page, 'the password dialog', '[data-testid="twofactor-password-dialog"]')
   await desk.tid('twofactor-password').fill(MGR.pw)
