@@ -491,7 +491,8 @@ func (a *App) Serve(ctx context.Context) error {
 // faces off whitelists; every hour it purges expired sessions, old login
 // failures, application attempts, whitelist changes older than 30 days, and
 // call and unlock records (with their snapshots) older than the retention
-// period, and 操作日志 entries older than theirs; ten minutes after start and then daily it sweeps orphan files.
+// period, and 操作日志 entries older than theirs, then refreshes the
+// database's statistics; ten minutes after start and then daily it sweeps orphan files.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -534,6 +535,7 @@ func (a *App) janitor(ctx context.Context) {
 			} else if n > 0 {
 				a.logger.Info("purged old records", "records", n, "days", a.cfg.RetentionDays)
 			}
+			a.db.Optimize(ctx)
 		}
 		if n%(24*60) == 10 {
 			if n, err := a.SweepFiles(ctx, time.Now().Add(-blob.OrphanGrace)); err != nil && ctx.Err() == nil {

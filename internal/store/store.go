@@ -97,6 +97,18 @@ func (s *Store) analyze(ctx context.Context, table string) {
 	}
 }
 
+// Optimize keeps the planner's statistics fresh on a server that runs for
+// months: SQLite advises running PRAGMA optimize every few hours on
+// long-lived connections (it measures again only the tables whose size
+// changed much, so it is cheap), as edits made one at a time otherwise
+// leave the statistics of the day the database was opened. PostgreSQL's
+// autovacuum does the same by itself, so there it does nothing.
+func (s *Store) Optimize(ctx context.Context) {
+	if s.Dialect == dialectSQLite {
+		s.analyze(ctx, "")
+	}
+}
+
 // migrating serializes the migrations of the stores one process opens:
 // ent's migration completes the generated table descriptions (package
 // variables of internal/ent/migrate) in place, so two stores migrating at
