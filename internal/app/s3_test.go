@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"linli/internal/apptest"
 	"linli/internal/blob/blobtest"
@@ -192,4 +193,62 @@ func TestFilesOnS3(t *testing.T) {
 		t.Errorf("firmware once the store is back: %d %s", r.Status, r.Body)
 	}
 	probe.Must(200, "GET", "/readyz", nil)
+}
+
+// TestSlowFileStore: while the store holds an upload unanswered, requests
+// that need no file (another device's event, the resident list, /healthz)
+// are answered, and /readyz reports files down within its own limit
+// instead of hanging. Once the store answers again, uploads work.
+func TestSlowFileStore(t *testing.T) {
+	t.Parallel()
+	srv := blobtest.Start(t)
+	px := srv.Proxy(t)
+	cfg := s3Config(t, srv, "")
+	cfg.BlobURL = px.URL("")
+	s := apptest.StartWith(t, cfg)
+	op := s.Operator()
+	a := s.NewCommunity(t, op, "慢存储小区", "SL")
+	slow := boundDevice(t, s, a, "pwSLx9", "SL-DOOR-1", 1)
+	quick := boundDevice(t, s, a, "pwSLx9", "SL-DOOR-2", 2)
+	snap := snapshotJPEG(320, 240)
+	if r := postEvent(s, slow.Token, map[string]string{"event_id": "sl-0", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D",
+		"time": "2026-11-28T10:00:00+08:00"}, snap); r.Status != 201 {
+		t.Fatalf("event before the stall: %d %s", r.Status, r.Body)
+	}
+
+	px.Stall()
+	pending := make(chan apptest.Response, 1)
+	go func() {
+		pending <- postEvent(s, slow.Token, map[string]string{"event_id": "sl-1", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D",
+			"time": "2026-11-28T10:01:00+08:00"}, snap)
+	}()
+	apptest.Eventually(t, time.Minute, "the upload waiting on the store", func() bool { return px.Held() > 0 })
+
+	if r := postEvent(s, quick.Token, map[string]string{"event_id": "sl-2", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D",
+		"time": "2026-11-28T10:02:00+08:00"}, nil); r.Status != 201 {
+		t.Errorf("another device's event during the stall: %d %s", r.Status, r.Body)
+	}
+	a.Manager.Must(200, "GET", a.Path("/residents"), nil)
+	s.Client("probe").Must(200, "GET", "/healthz", nil)
+	if r := s.Client("probe").Do("GET", "/readyz", nil); r.Status != 503 || !strings.Contains(string(r.Body), `"files"`) {
+		t.Errorf("/readyz with the store hung: %d %s", r.Status, r.Body)
+	}
+	select {
+	case r := <-pending:
+		t.Fatalf("the held upload answered before the store did: %d %s", r.Status, r.Body)
+	default:
+	}
+
+	// The store answers again: the held request fails or is retried.
+	px.Resume()
+	switch r := <-pending; {
+	case r.Status == 201:
+	case r.Status == 503 && r.Detail() == storeDown:
+	default:
+		t.Errorf("the held upload after the store came back: %d %s", r.Status, r.Body)
+	}
+	if r := postEvent(s, slow.Token, map[string]string{"event_id": "sl-3", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D",
+		"time": "2026-11-28T10:03:00+08:00"}, snap); r.Status != 201 {
+		t.Errorf("event after the stall: %d %s", r.Status, r.Body)
+	}
 }
