@@ -193,6 +193,37 @@ func TestFilesOnS3(t *testing.T) {
 		t.Errorf("firmware once the store is back: %d %s", r.Status, r.Body)
 	}
 	probe.Must(200, "GET", "/readyz", nil)
+
+	// The janitor's sweep lists the bucket: files no row refers to go
+	// (every file is older than a cut-off in the future), the others stay.
+	files := srv.Store("estate")
+	orphans := []string{fmt.Sprintf("snapshots/%d/202611/%d-%s.jpg", a.ID, dev.DeviceID, strings.Repeat("b", 32)),
+		fmt.Sprintf("faces/%d/%d-0011223344556677.jpg", a.ID, other.ID), "firmware/0123456789abcdef0123456789abcdef.bin"}
+	for _, k := range orphans {
+		if err := files.Put(t.Context(), k, []byte("orphan")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := srv.ObjectNames(t.Context())
+	n, err := s.App.SweepFiles(t.Context(), time.Now().Add(time.Minute))
+	if err != nil || n != len(orphans) {
+		t.Fatalf("SweepFiles = %d, %v; want %d", n, err, len(orphans))
+	}
+	after, _ := srv.ObjectNames(t.Context())
+	if len(after) != len(before)-len(orphans) {
+		t.Errorf("bucket before the sweep %v, after %v", before, after)
+	}
+	for _, k := range orphans {
+		if slices.Contains(after, "estate/"+k) {
+			t.Errorf("orphan %s not swept", k)
+		}
+	}
+	if r := m.Do("GET", snapPath, nil); r.Status != 200 || !bytes.Equal(r.Body, snap) {
+		t.Errorf("snapshot after the sweep: %d", r.Status)
+	}
+	if r := device.DoHeaders("GET", fwPath, map[string]string{"Authorization": "Bearer " + dev.Token, "Range": "bytes=0-9"}, nil); r.Status != 206 {
+		t.Errorf("firmware after the sweep: %d", r.Status)
+	}
 }
 
 // TestSlowFileStore: while the store holds an upload unanswered, requests
