@@ -94,9 +94,11 @@ type Source struct {
 	Version string
 }
 
-// ErrFilesInBucket is returned by Create for FilesOnly when the files are
-// in a bucket: there is nothing of them to put in an archive.
-var ErrFilesInBucket = errors.New("文件保存在 S3 存储桶中（LINLI_BLOB_URL），不在备份文件里：请用存储桶的版本控制或复制备份文件")
+// ErrNothing is returned by Create for FilesOnly when the files are in a
+// bucket and the key comes from the environment: nothing is left to put
+// in an archive.
+var ErrNothing = errors.New("没有需要备份的内容：文件保存在 S3 存储桶中（LINLI_BLOB_URL，请用存储桶的版本控制或复制备份），" +
+	"数据密钥来自 LINLI_DATA_KEY（请自行妥善保存）")
 
 // ErrPostgres is returned by Create for a PostgreSQL server without
 // FilesOnly.
@@ -113,8 +115,8 @@ func Create(ctx context.Context, src Source, out string) (Manifest, error) {
 	if !sqlite && !src.FilesOnly {
 		return m, ErrPostgres
 	}
-	if src.FilesOnly && src.FilesIn != "" {
-		return m, ErrFilesInBucket
+	if src.FilesOnly && src.FilesIn != "" && src.KeyFromEnv {
+		return m, ErrNothing
 	}
 	if st, err := os.Stat(src.DataDir); err != nil || !st.IsDir() {
 		return m, fmt.Errorf("数据目录 %s 不存在或不是目录", src.DataDir)
