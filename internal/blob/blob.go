@@ -5,6 +5,7 @@
 package blob
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -54,67 +55,48 @@ func (d *Dir) path(key string) (string, error) {
 }
 
 // Put stores data under key, replacing what was there.
-func (d *Dir) Put(_ context.Context, key string, data []byte) error {
-	p, err := d.path(key)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return fmt.Errorf("blob: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
-	if err != nil {
-		return fmt.Errorf("blob: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("blob: write: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("blob: sync: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("blob: close: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		return fmt.Errorf("blob: rename: %w", err)
-	}
-	return nil
+func (d *Dir) Put(ctx context.Context, key string, data []byte) error {
+	_, err := d.PutReader(ctx, key, bytes.NewReader(data))
+	return err
 }
 
 // PutReader stores what r yields under key, replacing what was there, and
 // returns how many bytes it stored. A failed read leaves nothing behind.
+// A directory that cannot be written (full, read-only, gone) is
+// Unavailable, like a store that cannot be reached.
 func (d *Dir) PutReader(_ context.Context, key string, r io.Reader) (int64, error) {
 	p, err := d.path(key)
 	if err != nil {
 		return 0, err
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return 0, fmt.Errorf("blob: %w", err)
+		return 0, Unavailable(fmt.Errorf("blob: %w", err))
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
 	if err != nil {
-		return 0, fmt.Errorf("blob: %w", err)
+		return 0, Unavailable(fmt.Errorf("blob: %w", err))
 	}
 	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, r)
-	if err != nil {
+	cr := &countingReader{r: r}
+	if _, err := io.Copy(tmp, cr); err != nil {
 		tmp.Close()
-		return n, fmt.Errorf("blob: write: %w", err)
+		if cr.err != nil {
+			// The caller's stream failed, not the directory.
+			return cr.n, fmt.Errorf("blob: write: %w", cr.err)
+		}
+		return cr.n, Unavailable(fmt.Errorf("blob: write: %w", err))
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return n, fmt.Errorf("blob: sync: %w", err)
+		return cr.n, Unavailable(fmt.Errorf("blob: sync: %w", err))
 	}
 	if err := tmp.Close(); err != nil {
-		return n, fmt.Errorf("blob: close: %w", err)
+		return cr.n, Unavailable(fmt.Errorf("blob: close: %w", err))
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
-		return n, fmt.Errorf("blob: rename: %w", err)
+		return cr.n, Unavailable(fmt.Errorf("blob: rename: %w", err))
 	}
-	return n, nil
+	return cr.n, nil
 }
 
 // Open opens the file under key for reading (and seeking, for HTTP range
