@@ -195,8 +195,9 @@ type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset by the uploader") }
 
-// TestS3Prefix: with prefix= every object is below it in the bucket, and
-// the check's probe leaves nothing behind.
+// TestS3Prefix: with prefix= every object is below it in the bucket, the
+// check's probe leaves nothing behind, and interrupted uploads are aborted
+// only under the prefix.
 func TestS3Prefix(t *testing.T) {
 	ctx := context.Background()
 	srv := blobtest.Start(t)
@@ -213,6 +214,23 @@ func TestS3Prefix(t *testing.T) {
 	}
 	if want := []string{"estate-a/snapshots/1/x.jpg"}; !slices.Equal(names, want) {
 		t.Errorf("bucket holds %v, want %v", names, want)
+	}
+
+	// An upload a crash cut off is aborted by RemoveTemporary once it is
+	// older than the cut-off; one under another prefix is not ours.
+	for _, name := range []string{"estate-a/firmware/cut.bin", "estate-b/firmware/other.bin"} {
+		if err := srv.BeginUpload(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := st.RemoveTemporary(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Errorf("RemoveTemporary of older uploads = %d, %v; want 0 (the upload is new)", n, err)
+	}
+	if n, err := st.RemoveTemporary(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Errorf("RemoveTemporary = %d, %v; want 1", n, err)
+	}
+	if n, err := srv.Store("estate-b").RemoveTemporary(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Errorf("RemoveTemporary under the other prefix = %d, %v; want 1", n, err)
 	}
 }
 

@@ -138,8 +138,7 @@ func (s *S3) fail(op, key string, err error) error {
 	if err == nil {
 		return nil
 	}
-	switch minio.ToErrorResponse(err).Code {
-	case minio.NoSuchKey:
+	if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
 		return ErrNotFound
 	}
 	return Unavailable(fmt.Errorf("blob: %s %s in %s: %w", op, key, s.where, err))
@@ -280,11 +279,11 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, S3CallTimeout)
 	defer cancel()
-	err = s.client.RemoveObject(ctx, s.bucket, name, minio.RemoveObjectOptions{})
-	if errors.Is(s.fail("delete", key, err), ErrNotFound) {
+	err = s.fail("delete", key, s.client.RemoveObject(ctx, s.bucket, name, minio.RemoveObjectOptions{}))
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
-	return s.fail("delete", key, err)
+	return err
 }
 
 // Stat describes the object under key, or returns ErrNotFound.

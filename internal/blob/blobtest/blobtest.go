@@ -161,6 +161,20 @@ func (s *Server) ObjectNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// BeginUpload starts a multipart upload of name (a full object name, with
+// any prefix) and sends one part, as a firmware upload cut off by a crash
+// leaves it: invisible to readers, but taking space until aborted.
+func (s *Server) BeginUpload(ctx context.Context, name string) error {
+	core := minio.Core{Client: s.client()}
+	id, err := core.NewMultipartUpload(ctx, s.Bucket, name, minio.PutObjectOptions{})
+	if err != nil {
+		return err
+	}
+	part := bytes.Repeat([]byte("x"), 1024)
+	_, err = core.PutObjectPart(ctx, s.Bucket, name, id, 1, bytes.NewReader(part), int64(len(part)), minio.PutObjectPartOptions{})
+	return err
+}
+
 // Stop kills the server (as a crash or an outage would) and waits for it
 // to exit. The bucket's directory stays; Restart serves it again.
 func (s *Server) Stop() {
