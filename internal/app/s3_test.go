@@ -283,3 +283,32 @@ func TestSlowFileStore(t *testing.T) {
 		t.Errorf("event after the stall: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestFileStoreDownAtStart: a server whose store is down when it starts
+// starts anyway, says so in its log and in /readyz, and takes uploads once
+// the store is up.
+func TestFileStoreDownAtStart(t *testing.T) {
+	t.Parallel()
+	srv := blobtest.Start(t)
+	srv.Stop()
+	s := apptest.StartWith(t, s3Config(t, srv, ""))
+	if !strings.Contains(s.Logs(), "file store unreachable") {
+		t.Errorf("start with the store down, log:\n%s", s.Logs())
+	}
+	probe := s.Client("probe")
+	if r := probe.Do("GET", "/readyz", nil); r.Status != 503 || !strings.Contains(string(r.Body), `"files"`) {
+		t.Errorf("/readyz: %d %s", r.Status, r.Body)
+	}
+	op := s.Operator()
+	a := s.NewCommunity(t, op, "晚到存储小区", "LT")
+	dev := boundDevice(t, s, a, "pwLTx9", "LT-DOOR-1", 1)
+	event := map[string]string{"event_id": "lt-1", "type": "unlock", "unlock_type": "card", "card": "0A0B0C0D", "time": "2026-11-28T10:00:00+08:00"}
+	if r := postEvent(s, dev.Token, event, snapshotJPEG(64, 48)); r.Status != 503 || r.Detail() != storeDown {
+		t.Errorf("event with the store down: %d %s", r.Status, r.Body)
+	}
+	srv.Restart()
+	probe.Must(200, "GET", "/readyz", nil)
+	if r := postEvent(s, dev.Token, event, snapshotJPEG(64, 48)); r.Status != 201 {
+		t.Errorf("event once the store is up: %d %s", r.Status, r.Body)
+	}
+}
