@@ -68,7 +68,7 @@ func TestStoreContract(t *testing.T) {
 			// A stream larger than one upload part, then seeking in it as
 			// a range request does.
 			big := make([]byte, 17<<20+123)
-			rand.Read(big)
+			_, _ = rand.Read(big)
 			n, err := st.PutReader(ctx, "firmware/big.bin", bytes.NewReader(big))
 			if err != nil || n != int64(len(big)) {
 				t.Fatalf("PutReader = %d, %v; want %d", n, err, len(big))

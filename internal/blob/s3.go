@@ -263,10 +263,13 @@ func (s *S3) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, s.fail("get", key, err)
 	}
-	defer obj.Close()
 	data, err := io.ReadAll(obj)
+	cerr := obj.Close()
 	if err != nil {
 		return nil, s.fail("get", key, err)
+	}
+	if cerr != nil {
+		return nil, s.fail("get", key, cerr)
 	}
 	return data, nil
 }
