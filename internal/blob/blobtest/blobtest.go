@@ -42,7 +42,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	proc   *os.Process
-	exited chan error // receives once proc exited
+	exited chan struct{} // closed once proc exited
 	logs   lockedBuffer
 }
 
@@ -215,15 +215,19 @@ func (s *Server) start() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 	// Ready once it accepts connections; gone if it exits first (the port
 	// was taken). The limit only ends a start that hangs.
 	giveUp := time.After(2 * time.Minute)
 	for {
 		select {
-		case err := <-exited:
-			return fmt.Errorf("exited: %v", err)
+		case <-exited:
+			return fmt.Errorf("exited: %v", waitErr)
 		case <-giveUp:
 			_ = cmd.Process.Kill()
 			<-exited
