@@ -80,3 +80,47 @@ func TestBackupCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupWithFilesInBucket: with LINLI_BLOB_URL the archive holds the
+// database and the key but no files (those in the data directory are not
+// the server's), the manifest names the bucket, and restore says where
+// the files are.
+func TestBackupWithFilesInBucket(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"LINLI_DATA_DIR": dataDir, "LINLI_BLOB_URL": "s3://linli?endpoint=http://127.0.0.1:9000&region=us-east-1"}
+	getenv := func(k string) string { return env[k] }
+	var out, errOut bytes.Buffer
+	// A server's start creates the database and the key.
+	if err := os.WriteFile(filepath.Join(dataDir, "secret.key"), bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dataDir, "files", "faces"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "files", "faces", "stale.jpg"), []byte("jpeg"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "b.tar.gz")
+	if err := run(context.Background(), []string{"backup", "-files-only", archive}, getenv, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "files: 0, key: file") || !strings.Contains(out.String(), "s3://linli") {
+		t.Fatalf("backup -files-only with a bucket: %v %s", err, out.String())
+	}
+	out.Reset()
+	target := filepath.Join(t.TempDir(), "data")
+	if err := run(context.Background(), []string{"restore", "-data-dir", target, archive}, getenv, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "the files were kept in s3://linli") {
+		t.Fatalf("restore: %v %s", err, out.String())
+	}
+	if _, err := os.Stat(filepath.Join(target, "files", "faces", "stale.jpg")); err == nil {
+		t.Error("a file of the data directory was archived although the files are in the bucket")
+	}
+	env["LINLI_DATA_KEY"] = "a2V5"
+	if err := run(context.Background(), []string{"backup", "-files-only", archive}, getenv, &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "没有需要备份的内容") {
+		t.Errorf("backup of nothing: %v", err)
+	}
+	env["LINLI_BLOB_URL"] = "http://127.0.0.1:9000/linli"
+	if err := run(context.Background(), []string{"backup", "-files-only", archive}, getenv, &out, &errOut); err == nil {
+		t.Error("backup accepted a blob url that is not s3://")
+	}
+}

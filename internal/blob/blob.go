@@ -1,16 +1,17 @@
 // Package blob stores files (face photos, snapshots, ads, firmware, exports)
-// under keys. The embedded default keeps them in a directory; writes are
-// atomic, so a reader never sees half a file.
+// under keys. The default keeps them in a directory (Dir); an S3-compatible
+// bucket (S3) may hold them instead. Writes are atomic in both, so a reader
+// never sees half a file.
 package blob
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 )
 
 // ErrNotFound is returned for a key that holds nothing.
@@ -46,82 +47,61 @@ func (d *Dir) Check(context.Context) error {
 	return nil
 }
 
-var keyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9/_.-]{0,200}$`)
-
 func (d *Dir) path(key string) (string, error) {
-	if !keyRE.MatchString(key) || filepath.Clean(key) != key || filepath.IsAbs(key) || key == ".." || len(key) > 2 && key[:3] == "../" {
-		return "", fmt.Errorf("blob: bad key %q", key)
+	if err := checkKey(key); err != nil {
+		return "", err
 	}
 	return filepath.Join(d.root, filepath.FromSlash(key)), nil
 }
 
 // Put stores data under key, replacing what was there.
-func (d *Dir) Put(_ context.Context, key string, data []byte) error {
-	p, err := d.path(key)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return fmt.Errorf("blob: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
-	if err != nil {
-		return fmt.Errorf("blob: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("blob: write: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("blob: sync: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("blob: close: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		return fmt.Errorf("blob: rename: %w", err)
-	}
-	return nil
+func (d *Dir) Put(ctx context.Context, key string, data []byte) error {
+	_, err := d.PutReader(ctx, key, bytes.NewReader(data))
+	return err
 }
 
 // PutReader stores what r yields under key, replacing what was there, and
 // returns how many bytes it stored. A failed read leaves nothing behind.
+// A directory that cannot be written (full, read-only, gone) is
+// Unavailable, like a store that cannot be reached.
 func (d *Dir) PutReader(_ context.Context, key string, r io.Reader) (int64, error) {
 	p, err := d.path(key)
 	if err != nil {
 		return 0, err
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return 0, fmt.Errorf("blob: %w", err)
+		return 0, Unavailable(fmt.Errorf("blob: %w", err))
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
 	if err != nil {
-		return 0, fmt.Errorf("blob: %w", err)
+		return 0, Unavailable(fmt.Errorf("blob: %w", err))
 	}
 	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, r)
-	if err != nil {
+	cr := &countingReader{r: r}
+	if _, err := io.Copy(tmp, cr); err != nil {
 		tmp.Close()
-		return n, fmt.Errorf("blob: write: %w", err)
+		if cr.err != nil {
+			// The caller's stream failed, not the directory.
+			return cr.n, fmt.Errorf("blob: write: %w", cr.err)
+		}
+		return cr.n, Unavailable(fmt.Errorf("blob: write: %w", err))
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return n, fmt.Errorf("blob: sync: %w", err)
+		return cr.n, Unavailable(fmt.Errorf("blob: sync: %w", err))
 	}
 	if err := tmp.Close(); err != nil {
-		return n, fmt.Errorf("blob: close: %w", err)
+		return cr.n, Unavailable(fmt.Errorf("blob: close: %w", err))
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
-		return n, fmt.Errorf("blob: rename: %w", err)
+		return cr.n, Unavailable(fmt.Errorf("blob: rename: %w", err))
 	}
-	return n, nil
+	return cr.n, nil
 }
 
 // Open opens the file under key for reading (and seeking, for HTTP range
 // requests), or returns ErrNotFound.
-func (d *Dir) Open(_ context.Context, key string) (*os.File, error) {
+func (d *Dir) Open(_ context.Context, key string) (File, error) {
 	p, err := d.path(key)
 	if err != nil {
 		return nil, err
@@ -129,9 +109,24 @@ func (d *Dir) Open(_ context.Context, key string) (*os.File, error) {
 	f, err := os.Open(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("blob: %w", err)
 	}
-	return f, err
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("blob: %w", err)
+	}
+	return dirFile{File: f, info: Object{Key: key, Size: st.Size(), ModTime: st.ModTime()}}, nil
 }
+
+// dirFile is a stored file of a Dir opened for reading.
+type dirFile struct {
+	*os.File
+	info Object
+}
+
+func (f dirFile) Info() Object { return f.info }
 
 // Get returns the data under key, or ErrNotFound.
 func (d *Dir) Get(_ context.Context, key string) ([]byte, error) {

@@ -40,3 +40,17 @@ func TestLoadMetricsAddr(t *testing.T) {
 		t.Fatalf("metrics address by default: %q", c.MetricsAddr)
 	}
 }
+
+func TestLoadBlobURL(t *testing.T) {
+	env := map[string]string{"LINLI_BLOB_URL": "s3://linli?endpoint=http://127.0.0.1:9000", "AWS_ACCESS_KEY_ID": "id",
+		"AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token", "AWS_REGION": "cn-north-1"}
+	c, err := Load(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.BlobURL != env["LINLI_BLOB_URL"] || c.S3AccessKeyID != "id" || c.S3SecretAccessKey != "secret" ||
+		c.S3SessionToken != "token" || c.S3Region != "cn-north-1" {
+		t.Fatalf("LINLI_BLOB_URL and AWS_*: %+v %v", c, err)
+	}
+	c, err = Load([]string{"-blob-url", "s3://other?region=us-east-1"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.BlobURL != "s3://other?region=us-east-1" {
+		t.Fatalf("-blob-url over the environment: %q %v", c.BlobURL, err)
+	}
+}
