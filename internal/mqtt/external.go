@@ -34,6 +34,9 @@ type External struct {
 	devices Devices
 	logger  *slog.Logger
 	handled atomic.Int64
+	// ups counts the connections made; a set-up that failed while a newer
+	// connection came (or none is up) is done again on the newer one.
+	ups atomic.Int64
 
 	mu      sync.Mutex
 	waiting map[string]chan []controlResponse
@@ -79,10 +82,18 @@ func (e *External) Connect(ctx context.Context, devices Devices) error {
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
 			// Subscribing waits for the broker, which answers on the
 			// connection's own goroutine: do it elsewhere.
+			gen := e.ups.Add(1)
 			go func() {
 				err := e.setUp(ctx, cm, u.User.Username())
 				if errors.Is(err, errRoleAdded) {
 					e.logger.Info("mqtt: gave the server's broker account the role " + serverRole)
+					return
+				}
+				if err != nil && e.dropped(cm, gen) {
+					// Another instance gave the shared account its role just
+					// now, and the broker ended this session: set up again on
+					// the next one.
+					e.logger.Info("mqtt: the connection ended while setting up; again on the next one", "err", err)
 					return
 				}
 				if err != nil {
@@ -118,6 +129,17 @@ func (e *External) Connect(ctx context.Context, devices Devices) error {
 		return fmt.Errorf("mqtt: no connection to %s within 15 s (check LINLI_MQTT_URL and that the broker runs)", u.Host)
 	}
 	return nil
+}
+
+// dropped says whether the connection numbered gen is gone: a newer one
+// was made, or none is up now.
+func (e *External) dropped(cm *autopaho.ConnectionManager, gen int64) bool {
+	if e.ups.Load() != gen {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	return cm.AwaitConnection(ctx) != nil
 }
 
 // errRoleAdded says that setUp gave the server's account its role; the
