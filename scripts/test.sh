@@ -38,6 +38,15 @@ fi
 export CI_REQUIRE_LIBREOFFICE=1
 # Nor the SIP tests the case of a missing peer.
 export CI_REQUIRE_SIPP=1
+# The file-store tests run against a real S3-compatible server, Versity's
+# gateway; go install builds it once (about 2.5 minutes) and keeps it in
+# GOPATH/bin for later runs.
+VERSITYGW_VERSION=v1.8.0
+if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$(go env GOPATH)/bin/versitygw" ]; then
+	echo "== installing versitygw $VERSITYGW_VERSION"
+	go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+fi
+export CI_REQUIRE_S3=1
 
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
 	echo "== starting PostgreSQL"

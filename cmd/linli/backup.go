@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 
 	"linli/internal/app"
 	"linli/internal/backup"
@@ -22,6 +23,7 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 	dataDir := fs.String("data-dir", envOr(getenv, "LINLI_DATA_DIR", "./data"), "data directory (LINLI_DATA_DIR)")
 	dbURL := fs.String("db-url", getenv("LINLI_DB_URL"), "database URL (LINLI_DB_URL); PostgreSQL is backed up with pg_dump instead")
 	filesOnly := fs.Bool("files-only", false, "back up only the files and the data key (for PostgreSQL, whose database pg_dump saves)")
+	blobURL := fs.String("blob-url", getenv("LINLI_BLOB_URL"), "the S3 store of the files (LINLI_BLOB_URL): they stay in the bucket and are not archived")
 	if err := fs.Parse(args); err != nil {
 		return ignoreHelp(err)
 	}
@@ -29,12 +31,22 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 		fs.Usage()
 		return errors.New("backup: name one archive file")
 	}
+	if *blobURL != "" {
+		u, err := url.Parse(*blobURL)
+		if err != nil || u.Scheme != "s3" {
+			return fmt.Errorf("backup: blob url %q: want s3://bucket?endpoint=…", *blobURL)
+		}
+		*blobURL = u.Redacted()
+	}
 	m, err := backup.Create(ctx, backup.Source{DataDir: *dataDir, DBURL: *dbURL, KeyFromEnv: getenv("LINLI_DATA_KEY") != "",
-		FilesOnly: *filesOnly, Version: app.Version}, fs.Arg(0))
+		FilesOnly: *filesOnly, FilesIn: *blobURL, Version: app.Version}, fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backup written: %s (database: %s, files: %d, key: %s)\n", fs.Arg(0), orNone(m.Database), m.Files(), m.Key)
+	if m.FilesIn != "" {
+		fmt.Fprintf(stdout, "note: the files are kept in %s and are not in the archive; back the bucket up with its own versioning or replication\n", m.FilesIn)
+	}
 	if m.Key == backup.KeyEnvironment {
 		fmt.Fprintln(stdout, "note: the data key comes from LINLI_DATA_KEY and is not in the archive; keep it with the backup: ID numbers and the other data sealed with it cannot be read without it")
 	}
@@ -64,6 +76,9 @@ func restoreCmd(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "restored %s into %s (made %s by linli %s; database: %s, files: %d, key: %s)\n",
 		fs.Arg(0), *dataDir, m.Created.Format("2006-01-02 15:04:05Z"), m.Version, orNone(m.Database), m.Files(), m.Key)
+	if m.FilesIn != "" {
+		fmt.Fprintf(stdout, "note: the files were kept in %s, not in the archive; start the server with the same LINLI_BLOB_URL\n", m.FilesIn)
+	}
 	switch m.Key {
 	case backup.KeyEnvironment:
 		fmt.Fprintln(stdout, "note: the archive has no data key: start the server with the same LINLI_DATA_KEY as before")

@@ -35,7 +35,7 @@ type Service struct {
 	db *store.Store
 	wl *whitelist.Service
 	// files holds ad pictures, decoded through pictures.
-	files    *blob.Dir
+	files    blob.Store
 	pictures *imaging.Gate
 	devices  Devices
 }
@@ -49,7 +49,7 @@ type Devices interface {
 
 // NewService returns a Service that stores ad pictures in files, decodes
 // them through pictures, records its changes in wl and serves devices.
-func NewService(db *store.Store, wl *whitelist.Service, files *blob.Dir, pictures *imaging.Gate, devices Devices) *Service {
+func NewService(db *store.Store, wl *whitelist.Service, files blob.Store, pictures *imaging.Gate, devices Devices) *Service {
 	return &Service{db: db, wl: wl, files: files, pictures: pictures, devices: devices}
 }
 

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -85,7 +84,7 @@ type App struct {
 	api       huma.API
 	// files holds every stored file; fileOwners say which of them rows
 	// still refer to, one owner per kind of file.
-	files      *blob.Dir
+	files      blob.Store
 	fileOwners []blob.Owner
 	listener   net.Listener
 	// cameras is 监控设备; its live sessions end on Close.
@@ -131,7 +130,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	a.box = box
 	a.auth = auth.NewService(db, box, logger)
-	files, err := blob.NewDir(filepath.Join(cfg.DataDir, "files"))
+	files, err := openFiles(ctx, cfg, logger)
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"linli/internal/apptest"
+	"linli/internal/blob/blobtest"
 	"linli/internal/config"
 	"linli/internal/storetest"
 )
@@ -78,15 +79,34 @@ func BenchmarkEventIngest(b *testing.B) {
 			name  string
 			every time.Duration
 		}{{"flat-out", 0}, {"paced", 4 * time.Second}} {
-			b.Run(backend.Name+"/"+pace.name, func(b *testing.B) { ingest(b, backend, pace.every) })
+			b.Run(backend.Name+"/"+pace.name, func(b *testing.B) {
+				ingest(b, config.Config{DataDir: b.TempDir(), DBURL: backend.URL(b), AdminAccount: "admin",
+					AdminPassword: apptest.AdminInitial, MQTTAddr: "off"}, pace.every)
+			})
 		}
 	}
 }
 
-func ingest(b *testing.B, backend storetest.Backend, every time.Duration) {
+// BenchmarkEventIngestFiles compares where the snapshots go, flat-out as
+// in BenchmarkEventIngest on the last backend (PostgreSQL when
+// TEST_POSTGRES_URL is set): the data directory ("local") or a bucket of a
+// versitygw on this machine ("s3", LINLI_BLOB_URL).
+//
+//	go test -run '^$' -bench EventIngestFiles -benchtime 1x -timeout 30m ./internal/app/
+func BenchmarkEventIngestFiles(b *testing.B) {
+	b.Run("local", func(b *testing.B) {
+		backends := storetest.Backends()
+		ingest(b, config.Config{DataDir: b.TempDir(), DBURL: backends[len(backends)-1].URL(b), AdminAccount: "admin",
+			AdminPassword: apptest.AdminInitial, MQTTAddr: "off"}, 0)
+	})
+	b.Run("s3", func(b *testing.B) {
+		ingest(b, s3Config(b, blobtest.Start(b), ""), 0)
+	})
+}
+
+func ingest(b *testing.B, cfg config.Config, every time.Duration) {
 	const devices, duration = 1000, 10 * time.Second
 	snap := noiseJPEG(50 << 10)
-	cfg := config.Config{DataDir: b.TempDir(), DBURL: backend.URL(b), AdminAccount: "admin", AdminPassword: apptest.AdminInitial, MQTTAddr: "off"}
 	s := apptest.StartWith(b, cfg)
 	op := s.Operator()
 	a := s.NewCommunity(b, op, "上报小区", "IN")

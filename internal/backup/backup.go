@@ -53,7 +53,10 @@ type Manifest struct {
 	Created  time.Time `json:"created"`  // when the database snapshot was taken
 	Database string    `json:"database"` // "sqlite", or "" when the database is PostgreSQL (pg_dump)
 	Key      string    `json:"key"`      // KeyInArchive, KeyEnvironment or KeyNone
-	Entries  []Entry   `json:"entries"`  // every other entry, in archive order
+	// FilesIn names the bucket that holds the stored files when they are
+	// not in the archive (LINLI_BLOB_URL); empty: they are.
+	FilesIn string  `json:"files_in,omitempty"`
+	Entries []Entry `json:"entries"` // every other entry, in archive order
 }
 
 // Entry is one file of a backup.
@@ -84,8 +87,16 @@ type Source struct {
 	// FilesOnly backs up the files and the key of a server on PostgreSQL,
 	// whose database pg_dump saves.
 	FilesOnly bool
-	Version   string
+	// FilesIn is the store of a server whose files are kept in an S3
+	// bucket (LINLI_BLOB_URL): they stay there, backed up by the bucket's
+	// own versioning or replication, and are not copied into the archive.
+	FilesIn string
+	Version string
 }
+
+// ErrFilesInBucket is returned by Create for FilesOnly when the files are
+// in a bucket: there is nothing of them to put in an archive.
+var ErrFilesInBucket = errors.New("文件保存在 S3 存储桶中（LINLI_BLOB_URL），不在备份文件里：请用存储桶的版本控制或复制备份文件")
 
 // ErrPostgres is returned by Create for a PostgreSQL server without
 // FilesOnly.
@@ -101,6 +112,9 @@ func Create(ctx context.Context, src Source, out string) (Manifest, error) {
 	dbPath, sqlite := store.SQLitePath(src.DBURL, src.DataDir)
 	if !sqlite && !src.FilesOnly {
 		return m, ErrPostgres
+	}
+	if src.FilesOnly && src.FilesIn != "" {
+		return m, ErrFilesInBucket
 	}
 	if st, err := os.Stat(src.DataDir); err != nil || !st.IsDir() {
 		return m, fmt.Errorf("数据目录 %s 不存在或不是目录", src.DataDir)
@@ -125,12 +139,16 @@ func Create(ctx context.Context, src Source, out string) (Manifest, error) {
 			return m, err
 		}
 	}
-	files, err := blob.NewDir(filepath.Join(src.DataDir, filesDir))
-	if err != nil {
-		return m, err
-	}
-	if err := w.addFiles(ctx, files); err != nil {
-		return m, err
+	if src.FilesIn != "" {
+		m.FilesIn = src.FilesIn
+	} else {
+		files, err := blob.NewDir(filepath.Join(src.DataDir, filesDir))
+		if err != nil {
+			return m, err
+		}
+		if err := w.addFiles(ctx, files); err != nil {
+			return m, err
+		}
 	}
 	switch key := filepath.Join(src.DataDir, secret.KeyFile); {
 	case src.KeyFromEnv:
@@ -178,26 +196,26 @@ func (w *writer) addFile(name, path string) error {
 		return err
 	}
 	defer f.Close()
-	return w.add(name, f)
-}
-
-// add adds the open file f as name.
-func (w *writer) add(name string, f *os.File) error {
 	st, err := f.Stat()
 	if err != nil {
 		return err
 	}
-	hdr := &tar.Header{Name: name, Mode: 0o600, Size: st.Size(), ModTime: st.ModTime(), Typeflag: tar.TypeReg}
+	return w.add(name, f, st.Size(), st.ModTime())
+}
+
+// add adds size bytes of r, last written at mod, as name.
+func (w *writer) add(name string, r io.Reader, size int64, mod time.Time) error {
+	hdr := &tar.Header{Name: name, Mode: 0o600, Size: size, ModTime: mod, Typeflag: tar.TypeReg}
 	if err := w.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	h := sha256.New()
 	// Stored files are replaced by rename, never rewritten in place, so an
 	// open file keeps the size it had when it was opened.
-	if _, err := io.CopyN(io.MultiWriter(w.tw, h), f, st.Size()); err != nil {
+	if _, err := io.CopyN(io.MultiWriter(w.tw, h), r, size); err != nil {
 		return fmt.Errorf("backup: %s: %w", name, err)
 	}
-	w.entries = append(w.entries, Entry{Name: name, Size: st.Size(), SHA256: hex.EncodeToString(h.Sum(nil))})
+	w.entries = append(w.entries, Entry{Name: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))})
 	return nil
 }
 
@@ -215,7 +233,8 @@ func (w *writer) addFiles(ctx context.Context, dir *blob.Dir) error {
 		if err != nil {
 			return fmt.Errorf("backup: files: %w", err)
 		}
-		err = w.add(filesDir+"/"+obj.Key, f)
+		info := f.Info()
+		err = w.add(filesDir+"/"+obj.Key, f, info.Size, info.ModTime)
 		f.Close()
 		if err != nil {
 			return err

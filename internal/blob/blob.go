@@ -1,6 +1,7 @@
 // Package blob stores files (face photos, snapshots, ads, firmware, exports)
-// under keys. The embedded default keeps them in a directory; writes are
-// atomic, so a reader never sees half a file.
+// under keys. The default keeps them in a directory (Dir); an S3-compatible
+// bucket (S3) may hold them instead. Writes are atomic in both, so a reader
+// never sees half a file.
 package blob
 
 import (
@@ -10,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 )
 
 // ErrNotFound is returned for a key that holds nothing.
@@ -46,11 +46,9 @@ func (d *Dir) Check(context.Context) error {
 	return nil
 }
 
-var keyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9/_.-]{0,200}$`)
-
 func (d *Dir) path(key string) (string, error) {
-	if !keyRE.MatchString(key) || filepath.Clean(key) != key || filepath.IsAbs(key) || key == ".." || len(key) > 2 && key[:3] == "../" {
-		return "", fmt.Errorf("blob: bad key %q", key)
+	if err := checkKey(key); err != nil {
+		return "", err
 	}
 	return filepath.Join(d.root, filepath.FromSlash(key)), nil
 }
@@ -121,7 +119,7 @@ func (d *Dir) PutReader(_ context.Context, key string, r io.Reader) (int64, erro
 
 // Open opens the file under key for reading (and seeking, for HTTP range
 // requests), or returns ErrNotFound.
-func (d *Dir) Open(_ context.Context, key string) (*os.File, error) {
+func (d *Dir) Open(_ context.Context, key string) (File, error) {
 	p, err := d.path(key)
 	if err != nil {
 		return nil, err
@@ -129,9 +127,24 @@ func (d *Dir) Open(_ context.Context, key string) (*os.File, error) {
 	f, err := os.Open(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("blob: %w", err)
 	}
-	return f, err
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("blob: %w", err)
+	}
+	return dirFile{File: f, info: Object{Key: key, Size: st.Size(), ModTime: st.ModTime()}}, nil
 }
+
+// dirFile is a stored file of a Dir opened for reading.
+type dirFile struct {
+	*os.File
+	info Object
+}
+
+func (f dirFile) Info() Object { return f.info }
 
 // Get returns the data under key, or ErrNotFound.
 func (d *Dir) Get(_ context.Context, key string) ([]byte, error) {

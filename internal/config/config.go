@@ -41,6 +41,13 @@ type Config struct {
 	SMTPFrom           string // LINLI_SMTP_FROM: the From address, default "Linli <no-reply@localhost>"
 	AuditRetentionDays int    // LINLI_AUDIT_RETENTION_DAYS: how long 操作日志 entries are kept, default 365
 	MetricsAddr        string // LINLI_METRICS_ADDR: a separate listener for Prometheus's /metrics; empty: /metrics on the HTTP address
+	// Files (photos, snapshots, ads, firmware) in an S3-compatible store.
+	BlobURL string // LINLI_BLOB_URL: s3://bucket?endpoint=http://host:9000&region=us-east-1&prefix=…; empty: DataDir/files
+	// S3 credentials, from the standard AWS environment variables only.
+	S3AccessKeyID     string // AWS_ACCESS_KEY_ID
+	S3SecretAccessKey string // AWS_SECRET_ACCESS_KEY
+	S3SessionToken    string // AWS_SESSION_TOKEN
+	S3Region          string // AWS_REGION (the URL's region= wins)
 	// DoorOpenTimeout is how long a remote opening from the app waits for
 	// the device's answer (0: 5 s). Set by tests, not from the environment.
 	DoorOpenTimeout time.Duration
@@ -87,6 +94,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.IntVar(&c.RetentionDays, "record-retention-days", envInt("LINLI_RECORD_RETENTION_DAYS", 180), "days call and unlock records and their snapshots are kept (LINLI_RECORD_RETENTION_DAYS)")
 	fs.IntVar(&c.AuditRetentionDays, "audit-retention-days", envInt("LINLI_AUDIT_RETENTION_DAYS", 365), "days 操作日志 (audit log) entries are kept (LINLI_AUDIT_RETENTION_DAYS)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("LINLI_METRICS_ADDR", ""), "separate listen address for Prometheus metrics at /metrics, e.g. 127.0.0.1:9100 (LINLI_METRICS_ADDR); empty: /metrics on the HTTP address")
+	fs.StringVar(&c.BlobURL, "blob-url", env("LINLI_BLOB_URL", ""), "S3-compatible store for files, s3://bucket?endpoint=http://host:9000&region=us-east-1&prefix=linli (LINLI_BLOB_URL; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); empty: the data dir's files directory")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
 	// The admin password is read from the environment only, so that it never
@@ -99,6 +107,12 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	c.ICEServers = getenv("LINLI_ICE_SERVERS")
 	// Environment only: it holds a password.
 	c.SMTPURL = getenv("LINLI_SMTP_URL")
+	// The S3 credentials are the standard AWS variables, read here rather
+	// than by the S3 client so that two servers in one process may differ.
+	c.S3AccessKeyID = getenv("AWS_ACCESS_KEY_ID")
+	c.S3SecretAccessKey = getenv("AWS_SECRET_ACCESS_KEY")
+	c.S3SessionToken = getenv("AWS_SESSION_TOKEN")
+	c.S3Region = getenv("AWS_REGION")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

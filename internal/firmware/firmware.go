@@ -10,9 +10,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,12 +37,12 @@ const StaleAfter = 30 * time.Minute
 // Service stores firmware images.
 type Service struct {
 	db     *store.Store
-	files  *blob.Dir
+	files  blob.Store
 	logger *slog.Logger
 }
 
 // NewService returns a Service.
-func NewService(db *store.Store, files *blob.Dir, logger *slog.Logger) *Service {
+func NewService(db *store.Store, files blob.Store, logger *slog.Logger) *Service {
 	return &Service{db: db, files: files, logger: logger}
 }
 
@@ -197,9 +197,9 @@ func (s *Service) Get(ctx context.Context, id int) (*ent.Firmware, error) {
 }
 
 // Open opens the image of f for reading.
-func (s *Service) Open(ctx context.Context, f *ent.Firmware) (*os.File, error) {
+func (s *Service) Open(ctx context.Context, f *ent.Firmware) (blob.File, error) {
 	file, err := s.files.Open(ctx, f.BlobKey)
-	if err == blob.ErrNotFound {
+	if errors.Is(err, blob.ErrNotFound) {
 		return nil, errs.New(errs.NotFound, "固件文件不存在")
 	}
 	return file, err

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -44,7 +45,7 @@ var snapshotLimits = imaging.Limits{MaxBytes: MaxSnapshotBytes, MinWidth: 16, Mi
 // Service stores and lists records.
 type Service struct {
 	db      *store.Store
-	files   *blob.Dir
+	files   blob.Store
 	devices Devices
 	passes  Passes
 	logger  *slog.Logger
@@ -65,7 +66,7 @@ type Passes interface {
 // NewService returns a Service that stores snapshots in files; devices
 // places the devices that report events and passes counts the visitor
 // passes they were opened with.
-func NewService(db *store.Store, files *blob.Dir, devices Devices, passes Passes, logger *slog.Logger) *Service {
+func NewService(db *store.Store, files blob.Store, devices Devices, passes Passes, logger *slog.Logger) *Service {
 	return &Service{db: db, files: files, devices: devices, passes: passes, logger: logger, now: time.Now}
 }
 
@@ -329,7 +330,7 @@ func (s *Service) Snapshot(ctx context.Context, cid, id int) ([]byte, error) {
 		return nil, errs.New(errs.NotFound, "这条记录没有抓拍照片")
 	}
 	data, err := s.files.Get(ctx, e.SnapshotKey)
-	if err == blob.ErrNotFound {
+	if errors.Is(err, blob.ErrNotFound) {
 		return nil, errs.New(errs.NotFound, "抓拍照片已过保存期限被删除")
 	}
 	return data, err
