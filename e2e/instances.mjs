@@ -400,19 +400,24 @@ try {
   const jpeg = bytesA
   // reportEvent posts an event as a device does: retried with the same
   // event id until the server answers 2xx.
+  // (The same report each time: a report that differs from the stored one
+  // under the same event id is refused as a conflict.)
+  let gaveUp = 0
   async function reportEvent(id) {
+    const time = new Date().toISOString()
     for (let attempt = 0; attempt < 40; attempt++) {
       const form = new FormData()
       form.set('event_id', id)
       form.set('type', 'unlock')
       form.set('unlock_type', 'button')
-      form.set('time', new Date().toISOString())
+      form.set('time', time)
       form.set('snapshot', new Blob([jpeg], { type: 'image/jpeg' }), 'snapshot.jpg')
       const r = await fetch(`${lb}/device/v1/events`, { method: 'POST', headers: { Authorization: `Bearer ${wall.token}` }, body: form }).catch(() => null)
       if (r && r.status >= 200 && r.status < 300) return true
       failures.events++
       await sleep(100)
     }
+    gaveUp++
     return false
   }
   async function writer(w) {
@@ -443,6 +448,7 @@ try {
   const events = psql(dbURL, `SELECT event_id, count(*) FROM events WHERE event_id LIKE 'NODE-WALL-1-%' GROUP BY event_id`).split('\n').filter(Boolean).map((l) => l.split('|'))
   const twice = events.filter(([, c]) => c !== '1')
   const eventIds = new Set(events.map(([id]) => id))
+  check(gaveUp === 0, `every event report was acknowledged, retried with its event id where the kill cut it off (${gaveUp} given up)`)
   check(acked.events.every((id) => eventIds.has(id)) && twice.length === 0,
     `every acknowledged event is recorded exactly once (${acked.events.length} acknowledged, ${events.length} recorded, ${twice.length} twice)`)
   const listed = (await atA('GET', `/api/v1/communities/${cid}/records/unlocks?size=1`)).body.total
