@@ -19,6 +19,7 @@ import (
 
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
+	pahosession "github.com/eclipse/paho.golang/paho/session"
 )
 
 // External is Linli's connection to an external MQTT 5 broker (Mosquitto
@@ -89,7 +90,7 @@ func (e *External) Connect(ctx context.Context, devices Devices) error {
 					e.logger.Info("mqtt: gave the server's broker account the role " + serverRole)
 					return
 				}
-				if err != nil && e.dropped(cm, gen) {
+				if err != nil && e.sessionEnded(err, gen) {
 					// Another instance gave the shared account its role just
 					// now, and the broker ended this session: set up again on
 					// the next one.
@@ -131,15 +132,13 @@ func (e *External) Connect(ctx context.Context, devices Devices) error {
 	return nil
 }
 
-// dropped says whether the connection numbered gen is gone: a newer one
-// was made, or none is up now.
-func (e *External) dropped(cm *autopaho.ConnectionManager, gen int64) bool {
-	if e.ups.Load() != gen {
-		return true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	return cm.AwaitConnection(ctx) != nil
+// sessionEnded says whether err came from the session numbered gen
+// ending under the set-up: the broker closed it (it does so to every
+// session of an account whose roles change), or a newer one was made
+// meanwhile. Autopaho connects again, and the set-up runs on that session.
+func (e *External) sessionEnded(err error, gen int64) bool {
+	return e.ups.Load() != gen || errors.Is(err, autopaho.ConnectionDownError) || errors.Is(err, pahosession.ErrNoConnection) ||
+		errors.Is(err, paho.ErrConnectionLost) || errors.Is(err, paho.ErrNetworkErrorAfterStored)
 }
 
 // errRoleAdded says that setUp gave the server's account its role; the
