@@ -19,7 +19,8 @@
 // 4. Writes go on through the balancer (super cards, and a device's event
 //    reports retried with their event id) while instance B is killed with
 //    SIGKILL: every write answered 2xx is in the database, no event is
-//    recorded twice, A keeps serving and B, started again, serves again.
+//    recorded twice, A keeps serving and B, started again, serves again and
+//    relays a new call to the monitor registered with it before the kill.
 // 5. The broker restarts: the door station reconnects, the instances
 //    reconnect and resubscribe, 设备列表 shows the door 在线, and a new card
 //    reaches it over the restarted broker.
@@ -465,6 +466,17 @@ try {
     return (await served('B')) > servedBack
   }, 'the balancer to send requests to B again')
   check(true, 'instance B, started again, serves through the balancer')
+  // The monitor's registration outlived B (it is kept in the database): a
+  // new call from the door on A reaches it through the restarted B.
+  const again = await door.post('/call?to=0502')
+  await until(async () => (await door.status()).sip.calls.some((c) => c.id === again.id && c.state === 'answered'), 'the second call to be answered')
+  await door.post('/hangup')
+  const callsAfter = await until(async () => {
+    const r = await mgr.call('GET', `/api/v1/communities/${cid}/records/calls?size=50`)
+    const mine = r.body.items.filter((c) => c.target === '0502' || c.callee?.endsWith('0502'))
+    return mine.length === 2 && mine.every((c) => c.result === 'answered') ? mine : null
+  }, 'the second call record')
+  check(callsAfter.length === 2, 'after the restart a call from A reaches the monitor through B again; 呼叫记录 holds each call once (2 records)')
 
   // ---- 5. the broker restarts ----
   await stopProcess(broker, 'SIGKILL')
