@@ -238,6 +238,26 @@ function apiAt(base, cookie) {
 let browser = null
 let haproxy = null
 let failed = false
+// cleanup stops everything the walk started and drops its database, also
+// when the walk is interrupted.
+let cleaning = null
+function cleanup() {
+  cleaning ??= stopAll()
+  return cleaning
+}
+async function stopAll() {
+  if (browser) await browser.close().catch(() => {})
+  for (const p of procs.reverse()) await stopProcess(p)
+  if (dbCreated) {
+    try {
+      psql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+    } catch (e) {
+      console.error(`could not drop ${dbName}: ${e.message}`)
+    }
+  }
+  rmSync(work, { recursive: true, force: true })
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => cleanup().finally(() => process.exit(1)))
 try {
   const dbs = psql(PG, 'SELECT 1')
   check(dbs === '1', 'PostgreSQL answers')
@@ -514,16 +534,7 @@ try {
   console.error(err)
   for (const [name, p] of Object.entries(instances)) console.error(`---- instance ${name} log (tail):\n${p.log().slice(-6000)}`)
 } finally {
-  if (browser) await browser.close().catch(() => {})
-  for (const p of procs.reverse()) await stopProcess(p)
-  if (dbCreated) {
-    try {
-      psql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-    } catch (e) {
-      console.error(`could not drop ${dbName}: ${e.message}`)
-    }
-  }
-  rmSync(work, { recursive: true, force: true })
+  await cleanup()
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(1)
 if (failed) {
