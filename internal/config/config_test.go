@@ -3,6 +3,7 @@ package config
 import (
 	"io"
 	"testing"
+	"time"
 )
 
 func TestLoad(t *testing.T) {
@@ -38,5 +39,30 @@ func TestLoadMetricsAddr(t *testing.T) {
 	}
 	if c, _ := Load(nil, func(string) string { return "" }, io.Discard); c.MetricsAddr != "" {
 		t.Fatalf("metrics address by default: %q", c.MetricsAddr)
+	}
+}
+
+func TestLoadPresenceGrace(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"LINLI_PRESENCE_GRACE": v}[k] }
+	}
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want time.Duration
+	}{
+		{"", nil, 60 * time.Second},
+		{"3s", nil, 3 * time.Second},
+		{"2m", []string{"-presence-grace", "5s"}, 5 * time.Second},
+	} {
+		c, err := Load(tc.args, env(tc.env), io.Discard)
+		if err != nil || c.PresenceGrace != tc.want {
+			t.Errorf("LINLI_PRESENCE_GRACE=%q %v: %s %v, want %s", tc.env, tc.args, c.PresenceGrace, err, tc.want)
+		}
+	}
+	for _, v := range []string{"60", "soon", "0s", "500ms", "2h"} {
+		if _, err := Load(nil, env(v), io.Discard); err == nil {
+			t.Errorf("LINLI_PRESENCE_GRACE=%q accepted", v)
+		}
 	}
 }
