@@ -38,6 +38,8 @@ type External struct {
 	// ups counts the connections made; a set-up that failed while a newer
 	// connection came (or none is up) is done again on the newer one.
 	ups atomic.Int64
+	// resync checks device presence again after a lost session.
+	resync resyncer
 
 	mu      sync.Mutex
 	waiting map[string]chan []controlResponse
@@ -68,9 +70,10 @@ func NewExternal(rawURL string, logger *slog.Logger) (*External, error) {
 }
 
 // Connect connects to the broker and starts following the status and
-// events of devices.
-func (e *External) Connect(ctx context.Context, devices Devices) error {
+// events of devices; after a lost session, presence resyncs them.
+func (e *External) Connect(ctx context.Context, devices Devices, presence Presence) error {
 	e.devices = devices
+	e.resync.presence, e.resync.logger = presence, e.logger
 	u := e.url
 	password, _ := u.User.Password()
 	host, _ := os.Hostname()
@@ -101,6 +104,7 @@ func (e *External) Connect(ctx context.Context, devices Devices) error {
 					e.logger.Error("mqtt: set up after connecting", "err", err)
 				} else {
 					e.logger.Info("connected to the MQTT broker", "broker", u.Host)
+					e.resync.ready(gen)
 				}
 				select {
 				case up <- err:
@@ -111,6 +115,8 @@ func (e *External) Connect(ctx context.Context, devices Devices) error {
 		OnConnectError: func(err error) { e.logger.Warn("mqtt: cannot connect to the broker", "broker", u.Host, "err", err) },
 		ClientConfig: paho.ClientConfig{ClientID: clientID,
 			OnPublishReceived: []func(paho.PublishReceived) (bool, error){e.receive}},
+		// A session that came up ended (not called on Close).
+		OnConnectionDown: func() bool { e.resync.lost(time.Now(), e.ups.Load()); return true },
 	}
 	cm, err := autopaho.NewConnection(context.WithoutCancel(ctx), cfg)
 	if err != nil {
@@ -375,6 +381,7 @@ func (e *External) Publish(topic string, payload []byte) error {
 
 // Close disconnects from the broker.
 func (e *External) Close() error {
+	e.resync.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return e.cm.Disconnect(ctx)
