@@ -18,6 +18,9 @@ command -v libreoffice >/dev/null 2>&1 || missing+=(libreoffice-calc)
 # security plugin; mosquitto_sub/mosquitto_pub are the real clients.
 command -v mosquitto_ctrl >/dev/null 2>&1 || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+# Two instances behind a load balancer (e2e/instances.mjs).
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 # The SIP tests call and answer with real peers: sipp, baresip, linphonec.
 command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || missing+=(baresip)
@@ -112,6 +115,11 @@ echo "== 操作日志, 登录设备 and 小区信息列表 in Chromium"
 
 echo "== staff roles in Chromium: a 保安 without 业主列表 and the 无权限 page"
 (cd e2e && node roles.mjs)
+
+echo "== two instances behind HAProxy: one PostgreSQL, Mosquitto, S3; an instance killed, the broker restarted"
+# The console, devices, a SIP call across the instances and writes during
+# a SIGKILL, through a round-robin balancer (e2e/instances.mjs).
+(cd e2e && node instances.mjs)
 
 echo "== 登录验证 in Chromium: authenticator enrolment, a new browser asked for the code"
 # A recovery code, an SMS code from the log, 重置登录验证 and 要求登录验证 (e2e/twofactor.mjs).

@@ -207,9 +207,26 @@ func (s *Service) EnsureOperator(ctx context.Context, name, pw string) (bool, er
 		return false, err
 	}
 	name = auth.NormalizeAccount(name)
-	if err := s.db.Account.Create().SetAccount(name).SetName("平台管理员").SetRole(entaccount.RoleOperator).
-		SetPasswordHash(hash).SetMustChangePassword(true).Exec(sys); err != nil {
+	// Instances starting together on a new database each find no operator:
+	// under one lock the first creates it and the others find it.
+	created := false
+	err = s.db.InTx(sys, func(tx *ent.Tx) error {
+		if err := s.db.Lock(sys, tx, "first-operator"); err != nil {
+			return err
+		}
+		exists, err := tx.Account.Query().Where(entaccount.RoleEQ(entaccount.RoleOperator)).Exist(sys)
+		if err != nil || exists {
+			return err
+		}
+		created = true
+		return tx.Account.Create().SetAccount(name).SetName("平台管理员").SetRole(entaccount.RoleOperator).
+			SetPasswordHash(hash).SetMustChangePassword(true).Exec(sys)
+	})
+	if err != nil {
 		return false, fmt.Errorf("account: create first operator: %w", err)
+	}
+	if !created {
+		return false, nil
 	}
 	if generated {
 		s.logger.Warn("created the platform operator account; this one-time password is shown only now and must be changed at first login",

@@ -144,7 +144,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	// One budget for decoding pictures, whichever path they come by.
 	pictures := imaging.NewGate(imaging.DefaultBudget, imaging.DefaultDecodes, imaging.DefaultWait)
 	images := firmware.NewService(db, files, logger)
-	devices := device.NewService(db, box, broker, logger, device.WithFirmware(images), device.WithSIPPresence(a.sipPresence))
+	devices := device.NewService(db, box, broker, logger, device.WithFirmware(images), device.WithSIPPresence(a.sipPresence),
+		device.WithPresenceGrace(cfg.PresenceGrace))
 	a.devices = devices
 	if err := a.serveBroker(ctx, devices); err != nil {
 		a.Close()
@@ -250,7 +251,7 @@ func (a *App) serveBroker(ctx context.Context, devices *device.Service) error {
 	if a.external != nil {
 		// Devices stay connected to the external broker while this instance
 		// restarts, so their presence is kept as it was.
-		if err := a.external.Connect(ctx, countedDevices{devices, a.metrics}); err != nil {
+		if err := a.external.Connect(ctx, countedDevices{devices, a.metrics}, devices); err != nil {
 			a.external = nil // nothing to close
 			return err
 		}

@@ -18,6 +18,17 @@ type Broker struct {
 	URL      string // LINLI_MQTT_URL for Linli: the plugin's administrator
 	Admin    string
 	Password string
+
+	bin, conf string
+	tb        testing.TB
+	proc      *brokerProcess // nil while it is stopped
+}
+
+// brokerProcess is one run of the broker.
+type brokerProcess struct {
+	cmd    *exec.Cmd
+	logs   *bytes.Buffer
+	exited chan struct{}
 }
 
 // Mosquitto starts a private Mosquitto on a free loopback port; it stops at
@@ -39,7 +50,7 @@ func Mosquitto(tb testing.TB) *Broker {
 		tb.Fatalf("Mosquitto with its dynamic security plugin is needed (Debian package mosquitto; scripts/test.sh installs it)")
 	}
 	dir := tb.TempDir()
-	b := &Broker{Admin: "linli-admin", Password: "Broker-Admin-9"}
+	b := &Broker{Admin: "linli-admin", Password: "Broker-Admin-9", bin: bin, conf: filepath.Join(dir, "mosquitto.conf"), tb: tb}
 	dynsec := filepath.Join(dir, "dynsec.json")
 	if out, err := exec.Command("mosquitto_ctrl", "dynsec", "init", dynsec, b.Admin, b.Password).CombinedOutput(); err != nil {
 		tb.Fatalf("mosquitto_ctrl dynsec init: %v\n%s", err, out)
@@ -50,14 +61,15 @@ func Mosquitto(tb testing.TB) *Broker {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	conf := filepath.Join(dir, "mosquitto.conf")
 	// Started as root, Mosquitto would switch to its own user, which cannot
 	// read the test's private directory.
 	user := ""
 	if os.Geteuid() == 0 {
 		user = "user root\n"
 	}
-	err = os.WriteFile(conf, fmt.Appendf(nil, `%sper_listener_settings false
+	// The accounts live in the plugin's file, so they outlive a restart;
+	// sessions and last wills do not (no persistence).
+	err = os.WriteFile(b.conf, fmt.Appendf(nil, `%sper_listener_settings false
 persistence false
 log_dest stderr
 log_type error
@@ -71,20 +83,38 @@ plugin_opt_config_file %s
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "-c", conf)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start mosquitto: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
 	b.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	b.URL = fmt.Sprintf("mqtt://%s:%s@%s", b.Admin, b.Password, b.Addr)
+	tb.Cleanup(b.Kill)
+	b.Start()
+	return b
+}
+
+// Kill ends the broker at once (SIGKILL): no last will is sent, and every
+// session is gone. Start runs it again on the same address.
+func (b *Broker) Kill() {
+	if b.proc == nil {
+		return
+	}
+	_ = b.proc.cmd.Process.Kill()
+	<-b.proc.exited
+	b.proc = nil
+}
+
+// Start runs the stopped broker and waits until it listens.
+func (b *Broker) Start() {
+	b.tb.Helper()
+	if b.proc != nil {
+		return
+	}
+	p := &brokerProcess{logs: &bytes.Buffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(b.bin, "-c", b.conf)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		b.tb.Fatalf("start mosquitto: %v", err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	b.proc = p
 	listening := func() bool {
 		c, err := net.Dial("tcp", b.Addr)
 		if err == nil {
@@ -94,7 +124,7 @@ plugin_opt_config_file %s
 	}
 	gone := func() bool {
 		select {
-		case <-exited:
+		case <-p.exited:
 			return true
 		default:
 			return false
@@ -102,13 +132,12 @@ plugin_opt_config_file %s
 	}
 	up := false
 	Within(10*time.Second, func() bool { up = listening(); return up || gone() })
-	switch {
-	case up:
-		return b
-	case gone():
-		tb.Fatalf("mosquitto exited: %s", logs.String())
-	default:
-		tb.Fatalf("mosquitto did not start listening on %s: %s", b.Addr, logs.String())
+	if !up {
+		exited := gone()
+		b.Kill()
+		if exited {
+			b.tb.Fatalf("mosquitto exited: %s", p.logs.String())
+		}
+		b.tb.Fatalf("mosquitto did not start listening on %s: %s", b.Addr, p.logs.String())
 	}
-	return nil
 }

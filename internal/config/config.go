@@ -26,6 +26,10 @@ type Config struct {
 	PublicURL     string // LINLI_PUBLIC_URL: how phones reach this server (QR codes); empty: taken from each request
 	MQTTAddr      string // LINLI_MQTT_ADDR: the embedded broker's address, default ":1883"; "off" disables it
 	MQTTURL       string // LINLI_MQTT_URL: an external MQTT 5 broker (mqtt://admin:password@host:port); replaces the embedded one
+	// PresenceGrace is how long devices have to answer after the server's
+	// session with the external broker came back from a loss; devices not
+	// heard since the loss are then shown 离线 (LINLI_PRESENCE_GRACE, default 60 s).
+	PresenceGrace time.Duration
 	SIPAddr       string // LINLI_SIP_ADDR: the SIP server's UDP and TCP address, default ":5060"; "off" disables it
 	SIPAdvertise  string // LINLI_SIP_ADVERTISE: host[:port] devices reach the SIP server at (Record-Route, other instances); default the listen address
 	// Media of calls answered in browsers (门口呼叫, H5) and camera views.
@@ -83,6 +87,15 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.AdminAccount, "admin-account", env("LINLI_ADMIN_ACCOUNT", "admin"), "login of the first platform operator (LINLI_ADMIN_ACCOUNT)")
 	fs.StringVar(&c.PublicURL, "public-url", env("LINLI_PUBLIC_URL", ""), "external address for links in QR codes, e.g. https://wuye.example.com (LINLI_PUBLIC_URL); empty: from the request")
 	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("LINLI_MQTT_ADDR", ":1883"), "embedded MQTT broker address for devices (LINLI_MQTT_ADDR); port 0 picks one; off disables it")
+	grace := 60 * time.Second
+	if v := getenv("LINLI_PRESENCE_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("LINLI_PRESENCE_GRACE %q: want a duration such as 60s or 2m", v)
+		}
+		grace = d
+	}
+	fs.DurationVar(&c.PresenceGrace, "presence-grace", grace, "after the session with the external broker was lost, how long devices have to answer before those not heard since are shown offline (LINLI_PRESENCE_GRACE)")
 	fs.StringVar(&c.SIPAddr, "sip-addr", env("LINLI_SIP_ADDR", ":5060"), "SIP address for devices and apps, UDP and TCP (LINLI_SIP_ADDR); port 0 picks one; off disables it")
 	fs.StringVar(&c.SIPAdvertise, "sip-advertise", env("LINLI_SIP_ADVERTISE", ""), "host[:port] at which devices and other instances reach this SIP server (LINLI_SIP_ADVERTISE); default: the listen address, 127.0.0.1 when it listens on every interface")
 	fs.StringVar(&c.RTPPorts, "rtp-ports", env("LINLI_RTP_PORTS", "20000-20999"), "UDP port range for call media, device RTP and browser ICE (LINLI_RTP_PORTS); 0 lets the system choose")
@@ -130,6 +143,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	if _, _, err := c.PortRange(); err != nil {
 		return c, err
+	}
+	if c.PresenceGrace < time.Second || c.PresenceGrace > time.Hour {
+		return c, fmt.Errorf("presence grace %s: want 1s to 1h", c.PresenceGrace)
 	}
 	if c.MediaMaxSessions < 1 || c.MediaMaxPerCommunity < 1 {
 		return c, fmt.Errorf("media session limits must be at least 1")

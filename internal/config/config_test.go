@@ -3,6 +3,7 @@ package config
 import (
 	"io"
 	"testing"
+	"time"
 )
 
 func TestLoad(t *testing.T) {
@@ -52,5 +53,30 @@ func TestLoadBlobURL(t *testing.T) {
 	c, err = Load([]string{"-blob-url", "s3://other?region=us-east-1"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil || c.BlobURL != "s3://other?region=us-east-1" {
 		t.Fatalf("-blob-url over the environment: %q %v", c.BlobURL, err)
+	}
+}
+
+func TestLoadPresenceGrace(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"LINLI_PRESENCE_GRACE": v}[k] }
+	}
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want time.Duration
+	}{
+		{"", nil, 60 * time.Second},
+		{"3s", nil, 3 * time.Second},
+		{"2m", []string{"-presence-grace", "5s"}, 5 * time.Second},
+	} {
+		c, err := Load(tc.args, env(tc.env), io.Discard)
+		if err != nil || c.PresenceGrace != tc.want {
+			t.Errorf("LINLI_PRESENCE_GRACE=%q %v: %s %v, want %s", tc.env, tc.args, c.PresenceGrace, err, tc.want)
+		}
+	}
+	for _, v := range []string{"60", "soon", "0s", "500ms", "2h"} {
+		if _, err := Load(nil, env(v), io.Discard); err == nil {
+			t.Errorf("LINLI_PRESENCE_GRACE=%q accepted", v)
+		}
 	}
 }

@@ -43,6 +43,8 @@ type Service struct {
 	sipPresence SIPPresence
 	// acks are the remote openings waiting on this instance.
 	acks acks
+	// presenceGrace is how long ResyncPresence waits for devices to answer.
+	presenceGrace time.Duration
 }
 
 // An Option gives a Service what a part of it needs.
@@ -59,7 +61,7 @@ func WithSIPPresence(p SIPPresence) Option { return func(s *Service) { s.sipPres
 // when devices have no broker: commands then fail as if devices were
 // offline).
 func NewService(db *store.Store, box *secret.Box, broker Broker, logger *slog.Logger, opts ...Option) *Service {
-	s := &Service{db: db, box: box, broker: broker, logger: logger, now: time.Now}
+	s := &Service{db: db, box: box, broker: broker, logger: logger, now: time.Now, presenceGrace: DefaultPresenceGrace}
 	for _, o := range opts {
 		o(s)
 	}

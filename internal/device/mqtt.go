@@ -56,7 +56,7 @@ type Broker interface {
 
 // Command is a message on a device's cmd topic.
 type Command struct {
-	Type    string `json:"type" doc:"sync：请同步白名单"`
+	Type    string `json:"type" doc:"sync：请同步白名单；status：请立即报告在线状态"`
 	Version int64  `json:"version,omitempty" doc:"服务器当前的白名单版本"`
 }
 

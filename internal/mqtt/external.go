@@ -19,6 +19,7 @@ import (
 
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
+	pahosession "github.com/eclipse/paho.golang/paho/session"
 )
 
 // External is Linli's connection to an external MQTT 5 broker (Mosquitto
@@ -34,6 +35,11 @@ type External struct {
 	devices Devices
 	logger  *slog.Logger
 	handled atomic.Int64
+	// ups counts the connections made; a set-up that failed while a newer
+	// connection came (or none is up) is done again on the newer one.
+	ups atomic.Int64
+	// resync checks device presence again after a lost session.
+	resync resyncer
 
 	mu      sync.Mutex
 	waiting map[string]chan []controlResponse
@@ -64,9 +70,10 @@ func NewExternal(rawURL string, logger *slog.Logger) (*External, error) {
 }
 
 // Connect connects to the broker and starts following the status and
-// events of devices.
-func (e *External) Connect(ctx context.Context, devices Devices) error {
+// events of devices; after a lost session, presence resyncs them.
+func (e *External) Connect(ctx context.Context, devices Devices, presence Presence) error {
 	e.devices = devices
+	e.resync.presence, e.resync.logger = presence, e.logger
 	u := e.url
 	password, _ := u.User.Password()
 	host, _ := os.Hostname()
@@ -79,16 +86,25 @@ func (e *External) Connect(ctx context.Context, devices Devices) error {
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
 			// Subscribing waits for the broker, which answers on the
 			// connection's own goroutine: do it elsewhere.
+			gen := e.ups.Add(1)
 			go func() {
 				err := e.setUp(ctx, cm, u.User.Username())
 				if errors.Is(err, errRoleAdded) {
 					e.logger.Info("mqtt: gave the server's broker account the role " + serverRole)
 					return
 				}
+				if err != nil && e.sessionEnded(err, gen) {
+					// Another instance gave the shared account its role just
+					// now, and the broker ended this session: set up again on
+					// the next one.
+					e.logger.Info("mqtt: the connection ended while setting up; again on the next one", "err", err)
+					return
+				}
 				if err != nil {
 					e.logger.Error("mqtt: set up after connecting", "err", err)
 				} else {
 					e.logger.Info("connected to the MQTT broker", "broker", u.Host)
+					e.resync.ready(gen)
 				}
 				select {
 				case up <- err:
@@ -99,6 +115,8 @@ func (e *External) Connect(ctx context.Context, devices Devices) error {
 		OnConnectError: func(err error) { e.logger.Warn("mqtt: cannot connect to the broker", "broker", u.Host, "err", err) },
 		ClientConfig: paho.ClientConfig{ClientID: clientID,
 			OnPublishReceived: []func(paho.PublishReceived) (bool, error){e.receive}},
+		// A session that came up ended (not called on Close).
+		OnConnectionDown: func() bool { e.resync.lost(time.Now(), e.ups.Load()); return true },
 	}
 	cm, err := autopaho.NewConnection(context.WithoutCancel(ctx), cfg)
 	if err != nil {
@@ -118,6 +136,15 @@ func (e *External) Connect(ctx context.Context, devices Devices) error {
 		return fmt.Errorf("mqtt: no connection to %s within 15 s (check LINLI_MQTT_URL and that the broker runs)", u.Host)
 	}
 	return nil
+}
+
+// sessionEnded says whether err came from the session numbered gen
+// ending under the set-up: the broker closed it (it does so to every
+// session of an account whose roles change), or a newer one was made
+// meanwhile. Autopaho connects again, and the set-up runs on that session.
+func (e *External) sessionEnded(err error, gen int64) bool {
+	return e.ups.Load() != gen || errors.Is(err, autopaho.ConnectionDownError) || errors.Is(err, pahosession.ErrNoConnection) ||
+		errors.Is(err, paho.ErrConnectionLost) || errors.Is(err, paho.ErrNetworkErrorAfterStored)
 }
 
 // errRoleAdded says that setUp gave the server's account its role; the
@@ -354,6 +381,7 @@ func (e *External) Publish(topic string, payload []byte) error {
 
 // Close disconnects from the broker.
 func (e *External) Close() error {
+	e.resync.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return e.cm.Disconnect(ctx)

@@ -331,6 +331,8 @@ func (d *Device) Connect(ctx context.Context) error {
 				}
 			case "open":
 				d.remoteOpen(pr.Packet.Payload)
+			case "status":
+				d.announce()
 			case "upgrade":
 				var up UpgradeCommand
 				if json.Unmarshal(pr.Packet.Payload, &up) != nil {

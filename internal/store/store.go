@@ -64,7 +64,7 @@ func Open(ctx context.Context, url, dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialect, db)))
-	if err := migrateSchema(ctx, client); err != nil {
+	if err := migrateSchema(ctx, client, db, dialect); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
@@ -115,11 +115,35 @@ func (s *Store) Optimize(ctx context.Context) {
 // once would race on them.
 var migrating sync.Mutex
 
-func migrateSchema(ctx context.Context, client *ent.Client) error {
+// migrateSchema brings the tables up to date. On PostgreSQL it holds an
+// advisory lock meanwhile, so that instances starting together on one
+// database migrate one after the other: two creating the same table at
+// once fail on PostgreSQL's catalogue ("duplicate key value violates
+// unique constraint pg_type_typname_nsp_index"), and the later one finds
+// the tables made.
+func migrateSchema(ctx context.Context, client *ent.Client, db *sql.DB, dialect string) error {
 	migrating.Lock()
 	defer migrating.Unlock()
+	if dialect == dialectPostgres {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", schemaLock); err != nil {
+			return fmt.Errorf("wait for other instances' migration: %w", err)
+		}
+		// The lock ends with the session at the latest; the connection goes
+		// back to the pool, so it is released here.
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtextextended($1, 0))", schemaLock)
+		}()
+	}
 	return client.Schema.Create(ctx, migrate.WithForeignKeys(true))
 }
+
+// schemaLock names the advisory lock of migrateSchema.
+const schemaLock = "linli schema migration"
 
 const (
 	dialectSQLite   = dialect.SQLite
