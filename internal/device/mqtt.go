@@ -3,13 +3,15 @@ package device
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 
 	"linli/internal/actor"
 	entdevice "linli/internal/ent/device"
+	"linli/internal/ent/room"
 	"linli/internal/mqtt"
+	"linli/internal/whitelist"
 )
 
 // AuthenticateMQTT checks a device's MQTT login: username dev-<id> and the
@@ -60,22 +62,73 @@ type Command struct {
 	Version int64  `json:"version,omitempty" doc:"服务器当前的白名单版本"`
 }
 
-// Nudge tells every bound device of community cid to sync to version.
-func (s *Service) Nudge(ctx context.Context, cid int, version int64) {
+// nudgeWorkers is how many publishes of one nudge are under way at once:
+// enough to keep the cores busy on the embedded broker and to overlap the
+// acknowledgements of an external one, without a goroutine per device.
+const nudgeWorkers = 16
+
+// Nudge sends every bound device of the nudge's community its message
+// (n.Payload for where the device stands), in parallel batches.
+func (s *Service) Nudge(ctx context.Context, n *whitelist.Nudge) {
 	if s.broker == nil {
 		return
 	}
-	devs, err := s.db.Device.Query().Where(entdevice.CommunityID(cid)).Select(entdevice.FieldID).All(actor.AsSystem(ctx))
+	targets, err := s.nudgeTargets(actor.AsSystem(ctx), n)
 	if err != nil {
-		s.logger.ErrorContext(ctx, "nudge devices", "community", cid, "err", err)
+		s.logger.ErrorContext(ctx, "nudge devices", "community", n.CommunityID, "err", err)
 		return
 	}
-	payload, _ := json.Marshal(Command{Type: "sync", Version: version})
-	for _, d := range devs {
-		if err := s.broker.Publish(CmdTopic(cid, d.ID), payload); err != nil {
-			s.logger.WarnContext(ctx, "nudge device", "device", d.ID, "err", err)
-		}
+	next := make(chan whitelist.Location)
+	var wg sync.WaitGroup
+	for range min(nudgeWorkers, len(targets)) {
+		wg.Go(func() {
+			for loc := range next {
+				if err := s.broker.Publish(CmdTopic(loc.CommunityID, loc.DeviceID), n.Payload(loc)); err != nil {
+					s.logger.WarnContext(ctx, "nudge device", "device", loc.DeviceID, "err", err)
+				}
+			}
+		})
 	}
+	for _, loc := range targets {
+		next <- loc
+	}
+	close(next)
+	wg.Wait()
+}
+
+// nudgeTargets returns where each bound device of n's community stands,
+// in two queries whatever their number; for a bare nudge only the device
+// ids are needed.
+func (s *Service) nudgeTargets(ctx context.Context, n *whitelist.Nudge) ([]whitelist.Location, error) {
+	q := s.db.Device.Query().Where(entdevice.CommunityID(n.CommunityID))
+	if n.Bare() {
+		ids, err := q.IDs(ctx)
+		out := make([]whitelist.Location, len(ids))
+		for i, id := range ids {
+			out[i] = whitelist.Location{CommunityID: n.CommunityID, DeviceID: id}
+		}
+		return out, err
+	}
+	devs, err := q.Select(entdevice.FieldCommunityID, entdevice.FieldKind, entdevice.FieldUnitID, entdevice.FieldRoomID, entdevice.FieldOrientation).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rooms []struct {
+		ID     int `json:"id"`
+		UnitID int `json:"unit_id"`
+	}
+	if err := s.db.Room.Query().Where(room.CommunityID(n.CommunityID)).Select(room.FieldID, room.FieldUnitID).Scan(ctx, &rooms); err != nil {
+		return nil, err
+	}
+	unitOf := make(map[int]int, len(rooms))
+	for _, r := range rooms {
+		unitOf[r.ID] = r.UnitID
+	}
+	out := make([]whitelist.Location, len(devs))
+	for i, d := range devs {
+		out[i] = location(d, unitOf)
+	}
+	return out, nil
 }
 
 // ResetPresence marks every device offline; the broker reports them online
