@@ -51,7 +51,7 @@ func (s *Service) CountOnline(ctx context.Context) (int, error) {
 // and either broker ends the session of credentials that were replaced or
 // revoked.
 type Broker interface {
-	Publish(topic string, payload []byte) error
+	Publish(topic string, payload []byte, qos byte) error
 	AddDevice(ctx context.Context, d mqtt.Device, username, password string) error
 	RemoveDevice(ctx context.Context, username string) error
 }
@@ -68,7 +68,10 @@ type Command struct {
 const nudgeWorkers = 16
 
 // Nudge sends every bound device of the nudge's community its message
-// (n.Payload for where the device stands), in parallel batches.
+// (n.Payload for where the device stands), in parallel batches, at QoS 0:
+// TCP delivers it to a connected device, and a device that was away syncs
+// when it reconnects, so an acknowledgement would only double the packets
+// of a fan-out to every device (and keep a copy of each until it came).
 func (s *Service) Nudge(ctx context.Context, n *whitelist.Nudge) {
 	if s.broker == nil {
 		return
@@ -83,7 +86,7 @@ func (s *Service) Nudge(ctx context.Context, n *whitelist.Nudge) {
 	for range min(nudgeWorkers, len(targets)) {
 		wg.Go(func() {
 			for loc := range next {
-				if err := s.broker.Publish(CmdTopic(loc.CommunityID, loc.DeviceID), n.Payload(loc)); err != nil {
+				if err := s.broker.Publish(CmdTopic(loc.CommunityID, loc.DeviceID), n.Payload(loc), 0); err != nil {
 					s.logger.WarnContext(ctx, "nudge device", "device", loc.DeviceID, "err", err)
 				}
 			}
