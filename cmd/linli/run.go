@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 
 	"linli/internal/app"
 	"linli/internal/config"
@@ -84,6 +85,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger = slog.New(slog.NewJSONHandler(stdout, opts))
 	} else {
 		logger = slog.New(slog.NewTextHandler(stdout, opts))
+	}
+	if cfg.MemoryLimit > 0 {
+		// The garbage collector works harder near the limit instead of
+		// letting the heap double (GOGC) past it.
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+		logger.Info("memory limit", "bytes", cfg.MemoryLimit)
 	}
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {

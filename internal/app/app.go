@@ -98,6 +98,10 @@ type App struct {
 	metrics     *metrics.Metrics
 	metricsAddr net.Addr
 	stopMetrics func()
+	// pprofAddr is the profiles' listener (LINLI_PPROF_ADDR), which
+	// stopProfiles ends.
+	pprofAddr    net.Addr
+	stopProfiles func()
 }
 
 // New opens the store, applies migrations, creates the first operator when
@@ -201,6 +205,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		applications, card.NewService(db, a.whitelist), notices, ads, images, devices, a.whitelist, a.records, a.owners, passes,
 		household.NewService(db, residents, pushes, logger), calls, a.cameras, a.recovery)
 	if err := a.startMetrics(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.startProfiles(); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -596,6 +604,9 @@ func (a *App) Store() *store.Store { return a.db }
 func (a *App) Close() error {
 	if a.stopMetrics != nil {
 		a.stopMetrics()
+	}
+	if a.stopProfiles != nil {
+		a.stopProfiles()
 	}
 	if a.calls != nil {
 		a.calls.Close()

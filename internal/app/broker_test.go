@@ -84,11 +84,12 @@ func TestExternalBroker(t *testing.T) {
 			if s.App.DeviceMessages() == 0 || s2.App.DeviceMessages() == 0 {
 				t.Errorf("one instance handled every message: %d / %d", s.App.DeviceMessages(), s2.App.DeviceMessages())
 			}
-			// Commands reach the device from either instance.
+			// Commands reach the device from either instance, a small change
+			// inside the nudge.
 			c.Manager.Must(201, "POST", c.Path("/cards/super"), map[string]any{"number": "5A5A0001"})
 			select {
 			case m := <-dev.messages:
-				if !strings.Contains(string(m.Payload), `"sync"`) {
+				if p := string(m.Payload); !strings.Contains(p, `"sync"`) || !strings.Contains(p, `"delta":{"since":`) || !strings.Contains(p, `"card":"5A5A0001"`) {
 					t.Errorf("unexpected command %s", m.Payload)
 				}
 			case <-time.After(5 * time.Second):

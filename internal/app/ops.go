@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"linli/internal/health"
@@ -72,28 +73,64 @@ func (a *App) startMetrics() error {
 	if a.cfg.MetricsAddr == "" {
 		return nil
 	}
-	l, err := net.Listen("tcp", a.cfg.MetricsAddr)
-	if err != nil {
-		return fmt.Errorf("metrics: listen %s: %w", a.cfg.MetricsAddr, err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.metrics.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	addr, stop, err := a.serveOps("metrics", a.cfg.MetricsAddr, mux, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	a.metricsAddr, a.stopMetrics = addr, stop
+	a.logger.Info("metrics listening", "metrics", "http://"+addr.String()+"/metrics")
+	return nil
+}
+
+// startProfiles serves Go's profiles (/debug/pprof/: heap, goroutine, CPU
+// …) on LINLI_PPROF_ADDR, a loopback address, when it is set; Close stops
+// it. They show memory and goroutines of a running server, and are never
+// on the public listener.
+func (a *App) startProfiles() error {
+	if a.cfg.PprofAddr == "" {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	// A CPU profile or trace takes 30 s by default.
+	addr, stop, err := a.serveOps("pprof", a.cfg.PprofAddr, mux, 5*time.Minute)
+	if err != nil {
+		return err
+	}
+	a.pprofAddr, a.stopProfiles = addr, stop
+	a.logger.Info("profiles listening", "pprof", "http://"+addr.String()+"/debug/pprof/")
+	return nil
+}
+
+// serveOps serves h on a listener of its own at addr; stop ends it.
+func (a *App) serveOps(name, addr string, h http.Handler, writeTimeout time.Duration) (net.Addr, func(), error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: listen %s: %w", name, addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: writeTimeout}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
-			a.logger.Error("metrics listener", "err", err)
+			a.logger.Error(name+" listener", "err", err)
 		}
 	}()
-	a.metricsAddr = l.Addr()
-	a.stopMetrics = func() {
+	return l.Addr(), func() {
 		_ = srv.Close()
 		<-done
-	}
-	a.logger.Info("metrics listening", "metrics", "http://"+l.Addr().String()+"/metrics")
-	return nil
+	}, nil
 }
+
+// PprofAddr returns the address of the profiles' listener, or nil without
+// LINLI_PPROF_ADDR.
+func (a *App) PprofAddr() net.Addr { return a.pprofAddr }
 
 // MetricsAddr returns the address of the metrics listener, or nil when the
 // metrics are served on the main HTTP listener.

@@ -8,6 +8,7 @@ import (
 
 	"linli/internal/ent"
 	entcard "linli/internal/ent/card"
+	"linli/internal/ent/predicate"
 	"linli/internal/store"
 	"linli/internal/whitelist"
 )
@@ -27,11 +28,7 @@ func (s source) Entries(ctx context.Context, loc whitelist.Location, now time.Ti
 	if keys == nil {
 		q.Where(entcard.StatusEQ(entcard.StatusActive))
 	} else {
-		numbers := make([]string, len(keys))
-		for i, k := range keys {
-			numbers[i] = strings.TrimPrefix(k, "card:")
-		}
-		q.Where(entcard.NumberIn(numbers...), entcard.StatusNEQ(entcard.StatusBlank))
+		q.Where(byKeys(keys))
 	}
 	cards, err := q.All(ctx)
 	if err != nil {
@@ -44,6 +41,29 @@ func (s source) Entries(ctx context.Context, loc whitelist.Location, now time.Ti
 		}
 	}
 	return out, nil
+}
+
+// Targets returns the cards among keys of community cid, each held where
+// it opens at now.
+func (s source) Targets(ctx context.Context, cid int, now time.Time, keys []string) ([]whitelist.Target, error) {
+	cards, err := s.db.Card.Query().Where(entcard.CommunityID(cid), byKeys(keys)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]whitelist.Target, len(cards))
+	for i, c := range cards {
+		out[i] = whitelist.Target{Entry: entry(c), Holds: func(loc whitelist.Location) bool { return opens(c, loc, now) }}
+	}
+	return out, nil
+}
+
+// byKeys selects the cards of keys that are cards (a blank card is none).
+func byKeys(keys []string) predicate.Card {
+	numbers := make([]string, len(keys))
+	for i, k := range keys {
+		numbers[i] = strings.TrimPrefix(k, "card:")
+	}
+	return entcard.And(entcard.NumberIn(numbers...), entcard.StatusNEQ(entcard.StatusBlank))
 }
 
 // opens reports whether card c belongs on the whitelist of loc at now.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,8 @@ type Config struct {
 	S3SecretAccessKey string // AWS_SECRET_ACCESS_KEY
 	S3SessionToken    string // AWS_SESSION_TOKEN
 	S3Region          string // AWS_REGION (the URL's region= wins)
+	PprofAddr         string // LINLI_PPROF_ADDR: a loopback listener for Go's /debug/pprof profiles; empty: none
+	MemoryLimit       int64  // LINLI_MEMORY_LIMIT: the Go runtime's soft memory limit in bytes (GOMEMLIMIT), from "400MiB"; 0: none
 	// DoorOpenTimeout is how long a remote opening from the app waits for
 	// the device's answer (0: 5 s). Set by tests, not from the environment.
 	DoorOpenTimeout time.Duration
@@ -108,6 +111,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.IntVar(&c.AuditRetentionDays, "audit-retention-days", envInt("LINLI_AUDIT_RETENTION_DAYS", 365), "days 操作日志 (audit log) entries are kept (LINLI_AUDIT_RETENTION_DAYS)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("LINLI_METRICS_ADDR", ""), "separate listen address for Prometheus metrics at /metrics, e.g. 127.0.0.1:9100 (LINLI_METRICS_ADDR); empty: /metrics on the HTTP address")
 	fs.StringVar(&c.BlobURL, "blob-url", env("LINLI_BLOB_URL", ""), "S3-compatible store for files, s3://bucket?endpoint=http://host:9000&region=us-east-1&prefix=linli (LINLI_BLOB_URL; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); empty: the data dir's files directory")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", env("LINLI_PPROF_ADDR", ""), "loopback address for Go's /debug/pprof profiles, e.g. 127.0.0.1:6060 (LINLI_PPROF_ADDR); empty: none")
+	memoryLimit := fs.String("memory-limit", env("LINLI_MEMORY_LIMIT", ""), "soft memory limit of the Go runtime, e.g. 400MiB (LINLI_MEMORY_LIMIT); empty: none")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
 	// The admin password is read from the environment only, so that it never
@@ -153,7 +158,50 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("log format %q: want text or json", c.LogFormat)
 	}
+	var err error
+	if c.MemoryLimit, err = parseBytes(*memoryLimit); err != nil {
+		return c, fmt.Errorf("memory limit: %w", err)
+	}
+	if c.PprofAddr != "" && !loopback(c.PprofAddr) {
+		return c, fmt.Errorf("pprof address %q: profiles are served on a loopback address only, e.g. 127.0.0.1:6060", c.PprofAddr)
+	}
 	return c, nil
+}
+
+// parseBytes reads a size as GOMEMLIMIT writes it: a number with B, KiB,
+// MiB, GiB or TiB; empty is 0.
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		bytes  int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+			if err != nil || n <= 0 || n > (1<<62)/u.bytes {
+				break
+			}
+			return n * u.bytes, nil
+		}
+	}
+	return 0, fmt.Errorf("%q: want a size such as 400MiB or 2GiB (B, KiB, MiB, GiB, TiB)", s)
+}
+
+// loopback reports whether host:port addr names a loopback host.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Level returns the slog level of c.LogLevel.

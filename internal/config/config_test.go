@@ -80,3 +80,32 @@ func TestLoadPresenceGrace(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadMemoryLimitAndPprof: LINLI_MEMORY_LIMIT takes GOMEMLIMIT's sizes,
+// and profiles are served on loopback addresses only.
+func TestLoadMemoryLimitAndPprof(t *testing.T) {
+	for _, tc := range []struct {
+		env   map[string]string
+		limit int64
+		ok    bool
+	}{
+		{map[string]string{}, 0, true},
+		{map[string]string{"LINLI_MEMORY_LIMIT": "400MiB"}, 400 << 20, true},
+		{map[string]string{"LINLI_MEMORY_LIMIT": "2GiB"}, 2 << 30, true},
+		{map[string]string{"LINLI_MEMORY_LIMIT": "1048576B"}, 1 << 20, true},
+		{map[string]string{"LINLI_MEMORY_LIMIT": "400MB"}, 0, false},
+		{map[string]string{"LINLI_MEMORY_LIMIT": "-1MiB"}, 0, false},
+		{map[string]string{"LINLI_MEMORY_LIMIT": "lots"}, 0, false},
+		{map[string]string{"LINLI_PPROF_ADDR": "127.0.0.1:6060"}, 0, true},
+		{map[string]string{"LINLI_PPROF_ADDR": "localhost:0"}, 0, true},
+		{map[string]string{"LINLI_PPROF_ADDR": "[::1]:6060"}, 0, true},
+		{map[string]string{"LINLI_PPROF_ADDR": ":6060"}, 0, false},
+		{map[string]string{"LINLI_PPROF_ADDR": "0.0.0.0:6060"}, 0, false},
+		{map[string]string{"LINLI_PPROF_ADDR": "192.168.1.5:6060"}, 0, false},
+	} {
+		c, err := Load(nil, func(k string) string { return tc.env[k] }, io.Discard)
+		if (err == nil) != tc.ok || err == nil && c.MemoryLimit != tc.limit {
+			t.Errorf("%v: limit %d, %v", tc.env, c.MemoryLimit, err)
+		}
+	}
+}

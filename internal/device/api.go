@@ -99,19 +99,29 @@ func (s *Service) Current(ctx context.Context) *ent.Device { return Current(ctx)
 
 // Location returns where device d stands for its whitelist.
 func (s *Service) Location(ctx context.Context, d *ent.Device) (whitelist.Location, error) {
+	unitOf := map[int]int{}
+	if d.RoomID != nil {
+		r, err := s.db.Room.Get(ctx, *d.RoomID)
+		if err != nil {
+			return whitelist.Location{}, store.Map(err, "房间")
+		}
+		unitOf[r.ID] = r.UnitID
+	}
+	return location(d, unitOf), nil
+}
+
+// location is where device d stands; unitOf gives the unit of an indoor
+// monitor's room.
+func location(d *ent.Device, unitOf map[int]int) whitelist.Location {
 	loc := whitelist.Location{CommunityID: d.CommunityID, DeviceID: d.ID, Orientation: string(d.Orientation),
 		Screen: d.Kind == KindDoor || d.Kind == KindWall}
 	switch {
 	case d.UnitID != nil:
 		loc.UnitID = *d.UnitID
 	case d.RoomID != nil:
-		r, err := s.db.Room.Get(ctx, *d.RoomID)
-		if err != nil {
-			return loc, store.Map(err, "房间")
-		}
-		loc.UnitID, loc.RoomID = r.UnitID, r.ID
+		loc.UnitID, loc.RoomID = unitOf[*d.RoomID], *d.RoomID
 	}
-	return loc, nil
+	return loc
 }
 
 // Register adds the device operations (/device/v1) and the console's device

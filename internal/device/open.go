@@ -122,7 +122,7 @@ func (s *Service) Open(ctx context.Context, req OpenRequest) (time.Time, error) 
 	ch := s.acks.add(cmd.ID)
 	defer s.acks.remove(cmd.ID)
 	payload, _ := json.Marshal(cmd)
-	if err := s.broker.Publish(CmdTopic(d.CommunityID, d.ID), payload); err != nil {
+	if err := s.broker.Publish(CmdTopic(d.CommunityID, d.ID), payload, 1); err != nil {
 		s.logger.WarnContext(ctx, "send open command", "device", d.ID, "err", err)
 		return time.Time{}, errs.New(errs.Conflict, "设备离线，无法开门")
 	}

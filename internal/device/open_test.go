@@ -83,7 +83,7 @@ func TestOpenAcrossInstances(t *testing.T) {
 // publishFunc is a Broker that only publishes, through itself.
 type publishFunc func(topic string, payload []byte) error
 
-func (f publishFunc) Publish(topic string, payload []byte) error { return f(topic, payload) }
+func (f publishFunc) Publish(topic string, payload []byte, _ byte) error { return f(topic, payload) }
 
 func (publishFunc) AddDevice(context.Context, mqtt.Device, string, string) error { return nil }
 

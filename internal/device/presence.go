@@ -3,8 +3,6 @@ package device
 import (
 	"context"
 	"encoding/json"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"linli/internal/actor"
@@ -15,11 +13,6 @@ import (
 // server's session with an external broker came back from a loss: devices
 // reconnect to a restarted broker with a backoff of their own.
 const DefaultPresenceGrace = 60 * time.Second
-
-// statusAskers is how many status commands are on their way at once: each
-// waits for the broker's acknowledgement, and the broker takes a few
-// dozen unacknowledged messages per client.
-const statusAskers = 16
 
 // WithPresenceGrace sets how long ResyncPresence waits for devices to
 // answer before it marks the silent ones 离线 (0: DefaultPresenceGrace).
@@ -71,8 +64,9 @@ func (s *Service) ResyncPresence(ctx context.Context, lostAt time.Time) error {
 	return nil
 }
 
-// askStatus publishes the status command to every bound device, a few at
-// a time, and returns how many the broker took. Devices the database
+// askStatus publishes the status command to every bound device, as a nudge
+// goes out (at QoS 0: a connected device gets it over TCP, and one that
+// reconnects announces itself anyway), and returns how many the broker took. Devices the database
 // shows 离线 are asked too: one that came back while the server had no
 // session announced itself to nobody.
 func (s *Service) askStatus(ctx context.Context) (int, error) {
@@ -81,32 +75,11 @@ func (s *Service) askStatus(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	payload, _ := json.Marshal(Command{Type: "status"})
-	next := make(chan int)
-	var asked, failed atomic.Int64
-	var wg sync.WaitGroup
-	for range min(statusAskers, len(devs)) {
-		wg.Go(func() {
-			for i := range next {
-				if err := s.broker.Publish(CmdTopic(devs[i].CommunityID, devs[i].ID), payload); err != nil {
-					failed.Add(1)
-					continue
-				}
-				asked.Add(1)
-			}
-		})
+	sent, failed := s.publishEach(ctx, len(devs), 0, func(i int) (string, []byte) {
+		return CmdTopic(devs[i].CommunityID, devs[i].ID), payload
+	})
+	if failed != nil {
+		s.logger.WarnContext(ctx, "presence resync: status commands the broker did not take", "failed", len(devs)-sent, "err", failed)
 	}
-feed:
-	for i := range devs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if n := failed.Load(); n > 0 {
-		s.logger.WarnContext(ctx, "presence resync: status commands the broker did not take", "failed", n)
-	}
-	return int(asked.Load()), ctx.Err()
+	return sent, ctx.Err()
 }

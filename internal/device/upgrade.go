@@ -115,7 +115,7 @@ func (s *Service) StartUpgrade(ctx context.Context, fws *firmware.Service, cid i
 	payload, _ := json.Marshal(UpgradeCommand{Type: "upgrade", FirmwareID: fw.ID, Model: fw.Model, Version: fw.Version,
 		Size: fw.Size, SHA256: fw.Sha256, URL: fmt.Sprintf("/device/v1/firmware/%d", fw.ID)})
 	for _, d := range devs {
-		if err := s.broker.Publish(CmdTopic(cid, d.ID), payload); err != nil {
+		if err := s.broker.Publish(CmdTopic(cid, d.ID), payload, 1); err != nil {
 			s.logger.WarnContext(ctx, "send upgrade", "device", d.ID, "err", err)
 			s.failUpgrade(ctx, d.ID, "升级指令发送失败")
 		}

@@ -55,8 +55,10 @@ func Listen(addr string, logger *slog.Logger) (*Broker, error) {
 	// The server never retains a message and devices may not: a retained
 	// message on a cmd topic would be replayed at every reconnect.
 	caps.RetainAvailable = 0
+	// Devices send small packets (a bigger one is read through the buffer
+	// all the same): 256 bytes of read buffer per connection is enough.
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: logger.With("part", "mqtt"),
-		ClientNetReadBufferSize: 1024, ClientNetWriteBufferSize: 1024})
+		ClientNetReadBufferSize: 256, ClientNetWriteBufferSize: 1024})
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt: listen %s: %w", addr, err)
@@ -88,9 +90,9 @@ func (b *Broker) Serve(devices Devices) error {
 // Addr is the address the broker listens on.
 func (b *Broker) Addr() net.Addr { return b.listener.Addr() }
 
-// Publish sends payload to topic (QoS 1, not retained).
-func (b *Broker) Publish(topic string, payload []byte) error {
-	return b.srv.Publish(topic, payload, false, 1)
+// Publish sends payload to topic at qos (0 or 1), not retained.
+func (b *Broker) Publish(topic string, payload []byte, qos byte) error {
+	return b.srv.Publish(topic, payload, false, qos)
 }
 
 // AddDevice ends the session of a device whose credentials were just

@@ -371,11 +371,12 @@ func (e *External) RemoveDevice(ctx context.Context, username string) error {
 	return nil
 }
 
-// Publish sends payload to topic (QoS 1, not retained).
-func (e *External) Publish(topic string, payload []byte) error {
+// Publish sends payload to topic at qos (0 or 1), not retained; at QoS 1
+// it returns once the broker has acknowledged it.
+func (e *External) Publish(topic string, payload []byte, qos byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), controlTimeout)
 	defer cancel()
-	_, err := e.cm.Publish(ctx, &paho.Publish{Topic: topic, QoS: 1, Payload: payload})
+	_, err := e.cm.Publish(ctx, &paho.Publish{Topic: topic, QoS: qos, Payload: payload})
 	return err
 }
 

@@ -27,11 +27,7 @@ func (source) Prefix() string { return "notice:" }
 func (s source) Entries(ctx context.Context, loc whitelist.Location, now time.Time, keys []string) ([]whitelist.Entry, error) {
 	q := s.db.Notice.Query().Where(entnotice.CommunityID(loc.CommunityID), entnotice.ShowUntilGT(now))
 	if keys != nil {
-		ids := make([]int, len(keys))
-		for i, k := range keys {
-			ids[i], _ = strconv.Atoi(strings.TrimPrefix(k, "notice:"))
-		}
-		q.Where(entnotice.IDIn(ids...))
+		q.Where(entnotice.IDIn(noticeIDs(keys)...))
 	}
 	if loc.RoomID == 0 {
 		q.Where(entnotice.ScopeEQ(entnotice.ScopeCommunity))
@@ -51,6 +47,45 @@ func (s source) Entries(ctx context.Context, loc whitelist.Location, now time.Ti
 		out[i] = entry(n)
 	}
 	return out, nil
+}
+
+// Targets returns the notices among keys of community cid still to be
+// shown at now: a community notice is held everywhere, a room notice by the
+// indoor monitors of its rooms.
+func (s source) Targets(ctx context.Context, cid int, now time.Time, keys []string) ([]whitelist.Target, error) {
+	ids := noticeIDs(keys)
+	ns, err := s.db.Notice.Query().Where(entnotice.CommunityID(cid), entnotice.ShowUntilGT(now), entnotice.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sent, err := s.db.NoticeRoom.Query().Where(noticeroom.NoticeIDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rooms := map[int]map[int]bool{} // notice → its rooms
+	for _, nr := range sent {
+		if rooms[nr.NoticeID] == nil {
+			rooms[nr.NoticeID] = map[int]bool{}
+		}
+		rooms[nr.NoticeID][nr.RoomID] = true
+	}
+	out := make([]whitelist.Target, len(ns))
+	for i, n := range ns {
+		mine := rooms[n.ID]
+		out[i] = whitelist.Target{Entry: entry(n), Holds: func(loc whitelist.Location) bool {
+			return n.Scope == entnotice.ScopeCommunity || loc.RoomID != 0 && mine[loc.RoomID]
+		}}
+	}
+	return out, nil
+}
+
+// noticeIDs are the notices of notice keys.
+func noticeIDs(keys []string) []int {
+	ids := make([]int, len(keys))
+	for i, k := range keys {
+		ids[i], _ = strconv.Atoi(strings.TrimPrefix(k, "notice:"))
+	}
+	return ids
 }
 
 func entry(n *ent.Notice) whitelist.Entry {

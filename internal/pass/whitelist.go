@@ -38,11 +38,7 @@ func (s source) Entries(ctx context.Context, loc whitelist.Location, now time.Ti
 	}
 	q := s.db.Pass.Query().Where(entpass.CommunityID(loc.CommunityID), entpass.RevokedAtIsNil(), entpass.ValidToGT(now))
 	if keys != nil {
-		ids := make([]int, len(keys))
-		for i, k := range keys {
-			ids[i], _ = strconv.Atoi(strings.TrimPrefix(k, "pass:"))
-		}
-		q.Where(entpass.IDIn(ids...))
+		q.Where(entpass.IDIn(passIDs(keys)...))
 	}
 	if loc.UnitID != 0 {
 		q.Where(entpass.Or(entpass.UnitID(loc.UnitID), entpass.DoorID(loc.DeviceID)))
@@ -58,6 +54,29 @@ func (s source) Entries(ctx context.Context, loc whitelist.Location, now time.Ti
 		}
 	}
 	return out, nil
+}
+
+// Targets returns the passes among keys of community cid that can still
+// open, each held where it opens at now.
+func (s source) Targets(ctx context.Context, cid int, now time.Time, keys []string) ([]whitelist.Target, error) {
+	ps, err := s.db.Pass.Query().Where(entpass.CommunityID(cid), entpass.IDIn(passIDs(keys)...), entpass.RevokedAtIsNil(), entpass.ValidToGT(now)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]whitelist.Target, len(ps))
+	for i, p := range ps {
+		out[i] = whitelist.Target{Entry: entry(p), Holds: func(loc whitelist.Location) bool { return opens(p, loc, now) }}
+	}
+	return out, nil
+}
+
+// passIDs are the passes of pass keys.
+func passIDs(keys []string) []int {
+	ids := make([]int, len(keys))
+	for i, k := range keys {
+		ids[i], _ = strconv.Atoi(strings.TrimPrefix(k, "pass:"))
+	}
+	return ids
 }
 
 // opens reports whether pass p belongs on the whitelist of loc at now:

@@ -53,6 +53,9 @@ type Config struct {
 	UnlockCode string
 	// Answer is how an indoor monitor answers at first (auto when empty).
 	Answer ua.AnswerPolicy
+	// BareNudges ignores the change a sync nudge carries and always syncs
+	// over HTTP, as devices made before nudges carried changes do.
+	BareNudges bool
 }
 
 // Slot is the install position (see docs/device-protocol.md §2).
@@ -118,6 +121,14 @@ type Device struct {
 	online    bool
 	syncs     int
 	unlocks   []Unlock
+	// nudged counts the changes applied straight from nudges; changed is
+	// when the whitelist last changed; syncing is set while a sync request
+	// is under way (a nudge's change waits for it).
+	nudged  int
+	changed time.Time
+	syncing bool
+	// lose is how many sync nudges are still to be dropped as if lost.
+	lose int
 
 	firmware string
 	upgrade  string  // how the last upgrade went, for the status dump
@@ -238,7 +249,13 @@ func (d *Device) call(ctx context.Context, method, path string, body io.Reader, 
 func (d *Device) Sync(ctx context.Context) error {
 	d.mu.Lock()
 	since := d.version
+	d.syncing = true
 	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.syncing = false
+		d.mu.Unlock()
+	}()
 	var delta struct {
 		Version int64    `json:"version"`
 		Full    bool     `json:"full"`
@@ -256,18 +273,77 @@ func (d *Device) Sync(ctx context.Context) error {
 	if delta.Full {
 		d.whitelist = map[string]Entry{}
 	}
-	for _, e := range delta.Upserts {
-		d.whitelist[e.Key] = e
-	}
-	for _, k := range delta.Deletes {
-		delete(d.whitelist, k)
-	}
+	d.apply(delta.Upserts, delta.Deletes)
 	d.version = delta.Version
 	d.syncs++
 	if delta.Call.UnlockDTMF != "" {
 		d.syncedCode = delta.Call.UnlockDTMF
 	}
 	return nil
+}
+
+// apply stores upserts and removes deletes; d.mu is held.
+func (d *Device) apply(upserts []Entry, deletes []string) {
+	for _, e := range upserts {
+		d.whitelist[e.Key] = e
+	}
+	for _, k := range deletes {
+		delete(d.whitelist, k)
+	}
+	if len(upserts) > 0 || len(deletes) > 0 {
+		d.changed = time.Now()
+	}
+}
+
+// nudge handles a sync command: it applies the change the command carries
+// when it follows on the stored version exactly, and otherwise (no change
+// in it, a version missed, a sync under way) has Run sync over HTTP. A
+// command for a version the device has already is ignored.
+func (d *Device) nudge(payload []byte) {
+	var cmd struct {
+		Version int64 `json:"version"`
+		Delta   *struct {
+			Since   int64    `json:"since"`
+			Upserts []Entry  `json:"upserts"`
+			Deletes []string `json:"deletes"`
+		} `json:"delta"`
+	}
+	if json.Unmarshal(payload, &cmd) != nil {
+		return
+	}
+	d.mu.Lock()
+	switch {
+	case d.lose > 0:
+		d.lose--
+		d.mu.Unlock()
+		return
+	case cmd.Version != 0 && cmd.Version <= d.version && !d.syncing:
+		d.mu.Unlock()
+		return
+	case cmd.Delta != nil && !d.cfg.BareNudges && !d.syncing && cmd.Delta.Since == d.version && cmd.Version == d.version+1:
+		d.apply(cmd.Delta.Upserts, cmd.Delta.Deletes)
+		d.version = cmd.Version
+		d.nudged++
+		ads := slices.ContainsFunc(cmd.Delta.Upserts, func(e Entry) bool { return e.Kind == "ad" })
+		d.mu.Unlock()
+		if !ads { // pictures are downloaded after a sync
+			return
+		}
+	default:
+		d.mu.Unlock()
+	}
+	select {
+	case d.nudges <- struct{}{}:
+	default:
+	}
+}
+
+// LoseNudges drops the next n sync nudges as if they were lost on the way
+// (to test that the device catches up from the next one).
+func (d *Device) LoseNudges(n int) {
+	d.mu.Lock()
+	d.lose = n
+	d.mu.Unlock()
 }
 
 // fetchAds downloads the pictures of ad entries the device does not have
@@ -325,10 +401,7 @@ func (d *Device) Connect(ctx context.Context) error {
 			}
 			switch cmd.Type {
 			case "sync":
-				select {
-				case d.nudges <- struct{}{}:
-				default:
-				}
+				d.nudge(pr.Packet.Payload)
 			case "open":
 				d.remoteOpen(pr.Packet.Payload)
 			case "status":
@@ -481,6 +554,9 @@ type Status struct {
 	Online    bool       `json:"online"`
 	Version   int64      `json:"version"`
 	Syncs     int        `json:"syncs"`
+	Nudged    int        `json:"nudged" doc:"直接从同步通知应用的变化次数（未请求同步）"`
+	Losing    int        `json:"losing,omitempty" doc:"还要丢弃的同步通知数（模拟丢失）"`
+	Changed   *time.Time `json:"changed,omitempty" doc:"白名单最近一次变化的时间"`
 	Firmware  string     `json:"firmware"`
 	Upgrade   string     `json:"upgrade,omitempty"`
 	Whitelist []string   `json:"whitelist"`
@@ -516,7 +592,11 @@ func (d *Device) Status() Status {
 	st := Status{DeviceID: d.cred.DeviceID, Label: d.cred.Label, Online: d.online, Version: d.version, Syncs: d.syncs,
 		Firmware: d.firmware, Upgrade: d.upgrade,
 		Whitelist: []string{}, Unlocks: append([]Unlock{}, d.unlocks...),
-		Events: append([]Event{}, d.events...), SIP: sipSt, LastOpen: d.lastOpen, Ignoring: d.ignoreCommands}
+		Events: append([]Event{}, d.events...), SIP: sipSt, LastOpen: d.lastOpen, Ignoring: d.ignoreCommands, Nudged: d.nudged, Losing: d.lose}
+	if !d.changed.IsZero() {
+		changed := d.changed
+		st.Changed = &changed
+	}
 	now := time.Now()
 	st.Notices, st.Ads = []Notice{}, []Ad{}
 	for k, e := range d.whitelist {

@@ -13,12 +13,13 @@ import (
 
 // Devices is what whitelists ask of the device service: the device behind
 // a device request, where it stands, a record that it was seen, and a
-// nudge to a community's devices that their whitelist is now at version.
+// nudge to a community's devices that their whitelist moved (n.Payload
+// gives each device its message).
 type Devices interface {
 	Current(ctx context.Context) *ent.Device
 	Location(ctx context.Context, d *ent.Device) (Location, error)
 	Seen(ctx context.Context, d *ent.Device, ip string) error
-	Nudge(ctx context.Context, communityID int, version int64)
+	Nudge(ctx context.Context, n *Nudge)
 }
 
 type syncInput struct {

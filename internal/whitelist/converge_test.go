@@ -2,6 +2,7 @@ package whitelist_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -48,8 +49,7 @@ func (d *device) apply(delta *whitelist.Delta) {
 
 // newServices returns the whitelist of db with every source, going by now,
 // and the card and notice services that feed it.
-func newServices(db *store.Store, now func() time.Time) (*whitelist.Service, *card.Service, *notice.Service) {
-	var opts []whitelist.Option
+func newServices(db *store.Store, now func() time.Time, opts ...whitelist.Option) (*whitelist.Service, *card.Service, *notice.Service) {
 	if now != nil {
 		opts = append(opts, whitelist.WithClock(now))
 	}
@@ -64,16 +64,50 @@ func newServices(db *store.Store, now func() time.Time) (*whitelist.Service, *ca
 func TestWhitelistConvergence(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.Store) {
 		for seed := uint64(1); seed <= 3; seed++ {
-			t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) { converge(t, db, seed) })
+			t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) { converge(t, db, seed, false) })
 		}
 	})
 }
 
-func converge(t *testing.T, db *store.Store, seed uint64) {
+// TestNudgeConvergence is TestWhitelistConvergence with nudges: devices
+// apply the change a nudge carries when it follows on their version, sync
+// when it does not (a nudge without a change, or one after a lost nudge),
+// and at the end every device at the server's version holds exactly the
+// whitelist the server computes for it, without a last sync.
+func TestNudgeConvergence(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.Store) {
+		for seed := uint64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) { converge(t, db, seed, true) })
+		}
+	})
+}
+
+// nudges collects the nudges of a whitelist service, as a broker would
+// carry them.
+type nudges struct {
+	whitelist.Devices
+	sent []*whitelist.Nudge
+}
+
+func (n *nudges) Nudge(_ context.Context, nd *whitelist.Nudge) { n.sent = append(n.sent, nd) }
+
+// nudgeMessage is a sync command as devices read it.
+type nudgeMessage struct {
+	Type    string
+	Version int64
+	Delta   *whitelist.NudgeDelta
+}
+
+func converge(t *testing.T, db *store.Store, seed uint64, nudged bool) {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, AccountID: 1})
 	clock := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
-	wl, cardSvc, noticeSvc := newServices(db, func() time.Time { return clock })
+	sent := &nudges{}
+	var opts []whitelist.Option
+	if nudged {
+		opts = append(opts, whitelist.WithDevices(sent))
+	}
+	wl, cardSvc, noticeSvc := newServices(db, func() time.Time { return clock }, opts...)
 
 	name, code, addr := fmt.Sprintf("收敛小区%d", seed), "440306", "x"
 	c, err := community.NewService(db).Create(ctx, community.Input{Name: &name, RegionCode: &code, Address: &addr})
@@ -175,6 +209,32 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 
 	passes := passOps(t, ctx, db, wl, c.ID, rooms, devices, rng, func() time.Time { return clock },
 		func() int { return residents[rng.IntN(len(residents))].ID })
+	// Nudges reach each device in order, now and then one is lost.
+	lose := rand.New(rand.NewPCG(seed, 7))
+	applied, caughtUp := 0, 0
+	deliver := func() {
+		for _, n := range sent.sent {
+			for _, d := range devices {
+				if lose.IntN(8) == 0 {
+					continue
+				}
+				var msg nudgeMessage
+				if err := json.Unmarshal(n.Payload(d.loc), &msg); err != nil || msg.Type != "sync" || msg.Version != n.Version {
+					t.Fatalf("nudge %s: %v", n.Payload(d.loc), err)
+				}
+				switch {
+				case msg.Version <= d.version:
+				case msg.Delta != nil && msg.Delta.Since == d.version:
+					d.apply(&whitelist.Delta{Version: msg.Version, Upserts: msg.Delta.Upserts, Deletes: msg.Delta.Deletes})
+					applied++
+				default:
+					sync(d)
+					caughtUp++
+				}
+			}
+		}
+		sent.sent = nil
+	}
 	for range 250 {
 		switch op := rng.IntN(19); op {
 		case 15, 16, 17, 18:
@@ -261,6 +321,7 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 				d.version, d.set = 0, map[string]whitelist.Entry{} // a replaced device starts from nothing
 			}
 		}
+		deliver()
 		if rng.IntN(3) == 0 {
 			sync(devices[rng.IntN(len(devices))])
 		}
@@ -268,11 +329,18 @@ func converge(t *testing.T, db *store.Store, seed uint64) {
 	if _, err := wl.ExpireDue(ctx); err != nil {
 		t.Fatal(err)
 	}
+	deliver()
 	if passEntries == 0 {
 		t.Error("no device ever received a visitor pass")
 	}
+	if nudged && (applied == 0 || caughtUp == 0) {
+		t.Errorf("devices applied %d changes from nudges and caught up %d times; want both", applied, caughtUp)
+	}
+	current := db.Community.GetX(ctx, c.ID).SyncVersion
 	for i, d := range devices {
-		sync(d)
+		if !nudged || d.version != current {
+			sync(d)
+		}
 		want, err := wl.Whitelist(ctx, d.loc)
 		if err != nil {
 			t.Fatal(err)

@@ -26,11 +26,7 @@ func (f faces) Entries(ctx context.Context, loc Location, now time.Time, keys []
 			q.Where(resident.UnitID(loc.UnitID))
 		}
 	} else {
-		ids := make([]int, len(keys))
-		for i, k := range keys {
-			ids[i], _ = strconv.Atoi(strings.TrimPrefix(k, "face:"))
-		}
-		q.Where(resident.IDIn(ids...))
+		q.Where(resident.IDIn(faceIDs(keys)...))
 	}
 	rs, err := q.All(ctx)
 	if err != nil {
@@ -43,6 +39,29 @@ func (f faces) Entries(ctx context.Context, loc Location, now time.Time, keys []
 		}
 	}
 	return out, nil
+}
+
+// Targets returns the faces among keys of community cid, each held where
+// it opens at now.
+func (f faces) Targets(ctx context.Context, cid int, now time.Time, keys []string) ([]Target, error) {
+	rs, err := f.db.Resident.Query().Where(resident.CommunityID(cid), resident.IDIn(faceIDs(keys)...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Target, len(rs))
+	for i, r := range rs {
+		out[i] = Target{Entry: faceEntry(r), Holds: func(loc Location) bool { return faceOpens(r, loc, now) }}
+	}
+	return out, nil
+}
+
+// faceIDs are the residents of face keys.
+func faceIDs(keys []string) []int {
+	ids := make([]int, len(keys))
+	for i, k := range keys {
+		ids[i], _ = strconv.Atoi(strings.TrimPrefix(k, "face:"))
+	}
+	return ids
 }
 
 // faceOpens reports whether resident r's face belongs on the whitelist of loc.

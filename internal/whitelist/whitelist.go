@@ -30,9 +30,9 @@ type Service struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	sources []Source
-	// devices, if set, are nudged after each change so that they sync now
-	// (the MQTT layer sends "sync to V" on their cmd topics), and answer
-	// the sync requests of devices.
+	// devices, if set, are nudged after each change (the MQTT layer sends
+	// "sync to V" on their cmd topics, with the change itself when it is
+	// small), and answer the sync requests of devices.
 	devices Devices
 	// snapshots bounds how many full whitelists are built at once: when a
 	// whole estate's devices come back together, each would otherwise hold
@@ -79,7 +79,7 @@ func NewService(db *store.Store, logger *slog.Logger, sources []Source, opts ...
 // Now is the time whitelists go by; features stamp their changes with it.
 func (s *Service) Now() time.Time { return s.now() }
 
-// bump records that keys changed in community cid, inside tx, and returns
+// bump records that keys (sorted, without repeats) changed in community cid, inside tx, and returns
 // the new version. The UPDATE takes the community row's lock until commit,
 // so versions of one community commit in order and a device that has seen
 // version V has seen every change up to V.
@@ -88,8 +88,6 @@ func (s *Service) bump(ctx context.Context, tx *ent.Tx, cid int, keys ...string)
 	if err != nil {
 		return 0, store.Map(err, "小区")
 	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
 	creates := make([]*ent.SyncChangeCreate, len(keys))
 	for i, k := range keys {
 		creates[i] = tx.SyncChange.Create().SetCommunityID(cid).SetVersion(c.SyncVersion).SetKey(k).SetCreatedAt(s.now())
@@ -114,6 +112,7 @@ func (s *Service) ChangeIn(ctx context.Context, tx *ent.Tx, cid int, fn func(tx 
 	if err != nil || len(keys) == 0 {
 		return err
 	}
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
 	version, err := s.bump(ctx, tx, cid, keys...)
 	if err != nil {
 		return err
@@ -122,7 +121,10 @@ func (s *Service) ChangeIn(ctx context.Context, tx *ent.Tx, cid int, fn func(tx 
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			err := next.Commit(ctx, tx)
 			if err == nil && s.devices != nil {
-				s.devices.Nudge(ctx, cid, version)
+				// The devices hear of the change even when the request
+				// that made it goes away meanwhile.
+				ctx := context.WithoutCancel(ctx)
+				s.devices.Nudge(ctx, s.nudge(ctx, cid, version, keys))
 			}
 			return err
 		})
