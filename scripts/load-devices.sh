@@ -10,7 +10,9 @@
 #     CHANGES of them one after another) until every device holds it, p50
 #     and max.
 # Usage: scripts/load-devices.sh [N]   (default 10000)
-# Environment: CHANGES (5), BARE=1 (the devices ignore the change in nudges
+# Environment: CHANGES (5), BROKER=mosquitto (the devices connect to an
+# external Mosquitto with dynamic security started by the script, as
+# LINLI_MQTT_URL sets up, instead of the embedded broker), BARE=1 (the devices ignore the change in nudges
 # and sync over HTTP, as older devices do), MEMORY_LIMIT (LINLI_MEMORY_LIMIT
 # of the server, e.g. 400MiB), PROFILES=dir (keep the idle server's heap and
 # goroutine profiles there, and a CPU profile of the first change's fan-out,
@@ -38,7 +40,32 @@ for s in ss: s.bind(("127.0.0.1",0))
 print(*[s.getsockname()[1] for s in ss])
 for s in ss: s.close()')
 HTTP=127.0.0.1:$P_HTTP MQTT=127.0.0.1:$P_MQTT BASE=http://127.0.0.1:$P_HTTP PPROF=http://127.0.0.1:$P_PPROF
-LINLI_HTTP_ADDR=$HTTP LINLI_MQTT_ADDR=$MQTT LINLI_SIP_ADDR=127.0.0.1:0 LINLI_PPROF_ADDR=127.0.0.1:$P_PPROF \
+broker_env=(LINLI_MQTT_ADDR="$MQTT")
+broker=""
+if [ "${BROKER:-}" = mosquitto ]; then
+	# An external Mosquitto with its dynamic security plugin, as the README
+	# sets one up; the server then holds one connection to it.
+	plugin=$(ls /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so 2>/dev/null | head -1 || true)
+	mosquitto_ctrl dynsec init "$work/dynsec.json" load-admin Load-Broker-1 >/dev/null
+	cat >"$work/mosquitto.conf" <<-CONF
+	$( [ "$(id -u)" = 0 ] && echo "user root" )
+	per_listener_settings false
+	persistence false
+	log_dest stderr
+	log_type error
+	listener $P_MQTT 127.0.0.1
+	max_connections -1
+	allow_anonymous false
+	plugin $plugin
+	plugin_opt_config_file $work/dynsec.json
+	CONF
+	ulimit -n "$(ulimit -Hn)" # a descriptor per device
+	mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
+	broker=$!
+	until python3 -c "import socket;socket.create_connection(('127.0.0.1',$P_MQTT),1)" 2>/dev/null; do sleep 0.1; done
+	broker_env=(LINLI_MQTT_URL="mqtt://load-admin:Load-Broker-1@$MQTT")
+fi
+env "${broker_env[@]}" LINLI_HTTP_ADDR=$HTTP LINLI_SIP_ADDR=127.0.0.1:0 LINLI_PPROF_ADDR=127.0.0.1:$P_PPROF \
 	LINLI_MEMORY_LIMIT="${MEMORY_LIMIT:-}" LINLI_DATA_DIR="$work/data" LINLI_ADMIN_PASSWORD=Load-Admin-1 LINLI_LOG_LEVEL=warn \
 	"$work/linli" serve >"$work/server.log" 2>&1 &
 server=$!
@@ -60,7 +87,7 @@ for u in $(seq 1 "$units"); do
 	api -X POST "$BASE/api/v1/communities/$cid/units/$uid/rooms/batch" -d '{"floors":99,"rooms_per_floor":20}' >/dev/null
 done
 first=$(api "$BASE/api/v1/communities/$cid/rooms?size=1" | json 'd["items"][0]["id"]')
-rss() { echo $(( $(awk '/VmRSS/{print $2}' /proc/$server/status) * 1024 )); }
+rss() { echo $(( $(awk '/VmRSS/{print $2}' /proc/${1:-$server}/status) * 1024 )); }
 mib() { python3 -c "print(round($1/1048576,1))"; }
 # idle sets rss_found to the RSS as found and rss_gc to the RSS after
 # collections, and idle_text to both.
@@ -98,6 +125,7 @@ idle
 rss1=$rss_gc
 echo "server idle with $N devices online: $idle_text, threads $(awk '/Threads/{print $2}' /proc/$server/status)"
 echo "  $(( (rss1 - rss0) / N )) bytes per connected device (RSS after collections, with $N devices minus without)"
+[ -n "$broker" ] && echo "  the external Mosquitto holding the $N connections: RSS $(mib "$(rss "$broker")") MiB, $(( $(rss "$broker") / N )) bytes per device"
 if [ -n "${PROFILES:-}" ]; then
 	mkdir -p "$PROFILES"
 	curl -fs -o "$PROFILES/heap-$N.pb.gz" "$PPROF/debug/pprof/heap"
