@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -373,26 +374,43 @@ func freeTCPPort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// FreeSIPPort returns a loopback port that was free a moment ago for both
-// UDP and TCP, since baresip listens for SIP on both. It starts from a TCP
-// port the kernel chose for a listener: Linux gives listeners odd ports and
-// outgoing connections even ones, so a busy test process's own connections
-// are unlikely to take it before the peer binds it.
+// FreeSIPPort returns a loopback port that was free a moment ago for SIP
+// over UDP and TCP, with the next port free for TCP as well: baresip
+// listens for SIP on both, and for SIP over TLS on the port after. The
+// port is drawn from below the kernel's range of ephemeral ports
+// (32768–60999 on Linux), from which outgoing connections and listeners on
+// port 0 take theirs, so none of a busy test process's own sockets can take
+// it before the peer binds it.
 func FreeSIPPort() (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		l.Close()
-		if err == nil {
-			c.Close()
+	for range 100 {
+		port := 10000 + rand.IntN(10000)
+		if sipPortFree(port) {
 			return port, nil
 		}
 	}
-	return 0, errors.New("peers: no port free for both UDP and TCP")
+	return 0, errors.New("peers: no port free for SIP over UDP, TCP and TLS")
+}
+
+// sipPortFree says whether port is free for UDP and TCP and port+1 for TCP
+// on 127.0.0.1.
+func sipPortFree(port int) bool {
+	addr := func(p int) string { return "127.0.0.1:" + strconv.Itoa(p) }
+	tcp, err := net.Listen("tcp", addr(port))
+	if err != nil {
+		return false
+	}
+	defer tcp.Close()
+	udp, err := net.ListenPacket("udp", addr(port))
+	if err != nil {
+		return false
+	}
+	defer udp.Close()
+	tls, err := net.Listen("tcp", addr(port+1))
+	if err != nil {
+		return false
+	}
+	tls.Close()
+	return true
 }
 
 // syncBuffer is a bytes.Buffer the process writes while others read.
