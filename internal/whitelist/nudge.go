@@ -128,12 +128,7 @@ func (s *Service) nudge(ctx context.Context, cid int, version int64, keys []stri
 	var ordered []string
 	targets := map[string][]Target{}
 	for _, src := range s.sources {
-		var mine []string
-		for _, k := range keys {
-			if strings.HasPrefix(k, src.Prefix()) {
-				mine = append(mine, k)
-			}
-		}
+		mine := keysOf(src, keys)
 		if len(mine) == 0 {
 			continue
 		}

@@ -104,17 +104,24 @@ func (s *Service) countServed(full bool) {
 	}
 }
 
+// keysOf returns the keys of keys that belong to src (start with its
+// prefix).
+func keysOf(src Source, keys []string) []string {
+	var mine []string
+	for _, k := range keys {
+		if strings.HasPrefix(k, src.Prefix()) {
+			mine = append(mine, k)
+		}
+	}
+	return mine
+}
+
 // resolve puts the current state of keys for loc into d, source by
 // source.
 func (s *Service) resolve(ctx context.Context, loc Location, keys []string, d *Delta) error {
 	now := s.now()
 	for _, src := range s.sources {
-		var mine []string
-		for _, k := range keys {
-			if strings.HasPrefix(k, src.Prefix()) {
-				mine = append(mine, k)
-			}
-		}
+		mine := keysOf(src, keys)
 		if len(mine) == 0 {
 			continue
 		}
