@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"linli/internal/peers"
 	"linli/internal/sim"
 	"linli/internal/sip/ua"
+	"linli/internal/syncbuf"
 )
 
 // requireBaresip returns baresip's path; without it the test is skipped,
@@ -37,27 +36,9 @@ func requireBaresip(t *testing.T) string {
 	return bin
 }
 
-// lockedBuffer collects a program's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // baresip is a running baresip registered to the server.
 type baresip struct {
-	out  *lockedBuffer
+	out  *syncbuf.Buffer
 	ctrl string // ctrl_tcp address
 }
 
@@ -95,7 +76,7 @@ func startBaresip(t *testing.T, bin, server, username, password, answer string) 
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-f", dir, "-v", "-s", "-n", "127.0.0.1")
 	cmd.Dir = dir
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		cancel()

@@ -8,7 +8,6 @@ package peers
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"linli/internal/syncbuf"
 )
 
 // ModulePath is where Debian installs baresip's modules.
@@ -77,7 +78,7 @@ type Baresip struct {
 	ownDir  bool
 	sipAddr string
 	cmd     *exec.Cmd
-	out     syncBuffer
+	out     syncbuf.Buffer
 	done    chan struct{} // closed when the process has exited
 	exitErr error
 
@@ -411,22 +412,4 @@ func sipPortFree(port int) bool {
 	}
 	tls.Close()
 	return true
-}
-
-// syncBuffer is a bytes.Buffer the process writes while others read.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

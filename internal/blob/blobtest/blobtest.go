@@ -24,6 +24,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"linli/internal/blob"
+	"linli/internal/syncbuf"
 )
 
 // Version is the versitygw release the tests are run against
@@ -43,26 +44,7 @@ type Server struct {
 	mu     sync.Mutex
 	proc   *os.Process
 	exited chan struct{} // closed once proc exited
-	logs   lockedBuffer
-}
-
-// lockedBuffer is the server's output, written by exec's copying
-// goroutines while a test may read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   syncbuf.Buffer
 }
 
 // Binary returns the path of versitygw: in PATH, or in $(go env GOPATH)/bin

@@ -1,7 +1,6 @@
 package ua
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -10,9 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"linli/internal/syncbuf"
 )
 
 // requirePeer skips a test whose peer program is missing, unless
@@ -65,7 +65,7 @@ func freePort(tb testing.TB) int {
 // peer is a running peer program.
 type peer struct {
 	cmd  *exec.Cmd
-	out  syncBuffer
+	out  syncbuf.Buffer
 	err  error
 	done chan struct{} // closed when the program has exited; err is then set
 }
@@ -94,24 +94,6 @@ func startPeer(tb testing.TB, dir string, name string, args ...string) *peer {
 		}
 	})
 	return p
-}
-
-// syncBuffer is a bytes.Buffer the program writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // wait waits for the program to exit and fails the test unless it exited 0.
