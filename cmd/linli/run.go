@@ -12,6 +12,7 @@ import (
 	"linli/internal/app"
 	"linli/internal/config"
 	"linli/internal/fakecam"
+	"linli/internal/memory"
 	"linli/internal/sim"
 )
 
@@ -92,6 +93,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 		logger.Info("memory limit", "bytes", cfg.MemoryLimit)
 	}
+	go memory.Trim(ctx, logger)
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
 		return err

@@ -403,7 +403,8 @@ func Handler(s Server, features ...Feature) (http.Handler, huma.API) {
 		httpapi.WriteProblem(w, http.StatusForbidden, "跨站请求被拒绝：请从管理后台页面操作")
 	}))
 	// Large JSON answers (whitelist snapshots above all) compress tenfold.
-	return csrf.Handler(s.Auth.Middleware(httpapi.Gzip(mux))), api
+	// Device requests queue first, before any of their work is done.
+	return httpapi.DeviceQueue(csrf.Handler(s.Auth.Middleware(httpapi.Gzip(mux)))), api
 }
 
 // OpenAPI returns the API document, for generating the console's types.
