@@ -255,8 +255,10 @@ try {
   const pwError = desk.tid('twofactor-password-dialog').locator('.el-form-item__error')
   await pwError.waitFor()
   check((await pwError.innerText()).includes('密码'), `a wrong password is refused on the form: ${await pwError.innerText()}`)
-  // The submit button has left its loading state and its colour
-  // transition has ended, so axe measures the colours the user sees.
+  // The pointer rests on the submit button, as it does after the click;
+  // once the button has left its loading state and its colour transition
+  // has ended, axe measures the colours the user sees under the pointer.
+  await desk.tid('twofactor-password-submit').hover()
   await desk.page.waitForFunction(() => {
     const b = document.querySelector('[data-testid="twofactor-password-submit"]')
     return b && !b.classList.contains('is-loading') && b.getAnimations({ subtree: true }).length === 0
