@@ -369,7 +369,7 @@ func (s *session) login(r *bufio.Reader) (time.Duration, error) {
 	}
 	c, err := parseConnect(h.body)
 	if v := (*protocolError)(nil); errors.As(err, &v) && v.reason == reasonUnsupportedVersion {
-		s.write(encodeConnack(version311, reasonUnsupportedVersion))
+		_ = s.write(encodeConnack(version311, reasonUnsupportedVersion))
 		return 0, errQuiet
 	}
 	if err != nil {
@@ -514,8 +514,8 @@ func (s *session) subscribe(h header) error {
 	own := s.cmdTopic()
 	codes := make([]byte, len(subs))
 	for i, sub := range subs {
-		switch {
-		case sub.filter == own:
+		switch sub.filter {
+		case own:
 			q := min(sub.qos, 1)
 			s.granted.Store(q)
 			codes[i] = q
@@ -525,7 +525,7 @@ func (s *session) subscribe(h header) error {
 				b.subs[own] = s
 			}
 			b.mu.Unlock()
-		case sub.filter == "":
+		case "":
 			codes[i] = reasonTopicFilterInvalid
 		default:
 			s.broker.logger.Warn("mqtt: subscription outside the device's own cmd topic refused", "client", s.clientID, "filter", sub.filter)
