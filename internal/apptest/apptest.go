@@ -13,12 +13,12 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"linli/internal/app"
 	"linli/internal/config"
 	"linli/internal/storetest"
+	"linli/internal/syncbuf"
 )
 
 // Passwords used by the fixtures.
@@ -35,29 +35,11 @@ type Server struct {
 	tb   testing.TB
 	stop func()
 	cfg  config.Config
-	logs *logBuffer
+	logs *syncbuf.Buffer // what the server logged
 }
 
 // Logs returns what the server logged so far.
 func (s *Server) Logs() string { return s.logs.String() }
-
-// logBuffer collects a server's log for tests to read.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // DataDir returns the server's data directory.
 func (s *Server) DataDir() string { return s.cfg.DataDir }
@@ -71,7 +53,7 @@ func Start(tb testing.TB, b storetest.Backend) *Server {
 // StartWith starts Linli with cfg; Stop (or the end of the test) stops it.
 func StartWith(tb testing.TB, cfg config.Config) *Server {
 	tb.Helper()
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	var out io.Writer = logs
 	if testing.Verbose() {
 		out = io.MultiWriter(logs, &tbWriter{tb})
