@@ -142,7 +142,7 @@ func (b *Broker) Publish(topic string, payload []byte, qos byte) error {
 	if s == nil {
 		return nil
 	}
-	return s.send(topic, payload, min(qos, s.granted.Load().(byte)))
+	return s.send(topic, payload, min(qos, byte(s.granted.Load())))
 }
 
 // AddDevice ends the session of a device whose credentials were just
@@ -273,9 +273,8 @@ func (b *Broker) establish(s *session) {
 // end forgets a closed connection; when it was its device's current
 // session the device is recorded 离线.
 func (b *Broker) end(s *session) {
-	var lock *sync.Mutex
 	if s.loggedIn {
-		lock = &b.presence[s.device.DeviceID%presenceStripes]
+		lock := &b.presence[s.device.DeviceID%presenceStripes]
 		lock.Lock()
 		defer lock.Unlock()
 	}
@@ -308,7 +307,7 @@ type session struct {
 	// limit) and how many QoS 1 messages it takes unacknowledged.
 	maxPacket  int
 	receiveMax int
-	granted    atomic.Value // byte: the QoS of its cmd subscription
+	granted    atomic.Uint32 // the QoS of its cmd subscription
 
 	wmu    sync.Mutex // one write at a time
 	closed atomic.Bool
@@ -387,7 +386,6 @@ func (s *session) login(r *bufio.Reader) (time.Duration, error) {
 		if c.receiveMax > 0 {
 			s.receiveMax = min(c.receiveMax, maxInflight)
 		}
-		s.granted.Store(byte(0))
 		b.establish(s)
 	})
 	if reason != reasonSuccess {
@@ -410,20 +408,14 @@ func (s *session) handle(h header) error {
 	case typePublish:
 		return s.onPublish(h)
 	case typePuback:
-		if h.flags != 0 {
-			return errMalformed
-		}
-		id, err := parsePacketID(h)
+		id, err := parsePacketID(h, 0)
 		if err != nil {
 			return err
 		}
 		s.acknowledged(id)
 		return nil
 	case typePubrel:
-		if h.flags != 0x02 {
-			return errMalformed
-		}
-		id, err := parsePacketID(h)
+		id, err := parsePacketID(h, 0x02)
 		if err != nil {
 			return err
 		}
@@ -441,7 +433,7 @@ func (s *session) handle(h header) error {
 		}
 		return s.write([]byte{typePingresp << 4, 0})
 	case typeDisconnect:
-		if _, err := parseDisconnect(h, s.version); err != nil {
+		if err := parseDisconnect(h, s.version); err != nil {
 			return err
 		}
 		return io.EOF
@@ -517,7 +509,7 @@ func (s *session) subscribe(h header) error {
 		switch sub.filter {
 		case own:
 			q := min(sub.qos, 1)
-			s.granted.Store(q)
+			s.granted.Store(uint32(q))
 			codes[i] = q
 			b := s.broker
 			b.mu.Lock()

@@ -2,10 +2,12 @@ package mqtt
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -39,28 +41,23 @@ const (
 // Reason codes of MQTT 5 that the broker sends. MQTT 3.1.1 has a smaller
 // set of CONNACK return codes; connackCode maps them.
 const (
-	reasonSuccess                = 0x00
-	reasonGrantedQoS1            = 0x01
-	reasonNoSubscriptionExisted  = 0x11
-	reasonUnspecified            = 0x80
-	reasonMalformed              = 0x81
-	reasonProtocolError          = 0x82
-	reasonUnsupportedVersion     = 0x84
-	reasonBadClientID            = 0x85
-	reasonBadCredentials         = 0x86
-	reasonNotAuthorized          = 0x87
-	reasonServerShuttingDown     = 0x8B
-	reasonBadAuthMethod          = 0x8C
-	reasonKeepAliveTimeout       = 0x8D
-	reasonSessionTakenOver       = 0x8E
-	reasonTopicNameInvalid       = 0x90
-	reasonPacketIDInUse          = 0x91
-	reasonPacketTooLarge         = 0x95
-	reasonRetainNotSupported     = 0x9A
-	reasonQoSNotSupported        = 0x9B
-	reasonTopicFilterInvalid     = 0x8F
-	reasonSharedSubsNotSupported = 0x9E
-	reasonWildcardsNotSupported  = 0xA2
+	reasonSuccess               = 0x00
+	reasonNoSubscriptionExisted = 0x11
+	reasonUnspecified           = 0x80
+	reasonMalformed             = 0x81
+	reasonProtocolError         = 0x82
+	reasonUnsupportedVersion    = 0x84
+	reasonBadClientID           = 0x85
+	reasonBadCredentials        = 0x86
+	reasonNotAuthorized         = 0x87
+	reasonServerShuttingDown    = 0x8B
+	reasonBadAuthMethod         = 0x8C
+	reasonKeepAliveTimeout      = 0x8D
+	reasonSessionTakenOver      = 0x8E
+	reasonTopicNameInvalid      = 0x90
+	reasonPacketTooLarge        = 0x95
+	reasonRetainNotSupported    = 0x9A
+	reasonTopicFilterInvalid    = 0x8F
 )
 
 // maxPacket is the largest packet a device may send: commands' answers and
@@ -162,60 +159,9 @@ func (d *decoder) fail() {
 	}
 }
 
-func (d *decoder) byte() byte {
-	if d.err != nil || len(d.b) < 1 {
-		d.fail()
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) uint16() uint16 {
-	if d.err != nil || len(d.b) < 2 {
-		d.fail()
-		return 0
-	}
-	v := binary.BigEndian.Uint16(d.b)
-	d.b = d.b[2:]
-	return v
-}
-
-func (d *decoder) uint32() uint32 {
-	if d.err != nil || len(d.b) < 4 {
-		d.fail()
-		return 0
-	}
-	v := binary.BigEndian.Uint32(d.b)
-	d.b = d.b[4:]
-	return v
-}
-
-func (d *decoder) varint() int {
-	if d.err != nil {
-		return 0
-	}
-	n, shift := 0, 0
-	for i := 0; i < 4; i++ {
-		if len(d.b) == 0 {
-			break
-		}
-		c := d.b[0]
-		d.b = d.b[1:]
-		n |= int(c&0x7f) << shift
-		if c&0x80 == 0 {
-			return n
-		}
-		shift += 7
-	}
-	d.fail()
-	return 0
-}
-
-// binary reads two-byte length-prefixed data.
-func (d *decoder) binary() []byte {
-	n := int(d.uint16())
+// take returns the next n bytes, or nil (and the error) when the body
+// holds fewer.
+func (d *decoder) take(n int) []byte {
 	if d.err != nil || len(d.b) < n {
 		d.fail()
 		return nil
@@ -225,35 +171,63 @@ func (d *decoder) binary() []byte {
 	return v
 }
 
+func (d *decoder) byte() byte {
+	if v := d.take(1); v != nil {
+		return v[0]
+	}
+	return 0
+}
+
+func (d *decoder) uint16() uint16 {
+	if v := d.take(2); v != nil {
+		return binary.BigEndian.Uint16(v)
+	}
+	return 0
+}
+
+func (d *decoder) uint32() uint32 {
+	if v := d.take(4); v != nil {
+		return binary.BigEndian.Uint32(v)
+	}
+	return 0
+}
+
+// ReadByte lets readVarint read from the body.
+func (d *decoder) ReadByte() (byte, error) {
+	v := d.byte()
+	return v, d.err
+}
+
+func (d *decoder) varint() int {
+	n, err := readVarint(d)
+	if err != nil {
+		d.fail()
+	}
+	return n
+}
+
+// binary reads two-byte length-prefixed data.
+func (d *decoder) binary() []byte {
+	return d.take(int(d.uint16()))
+}
+
 // string reads a UTF-8 string; MQTT forbids invalid UTF-8 and U+0000.
 func (d *decoder) string() string {
 	v := d.binary()
-	if d.err == nil && (!utf8.Valid(v) || containsNUL(v)) {
+	if d.err == nil && (!utf8.Valid(v) || bytes.IndexByte(v, 0) >= 0) {
 		d.fail()
 	}
 	return string(v)
-}
-
-func containsNUL(b []byte) bool {
-	for _, c := range b {
-		if c == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // properties reads an MQTT 5 property list, calling use for each property
 // with its numeric value (zero for strings and binary data, whose values no
 // caller needs).
 func (d *decoder) properties(use func(id byte, value int)) {
-	n := d.varint()
-	if d.err != nil || len(d.b) < n {
-		d.fail()
+	props := decoder{b: d.take(d.varint())}
+	if d.err != nil {
 		return
 	}
-	props := decoder{b: d.b[:n]}
-	d.b = d.b[n:]
 	for len(props.b) > 0 && props.err == nil {
 		id := props.byte()
 		value := 0
@@ -402,20 +376,11 @@ func parsePublish(h header, version byte) (publish, error) {
 	if alias {
 		return p, violation(reasonProtocolError, "topic aliases are not accepted (topic alias maximum is 0)")
 	}
-	if p.topic == "" || containsWildcard(p.topic) {
+	if p.topic == "" || strings.ContainsAny(p.topic, "+#") {
 		return p, violation(reasonTopicNameInvalid, "topic name %q is not valid", p.topic)
 	}
 	p.payload = d.b
 	return p, nil
-}
-
-func containsWildcard(topic string) bool {
-	for i := 0; i < len(topic); i++ {
-		if topic[i] == '+' || topic[i] == '#' {
-			return true
-		}
-	}
-	return false
 }
 
 // subscription is one topic filter of a SUBSCRIBE.
@@ -473,29 +438,31 @@ func parseUnsubscribe(h header, version byte) (uint16, []string, error) {
 	return id, filters, nil
 }
 
-// parsePacketID reads the packet identifier that PUBACK, PUBREC, PUBREL and
-// PUBCOMP start with (MQTT 5 may add a reason and properties, not needed).
-func parsePacketID(h header) (uint16, error) {
-	if len(h.body) < 2 {
+// parsePacketID reads the packet identifier that PUBACK and PUBREL start
+// with (MQTT 5 may add a reason and properties, not needed); flags are what
+// the packet type's fixed header must carry.
+func parsePacketID(h header, flags byte) (uint16, error) {
+	if h.flags != flags || len(h.body) < 2 {
 		return 0, errMalformed
 	}
 	return binary.BigEndian.Uint16(h.body), nil
 }
 
-// parseDisconnect returns a DISCONNECT's reason (MQTT 5; 0 when absent).
-func parseDisconnect(h header, version byte) (byte, error) {
+// parseDisconnect checks a DISCONNECT (its MQTT 5 reason and properties are
+// not needed: every end of a session is handled alike).
+func parseDisconnect(h header, version byte) error {
 	if h.flags != 0 {
-		return 0, errMalformed
+		return errMalformed
 	}
 	if version != version5 || len(h.body) == 0 {
-		return 0, nil
+		return nil
 	}
 	d := decoder{b: h.body}
-	reason := d.byte()
+	d.byte()
 	if len(d.b) > 0 {
 		d.properties(nil)
 	}
-	return reason, d.err
+	return d.err
 }
 
 // The packets the broker sends.

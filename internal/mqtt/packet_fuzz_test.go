@@ -31,9 +31,9 @@ func FuzzPacket(f *testing.F) {
 			}
 			_, _, _ = parseSubscribe(h, v)
 			_, _, _ = parseUnsubscribe(h, v)
-			_, _ = parseDisconnect(h, v)
+			_ = parseDisconnect(h, v)
 		}
-		_, _ = parsePacketID(h)
+		_, _ = parsePacketID(h, h.flags)
 	})
 }
 
