@@ -101,12 +101,21 @@ try {
   const refused = await guard.call('GET', `/api/v1/communities/${cid}/residents`)
   check(refused.status === 403 && refused.body?.detail === '无权限：需要「业主·查看」权限', 'the API refuses the 保安 with the same words')
 
-  // The admin makes a role with 业主·查看 (but not 房屋·查看) and gives it to the 保安.
+  // The admin makes a role with 业主·查看 and gives it to the 保安. Ticking it
+  // ticks 房屋·查看 (the room filters need it); unticking 房屋·查看 unticks
+  // what needs it, and ticking 业主·查看 again brings it back.
   await admin.page.getByRole('tab', { name: '角色权限' }).click()
   await admin.tid('role-add').click()
   await admin.tid('role-dialog').waitFor()
   await admin.tid('role-name').fill('值班保安')
+  const ticked = (p) => admin.tid(`role-perm-${p}`).locator('input').isChecked()
   for (const p of ['residents.view', 'records.view']) await admin.tid(`role-perm-${p}`).click()
+  check(await ticked('housing.view'), 'ticking 业主·查看 ticks 房屋·查看 with it')
+  await admin.tid('role-perm-housing.view').click()
+  check(!(await ticked('residents.view')) && !(await ticked('records.view')), 'unticking 房屋·查看 unticks 业主·查看 and 呼叫/开锁记录·查看, which need it')
+  for (const p of ['residents.view', 'records.view']) await admin.tid(`role-perm-${p}`).click()
+  check(await ticked('housing.view') && await ticked('residents.view'), 'ticking them again brings 房屋·查看 back')
+  check((await admin.tid('role-perm-residents.edit').getAttribute('title'))?.includes('业主·查看、房屋·查看'), '业主·编辑 says what it needs')
   await admin.tid('role-save').click()
   await admin.tid('role-dialog').waitFor({ state: 'hidden' })
   await admin.tid('roles-table').locator('tr', { hasText: '值班保安' }).waitFor()
@@ -120,10 +129,12 @@ try {
   const menu2 = await guard.tid('side-menu').innerText()
   check(menu2.includes('业主列表') && !menu2.includes('门口呼叫'), 'with the new role the menu shows 业主列表 and no longer 门口呼叫')
   check(await guard.tid('residents-add').count() === 0, 'the 添加 button is hidden without 业主·编辑')
-  // Without 房屋·查看 the room filters have no options, and nothing is refused.
+  // The room filters work, and nothing is refused.
   await guard.page.waitForLoadState('networkidle')
   const errorsShown = await guard.page.locator('.el-message--error').allInnerTexts()
-  check(errorsShown.length === 0, `no error messages on 业主列表 without 房屋·查看: ${errorsShown.join('; ')}`)
+  check(errorsShown.length === 0, `no error messages on 业主列表 with the new role: ${errorsShown.join('; ')}`)
+  const tree = await guard.call('GET', `/api/v1/communities/${cid}/tree`)
+  check(tree.status === 200, `the role reads the housing tree for its filters: ${tree.status}`)
 
   check(staffA11y.length === 0, `axe finds nothing serious or critical on 员工与角色 ${staffA11y.join('\n')}`)
   check(forbiddenA11y.length === 0, `axe finds nothing serious or critical on the 无权限 page ${forbiddenA11y.join('\n')}`)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"linli/internal/app"
@@ -126,6 +127,16 @@ func TestStaffRoles(t *testing.T) {
 		guard.Must(403, "GET", a.Path("/residents"), nil)
 		// An operation open to every account.
 		guard.Must(200, "GET", "/api/v1/communities", nil)
+		// What a permission needs comes with it: 业主·编辑 alone is saved with
+		// 业主·查看 and 房屋·查看 (the room pickers), so the guard can use it.
+		var saved struct{ Permissions []string }
+		a.Manager.Must(200, "PATCH", a.Path(fmt.Sprintf("/roles/%d", role.ID)), map[string]any{"permissions": []string{"residents.edit"}}).JSON(t, &saved)
+		if got := strings.Join(saved.Permissions, ","); got != "housing.view,residents.view,residents.edit" {
+			t.Errorf("role saved with %s", got)
+		}
+		guard.Must(200, "GET", a.Path("/tree"), nil)
+		guard.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "新业主", "role": "业主", "phone": "13700004444"})
+		a.Manager.Must(200, "PATCH", a.Path(fmt.Sprintf("/roles/%d", role.ID)), map[string]any{"permissions": []string{"records.view"}})
 
 		// The role editor refuses what is not a role.
 		a.Manager.Must(422, "POST", a.Path("/roles"), map[string]any{"name": "怪角色", "permissions": []string{"residents.fly"}})

@@ -133,9 +133,8 @@ func RolePermissions(ctx context.Context, db *ent.Client, acc *ent.Account) ([]p
 	}
 	ps := make([]perm.Perm, 0, len(r.Permissions))
 	for _, x := range r.Permissions {
-		if perm.Known(perm.Perm(x)) {
-			ps = append(ps, perm.Perm(x))
-		}
+		ps = append(ps, perm.Perm(x))
 	}
-	return ps, r.Name, nil
+	// Roles saved before a permission's needs were known get them here.
+	return perm.WithNeeds(ps), r.Name, nil
 }

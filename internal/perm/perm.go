@@ -42,34 +42,37 @@ type PermissionInfo struct {
 	Perm  Perm   `json:"perm"`
 	Area  string `json:"area" doc:"功能区，如 业主"`
 	Label string `json:"label" doc:"完整名称，如 业主·编辑"`
+	// Needs are the permissions without which this one cannot be used: an
+	// edit needs its view, and a page that picks rooms needs 房屋·查看.
+	Needs []Perm `json:"needs" doc:"使用本权限所需的其他权限（角色中一并保存）"`
 }
 
 // All lists every permission with its area and label, in display order.
 var All = []PermissionInfo{
-	{CommunityView, "小区信息", "小区信息·查看"},
-	{CommunityEdit, "小区信息", "小区信息·编辑"},
-	{HousingView, "房屋", "房屋·查看"},
-	{HousingEdit, "房屋", "房屋·编辑"},
-	{ResidentsView, "业主", "业主·查看"},
-	{ResidentsEdit, "业主", "业主·编辑"},
-	{IDNumberView, "业主", "身份证号查看"},
-	{ApplicationsView, "业主申请", "业主申请·查看"},
-	{ApplicationsEdit, "业主申请", "业主申请·编辑"},
-	{CardsView, "门禁卡", "门禁卡·查看"},
-	{CardsEdit, "门禁卡", "门禁卡·编辑"},
-	{DevicesView, "设备", "设备·查看"},
-	{DevicesEdit, "设备", "设备·编辑"},
-	{FirmwareUpgrade, "设备", "固件升级"},
-	{NoticesView, "通知", "通知·查看"},
-	{NoticesEdit, "通知", "通知·编辑"},
-	{AdsView, "广告", "广告·查看"},
-	{AdsEdit, "广告", "广告·编辑"},
-	{RecordsView, "呼叫/开锁记录", "呼叫/开锁记录·查看"},
-	{RecordsExport, "呼叫/开锁记录", "呼叫/开锁记录·导出"},
-	{PassesView, "访客通行", "访客通行·查看"},
-	{PassesEdit, "访客通行", "访客通行·编辑"},
-	{DoorCall, "门口呼叫", "门口呼叫"},
-	{StaffManage, "员工与角色", "员工与角色管理"},
+	{CommunityView, "小区信息", "小区信息·查看", []Perm{}},
+	{CommunityEdit, "小区信息", "小区信息·编辑", []Perm{CommunityView}},
+	{HousingView, "房屋", "房屋·查看", []Perm{}},
+	{HousingEdit, "房屋", "房屋·编辑", []Perm{HousingView}},
+	{ResidentsView, "业主", "业主·查看", []Perm{HousingView}},
+	{ResidentsEdit, "业主", "业主·编辑", []Perm{ResidentsView}},
+	{IDNumberView, "业主", "身份证号查看", []Perm{ResidentsView}},
+	{ApplicationsView, "业主申请", "业主申请·查看", []Perm{HousingView}},
+	{ApplicationsEdit, "业主申请", "业主申请·编辑", []Perm{ApplicationsView}},
+	{CardsView, "门禁卡", "门禁卡·查看", []Perm{HousingView}},
+	{CardsEdit, "门禁卡", "门禁卡·编辑", []Perm{CardsView}},
+	{DevicesView, "设备", "设备·查看", []Perm{HousingView}},
+	{DevicesEdit, "设备", "设备·编辑", []Perm{DevicesView}},
+	{FirmwareUpgrade, "设备", "固件升级", []Perm{DevicesView}},
+	{NoticesView, "通知", "通知·查看", []Perm{}},
+	{NoticesEdit, "通知", "通知·编辑", []Perm{NoticesView, HousingView}},
+	{AdsView, "广告", "广告·查看", []Perm{}},
+	{AdsEdit, "广告", "广告·编辑", []Perm{AdsView}},
+	{RecordsView, "呼叫/开锁记录", "呼叫/开锁记录·查看", []Perm{HousingView}},
+	{RecordsExport, "呼叫/开锁记录", "呼叫/开锁记录·导出", []Perm{RecordsView}},
+	{PassesView, "访客通行", "访客通行·查看", []Perm{HousingView}},
+	{PassesEdit, "访客通行", "访客通行·编辑", []Perm{PassesView}},
+	{DoorCall, "门口呼叫", "门口呼叫", []Perm{}},
+	{StaffManage, "员工与角色", "员工与角色管理", []Perm{}},
 }
 
 // Label returns the Chinese name of p, or p itself when unknown.
@@ -85,6 +88,37 @@ func Label(p Perm) string {
 // Known reports whether p is a permission of this version.
 func Known(p Perm) bool {
 	return slices.ContainsFunc(All, func(i PermissionInfo) bool { return i.Perm == p })
+}
+
+// WithNeeds returns ps with every permission they need, directly or
+// through another, in the editor's order and without repeats. Unknown
+// permissions are dropped.
+func WithNeeds(ps []Perm) []Perm {
+	have := map[Perm]bool{}
+	var add func(p Perm)
+	add = func(p Perm) {
+		if have[p] || !Known(p) {
+			return
+		}
+		have[p] = true
+		for _, i := range All {
+			if i.Perm == p {
+				for _, n := range i.Needs {
+					add(n)
+				}
+			}
+		}
+	}
+	for _, p := range ps {
+		add(p)
+	}
+	out := make([]Perm, 0, len(have))
+	for _, i := range All {
+		if have[i.Perm] {
+			out = append(out, i.Perm)
+		}
+	}
+	return out
 }
 
 // Every returns every permission.
@@ -121,7 +155,7 @@ var Builtins = []Builtin{
 		CardsView, CardsEdit, NoticesView, NoticesEdit, RecordsView, PassesView, PassesEdit, DoorCall,
 	}},
 	{Guard, "保安", []Perm{
-		CommunityView, HousingView, RecordsView, PassesView, DoorCall, DevicesView,
+		CommunityView, HousingView, DevicesView, RecordsView, PassesView, DoorCall,
 	}},
 	{Engineer, "工程", []Perm{
 		CommunityView, HousingView, CardsView, CardsEdit, DevicesView, DevicesEdit, FirmwareUpgrade, RecordsView,

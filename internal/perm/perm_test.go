@@ -67,3 +67,25 @@ func TestLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestNeeds checks that what a permission needs is closed over and that
+// every built-in role already holds what its permissions need.
+func TestNeeds(t *testing.T) {
+	got := WithNeeds([]Perm{RecordsExport, ResidentsEdit, ResidentsEdit, "residents.fly"})
+	want := []Perm{HousingView, ResidentsView, ResidentsEdit, RecordsView, RecordsExport}
+	if !slices.Equal(got, want) {
+		t.Errorf("WithNeeds = %v, want %v", got, want)
+	}
+	for _, b := range Builtins {
+		if full := WithNeeds(b.Perms); !slices.Equal(full, b.Perms) {
+			t.Errorf("%s lacks what its permissions need: has %v, needs %v", b.Name, b.Perms, full)
+		}
+	}
+	for _, i := range All {
+		for _, n := range i.Needs {
+			if !Known(n) || n == i.Perm {
+				t.Errorf("%s needs %q", i.Perm, n)
+			}
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -119,27 +118,25 @@ func checkRole(in RoleInput, creating bool) (RoleInput, error) {
 		in.Name = &v
 	}
 	if in.Permissions != nil {
-		ps := make([]string, 0, len(in.Permissions))
+		ps := make([]perm.Perm, 0, len(in.Permissions))
 		for _, p := range in.Permissions {
 			p = strings.TrimSpace(p)
 			if !perm.Known(perm.Perm(p)) {
 				return in, errs.Fieldf("permissions", "未知的权限：%s", p)
 			}
-			if !slices.Contains(ps, p) {
-				ps = append(ps, p)
-			}
+			ps = append(ps, perm.Perm(p))
 		}
-		// Keep the editor's order, so the same set always reads the same.
-		slices.SortFunc(ps, func(a, b string) int { return order(a) - order(b) })
-		in.Permissions = ps
+		// What a permission needs is saved with it (业主·编辑 brings 业主·查看
+		// and 房屋·查看), in the editor's order, so the same set always reads
+		// the same.
+		in.Permissions = in.Permissions[:0]
+		for _, p := range perm.WithNeeds(ps) {
+			in.Permissions = append(in.Permissions, string(p))
+		}
 	} else if creating {
 		in.Permissions = []string{}
 	}
 	return in, nil
-}
-
-func order(p string) int {
-	return slices.IndexFunc(perm.All, func(i perm.PermissionInfo) bool { return string(i.Perm) == p })
 }
 
 // CreateRole adds a role to community cid.

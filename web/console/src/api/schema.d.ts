@@ -4025,6 +4025,8 @@ export interface components {
             area: string;
             /** @description 完整名称，如 业主·编辑 */
             label: string;
+            /** @description 使用本权限所需的其他权限（角色中一并保存） */
+            needs: string[];
             perm: string;
         };
         PermissionsInputBody: {
