@@ -133,7 +133,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		return nil, err
 	}
 	a.box = box
-	a.auth = auth.NewService(db, box, logger)
+	a.auth = auth.NewService(db, box, cfg.TrustedProxies, logger)
 	files, err := openFiles(ctx, cfg, logger)
 	if err != nil {
 		db.Close()
@@ -168,6 +168,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if err != nil {
 		a.Close()
 		return nil, err
+	}
+	if cfg.SMTPURL != "" && cfg.PublicURL == "" {
+		logger.Warn("LINLI_PUBLIC_URL is not set: 忘记密码 links in e-mail name the address each request arrived at, not a domain name; set it to the console's address, e.g. https://wuye.example.com")
 	}
 	a.recovery = recovery.NewService(db, a.auth, sms, mailer, cfg.PublicURL, logger)
 	a.owners = ownerapp.NewService(db, box, sms, logger,

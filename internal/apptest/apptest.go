@@ -186,7 +186,10 @@ func (c *Client) do(method, path string, headers map[string]string, body any) Re
 		req.Header.Set("Authorization", "Bearer "+c.Bearer)
 	}
 	for k, v := range headers {
-		if k != "Content-Type" || rd != nil {
+		switch {
+		case k == "Host":
+			req.Host = v
+		case k != "Content-Type" || rd != nil:
 			req.Header.Set(k, v)
 		}
 	}

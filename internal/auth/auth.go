@@ -7,6 +7,7 @@ package auth
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"linli/internal/actor"
@@ -34,11 +35,14 @@ type Service struct {
 	box    *secret.Box // seals authenticator secrets, signs device cookies
 	logger *slog.Logger
 	now    func() time.Time
+	// proxies are the addresses whose X-Forwarded-For is believed.
+	proxies []netip.Prefix
 }
 
-// NewService returns a Service on db that seals and signs with box.
-func NewService(db *store.Store, box *secret.Box, logger *slog.Logger) *Service {
-	return &Service{db: db, box: box, logger: logger, now: time.Now}
+// NewService returns a Service on db that seals and signs with box. Requests
+// from proxies are taken to come from the client their X-Forwarded-For names.
+func NewService(db *store.Store, box *secret.Box, proxies []netip.Prefix, logger *slog.Logger) *Service {
+	return &Service{db: db, box: box, proxies: proxies, logger: logger, now: time.Now}
 }
 
 // Principal is the signed-in account behind a request.

@@ -18,7 +18,7 @@ import (
 func TestSessionLookupFailure(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.Store) {
 		var logs strings.Builder
-		s := NewService(db, testBox(t), slog.New(slog.NewTextHandler(&logs, nil)))
+		s := NewService(db, testBox(t), nil, slog.New(slog.NewTextHandler(&logs, nil)))
 		db.Close()
 		h := s.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("the request went on") }))
 		req := httptest.NewRequest("GET", "/api/v1/me", nil)

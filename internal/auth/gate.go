@@ -54,6 +54,10 @@ type request struct {
 	client ClientInfo
 	https  bool
 	host   string
+	local  string // the server's address the request arrived at
+	// ownHTTPS is https known from the connection or a trusted proxy, not
+	// from whatever X-Forwarded-Proto a client sent.
+	ownHTTPS bool
 }
 
 type requestKey struct{}
@@ -64,7 +68,11 @@ type requestKey struct{}
 // session, so they cost no database lookup.
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := request{client: ClientInfo{IP: clientIP(r), UserAgent: r.UserAgent()}, https: isHTTPS(r), host: r.Host}
+		req := request{client: ClientInfo{IP: s.clientIP(r), UserAgent: r.UserAgent()}, https: isHTTPS(r), host: r.Host}
+		req.ownHTTPS = r.TLS != nil || (req.https && s.fromProxy(peerIP(r)))
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			req.local = a.String()
+		}
 		ctx := r.Context()
 		if c, err := r.Cookie(CookieName); err == nil && strings.HasPrefix(r.URL.Path, "/api/") {
 			req.token = c.Value
@@ -86,28 +94,6 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 func requestOf(ctx context.Context) request {
 	r, _ := ctx.Value(requestKey{}).(request)
 	return r
-}
-
-// ClientIP returns the address the request of ctx came from.
-func ClientIP(ctx context.Context) string { return requestOf(ctx).client.IP }
-
-// RequestBaseURL returns scheme and host of the request of ctx, e.g.
-// https://wuye.example.com, for links that leave the server (QR codes).
-func RequestBaseURL(ctx context.Context) string {
-	r := requestOf(ctx)
-	scheme := "http"
-	if r.https {
-		scheme = "https"
-	}
-	return scheme + "://" + r.host
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func isHTTPS(r *http.Request) bool {

@@ -20,7 +20,7 @@ func TestChangePasswordKeepsRemember(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.Store) {
 		ctx := context.Background()
 		clk := &clock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
-		s := NewService(db, testBox(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := NewService(db, testBox(t), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		s.now = clk.now
 		for _, tc := range []struct {
 			account  string

@@ -24,7 +24,7 @@ func TestSessionTimeouts(t *testing.T) {
 		hash, _ := password.Hash("Good-Password-1")
 		db.Account.Create().SetAccount("zhang").SetRole("operator").SetPasswordHash(hash).SetMustChangePassword(false).ExecX(actor.AsSystem(ctx))
 		clk := &clock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
-		s := NewService(db, testBox(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := NewService(db, testBox(t), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		s.now = clk.now
 
 		browser, err := s.Login(ctx, "zhang", "Good-Password-1", false, ClientInfo{IP: "127.0.0.1"}, "", "")
@@ -75,7 +75,7 @@ func TestLockExpires(t *testing.T) {
 		hash, _ := password.Hash("Good-Password-1")
 		db.Account.Create().SetAccount("li").SetRole("operator").SetPasswordHash(hash).SetMustChangePassword(false).ExecX(actor.AsSystem(ctx))
 		clk := &clock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
-		s := NewService(db, testBox(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := NewService(db, testBox(t), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		s.now = clk.now
 		ci := ClientInfo{IP: "10.0.0.1"}
 		// Ten failures spread over more than ten minutes do not lock.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -24,9 +25,12 @@ type Config struct {
 	LogLevel      string // LINLI_LOG_LEVEL: debug, info, warn, error
 	LogFormat     string // LINLI_LOG_FORMAT: text or json
 	DataKey       string // LINLI_DATA_KEY: base64 AES-256 key sealing ID numbers; empty: DataDir/secret.key, generated once
-	PublicURL     string // LINLI_PUBLIC_URL: how phones reach this server (QR codes); empty: taken from each request
-	MQTTAddr      string // LINLI_MQTT_ADDR: the embedded broker's address, default ":1883"; "off" disables it
-	MQTTURL       string // LINLI_MQTT_URL: an external MQTT 5 broker (mqtt://admin:password@host:port); replaces the embedded one
+	PublicURL     string // LINLI_PUBLIC_URL: how phones reach this server (QR codes, 忘记密码 links); empty: taken from each request
+	// TrustedProxies are the load balancers and reverse proxies whose
+	// X-Forwarded-For names the client (LINLI_TRUSTED_PROXIES); empty: none.
+	TrustedProxies []netip.Prefix
+	MQTTAddr       string // LINLI_MQTT_ADDR: the embedded broker's address, default ":1883"; "off" disables it
+	MQTTURL        string // LINLI_MQTT_URL: an external MQTT 5 broker (mqtt://admin:password@host:port); replaces the embedded one
 	// PresenceGrace is how long devices have to answer after the server's
 	// session with the external broker came back from a loss; devices not
 	// heard since the loss are then shown 离线 (LINLI_PRESENCE_GRACE, default 60 s).
@@ -112,6 +116,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("LINLI_METRICS_ADDR", ""), "separate listen address for Prometheus metrics at /metrics, e.g. 127.0.0.1:9100 (LINLI_METRICS_ADDR); empty: /metrics on the HTTP address")
 	fs.StringVar(&c.BlobURL, "blob-url", env("LINLI_BLOB_URL", ""), "S3-compatible store for files, s3://bucket?endpoint=http://host:9000&region=us-east-1&prefix=linli (LINLI_BLOB_URL; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); empty: the data dir's files directory")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("LINLI_PPROF_ADDR", ""), "loopback address for Go's /debug/pprof profiles, e.g. 127.0.0.1:6060 (LINLI_PPROF_ADDR); empty: none")
+	proxies := fs.String("trusted-proxies", env("LINLI_TRUSTED_PROXIES", ""), "addresses or networks of reverse proxies whose X-Forwarded-For names the client, comma-separated, e.g. 127.0.0.1,10.0.0.0/8 (LINLI_TRUSTED_PROXIES); empty: none")
 	memoryLimit := fs.String("memory-limit", env("LINLI_MEMORY_LIMIT", ""), "soft memory limit of the Go runtime, e.g. 400MiB (LINLI_MEMORY_LIMIT); empty: none")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")
@@ -161,6 +166,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	var err error
 	if c.MemoryLimit, err = parseBytes(*memoryLimit); err != nil {
 		return c, fmt.Errorf("memory limit: %w", err)
+	}
+	if c.TrustedProxies, err = parseProxies(*proxies); err != nil {
+		return c, fmt.Errorf("trusted proxies: %w", err)
 	}
 	if c.PprofAddr != "" && !loopback(c.PprofAddr) {
 		return c, fmt.Errorf("pprof address %q: profiles are served on a loopback address only, e.g. 127.0.0.1:6060", c.PprofAddr)
@@ -226,4 +234,30 @@ func (c Config) PortRange() (int, int, error) {
 		return 0, 0, fmt.Errorf("RTP ports %q: want a range like 20000-20999 (at least 16 ports, 1024–65535)", v)
 	}
 	return a, b, nil
+}
+
+// parseProxies reads a comma-separated list of addresses and networks
+// (LINLI_TRUSTED_PROXIES: "127.0.0.1,10.0.0.0/8").
+func parseProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q: want an address such as 127.0.0.1 or a network such as 10.0.0.0/8", f)
+			}
+			out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q: want an address such as 127.0.0.1 or a network such as 10.0.0.0/8", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -85,11 +85,13 @@ type verifyLoginInput struct {
 // Register adds 忘记密码 and 替换手机/替换邮箱 to api.
 func (s *Service) Register(api huma.API) {
 	publicURL := s.publicURL
+	// The link goes to the account's mailbox, asked for by anyone: without a
+	// configured address it names this server, never a host the caller chose.
 	baseURL := func(ctx context.Context) string {
 		if publicURL != "" {
 			return publicURL
 		}
-		return auth.RequestBaseURL(ctx)
+		return auth.OwnBaseURL(ctx)
 	}
 	huma.Register(api, httpapi.Op("request-password-reset", http.MethodPost, "/api/v1/password-resets", "忘记密码：发送验证码或重置链接", auth.Public(),
 		httpapi.Tags("账号"),

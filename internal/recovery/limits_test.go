@@ -59,7 +59,7 @@ func newFixture(t *testing.T, db *store.Store) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.s = NewService(db, auth.NewService(db, box, logger), f.out, mailbox{f.out}, "", logger)
+	f.s = NewService(db, auth.NewService(db, box, nil, logger), f.out, mailbox{f.out}, "", logger)
 	f.s.now = func() time.Time { return f.now }
 	hash, _ := password.Hash("Old-Pass-2026x")
 	db.Account.Create().SetAccount("liu").SetName("刘").SetPhone("13712345678").SetEmail("liu@example.com").
