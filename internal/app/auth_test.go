@@ -47,6 +47,32 @@ func TestLoginLockout(t *testing.T) {
 	})
 }
 
+// TestChangePasswordCountsFailures: a wrong old password given to 修改密码
+// counts as a failed login, so a browser left signed in does not let
+// anyone try passwords without limit.
+func TestChangePasswordCountsFailures(t *testing.T) {
+	t.Parallel()
+	storetestEach(t, func(t *testing.T, s *apptest.Server) {
+		op := s.Operator()
+		a := s.NewCommunity(t, op, "改密小区", "P")
+		for i := range 10 {
+			r := a.Manager.Do("PUT", "/api/v1/me/password", map[string]any{"old_password": fmt.Sprintf("wrong-%d", i), "new_password": "Brand-New-2026x"})
+			if r.Status != 422 || !strings.Contains(string(r.Body), "原密码不正确") {
+				t.Fatalf("wrong old password %d: %d %s", i+1, r.Status, r.Body)
+			}
+		}
+		r := a.Manager.Do("PUT", "/api/v1/me/password", map[string]any{"old_password": "wrong-10", "new_password": "Brand-New-2026x"})
+		if r.Status != 429 || !strings.Contains(r.Detail(), "锁定") {
+			t.Fatalf("after ten wrong old passwords: %d %s, want 429 locked", r.Status, r.Body)
+		}
+		// The right one is refused too while locked, and so is a new login.
+		a.Manager.Must(429, "PUT", "/api/v1/me/password", map[string]any{"old_password": apptest.StaffPassword, "new_password": "Brand-New-2026x"})
+		if r := s.Client("other").Login(a.ManagerAccount, apptest.StaffPassword, false); r.Status != 429 {
+			t.Fatalf("login after the lock: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
 func TestSessionLifecycle(t *testing.T) {
 	t.Parallel()
 	storetestEach(t, func(t *testing.T, s *apptest.Server) {

@@ -27,22 +27,34 @@ func MeOf(p *Principal) *Me { return meOf(p) }
 // Errors: errs.Invalid on field "password" when wrong, errs.TooMany when the
 // account is locked or the address throttled.
 func (s *Service) VerifyPassword(ctx context.Context, acc *ent.Account, pw, ip string) error {
-	sys := actor.AsSystem(ctx)
-	now := s.now()
-	attempt, err := s.reserveAttempt(sys, acc.Account, ip, now)
+	ok, err := s.checkCurrent(ctx, acc, pw, ip)
 	if err != nil {
 		return err
 	}
+	if !ok {
+		return errs.Field("password", "当前密码不正确")
+	}
+	return nil
+}
+
+// checkCurrent is VerifyPassword's check: ok is false when pw is wrong,
+// which has then counted as a failed login.
+func (s *Service) checkCurrent(ctx context.Context, acc *ent.Account, pw, ip string) (bool, error) {
+	sys := actor.AsSystem(ctx)
+	attempt, err := s.reserveAttempt(sys, acc.Account, ip, s.now())
+	if err != nil {
+		return false, err
+	}
 	ok, err := password.Verify(pw, acc.PasswordHash)
 	if err != nil {
-		return fmt.Errorf("auth: verify: %w", err)
+		return false, fmt.Errorf("auth: verify: %w", err)
 	}
 	if !ok {
 		s.logger.WarnContext(ctx, "current password wrong", "account", acc.Account, "ip", ip)
-		return errs.Field("password", "当前密码不正确")
+		return false, nil
 	}
 	_, err = s.db.LoginFailure.Delete().Where(loginfailure.Account(acc.Account), loginfailure.IDLTE(attempt)).Exec(sys)
-	return err
+	return true, err
 }
 
 // ForgiveFailures removes the failed logins of account name inside tx, so

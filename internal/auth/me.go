@@ -25,9 +25,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPW, newPW
 	if err != nil {
 		return nil, fmt.Errorf("auth: load account: %w", err)
 	}
-	ok, err := password.Verify(oldPW, acc.PasswordHash)
+	// A wrong old password counts as a failed login, so a session left open
+	// does not let anyone guess the password without limit.
+	ok, err := s.checkCurrent(ctx, acc, oldPW, ci.IP)
 	if err != nil {
-		return nil, fmt.Errorf("auth: verify: %w", err)
+		return nil, err
 	}
 	if !ok {
 		return nil, errs.Field("old_password", "原密码不正确")
