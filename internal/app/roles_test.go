@@ -67,6 +67,25 @@ func TestStaffRoles(t *testing.T) {
 			t.Errorf("guard lists residents: %q", r.Detail())
 		}
 		guard.Must(200, "GET", a.Path("/rooms"), nil)
+		// The 小区密码 binds devices: the guard sees the community, not it;
+		// the admin and an engineer (设备·编辑) do.
+		for who, c := range map[string]*apptest.Client{"guard": guard, "admin": a.Manager, "engineer": staffClient(t, s, a, "enga", "engineer")} {
+			var one struct {
+				Name     string
+				Password *string `json:"community_password"`
+			}
+			c.Must(200, "GET", a.Path(""), nil).JSON(t, &one)
+			var list struct {
+				Items []struct {
+					Password *string `json:"community_password"`
+				}
+			}
+			c.Must(200, "GET", "/api/v1/communities", nil).JSON(t, &list)
+			shown := who != "guard"
+			if one.Name == "" || (one.Password != nil) != shown || len(list.Items) != 1 || (list.Items[0].Password != nil) != shown {
+				t.Errorf("%s: community password shown %v in the community, %+v in the list; want %v", who, one.Password != nil, list.Items, shown)
+			}
+		}
 		guard.Must(200, "GET", a.Path("/records/calls"), nil)
 		if r := guard.Must(403, "GET", a.Path("/records/calls/export.xlsx"), nil); r.Detail() != "无权限：需要「呼叫/开锁记录·导出」权限" {
 			t.Errorf("guard exports calls: %q", r.Detail())

@@ -24,7 +24,7 @@ type Community struct {
 	ManagementStationCount int       `json:"management_station_count" doc:"管理机数量"`
 	WallStationCount       int       `json:"wall_station_count" doc:"围墙机数量"`
 	CardType               string    `json:"card_type" enum:"ic,id_card,both" doc:"门禁卡类型"`
-	CommunityPassword      string    `json:"community_password" doc:"小区密码（安装设备时使用）"`
+	CommunityPassword      string    `json:"community_password,omitempty" doc:"小区密码（安装设备时使用）；只给有 小区信息·编辑 或 设备·编辑 权限的账号"`
 	ResidentRoles          []string  `json:"resident_roles" doc:"业主角色组"`
 	PhoneGateway           string    `json:"phone_gateway" doc:"电话网关（SIP 地址）；为空表示未配置，不能开启电话转移"`
 	RingSeconds            int       `json:"ring_seconds" doc:"呼叫振铃时间（秒）：无人接听多久后转移到电话"`
@@ -33,6 +33,21 @@ type Community struct {
 	RequireTwoFactor       bool      `json:"require_two_factor" doc:"要求登录验证：本小区所有物业人员在新设备登录时须输入验证码"`
 	CreatedAt              time.Time `json:"created_at" doc:"创建时间"`
 	UpdatedAt              time.Time `json:"updated_at"`
+}
+
+// viewFor returns View for the caller of ctx: the 小区密码 binds devices
+// that then receive the whole whitelist, so only those who configure the
+// community or install its devices see it.
+func viewFor(ctx context.Context) func(*ent.Community) Community {
+	p := auth.Current(ctx)
+	secret := p != nil && (p.Can(perm.CommunityEdit) || p.Can(perm.DevicesEdit))
+	return func(c *ent.Community) Community {
+		v := View(c)
+		if !secret {
+			v.CommunityPassword = ""
+		}
+		return v
+	}
 }
 
 // View returns the API form of c.
@@ -111,7 +126,7 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.Reply(httpapi.PageOf(items, total, View)), nil
+		return httpapi.Reply(httpapi.PageOf(items, total, viewFor(ctx))), nil
 	})
 
 	huma.Register(api, httpapi.Op("create-community", http.MethodPost, "/api/v1/communities", "添加小区", auth.OperatorOnly(),
@@ -135,7 +150,7 @@ func (s *Service) Register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.Reply(View(c)), nil
+		return httpapi.Reply(viewFor(ctx)(c)), nil
 	})
 
 	huma.Register(api, httpapi.Op("update-community", http.MethodPatch, "/api/v1/communities/{cid}", "编辑或配置小区", auth.Needs(perm.CommunityEdit),
