@@ -33,7 +33,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One line per route: method, path, access, file:line of the declaration.
-	if !regexp.MustCompile(`(?m)^POST +/api/v1/communities/\{cid\}/cards +perm:cards\.edit +internal/card/api\.go:\d+$`).Match(out.Bytes()) {
+	if !regexp.MustCompile(`(?m)^POST +/api/v1/communities/\{cid\}/cards +perm:cards\.edit\+residents\.view +internal/card/api\.go:\d+$`).Match(out.Bytes()) {
 		t.Errorf("routes: no line for issue-card in\n%s", out.String())
 	}
 	for _, args := range [][]string{nil, {"frobnicate"}, {"sim", "-slot", "lift:1"}} {

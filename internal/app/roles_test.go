@@ -67,9 +67,18 @@ func TestStaffRoles(t *testing.T) {
 			t.Errorf("guard lists residents: %q", r.Detail())
 		}
 		guard.Must(200, "GET", a.Path("/rooms"), nil)
+		// 工程 issues 超级卡 only: a normal card picks a resident, which needs
+		// 业主·查看.
+		eng := staffClient(t, s, a, "enga", "engineer")
+		var owner struct{ ID int }
+		a.Manager.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "持卡人", "role": "业主", "phone": "13700005555"}).JSON(t, &owner)
+		if r := eng.Must(403, "POST", a.Path("/cards"), map[string]any{"number": "0C0C0C0E", "resident_id": owner.ID}); r.Detail() != "无权限：需要「业主·查看」权限" {
+			t.Errorf("engineer issues a normal card: %q", r.Detail())
+		}
+		eng.Must(201, "POST", a.Path("/cards/super"), map[string]any{"number": "0C0C0C0F"})
 		// The 小区密码 binds devices: the guard sees the community, not it;
 		// the admin and an engineer (设备·编辑) do.
-		for who, c := range map[string]*apptest.Client{"guard": guard, "admin": a.Manager, "engineer": staffClient(t, s, a, "enga", "engineer")} {
+		for who, c := range map[string]*apptest.Client{"guard": guard, "admin": a.Manager, "engineer": eng} {
 			var one struct {
 				Name     string
 				Password *string `json:"community_password"`

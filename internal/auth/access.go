@@ -1,14 +1,20 @@
 package auth
 
+import "strings"
+
 // Access names who may call an operation with metadata meta, as `linli
 // routes` lists it: "public", "any-session", "device", "resident",
-// "operator", "open" (every signed-in account), "perm:<permission>" (staff
-// whose role holds it), or "admin" for an operation that declares nothing
+// "operator", "open" (every signed-in account), "perm:<permission>" or
+// "perm:<permission>+<permission>" (staff whose role holds them), or "admin" for an operation that declares nothing
 // (only 物业管理员 and operators; UndeclaredOperations keeps these out).
 func Access(meta map[string]any) string {
 	switch {
-	case Required(meta) != "":
-		return "perm:" + string(Required(meta))
+	case len(Required(meta)) > 0:
+		names := make([]string, len(Required(meta)))
+		for i, p := range Required(meta) {
+			names[i] = string(p)
+		}
+		return "perm:" + strings.Join(names, "+")
 	case meta[openKey] == true:
 		return "open"
 	case meta[roleKey] == "operator":

@@ -22,9 +22,10 @@ const (
 // community made in the role editor; the id of the StaffRole follows.
 const CustomRolePrefix = "custom:"
 
-// Needs marks an operation that staff may call only when their role holds p.
-// Operators may call it regardless.
-func Needs(p perm.Perm) map[string]any { return map[string]any{permKey: p} }
+// Needs marks an operation that staff may call only when their role holds
+// every one of ps (发普通卡 needs 门禁卡·编辑 and, since it picks a resident,
+// 业主·查看). Operators may call it regardless.
+func Needs(ps ...perm.Perm) map[string]any { return map[string]any{permKey: ps} }
 
 // Open marks an operation that every signed-in account may call whatever its
 // role (the community list, the own profile). An operation that declares
@@ -32,17 +33,17 @@ func Needs(p perm.Perm) map[string]any { return map[string]any{permKey: p} }
 // new operation cannot slip past the roles.
 func Open() map[string]any { return map[string]any{openKey: true} }
 
-// Required returns the permission the operation with metadata meta needs,
-// or "" when it declares none.
-func Required(meta map[string]any) perm.Perm {
-	p, _ := meta[permKey].(perm.Perm)
-	return p
+// Required returns the permissions the operation with metadata meta needs,
+// or none when it declares none.
+func Required(meta map[string]any) []perm.Perm {
+	ps, _ := meta[permKey].([]perm.Perm)
+	return ps
 }
 
 // Declared reports whether meta says who may call the operation: a
 // permission, open to every session, public, device, resident or operator.
 func Declared(meta map[string]any) bool {
-	if Required(meta) != "" || meta[openKey] == true || meta[roleKey] == "operator" {
+	if len(Required(meta)) > 0 || meta[openKey] == true || meta[roleKey] == "operator" {
 		return true
 	}
 	_, ok := meta[accessKey]
@@ -70,9 +71,11 @@ func (p *Principal) full() bool {
 // checkPermission answers whether p may call an operation with metadata
 // meta; the error names the missing permission.
 func checkPermission(p *Principal, meta map[string]any) error {
-	if need := Required(meta); need != "" {
-		if !p.Can(need) {
-			return errs.New(errs.Forbidden, fmt.Sprintf("无权限：需要「%s」权限", perm.Label(need)))
+	if needs := Required(meta); len(needs) > 0 {
+		for _, need := range needs {
+			if !p.Can(need) {
+				return errs.New(errs.Forbidden, fmt.Sprintf("无权限：需要「%s」权限", perm.Label(need)))
+			}
 		}
 		return nil
 	}

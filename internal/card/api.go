@@ -151,7 +151,7 @@ func (s *Service) Register(api huma.API) {
 			}
 			return httpapi.Reply(httpapi.Page[Card]{Items: vs, Total: total}), nil
 		})
-	huma.Register(api, httpapi.Op("issue-card", http.MethodPost, "/api/v1/communities/{cid}/cards", "发普通卡", auth.Needs(perm.CardsEdit),
+	huma.Register(api, httpapi.Op("issue-card", http.MethodPost, "/api/v1/communities/{cid}/cards", "发普通卡", auth.Needs(perm.CardsEdit, perm.ResidentsView),
 		httpapi.Tags("门禁信息管理"),
 		httpapi.Status(http.StatusCreated)), func(ctx context.Context, in *issueNormalInput) (*httpapi.Body[Card], error) {
 		b := in.Body
