@@ -6,9 +6,13 @@ import (
 	"time"
 )
 
-// limiter throttles wrong passwords per username and per source address in
-// a sliding window. reserve counts an attempt before it is verified; a
-// successful attempt releases its reservation.
+// limiter throttles wrong passwords per username and source address, and
+// per source address, in a sliding window. A username is throttled only
+// for the address that guessed: wrong passwords sent from elsewhere must
+// not keep the real door station from registering. (Device passwords are
+// long random secrets; guessing from many addresses gets nowhere.) reserve
+// counts an attempt before it is verified; a successful attempt releases
+// its reservation.
 type limiter struct {
 	window         time.Duration
 	perUser, perIP int
@@ -23,7 +27,11 @@ func newLimiter(window time.Duration, perUser, perIP int, now func() time.Time) 
 		users: map[string][]time.Time{}, addrs: map[string][]time.Time{}, maxKeys: 100_000}
 }
 
+// userKey is the key of users: a username as tried from one address.
+func userKey(user, ip string) string { return user + " " + ip }
+
 func (l *limiter) reserve(user, ip string) (release func(), ok bool) {
+	user = userKey(user, ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -55,6 +63,7 @@ func (l *limiter) reserve(user, ip string) (release func(), ok bool) {
 
 // add counts a wrong password seen elsewhere (another instance) at t.
 func (l *limiter) add(user, ip string, t time.Time) {
+	user = userKey(user, ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if t.Before(l.now().Add(-l.window)) {

@@ -41,3 +41,24 @@ func TestLimiterCountsBeforeVerifying(t *testing.T) {
 		t.Fatal("still throttled after the window")
 	}
 }
+
+// Wrong passwords for a username from one address do not keep the device
+// from registering from its own address; the guessing address stays
+// throttled for that username.
+func TestLimiterThrottlesTheGuesser(t *testing.T) {
+	now := time.Now()
+	l := newLimiter(time.Minute, 3, 100, func() time.Time { return now })
+	for range 3 {
+		if _, ok := l.reserve("d1", "192.0.2.66"); !ok {
+			t.Fatal("wrong guess refused before the limit")
+		}
+	}
+	if _, ok := l.reserve("d1", "192.0.2.66"); ok {
+		t.Fatal("the guessing address is not throttled")
+	}
+	release, ok := l.reserve("d1", "192.0.2.10")
+	if !ok {
+		t.Fatal("the device's own address is throttled by another's guesses")
+	}
+	release()
+}

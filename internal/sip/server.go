@@ -34,7 +34,7 @@ type Config struct {
 	MaxCallTime    time.Duration // an answered call without BYE is ended after this, default 2 h
 	BranchTimeout  time.Duration // how long a branch may stay silent before it counts as unreachable, default 32 s
 	FailuresWindow time.Duration // window of the wrong-password throttle, default 10 min
-	UserFailures   int           // wrong passwords per username in the window, default 10
+	UserFailures   int           // wrong passwords per username from one address in the window, default 10
 	AddrFailures   int           // wrong passwords per source address in the window, default 30
 	// FailureFeedInterval is how often the other instances' wrong
 	// passwords are read, default 1 s.
