@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"linli/internal/apptest"
+	"linli/internal/ownerapp"
 )
 
 // appSignIn signs phone in to the residents' app with the code the server
@@ -123,6 +124,28 @@ func TestOwnerAppNotices(t *testing.T) {
 		s.Client("app").DoHeaders("DELETE", "/app/v1/session", p1, nil)
 		if r := s.Client("app").DoHeaders("GET", "/app/v1/notices", p1, nil); r.Status != 401 {
 			t.Errorf("after signing out: %d", r.Status)
+		}
+	})
+}
+
+// TestAppCodeProbesCounted: asking codes for numbers that are not
+// residents' runs into the address's hourly limit like real requests, so
+// nobody can try numbers one after another to learn who lives here.
+func TestAppCodeProbesCounted(t *testing.T) {
+	t.Parallel()
+	storetestEach(t, func(t *testing.T, s *apptest.Server) {
+		a := s.NewCommunity(t, s.Operator(), "探测小区", "PR")
+		a.Manager.Must(201, "POST", a.Path("/residents"), map[string]any{"room_id": a.RoomID, "name": "甲", "role": "业主", "phone": "13911110001"})
+		tries := s.Client("prober")
+		for i := range ownerapp.CodesPerHourIP {
+			if r := tries.Do("POST", "/app/v1/sms-codes", map[string]any{"phone": fmt.Sprintf("1390000%04d", i)}); r.Status != 403 {
+				t.Fatalf("probe %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		for _, p := range []string{"13900001999", "13911110001"} {
+			if r := tries.Do("POST", "/app/v1/sms-codes", map[string]any{"phone": p}); r.Status != 429 {
+				t.Errorf("%s past the hourly limit: %d %s", p, r.Status, r.Body)
+			}
 		}
 	})
 }

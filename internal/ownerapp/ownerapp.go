@@ -113,6 +113,7 @@ func (s *Service) SendCode(ctx context.Context, raw, ip string) error {
 		return err
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
+	unknown := false
 	// The limits are checked and the code recorded under one lock of the
 	// phone and the address, so that concurrent requests cannot pass them.
 	err = s.db.InTx(sys, func(tx *ent.Tx) error {
@@ -139,13 +140,18 @@ func (s *Service) SendCode(ctx context.Context, raw, ip string) error {
 		if err != nil {
 			return err
 		}
-		if len(cs) == 0 {
-			return errs.New(errs.Forbidden, "该手机号不是已登记的业主，请联系物业登记后再使用")
-		}
-		return tx.AppCode.Create().SetPhone(p).SetCodeHash(hash(p + ":" + code)).SetIP(ip).SetExpiresAt(now.Add(CodeTTL)).SetCreatedAt(now).Exec(sys)
+		// A number that is not a resident's is told so, but the request is
+		// kept (spent, with no code) so that it counts towards the limits:
+		// nobody can try numbers one after another to learn who lives here.
+		unknown = len(cs) == 0
+		return tx.AppCode.Create().SetPhone(p).SetCodeHash(hash(p + ":" + code)).SetIP(ip).SetExpiresAt(now.Add(CodeTTL)).SetCreatedAt(now).
+			SetUsed(unknown).Exec(sys)
 	})
 	if err != nil {
 		return err
+	}
+	if unknown {
+		return errs.New(errs.Forbidden, "该手机号不是已登记的业主，请联系物业登记后再使用")
 	}
 	return s.sender.Send(ctx, p, code)
 }
