@@ -80,7 +80,7 @@ func TestForgotPasswordByEmail(t *testing.T) {
 			// account and an unknown one alike.
 			r1 := anon.Do("POST", "/api/v1/password-resets", map[string]any{"account": "wangjl", "method": "email"})
 			r2 := anon.Do("POST", "/api/v1/password-resets", map[string]any{"account": "no-such-account", "method": "email"})
-			if r1.Status != 429 || r2.Status != 429 || !strings.Contains(r1.Detail(), "秒后再获取") || !strings.Contains(r2.Detail(), "秒后再获取") {
+			if r1.Status != 429 || r2.Status != 429 || !strings.Contains(r1.Detail(), "秒后再试") || !strings.Contains(r2.Detail(), "秒后再试") {
 				t.Fatalf("second request within a minute: %d %s / %d %s", r1.Status, r1.Body, r2.Status, r2.Body)
 			}
 

@@ -207,9 +207,8 @@ func (r *resolver) room(unitID int) (sip.Route, error) {
 			rt.Forwards = append(rt.Forwards, sip.Forward{Phone: res.Phone, Who: res.Name})
 		}
 	}
-	if len(rt.Branches) == 0 && len(rt.Forwards) == 0 {
-		return sip.Route{}, refuse(480, "Nobody to ring: 该房间没有室内分机或可接听的住户")
-	}
+	// A room with nobody to ring is still a call to the room: the server
+	// answers 480 and records it as 未接听 for the room.
 	return rt, nil
 }
 

@@ -84,7 +84,7 @@ func TestRequestLimitsPerAccount(t *testing.T) {
 			f.now = f.now.Add(30 * time.Second)
 			if i < CodesPerDay-1 {
 				_, err := f.s.RequestReset(ctx, "liu", ByEmail, "10.0.0.2", "http://x")
-				if !errors.Is(err, errs.ErrTooMany) || !strings.Contains(err.Error(), "秒后再获取") {
+				if !errors.Is(err, errs.ErrTooMany) || !strings.Contains(err.Error(), "秒后再试") {
 					t.Fatalf("30 s after request %d: %v", i+1, err)
 				}
 			}

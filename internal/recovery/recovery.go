@@ -134,7 +134,7 @@ func (s *Service) reserve(ctx context.Context, tx *ent.Tx, name, ip string, now 
 		return errs.New(errs.TooMany, "该账号今天获取验证码的次数已用完，请明天再试")
 	}
 	if len(recent) > 0 && now.Sub(recent[0].CreatedAt) < CodeGap {
-		return errs.Newf(errs.TooMany, "验证码已发送，请 %d 秒后再获取", int((CodeGap-now.Sub(recent[0].CreatedAt)).Seconds())+1)
+		return errs.Newf(errs.TooMany, "该账号 1 分钟内只能获取一次验证码，请 %d 秒后再试", int((CodeGap-now.Sub(recent[0].CreatedAt)).Seconds())+1)
 	}
 	return nil
 }

@@ -110,9 +110,18 @@ func TestCallRefusals(t *testing.T) {
 		startSipp(t, s, "door-refused.xml", freePort(t), map[string]string{"user": "d1", "code": tc.code},
 			"-s", tc.number, "-au", "d1", "-ap", "door-secret", "-auth_uri", tc.number+"@"+s.Addr()).wait(t, "call "+tc.number)
 	}
-	c := log.ended(t, 1)[0]
-	if c.Result != ResultMissed || c.Code != 480 || !strings.HasPrefix(c.Route.Target, "1-1-1") {
-		t.Fatalf("call record: %+v", c)
+	// Every refused call of a station is recorded, so none stays 呼叫中.
+	byNumber := map[string]Call{}
+	for _, c := range log.ended(t, 3) {
+		byNumber[c.Route.Number] = c
+	}
+	if c := byNumber["0502"]; c.Result != ResultMissed || c.Code != 480 || !strings.HasPrefix(c.Route.Target, "1-1-1") {
+		t.Fatalf("call record of 0502: %+v", c)
+	}
+	for number, code := range map[string]int{"9999": 404, "0601": 403} {
+		if c := byNumber[number]; c.Result != ResultFailed || c.Code != code || c.Caller.Username != "d1" {
+			t.Errorf("call record of %s: %+v", number, c)
+		}
 	}
 }
 

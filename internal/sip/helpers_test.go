@@ -61,6 +61,7 @@ func (d *memDirectory) Route(_ context.Context, caller Account, number string) (
 	if r.Target == "forbidden" {
 		return Route{}, &RouteError{Code: 403, Reason: "Not reachable from this device"}
 	}
+	r.Number = number
 	return r, nil
 }
 

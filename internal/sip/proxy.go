@@ -66,6 +66,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	var rerr *RouteError
 	if errors.As(err, &rerr) {
 		s.respond(tx, req, rerr.Code, reasonPhrase(rerr.Code), reasonHeader(rerr.Code, rerr.Reason))
+		if caller.DeviceID != 0 {
+			// A station's refused call (a room number that does not exist)
+			// is in 呼叫记录 as 失败 with its code, not left 呼叫中 by the
+			// station's own report of it.
+			now := s.now()
+			rec := Call{CallID: callID, Caller: caller, Route: Route{Number: req.Recipient.User, Target: req.Recipient.User},
+				StartedAt: now, EndedAt: now, Result: ResultFailed, Code: rerr.Code}
+			s.calls.CallStarted(s.ctx, rec)
+			s.calls.CallEnded(s.ctx, rec)
+		}
 		return
 	}
 	if err != nil {
