@@ -22,7 +22,7 @@ mkdirSync(shots, { recursive: true })
 const bin = join(work, 'linli')
 execFileSync('go', ['build', '-o', bin, './cmd/linli'], { cwd: root, stdio: 'inherit' })
 const server = start(bin, ['serve'], {
-  LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: '127.0.0.1:0', LINLI_SIP_ADDR: 'off',
+  LINLI_HTTP_ADDR: '127.0.0.1:0', LINLI_MQTT_ADDR: '127.0.0.1:0', LINLI_SIP_ADDR: 'off', LINLI_CAMERAS_ON_LOOPBACK: '1',
   LINLI_DATA_DIR: join(work, 'data'), LINLI_ADMIN_PASSWORD: ADMIN_INITIAL,
 }, /msg="linli listening" http=(http:\/\/[0-9.:]+)/, 'linli')
 const camera = start(bin, ['sim', 'camera', '-listen', '127.0.0.1:0', '-name', 'E2E GATE', '-password', CAM_PW], {},

@@ -47,7 +47,9 @@ func (s *Server) DataDir() string { return s.cfg.DataDir }
 // Start starts Linli on backend b with a fresh database.
 func Start(tb testing.TB, b storetest.Backend) *Server {
 	tb.Helper()
-	return StartWith(tb, config.Config{DataDir: tb.TempDir(), DBURL: b.URL(tb), AdminAccount: "admin", AdminPassword: AdminInitial, MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0"})
+	// The fake cameras of the tests listen on loopback.
+	return StartWith(tb, config.Config{DataDir: tb.TempDir(), DBURL: b.URL(tb), AdminAccount: "admin", AdminPassword: AdminInitial, MQTTAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0",
+		CamerasOnLoopback: true})
 }
 
 // StartWith starts Linli with cfg; Stop (or the end of the test) stops it.

@@ -50,6 +50,8 @@ type Service struct {
 	probe  func(ctx context.Context, hostport, username, password string) (*ipcam.Info, error)
 	shots  *snapshots
 	live   *lives
+	// loopback lets cameras on this machine be reached (ipcam.AllowLoopback).
+	loopback bool
 }
 
 // Option changes a Service.
@@ -57,6 +59,18 @@ type Option func(*Service)
 
 // WithRelay lets the service play cameras live through r.
 func WithRelay(r Relay) Option { return func(s *Service) { s.live.relay = r } }
+
+// WithLoopbackCameras lets cameras on this machine (127.0.0.1) be added
+// and played: a local ONVIF bridge, or the fake camera for trying Linli out.
+func WithLoopbackCameras() Option { return func(s *Service) { s.loopback = true } }
+
+// reach is ctx under which the service connects to cameras.
+func (s *Service) reach(ctx context.Context) context.Context {
+	if s.loopback {
+		return ipcam.AllowLoopback(ctx)
+	}
+	return ctx
+}
 
 // WithIdleStop changes how long an RTSP session outlives its last viewer.
 func WithIdleStop(d time.Duration) Option { return func(s *Service) { s.live.idle = d } }
@@ -200,6 +214,8 @@ func deref(p *string) string {
 // probeError turns what ipcam says into a message for the form.
 func probeError(err error) error {
 	switch {
+	case errors.Is(err, ipcam.ErrForbidden):
+		return errs.Field("address", "不能添加本机、链路本地（169.254.x.x）或组播地址：请填写摄像机在局域网中的 IP 地址")
 	case errors.Is(err, ipcam.ErrAddress):
 		return errs.Field("address", "地址格式不正确：请填写 IP:端口（如 192.168.1.64:80）或 http://IP:端口")
 	case errors.Is(err, ipcam.ErrUnreachable):

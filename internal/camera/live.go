@@ -66,7 +66,7 @@ func (s *Service) Live(ctx context.Context, cid, id int, offer string) (answer, 
 		return "", "", err
 	}
 	open := func() (Stream, *ipcam.Session, error) {
-		dctx, cancel := context.WithTimeout(context.Background(), ProbeTimeout)
+		dctx, cancel := context.WithTimeout(s.reach(context.Background()), ProbeTimeout)
 		defer cancel()
 		rs, err := ipcam.Dial(dctx, c.StreamURI, c.Username, password, s.logger)
 		if err != nil {

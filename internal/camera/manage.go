@@ -45,7 +45,7 @@ func (s *Service) Add(ctx context.Context, cid int, in Input) (*Camera, error) {
 }
 
 func (s *Service) probeWith(ctx context.Context, hostport, username, password string) (*ipcam.Info, error) {
-	pctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+	pctx, cancel := context.WithTimeout(s.reach(ctx), ProbeTimeout)
 	defer cancel()
 	return s.probe(pctx, hostport, username, password)
 }
@@ -231,7 +231,7 @@ func (s *Service) Snapshot(ctx context.Context, cid, id int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	sctx, cancel := context.WithTimeout(ctx, ipcam.Timeout)
+	sctx, cancel := context.WithTimeout(s.reach(ctx), ipcam.Timeout)
 	defer cancel()
 	data, err := ipcam.Snapshot(sctx, c.SnapshotURI, c.Username, password)
 	if err != nil {

@@ -57,6 +57,9 @@ type Config struct {
 	S3SecretAccessKey string // AWS_SECRET_ACCESS_KEY
 	S3SessionToken    string // AWS_SESSION_TOKEN
 	S3Region          string // AWS_REGION (the URL's region= wins)
+	// CamerasOnLoopback lets 监控设备 be on this machine (127.0.0.1, ::1):
+	// a local ONVIF bridge or `linli sim camera` (LINLI_CAMERAS_ON_LOOPBACK).
+	CamerasOnLoopback bool
 	PprofAddr         string // LINLI_PPROF_ADDR: a loopback listener for Go's /debug/pprof profiles; empty: none
 	MemoryLimit       int64  // LINLI_MEMORY_LIMIT: the Go runtime's soft memory limit in bytes (GOMEMLIMIT), from "400MiB"; 0: none
 	// DoorOpenTimeout is how long a remote opening from the app waits for
@@ -117,6 +120,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.BlobURL, "blob-url", env("LINLI_BLOB_URL", ""), "S3-compatible store for files, s3://bucket?endpoint=http://host:9000&region=us-east-1&prefix=linli (LINLI_BLOB_URL; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); empty: the data dir's files directory")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("LINLI_PPROF_ADDR", ""), "loopback address for Go's /debug/pprof profiles, e.g. 127.0.0.1:6060 (LINLI_PPROF_ADDR); empty: none")
 	proxies := fs.String("trusted-proxies", env("LINLI_TRUSTED_PROXIES", ""), "addresses or networks of reverse proxies whose X-Forwarded-For names the client, comma-separated, e.g. 127.0.0.1,10.0.0.0/8 (LINLI_TRUSTED_PROXIES); empty: none")
+	fs.BoolVar(&c.CamerasOnLoopback, "cameras-on-loopback", env("LINLI_CAMERAS_ON_LOOPBACK", "") == "1" || env("LINLI_CAMERAS_ON_LOOPBACK", "") == "true", "allow 监控设备 on this machine (127.0.0.1): a local ONVIF bridge or the fake camera of `linli sim camera` (LINLI_CAMERAS_ON_LOOPBACK=1)")
 	memoryLimit := fs.String("memory-limit", env("LINLI_MEMORY_LIMIT", ""), "soft memory limit of the Go runtime, e.g. 400MiB (LINLI_MEMORY_LIMIT); empty: none")
 	fs.StringVar(&c.LogLevel, "log-level", env("LINLI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LINLI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LINLI_LOG_FORMAT", "text"), "log format: text or json (LINLI_LOG_FORMAT)")

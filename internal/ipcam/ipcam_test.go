@@ -34,7 +34,7 @@ func startCamera(t *testing.T, cfg fakecam.Config) *fakecam.Camera {
 func TestProbe(t *testing.T) {
 	cam := startCamera(t, fakecam.Config{Name: "GATE 1"})
 	ctx := context.Background()
-	info, err := ipcam.Probe(ctx, cam.Addr(), "admin", "admin123")
+	info, err := ipcam.Probe(ipcam.AllowLoopback(ctx), cam.Addr(), "admin", "admin123")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,25 +43,25 @@ func TestProbe(t *testing.T) {
 		t.Errorf("probe: %+v", info)
 	}
 
-	if _, err := ipcam.Probe(ctx, cam.Addr(), "admin", "wrong"); !errors.Is(err, ipcam.ErrAuth) {
+	if _, err := ipcam.Probe(ipcam.AllowLoopback(ctx), cam.Addr(), "admin", "wrong"); !errors.Is(err, ipcam.ErrAuth) {
 		t.Errorf("wrong password: %v", err)
 	}
 	// A port nothing listens on.
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := l.Addr().String()
 	l.Close()
-	if _, err := ipcam.Probe(ctx, dead, "admin", "admin123"); !errors.Is(err, ipcam.ErrUnreachable) {
+	if _, err := ipcam.Probe(ipcam.AllowLoopback(ctx), dead, "admin", "admin123"); !errors.Is(err, ipcam.ErrUnreachable) {
 		t.Errorf("unreachable: %v", err)
 	}
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "<html>router</html>", http.StatusNotFound)
 	}))
 	defer web.Close()
-	if _, err := ipcam.Probe(ctx, strings.TrimPrefix(web.URL, "http://"), "admin", "admin123"); !errors.Is(err, ipcam.ErrNotONVIF) {
+	if _, err := ipcam.Probe(ipcam.AllowLoopback(ctx), strings.TrimPrefix(web.URL, "http://"), "admin", "admin123"); !errors.Is(err, ipcam.ErrNotONVIF) {
 		t.Errorf("not onvif: %v", err)
 	}
 	mjpeg := startCamera(t, fakecam.Config{NoH264: true})
-	if _, err := ipcam.Probe(ctx, mjpeg.Addr(), "admin", "admin123"); !errors.Is(err, ipcam.ErrNoH264) {
+	if _, err := ipcam.Probe(ipcam.AllowLoopback(ctx), mjpeg.Addr(), "admin", "admin123"); !errors.Is(err, ipcam.ErrNoH264) {
 		t.Errorf("no h264: %v", err)
 	}
 }
@@ -88,14 +88,14 @@ func TestHost(t *testing.T) {
 
 func TestSnapshotDigest(t *testing.T) {
 	cam := startCamera(t, fakecam.Config{Name: "GATE 2"})
-	data, err := ipcam.Snapshot(context.Background(), cam.SnapshotURL(), "admin", "admin123")
+	data, err := ipcam.Snapshot(ipcam.AllowLoopback(context.Background()), cam.SnapshotURL(), "admin", "admin123")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(data) < 1000 || data[0] != 0xff || data[1] != 0xd8 {
 		t.Errorf("snapshot: %d bytes", len(data))
 	}
-	if _, err := ipcam.Snapshot(context.Background(), cam.SnapshotURL(), "admin", "nope"); !errors.Is(err, ipcam.ErrAuth) {
+	if _, err := ipcam.Snapshot(ipcam.AllowLoopback(context.Background()), cam.SnapshotURL(), "admin", "nope"); !errors.Is(err, ipcam.ErrAuth) {
 		t.Errorf("wrong password: %v", err)
 	}
 }
@@ -110,10 +110,10 @@ func TestRTSP(t *testing.T) {
 func testRTSP(t *testing.T, udp bool) {
 	cam := startCamera(t, fakecam.Config{UDP: udp})
 	ctx := context.Background()
-	if _, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "bad", slog.New(slog.DiscardHandler)); !errors.Is(err, ipcam.ErrAuth) {
+	if _, err := ipcam.Dial(ipcam.AllowLoopback(ctx), cam.RTSPURL(), "admin", "bad", slog.New(slog.DiscardHandler)); !errors.Is(err, ipcam.ErrAuth) {
 		t.Errorf("wrong password: %v", err)
 	}
-	s, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "admin123", slog.New(slog.DiscardHandler))
+	s, err := ipcam.Dial(ipcam.AllowLoopback(ctx), cam.RTSPURL(), "admin", "admin123", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func testRTSP(t *testing.T, udp bool) {
 // timestamp, and the sequence numbers stay continuous.
 func TestParameterSetsBeforeKeyframes(t *testing.T) {
 	cam := startCamera(t, fakecam.Config{NoInbandParams: true, NoAudio: true})
-	s, err := ipcam.Dial(context.Background(), cam.RTSPURL(), "admin", "admin123", slog.New(slog.DiscardHandler))
+	s, err := ipcam.Dial(ipcam.AllowLoopback(context.Background()), cam.RTSPURL(), "admin", "admin123", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestRTSPRedirectRefused(t *testing.T) {
 			}()
 		}
 	}()
-	_, err = ipcam.Dial(context.Background(), "rtsp://"+camera.Addr().String()+"/live", "admin", "secret", slog.New(slog.DiscardHandler))
+	_, err = ipcam.Dial(ipcam.AllowLoopback(context.Background()), "rtsp://"+camera.Addr().String()+"/live", "admin", "secret", slog.New(slog.DiscardHandler))
 	if err == nil {
 		t.Fatal("a redirect to another host was followed")
 	}
@@ -303,13 +303,39 @@ func TestHTTPRedirectsRefused(t *testing.T) {
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	defer redirect.Close()
-	if _, err := ipcam.Probe(context.Background(), strings.TrimPrefix(redirect.URL, "http://"), "admin", "pw"); err == nil {
+	if _, err := ipcam.Probe(ipcam.AllowLoopback(context.Background()), strings.TrimPrefix(redirect.URL, "http://"), "admin", "pw"); err == nil {
 		t.Error("probe through a redirect succeeded")
 	}
-	if _, err := ipcam.Snapshot(context.Background(), redirect.URL+"/snapshot.jpg", "admin", "pw"); err == nil {
+	if _, err := ipcam.Snapshot(ipcam.AllowLoopback(context.Background()), redirect.URL+"/snapshot.jpg", "admin", "pw"); err == nil {
 		t.Error("snapshot through a redirect succeeded")
 	}
 	if reached.Load() != 0 {
 		t.Errorf("the other host was asked %d times", reached.Load())
+	}
+}
+
+// TestGuard: the server does not knock on this machine's own services (unless
+// allowed) nor on link-local and multicast addresses for a camera, whether
+// given or answered by a camera.
+func TestGuard(t *testing.T) {
+	cam, err := fakecam.Start(fakecam.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	ctx := context.Background()
+	for _, hp := range []string{cam.Addr(), "169.254.169.254:80", "[fe80::1]:80", "224.0.0.1:80", "0.0.0.0:80"} {
+		if _, err := ipcam.Probe(ctx, hp, "admin", "admin123"); !errors.Is(err, ipcam.ErrForbidden) {
+			t.Errorf("probe %s: %v, want ErrForbidden", hp, err)
+		}
+	}
+	if _, err := ipcam.Snapshot(ctx, cam.SnapshotURL(), "admin", "admin123"); !errors.Is(err, ipcam.ErrForbidden) {
+		t.Errorf("snapshot on loopback: %v", err)
+	}
+	if _, err := ipcam.Dial(ctx, cam.RTSPURL(), "admin", "admin123", slog.New(slog.DiscardHandler)); !errors.Is(err, ipcam.ErrForbidden) {
+		t.Errorf("stream on loopback: %v", err)
+	}
+	if _, err := ipcam.Probe(ipcam.AllowLoopback(ctx), cam.Addr(), "admin", "admin123"); err != nil {
+		t.Errorf("probe on loopback when allowed: %v", err)
 	}
 }

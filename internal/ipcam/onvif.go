@@ -102,10 +102,20 @@ func validHost(h string) bool {
 	return true
 }
 
-// httpClient is a client that follows no redirects and gives up after Timeout.
-func httpClient() *http.Client {
+// httpClient is a client that follows no redirects, gives up after Timeout
+// and connects under the guard as ctx allows (the ONVIF library makes
+// requests of its own without ctx).
+func httpClient(ctx context.Context) *http.Client {
+	loopback := loopbackAllowed(ctx)
+	dial := func(c context.Context, network, address string) (net.Conn, error) {
+		if loopback {
+			c = AllowLoopback(c)
+		}
+		return dialer.DialContext(c, network, address)
+	}
 	return &http.Client{
-		Timeout: Timeout,
+		Timeout:   Timeout,
+		Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
@@ -116,7 +126,7 @@ func httpClient() *http.Client {
 // credentials given. Errors: ErrUnreachable, ErrNotONVIF, ErrAuth, ErrNoH264,
 // or another error for an answer it cannot read.
 func Probe(ctx context.Context, hostport, username, password string) (*Info, error) {
-	client := httpClient()
+	client := httpClient(ctx)
 	if err := ping(ctx, client, hostport); err != nil {
 		return nil, err
 	}
@@ -199,7 +209,7 @@ func ping(ctx context.Context, client *http.Client, hostport string) error {
 	req.Header.Set("Content-Type", "application/soap+xml; charset=utf-8")
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -217,12 +227,12 @@ func ping(ctx context.Context, client *http.Client, hostport string) error {
 func call(dev *onvif.Device, method any, out any) error {
 	resp, err := dev.CallMethod(method)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	if resp.StatusCode == http.StatusUnauthorized || bytes.Contains(data, []byte("NotAuthorized")) {
 		return ErrAuth

@@ -43,7 +43,6 @@ func Dial(ctx context.Context, streamURI, username, password string, logger *slo
 	if username != "" {
 		u.User = url.UserPassword(username, password)
 	}
-	dialer := &net.Dialer{Timeout: Timeout}
 	c := &gortsplib.Client{
 		Scheme:      u.Scheme,
 		Host:        u.Host,
@@ -62,7 +61,7 @@ func Dial(ctx context.Context, streamURI, username, password string, logger *slo
 		OnDecodeError:     func(err error) { logger.Debug("rtsp decode error", "stream", u.Host, "err", err) },
 	}
 	if err := c.Start(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	s := &Session{client: c, done: make(chan struct{})}
 	fail := func(err error) (*Session, error) {
@@ -74,7 +73,7 @@ func Dial(ctx context.Context, streamURI, username, password string, logger *slo
 		if resp != nil && resp.StatusCode == base.StatusUnauthorized {
 			return fail(ErrAuth)
 		}
-		return fail(fmt.Errorf("%w: describe: %v", ErrUnreachable, err))
+		return fail(fmt.Errorf("%w: describe: %w", ErrUnreachable, err))
 	}
 	s.desc = desc
 	s.video = desc.FindFormat(&s.h264)

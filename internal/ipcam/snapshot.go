@@ -21,7 +21,7 @@ var ErrNotImage = errors.New("ipcam: snapshot is not a JPEG picture")
 // digest or basic authentication as the camera asks. Errors: ErrAuth,
 // ErrUnreachable, ErrNotImage.
 func Snapshot(ctx context.Context, uri, username, password string) ([]byte, error) {
-	client := httpClient()
+	client := httpClient(ctx)
 	resp, err := get(ctx, client, uri, "")
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func Snapshot(ctx context.Context, uri, username, password string) ([]byte, erro
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxSnapshot+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	if len(data) > MaxSnapshot || !bytes.HasPrefix(data, []byte{0xff, 0xd8}) {
 		return nil, ErrNotImage
@@ -69,7 +69,7 @@ func get(ctx context.Context, client *http.Client, uri, authz string) (*http.Res
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	return resp, nil
 }
