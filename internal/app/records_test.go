@@ -292,3 +292,31 @@ func unzipSheet(t *testing.T, data []byte) string {
 	t.Fatal("no sheet1 in the workbook")
 	return ""
 }
+
+// TestEventFromTheFuture: a device whose clock runs ahead does not put its
+// events above every other record for years: such an event is kept at the
+// time it arrived, and a resend is still the same report.
+func TestEventFromTheFuture(t *testing.T) {
+	t.Parallel()
+	storetestEach(t, func(t *testing.T, s *apptest.Server) {
+		a := s.NewCommunity(t, s.Operator(), "时钟小区", "CK")
+		dev := boundDevice(t, s, a, "pwCKx9", "CK-DOOR-1", 1)
+		ev := map[string]string{"event_id": "f-1", "type": "unlock", "unlock_type": "button", "time": "2099-01-01T00:00:00Z"}
+		before := time.Now()
+		if r := postEvent(s, dev.Token, ev, nil); r.Status != 201 {
+			t.Fatalf("report: %d %s", r.Status, r.Body)
+		}
+		if r := postEvent(s, dev.Token, ev, nil); r.Status != 200 {
+			t.Fatalf("the same report again: %d %s", r.Status, r.Body)
+		}
+		var list struct {
+			Items []struct {
+				OccurredAt time.Time `json:"occurred_at"`
+			}
+		}
+		a.Manager.Must(200, "GET", a.Path("/records/unlocks"), nil).JSON(t, &list)
+		if len(list.Items) != 1 || list.Items[0].OccurredAt.Year() != before.Year() || list.Items[0].OccurredAt.Before(before.Add(-time.Minute)) {
+			t.Fatalf("records: %+v", list.Items)
+		}
+	})
+}

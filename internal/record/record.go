@@ -40,6 +40,10 @@ var UnlockTypes = map[string]string{
 // MaxSnapshotBytes bounds a snapshot upload.
 const MaxSnapshotBytes = 1 << 20
 
+// ClockAhead is how far ahead of the server a device's event time may be;
+// a later one is kept at its arrival time.
+const ClockAhead = 10 * time.Minute
+
 var snapshotLimits = imaging.Limits{MaxBytes: MaxSnapshotBytes, MinWidth: 16, MinHeight: 16, MaxWidth: 4096, MaxHeight: 4096, Label: "抓拍照片"}
 
 // Service stores and lists records.
@@ -197,6 +201,13 @@ func (s *Service) Ingest(ctx context.Context, p device.Place, r Report) (Stored,
 	}
 	if call != nil {
 		return s.joinCall(ctx, p, r, call, key, sum)
+	}
+	// A device whose clock runs ahead would put its events above every
+	// other record, and out of reach of the retention, for as long as its
+	// clock is wrong: such an event is kept at the time it arrived.
+	if now := s.now(); r.Time.After(now.Add(ClockAhead)) {
+		s.logger.WarnContext(ctx, "device clock ahead: event kept at its arrival time", "device", p.DeviceID, "event", r.EventID, "device_time", r.Time)
+		r.Time = now
 	}
 	create := s.db.Event.Create().SetCommunityID(p.CommunityID).SetDeviceID(p.DeviceID).SetEventID(r.EventID).
 		SetKind(entevent.Kind(r.Kind)).SetUnlockType(r.UnlockType).SetCard(r.Card).SetTarget(r.Target).
