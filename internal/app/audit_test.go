@@ -69,12 +69,17 @@ func TestAuditLog(t *testing.T) {
 		m.Must(201, "POST", a.Path("/buildings"), map[string]any{"area_id": a.AreaID, "number": 9}).JSON(t, &bld)
 		m.Must(204, "DELETE", a.Path(fmt.Sprintf("/buildings/%d", bld.ID)), nil)
 		b.Manager.Must(201, "POST", b.Path("/buildings"), map[string]any{"area_id": b.AreaID, "number": 9})
+		// Opening 门口呼叫 takes a socket ticket: that changes nothing.
+		m.Must(200, "POST", "/api/v1/webcall/ticket", map[string]any{"community_id": a.ID})
 		all := auditLog(t, m, url.Values{})
+		if findEntry(all, "webcall-staff-ticket") != nil {
+			t.Error("opening 门口呼叫 is logged as a change")
+		}
 		e := findEntry(all, "delete-building")
 		if e == nil {
 			t.Fatalf("no entry for the deletion: %+v", all.Items)
 		}
-		wantObject := fmt.Sprintf("cid=%d id=%d", a.ID, bld.ID)
+		wantObject := fmt.Sprintf("小区编号 %d，区域、楼栋、单元或房间的编号 %d", a.ID, bld.ID)
 		if e.Account != a.ManagerAccount || e.ActorName != "经理AU" || e.Category != "change" || e.Object != wantObject ||
 			e.CommunityID != a.ID || e.CommunityName != "审计甲小区" || e.IP != "127.0.0.1" || e.Status != 204 || e.Summary == "" {
 			t.Errorf("deletion entry %+v", *e)
@@ -98,7 +103,7 @@ func TestAuditLog(t *testing.T) {
 		}).JSON(t, &res)
 		m.Must(200, "POST", a.Path(fmt.Sprintf("/residents/%d/id-number/reveal", res.ID)), nil)
 		if e := findEntry(auditLog(t, m, url.Values{"category": {"reveal"}}), "reveal-resident-id-number"); e == nil ||
-			e.Object != fmt.Sprintf("cid=%d id=%d", a.ID, res.ID) || e.Status != 200 {
+			e.Object != fmt.Sprintf("小区编号 %d，业主编号 %d", a.ID, res.ID) || e.Status != 200 {
 			t.Errorf("ID number reveal entry: %+v", e)
 		}
 		// Every operation named as a reveal exists.

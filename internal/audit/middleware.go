@@ -53,6 +53,10 @@ func RevealOperations() []string {
 // signIns are the public operations whose body names the account tried.
 var signIns = map[string]bool{"login": true, "verify-login": true}
 
+// notChanges are console POSTs that change nothing: opening 门口呼叫 asks
+// for a socket ticket each time the page opens.
+var notChanges = map[string]bool{"webcall-staff-ticket": true}
+
 // maxPeek is how much of a sign-in body is read to learn the account name;
 // the body's own limit stays with the operation.
 const maxPeek = 16 << 10
@@ -71,7 +75,7 @@ func Middleware(s *Service) func(huma.Context, func(huma.Context)) {
 			category = SignIn
 		case reveals[op.OperationID] || op.Metadata[metaKey] == Reveal:
 			category = Reveal
-		case op.Method != http.MethodGet && op.Method != http.MethodHead && strings.HasPrefix(op.Path, "/api/v1/"):
+		case op.Method != http.MethodGet && op.Method != http.MethodHead && strings.HasPrefix(op.Path, "/api/v1/") && !notChanges[op.OperationID]:
 			category = Change
 		}
 		if category == "" {
@@ -140,8 +144,9 @@ func (s *Service) signedIn(ctx context.Context, e *Entry) {
 	e.AccountID, e.Account, e.ActorName = acc.ID, acc.Account, acc.Name
 }
 
-// object names the object of a request by its path parameters ("cid=3
-// id=17") and returns the community the path names, if any.
+// object names the object of a request by its path parameters, as their
+// documentation names them ("小区编号 3，卡编号 17"), and returns the
+// community the path names, if any.
 func object(ctx huma.Context, op *huma.Operation) (string, int) {
 	var parts []string
 	cid := 0
@@ -150,12 +155,20 @@ func object(ctx huma.Context, op *huma.Operation) (string, int) {
 			continue
 		}
 		v := ctx.Param(prm.Name)
-		parts = append(parts, prm.Name+"="+v)
+		label := prm.Name
+		if prm.Schema != nil && prm.Schema.Description != "" {
+			label = prm.Schema.Description
+		} else if prm.Description != "" {
+			label = prm.Description
+		}
+		label, _, _ = strings.Cut(label, "（")
+		label, _, _ = strings.Cut(label, "：")
+		parts = append(parts, label+" "+v)
 		if prm.Name == "cid" {
 			cid, _ = strconv.Atoi(v)
 		}
 	}
-	return strings.Join(parts, " "), cid
+	return strings.Join(parts, "，"), cid
 }
 
 // peekAccount reads the JSON body of a public operation to learn which
