@@ -747,12 +747,12 @@ try {
   check((await tid('rooms-count').innerText()).includes('共 7 层 25 户'), 'the unit now has 25 rooms on 7 floors')
   await shot('manager-room-0701-added')
 
-  // The same batch again collides and adds nothing.
+  // The same batch again: every room exists, so it is refused and adds nothing.
   await tid('rooms-batch').click()
   await fillNumber('batch-form-floors', 6)
   await fillNumber('batch-form-rooms', 4)
   await tid('batch-form-submit').click()
-  check((await message({ keep: true })).includes('已存在'), 'a colliding batch is refused and names the rooms')
+  check((await message({ keep: true })).includes('已存在'), 'a batch of rooms that all exist is refused and names them')
   // Trying again does not pile a second toast over the dialog.
   await tid('batch-form-submit').click()
   await page.waitForTimeout(400)

@@ -70,15 +70,22 @@ func TestHousingTree(t *testing.T) {
 			t.Errorf("label %q, want %q", rooms.Items[0].Label, want)
 		}
 
-		// A colliding batch adds nothing and names the collisions.
+		// A batch over rooms that exist adds the missing ones and keeps the
+		// others (批量添加本单元的全部房间 after adding a few by hand).
 		m.Must(201, "POST", a.Path("/rooms"), map[string]any{"unit_id": unit.ID, "floor": 8, "number": 2})
+		var more struct{ Created, Skipped int }
+		m.Must(201, "POST", a.Path(fmt.Sprintf("/units/%d/rooms/batch", unit.ID)), map[string]any{"floors": 8, "rooms_per_floor": 4}).JSON(t, &more)
+		if more.Created != 7 || more.Skipped != 25 {
+			t.Fatalf("batch over existing rooms: %+v, want 7 added and 25 skipped", more)
+		}
+		// A batch whose rooms all exist is refused and names them.
 		r := m.Do("POST", a.Path(fmt.Sprintf("/units/%d/rooms/batch", unit.ID)), map[string]any{"floors": 8, "rooms_per_floor": 4})
-		if r.Status != 409 || !strings.Contains(r.Detail(), "0101") || !strings.Contains(r.Detail(), "等共 25 间") || !strings.Contains(r.Detail(), "没有添加任何房间") {
-			t.Fatalf("colliding batch: %d %s", r.Status, r.Body)
+		if r.Status != 409 || !strings.Contains(r.Detail(), "0101") || !strings.Contains(r.Detail(), "等共 32 间") || !strings.Contains(r.Detail(), "都已存在") {
+			t.Fatalf("batch of existing rooms: %d %s", r.Status, r.Body)
 		}
 		m.Must(200, "GET", a.Path(fmt.Sprintf("/rooms?unit_id=%d", unit.ID)), nil).JSON(t, &rooms)
-		if rooms.Total != 25 {
-			t.Fatalf("a refused batch changed the rooms: %d, want 25", rooms.Total)
+		if rooms.Total != 32 {
+			t.Fatalf("rooms after the batches: %d, want 32", rooms.Total)
 		}
 		// A single duplicate room is refused too.
 		if r := m.Do("POST", a.Path("/rooms"), map[string]any{"unit_id": unit.ID, "floor": 8, "number": 2}); r.Status != 422 || !strings.Contains(r.Detail(), "0802") {
@@ -87,9 +94,9 @@ func TestHousingTree(t *testing.T) {
 
 		// Nodes with rooms are not deleted, and the answer says what is inside.
 		for _, tt := range []struct{ path, want string }{
-			{fmt.Sprintf("/units/%d", unit.ID), "1单元下还有 25 个房间"},
-			{fmt.Sprintf("/buildings/%d", bld.ID), "3栋下还有 1 个单元、25 个房间"},
-			{fmt.Sprintf("/areas/%d", area.ID), "2区下还有 1 个楼栋、1 个单元、25 个房间"},
+			{fmt.Sprintf("/units/%d", unit.ID), "1单元下还有 32 个房间"},
+			{fmt.Sprintf("/buildings/%d", bld.ID), "3栋下还有 1 个单元、32 个房间"},
+			{fmt.Sprintf("/areas/%d", area.ID), "2区下还有 1 个楼栋、1 个单元、32 个房间"},
 		} {
 			r := m.Do("DELETE", a.Path(tt.path), nil)
 			if r.Status != 409 || !strings.Contains(r.Detail(), tt.want) {
@@ -113,7 +120,7 @@ func TestHousingTree(t *testing.T) {
 			}
 		}
 		m.Must(200, "GET", a.Path("/tree"), nil).JSON(t, &tree)
-		if len(tree) != 2 || tree[1].Name != "2区" || tree[1].Buildings[0].Units[0].RoomCount != 25 ||
+		if len(tree) != 2 || tree[1].Name != "2区" || tree[1].Buildings[0].Units[0].RoomCount != 32 ||
 			tree[1].Buildings[0].Units[0].Label != "【测试小区1】-2区-3栋-1单元" || tree[1].Buildings[0].Units[0].Type != "villa" {
 			t.Fatalf("tree: %+v", tree)
 		}

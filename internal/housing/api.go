@@ -187,6 +187,7 @@ type batchInput struct {
 
 type batchOutputBody struct {
 	Created int `json:"created" doc:"添加的房间数"`
+	Skipped int `json:"skipped" doc:"已存在而跳过的房间数"`
 }
 
 // Register adds the housing operations to api.
@@ -388,13 +389,14 @@ func (s *Service) Register(api huma.API) {
 		})
 	huma.Register(api, httpapi.Op("batch-create-rooms", http.MethodPost, "/api/v1/communities/{cid}/units/{uid}/rooms/batch", "批量添加房间", auth.Needs(perm.HousingEdit),
 		httpapi.Tags("房屋信息"),
+		httpapi.Describe("添加本单元“楼层数 × 每层房间数”范围内还没有的房间（0101 起）；已存在的房间保留并跳过。全部已存在时返回 409。"),
 		httpapi.Status(http.StatusCreated)),
 		func(ctx context.Context, in *batchInput) (*httpapi.Body[batchOutputBody], error) {
-			n, err := s.BatchRooms(ctx, in.CID, in.UID, in.Body.Floors, in.Body.RoomsPerFloor)
+			n, skipped, err := s.BatchRooms(ctx, in.CID, in.UID, in.Body.Floors, in.Body.RoomsPerFloor)
 			if err != nil {
 				return nil, err
 			}
-			return httpapi.Reply(batchOutputBody{Created: n}), nil
+			return httpapi.Reply(batchOutputBody{Created: n, Skipped: skipped}), nil
 		})
 }
 

@@ -165,34 +165,40 @@ func RoomLabel(communityName string, r *ent.Room) string {
 // maxListedCollisions bounds how many colliding rooms an error lists.
 const maxListedCollisions = 20
 
-// BatchRooms adds floors × perFloor rooms (0101 … FFRR) to unit uid, all or
-// nothing: when any of them exists already, nothing is added and the error
-// lists the collisions.
+// BatchRooms adds the rooms of floors × perFloor (0101 … FFRR) that unit
+// uid does not have yet: rooms added one by one before are kept and
+// skipped (批量添加本单元的全部房间). It returns how many were added and
+// skipped.
 //
-// Errors: errs.Invalid (limits), errs.NotFound (unit), errs.Conflict (collisions).
-func (s *Service) BatchRooms(ctx context.Context, cid, uid, floors, perFloor int) (int, error) {
+// Errors: errs.Invalid (limits), errs.NotFound (unit), errs.Conflict (every
+// room exists already).
+func (s *Service) BatchRooms(ctx context.Context, cid, uid, floors, perFloor int) (created, skipped int, err error) {
 	if err := validate.First(
 		validate.Range("floors", "楼层数", floors, 1, MaxFloor),
 		validate.Range("rooms_per_floor", "每层房间数", perFloor, 1, MaxBatchPerFloor),
 	); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if floors*perFloor > MaxBatchRooms {
-		return 0, errs.Fieldf("rooms_per_floor", "一次最多批量添加 %d 个房间（%d 层 × %d 间 = %d）", MaxBatchRooms, floors, perFloor, floors*perFloor)
+		return 0, 0, errs.Fieldf("rooms_per_floor", "一次最多批量添加 %d 个房间（%d 层 × %d 间 = %d）", MaxBatchRooms, floors, perFloor, floors*perFloor)
 	}
 	if _, err := s.unit(ctx, cid, uid); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	created := 0
-	err := s.db.InTx(ctx, func(tx *ent.Tx) error {
+	err = s.db.InTx(ctx, func(tx *ent.Tx) error {
 		existing, err := tx.Room.Query().Where(room.UnitID(uid), room.FloorLTE(floors), room.NumberLTE(perFloor)).
 			Order(ent.Asc(room.FieldFloor), ent.Asc(room.FieldNumber)).All(ctx)
 		if err != nil {
 			return err
 		}
-		if len(existing) > 0 {
+		if len(existing) == floors*perFloor {
 			return collisionError(existing)
 		}
+		have := make(map[[2]int]bool, len(existing))
+		for _, r := range existing {
+			have[[2]int{r.Floor, r.Number}] = true
+		}
+		skipped = len(existing)
 		const chunk = 500
 		builders := make([]*ent.RoomCreate, 0, chunk)
 		flush := func() error {
@@ -206,6 +212,9 @@ func (s *Service) BatchRooms(ctx context.Context, cid, uid, floors, perFloor int
 		}
 		for f := 1; f <= floors; f++ {
 			for n := 1; n <= perFloor; n++ {
+				if have[[2]int{f, n}] {
+					continue
+				}
 				builders = append(builders, tx.Room.Create().SetCommunityID(cid).SetUnitID(uid).SetFloor(f).SetNumber(n))
 				if len(builders) == chunk {
 					if err := flush(); err != nil {
@@ -217,9 +226,9 @@ func (s *Service) BatchRooms(ctx context.Context, cid, uid, floors, perFloor int
 		return flush()
 	})
 	if err != nil {
-		return 0, store.Map(err, "房间")
+		return 0, 0, store.Map(err, "房间")
 	}
-	return created, nil
+	return created, skipped, nil
 }
 
 func collisionError(existing []*ent.Room) error {
@@ -231,5 +240,5 @@ func collisionError(existing []*ent.Room) error {
 		}
 		nos = append(nos, RoomNo(r.Floor, r.Number))
 	}
-	return errs.Newf(errs.Conflict, "以下房间已存在，本次没有添加任何房间：%s", strings.Join(nos, "、"))
+	return errs.Newf(errs.Conflict, "这些房间都已存在，没有要添加的房间：%s", strings.Join(nos, "、"))
 }

@@ -101,7 +101,7 @@ func setup(b *testing.B, db *store.Store) int {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := hs.BatchRooms(ctx, c.ID, u.ID, benchFloors, benchRoomsPerFlor); err != nil {
+			if _, _, err := hs.BatchRooms(ctx, c.ID, u.ID, benchFloors, benchRoomsPerFlor); err != nil {
 				b.Fatal(err)
 			}
 		}
