@@ -82,7 +82,11 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 	if err != nil {
 		return res, err
 	}
-	if len(data) > MaxFileBytes {
+	switch {
+	case len(data) == MaxFileBytes+1:
+		// Cut off there by the reader (api.go): not the file's size.
+		return res, errs.Fieldf("file", "文件太大（最大 %d MB）", MaxFileBytes>>20)
+	case len(data) > MaxFileBytes:
 		return res, errs.Fieldf("file", "文件太大：%.1f MB，最大 %d MB", float64(len(data))/1e6, MaxFileBytes>>20)
 	}
 	if !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
