@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"linli/internal/apptest"
+	"linli/internal/httpapi"
 	"linli/internal/storetest"
 )
 
@@ -40,7 +41,7 @@ func TestAPIPathsAnswerProblems(t *testing.T) {
 
 // TestSecurityHeaders checks the headers every answer carries: nosniff
 // everywhere, no-store on the APIs' answers unless the operation names its
-// own caching.
+// own caching, and the console's Content-Security-Policy on its pages.
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
@@ -51,15 +52,20 @@ func TestSecurityHeaders(t *testing.T) {
 		path   string
 		status int
 		cache  string // "": any
+		csp    string // "": none
 	}{
-		{"signed-in JSON", op, "/api/v1/me", 200, "no-store"},
-		{"list", op, "/api/v1/communities", 200, "no-store"},
-		{"refusal", anon, "/api/v1/me", 401, "no-store"},
-		{"own caching kept", op, "/api/v1/regions", 200, "private, max-age=86400"},
-		{"app API refusal", anon, "/app/v1/me", 401, "no-store"},
-		{"device API refusal", anon, "/device/v1/sync", 401, "no-store"},
-		{"unknown API path", anon, "/device/v1/nope", 404, "no-store"},
-		{"health", anon, "/healthz", 200, "no-store"},
+		{"signed-in JSON", op, "/api/v1/me", 200, "no-store", ""},
+		{"list", op, "/api/v1/communities", 200, "no-store", ""},
+		{"refusal", anon, "/api/v1/me", 401, "no-store", ""},
+		{"own caching kept", op, "/api/v1/regions", 200, "private, max-age=86400", ""},
+		{"app API refusal", anon, "/app/v1/me", 401, "no-store", ""},
+		{"device API refusal", anon, "/device/v1/sync", 401, "no-store", ""},
+		{"unknown API path", anon, "/device/v1/nope", 404, "no-store", ""},
+		{"console page", anon, "/", 200, "no-cache", httpapi.ConsoleCSP},
+		{"console sign-in page", anon, "/login", 200, "no-cache", httpapi.ConsoleCSP},
+		{"console route", anon, "/communities/1/residents", 200, "no-cache", httpapi.ConsoleCSP},
+		{"console file", anon, "/favicon.svg", 200, "", httpapi.ConsoleCSP},
+		{"health", anon, "/healthz", 200, "no-store", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +79,9 @@ func TestSecurityHeaders(t *testing.T) {
 			}
 			if got := h.Values("Cache-Control"); tt.cache != "" && (len(got) != 1 || got[0] != tt.cache) {
 				t.Errorf("GET %s: Cache-Control %q, want %q", tt.path, got, tt.cache)
+			}
+			if got := h.Get("Content-Security-Policy"); got != tt.csp {
+				t.Errorf("GET %s: Content-Security-Policy %q, want %q", tt.path, got, tt.csp)
 			}
 		})
 	}
