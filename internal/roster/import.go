@@ -19,6 +19,7 @@ import (
 	"linli/internal/housing"
 	"linli/internal/phone"
 	"linli/internal/store"
+	"linli/internal/validate"
 	"linli/internal/xlsx"
 )
 
@@ -200,6 +201,12 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 			case n > 32:
 				add(problem{sheet, line, "B", "姓名不能超过 32 个字符"})
 				bad = true
+			default:
+				var e *errs.Error
+				if errors.As(validate.Visible("name", "姓名", name), &e) {
+					add(problem{sheet, line, "B", e.Message})
+					bad = true
+				}
 			}
 			if ph != "" && !strings.EqualFold(ph, NoPhone) {
 				if r.phone, perr = phone.Parse(ph); perr != nil {
