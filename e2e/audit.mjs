@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, root, check, startProcess as start, firstSignIn, launch } from './lib.mjs'
+import { here, root, check, startProcess as start, firstSignIn, launch, watch } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -54,12 +54,12 @@ try {
   const base = (await server.found)[1]
   console.log(`linli at ${base}`)
   browser = await launch()
-  const newContext = (extra = {}) => browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true, acceptDownloads: true, ...extra })
+  const newContext = (extra = {}) => browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', acceptDownloads: true, ...extra })
   const context = await newContext()
   const page = await context.newPage()
   page.setDefaultTimeout(20000)
   const pageErrors = []
-  page.on('pageerror', (e) => pageErrors.push(e.message))
+  watch(page, pageErrors)
   const tid = (id) => page.getByTestId(id)
   const a11yFindings = []
   async function a11y(what, scope) {
@@ -175,7 +175,7 @@ try {
   check(download.suggestedFilename().endsWith('.xlsx') && statSync(file).size > 1000, `导出 saves a workbook (${download.suggestedFilename()})`)
 
   check(a11yFindings.length === 0, `axe finds nothing serious or critical ${a11yFindings.join('\n')}`)
-  check(pageErrors.length === 0, `no script errors on the page ${pageErrors.join('; ')}`)
+  check(pageErrors.length === 0, `no script errors or CSP violations on the page ${pageErrors.join('; ')}`)
 } catch (e) {
   failed = true
   console.error(e)

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, root, check, startProcess as start, firstSignIn, launch } from './lib.mjs'
+import { here, root, check, startProcess as start, firstSignIn, launch, watch } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -38,8 +38,7 @@ try {
     '--autoplay-policy=no-user-gesture-required',
     // ICE on loopback only: the relay answers with 127.0.0.1 candidates.
     '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'])
-  // bypassCSP lets the test inject axe-core.
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
   // Keep every RTCPeerConnection the page makes, to read its stats.
   await context.addInitScript(() => {
     const Native = window.RTCPeerConnection
@@ -54,7 +53,7 @@ try {
   const page = await context.newPage()
   page.setDefaultTimeout(20000)
   const pageErrors = []
-  page.on('pageerror', (e) => pageErrors.push(e.message))
+  watch(page, pageErrors)
   const tid = (id) => page.getByTestId(id)
   const a11yFindings = []
   async function a11y(what, scope) {
@@ -146,7 +145,7 @@ try {
   }
   check(viewers === 0, 'closing the dialog ends the viewing session')
   check(a11yFindings.length === 0, `axe finds nothing serious or critical on 监控设备 ${a11yFindings.join('\n')}`)
-  check(pageErrors.length === 0, `no script errors on the page ${pageErrors.join('; ')}`)
+  check(pageErrors.length === 0, `no script errors or CSP violations on the page ${pageErrors.join('; ')}`)
 } catch (e) {
   failed = true
   console.error(e)

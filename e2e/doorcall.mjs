@@ -24,7 +24,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, check, checkCount, startServer, launch, phone, layout } from './lib.mjs'
+import { here, check, checkCount, startServer, launch, phone, layout, watch } from './lib.mjs'
 import { ADMIN_INITIAL, MANAGER, OWNER_PHONE, FAMILY_PHONE, DEADLINE_MS, MEDIA_FLAGS, until, appToken, seed, startDoor, RECORD_PEERS, media } from './calllib.mjs'
 import { checkA11y } from './layout.mjs'
 
@@ -62,7 +62,7 @@ try {
   pages.push(page)
   page.setDefaultTimeout(DEADLINE_MS)
   const problems = []
-  page.on('pageerror', (e) => problems.push('script error: ' + e.message))
+  watch(page, problems)
   const tid = (id) => page.getByTestId(id)
   await page.goto(`${base}/login`)
   await tid('login-account').fill(MANAGER.account)
@@ -260,7 +260,7 @@ try {
     await ctx.close()
   }
 
-  check(problems.length === 0, `no script errors in the console (${problems.join('; ')})`)
+  check(problems.length === 0, `no script errors or CSP violations in the console (${problems.join('; ')})`)
   check(owner.problems.length === 0 && family.problems.length === 0, `no script errors or CSP violations on the phones (${[...owner.problems, ...family.problems].join('; ')})`)
 } catch (err) {
   failed = true

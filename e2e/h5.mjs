@@ -23,7 +23,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, check, checkCount, startServer, launch, phone, layout, codeFromLog, flatShot } from './lib.mjs'
+import { here, check, checkCount, startServer, launch, phone, layout, codeFromLog, flatShot, watch } from './lib.mjs'
 
 const arg = (k) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined }
 const ADMIN_INITIAL = 'Admin-Initial-1'
@@ -235,7 +235,7 @@ try {
     const desk = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
     const cp = await desk.newPage()
     cp.setDefaultTimeout(15000)
-    cp.on('pageerror', (e) => problems.push('console script error: ' + e.message))
+    watch(cp, problems, 'console ')
     await cp.goto(`${base}/login`)
     await cp.getByTestId('login-account').fill(scene.account)
     await cp.getByTestId('login-password').fill(MANAGER_PW)

@@ -474,9 +474,9 @@ try {
     await c.context.close()
   }
 
-  // ---- axe-core on every screen (a context that lets the test inject it) ----
+  // ---- axe-core on every screen ----
   {
-    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN', bypassCSP: true })
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' })
     await fake.install(ctx)
     const staged = await fake.installCalls(ctx)
     const p = await ctx.newPage()

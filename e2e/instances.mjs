@@ -38,7 +38,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { root, check, checkCount, startProcess, launch, firstSignIn } from './lib.mjs'
+import { root, check, checkCount, startProcess, launch, firstSignIn, watch } from './lib.mjs'
 import { until } from './calllib.mjs'
 
 const started = Date.now()
@@ -301,7 +301,7 @@ try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
     const page = await context.newPage()
     page.setDefaultTimeout(20000)
-    page.on('pageerror', (e) => pageErrors.push(e.message))
+    watch(page, pageErrors)
     const call = (method, path, body) => page.evaluate(async ([m, p, b]) => {
       const r = await fetch(p, { method: m, headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined })
       return { status: r.status, body: await r.json().catch(() => null) }
@@ -543,7 +543,7 @@ try {
   const resynced = ['A', 'B'].filter((name) => /msg="presence resync: devices not heard since the broker session was lost are 离线"/.test(instances[name].log()))
   check(resynced.length === 2, `both instances checked presence again after their sessions were lost (${resynced.join(', ')})`)
 
-  check(pageErrors.length === 0, `no script errors in the console (${pageErrors.join('; ')})`)
+  check(pageErrors.length === 0, `no script errors or CSP violations in the console (${pageErrors.join('; ')})`)
 } catch (err) {
   failed = true
   console.error(err)

@@ -91,19 +91,26 @@ export async function launch(extra = []) {
   })
 }
 
-// phone opens a 390×844 touch context (no CSP bypass: the pages must work
-// under their own policy) and a page that records script errors and CSP
-// violations.
+// watch records the script errors and the Content-Security-Policy
+// violations of page in problems, each line starting with prefix: the walks
+// check at their end that problems is empty. No context of a walk bypasses
+// CSP, so the pages are checked under their own policy.
+export function watch(page, problems, prefix = '') {
+  page.on('pageerror', (e) => problems.push(prefix + 'script error: ' + e.message))
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push(prefix + 'CSP: ' + m.text())
+  })
+}
+
+// phone opens a 390×844 touch context and a page that records script errors
+// and CSP violations (watch).
 export async function phone(browser, base) {
   const context = await browser.newContext({ viewport: PHONE_VIEWPORT, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base })
   const page = await context.newPage()
   page.setDefaultTimeout(15000)
   const problems = []
-  page.on('pageerror', (e) => problems.push('script error: ' + e.message))
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push('CSP: ' + m.text())
-  })
+  watch(page, problems)
   return { context, page, problems }
 }
 

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, root, check, startProcess as start, firstSignIn, launch } from './lib.mjs'
+import { here, root, check, startProcess as start, firstSignIn, launch, watch } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -108,7 +108,7 @@ try {
   console.log(`linli at ${base}, SMTP at ${smtpAddr}`)
   browser = await launch()
   const newPage = async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
     const page = await ctx.newPage()
     page.setDefaultTimeout(20000)
     return page
@@ -127,7 +127,7 @@ try {
   // The operator signs in, changes the initial password, and creates a
   // community with a property manager who has an e-mail.
   const admin = await newPage()
-  admin.on('pageerror', (e) => pageErrors.push(e.message))
+  watch(admin, pageErrors)
   const atid = (id) => admin.getByTestId(id)
   await firstSignIn(admin, base, 'admin', ADMIN_INITIAL, ADMIN_PW)
   const community = JSON.parse((await api(admin, 'POST', '/api/v1/communities', { name: '找回小区', region_code: '440306', address: '南山区1号' })).body)
@@ -144,7 +144,7 @@ try {
 
   // Another browser: 忘记密码 by e-mail from the login page.
   const page = await newPage()
-  page.on('pageerror', (e) => pageErrors.push(e.message))
+  watch(page, pageErrors)
   const tid = (id) => page.getByTestId(id)
   await page.goto(`${base}/login`)
   await tid('login-account').fill(MGR.account)
@@ -248,7 +248,7 @@ try {
   check(shown.includes('已绑定邮箱') && shown.includes('example.com'), `the profile shows the new e-mail (${shown})`)
 
   check(a11yFindings.length === 0, `axe finds nothing serious or critical ${a11yFindings.join('\n')}`)
-  check(pageErrors.length === 0, `no script errors on the pages ${pageErrors.join('; ')}`)
+  check(pageErrors.length === 0, `no script errors or CSP violations on the pages ${pageErrors.join('; ')}`)
 } catch (e) {
   failed = true
   console.error(e)

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, root, check, startProcess as start, launch, firstSignIn } from './lib.mjs'
+import { here, root, check, startProcess as start, launch, firstSignIn, watch } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -41,9 +41,9 @@ try {
   // newPerson opens a browser of its own and signs account in, changing
   // the initial password to pw.
   async function newPerson(account, initial, pw) {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
     const page = await context.newPage()
-    page.on('pageerror', (e) => pageErrors.push(`${account}: ${e.message}`))
+    watch(page, pageErrors, `${account}: `)
     await firstSignIn(page, base, account, initial, pw)
     const call = (method, path, body) => page.evaluate(async ([m, p, b]) => {
       const r = await fetch(p, { method: m, headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined })
@@ -138,7 +138,7 @@ try {
 
   check(staffA11y.length === 0, `axe finds nothing serious or critical on 员工与角色 ${staffA11y.join('\n')}`)
   check(forbiddenA11y.length === 0, `axe finds nothing serious or critical on the 无权限 page ${forbiddenA11y.join('\n')}`)
-  check(pageErrors.length === 0, `no script errors on the pages ${pageErrors.join('; ')}`)
+  check(pageErrors.length === 0, `no script errors or CSP violations on the pages ${pageErrors.join('; ')}`)
 } catch (e) {
   failed = true
   console.error(e)

@@ -13,7 +13,7 @@ import { spawn, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, root, check, launch } from './lib.mjs'
+import { here, root, check, launch, watch } from './lib.mjs'
 import { checkA11y, checkTables, checkToasts, SIZES } from './layout.mjs'
 
 const artifacts = join(here, 'artifacts')
@@ -48,12 +48,11 @@ const sipAddr = serverLog.match(/msg="SIP server listening" sip=([0-9.:]+)/)[1]
 console.log(`linli at ${base}, MQTT at ${mqttAddr}, SIP at ${sipAddr}`)
 
 const browser = await launch()
-// bypassCSP lets the test inject axe-core into the console's pages.
-const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
+const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
 const page = await context.newPage()
 page.setDefaultTimeout(15000)
 const pageErrors = []
-page.on('pageerror', (e) => pageErrors.push(e.message))
+watch(page, pageErrors)
 
 const tid = (id) => page.getByTestId(id)
 let shotNo = 0
@@ -295,7 +294,7 @@ async function applicationFlow() {
   // The applicant's phone.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' })
   const h5 = await phone.newPage()
-  h5.on('pageerror', (e) => pageErrors.push('h5: ' + e.message))
+  watch(h5, pageErrors, 'h5: ')
   await h5.goto(url)
   await h5.getByTestId('h5-community').filter({ hasText: COMMUNITY }).waitFor()
   await h5.getByTestId('h5-area').selectOption({ label: '1区' })
@@ -809,7 +808,7 @@ try {
   await page.setViewportSize({ width: 1440, height: 900 })
   check(tableFindings.length === 0, `every table fits or visibly scrolls, headers and tags readable${tableFindings.length ? ':\n' + tableFindings.join('\n') : ''}`)
   check(a11yFindings.length === 0, `axe finds nothing serious or critical on any page${a11yFindings.length ? ':\n' + a11yFindings.join('\n') : ''}`)
-  check(pageErrors.length === 0, `no script errors in the pages (${pageErrors.join('; ')})`)
+  check(pageErrors.length === 0, `no script errors or CSP violations in the pages (${pageErrors.join('; ')})`)
 } catch (err) {
   failed = true
   console.error(err)

@@ -13,7 +13,7 @@ import { createHmac } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { here, root, check, startProcess as start, launch } from './lib.mjs'
+import { here, root, check, startProcess as start, launch, watch } from './lib.mjs'
 import { checkA11y } from './layout.mjs'
 
 const shots = join(here, 'shots')
@@ -85,10 +85,10 @@ try {
   // browserOf opens a browser context of its own (its own cookies, so a
   // new device to the server) on the login page.
   async function browserOf(who) {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', bypassCSP: true })
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
     const page = await context.newPage()
     page.setDefaultTimeout(20000)
-    page.on('pageerror', (e) => pageErrors.push(`${who}: ${e.message}`))
+    watch(page, pageErrors, `${who}: `)
     const tid = (id) => page.getByTestId(id)
     const call = (method, path, body) => page.evaluate(async ([m, p, b]) => {
       const r = await fetch(p, { method: m, headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined })
@@ -310,7 +310,7 @@ try {
     'with the account kept and the password emptied')
 
   check(a11yFindings.length === 0, `axe finds nothing serious or critical ${a11yFindings.join('\n')}`)
-  check(pageErrors.length === 0, `no script errors on the pages ${pageErrors.join('; ')}`)
+  check(pageErrors.length === 0, `no script errors or CSP violations on the pages ${pageErrors.join('; ')}`)
 } catch (e) {
   failed = true
   console.error(e)

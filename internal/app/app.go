@@ -399,6 +399,8 @@ func Handler(s Server, features ...Feature) (http.Handler, huma.API) {
 	}
 	mux.Handle("GET /h5/", h5.Handler())
 	mux.Handle("/api/", apiNotFound())
+	mux.Handle("/app/v1/", apiNotFound())
+	mux.Handle("/device/v1/", apiNotFound())
 	mux.Handle("/", httpapi.SPA(web.Dist()))
 
 	csrf := http.NewCrossOriginProtection()
@@ -407,7 +409,9 @@ func Handler(s Server, features ...Feature) (http.Handler, huma.API) {
 	}))
 	// Large JSON answers (whitelist snapshots above all) compress tenfold.
 	// Device requests queue first, before any of their work is done.
-	return httpapi.DeviceQueue(csrf.Handler(s.Auth.Middleware(httpapi.Gzip(mux)))), api
+	// Headers is outermost: the queue's and the CSRF check's refusals carry
+	// them too.
+	return httpapi.Headers(httpapi.DeviceQueue(csrf.Handler(s.Auth.Middleware(httpapi.Gzip(mux))))), api
 }
 
 // OpenAPI returns the API document, for generating the console's types.
@@ -439,6 +443,9 @@ func withOfflineAPI(f func(api huma.API) error) error {
 	return f(a.api)
 }
 
+// apiNotFound answers a path under an API prefix that no operation has
+// (/api/, /app/v1/, /device/v1/) with a problem document, not the console's
+// page: a client of an API must never be handed HTML.
 func apiNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, http.StatusNotFound, "接口不存在："+r.Method+" "+r.URL.Path)

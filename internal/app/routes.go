@@ -66,6 +66,8 @@ func plainRoutes() []Route {
 		{Method: http.MethodGet, Path: "/metrics", Access: "public", Handler: operationsSource},
 		{Method: http.MethodGet, Path: "/h5/", Access: "public", Handler: methodSource(h5.Handler(), "ServeHTTP")},
 		{Path: "/api/", Access: "public", Handler: funcSource(apiNotFound())},
+		{Path: "/app/v1/", Access: "public", Handler: funcSource(apiNotFound())},
+		{Path: "/device/v1/", Access: "public", Handler: funcSource(apiNotFound())},
 		{Path: "/", Access: "public", Handler: funcSource(httpapi.SPA(web.Dist()))},
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"linli/internal/ipcam"
 	"linli/internal/secret"
 	"linli/internal/store"
+	"linli/internal/validate"
 )
 
 // Limits of cameras.
@@ -154,6 +155,8 @@ func (s *Service) validate(ctx context.Context, cid int, in Input, cur *ent.Came
 		out.name = strings.TrimSpace(deref(in.Name))
 		if n := utf8.RuneCountInString(out.name); n == 0 || n > MaxName {
 			bad("name", "名称必须是 1 到 50 个字")
+		} else if e := (*errs.Error)(nil); errors.As(validate.Visible("name", "名称", out.name), &e) {
+			bad("name", e.Message)
 		}
 	}
 	if in.Address != nil || cur == nil {

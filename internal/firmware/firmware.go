@@ -25,6 +25,7 @@ import (
 	entfirmware "linli/internal/ent/firmware"
 	"linli/internal/errs"
 	"linli/internal/store"
+	"linli/internal/validate"
 )
 
 // MaxBytes is the largest firmware image accepted.
@@ -113,6 +114,9 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, by string) (*ent.F
 	}
 	if len([]rune(in.Notes)) > 500 {
 		return nil, errs.Field("notes", "说明最多 500 个字")
+	}
+	if err := validate.VisibleLines("notes", "说明", in.Notes); err != nil {
+		return nil, err
 	}
 	if newest, err := s.Newest(ctx, in.Model); err != nil {
 		return nil, err

@@ -60,7 +60,7 @@ func Inspect(field string, src io.ReadSeeker, l Limits) (Header, error) {
 		return Header{}, errs.Fieldf(field, "%s为空，请重新选择图片", l.Label)
 	}
 	if size > int64(l.MaxBytes) {
-		return Header{}, errs.Fieldf(field, "%s太大：%.1f MB，最大 %.1f MB", l.Label, float64(size)/1e6, float64(l.MaxBytes)/1e6)
+		return Header{}, tooLarge(field, l.Label, size, l.MaxBytes)
 	}
 	cfg, format, err := image.DecodeConfig(src)
 	if err != nil {
@@ -90,6 +90,16 @@ func Inspect(field string, src io.ReadSeeker, l Limits) (Header, error) {
 		return Header{}, err
 	}
 	return h, nil
+}
+
+// tooLarge refuses an upload of size bytes, more than max. An upload read
+// through io.LimitReader(r, max+1) (a snapshot of 30 MB) arrives as exactly
+// max+1 bytes, which is not its size: then only the limit is named.
+func tooLarge(field, label string, size int64, max int) error {
+	if size == int64(max)+1 {
+		return errs.Fieldf(field, "%s太大（最大 %.1f MB）", label, float64(max)/1e6)
+	}
+	return errs.Fieldf(field, "%s太大：%.1f MB，最大 %.1f MB", label, float64(size)/1e6, float64(max)/1e6)
 }
 
 // Check checks data's size, format and header against l without decoding

@@ -268,3 +268,24 @@ func FuzzInspect(f *testing.F) {
 		}
 	})
 }
+
+// TestTooLargeNamesOnlyKnownSizes checks that an upload cut off one byte past
+// the limit (by io.LimitReader) is refused without a size, which would be
+// the limit's, and a whole upload with its own size.
+func TestTooLargeNamesOnlyKnownSizes(t *testing.T) {
+	limits := Limits{MaxBytes: 1 << 20, MinWidth: 16, MinHeight: 16, MaxWidth: 4096, MaxHeight: 4096, Label: "抓拍照片"}
+	tests := []struct {
+		name string
+		size int
+		want string
+	}{
+		{"cut off by the reader", 1<<20 + 1, "抓拍照片太大（最大 1.0 MB）"},
+		{"whole upload", 3 << 20, "抓拍照片太大：3.1 MB，最大 1.0 MB"},
+	}
+	for _, tt := range tests {
+		err := Check("snapshot", bytes.Repeat([]byte{0xff}, tt.size), limits)
+		if err == nil || errs.CodeOf(err) != errs.Invalid || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an Invalid error containing %q", tt.name, err, tt.want)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"linli/internal/errs"
 	"linli/internal/region"
 	"linli/internal/store"
+	"linli/internal/validate"
 	"linli/internal/whitelist"
 )
 
@@ -103,6 +104,9 @@ func (s *Service) SendNotice(ctx context.Context, cid int, rooms bool, in Notice
 		return nil, errs.Field("content", "请输入通知内容")
 	case n > MaxContent:
 		return nil, errs.Fieldf("content", "内容最多 %d 个字，现在 %d 个字", MaxContent, n)
+	}
+	if err := validate.First(validate.Visible("title", "标题", in.Title), validate.VisibleLines("content", "内容", in.Content)); err != nil {
+		return nil, err
 	}
 	if rooms && in.From == "" && in.To == "" {
 		today := s.wl.Now().In(region.Time)

@@ -28,6 +28,7 @@ import (
 	"linli/internal/phone"
 	"linli/internal/secret"
 	"linli/internal/store"
+	"linli/internal/validate"
 )
 
 // Limits of sign-in codes.
@@ -178,6 +179,9 @@ func (s *Service) SignInDevice(ctx context.Context, raw, code, deviceName string
 	deviceName = strings.TrimSpace(deviceName)
 	if len([]rune(deviceName)) > 64 {
 		return nil, errs.Field("device_name", "设备名称最多 64 个字符")
+	}
+	if err := validate.Visible("device_name", "设备名称", deviceName); err != nil {
+		return nil, err
 	}
 	p, err := phone.Parse(raw)
 	if err != nil {

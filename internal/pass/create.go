@@ -12,6 +12,7 @@ import (
 	"linli/internal/ent/resident"
 	"linli/internal/errs"
 	"linli/internal/household"
+	"linli/internal/validate"
 )
 
 // Input is a pass a resident asks for. Nil times and uses take the
@@ -38,6 +39,9 @@ func (in *Input) check(now time.Time) error {
 	}
 	if n := len([]rune(in.Note)); n > 100 {
 		return errs.Fieldf("note", "备注最多 100 个字，现在是 %d 个", n)
+	}
+	if err := validate.First(validate.Visible("visitor_name", "访客姓名", in.VisitorName), validate.Visible("note", "备注", in.Note)); err != nil {
+		return err
 	}
 	switch in.Kind {
 	case KindVisitor:

@@ -19,6 +19,7 @@ import (
 	"linli/internal/housing"
 	"linli/internal/phone"
 	"linli/internal/store"
+	"linli/internal/validate"
 	"linli/internal/xlsx"
 )
 
@@ -82,7 +83,11 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 	if err != nil {
 		return res, err
 	}
-	if len(data) > MaxFileBytes {
+	switch {
+	case len(data) == MaxFileBytes+1:
+		// Cut off there by the reader (api.go): not the file's size.
+		return res, errs.Fieldf("file", "文件太大（最大 %d MB）", MaxFileBytes>>20)
+	case len(data) > MaxFileBytes:
 		return res, errs.Fieldf("file", "文件太大：%.1f MB，最大 %d MB", float64(len(data))/1e6, MaxFileBytes>>20)
 	}
 	if !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
@@ -196,6 +201,12 @@ func (s *Service) Import(ctx context.Context, cid int, data []byte) (Result, err
 			case n > 32:
 				add(problem{sheet, line, "B", "姓名不能超过 32 个字符"})
 				bad = true
+			default:
+				var e *errs.Error
+				if errors.As(validate.Visible("name", "姓名", name), &e) {
+					add(problem{sheet, line, "B", e.Message})
+					bad = true
+				}
 			}
 			if ph != "" && !strings.EqualFold(ph, NoPhone) {
 				if r.phone, perr = phone.Parse(ph); perr != nil {

@@ -13,8 +13,9 @@ import (
 	"linli/internal/errs"
 )
 
-// Text trims v and checks that it is between min and max characters and has no
-// control characters. label is the Chinese field name shown to people.
+// Text trims v and checks that it is between min and max characters and
+// that every character is one people see (Visible). label is the Chinese
+// field name shown to people.
 func Text(field, label, v string, min, max int) (string, error) {
 	v = strings.TrimSpace(v)
 	n := utf8.RuneCountInString(v)
@@ -25,10 +26,42 @@ func Text(field, label, v string, min, max int) (string, error) {
 		return v, errs.Fieldf(field, "%s至少需要 %d 个字符", label, min)
 	case n > max:
 		return v, errs.Fieldf(field, "%s不能超过 %d 个字符", label, max)
-	case !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0:
-		return v, errs.Fieldf(field, "%s含有不可见的控制字符", label)
 	}
-	return v, nil
+	return v, Visible(field, label, v)
+}
+
+// Visible checks that v is valid UTF-8 and has neither control characters
+// nor invisible format characters (Unicode category Cf): the bidirectional
+// controls that make a name read backwards in a list (U+202E), zero-width
+// spaces that make two names look the same, the byte order mark. The
+// zero-width joiner (U+200D) is allowed: it joins the parts of an emoji.
+func Visible(field, label, v string) error {
+	return visible(field, label, v, unicode.IsControl)
+}
+
+// VisibleLines is Visible for text of several lines (a notice's content):
+// line breaks and tabs are allowed.
+func VisibleLines(field, label, v string) error {
+	return visible(field, label, v, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+	})
+}
+
+func visible(field, label, v string, control func(rune) bool) error {
+	switch {
+	case !utf8.ValidString(v):
+		return errs.Fieldf(field, "%s含有无法识别的字符（不是有效的 UTF-8 编码）", label)
+	case strings.IndexFunc(v, control) >= 0:
+		return errs.Fieldf(field, "%s含有不可见的控制字符", label)
+	case strings.IndexFunc(v, invisible) >= 0:
+		return errs.Fieldf(field, "%s含有不可见的格式字符（如零宽空格、文字方向控制符），请删除后重试", label)
+	}
+	return nil
+}
+
+// invisible reports a format character other than the zero-width joiner.
+func invisible(r rune) bool {
+	return r != '\u200d' && unicode.Is(unicode.Cf, r)
 }
 
 // Range checks that v is between min and max inclusive.
