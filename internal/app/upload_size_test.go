@@ -10,8 +10,9 @@ import (
 )
 
 // TestOversizedUploadsNameTheLimit checks the answer to uploads far over
-// their limit: the server reads only up to the limit, so it names the
-// limit, never the bytes it read as the file's size.
+// their limit: a form declared larger than the operation takes is refused
+// before it is read (huma reads forms without the body limit), naming both
+// sizes.
 func TestOversizedUploadsNameTheLimit(t *testing.T) {
 	t.Parallel()
 	s := apptest.Start(t, storetest.Backends()[0])
@@ -26,16 +27,16 @@ func TestOversizedUploadsNameTheLimit(t *testing.T) {
 		{"30 MB snapshot", func() apptest.Response {
 			return postEvent(s, dev.Token, map[string]string{"event_id": "big-1", "type": "call", "target": "0101", "time": "2026-01-28T16:43:34+08:00"},
 				append(jpegStart, bytes.Repeat([]byte{0}, 30<<20)...))
-		}, "抓拍照片太大（最大 1.0 MB）"},
+		}, "上传的内容太大：31.5 MB，最大 1.1 MB"},
 		{"30 MB workbook", func() apptest.Response {
 			return importFile(a.Manager, a, "big.xlsx", append([]byte("PK\x03\x04"), bytes.Repeat([]byte("x"), 30<<20)...))
-		}, "文件太大（最大 10 MB）"},
+		}, "上传的内容太大：31.5 MB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.do()
-			if r.Status != 422 || !strings.Contains(r.Detail(), tt.want) {
-				t.Errorf("%d %s, want 422 with %q", r.Status, r.Body, tt.want)
+			if r.Status != 413 || !strings.Contains(r.Detail(), tt.want) {
+				t.Errorf("%d %s, want 413 with %q", r.Status, r.Body, tt.want)
 			}
 		})
 	}

@@ -6,8 +6,10 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -45,7 +47,30 @@ func NewAPI(mux *http.ServeMux, version string, logger *slog.Logger) huma.API {
 	api.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
 		next(huma.WithValue(ctx, serverKey{}, srv))
 	})
+	api.UseMiddleware(limitForms(api))
 	return api
+}
+
+// limitForms applies an operation's body limit to multipart forms, which
+// huma reads (spooling files to disk) without it: a body declared larger
+// is refused before anything is read, and one that turns out larger stops
+// being read at the limit.
+func limitForms(api huma.API) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		limit := ctx.Operation().MaxBodyBytes
+		if limit <= 0 || !strings.HasPrefix(ctx.Header("Content-Type"), "multipart/") {
+			next(ctx)
+			return
+		}
+		r, w := humago.Unwrap(ctx)
+		if r.ContentLength > limit {
+			_ = huma.WriteErr(api, ctx, http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("上传的内容太大：%.1f MB，最大 %.1f MB", float64(r.ContentLength)/1e6, float64(limit)/1e6))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next(ctx)
+	}
 }
 
 // server is what the error constructor needs of the API a request came to.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -140,6 +141,8 @@ func (srv *server) fromHuma(opID string, status int, msg string, es []error) hum
 	switch {
 	case status == http.StatusUnsupportedMediaType:
 		p.Detail = "不支持的请求格式，请以 application/json 提交"
+	case status == http.StatusRequestEntityTooLarge && msg != "" && utf8.RuneCountInString(msg) != len(msg):
+		p.Detail = msg // ours, already in Chinese (limitForms)
 	case status == http.StatusRequestEntityTooLarge:
 		p.Detail = "请求内容太大"
 	case status == http.StatusBadRequest && msg == "request body is required":
