@@ -361,6 +361,8 @@ try {
   await choose('card-form-room', '0101')
   await mgr.tid('card-form-number').fill('1a2b3c4d')
   await mgr.tid('card-form-units-table').locator('.el-table__row').first().waitFor()
+  // The room's 业主 is chosen for the card once the room's residents have loaded.
+  await mgr.tid('card-form-resident').filter({ hasText: '（业主）' }).waitFor()
   await mgr.tid('card-form-submit').click()
   await mgr.page.locator('.el-table__row', { hasText: '1A2B3C4D' }).first().waitFor()
   check(true, '发卡 in the console through the balancer lists card 1A2B3C4D')

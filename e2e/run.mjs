@@ -404,6 +404,8 @@ async function accessFlow() {
     await choose('card-form-room', '0101')
     await tid('card-form-number').fill('1a2b3c4d')
     await tid('card-form-units-table').locator('.el-table__row').first().waitFor()
+    // The room's 业主 is chosen for the card once the room's residents have loaded.
+    await tid('card-form-resident').filter({ hasText: '（业主）' }).waitFor()
     await shot('manager-issue-card')
     check(!(await door.swipe('1A2B3C4D')), 'before issuing, the door does not open for the card')
     await tid('card-form-submit').click()
