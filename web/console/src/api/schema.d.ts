@@ -1370,7 +1370,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 批量添加房间 */
+        /**
+         * 批量添加房间
+         * @description 添加本单元“楼层数 × 每层房间数”范围内还没有的房间（0101 起）；已存在的房间保留并跳过。全部已存在时返回 409。
+         */
         post: operations["batch-create-rooms"];
         delete?: never;
         options?: never;
@@ -2805,6 +2808,11 @@ export interface components {
              * @description 添加的房间数
              */
             created: number;
+            /**
+             * Format: int64
+             * @description 已存在而跳过的房间数
+             */
+            skipped: number;
         };
         BindInputBody: {
             /**
@@ -2987,8 +2995,8 @@ export interface components {
              * @enum {string}
              */
             card_type: "ic" | "id_card" | "both";
-            /** @description 小区密码（安装设备时使用） */
-            community_password: string;
+            /** @description 小区密码（安装设备时使用）；只给有 小区信息·编辑 或 设备·编辑 权限的账号 */
+            community_password?: string;
             /**
              * Format: date-time
              * @description 创建时间
