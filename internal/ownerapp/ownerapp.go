@@ -142,11 +142,15 @@ func (s *Service) SendCode(ctx context.Context, raw, ip string) error {
 			return err
 		}
 		// A number that is not a resident's is told so, but the request is
-		// kept (spent, with no code) so that it counts towards the limits:
-		// nobody can try numbers one after another to learn who lives here.
-		unknown = len(cs) == 0
-		return tx.AppCode.Create().SetPhone(p).SetCodeHash(hash(p + ":" + code)).SetIP(ip).SetExpiresAt(now.Add(CodeTTL)).SetCreatedAt(now).
-			SetUsed(unknown).Exec(sys)
+		// kept (spent, under no phone) so that it counts towards the
+		// address's limit: nobody can try numbers one after another to learn
+		// who lives here. The number itself is not held back: invited a
+		// moment later, its owner gets a code at once.
+		if len(cs) == 0 {
+			unknown = true
+			return tx.AppCode.Create().SetPhone("").SetCodeHash("").SetIP(ip).SetExpiresAt(now).SetCreatedAt(now).SetUsed(true).Exec(sys)
+		}
+		return tx.AppCode.Create().SetPhone(p).SetCodeHash(hash(p + ":" + code)).SetIP(ip).SetExpiresAt(now.Add(CodeTTL)).SetCreatedAt(now).Exec(sys)
 	})
 	if err != nil {
 		return err
