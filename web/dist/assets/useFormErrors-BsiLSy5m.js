@@ -1,1 +1,0 @@
-import{cs as t,k as c}from"./index-jgB2P24x.js";function a(){const r=c({});function o(){for(const e of Object.keys(r))delete r[e]}function s(e){o(),Object.assign(r,t(e))}return{errs:r,clear:o,apply:s}}export{a as u};
