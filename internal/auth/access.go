@@ -8,10 +8,11 @@ import "strings"
 // "perm:<permission>+<permission>" (staff whose role holds them), or "admin" for an operation that declares nothing
 // (only 物业管理员 and operators; UndeclaredOperations keeps these out).
 func Access(meta map[string]any) string {
+	needs := Required(meta)
 	switch {
-	case len(Required(meta)) > 0:
-		names := make([]string, len(Required(meta)))
-		for i, p := range Required(meta) {
+	case len(needs) > 0:
+		names := make([]string, len(needs))
+		for i, p := range needs {
 			names[i] = string(p)
 		}
 		return "perm:" + strings.Join(names, "+")

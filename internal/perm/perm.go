@@ -75,19 +75,27 @@ var All = []PermissionInfo{
 	{StaffManage, "员工与角色", "员工与角色管理", []Perm{}},
 }
 
+// info returns the description of p; ok is false for an unknown p.
+func info(p Perm) (PermissionInfo, bool) {
+	i := slices.IndexFunc(All, func(i PermissionInfo) bool { return i.Perm == p })
+	if i < 0 {
+		return PermissionInfo{}, false
+	}
+	return All[i], true
+}
+
 // Label returns the Chinese name of p, or p itself when unknown.
 func Label(p Perm) string {
-	for _, i := range All {
-		if i.Perm == p {
-			return i.Label
-		}
+	if i, ok := info(p); ok {
+		return i.Label
 	}
 	return string(p)
 }
 
 // Known reports whether p is a permission of this version.
 func Known(p Perm) bool {
-	return slices.ContainsFunc(All, func(i PermissionInfo) bool { return i.Perm == p })
+	_, ok := info(p)
+	return ok
 }
 
 // WithNeeds returns ps with every permission they need, directly or
@@ -97,16 +105,13 @@ func WithNeeds(ps []Perm) []Perm {
 	have := map[Perm]bool{}
 	var add func(p Perm)
 	add = func(p Perm) {
-		if have[p] || !Known(p) {
+		i, ok := info(p)
+		if have[p] || !ok {
 			return
 		}
 		have[p] = true
-		for _, i := range All {
-			if i.Perm == p {
-				for _, n := range i.Needs {
-					add(n)
-				}
-			}
+		for _, n := range i.Needs {
+			add(n)
 		}
 	}
 	for _, p := range ps {
